@@ -1,0 +1,40 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { loadConfig, requireBrokers, ConfigError } from './config.ts';
+
+test('defaults: no brokers, info level, empty prefix, frozen', () => {
+  const config = loadConfig({ HOME: '/home/u' });
+  assert.equal(config.kafka.brokers, null);
+  assert.equal(config.logLevel, 'info');
+  assert.equal(config.kafka.topicPrefix, '');
+  assert.equal(config.home, '/home/u/.stinger');
+  assert.ok(Object.isFrozen(config));
+  assert.ok(Object.isFrozen(config.kafka));
+  assert.throws(() => {
+    (config.kafka as { clientId: string }).clientId = 'x';
+  }, TypeError);
+});
+
+test('KAFKA_BROKERS is split and validated', () => {
+  assert.deepEqual(loadConfig({ KAFKA_BROKERS: '127.0.0.1:9092, kafka-1:19092' }).kafka.brokers, ['127.0.0.1:9092', 'kafka-1:19092']);
+  assert.throws(() => loadConfig({ KAFKA_BROKERS: 'localhost' }), (e: unknown) => e instanceof ConfigError && e.variable === 'KAFKA_BROKERS');
+  assert.throws(() => loadConfig({ KAFKA_BROKERS: 'h:70000' }), /KAFKA_BROKERS: "h:70000"/);
+});
+
+test('bad values name their variable', () => {
+  assert.throws(() => loadConfig({ STINGER_LOG_LEVEL: 'loud' }), /STINGER_LOG_LEVEL: "loud" is not one of/);
+  assert.throws(() => loadConfig({ KAFKA_CONNECTION_TIMEOUT_MS: '-1' }), /KAFKA_CONNECTION_TIMEOUT_MS/);
+  assert.throws(() => loadConfig({ STINGER_TOPIC_PREFIX: 'a b' }), /STINGER_TOPIC_PREFIX/);
+});
+
+test('contradictory timeouts are refused', () => {
+  assert.throws(
+    () => loadConfig({ KAFKA_CONNECTION_TIMEOUT_MS: '5000', KAFKA_REQUEST_TIMEOUT_MS: '1000' }),
+    /KAFKA_REQUEST_TIMEOUT_MS: 1000 ms is shorter than KAFKA_CONNECTION_TIMEOUT_MS/,
+  );
+});
+
+test('requireBrokers explains how to get a broker', () => {
+  assert.throws(() => requireBrokers(loadConfig({})), /KAFKA_BROKERS: is not set/);
+  assert.deepEqual(requireBrokers(loadConfig({ KAFKA_BROKERS: 'a:1' })), ['a:1']);
+});

@@ -1,0 +1,124 @@
+/**
+ * The one module that reads the process environment.
+ *
+ * Contract: each process calls `loadConfig()` once at start and passes the frozen result down.
+ * Every variable is validated here; a bad value throws a `ConfigError` naming the variable, and
+ * contradictory settings are refused rather than silently resolved.
+ */
+import { hostname } from 'node:os';
+import { LOG_LEVELS, type LogLevel } from '@stinger/log';
+
+export class ConfigError extends Error {
+  readonly variable: string;
+  constructor(variable: string, message: string) {
+    super(`${variable}: ${message}`);
+    this.name = 'ConfigError';
+    this.variable = variable;
+  }
+}
+
+export interface KafkaConfig {
+  /** `host:port` list from KAFKA_BROKERS; null when unset (the CLI then starts a local broker). */
+  readonly brokers: readonly string[] | null;
+  readonly clientId: string;
+  /** Prepended to every topic name (STINGER_TOPIC_PREFIX), so several pipelines can share a cluster. */
+  readonly topicPrefix: string;
+  readonly connectionTimeoutMs: number;
+  readonly requestTimeoutMs: number;
+}
+
+export interface StingerConfig {
+  readonly nodeName: string;
+  readonly logLevel: LogLevel;
+  readonly kafka: KafkaConfig;
+  /** Where the CLI keeps its state (pid files, local broker data): STINGER_HOME. */
+  readonly home: string;
+  /** Downloaded tools and jars shared between clones (STINGER_CACHE_DIR). */
+  readonly cacheDir: string;
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+function parseBrokers(raw: string | undefined): readonly string[] | null {
+  if (raw === undefined || raw.trim() === '') return null;
+  const brokers = raw.split(',').map((b) => b.trim()).filter((b) => b !== '');
+  for (const broker of brokers) {
+    const match = /^([A-Za-z0-9.\-_]+|\[[0-9a-fA-F:]+\]):(\d{1,5})$/.exec(broker);
+    const port = match ? Number(match[2]) : NaN;
+    if (!match || port < 1 || port > 65535) {
+      throw new ConfigError('KAFKA_BROKERS', `"${broker}" is not host:port (expected e.g. 127.0.0.1:9092)`);
+    }
+  }
+  return brokers;
+}
+
+function parsePositiveInt(env: Env, variable: string, fallback: number): number {
+  const raw = env[variable];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value <= 0) {
+    throw new ConfigError(variable, `"${raw}" is not a positive integer`);
+  }
+  return value;
+}
+
+function parseLogLevel(raw: string | undefined): LogLevel {
+  if (raw === undefined || raw === '') return 'info';
+  if (!(LOG_LEVELS as readonly string[]).includes(raw)) {
+    throw new ConfigError('STINGER_LOG_LEVEL', `"${raw}" is not one of ${LOG_LEVELS.join(', ')}`);
+  }
+  return raw as LogLevel;
+}
+
+function parseTopicPrefix(raw: string | undefined): string {
+  if (raw === undefined) return '';
+  if (!/^[A-Za-z0-9._-]*$/.test(raw)) {
+    throw new ConfigError('STINGER_TOPIC_PREFIX', `"${raw}" may only contain letters, digits, ".", "_" and "-"`);
+  }
+  return raw;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
+    for (const inner of Object.values(value)) deepFreeze(inner);
+    Object.freeze(value);
+  }
+  return value;
+}
+
+export function loadConfig(env: Env = process.env): StingerConfig {
+  const home = env['STINGER_HOME'] || `${env['HOME'] ?? '/root'}/.stinger`;
+  const config: StingerConfig = {
+    nodeName: env['STINGER_NODE_NAME'] || env['NODE_NAME'] || hostname(),
+    logLevel: parseLogLevel(env['STINGER_LOG_LEVEL']),
+    kafka: {
+      brokers: parseBrokers(env['KAFKA_BROKERS']),
+      clientId: env['KAFKA_CLIENT_ID'] || 'stinger',
+      topicPrefix: parseTopicPrefix(env['STINGER_TOPIC_PREFIX']),
+      connectionTimeoutMs: parsePositiveInt(env, 'KAFKA_CONNECTION_TIMEOUT_MS', 3000),
+      requestTimeoutMs: parsePositiveInt(env, 'KAFKA_REQUEST_TIMEOUT_MS', 30000),
+    },
+    home,
+    cacheDir: env['STINGER_CACHE_DIR'] || `${env['XDG_CACHE_HOME'] || `${env['HOME'] ?? '/root'}/.cache`}/stinger`,
+  };
+  if (config.kafka.requestTimeoutMs < config.kafka.connectionTimeoutMs) {
+    throw new ConfigError(
+      'KAFKA_REQUEST_TIMEOUT_MS',
+      `${config.kafka.requestTimeoutMs} ms is shorter than KAFKA_CONNECTION_TIMEOUT_MS (${config.kafka.connectionTimeoutMs} ms)`,
+    );
+  }
+  return deepFreeze(config);
+}
+
+/** The brokers a service must have; services never start a broker themselves. */
+export function requireBrokers(config: StingerConfig): readonly string[] {
+  if (config.kafka.brokers === null) {
+    throw new ConfigError('KAFKA_BROKERS', 'is not set (run `stinger up` for a local broker, or set host:port)');
+  }
+  return config.kafka.brokers;
+}
+
+/** Raw access for child-process environments (the CLI passes the environment on to services). */
+export function processEnvironment(): Env {
+  return process.env;
+}
