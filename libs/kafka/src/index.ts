@@ -1,1 +1,30 @@
-export {};
+export { createKafkaClient } from './client.ts';
+export type { KafkaClient, KafkaClientOptions } from './client.ts';
+export { TOPICS, TOPIC_IDS, topicName } from './topics.ts';
+export type { TopicId, TopicSpec } from './topics.ts';
+export { bootstrapTopics, createTopics, fetchTopicOffsets } from './admin.ts';
+export type { BootstrapTopicsOptions, BootstrapResult, TopicOffsets } from './admin.ts';
+export { createProducer, groupByTopic } from './producer.ts';
+export type { StingerProducer, ProducerRecord, CreateProducerOptions, Compression } from './producer.ts';
+export { createConsumer } from './consumer.ts';
+export type { ConsumedRecord, StingerConsumer, CreateConsumerOptions } from './consumer.ts';
+export { createTransactionalTransform, planTransaction, RecordRejectedError } from './transform.ts';
+export type {
+  OutputRecord,
+  RecordTransform,
+  DeadLetterBuilder,
+  TransactionPlan,
+  TransactionalTransform,
+  TransactionalTransformOptions,
+  TransformStats,
+} from './transform.ts';
+export { installShutdown } from './shutdown.ts';
+export type { Shutdown, ShutdownOptions } from './shutdown.ts';
+export {
+  StingerKafkaError,
+  TopicBootstrapError,
+  ProduceError,
+  ProducerQueueFullError,
+  TransactionError,
+  BrokerUnavailableError,
+} from './errors.ts';

@@ -1,0 +1,41 @@
+/**
+ * Where things are in the repository, as seen from the CLI, and which services this build has.
+ * Services are separate programs (`services/<name>/src/main.ts`); the CLI starts them as child
+ * processes and never imports them (lint forbids it).
+ */
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+
+export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+
+/** Every service of the design, in start order (consumers of a topic start after its producers' brokers). */
+export const SERVICE_NAMES = ['policy-controller', 'enricher', 'detector', 'enforcer', 'agent', 'console'] as const;
+export type ServiceName = (typeof SERVICE_NAMES)[number];
+
+export function isServiceName(name: string): name is ServiceName {
+  return (SERVICE_NAMES as readonly string[]).includes(name);
+}
+
+export function serviceEntry(name: ServiceName): string {
+  return join(REPO_ROOT, 'services', name, 'src', 'main.ts');
+}
+
+/** The services whose code exists in this checkout. */
+export function availableServices(): ServiceName[] {
+  return SERVICE_NAMES.filter((name) => existsSync(serviceEntry(name)));
+}
+
+/** Whether a service needs root (the agent loads eBPF programs). */
+export function needsRoot(name: ServiceName): boolean {
+  switch (name) {
+    case 'agent':
+      return true;
+    case 'policy-controller':
+    case 'enricher':
+    case 'detector':
+    case 'enforcer':
+    case 'console':
+      return false;
+  }
+}

@@ -1,0 +1,119 @@
+/**
+ * Topic bootstrap: creates every topic of the table that is missing, with its partitions and configs.
+ * Idempotent; `stinger up`, services at start and tests call it. Existing topics are left as they are,
+ * but a compacted topic that is not compacted is refused, since policies depend on it.
+ */
+import { namespaced } from '@stinger/log';
+import type { KafkaClient } from './client.ts';
+import { TopicBootstrapError } from './errors.ts';
+import { TOPIC_IDS, TOPICS, topicName, type TopicId } from './topics.ts';
+
+export interface BootstrapTopicsOptions {
+  readonly client: KafkaClient;
+  readonly prefix?: string;
+  readonly topics?: readonly TopicId[];
+  /** Replication factor for new topics; 1 on a single local broker. */
+  readonly replicationFactor?: number;
+}
+
+export interface BootstrapResult {
+  readonly created: readonly string[];
+  readonly existing: readonly string[];
+}
+
+export async function bootstrapTopics(options: BootstrapTopicsOptions): Promise<BootstrapResult> {
+  const { client, prefix = '', topics = TOPIC_IDS, replicationFactor = 1 } = options;
+  const logger = namespaced(client.logger, 'TopicBootstrap');
+  const admin = client.kafka.admin();
+  try {
+    await admin.connect();
+    const present = new Set(await admin.listTopics());
+    const missing = topics.filter((id) => !present.has(topicName(id, prefix)));
+    if (missing.length > 0) {
+      await admin.createTopics({
+        waitForLeaders: true,
+        topics: missing.map((id) => ({
+          topic: topicName(id, prefix),
+          numPartitions: TOPICS[id].partitions,
+          replicationFactor,
+          configEntries: Object.entries(TOPICS[id].configs).map(([name, value]) => ({ name, value })),
+        })),
+      });
+    }
+    const existing = topics.filter((id) => present.has(topicName(id, prefix)));
+    await checkCompaction(admin, existing.filter((id) => TOPICS[id].configs['cleanup.policy'] === 'compact'), prefix);
+    const result = { created: missing.map((id) => topicName(id, prefix)), existing: existing.map((id) => topicName(id, prefix)) };
+    logger.info(result, 'topics ready');
+    return result;
+  } catch (error) {
+    if (error instanceof TopicBootstrapError) throw error;
+    throw new TopicBootstrapError(`could not create topics: ${(error as Error).message}`, { cause: error });
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+async function checkCompaction(admin: ReturnType<KafkaClient['kafka']['admin']>, ids: readonly TopicId[], prefix: string): Promise<void> {
+  if (ids.length === 0) return;
+  // ConfigResourceTypes.TOPIC = 2 in the Kafka protocol.
+  const described = await admin.describeConfigs({
+    includeSynonyms: false,
+    resources: ids.map((id) => ({ type: 2, name: topicName(id, prefix), configNames: ['cleanup.policy'] })),
+  });
+  for (const resource of described.resources) {
+    const policy = resource.configEntries.find((entry) => entry.configName === 'cleanup.policy')?.configValue;
+    if (policy === undefined || !policy.split(',').includes('compact')) {
+      throw new TopicBootstrapError(`topic ${resource.resourceName} exists with cleanup.policy=${policy ?? 'unset'}, expected compact`, {
+        retriable: false,
+        topic: resource.resourceName,
+      });
+    }
+  }
+}
+
+/** Creates ad-hoc topics (tests, replay targets) with the given partitions; existing ones are kept. */
+export async function createTopics(
+  client: KafkaClient,
+  topics: readonly { readonly topic: string; readonly partitions?: number; readonly configs?: Readonly<Record<string, string>> }[],
+): Promise<void> {
+  const admin = client.kafka.admin();
+  try {
+    await admin.connect();
+    const present = new Set(await admin.listTopics());
+    const missing = topics.filter((t) => !present.has(t.topic));
+    if (missing.length === 0) return;
+    await admin.createTopics({
+      waitForLeaders: true,
+      topics: missing.map((t) => ({
+        topic: t.topic,
+        numPartitions: t.partitions ?? 1,
+        replicationFactor: 1,
+        configEntries: Object.entries(t.configs ?? {}).map(([name, value]) => ({ name, value })),
+      })),
+    });
+  } catch (error) {
+    throw new TopicBootstrapError(`could not create topics: ${(error as Error).message}`, { cause: error });
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+export interface TopicOffsets {
+  readonly topic: string;
+  readonly partitions: readonly { readonly partition: number; readonly low: bigint; readonly high: bigint }[];
+}
+
+/** Low and high watermarks per partition (used by `stinger status` and tests). */
+export async function fetchTopicOffsets(client: KafkaClient, topic: string): Promise<TopicOffsets> {
+  const admin = client.kafka.admin();
+  try {
+    await admin.connect();
+    const offsets = await admin.fetchTopicOffsets(topic);
+    return {
+      topic,
+      partitions: offsets.map((o) => ({ partition: o.partition, low: BigInt(o.low), high: BigInt(o.high) })),
+    };
+  } finally {
+    await admin.disconnect();
+  }
+}

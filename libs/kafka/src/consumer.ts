@@ -1,0 +1,84 @@
+/**
+ * Consumer helpers: a consumer-group reader that hands batches of plain records to a handler.
+ *
+ * Contract: reads read_committed by default (aborted transactional records are never seen); offsets
+ * of a batch are committed only after the handler resolved, so a crash re-delivers rather than
+ * loses (at least once). For exactly-once pipelines use `createTransactionalTransform`.
+ */
+import type { Consumer, KafkaMessage } from 'kafkajs';
+import { namespaced } from '@stinger/log';
+import type { KafkaClient } from './client.ts';
+import { StingerKafkaError } from './errors.ts';
+
+/** A record as read from Kafka, with offsets as bigint (Kafka offsets are int64). */
+export interface ConsumedRecord {
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: bigint;
+  readonly key: Buffer | null;
+  readonly value: Buffer | null;
+  readonly headers: Readonly<Record<string, Buffer | undefined>>;
+  /** Broker or producer timestamp, ms since the epoch. */
+  readonly timestampMs: number;
+}
+
+export function toConsumedRecord(topic: string, partition: number, message: KafkaMessage): ConsumedRecord {
+  const headers: Record<string, Buffer | undefined> = {};
+  for (const [name, value] of Object.entries(message.headers ?? {})) {
+    const first = Array.isArray(value) ? value[0] : value;
+    headers[name] = first === undefined ? undefined : Buffer.isBuffer(first) ? first : Buffer.from(first);
+  }
+  return {
+    topic,
+    partition,
+    offset: BigInt(message.offset),
+    key: message.key,
+    value: message.value,
+    headers,
+    timestampMs: Number(message.timestamp),
+  };
+}
+
+export interface CreateConsumerOptions {
+  readonly client: KafkaClient;
+  readonly groupId: string;
+  readonly topics: readonly string[];
+  readonly fromBeginning?: boolean;
+  readonly readCommitted?: boolean;
+  readonly handleBatch: (records: readonly ConsumedRecord[]) => Promise<void>;
+}
+
+export interface StingerConsumer {
+  readonly consumer: Consumer;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export function createConsumer(options: CreateConsumerOptions): StingerConsumer {
+  const { client, groupId, topics, fromBeginning = false, readCommitted = true, handleBatch } = options;
+  const logger = namespaced(client.logger, 'Consumer');
+  const consumer = client.kafka.consumer({ groupId, readUncommitted: !readCommitted, allowAutoTopicCreation: false });
+  return {
+    consumer,
+    async start() {
+      try {
+        await consumer.connect();
+        await consumer.subscribe({ topics: [...topics], fromBeginning });
+      } catch (error) {
+        throw new StingerKafkaError(`could not subscribe to ${topics.join(', ')}: ${(error as Error).message}`, { cause: error });
+      }
+      await consumer.run({
+        eachBatchAutoResolve: true,
+        eachBatch: async ({ batch, heartbeat }) => {
+          const records = batch.messages.map((m) => toConsumedRecord(batch.topic, batch.partition, m));
+          if (records.length > 0) await handleBatch(records);
+          await heartbeat();
+        },
+      });
+      logger.info({ groupId, topics }, 'consuming');
+    },
+    async stop() {
+      await consumer.disconnect();
+    },
+  };
+}

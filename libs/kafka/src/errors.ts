@@ -1,0 +1,47 @@
+/**
+ * Errors raised by @stinger/kafka. One base class; retry logic reads `retriable` and nothing else.
+ * Errors from kafkajs are wrapped at this library's edge, keeping them as `cause`.
+ */
+
+export interface StingerKafkaErrorOptions {
+  readonly retriable?: boolean;
+  readonly cause?: unknown;
+  readonly topic?: string;
+  readonly partition?: number;
+}
+
+export class StingerKafkaError extends Error {
+  readonly retriable: boolean;
+  readonly topic: string | undefined;
+  readonly partition: number | undefined;
+  constructor(message: string, options: StingerKafkaErrorOptions = {}) {
+    super(message, { cause: options.cause });
+    this.name = new.target.name;
+    this.retriable = options.retriable ?? isRetriable(options.cause);
+    this.topic = options.topic;
+    this.partition = options.partition;
+  }
+}
+
+/** A topic could not be created or its settings disagree with the topic table. */
+export class TopicBootstrapError extends StingerKafkaError {}
+
+/** Records were not acknowledged by the broker. */
+export class ProduceError extends StingerKafkaError {}
+
+/** The producer's bounded queue is full; the caller must slow down (back-pressure). */
+export class ProducerQueueFullError extends StingerKafkaError {
+  constructor(capacity: number) {
+    super(`producer queue is full (${capacity} records)`, { retriable: true });
+  }
+}
+
+/** A transaction could not be committed; it was aborted and its input will be processed again. */
+export class TransactionError extends StingerKafkaError {}
+
+/** The broker cannot be reached at all. */
+export class BrokerUnavailableError extends StingerKafkaError {}
+
+function isRetriable(cause: unknown): boolean {
+  return typeof cause === 'object' && cause !== null && 'retriable' in cause && cause.retriable === true;
+}

@@ -1,0 +1,164 @@
+/**
+ * The Stinger producer: idempotent, acks=all, compressed, and batched by linger time and size.
+ *
+ * Contract: `enqueue` adds one record to a bounded in-memory queue and returns a promise settled
+ * when the broker acknowledged the batch holding it; callers that produce fast (the agent) await
+ * `whenWritable()` for back-pressure instead of letting memory grow. Batches are sent one at a time,
+ * in enqueue order, so per-partition order is the enqueue order. `send` bypasses the queue.
+ */
+import { CompressionTypes, type Producer } from 'kafkajs';
+import { namespaced, type Logger } from '@stinger/log';
+import type { KafkaClient } from './client.ts';
+import { ProduceError, ProducerQueueFullError } from './errors.ts';
+
+export interface ProducerRecord {
+  readonly key: string | Buffer | null;
+  readonly value: Buffer | null;
+  readonly headers?: Readonly<Record<string, string | Buffer>>;
+  readonly partition?: number;
+}
+
+export type Compression = 'none' | 'gzip';
+
+export interface CreateProducerOptions {
+  readonly client: KafkaClient;
+  /** How long the first queued record waits for others before its batch is sent. */
+  readonly lingerMs?: number;
+  readonly maxBatchRecords?: number;
+  /** Bound of the in-memory queue; `enqueue` rejects with ProducerQueueFullError past it. */
+  readonly maxQueuedRecords?: number;
+  readonly compression?: Compression;
+  /** A transactional id makes this a transactional producer (see transform.ts). */
+  readonly transactionalId?: string;
+}
+
+export interface StingerProducer {
+  readonly producer: Producer;
+  connect(): Promise<void>;
+  send(topic: string, records: readonly ProducerRecord[]): Promise<void>;
+  enqueue(topic: string, record: ProducerRecord): Promise<void>;
+  /** Resolves once the queue is below its bound. */
+  whenWritable(): Promise<void>;
+  readonly queuedRecords: number;
+  flush(): Promise<void>;
+  disconnect(): Promise<void>;
+}
+
+interface Pending {
+  readonly topic: string;
+  readonly record: ProducerRecord;
+  readonly resolve: () => void;
+  readonly reject: (error: unknown) => void;
+}
+
+const COMPRESSION: Readonly<Record<Compression, CompressionTypes>> = {
+  none: CompressionTypes.None,
+  gzip: CompressionTypes.GZIP,
+};
+
+export function toKafkaMessage(record: ProducerRecord): {
+  key: string | Buffer | null;
+  value: Buffer | null;
+  headers?: Record<string, string | Buffer>;
+  partition?: number;
+} {
+  return {
+    key: record.key,
+    value: record.value,
+    ...(record.headers ? { headers: { ...record.headers } } : {}),
+    ...(record.partition !== undefined ? { partition: record.partition } : {}),
+  };
+}
+
+/** Groups queued records by topic, keeping order within each topic (pure; tested directly). */
+export function groupByTopic(pending: readonly { readonly topic: string; readonly record: ProducerRecord }[]): Map<string, ProducerRecord[]> {
+  const byTopic = new Map<string, ProducerRecord[]>();
+  for (const { topic, record } of pending) {
+    const list = byTopic.get(topic);
+    if (list) list.push(record);
+    else byTopic.set(topic, [record]);
+  }
+  return byTopic;
+}
+
+export function createProducer(options: CreateProducerOptions): StingerProducer {
+  const { client, lingerMs = 5, maxBatchRecords = 2000, maxQueuedRecords = 100_000, compression = 'gzip', transactionalId } = options;
+  const logger: Logger = namespaced(client.logger, 'Producer');
+  const producer = client.kafka.producer({
+    idempotent: true,
+    maxInFlightRequests: 1,
+    allowAutoTopicCreation: false,
+    ...(transactionalId ? { transactionalId } : {}),
+  });
+  const queue: Pending[] = [];
+  let timer: NodeJS.Timeout | null = null;
+  let sending: Promise<void> = Promise.resolve();
+  let writableWaiters: (() => void)[] = [];
+
+  async function sendNow(topic: string, records: readonly ProducerRecord[]): Promise<void> {
+    try {
+      await producer.send({ topic, acks: -1, compression: COMPRESSION[compression], messages: records.map(toKafkaMessage) });
+    } catch (error) {
+      throw new ProduceError(`produce to ${topic} failed: ${(error as Error).message}`, { cause: error, topic });
+    }
+  }
+
+  async function sendBatch(batch: Pending[]): Promise<void> {
+    const topicMessages = [...groupByTopic(batch)].map(([topic, records]) => ({ topic, messages: records.map(toKafkaMessage) }));
+    try {
+      await producer.sendBatch({ acks: -1, compression: COMPRESSION[compression], topicMessages });
+      for (const p of batch) p.resolve();
+    } catch (error) {
+      const wrapped = new ProduceError(`batch of ${batch.length} records failed: ${(error as Error).message}`, { cause: error });
+      logger.error({ err: wrapped, records: batch.length }, 'batch not acknowledged');
+      for (const p of batch) p.reject(wrapped);
+    }
+  }
+
+  function drain(): Promise<void> {
+    timer = null;
+    sending = sending.then(async () => {
+      while (queue.length > 0) {
+        await sendBatch(queue.splice(0, maxBatchRecords));
+        if (queue.length < maxQueuedRecords) {
+          const waiters = writableWaiters;
+          writableWaiters = [];
+          for (const wake of waiters) wake();
+        }
+      }
+    });
+    return sending;
+  }
+
+  return {
+    producer,
+    async connect() {
+      await producer.connect();
+    },
+    send: sendNow,
+    enqueue(topic, record) {
+      if (queue.length >= maxQueuedRecords) return Promise.reject(new ProducerQueueFullError(maxQueuedRecords));
+      return new Promise<void>((resolve, reject) => {
+        queue.push({ topic, record, resolve, reject });
+        if (queue.length >= maxBatchRecords) void drain();
+        else timer ??= setTimeout(() => void drain(), lingerMs);
+      });
+    },
+    whenWritable() {
+      if (queue.length < maxQueuedRecords) return Promise.resolve();
+      return new Promise<void>((resolve) => writableWaiters.push(resolve));
+    },
+    get queuedRecords() {
+      return queue.length;
+    },
+    async flush() {
+      if (timer) clearTimeout(timer);
+      await drain();
+    },
+    async disconnect() {
+      if (timer) clearTimeout(timer);
+      await drain();
+      await producer.disconnect();
+    },
+  };
+}

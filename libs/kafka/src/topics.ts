@@ -1,0 +1,96 @@
+/**
+ * The one table of Stinger's topics (ARCHITECTURE.md, "Topics"). Every producer, consumer, the topic
+ * bootstrap and the docs take names and settings from here; nothing else spells a topic name.
+ */
+
+export const TOPIC_IDS = [
+  'eventsRaw',
+  'events',
+  'alerts',
+  'control',
+  'controlAcks',
+  'enforcements',
+  'policies',
+  'dlq',
+] as const;
+
+export type TopicId = (typeof TOPIC_IDS)[number];
+
+export interface TopicSpec {
+  /** Name without the configurable prefix. */
+  readonly name: string;
+  readonly partitions: number;
+  /** What the record key is; partitioning follows it. */
+  readonly key: string;
+  /** Avro record name (schemas/) carried in the value, single-object encoded. */
+  readonly valueSchema: string;
+  /** Broker topic configs applied at creation. */
+  readonly configs: Readonly<Record<string, string>>;
+}
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+export const TOPICS: Readonly<Record<TopicId, TopicSpec>> = Object.freeze({
+  eventsRaw: {
+    name: 'stinger.events.raw',
+    partitions: 6,
+    key: 'node name',
+    valueSchema: 'RawEvent',
+    configs: { 'retention.ms': String(3 * DAY_MS), 'compression.type': 'producer' },
+  },
+  events: {
+    name: 'stinger.events',
+    partitions: 6,
+    key: 'node name',
+    valueSchema: 'Event',
+    configs: { 'retention.ms': String(7 * DAY_MS), 'compression.type': 'producer' },
+  },
+  alerts: {
+    name: 'stinger.alerts',
+    partitions: 3,
+    key: 'pod uid, or node name for host processes',
+    valueSchema: 'Alert',
+    configs: { 'retention.ms': String(30 * DAY_MS) },
+  },
+  control: {
+    name: 'stinger.control',
+    partitions: 3,
+    key: 'node name',
+    valueSchema: 'ControlCommand',
+    configs: { 'retention.ms': String(DAY_MS) },
+  },
+  controlAcks: {
+    name: 'stinger.control.acks',
+    partitions: 3,
+    key: 'node name',
+    valueSchema: 'ControlAck',
+    configs: { 'retention.ms': String(DAY_MS) },
+  },
+  enforcements: {
+    name: 'stinger.enforcements',
+    partitions: 3,
+    key: 'alert id',
+    valueSchema: 'Enforcement',
+    configs: { 'retention.ms': String(30 * DAY_MS) },
+  },
+  policies: {
+    name: 'stinger.policies',
+    partitions: 1,
+    key: 'policy name',
+    valueSchema: 'CompiledPolicy',
+    // Compacted: the latest record per policy name is the policy; a tombstone (null value) deletes it.
+    configs: { 'cleanup.policy': 'compact', 'min.compaction.lag.ms': '0', 'segment.ms': String(DAY_MS) },
+  },
+  dlq: {
+    name: 'stinger.dlq',
+    partitions: 1,
+    key: 'source topic',
+    valueSchema: 'DeadLetter',
+    configs: { 'retention.ms': String(30 * DAY_MS) },
+  },
+});
+
+/** The broker-side name of a topic under a prefix (STINGER_TOPIC_PREFIX; empty by default). */
+export function topicName(id: TopicId, prefix = ''): string {
+  return `${prefix}${TOPICS[id].name}`;
+}

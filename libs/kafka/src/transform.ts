@@ -1,0 +1,146 @@
+/**
+ * Exactly-once consume-transform-produce (the enricher and detector are built on it).
+ *
+ * Contract: for each fetched batch of one partition, the outputs of `transform` for every record and
+ * the consumed offsets are committed in ONE Kafka transaction. Consumers of the outputs that read
+ * read_committed see every input's outputs exactly once, across crashes and restarts: a worker killed
+ * mid-batch leaves an open transaction that the broker aborts when the restarted worker (same
+ * `transactionalId`) fences it, and the restarted worker resumes from the last committed offset.
+ * A record the transform rejects (`RecordRejectedError`) goes to the dead-letter topic inside the
+ * same transaction with the reason; any other error aborts the batch, which is then retried.
+ */
+import { namespaced } from '@stinger/log';
+import type { KafkaClient } from './client.ts';
+import { toConsumedRecord, type ConsumedRecord } from './consumer.ts';
+import { StingerKafkaError, TransactionError } from './errors.ts';
+import { createProducer, toKafkaMessage, type ProducerRecord } from './producer.ts';
+
+export interface OutputRecord extends ProducerRecord {
+  readonly topic: string;
+}
+
+/** Thrown by a transform for a record that can never be processed (undecodable, invalid). */
+export class RecordRejectedError extends StingerKafkaError {
+  readonly reason: string;
+  constructor(reason: string, cause?: unknown) {
+    super(`record rejected: ${reason}`, { retriable: false, cause });
+    this.reason = reason;
+  }
+}
+
+export type RecordTransform = (record: ConsumedRecord) => readonly OutputRecord[];
+
+/** Builds the dead-letter record for a rejected input. */
+export type DeadLetterBuilder = (record: ConsumedRecord, error: RecordRejectedError) => OutputRecord;
+
+export interface TransactionPlan {
+  readonly outputs: readonly OutputRecord[];
+  readonly rejected: number;
+  /** The offset to commit: one past the last record of the batch. */
+  readonly nextOffset: bigint;
+}
+
+/**
+ * The pure core: what one batch commits. Throws (aborting the batch) on anything but a rejection.
+ * Callers guarantee `records` is non-empty and from one partition, in offset order.
+ */
+export function planTransaction(records: readonly ConsumedRecord[], transform: RecordTransform, deadLetter: DeadLetterBuilder): TransactionPlan {
+  const outputs: OutputRecord[] = [];
+  let rejected = 0;
+  for (const record of records) {
+    try {
+      outputs.push(...transform(record));
+    } catch (error) {
+      if (!(error instanceof RecordRejectedError)) throw error;
+      rejected += 1;
+      outputs.push(deadLetter(record, error));
+    }
+  }
+  const last = records[records.length - 1];
+  if (!last) throw new RangeError('planTransaction needs at least one record');
+  return { outputs, rejected, nextOffset: last.offset + 1n };
+}
+
+export interface TransactionalTransformOptions {
+  readonly client: KafkaClient;
+  readonly groupId: string;
+  /** Stable per worker instance across restarts, so a restart fences its predecessor. */
+  readonly transactionalId: string;
+  readonly inputTopics: readonly string[];
+  readonly transform: RecordTransform;
+  readonly deadLetter: DeadLetterBuilder;
+  readonly fromBeginning?: boolean;
+}
+
+export interface TransformStats {
+  committedTransactions: number;
+  records: number;
+  rejected: number;
+  aborted: number;
+}
+
+export interface TransactionalTransform {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  readonly stats: Readonly<TransformStats>;
+}
+
+export function createTransactionalTransform(options: TransactionalTransformOptions): TransactionalTransform {
+  const { client, groupId, transactionalId, inputTopics, transform, deadLetter, fromBeginning = true } = options;
+  const logger = namespaced(client.logger, 'TransactionalTransform');
+  const producer = createProducer({ client, transactionalId, compression: 'none' });
+  const consumer = client.kafka.consumer({ groupId, readUncommitted: false, allowAutoTopicCreation: false });
+  const stats: TransformStats = { committedTransactions: 0, records: 0, rejected: 0, aborted: 0 };
+
+  return {
+    stats,
+    async start() {
+      await producer.connect();
+      await consumer.connect();
+      await consumer.subscribe({ topics: [...inputTopics], fromBeginning });
+      await consumer.run({
+        autoCommit: false,
+        eachBatchAutoResolve: false,
+        eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
+          if (batch.messages.length === 0 || !isRunning() || isStale()) return;
+          const records = batch.messages.map((m) => toConsumedRecord(batch.topic, batch.partition, m));
+          const plan = planTransaction(records, transform, deadLetter);
+          const transaction = await producer.producer.transaction();
+          try {
+            if (plan.outputs.length > 0) {
+              const byTopic = new Map<string, OutputRecord[]>();
+              for (const out of plan.outputs) byTopic.set(out.topic, [...(byTopic.get(out.topic) ?? []), out]);
+              await transaction.sendBatch({
+                acks: -1,
+                topicMessages: [...byTopic].map(([topic, outs]) => ({ topic, messages: outs.map(toKafkaMessage) })),
+              });
+            }
+            await transaction.sendOffsets({
+              consumerGroupId: groupId,
+              topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: plan.nextOffset.toString() }] }],
+            });
+            await transaction.commit();
+          } catch (error) {
+            stats.aborted += 1;
+            await transaction.abort().catch((abortError: unknown) => logger.warn({ err: abortError }, 'abort failed'));
+            throw new TransactionError(`transaction for ${batch.topic}[${batch.partition}] aborted: ${(error as Error).message}`, {
+              cause: error,
+              topic: batch.topic,
+              partition: batch.partition,
+            });
+          }
+          resolveOffset(batch.lastOffset());
+          stats.committedTransactions += 1;
+          stats.records += records.length;
+          stats.rejected += plan.rejected;
+          await heartbeat();
+        },
+      });
+      logger.info({ groupId, transactionalId, inputTopics }, 'transform running');
+    },
+    async stop() {
+      await consumer.disconnect();
+      await producer.disconnect();
+    },
+  };
+}
