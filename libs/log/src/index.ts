@@ -25,10 +25,18 @@ export function createLogger({ name, level = 'info', destination }: CreateLogger
   return pino({ name, level, base: { pid: process.pid } }, destination ?? pino.destination(2));
 }
 
+// For each namespaced logger: the logger it was derived from (without `ns`) and its full namespace,
+// so nesting replaces the `ns` field instead of repeating it (pino children append bindings).
+const namespaceOrigins = new WeakMap<Logger, { readonly base: Logger; readonly namespace: string }>();
+
 /** A child logger whose lines carry `ns: <namespace>`; the namespaces nest with dots. */
 export function namespaced(logger: Logger, namespace: string): Logger {
-  const parent = logger.bindings()['ns'];
-  return logger.child({ ns: typeof parent === 'string' ? `${parent}.${namespace}` : namespace });
+  const origin = namespaceOrigins.get(logger);
+  const base = origin?.base ?? logger;
+  const full = origin ? `${origin.namespace}.${namespace}` : namespace;
+  const child = base.child({ ns: full });
+  namespaceOrigins.set(child, { base, namespace: full });
+  return child;
 }
 
 /** A logger that drops everything, for unit tests and library defaults. */

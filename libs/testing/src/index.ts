@@ -1,1 +1,10 @@
-export {};
+/**
+ * @stinger/testing — shared fixtures for tests. Kafka: `kafkaBrokerForTests` and the run-wide global setup in
+ * kafka-global-setup.ts (pass its path to `node --test --test-global-setup=`), `uniqueTopicName`.
+ * No Kafka client here: topics are created through libs/kafka.
+ */
+export { kafkaBrokerForTests, KAFKA_TEST_IMAGE } from './kafka-broker-for-tests.ts';
+export type { TestKafkaBroker, TestKafkaSource, KafkaBrokerForTestsOptions } from './kafka-broker-for-tests.ts';
+export { uniqueTopicName } from './unique-topic-name.ts';
+export { dockerEngineAnswers, dockerEndpoint } from './docker-engine.ts';
+export type { DockerEndpoint } from './docker-engine.ts';

@@ -1,0 +1,55 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { renderLog4jConfig, renderServerProperties } from './server-properties.ts';
+
+function parse(text: string): Map<string, string> {
+  const entries = text
+    .split('\n')
+    .filter((line) => line !== '' && !line.startsWith('#'))
+    .map((line) => {
+      const at = line.indexOf('=');
+      return [line.slice(0, at).trim(), line.slice(at + 1).trim()] as const;
+    });
+  return new Map(entries);
+}
+
+test('renderServerProperties describes a single-node combined KRaft cluster on 127.0.0.1', () => {
+  const props = parse(renderServerProperties({ port: 9092, controllerPort: 40123, logDir: '/data/kraft' }));
+  assert.equal(props.get('process.roles'), 'broker,controller');
+  assert.equal(props.get('node.id'), '1');
+  assert.equal(props.get('controller.quorum.voters'), '1@127.0.0.1:40123');
+  assert.equal(props.get('listeners'), 'PLAINTEXT://127.0.0.1:9092,CONTROLLER://127.0.0.1:40123');
+  assert.equal(props.get('advertised.listeners'), 'PLAINTEXT://127.0.0.1:9092');
+  assert.equal(props.get('controller.listener.names'), 'CONTROLLER');
+  assert.equal(props.get('log.dirs'), '/data/kraft');
+  assert.equal(props.get('offsets.topic.replication.factor'), '1');
+  assert.equal(props.get('transaction.state.log.replication.factor'), '1');
+  assert.equal(props.get('min.insync.replicas'), '1');
+  assert.equal(props.get('group.initial.rebalance.delay.ms'), '0');
+});
+
+test('renderServerProperties leaves topic auto-creation off unless asked', () => {
+  const base = { port: 9092, controllerPort: 9093, logDir: '/d' };
+  assert.equal(parse(renderServerProperties(base)).get('auto.create.topics.enable'), 'false');
+  assert.equal(parse(renderServerProperties({ ...base, autoCreateTopics: true })).get('auto.create.topics.enable'), 'true');
+});
+
+test('renderServerProperties refuses bad ports and a shared port', () => {
+  assert.throws(() => renderServerProperties({ port: 0, controllerPort: 9093, logDir: '/d' }), RangeError);
+  assert.throws(() => renderServerProperties({ port: 9092, controllerPort: 70000, logDir: '/d' }), RangeError);
+  assert.throws(() => renderServerProperties({ port: 9092, controllerPort: 9092, logDir: '/d' }), /both 9092/);
+});
+
+test('renderServerProperties escapes backslashes and refuses line breaks in the log dir', () => {
+  assert.equal(parse(renderServerProperties({ port: 1, controllerPort: 2, logDir: 'C:\\kafka' })).get('log.dirs'), 'C:\\\\kafka');
+  assert.throws(() => renderServerProperties({ port: 1, controllerPort: 2, logDir: '/d\nnode.id=2' }), RangeError);
+});
+
+test('renderLog4jConfig sends the root logger to a rolling file at the given path', () => {
+  const props = parse(renderLog4jConfig('/data/logs/server.log'));
+  assert.equal(props.get('appender.file.type'), 'RollingFile');
+  assert.equal(props.get('appender.file.fileName'), '/data/logs/server.log');
+  assert.equal(props.get('appender.file.filePattern'), '/data/logs/server.log.%i');
+  assert.equal(props.get('rootLogger.appenderRef.file.ref'), 'file');
+  assert.equal(props.get('rootLogger.level'), 'info');
+});

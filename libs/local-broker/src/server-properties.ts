@@ -1,0 +1,98 @@
+/**
+ * The files the broker JVM reads: `server.properties` for a single-node KRaft cluster (broker and controller in one
+ * process) and a log4j2 configuration that sends everything to a rolling file in the data directory.
+ * Pure rendering; the caller writes them.
+ */
+
+export interface ServerPropertiesOptions {
+  /** PLAINTEXT port clients connect to on 127.0.0.1. */
+  readonly port: number;
+  /** CONTROLLER port of the KRaft quorum, on 127.0.0.1. */
+  readonly controllerPort: number;
+  /** Absolute path of the KRaft log directory (topic data and the metadata log). */
+  readonly logDir: string;
+  /** Let producers and consumers create topics by naming them. Off by default so tests create what they use. */
+  readonly autoCreateTopics?: boolean;
+}
+
+export const BROKER_HOST = '127.0.0.1';
+
+/**
+ * Static quorum (`controller.quorum.voters`) rather than `--standalone`'s dynamic one: the dynamic quorum records the
+ * controller's endpoint in the metadata log, so a data directory reused with another controller port would not start.
+ */
+export function renderServerProperties(options: ServerPropertiesOptions): string {
+  const { port, controllerPort, logDir, autoCreateTopics = false } = options;
+  assertPort(port, 'port');
+  assertPort(controllerPort, 'controllerPort');
+  if (port === controllerPort) throw new RangeError(`port and controllerPort are both ${port}`);
+  if (/[\r\n]/.test(logDir)) throw new RangeError('logDir must not contain a line break');
+  const settings: ReadonlyArray<readonly [string, string | number | boolean]> = [
+    ['process.roles', 'broker,controller'],
+    ['node.id', 1],
+    ['controller.quorum.voters', `1@${BROKER_HOST}:${controllerPort}`],
+    ['listeners', `PLAINTEXT://${BROKER_HOST}:${port},CONTROLLER://${BROKER_HOST}:${controllerPort}`],
+    ['advertised.listeners', `PLAINTEXT://${BROKER_HOST}:${port}`],
+    ['controller.listener.names', 'CONTROLLER'],
+    ['inter.broker.listener.name', 'PLAINTEXT'],
+    ['listener.security.protocol.map', 'PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT'],
+    ['log.dirs', logDir],
+    ['num.partitions', 1],
+    ['default.replication.factor', 1],
+    ['min.insync.replicas', 1],
+    ['offsets.topic.replication.factor', 1],
+    ['offsets.topic.num.partitions', 10],
+    ['transaction.state.log.replication.factor', 1],
+    ['transaction.state.log.min.isr', 1],
+    ['transaction.state.log.num.partitions', 10],
+    ['share.coordinator.state.topic.replication.factor', 1],
+    ['share.coordinator.state.topic.min.isr', 1],
+    ['group.initial.rebalance.delay.ms', 0],
+    ['auto.create.topics.enable', autoCreateTopics],
+    ['delete.topic.enable', true],
+    // Small segments and a day of retention: a development broker, not an archive.
+    ['log.segment.bytes', 16 * 1024 * 1024],
+    ['log.retention.hours', 24],
+    ['log.retention.check.interval.ms', 60_000],
+    ['num.network.threads', 2],
+    ['num.io.threads', 4],
+    ['num.recovery.threads.per.data.dir', 1],
+  ];
+  return `# Written by @stinger/local-broker; rewritten on every start.\n${settings.map(([key, value]) => `${key}=${escapeValue(String(value))}`).join('\n')}\n`;
+}
+
+/** log4j2 (Kafka 4.x) properties: INFO and above to `logFile`, rolled at 10 MiB, three files kept. */
+export function renderLog4jConfig(logFile: string): string {
+  if (/[\r\n]/.test(logFile)) throw new RangeError('logFile must not contain a line break');
+  const file = escapeValue(logFile);
+  return [
+    '# Written by @stinger/local-broker; rewritten on every start.',
+    'status = warn',
+    'appender.file.type = RollingFile',
+    'appender.file.name = file',
+    `appender.file.fileName = ${file}`,
+    `appender.file.filePattern = ${file}.%i`,
+    'appender.file.layout.type = PatternLayout',
+    'appender.file.layout.pattern = [%d] %p %m (%c)%n',
+    'appender.file.policies.type = Policies',
+    'appender.file.policies.size.type = SizeBasedTriggeringPolicy',
+    'appender.file.policies.size.size = 10MB',
+    'appender.file.strategy.type = DefaultRolloverStrategy',
+    'appender.file.strategy.max = 3',
+    'rootLogger.level = info',
+    'rootLogger.appenderRef.file.ref = file',
+    // Per-request logging is noise at INFO.
+    'logger.request.name = kafka.request.logger',
+    'logger.request.level = warn',
+    '',
+  ].join('\n');
+}
+
+function assertPort(value: number, name: string): void {
+  if (!Number.isInteger(value) || value < 1 || value > 65535) throw new RangeError(`${name} ${value} is not a TCP port`);
+}
+
+/** Java properties treat `\` as an escape; nothing else we write needs escaping. */
+function escapeValue(value: string): string {
+  return value.replaceAll('\\', '\\\\');
+}
