@@ -1,6 +1,7 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --disable-warning=TimeoutNegativeWarning
 // The `stinger` command. npm and npx put node_modules/.bin first on PATH, where the workspace's
-// Node.js 24 lives; refuse clearly if an older Node runs this file directly.
+// Node.js 24 lives; refuse clearly if an older Node runs this file directly. The warning switched off
+// is kafkajs 2.2.4 passing a negative delay to setTimeout on Node 24 (kafkajs issue 1751; harmless).
 const major = Number(process.versions.node.split('.')[0]);
 if (major < 24) {
   process.stderr.write(

@@ -1,1 +1,92 @@
-export {};
+/**
+ * The `stinger` command: one entry for running Stinger locally, running its services, and testing it.
+ * Contract: stdout carries command output only (one line per fact, or JSON lines with -o json);
+ * logs go to stderr; a failure prints one line `stinger: <what is wrong>` and exits non-zero.
+ */
+import { parseArgs } from 'node:util';
+import { loadConfig, ConfigError } from '@stinger/config';
+import { resolveKafkaDistribution } from '@stinger/local-broker';
+import { createLogger } from '@stinger/log';
+import { down } from './commands/down.ts';
+import { checkServiceRunnable, runServiceInForeground, serviceEnvironment } from './commands/service.ts';
+import { status } from './commands/status.ts';
+import { runTests } from './commands/test.ts';
+import { up } from './commands/up.ts';
+import { CliError } from './errors.ts';
+import { isServiceName, SERVICE_NAMES } from './workspace.ts';
+
+const USAGE = `usage: stinger <command> [options]
+
+  up [--detach]        start the local pipeline: a Kafka broker (unless KAFKA_BROKERS is set),
+                       the topics and every service; prints KAFKA_BROKERS=<host:port>
+  down                 stop what \`stinger up --detach\` started
+  status               broker, topics and running services
+  test [FILES...]      every check and test of the repository (--skip-static: tests only)
+  setup                resolve the pinned Apache Kafka jars into the cache
+  <service>            run one service in the foreground: ${SERVICE_NAMES.join(', ')}
+
+environment: KAFKA_BROKERS, STINGER_TOPIC_PREFIX, STINGER_LOG_LEVEL, STINGER_HOME, STINGER_CACHE_DIR`;
+
+function out(line: string): void {
+  process.stdout.write(`${line}\n`);
+}
+
+async function main(argv: readonly string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  const config = loadConfig();
+  const logger = createLogger({ name: 'stinger', level: config.logLevel === 'info' ? 'warn' : config.logLevel });
+  switch (command) {
+    case undefined:
+    case 'help':
+    case '--help':
+    case '-h':
+      out(USAGE);
+      return command === undefined ? 1 : 0;
+    case 'up': {
+      const { values } = parseArgs({ args: [...rest], options: { detach: { type: 'boolean', short: 'd', default: false } } });
+      return up({ config, logger, detach: values.detach, out });
+    }
+    case 'down':
+      parseArgs({ args: [...rest], options: {} });
+      return down(config, out);
+    case 'status':
+      parseArgs({ args: [...rest], options: {} });
+      return status(config, logger, out);
+    case 'test': {
+      const { values, positionals } = parseArgs({
+        args: [...rest],
+        allowPositionals: true,
+        options: { 'skip-static': { type: 'boolean', default: false } },
+      });
+      return runTests({ logger, patterns: positionals, skipStatic: values['skip-static'] });
+    }
+    case 'setup': {
+      const distribution = await resolveKafkaDistribution({ cacheDir: config.cacheDir, logger });
+      out(`Apache Kafka ${distribution.version}: ${distribution.libsDir}`);
+      return 0;
+    }
+    default: {
+      if (!isServiceName(command)) throw new CliError(`unknown command "${command}"\n${USAGE}`, 2);
+      parseArgs({ args: [...rest], options: {} });
+      checkServiceRunnable(command);
+      const brokers = config.kafka.brokers?.join(',');
+      if (!brokers) throw new CliError(`KAFKA_BROKERS is not set; start a broker with \`stinger up --detach\` and export the line it prints`);
+      return runServiceInForeground(command, serviceEnvironment(config, brokers));
+    }
+  }
+}
+
+try {
+  process.exitCode = await main(process.argv.slice(2));
+} catch (error) {
+  if (error instanceof CliError || error instanceof ConfigError) {
+    process.stderr.write(`stinger: ${error.message}\n`);
+    process.exitCode = error instanceof CliError ? error.exitCode : 2;
+  } else if (error instanceof TypeError && 'code' in error && String(error.code).startsWith('ERR_PARSE_ARGS')) {
+    process.stderr.write(`stinger: ${error.message}\n`);
+    process.exitCode = 2;
+  } else {
+    process.stderr.write(`stinger: ${(error as Error).message ?? String(error)}\n`);
+    process.exitCode = 1;
+  }
+}

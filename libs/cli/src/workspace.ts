@@ -39,3 +39,13 @@ export function needsRoot(name: ServiceName): boolean {
       return false;
   }
 }
+
+/**
+ * Node flags for every process the CLI starts (services, the test runner and its test files, through
+ * NODE_OPTIONS): kafkajs 2.2.4 passes a negative delay to setTimeout, which Node 24 warns about on
+ * every connection (kafkajs issue 1751); the delay it gets, 1 ms, is what kafkajs meant.
+ */
+export function childNodeOptions(existing: string | undefined): string {
+  const flag = '--disable-warning=TimeoutNegativeWarning';
+  return existing?.includes(flag) ? existing : [existing, flag].filter(Boolean).join(' ');
+}

@@ -4,7 +4,7 @@
  */
 import { spawn } from 'node:child_process';
 import { processEnvironment, type StingerConfig } from '@stinger/config';
-import { availableServices, needsRoot, serviceEntry, type ServiceName } from '../workspace.ts';
+import { availableServices, childNodeOptions, needsRoot, serviceEntry, type ServiceName } from '../workspace.ts';
 import { CliError } from '../errors.ts';
 
 export function checkServiceRunnable(name: ServiceName): void {
@@ -17,7 +17,8 @@ export function checkServiceRunnable(name: ServiceName): void {
 }
 
 export function serviceEnvironment(config: StingerConfig, brokers: string): NodeJS.ProcessEnv {
-  return { ...processEnvironment(), KAFKA_BROKERS: brokers, STINGER_NODE_NAME: config.nodeName };
+  const env = processEnvironment();
+  return { ...env, KAFKA_BROKERS: brokers, STINGER_NODE_NAME: config.nodeName, NODE_OPTIONS: childNodeOptions(env['NODE_OPTIONS']) };
 }
 
 export async function runServiceInForeground(name: ServiceName, env: NodeJS.ProcessEnv): Promise<number> {

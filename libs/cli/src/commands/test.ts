@@ -11,7 +11,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Logger } from '@stinger/log';
 import { ensurePrerequisites, TEST_PREREQUISITES } from '../prerequisites.ts';
-import { REPO_ROOT } from '../workspace.ts';
+import { processEnvironment } from '@stinger/config';
+import { childNodeOptions, REPO_ROOT } from '../workspace.ts';
 
 export interface TestOptions {
   readonly logger: Logger;
@@ -27,12 +28,13 @@ interface StepResult {
 }
 
 const ALL_TESTS = ['libs/**/*.test.ts', 'services/**/*.test.ts', 'integration-tests/**/*.test.ts'];
-const GLOBAL_SETUP = 'libs/testing/src/global-setup.ts';
+const GLOBAL_SETUP = 'libs/testing/src/kafka-global-setup.ts';
 
 function run(name: string, command: string, args: readonly string[]): StepResult {
   process.stdout.write(`\n== ${name}: ${[command, ...args].join(' ')}\n`);
   const started = performance.now();
-  const result = spawnSync(command, args, { cwd: REPO_ROOT, stdio: 'inherit' });
+  const env = processEnvironment();
+  const result = spawnSync(command, args, { cwd: REPO_ROOT, stdio: 'inherit', env: { ...env, NODE_OPTIONS: childNodeOptions(env['NODE_OPTIONS']) } });
   const seconds = (performance.now() - started) / 1000;
   return { name, ok: result.status === 0, seconds };
 }

@@ -1,0 +1,34 @@
+/** `stinger down`: stops what `stinger up --detach` started (services first, then the broker). */
+import type { StingerConfig } from '@stinger/config';
+import { stopRunningBroker } from '@stinger/local-broker';
+import { forgetService, runDir, runningServices } from '../run-state.ts';
+
+async function waitGone(pid: number, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    try {
+      process.kill(pid, 0);
+    } catch {
+      return true;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return false;
+}
+
+export async function down(config: StingerConfig, out: (line: string) => void): Promise<number> {
+  let stopped = 0;
+  for (const { name, pid } of runningServices(config)) {
+    process.kill(pid, 'SIGTERM');
+    if (!(await waitGone(pid, 10_000))) process.kill(pid, 'SIGKILL');
+    forgetService(config, name);
+    out(`${name}: stopped (pid ${pid})`);
+    stopped += 1;
+  }
+  if (await stopRunningBroker(runDir(config))) {
+    out('local broker: stopped');
+    stopped += 1;
+  }
+  if (stopped === 0) out('nothing was running');
+  return 0;
+}

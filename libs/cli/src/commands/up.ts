@@ -1,0 +1,120 @@
+/**
+ * `stinger up [--detach]`: the whole pipeline on this machine — a local Kafka broker (unless
+ * KAFKA_BROKERS names one), the topics, and every service this build has. Prints
+ * `KAFKA_BROKERS=<host:port>` on stdout so other tools can reach the broker. In the foreground,
+ * Ctrl-C (SIGINT) or SIGTERM stops everything it started; with --detach, `stinger down` does.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, openSync } from 'node:fs';
+import { join } from 'node:path';
+import type { StingerConfig } from '@stinger/config';
+import { bootstrapTopics, createKafkaClient } from '@stinger/kafka';
+import { readRunningBroker, startLocalBroker, type LocalBroker } from '@stinger/local-broker';
+import type { Logger } from '@stinger/log';
+import { BROKER_PREREQUISITES, ensurePrerequisites } from '../prerequisites.ts';
+import { brokerDataDir, recordService, runDir, runningServices } from '../run-state.ts';
+import { availableServices, needsRoot, serviceEntry, type ServiceName } from '../workspace.ts';
+import { serviceEnvironment } from './service.ts';
+
+export interface UpOptions {
+  readonly config: StingerConfig;
+  readonly logger: Logger;
+  readonly detach: boolean;
+  readonly out: (line: string) => void;
+}
+
+interface StartedService {
+  readonly name: ServiceName;
+  readonly child: ChildProcess;
+}
+
+async function obtainBroker(options: UpOptions): Promise<{ brokers: string; owned: LocalBroker | null }> {
+  const { config, logger, detach, out } = options;
+  if (config.kafka.brokers) {
+    out(`using the Kafka brokers in KAFKA_BROKERS: ${config.kafka.brokers.join(',')}`);
+    return { brokers: config.kafka.brokers.join(','), owned: null };
+  }
+  const running = await readRunningBroker(runDir(config));
+  if (running) {
+    out(`a local broker is already running (pid ${running.pid}) on ${running.brokers}`);
+    return { brokers: running.brokers, owned: null };
+  }
+  ensurePrerequisites(BROKER_PREREQUISITES, logger);
+  out('starting a local Apache Kafka broker (the first start resolves its jars with Maven) ...');
+  const broker = await startLocalBroker({
+    cacheDir: config.cacheDir,
+    dataDir: brokerDataDir(config),
+    stateDir: runDir(config),
+    detached: detach,
+    logger,
+  });
+  if (broker.portFellBack) out(`port 9092 is in use, so the local broker listens on ${broker.brokers} instead`);
+  out(`local broker ready on ${broker.brokers} in ${(broker.startupMs / 1000).toFixed(1)} s (log: ${broker.logFile})`);
+  return { brokers: broker.brokers, owned: broker };
+}
+
+function startService(options: UpOptions, name: ServiceName, brokers: string): StartedService {
+  const { config, detach } = options;
+  const env = serviceEnvironment(config, brokers);
+  if (!detach) return { name, child: spawn(process.execPath, [serviceEntry(name)], { stdio: 'inherit', env }) };
+  const logDir = join(runDir(config), 'logs');
+  mkdirSync(logDir, { recursive: true });
+  const log = openSync(join(logDir, `${name}.log`), 'a');
+  const child = spawn(process.execPath, [serviceEntry(name)], { stdio: ['ignore', log, log], env, detached: true });
+  child.unref();
+  if (child.pid !== undefined) recordService(config, name, child.pid);
+  return { name, child };
+}
+
+function stopChild(child: ChildProcess, timeoutMs: number): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    child.kill('SIGTERM');
+  });
+}
+
+export async function up(options: UpOptions): Promise<number> {
+  const { config, logger, detach, out } = options;
+  const already = runningServices(config);
+  if (already.length > 0) {
+    out(`already up: ${already.map((s) => `${s.name} (pid ${s.pid})`).join(', ')}; run \`stinger down\` first`);
+    return 1;
+  }
+  const { brokers, owned } = await obtainBroker(options);
+  const client = createKafkaClient({ brokers: brokers.split(','), clientId: 'stinger-cli', logger });
+  const topics = await bootstrapTopics({ client, prefix: config.kafka.topicPrefix });
+  out(`topics: ${topics.created.length} created, ${topics.existing.length} already there`);
+
+  const isRoot = process.getuid?.() === 0;
+  const started: StartedService[] = [];
+  for (const name of availableServices()) {
+    if (needsRoot(name) && !isRoot) {
+      out(`${name}: not started — it loads eBPF programs and needs root (run \`sudo npx stinger up\`)`);
+      continue;
+    }
+    started.push(startService(options, name, brokers));
+    out(`${name}: started`);
+  }
+  if (started.length === 0) out('services: none in this build yet (the broker and topics are up)');
+  out(`KAFKA_BROKERS=${brokers}`);
+
+  if (detach) {
+    out('running in the background; `stinger down` stops it');
+    return 0;
+  }
+  out('Stinger is up. Press Ctrl-C to stop.');
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', () => resolve());
+    process.once('SIGTERM', () => resolve());
+  });
+  out('stopping ...');
+  await Promise.all(started.map((s) => stopChild(s.child, 10_000)));
+  await owned?.stop();
+  out('stopped');
+  return 0;
+}
