@@ -28,3 +28,5 @@ export {
   TransactionError,
   BrokerUnavailableError,
 } from './errors.ts';
+export { createDeadLetterBuilder, deadLetterRecord } from './dead-letter.ts';
+export type { DeadLetterBuilderOptions } from './dead-letter.ts';

@@ -70,6 +70,8 @@ export interface TransactionalTransformOptions {
   readonly transform: RecordTransform;
   readonly deadLetter: DeadLetterBuilder;
   readonly fromBeginning?: boolean;
+  /** Consumer-group session timeout: how long a crashed worker's partitions stay assigned to it. */
+  readonly sessionTimeoutMs?: number;
 }
 
 export interface TransformStats {
@@ -86,10 +88,16 @@ export interface TransactionalTransform {
 }
 
 export function createTransactionalTransform(options: TransactionalTransformOptions): TransactionalTransform {
-  const { client, groupId, transactionalId, inputTopics, transform, deadLetter, fromBeginning = true } = options;
+  const { client, groupId, transactionalId, inputTopics, transform, deadLetter, fromBeginning = true, sessionTimeoutMs = 30_000 } = options;
   const logger = namespaced(client.logger, 'TransactionalTransform');
   const producer = createProducer({ client, transactionalId, compression: 'none' });
-  const consumer = client.kafka.consumer({ groupId, readUncommitted: false, allowAutoTopicCreation: false });
+  const consumer = client.kafka.consumer({
+    groupId,
+    readUncommitted: false,
+    allowAutoTopicCreation: false,
+    sessionTimeout: sessionTimeoutMs,
+    heartbeatInterval: Math.max(500, Math.floor(sessionTimeoutMs / 6)),
+  });
   const stats: TransformStats = { committedTransactions: 0, records: 0, rejected: 0, aborted: 0 };
 
   return {

@@ -1,0 +1,27 @@
+/** Topic bootstrap creates every topic of the table with its settings, and is idempotent. */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { bootstrapTopics, fetchTopicOffsets, TOPIC_IDS, TOPICS, topicName } from '@stinger/kafka';
+import { testClient, uniqueName } from '../helpers/kafka.ts';
+
+test('every topic is created with its partitions; a second run creates nothing', { timeout: 60_000 }, async () => {
+  const client = testClient('bootstrap-test');
+  const prefix = `${uniqueName('bootstrap')}.`;
+  const first = await bootstrapTopics({ client, prefix });
+  assert.deepEqual([...first.created].sort(), TOPIC_IDS.map((id) => topicName(id, prefix)).sort());
+  for (const id of TOPIC_IDS) {
+    const offsets = await fetchTopicOffsets(client, topicName(id, prefix));
+    assert.equal(offsets.partitions.length, TOPICS[id].partitions, id);
+  }
+  const second = await bootstrapTopics({ client, prefix });
+  assert.deepEqual(second.created, []);
+  assert.equal(second.existing.length, TOPIC_IDS.length);
+});
+
+test('a policies topic that is not compacted is refused', { timeout: 60_000 }, async () => {
+  const client = testClient('bootstrap-test');
+  const prefix = `${uniqueName('bootstrap.bad')}.`;
+  const { createTopics } = await import('@stinger/kafka');
+  await createTopics(client, [{ topic: topicName('policies', prefix), configs: { 'cleanup.policy': 'delete' } }]);
+  await assert.rejects(bootstrapTopics({ client, prefix, topics: ['policies'] }), /cleanup\.policy=delete, expected compact/);
+});
