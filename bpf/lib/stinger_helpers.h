@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR Apache-2.0) */
+/*
+ * Helpers every sensor uses to fill the shared header and to write records. Only BPF helpers that read the
+ * current task's own identity are used (no bpf_probe_read_kernel / BPF_CORE_READ of kernel memory), so the
+ * sensors load under kernel lockdown=confidentiality.
+ */
+#ifndef STINGER_HELPERS_H
+#define STINGER_HELPERS_H
+
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include "stinger_event.h"
+#include "stinger_maps.h"
+
+static __always_inline void count_lost_record(void)
+{
+	__u32 zero = 0;
+	__u64 *lost = bpf_map_lookup_elem(&lost_records, &zero);
+
+	if (lost)
+		*lost += 1; /* per-CPU slot: no other writer on this CPU while we run */
+}
+
+static __always_inline void fill_header(struct event_header *hdr, __u16 kind, __u32 size)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	__u64 uid_gid = bpf_get_current_uid_gid();
+	__u32 pid = pid_tgid >> 32;
+	__u32 *ppid = bpf_map_lookup_elem(&ppid_by_pid, &pid);
+
+	hdr->kind = kind;
+	hdr->flags = 0;
+	hdr->size = size;
+	hdr->time_ns = bpf_ktime_get_boot_ns();
+	hdr->cgroup_id = bpf_get_current_cgroup_id();
+	hdr->pid = pid;
+	hdr->tid = (__u32)pid_tgid;
+	hdr->ppid = ppid ? *ppid : 0;
+	hdr->uid = (__u32)uid_gid;
+	hdr->gid = uid_gid >> 32;
+	hdr->pad = 0;
+	bpf_get_current_comm(hdr->comm, sizeof(hdr->comm));
+}
+
+/* Copies a record built elsewhere (a map value) into the ring buffer; counts it as lost when the ring is full. */
+static __always_inline void output_record(void *record, __u64 size)
+{
+	if (bpf_ringbuf_output(&events, record, size, 0))
+		count_lost_record();
+}
+
+#endif /* STINGER_HELPERS_H */

@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR Apache-2.0) */
+/*
+ * Maps shared by every sensor object. Each bpf/<sensor>/bpf_*.c is its own object file and declares these
+ * maps by including this header; the loader (libs/bpf, loadSensor) creates them once with the first object and
+ * makes every later object reuse the same map fds (bpf_map__reuse_fd), so all hooks write into one ring buffer,
+ * one lost-records counter and one process table. Names and definitions must therefore be identical in every
+ * object: change them only here.
+ */
+#ifndef STINGER_MAPS_H
+#define STINGER_MAPS_H
+
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+
+/* 8 MiB: ~ 100k exec records or ~ 110k fork/exit records of headroom while user space catches up. */
+#define EVENTS_RINGBUF_BYTES (8U << 20)
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, EVENTS_RINGBUF_BYTES);
+} events SEC(".maps");
+
+/* Records the kernel could not write because the ring buffer was full; one slot, per CPU, summed by user space. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} lost_records SEC(".maps");
+
+/*
+ * pid -> parent pid, filled from fork records and dropped at exit. Reading task->real_parent would need kernel
+ * memory reads, which kernel lockdown can forbid; this table needs none. Processes that forked before the sensor
+ * loaded are absent (ppid 0): user space fills those from /proc.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u32);
+	__type(value, __u32);
+} ppid_by_pid SEC(".maps");
+
+#endif /* STINGER_MAPS_H */

@@ -1,0 +1,97 @@
+/**
+ * A sensor: several BPF objects (one per attach point, bpf/<sensor>/bpf_*.c) loaded as one unit that shares its
+ * maps. The first object creates the shared maps; every later object reuses their fds before it loads, so all
+ * hooks write into one ring buffer (`events`), one lost-records counter and one process table.
+ *
+ * `close()` destroys every link and object; it runs on any failure during load/attach, so a sensor never leaves
+ * attachments behind. Nothing is pinned: the programs live as long as this process holds them.
+ */
+import { join } from 'node:path';
+import type { Logger } from '@stinger/log';
+import { namespaced, silentLogger } from '@stinger/log';
+import { openBpfObject, type BpfMap, type BpfObject } from './bpf-object.ts';
+import { BpfLoadError } from './errors.ts';
+import { DEFAULT_OBJECT_DIR, assertBpfPrivileges, ensureTracefs } from './kernel-environment.ts';
+import { readPerCpuCounter } from './ring-buffer-reader.ts';
+
+/** Maps every sensor object declares (bpf/lib/stinger_maps.h). */
+export const SHARED_MAPS = ['events', 'lost_records', 'ppid_by_pid'] as const;
+
+export interface LoadSensorOptions {
+  /** For logs and errors, e.g. `process`. */
+  readonly name: string;
+  /** Object file names without `.bpf.o`, loaded in this order. */
+  readonly objects: readonly string[];
+  /** Directory of the compiled objects; default bpf/build. */
+  readonly objectDir?: string;
+  readonly logger?: Logger;
+}
+
+export interface Sensor {
+  readonly name: string;
+  readonly objects: readonly BpfObject[];
+  /** The shared ring buffer map (`events`): give it to createRingBufferReader. */
+  readonly events: BpfMap;
+  /** A shared map by name (SHARED_MAPS). */
+  sharedMap(name: (typeof SHARED_MAPS)[number]): BpfMap;
+  /** Records the kernel dropped because the ring buffer was full, summed over CPUs. */
+  lostRecords(): bigint;
+  /** Detaches every program and frees the objects. Idempotent. */
+  close(): void;
+}
+
+export function loadSensor(options: LoadSensorOptions): Sensor {
+  const { name, objects: objectNames, objectDir = DEFAULT_OBJECT_DIR } = options;
+  const logger = namespaced(options.logger ?? silentLogger(), 'Sensor');
+  assertBpfPrivileges();
+  ensureTracefs();
+  const objects: BpfObject[] = [];
+  const close = (): void => {
+    for (const object of objects.splice(0).reverse()) object.close();
+  };
+  try {
+    const shared = new Map<string, BpfMap>();
+    for (const objectName of objectNames) {
+      const object = openBpfObject({ path: join(objectDir, `${objectName}.bpf.o`) });
+      objects.push(object);
+      for (const mapName of SHARED_MAPS) {
+        if (!object.hasMap(mapName)) continue;
+        const existing = shared.get(mapName);
+        if (existing) object.map(mapName).reuseFd(existing.fd);
+      }
+      object.load();
+      for (const mapName of SHARED_MAPS) {
+        if (object.hasMap(mapName) && !shared.has(mapName)) shared.set(mapName, object.map(mapName));
+      }
+    }
+    for (const object of objects) {
+      const links = object.attach();
+      logger.debug({ sensor: name, object: object.path, programs: links.map((l) => l.program) }, 'attached');
+    }
+    const sharedMap = (mapName: (typeof SHARED_MAPS)[number]): BpfMap => {
+      const map = shared.get(mapName);
+      if (!map) throw new BpfLoadError(`sensor ${name}: no object declares the shared map ${mapName}`);
+      return map;
+    };
+    const events = sharedMap('events');
+    const lost = sharedMap('lost_records');
+    logger.info({ sensor: name, objects: objectNames }, 'sensor loaded');
+    return { name, objects: [...objects], events, sharedMap, lostRecords: () => readPerCpuCounter(lost), close };
+  } catch (error) {
+    close();
+    throw error;
+  }
+}
+
+/** Object files of the process sensor (exec, fork, exit), bpf/process/. */
+export const PROCESS_SENSOR_OBJECTS = ['bpf_fork', 'bpf_exec', 'bpf_exit'] as const;
+
+export interface LoadProcessSensorOptions {
+  readonly objectDir?: string;
+  readonly logger?: Logger;
+}
+
+/** The process life-cycle sensor: exec, fork and exit records (decode with decodeProcessRecord). */
+export function loadProcessSensor(options: LoadProcessSensorOptions = {}): Sensor {
+  return loadSensor({ ...options, name: 'process', objects: PROCESS_SENSOR_OBJECTS });
+}
