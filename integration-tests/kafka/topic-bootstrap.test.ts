@@ -1,7 +1,7 @@
 /** Topic bootstrap creates every topic of the table with its settings, and is idempotent. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { bootstrapTopics, fetchTopicOffsets, TOPIC_IDS, TOPICS, topicName } from '@stinger/kafka';
+import { bootstrapTopics, createTopics, fetchTopicOffsets, TOPIC_IDS, TOPICS, topicName } from '@stinger/kafka';
 import { testClient, uniqueName } from '../helpers/kafka.ts';
 
 test('every topic is created with its partitions; a second run creates nothing', { timeout: 60_000 }, async () => {
@@ -21,7 +21,6 @@ test('every topic is created with its partitions; a second run creates nothing',
 test('a policies topic that is not compacted is refused', { timeout: 60_000 }, async () => {
   const client = testClient('bootstrap-test');
   const prefix = `${uniqueName('bootstrap.bad')}.`;
-  const { createTopics } = await import('@stinger/kafka');
   await createTopics(client, [{ topic: topicName('policies', prefix), configs: { 'cleanup.policy': 'delete' } }]);
   await assert.rejects(bootstrapTopics({ client, prefix, topics: ['policies'] }), /cleanup\.policy=delete, expected compact/);
 });

@@ -10,7 +10,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createRingBufferReader, decodeProcessRecord, forEachRecord, loadProcessSensor, type RecordBatch } from '@stinger/bpf';
+import { createRingBufferReader, decodeProcessRecord, forEachRecord, loadProcessSensor, type RecordBatch } from '../src/index.ts';
 
 const FORKS = Number(process.argv[2] ?? 25_000);
 

@@ -3,11 +3,13 @@
  * provide them. Installed with apt-get when missing and running as root; otherwise named in an error.
  */
 import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import type { Logger } from '@stinger/log';
 import { processEnvironment } from '@stinger/config';
 import { CliError } from './errors.ts';
 
 export interface Prerequisite {
+  /** A command on PATH, or an absolute path to a file (headers, libraries). */
   readonly command: string;
   readonly debianPackage: string;
   readonly why: string;
@@ -18,9 +20,19 @@ export const BROKER_PREREQUISITES: readonly Prerequisite[] = [
   { command: 'mvn', debianPackage: 'maven', why: 'resolves the pinned Apache Kafka jars' },
 ];
 
-export const TEST_PREREQUISITES: readonly Prerequisite[] = [...BROKER_PREREQUISITES];
+export const BPF_PREREQUISITES: readonly Prerequisite[] = [
+  { command: 'clang', debianPackage: 'clang', why: 'compiles the eBPF programs' },
+  { command: 'llvm-strip', debianPackage: 'llvm', why: 'strips the eBPF objects' },
+  { command: '/usr/include/bpf/libbpf.h', debianPackage: 'libbpf-dev', why: 'libbpf headers and library for the loader' },
+  { command: 'bpftool', debianPackage: 'bpftool', why: 'regenerates bpf/include/vmlinux.h' },
+  { command: 'make', debianPackage: 'make', why: 'builds the eBPF objects and the native drain helper' },
+  { command: 'cc', debianPackage: 'gcc', why: 'builds the native drain helper and the layout checks' },
+];
+
+export const TEST_PREREQUISITES: readonly Prerequisite[] = [...BROKER_PREREQUISITES, ...BPF_PREREQUISITES];
 
 function hasCommand(command: string): boolean {
+  if (command.startsWith('/')) return existsSync(command);
   return spawnSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore' }).status === 0;
 }
 
