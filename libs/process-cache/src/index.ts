@@ -1,0 +1,6 @@
+export { ProcessCache } from './process-cache.ts';
+export type { ProcessInfo, ProcessCacheOptions, ProcessCacheStats, ForkInput, ExecInput } from './process-cache.ts';
+export { createProcReader, parseStat, parseStatusIds, parseCgroupV2Path } from './proc-reader.ts';
+export type { ProcReader, ProcSnapshot, ProcReaderOptions } from './proc-reader.ts';
+export { normalizeAbsolutePath, resolvePath } from './paths.ts';
+export { containerIdFromCgroupPath, podUidFromCgroupPath } from './container-id.ts';

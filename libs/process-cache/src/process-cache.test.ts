@@ -1,0 +1,90 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ProcessCache } from './process-cache.ts';
+import type { ProcReader, ProcSnapshot } from './proc-reader.ts';
+
+function fakeProc(snapshots: readonly ProcSnapshot[]): ProcReader & { reads: number[] } {
+  const byPid = new Map(snapshots.map((s) => [s.pid, s]));
+  const reads: number[] = [];
+  return {
+    reads,
+    listPids: () => [...byPid.keys()],
+    read: (pid) => {
+      reads.push(pid);
+      return byPid.get(pid) ?? null;
+    },
+  };
+}
+
+const init: ProcSnapshot = { pid: 1, ppid: 0, startTimeNs: 10_000_000n, uid: 0, gid: 0, binary: '/sbin/init', args: [], cwd: '/', cgroupPath: '/init.scope' };
+const shell: ProcSnapshot = { pid: 100, ppid: 1, startTimeNs: 50_000_000n, uid: 1000, gid: 1000, binary: '/bin/bash', args: ['-l'], cwd: '/home/u', cgroupPath: '/user.slice' };
+
+test('scan adds running processes with parent links, parents first', () => {
+  const cache = new ProcessCache({ nodeName: 'n1', procReader: fakeProc([shell, init]) });
+  assert.equal(cache.scan(), 2);
+  assert.equal(cache.get(1)?.execId, 'n1:10000000:1');
+  assert.equal(cache.get(100)?.parentExecId, 'n1:10000000:1');
+  assert.equal(cache.get(100)?.cwd, '/home/u');
+});
+
+test('a fork tree gets correct parent exec ids, and exec gives a new exec id that keeps the cwd', () => {
+  const cache = new ProcessCache({ nodeName: 'n1', procReader: fakeProc([init, shell]), cgroupPathOf: () => '/kubepods.slice/x/cri-containerd-' + 'a'.repeat(64) + '.scope' });
+  cache.scan();
+  const child = cache.fork({ parentPid: 100, childPid: 200, timeNs: 900n });
+  assert.equal(child.execId, 'n1:900:200');
+  assert.equal(child.parentExecId, 'n1:50000000:100');
+  assert.equal(child.binary, '/bin/bash');
+  assert.equal(child.cwd, '/home/u');
+  cache.chdir(200, '../../etc');
+  const execd = cache.exec({ pid: 200, timeNs: 950n, binary: '/usr/bin/cat', argv: ['cat', 'passwd'], uid: 1000, gid: 1000, cgroupId: 77n });
+  assert.equal(execd.execId, 'n1:950:200');
+  assert.equal(execd.parentExecId, 'n1:50000000:100');
+  assert.deepEqual(execd.args, ['passwd']);
+  assert.equal(execd.cwd, '/etc');
+  assert.equal(execd.startTimeNs, 900n, 'start time is the fork, not the exec');
+  assert.equal(execd.containerId, 'a'.repeat(64));
+  const grandchild = cache.fork({ parentPid: 200, childPid: 201, timeNs: 990n });
+  assert.equal(grandchild.parentExecId, 'n1:950:200');
+});
+
+test('exited processes still resolve until evicted, oldest first', () => {
+  const cache = new ProcessCache({ nodeName: 'n', procReader: fakeProc([]), maxExited: 2 });
+  for (const pid of [10, 11, 12]) {
+    cache.fork({ parentPid: 1, childPid: pid, timeNs: BigInt(pid) });
+    cache.exit(pid, BigInt(pid) + 100n);
+  }
+  assert.equal(cache.get(10), undefined);
+  assert.equal(cache.get(11)?.exitTimeNs, 111n);
+  assert.equal(cache.get(12)?.execId, 'n:12:12');
+  // Each fork looked up the unknown parent pid 1: three misses.
+  assert.deepEqual(cache.stats(), { live: 0, exited: 2, misses: 3, evicted: 1 });
+});
+
+test('a recycled pid resolves to the running process, not the exited one', () => {
+  const cache = new ProcessCache({ nodeName: 'n', procReader: fakeProc([]) });
+  cache.fork({ parentPid: 1, childPid: 5, timeNs: 1n });
+  cache.exit(5, 2n);
+  cache.fork({ parentPid: 1, childPid: 5, timeNs: 3n });
+  assert.equal(cache.get(5)?.execId, 'n:3:5');
+  assert.equal(cache.get(5)?.exitTimeNs, null);
+});
+
+test('a miss is counted and answered from /proc when possible', () => {
+  const proc = fakeProc([shell]);
+  const cache = new ProcessCache({ nodeName: 'n', procReader: proc });
+  assert.equal(cache.lookup(100)?.binary, '/bin/bash');
+  assert.equal(cache.lookup(100)?.binary, '/bin/bash');
+  assert.equal(cache.lookup(4242), null);
+  assert.deepEqual(proc.reads, [100, 4242]);
+  assert.equal(cache.stats().misses, 2);
+});
+
+test('live entries are bounded and sweep drops processes whose exit was lost', () => {
+  const cache = new ProcessCache({ nodeName: 'n', procReader: fakeProc([]), maxLive: 3 });
+  for (const pid of [1, 2, 3, 4]) cache.fork({ parentPid: 0, childPid: pid, timeNs: 1n });
+  assert.equal(cache.stats().live, 3);
+  assert.equal(cache.get(1), undefined);
+  assert.equal(cache.sweep((pid) => pid !== 3), 1);
+  assert.equal(cache.get(3)?.exitTimeNs, 0n);
+  assert.equal(cache.stats().live, 2);
+});

@@ -1,0 +1,258 @@
+/**
+ * ProcessCache: what the agent knows about every process on the node, built from fork/exec/exit/chdir
+ * events plus a /proc scan at start for processes already running.
+ *
+ * Contract:
+ * - `execId` is unique per execution: `<node>:<time ns>:<pid>` with the exec time (or, for processes
+ *   found by the scan, their start time). A fork gets its own execId from the fork time.
+ * - `parentExecId` is the execId the parent process had when it forked or when the child exec'd.
+ * - cwd is inherited at fork, kept across exec, updated by chdir (relative chdirs resolve against it).
+ * - Memory is bounded: exited processes stay `exitedRetention` more lookups-worth (an LRU of
+ *   `maxExited` entries) so late events of a just-exited process still resolve; live entries are
+ *   capped at `maxLive`, and `sweep()` drops live entries whose process is gone (a lost exit record).
+ * - A lookup of an unknown pid counts a miss and falls back to /proc (the process may predate the
+ *   sensor or its fork record may have been lost); when /proc has nothing either, null.
+ */
+import { containerIdFromCgroupPath } from './container-id.ts';
+import { resolvePath } from './paths.ts';
+import type { ProcReader, ProcSnapshot } from './proc-reader.ts';
+
+export interface ProcessInfo {
+  readonly execId: string;
+  readonly pid: number;
+  readonly ppid: number;
+  readonly uid: number;
+  readonly gid: number;
+  readonly binary: string;
+  /** Arguments after argv[0]. */
+  readonly args: readonly string[];
+  readonly cwd: string | null;
+  /** CLOCK_BOOTTIME ns at which the process (not this execution) started. */
+  readonly startTimeNs: bigint;
+  readonly cgroupId: bigint | null;
+  readonly cgroupPath: string | null;
+  readonly containerId: string | null;
+  readonly parentExecId: string | null;
+  /** Boot ns of the exit, null while running. */
+  readonly exitTimeNs: bigint | null;
+}
+
+export interface ProcessCacheOptions {
+  readonly nodeName: string;
+  readonly procReader: ProcReader;
+  /** cgroup id → cgroup path (relative to the v2 root); null when unknown. */
+  readonly cgroupPathOf?: (cgroupId: bigint) => string | null;
+  readonly maxLive?: number;
+  readonly maxExited?: number;
+}
+
+export interface ProcessCacheStats {
+  readonly live: number;
+  readonly exited: number;
+  readonly misses: number;
+  readonly evicted: number;
+}
+
+export interface ForkInput {
+  readonly parentPid: number;
+  readonly childPid: number;
+  readonly timeNs: bigint;
+}
+
+export interface ExecInput {
+  readonly pid: number;
+  readonly timeNs: bigint;
+  readonly binary: string;
+  /** argv as the kernel captured it, argv[0] included. */
+  readonly argv: readonly string[];
+  readonly uid: number;
+  readonly gid: number;
+  readonly cgroupId: bigint;
+}
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+export class ProcessCache {
+  readonly #nodeName: string;
+  readonly #procReader: ProcReader;
+  readonly #cgroupPathOf: (cgroupId: bigint) => string | null;
+  readonly #maxLive: number;
+  readonly #maxExited: number;
+  readonly #live = new Map<number, Mutable<ProcessInfo>>();
+  // Insertion-ordered: the first key is the least recently exited. Keyed by execId, since pids recycle.
+  readonly #exited = new Map<string, ProcessInfo>();
+  readonly #exitedByPid = new Map<number, string>();
+  #misses = 0;
+  #evicted = 0;
+
+  constructor(options: ProcessCacheOptions) {
+    this.#nodeName = options.nodeName;
+    this.#procReader = options.procReader;
+    this.#cgroupPathOf = options.cgroupPathOf ?? (() => null);
+    this.#maxLive = options.maxLive ?? 200_000;
+    this.#maxExited = options.maxExited ?? 20_000;
+  }
+
+  execIdOf(timeNs: bigint, pid: number): string {
+    return `${this.#nodeName}:${timeNs}:${pid}`;
+  }
+
+  /** Adds every running process from /proc; returns how many. Called once, before events flow. */
+  scan(): number {
+    let added = 0;
+    const snapshots = this.#procReader
+      .listPids()
+      .map((pid) => this.#procReader.read(pid))
+      .filter((s): s is ProcSnapshot => s !== null)
+      // Parents first, so children find their parent's execId.
+      .sort((a, b) => (a.startTimeNs < b.startTimeNs ? -1 : a.startTimeNs > b.startTimeNs ? 1 : a.pid - b.pid));
+    for (const snapshot of snapshots) {
+      if (this.#live.has(snapshot.pid)) continue;
+      this.#put(this.#fromSnapshot(snapshot));
+      added += 1;
+    }
+    return added;
+  }
+
+  fork({ parentPid, childPid, timeNs }: ForkInput): ProcessInfo {
+    const parent = this.lookup(parentPid);
+    const child: Mutable<ProcessInfo> = {
+      execId: this.execIdOf(timeNs, childPid),
+      pid: childPid,
+      ppid: parentPid,
+      uid: parent?.uid ?? 0,
+      gid: parent?.gid ?? 0,
+      binary: parent?.binary ?? '',
+      args: parent?.args ?? [],
+      cwd: parent?.cwd ?? null,
+      startTimeNs: timeNs,
+      cgroupId: parent?.cgroupId ?? null,
+      cgroupPath: parent?.cgroupPath ?? null,
+      containerId: parent?.containerId ?? null,
+      parentExecId: parent?.execId ?? null,
+      exitTimeNs: null,
+    };
+    this.#put(child);
+    return child;
+  }
+
+  exec(input: ExecInput): ProcessInfo {
+    const before = this.lookup(input.pid);
+    const parent = before ? this.get(before.ppid) : undefined;
+    const cgroupPath = this.#cgroupPathOf(input.cgroupId) ?? before?.cgroupPath ?? null;
+    const info: Mutable<ProcessInfo> = {
+      execId: this.execIdOf(input.timeNs, input.pid),
+      pid: input.pid,
+      ppid: before?.ppid ?? 0,
+      uid: input.uid,
+      gid: input.gid,
+      binary: input.binary,
+      args: input.argv.slice(1),
+      cwd: before?.cwd ?? null,
+      startTimeNs: before?.startTimeNs ?? input.timeNs,
+      cgroupId: input.cgroupId,
+      cgroupPath,
+      containerId: containerIdFromCgroupPath(cgroupPath),
+      parentExecId: parent?.execId ?? before?.parentExecId ?? null,
+      exitTimeNs: null,
+    };
+    this.#put(info);
+    return info;
+  }
+
+  /** Marks the process exited; it stays resolvable until evicted from the exited LRU. */
+  exit(pid: number, timeNs: bigint): ProcessInfo | null {
+    const info = this.#live.get(pid);
+    if (!info) return null;
+    this.#live.delete(pid);
+    info.exitTimeNs = timeNs;
+    this.#exited.set(info.execId, info);
+    this.#exitedByPid.set(pid, info.execId);
+    while (this.#exited.size > this.#maxExited) this.#evictOldestExited();
+    return info;
+  }
+
+  /** A successful chdir/fchdir: `path` is what the process passed (relative paths resolve). */
+  chdir(pid: number, path: string): void {
+    const info = this.#live.get(pid);
+    if (!info) return;
+    info.cwd = resolvePath(info.cwd, path) ?? info.cwd;
+  }
+
+  /** The running process, or the most recently exited one with this pid; no /proc fallback. */
+  get(pid: number): ProcessInfo | undefined {
+    const live = this.#live.get(pid);
+    if (live) return live;
+    const execId = this.#exitedByPid.get(pid);
+    return execId ? this.#exited.get(execId) : undefined;
+  }
+
+  /** Like get, but a miss is counted and answered from /proc when the process is still there. */
+  lookup(pid: number): ProcessInfo | null {
+    const known = this.get(pid);
+    if (known) return known;
+    if (pid <= 0) return null;
+    this.#misses += 1;
+    const snapshot = this.#procReader.read(pid);
+    if (!snapshot) return null;
+    const info = this.#fromSnapshot(snapshot);
+    this.#put(info);
+    return info;
+  }
+
+  /** Drops live entries whose process no longer exists (their exit record was lost). */
+  sweep(isAlive: (pid: number) => boolean): number {
+    let dropped = 0;
+    for (const [pid, info] of this.#live) {
+      if (!isAlive(pid)) {
+        this.exit(pid, info.exitTimeNs ?? 0n);
+        dropped += 1;
+      }
+    }
+    return dropped;
+  }
+
+  stats(): ProcessCacheStats {
+    return { live: this.#live.size, exited: this.#exited.size, misses: this.#misses, evicted: this.#evicted };
+  }
+
+  #fromSnapshot(snapshot: ProcSnapshot): Mutable<ProcessInfo> {
+    const parent = this.get(snapshot.ppid);
+    return {
+      execId: this.execIdOf(snapshot.startTimeNs, snapshot.pid),
+      pid: snapshot.pid,
+      ppid: snapshot.ppid,
+      uid: snapshot.uid,
+      gid: snapshot.gid,
+      binary: snapshot.binary,
+      args: snapshot.args,
+      cwd: snapshot.cwd,
+      startTimeNs: snapshot.startTimeNs,
+      cgroupId: null,
+      cgroupPath: snapshot.cgroupPath,
+      containerId: containerIdFromCgroupPath(snapshot.cgroupPath),
+      parentExecId: parent?.execId ?? null,
+      exitTimeNs: null,
+    };
+  }
+
+  #put(info: Mutable<ProcessInfo>): void {
+    this.#live.delete(info.pid);
+    this.#live.set(info.pid, info);
+    while (this.#live.size > this.#maxLive) {
+      const oldest = this.#live.keys().next().value;
+      if (oldest === undefined) break;
+      this.#live.delete(oldest);
+      this.#evicted += 1;
+    }
+  }
+
+  #evictOldestExited(): void {
+    const oldest = this.#exited.keys().next().value;
+    if (oldest === undefined) return;
+    const info = this.#exited.get(oldest);
+    this.#exited.delete(oldest);
+    if (info && this.#exitedByPid.get(info.pid) === oldest) this.#exitedByPid.delete(info.pid);
+    this.#evicted += 1;
+  }
+}
