@@ -1,0 +1,43 @@
+/**
+ * AgentPipeline: sensor record → RawEvent (EventBuilder) → per-agent sequence number → Avro
+ * single-object bytes → EventPublisher, keyed by node name (the stinger.events.raw contract).
+ * Sequence numbers start at 0 for each agent_id and have no gaps: a gap seen downstream is loss.
+ */
+import { encodeRawEvent, type RawEvent } from '@stinger/events';
+import type { EventBuilder, SensorRecord } from './event-builder.ts';
+import type { EventPublisher } from './publisher.ts';
+
+export interface AgentPipelineOptions {
+  readonly nodeName: string;
+  readonly builder: EventBuilder;
+  readonly publisher: EventPublisher;
+  /** Sees every event after sequencing (the local gRPC stream, metrics). */
+  readonly observe?: (event: RawEvent) => void;
+}
+
+export class AgentPipeline {
+  readonly #key: Buffer;
+  readonly #builder: EventBuilder;
+  readonly #publisher: EventPublisher;
+  readonly #observe: (event: RawEvent) => void;
+  #seq = 0n;
+
+  constructor(options: AgentPipelineOptions) {
+    this.#key = Buffer.from(options.nodeName);
+    this.#builder = options.builder;
+    this.#publisher = options.publisher;
+    this.#observe = options.observe ?? (() => {});
+  }
+
+  get nextSeq(): bigint {
+    return this.#seq;
+  }
+
+  handle(record: SensorRecord): RawEvent {
+    const event: RawEvent = { ...this.#builder.build(record), seq: this.#seq };
+    this.#seq += 1n;
+    this.#publisher.publish({ key: this.#key, value: encodeRawEvent(event) });
+    this.#observe(event);
+    return event;
+  }
+}

@@ -1,0 +1,97 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { silentLogger } from '@stinger/log';
+import { EventPublisher, type RecordSink } from './publisher.ts';
+import { EventSpool, type SpooledRecord } from './spool.ts';
+
+/** A sink standing in for Kafka: up or down, and what it received, in order. */
+function fakeSink(): RecordSink & { up: boolean; received: string[]; pending: number } {
+  const sink = {
+    up: true,
+    received: [] as string[],
+    pending: 0,
+    get queuedRecords() {
+      return sink.pending;
+    },
+    async enqueue(record: SpooledRecord) {
+      sink.pending += 1;
+      await Promise.resolve();
+      sink.pending -= 1;
+      if (!sink.up) throw new Error('broker unavailable');
+      sink.received.push(record.value.toString());
+    },
+    async sendBatch(records: readonly SpooledRecord[]) {
+      if (!sink.up) throw new Error('broker unavailable');
+      sink.received.push(...records.map((r) => r.value.toString()));
+    },
+  };
+  return sink;
+}
+
+const rec = (i: number) => ({ key: Buffer.from('n'), value: Buffer.from(String(i)) });
+const tick = () => new Promise((resolve) => setImmediate(resolve));
+
+test('an outage is survived without loss: records spool to disk and are delivered in order afterwards', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'publisher-test-'));
+  try {
+    const sink = fakeSink();
+    const publisher = new EventPublisher({ sink, spool: new EventSpool({ dir, maxBytes: 1_000_000 }), logger: silentLogger() });
+    publisher.publish(rec(0));
+    await tick();
+    sink.up = false;
+    publisher.publish(rec(1));
+    await tick();
+    assert.equal(publisher.stats().mode, 'spooling');
+    for (let i = 2; i < 6; i += 1) publisher.publish(rec(i));
+    await publisher.drainSpool(); // still down: nothing delivered, nothing lost
+    assert.deepEqual(sink.received, ['0']);
+    sink.up = true;
+    await publisher.drainSpool();
+    assert.deepEqual(sink.received, ['0', '1', '2', '3', '4', '5']);
+    assert.equal(publisher.stats().mode, 'direct');
+    assert.equal(publisher.stats().lost, 0);
+    publisher.publish(rec(6));
+    await tick();
+    assert.deepEqual(sink.received.at(-1), '6');
+    await publisher.stop();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a full producer queue sends records to the spool instead of growing memory', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'publisher-test-'));
+  try {
+    const sink = fakeSink();
+    sink.pending = 10; // the producer is behind
+    const publisher = new EventPublisher({ sink, spool: new EventSpool({ dir, maxBytes: 1_000_000 }), logger: silentLogger(), maxQueued: 10 });
+    publisher.publish(rec(0));
+    assert.equal(publisher.stats().spooled, 1);
+    assert.deepEqual(sink.received, []);
+    await publisher.stop();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('loss beyond the spool is counted', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'publisher-test-'));
+  try {
+    const sink = fakeSink();
+    sink.up = false;
+    const publisher = new EventPublisher({ sink, spool: new EventSpool({ dir, maxBytes: 30 }), logger: silentLogger() });
+    for (let i = 0; i < 5; i += 1) publisher.publish(rec(i));
+    await tick();
+    await tick();
+    const stats = publisher.stats();
+    assert.equal(stats.published, 5);
+    assert.equal(stats.spooled + stats.lost, 5);
+    assert.ok(stats.lost > 0);
+    await publisher.stop();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
