@@ -103,36 +103,37 @@ export class EventBuilder {
           gid: record.gid,
           cgroupId: record.cgroupId,
         });
-        return this.#event(record, 'exec', info, {
-          group: 'exec',
-          filename: record.binary,
-          euid: BigInt(record.uid),
-          egid: BigInt(record.gid),
-          secure_exec: false,
-          args_truncated: record.argsTruncated,
+        return this.#event(record, info, {
+          kind: 'exec',
+          payload: {
+            group: 'exec',
+            filename: record.binary,
+            euid: BigInt(record.uid),
+            egid: BigInt(record.gid),
+            secure_exec: false,
+            args_truncated: record.argsTruncated,
+          },
         });
       }
       case 'fork': {
         const child = cache.fork({ parentPid: record.pid, childPid: record.childPid, timeNs: record.timeNs });
         const parent = cache.get(record.pid) ?? null;
-        return this.#event(record, 'fork', parent, { group: 'fork', child_pid: record.childPid, child_exec_id: child.execId, clone_flags: 0n });
+        return this.#event(record, parent, {
+          kind: 'fork',
+          payload: { group: 'fork', child_pid: record.childPid, child_exec_id: child.execId, clone_flags: 0n },
+        });
       }
       case 'exit': {
         const info = cache.get(record.pid) ?? null;
-        const event = this.#event(record, 'exit', info, { group: 'exit', code: record.code ?? -1, signal: record.signal ?? 0 });
+        const event = this.#event(record, info, { kind: 'exit', payload: { group: 'exit', code: record.code ?? -1, signal: record.signal ?? 0 } });
         cache.exit(record.pid, record.timeNs);
         return event;
       }
     }
   }
 
-  #event(
-    record: SensorRecord,
-    kind: EventKind,
-    info: ProcessInfo | null,
-    payload: Payload,
-    action: Action | null = null,
-  ): UnsequencedEvent {
+  #event(record: SensorRecord, info: ProcessInfo | null, what: { kind: EventKind; payload: Payload; action?: Action }): UnsequencedEvent {
+    const { kind, payload, action = null } = what;
     const { nodeName, agentId, bootId, bootToWallNs, cache } = this.#options;
     const parentInfo = info ? cache.get(info.ppid) : undefined;
     return {

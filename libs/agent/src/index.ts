@@ -6,3 +6,4 @@ export { EventBuilder, toProcess } from './event-builder.ts';
 export type { SensorRecord, UnsequencedEvent, EventBuilderOptions } from './event-builder.ts';
 export { AgentPipeline } from './pipeline.ts';
 export type { AgentPipelineOptions } from './pipeline.ts';
+export { sensorRecordFromProcessRecord } from './sensor-records.ts';

@@ -25,6 +25,7 @@ export {
   BPF_EXIST,
   type OpenBpfObjectOptions,
 } from './bpf-object.ts';
+export { boottimeNs, bootToWallOffsetNs } from './clock.ts';
 export {
   createRingBufferReader,
   forEachRecord,

@@ -7,11 +7,13 @@ import { parseArgs } from 'node:util';
 import { loadConfig, ConfigError } from '@stinger/config';
 import { resolveKafkaDistribution } from '@stinger/local-broker';
 import { createLogger } from '@stinger/log';
+import { EVENT_KIND_SYMBOLS } from '@stinger/events';
 import { down } from './commands/down.ts';
+import { events } from './commands/events.ts';
 import { checkServiceRunnable, runServiceInForeground, serviceEnvironment } from './commands/service.ts';
 import { status } from './commands/status.ts';
 import { runTests } from './commands/test.ts';
-import { up } from './commands/up.ts';
+import { buildBpf, up } from './commands/up.ts';
 import { CliError } from './errors.ts';
 import { isServiceName, SERVICE_NAMES } from './workspace.ts';
 
@@ -21,6 +23,8 @@ const USAGE = `usage: stinger <command> [options]
                        the topics and every service; prints KAFKA_BROKERS=<host:port>
   down                 stop what \`stinger up --detach\` started
   status               broker, topics and running services
+  events [--raw] [-o json|compact] [--since 10m] [--kind K]... [--binary SUBSTR] [--limit N]
+                       tail stinger.events (--raw: stinger.events.raw)
   test [FILES...]      every check and test of the repository (--skip-static: tests only)
   setup                resolve the pinned Apache Kafka jars into the cache
   <service>            run one service in the foreground: ${SERVICE_NAMES.join(', ')}
@@ -34,7 +38,8 @@ function out(line: string): void {
 async function main(argv: readonly string[]): Promise<number> {
   const [command, ...rest] = argv;
   const config = loadConfig();
-  const logger = createLogger({ name: 'stinger', level: config.logLevel === 'info' ? 'warn' : config.logLevel });
+  // Command output is the point here: library logs show from `error` unless STINGER_LOG_LEVEL asks for more.
+  const logger = createLogger({ name: 'stinger', level: config.logLevel === 'info' ? 'error' : config.logLevel });
   switch (command) {
     case undefined:
     case 'help':
@@ -52,6 +57,25 @@ async function main(argv: readonly string[]): Promise<number> {
     case 'status':
       parseArgs({ args: [...rest], options: {} });
       return status(config, logger, out);
+    case 'events': {
+      const { values } = parseArgs({
+        args: [...rest],
+        options: {
+          raw: { type: 'boolean', default: false },
+          output: { type: 'string', short: 'o', default: 'compact' },
+          since: { type: 'string' },
+          kind: { type: 'string', multiple: true, default: [] },
+          binary: { type: 'string' },
+          limit: { type: 'string' },
+        },
+      });
+      if (values.output !== 'json' && values.output !== 'compact') throw new CliError(`-o "${values.output}" is not json or compact`, 2);
+      const unknownKinds = values.kind.filter((k) => !(EVENT_KIND_SYMBOLS as readonly string[]).includes(k));
+      if (unknownKinds.length > 0) throw new CliError(`--kind ${unknownKinds.join(', ')}: not one of ${EVENT_KIND_SYMBOLS.join(', ')}`, 2);
+      const limit = values.limit === undefined ? undefined : Number(values.limit);
+      if (limit !== undefined && !(Number.isInteger(limit) && limit > 0)) throw new CliError(`--limit "${values.limit}" is not a positive integer`, 2);
+      return events({ config, logger, raw: values.raw, output: values.output, since: values.since, kinds: values.kind, binary: values.binary, out, limit });
+    }
     case 'test': {
       const { values, positionals } = parseArgs({
         args: [...rest],
@@ -69,12 +93,19 @@ async function main(argv: readonly string[]): Promise<number> {
       if (!isServiceName(command)) throw new CliError(`unknown command "${command}"\n${USAGE}`, 2);
       parseArgs({ args: [...rest], options: {} });
       checkServiceRunnable(command);
+      if (command === 'agent') buildBpf(logger);
       const brokers = config.kafka.brokers?.join(',');
       if (!brokers) throw new CliError(`KAFKA_BROKERS is not set; start a broker with \`stinger up --detach\` and export the line it prints`);
       return runServiceInForeground(command, serviceEnvironment(config, brokers));
     }
   }
 }
+
+// A reader that went away (`stinger events | head`) ends the command quietly.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'EPIPE') process.exit(0);
+  throw error;
+});
 
 try {
   process.exitCode = await main(process.argv.slice(2));

@@ -38,3 +38,15 @@ test('requireBrokers explains how to get a broker', () => {
   assert.throws(() => requireBrokers(loadConfig({})), /KAFKA_BROKERS: is not set/);
   assert.deepEqual(requireBrokers(loadConfig({ KAFKA_BROKERS: 'a:1' })), ['a:1']);
 });
+
+test('agent settings: defaults under STINGER_HOME, addresses validated, no shared port', () => {
+  const config = loadConfig({ STINGER_HOME: '/var/lib/stinger' });
+  assert.equal(config.agent.spoolDir, '/var/lib/stinger/agent/spool');
+  assert.equal(config.agent.grpcAddress, '127.0.0.1:50051');
+  assert.throws(() => loadConfig({ STINGER_AGENT_GRPC_ADDRESS: 'nowhere' }), /STINGER_AGENT_GRPC_ADDRESS: "nowhere" is not host:port/);
+  assert.throws(
+    () => loadConfig({ STINGER_AGENT_GRPC_ADDRESS: '0.0.0.0:1', STINGER_AGENT_METRICS_ADDRESS: '0.0.0.0:1' }),
+    /STINGER_AGENT_METRICS_ADDRESS: 0.0.0.0:1 is also STINGER_AGENT_GRPC_ADDRESS/,
+  );
+  assert.throws(() => loadConfig({ STINGER_AGENT_SPOOL_MAX_BYTES: 'lots' }), /STINGER_AGENT_SPOOL_MAX_BYTES/);
+});

@@ -27,6 +27,18 @@ export interface KafkaConfig {
   readonly requestTimeoutMs: number;
 }
 
+export interface AgentConfig {
+  /** On-disk spool for events Kafka has not taken (STINGER_AGENT_SPOOL_DIR). */
+  readonly spoolDir: string;
+  readonly spoolMaxBytes: number;
+  /** Local policy directory read besides the policies topic (STINGER_AGENT_POLICY_DIR). */
+  readonly policyDir: string;
+  /** host:port of the local gRPC API (STINGER_AGENT_GRPC_ADDRESS). */
+  readonly grpcAddress: string;
+  /** host:port of the Prometheus endpoint (STINGER_AGENT_METRICS_ADDRESS). */
+  readonly metricsAddress: string;
+}
+
 export interface StingerConfig {
   readonly nodeName: string;
   readonly logLevel: LogLevel;
@@ -35,6 +47,7 @@ export interface StingerConfig {
   readonly home: string;
   /** Downloaded tools and jars shared between clones (STINGER_CACHE_DIR). */
   readonly cacheDir: string;
+  readonly agent: AgentConfig;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -60,6 +73,14 @@ function parsePositiveInt(env: Env, variable: string, fallback: number): number 
     throw new ConfigError(variable, `"${raw}" is not a positive integer`);
   }
   return value;
+}
+
+function parseAddress(env: Env, variable: string, fallback: string): string {
+  const raw = env[variable] || fallback;
+  const match = /^([A-Za-z0-9.\-_]+|\[[0-9a-fA-F:]+\]):(\d{1,5})$/.exec(raw);
+  const port = match ? Number(match[2]) : NaN;
+  if (!match || port > 65535) throw new ConfigError(variable, `"${raw}" is not host:port`);
+  return raw;
 }
 
 function parseLogLevel(raw: string | undefined): LogLevel {
@@ -100,7 +121,17 @@ export function loadConfig(env: Env = process.env): StingerConfig {
     },
     home,
     cacheDir: env['STINGER_CACHE_DIR'] || `${env['XDG_CACHE_HOME'] || `${env['HOME'] ?? '/root'}/.cache`}/stinger`,
+    agent: {
+      spoolDir: env['STINGER_AGENT_SPOOL_DIR'] || `${home}/agent/spool`,
+      spoolMaxBytes: parsePositiveInt(env, 'STINGER_AGENT_SPOOL_MAX_BYTES', 256 * 1024 * 1024),
+      policyDir: env['STINGER_AGENT_POLICY_DIR'] || `${home}/policies.d`,
+      grpcAddress: parseAddress(env, 'STINGER_AGENT_GRPC_ADDRESS', '127.0.0.1:50051'),
+      metricsAddress: parseAddress(env, 'STINGER_AGENT_METRICS_ADDRESS', '127.0.0.1:9464'),
+    },
   };
+  if (config.agent.grpcAddress === config.agent.metricsAddress) {
+    throw new ConfigError('STINGER_AGENT_METRICS_ADDRESS', `${config.agent.metricsAddress} is also STINGER_AGENT_GRPC_ADDRESS`);
+  }
   if (config.kafka.requestTimeoutMs < config.kafka.connectionTimeoutMs) {
     throw new ConfigError(
       'KAFKA_REQUEST_TIMEOUT_MS',

@@ -1,2 +1,2 @@
 export { loadConfig, requireBrokers, processEnvironment, ConfigError } from './config.ts';
-export type { StingerConfig, KafkaConfig } from './config.ts';
+export type { StingerConfig, KafkaConfig, AgentConfig } from './config.ts';

@@ -55,3 +55,4 @@ export const encodeCompiledPolicy = (value: CompiledPolicy): Buffer => encode('C
 export const decodeCompiledPolicy = (bytes: Uint8Array): CompiledPolicy => decode('CompiledPolicy', bytes);
 export const encodeDeadLetter = (value: DeadLetter): Buffer => encode('DeadLetter', value);
 export const decodeDeadLetter = (bytes: Uint8Array): DeadLetter => decode('DeadLetter', bytes);
+export { renderEventJson, renderEventCompact, formatTimeNs, type JsonValue } from './render.ts';

@@ -49,7 +49,10 @@ export function createKafkaClient(options: KafkaClientOptions): KafkaClient {
     logLevel: KafkaLogLevel.WARN,
     logCreator: () => (entry: LogEntry) => {
       const { message, ...extra } = entry.log;
-      logger[pinoLevel(entry.level)]({ kafkajs: entry.namespace, ...extra }, message);
+      // kafkajs logs every error response of a connection at ERROR and then retries the request;
+      // a failure that survives the retries reaches the caller as an exception, so these are warnings.
+      const level = entry.namespace === 'Connection' && entry.level === KafkaLogLevel.ERROR ? 'warn' : pinoLevel(entry.level);
+      logger[level]({ kafkajs: entry.namespace, ...extra }, message);
     },
   });
   return { kafka, brokers, clientId, logger };

@@ -4,3 +4,5 @@ export { createProcReader, parseStat, parseStatusIds, parseCgroupV2Path } from '
 export type { ProcReader, ProcSnapshot, ProcReaderOptions } from './proc-reader.ts';
 export { normalizeAbsolutePath, resolvePath } from './paths.ts';
 export { containerIdFromCgroupPath, podUidFromCgroupPath } from './container-id.ts';
+export { createCgroupPathResolver } from './cgroup-paths.ts';
+export type { CgroupPathResolver, CgroupPathResolverOptions } from './cgroup-paths.ts';

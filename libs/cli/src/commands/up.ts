@@ -11,9 +11,11 @@ import type { StingerConfig } from '@stinger/config';
 import { bootstrapTopics, createKafkaClient } from '@stinger/kafka';
 import { readRunningBroker, startLocalBroker, type LocalBroker } from '@stinger/local-broker';
 import type { Logger } from '@stinger/log';
-import { BROKER_PREREQUISITES, ensurePrerequisites } from '../prerequisites.ts';
+import { spawnSync } from 'node:child_process';
+import { BPF_PREREQUISITES, BROKER_PREREQUISITES, ensurePrerequisites } from '../prerequisites.ts';
+import { CliError } from '../errors.ts';
 import { brokerDataDir, recordService, runDir, runningServices } from '../run-state.ts';
-import { availableServices, needsRoot, serviceEntry, type ServiceName } from '../workspace.ts';
+import { availableServices, needsRoot, REPO_ROOT, serviceEntry, type ServiceName } from '../workspace.ts';
 import { serviceEnvironment } from './service.ts';
 
 export interface UpOptions {
@@ -51,6 +53,13 @@ async function obtainBroker(options: UpOptions): Promise<{ brokers: string; owne
   if (broker.portFellBack) out(`port 9092 is in use, so the local broker listens on ${broker.brokers} instead`);
   out(`local broker ready on ${broker.brokers} in ${(broker.startupMs / 1000).toFixed(1)} s (log: ${broker.logFile})`);
   return { brokers: broker.brokers, owned: broker };
+}
+
+/** Builds the eBPF objects and the native drain helper the agent loads (make: a no-op when current). */
+export function buildBpf(logger: Logger): void {
+  ensurePrerequisites(BPF_PREREQUISITES, logger);
+  const result = spawnSync('npm', ['run', '-s', '-w', '@stinger/bpf', 'build:bpf'], { cwd: REPO_ROOT, stdio: ['ignore', 'inherit', 'inherit'] });
+  if (result.status !== 0) throw new CliError(`building the eBPF programs failed (npm run -w @stinger/bpf build:bpf exited ${result.status})`);
 }
 
 function startService(options: UpOptions, name: ServiceName, brokers: string): StartedService {
@@ -97,6 +106,7 @@ export async function up(options: UpOptions): Promise<number> {
       out(`${name}: not started — it loads eBPF programs and needs root (run \`sudo npx stinger up\`)`);
       continue;
     }
+    if (name === 'agent') buildBpf(logger);
     started.push(startService(options, name, brokers));
     out(`${name}: started`);
   }

@@ -1,0 +1,28 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { codecs } from './codec.ts';
+import { formatTimeNs, renderEventCompact, renderEventJson } from './render.ts';
+
+const golden = codecs.RawEvent.fromJson(readFileSync(new URL('../../../schemas/golden/RawEvent.v2.json', import.meta.url), 'utf8'));
+
+test('time renders as RFC 3339 with nanoseconds', () => {
+  assert.equal(formatTimeNs(1_732_900_000_123_456_789n), '2024-11-29T17:06:40.123456789Z');
+  assert.equal(formatTimeNs(5n), '1970-01-01T00:00:00.000000005Z');
+});
+
+test('JSON rendering names the payload after its group and keeps 64-bit values exact', () => {
+  const json = renderEventJson(golden);
+  assert.equal(json['kind'], golden.kind);
+  assert.ok(!('payload' in json));
+  assert.ok(golden.payload.group in json);
+  assert.equal(json['seq'], '9007199254740993', 'beyond 2^53 stays exact as a string');
+  assert.equal(typeof json['time'], 'string');
+  assert.doesNotThrow(() => JSON.stringify(json));
+});
+
+test('compact rendering is one line with kind, pid and binary', () => {
+  const line = renderEventCompact(golden);
+  assert.ok(!line.includes('\n'));
+  assert.match(line, new RegExp(`${golden.kind}\\s+pid=${golden.process.pid} ${golden.process.binary.replaceAll('/', '\\/')}`));
+});

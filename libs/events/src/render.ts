@@ -1,0 +1,67 @@
+/**
+ * The JSON rendering of events used by the CLI (`-o json`) and the docs: the event-model names of
+ * ARCHITECTURE.md, one object per event, with the payload under its group's name (`exec`, `file`,
+ * `network`, ...) instead of a `payload` union. `time` becomes an RFC 3339 string with nanoseconds;
+ * other 64-bit integers become JSON numbers when exact, strings when beyond 2^53.
+ */
+import type { Event, RawEvent } from './generated/types.ts';
+
+export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
+
+function toJsonValue(value: unknown): JsonValue {
+  if (value === null || value === undefined) return null;
+  if (typeof value === 'bigint') return value <= BigInt(Number.MAX_SAFE_INTEGER) && value >= BigInt(Number.MIN_SAFE_INTEGER) ? Number(value) : value.toString();
+  if (typeof value === 'number' || typeof value === 'string' || typeof value === 'boolean') return value;
+  if (Buffer.isBuffer(value)) return value.toString('base64');
+  if (Array.isArray(value)) return value.map(toJsonValue);
+  if (typeof value === 'object') {
+    const out: Record<string, JsonValue> = {};
+    for (const [key, inner] of Object.entries(value)) out[key] = toJsonValue(inner);
+    return out;
+  }
+  return String(value);
+}
+
+/** RFC 3339 UTC with nanoseconds, e.g. 2026-11-29T16:31:00.123456789Z. */
+export function formatTimeNs(timeNs: bigint): string {
+  const ms = timeNs / 1_000_000n;
+  const iso = new Date(Number(ms)).toISOString(); // ...:SS.mmmZ
+  const nanos = (timeNs % 1_000_000_000n).toString().padStart(9, '0');
+  return `${iso.slice(0, 19)}.${nanos}Z`;
+}
+
+export function renderEventJson(event: RawEvent | Event): Record<string, JsonValue> {
+  const { payload, time, ...rest } = event;
+  const { group, ...fields } = payload;
+  const out: Record<string, JsonValue> = { time: formatTimeNs(time) };
+  for (const [key, value] of Object.entries(rest)) out[key] = toJsonValue(value);
+  out[group] = toJsonValue(fields);
+  return out;
+}
+
+/** One human line: time, node, kind, pid, binary and the payload's most telling fields. */
+export function renderEventCompact(event: RawEvent | Event): string {
+  const { process: proc, payload } = event;
+  const head = `${formatTimeNs(event.time)} ${event.node} ${event.kind.padEnd(9)} pid=${proc.pid} ${proc.binary}`;
+  const action = event.action ? ` [${event.action.kind} by ${event.action.policy}/${event.action.rule}]` : '';
+  switch (payload.group) {
+    case 'exec':
+      return `${head} ${proc.args.join(' ')}${action}`;
+    case 'exit':
+      return `${head} code=${payload.code} signal=${payload.signal}${action}`;
+    case 'fork':
+      return `${head} child=${payload.child_pid}${action}`;
+    case 'file':
+      return `${head} ${payload.op} ${payload.path} result=${payload.result}${action}`;
+    case 'network':
+      return `${head} ${payload.protocol} ${payload.saddr ?? '*'}:${payload.sport ?? '*'} -> ${payload.daddr ?? '*'}:${payload.dport ?? '*'} result=${payload.result}${action}`;
+    case 'privilege':
+    case 'capset':
+    case 'namespace':
+    case 'module':
+    case 'ptrace':
+    case 'bpf':
+    case 'mount':
+      return `${head} ${JSON.stringify(toJsonValue(payload))}${action}`;
+  }
+}
