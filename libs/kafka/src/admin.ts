@@ -103,12 +103,28 @@ export interface TopicOffsets {
   readonly partitions: readonly { readonly partition: number; readonly low: bigint; readonly high: bigint }[];
 }
 
+/**
+ * Runs `operation` again while it fails with a retriable error (a leader moving, metadata not yet
+ * propagated after a topic was created), up to `attempts` times with a short pause.
+ */
+export async function retryRetriable<T>(operation: () => Promise<T>, attempts = 5): Promise<T> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await operation();
+    } catch (error) {
+      const retriable = typeof error === 'object' && error !== null && 'retriable' in error && error.retriable === true;
+      if (!retriable || attempt >= attempts) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 100 * attempt));
+    }
+  }
+}
+
 /** Low and high watermarks per partition (used by `stinger status` and tests). */
 export async function fetchTopicOffsets(client: KafkaClient, topic: string): Promise<TopicOffsets> {
   const admin = client.kafka.admin();
   try {
     await admin.connect();
-    const offsets = await admin.fetchTopicOffsets(topic);
+    const offsets = await retryRetriable(() => admin.fetchTopicOffsets(topic));
     return {
       topic,
       partitions: offsets.map((o) => ({ partition: o.partition, low: BigInt(o.low), high: BigInt(o.high) })),

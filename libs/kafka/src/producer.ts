@@ -6,7 +6,7 @@
  * `whenWritable()` for back-pressure instead of letting memory grow. Batches are sent one at a time,
  * in enqueue order, so per-partition order is the enqueue order. `send` bypasses the queue.
  */
-import { CompressionTypes, type Producer } from 'kafkajs';
+import { CompressionTypes, Partitioners, type Producer } from 'kafkajs';
 import { namespaced, type Logger } from '@stinger/log';
 import type { KafkaClient } from './client.ts';
 import { ProduceError, ProducerQueueFullError } from './errors.ts';
@@ -88,11 +88,15 @@ export function createProducer(options: CreateProducerOptions): StingerProducer 
     idempotent: true,
     maxInFlightRequests: 1,
     allowAutoTopicCreation: false,
+    // The murmur2 partitioner of the Java client: a node's events land where a Java producer would put them.
+    createPartitioner: Partitioners.DefaultPartitioner,
     ...(transactionalId ? { transactionalId } : {}),
   });
   const queue: Pending[] = [];
   let timer: NodeJS.Timeout | null = null;
   let sending: Promise<void> = Promise.resolve();
+  // True from the moment a drain is queued until it has emptied the queue: one drain at a time.
+  let draining = false;
   let writableWaiters: (() => void)[] = [];
 
   async function sendNow(topic: string, records: readonly ProducerRecord[]): Promise<void> {
@@ -116,7 +120,10 @@ export function createProducer(options: CreateProducerOptions): StingerProducer 
   }
 
   function drain(): Promise<void> {
+    if (timer) clearTimeout(timer);
     timer = null;
+    if (draining) return sending;
+    draining = true;
     sending = sending.then(async () => {
       while (queue.length > 0) {
         await sendBatch(queue.splice(0, maxBatchRecords));
@@ -126,6 +133,7 @@ export function createProducer(options: CreateProducerOptions): StingerProducer 
           for (const wake of waiters) wake();
         }
       }
+      draining = false;
     });
     return sending;
   }
@@ -141,7 +149,7 @@ export function createProducer(options: CreateProducerOptions): StingerProducer 
       return new Promise<void>((resolve, reject) => {
         queue.push({ topic, record, resolve, reject });
         if (queue.length >= maxBatchRecords) void drain();
-        else timer ??= setTimeout(() => void drain(), lingerMs);
+        else if (!draining) timer ??= setTimeout(() => void drain(), lingerMs);
       });
     },
     whenWritable() {
@@ -152,11 +160,9 @@ export function createProducer(options: CreateProducerOptions): StingerProducer 
       return queue.length;
     },
     async flush() {
-      if (timer) clearTimeout(timer);
       await drain();
     },
     async disconnect() {
-      if (timer) clearTimeout(timer);
       await drain();
       await producer.disconnect();
     },

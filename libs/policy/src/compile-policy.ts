@@ -1,0 +1,403 @@
+/**
+ * TracingPolicy → what the rest of Stinger consumes:
+ *
+ * - `compiled`: the CompiledPolicy record for the stinger.policies topic (detector and agents read it);
+ * - `kernelRules`: entries for the node agent's BPF maps, for the parts the kernel can decide by itself
+ *   (binary or path by equality/prefix, destination CIDR and port, namespace change, module load);
+ * - `pipelineRules`: the rules the kernel cannot decide, each with its reasons; the detector matches them on
+ *   enriched events and the enforcer acts (kill through the control topic);
+ * - `reports`: the rules that asked for in-kernel enforcement (kill-in-kernel, deny-connect) but cannot have it,
+ *   so the user learns the rule is enforced later, by the pipeline, with `kill`.
+ *
+ * Pure apart from the rule id registry it is given.
+ */
+import type { CompiledPolicy, MatchCondition, PolicyAction, PolicyRule, PolicySelector } from '@stinger/events';
+import type { PolicyIssue } from './errors.ts';
+import { MATCH_FIELDS, matchFieldsOf } from './match-fields.ts';
+import {
+  MODULE_OP_SYMBOLS,
+  NAMESPACE_OP_SYMBOLS,
+  NAMESPACE_TYPES,
+  policyKey,
+  type MatchField,
+  type ModuleOp,
+  type NamespaceOp,
+  type NamespaceType,
+  type NumberRange,
+  type PolicyRuleSpec,
+  type RuleAction,
+  type RuleEvent,
+  type StringMatch,
+  type TracingPolicy,
+} from './policy-types.ts';
+import { RuleIdRegistry, type RuleIdCollision } from './rule-ids.ts';
+import { rangeText } from './values.ts';
+
+/** File operations the kernel file rule maps decide (libs/bpf FILE_RULE_OPS). */
+export const KERNEL_FILE_OPS = ['open', 'unlink', 'rename', 'chmod', 'chown'] as const;
+export type KernelFileOp = (typeof KERNEL_FILE_OPS)[number];
+/** Longest path a kernel path rule holds: FILE_PATH_SIZE (256, NUL included) - 1 bytes of UTF-8. */
+export const KERNEL_PATH_MAX_BYTES = 255;
+/** A dport range expands into one kernel entry per port only up to this many ports per rule. */
+export const KERNEL_MAX_PORTS_PER_RULE = 64;
+/** Destinations of a connect rule without daddr. */
+export const ANY_DESTINATION = ['0.0.0.0/0', '::/0'] as const;
+
+interface KernelRuleOrigin {
+  /** u32 > 0; records the rule causes carry it. */
+  readonly ruleId: number;
+  /** policyKey of the policy. */
+  readonly policy: string;
+  readonly rule: string;
+  /** 'host': the policy selects host processes only (selector.host: true): the agent skips pod cgroups. */
+  readonly scope: 'all' | 'host';
+}
+
+export interface KernelPathMatch {
+  readonly kind: 'equal' | 'prefix';
+  /** Absolute, normalised; a prefix naming a directory ends in '/'. */
+  readonly path: string;
+}
+
+/** Kill or report at execve of a matching binary. One entry per path of the rule. */
+export interface ExecKernelRule extends KernelRuleOrigin {
+  readonly event: 'exec';
+  readonly match: KernelPathMatch;
+  readonly action: 'audit' | 'kill';
+}
+
+/** Kill or report at a matching file operation. One entry per path of the rule. */
+export interface FileKernelRule extends KernelRuleOrigin {
+  readonly event: 'file';
+  readonly match: KernelPathMatch;
+  /** In KERNEL_FILE_OPS order; a rule without `op` gets all of them. */
+  readonly ops: readonly KernelFileOp[];
+  readonly action: 'audit' | 'kill';
+}
+
+/** Refuse (EPERM in cgroup/connect4|6) or report a connect. One entry per (CIDR, port). */
+export interface ConnectKernelRule extends KernelRuleOrigin {
+  readonly event: 'connect';
+  /** Canonical CIDR; a rule without daddr gets both ANY_DESTINATION entries. */
+  readonly cidr: string;
+  /** null: any port (stored as port 0 in the LPM key). */
+  readonly port: number | null;
+  readonly action: 'audit' | 'deny';
+}
+
+/** Kill or report at unshare/setns/clone creating or entering any of `namespaces`. One entry per rule. */
+export interface NamespaceKernelRule extends KernelRuleOrigin {
+  readonly event: 'namespace';
+  readonly namespaces: readonly NamespaceType[];
+  readonly ops: readonly NamespaceOp[];
+  readonly action: 'audit' | 'kill';
+}
+
+/** Kill or report at a module load/unload. One entry per rule. */
+export interface ModuleKernelRule extends KernelRuleOrigin {
+  readonly event: 'module';
+  readonly ops: readonly ModuleOp[];
+  readonly action: 'audit' | 'kill';
+}
+
+export type KernelRule = ExecKernelRule | FileKernelRule | ConnectKernelRule | NamespaceKernelRule | ModuleKernelRule;
+
+/** A rule the detector matches and the enforcer acts on, because the kernel cannot decide it. */
+export interface PipelineRule {
+  readonly ruleId: number;
+  readonly policy: string;
+  readonly rule: string;
+  readonly event: RuleEvent;
+  /** What the pipeline does on a match: kill through the control topic, or only alert. */
+  readonly action: 'audit' | 'kill';
+  /** Why the kernel cannot decide it, e.g. 'needs pod context', 'suffix match on path'. */
+  readonly reasons: readonly string[];
+}
+
+export interface CompilePolicyOptions {
+  /** CompiledPolicy.generation. Default: metadata.generation, else 1. */
+  readonly generation?: bigint | number;
+  /** CompiledPolicy.compiled_at_ns. Default: now. */
+  readonly compiledAtNs?: bigint;
+  /** Assigns the rule ids; pass the one registry of the loaded set. Default: a fresh registry. */
+  readonly ruleIds?: RuleIdRegistry;
+}
+
+export interface CompiledPolicyResult {
+  readonly compiled: CompiledPolicy;
+  readonly kernelRules: readonly KernelRule[];
+  readonly pipelineRules: readonly PipelineRule[];
+  /** Rules that asked for in-kernel enforcement and cannot have it (path: `spec.rules[i].action`). */
+  readonly reports: readonly PolicyIssue[];
+  /** Rule id collisions met while compiling this policy. */
+  readonly collisions: readonly RuleIdCollision[];
+}
+
+export function compilePolicy(policy: TracingPolicy, options: CompilePolicyOptions = {}): CompiledPolicyResult {
+  const registry = options.ruleIds ?? new RuleIdRegistry();
+  const collisionsBefore = registry.collisions().length;
+  const key = policyKey(policy);
+  const kernelRules: KernelRule[] = [];
+  const pipelineRules: PipelineRule[] = [];
+  const reports: PolicyIssue[] = [];
+  const podContext = podContextOf(policy);
+
+  policy.spec.rules.forEach((rule, index) => {
+    const ruleId = registry.assign({ policy: key, rule: rule.name });
+    const origin: KernelRuleOrigin = { ruleId, policy: key, rule: rule.name, scope: policy.spec.selector.host === true ? 'host' : 'all' };
+    const action: RuleAction = policy.spec.mode === 'monitor' ? 'audit' : rule.action;
+    const plan = planKernel(rule, action, origin);
+    const reasons = [...(podContext === null ? [] : [podContext]), ...(action === 'kill' ? ['action kill is carried out by the pipeline'] : []), ...plan.reasons];
+    if (reasons.length === 0) {
+      kernelRules.push(...plan.entries);
+      return;
+    }
+    const pipelineAction = action === 'audit' ? 'audit' : 'kill';
+    pipelineRules.push({ ruleId, policy: key, rule: rule.name, event: rule.event, action: pipelineAction, reasons });
+    if (action === 'kill-in-kernel' || action === 'deny-connect') {
+      reports.push({
+        path: `spec.rules[${index}].action`,
+        message: `rule ${JSON.stringify(rule.name)}: ${action} cannot be enforced in the kernel (${reasons.join('; ')}); the pipeline enforces it with kill`,
+      });
+    }
+  });
+
+  return {
+    compiled: {
+      name: policy.metadata.name,
+      namespace: policy.metadata.namespace,
+      uid: policy.metadata.uid,
+      generation: BigInt(options.generation ?? policy.metadata.generation ?? 1),
+      mode: policy.spec.mode,
+      selector: compiledSelector(policy),
+      rules: policy.spec.rules.map(compiledRule),
+      compiled_at_ns: options.compiledAtNs ?? BigInt(Date.now()) * 1_000_000n,
+    },
+    kernelRules,
+    pipelineRules,
+    reports,
+    collisions: registry.collisions().slice(collisionsBefore),
+  };
+}
+
+/** Why the policy's selector keeps its rules out of the kernel, or null when it does not. */
+function podContextOf(policy: TracingPolicy): string | null {
+  if (policy.metadata.namespace !== null) return 'needs pod context (a namespaced policy applies to its namespace only)';
+  const { podSelector, namespaces, containerName, host } = policy.spec.selector;
+  if (host === true) return null;
+  const named = [
+    podSelector !== null && (Object.keys(podSelector.matchLabels).length > 0 || podSelector.matchExpressions.length > 0) ? 'podSelector' : null,
+    namespaces.length > 0 ? 'namespaces' : null,
+    containerName !== null ? 'containerName' : null,
+    host === false ? 'host: false' : null,
+  ].filter((n) => n !== null);
+  return named.length === 0 ? null : `needs pod context (selector: ${named.join(', ')})`;
+}
+
+interface KernelPlan {
+  readonly entries: KernelRule[];
+  /** Non-empty: the kernel cannot decide the rule. */
+  readonly reasons: string[];
+}
+
+const NOT_IN_KERNEL: Partial<Record<MatchField, string>> = {
+  parentBinary: 'parentBinary needs process ancestry',
+  uid: 'uid conditions are not in the kernel maps',
+  sport: 'sport is not in the kernel maps',
+  name: 'module names are not in the kernel maps',
+};
+
+function extraFields(rule: PolicyRuleSpec, kernelFields: readonly MatchField[]): string[] {
+  return (Object.keys(rule.match) as MatchField[])
+    .filter((field) => !kernelFields.includes(field))
+    .map((field) => NOT_IN_KERNEL[field] ?? `${field} is not in the kernel maps`);
+}
+
+function pathEntries(match: StringMatch | undefined, field: 'binary' | 'path'): { entries: KernelPathMatch[]; reasons: string[] } {
+  if (match === undefined) return { entries: [], reasons: [`no ${field} to key the kernel map on`] };
+  const reasons: string[] = [];
+  if (match.suffix.length > 0) reasons.push(`suffix match on ${field}`);
+  const entries = [
+    ...match.equal.map((path) => ({ kind: 'equal' as const, path })),
+    ...match.prefix.map((path) => ({ kind: 'prefix' as const, path })),
+  ];
+  const long = entries.find((entry) => Buffer.byteLength(entry.path) > KERNEL_PATH_MAX_BYTES);
+  if (long !== undefined) reasons.push(`${field} ${JSON.stringify(long.path.slice(0, 40))}... is longer than ${KERNEL_PATH_MAX_BYTES} bytes`);
+  return { entries, reasons };
+}
+
+/** `action` after the policy mode: 'kill' never reaches the kernel (planKernel's caller routes it). */
+function killOrAudit(action: RuleAction, event: RuleEvent): { action: 'audit' | 'kill'; reasons: string[] } {
+  switch (action) {
+    case 'audit':
+      return { action: 'audit', reasons: [] };
+    case 'kill-in-kernel':
+    case 'kill':
+      return { action: 'kill', reasons: [] };
+    case 'deny-connect':
+      return { action: 'audit', reasons: [`deny-connect does not apply to event ${event}`] };
+  }
+}
+
+function planKernel(rule: PolicyRuleSpec, action: RuleAction, origin: KernelRuleOrigin): KernelPlan {
+  const { match } = rule;
+  switch (rule.event) {
+    case 'exec': {
+      const kernelAction = killOrAudit(action, 'exec');
+      const paths = pathEntries(match.binary, 'binary');
+      return {
+        entries: paths.entries.map((m): ExecKernelRule => ({ ...origin, event: 'exec', match: m, action: kernelAction.action })),
+        reasons: [...extraFields(rule, ['binary']), ...paths.reasons, ...kernelAction.reasons],
+      };
+    }
+    case 'file': {
+      const kernelAction = killOrAudit(action, 'file');
+      const paths = pathEntries(match.path, 'path');
+      const ops = match.op ?? KERNEL_FILE_OPS;
+      const notKernel = ops.filter((op) => !(KERNEL_FILE_OPS as readonly string[]).includes(op));
+      const opReasons = notKernel.length === 0 ? [] : [`op ${notKernel.join(', ')} is not decided in the kernel (it decides ${KERNEL_FILE_OPS.join(', ')})`];
+      const kernelOps = KERNEL_FILE_OPS.filter((op) => ops.includes(op));
+      return {
+        entries: paths.entries.map((m): FileKernelRule => ({ ...origin, event: 'file', match: m, ops: kernelOps, action: kernelAction.action })),
+        reasons: [...extraFields(rule, ['path', 'op']), ...paths.reasons, ...opReasons, ...kernelAction.reasons],
+      };
+    }
+    case 'connect': {
+      const reasons = extraFields(rule, ['daddr', 'dport']);
+      let kernelAction: 'audit' | 'deny' = 'audit';
+      switch (action) {
+        case 'audit':
+          break;
+        case 'deny-connect':
+          kernelAction = 'deny';
+          break;
+        case 'kill-in-kernel':
+        case 'kill':
+          reasons.push('the kernel refuses connects but does not kill on them (use deny-connect)');
+          break;
+      }
+      const portCount = (match.dport ?? []).reduce((sum, r) => sum + r.high - r.low + 1, 0);
+      if (portCount > KERNEL_MAX_PORTS_PER_RULE) reasons.push(`dport covers ${portCount} ports (more than ${KERNEL_MAX_PORTS_PER_RULE})`);
+      const ports: (number | null)[] = match.dport === undefined || portCount > KERNEL_MAX_PORTS_PER_RULE ? [null] : expandPorts(match.dport);
+      const cidrs = match.daddr ?? ANY_DESTINATION;
+      const entries = cidrs.flatMap((cidr) => ports.map((port): ConnectKernelRule => ({ ...origin, event: 'connect', cidr, port, action: kernelAction })));
+      return { entries, reasons };
+    }
+    case 'namespace': {
+      const kernelAction = killOrAudit(action, 'namespace');
+      const namespaces = NAMESPACE_TYPES.filter((ns) => match.namespaces === undefined || match.namespaces.includes(ns));
+      const ops = NAMESPACE_OP_SYMBOLS.filter((op) => match.op === undefined || match.op.includes(op));
+      return {
+        entries: [{ ...origin, event: 'namespace', namespaces, ops, action: kernelAction.action }],
+        reasons: [...extraFields(rule, ['namespaces', 'op']), ...kernelAction.reasons],
+      };
+    }
+    case 'module': {
+      const kernelAction = killOrAudit(action, 'module');
+      const ops = MODULE_OP_SYMBOLS.filter((op) => match.op === undefined || match.op.includes(op));
+      return {
+        entries: [{ ...origin, event: 'module', ops, action: kernelAction.action }],
+        reasons: [...extraFields(rule, ['op']), ...kernelAction.reasons],
+      };
+    }
+    case 'accept':
+    case 'listen':
+    case 'privilege':
+    case 'capset':
+    case 'ptrace':
+    case 'bpf':
+    case 'mount':
+      return { entries: [], reasons: [`no in-kernel enforcement for event ${rule.event}`] };
+  }
+}
+
+function expandPorts(ranges: readonly NumberRange[]): number[] {
+  const ports = new Set<number>();
+  for (const range of ranges) for (let port = range.low; port <= range.high; port++) ports.add(port);
+  return [...ports].sort((a, b) => a - b);
+}
+
+function compiledSelector(policy: TracingPolicy): PolicySelector {
+  const { podSelector, namespaces, containerName, host } = policy.spec.selector;
+  const podLabels: Record<string, string> = { ...podSelector?.matchLabels };
+  // The validator admits only `key In [value]` expressions, which are labels.
+  for (const expression of podSelector?.matchExpressions ?? []) {
+    const value = expression.values[0];
+    if (expression.operator === 'In' && value !== undefined) podLabels[expression.key] = value;
+  }
+  const namespace = policy.metadata.namespace;
+  return {
+    pod_labels: podLabels,
+    namespaces: namespace === null ? [...namespaces] : [namespace],
+    container_name: containerName,
+    host: namespace === null ? host : false,
+  };
+}
+
+const POLICY_ACTIONS: Readonly<Record<RuleAction, PolicyAction>> = {
+  audit: 'audit',
+  'kill-in-kernel': 'kill_in_kernel',
+  kill: 'kill',
+  'deny-connect': 'deny_connect',
+};
+
+function compiledRule(rule: PolicyRuleSpec): PolicyRule {
+  return {
+    name: rule.name,
+    event: rule.event,
+    match: matchConditions(rule),
+    action: POLICY_ACTIONS[rule.action],
+    severity: rule.severity,
+    tags: [...rule.tags],
+  };
+}
+
+/** One condition per field (in matchFieldsOf order); a StringMatch holds exactly one operator's values. */
+function matchConditions(rule: PolicyRuleSpec): MatchCondition[] {
+  const conditions: MatchCondition[] = [];
+  for (const field of matchFieldsOf(rule.event)) {
+    const value = rule.match[field];
+    if (value === undefined) continue;
+    const definition = MATCH_FIELDS[field];
+    switch (definition.kind) {
+      case 'path-match':
+      case 'string-match': {
+        const match = value as StringMatch;
+        for (const operator of ['equal', 'prefix', 'suffix'] as const) {
+          if (match[operator].length > 0) conditions.push({ field, operator, values: [...match[operator]] });
+        }
+        break;
+      }
+      case 'symbols':
+        conditions.push({ field, operator: 'equal', values: [...(value as readonly string[])] });
+        break;
+      case 'cidrs':
+        conditions.push({ field, operator: 'cidr', values: [...(value as readonly string[])] });
+        break;
+      case 'ports':
+      case 'ids': {
+        const ranges = value as readonly NumberRange[];
+        const anyRange = ranges.some((r) => r.low !== r.high);
+        conditions.push({ field, operator: anyRange ? 'range' : 'equal', values: ranges.map((r) => (anyRange ? `${r.low}-${r.high}` : rangeText(r))) });
+        break;
+      }
+    }
+  }
+  return conditions;
+}
+
+/** Identity of a kernel entry, for diffs: equal keys mean the same map entry with the same value. */
+export function kernelRuleKey(rule: KernelRule): string {
+  switch (rule.event) {
+    case 'exec':
+      return JSON.stringify([rule.event, rule.ruleId, rule.scope, rule.match.kind, rule.match.path, rule.action]);
+    case 'file':
+      return JSON.stringify([rule.event, rule.ruleId, rule.scope, rule.match.kind, rule.match.path, rule.ops, rule.action]);
+    case 'connect':
+      return JSON.stringify([rule.event, rule.ruleId, rule.scope, rule.cidr, rule.port, rule.action]);
+    case 'namespace':
+      return JSON.stringify([rule.event, rule.ruleId, rule.scope, rule.namespaces, rule.ops, rule.action]);
+    case 'module':
+      return JSON.stringify([rule.event, rule.ruleId, rule.scope, rule.ops, rule.action]);
+  }
+}

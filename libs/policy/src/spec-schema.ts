@@ -1,0 +1,94 @@
+/**
+ * OpenAPI v3 structural schema of `spec`, for the CustomResourceDefinitions of TracingPolicy and
+ * TracingPolicyNamespaced (their `openAPIV3Schema.properties.spec`). Built from the validator's own tables (key
+ * lists, enums, match field kinds), so the API server refuses what the validator would refuse at the level a
+ * structural schema can express; the validator stays the authority for the rest (per-event match fields, path
+ * normalisation, contradictions), and the policy-controller runs it on every object.
+ */
+import { ALL_MATCH_FIELDS, MATCH_FIELDS, type MatchFieldDefinition } from './match-fields.ts';
+import { LABEL_SELECTOR_OPERATORS, POLICY_MODES, RULE_ACTIONS, RULE_EVENTS, SEVERITIES } from './policy-types.ts';
+import { LABEL_REQUIREMENT_KEYS, POD_SELECTOR_KEYS, RULE_KEYS, SELECTOR_KEYS, SPEC_KEYS, STRING_MATCH_KEYS } from './validate-policy.ts';
+
+export interface JsonSchema {
+  readonly [keyword: string]: unknown;
+}
+
+const string = (extra: JsonSchema = {}): JsonSchema => ({ type: 'string', ...extra });
+const list = (items: JsonSchema, extra: JsonSchema = {}): JsonSchema => ({ type: 'array', items, ...extra });
+const object = (properties: Record<string, JsonSchema>, extra: JsonSchema = {}): JsonSchema => ({ type: 'object', properties, ...extra });
+const DNS1123_LABEL = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$';
+
+function keyed<K extends string>(keys: readonly K[], schemas: Record<K, JsonSchema>): Record<string, JsonSchema> {
+  return Object.fromEntries(keys.map((key) => [key, schemas[key]]));
+}
+
+function matchFieldSchema(definition: MatchFieldDefinition): JsonSchema {
+  const description = definition.description;
+  switch (definition.kind) {
+    case 'path-match':
+    case 'string-match':
+      return object(
+        Object.fromEntries(STRING_MATCH_KEYS.map((operator) => [operator, list(string({ minLength: 1 }))])),
+        { description, additionalProperties: false },
+      );
+    case 'symbols':
+      return list(string(definition.pattern === undefined ? {} : { pattern: definition.pattern.source }), { description, minItems: 1 });
+    case 'cidrs':
+      return list(string(), { description, minItems: 1 });
+    case 'ports':
+    case 'ids':
+      return list({ 'x-kubernetes-int-or-string': true }, { description, minItems: 1 });
+  }
+}
+
+/** The schema of `spec`. */
+export function policySpecSchema(): JsonSchema {
+  const podSelector = object(
+    keyed(POD_SELECTOR_KEYS, {
+      matchLabels: { type: 'object', additionalProperties: string() },
+      matchExpressions: list(
+        object(
+          keyed(LABEL_REQUIREMENT_KEYS, {
+            key: string(),
+            operator: string({ enum: [...LABEL_SELECTOR_OPERATORS] }),
+            values: list(string()),
+          }),
+          { required: ['key', 'operator'], additionalProperties: false },
+        ),
+      ),
+    }),
+    { additionalProperties: false },
+  );
+  const selector = object(
+    keyed(SELECTOR_KEYS, {
+      podSelector,
+      namespaces: list(string({ pattern: DNS1123_LABEL })),
+      containerName: string({ pattern: DNS1123_LABEL }),
+      host: { type: 'boolean' },
+    }),
+    { description: 'Which processes the policy applies to; empty selects every process.', additionalProperties: false },
+  );
+  const match = object(Object.fromEntries(ALL_MATCH_FIELDS.map((field) => [field, matchFieldSchema(MATCH_FIELDS[field])])), {
+    description: 'Conditions, all of which must hold. Which fields an event accepts is checked by the policy validator.',
+    additionalProperties: false,
+  });
+  const rule = object(
+    keyed(RULE_KEYS, {
+      name: string({ pattern: DNS1123_LABEL, maxLength: 63 }),
+      event: string({ enum: [...RULE_EVENTS] }),
+      match,
+      action: string({ enum: [...RULE_ACTIONS] }),
+      severity: string({ enum: [...SEVERITIES], default: 'medium' }),
+      tags: list(string()),
+    }),
+    { required: ['name', 'event', 'action'], additionalProperties: false },
+  );
+  return object(
+    keyed(SPEC_KEYS, {
+      mode: string({ enum: [...POLICY_MODES], default: 'enforce' }),
+      selector,
+      rules: list(rule, { minItems: 1 }),
+    }),
+    { required: ['rules'], additionalProperties: false },
+  );
+}
