@@ -6,7 +6,7 @@
 //     enums -> string literal unions, nullable unions -> T | null, maps -> Record<string, T>.
 //   - The event payload union -> a discriminated union on `group` ('exec', 'file', 'network', ...).
 import { codecs, decode, encode } from './codec.ts';
-import type { Alert, CompiledPolicy, ControlAck, ControlCommand, DeadLetter, Enforcement, Event, RawEvent } from './generated/types.ts';
+import type { Alert, CompiledPolicy, ControlAck, ControlCommand, DeadLetter, Enforcement, Event, PolicyStatus, RawEvent } from './generated/types.ts';
 
 export * from './generated/types.ts';
 export { SCHEMA_NAMES, type SchemaName } from './generated/schemas.ts';
@@ -55,4 +55,6 @@ export const encodeCompiledPolicy = (value: CompiledPolicy): Buffer => encode('C
 export const decodeCompiledPolicy = (bytes: Uint8Array): CompiledPolicy => decode('CompiledPolicy', bytes);
 export const encodeDeadLetter = (value: DeadLetter): Buffer => encode('DeadLetter', value);
 export const decodeDeadLetter = (bytes: Uint8Array): DeadLetter => decode('DeadLetter', bytes);
+export const encodePolicyStatus = (value: PolicyStatus): Buffer => encode('PolicyStatus', value);
+export const decodePolicyStatus = (bytes: Uint8Array): PolicyStatus => decode('PolicyStatus', bytes);
 export { renderEventJson, renderEventCompact, formatTimeNs, type JsonValue } from './render.ts';

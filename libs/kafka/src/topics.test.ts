@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { TOPICS, TOPIC_IDS, topicName } from './topics.ts';
 
-test('every topic of ARCHITECTURE.md is in the table, once', () => {
+test('every topic of ARCHITECTURE.md (and the policy status topic) is in the table, once', () => {
   const names = TOPIC_IDS.map((id) => TOPICS[id].name);
   assert.deepEqual(names.sort(), [
     'stinger.alerts',
@@ -13,12 +13,13 @@ test('every topic of ARCHITECTURE.md is in the table, once', () => {
     'stinger.events',
     'stinger.events.raw',
     'stinger.policies',
+    'stinger.policies.status',
   ]);
 });
 
-test('only the policies topic is compacted', () => {
+test('only the policy topics are compacted', () => {
   const compacted = TOPIC_IDS.filter((id) => TOPICS[id].configs['cleanup.policy'] === 'compact');
-  assert.deepEqual(compacted, ['policies']);
+  assert.deepEqual(compacted, ['policies', 'policyStatus']);
 });
 
 test('the prefix is prepended', () => {

@@ -11,6 +11,7 @@ export const TOPIC_IDS = [
   'controlAcks',
   'enforcements',
   'policies',
+  'policyStatus',
   'dlq',
 ] as const;
 
@@ -79,6 +80,14 @@ export const TOPICS: Readonly<Record<TopicId, TopicSpec>> = Object.freeze({
     key: 'policy name',
     valueSchema: 'CompiledPolicy',
     // Compacted: the latest record per policy name is the policy; a tombstone (null value) deletes it.
+    configs: { 'cleanup.policy': 'compact', 'min.compaction.lag.ms': '0', 'segment.ms': String(DAY_MS) },
+  },
+  policyStatus: {
+    name: 'stinger.policies.status',
+    partitions: 1,
+    key: '<node>/<policy key>',
+    valueSchema: 'PolicyStatus',
+    // Compacted: the latest status of each policy on each node; a tombstone when the node dropped it.
     configs: { 'cleanup.policy': 'compact', 'min.compaction.lag.ms': '0', 'segment.ms': String(DAY_MS) },
   },
   dlq: {

@@ -845,6 +845,39 @@ export type EnforcementOutcome = 'killed_in_kernel' | 'denied_in_kernel' | 'kill
 export const ENFORCEMENT_OUTCOME_SYMBOLS = ['killed_in_kernel', 'denied_in_kernel', 'killed', 'dry_run', 'monitor_only', 'audit_only', 'protected', 'expired', 'target_gone', 'target_mismatch', 'rejected', 'failed', 'timed_out'] as const;
 
 /**
+ * What one agent made of one policy (topic stinger.policies.status, compacted, key: '<node>/<policy key>'; a tombstone when the policy is gone from the node). `stinger policy list` shows these per node.
+ * Avro record io.stinger.v1.PolicyStatus.
+ */
+export interface PolicyStatus {
+  /** Policy key: name, or namespace/name for TracingPolicyNamespaced. */
+  policy: string;
+  /** CompiledPolicy.generation the agent applied or refused. */
+  generation: bigint;
+  /** Node of the reporting agent. */
+  node: string;
+  /** Agent instance that reports. */
+  agent_id: string;
+  /** applied: every kernel rule is in the kernel maps (pipeline rules are the detector's); partial: some kernel rules could not be loaded (see messages); rejected: the record was invalid and nothing of it is in force. */
+  state: PolicyState;
+  /** Kernel map entries in force for this policy. */
+  kernel_rules: number;
+  /** Rules left to the detector and enforcer because the kernel cannot decide them. */
+  pipeline_rules: number;
+  /** Why a rule is pipeline-only, why a kernel rule failed, or why the record was rejected. */
+  messages: string[];
+  /** When the agent reported: nanoseconds since the Unix epoch, UTC. */
+  reported_at_ns: bigint;
+}
+
+/**
+ * Outcome on the node.
+ * Avro enum io.stinger.v1.PolicyState.
+ */
+export type PolicyState = 'applied' | 'partial' | 'rejected';
+/** The symbols of PolicyState, in schema order. */
+export const POLICY_STATE_SYMBOLS = ['applied', 'partial', 'rejected'] as const;
+
+/**
  * One kernel event as the agent saw it (topic stinger.events.raw, key: node name).
  * Avro record io.stinger.v1.RawEvent.
  */
@@ -896,5 +929,6 @@ export interface SchemaTypes {
   DeadLetter: DeadLetter;
   Enforcement: Enforcement;
   Event: Event;
+  PolicyStatus: PolicyStatus;
   RawEvent: RawEvent;
 }
