@@ -10,10 +10,12 @@ import { createLogger } from '@stinger/log';
 import { EVENT_KIND_SYMBOLS } from '@stinger/events';
 import { down } from './commands/down.ts';
 import { events } from './commands/events.ts';
+import { policyApply, policyDelete, policyList } from './commands/policy.ts';
 import { checkServiceRunnable, runServiceInForeground, serviceEnvironment } from './commands/service.ts';
 import { status } from './commands/status.ts';
 import { runTests } from './commands/test.ts';
 import { buildBpf, up } from './commands/up.ts';
+import { resolveBrokers } from './brokers.ts';
 import { CliError } from './errors.ts';
 import { isServiceName, SERVICE_NAMES } from './workspace.ts';
 
@@ -23,6 +25,8 @@ const USAGE = `usage: stinger <command> [options]
                        the topics and every service; prints KAFKA_BROKERS=<host:port>
   down                 stop what \`stinger up --detach\` started
   status               broker, topics and running services
+  policy apply FILE... | delete NAME... | list
+                       publish TracingPolicy files to stinger.policies; show each agent's status
   events [--raw] [-o json|compact] [--since 10m] [--kind K]... [--binary SUBSTR] [--limit N]
                        tail stinger.events (--raw: stinger.events.raw)
   test [FILES...]      every check and test of the repository (--skip-static: tests only)
@@ -76,6 +80,22 @@ async function main(argv: readonly string[]): Promise<number> {
       if (limit !== undefined && !(Number.isInteger(limit) && limit > 0)) throw new CliError(`--limit "${values.limit}" is not a positive integer`, 2);
       return events({ config, logger, raw: values.raw, output: values.output, since: values.since, kinds: values.kind, binary: values.binary, out, limit });
     }
+    case 'policy': {
+      const [verb, ...args] = rest;
+      const { positionals } = parseArgs({ args, allowPositionals: true, options: {} });
+      const options = { config, logger, out };
+      switch (verb) {
+        case 'apply':
+          return policyApply(options, positionals);
+        case 'delete':
+          return policyDelete(options, positionals);
+        case 'list':
+          return policyList(options);
+        case undefined:
+        default:
+          throw new CliError(`policy ${verb ?? ''}: expected apply, delete or list`, 2);
+      }
+    }
     case 'test': {
       const { values, positionals } = parseArgs({
         args: [...rest],
@@ -94,8 +114,7 @@ async function main(argv: readonly string[]): Promise<number> {
       parseArgs({ args: [...rest], options: {} });
       checkServiceRunnable(command);
       if (command === 'agent') buildBpf(logger);
-      const brokers = config.kafka.brokers?.join(',');
-      if (!brokers) throw new CliError(`KAFKA_BROKERS is not set; start a broker with \`stinger up --detach\` and export the line it prints`);
+      const brokers = (await resolveBrokers(config)).join(',');
       return runServiceInForeground(command, serviceEnvironment(config, brokers));
     }
   }

@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import type { KafkaClient } from './client.ts';
 import { toConsumedRecord, type ConsumedRecord } from './consumer.ts';
+import { StingerKafkaError } from './errors.ts';
 
 export interface TailOptions {
   readonly client: KafkaClient;
@@ -49,4 +50,82 @@ export async function tailTopic(options: TailOptions): Promise<Tail> {
       await admin.disconnect();
     },
   };
+}
+
+export interface ReadToEndOptions {
+  readonly client: KafkaClient;
+  readonly topic: string;
+  readonly timeoutMs?: number;
+}
+
+/**
+ * Every record of `topic` from the beginning up to the high watermarks taken at the call, in offset
+ * order per partition (a compacted topic's current state: keep the last record per key). Used by
+ * `stinger policy list` and by agents loading policies at start.
+ */
+export async function readTopicToEnd(options: ReadToEndOptions): Promise<ConsumedRecord[]> {
+  const { client, topic, timeoutMs = 30_000 } = options;
+  const admin = client.kafka.admin();
+  await admin.connect();
+  let ends: Map<number, bigint>;
+  try {
+    if (!(await admin.listTopics()).includes(topic)) {
+      throw new StingerKafkaError(`topic ${topic} does not exist (\`stinger up\` creates every topic)`, { retriable: false, topic });
+    }
+    const offsets = await admin.fetchTopicOffsets(topic);
+    ends = new Map(offsets.filter((o) => BigInt(o.high) > BigInt(o.low)).map((o) => [o.partition, BigInt(o.high)]));
+  } finally {
+    await admin.disconnect();
+  }
+  const records: ConsumedRecord[] = [];
+  if (ends.size === 0) return records;
+  const groupId = `stinger-read-${randomUUID()}`;
+  const consumer = client.kafka.consumer({ groupId, readUncommitted: false, allowAutoTopicCreation: false });
+  const remaining = new Map(ends);
+  try {
+    await consumer.connect();
+    await consumer.subscribe({ topics: [topic], fromBeginning: true });
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`reading ${topic} to its end took over ${timeoutMs} ms`)), timeoutMs);
+      void consumer
+        .run({
+          autoCommit: false,
+          eachBatch: async ({ batch }) => {
+            for (const message of batch.messages) {
+              const record = toConsumedRecord(batch.topic, batch.partition, message);
+              const end = ends.get(batch.partition);
+              if (end !== undefined && record.offset < end) records.push(record);
+            }
+            // The last offset below the high watermark may be a transaction marker, never delivered: use the batch's.
+            const end = ends.get(batch.partition);
+            if (end !== undefined && BigInt(batch.highWatermark) >= end && BigInt(batch.lastOffset()) + 1n >= end) {
+              remaining.delete(batch.partition);
+            }
+            if (remaining.size === 0) {
+              clearTimeout(timer);
+              resolve();
+            }
+          },
+        })
+        .catch(reject);
+    });
+  } finally {
+    await consumer.disconnect();
+    const cleanup = client.kafka.admin();
+    await cleanup.connect();
+    await cleanup.deleteGroups([groupId]).catch(() => undefined);
+    await cleanup.disconnect();
+  }
+  return records;
+}
+
+/** The latest record per key of a compacted topic's records; keys whose latest value is a tombstone are absent. */
+export function latestByKey(records: readonly ConsumedRecord[]): Map<string, ConsumedRecord> {
+  const latest = new Map<string, ConsumedRecord>();
+  for (const record of records) {
+    const key = record.key?.toString() ?? '';
+    if (record.value === null) latest.delete(key);
+    else latest.set(key, record);
+  }
+  return latest;
 }

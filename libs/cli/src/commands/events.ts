@@ -8,6 +8,7 @@ import { DecodeError, decodeAny, renderEventCompact, renderEventJson, type Event
 import { createKafkaClient, tailTopic, topicName } from '@stinger/kafka';
 import type { Logger } from '@stinger/log';
 import type { StingerConfig } from '@stinger/config';
+import { resolveBrokers } from '../brokers.ts';
 import { CliError } from '../errors.ts';
 
 export interface EventsOptions {
@@ -42,8 +43,7 @@ export function matchesFilters(event: RawEvent | Event, kinds: readonly string[]
 
 export async function events(options: EventsOptions): Promise<number> {
   const { config, logger, raw, output, kinds, binary, out, limit } = options;
-  const brokers = config.kafka.brokers;
-  if (!brokers) throw new CliError('KAFKA_BROKERS is not set; run `stinger up` and use the KAFKA_BROKERS line it prints');
+  const brokers = await resolveBrokers(config);
   const topic = topicName(raw ? 'eventsRaw' : 'events', config.kafka.topicPrefix);
   const client = createKafkaClient({ brokers, clientId: 'stinger-events', logger });
   let printed = 0;

@@ -90,14 +90,14 @@ function stopChild(child: ChildProcess, timeoutMs: number): Promise<void> {
 export async function up(options: UpOptions): Promise<number> {
   const { config, logger, detach, out } = options;
   const already = runningServices(config);
-  if (already.length > 0) {
-    out(`already up: ${already.map((s) => `${s.name} (pid ${s.pid})`).join(', ')}; run \`stinger down\` first`);
-    return 1;
-  }
   const { brokers, owned } = await obtainBroker(options);
   const client = createKafkaClient({ brokers: brokers.split(','), clientId: 'stinger-cli', logger });
   const topics = await bootstrapTopics({ client, prefix: config.kafka.topicPrefix });
   out(`topics: ${topics.created.length} created, ${topics.existing.length} already there`);
+  if (already.length > 0) {
+    out(`already up: ${already.map((s) => `${s.name} (pid ${s.pid})`).join(', ')}; run \`stinger down\` first`);
+    return 1;
+  }
 
   const isRoot = process.getuid?.() === 0;
   const started: StartedService[] = [];

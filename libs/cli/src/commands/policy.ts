@@ -1,0 +1,127 @@
+/**
+ * `stinger policy apply FILE... | delete NAME... | list`: policies without a cluster. `apply`
+ * validates every document of every file first and publishes nothing if any is invalid (each problem
+ * printed as `file:line: field: message`); valid policies are compiled and published to the compacted
+ * stinger.policies topic with the next generation, unchanged ones are left alone. `delete` publishes
+ * tombstones. `list` shows the policies in force and what each agent reported for them.
+ */
+import { readFileSync } from 'node:fs';
+import type { StingerConfig } from '@stinger/config';
+import { decodeCompiledPolicy, decodePolicyStatus, encodeCompiledPolicy, type CompiledPolicy } from '@stinger/events';
+import { createKafkaClient, createProducer, latestByKey, readTopicToEnd, topicName, type KafkaClient } from '@stinger/kafka';
+import type { Logger } from '@stinger/log';
+import { compilePolicy, formatIssue, parsePolicies, policyKey, type TracingPolicy } from '@stinger/policy';
+import { resolveBrokers } from '../brokers.ts';
+import { CliError } from '../errors.ts';
+
+export interface PolicyCommandOptions {
+  readonly config: StingerConfig;
+  readonly logger: Logger;
+  readonly out: (line: string) => void;
+}
+
+async function kafkaClient({ config, logger }: PolicyCommandOptions): Promise<KafkaClient> {
+  return createKafkaClient({ brokers: await resolveBrokers(config), clientId: 'stinger-policy', logger });
+}
+
+/** The CompiledPolicy records in force, by policy key. */
+export async function currentPolicies(client: KafkaClient, prefix: string): Promise<Map<string, CompiledPolicy>> {
+  const records = latestByKey(await readTopicToEnd({ client, topic: topicName('policies', prefix) }));
+  const policies = new Map<string, CompiledPolicy>();
+  for (const [key, record] of records) if (record.value) policies.set(key, decodeCompiledPolicy(record.value));
+  return policies;
+}
+
+/** Same rules, mode and selector: re-publishing would change nothing. */
+export function samePolicy(a: CompiledPolicy, b: CompiledPolicy): boolean {
+  const strip = (p: CompiledPolicy) => JSON.stringify({ ...p, generation: 0, compiled_at_ns: 0, uid: null }, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v));
+  return strip(a) === strip(b);
+}
+
+export async function policyApply(options: PolicyCommandOptions, files: readonly string[]): Promise<number> {
+  if (files.length === 0) throw new CliError('policy apply needs at least one file', 2);
+  const policies: TracingPolicy[] = [];
+  const problems: string[] = [];
+  for (const file of files) {
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (error) {
+      throw new CliError(`cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+    }
+    const parsed = parsePolicies(text, { source: file });
+    problems.push(...parsed.errors.map(formatIssue));
+    for (const warning of parsed.warnings) options.out(`warning: ${formatIssue(warning)}`);
+    policies.push(...parsed.policies);
+  }
+  if (problems.length > 0) {
+    for (const problem of problems) process.stderr.write(`${problem}\n`);
+    throw new CliError(`${problems.length} problem(s); nothing was applied`);
+  }
+  const client = await kafkaClient(options);
+  const prefix = options.config.kafka.topicPrefix;
+  const current = await currentPolicies(client, prefix);
+  const producer = createProducer({ client });
+  await producer.connect();
+  try {
+    for (const policy of policies) {
+      const key = policyKey(policy);
+      const previous = current.get(key);
+      const result = compilePolicy(policy, { generation: (previous?.generation ?? 0n) + 1n });
+      if (previous && samePolicy(previous, result.compiled)) {
+        options.out(`${key}: unchanged (generation ${previous.generation})`);
+        continue;
+      }
+      await producer.send(topicName('policies', prefix), [{ key, value: encodeCompiledPolicy(result.compiled) }]);
+      options.out(
+        `${key}: ${previous ? 'updated' : 'created'} (generation ${result.compiled.generation}, ${result.kernelRules.length} kernel rules, ${result.pipelineRules.length} pipeline rules)`,
+      );
+      for (const report of result.reports) options.out(`  note: ${formatIssue(report)}`);
+    }
+  } finally {
+    await producer.disconnect();
+  }
+  return 0;
+}
+
+export async function policyDelete(options: PolicyCommandOptions, keys: readonly string[]): Promise<number> {
+  if (keys.length === 0) throw new CliError('policy delete needs at least one policy name', 2);
+  const client = await kafkaClient(options);
+  const prefix = options.config.kafka.topicPrefix;
+  const current = await currentPolicies(client, prefix);
+  const missing = keys.filter((key) => !current.has(key));
+  if (missing.length > 0) throw new CliError(`no such policy: ${missing.join(', ')}`);
+  const producer = createProducer({ client });
+  await producer.connect();
+  try {
+    await producer.send(topicName('policies', prefix), keys.map((key) => ({ key, value: null })));
+  } finally {
+    await producer.disconnect();
+  }
+  for (const key of keys) options.out(`${key}: deleted`);
+  return 0;
+}
+
+export async function policyList(options: PolicyCommandOptions): Promise<number> {
+  const client = await kafkaClient(options);
+  const prefix = options.config.kafka.topicPrefix;
+  const policies = await currentPolicies(client, prefix);
+  const statuses = [...latestByKey(await readTopicToEnd({ client, topic: topicName('policyStatus', prefix) })).values()]
+    .filter((r) => r.value)
+    .map((r) => decodePolicyStatus(r.value as Buffer));
+  if (policies.size === 0) {
+    options.out('no policies');
+    return 0;
+  }
+  for (const [key, policy] of [...policies].sort(([a], [b]) => a.localeCompare(b))) {
+    options.out(`${key}  mode=${policy.mode}  generation=${policy.generation}  rules=${policy.rules.length}`);
+    const reports = statuses.filter((s) => s.policy === key).sort((a, b) => a.node.localeCompare(b.node));
+    if (reports.length === 0) options.out('  no agent has reported this policy yet');
+    for (const status of reports) {
+      const stale = status.generation === policy.generation ? '' : ` (reports generation ${status.generation})`;
+      options.out(`  ${status.node}: ${status.state}${stale}, ${status.kernel_rules} kernel rules, ${status.pipeline_rules} pipeline rules`);
+      for (const message of status.messages) options.out(`    ${message}`);
+    }
+  }
+  return 0;
+}
