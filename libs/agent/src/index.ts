@@ -7,3 +7,7 @@ export type { SensorRecord, UnsequencedEvent, EventBuilderOptions } from './even
 export { AgentPipeline } from './pipeline.ts';
 export type { AgentPipelineOptions } from './pipeline.ts';
 export { sensorRecordFromProcessRecord } from './sensor-records.ts';
+export { KernelRuleSlots, slotKey, compareRules } from './kernel-rules.ts';
+export type { KernelMaps, SlotChangeResult } from './kernel-rules.ts';
+export { NodePolicies } from './node-policies.ts';
+export type { NodePoliciesOptions, RuleOrigin } from './node-policies.ts';

@@ -1,6 +1,6 @@
 // @stinger/policy: TracingPolicy / TracingPolicyNamespaced (stinger.io/v1alpha1) parsing and validation, compilation
-// into the CompiledPolicy record plus kernel map entries and pipeline rules, rule ids, and the set of loaded
-// policies with incremental kernel diffs. Pure: no I/O, no logging.
+// into the CompiledPolicy record plus kernel map entries and pipeline rules (and a record back into its policy),
+// rule ids, and the set of loaded policies with incremental kernel diffs. Pure: no I/O, no logging.
 export { formatIssue, PolicyError, PolicyValidationError, type PolicyErrorOptions, type PolicyIssue } from './errors.ts';
 export * from './policy-types.ts';
 export { ALL_MATCH_FIELDS, MATCH_FIELDS, matchFieldsOf, symbolsOf, type MatchFieldDefinition, type MatchFieldKind } from './match-fields.ts';
@@ -28,3 +28,4 @@ export {
 } from './compile-policy.ts';
 export { diffKernelRules, PolicySet, type KernelRuleDiff, type PolicyChange, type PolicyChangeKind, type PolicyEntry, type PolicySetOptions } from './policy-set.ts';
 export { policySpecSchema } from './spec-schema.ts';
+export { tracingPolicyFromCompiled } from './tracing-policy-from-compiled.ts';

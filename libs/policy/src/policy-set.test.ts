@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { KernelRule } from './compile-policy.ts';
+import type { CompiledPolicy } from '@stinger/events';
+import { compilePolicy, type KernelRule } from './compile-policy.ts';
+import { PolicyValidationError } from './errors.ts';
 import { diffKernelRules, PolicySet } from './policy-set.ts';
 import type { TracingPolicy } from './policy-types.ts';
 import { ruleIdOf } from './rule-ids.ts';
@@ -93,6 +95,80 @@ describe('PolicySet', () => {
     assert.equal(colliding.collisions.length, 1);
     const ids = set.kernelRules().map((r) => r.ruleId);
     assert.equal(new Set(ids).size, ids.length);
+  });
+});
+
+describe('PolicySet.applyCompiled', () => {
+  /** The record a policy-controller would publish: compiled elsewhere, at this generation. */
+  const published = (p: TracingPolicy, generation: bigint): CompiledPolicy => compilePolicy(p, { generation, compiledAtNs: 5_000n + generation }).compiled;
+
+  test('adds a record from the topic keeping its generation and compiled_at_ns: the entry is the record', () => {
+    const set = new PolicySet({ clock: clock() });
+    const p = policy('p', [execRule('nc', ['/bin/nc', '/usr/bin/nc'])]);
+    const record = published(p, 5n);
+    const change = set.applyCompiled(record);
+    assert.equal(change.change, 'added');
+    assert.equal(change.key, 'p');
+    assert.deepEqual(change.compiled, record);
+    assert.deepEqual(change.kernel.add, compilePolicy(p).kernelRules);
+    assert.deepEqual(set.get('p')?.compiled, record);
+  });
+
+  test('a newer record replaces at its own generation (not the set counter) and diffs the kernel entries', () => {
+    const set = new PolicySet({ clock: clock() });
+    set.applyCompiled(published(policy('p', [execRule('nc', ['/bin/nc'])]), 5n));
+    const change = set.applyCompiled(published(policy('p', [execRule('nc', ['/bin/ncat'])]), 9n));
+    assert.equal(change.change, 'replaced');
+    assert.equal(change.compiled?.generation, 9n);
+    assert.deepEqual(show(change.kernel.add), ['nc /bin/ncat kill']);
+    assert.deepEqual(show(change.kernel.remove), ['nc /bin/nc kill']);
+  });
+
+  test('an older record is ignored and a re-read identical record changes nothing', () => {
+    const set = new PolicySet({ clock: clock() });
+    const current = published(policy('p', [execRule('nc', ['/bin/nc'])]), 5n);
+    set.applyCompiled(current);
+    const older = set.applyCompiled(published(policy('p', [execRule('nc', ['/bin/ncat'])]), 4n));
+    assert.equal(older.change, 'unchanged');
+    assert.deepEqual(older.compiled, current);
+    assert.deepEqual(older.kernel, { add: [], remove: [] });
+    assert.deepEqual(show(set.kernelRules()), ['nc /bin/nc kill']);
+    const again = set.applyCompiled(structuredClone(current));
+    assert.equal(again.change, 'unchanged');
+    assert.deepEqual(again.kernel, { add: [], remove: [] });
+  });
+
+  test('a namespaced record goes by namespace/name, and its tombstone is delete(key)', () => {
+    const set = new PolicySet({ clock: clock() });
+    const namespaced = validatePolicy({
+      apiVersion: 'stinger.io/v1alpha1',
+      kind: 'TracingPolicyNamespaced',
+      metadata: { name: 'p', namespace: 'payments' },
+      spec: { rules: [execRule('nc', ['/bin/nc'])] },
+    }).policy;
+    const change = set.applyCompiled(published(namespaced, 2n));
+    assert.equal(change.key, 'payments/p');
+    assert.equal(set.get('payments/p')?.policy.kind, 'TracingPolicyNamespaced');
+    assert.deepEqual(change.kernel.add, [], 'a namespaced policy needs pod context');
+    assert.deepEqual(change.pipelineRules.map((r) => r.rule), ['nc']);
+    assert.equal(set.delete('payments/p')?.change, 'deleted');
+    assert.equal(set.size, 0);
+  });
+
+  test('a record a TracingPolicy cannot express is refused and leaves the set as it was', () => {
+    const set = new PolicySet({ clock: clock() });
+    const record = published(policy('p', [execRule('nc', ['/bin/nc'])]), 1n);
+    set.applyCompiled(record);
+    const bad = structuredClone(record);
+    bad.generation = 2n;
+    const condition = bad.rules[0]?.match[0] ?? assert.fail('no condition');
+    condition.field = 'daddr';
+    assert.throws(
+      () => set.applyCompiled(bad),
+      (error: unknown) => error instanceof PolicyValidationError && error.issues.map((i) => i.path).join() === 'rules[0].match[0].field',
+    );
+    assert.deepEqual(set.get('p')?.compiled, record);
+    assert.deepEqual(show(set.kernelRules()), ['nc /bin/nc kill']);
   });
 });
 

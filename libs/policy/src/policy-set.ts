@@ -11,6 +11,7 @@ import type { PolicyIssue } from './errors.ts';
 import { compilePolicy, kernelRuleKey, type KernelRule, type PipelineRule } from './compile-policy.ts';
 import { policyKey, type TracingPolicy } from './policy-types.ts';
 import { RuleIdRegistry, type RuleIdCollision } from './rule-ids.ts';
+import { tracingPolicyFromCompiled } from './tracing-policy-from-compiled.ts';
 
 export interface PolicySetOptions {
   /** Rule id registry for the set. Default: a new one. */
@@ -76,15 +77,42 @@ export class PolicySet {
   apply(policy: TracingPolicy): PolicyChange {
     const key = policyKey(policy);
     const previous = this.#entries.get(key);
-    if (previous !== undefined && JSON.stringify(previous.policy) === JSON.stringify(policy)) {
-      return { key, change: 'unchanged', compiled: previous.compiled, kernel: { add: [], remove: [] }, pipelineRules: previous.pipelineRules, reports: previous.reports, collisions: [] };
-    }
+    if (previous !== undefined && JSON.stringify(previous.policy) === JSON.stringify(policy)) return this.#unchanged(previous);
     const next = previous === undefined ? 1n : previous.compiled.generation + 1n;
     const declared = policy.metadata.generation === null ? 0n : BigInt(policy.metadata.generation);
     const generation = declared > next ? declared : next;
+    return this.#install(policy, { generation, compiledAtNs: this.#clock() });
+  }
+
+  /**
+   * Applies a record read from stinger.policies (key: policyKey; a tombstone is `delete(key)`). The entry keeps
+   * the record's generation and compiled_at_ns, so for a record compilePolicy emitted `change.compiled` equals
+   * the record. A record older than the one held (lower generation) is ignored, as the schema asks of consumers:
+   * the change is 'unchanged' and carries the held record. An identical record (a re-read of the topic) is
+   * 'unchanged' too.
+   * @throws PolicyValidationError when the record is not something a TracingPolicy can express (the set is unchanged).
+   */
+  applyCompiled(compiled: CompiledPolicy): PolicyChange {
+    const policy = tracingPolicyFromCompiled(compiled);
+    const previous = this.#entries.get(policyKey(policy));
+    if (previous !== undefined && (compiled.generation < previous.compiled.generation || JSON.stringify(previous.policy) === JSON.stringify(policy))) {
+      return this.#unchanged(previous);
+    }
+    return this.#install(policy, { generation: compiled.generation, compiledAtNs: compiled.compiled_at_ns });
+  }
+
+  #unchanged(previous: PolicyEntry): PolicyChange {
+    const key = policyKey(previous.policy);
+    return { key, change: 'unchanged', compiled: previous.compiled, kernel: { add: [], remove: [] }, pipelineRules: previous.pipelineRules, reports: previous.reports, collisions: [] };
+  }
+
+  /** Compiles `policy` into the set at this generation, replacing the entry of its key, and diffs the kernel rules. */
+  #install(policy: TracingPolicy, stamp: { generation: bigint; compiledAtNs: bigint }): PolicyChange {
+    const key = policyKey(policy);
+    const previous = this.#entries.get(key);
     // Freed first, so rules that stay keep their ids.
     this.#ruleIds.release(key);
-    const result = compilePolicy(policy, { generation, compiledAtNs: this.#clock(), ruleIds: this.#ruleIds });
+    const result = compilePolicy(policy, { ...stamp, ruleIds: this.#ruleIds });
     const entry: PolicyEntry = { policy, compiled: result.compiled, kernelRules: result.kernelRules, pipelineRules: result.pipelineRules, reports: result.reports };
     this.#entries.set(key, entry);
     return {

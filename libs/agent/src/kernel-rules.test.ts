@@ -1,0 +1,63 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { KernelRule } from '@stinger/policy';
+import { KernelRuleSlots, type KernelMaps } from './kernel-rules.ts';
+
+function fakeMaps(failOn?: string): KernelMaps & { entries: Map<string, number>; log: string[] } {
+  const entries = new Map<string, number>();
+  const log: string[] = [];
+  const keyOf = (rule: KernelRule) => (rule.event === 'file' || rule.event === 'exec' ? rule.match.path : rule.event);
+  return {
+    entries,
+    log,
+    install(rule) {
+      if (failOn && keyOf(rule) === failOn) throw new Error('map full');
+      entries.set(keyOf(rule), rule.ruleId);
+      log.push(`install ${rule.ruleId}`);
+    },
+    uninstall(rule) {
+      entries.delete(keyOf(rule));
+      log.push(`uninstall ${rule.ruleId}`);
+    },
+  };
+}
+
+const fileRule = (ruleId: number, action: 'audit' | 'kill', path = '/etc/shadow'): KernelRule => ({
+  event: 'file',
+  ruleId,
+  policy: `p${ruleId}`,
+  rule: 'r',
+  scope: 'all',
+  match: { kind: 'equal', path },
+  ops: ['open'],
+  action,
+});
+
+test('two rules on one path: the kill rule is installed whatever the order, and removing it falls back to the audit rule', () => {
+  const maps = fakeMaps();
+  const slots = new KernelRuleSlots(maps);
+  slots.add(fileRule(20, 'audit'));
+  slots.add(fileRule(30, 'kill'));
+  assert.equal(maps.entries.get('/etc/shadow'), 30);
+  slots.remove(fileRule(30, 'kill'));
+  assert.equal(maps.entries.get('/etc/shadow'), 20);
+  slots.remove(fileRule(20, 'audit'));
+  assert.equal(maps.entries.has('/etc/shadow'), false);
+  assert.deepEqual(maps.log, ['install 20', 'install 30', 'install 20', 'uninstall 20']);
+});
+
+test('a shadowed rule changes nothing in the kernel', () => {
+  const maps = fakeMaps();
+  const slots = new KernelRuleSlots(maps);
+  slots.add(fileRule(5, 'kill'));
+  slots.add(fileRule(9, 'kill'));
+  slots.remove(fileRule(9, 'kill'));
+  assert.deepEqual(maps.log, ['install 5']);
+  assert.equal(slots.installed(fileRule(9, 'kill'))?.ruleId, 5);
+});
+
+test('a map failure is reported, naming the policy and rule', () => {
+  const slots = new KernelRuleSlots(fakeMaps('/bad'));
+  assert.deepEqual(slots.add(fileRule(7, 'kill', '/bad')).errors, ['p7/r: map full']);
+  assert.deepEqual(slots.add(fileRule(8, 'kill', '/good')).errors, []);
+});

@@ -1,0 +1,90 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import type { CompiledPolicy, PolicyStatus } from '@stinger/events';
+import { compilePolicy, parsePolicies, type KernelRule } from '@stinger/policy';
+import { KernelRuleSlots, type KernelMaps } from './kernel-rules.ts';
+import { NodePolicies } from './node-policies.ts';
+
+function compiledFixture(name: string, generation = 1): CompiledPolicy {
+  const text = readFileSync(new URL(`../../policy/testdata/${name}`, import.meta.url), 'utf8');
+  const [policy] = parsePolicies(text).policies;
+  assert.ok(policy);
+  return compilePolicy(policy, { generation }).compiled;
+}
+
+function setup(maps: KernelMaps) {
+  const reports: [string, PolicyStatus | null][] = [];
+  const policies = new NodePolicies({
+    nodeName: 'n1',
+    agentId: 'a1',
+    slots: new KernelRuleSlots(maps),
+    onStatus: (key, status) => reports.push([key, status]),
+    now: () => 42n,
+  });
+  return { policies, reports };
+}
+
+function recordingMaps(): KernelMaps & { installed: KernelRule[] } {
+  const installed: KernelRule[] = [];
+  return {
+    installed,
+    install: (rule) => void installed.push(rule),
+    uninstall: (rule) => void installed.splice(installed.findIndex((r) => r.ruleId === rule.ruleId && r.event === rule.event), 1),
+  };
+}
+
+test('a policy from the topic fills the kernel maps and is reported applied; its tombstone empties them', () => {
+  const maps = recordingMaps();
+  const { policies, reports } = setup(maps);
+  const compiled = compiledFixture('deny-shadow-read.yaml', 3);
+  policies.applyCompiled('deny-shadow-read', compiled);
+  assert.ok(maps.installed.length > 0);
+  assert.ok(maps.installed.every((r) => r.event === 'file' && r.action === 'kill'));
+  const status = reports.at(-1)?.[1];
+  assert.equal(status?.state, 'applied');
+  assert.equal(status?.generation, 3n);
+  assert.equal(status?.kernel_rules, maps.installed.length);
+  assert.equal(policies.actionFor(maps.installed[0]?.ruleId ?? 0)?.policy, 'deny-shadow-read');
+
+  policies.applyCompiled('deny-shadow-read', null);
+  assert.equal(maps.installed.length, 0);
+  assert.deepEqual(reports.at(-1), ['deny-shadow-read', null]);
+  assert.deepEqual(policies.statuses(), []);
+});
+
+test('a rule the maps refuse makes the policy partial, with the reason', () => {
+  const { policies, reports } = setup({
+    install: () => {
+      throw new Error('file sensor not loaded on this agent');
+    },
+    uninstall: () => {},
+  });
+  policies.applyCompiled('deny-shadow-read', compiledFixture('deny-shadow-read.yaml'));
+  const status = reports.at(-1)?.[1];
+  assert.equal(status?.state, 'partial');
+  assert.match(status?.messages.join('\n') ?? '', /file sensor not loaded on this agent/);
+});
+
+test('an undecipherable record is rejected with the field named, and changes nothing', () => {
+  const maps = recordingMaps();
+  const { policies, reports } = setup(maps);
+  const compiled = compiledFixture('deny-shadow-read.yaml');
+  const broken: CompiledPolicy = {
+    ...compiled,
+    rules: compiled.rules.map((rule) => ({ ...rule, match: [{ field: 'colour', operator: 'equal', values: ['red'] }] })),
+  };
+  policies.applyCompiled('deny-shadow-read', broken);
+  assert.equal(maps.installed.length, 0);
+  const status = reports.at(-1)?.[1];
+  assert.equal(status?.state, 'rejected');
+  assert.match(status?.messages.join('\n') ?? '', /colour/);
+});
+
+test('pipeline-only rules are reported with their reason', () => {
+  const { policies, reports } = setup(recordingMaps());
+  policies.applyCompiled('payments/deny-egress-metadata', compiledFixture('deny-egress-metadata.yaml'));
+  const status = reports.at(-1)?.[1];
+  assert.equal(status?.pipeline_rules, 1);
+  assert.match(status?.messages.join('\n') ?? '', /enforced by the pipeline \(needs pod context/);
+});
