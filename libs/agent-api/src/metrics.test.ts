@@ -1,0 +1,125 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { createAgentMetrics, type AgentMetrics, type MetricsHttpServer } from './metrics.ts';
+import type { AgentApiSources, AgentHealth, PolicyStatusView } from './types.ts';
+
+/** The value of one sample line `name{labels} value` of the exposition text; undefined when absent. */
+function sample(text: string, series: string): number | undefined {
+  const line = text.split('\n').find((candidate) => candidate.startsWith(`${series} `));
+  return line === undefined ? undefined : Number(line.slice(series.length + 1));
+}
+
+let health: AgentHealth = {
+  agentId: 'agent-1',
+  node: 'node-a',
+  uptimeSeconds: 1,
+  sensors: [],
+  lostRecords: [
+    { sensor: 'process', cause: 'ring_full', count: 5 },
+    { sensor: 'publisher', cause: 'spool_full', count: 2 },
+  ],
+  queueDepth: 17,
+  kafka: { mode: 'direct', published: 10, acknowledged: 9, spooled: 0, spoolBytes: 2048 },
+  processCache: { live: 40, exited: 6, misses: 3 },
+};
+const policies: PolicyStatusView[] = [
+  { name: 'a', generation: 1, mode: 'enforce', state: 'applied', kernelRules: 1, pipelineRules: 0, messages: [] },
+  { name: 'b', generation: 1, mode: 'enforce', state: 'applied', kernelRules: 1, pipelineRules: 0, messages: [] },
+  { name: 'c', generation: 2, mode: 'monitor', state: 'rejected', kernelRules: 0, pipelineRules: 0, messages: ['bad'] },
+];
+const sources: AgentApiSources = { health: () => health, policies: () => policies };
+
+describe('agent metrics over HTTP', { timeout: 30_000 }, () => {
+  let metrics: AgentMetrics;
+  let served: MetricsHttpServer;
+  let base: string;
+
+  before(async () => {
+    metrics = createAgentMetrics({ sources });
+    served = await metrics.serve({ address: '127.0.0.1:0' });
+    base = `http://127.0.0.1:${served.port}`;
+  });
+
+  after(async () => {
+    await served.stop();
+  });
+
+  async function scrape(): Promise<string> {
+    const response = await fetch(`${base}/metrics`);
+    assert.equal(response.status, 200);
+    assert.match(response.headers.get('content-type') ?? '', /^text\/plain; version=0\.0\.4/);
+    return response.text();
+  }
+
+  it('/metrics exposes the named metrics with the values observed and pulled from the sources', async () => {
+    metrics.observeEvent('exec');
+    metrics.observeEvent('exec');
+    metrics.observeEvent('exit');
+    metrics.observeProduceLatency(3); // 3 ms: in the 5 ms bucket, not the 2.5 ms one
+    metrics.observeProduceLatency(1500);
+    const text = await scrape();
+
+    assert.equal(sample(text, 'stinger_events_total{kind="exec"}'), 2);
+    assert.equal(sample(text, 'stinger_events_total{kind="exit"}'), 1);
+    assert.equal(sample(text, 'stinger_lost_records_total{sensor="process",cause="ring_full"}'), 5);
+    assert.equal(sample(text, 'stinger_lost_records_total{sensor="publisher",cause="spool_full"}'), 2);
+    assert.equal(sample(text, 'stinger_queue_depth'), 17);
+    assert.equal(sample(text, 'stinger_spool_bytes'), 2048);
+    assert.equal(sample(text, 'stinger_produce_latency_seconds_bucket{le="0.001"}'), 0);
+    assert.equal(sample(text, 'stinger_produce_latency_seconds_bucket{le="0.0025"}'), 0);
+    assert.equal(sample(text, 'stinger_produce_latency_seconds_bucket{le="0.005"}'), 1);
+    assert.equal(sample(text, 'stinger_produce_latency_seconds_bucket{le="2.5"}'), 2);
+    assert.equal(sample(text, 'stinger_produce_latency_seconds_bucket{le="10"}'), 2);
+    assert.equal(sample(text, 'stinger_produce_latency_seconds_count'), 2);
+    assert.ok(Math.abs((sample(text, 'stinger_produce_latency_seconds_sum') ?? 0) - 1.503) < 1e-9);
+    assert.equal(sample(text, 'stinger_process_cache_entries{state="live"}'), 40);
+    assert.equal(sample(text, 'stinger_process_cache_entries{state="exited"}'), 6);
+    assert.equal(sample(text, 'stinger_process_cache_misses_total'), 3);
+    assert.equal(sample(text, 'stinger_policies{state="applied"}'), 2);
+    assert.equal(sample(text, 'stinger_policies{state="partial"}'), 0);
+    assert.equal(sample(text, 'stinger_policies{state="rejected"}'), 1);
+    // prom-client's default process metrics, on this registry.
+    assert.ok((sample(text, 'process_resident_memory_bytes') ?? 0) > 0);
+    assert.match(text, /^nodejs_eventloop_lag_seconds /m);
+  });
+
+  it('counters pulled from cumulative sources advance by the difference and stay monotonic', async () => {
+    health = {
+      ...health,
+      lostRecords: [{ sensor: 'process', cause: 'ring_full', count: 9 }],
+      processCache: { ...health.processCache, misses: 10 },
+    };
+    let text = await scrape();
+    assert.equal(sample(text, 'stinger_lost_records_total{sensor="process",cause="ring_full"}'), 9);
+    assert.equal(sample(text, 'stinger_process_cache_misses_total'), 10);
+    // The source starts again from zero (e.g. the sensor was reloaded): its new count adds on.
+    health = { ...health, lostRecords: [{ sensor: 'process', cause: 'ring_full', count: 4 }] };
+    text = await scrape();
+    assert.equal(sample(text, 'stinger_lost_records_total{sensor="process",cause="ring_full"}'), 13);
+    assert.equal(sample(text, 'stinger_process_cache_misses_total'), 10);
+  });
+
+  it('/healthz answers 200 ok', async () => {
+    const response = await fetch(`${base}/healthz`);
+    assert.equal(response.status, 200);
+    assert.equal(await response.text(), 'ok');
+  });
+
+  it('an unknown path is 404', async () => {
+    const response = await fetch(`${base}/metricsx`);
+    assert.equal(response.status, 404);
+    await response.arrayBuffer();
+    const root = await fetch(`${base}/`);
+    assert.equal(root.status, 404);
+    await root.arrayBuffer();
+  });
+
+  it('two instances keep separate registries', async () => {
+    const other = createAgentMetrics({ defaultMetrics: false });
+    other.observeEvent('file');
+    const text = await other.metrics();
+    assert.equal(sample(text, 'stinger_events_total{kind="file"}'), 1);
+    assert.equal(sample(text, 'stinger_events_total{kind="exec"}'), undefined);
+    assert.equal(sample(await scrape(), 'stinger_events_total{kind="file"}'), undefined);
+  });
+});

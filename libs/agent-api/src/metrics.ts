@@ -1,0 +1,183 @@
+/**
+ * createAgentMetrics: the agent's Prometheus metrics on a registry of its own (never prom-client's
+ * global one, so tests and several instances never collide), served over HTTP at /metrics.
+ *
+ * Counters the agent already keeps cumulatively (lost records, cache misses) are pulled from `sources`
+ * at scrape time and advanced by the difference since the previous scrape; a value that went down
+ * (its source was recreated) counts from zero again, so the exported counters stay monotonic.
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { EventKind } from '@stinger/events';
+import { namespaced, silentLogger, type Logger } from '@stinger/log';
+import { isLoopbackHost, parseHostPort } from './address.ts';
+import { AgentApiBindError } from './errors.ts';
+import { POLICY_STATES, type AgentApiSources, type LostRecordsCount, type PolicyState } from './types.ts';
+
+export const DEFAULT_METRICS_ADDRESS = '127.0.0.1:9464';
+
+/** Produce latency buckets in seconds: 1 ms to 10 s. */
+export const PRODUCE_LATENCY_BUCKETS: readonly number[] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+/** The gauges and cumulative counters as the agent sees them at one moment. */
+export interface AgentMetricsSnapshot {
+  readonly lostRecords: readonly LostRecordsCount[];
+  readonly queueDepth: number;
+  readonly spoolBytes: number;
+  readonly processCache: { readonly live: number; readonly exited: number; readonly misses: number };
+  readonly policies: Readonly<Record<PolicyState, number>>;
+}
+
+export interface AgentMetricsOptions {
+  /** Read at every scrape (see AgentApiSources). Without it, the gauges hold what setGauges set last. */
+  readonly sources?: AgentApiSources;
+  readonly logger?: Logger;
+  /** prom-client's default process metrics (CPU, memory, event loop lag, GC). Default true. */
+  readonly defaultMetrics?: boolean;
+}
+
+export interface MetricsHttpServer {
+  readonly port: number;
+  stop(): Promise<void>;
+}
+
+export interface AgentMetrics {
+  readonly registry: Registry;
+  /** Call once per event (AgentPipeline's observe hook). */
+  observeEvent(kind: EventKind): void;
+  /** Milliseconds from publish to Kafka acknowledgement (EventPublisher's onAck). */
+  observeProduceLatency(ms: number): void;
+  setGauges(snapshot: AgentMetricsSnapshot): void;
+  /** The exposition text, after pulling from `sources`. */
+  metrics(): Promise<string>;
+  /** Serves GET /metrics and /healthz; 404 elsewhere. */
+  serve(options?: { readonly address?: string }): Promise<MetricsHttpServer>;
+}
+
+export function snapshotFromSources(sources: AgentApiSources): AgentMetricsSnapshot {
+  const health = sources.health();
+  const policies: Record<PolicyState, number> = { applied: 0, partial: 0, rejected: 0 };
+  for (const policy of sources.policies()) policies[policy.state] += 1;
+  return {
+    lostRecords: health.lostRecords,
+    queueDepth: health.queueDepth,
+    spoolBytes: health.kafka.spoolBytes,
+    processCache: health.processCache,
+    policies,
+  };
+}
+
+export function createAgentMetrics(options: AgentMetricsOptions = {}): AgentMetrics {
+  const { sources, defaultMetrics = true } = options;
+  const logger = namespaced(options.logger ?? silentLogger(), 'AgentMetrics');
+  const registry = new Registry();
+  const registers = [registry];
+
+  const events = new Counter({ name: 'stinger_events_total', help: 'Events the agent produced, by kind.', labelNames: ['kind'], registers });
+  const lost = new Counter({
+    name: 'stinger_lost_records_total',
+    help: 'Records lost before reaching Kafka, by sensor and cause (ring_full, user_space, spool_full).',
+    labelNames: ['sensor', 'cause'],
+    registers,
+  });
+  const queueDepth = new Gauge({ name: 'stinger_queue_depth', help: 'Records accepted, not yet acknowledged by Kafka (producer queue + spool).', registers });
+  const spoolBytes = new Gauge({ name: 'stinger_spool_bytes', help: 'Bytes in the on-disk spool.', registers });
+  const produceLatency = new Histogram({
+    name: 'stinger_produce_latency_seconds',
+    help: 'Time from publishing a record to its acknowledgement by Kafka.',
+    buckets: [...PRODUCE_LATENCY_BUCKETS],
+    registers,
+  });
+  const cacheEntries = new Gauge({ name: 'stinger_process_cache_entries', help: 'Process cache entries, by state (live, exited).', labelNames: ['state'], registers });
+  const cacheMisses = new Counter({ name: 'stinger_process_cache_misses_total', help: 'Process cache lookups that found nothing.', registers });
+  const policies = new Gauge({ name: 'stinger_policies', help: 'Policies known to the agent, by state (applied, partial, rejected).', labelNames: ['state'], registers });
+  if (defaultMetrics) collectDefaultMetrics({ register: registry });
+
+  // Last cumulative values seen, to advance the counters by differences.
+  const lastLost = new Map<string, number>();
+  let lastMisses = 0;
+  const advance = (previous: number, current: number): number => (current >= previous ? current - previous : current);
+
+  function setGauges(snapshot: AgentMetricsSnapshot): void {
+    for (const entry of snapshot.lostRecords) {
+      const key = `${entry.sensor}\u0000${entry.cause}`;
+      const delta = advance(lastLost.get(key) ?? 0, entry.count);
+      lastLost.set(key, entry.count);
+      lost.inc({ sensor: entry.sensor, cause: entry.cause }, delta);
+    }
+    queueDepth.set(snapshot.queueDepth);
+    spoolBytes.set(snapshot.spoolBytes);
+    cacheEntries.set({ state: 'live' }, snapshot.processCache.live);
+    cacheEntries.set({ state: 'exited' }, snapshot.processCache.exited);
+    cacheMisses.inc(advance(lastMisses, snapshot.processCache.misses));
+    lastMisses = snapshot.processCache.misses;
+    for (const state of POLICY_STATES) policies.set({ state }, snapshot.policies[state]);
+  }
+
+  async function metrics(): Promise<string> {
+    if (sources) {
+      try {
+        setGauges(snapshotFromSources(sources));
+      } catch (error) {
+        // A failing source must not take the process metrics down with it.
+        logger.error({ err: error }, 'metrics source failed; gauges keep their last values');
+      }
+    }
+    return registry.metrics();
+  }
+
+  async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const path = (request.url ?? '/').split('?')[0];
+    if (path !== '/metrics' && path !== '/healthz') {
+      response.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end('not found\n');
+      return;
+    }
+    if (request.method !== 'GET' && request.method !== 'HEAD') {
+      response.writeHead(405, { allow: 'GET, HEAD', 'content-type': 'text/plain; charset=utf-8' }).end('method not allowed\n');
+      return;
+    }
+    if (path === '/healthz') {
+      response.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' }).end('ok');
+      return;
+    }
+    try {
+      const body = await metrics();
+      response.writeHead(200, { 'content-type': registry.contentType }).end(request.method === 'HEAD' ? undefined : body);
+    } catch (error) {
+      logger.error({ err: error }, 'metrics scrape failed');
+      response.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' }).end('metrics unavailable\n');
+    }
+  }
+
+  return {
+    registry,
+    observeEvent(kind) {
+      events.inc({ kind });
+    },
+    observeProduceLatency(ms) {
+      produceLatency.observe(ms / 1000);
+    },
+    setGauges,
+    metrics,
+    async serve({ address = DEFAULT_METRICS_ADDRESS } = {}) {
+      const { host, port } = parseHostPort(address);
+      const server = createServer((request, response) => void handle(request, response));
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', (error) => reject(new AgentApiBindError(`cannot serve metrics on ${address}: ${error.message}`, { cause: error })));
+        server.listen(port, host, () => resolve());
+      });
+      const bound = (server.address() as AddressInfo).port;
+      if (!isLoopbackHost(host)) logger.info({ address }, 'metrics served beyond loopback');
+      logger.info({ address, port: bound }, 'metrics listening');
+      return {
+        port: bound,
+        stop: () =>
+          new Promise<void>((resolve, reject) => {
+            server.close((error) => (error ? reject(error) : resolve()));
+            server.closeAllConnections();
+          }),
+      };
+    },
+  };
+}

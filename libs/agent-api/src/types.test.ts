@@ -1,0 +1,27 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { policyStatusView, sensorHealthOf } from './types.ts';
+
+describe('sensorHealthOf', () => {
+  it('lists loaded sensors, then each probed feature as available or unavailable with its reason', () => {
+    const sensors = sensorHealthOf({
+      loaded: ['process'],
+      features: { tracepoint: { available: true }, kprobe: { available: false, reason: 'attach: EPERM' } },
+    });
+    assert.deepEqual(sensors, [
+      { name: 'process', state: 'loaded', reason: null },
+      { name: 'feature:tracepoint', state: 'available', reason: null },
+      { name: 'feature:kprobe', state: 'unavailable', reason: 'attach: EPERM' },
+    ]);
+  });
+});
+
+describe('policyStatusView', () => {
+  it('maps a NodePolicies PolicyStatus, taking the mode from the caller', () => {
+    const view = policyStatusView(
+      { policy: 'deny-shadow', generation: 3n, node: 'n', agent_id: 'a', state: 'partial', kernel_rules: 2, pipeline_rules: 1, messages: ['m'], reported_at_ns: 1n },
+      'enforce',
+    );
+    assert.deepEqual(view, { name: 'deny-shadow', generation: 3, mode: 'enforce', state: 'partial', kernelRules: 2, pipelineRules: 1, messages: ['m'] });
+  });
+});

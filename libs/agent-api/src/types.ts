@@ -1,0 +1,124 @@
+/**
+ * What the agent tells its local API and metrics: plain objects the agent fills from its parts
+ * (EventPublisher.stats(), RingBufferReader.stats(), Sensor.lostRecords(), ProcessCache.stats(),
+ * probeFeatures(), NodePolicies.statuses()). Counts are numbers: none of them gets near 2^53 in an agent's life.
+ */
+import { POLICY_STATE_SYMBOLS, type PolicyState, type PolicyStatus } from '@stinger/events';
+
+export type { PolicyState };
+
+/** loaded: attached and producing; available: the kernel allows it but it is not loaded; unavailable: the kernel refuses it. */
+export type SensorState = 'loaded' | 'available' | 'unavailable';
+
+export interface SensorHealth {
+  readonly name: string;
+  readonly state: SensorState;
+  /** Why it is unavailable (the failing step and errno); null otherwise. */
+  readonly reason: string | null;
+}
+
+/**
+ * ring_full: the BPF program found the ring buffer full (Sensor.lostRecords());
+ * user_space: dropped by the agent's reader (RingBufferStats.droppedInUserSpace);
+ * spool_full: Kafka away and the on-disk spool full (PublisherStats.lost).
+ */
+export type LossCause = 'ring_full' | 'user_space' | 'spool_full';
+export const LOSS_CAUSES: readonly LossCause[] = ['ring_full', 'user_space', 'spool_full'];
+
+export interface LostRecordsCount {
+  /** The sensor the records were lost from; `publisher` for spool loss. */
+  readonly sensor: string;
+  readonly cause: LossCause;
+  /** Cumulative since the agent started. */
+  readonly count: number;
+}
+
+export interface KafkaHealth {
+  readonly mode: 'direct' | 'spooling';
+  readonly published: number;
+  readonly acknowledged: number;
+  readonly spooled: number;
+  readonly spoolBytes: number;
+}
+
+export interface ProcessCacheHealth {
+  readonly live: number;
+  readonly exited: number;
+  readonly misses: number;
+}
+
+export interface AgentHealth {
+  readonly agentId: string;
+  readonly node: string;
+  readonly uptimeSeconds: number;
+  readonly sensors: readonly SensorHealth[];
+  readonly lostRecords: readonly LostRecordsCount[];
+  /** Records accepted by the publisher, not yet acknowledged by Kafka (producer queue + spool): PublisherStats.queued. */
+  readonly queueDepth: number;
+  readonly kafka: KafkaHealth;
+  readonly processCache: ProcessCacheHealth;
+}
+
+/** What GetHealth answers: the agent's health plus the API server's own stream figures. */
+export interface AgentHealthReport extends AgentHealth {
+  /** Open GetEvents streams. */
+  readonly eventStreams: number;
+  /** Events dropped for slow GetEvents clients since the server started. */
+  readonly eventStreamDropped: number;
+}
+
+export type PolicyMode = 'enforce' | 'monitor';
+/** applied: every kernel rule is in force; partial: some kernel rules could not be loaded (see messages); rejected: nothing of it is. */
+export const POLICY_STATES: readonly PolicyState[] = POLICY_STATE_SYMBOLS;
+
+export interface PolicyStatusView {
+  readonly name: string;
+  readonly generation: number;
+  /** Null when the agent cannot tell (a record it rejected). */
+  readonly mode: PolicyMode | null;
+  readonly state: PolicyState;
+  /** Rules compiled into BPF maps. */
+  readonly kernelRules: number;
+  /** Rules the agent's pipeline evaluates in user space. */
+  readonly pipelineRules: number;
+  readonly messages: readonly string[];
+}
+
+/**
+ * Filled by the agent; called on every GetHealth / ListPolicies and at every metrics scrape, so each
+ * call must be cheap and synchronous (read counters, never touch the kernel or the network).
+ */
+export interface AgentApiSources {
+  health(): AgentHealth;
+  policies(): readonly PolicyStatusView[];
+}
+
+/** Feature availability as probeFeatures() reports it (FeatureReport in @stinger/bpf), structurally. */
+export type FeatureAvailability = Readonly<Record<string, { readonly available: boolean; readonly reason?: string }>>;
+
+/**
+ * The sensors list of AgentHealth: the loaded sensors, then one entry per probed kernel feature
+ * (`feature:<name>`) so a node's health says what the kernel refused and why.
+ */
+export function sensorHealthOf(options: { readonly loaded: readonly string[]; readonly features: FeatureAvailability }): SensorHealth[] {
+  const loaded: SensorHealth[] = options.loaded.map((name) => ({ name, state: 'loaded', reason: null }));
+  const features: SensorHealth[] = Object.entries(options.features).map(([name, status]) =>
+    status.available
+      ? { name: `feature:${name}`, state: 'available', reason: null }
+      : { name: `feature:${name}`, state: 'unavailable', reason: status.reason ?? 'unavailable' },
+  );
+  return [...loaded, ...features];
+}
+
+/** The view of a PolicyStatus as NodePolicies reports it; `mode` comes from the policy itself. */
+export function policyStatusView(status: PolicyStatus, mode: PolicyMode | null): PolicyStatusView {
+  return {
+    name: status.policy,
+    generation: Number(status.generation),
+    mode,
+    state: status.state,
+    kernelRules: status.kernel_rules,
+    pipelineRules: status.pipeline_rules,
+    messages: status.messages,
+  };
+}
