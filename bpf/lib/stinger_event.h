@@ -20,6 +20,21 @@
 #define EVENT_KIND_EXEC 1
 #define EVENT_KIND_EXIT 2
 #define EVENT_KIND_FORK 3
+/* 10..19: file records and exec-rule matches (structs in stinger_file.h) */
+#define EVENT_KIND_FILE 10
+#define EVENT_KIND_EXEC_RULE 11
+/* 20..49: network, privilege, namespace and kernel-integrity records (structs in stinger_net.h, stinger_priv.h) */
+#define EVENT_KIND_CONNECT 20
+#define EVENT_KIND_ACCEPT 21
+#define EVENT_KIND_BIND 22
+#define EVENT_KIND_LISTEN 23
+#define EVENT_KIND_PRIVILEGE 30
+#define EVENT_KIND_CAPSET 31
+#define EVENT_KIND_NAMESPACE 32
+#define EVENT_KIND_MODULE 33
+#define EVENT_KIND_BPF 34
+#define EVENT_KIND_PTRACE 35
+#define EVENT_KIND_MOUNT 36
 
 #define TASK_COMM_SIZE 16
 /* Bytes of the binary path kept (NUL included); longer paths are cut and flagged. */

@@ -25,6 +25,14 @@ export interface LoadSensorOptions {
   /** Directory of the compiled objects; default bpf/build. */
   readonly objectDir?: string;
   readonly logger?: Logger;
+  /**
+   * An already loaded sensor whose shared maps this one uses instead of creating its own (one ring buffer, one
+   * lost-records counter, one process table for all sensors of an agent). The joined sensor may close first: the
+   * maps live as long as any object holds them.
+   */
+  readonly join?: Sensor;
+  /** Called on each object after it is opened, before it loads (e.g. to switch off programs this kernel cannot attach). */
+  readonly prepare?: (object: BpfObject) => void;
 }
 
 export interface Sensor {
@@ -54,9 +62,10 @@ export function loadSensor(options: LoadSensorOptions): Sensor {
     for (const objectName of objectNames) {
       const object = openBpfObject({ path: join(objectDir, `${objectName}.bpf.o`) });
       objects.push(object);
+      options.prepare?.(object);
       for (const mapName of SHARED_MAPS) {
         if (!object.hasMap(mapName)) continue;
-        const existing = shared.get(mapName);
+        const existing = shared.get(mapName) ?? options.join?.sharedMap(mapName);
         if (existing) object.map(mapName).reuseFd(existing.fd);
       }
       object.load();

@@ -1,0 +1,395 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR Apache-2.0) */
+/*
+ * File sensor and file enforcement: one file_event per watched open, unlink, rename, chmod or chown, and one per
+ * chdir/fchdir (always: user space keeps each process's cwd from these, short-lived processes are gone from /proc).
+ *
+ * Hooks: syscalls/sys_enter_<name> and sys_exit_<name> for open, openat, openat2, unlink, unlinkat, rmdir,
+ * rename, renameat, renameat2, chmod, fchmodat, fchmodat2, chown, fchownat, lchown, chdir, fchdir. Syscall
+ * tracepoints are generated from the SYSCALL_DEFINE macros and have been stable ABI since 2.6.x; their
+ * arguments are the raw user values, so paths are read from user memory and nothing reads kernel memory (loads
+ * under lockdown=confidentiality). fchmodat2 exists from 6.6: the loader skips it on older kernels.
+ *
+ * Entry: the path as given is matched (file_match.h). Unwatched: return before anything is written (a hash
+ * miss, an LPM miss and a name miss per call; nothing reaches the ring buffer). Watched with a KILL rule:
+ * bpf_send_signal(SIGKILL) now, and the record (action KILLED) is sent at once. The signal is delivered when the
+ * syscall returns to user space: the process never sees the opened fd (never reads the file), but a tracepoint
+ * cannot veto the syscall itself, so an unlink/rename/chmod/chown or an O_TRUNC open still takes effect.
+ * Watched otherwise: the record is parked in file_by_tid.
+ *
+ * Exit: a parked record gets the syscall's return value (fd or -errno) and is sent.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include "stinger_event.h"
+#include "stinger_maps.h"
+#include "stinger_helpers.h"
+#include "stinger_file.h"
+#include "file_match.h"
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+DECLARE_RULE_MAPS(file);
+
+/* Operations in flight, keyed by the calling thread's tid: entry parks, exit sends. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32);
+	__type(value, struct file_event);
+} file_by_tid SEC(".maps");
+
+/* A record-sized scratch per CPU (BPF stacks are 512 bytes). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct file_event);
+} file_scratch SEC(".maps");
+
+#define ONE_PATH_SIZE __builtin_offsetof(struct file_event, path2)
+
+static __always_inline struct file_event *new_event(__u32 op, __s32 dirfd)
+{
+	__u32 zero = 0;
+	struct file_event *e = bpf_map_lookup_elem(&file_scratch, &zero);
+
+	if (!e)
+		return NULL;
+	e->op = op;
+	e->file_flags = 0;
+	e->rule_id = 0;
+	e->action = ACTION_TAKEN_NONE;
+	e->dirfd = dirfd;
+	e->dirfd2 = AT_FDCWD;
+	e->result = 0;
+	e->open_flags = 0;
+	e->mode = 0;
+	e->owner_uid = 0;
+	e->owner_gid = 0;
+	e->path_len = 0;
+	e->path2_len = 0;
+	e->path[0] = 0;
+	e->path2[0] = 0;
+	return e;
+}
+
+static __always_inline void apply_match(struct file_event *e, const struct match *m)
+{
+	if (m->rule && !e->rule_id) {
+		e->rule_id = m->rule->rule_id;
+		e->action = ACTION_TAKEN_AUDIT;
+	}
+}
+
+/* Kills now and sends the record now, or parks it for the exit hook. */
+static __always_inline void kill_or_park(struct file_event *e, int kill, __u64 size)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+
+	if (kill) {
+		bpf_send_signal(SIGKILL);
+		e->action = ACTION_TAKEN_KILLED;
+		fill_header(&e->hdr, EVENT_KIND_FILE, size);
+		output_record(e, size);
+		return;
+	}
+	bpf_map_update_elem(&file_by_tid, &tid, e, BPF_ANY);
+}
+
+/* One-path operations. Returns 0 when the path is not watched (nothing parked). */
+static __always_inline int enter_one_path(__u32 op, __s32 dirfd, const char *path, struct file_event **out)
+{
+	__u32 zero = 0;
+	struct match_scratch *s = bpf_map_lookup_elem(&file_match_scratch, &zero);
+	struct file_event *e;
+	struct match m;
+
+	if (!s)
+		return 0;
+	match_path(s, path, &file_rules_exact, &file_rules_prefix, &file_rules_name, op, &m);
+	if (!match_reported(&m))
+		return 0;
+	e = new_event(op, dirfd);
+	if (!e)
+		return 0;
+	__builtin_memcpy(e->path, s->key.path, sizeof(e->path));
+	e->path_len = m.len;
+	e->file_flags = m.flags;
+	apply_match(e, &m);
+	*out = e;
+	return match_kills(&m) ? 2 : 1;
+}
+
+static __always_inline void enter_open(__s32 dirfd, const char *path, __u64 flags, __u32 mode)
+{
+	struct file_event *e = NULL;
+	int watched = enter_one_path(FILE_OP_OPEN, dirfd, path, &e);
+
+	if (!watched || !e)
+		return;
+	e->open_flags = flags;
+	e->mode = mode;
+	kill_or_park(e, watched == 2, ONE_PATH_SIZE);
+}
+
+static __always_inline void enter_simple(__u32 op, __s32 dirfd, const char *path, __u64 at_flags, __u32 mode)
+{
+	struct file_event *e = NULL;
+	int watched = enter_one_path(op, dirfd, path, &e);
+
+	if (!watched || !e)
+		return;
+	e->open_flags = at_flags;
+	e->mode = mode;
+	kill_or_park(e, watched == 2, ONE_PATH_SIZE);
+}
+
+static __always_inline void enter_chown(__s32 dirfd, const char *path, __u32 uid, __u32 gid, __u64 at_flags)
+{
+	struct file_event *e = NULL;
+	int watched = enter_one_path(FILE_OP_CHOWN, dirfd, path, &e);
+
+	if (!watched || !e)
+		return;
+	e->owner_uid = uid;
+	e->owner_gid = gid;
+	e->open_flags = at_flags;
+	kill_or_park(e, watched == 2, ONE_PATH_SIZE);
+}
+
+static __always_inline void enter_rename(__s32 olddirfd, const char *oldpath, __s32 newdirfd, const char *newpath, __u64 flags)
+{
+	__u32 zero = 0;
+	struct match_scratch *s = bpf_map_lookup_elem(&file_match_scratch, &zero);
+	struct file_event *e = new_event(FILE_OP_RENAME, olddirfd);
+	struct match m_old, m_new;
+	__u32 new_flags;
+
+	if (!s || !e)
+		return;
+	match_path(s, oldpath, &file_rules_exact, &file_rules_prefix, &file_rules_name, FILE_OP_RENAME, &m_old);
+	__builtin_memcpy(e->path, s->key.path, sizeof(e->path));
+	match_path(s, newpath, &file_rules_exact, &file_rules_prefix, &file_rules_name, FILE_OP_RENAME, &m_new);
+	if (!match_reported(&m_old) && !match_reported(&m_new))
+		return;
+	__builtin_memcpy(e->path2, s->key.path, sizeof(e->path2));
+	e->path_len = m_old.len;
+	e->path2_len = m_new.len;
+	e->dirfd2 = newdirfd;
+	e->open_flags = flags;
+	/* path2's truncation has its own bit; a match on path2 alone is marked MATCH_PATH2 (path2[0] says if relative). */
+	new_flags = m_new.flags & FILE_FLAG_PATH_TRUNCATED ? FILE_FLAG_PATH2_TRUNCATED : 0;
+	e->file_flags = m_old.flags | new_flags;
+	if (!m_old.rule && match_reported(&m_new)) {
+		e->file_flags |= (m_new.flags & (FILE_FLAG_MATCH_EXACT | FILE_FLAG_MATCH_PREFIX | FILE_FLAG_MATCH_NAME |
+						 FILE_FLAG_NEEDS_RESOLUTION)) |
+				 FILE_FLAG_MATCH_PATH2;
+		apply_match(e, &m_new);
+	} else {
+		apply_match(e, &m_old);
+	}
+	kill_or_park(e, match_kills(&m_old) || match_kills(&m_new), sizeof(*e));
+}
+
+/* chdir/fchdir: always reported, at exit with the result. */
+static __always_inline void enter_chdir(__u32 op, __s32 fd, const char *path)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct file_event *e = new_event(op, fd);
+	long n;
+
+	if (!e)
+		return;
+	if (path) {
+		n = bpf_probe_read_user_str(e->path, sizeof(e->path), path);
+		if (n <= 0) {
+			e->file_flags |= FILE_FLAG_PATH_FAULT;
+			e->path[0] = 0;
+		} else {
+			e->path_len = n - 1;
+			if (n == sizeof(e->path))
+				e->file_flags |= FILE_FLAG_PATH_TRUNCATED;
+			if (e->path[0] != '/')
+				e->file_flags |= FILE_FLAG_RELATIVE;
+		}
+	}
+	bpf_map_update_elem(&file_by_tid, &tid, e, BPF_ANY);
+}
+
+static __always_inline void exit_any(long ret)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct file_event *e = bpf_map_lookup_elem(&file_by_tid, &tid);
+	__u64 size;
+
+	if (!e)
+		return;
+	e->result = ret;
+	e->file_flags |= FILE_FLAG_RESULT_KNOWN;
+	size = e->op == FILE_OP_RENAME ? sizeof(*e) : ONE_PATH_SIZE;
+	fill_header(&e->hdr, EVENT_KIND_FILE, size);
+	if (e->op == FILE_OP_RENAME)
+		output_record(e, sizeof(*e));
+	else
+		output_record(e, ONE_PATH_SIZE);
+	bpf_map_delete_elem(&file_by_tid, &tid);
+}
+
+#define ARG(i) (ctx->args[i])
+#define UPTR(i) ((const char *)ctx->args[i])
+
+SEC("tracepoint/syscalls/sys_enter_open")
+int sys_enter_open(struct trace_event_raw_sys_enter *ctx)
+{
+	enter_open(AT_FDCWD, UPTR(0), ARG(1), ARG(2));
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_enter_openat")
+int sys_enter_openat(struct trace_event_raw_sys_enter *ctx)
+{
+	enter_open(ARG(0), UPTR(1), ARG(2), ARG(3));
+	return 0;
+}
+
+/* struct open_how (include/uapi/linux/openat2.h): flags, mode, resolve — all __u64. */
+struct open_how_user {
+	__u64 flags;
+	__u64 mode;
+	__u64 resolve;
+};
+
+SEC("tracepoint/syscalls/sys_enter_openat2")
+int sys_enter_openat2(struct trace_event_raw_sys_enter *ctx)
+{
+	struct open_how_user how = {};
+
+	bpf_probe_read_user(&how, sizeof(how), (const void *)ARG(2));
+	enter_open(ARG(0), UPTR(1), how.flags, how.mode);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_enter_unlink")
+int sys_enter_unlink(struct trace_event_raw_sys_enter *ctx)
+{
+	enter_simple(FILE_OP_UNLINK, AT_FDCWD, UPTR(0), 0, 0);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_enter_unlinkat")
+int sys_enter_unlinkat(struct trace_event_raw_sys_enter *ctx)
+{
+	enter_simple(FILE_OP_UNLINK, ARG(0), UPTR(1), ARG(2), 0);
+	return 0;
+}
+
+/* rmdir(p) is unlinkat(AT_FDCWD, p, AT_REMOVEDIR): reported as FILE_OP_UNLINK with that flag. */
+SEC("tracepoint/syscalls/sys_enter_rmdir")
+int sys_enter_rmdir(struct trace_event_raw_sys_enter *ctx)
+{
+	enter_simple(FILE_OP_UNLINK, AT_FDCWD, UPTR(0), 0x200 /* AT_REMOVEDIR */, 0);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_enter_rename")
+int sys_enter_rename(struct trace_event_raw_sys_enter *ctx)
+{
+	enter_rename(AT_FDCWD, UPTR(0), AT_FDCWD, UPTR(1), 0);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_enter_renameat")
+int sys_enter_renameat(struct trace_event_raw_sys_enter *ctx)
+{
+	enter_rename(ARG(0), UPTR(1), ARG(2), UPTR(3), 0);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_enter_renameat2")
+int sys_enter_renameat2(struct trace_event_raw_sys_enter *ctx)
+{
+	enter_rename(ARG(0), UPTR(1), ARG(2), UPTR(3), ARG(4));
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_enter_chmod")
+int sys_enter_chmod(struct trace_event_raw_sys_enter *ctx)
+{
+	enter_simple(FILE_OP_CHMOD, AT_FDCWD, UPTR(0), 0, ARG(1));
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_enter_fchmodat")
+int sys_enter_fchmodat(struct trace_event_raw_sys_enter *ctx)
+{
+	enter_simple(FILE_OP_CHMOD, ARG(0), UPTR(1), 0, ARG(2));
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_enter_fchmodat2")
+int sys_enter_fchmodat2(struct trace_event_raw_sys_enter *ctx)
+{
+	enter_simple(FILE_OP_CHMOD, ARG(0), UPTR(1), ARG(3), ARG(2));
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_enter_chown")
+int sys_enter_chown(struct trace_event_raw_sys_enter *ctx)
+{
+	enter_chown(AT_FDCWD, UPTR(0), ARG(1), ARG(2), 0);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_enter_lchown")
+int sys_enter_lchown(struct trace_event_raw_sys_enter *ctx)
+{
+	enter_chown(AT_FDCWD, UPTR(0), ARG(1), ARG(2), 0x100 /* AT_SYMLINK_NOFOLLOW */);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_enter_fchownat")
+int sys_enter_fchownat(struct trace_event_raw_sys_enter *ctx)
+{
+	enter_chown(ARG(0), UPTR(1), ARG(2), ARG(3), ARG(4));
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_enter_chdir")
+int sys_enter_chdir(struct trace_event_raw_sys_enter *ctx)
+{
+	enter_chdir(FILE_OP_CHDIR, AT_FDCWD, UPTR(0));
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_enter_fchdir")
+int sys_enter_fchdir(struct trace_event_raw_sys_enter *ctx)
+{
+	enter_chdir(FILE_OP_FCHDIR, ARG(0), NULL);
+	return 0;
+}
+
+#define EXIT_HOOK(name)                                              \
+	SEC("tracepoint/syscalls/sys_exit_" #name)                   \
+	int sys_exit_##name(struct trace_event_raw_sys_exit *ctx)    \
+	{                                                            \
+		exit_any(ctx->ret);                                  \
+		return 0;                                            \
+	}
+
+EXIT_HOOK(open)
+EXIT_HOOK(openat)
+EXIT_HOOK(openat2)
+EXIT_HOOK(unlink)
+EXIT_HOOK(unlinkat)
+EXIT_HOOK(rmdir)
+EXIT_HOOK(rename)
+EXIT_HOOK(renameat)
+EXIT_HOOK(renameat2)
+EXIT_HOOK(chmod)
+EXIT_HOOK(fchmodat)
+EXIT_HOOK(fchmodat2)
+EXIT_HOOK(chown)
+EXIT_HOOK(lchown)
+EXIT_HOOK(fchownat)
+EXIT_HOOK(chdir)
+EXIT_HOOK(fchdir)

@@ -1,0 +1,192 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR Apache-2.0) */
+/*
+ * Path matching against the rule maps, shared by bpf_file.c and bpf_exec_policy.c (each object has its own maps
+ * and passes them in). Everything is read from the syscall's user-memory argument; nothing reads kernel memory.
+ *
+ * Order, first rule whose ops contain `op` wins:
+ *   1. absolute path: the exact map (key = the path and its NUL);
+ *   2. absolute path: the prefix map (key = the prefix without NUL; the longest stored prefix wins, so
+ *      overlapping prefixes with different ops must be merged by user space);
+ *   3. any path the first two did not match: the name map (key = last path component and its NUL), which user space fills
+ *      with the basename of every watched path. Catches relative paths (`cd /etc && cat shadow`, openat on a
+ *      directory fd) and absolute paths the string maps cannot see are the watched file (`/etc/./shadow`,
+ *      `/tmp/link-to-etc/shadow`). Flagged NEEDS_RESOLUTION: user space resolves against its tracked cwd/fds and
+ *      re-matches; the kernel kills on such a match only when the rule says RULE_FLAG_KILL_ON_NAME.
+ * All three are LPM tries (struct path_prefix_key): a lookup compares only the key's prefixlen bits, so its cost
+ * follows the string, not FILE_PATH_SIZE (a hash map would hash all 256 key bytes, twice per open: measured at
+ * about twice the cost of the whole program). The exact and name maps store the NUL too, so only the whole
+ * string matches them. A path of FILE_PATH_SIZE - 1 bytes or more cannot be an exact match (rules are shorter).
+ * A path longer than FILE_PATH_SIZE - 1 that matched nothing is flagged NEEDS_RESOLUTION without a rule (long
+ * non-canonical spellings cannot slip past). Suffix rules are not matched in the kernel: user space only.
+ */
+#ifndef STINGER_FILE_MATCH_H
+#define STINGER_FILE_MATCH_H
+
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include "stinger_file.h"
+
+#define SIGKILL 9
+#define AT_FDCWD -100
+
+/* Per-CPU work area of one lookup: the LPM key (path after a u32 prefixlen) doubles as the exact-map key. */
+struct match_scratch {
+	struct path_prefix_key key;
+	struct path_prefix_key name;
+};
+
+struct match {
+	const struct file_rule *rule; /* NULL: no rule matched */
+	__u32 flags;                  /* FILE_FLAG_* */
+	__u32 len;                    /* bytes of the path read, NUL excluded */
+};
+
+static __always_inline int rule_applies(const struct file_rule *rule, __u32 op)
+{
+	return rule && (rule->ops & op);
+}
+
+/*
+ * Index of the last '/' in a NUL-padded path, or -1. A global (non-static) function: the verifier checks it once
+ * on its own instead of once per caller state (inlined, the 255-step loop times the callers' distinct states
+ * exceeds the 1M-instruction budget). The select in the loop body is arithmetic for the same reason (one verifier
+ * state per index, not one per possible last_slash); the loop stops at the string's length.
+ */
+__noinline int path_last_slash(struct path_key *key, __u32 len)
+{
+	__s64 last_slash = -1;
+
+	if (!key)
+		return -1;
+	for (int i = 0; i < FILE_PATH_SIZE - 1; i++) {
+		__u64 x, top, nonzero, mask;
+
+		if (i >= len)
+			break;
+		x = (__u8)key->path[i] ^ '/';
+
+		/* The empty asm statements hide the values from clang, which would turn the arithmetic back into branches. */
+		top = x | -x; /* top bit set unless x == 0 */
+		asm volatile("" : "+r"(top));
+		nonzero = top >> 63; /* 0 when the byte is '/' */
+		asm volatile("" : "+r"(nonzero));
+		mask = nonzero - 1; /* all ones when the byte is '/' */
+		asm volatile("" : "+r"(mask));
+		last_slash ^= (last_slash ^ i) & mask;
+	}
+	return last_slash;
+}
+
+/*
+ * Reads `user_path` into s->key.path and looks it up. On return s->key.path holds the path as given (NUL-padded).
+ * m->flags says how it matched; when nothing matched and the path needs no resolution, the caller reports nothing.
+ */
+static __always_inline void match_path(struct match_scratch *s, const char *user_path, void *exact_map, void *prefix_map,
+				       void *name_map, __u32 op, struct match *m)
+{
+	const struct file_rule *rule;
+	long n;
+	__s64 last_slash = -1;
+
+	m->rule = NULL;
+	m->flags = 0;
+	m->len = 0;
+	__builtin_memset(s->key.path, 0, sizeof(s->key.path));
+	n = bpf_probe_read_user_str(s->key.path, sizeof(s->key.path), user_path);
+	if (n <= 0) {
+		m->flags = FILE_FLAG_PATH_FAULT;
+		return;
+	}
+	m->len = n - 1;
+	if (n == sizeof(s->key.path))
+		m->flags |= FILE_FLAG_PATH_TRUNCATED;
+	if (s->key.path[0] != '/') {
+		m->flags |= FILE_FLAG_RELATIVE;
+	} else {
+		if (!(m->flags & FILE_FLAG_PATH_TRUNCATED)) {
+			s->key.prefixlen = (m->len + 1) * 8; /* the NUL included: only the whole string matches */
+			rule = bpf_map_lookup_elem(exact_map, &s->key);
+		} else {
+			rule = NULL;
+		}
+		if (rule_applies(rule, op)) {
+			m->rule = rule;
+			m->flags |= FILE_FLAG_MATCH_EXACT;
+			return;
+		}
+		s->key.prefixlen = m->len * 8;
+		rule = bpf_map_lookup_elem(prefix_map, &s->key);
+		if (rule_applies(rule, op)) {
+			m->rule = rule;
+			m->flags |= FILE_FLAG_MATCH_PREFIX;
+			return;
+		}
+	}
+	if (m->flags & FILE_FLAG_PATH_TRUNCATED) {
+		m->flags |= FILE_FLAG_NEEDS_RESOLUTION;
+		return;
+	}
+	last_slash = path_last_slash((struct path_key *)s->key.path, m->len);
+	if (last_slash < 0) {
+		s->key.prefixlen = (m->len + 1) * 8;
+		rule = bpf_map_lookup_elem(name_map, &s->key);
+	} else {
+		/* Not sent anywhere, so not cleared: the lookup compares only prefixlen bits. */
+		n = bpf_probe_read_user_str(s->name.path, sizeof(s->name.path), user_path + last_slash + 1);
+		if (n <= 0)
+			return;
+		s->name.prefixlen = n * 8;
+		rule = bpf_map_lookup_elem(name_map, &s->name);
+	}
+	if (rule_applies(rule, op)) {
+		m->rule = rule;
+		m->flags |= FILE_FLAG_MATCH_NAME | FILE_FLAG_NEEDS_RESOLUTION;
+	}
+}
+
+/* Whether a match is one the kernel acts on: a KILL rule, matched by path, or by name when the rule allows it. */
+static __always_inline int match_kills(const struct match *m)
+{
+	if (!m->rule || m->rule->action != RULE_ACTION_KILL)
+		return 0;
+	if (m->flags & (FILE_FLAG_MATCH_EXACT | FILE_FLAG_MATCH_PREFIX))
+		return 1;
+	return (m->flags & FILE_FLAG_MATCH_NAME) && (m->rule->flags & RULE_FLAG_KILL_ON_NAME);
+}
+
+/* Whether the match is reported at all. */
+static __always_inline int match_reported(const struct match *m)
+{
+	return m->rule || (m->flags & FILE_FLAG_NEEDS_RESOLUTION);
+}
+
+#define DECLARE_RULE_MAPS(prefix)                                    \
+	struct {                                                     \
+		__uint(type, BPF_MAP_TYPE_LPM_TRIE);                 \
+		__uint(max_entries, 4096);                           \
+		__uint(map_flags, BPF_F_NO_PREALLOC);                \
+		__type(key, struct path_prefix_key);                 \
+		__type(value, struct file_rule);                     \
+	} prefix##_rules_exact SEC(".maps");                         \
+	struct {                                                     \
+		__uint(type, BPF_MAP_TYPE_LPM_TRIE);                 \
+		__uint(max_entries, 4096);                           \
+		__uint(map_flags, BPF_F_NO_PREALLOC);                \
+		__type(key, struct path_prefix_key);                 \
+		__type(value, struct file_rule);                     \
+	} prefix##_rules_prefix SEC(".maps");                        \
+	struct {                                                     \
+		__uint(type, BPF_MAP_TYPE_LPM_TRIE);                 \
+		__uint(max_entries, 4096);                           \
+		__uint(map_flags, BPF_F_NO_PREALLOC);                \
+		__type(key, struct path_prefix_key);                 \
+		__type(value, struct file_rule);                     \
+	} prefix##_rules_name SEC(".maps");                          \
+	struct {                                                     \
+		__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);             \
+		__uint(max_entries, 1);                              \
+		__type(key, __u32);                                  \
+		__type(value, struct match_scratch);                 \
+	} prefix##_match_scratch SEC(".maps")
+
+#endif /* STINGER_FILE_MATCH_H */

@@ -1,0 +1,115 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR Apache-2.0) */
+/*
+ * File sensor and exec/file enforcement: the records they write and the rule maps' keys and values.
+ *
+ * Same contract as stinger_event.h: fixed-width types, explicit padding, no bitfields, compiled identically for
+ * the BPF target and the host; libs/bpf/src/file-records.ts mirrors every struct and constant and
+ * file-records.layout.test.ts fails when they drift. Kinds 10..19 of event_header.kind belong to this header.
+ */
+#ifndef STINGER_FILE_H
+#define STINGER_FILE_H
+
+#include "stinger_event.h"
+
+/*
+ * event_header.kind (numbers in stinger_event.h): EVENT_KIND_FILE = struct file_event (open, unlink, rename, chmod,
+ * chown of watched paths; every chdir and fchdir), EVENT_KIND_EXEC_RULE = struct exec_rule_event (an execve or
+ * execveat matched an exec rule: audited or killed).
+ */
+
+/* Bytes of a path kept, NUL included; the rule maps' key size. Longer paths are cut and flagged. */
+#define FILE_PATH_SIZE 256
+
+/* file_event.op and file_rule.ops (a mask of these bits). */
+#define FILE_OP_OPEN (1U << 0)
+#define FILE_OP_UNLINK (1U << 1)
+#define FILE_OP_RENAME (1U << 2)
+#define FILE_OP_CHMOD (1U << 3)
+#define FILE_OP_CHOWN (1U << 4)
+#define FILE_OP_CHDIR (1U << 5)  /* never in a rule: every chdir/fchdir is reported */
+#define FILE_OP_FCHDIR (1U << 6) /* never in a rule */
+#define FILE_OP_EXEC (1U << 7)   /* exec rules only */
+
+/* file_rule.action */
+#define RULE_ACTION_AUDIT 1
+#define RULE_ACTION_KILL 2
+
+/* file_rule.flags */
+#define RULE_FLAG_KILL_ON_NAME (1U << 0) /* a basename-only match (relative or unresolved path) may kill too */
+
+/* file_event.action and exec_rule_event.action: what the kernel did. */
+#define ACTION_TAKEN_NONE 0   /* reported without a rule (chdir, fchdir, truncated path) */
+#define ACTION_TAKEN_AUDIT 1  /* reported because of rule_id */
+#define ACTION_TAKEN_KILLED 2 /* SIGKILL sent at syscall entry because of rule_id */
+
+/* file_event.file_flags and exec_rule_event.exec_rule_flags */
+#define FILE_FLAG_RELATIVE (1U << 0)          /* path does not start with '/': resolve against dirfd / cwd */
+#define FILE_FLAG_NEEDS_RESOLUTION (1U << 1)  /* matched by basename only: user space must resolve and re-match */
+#define FILE_FLAG_PATH_TRUNCATED (1U << 2)    /* path longer than FILE_PATH_SIZE - 1 */
+#define FILE_FLAG_PATH2_TRUNCATED (1U << 3)
+#define FILE_FLAG_MATCH_EXACT (1U << 4)       /* the rule matched by the whole path */
+#define FILE_FLAG_MATCH_PREFIX (1U << 5)      /* ... by a path prefix */
+#define FILE_FLAG_MATCH_NAME (1U << 6)        /* ... by the last path component */
+#define FILE_FLAG_MATCH_PATH2 (1U << 7)       /* the rule matched path2 (rename target), not path */
+#define FILE_FLAG_RESULT_KNOWN (1U << 8)      /* result holds the syscall's return value */
+#define FILE_FLAG_PATH_FAULT (1U << 9)        /* the path could not be read from user memory */
+
+/* A path buffer (the lookup's work area; not a map key). */
+struct path_key {
+	char path[FILE_PATH_SIZE];
+};
+
+/*
+ * Key of every rule map (all BPF_MAP_TYPE_LPM_TRIE): prefixlen counts bits of path. Exact and name entries include
+ * the terminating NUL in prefixlen (so only the whole string matches); prefix entries do not.
+ */
+struct path_prefix_key {
+	__u32 prefixlen;
+	char path[FILE_PATH_SIZE];
+};
+
+/* Value of every rule map. */
+struct file_rule {
+	__u32 rule_id; /* assigned by user space; carried by the records the rule causes */
+	__u32 action;  /* RULE_ACTION_* */
+	__u32 ops;     /* FILE_OP_* the rule applies to */
+	__u32 flags;   /* RULE_FLAG_* */
+};
+
+/*
+ * A file operation. Emitted with a variable size: offsetof(path2) bytes when the operation has one path, the
+ * whole struct for rename. Fields that do not apply to `op` are 0.
+ */
+struct file_event {
+	struct event_header hdr;
+	__u32 op;         /* one FILE_OP_* bit */
+	__u32 file_flags; /* FILE_FLAG_* */
+	__u32 rule_id;    /* 0 when no rule caused the record */
+	__u32 action;     /* ACTION_TAKEN_* */
+	__s32 dirfd;      /* directory fd of *at() calls as given (AT_FDCWD = -100); fchdir: the fd; else -100 */
+	__s32 dirfd2;     /* rename target's directory fd */
+	__s64 result;     /* return value (fd, 0 or -errno) when FILE_FLAG_RESULT_KNOWN */
+	__u64 open_flags; /* open: O_* flags; unlinkat/fchmodat/fchownat: AT_* flags; renameat2: RENAME_* flags */
+	__u32 mode;       /* open: creation mode; chmod: new mode */
+	__u32 owner_uid;  /* chown: new owner (0xffffffff = unchanged) */
+	__u32 owner_gid;  /* chown: new group */
+	__u16 path_len;   /* bytes of path, NUL excluded */
+	__u16 path2_len;
+	char path[FILE_PATH_SIZE];  /* the path exactly as the process passed it */
+	char path2[FILE_PATH_SIZE]; /* rename: the new path */
+};
+
+/* An execve/execveat whose path matched an exec rule. Emitted whole (sizeof). */
+struct exec_rule_event {
+	struct event_header hdr;
+	__u32 rule_id;
+	__u32 action;          /* ACTION_TAKEN_* */
+	__u32 exec_rule_flags; /* FILE_FLAG_* (RELATIVE, NEEDS_RESOLUTION, MATCH_*, PATH_TRUNCATED) */
+	__s32 dirfd;           /* execveat's fd; -100 for execve */
+	__u32 at_flags;        /* execveat's flags */
+	__u16 path_len;
+	__u16 pad;
+	char path[FILE_PATH_SIZE];
+};
+
+#endif /* STINGER_FILE_H */

@@ -1,0 +1,105 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR Apache-2.0) */
+/*
+ * Network sensor records, watch/rule map layouts and constants (bpf/network/). Same rules as stinger_event.h:
+ * fixed-width types, explicit padding, no bitfields; the TypeScript tables in libs/bpf/src/net-records.ts must
+ * match (net-records.layout.test.ts compiles this header with the host compiler and compares).
+ *
+ * EVENT_KIND_CONNECT .. EVENT_KIND_LISTEN (20..23) are defined in stinger_event.h with the other kinds.
+ */
+#ifndef STINGER_NET_H
+#define STINGER_NET_H
+
+#include "stinger_event.h"
+
+/* Address families as the kernel numbers them (AF_INET, AF_INET6); 0 when the address was not read. */
+#define NET_AF_INET 2
+#define NET_AF_INET6 10
+
+/*
+ * What Stinger did, in records (net_event.action, and the privilege records' action) and, for the rule maps,
+ * what a rule asks for. 0 in a record: no rule was involved (emitted because the event type is watched).
+ */
+#define STINGER_ACTION_NONE 0
+#define STINGER_ACTION_AUDIT 1  /* a rule matched and asked only for the record */
+#define STINGER_ACTION_KILLED 2 /* a rule matched and the caller got SIGKILL at syscall entry */
+#define STINGER_ACTION_DENIED 3 /* a rule matched and the operation was refused (connect: EPERM) */
+
+/* net_event.net_flags */
+#define NET_FLAG_ADDR_KNOWN (1U << 0)   /* family/addr/port were read (user sockaddr, or the bind table for listen) */
+#define NET_FLAG_ADDR_FAULT (1U << 1)   /* the user sockaddr could not be read */
+#define NET_FLAG_FROM_CGROUP (1U << 2)  /* written by the cgroup/connect4|6 policy program, not the syscall sensor */
+#define NET_FLAG_UNSUPPORTED_FAMILY (1U << 3) /* a sockaddr of another family (AF_UNIX, AF_NETLINK, ...) */
+
+/* net_watch_config.watch: which syscalls are reported for every destination. 0 = none (the default). */
+#define NET_WATCH_CONNECT (1U << 0)
+#define NET_WATCH_ACCEPT (1U << 1)
+#define NET_WATCH_BIND (1U << 2)
+#define NET_WATCH_LISTEN (1U << 3)
+/* Set by user space while connect_watch_dest holds audit rules: connects are then looked up there. */
+#define NET_WATCH_CONNECT_RULES (1U << 4)
+
+/* flow_key.direction */
+#define FLOW_INGRESS 0
+#define FLOW_EGRESS 1
+
+/*
+ * connect(2), accept(2)/accept4(2), bind(2), listen(2). Which address `addr`/`port` hold depends on the kind:
+ * connect — the destination; accept — the peer (only when the caller passed a sockaddr buffer); bind — the
+ * local address asked for; listen — the address bound earlier by the same process on the same fd (from the
+ * bind table; absent when the bind happened before the sensor loaded or the port was picked by the kernel).
+ * IPv4 addresses sit in addr[0..3]; IPv6 in addr[0..15]; network byte order. `port` is host byte order.
+ */
+struct net_event {
+	struct event_header hdr;
+	__u16 family;     /* NET_AF_INET, NET_AF_INET6, or 0 */
+	__u16 protocol;   /* IPPROTO_TCP/UDP when known (cgroup records); 0 from the syscall sensor */
+	__u16 port;
+	__u16 net_flags;  /* NET_FLAG_* */
+	__s32 fd;         /* socket fd; for accept the listening socket's fd */
+	__s32 result;     /* syscall return: 0 or -errno (connect may be -EINPROGRESS); accept: the new fd */
+	__u32 backlog;    /* listen */
+	__u32 rule_id;    /* the rule that caused the record, 0 when none */
+	__u8 action;      /* STINGER_ACTION_* */
+	__u8 pad[7];
+	__u8 addr[16];
+};
+
+/* The one value of the single-slot array `net_watch`. */
+struct net_watch_config {
+	__u32 watch; /* NET_WATCH_* */
+	__u32 pad;
+};
+
+/*
+ * Key of the destination LPM tries (connect_deny for the cgroup/connect4|6 policy, connect_watch_dest for the
+ * connect sensor's audit rules). IPv4 destinations are stored IPv4-mapped (::ffff:a.b.c.d), so one trie serves
+ * both families and an IPv6 socket connecting to a mapped IPv4 address meets the IPv4 rules.
+ * prefixlen counts bits from `port`: 16 (the port, always matched exactly) + 96 + the IPv4 prefix, or
+ * 16 + the IPv6 prefix. A rule for any port is stored with port 0; the programs look up the real port first,
+ * then port 0, so a port-specific rule wins over an any-port rule whatever their prefix lengths.
+ */
+struct net_rule_key {
+	__u32 prefixlen;
+	__u16 port;   /* network byte order; 0 = any port */
+	__u8 addr[16];
+	__u16 pad;    /* 0; beyond any prefix */
+};
+
+struct net_rule_value {
+	__u32 rule_id;
+	__u32 action; /* STINGER_ACTION_AUDIT, or STINGER_ACTION_DENIED (connect policy) */
+};
+
+struct flow_key {
+	__u64 cgroup_id; /* cgroup v2 id of the socket's cgroup */
+	__u32 direction; /* FLOW_INGRESS, FLOW_EGRESS */
+	__u32 pad;
+};
+
+/* Per CPU; user space sums the CPUs. */
+struct flow_value {
+	__u64 bytes;
+	__u64 packets;
+};
+
+#endif /* STINGER_NET_H */

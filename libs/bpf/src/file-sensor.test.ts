@@ -1,0 +1,276 @@
+// Kernel test (root): the file sensor on the running kernel reports watched file operations and chdir, kills a
+// process at the open of a denied path before it reads a byte, and writes nothing for unwatched opens.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { chmodSync, chownSync, mkdirSync, mkdtempSync, renameSync, rmSync, unlinkSync, writeFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadFileSensor, type FileSensor } from './file-sensor.ts';
+import type { FileRecord, FileSensorRecord } from './file-records.ts';
+import { buildBpf } from './test-support.ts';
+import { loadProcessSensor, type Sensor } from './sensor.ts';
+import { createRingBufferReader, forEachRecord, type RingBufferReader } from './ring-buffer-reader.ts';
+import { FILE_RECORD_DECODERS, PROCESS_RECORD_DECODERS, createRecordDispatcher } from './record-dispatch.ts';
+import type { ProcessRecord } from './records.ts';
+import { buildOpenLoop, collectFileRecords, runChild, type FileRecordCollector } from './file-test-support.ts';
+
+const AT_FDCWD = -100;
+const O_ACCMODE = 3;
+
+const isFile =
+  (predicate: (r: FileRecord) => boolean) =>
+  (r: FileSensorRecord): r is FileRecord =>
+    r.kind === 'file' && predicate(r);
+
+describe('file sensor (kernel)', () => {
+  let sensor: FileSensor | undefined;
+  let collector: FileRecordCollector | undefined;
+  let dir = '';
+  const tag = randomBytes(4).toString('hex');
+  const name = (base: string): string => `${base}-${tag}`;
+
+  before(() => {
+    buildBpf();
+    dir = mkdtempSync(join(tmpdir(), 'stinger-file-'));
+    sensor = loadFileSensor();
+    collector = collectFileRecords(sensor);
+  });
+
+  after(async () => {
+    sensor?.filePolicy.clear();
+    sensor?.execPolicy.clear();
+    await collector?.reader.stop();
+    sensor?.close();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('cat of a watched file gives an open record with the path, the flags and the fd it got', async () => {
+    const path = join(dir, name('watched'));
+    writeFileSync(path, 'watched content\n');
+    sensor!.filePolicy.addExact(path, { ruleId: 101, action: 'audit', ops: ['open'] });
+    const run = await runChild('/bin/cat', [path]);
+    assert.equal(run.code, 0);
+    assert.equal(run.stdout, 'watched content\n');
+    const open = await collector!.waitFor(isFile((r) => r.pid === run.pid && r.op === 'open'));
+    assert.equal(open.path, path);
+    assert.equal(open.comm, 'cat');
+    assert.equal(open.openFlags & O_ACCMODE, 0, 'O_RDONLY');
+    assert.ok(open.result !== null && open.result >= 3, `result is an fd: ${open.result}`);
+    assert.equal(open.ruleId, 101);
+    assert.equal(open.action, 'audit');
+    assert.equal(open.match, 'exact');
+    assert.equal(open.relative, false);
+    assert.equal(open.needsResolution, false);
+  });
+
+  test('cd <dir> && cat <name> gives a chdir record and a RELATIVE record whose path is the name', async () => {
+    const base = name('relative');
+    writeFileSync(join(dir, base), 'relative content\n');
+    sensor!.filePolicy.addExact(join(dir, base), { ruleId: 102, action: 'audit', ops: ['open'] });
+    const run = await runChild('/bin/sh', ['-c', `cd '${dir}' && /bin/cat '${base}'`]);
+    assert.equal(run.code, 0);
+    assert.equal(run.stdout, 'relative content\n');
+    const chdir = await collector!.waitFor(isFile((r) => r.pid === run.pid && r.op === 'chdir'));
+    assert.equal(chdir.path, dir);
+    assert.equal(chdir.result, 0);
+    assert.equal(chdir.ruleId, 0);
+    const open = await collector!.waitFor(isFile((r) => r.op === 'open' && r.path === base && r.comm === 'cat'));
+    assert.equal(open.relative, true);
+    assert.equal(open.needsResolution, true);
+    assert.equal(open.match, 'name');
+    assert.equal(open.dirfd, AT_FDCWD);
+    assert.equal(open.ruleId, 102);
+    assert.equal(open.action, 'audit');
+    assert.ok(open.result !== null && open.result >= 3);
+    assert.ok(open.timeNs > chdir.timeNs);
+  });
+
+  test('a failed chdir is reported with -ENOENT', async () => {
+    const missing = join(dir, name('missing-dir'));
+    const run = await runChild('/bin/sh', ['-c', `cd '${missing}' 2>/dev/null; exit 0`]);
+    const chdir = await collector!.waitFor(isFile((r) => r.pid === run.pid && r.op === 'chdir' && r.path === missing));
+    assert.equal(chdir.result, -2);
+  });
+
+  test('a KILL-denied open kills cat by SIGKILL before it prints; cat of the allowed sibling works', async () => {
+    const denied = join(dir, name('denied'));
+    const allowed = join(dir, name('allowed'));
+    writeFileSync(denied, 'secret content\n');
+    writeFileSync(allowed, 'allowed content\n');
+    sensor!.filePolicy.addExact(denied, { ruleId: 103, action: 'kill', ops: ['open'] });
+    const killed = await runChild('/bin/cat', [denied]);
+    assert.equal(killed.signal, 'SIGKILL');
+    assert.equal(killed.stdout, '');
+    const record = await collector!.waitFor(isFile((r) => r.pid === killed.pid && r.op === 'open'));
+    assert.equal(record.action, 'killed');
+    assert.equal(record.ruleId, 103);
+    assert.equal(record.path, denied);
+    const ok = await runChild('/bin/cat', [allowed]);
+    assert.equal(ok.code, 0);
+    assert.equal(ok.stdout, 'allowed content\n');
+  });
+
+  test('a relative open of a KILL-denied file is audit-only unless the rule says killOnName', async () => {
+    const base = name('denied-rel');
+    writeFileSync(join(dir, base), 'relative secret\n');
+    sensor!.filePolicy.addExact(join(dir, base), { ruleId: 104, action: 'kill', ops: ['open'] });
+    const audited = await runChild('/bin/cat', [base], dir);
+    assert.equal(audited.code, 0);
+    assert.equal(audited.stdout, 'relative secret\n');
+    const record = await collector!.waitFor(isFile((r) => r.pid === audited.pid && r.op === 'open'));
+    assert.equal(record.action, 'audit');
+    assert.equal(record.needsResolution, true);
+
+    sensor!.filePolicy.addExact(join(dir, base), { ruleId: 104, action: 'kill', ops: ['open'], killOnName: true });
+    const killed = await runChild('/bin/cat', [base], dir);
+    assert.equal(killed.signal, 'SIGKILL');
+    assert.equal(killed.stdout, '');
+  });
+
+  test('prefix rules: an audit prefix reports files under it, a kill prefix kills, a sibling directory is untouched', async () => {
+    const audited = join(dir, name('pa'));
+    const deniedDir = join(dir, name('pk'));
+    const other = join(dir, name('po'));
+    for (const d of [audited, deniedDir, other]) mkdirSync(d);
+    writeFileSync(join(audited, 'a.txt'), 'a\n');
+    writeFileSync(join(deniedDir, 'k.txt'), 'k\n');
+    writeFileSync(join(other, 'o.txt'), 'o\n');
+    sensor!.filePolicy.addPrefix(`${audited}/`, { ruleId: 105, action: 'audit', ops: ['open'] });
+    sensor!.filePolicy.addPrefix(`${deniedDir}/`, { ruleId: 106, action: 'kill', ops: ['open'] });
+
+    const a = await runChild('/bin/cat', [join(audited, 'a.txt')]);
+    assert.equal(a.stdout, 'a\n');
+    const record = await collector!.waitFor(isFile((r) => r.pid === a.pid && r.op === 'open'));
+    assert.equal(record.match, 'prefix');
+    assert.equal(record.ruleId, 105);
+
+    const k = await runChild('/bin/cat', [join(deniedDir, 'k.txt')]);
+    assert.equal(k.signal, 'SIGKILL');
+    assert.equal(k.stdout, '');
+    const killed = await collector!.waitFor(isFile((r) => r.pid === k.pid && r.op === 'open'));
+    assert.equal(killed.action, 'killed');
+    assert.equal(killed.ruleId, 106);
+
+    const o = await runChild('/bin/cat', [join(other, 'o.txt')]);
+    assert.equal(o.stdout, 'o\n');
+    collector!.settle();
+    assert.deepEqual(
+      collector!.records.filter((r) => r.pid === o.pid),
+      [],
+      'a file outside the watched prefixes gives no record',
+    );
+  });
+
+  test('unlink, rename, chmod and chown of watched paths are reported with their arguments and results', async () => {
+    const victim = join(dir, name('victim'));
+    const moved = join(dir, name('moved'));
+    writeFileSync(victim, 'x');
+    const ops = ['unlink', 'rename', 'chmod', 'chown'] as const;
+    sensor!.filePolicy.addExact(victim, { ruleId: 107, action: 'audit', ops: [...ops] });
+
+    chmodSync(victim, 0o640);
+    const chmod = await collector!.waitFor(isFile((r) => r.pid === process.pid && r.op === 'chmod' && r.path === victim));
+    assert.equal(chmod.mode, 0o640);
+    assert.equal(chmod.result, 0);
+    assert.equal(chmod.ruleId, 107);
+
+    chownSync(victim, 1234, 5678);
+    const chown = await collector!.waitFor(isFile((r) => r.pid === process.pid && r.op === 'chown' && r.path === victim));
+    assert.equal(chown.ownerUid, 1234);
+    assert.equal(chown.ownerGid, 5678);
+    assert.equal(chown.result, 0);
+
+    renameSync(victim, moved);
+    const rename = await collector!.waitFor(isFile((r) => r.pid === process.pid && r.op === 'rename' && r.path === victim));
+    assert.equal(rename.path2, moved);
+    assert.equal(rename.result, 0);
+    assert.equal(rename.matchedPath2, false);
+
+    // Renaming something onto a watched path is reported as a match on path2.
+    renameSync(moved, victim);
+    const back = await collector!.waitFor(isFile((r) => r.op === 'rename' && r.path === moved && r.path2 === victim));
+    assert.equal(back.matchedPath2, true);
+    assert.equal(back.ruleId, 107);
+
+    unlinkSync(victim);
+    const unlink = await collector!.waitFor(isFile((r) => r.pid === process.pid && r.op === 'unlink' && r.path === victim));
+    assert.equal(unlink.result, 0);
+    assert.equal(existsSync(victim), false);
+  });
+
+  test('a rule for some operations does not report the others', async () => {
+    const path = join(dir, name('opsmask'));
+    writeFileSync(path, 'm');
+    sensor!.filePolicy.addExact(path, { ruleId: 108, action: 'audit', ops: ['unlink'] });
+    const run = await runChild('/bin/cat', [path]);
+    assert.equal(run.stdout, 'm');
+    unlinkSync(path);
+    await collector!.waitFor(isFile((r) => r.op === 'unlink' && r.path === path));
+    assert.deepEqual(
+      collector!.settle().filter((r) => r.pid === run.pid),
+      [],
+    );
+  });
+
+  test('1,000,000 opens of an unwatched file write no record', { timeout: 120_000 }, async () => {
+    const openLoop = buildOpenLoop(dir);
+    const unwatched = join(dir, name('unwatched'));
+    writeFileSync(unwatched, 'u');
+    const lostBefore = sensor!.lostRecords();
+    const run = await runChild(openLoop, [unwatched, '1000000']);
+    assert.equal(run.code, 0);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const fromLoop = collector!.settle().filter((r) => r.pid === run.pid);
+    assert.deepEqual(fromLoop, [], 'no record from the open loop');
+    assert.equal(sensor!.lostRecords(), lostBefore, 'and none dropped in the kernel');
+    assert.ok(collector!.records.length > 0, 'the sensor was reporting during the test');
+  });
+});
+
+describe('file sensor joined to the process sensor (kernel)', () => {
+  let processSensor: Sensor | undefined;
+  let fileSensor: FileSensor | undefined;
+  let reader: RingBufferReader | undefined;
+  let dir = '';
+  const records: { kind: string; pid: number; path?: string }[] = [];
+
+  before(() => {
+    buildBpf();
+    dir = mkdtempSync(join(tmpdir(), 'stinger-file-join-'));
+    processSensor = loadProcessSensor();
+    fileSensor = loadFileSensor({ join: processSensor });
+    const dispatcher = createRecordDispatcher<ProcessRecord | FileSensorRecord>([PROCESS_RECORD_DECODERS, FILE_RECORD_DECODERS]);
+    reader = createRingBufferReader({
+      map: processSensor.events,
+      onBatch: (batch) =>
+        forEachRecord(batch, (offset, length) => {
+          const record = dispatcher.decode({ buffer: batch.buffer, view: batch.view, offset, length });
+          if (record) records.push({ kind: record.kind, pid: record.pid, path: 'path' in record ? record.path : undefined });
+        }),
+    });
+    reader.start();
+  });
+
+  after(async () => {
+    fileSensor?.filePolicy.clear();
+    await reader?.stop();
+    fileSensor?.close();
+    processSensor?.close();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  test("one ring buffer carries the process sensor's exec record and the file sensor's open record of the same cat", async () => {
+    const path = join(dir, `joined-${randomBytes(4).toString('hex')}`);
+    writeFileSync(path, 'j');
+    fileSensor!.filePolicy.addExact(path, { ruleId: 301, action: 'audit', ops: ['open'] });
+    const run = await runChild('/bin/cat', [path]);
+    assert.equal(run.stdout, 'j');
+    const deadline = Date.now() + 5000;
+    while (!(records.some((r) => r.kind === 'exec' && r.pid === run.pid) && records.some((r) => r.kind === 'file' && r.pid === run.pid))) {
+      if (Date.now() > deadline) throw new Error(`missing records: ${JSON.stringify(records.filter((r) => r.pid === run.pid))}`);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    assert.equal(records.find((r) => r.kind === 'file' && r.pid === run.pid)?.path, path);
+  });
+});

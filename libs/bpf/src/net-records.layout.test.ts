@@ -1,0 +1,69 @@
+// The network structs and constants of bpf/lib/stinger_net.h against the TypeScript tables (host compiler).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  FLOW_DIRECTION,
+  FLOW_KEY_LAYOUT,
+  FLOW_VALUE_LAYOUT,
+  NET_AF,
+  NET_EVENT_KIND,
+  NET_EVENT_LAYOUT,
+  NET_FLAG,
+  NET_RULE_KEY_LAYOUT,
+  NET_RULE_VALUE_LAYOUT,
+  NET_WATCH,
+  NET_WATCH_CONFIG_LAYOUT,
+  STINGER_ACTION,
+} from './net-records.ts';
+import { cLayout, type Layout } from './net-test-support.ts';
+
+const STRUCTS: Readonly<Record<string, Layout>> = {
+  net_event: NET_EVENT_LAYOUT,
+  net_watch_config: NET_WATCH_CONFIG_LAYOUT,
+  net_rule_key: NET_RULE_KEY_LAYOUT,
+  net_rule_value: NET_RULE_VALUE_LAYOUT,
+  flow_key: FLOW_KEY_LAYOUT,
+  flow_value: FLOW_VALUE_LAYOUT,
+};
+
+const CONSTANTS: Readonly<Record<string, number>> = {
+  EVENT_KIND_CONNECT: NET_EVENT_KIND.connect,
+  EVENT_KIND_ACCEPT: NET_EVENT_KIND.accept,
+  EVENT_KIND_BIND: NET_EVENT_KIND.bind,
+  EVENT_KIND_LISTEN: NET_EVENT_KIND.listen,
+  NET_AF_INET: NET_AF.inet,
+  NET_AF_INET6: NET_AF.inet6,
+  STINGER_ACTION_NONE: STINGER_ACTION.none,
+  STINGER_ACTION_AUDIT: STINGER_ACTION.audit,
+  STINGER_ACTION_KILLED: STINGER_ACTION.killed,
+  STINGER_ACTION_DENIED: STINGER_ACTION.denied,
+  NET_FLAG_ADDR_KNOWN: NET_FLAG.addrKnown,
+  NET_FLAG_ADDR_FAULT: NET_FLAG.addrFault,
+  NET_FLAG_FROM_CGROUP: NET_FLAG.fromCgroup,
+  NET_FLAG_UNSUPPORTED_FAMILY: NET_FLAG.unsupportedFamily,
+  NET_WATCH_CONNECT: NET_WATCH.connect,
+  NET_WATCH_ACCEPT: NET_WATCH.accept,
+  NET_WATCH_BIND: NET_WATCH.bind,
+  NET_WATCH_LISTEN: NET_WATCH.listen,
+  NET_WATCH_CONNECT_RULES: NET_WATCH.connectRules,
+  FLOW_INGRESS: FLOW_DIRECTION.ingress,
+  FLOW_EGRESS: FLOW_DIRECTION.egress,
+};
+
+const c = cLayout('stinger_net.h', STRUCTS, Object.keys(CONSTANTS));
+
+for (const [name, layout] of Object.entries(STRUCTS)) {
+  test(`struct ${name}: the decoder's offsets and size match the C layout`, () => {
+    assert.deepEqual({ size: layout.size, offsets: { ...layout.offsets } }, c.structs[name]);
+  });
+}
+
+test('network kinds, actions and flag bits match the C constants', () => {
+  assert.deepEqual({ ...CONSTANTS }, c.constants);
+});
+
+test('network kinds stay inside the 20..49 range of this sensor group', () => {
+  for (const kind of Object.values(NET_EVENT_KIND)) assert.ok(kind >= 20 && kind <= 49);
+  assert.equal(NET_EVENT_LAYOUT.offsets.hdr, 0);
+  assert.equal(NET_EVENT_LAYOUT.size % 8, 0);
+});

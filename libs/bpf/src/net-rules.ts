@@ -1,0 +1,204 @@
+/**
+ * Destination rules: the typed, validated way user space puts CIDR (+ optional port) rules into the LPM tries
+ * keyed by struct net_rule_key (bpf/lib/stinger_net.h) — `connect_deny` of the connect policy and
+ * `connect_watch_dest` of the network sensor.
+ *
+ * Key contract (kept here and in the C): IPv4 networks are stored IPv4-mapped (::ffff:a.b.c.d/96+n), so one trie
+ * serves both families; prefixlen = 16 (the port, matched exactly) + the IPv6 prefix; port 0 = any port. The
+ * kernel looks up the real port first, then port 0: a port-specific rule wins over an any-port rule. Host bits
+ * beyond the prefix are cleared (`10.1.2.3/8` is stored as `10.0.0.0/8`). Rule ids are u32 > 0.
+ *
+ * A DestinationRuleMap owns the entries it added and is the only writer of its map; `clear()` removes them all.
+ */
+import { isIPv4, isIPv6 } from 'node:net';
+import type { BpfMap } from './bpf-object.ts';
+import { BpfError } from './errors.ts';
+import type { STINGER_ACTION} from './net-records.ts';
+import { NET_RULE_KEY_LAYOUT, NET_RULE_VALUE_LAYOUT, formatIpv4, formatIpv6 } from './net-records.ts';
+
+/** An invalid rule input: `field` names the offending input (`cidr`, `port`, `ruleId`, `cgroupId`, `flags`, ...). */
+export class NetRuleError extends BpfError {
+  readonly field: string;
+
+  constructor(field: string, message: string) {
+    super(`${field}: ${message}`);
+    this.field = field;
+  }
+}
+
+export interface ParsedCidr {
+  readonly family: 'inet' | 'inet6';
+  /** The network with host bits cleared, as 16 bytes (IPv4 mapped into ::ffff:0:0/96). */
+  readonly bytes: Uint8Array;
+  /** Prefix bits over the 16 bytes (IPv4 /n → 96 + n). */
+  readonly prefix128: number;
+  /** Canonical text: `10.0.0.0/8`, `2001:db8::/32`. */
+  readonly text: string;
+}
+
+function parseIpv6(text: string): Uint8Array | undefined {
+  if (!isIPv6(text) || text.includes('%')) return undefined;
+  let head = text;
+  const tail: number[] = [];
+  const lastColon = head.lastIndexOf(':');
+  const maybeV4 = head.slice(lastColon + 1);
+  if (isIPv4(maybeV4)) {
+    for (const part of maybeV4.split('.')) tail.push(Number(part));
+    head = `${head.slice(0, lastColon + 1)}0:0`;
+  }
+  const [left = '', right] = head.split('::');
+  const parse = (s: string): number[] => (s === '' ? [] : s.split(':').map((g) => Number.parseInt(g, 16)));
+  const l = parse(left);
+  const r = right === undefined ? [] : parse(right);
+  const groups = right === undefined ? l : [...l, ...new Array<number>(8 - l.length - r.length).fill(0), ...r];
+  if (groups.length !== 8) return undefined;
+  const bytes = new Uint8Array(16);
+  groups.forEach((g, i) => {
+    bytes[2 * i] = g >> 8;
+    bytes[2 * i + 1] = g & 0xff;
+  });
+  if (tail.length === 4) bytes.set(tail, 12);
+  return bytes;
+}
+
+/** Parses `a.b.c.d[/n]` or `ipv6[/n]` (no prefix = a single host); throws NetRuleError('cidr') when invalid. */
+export function parseCidr(cidr: unknown): ParsedCidr {
+  if (typeof cidr !== 'string' || cidr.length === 0) throw new NetRuleError('cidr', `expected a CIDR string, got ${JSON.stringify(cidr)}`);
+  const slash = cidr.indexOf('/');
+  const address = slash < 0 ? cidr : cidr.slice(0, slash);
+  const prefixText = slash < 0 ? undefined : cidr.slice(slash + 1);
+  const family = isIPv4(address) ? 'inet' : isIPv6(address) ? 'inet6' : undefined;
+  if (family === undefined) throw new NetRuleError('cidr', `${JSON.stringify(cidr)} is not an IPv4 or IPv6 address or network`);
+  const maxPrefix = family === 'inet' ? 32 : 128;
+  if (prefixText !== undefined && !/^\d{1,3}$/.test(prefixText)) throw new NetRuleError('cidr', `${JSON.stringify(cidr)}: bad prefix length`);
+  const prefix = prefixText === undefined ? maxPrefix : Number(prefixText);
+  if (prefix > maxPrefix) throw new NetRuleError('cidr', `${JSON.stringify(cidr)}: prefix length above ${maxPrefix}`);
+  const bytes = new Uint8Array(16);
+  if (family === 'inet') {
+    bytes[10] = 0xff;
+    bytes[11] = 0xff;
+    bytes.set(address.split('.').map(Number), 12);
+  } else {
+    const parsed = parseIpv6(address);
+    if (!parsed) throw new NetRuleError('cidr', `${JSON.stringify(cidr)} is not an IPv6 address this parser accepts (no zone ids)`);
+    bytes.set(parsed);
+  }
+  const prefix128 = family === 'inet' ? 96 + prefix : prefix;
+  for (let bit = prefix128; bit < 128; bit++) bytes[bit >> 3]! &= ~(0x80 >> (bit & 7));
+  const text = `${family === 'inet' ? formatIpv4(bytes, 12) : formatIpv6(bytes)}/${prefix}`;
+  return { family, bytes, prefix128, text };
+}
+
+/** A port 1..65535, or undefined / 0 for any port; throws NetRuleError('port'). */
+export function validatePort(port: unknown): number {
+  if (port === undefined || port === null) return 0;
+  if (typeof port !== 'number' || !Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new NetRuleError('port', `expected an integer 0..65535 (0 or absent = any port), got ${String(port)}`);
+  }
+  return port;
+}
+
+/** A rule id u32 > 0; throws NetRuleError('ruleId'). */
+export function validateRuleId(ruleId: unknown): number {
+  if (typeof ruleId !== 'number' || !Number.isInteger(ruleId) || ruleId < 1 || ruleId > 0xffffffff) {
+    throw new NetRuleError('ruleId', `expected an integer 1..4294967295, got ${String(ruleId)}`);
+  }
+  return ruleId;
+}
+
+/** struct net_rule_key for a parsed network and port (host order; 0 = any). */
+export function encodeNetRuleKey(network: ParsedCidr, port: number): Uint8Array {
+  const key = new Uint8Array(NET_RULE_KEY_LAYOUT.size);
+  const view = new DataView(key.buffer);
+  view.setUint32(NET_RULE_KEY_LAYOUT.offsets.prefixlen, 16 + network.prefix128, true);
+  view.setUint16(NET_RULE_KEY_LAYOUT.offsets.port, port, false);
+  key.set(network.bytes, NET_RULE_KEY_LAYOUT.offsets.addr);
+  return key;
+}
+
+export function encodeNetRuleValue(ruleId: number, action: number): Uint8Array {
+  const value = new Uint8Array(NET_RULE_VALUE_LAYOUT.size);
+  const view = new DataView(value.buffer);
+  view.setUint32(NET_RULE_VALUE_LAYOUT.offsets.rule_id, ruleId, true);
+  view.setUint32(NET_RULE_VALUE_LAYOUT.offsets.action, action, true);
+  return value;
+}
+
+export interface DestinationRule {
+  /** `127.0.0.1/32`, `10.0.0.0/8`, `::1/128`, or a bare address (one host). */
+  readonly cidr: string;
+  /** 1..65535; absent or 0 = any port. */
+  readonly port?: number;
+  /** u32 > 0, carried by the records the rule causes. */
+  readonly ruleId: number;
+}
+
+export interface DestinationRuleEntry {
+  /** Canonical CIDR text. */
+  readonly cidr: string;
+  /** 0 = any port. */
+  readonly port: number;
+  readonly ruleId: number;
+}
+
+export interface DestinationRuleMap {
+  /** Adds or replaces the rule for this network and port. */
+  add(rule: DestinationRule): DestinationRuleEntry;
+  /** Removes the rule for this network and port; false when there was none. */
+  remove(rule: Pick<DestinationRule, 'cidr' | 'port'>): boolean;
+  /** Removes every rule this object added. */
+  clear(): void;
+  list(): readonly DestinationRuleEntry[];
+  readonly size: number;
+}
+
+export interface CreateDestinationRuleMapOptions {
+  readonly map: BpfMap;
+  /** What every rule of this map asks for (STINGER_ACTION.denied for the connect policy, .audit for watches). */
+  readonly action: (typeof STINGER_ACTION)[keyof typeof STINGER_ACTION];
+  /** Called after the set of rules changed between empty and non-empty (the sensor flips a watch bit). */
+  readonly onEmptyChange?: (empty: boolean) => void;
+}
+
+export function createDestinationRuleMap(options: CreateDestinationRuleMapOptions): DestinationRuleMap {
+  const { map, action, onEmptyChange } = options;
+  const entries = new Map<string, { key: Uint8Array; entry: DestinationRuleEntry }>();
+  const id = (network: ParsedCidr, port: number): string => `${network.text}|${port}`;
+  return {
+    add(rule) {
+      if (typeof rule !== 'object' || rule === null) throw new NetRuleError('rule', 'expected an object');
+      const network = parseCidr(rule.cidr);
+      const port = validatePort(rule.port);
+      const ruleId = validateRuleId(rule.ruleId);
+      const key = encodeNetRuleKey(network, port);
+      map.update(key, encodeNetRuleValue(ruleId, action));
+      const wasEmpty = entries.size === 0;
+      const entry = { cidr: network.text, port, ruleId };
+      entries.set(id(network, port), { key, entry });
+      if (wasEmpty) onEmptyChange?.(false);
+      return entry;
+    },
+    remove(rule) {
+      const network = parseCidr(rule.cidr);
+      const port = validatePort(rule.port);
+      const known = entries.get(id(network, port));
+      if (!known) return false;
+      map.delete(known.key);
+      entries.delete(id(network, port));
+      if (entries.size === 0) onEmptyChange?.(true);
+      return true;
+    },
+    clear() {
+      const had = entries.size > 0;
+      for (const { key } of entries.values()) map.delete(key);
+      entries.clear();
+      if (had) onEmptyChange?.(true);
+    },
+    list() {
+      return [...entries.values()].map((e) => e.entry);
+    },
+    get size() {
+      return entries.size;
+    },
+  };
+}
