@@ -19,7 +19,7 @@ const prefix = `${uniqueName('agent')}.`;
 before(async () => {
   buildBpf();
   client = testClient('agent-test');
-  await bootstrapTopics({ client, prefix, topics: ['eventsRaw'] });
+  await bootstrapTopics({ client, prefix });
   collector = await collectTopic(client, topicName('eventsRaw', prefix));
   agent = await startAgent({ brokers: testBrokers(), topicPrefix: prefix });
 });
@@ -68,8 +68,9 @@ test('exec of a known binary with its args, inside a fork tree with correct pare
 });
 
 test('sequence numbers of the agent are contiguous from 0, with one agent id', { timeout: 30_000 }, async () => {
-  spawnSync('/bin/true');
-  await eventsMatching(() => true, 10);
+  const marker = `seq-${randomBytes(4).toString('hex')}`;
+  for (let i = 0; i < 4; i += 1) spawnSync('/bin/true', [marker]);
+  await eventsMatching((e) => e.kind === 'exec' && e.process.args[0] === marker, 4);
   const events = collector.records.map((r) => decodeRawEvent(r.value ?? Buffer.alloc(0)));
   assert.equal(new Set(events.map((e) => e.agent_id)).size, 1);
   const seqs = events.map((e) => e.seq).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));

@@ -1,42 +1,44 @@
 /**
- * EventBuilder: turns what the sensors decoded into RawEvent records of the Avro contract, keeping the
- * ProcessCache current on the way (fork/exec/exit change it; every event reads it). Pure apart from
- * the cache it is given; the agent's main loop calls it for each record, in ring-buffer order.
+ * EventBuilder: turns what the sensors decoded (libs/bpf records) into RawEvent records of the Avro
+ * contract, keeping the ProcessCache current on the way (fork/exec/exit/chdir change it; every event
+ * reads it). The agent's main loop calls `build` for each record, in ring-buffer order.
  *
- * Kernel times are CLOCK_BOOTTIME ns; events carry wall-clock ns (`bootToWallNs` is added), while
- * `start_time` stays in boot ns, as /proc reports it, so a kill command can be checked against
- * /proc/<pid>/stat.
+ * Contract:
+ * - Kernel times are CLOCK_BOOTTIME ns; events carry wall-clock ns (`bootToWallNs` is added), while
+ *   `start_time` stays in boot ns, as /proc reports it, so a kill command can be checked against
+ *   /proc/<pid>/stat.
+ * - File paths: `path_as_given` is the string the process passed; `path` is absolute and normalised,
+ *   resolved against the process's tracked cwd (relative paths) or its dirfd (from /proc, while the
+ *   process lives). When neither can be known, `path` is the given string, flagged by not starting
+ *   with '/'.
+ * - `action` is set when the kernel acted (killed, denied), naming the policy and rule behind the
+ *   record's rule id (`ruleOrigin`).
+ * - A chdir/fchdir only updates the cache (the event model has no chdir event); `build` returns null.
  */
 import { randomUUID } from 'node:crypto';
-import type { Payload, Process, RawEvent, EventKind, Action } from '@stinger/events';
-import type { ProcessCache, ProcessInfo } from '@stinger/process-cache';
+import { readlinkSync } from 'node:fs';
+import type {
+  ExecRuleRecord,
+  FileRecord,
+  FileSensorRecord,
+  NetworkRecord,
+  PrivilegeSensorRecord,
+  ProcessRecord,
+  SetidRecord,
+} from '@stinger/bpf';
+import type { Action, ActionKind, EventKind, Payload, Process, RawEvent } from '@stinger/events';
+import { resolvePath, type ProcessCache, type ProcessInfo } from '@stinger/process-cache';
 
-/** What the agent feeds in: the sensor records, in a shape independent of the BPF struct layout. */
-export type SensorRecord =
-  | {
-      readonly kind: 'exec';
-      readonly timeNs: bigint;
-      readonly pid: number;
-      readonly tid: number;
-      readonly uid: number;
-      readonly gid: number;
-      readonly cgroupId: bigint;
-      readonly binary: string;
-      readonly argv: readonly string[];
-      readonly argsTruncated: boolean;
-    }
-  | { readonly kind: 'fork'; readonly timeNs: bigint; readonly pid: number; readonly tid: number; readonly childPid: number }
-  | {
-      readonly kind: 'exit';
-      readonly timeNs: bigint;
-      readonly pid: number;
-      readonly tid: number;
-      readonly code: number | null;
-      readonly signal: number | null;
-    };
+/** Every record the agent's sensors produce. */
+export type SensorRecord = ProcessRecord | FileSensorRecord | NetworkRecord | PrivilegeSensorRecord;
 
 /** A RawEvent before the publisher gives it its sequence number. */
 export type UnsequencedEvent = Omit<RawEvent, 'seq'>;
+
+export interface RuleOrigin {
+  readonly policy: string;
+  readonly rule: string;
+}
 
 export interface EventBuilderOptions {
   readonly nodeName: string;
@@ -44,7 +46,13 @@ export interface EventBuilderOptions {
   readonly bootId: string | null;
   readonly bootToWallNs: bigint;
   readonly cache: ProcessCache;
+  /** Names the policy and rule of a kernel rule id; undefined when unknown (then the action names the id). */
+  readonly ruleOrigin?: (ruleId: number) => RuleOrigin | undefined;
+  /** The target of /proc/<pid>/fd/<fd>, null when gone; replaced in tests. */
+  readonly readFdPath?: (pid: number, fd: number) => string | null;
 }
+
+const AT_FDCWD = -100;
 
 export function toProcess(info: ProcessInfo, tid: number): Process {
   return {
@@ -65,32 +73,95 @@ export function toProcess(info: ProcessInfo, tid: number): Process {
 }
 
 /** A process the cache could not resolve: what the record itself says, so the event is never dropped. */
-function unknownProcess(pid: number, tid: number, nodeName: string): Process {
+function unknownProcess(record: SensorRecord, nodeName: string): Process {
   return {
-    exec_id: `${nodeName}:0:${pid}`,
-    pid,
-    tid,
-    uid: 0n,
-    gid: 0n,
+    exec_id: `${nodeName}:0:${record.pid}`,
+    pid: record.pid,
+    tid: record.tid,
+    uid: BigInt(record.uid),
+    gid: BigInt(record.gid),
     binary: '',
     args: [],
     cwd: null,
     start_time: 0n,
-    cgroup_id: null,
+    cgroup_id: record.cgroupId,
     cgroup_path: null,
     container_id: null,
     parent_exec_id: null,
   };
 }
 
+function defaultReadFdPath(pid: number, fd: number): string | null {
+  try {
+    return readlinkSync(`/proc/${pid}/fd/${fd}`);
+  } catch {
+    return null;
+  }
+}
+
+const UNCHANGED_ID = 0xffffffff; // (uid_t)-1: "leave this id as it is"
+
+function id(value: number | undefined): bigint | null {
+  return value === undefined || value === UNCHANGED_ID ? null : BigInt(value);
+}
+
+/** The uid/gid triple a set*id call asked for, in the PrivilegePayload's fields. */
+export function privilegeIds(record: SetidRecord): { ruid: bigint | null; euid: bigint | null; suid: bigint | null; rgid: bigint | null; egid: bigint | null; sgid: bigint | null } {
+  const [a, b, c] = record.args;
+  const none = { ruid: null, euid: null, suid: null, rgid: null, egid: null, sgid: null };
+  switch (record.op) {
+    case 'setuid':
+    case 'setfsuid':
+      return { ...none, euid: id(a) };
+    case 'setgid':
+    case 'setfsgid':
+      return { ...none, egid: id(a) };
+    case 'setreuid':
+      return { ...none, ruid: id(a), euid: id(b) };
+    case 'setregid':
+      return { ...none, rgid: id(a), egid: id(b) };
+    case 'setresuid':
+      return { ...none, ruid: id(a), euid: id(b), suid: id(c) };
+    case 'setresgid':
+      return { ...none, rgid: id(a), egid: id(b), sgid: id(c) };
+  }
+}
+
+const PROTOCOLS: Readonly<Record<number, 'tcp' | 'udp' | 'icmp' | 'raw'>> = { 1: 'icmp', 6: 'tcp', 17: 'udp', 255: 'raw' };
+
+const PTRACE_REQUESTS: Readonly<Record<number, string>> = {
+  0: 'PTRACE_TRACEME', 1: 'PTRACE_PEEKTEXT', 2: 'PTRACE_PEEKDATA', 4: 'PTRACE_POKETEXT', 5: 'PTRACE_POKEDATA',
+  7: 'PTRACE_CONT', 8: 'PTRACE_KILL', 9: 'PTRACE_SINGLESTEP', 12: 'PTRACE_GETREGS', 13: 'PTRACE_SETREGS',
+  16: 'PTRACE_ATTACH', 17: 'PTRACE_DETACH', 24: 'PTRACE_SYSCALL', 0x4200: 'PTRACE_SETOPTIONS', 0x4206: 'PTRACE_SEIZE',
+  0x4207: 'PTRACE_INTERRUPT',
+};
+
+const BPF_COMMANDS = [
+  'BPF_MAP_CREATE', 'BPF_MAP_LOOKUP_ELEM', 'BPF_MAP_UPDATE_ELEM', 'BPF_MAP_DELETE_ELEM', 'BPF_MAP_GET_NEXT_KEY',
+  'BPF_PROG_LOAD', 'BPF_OBJ_PIN', 'BPF_OBJ_GET', 'BPF_PROG_ATTACH', 'BPF_PROG_DETACH', 'BPF_PROG_TEST_RUN',
+  'BPF_PROG_GET_NEXT_ID', 'BPF_MAP_GET_NEXT_ID', 'BPF_PROG_GET_FD_BY_ID', 'BPF_MAP_GET_FD_BY_ID', 'BPF_OBJ_GET_INFO_BY_FD',
+  'BPF_PROG_QUERY', 'BPF_RAW_TRACEPOINT_OPEN', 'BPF_BTF_LOAD', 'BPF_BTF_GET_FD_BY_ID', 'BPF_TASK_FD_QUERY',
+  'BPF_MAP_LOOKUP_AND_DELETE_ELEM', 'BPF_MAP_FREEZE', 'BPF_BTF_GET_NEXT_ID', 'BPF_MAP_LOOKUP_BATCH',
+  'BPF_MAP_LOOKUP_AND_DELETE_BATCH', 'BPF_MAP_UPDATE_BATCH', 'BPF_MAP_DELETE_BATCH', 'BPF_LINK_CREATE', 'BPF_LINK_UPDATE',
+  'BPF_LINK_GET_FD_BY_ID', 'BPF_LINK_GET_NEXT_ID', 'BPF_ENABLE_STATS', 'BPF_ITER_CREATE', 'BPF_LINK_DETACH', 'BPF_PROG_BIND_MAP',
+  'BPF_TOKEN_CREATE',
+];
+
+/** libs/bpf names namespace types after CLONE_NEW*; the policy and event model use the short names of /proc/<pid>/ns. */
+function namespaceName(type: string): string {
+  return type === 'mount' ? 'mnt' : type;
+}
+
 export class EventBuilder {
   readonly #options: EventBuilderOptions;
+  readonly #readFdPath: (pid: number, fd: number) => string | null;
 
   constructor(options: EventBuilderOptions) {
     this.#options = options;
+    this.#readFdPath = options.readFdPath ?? defaultReadFdPath;
   }
 
-  build(record: SensorRecord): UnsequencedEvent {
+  build(record: SensorRecord): UnsequencedEvent | null {
     const { cache } = this.#options;
     switch (record.kind) {
       case 'exec': {
@@ -98,41 +169,192 @@ export class EventBuilder {
           pid: record.pid,
           timeNs: record.timeNs,
           binary: record.binary,
-          argv: record.argv,
+          argv: record.args,
           uid: record.uid,
           gid: record.gid,
           cgroupId: record.cgroupId,
         });
         return this.#event(record, info, {
           kind: 'exec',
-          payload: {
-            group: 'exec',
-            filename: record.binary,
-            euid: BigInt(record.uid),
-            egid: BigInt(record.gid),
-            secure_exec: false,
-            args_truncated: record.argsTruncated,
-          },
+          payload: { group: 'exec', filename: record.binary, euid: BigInt(record.uid), egid: BigInt(record.gid), secure_exec: false, args_truncated: record.argsTruncated },
         });
       }
       case 'fork': {
         const child = cache.fork({ parentPid: record.pid, childPid: record.childPid, timeNs: record.timeNs });
-        const parent = cache.get(record.pid) ?? null;
-        return this.#event(record, parent, {
+        return this.#event(record, cache.get(record.pid) ?? null, {
           kind: 'fork',
           payload: { group: 'fork', child_pid: record.childPid, child_exec_id: child.execId, clone_flags: 0n },
         });
       }
       case 'exit': {
-        const info = cache.get(record.pid) ?? null;
-        const event = this.#event(record, info, { kind: 'exit', payload: { group: 'exit', code: record.code ?? -1, signal: record.signal ?? 0 } });
+        const event = this.#event(record, cache.get(record.pid) ?? null, {
+          kind: 'exit',
+          payload: { group: 'exit', code: record.code ?? -1, signal: record.signal ?? 0 },
+        });
         cache.exit(record.pid, record.timeNs);
         return event;
       }
+      case 'file':
+        return this.#file(record);
+      case 'exec-rule':
+        return this.#execRule(record);
+      case 'connect':
+      case 'accept':
+      case 'bind':
+      case 'listen':
+        return this.#network(record);
+      case 'privilege':
+        return this.#event(record, cache.lookup(record.pid), {
+          kind: 'privilege',
+          payload: { group: 'privilege', syscall: record.op, ...privilegeIds(record), result: record.result },
+        });
+      case 'capset':
+        return this.#event(record, cache.lookup(record.pid), {
+          kind: 'capset',
+          payload: { group: 'capset', effective: record.effective, permitted: record.permitted, inheritable: record.inheritable, result: record.result },
+        });
+      case 'namespace':
+        return this.#event(record, cache.lookup(record.pid), {
+          kind: 'namespace',
+          payload: {
+            group: 'namespace',
+            op: record.op === 'clone3' ? 'clone' : record.op,
+            flags: record.flags,
+            namespaces: record.namespaces.map(namespaceName),
+            fd: record.op === 'setns' ? record.fd : null,
+            result: record.result,
+          },
+          action: this.#action(record.action, record.ruleId),
+        });
+      case 'module':
+        return this.#event(record, cache.lookup(record.pid), {
+          kind: 'module',
+          payload: { group: 'module', op: 'load', name: null, path: record.op === 'finit' ? this.#readFdPath(record.pid, record.fd) : null, result: record.result },
+          action: this.#action(record.action, record.ruleId),
+        });
+      case 'bpf':
+        return this.#event(record, cache.lookup(record.pid), {
+          kind: 'bpf',
+          payload: {
+            group: 'bpf',
+            cmd: record.cmd,
+            cmd_name: BPF_COMMANDS[record.cmd] ?? `BPF_CMD_${record.cmd}`,
+            prog_type: record.cmd === 5 ? record.progType : null,
+            name: record.progName === '' ? null : record.progName,
+            result: record.result,
+          },
+        });
+      case 'ptrace': {
+        const request = Number(record.request);
+        return this.#event(record, cache.lookup(record.pid), {
+          kind: 'ptrace',
+          payload: { group: 'ptrace', request, request_name: PTRACE_REQUESTS[request] ?? `PTRACE_${request}`, target_pid: record.targetPid, result: record.result },
+        });
+      }
+      case 'mount':
+        return this.#event(record, cache.lookup(record.pid), {
+          kind: 'mount',
+          payload: {
+            group: 'mount',
+            op: 'mount',
+            source: record.source === '' ? null : record.source,
+            target: record.target,
+            fstype: record.fstype === '' ? null : record.fstype,
+            flags: record.mountFlags,
+            result: record.result,
+          },
+        });
     }
   }
 
-  #event(record: SensorRecord, info: ProcessInfo | null, what: { kind: EventKind; payload: Payload; action?: Action }): UnsequencedEvent {
+  /** The absolute path a file syscall named, as far as it can be known (see the contract above). */
+  resolveFilePath(info: ProcessInfo | null, record: { pid: number; path: string; dirfd: number }): string {
+    if (record.path.startsWith('/')) return resolvePath(null, record.path) ?? record.path;
+    if (record.dirfd === AT_FDCWD) return resolvePath(info?.cwd ?? null, record.path) ?? record.path;
+    const directory = this.#readFdPath(record.pid, record.dirfd);
+    return resolvePath(directory, record.path) ?? record.path;
+  }
+
+  #file(record: FileRecord): UnsequencedEvent | null {
+    const { cache } = this.#options;
+    const info = cache.lookup(record.pid);
+    switch (record.op) {
+      case 'chdir':
+        if (record.result === 0) cache.chdir(record.pid, record.path);
+        return null;
+      case 'fchdir': {
+        const cwd = record.result === 0 ? this.#readFdPath(record.pid, record.dirfd) : null;
+        if (cwd) cache.chdir(record.pid, cwd);
+        return null;
+      }
+      case 'open':
+      case 'unlink':
+      case 'rename':
+      case 'chmod':
+      case 'chown':
+        return this.#event(record, info, {
+          kind: 'file',
+          payload: {
+            group: 'file',
+            op: record.op,
+            path: this.resolveFilePath(info, record),
+            path_as_given: record.path,
+            new_path: record.path2 === null ? null : this.resolveFilePath(info, { pid: record.pid, path: record.path2, dirfd: record.dirfd2 }),
+            flags: record.openFlags,
+            mode: record.op === 'open' || record.op === 'chmod' ? record.mode : null,
+            result: record.result ?? 0,
+          },
+          action: this.#action(record.action, record.ruleId),
+        });
+    }
+  }
+
+  #execRule(record: ExecRuleRecord): UnsequencedEvent {
+    const info = this.#options.cache.lookup(record.pid);
+    return this.#event(record, info, {
+      kind: 'exec',
+      payload: {
+        group: 'exec',
+        filename: this.resolveFilePath(info, record),
+        euid: BigInt(record.uid),
+        egid: BigInt(record.gid),
+        secure_exec: false,
+        args_truncated: false,
+      },
+      action: this.#action(record.action, record.ruleId),
+    });
+  }
+
+  #network(record: NetworkRecord): UnsequencedEvent {
+    const remote = record.kind === 'connect' || record.kind === 'accept';
+    return this.#event(record, this.#options.cache.lookup(record.pid), {
+      kind: record.kind,
+      payload: {
+        group: 'network',
+        family: record.family ?? 'other',
+        protocol: PROTOCOLS[record.protocol] ?? (record.protocol === 0 ? 'tcp' : 'other'),
+        saddr: remote ? null : record.address,
+        sport: remote ? null : record.port,
+        daddr: remote ? record.address : null,
+        dport: remote ? record.port : null,
+        result: record.result,
+        bytes: null,
+      },
+      action: this.#action(record.action, record.ruleId),
+    });
+  }
+
+  /** The event's action for what the kernel did; null for none and audit (an audit is an ordinary event). */
+  #action(taken: string, ruleId: number): Action | null {
+    let kind: ActionKind;
+    if (taken === 'killed') kind = 'sigkill';
+    else if (taken === 'denied') kind = 'deny';
+    else return null;
+    const origin = this.#options.ruleOrigin?.(ruleId);
+    return { kind, policy: origin?.policy ?? `rule-id:${ruleId}`, rule: origin?.rule ?? String(ruleId) };
+  }
+
+  #event(record: SensorRecord, info: ProcessInfo | null, what: { kind: EventKind; payload: Payload; action?: Action | null }): UnsequencedEvent {
     const { kind, payload, action = null } = what;
     const { nodeName, agentId, bootId, bootToWallNs, cache } = this.#options;
     const parentInfo = info ? cache.get(info.ppid) : undefined;
@@ -143,7 +365,7 @@ export class EventBuilder {
       agent_id: agentId,
       boot_id: bootId,
       kind,
-      process: info ? toProcess(info, record.tid) : unknownProcess(record.pid, record.tid, nodeName),
+      process: info ? toProcess(info, record.tid) : unknownProcess(record, nodeName),
       parent: parentInfo ? toProcess(parentInfo, parentInfo.pid) : null,
       payload,
       action,

@@ -3,11 +3,15 @@ export type { SpooledRecord, EventSpoolOptions, SpoolSegment, SpoolStats } from 
 export { EventPublisher } from './publisher.ts';
 export type { RecordSink, PublisherMode, EventPublisherOptions, PublisherStats } from './publisher.ts';
 export { EventBuilder, toProcess } from './event-builder.ts';
-export type { SensorRecord, UnsequencedEvent, EventBuilderOptions } from './event-builder.ts';
+export type { SensorRecord, UnsequencedEvent, EventBuilderOptions, RuleOrigin } from './event-builder.ts';
+export { privilegeIds } from './event-builder.ts';
 export { AgentPipeline } from './pipeline.ts';
 export type { AgentPipelineOptions } from './pipeline.ts';
-export { sensorRecordFromProcessRecord } from './sensor-records.ts';
 export { KernelRuleSlots, slotKey, compareRules } from './kernel-rules.ts';
 export type { KernelMaps, SlotChangeResult } from './kernel-rules.ts';
 export { NodePolicies } from './node-policies.ts';
-export type { NodePoliciesOptions, RuleOrigin } from './node-policies.ts';
+export type { NodePoliciesOptions } from './node-policies.ts';
+export { createBpfKernelMaps } from './bpf-kernel-maps.ts';
+export type { BpfKernelMapsOptions } from './bpf-kernel-maps.ts';
+export { PolicyDirectory } from './policy-directory.ts';
+export type { PolicyDirectoryOptions } from './policy-directory.ts';

@@ -11,6 +11,7 @@
  */
 import type { CompiledPolicy, PolicyStatus } from '@stinger/events';
 import { formatIssue, PolicySet, PolicyValidationError, type PolicyChange, type TracingPolicy } from '@stinger/policy';
+import type { RuleOrigin } from './event-builder.ts';
 import type { KernelRuleSlots } from './kernel-rules.ts';
 
 export interface NodePoliciesOptions {
@@ -19,11 +20,6 @@ export interface NodePoliciesOptions {
   readonly slots: KernelRuleSlots;
   readonly onStatus: (key: string, status: PolicyStatus | null) => void;
   readonly now?: () => bigint;
-}
-
-export interface RuleOrigin {
-  readonly policy: string;
-  readonly rule: string;
 }
 
 export class NodePolicies {
@@ -54,6 +50,17 @@ export class NodePolicies {
 
   applyLocal(policy: TracingPolicy): void {
     this.#commit(this.#set.apply(policy));
+  }
+
+  /** The policy is gone (a tombstone, a deleted local file). */
+  remove(key: string): void {
+    this.#delete(key);
+  }
+
+  /** A record for `key` that could not even be decoded: reported rejected; what is in force stays. */
+  reject(key: string, messages: readonly string[]): void {
+    const current = this.#statuses.get(key);
+    this.#report(key, { generation: current?.generation ?? 0n, state: 'rejected', kernelRules: 0, pipelineRules: 0, messages: [...messages] });
   }
 
   statuses(): PolicyStatus[] {

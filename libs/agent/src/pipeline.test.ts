@@ -10,6 +10,7 @@ import { EventBuilder } from './event-builder.ts';
 import { AgentPipeline } from './pipeline.ts';
 import { EventPublisher } from './publisher.ts';
 import { EventSpool, type SpooledRecord } from './spool.ts';
+import { execRecord, exitRecord, fileRecord, forkRecord } from './test-records.ts';
 
 test('fork, exec and exit become sequenced RawEvents with process, parent and payload', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'pipeline-test-'));
@@ -17,13 +18,15 @@ test('fork, exec and exit become sequenced RawEvents with process, parent and pa
     const sent: SpooledRecord[] = [];
     const sink = { queuedRecords: 0, enqueue: async (r: SpooledRecord) => void sent.push(r), sendBatch: async () => {} };
     const publisher = new EventPublisher({ sink, spool: new EventSpool({ dir, maxBytes: 1_000_000 }), logger: silentLogger() });
+    await publisher.start();
     const cache = new ProcessCache({ nodeName: 'n1', procReader: { listPids: () => [], read: () => null } });
     const builder = new EventBuilder({ nodeName: 'n1', agentId: 'agent-1', bootId: 'boot-1', bootToWallNs: 1_000n, cache });
     const pipeline = new AgentPipeline({ nodeName: 'n1', builder, publisher });
     cache.fork({ parentPid: 1, childPid: 100, timeNs: 5n }); // the shell, known from an earlier fork
-    pipeline.handle({ kind: 'fork', timeNs: 10n, pid: 100, tid: 100, childPid: 200 });
-    pipeline.handle({ kind: 'exec', timeNs: 20n, pid: 200, tid: 200, uid: 1000, gid: 1000, cgroupId: 9n, binary: '/usr/bin/cat', argv: ['cat', '/etc/passwd'], argsTruncated: false });
-    pipeline.handle({ kind: 'exit', timeNs: 30n, pid: 200, tid: 200, code: 0, signal: null });
+    pipeline.handle(forkRecord({ timeNs: 10n, pid: 100, childPid: 200 }));
+    pipeline.handle(execRecord({ timeNs: 20n, pid: 200, uid: 1000, binary: '/usr/bin/cat', args: ['cat', '/etc/passwd'] }));
+    assert.equal(pipeline.handle(fileRecord({ pid: 200, op: 'chdir', path: '/etc' })), null, 'a chdir only updates the cache');
+    pipeline.handle(exitRecord({ timeNs: 30n, pid: 200, code: 0, signal: null }));
     await new Promise((resolve) => setImmediate(resolve));
     const events = sent.map((r) => decodeRawEvent(r.value));
     assert.deepEqual(events.map((e) => [e.kind, e.seq]), [['fork', 0n], ['exec', 1n], ['exit', 2n]]);
@@ -49,9 +52,9 @@ test('fork, exec and exit become sequenced RawEvents with process, parent and pa
 test('an event of an unknown process is still published, marked by an empty binary', () => {
   const cache = new ProcessCache({ nodeName: 'n1', procReader: { listPids: () => [], read: () => null } });
   const builder = new EventBuilder({ nodeName: 'n1', agentId: 'a', bootId: null, bootToWallNs: 0n, cache });
-  const event = builder.build({ kind: 'exit', timeNs: 1n, pid: 77, tid: 77, code: null, signal: 9 });
-  assert.equal(event.process.exec_id, 'n1:0:77');
-  assert.equal(event.process.binary, '');
-  assert.deepEqual(event.payload, { group: 'exit', code: -1, signal: 9 });
+  const event = builder.build(exitRecord({ timeNs: 1n, pid: 77, code: null, signal: 9 }));
+  assert.equal(event?.process.exec_id, 'n1:0:77');
+  assert.equal(event?.process.binary, '');
+  assert.deepEqual(event?.payload, { group: 'exit', code: -1, signal: 9 });
   assert.equal(cache.stats().misses, 0);
 });

@@ -33,8 +33,11 @@ export class AgentPipeline {
     return this.#seq;
   }
 
-  handle(record: SensorRecord): RawEvent {
-    const event: RawEvent = { ...this.#builder.build(record), seq: this.#seq };
+  /** Publishes the record's event; null when the record only updated state (a chdir). */
+  handle(record: SensorRecord): RawEvent | null {
+    const built = this.#builder.build(record);
+    if (built === null) return null;
+    const event: RawEvent = { ...built, seq: this.#seq };
     this.#seq += 1n;
     this.#publisher.publish({ key: this.#key, value: encodeRawEvent(event) });
     this.#observe(event);

@@ -39,6 +39,7 @@ test('an outage is survived without loss: records spool to disk and are delivere
   try {
     const sink = fakeSink();
     const publisher = new EventPublisher({ sink, spool: new EventSpool({ dir, maxBytes: 1_000_000 }), logger: silentLogger() });
+    await publisher.start();
     publisher.publish(rec(0));
     await tick();
     sink.up = false;
@@ -68,6 +69,7 @@ test('a full producer queue sends records to the spool instead of growing memory
     const sink = fakeSink();
     sink.pending = 10; // the producer is behind
     const publisher = new EventPublisher({ sink, spool: new EventSpool({ dir, maxBytes: 1_000_000 }), logger: silentLogger(), maxQueued: 10 });
+    await publisher.start();
     publisher.publish(rec(0));
     assert.equal(publisher.stats().spooled, 1);
     assert.deepEqual(sink.received, []);
@@ -83,6 +85,7 @@ test('loss beyond the spool is counted', async () => {
     const sink = fakeSink();
     sink.up = false;
     const publisher = new EventPublisher({ sink, spool: new EventSpool({ dir, maxBytes: 30 }), logger: silentLogger() });
+    await publisher.start();
     for (let i = 0; i < 5; i += 1) publisher.publish(rec(i));
     await tick();
     await tick();
@@ -90,6 +93,25 @@ test('loss beyond the spool is counted', async () => {
     assert.equal(stats.published, 5);
     assert.equal(stats.spooled + stats.lost, 5);
     assert.ok(stats.lost > 0);
+    await publisher.stop();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('before start every record waits in the spool; start delivers it before anything new', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'publisher-test-'));
+  try {
+    const sink = fakeSink();
+    const publisher = new EventPublisher({ sink, spool: new EventSpool({ dir, maxBytes: 1_000_000 }), logger: silentLogger() });
+    publisher.publish(rec(0));
+    publisher.publish(rec(1));
+    await publisher.drainSpool();
+    assert.deepEqual(sink.received, [], 'the sink is not touched before start');
+    await publisher.start();
+    publisher.publish(rec(2));
+    await tick();
+    assert.deepEqual(sink.received, ['0', '1', '2']);
     await publisher.stop();
   } finally {
     rmSync(dir, { recursive: true, force: true });

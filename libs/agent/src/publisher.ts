@@ -4,6 +4,11 @@
  * at `maxQueued` or a send fails, the publisher switches to spooling — every record then goes to the
  * on-disk spool (keeping order), and a retry loop delivers the spool oldest-first before switching
  * back. Records beyond the spool's bound are counted as lost (metric and log), never silently.
+ *
+ * Until `start()` (called once the sink is connected) every record goes to the spool: a send through a
+ * sink that is still connecting can fail after the broker wrote it, and the retry would duplicate it.
+ * Delivery is at least once: a send that failed after all producer retries may still have been
+ * written; (agent_id, seq) identifies such duplicates downstream.
  */
 import { namespaced, type Logger } from '@stinger/log';
 import type { EventSpool, SpooledRecord } from './spool.ts';
@@ -44,7 +49,7 @@ export class EventPublisher {
   readonly #maxQueued: number;
   readonly #retryIntervalMs: number;
   readonly #onAck: (latencyMs: number) => void;
-  #mode: PublisherMode = 'direct';
+  #mode: PublisherMode = 'spooling';
   #published = 0;
   #acknowledged = 0;
   #spooled = 0;
@@ -59,12 +64,12 @@ export class EventPublisher {
     this.#maxQueued = options.maxQueued ?? 50_000;
     this.#retryIntervalMs = options.retryIntervalMs ?? 1000;
     this.#onAck = options.onAck ?? (() => {});
-    // Records spooled by a previous run are delivered before anything new.
-    if (!this.#spool.isEmpty) this.#mode = 'spooling';
   }
 
-  start(): void {
+  /** The sink is connected: deliver the spool (records of earlier runs first), then publish directly. */
+  start(): Promise<void> {
     this.#timer ??= setInterval(() => void this.drainSpool(), this.#retryIntervalMs);
+    return this.drainSpool();
   }
 
   publish(record: SpooledRecord): void {
@@ -124,7 +129,7 @@ export class EventPublisher {
   }
 
   async #drain(): Promise<void> {
-    if (this.#mode !== 'spooling') return;
+    if (this.#mode !== 'spooling' || this.#timer === null) return;
     for (;;) {
       const segment = this.#spool.oldest();
       if (!segment) break;

@@ -50,3 +50,10 @@ test('agent settings: defaults under STINGER_HOME, addresses validated, no share
   );
   assert.throws(() => loadConfig({ STINGER_AGENT_SPOOL_MAX_BYTES: 'lots' }), /STINGER_AGENT_SPOOL_MAX_BYTES/);
 });
+
+test('STINGER_AGENT_WATCH picks syscall groups, empty means none, unknown names are refused', () => {
+  assert.deepEqual(loadConfig({}).agent.watch, ['setid', 'capset', 'namespace', 'module', 'ptrace', 'mount', 'bpf']);
+  assert.deepEqual(loadConfig({ STINGER_AGENT_WATCH: 'connect, accept,connect' }).agent.watch, ['connect', 'accept']);
+  assert.deepEqual(loadConfig({ STINGER_AGENT_WATCH: '' }).agent.watch, []);
+  assert.throws(() => loadConfig({ STINGER_AGENT_WATCH: 'connect,open' }), /STINGER_AGENT_WATCH: open: not one of/);
+});

@@ -37,6 +37,24 @@ export interface AgentConfig {
   readonly grpcAddress: string;
   /** host:port of the Prometheus endpoint (STINGER_AGENT_METRICS_ADDRESS). */
   readonly metricsAddress: string;
+  /**
+   * Syscall groups reported for every process besides the process life cycle, which always is
+   * (STINGER_AGENT_WATCH, comma-separated). Policies add what their rules watch on top.
+   */
+  readonly watch: readonly AgentWatch[];
+}
+
+export const AGENT_WATCHES = ['connect', 'accept', 'bind', 'listen', 'setid', 'capset', 'namespace', 'module', 'ptrace', 'mount', 'bpf'] as const;
+export type AgentWatch = (typeof AGENT_WATCHES)[number];
+/** Rare and security-relevant: cheap to report always. Network syscalls are frequent, so opt-in. */
+export const DEFAULT_AGENT_WATCH: readonly AgentWatch[] = ['setid', 'capset', 'namespace', 'module', 'ptrace', 'mount', 'bpf'];
+
+function parseWatch(raw: string | undefined): readonly AgentWatch[] {
+  if (raw === undefined) return DEFAULT_AGENT_WATCH;
+  const names = raw.split(',').map((n) => n.trim()).filter((n) => n !== '');
+  const unknown = names.filter((n) => !(AGENT_WATCHES as readonly string[]).includes(n));
+  if (unknown.length > 0) throw new ConfigError('STINGER_AGENT_WATCH', `${unknown.join(', ')}: not one of ${AGENT_WATCHES.join(', ')}`);
+  return [...new Set(names)] as AgentWatch[];
 }
 
 export interface StingerConfig {
@@ -127,6 +145,7 @@ export function loadConfig(env: Env = process.env): StingerConfig {
       policyDir: env['STINGER_AGENT_POLICY_DIR'] || `${home}/policies.d`,
       grpcAddress: parseAddress(env, 'STINGER_AGENT_GRPC_ADDRESS', '127.0.0.1:50051'),
       metricsAddress: parseAddress(env, 'STINGER_AGENT_METRICS_ADDRESS', '127.0.0.1:9464'),
+      watch: parseWatch(env['STINGER_AGENT_WATCH']),
     },
   };
   if (config.agent.grpcAddress === config.agent.metricsAddress) {

@@ -1,2 +1,2 @@
-export { loadConfig, requireBrokers, processEnvironment, ConfigError } from './config.ts';
-export type { StingerConfig, KafkaConfig, AgentConfig } from './config.ts';
+export { loadConfig, requireBrokers, processEnvironment, ConfigError, AGENT_WATCHES, DEFAULT_AGENT_WATCH } from './config.ts';
+export type { StingerConfig, KafkaConfig, AgentConfig, AgentWatch } from './config.ts';

@@ -39,6 +39,11 @@ export function renderEventJson(event: RawEvent | Event): Record<string, JsonVal
   return out;
 }
 
+/** An argument as a shell would need it quoted: plain when safe, else JSON-quoted (newlines never break the line). */
+function quoteArg(arg: string): string {
+  return /^[\w@%+=:,./-]+$/.test(arg) ? arg : JSON.stringify(arg);
+}
+
 /** One human line: time, node, kind, pid, binary and the payload's most telling fields. */
 export function renderEventCompact(event: RawEvent | Event): string {
   const { process: proc, payload } = event;
@@ -46,7 +51,7 @@ export function renderEventCompact(event: RawEvent | Event): string {
   const action = event.action ? ` [${event.action.kind} by ${event.action.policy}/${event.action.rule}]` : '';
   switch (payload.group) {
     case 'exec':
-      return `${head} ${proc.args.join(' ')}${action}`;
+      return `${head} ${proc.args.map(quoteArg).join(' ')}${action}`;
     case 'exit':
       return `${head} code=${payload.code} signal=${payload.signal}${action}`;
     case 'fork':

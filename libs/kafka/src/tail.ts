@@ -11,7 +11,7 @@ import { StingerKafkaError } from './errors.ts';
 export interface TailOptions {
   readonly client: KafkaClient;
   readonly topic: string;
-  /** Start at the first record at or after this time (ms since the epoch); null: only new records. */
+  /** Start at the first record at or after this time (ms since the epoch); 0: from the beginning; null: only new records. */
   readonly sinceMs: number | null;
   readonly onRecord: (record: ConsumedRecord) => void;
 }
@@ -25,7 +25,7 @@ export async function tailTopic(options: TailOptions): Promise<Tail> {
   const groupId = `stinger-tail-${randomUUID()}`;
   const consumer = client.kafka.consumer({ groupId, readUncommitted: false, allowAutoTopicCreation: false });
   let starts: { partition: number; offset: string }[] = [];
-  if (sinceMs !== null) {
+  if (sinceMs !== null && sinceMs > 0) {
     const admin = client.kafka.admin();
     await admin.connect();
     try {
@@ -35,7 +35,8 @@ export async function tailTopic(options: TailOptions): Promise<Tail> {
     }
   }
   await consumer.connect();
-  await consumer.subscribe({ topics: [topic], fromBeginning: false });
+  // A new group has no offsets: fromBeginning decides where it starts.
+  await consumer.subscribe({ topics: [topic], fromBeginning: sinceMs === 0 });
   await consumer.run({
     autoCommit: false,
     eachMessage: async ({ topic: from, partition, message }) => onRecord(toConsumedRecord(from, partition, message)),

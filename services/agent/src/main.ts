@@ -1,26 +1,48 @@
 /**
- * The node agent: wires configuration, logger, the eBPF sensors, the process cache and Kafka.
- * Logic lives in libs (agent, bpf, process-cache, kafka); this file only connects them and owns the
- * process life cycle. Needs root (or CAP_BPF + CAP_PERFMON) and refuses clearly without.
+ * The node agent: wires configuration, logger, the eBPF sensors, the process cache, policies, the
+ * local API and Kafka. Logic lives in libs (agent, bpf, process-cache, policy, kafka, agent-api);
+ * this file only connects them and owns the process life cycle. Needs root (or CAP_BPF +
+ * CAP_PERFMON) and refuses clearly without.
  */
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { AgentPipeline, EventBuilder, EventPublisher, EventSpool, sensorRecordFromProcessRecord } from '@stinger/agent';
+import {
+  AgentPipeline,
+  createBpfKernelMaps,
+  EventBuilder,
+  EventPublisher,
+  EventSpool,
+  KernelRuleSlots,
+  NodePolicies,
+  PolicyDirectory,
+} from '@stinger/agent';
+import { createAgentApiServer, createAgentMetrics, policyStatusView, sensorHealthOf, type AgentApiSources } from '@stinger/agent-api';
 import {
   assertBpfPrivileges,
+  BpfPermissionError,
   bootToWallOffsetNs,
   cgroup2MountPoint,
+  cgroupIdOf,
+  createRecordDispatcher,
   createRingBufferReader,
-  decodeProcessRecord,
   ensureTracefs,
+  FILE_RECORD_DECODERS,
   forEachRecord,
+  loadConnectPolicy,
+  loadFileSensor,
+  loadNetworkSensor,
+  loadPrivilegeSensor,
   loadProcessSensor,
+  NETWORK_RECORD_DECODERS,
+  PRIVILEGE_RECORD_DECODERS,
+  PROCESS_RECORD_DECODERS,
   probeFeatures,
-  BpfPermissionError,
 } from '@stinger/bpf';
 import { loadConfig, requireBrokers } from '@stinger/config';
-import { createKafkaClient, createProducer, installShutdown, topicName } from '@stinger/kafka';
+import { decodeCompiledPolicy, encodePolicyStatus } from '@stinger/events';
+import { createKafkaClient, createProducer, installShutdown, tailTopic, topicName } from '@stinger/kafka';
 import { createLogger } from '@stinger/log';
+import { formatIssue } from '@stinger/policy';
 import { createCgroupPathResolver, createProcReader, ProcessCache } from '@stinger/process-cache';
 
 const config = loadConfig();
@@ -42,13 +64,99 @@ logger.info({ features }, 'kernel features probed');
 
 const agentId = randomUUID();
 const bootId = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
-const cgroupPaths = createCgroupPathResolver({ mountPoint: cgroup2MountPoint() });
+const cgroupRoot = cgroup2MountPoint();
+const cgroupPaths = createCgroupPathResolver({ mountPoint: cgroupRoot });
 const cache = new ProcessCache({ nodeName: config.nodeName, procReader: createProcReader(), cgroupPathOf: (id) => cgroupPaths.pathOf(id) });
 const scanned = cache.scan();
 
+// Kafka: one idempotent producer for events, and a second one for policy status reports, so that a
+// problem with the status topic never holds up events.
 const client = createKafkaClient({ brokers: requireBrokers(config), clientId: `stinger-agent-${config.nodeName}`, logger });
 const producer = createProducer({ client });
+const statusProducer = createProducer({ client, compression: 'none' });
 const rawTopic = topicName('eventsRaw', config.kafka.topicPrefix);
+const statusTopic = topicName('policyStatus', config.kafka.topicPrefix);
+const spool = new EventSpool({ dir: config.agent.spoolDir, maxBytes: config.agent.spoolMaxBytes });
+
+// Sensors share the process sensor's ring buffer. Only the process sensor is required; the others
+// are reported unavailable when they do not load, and their policies' kernel rules then fail.
+const processSensor = loadProcessSensor({ logger });
+const loadedSensors: string[] = [processSensor.name];
+function optional<T>(name: string, load: () => T): T | null {
+  try {
+    const sensor = load();
+    loadedSensors.push(name);
+    return sensor;
+  } catch (error) {
+    logger.warn({ err: error, sensor: name }, 'sensor unavailable');
+    return null;
+  }
+}
+const fileSensor = optional('file', () => loadFileSensor({ join: processSensor, logger }));
+const networkSensor = optional('network', () => loadNetworkSensor({ join: processSensor, logger }));
+const connectPolicy = networkSensor
+  ? optional('connect-policy', () => {
+      const policy = loadConnectPolicy({ sensor: networkSensor, logger });
+      policy.attach(cgroupRoot);
+      return policy;
+    })
+  : null;
+const privilegeSensor = optional('privilege', () => loadPrivilegeSensor({ join: processSensor, logger }));
+const watch = new Set(config.agent.watch);
+networkSensor?.watch({ connect: watch.has('connect'), accept: watch.has('accept'), bind: watch.has('bind'), listen: watch.has('listen') });
+privilegeSensor?.watch({
+  setid: watch.has('setid'),
+  capset: watch.has('capset'),
+  namespace: watch.has('namespace'),
+  module: watch.has('module'),
+  ptrace: watch.has('ptrace'),
+  mount: watch.has('mount'),
+  bpfCommands: watch.has('bpf') ? [0, 5] : [], // BPF_MAP_CREATE, BPF_PROG_LOAD
+});
+
+const nodePolicies = new NodePolicies({
+  nodeName: config.nodeName,
+  agentId,
+  slots: new KernelRuleSlots(
+    createBpfKernelMaps({ fileSensor, networkSensor, connectPolicy, privilegeSensor, rootCgroupId: cgroupIdOf(cgroupRoot) }),
+  ),
+  onStatus: (key, status) => {
+    statusProducer
+      .enqueue(statusTopic, { key: `${config.nodeName}/${key}`, value: status ? encodePolicyStatus(status) : null })
+      .catch((error: unknown) => logger.warn({ err: error, policy: key }, 'policy status not published'));
+  },
+});
+
+const sources: AgentApiSources = {
+  health: () => {
+    const published = publisher.stats();
+    const ring = reader.stats();
+    return {
+      agentId,
+      node: config.nodeName,
+      uptimeSeconds: process.uptime(),
+      sensors: sensorHealthOf({ loaded: loadedSensors, features }),
+      lostRecords: [
+        { sensor: processSensor.name, cause: 'ring_full', count: Number(processSensor.lostRecords()) },
+        { sensor: processSensor.name, cause: 'user_space', count: ring.droppedInUserSpace },
+        { sensor: 'publisher', cause: 'spool_full', count: published.lost },
+      ],
+      queueDepth: published.queued,
+      kafka: {
+        mode: published.mode,
+        published: published.published,
+        acknowledged: published.acknowledged,
+        spooled: published.spooled,
+        spoolBytes: spool.stats().bytes,
+      },
+      processCache: cache.stats(),
+    };
+  },
+  policies: () => nodePolicies.statuses().map((status) => policyStatusView(status, null)),
+};
+const metrics = createAgentMetrics({ sources, logger });
+const api = createAgentApiServer({ address: config.agent.grpcAddress, sources, logger });
+
 const publisher = new EventPublisher({
   sink: {
     enqueue: (record) => producer.enqueue(rawTopic, record),
@@ -57,47 +165,112 @@ const publisher = new EventPublisher({
       return producer.queuedRecords;
     },
   },
-  spool: new EventSpool({ dir: config.agent.spoolDir, maxBytes: config.agent.spoolMaxBytes }),
+  spool,
   logger,
+  onAck: (ms) => metrics.observeProduceLatency(ms),
 });
 const pipeline = new AgentPipeline({
   nodeName: config.nodeName,
-  builder: new EventBuilder({ nodeName: config.nodeName, agentId, bootId, bootToWallNs: bootToWallOffsetNs(), cache }),
+  builder: new EventBuilder({
+    nodeName: config.nodeName,
+    agentId,
+    bootId,
+    bootToWallNs: bootToWallOffsetNs(),
+    cache,
+    ruleOrigin: (ruleId) => nodePolicies.actionFor(ruleId),
+  }),
   publisher,
+  observe: (event) => {
+    metrics.observeEvent(event.kind);
+    api.publishEvent(event);
+  },
 });
 
-// The broker may be away at start: the publisher spools until the producer connects.
-async function connectProducer(): Promise<void> {
+const dispatcher = createRecordDispatcher<Parameters<AgentPipeline['handle']>[0]>([
+  PROCESS_RECORD_DECODERS,
+  FILE_RECORD_DECODERS,
+  NETWORK_RECORD_DECODERS,
+  PRIVILEGE_RECORD_DECODERS,
+]);
+const reader = createRingBufferReader({
+  map: processSensor.events,
+  logger,
+  onBatch: (batch) =>
+    forEachRecord(batch, (offset, length) => {
+      const record = dispatcher.decode({ buffer: batch.buffer, view: batch.view, offset, length });
+      if (record) pipeline.handle(record);
+    }),
+});
+
+// Local policies first: they hold before Kafka is reachable.
+const policyDirectory = new PolicyDirectory({
+  dir: config.agent.policyDir,
+  apply: (policy) => nodePolicies.applyLocal(policy),
+  remove: (key) => nodePolicies.remove(key),
+  onInvalid: (file, issues) => logger.error({ file, issues: issues.map(formatIssue) }, 'invalid policy file ignored; its previous version stays in force'),
+});
+policyDirectory.scan();
+const directoryTimer = setInterval(() => policyDirectory.scan(), 5000);
+
+/** Runs `step` until it succeeds, with back-off; the agent keeps working (spooling) meanwhile. */
+async function untilDone(what: string, step: () => Promise<void>): Promise<void> {
   for (let attempt = 1; ; attempt += 1) {
     try {
-      await producer.connect();
-      logger.info({ attempt }, 'connected to Kafka');
+      await step();
+      logger.info({ attempt }, `${what}: done`);
       return;
     } catch (error) {
-      logger.warn({ err: error, attempt }, 'Kafka not reachable yet; events are spooled meanwhile');
+      logger.warn({ err: error, attempt }, `${what}: failed; retrying`);
       await new Promise((resolve) => setTimeout(resolve, Math.min(30_000, 500 * 2 ** attempt)));
     }
   }
 }
 
-const sensor = loadProcessSensor({ logger });
-const reader = createRingBufferReader({
-  map: sensor.events,
-  logger,
-  onBatch: (batch) =>
-    forEachRecord(batch, (offset, length) => {
-      const record = decodeProcessRecord({ buffer: batch.buffer, view: batch.view, offset, length });
-      if (record) pipeline.handle(sensorRecordFromProcessRecord(record));
-    }),
-});
-
 const shutdown = installShutdown({ logger });
 shutdown.register('producer', () => producer.disconnect());
+shutdown.register('status-producer', () => statusProducer.disconnect());
 shutdown.register('publisher', () => publisher.stop());
-shutdown.register('sensor', async () => sensor.close());
+shutdown.register('sensors', async () => {
+  connectPolicy?.close();
+  privilegeSensor?.close();
+  networkSensor?.close();
+  fileSensor?.close();
+  processSensor.close();
+});
 shutdown.register('reader', () => reader.stop());
+shutdown.register('policy-directory', async () => clearInterval(directoryTimer));
 
 reader.start();
-publisher.start();
-void connectProducer().then(() => publisher.drainSpool());
-logger.info({ agentId, node: config.nodeName, scanned, topic: rawTopic }, 'agent running');
+await api.start();
+const metricsServer = await metrics.serve({ address: config.agent.metricsAddress });
+shutdown.register('agent-api', () => api.stop());
+shutdown.register('metrics', () => metricsServer.stop());
+
+// The broker may be away at start: the publisher spools until the producer connects.
+void untilDone('connect to Kafka', async () => {
+  await producer.connect();
+  await statusProducer.connect();
+}).then(async () => {
+  await publisher.start();
+  await untilDone('follow the policies topic', async () => {
+    const policyTail = await tailTopic({
+      client,
+      topic: topicName('policies', config.kafka.topicPrefix),
+      sinceMs: 0,
+      onRecord: (record) => {
+        const key = record.key?.toString() ?? '';
+        if (record.value === null) {
+          nodePolicies.remove(key);
+          return;
+        }
+        try {
+          nodePolicies.applyCompiled(key, decodeCompiledPolicy(record.value));
+        } catch (error) {
+          nodePolicies.reject(key, [`undecodable CompiledPolicy: ${(error as Error).message}`]);
+        }
+      },
+    });
+    shutdown.register('policy-tail', () => policyTail.stop());
+  });
+});
+logger.info({ agentId, node: config.nodeName, scanned, sensors: loadedSensors, topic: rawTopic }, 'agent running');

@@ -1,0 +1,106 @@
+/**
+ * KernelMaps over the agent's loaded BPF sensors: where each kind of kernel rule goes.
+ *
+ * - exec, file → the file sensor's exact/prefix path maps (kill at syscall entry, or audit);
+ * - connect deny → the cgroup/connect4|6 program's map (EPERM), attached at the cgroup v2 root so it
+ *   covers every process of the node; connect audit → the network sensor's audit destinations;
+ * - namespace, module → the privilege sensor's rules for the cgroup v2 root's subtree (the node).
+ *
+ * A sensor that did not load makes its rules fail with a message saying so (the policy is then
+ * reported partial), and so does a rule scoped to host processes only: the kernel maps cannot tell
+ * host from pod processes yet, and enforcing it node-wide would hit pods the policy does not name.
+ */
+import type { ConnectPolicy, FileSensor, NetworkSensor, PrivilegeSensor } from '@stinger/bpf';
+import type { KernelRule } from '@stinger/policy';
+import type { KernelMaps } from './kernel-rules.ts';
+
+export interface BpfKernelMapsOptions {
+  readonly fileSensor: FileSensor | null;
+  readonly networkSensor: NetworkSensor | null;
+  readonly connectPolicy: ConnectPolicy | null;
+  readonly privilegeSensor: PrivilegeSensor | null;
+  /** cgroup v2 id of the hierarchy's root: namespace/module rules cover its whole subtree. */
+  readonly rootCgroupId: bigint;
+}
+
+const NAMESPACE_TYPES: Readonly<Record<string, 'time' | 'mount' | 'cgroup' | 'uts' | 'ipc' | 'user' | 'pid' | 'net'>> = {
+  time: 'time',
+  mnt: 'mount',
+  cgroup: 'cgroup',
+  uts: 'uts',
+  ipc: 'ipc',
+  user: 'user',
+  pid: 'pid',
+  net: 'net',
+};
+
+function need<T>(sensor: T | null, what: string): T {
+  if (sensor === null) throw new Error(`${what} is not loaded on this agent`);
+  return sensor;
+}
+
+export function createBpfKernelMaps(options: BpfKernelMapsOptions): KernelMaps {
+  const { rootCgroupId } = options;
+  return {
+    install(rule: KernelRule) {
+      if (rule.scope === 'host') throw new Error('a host-only rule cannot be told from pod processes in the kernel yet; the pipeline enforces it');
+      switch (rule.event) {
+        case 'exec': {
+          const maps = need(options.fileSensor, 'the file sensor').execPolicy;
+          const entry = { ruleId: rule.ruleId, action: rule.action };
+          if (rule.match.kind === 'equal') maps.addExact(rule.match.path, entry);
+          else maps.addPrefix(rule.match.path, entry);
+          return;
+        }
+        case 'file': {
+          const maps = need(options.fileSensor, 'the file sensor').filePolicy;
+          const entry = { ruleId: rule.ruleId, action: rule.action, ops: rule.ops };
+          if (rule.match.kind === 'equal') maps.addExact(rule.match.path, entry);
+          else maps.addPrefix(rule.match.path, entry);
+          return;
+        }
+        case 'connect': {
+          const destination = { cidr: rule.cidr, ruleId: rule.ruleId, ...(rule.port === null ? {} : { port: rule.port }) };
+          if (rule.action === 'deny') need(options.connectPolicy, 'the connect policy program').rules.addDeny(destination);
+          else need(options.networkSensor, 'the network sensor').auditDestinations.add(destination);
+          return;
+        }
+        case 'namespace':
+          need(options.privilegeSensor, 'the privilege sensor').namespaceRules.set({
+            cgroupId: rootCgroupId,
+            namespaces: rule.namespaces.map((n) => NAMESPACE_TYPES[n] ?? 'net'),
+            ruleId: rule.ruleId,
+            action: rule.action,
+          });
+          return;
+        case 'module':
+          need(options.privilegeSensor, 'the privilege sensor').moduleRules.set({ cgroupId: rootCgroupId, ruleId: rule.ruleId, action: rule.action });
+          return;
+      }
+    },
+    uninstall(rule: KernelRule) {
+      switch (rule.event) {
+        case 'exec':
+          if (rule.match.kind === 'equal') options.fileSensor?.execPolicy.removeExact(rule.match.path);
+          else options.fileSensor?.execPolicy.removePrefix(rule.match.path);
+          return;
+        case 'file':
+          if (rule.match.kind === 'equal') options.fileSensor?.filePolicy.removeExact(rule.match.path);
+          else options.fileSensor?.filePolicy.removePrefix(rule.match.path);
+          return;
+        case 'connect': {
+          const destination = { cidr: rule.cidr, ...(rule.port === null ? {} : { port: rule.port }) };
+          if (rule.action === 'deny') options.connectPolicy?.rules.remove(destination);
+          else options.networkSensor?.auditDestinations.remove(destination);
+          return;
+        }
+        case 'namespace':
+          options.privilegeSensor?.namespaceRules.remove(rootCgroupId);
+          return;
+        case 'module':
+          options.privilegeSensor?.moduleRules.remove(rootCgroupId);
+          return;
+      }
+    },
+  };
+}

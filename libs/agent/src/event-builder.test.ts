@@ -1,0 +1,80 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ProcessCache } from '@stinger/process-cache';
+import { decodeRawEvent, encodeRawEvent } from '@stinger/events';
+import { EventBuilder, type UnsequencedEvent } from './event-builder.ts';
+import { execRecord, fileRecord, forkRecord, namespaceRecord, networkRecord } from './test-records.ts';
+
+/** Every built event must be a valid RawEvent: encode it (the schema check) and decode it back. */
+function encodable(event: UnsequencedEvent | null): UnsequencedEvent | null {
+  if (event) assert.equal(decodeRawEvent(encodeRawEvent({ ...event, seq: 0n })).id, event.id);
+  return event;
+}
+
+function builder(fdPaths: Record<string, string> = {}) {
+  const cache = new ProcessCache({ nodeName: 'n', procReader: { listPids: () => [], read: () => null } });
+  const inner = new EventBuilder({
+    nodeName: 'n',
+    agentId: 'a',
+    bootId: null,
+    bootToWallNs: 0n,
+    cache,
+    ruleOrigin: (id) => (id === 7 ? { policy: 'deny-shadow', rule: 'no-shadow-read' } : undefined),
+    readFdPath: (pid, fd) => fdPaths[`${pid}/${fd}`] ?? null,
+  });
+  cache.fork({ parentPid: 1, childPid: 50, timeNs: 1n });
+  const events = { build: (record: Parameters<EventBuilder['build']>[0]) => encodable(inner.build(record)) };
+  return { cache, events };
+}
+
+test('`cd /etc && cat passwd`: the relative open resolves against the cwd tracked from chdir', () => {
+  const { events } = builder();
+  events.build(fileRecord({ pid: 50, op: 'chdir', path: '/etc' }));
+  events.build(forkRecord({ timeNs: 2n, pid: 50, childPid: 51 }));
+  events.build(execRecord({ timeNs: 3n, pid: 51, binary: '/usr/bin/cat', args: ['cat', 'passwd'] }));
+  const open = events.build(fileRecord({ pid: 51, op: 'open', path: 'passwd', result: 3 }));
+  assert.equal(open?.kind, 'file');
+  assert.ok(open?.payload.group === 'file');
+  assert.equal(open.payload.path, '/etc/passwd');
+  assert.equal(open.payload.path_as_given, 'passwd');
+  assert.equal(open.process.cwd, '/etc');
+});
+
+test('dirfd-relative paths resolve through the fd, dot-dots and double slashes are normalised', () => {
+  const { events } = builder({ '50/5': '/var/lib' });
+  const viaFd = events.build(fileRecord({ pid: 50, op: 'open', path: '../log//syslog', dirfd: 5 }));
+  assert.ok(viaFd?.payload.group === 'file');
+  assert.equal(viaFd.payload.path, '/var/log/syslog');
+  const unknown = events.build(fileRecord({ pid: 50, op: 'open', path: 'x', dirfd: 9 }));
+  assert.ok(unknown?.payload.group === 'file');
+  assert.equal(unknown.payload.path, 'x', 'unresolvable: the given string, visibly relative');
+});
+
+test('a kernel kill names the policy and rule; an unknown rule id is still visible', () => {
+  const { events } = builder();
+  const killed = events.build(fileRecord({ pid: 50, op: 'open', path: '/etc/shadow', ruleId: 7, action: 'killed', result: null }));
+  assert.deepEqual(killed?.action, { kind: 'sigkill', policy: 'deny-shadow', rule: 'no-shadow-read' });
+  const audited = events.build(fileRecord({ pid: 50, op: 'open', path: '/etc/shadow', ruleId: 7, action: 'audit' }));
+  assert.equal(audited?.action, null);
+  const denied = events.build(networkRecord({ pid: 50, kind: 'connect', ruleId: 99, action: 'denied', result: -1 }));
+  assert.deepEqual(denied?.action, { kind: 'deny', policy: 'rule-id:99', rule: '99' });
+});
+
+test('network records: remote address for connect and accept, local for bind and listen', () => {
+  const { events } = builder();
+  const connect = events.build(networkRecord({ pid: 50, kind: 'connect', address: '10.0.0.1', port: 443 }));
+  assert.ok(connect?.payload.group === 'network');
+  assert.deepEqual([connect.kind, connect.payload.daddr, connect.payload.dport, connect.payload.saddr, connect.payload.protocol], ['connect', '10.0.0.1', 443, null, 'tcp']);
+  const listen = events.build(networkRecord({ pid: 50, kind: 'listen', address: '0.0.0.0', port: 8080 }));
+  assert.ok(listen?.payload.group === 'network');
+  assert.deepEqual([listen.payload.saddr, listen.payload.sport, listen.payload.daddr], ['0.0.0.0', 8080, null]);
+});
+
+test('namespace records use the /proc/<pid>/ns names', () => {
+  const { events } = builder();
+  const event = events.build(namespaceRecord({ pid: 50, namespaces: ['net', 'mount'] }));
+  assert.ok(event?.payload.group === 'namespace');
+  assert.deepEqual(event.payload.namespaces, ['net', 'mnt']);
+  assert.equal(event.payload.op, 'unshare');
+  assert.equal(event.payload.fd, null);
+});
