@@ -13,7 +13,7 @@ import { namespaced } from '@stinger/log';
 import type { KafkaClient } from './client.ts';
 import { toConsumedRecord, type ConsumedRecord } from './consumer.ts';
 import { StingerKafkaError, TransactionError } from './errors.ts';
-import { createProducer, toKafkaMessage, type ProducerRecord } from './producer.ts';
+import { createProducer, groupByTopic, toKafkaMessage, type ProducerRecord } from './producer.ts';
 
 export interface OutputRecord extends ProducerRecord {
   readonly topic: string;
@@ -116,11 +116,10 @@ export function createTransactionalTransform(options: TransactionalTransformOpti
           const transaction = await producer.producer.transaction();
           try {
             if (plan.outputs.length > 0) {
-              const byTopic = new Map<string, OutputRecord[]>();
-              for (const out of plan.outputs) byTopic.set(out.topic, [...(byTopic.get(out.topic) ?? []), out]);
+              const byTopic = groupByTopic(plan.outputs.map((record) => ({ topic: record.topic, record })));
               await transaction.sendBatch({
                 acks: -1,
-                topicMessages: [...byTopic].map(([topic, outs]) => ({ topic, messages: outs.map(toKafkaMessage) })),
+                topicMessages: [...byTopic].map(([topic, records]) => ({ topic, messages: records.map(toKafkaMessage) })),
               });
             }
             await transaction.sendOffsets({
