@@ -13,6 +13,7 @@ export type { EventFilter } from './event-filter.ts';
 export { sensorHealthOf, policyStatusView, LOSS_CAUSES, POLICY_STATES } from './types.ts';
 export type {
   AgentApiSources,
+  CgroupFlow,
   AgentHealth,
   AgentHealthReport,
   FeatureAvailability,

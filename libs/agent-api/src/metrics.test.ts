@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createAgentMetrics, type AgentMetrics, type MetricsHttpServer } from './metrics.ts';
-import type { AgentApiSources, AgentHealth, PolicyStatusView } from './types.ts';
+import type { AgentApiSources, AgentHealth, CgroupFlow, PolicyStatusView } from './types.ts';
 
 /** The value of one sample line `name{labels} value` of the exposition text; undefined when absent. */
 function sample(text: string, series: string): number | undefined {
@@ -27,7 +27,8 @@ const policies: PolicyStatusView[] = [
   { name: 'b', generation: 1, mode: 'enforce', state: 'applied', kernelRules: 1, pipelineRules: 0, messages: [] },
   { name: 'c', generation: 2, mode: 'monitor', state: 'rejected', kernelRules: 0, pipelineRules: 0, messages: ['bad'] },
 ];
-const sources: AgentApiSources = { health: () => health, policies: () => policies };
+let flows: CgroupFlow[] = [];
+const sources: AgentApiSources = { health: () => health, policies: () => policies, flows: () => flows };
 
 describe('agent metrics over HTTP', { timeout: 30_000 }, () => {
   let metrics: AgentMetrics;
@@ -97,6 +98,19 @@ describe('agent metrics over HTTP', { timeout: 30_000 }, () => {
     text = await scrape();
     assert.equal(sample(text, 'stinger_lost_records_total{sensor="process",cause="ring_full"}'), 13);
     assert.equal(sample(text, 'stinger_process_cache_misses_total'), 10);
+  });
+
+  it('per-cgroup traffic from the flow counters is exposed by cgroup path and direction', async () => {
+    flows = [
+      { cgroup: '/kubepods.slice/pod-a.slice', direction: 'egress', bytes: 1500, packets: 3 },
+      { cgroup: '/kubepods.slice/pod-a.slice', direction: 'ingress', bytes: 200, packets: 2 },
+    ];
+    let text = await scrape();
+    assert.equal(sample(text, 'stinger_cgroup_network_bytes_total{cgroup="/kubepods.slice/pod-a.slice",direction="egress"}'), 1500);
+    assert.equal(sample(text, 'stinger_cgroup_network_packets_total{cgroup="/kubepods.slice/pod-a.slice",direction="ingress"}'), 2);
+    flows = [{ cgroup: '/kubepods.slice/pod-a.slice', direction: 'egress', bytes: 4000, packets: 5 }];
+    text = await scrape();
+    assert.equal(sample(text, 'stinger_cgroup_network_bytes_total{cgroup="/kubepods.slice/pod-a.slice",direction="egress"}'), 4000);
   });
 
   it('/healthz answers 200 ok', async () => {

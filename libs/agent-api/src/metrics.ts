@@ -13,7 +13,7 @@ import type { EventKind } from '@stinger/events';
 import { namespaced, silentLogger, type Logger } from '@stinger/log';
 import { isLoopbackHost, parseHostPort } from './address.ts';
 import { AgentApiBindError } from './errors.ts';
-import { POLICY_STATES, type AgentApiSources, type LostRecordsCount, type PolicyState } from './types.ts';
+import { POLICY_STATES, type AgentApiSources, type CgroupFlow, type LostRecordsCount, type PolicyState } from './types.ts';
 
 export const DEFAULT_METRICS_ADDRESS = '127.0.0.1:9464';
 
@@ -27,6 +27,7 @@ export interface AgentMetricsSnapshot {
   readonly spoolBytes: number;
   readonly processCache: { readonly live: number; readonly exited: number; readonly misses: number };
   readonly policies: Readonly<Record<PolicyState, number>>;
+  readonly flows: readonly CgroupFlow[];
 }
 
 export interface AgentMetricsOptions {
@@ -65,6 +66,7 @@ export function snapshotFromSources(sources: AgentApiSources): AgentMetricsSnaps
     spoolBytes: health.kafka.spoolBytes,
     processCache: health.processCache,
     policies,
+    flows: sources.flows?.() ?? [],
   };
 }
 
@@ -92,11 +94,24 @@ export function createAgentMetrics(options: AgentMetricsOptions = {}): AgentMetr
   const cacheEntries = new Gauge({ name: 'stinger_process_cache_entries', help: 'Process cache entries, by state (live, exited).', labelNames: ['state'], registers });
   const cacheMisses = new Counter({ name: 'stinger_process_cache_misses_total', help: 'Process cache lookups that found nothing.', registers });
   const policies = new Gauge({ name: 'stinger_policies', help: 'Policies known to the agent, by state (applied, partial, rejected).', labelNames: ['state'], registers });
+  const flowBytes = new Counter({
+    name: 'stinger_cgroup_network_bytes_total',
+    help: 'Network bytes per cgroup v2 path and direction (ingress, egress), from the cgroup_skb flow counters.',
+    labelNames: ['cgroup', 'direction'],
+    registers,
+  });
+  const flowPackets = new Counter({
+    name: 'stinger_cgroup_network_packets_total',
+    help: 'Network packets per cgroup v2 path and direction.',
+    labelNames: ['cgroup', 'direction'],
+    registers,
+  });
   if (defaultMetrics) collectDefaultMetrics({ register: registry });
 
   // Last cumulative values seen, to advance the counters by differences.
   const lastLost = new Map<string, number>();
   let lastMisses = 0;
+  const lastFlows = new Map<string, { bytes: number; packets: number }>();
   const advance = (previous: number, current: number): number => (current >= previous ? current - previous : current);
 
   function setGauges(snapshot: AgentMetricsSnapshot): void {
@@ -113,6 +128,14 @@ export function createAgentMetrics(options: AgentMetricsOptions = {}): AgentMetr
     cacheMisses.inc(advance(lastMisses, snapshot.processCache.misses));
     lastMisses = snapshot.processCache.misses;
     for (const state of POLICY_STATES) policies.set({ state }, snapshot.policies[state]);
+    for (const flow of snapshot.flows) {
+      const labels = { cgroup: flow.cgroup, direction: flow.direction };
+      const key = `${flow.cgroup}\u0000${flow.direction}`;
+      const previous = lastFlows.get(key) ?? { bytes: 0, packets: 0 };
+      flowBytes.inc(labels, advance(previous.bytes, flow.bytes));
+      flowPackets.inc(labels, advance(previous.packets, flow.packets));
+      lastFlows.set(key, { bytes: flow.bytes, packets: flow.packets });
+    }
   }
 
   async function metrics(): Promise<string> {

@@ -91,6 +91,17 @@ export interface PolicyStatusView {
 export interface AgentApiSources {
   health(): AgentHealth;
   policies(): readonly PolicyStatusView[];
+  /** Cumulative network traffic per cgroup (the flow counters), when the agent attached them. */
+  flows?(): readonly CgroupFlow[];
+}
+
+/** Bytes and packets a cgroup (a container, a systemd unit) sent or received since the counters were attached. */
+export interface CgroupFlow {
+  /** cgroup v2 path, or the numeric id when the path is no longer known. */
+  readonly cgroup: string;
+  readonly direction: 'ingress' | 'egress';
+  readonly bytes: number;
+  readonly packets: number;
 }
 
 /** Feature availability as probeFeatures() reports it (FeatureReport in @stinger/bpf), structurally. */

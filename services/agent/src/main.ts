@@ -19,6 +19,7 @@ import {
 import { createAgentApiServer, createAgentMetrics, policyStatusView, sensorHealthOf, type AgentApiSources } from '@stinger/agent-api';
 import {
   assertBpfPrivileges,
+  attachFlowCounters,
   BpfPermissionError,
   bootToWallOffsetNs,
   cgroup2MountPoint,
@@ -102,6 +103,7 @@ const connectPolicy = networkSensor
     })
   : null;
 const privilegeSensor = optional('privilege', () => loadPrivilegeSensor({ join: processSensor, logger }));
+const flowCounters = optional('flow-counters', () => attachFlowCounters({ cgroupPath: cgroupRoot, logger }));
 const watch = new Set(config.agent.watch);
 networkSensor?.watch({ connect: watch.has('connect'), accept: watch.has('accept'), bind: watch.has('bind'), listen: watch.has('listen') });
 privilegeSensor?.watch({
@@ -153,6 +155,13 @@ const sources: AgentApiSources = {
     };
   },
   policies: () => nodePolicies.statuses().map((status) => policyStatusView(status, null)),
+  flows: () =>
+    (flowCounters?.read() ?? []).map((flow) => ({
+      cgroup: cgroupPaths.pathOf(flow.cgroupId) ?? String(flow.cgroupId),
+      direction: flow.direction,
+      bytes: Number(flow.bytes),
+      packets: Number(flow.packets),
+    })),
 };
 const metrics = createAgentMetrics({ sources, logger });
 const api = createAgentApiServer({ address: config.agent.grpcAddress, sources, logger });
@@ -231,6 +240,7 @@ shutdown.register('producer', () => producer.disconnect());
 shutdown.register('status-producer', () => statusProducer.disconnect());
 shutdown.register('publisher', () => publisher.stop());
 shutdown.register('sensors', async () => {
+  flowCounters?.close();
   connectPolicy?.close();
   privilegeSensor?.close();
   networkSensor?.close();
