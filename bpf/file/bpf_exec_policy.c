@@ -48,7 +48,7 @@ static __always_inline void check_exec(__s32 dirfd, const char *path, __u32 at_f
 		return; /* the process sensor reports every exec; this object reports only rule matches */
 	kill = match_kills(&m);
 	if (kill)
-		bpf_send_signal(SIGKILL);
+		bpf_send_signal(STINGER_SIGKILL);
 	e = bpf_map_lookup_elem(&exec_rule_scratch, &zero);
 	if (!e)
 		return;

@@ -84,10 +84,10 @@ static __always_inline void apply_match(struct file_event *e, const struct match
 /* Kills now and sends the record now, or parks it for the exit hook. */
 static __always_inline void kill_or_park(struct file_event *e, int kill, __u64 size)
 {
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	__u32 tid = current_tid();
 
 	if (kill) {
-		bpf_send_signal(SIGKILL);
+		bpf_send_signal(STINGER_SIGKILL);
 		e->action = ACTION_TAKEN_KILLED;
 		fill_header(&e->hdr, EVENT_KIND_FILE, size);
 		output_record(e, size);
@@ -194,7 +194,7 @@ static __always_inline void enter_rename(__s32 olddirfd, const char *oldpath, __
 /* chdir/fchdir: always reported, at exit with the result. */
 static __always_inline void enter_chdir(__u32 op, __s32 fd, const char *path)
 {
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	__u32 tid = current_tid();
 	struct file_event *e = new_event(op, fd);
 	long n;
 
@@ -218,7 +218,7 @@ static __always_inline void enter_chdir(__u32 op, __s32 fd, const char *path)
 
 static __always_inline void exit_any(long ret)
 {
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	__u32 tid = current_tid();
 	struct file_event *e = bpf_map_lookup_elem(&file_by_tid, &tid);
 	__u64 size;
 

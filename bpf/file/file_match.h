@@ -26,7 +26,6 @@
 #include <bpf/bpf_helpers.h>
 #include "stinger_file.h"
 
-#define SIGKILL 9
 #define AT_FDCWD -100
 
 /* Per-CPU work area of one lookup: the LPM key (path after a u32 prefixlen) doubles as the exact-map key. */

@@ -12,6 +12,15 @@
 #include "stinger_event.h"
 #include "stinger_maps.h"
 
+/* The signal a KILL rule sends at syscall entry (the BPF headers carry no signal numbers). */
+#define STINGER_SIGKILL 9
+
+/* The calling thread's id (the low half of pid_tgid): the key of every per-syscall "parked" map. */
+static __always_inline __u32 current_tid(void)
+{
+	return (__u32)bpf_get_current_pid_tgid();
+}
+
 static __always_inline void count_lost_record(void)
 {
 	__u32 zero = 0;

@@ -172,7 +172,7 @@ static __always_inline void init_event(struct net_event *e, __s32 fd)
 
 static __always_inline void park(struct net_pending *p)
 {
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	__u32 tid = current_tid();
 
 	bpf_map_update_elem(&net_pending, &tid, p, BPF_ANY);
 }
@@ -180,14 +180,14 @@ static __always_inline void park(struct net_pending *p)
 /* The record this tid parked at syscall entry, if any. */
 static __always_inline struct net_pending *take_parked(void)
 {
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	__u32 tid = current_tid();
 
 	return bpf_map_lookup_elem(&net_pending, &tid);
 }
 
 static __always_inline void drop_parked(void)
 {
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	__u32 tid = current_tid();
 
 	bpf_map_delete_elem(&net_pending, &tid);
 }

@@ -14,8 +14,6 @@
 #include "stinger_maps.h"
 #include "stinger_helpers.h"
 
-#define STINGER_SIGKILL 9
-
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 1);
@@ -69,11 +67,6 @@ static __always_inline __u8 apply_rule(struct scope_rule *rule, __u32 *rule_id)
 		return STINGER_ACTION_KILLED;
 	}
 	return STINGER_ACTION_AUDIT;
-}
-
-static __always_inline __u32 current_tid(void)
-{
-	return (__u32)bpf_get_current_pid_tgid();
 }
 
 #endif /* STINGER_PRIV_COMMON_H */

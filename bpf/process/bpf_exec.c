@@ -63,7 +63,7 @@ static __always_inline void park_exec(const char *filename, const char *const *a
 {
 	__u32 zero = 0;
 	struct exec_event *e = bpf_map_lookup_elem(&exec_scratch, &zero);
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	__u32 tid = current_tid();
 	__u32 off = 0;
 	__u32 flags = 0;
 	__u32 argc = 0;
@@ -138,7 +138,7 @@ int sys_enter_execveat(struct trace_event_raw_sys_enter *ctx)
 
 static __always_inline void forget_exec(void)
 {
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	__u32 tid = current_tid();
 
 	bpf_map_delete_elem(&exec_by_tid, &tid);
 }

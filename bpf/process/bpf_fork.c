@@ -32,7 +32,7 @@ struct {
 
 static __always_inline void park_clone_flags(__u64 flags)
 {
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	__u32 tid = current_tid();
 
 	bpf_map_update_elem(&clone_flags_by_tid, &tid, &flags, BPF_ANY);
 }
@@ -66,7 +66,7 @@ struct sched_process_fork_args {
 SEC("tracepoint/sched/sched_process_fork")
 int sched_process_fork(struct sched_process_fork_args *ctx)
 {
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	__u32 tid = current_tid();
 	__u32 parent = bpf_get_current_pid_tgid() >> 32;
 	__u32 child = ctx->child_pid;
 	__u64 *flags = bpf_map_lookup_elem(&clone_flags_by_tid, &tid);

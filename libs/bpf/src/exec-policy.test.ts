@@ -7,9 +7,9 @@ import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, wr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadFileSensor, type FileSensor } from './file-sensor.ts';
-import type { ExecRuleRecord, FileSensorRecord } from './file-records.ts';
-import { buildBpf } from './test-support.ts';
-import { collectFileRecords, runChild, type FileRecordCollector } from './file-test-support.ts';
+import { decodeFileRecord, type ExecRuleRecord, type FileSensorRecord } from './file-records.ts';
+import { buildBpf, collect, type Collector } from './test-support.ts';
+import { runChild } from './file-test-support.ts';
 
 const isExecRule =
   (predicate: (r: ExecRuleRecord) => boolean) =>
@@ -18,7 +18,7 @@ const isExecRule =
 
 describe('exec policy (kernel)', () => {
   let sensor: FileSensor | undefined;
-  let collector: FileRecordCollector | undefined;
+  let collector: Collector<FileSensorRecord> | undefined;
   let dir = '';
   const tag = randomBytes(4).toString('hex');
 
@@ -31,7 +31,7 @@ describe('exec policy (kernel)', () => {
     buildBpf();
     dir = mkdtempSync(join(tmpdir(), 'stinger-exec-'));
     sensor = loadFileSensor();
-    collector = collectFileRecords(sensor);
+    collector = collect(sensor, decodeFileRecord);
   });
 
   after(async () => {

@@ -2,11 +2,6 @@
 // TypeScript tables: a host-compiled program prints offsetof/sizeof of every field and every constant.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import {
   ACTION_TAKEN,
   EXEC_RULE_EVENT_LAYOUT,
@@ -21,13 +16,7 @@ import {
   RULE_ACTION,
   RULE_FLAG,
 } from './file-records.ts';
-
-const BPF_LIB = fileURLToPath(new URL('../../../bpf/lib/', import.meta.url));
-
-interface Layout {
-  readonly size: number;
-  readonly offsets: Readonly<Record<string, number>>;
-}
+import { testCLayout, type Layout } from './test-support.ts';
 
 const STRUCTS: Readonly<Record<string, Layout>> = {
   path_key: PATH_KEY_LAYOUT,
@@ -67,42 +56,7 @@ const CONSTANTS: Readonly<Record<string, number>> = {
   FILE_FLAG_PATH_FAULT: FILE_FLAG.pathFault,
 };
 
-/** Compiles and runs a C program that prints the C side of every entry of STRUCTS and CONSTANTS as JSON. */
-function cLayout(): { structs: Record<string, Layout>; constants: Record<string, number> } {
-  const lines: string[] = ['#include <stdio.h>', '#include <stddef.h>', '#include "stinger_file.h"', 'int main(void) {', 'printf("{\\"structs\\":{");'];
-  Object.entries(STRUCTS).forEach(([name, layout], i) => {
-    lines.push(`printf("%s\\"${name}\\":{\\"size\\":%zu,\\"offsets\\":{", ${i === 0 ? '""' : '","'}, sizeof(struct ${name}));`);
-    Object.keys(layout.offsets).forEach((field, j) => {
-      lines.push(`printf("%s\\"${field}\\":%zu", ${j === 0 ? '""' : '","'}, offsetof(struct ${name}, ${field}));`);
-    });
-    lines.push('printf("}}");');
-  });
-  lines.push('printf("},\\"constants\\":{");');
-  Object.keys(CONSTANTS).forEach((name, i) => {
-    lines.push(`printf("%s\\"${name}\\":%lld", ${i === 0 ? '""' : '","'}, (long long)(${name}));`);
-  });
-  lines.push('printf("}}\\n");', 'return 0;', '}');
-  const dir = mkdtempSync(join(tmpdir(), 'stinger-file-layout-'));
-  try {
-    writeFileSync(join(dir, 'layout.c'), lines.join('\n'));
-    execFileSync('cc', ['-Wall', '-Werror', '-I', BPF_LIB, '-o', join(dir, 'layout'), join(dir, 'layout.c')]);
-    return JSON.parse(execFileSync(join(dir, 'layout'), { encoding: 'utf8' })) as ReturnType<typeof cLayout>;
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
-
-const c = cLayout();
-
-for (const [name, layout] of Object.entries(STRUCTS)) {
-  test(`struct ${name}: the TypeScript offsets and size match the C layout`, () => {
-    assert.deepEqual({ size: layout.size, offsets: { ...layout.offsets } }, c.structs[name]);
-  });
-}
-
-test('file record kinds, ops, actions and flag bits match the C constants', () => {
-  assert.deepEqual({ ...CONSTANTS }, c.constants);
-});
+testCLayout({ headers: ['stinger_file.h'], structs: STRUCTS, constants: CONSTANTS, constantsTest: 'file record kinds, ops, actions and flag bits match the C constants' });
 
 test('file record kinds stay in the file sensor range 10..19', () => {
   for (const kind of Object.values(FILE_EVENT_KIND)) assert.ok(kind >= 10 && kind <= 19, `kind ${kind}`);

@@ -4,7 +4,7 @@
  * The tables below are the TypeScript half of the ring-buffer contract; file-records.layout.test.ts compiles the
  * C header with the host compiler and fails when any offset, size or constant differs.
  */
-import { EVENT_HEADER_LAYOUT, TASK_COMM_SIZE, type RecordHeader, type RecordSlice } from './records.ts';
+import { EVENT_HEADER_LAYOUT, cString, decodeRecordHeader, type RecordHeader, type RecordSlice } from './records.ts';
 
 /** Values of event_header.kind owned by this sensor (10..19). */
 export const FILE_EVENT_KIND = { file: 10, execRule: 11 } as const;
@@ -159,26 +159,9 @@ function pathMatch(flags: number): PathMatch {
   return null;
 }
 
-function cut(buffer: Buffer, start: number, length: number): string {
-  const limit = Math.min(length, FILE_PATH_SIZE - 1);
-  let end = start;
-  while (end < start + limit && buffer[end] !== 0) end++;
-  return buffer.toString('utf8', start, end);
-}
-
-function header(slice: RecordSlice): RecordHeader {
-  const { buffer, view, offset } = slice;
-  const h = EVENT_HEADER_LAYOUT.offsets;
-  return {
-    timeNs: view.getBigUint64(offset + h.time_ns, true),
-    cgroupId: view.getBigUint64(offset + h.cgroup_id, true),
-    pid: view.getUint32(offset + h.pid, true),
-    tid: view.getUint32(offset + h.tid, true),
-    ppid: view.getUint32(offset + h.ppid, true),
-    uid: view.getUint32(offset + h.uid, true),
-    gid: view.getUint32(offset + h.gid, true),
-    comm: cut(buffer, offset + h.comm, TASK_COMM_SIZE),
-  };
+/** A path field: its recorded length, capped at FILE_PATH_SIZE - 1, or up to the first NUL. */
+function pathAt(buffer: Buffer, start: number, length: number): string {
+  return cString(buffer, start, Math.min(length, FILE_PATH_SIZE - 1));
 }
 
 function decodeFileEvent(slice: RecordSlice): FileRecord | undefined {
@@ -190,11 +173,11 @@ function decodeFileEvent(slice: RecordSlice): FileRecord | undefined {
   const flags = view.getUint32(offset + o.file_flags, true);
   const hasPath2 = op === 'rename' && length >= FILE_EVENT_LAYOUT.size;
   return {
-    ...header(slice),
+    ...decodeRecordHeader(slice),
     kind: 'file',
     op,
-    path: cut(buffer, offset + o.path, view.getUint16(offset + o.path_len, true)),
-    path2: hasPath2 ? cut(buffer, offset + o.path2, view.getUint16(offset + o.path2_len, true)) : null,
+    path: pathAt(buffer, offset + o.path, view.getUint16(offset + o.path_len, true)),
+    path2: hasPath2 ? pathAt(buffer, offset + o.path2, view.getUint16(offset + o.path2_len, true)) : null,
     relative: (flags & FILE_FLAG.relative) !== 0,
     needsResolution: (flags & FILE_FLAG.needsResolution) !== 0,
     pathTruncated: (flags & FILE_FLAG.pathTruncated) !== 0,
@@ -220,9 +203,9 @@ function decodeExecRuleEvent(slice: RecordSlice): ExecRuleRecord | undefined {
   if (length < EXEC_RULE_EVENT_LAYOUT.size) return undefined;
   const flags = view.getUint32(offset + o.exec_rule_flags, true);
   return {
-    ...header(slice),
+    ...decodeRecordHeader(slice),
     kind: 'exec-rule',
-    path: cut(buffer, offset + o.path, view.getUint16(offset + o.path_len, true)),
+    path: pathAt(buffer, offset + o.path, view.getUint16(offset + o.path_len, true)),
     relative: (flags & FILE_FLAG.relative) !== 0,
     needsResolution: (flags & FILE_FLAG.needsResolution) !== 0,
     pathTruncated: (flags & FILE_FLAG.pathTruncated) !== 0,

@@ -7,13 +7,12 @@ import { chmodSync, chownSync, mkdirSync, mkdtempSync, renameSync, rmSync, unlin
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadFileSensor, type FileSensor } from './file-sensor.ts';
-import type { FileRecord, FileSensorRecord } from './file-records.ts';
-import { buildBpf } from './test-support.ts';
+import { decodeFileRecord, type FileRecord, type FileSensorRecord } from './file-records.ts';
+import { buildBpf, collect, type Collector } from './test-support.ts';
 import { loadProcessSensor, type Sensor } from './sensor.ts';
-import { createRingBufferReader, forEachRecord, type RingBufferReader } from './ring-buffer-reader.ts';
 import { FILE_RECORD_DECODERS, PROCESS_RECORD_DECODERS, createRecordDispatcher } from './record-dispatch.ts';
-import type { ProcessRecord } from './records.ts';
-import { buildOpenLoop, collectFileRecords, runChild, type FileRecordCollector } from './file-test-support.ts';
+import type { ExecRecord, ProcessRecord } from './records.ts';
+import { buildOpenLoop, runChild } from './file-test-support.ts';
 
 const AT_FDCWD = -100;
 const O_ACCMODE = 3;
@@ -25,7 +24,7 @@ const isFile =
 
 describe('file sensor (kernel)', () => {
   let sensor: FileSensor | undefined;
-  let collector: FileRecordCollector | undefined;
+  let collector: Collector<FileSensorRecord> | undefined;
   let dir = '';
   const tag = randomBytes(4).toString('hex');
   const name = (base: string): string => `${base}-${tag}`;
@@ -34,7 +33,7 @@ describe('file sensor (kernel)', () => {
     buildBpf();
     dir = mkdtempSync(join(tmpdir(), 'stinger-file-'));
     sensor = loadFileSensor();
-    collector = collectFileRecords(sensor);
+    collector = collect(sensor, decodeFileRecord);
   });
 
   after(async () => {
@@ -231,9 +230,8 @@ describe('file sensor (kernel)', () => {
 describe('file sensor joined to the process sensor (kernel)', () => {
   let processSensor: Sensor | undefined;
   let fileSensor: FileSensor | undefined;
-  let reader: RingBufferReader | undefined;
+  let collector: Collector<ProcessRecord | FileSensorRecord> | undefined;
   let dir = '';
-  const records: { kind: string; pid: number; path?: string }[] = [];
 
   before(() => {
     buildBpf();
@@ -241,20 +239,12 @@ describe('file sensor joined to the process sensor (kernel)', () => {
     processSensor = loadProcessSensor();
     fileSensor = loadFileSensor({ join: processSensor });
     const dispatcher = createRecordDispatcher<ProcessRecord | FileSensorRecord>([PROCESS_RECORD_DECODERS, FILE_RECORD_DECODERS]);
-    reader = createRingBufferReader({
-      map: processSensor.events,
-      onBatch: (batch) =>
-        forEachRecord(batch, (offset, length) => {
-          const record = dispatcher.decode({ buffer: batch.buffer, view: batch.view, offset, length });
-          if (record) records.push({ kind: record.kind, pid: record.pid, path: 'path' in record ? record.path : undefined });
-        }),
-    });
-    reader.start();
+    collector = collect(processSensor, dispatcher.decode);
   });
 
   after(async () => {
     fileSensor?.filePolicy.clear();
-    await reader?.stop();
+    await collector?.stop();
     fileSensor?.close();
     processSensor?.close();
     if (dir) rmSync(dir, { recursive: true, force: true });
@@ -266,11 +256,8 @@ describe('file sensor joined to the process sensor (kernel)', () => {
     fileSensor!.filePolicy.addExact(path, { ruleId: 301, action: 'audit', ops: ['open'] });
     const run = await runChild('/bin/cat', [path]);
     assert.equal(run.stdout, 'j');
-    const deadline = Date.now() + 5000;
-    while (!(records.some((r) => r.kind === 'exec' && r.pid === run.pid) && records.some((r) => r.kind === 'file' && r.pid === run.pid))) {
-      if (Date.now() > deadline) throw new Error(`missing records: ${JSON.stringify(records.filter((r) => r.pid === run.pid))}`);
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-    assert.equal(records.find((r) => r.kind === 'file' && r.pid === run.pid)?.path, path);
+    await collector!.waitFor((r): r is ExecRecord => r.kind === 'exec' && r.pid === run.pid);
+    const file = await collector!.waitFor((r): r is FileRecord => r.kind === 'file' && r.pid === run.pid);
+    assert.equal(file.path, path);
   });
 });

@@ -1,62 +1,12 @@
 /**
- * Shared by the file sensor's kernel tests (not exported): a record collector over the dispatcher, a child
- * process runner that reports how it ended, and a small C program that opens a file many times.
+ * Shared by the file sensor's kernel tests (not exported): a child process runner that reports how it ended
+ * and a small C program that opens a file many times (the record collector is test-support.ts `collect`).
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createRingBufferReader, forEachRecord, type RingBufferReader } from './ring-buffer-reader.ts';
-import { FILE_RECORD_DECODERS, createRecordDispatcher } from './record-dispatch.ts';
-import type { FileSensorRecord } from './file-records.ts';
-import type { Sensor } from './sensor.ts';
-
-export interface FileRecordCollector {
-  readonly records: FileSensorRecord[];
-  readonly reader: RingBufferReader;
-  /** Resolves with the first record matching predicate (already received or arriving within timeoutMs). */
-  waitFor<T extends FileSensorRecord>(predicate: (r: FileSensorRecord) => r is T, timeoutMs?: number): Promise<T>;
-  /** Drains the ring now and returns every record received so far. */
-  settle(): FileSensorRecord[];
-}
-
-export function collectFileRecords(sensor: Sensor): FileRecordCollector {
-  const records: FileSensorRecord[] = [];
-  const dispatcher = createRecordDispatcher([FILE_RECORD_DECODERS]);
-  const reader = createRingBufferReader({
-    map: sensor.events,
-    onBatch: (batch) =>
-      forEachRecord(batch, (offset, length) => {
-        const record = dispatcher.decode({ buffer: batch.buffer, view: batch.view, offset, length });
-        if (record) records.push(record);
-      }),
-  });
-  reader.start();
-  return {
-    records,
-    reader,
-    settle() {
-      reader.drainNow();
-      return records;
-    },
-    async waitFor(predicate, timeoutMs = 5000) {
-      const deadline = Date.now() + timeoutMs;
-      for (;;) {
-        const found = records.find(predicate);
-        if (found) return found;
-        if (Date.now() > deadline) throw new Error(`no matching record within ${timeoutMs} ms (${records.length} records seen)`);
-        await new Promise((resolve) => setTimeout(resolve, 20));
-      }
-    },
-  };
-}
-
-export interface RunResult {
-  readonly pid: number;
-  readonly code: number | null;
-  readonly signal: NodeJS.Signals | null;
-  readonly stdout: string;
-}
+import type { RunResult } from './test-support.ts';
 
 /** Runs file with args (optionally in cwd) and reports its exit and its stdout. */
 export async function runChild(file: string, args: readonly string[], cwd?: string): Promise<RunResult> {

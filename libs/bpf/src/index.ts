@@ -46,6 +46,7 @@ export {
 } from './sensor.ts';
 export {
   decodeProcessRecord,
+  decodeRecordHeader,
   recordKind,
   EVENT_KIND,
   EXEC_FLAG,
@@ -98,7 +99,6 @@ export {
 } from './net-rules.ts';
 export {
   decodeNetworkRecord,
-  decodeRecordHeader,
   formatIpv4,
   formatIpv6,
   NETWORK_RECORD_DECODERS,

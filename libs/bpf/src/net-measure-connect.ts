@@ -7,9 +7,9 @@
  */
 import { attachConnectPolicy, loadNetworkSensor } from './net-sensor.ts';
 import { decodeNetworkRecord } from './net-records.ts';
-import { buildBpf } from './test-support.ts';
+import { buildBpf, collect } from './test-support.ts';
 import { loadSensor } from './sensor.ts';
-import { buildTestHelper, collect, createTestCgroup, runIn } from './net-test-support.ts';
+import { buildTestHelper, createTestCgroup, runIn } from './net-test-support.ts';
 
 const calls = Number(process.argv[2] ?? 200000);
 const runs = Number(process.argv[3] ?? 5);

@@ -7,8 +7,8 @@ import { createServer, type AddressInfo, type Server } from 'node:net';
 import { attachConnectPolicy, loadNetworkSensor, type ConnectPolicy, type NetworkSensor } from './net-sensor.ts';
 import { decodeNetworkRecord, type NetworkRecord } from './net-records.ts';
 import { NetRuleError } from './net-rules.ts';
-import { buildBpf } from './test-support.ts';
-import { buildTestHelper, collect, createTestCgroup, runIn, type Collector, type TestCgroup, type TestHelper } from './net-test-support.ts';
+import { buildBpf, collect, runCleanup, type Collector } from './test-support.ts';
+import { buildTestHelper, createTestCgroup, runIn, type TestCgroup, type TestHelper } from './net-test-support.ts';
 import { cgroupIdOf } from './priv-sensor.ts';
 
 async function listen(): Promise<Server> {
@@ -41,8 +41,7 @@ describe('connect policy (kernel)', () => {
   });
 
   after(async () => {
-    // Each step runs even when an earlier one throws: nothing may stay attached or created.
-    const steps = [
+    await runCleanup([
       () => policy?.close(),
       () => collector?.stop(),
       () => sensor?.close(),
@@ -50,16 +49,7 @@ describe('connect policy (kernel)', () => {
       () => denied?.close(),
       () => allowed?.close(),
       () => helper?.remove(),
-    ];
-    const errors: unknown[] = [];
-    for (const step of steps) {
-      try {
-        await step();
-      } catch (error) {
-        errors.push(error);
-      }
-    }
-    if (errors.length > 0) throw new AggregateError(errors, 'cleanup failed');
+    ]);
   });
 
   test('a connect to the denied 127.0.0.1:<port> fails with EPERM and is reported; another port still connects', async () => {

@@ -15,7 +15,7 @@ import {
   NET_WATCH_CONFIG_LAYOUT,
   STINGER_ACTION,
 } from './net-records.ts';
-import { cLayout, type Layout } from './net-test-support.ts';
+import { testCLayout, type Layout } from './test-support.ts';
 
 const STRUCTS: Readonly<Record<string, Layout>> = {
   net_event: NET_EVENT_LAYOUT,
@@ -50,17 +50,7 @@ const CONSTANTS: Readonly<Record<string, number>> = {
   FLOW_EGRESS: FLOW_DIRECTION.egress,
 };
 
-const c = cLayout('stinger_net.h', STRUCTS, Object.keys(CONSTANTS));
-
-for (const [name, layout] of Object.entries(STRUCTS)) {
-  test(`struct ${name}: the decoder's offsets and size match the C layout`, () => {
-    assert.deepEqual({ size: layout.size, offsets: { ...layout.offsets } }, c.structs[name]);
-  });
-}
-
-test('network kinds, actions and flag bits match the C constants', () => {
-  assert.deepEqual({ ...CONSTANTS }, c.constants);
-});
+testCLayout({ headers: ['stinger_net.h'], structs: STRUCTS, constants: CONSTANTS, constantsTest: 'network kinds, actions and flag bits match the C constants' });
 
 test('network kinds stay inside the 20..49 range of this sensor group', () => {
   for (const kind of Object.values(NET_EVENT_KIND)) assert.ok(kind >= 20 && kind <= 49);

@@ -3,7 +3,7 @@
  * net-records.layout.test.ts compiles the header with the host compiler and fails when any offset, size or
  * constant here differs.
  */
-import { EVENT_HEADER_LAYOUT, TASK_COMM_SIZE, type RecordHeader, type RecordSlice } from './records.ts';
+import { EVENT_HEADER_LAYOUT, decodeRecordHeader, type RecordHeader, type RecordSlice } from './records.ts';
 
 /** event_header.kind of network records. */
 export const NET_EVENT_KIND = { connect: 20, accept: 21, bind: 22, listen: 23 } as const;
@@ -61,25 +61,6 @@ export interface NetworkRecord extends RecordHeader {
   readonly fromCgroup: boolean;
   readonly addrFault: boolean;
   readonly flags: number;
-}
-
-/** The shared header of any record (event_header). */
-export function decodeRecordHeader(slice: RecordSlice): RecordHeader {
-  const { buffer, view, offset } = slice;
-  const h = EVENT_HEADER_LAYOUT.offsets;
-  let end = offset + h.comm;
-  const limit = end + TASK_COMM_SIZE;
-  while (end < limit && buffer[end] !== 0) end++;
-  return {
-    timeNs: view.getBigUint64(offset + h.time_ns, true),
-    cgroupId: view.getBigUint64(offset + h.cgroup_id, true),
-    pid: view.getUint32(offset + h.pid, true),
-    tid: view.getUint32(offset + h.tid, true),
-    ppid: view.getUint32(offset + h.ppid, true),
-    uid: view.getUint32(offset + h.uid, true),
-    gid: view.getUint32(offset + h.gid, true),
-    comm: buffer.toString('utf8', offset + h.comm, end),
-  };
 }
 
 export function actionName(value: number): StingerAction {

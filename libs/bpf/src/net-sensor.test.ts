@@ -7,8 +7,8 @@ import { once } from 'node:events';
 import { createServer, type AddressInfo, type Server } from 'node:net';
 import { attachFlowCounters, loadNetworkSensor, type FlowCounters, type NetworkSensor } from './net-sensor.ts';
 import { decodeNetworkRecord, type NetworkRecord } from './net-records.ts';
-import { buildBpf } from './test-support.ts';
-import { buildTestHelper, collect, createTestCgroup, runIn, type Collector, type TestCgroup, type TestHelper } from './net-test-support.ts';
+import { buildBpf, collect, type Collector } from './test-support.ts';
+import { buildTestHelper, createTestCgroup, runIn, type TestCgroup, type TestHelper } from './net-test-support.ts';
 import { cgroupIdOf } from './priv-sensor.ts';
 
 const of =

@@ -1,21 +1,16 @@
 /**
- * Shared by the network/privilege kernel tests (not exported): a small C helper built in before(), throwaway
- * cgroup v2 directories for scoping, a record collector over any decoder, and the C-layout printer of the
- * layout tests. Kernel tests run as root, one file at a time.
+ * Shared by the network/privilege kernel tests (not exported): a small C helper built in before() and throwaway
+ * cgroup v2 directories for scoping (the record collector is test-support.ts `collect`). Kernel tests run as
+ * root, one file at a time.
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
 import { cgroup2MountPoint } from './kernel-environment.ts';
-import { createRingBufferReader, forEachRecord, type RingBufferReader } from './ring-buffer-reader.ts';
-import type { RecordSlice } from './records.ts';
-import type { Sensor } from './sensor.ts';
-
-const BPF_LIB = fileURLToPath(new URL('../../../bpf/lib/', import.meta.url));
+import type { RunResult } from './test-support.ts';
 
 const HELPER_SOURCE = String.raw`
 #define _GNU_SOURCE
@@ -138,13 +133,6 @@ export function createTestCgroup(): TestCgroup {
   };
 }
 
-export interface RunResult {
-  readonly pid: number;
-  readonly code: number | null;
-  readonly signal: NodeJS.Signals | null;
-  readonly stdout: string;
-}
-
 /** Runs file args inside cgroupPath (the shell moves itself in, then execs), or normally when cgroupPath is undefined. */
 export async function runIn(cgroupPath: string | undefined, file: string, args: readonly string[]): Promise<RunResult> {
   const child =
@@ -158,77 +146,4 @@ export async function runIn(cgroupPath: string | undefined, file: string, args: 
   const [code, signal] = (await once(child, 'exit')) as [number | null, NodeJS.Signals | null];
   if (child.pid === undefined) throw new Error(`${file} did not start`);
   return { pid: child.pid, code, signal, stdout };
-}
-
-export interface Collector<T> {
-  readonly records: T[];
-  waitFor<U extends T>(predicate: (r: T) => r is U, timeoutMs?: number): Promise<U>;
-  /** Drains what is in the ring now and returns how many records (of any kind) the ring held. */
-  drain(): number;
-  readonly reader: RingBufferReader;
-  stop(): Promise<void>;
-}
-
-/** Decodes every record of sensor's ring buffer with decode (undefined results are counted but not kept). */
-export function collect<T>(sensor: Sensor, decode: (slice: RecordSlice) => T | undefined, start = true): Collector<T> {
-  const records: T[] = [];
-  const reader = createRingBufferReader({
-    map: sensor.events,
-    onBatch: (batch) =>
-      forEachRecord(batch, (offset, length) => {
-        const record = decode({ buffer: batch.buffer, view: batch.view, offset, length });
-        if (record !== undefined) records.push(record);
-      }),
-  });
-  if (start) reader.start();
-  return {
-    records,
-    reader,
-    drain: () => reader.drainNow(),
-    stop: () => reader.stop(),
-    async waitFor(predicate, timeoutMs = 5000) {
-      const deadline = Date.now() + timeoutMs;
-      for (;;) {
-        const found = records.find(predicate);
-        if (found) return found;
-        if (Date.now() > deadline) throw new Error(`no matching record within ${timeoutMs} ms (${records.length} records seen)`);
-        await new Promise((resolve) => setTimeout(resolve, 20));
-      }
-    },
-  };
-}
-
-export interface Layout {
-  readonly size: number;
-  readonly offsets: Readonly<Record<string, number>>;
-}
-
-export interface CLayout {
-  readonly structs: Record<string, { size: number; offsets: Record<string, number> }>;
-  readonly constants: Record<string, number>;
-}
-
-/** Compiles and runs a host C program printing sizeof/offsetof of `structs` and the values of `constants` from `header`. */
-export function cLayout(header: string, structs: Readonly<Record<string, Layout>>, constants: readonly string[]): CLayout {
-  const lines: string[] = ['#include <stdio.h>', '#include <stddef.h>', `#include "${header}"`, 'int main(void) {', 'printf("{\\"structs\\":{");'];
-  Object.entries(structs).forEach(([name, layout], i) => {
-    lines.push(`printf("%s\\"${name}\\":{\\"size\\":%zu,\\"offsets\\":{", ${i === 0 ? '""' : '","'}, sizeof(struct ${name}));`);
-    Object.keys(layout.offsets).forEach((field, j) => {
-      lines.push(`printf("%s\\"${field}\\":%zu", ${j === 0 ? '""' : '","'}, offsetof(struct ${name}, ${field}));`);
-    });
-    lines.push('printf("}}");');
-  });
-  lines.push('printf("},\\"constants\\":{");');
-  constants.forEach((name, i) => {
-    lines.push(`printf("%s\\"${name}\\":%lld", ${i === 0 ? '""' : '","'}, (long long)(${name}));`);
-  });
-  lines.push('printf("}}\\n");', 'return 0;', '}');
-  const dir = mkdtempSync(join(tmpdir(), 'stinger-layout-'));
-  try {
-    writeFileSync(join(dir, 'layout.c'), lines.join('\n'));
-    execFileSync('cc', ['-Wall', '-Werror', '-I', BPF_LIB, '-o', join(dir, 'layout'), join(dir, 'layout.c')]);
-    return JSON.parse(execFileSync(join(dir, 'layout'), { encoding: 'utf8' })) as CLayout;
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
 }

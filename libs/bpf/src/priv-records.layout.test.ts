@@ -27,7 +27,7 @@ import {
   SETID_EVENT_LAYOUT,
   SETID_OP,
 } from './priv-records.ts';
-import { cLayout, type Layout } from './net-test-support.ts';
+import { testCLayout, type Layout } from './test-support.ts';
 
 const STRUCTS: Readonly<Record<string, Layout>> = {
   setid_event: SETID_EVENT_LAYOUT,
@@ -84,17 +84,7 @@ const CONSTANTS: Readonly<Record<string, number>> = {
   SCOPE_CGROUP_DEPTH,
 };
 
-const c = cLayout('stinger_priv.h', STRUCTS, Object.keys(CONSTANTS));
-
-for (const [name, layout] of Object.entries(STRUCTS)) {
-  test(`struct ${name}: the decoder's offsets and size match the C layout`, () => {
-    assert.deepEqual({ size: layout.size, offsets: { ...layout.offsets } }, c.structs[name]);
-  });
-}
-
-test('privilege kinds, ops, namespace bits, sizes and flag bits match the C constants', () => {
-  assert.deepEqual({ ...CONSTANTS }, c.constants);
-});
+testCLayout({ headers: ['stinger_priv.h'], structs: STRUCTS, constants: CONSTANTS, constantsTest: 'privilege kinds, ops, namespace bits, sizes and flag bits match the C constants' });
 
 test('privilege kinds stay inside 20..49 and every record keeps the header first and 8-byte sizes', () => {
   for (const kind of Object.values(PRIV_EVENT_KIND)) assert.ok(kind >= 20 && kind <= 49);

@@ -2,8 +2,8 @@
  * Decoders and layout tables for the privilege, namespace and kernel-integrity records and maps
  * (C: bpf/lib/stinger_priv.h). priv-records.layout.test.ts compares every table and constant with the C header.
  */
-import { EVENT_HEADER_LAYOUT, type RecordHeader, type RecordSlice } from './records.ts';
-import { actionName, decodeRecordHeader, type StingerAction } from './net-records.ts';
+import { EVENT_HEADER_LAYOUT, cString, decodeRecordHeader, type RecordHeader, type RecordSlice } from './records.ts';
+import { actionName, type StingerAction } from './net-records.ts';
 
 export const PRIV_EVENT_KIND = { privilege: 30, capset: 31, namespace: 32, module: 33, bpf: 34, ptrace: 35, mount: 36 } as const;
 export type PrivilegeRecordKind = keyof typeof PRIV_EVENT_KIND;
@@ -158,12 +158,6 @@ export type PrivilegeSensorRecord =
   | BpfSyscallRecord
   | PtraceRecord
   | MountRecord;
-
-function cString(buffer: Buffer, start: number, max: number): string {
-  let end = start;
-  while (end < start + max && buffer[end] !== 0) end++;
-  return buffer.toString('utf8', start, end);
-}
 
 function keyOf<T extends Readonly<Record<string, number>>>(table: T, value: number): keyof T | undefined {
   for (const [name, v] of Object.entries(table)) if (v === value) return name as keyof T;

@@ -6,8 +6,8 @@ import assert from 'node:assert/strict';
 import { cgroupIdOf, loadPrivilegeSensor, type PrivilegeSensor } from './priv-sensor.ts';
 import { CLONE_NEW, decodePrivilegeRecord, type PrivilegeSensorRecord } from './priv-records.ts';
 import { NetRuleError } from './net-rules.ts';
-import { buildBpf } from './test-support.ts';
-import { buildTestHelper, collect, createTestCgroup, runIn, type Collector, type TestCgroup, type TestHelper } from './net-test-support.ts';
+import { buildBpf, collect, runCleanup, type Collector } from './test-support.ts';
+import { buildTestHelper, createTestCgroup, runIn, type TestCgroup, type TestHelper } from './net-test-support.ts';
 
 type Kind = PrivilegeSensorRecord['kind'];
 const of =
@@ -30,23 +30,14 @@ describe('privilege sensor (kernel)', () => {
   });
 
   after(async () => {
-    const steps = [
+    await runCleanup([
       () => sensor?.namespaceRules.clear(),
       () => sensor?.moduleRules.clear(),
       () => collector?.stop(),
       () => sensor?.close(),
       () => cgroup?.remove(),
       () => helper?.remove(),
-    ];
-    const errors: unknown[] = [];
-    for (const step of steps) {
-      try {
-        await step();
-      } catch (error) {
-        errors.push(error);
-      }
-    }
-    if (errors.length > 0) throw new AggregateError(errors, 'cleanup failed');
+    ]);
   });
 
   test('nothing is reported while nothing is watched', async () => {

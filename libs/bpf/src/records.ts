@@ -92,12 +92,31 @@ export interface RecordSlice {
   readonly length: number;
 }
 
-/** The NUL-terminated string at start, at most max bytes (a byte scan: cheaper than Buffer.indexOf for short fields). */
-function cString(buffer: Buffer, start: number, max: number): string {
+/**
+ * The NUL-terminated string at start, at most max bytes (a byte scan: cheaper than Buffer.indexOf for short
+ * fields). Shared by every sensor's decoder; not part of the package's public API.
+ */
+export function cString(buffer: Buffer, start: number, max: number): string {
   let end = start;
   const limit = start + max;
   while (end < limit && buffer[end] !== 0) end++;
   return buffer.toString('utf8', start, end);
+}
+
+/** The shared header of any record (struct event_header), without its kind. */
+export function decodeRecordHeader(slice: RecordSlice): RecordHeader {
+  const { buffer, view, offset } = slice;
+  const h = EVENT_HEADER_LAYOUT.offsets;
+  return {
+    timeNs: view.getBigUint64(offset + h.time_ns, true),
+    cgroupId: view.getBigUint64(offset + h.cgroup_id, true),
+    pid: view.getUint32(offset + h.pid, true),
+    tid: view.getUint32(offset + h.tid, true),
+    ppid: view.getUint32(offset + h.ppid, true),
+    uid: view.getUint32(offset + h.uid, true),
+    gid: view.getUint32(offset + h.gid, true),
+    comm: cString(buffer, offset + h.comm, TASK_COMM_SIZE),
+  };
 }
 
 function splitArgs(buffer: Buffer, start: number, length: number): string[] {
@@ -118,17 +137,9 @@ function decodeExec(slice: RecordSlice): ExecRecord {
   const flags = view.getUint32(offset + o.exec_flags, true);
   const filenameLen = Math.min(view.getUint16(offset + o.filename_len, true), EXEC_FILENAME_SIZE - 1);
   const argsLen = Math.min(view.getUint16(offset + o.args_len, true), length - o.args, EXEC_ARGS_SIZE);
-  const h = EVENT_HEADER_LAYOUT.offsets;
   return {
+    ...decodeRecordHeader(slice),
     kind: 'exec',
-    timeNs: view.getBigUint64(offset + h.time_ns, true),
-    cgroupId: view.getBigUint64(offset + h.cgroup_id, true),
-    pid: view.getUint32(offset + h.pid, true),
-    tid: view.getUint32(offset + h.tid, true),
-    ppid: view.getUint32(offset + h.ppid, true),
-    uid: view.getUint32(offset + h.uid, true),
-    gid: view.getUint32(offset + h.gid, true),
-    comm: cString(buffer, offset + h.comm, TASK_COMM_SIZE),
     oldTid: view.getUint32(offset + o.old_tid, true),
     binary: cString(buffer, offset + o.filename, filenameLen),
     args: splitArgs(buffer, offset + o.args, Math.max(argsLen, 0)),
@@ -140,39 +151,23 @@ function decodeExec(slice: RecordSlice): ExecRecord {
 }
 
 function decodeFork(slice: RecordSlice): ForkRecord {
-  const { buffer, view, offset } = slice;
-  const h = EVENT_HEADER_LAYOUT.offsets;
+  const { view, offset } = slice;
   return {
+    ...decodeRecordHeader(slice),
     kind: 'fork',
-    timeNs: view.getBigUint64(offset + h.time_ns, true),
-    cgroupId: view.getBigUint64(offset + h.cgroup_id, true),
-    pid: view.getUint32(offset + h.pid, true),
-    tid: view.getUint32(offset + h.tid, true),
-    ppid: view.getUint32(offset + h.ppid, true),
-    uid: view.getUint32(offset + h.uid, true),
-    gid: view.getUint32(offset + h.gid, true),
-    comm: cString(buffer, offset + h.comm, TASK_COMM_SIZE),
     childPid: view.getUint32(offset + FORK_EVENT_LAYOUT.offsets.child_pid, true),
   };
 }
 
 function decodeExit(slice: RecordSlice): ExitRecord {
-  const { buffer, view, offset } = slice;
-  const h = EVENT_HEADER_LAYOUT.offsets;
+  const { view, offset } = slice;
   const status = view.getUint32(offset + EXIT_EVENT_LAYOUT.offsets.status, true);
   const flags = view.getUint32(offset + EXIT_EVENT_LAYOUT.offsets.exit_flags, true);
   const statusKnown = (flags & EXIT_FLAG.statusKnown) !== 0;
   const signaled = (flags & EXIT_FLAG.signaled) !== 0;
   return {
+    ...decodeRecordHeader(slice),
     kind: 'exit',
-    timeNs: view.getBigUint64(offset + h.time_ns, true),
-    cgroupId: view.getBigUint64(offset + h.cgroup_id, true),
-    pid: view.getUint32(offset + h.pid, true),
-    tid: view.getUint32(offset + h.tid, true),
-    ppid: view.getUint32(offset + h.ppid, true),
-    uid: view.getUint32(offset + h.uid, true),
-    gid: view.getUint32(offset + h.gid, true),
-    comm: cString(buffer, offset + h.comm, TASK_COMM_SIZE),
     status,
     statusKnown,
     code: statusKnown && !signaled ? (status >> 8) & 0xff : null,

@@ -4,8 +4,8 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { loadProcessSensor, type Sensor } from './sensor.ts';
-import type { ExecRecord, ExitRecord, ForkRecord, ProcessRecord } from './records.ts';
-import { buildBpf, collectRecords, type RecordCollector } from './test-support.ts';
+import { decodeProcessRecord, type ExecRecord, type ExitRecord, type ForkRecord, type ProcessRecord } from './records.ts';
+import { buildBpf, collect, type Collector } from './test-support.ts';
 
 async function run(file: string, args: readonly string[]): Promise<{ pid: number; code: number | null; signal: string | null }> {
   const child = spawn(file, args, { stdio: 'ignore' });
@@ -29,12 +29,12 @@ const isExitOf =
 
 describe('process sensor (kernel)', () => {
   let sensor: Sensor | undefined;
-  let collector: RecordCollector | undefined;
+  let collector: Collector<ProcessRecord> | undefined;
 
   before(() => {
     buildBpf();
     sensor = loadProcessSensor();
-    collector = collectRecords(sensor);
+    collector = collect(sensor, decodeProcessRecord);
   });
 
   after(async () => {
