@@ -15,3 +15,5 @@ export { createBpfKernelMaps } from './bpf-kernel-maps.ts';
 export type { BpfKernelMapsOptions } from './bpf-kernel-maps.ts';
 export { PolicyDirectory } from './policy-directory.ts';
 export type { PolicyDirectoryOptions } from './policy-directory.ts';
+export { PolicyStatusReporter } from './status-reporter.ts';
+export type { PolicyStatusReporterOptions } from './status-reporter.ts';

@@ -15,6 +15,7 @@ import {
   KernelRuleSlots,
   NodePolicies,
   PolicyDirectory,
+  PolicyStatusReporter,
 } from '@stinger/agent';
 import { createAgentApiServer, createAgentMetrics, policyStatusView, sensorHealthOf, type AgentApiSources } from '@stinger/agent-api';
 import {
@@ -116,17 +117,18 @@ privilegeSensor?.watch({
   bpfCommands: watch.has('bpf') ? [0, 5] : [], // BPF_MAP_CREATE, BPF_PROG_LOAD
 });
 
+// Statuses wait for Kafka, and a failed report is sent again: `stinger policy list` must not miss one.
+const statusReporter = new PolicyStatusReporter({
+  logger,
+  send: (key, status) => statusProducer.enqueue(statusTopic, { key: `${config.nodeName}/${key}`, value: status ? encodePolicyStatus(status) : null }),
+});
 const nodePolicies = new NodePolicies({
   nodeName: config.nodeName,
   agentId,
   slots: new KernelRuleSlots(
     createBpfKernelMaps({ fileSensor, networkSensor, connectPolicy, privilegeSensor, rootCgroupId: cgroupIdOf(cgroupRoot) }),
   ),
-  onStatus: (key, status) => {
-    statusProducer
-      .enqueue(statusTopic, { key: `${config.nodeName}/${key}`, value: status ? encodePolicyStatus(status) : null })
-      .catch((error: unknown) => logger.warn({ err: error, policy: key }, 'policy status not published'));
-  },
+  onStatus: (key, status) => statusReporter.report(key, status),
 });
 
 const sources: AgentApiSources = {
@@ -262,6 +264,9 @@ void untilDone('connect to Kafka', async () => {
   await statusProducer.connect();
 }).then(async () => {
   await publisher.start();
+  await statusReporter.start();
+  const statusTimer = setInterval(() => void statusReporter.flush(), 5000);
+  shutdown.register('status-reporter', async () => clearInterval(statusTimer));
   await untilDone('follow the policies topic', async () => {
     const policyTail = await tailTopic({
       client,
