@@ -57,6 +57,12 @@ export interface RingBufferReaderOptions {
   readonly waitTimeoutMs?: number;
   /** Batches drained per wake-up before waiting again (keeps the event loop responsive under a flood). Default 16. */
   readonly maxBatchesPerWake?: number;
+  /**
+   * After a wake-up, wait this long before draining so that records pile up and are handled in one batch:
+   * each wake-up costs a thread-pool round trip, which dominates when records trickle in one by one.
+   * Adds at most this much latency. Default 0 (drain at once).
+   */
+  readonly coalesceMs?: number;
   readonly logger?: Logger;
 }
 
@@ -71,7 +77,7 @@ export interface RingBufferReader {
 }
 
 export function createRingBufferReader(options: RingBufferReaderOptions): RingBufferReader {
-  const { map, onBatch, bufferBytes = 4 << 20, waitTimeoutMs = 1000, maxBatchesPerWake = 16 } = options;
+  const { map, onBatch, bufferBytes = 4 << 20, waitTimeoutMs = 1000, maxBatchesPerWake = 16, coalesceMs = 0 } = options;
   const logger = namespaced(options.logger ?? silentLogger(), 'RingBufferReader');
   if (map.type !== BPF_MAP_TYPE_RINGBUF) throw new RingBufferError(`map ${map.name} is not a ring buffer (type ${map.type})`);
   if (map.fd < 0) throw new RingBufferError(`map ${map.name} is not loaded`);
@@ -129,6 +135,8 @@ export function createRingBufferReader(options: RingBufferReaderOptions): RingBu
         return;
       }
       if (ready === 1) {
+        if (coalesceMs > 0) await new Promise((resolve) => setTimeout(resolve, coalesceMs));
+        if (state !== 'running') return;
         try {
           for (let i = 0; i < maxBatchesPerWake && drainOnce() > 0; i++);
         } catch (error) {

@@ -57,3 +57,27 @@ test('STINGER_AGENT_WATCH picks syscall groups, empty means none, unknown names 
   assert.deepEqual(loadConfig({ STINGER_AGENT_WATCH: '' }).agent.watch, []);
   assert.throws(() => loadConfig({ STINGER_AGENT_WATCH: 'connect,open' }), /STINGER_AGENT_WATCH: open: not one of/);
 });
+
+test('kubeconfig: KUBECONFIG wins, in-cluster needs the service host and the mounted token, else none', () => {
+  const tokenMounted = { fileExists: (path: string) => path === '/var/run/secrets/kubernetes.io/serviceaccount/token' };
+  const noToken = { fileExists: () => false };
+  assert.deepEqual(loadConfig({}, noToken).kubeconfig, { kind: 'none' });
+  assert.deepEqual(loadConfig({ KUBECONFIG: '/a/config:/b/config' }, tokenMounted).kubeconfig, { kind: 'file', paths: ['/a/config', '/b/config'] });
+  assert.deepEqual(loadConfig({ KUBECONFIG: '/a', KUBERNETES_SERVICE_HOST: '10.0.0.1' }, tokenMounted).kubeconfig, { kind: 'file', paths: ['/a'] });
+  assert.deepEqual(loadConfig({ KUBERNETES_SERVICE_HOST: '10.0.0.1' }, noToken).kubeconfig, { kind: 'none' });
+  assert.deepEqual(loadConfig({ KUBERNETES_SERVICE_HOST: '10.0.0.1', KUBERNETES_SERVICE_PORT: '6443' }, tokenMounted).kubeconfig, {
+    kind: 'in-cluster',
+    host: '10.0.0.1',
+    port: 6443,
+    tokenPath: '/var/run/secrets/kubernetes.io/serviceaccount/token',
+    caPath: '/var/run/secrets/kubernetes.io/serviceaccount/ca.crt',
+  });
+  assert.equal(loadConfig({ KUBERNETES_SERVICE_HOST: 'h' }, tokenMounted).kubeconfig.kind, 'in-cluster');
+  assert.throws(() => loadConfig({ KUBERNETES_SERVICE_HOST: 'h', KUBERNETES_SERVICE_PORT: 'x' }, tokenMounted), /KUBERNETES_SERVICE_PORT/);
+});
+
+test('STINGER_AGENT_RING_COALESCE_MS: default 2, zero allowed, negative refused', () => {
+  assert.equal(loadConfig({}).agent.ringCoalesceMs, 2);
+  assert.equal(loadConfig({ STINGER_AGENT_RING_COALESCE_MS: '0' }).agent.ringCoalesceMs, 0);
+  assert.throws(() => loadConfig({ STINGER_AGENT_RING_COALESCE_MS: '-1' }), /STINGER_AGENT_RING_COALESCE_MS: "-1" is not a whole number >= 0/);
+});

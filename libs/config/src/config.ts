@@ -5,6 +5,7 @@
  * Every variable is validated here; a bad value throws a `ConfigError` naming the variable, and
  * contradictory settings are refused rather than silently resolved.
  */
+import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { LOG_LEVELS, type LogLevel } from '@stinger/log';
 
@@ -42,6 +43,8 @@ export interface AgentConfig {
    * (STINGER_AGENT_WATCH, comma-separated). Policies add what their rules watch on top.
    */
   readonly watch: readonly AgentWatch[];
+  /** Milliseconds the ring-buffer reader lets records pile up after a wake-up (STINGER_AGENT_RING_COALESCE_MS). */
+  readonly ringCoalesceMs: number;
 }
 
 export const AGENT_WATCHES = ['connect', 'accept', 'bind', 'listen', 'setid', 'capset', 'namespace', 'module', 'ptrace', 'mount', 'bpf'] as const;
@@ -57,6 +60,38 @@ function parseWatch(raw: string | undefined): readonly AgentWatch[] {
   return [...new Set(names)] as AgentWatch[];
 }
 
+/** Where the service account token and CA are mounted into every pod (kubelet's fixed path). */
+export const SERVICE_ACCOUNT_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
+
+/**
+ * How to reach the Kubernetes API server. KUBECONFIG wins when set (explicit beats ambient, as in
+ * client-go); otherwise in-cluster when KUBERNETES_SERVICE_HOST is set AND the service account token
+ * is mounted; otherwise none (outside a cluster: services run without pod metadata).
+ */
+export type KubeconfigSource =
+  | { readonly kind: 'file'; readonly paths: readonly string[] }
+  | { readonly kind: 'in-cluster'; readonly host: string; readonly port: number; readonly tokenPath: string; readonly caPath: string }
+  | { readonly kind: 'none' };
+
+/** What loadConfig may ask the file system (replaced in tests). */
+export interface ConfigProbe {
+  readonly fileExists: (path: string) => boolean;
+}
+
+function parseKubeconfig(env: Env, probe: ConfigProbe): KubeconfigSource {
+  const kubeconfig = env['KUBECONFIG'];
+  if (kubeconfig !== undefined && kubeconfig.trim() !== '') {
+    return { kind: 'file', paths: kubeconfig.split(':').filter((p) => p !== '') };
+  }
+  const host = env['KUBERNETES_SERVICE_HOST'];
+  const tokenPath = `${SERVICE_ACCOUNT_DIR}/token`;
+  if (!host || !probe.fileExists(tokenPath)) return { kind: 'none' };
+  const rawPort = env['KUBERNETES_SERVICE_PORT'] || '443';
+  const port = Number(rawPort);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new ConfigError('KUBERNETES_SERVICE_PORT', `"${rawPort}" is not a port`);
+  return { kind: 'in-cluster', host, port, tokenPath, caPath: `${SERVICE_ACCOUNT_DIR}/ca.crt` };
+}
+
 export interface StingerConfig {
   readonly nodeName: string;
   readonly logLevel: LogLevel;
@@ -66,6 +101,8 @@ export interface StingerConfig {
   /** Downloaded tools and jars shared between clones (STINGER_CACHE_DIR). */
   readonly cacheDir: string;
   readonly agent: AgentConfig;
+  /** The Kubernetes API server to use, if any (KUBECONFIG, or in-cluster). */
+  readonly kubeconfig: KubeconfigSource;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -101,6 +138,14 @@ function parseAddress(env: Env, variable: string, fallback: string): string {
   return raw;
 }
 
+function parseNonNegativeInt(env: Env, variable: string, fallback: number): number {
+  const raw = env[variable];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 0) throw new ConfigError(variable, `"${raw}" is not a whole number >= 0`);
+  return value;
+}
+
 function parseLogLevel(raw: string | undefined): LogLevel {
   if (raw === undefined || raw === '') return 'info';
   if (!(LOG_LEVELS as readonly string[]).includes(raw)) {
@@ -125,7 +170,7 @@ function deepFreeze<T>(value: T): T {
   return value;
 }
 
-export function loadConfig(env: Env = process.env): StingerConfig {
+export function loadConfig(env: Env = process.env, probe: ConfigProbe = { fileExists: existsSync }): StingerConfig {
   const home = env['STINGER_HOME'] || `${env['HOME'] ?? '/root'}/.stinger`;
   const config: StingerConfig = {
     nodeName: env['STINGER_NODE_NAME'] || env['NODE_NAME'] || hostname(),
@@ -146,7 +191,9 @@ export function loadConfig(env: Env = process.env): StingerConfig {
       grpcAddress: parseAddress(env, 'STINGER_AGENT_GRPC_ADDRESS', '127.0.0.1:50051'),
       metricsAddress: parseAddress(env, 'STINGER_AGENT_METRICS_ADDRESS', '127.0.0.1:9464'),
       watch: parseWatch(env['STINGER_AGENT_WATCH']),
+      ringCoalesceMs: parseNonNegativeInt(env, 'STINGER_AGENT_RING_COALESCE_MS', 2),
     },
+    kubeconfig: parseKubeconfig(env, probe),
   };
   if (config.agent.grpcAddress === config.agent.metricsAddress) {
     throw new ConfigError('STINGER_AGENT_METRICS_ADDRESS', `${config.agent.metricsAddress} is also STINGER_AGENT_GRPC_ADDRESS`);

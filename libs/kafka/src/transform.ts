@@ -69,6 +69,13 @@ export interface TransactionalTransformOptions {
   readonly inputTopics: readonly string[];
   readonly transform: RecordTransform;
   readonly deadLetter: DeadLetterBuilder;
+  /**
+   * Awaited before a batch is transformed, with the same record objects `transform` then gets (the
+   * enricher holds a batch here, bounded, while pod metadata is late). Must not reject and must
+   * finish well within the session timeout. If the partition was revoked or seeked meanwhile, the
+   * batch is dropped uncommitted and fetched again.
+   */
+  readonly prepareBatch?: (records: readonly ConsumedRecord[]) => Promise<void>;
   readonly fromBeginning?: boolean;
   /** Consumer-group session timeout: how long a crashed worker's partitions stay assigned to it. */
   readonly sessionTimeoutMs?: number;
@@ -88,7 +95,7 @@ export interface TransactionalTransform {
 }
 
 export function createTransactionalTransform(options: TransactionalTransformOptions): TransactionalTransform {
-  const { client, groupId, transactionalId, inputTopics, transform, deadLetter, fromBeginning = true, sessionTimeoutMs = 30_000 } = options;
+  const { client, groupId, transactionalId, inputTopics, transform, deadLetter, prepareBatch, fromBeginning = true, sessionTimeoutMs = 30_000 } = options;
   const logger = namespaced(client.logger, 'TransactionalTransform');
   const producer = createProducer({ client, transactionalId, compression: 'none' });
   const consumer = client.kafka.consumer({
@@ -112,6 +119,10 @@ export function createTransactionalTransform(options: TransactionalTransformOpti
         eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
           if (batch.messages.length === 0 || !isRunning() || isStale()) return;
           const records = batch.messages.map((m) => toConsumedRecord(batch.topic, batch.partition, m));
+          if (prepareBatch) {
+            await prepareBatch(records);
+            if (!isRunning() || isStale()) return;
+          }
           const plan = planTransaction(records, transform, deadLetter);
           const transaction = await producer.producer.transaction();
           try {

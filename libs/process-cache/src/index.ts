@@ -3,6 +3,6 @@ export type { ProcessInfo, ProcessCacheOptions, ProcessCacheStats, ForkInput, Ex
 export { createProcReader, parseStat, parseStatusIds, parseCgroupV2Path } from './proc-reader.ts';
 export type { ProcReader, ProcSnapshot, ProcReaderOptions } from './proc-reader.ts';
 export { normalizeAbsolutePath, resolvePath } from './paths.ts';
-export { containerIdFromCgroupPath, podUidFromCgroupPath } from './container-id.ts';
+export { containerIdFromCgroupPath, podUidFromCgroupPath, isKubernetesPodCgroup } from './container-id.ts';
 export { createCgroupPathResolver } from './cgroup-paths.ts';
 export type { CgroupPathResolver, CgroupPathResolverOptions } from './cgroup-paths.ts';

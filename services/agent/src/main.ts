@@ -74,7 +74,9 @@ const scanned = cache.scan();
 // Kafka: one idempotent producer for events, and a second one for policy status reports, so that a
 // problem with the status topic never holds up events.
 const client = createKafkaClient({ brokers: requireBrokers(config), clientId: `stinger-agent-${config.nodeName}`, logger });
-const producer = createProducer({ client });
+// Events wait up to 50 ms for company: each produce request costs the agent far more CPU than a record
+// does (measured: agent CPU per fork+exec fell from ~640 to ~410 µs going from 5 to 50 ms, 2 cores).
+const producer = createProducer({ client, lingerMs: 50 });
 const statusProducer = createProducer({ client, compression: 'none' });
 const rawTopic = topicName('eventsRaw', config.kafka.topicPrefix);
 const statusTopic = topicName('policyStatus', config.kafka.topicPrefix);
@@ -206,6 +208,7 @@ const dispatcher = createRecordDispatcher<Parameters<AgentPipeline['handle']>[0]
 const reader = createRingBufferReader({
   map: processSensor.events,
   logger,
+  coalesceMs: config.agent.ringCoalesceMs,
   onBatch: (batch) =>
     forEachRecord(batch, (offset, length) => {
       const record = dispatcher.decode({ buffer: batch.buffer, view: batch.view, offset, length });
