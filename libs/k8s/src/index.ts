@@ -1,0 +1,24 @@
+// @stinger/k8s: the one home of @kubernetes/client-node. Pod informers and the container id → pod index
+// (PodIndex, or DisabledPodIndex outside a cluster), kubeconfig loading, and the pure metadata pieces.
+export { createPodIndex } from './pod-index.ts';
+export type { PodIndex, PodIndexStats, CreatePodIndexOptions } from './pod-index.ts';
+export { DisabledPodIndex, NO_CLUSTER_REASON } from './disabled-pod-index.ts';
+export { loadKubeConfig } from './kubeconfig.ts';
+export { PodStore } from './pod-store.ts';
+export type { PodLookup, PodStoreOptions, PodStoreStats, PodStoreSnapshot } from './pod-store.ts';
+export { podMetadataFromPod, resolveWorkload, stripRuntimePrefix } from './pod-metadata.ts';
+export type {
+  PodMetadata,
+  ContainerMetadata,
+  WorkloadRef,
+  PodLike,
+  OwnedObjectLike,
+  OwnerReferenceLike,
+  OwnerLookup,
+  IntermediateOwnerKind,
+  PodMetadataOptions,
+} from './pod-metadata.ts';
+export { TombstoneCache } from './tombstone-cache.ts';
+export type { TombstoneCacheOptions } from './tombstone-cache.ts';
+export { backoffDelay } from './backoff.ts';
+export type { BackoffOptions } from './backoff.ts';

@@ -1,0 +1,63 @@
+/**
+ * The enricher: stinger.events.raw → container identity and pod metadata → stinger.events, exactly
+ * once (one Kafka transaction per fetched batch: outputs, dead letters and consumed offsets). Logic
+ * lives in libs (enrichment, k8s, kafka); this file wires them and owns the process life cycle.
+ *
+ * In a cluster (KUBECONFIG, or the in-cluster service account) pods come from informers on the API
+ * server; outside one it still runs, adds container identity only, marks container events
+ * not_enriched ('no cluster'), and says so once in its log.
+ */
+import { loadConfig, requireBrokers } from '@stinger/config';
+import { createEnricher, createEnrichmentMetrics } from '@stinger/enrichment';
+import { createPodIndex, DisabledPodIndex, loadKubeConfig, type PodIndex } from '@stinger/k8s';
+import { createDeadLetterBuilder, createKafkaClient, createTransactionalTransform, installShutdown, topicName } from '@stinger/kafka';
+import { createLogger } from '@stinger/log';
+
+/** Longest a batch waits for pod metadata the API server has not shown yet. */
+const LATE_METADATA_MAX_WAIT_MS = 2000;
+/** How long the first informer sync may take before events flow with what is known. */
+const INITIAL_SYNC_TIMEOUT_MS = 30_000;
+const STATS_INTERVAL_MS = 60_000;
+
+const config = loadConfig();
+const logger = createLogger({ name: 'enricher', level: config.logLevel });
+const prefix = config.kafka.topicPrefix;
+const shutdown = installShutdown({ logger });
+
+const kubeConfig = loadKubeConfig(config);
+let index: PodIndex;
+if (kubeConfig === null) {
+  index = new DisabledPodIndex();
+  logger.info('no cluster: container identity only');
+} else {
+  index = createPodIndex({ kubeConfig, logger, tombstoneCapacity: 4096, tombstoneTtlMs: 5 * 60_000 });
+}
+shutdown.register('pod-index', () => index.stop());
+await index.start();
+if (!(await index.waitForSync(INITIAL_SYNC_TIMEOUT_MS))) {
+  logger.warn({ timeoutMs: INITIAL_SYNC_TIMEOUT_MS }, 'pod informers not synced yet; enriching with what is known');
+}
+
+const metrics = createEnrichmentMetrics();
+const enricher = createEnricher({ index, eventsTopic: topicName('events', prefix), logger, metrics, maxWaitMs: LATE_METADATA_MAX_WAIT_MS });
+const groupId = `${prefix}stinger.enricher`;
+const client = createKafkaClient({ brokers: requireBrokers(config), clientId: `stinger-enricher-${config.nodeName}`, logger });
+const worker = createTransactionalTransform({
+  client,
+  groupId,
+  // Stable across restarts of this instance, so a restart fences its predecessor's open transaction.
+  transactionalId: `${groupId}.${config.nodeName}`,
+  inputTopics: [topicName('eventsRaw', prefix)],
+  transform: (record) => enricher.transform(record),
+  prepareBatch: (records) => enricher.prepareBatch(records),
+  deadLetter: createDeadLetterBuilder({ consumer: groupId, dlqTopic: topicName('dlq', prefix) }),
+});
+shutdown.register('transform', () => worker.stop());
+
+const statsTimer = setInterval(() => {
+  logger.info({ transform: worker.stats, heldBatches: enricher.stats, index: index.stats() }, 'enricher stats');
+}, STATS_INTERVAL_MS);
+statsTimer.unref();
+
+await worker.start();
+logger.info({ mode: index.mode, groupId }, 'enricher running');
