@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { planTransaction, RecordRejectedError, type OutputRecord } from './transform.ts';
+import { chunkByBytes, planTransaction, RecordRejectedError, type OutputRecord } from './transform.ts';
 import type { ConsumedRecord } from './consumer.ts';
 
 function record(offset: bigint, value: string): ConsumedRecord {
@@ -39,4 +39,11 @@ test('an empty batch is a programming error', () => {
 
 test('rejections are not retriable', () => {
   assert.equal(new RecordRejectedError('x').retriable, false);
+});
+
+test('outputs are sent in chunks that keep order and stay under the byte bound', () => {
+  const out = (n: number): OutputRecord => ({ topic: 't', key: 'k', value: Buffer.alloc(n) });
+  const chunks = chunkByBytes([out(300), out(300), out(300), out(2000), out(10)], 700);
+  assert.deepEqual(chunks.map((c) => c.map((r) => r.value?.length)), [[300, 300], [300], [2000], [10]]);
+  assert.deepEqual(chunkByBytes([], 700), []);
 });

@@ -33,6 +33,28 @@ export type RecordTransform = (record: ConsumedRecord) => readonly OutputRecord[
 /** Builds the dead-letter record for a rejected input. */
 export type DeadLetterBuilder = (record: ConsumedRecord, error: RecordRejectedError) => OutputRecord;
 
+/** Bytes of keys and values per produce request of a transaction, well below the broker's 1 MiB default. */
+export const MAX_SEND_BYTES = 512 * 1024;
+
+/** Splits records into consecutive chunks of at most `maxBytes` of key+value each (a bigger record is alone). */
+export function chunkByBytes<T extends ProducerRecord>(records: readonly T[], maxBytes: number): T[][] {
+  const chunks: T[][] = [];
+  let current: T[] = [];
+  let bytes = 0;
+  for (const record of records) {
+    const size = (record.value?.length ?? 0) + (record.key === null ? 0 : Buffer.byteLength(record.key));
+    if (current.length > 0 && bytes + size > maxBytes) {
+      chunks.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(record);
+    bytes += size;
+  }
+  if (current.length > 0) chunks.push(current);
+  return chunks;
+}
+
 export interface TransactionPlan {
   readonly outputs: readonly OutputRecord[];
   readonly rejected: number;
@@ -126,8 +148,10 @@ export function createTransactionalTransform(options: TransactionalTransformOpti
           const plan = planTransaction(records, transform, deadLetter);
           const transaction = await producer.producer.transaction();
           try {
-            if (plan.outputs.length > 0) {
-              const byTopic = groupByTopic(plan.outputs.map((record) => ({ topic: record.topic, record })));
+            // One fetched batch can hold more bytes than a produce request may carry (the broker's
+            // message.max.bytes, 1 MiB by default): send it in chunks, all inside the one transaction.
+            for (const chunk of chunkByBytes(plan.outputs, MAX_SEND_BYTES)) {
+              const byTopic = groupByTopic(chunk.map((record) => ({ topic: record.topic, record })));
               await transaction.sendBatch({
                 acks: -1,
                 topicMessages: [...byTopic].map(([topic, records]) => ({ topic, messages: records.map(toKafkaMessage) })),
