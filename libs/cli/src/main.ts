@@ -8,6 +8,8 @@ import { loadConfig, ConfigError } from '@stinger/config';
 import { resolveKafkaDistribution } from '@stinger/local-broker';
 import { createLogger } from '@stinger/log';
 import { EVENT_KIND_SYMBOLS } from '@stinger/events';
+import { buildEtcd, buildKubeApiserver } from '@stinger/dev-cluster';
+import { devClusterDown, devClusterUp } from './commands/dev-cluster.ts';
 import { down } from './commands/down.ts';
 import { events } from './commands/events.ts';
 import { policyApply, policyDelete, policyList } from './commands/policy.ts';
@@ -29,8 +31,9 @@ const USAGE = `usage: stinger <command> [options]
                        publish TracingPolicy files to stinger.policies; show each agent's status
   events [--raw] [-o json|compact] [--since 10m] [--kind K]... [--binary SUBSTR] [--limit N]
                        tail stinger.events (--raw: stinger.events.raw)
+  dev-cluster up|down  a real Kubernetes API server (etcd + kube-apiserver) on 127.0.0.1; prints KUBECONFIG=...
   test [FILES...]      every check and test of the repository (--skip-static: tests only)
-  setup                resolve the pinned Apache Kafka jars into the cache
+  setup                fetch and build the pinned tools into the cache: Kafka jars, kube-apiserver, etcd
   <service>            run one service in the foreground: ${SERVICE_NAMES.join(', ')}
 
 environment: KAFKA_BROKERS, STINGER_TOPIC_PREFIX, STINGER_LOG_LEVEL, STINGER_HOME, STINGER_CACHE_DIR`;
@@ -96,6 +99,19 @@ async function main(argv: readonly string[]): Promise<number> {
           throw new CliError(`policy ${verb ?? ''}: expected apply, delete or list`, 2);
       }
     }
+    case 'dev-cluster': {
+      const [verb, ...args] = rest;
+      parseArgs({ args, options: {} });
+      switch (verb) {
+        case 'up':
+          return devClusterUp(config, logger, out);
+        case 'down':
+          return devClusterDown(config, out);
+        case undefined:
+        default:
+          throw new CliError(`dev-cluster ${verb ?? ''}: expected up or down`, 2);
+      }
+    }
     case 'test': {
       const { values, positionals } = parseArgs({
         args: [...rest],
@@ -107,6 +123,11 @@ async function main(argv: readonly string[]): Promise<number> {
     case 'setup': {
       const distribution = await resolveKafkaDistribution({ cacheDir: config.cacheDir, logger });
       out(`Apache Kafka ${distribution.version}: ${distribution.libsDir}`);
+      // The first build of kube-apiserver takes minutes (measured ≈5 min on 2 cores); later runs use the cache.
+      for (const build of [buildKubeApiserver, buildEtcd]) {
+        const binary = await build({ cacheDir: config.cacheDir, logger });
+        out(`${binary.path} (${binary.version}${binary.built ? `, built in ${(binary.buildMs / 1000).toFixed(0)} s` : ', cached'})`);
+      }
       return 0;
     }
     default: {

@@ -1,0 +1,491 @@
+/**
+ * A real Kubernetes API server for development and tests: etcd plus kube-apiserver on 127.0.0.1, both built from
+ * their pinned Go modules (go-build.ts), with a kubeconfig for an admin user.
+ *
+ * Contract:
+ * - `startDevCluster(options)` builds the binaries when the cache lacks them, makes the PKI once per state dir
+ *   (certificates.ts), starts etcd on two free loopback ports and waits for its /health, starts kube-apiserver on a
+ *   free secure port and waits until /readyz answers 200 to the admin client certificate, then writes
+ *   `<stateDir>/kubeconfig` (mode 0600, certificates embedded). It rejects with a `DevClusterStartError` carrying the
+ *   component's log tail when a process exits or is not ready in time; whatever it started is stopped first.
+ * - The state dir is reused: etcd's data (`<stateDir>/etcd`) and the PKI survive `stop()`, so objects and the
+ *   kubeconfig's credentials persist across down/up; ports are chosen anew on every start (read them from the result
+ *   or the kubeconfig, never assume one).
+ * - Foreground (default): both processes are this process's children; `stop()` ends them, and if this process exits
+ *   first an exit hook SIGKILLs them, so a crashed test run leaves nothing behind.
+ * - Detached (`detached: true`): both get their own session and outlive this process; `dev-cluster.json` in the state
+ *   dir records pids and ports. `readRunningDevCluster(stateDir)` and `stopRunningDevCluster(stateDir)` find and stop
+ *   them from any later process. A pid is only trusted while /proc/<pid>/cmdline still names this state dir, so a
+ *   recycled pid is never signalled.
+ * - Stop: kube-apiserver first, then etcd; each SIGTERM, SIGKILL after `stopTimeoutMs`; resolves once both are gone,
+ *   which also releases their ports.
+ *
+ * Files under stateDir: pki/ (CA, serving, admin and service-account keys), etcd/ (etcd's data dir), logs/etcd.log,
+ * logs/kube-apiserver.log (each process's stdout and stderr), kubeconfig, dev-cluster.json (detached only).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, openSync, readFileSync } from 'node:fs';
+import { mkdir, open, readFile, rm, writeFile } from 'node:fs/promises';
+import { request as httpRequest } from 'node:http';
+import { join, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { namespaced, type Logger } from '@stinger/log';
+import { ensureCertificates, type ClusterCertificates } from './certificates.ts';
+import { DevClusterError, DevClusterStartError, DevClusterStopError, type DevClusterComponent } from './errors.ts';
+import { CLUSTER_HOST, renderEtcdFlags, renderKubeApiserverFlags } from './flags.ts';
+import { buildEtcd, buildKubeApiserver } from './go-build.ts';
+import { kubeApiRequest } from './kube-api-request.ts';
+import { renderKubeconfig } from './kubeconfig.ts';
+import { freePorts } from './ports.ts';
+
+/** Folder name of the dev cluster under the Stinger home: the CLI's state dir is `<loadConfig().home>/dev-cluster`. */
+export const DEV_CLUSTER_DIR_NAME = 'dev-cluster';
+
+export interface StartDevClusterOptions {
+  /** Shared cache of built tools (callers pass `loadConfig().cacheDir`). */
+  readonly cacheDir: string;
+  /** The cluster's own folder (see the file comment). Created if missing; reused if present. */
+  readonly stateDir: string;
+  readonly logger: Logger;
+  /** Run both processes as daemons that outlive this process, recorded in `<stateDir>/dev-cluster.json`. */
+  readonly detached?: boolean;
+  /** Upper bound for each component to become ready once launched. */
+  readonly startTimeoutMs?: number;
+  readonly stopTimeoutMs?: number;
+  /** Upper bound for building a binary that is not cached yet. */
+  readonly buildTimeoutMs?: number;
+  readonly goCommand?: string;
+  readonly opensslCommand?: string;
+}
+
+export interface DevCluster {
+  /** `https://127.0.0.1:<securePort>` */
+  readonly server: string;
+  readonly kubeconfigPath: string;
+  readonly securePort: number;
+  readonly etcdClientPort: number;
+  readonly etcdPeerPort: number;
+  readonly etcdPid: number;
+  readonly apiserverPid: number;
+  readonly stateDir: string;
+  readonly kubernetesVersion: string;
+  readonly etcdVersion: string;
+  readonly certificates: ClusterCertificates;
+  /** Milliseconds from launching etcd to kube-apiserver's first 200 on /readyz (builds excluded). */
+  readonly startupMs: number;
+  /** Stops kube-apiserver then etcd (SIGTERM, then SIGKILL); for a detached cluster also removes its state file. Idempotent. */
+  stop(): Promise<void>;
+}
+
+export interface RunningDevCluster {
+  readonly server: string;
+  readonly kubeconfigPath: string;
+  readonly securePort: number;
+  readonly etcdClientPort: number;
+  /** Null when that process is gone (the other one still is running and `stopRunningDevCluster` ends it). */
+  readonly etcdPid: number | null;
+  readonly apiserverPid: number | null;
+}
+
+interface StateRecord {
+  readonly server: string;
+  readonly kubeconfigPath: string;
+  readonly securePort: number;
+  readonly etcdClientPort: number;
+  readonly etcdPid: number;
+  readonly apiserverPid: number;
+}
+
+const STATE_FILE = 'dev-cluster.json';
+
+export async function startDevCluster(options: StartDevClusterOptions): Promise<DevCluster> {
+  const logger = namespaced(options.logger, 'DevCluster');
+  const stateDir = resolve(options.stateDir);
+  const detached = options.detached ?? false;
+  const startTimeoutMs = options.startTimeoutMs ?? 120_000;
+  const stopTimeoutMs = options.stopTimeoutMs ?? 20_000;
+
+  if (detached) {
+    const running = await readRunningDevCluster(stateDir);
+    if (running) {
+      throw new DevClusterStartError(`a dev cluster is already running from ${stateDir} (${running.server}, kubeconfig ${running.kubeconfigPath})`);
+    }
+  }
+  const buildOptions = {
+    cacheDir: options.cacheDir,
+    logger,
+    ...(options.goCommand === undefined ? {} : { goCommand: options.goCommand }),
+    ...(options.buildTimeoutMs === undefined ? {} : { timeoutMs: options.buildTimeoutMs }),
+  };
+  // One after the other: each build already uses every core.
+  const kubeApiserver = await buildKubeApiserver(buildOptions);
+  const etcd = await buildEtcd(buildOptions);
+
+  const logsDir = join(stateDir, 'logs');
+  const etcdDataDir = join(stateDir, 'etcd');
+  await mkdir(logsDir, { recursive: true });
+  await mkdir(etcdDataDir, { recursive: true, mode: 0o700 });
+  const certificates = await ensureCertificates({
+    pkiDir: join(stateDir, 'pki'),
+    ...(options.opensslCommand === undefined ? {} : { opensslCommand: options.opensslCommand }),
+  });
+  const [etcdClientPort = 0, etcdPeerPort = 0, securePort = 0] = await freePorts(CLUSTER_HOST, 3);
+  const server = `https://${CLUSTER_HOST}:${securePort}`;
+  const launchedAt = Date.now();
+
+  const etcdLog = join(logsDir, 'etcd.log');
+  const etcdProcess = launch({
+    component: 'etcd',
+    binary: etcd.path,
+    args: renderEtcdFlags({ dataDir: etcdDataDir, clientPort: etcdClientPort, peerPort: etcdPeerPort }),
+    logFile: etcdLog,
+    cwd: stateDir,
+    detached,
+    stopTimeoutMs,
+    logger,
+  });
+  let apiserverProcess: Launched | null = null;
+  const stopAll = async (): Promise<void> => {
+    try {
+      if (apiserverProcess) await apiserverProcess.stop();
+    } finally {
+      await etcdProcess.stop();
+    }
+  };
+
+  try {
+    await waitUntil({
+      component: 'etcd',
+      hasExited: etcdProcess.hasExited,
+      timeoutMs: startTimeoutMs,
+      probe: () => probeEtcdHealth(etcdClientPort),
+    });
+    logger.info({ etcdPid: etcdProcess.pid, etcdClientPort, ms: Date.now() - launchedAt }, 'etcd healthy');
+
+    apiserverProcess = launch({
+      component: 'kube-apiserver',
+      binary: kubeApiserver.path,
+      args: renderKubeApiserverFlags({ etcdClientPort, securePort, ...certificates }),
+      logFile: join(logsDir, 'kube-apiserver.log'),
+      cwd: stateDir,
+      detached,
+      stopTimeoutMs,
+      logger,
+    });
+    const pem = await readPems(certificates);
+    const apiserverExited = apiserverProcess.hasExited;
+    await waitUntil({
+      component: 'kube-apiserver',
+      hasExited: () => apiserverExited() || etcdProcess.hasExited(),
+      timeoutMs: startTimeoutMs,
+      probe: async () => {
+        const answer = await kubeApiRequest({ server, path: '/readyz', ...pem, timeoutMs: 5000 });
+        return answer.status === 200 ? null : `/readyz answered ${answer.status}: ${answer.body.slice(0, 300)}`;
+      },
+    });
+  } catch (error) {
+    await stopAll().catch(() => undefined);
+    const failed: DevClusterComponent = apiserverProcess ? 'kube-apiserver' : 'etcd';
+    const logTail = await readEnd(join(logsDir, `${failed}.log`), 16 * 1024);
+    if (error instanceof DevClusterError) {
+      throw new DevClusterStartError(error.message, {
+        component: failed,
+        retriable: error.retriable || /address already in use/i.test(logTail),
+        cause: error,
+        logTail: tailLines(logTail, 40),
+      });
+    }
+    throw error;
+  }
+  const apiserverPid = apiserverProcess.pid;
+  const startupMs = Date.now() - launchedAt;
+
+  const kubeconfigPath = join(stateDir, 'kubeconfig');
+  const pem = await readPems(certificates);
+  await writeFile(kubeconfigPath, renderKubeconfig({ server, ...pem }), { mode: 0o600 });
+  logger.info({ server, kubeconfigPath, etcdPid: etcdProcess.pid, apiserverPid, startupMs, detached }, 'dev cluster ready');
+
+  if (detached) {
+    const record: StateRecord = { server, kubeconfigPath, securePort, etcdClientPort, etcdPid: etcdProcess.pid, apiserverPid };
+    await writeFile(join(stateDir, STATE_FILE), `${JSON.stringify(record, null, 2)}\n`);
+  }
+
+  let stopping: Promise<void> | null = null;
+  return {
+    server,
+    kubeconfigPath,
+    securePort,
+    etcdClientPort,
+    etcdPeerPort,
+    etcdPid: etcdProcess.pid,
+    apiserverPid,
+    stateDir,
+    kubernetesVersion: kubeApiserver.version,
+    etcdVersion: etcd.version,
+    certificates,
+    startupMs,
+    stop: () => {
+      stopping ??= (async () => {
+        const began = Date.now();
+        await stopAll();
+        if (detached) await rm(join(stateDir, STATE_FILE), { force: true });
+        logger.info({ ms: Date.now() - began }, 'dev cluster stopped');
+      })();
+      return stopping;
+    },
+  };
+}
+
+/**
+ * The detached dev cluster recorded in `stateDir`, or null when there is none or both its processes are gone (the
+ * stale state file is removed then). Never throws for missing or malformed files.
+ */
+export async function readRunningDevCluster(stateDir: string): Promise<RunningDevCluster | null> {
+  const dir = resolve(stateDir);
+  const record = parseStateRecord(await readFile(join(dir, STATE_FILE), 'utf8').catch(() => ''));
+  if (!record) return null;
+  const etcdPid = isOurProcess(record.etcdPid, 'etcd', dir) ? record.etcdPid : null;
+  const apiserverPid = isOurProcess(record.apiserverPid, 'kube-apiserver', dir) ? record.apiserverPid : null;
+  if (etcdPid === null && apiserverPid === null) {
+    await rm(join(dir, STATE_FILE), { force: true });
+    return null;
+  }
+  return {
+    server: record.server,
+    kubeconfigPath: record.kubeconfigPath,
+    securePort: record.securePort,
+    etcdClientPort: record.etcdClientPort,
+    etcdPid,
+    apiserverPid,
+  };
+}
+
+export interface StopRunningDevClusterOptions {
+  readonly stopTimeoutMs?: number;
+}
+
+/**
+ * Stops the detached dev cluster recorded in `stateDir` (kube-apiserver, then etcd; SIGTERM, SIGKILL after
+ * `stopTimeoutMs`) and removes its state file. Resolves true when something was stopped, false when nothing ran.
+ */
+export async function stopRunningDevCluster(stateDir: string, options: StopRunningDevClusterOptions = {}): Promise<boolean> {
+  const dir = resolve(stateDir);
+  const running = await readRunningDevCluster(dir);
+  if (!running) return false;
+  const stopTimeoutMs = options.stopTimeoutMs ?? 20_000;
+  const order: ReadonlyArray<readonly [DevClusterComponent, number | null]> = [
+    ['kube-apiserver', running.apiserverPid],
+    ['etcd', running.etcdPid],
+  ];
+  for (const [component, pid] of order) {
+    if (pid === null) continue;
+    signal(pid, 'SIGTERM');
+    if (!(await pollUntilGone(pid, stopTimeoutMs))) {
+      signal(pid, 'SIGKILL');
+      if (!(await pollUntilGone(pid, 10_000))) {
+        throw new DevClusterStopError(`${component} pid ${pid} did not exit after SIGKILL`, { component, pid });
+      }
+    }
+  }
+  await rm(join(dir, STATE_FILE), { force: true });
+  return true;
+}
+
+/** Parses dev-cluster.json; null for anything that is not a complete record (pure). */
+export function parseStateRecord(text: string): StateRecord | null {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return null;
+  }
+  if (typeof value !== 'object' || value === null) return null;
+  const record = value as Record<string, unknown>;
+  const positive = (key: string): boolean => Number.isInteger(record[key]) && (record[key] as number) > 0;
+  if (typeof record['server'] !== 'string' || typeof record['kubeconfigPath'] !== 'string') return null;
+  if (!['securePort', 'etcdClientPort', 'etcdPid', 'apiserverPid'].every(positive)) return null;
+  return value as StateRecord;
+}
+
+interface LaunchOptions {
+  readonly component: DevClusterComponent;
+  readonly binary: string;
+  readonly args: readonly string[];
+  readonly logFile: string;
+  readonly cwd: string;
+  readonly detached: boolean;
+  readonly stopTimeoutMs: number;
+  readonly logger: Logger;
+}
+
+interface Launched {
+  readonly pid: number;
+  readonly hasExited: () => boolean;
+  /** SIGTERM, SIGKILL after stopTimeoutMs; resolves once the process is gone. Idempotent. */
+  readonly stop: () => Promise<void>;
+}
+
+function launch(options: LaunchOptions): Launched {
+  const { component, binary, args, logFile, cwd, detached, stopTimeoutMs, logger } = options;
+  const logFd = openSync(logFile, 'a');
+  let child: ChildProcess;
+  try {
+    child = spawn(binary, args, { cwd, detached, stdio: ['ignore', logFd, logFd] });
+  } finally {
+    closeSync(logFd);
+  }
+  const exited = new Promise<void>((done) => child.once('exit', () => done()));
+  // A spawn failure (ENOENT, EACCES) arrives as 'error' followed by no 'exit': count it as exited.
+  let spawnError: Error | null = null;
+  child.once('error', (error) => {
+    spawnError = error;
+  });
+  const hasExited = (): boolean => spawnError !== null || child.exitCode !== null || child.signalCode !== null;
+  const killOnExit = (): void => {
+    if (!hasExited()) child.kill('SIGKILL');
+  };
+  if (detached) child.unref();
+  else process.once('exit', killOnExit);
+  const pid = child.pid ?? -1;
+  logger.info({ component, pid, detached }, `${component} launched`);
+
+  let stopping: Promise<void> | null = null;
+  const stop = (): Promise<void> => {
+    stopping ??= (async () => {
+      if (!hasExited()) {
+        child.kill('SIGTERM');
+        if (!(await settlesWithin(exited, stopTimeoutMs))) {
+          logger.warn({ component, pid, stopTimeoutMs }, `${component} ignored SIGTERM; sending SIGKILL`);
+          child.kill('SIGKILL');
+          if (!(await settlesWithin(exited, 10_000))) {
+            throw new DevClusterStopError(`${component} pid ${pid} did not exit after SIGKILL`, { component, pid });
+          }
+        }
+      }
+      process.removeListener('exit', killOnExit);
+    })();
+    return stopping;
+  };
+  return { pid, hasExited, stop };
+}
+
+interface WaitOptions {
+  readonly component: DevClusterComponent;
+  readonly hasExited: () => boolean;
+  readonly timeoutMs: number;
+  /** Resolves null when ready, else a reason; may reject (connection refused while starting). */
+  readonly probe: () => Promise<string | null>;
+}
+
+async function waitUntil(options: WaitOptions): Promise<void> {
+  const { component, hasExited, timeoutMs, probe } = options;
+  const deadline = Date.now() + timeoutMs;
+  let last = 'no attempt yet';
+  for (;;) {
+    if (hasExited()) throw new DevClusterError(`${component} exited before it was ready (last: ${last})`);
+    try {
+      const reason = await probe();
+      if (reason === null) return;
+      last = reason;
+    } catch (error) {
+      last = error instanceof Error ? error.message : String(error);
+    }
+    if (Date.now() >= deadline) {
+      throw new DevClusterError(`${component} was not ready within ${timeoutMs} ms (last: ${last})`, { retriable: true });
+    }
+    await sleep(250);
+  }
+}
+
+/** etcd's /health: 200 with `{"health":"true"}` once it has a leader and serves requests. */
+function probeEtcdHealth(port: number): Promise<string | null> {
+  return new Promise((resolveProbe, reject) => {
+    const req = httpRequest({ host: CLUSTER_HOST, port, path: '/health', timeout: 2000, agent: false }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.once('end', () => {
+        const body = Buffer.concat(chunks).toString('utf8');
+        const healthy = res.statusCode === 200 && /"health"\s*:\s*"true"/.test(body);
+        resolveProbe(healthy ? null : `/health answered ${res.statusCode ?? 0}: ${body.slice(0, 200)}`);
+      });
+    });
+    req.once('timeout', () => req.destroy(new Error('/health timed out')));
+    req.once('error', reject);
+    req.end();
+  });
+}
+
+async function readPems(certificates: ClusterCertificates): Promise<{ caCertPem: string; clientCertPem: string; clientKeyPem: string }> {
+  return {
+    caCertPem: await readFile(certificates.caCert, 'utf8'),
+    clientCertPem: await readFile(certificates.adminCert, 'utf8'),
+    clientKeyPem: await readFile(certificates.adminKey, 'utf8'),
+  };
+}
+
+/**
+ * True while `pid` is a live (not zombie) etcd or kube-apiserver started by this library for `stateDir`: etcd's
+ * command line names `<stateDir>/etcd` as its data dir, kube-apiserver's names `<stateDir>/pki/...` certificates.
+ */
+function isOurProcess(pid: number, component: DevClusterComponent, stateDir: string): boolean {
+  try {
+    const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    const marker = component === 'etcd' ? `--data-dir=${join(stateDir, 'etcd')}` : `--client-ca-file=${join(stateDir, 'pki', 'ca.crt')}`;
+    return cmdline.includes(marker) && isAlive(pid);
+  } catch {
+    return false;
+  }
+}
+
+/** A zombie counts as gone: it holds no ports and only waits to be reaped. */
+export function isAlive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+    return state !== 'Z' && state !== 'X';
+  } catch {
+    return false;
+  }
+}
+
+function signal(pid: number, name: NodeJS.Signals): void {
+  try {
+    process.kill(pid, name);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ESRCH') throw error;
+  }
+}
+
+async function pollUntilGone(pid: number, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (isAlive(pid)) {
+    if (Date.now() >= deadline) return false;
+    await sleep(100);
+  }
+  return true;
+}
+
+async function settlesWithin(promise: Promise<void>, timeoutMs: number): Promise<boolean> {
+  const timer = new AbortController();
+  const result = await Promise.race([promise.then(() => true), sleep(timeoutMs, false, { signal: timer.signal }).catch(() => false)]);
+  timer.abort();
+  return result;
+}
+
+async function readEnd(file: string, bytes: number): Promise<string> {
+  const handle = await open(file, 'r').catch(() => null);
+  if (!handle) return '';
+  try {
+    const { size } = await handle.stat();
+    const length = Math.min(size, bytes);
+    const buffer = Buffer.alloc(length);
+    await handle.read(buffer, 0, length, size - length);
+    return buffer.toString('utf8');
+  } finally {
+    await handle.close();
+  }
+}
+
+function tailLines(text: string, count: number): string {
+  return text.trimEnd().split('\n').slice(-count).join('\n');
+}
