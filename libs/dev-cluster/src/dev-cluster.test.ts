@@ -12,10 +12,11 @@ import { join } from 'node:path';
 import { parse } from 'yaml';
 import { loadConfig } from '@stinger/config';
 import { silentLogger } from '@stinger/log';
-import { isAlive, parseStateRecord, readRunningDevCluster, startDevCluster, stopRunningDevCluster } from './dev-cluster.ts';
+import { parseStateRecord, readRunningDevCluster, startDevCluster, stopRunningDevCluster } from './dev-cluster.ts';
+import { isAlive } from '@stinger/processes';
 import { areBinariesCached, findGoToolchain } from './go-build.ts';
 import { kubeApiRequest } from './kube-api-request.ts';
-import { isPortFree } from './ports.ts';
+import { isPortFree } from '@stinger/processes';
 
 const { cacheDir } = loadConfig();
 

@@ -25,18 +25,18 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync, readFileSync } from 'node:fs';
-import { mkdir, open, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { request as httpRequest } from 'node:http';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { namespaced, type Logger } from '@stinger/log';
+import { freePorts, isAlive, pollUntilGone, readFileTail, settlesWithin, signalProcess } from '@stinger/processes';
 import { ensureCertificates, type ClusterCertificates } from './certificates.ts';
 import { DevClusterError, DevClusterStartError, DevClusterStopError, type DevClusterComponent } from './errors.ts';
 import { CLUSTER_HOST, renderEtcdFlags, renderKubeApiserverFlags } from './flags.ts';
 import { buildEtcd, buildKubeApiserver } from './go-build.ts';
 import { kubeApiRequest } from './kube-api-request.ts';
 import { renderKubeconfig } from './kubeconfig.ts';
-import { freePorts } from './ports.ts';
 
 /** Folder name of the dev cluster under the Stinger home: the CLI's state dir is `<loadConfig().home>/dev-cluster`. */
 export const DEV_CLUSTER_DIR_NAME = 'dev-cluster';
@@ -186,7 +186,7 @@ export async function startDevCluster(options: StartDevClusterOptions): Promise<
   } catch (error) {
     await stopAll().catch(() => undefined);
     const failed: DevClusterComponent = apiserverProcess ? 'kube-apiserver' : 'etcd';
-    const logTail = await readEnd(join(logsDir, `${failed}.log`), 16 * 1024);
+    const logTail = await readFileTail(join(logsDir, `${failed}.log`), 16 * 1024);
     if (error instanceof DevClusterError) {
       throw new DevClusterStartError(error.message, {
         component: failed,
@@ -279,9 +279,9 @@ export async function stopRunningDevCluster(stateDir: string, options: StopRunni
   ];
   for (const [component, pid] of order) {
     if (pid === null) continue;
-    signal(pid, 'SIGTERM');
+    signalProcess(pid, 'SIGTERM');
     if (!(await pollUntilGone(pid, stopTimeoutMs))) {
-      signal(pid, 'SIGKILL');
+      signalProcess(pid, 'SIGKILL');
       if (!(await pollUntilGone(pid, 10_000))) {
         throw new DevClusterStopError(`${component} pid ${pid} did not exit after SIGKILL`, { component, pid });
       }
@@ -437,54 +437,10 @@ function isOurProcess(pid: number, component: DevClusterComponent, stateDir: str
   }
 }
 
-/** A zombie counts as gone: it holds no ports and only waits to be reaped. */
-export function isAlive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
-    return state !== 'Z' && state !== 'X';
-  } catch {
-    return false;
-  }
-}
 
-function signal(pid: number, name: NodeJS.Signals): void {
-  try {
-    process.kill(pid, name);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ESRCH') throw error;
-  }
-}
 
-async function pollUntilGone(pid: number, timeoutMs: number): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (isAlive(pid)) {
-    if (Date.now() >= deadline) return false;
-    await sleep(100);
-  }
-  return true;
-}
 
-async function settlesWithin(promise: Promise<void>, timeoutMs: number): Promise<boolean> {
-  const timer = new AbortController();
-  const result = await Promise.race([promise.then(() => true), sleep(timeoutMs, false, { signal: timer.signal }).catch(() => false)]);
-  timer.abort();
-  return result;
-}
 
-async function readEnd(file: string, bytes: number): Promise<string> {
-  const handle = await open(file, 'r').catch(() => null);
-  if (!handle) return '';
-  try {
-    const { size } = await handle.stat();
-    const length = Math.min(size, bytes);
-    const buffer = Buffer.alloc(length);
-    await handle.read(buffer, 0, length, size - length);
-    return buffer.toString('utf8');
-  } finally {
-    await handle.close();
-  }
-}
 
 function tailLines(text: string, count: number): string {
   return text.trimEnd().split('\n').slice(-count).join('\n');

@@ -11,8 +11,8 @@ import { join } from 'node:path';
 import { loadConfig } from '@stinger/config';
 import { silentLogger } from '@stinger/log';
 import { probeApiVersions } from './api-versions-probe.ts';
-import { isAlive, readRunningBroker, startLocalBroker, stopRunningBroker } from './local-broker.ts';
-import { isPortFree } from './ports.ts';
+import { isAlive, isPortFree } from '@stinger/processes';
+import { readRunningBroker, startLocalBroker, stopRunningBroker } from './local-broker.ts';
 
 const API_KEYS = { metadata: 3, apiVersions: 18, createTopics: 19 };
 

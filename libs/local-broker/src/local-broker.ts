@@ -24,10 +24,11 @@
  */
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync, readFileSync } from 'node:fs';
-import { access, mkdir, open, readFile, rm, writeFile } from 'node:fs/promises';
+import { access, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { namespaced, type Logger } from '@stinger/log';
+import { isAlive, pollUntilGone, readFileTail, settlesWithin, signalProcess } from '@stinger/processes';
 import { probeApiVersions } from './api-versions-probe.ts';
 import { randomClusterId } from './cluster-id.ts';
 import { BrokerStartError, BrokerStopError, LocalBrokerError } from './errors.ts';
@@ -253,9 +254,9 @@ export async function stopRunningBroker(stateDir: string, options: StopRunningBr
   if (!running) return false;
   const { pid } = running;
   const stopTimeoutMs = options.stopTimeoutMs ?? 20_000;
-  signal(pid, 'SIGTERM');
+  signalProcess(pid, 'SIGTERM');
   if (!(await pollUntilGone(pid, stopTimeoutMs))) {
-    signal(pid, 'SIGKILL');
+    signalProcess(pid, 'SIGKILL');
     if (!(await pollUntilGone(pid, 10_000))) {
       throw new BrokerStopError(`local broker pid ${pid} did not exit after SIGKILL`, { pid });
     }
@@ -324,25 +325,12 @@ async function waitUntilAnswering(options: WaitOptions): Promise<void> {
 async function readLogTail(logFile: string, consoleFile: string): Promise<string> {
   const parts: string[] = [];
   for (const file of [logFile, consoleFile]) {
-    const text = await readEnd(file, 64 * 1024);
+    const text = await readFileTail(file, 64 * 1024);
     if (text.trim() !== '') parts.push(`== ${file} ==\n${tailLines(text, 40)}`);
   }
   return parts.join('\n');
 }
 
-async function readEnd(file: string, bytes: number): Promise<string> {
-  const handle = await open(file, 'r').catch(() => null);
-  if (!handle) return '';
-  try {
-    const { size } = await handle.stat();
-    const length = Math.min(size, bytes);
-    const buffer = Buffer.alloc(length);
-    await handle.read(buffer, 0, length, size - length);
-    return buffer.toString('utf8');
-  } finally {
-    await handle.close();
-  }
-}
 
 /** True while `pid` is a live (not zombie) JVM started by this library for `stateDir`. */
 function isOurBroker(pid: number, stateDir: string): boolean {
@@ -354,40 +342,9 @@ function isOurBroker(pid: number, stateDir: string): boolean {
   }
 }
 
-/** A zombie counts as gone: it holds no ports and only waits to be reaped. */
-export function isAlive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
-    return state !== 'Z' && state !== 'X';
-  } catch {
-    return false;
-  }
-}
 
-function signal(pid: number, name: NodeJS.Signals): void {
-  try {
-    process.kill(pid, name);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ESRCH') throw error;
-  }
-}
 
-async function pollUntilGone(pid: number, timeoutMs: number): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (isAlive(pid)) {
-    if (Date.now() >= deadline) return false;
-    await sleep(100);
-  }
-  return true;
-}
 
-async function settlesWithin(promise: Promise<void>, timeoutMs: number): Promise<boolean> {
-  const timer = new AbortController();
-  const result = await Promise.race([promise.then(() => true), sleep(timeoutMs, false, { signal: timer.signal }).catch(() => false)]);
-  timer.abort();
-  return result;
-}
 
 async function removeStateFiles(stateDir: string): Promise<void> {
   await rm(join(stateDir, PID_FILE), { force: true });

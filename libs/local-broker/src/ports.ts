@@ -3,7 +3,7 @@
  * address; there is an unavoidable window between the check and the JVM binding it, which the caller covers by
  * reporting a bind failure as a retriable start error.
  */
-import { createServer } from 'node:net';
+import { freePort, isPortFree } from '@stinger/processes';
 import { BrokerStartError } from './errors.ts';
 
 /** Kafka's conventional client port, taken when nothing else holds it. */
@@ -17,20 +17,6 @@ export interface BrokerPorts {
 }
 
 /** True when `port` can be bound on `host` right now. */
-export async function isPortFree(port: number, host: string): Promise<boolean> {
-  try {
-    await releaseAfterBinding(port, host);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** A port the kernel considers free on `host` at this moment (bind to port 0, read it, release it). */
-export async function freePort(host: string): Promise<number> {
-  return releaseAfterBinding(0, host);
-}
-
 export interface ChooseBrokerPortsOptions {
   readonly host: string;
   /** A port the caller insists on: taken means an error rather than another port. */
@@ -58,17 +44,4 @@ export async function chooseBrokerPorts(options: ChooseBrokerPortsOptions): Prom
   let controllerPort = await freePort(host);
   while (controllerPort === port) controllerPort = await freePort(host);
   return { port, controllerPort, fellBack };
-}
-
-function releaseAfterBinding(port: number, host: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.once('error', reject);
-    server.listen({ port, host, exclusive: true }, () => {
-      const address = server.address();
-      const bound = typeof address === 'object' && address !== null ? address.port : port;
-      server.close(() => resolve(bound));
-    });
-  });
 }

@@ -1,0 +1,273 @@
+/**
+ * The enricher service in a cluster: KUBECONFIG names a real kube-apiserver (one dev cluster for this file), topics
+ * on the shared broker under a prefix of their own. RawEvents of a process in a pod's container (the cgroup v2 path
+ * kubelet's systemd driver and containerd make, created here under the real cgroup2 mount) must come out on
+ * stinger.events enriched with the pod, namespace, labels, workload, container name and image. A pod that the API
+ * server shows only ~1 s after its first event is still enriched (the batch waits up to 2 s for late metadata), and a
+ * pod deleted just before its last events still resolves (the index's tombstones).
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { cgroup2MountPoint } from '@stinger/bpf';
+import { processEnvironment } from '@stinger/config';
+import { decodeEvent, encodeRawEvent, type Event, type RawEvent } from '@stinger/events';
+import { bootstrapTopics, createProducer, topicName, type KafkaClient } from '@stinger/kafka';
+import { sampleRawEvent } from '@stinger/testing';
+import { podObject, randomContainerId, runningStatus, startTestCluster, type TestCluster } from '../helpers/dev-cluster.ts';
+import { buildBpf, startAgent } from '../helpers/agent.ts';
+import { runChild } from '../helpers/agent-events.ts';
+import { collectTopic, testBrokers, testClient, uniqueName, type Collector } from '../helpers/kafka.ts';
+
+const ENRICHER_MAIN = fileURLToPath(new URL('../../services/enricher/src/main.ts', import.meta.url));
+const NODE = 'worker-1';
+const NS = 'shop';
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Cgroup v2 directories as kubelet (systemd driver, BestEffort pod) and containerd would create them; returns the
+ * container's path relative to the cgroup2 mount, as the agent reports it. `created` collects what did not exist
+ * before, deepest last, for removal.
+ */
+function makePodCgroup(podUid: string, containerId: string, created: string[]): string {
+  const relative = [
+    'kubepods.slice',
+    'kubepods-besteffort.slice',
+    `kubepods-besteffort-pod${podUid.replaceAll('-', '_')}.slice`,
+    `cri-containerd-${containerId}.scope`,
+  ];
+  const mount = cgroup2MountPoint();
+  for (let depth = 1; depth <= relative.length; depth += 1) {
+    const dir = join(mount, ...relative.slice(0, depth));
+    if (!existsSync(dir)) {
+      mkdirSync(dir);
+      created.push(dir);
+    }
+  }
+  return `/${relative.join('/')}`;
+}
+
+function startEnricher(env: Record<string, string | undefined>): { child: ChildProcess; log: string[]; running: Promise<void> } {
+  const child = spawn(process.execPath, ['--disable-warning=TimeoutNegativeWarning', ENRICHER_MAIN], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+  const log: string[] = [];
+  let pending = '';
+  const running = new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`enricher not running after 60 s:\n${log.join('\n')}`)), 60_000);
+    child.stderr?.on('data', (chunk: Buffer) => {
+      pending += chunk.toString();
+      const lines = pending.split('\n');
+      pending = lines.pop() ?? '';
+      log.push(...lines);
+      if (lines.some((line) => line.includes('"enricher running"'))) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`enricher exited with ${code}:\n${log.join('\n')}`));
+    });
+  });
+  return { child, log, running };
+}
+
+describe('the enricher service against a real API server', { timeout: 240_000 }, () => {
+  let kube: TestCluster;
+  let client: KafkaClient;
+  let prefix: string;
+  let events: Collector;
+  let enricher: ReturnType<typeof startEnricher> | undefined;
+  const cgroups: string[] = [];
+  let nextSeq = 0;
+
+  before(async () => {
+    kube = await startTestCluster();
+    await kube.create('/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS } });
+    prefix = `${uniqueName('enricher-k8s-test')}.`;
+    client = testClient('enricher-k8s-test');
+    await bootstrapTopics({ client, prefix, topics: ['eventsRaw', 'events', 'dlq'] });
+    const env: Record<string, string | undefined> = {
+      ...processEnvironment(),
+      KAFKA_BROKERS: testBrokers(),
+      STINGER_TOPIC_PREFIX: prefix,
+      STINGER_NODE_NAME: 'enricher-k8s-test',
+      STINGER_LOG_LEVEL: 'info',
+      KUBECONFIG: kube.kubeconfigPath,
+    };
+    delete env['KUBERNETES_SERVICE_HOST'];
+    enricher = startEnricher(env);
+    events = await collectTopic(client, topicName('events', prefix));
+    await enricher.running;
+  });
+
+  after(async () => {
+    await events?.stop();
+    if (enricher && enricher.child.exitCode === null) {
+      const exited = new Promise<number | null>((resolve) => enricher?.child.once('exit', resolve));
+      enricher.child.kill('SIGTERM');
+      const code = await exited;
+      assert.equal(code, 0, `clean shutdown:\n${enricher.log.slice(-5).join('\n')}`);
+    }
+    // Deepest first; a process still in one (none should be: each test's processes exit) is moved to the root first.
+    for (const dir of cgroups.reverse()) {
+      for (const pid of readFileSync(join(dir, 'cgroup.procs'), 'utf8').split('\n').filter((line) => line !== '')) {
+        writeFileSync(join(cgroup2MountPoint(), 'cgroup.procs'), pid);
+      }
+      rmdirSync(dir);
+    }
+    await kube?.stop();
+  });
+
+  /** Produces one RawEvent per cgroup path (node NODE, fresh seqs); returns the seqs. */
+  async function produce(paths: ReadonlyArray<{ cgroupPath: string; containerId: string }>): Promise<bigint[]> {
+    const raws: RawEvent[] = paths.map(({ cgroupPath, containerId }) => {
+      const raw = sampleRawEvent({ node: NODE, seq: BigInt(nextSeq++), binary: '/usr/sbin/nginx' });
+      return { ...raw, process: { ...raw.process, cgroup_path: cgroupPath, container_id: containerId } };
+    });
+    const producer = createProducer({ client });
+    await producer.connect();
+    try {
+      await producer.send(topicName('eventsRaw', prefix), raws.map((raw) => ({ key: NODE, value: encodeRawEvent(raw) })));
+    } finally {
+      await producer.disconnect();
+    }
+    return raws.map((raw) => raw.seq);
+  }
+
+  async function enrichedEvents(seqs: readonly bigint[], timeoutMs = 30_000): Promise<Event[]> {
+    const wanted = new Set(seqs);
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const found = events.records.map((r) => decodeEvent(r.value ?? Buffer.alloc(0))).filter((e) => e.node === NODE && wanted.has(e.seq));
+      if (found.length >= wanted.size) return found.sort((a, b) => Number(a.seq - b.seq));
+      if (Date.now() > deadline) throw new Error(`only ${found.length} of ${wanted.size} events after ${timeoutMs} ms`);
+      await sleep(100);
+    }
+  }
+
+  /** A Deployment's pod (Deployment → ReplicaSet → Pod), running with one containerd container `containerId`. */
+  async function deploymentPod(name: string, containerId: string): Promise<{ uid: string }> {
+    const labels = { app: name, 'pod-template-hash': '5f6d7c8b9a' };
+    const template = { metadata: { labels }, spec: { containers: [{ name: 'web', image: `registry.local/${name}:1.0` }] } };
+    const deployment = await kube.create(`/apis/apps/v1/namespaces/${NS}/deployments`, {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name },
+      spec: { replicas: 1, selector: { matchLabels: { app: name } }, template: { ...template, metadata: { labels: { app: name } } } },
+    });
+    const replicaSet = await kube.create(`/apis/apps/v1/namespaces/${NS}/replicasets`, {
+      apiVersion: 'apps/v1',
+      kind: 'ReplicaSet',
+      metadata: {
+        name: `${name}-5f6d7c8b9a`,
+        labels,
+        ownerReferences: [{ apiVersion: 'apps/v1', kind: 'Deployment', name, uid: deployment.metadata.uid, controller: true, blockOwnerDeletion: true }],
+      },
+      spec: { replicas: 1, selector: { matchLabels: labels }, template },
+    });
+    const podName = `${name}-5f6d7c8b9a-q2w3e`;
+    const pod = await kube.create(
+      `/api/v1/namespaces/${NS}/pods`,
+      podObject({
+        namespace: NS,
+        name: podName,
+        nodeName: NODE,
+        labels,
+        annotations: { 'example.com/owner': 'team-shop' },
+        owner: { apiVersion: 'apps/v1', kind: 'ReplicaSet', name: replicaSet.metadata.name, uid: replicaSet.metadata.uid },
+        containers: [{ name: 'web', image: `registry.local/${name}:1.0` }],
+      }),
+    );
+    await kube.mergePatch(`/api/v1/namespaces/${NS}/pods/${podName}/status`, runningStatus([{ name: 'web', image: `registry.local/${name}:1.0`, id: containerId }]));
+    return { uid: pod.metadata.uid };
+  }
+
+  function assertEnriched(event: Event, expected: { name: string; uid: string; containerId: string }): void {
+    assert.deepEqual({ ...event.enrichment }, { status: 'enriched', reason: null }, `seq ${event.seq}`);
+    assert.equal(event.process.container_id, expected.containerId);
+    const pod = event.pod;
+    assert.ok(pod, `seq ${event.seq} has a pod`);
+    assert.deepEqual(
+      { namespace: pod.namespace, name: pod.name, uid: pod.uid, workload: pod.workload, workload_kind: pod.workload_kind },
+      { namespace: NS, name: `${expected.name}-5f6d7c8b9a-q2w3e`, uid: expected.uid, workload: expected.name, workload_kind: 'Deployment' },
+    );
+    assert.deepEqual({ ...pod.labels }, { app: expected.name, 'pod-template-hash': '5f6d7c8b9a' });
+    assert.deepEqual({ ...pod.annotations }, { 'example.com/owner': 'team-shop' });
+    assert.deepEqual(pod.container ? { ...pod.container } : null, { id: expected.containerId, name: 'web', image: `registry.local/${expected.name}:1.0` });
+  }
+
+  test('events of a running pod carry its pod, namespace, labels, workload, container name and image', async () => {
+    const containerId = randomContainerId();
+    const { uid } = await deploymentPod('checkout', containerId);
+    const cgroupPath = makePodCgroup(uid, containerId, cgroups);
+    assert.ok(existsSync(join(cgroup2MountPoint(), cgroupPath)));
+    // The informer has the pod within milliseconds; a first batch that beats it is held (late metadata) anyway.
+    await sleep(500);
+    const seqs = await produce(Array.from({ length: 5 }, () => ({ cgroupPath, containerId })));
+    const out = await enrichedEvents(seqs);
+    assert.deepEqual(out.map((e) => e.seq), seqs, 'each seq once');
+    for (const event of out) assertEnriched(event, { name: 'checkout', uid, containerId});
+  });
+
+  test('a pod the API server shows ~1 s after its first event is still enriched', async () => {
+    const containerId = randomContainerId();
+    // The API server assigns the pod uid on create, so events produced before the pod exists cannot name it: their
+    // cgroup path is kubelet's (kubepods.slice, so the enricher knows to wait) with the container id but no pod uid,
+    // and only the container id resolves them — once the pod's status carries it.
+    const seqs = await produce(Array.from({ length: 3 }, () => ({ cgroupPath: `/kubepods.slice/kubepods-besteffort.slice/cri-containerd-${containerId}.scope`, containerId })));
+    await sleep(1000);
+    const { uid } = await deploymentPod('payments', containerId);
+    const out = await enrichedEvents(seqs);
+    for (const event of out) assertEnriched(event, { name: 'payments', uid, containerId});
+  });
+
+  test('events that arrive just after their pod was deleted still resolve (tombstone)', async () => {
+    const containerId = randomContainerId();
+    const { uid } = await deploymentPod('cart', containerId);
+    const cgroupPath = makePodCgroup(uid, containerId, cgroups);
+    const first = await produce([{ cgroupPath, containerId }]);
+    const [alive] = await enrichedEvents(first);
+    assert.ok(alive);
+    assertEnriched(alive, { name: 'cart', uid, containerId});
+
+    await kube.remove(`/api/v1/namespaces/${NS}/pods/cart-5f6d7c8b9a-q2w3e`);
+    // The watch delivers the deletion within milliseconds; give it ample time, so the last events are looked up
+    // only after the live entry is gone.
+    await sleep(1500);
+    const last = await produce(Array.from({ length: 3 }, () => ({ cgroupPath, containerId })));
+    for (const event of await enrichedEvents(last)) assertEnriched(event, { name: 'cart', uid, containerId});
+  });
+
+  test('the real agent: a process moved into the pod container\'s cgroup is published enriched', { timeout: 120_000 }, async () => {
+    buildBpf();
+    const containerId = randomContainerId();
+    const { uid } = await deploymentPod('search', containerId);
+    const cgroupPath = makePodCgroup(uid, containerId, cgroups);
+    const agent = await startAgent({ brokers: testBrokers(), topicPrefix: prefix, nodeName: 'agent-node' });
+    try {
+      const marker = `in-pod-${randomBytes(4).toString('hex')}`;
+      // The shell joins the container's cgroup, then becomes the process under test: its exec is the pod's.
+      const procs = join(cgroup2MountPoint(), cgroupPath, 'cgroup.procs');
+      const result = await runChild('/bin/sh', ['-c', `echo $$ > ${procs} && exec /bin/true ${marker}`]);
+      assert.equal(result.code, 0, result.stderr);
+      const deadline = Date.now() + 30_000;
+      let found: Event | undefined;
+      while (!found) {
+        found = events.records
+          .map((r) => decodeEvent(r.value ?? Buffer.alloc(0)))
+          .find((e) => e.node === 'agent-node' && e.kind === 'exec' && e.process.args.includes(marker));
+        if (!found && Date.now() > deadline) throw new Error(`no enriched exec of ${marker} after 30 s`);
+        if (!found) await sleep(100);
+      }
+      assert.equal(found.process.cgroup_path, cgroupPath, 'the agent reported the pod container\'s cgroup');
+      assertEnriched(found, { name: 'search', uid, containerId });
+    } finally {
+      const code = await agent.stop();
+      assert.equal(code, 0, 'the agent shuts down cleanly');
+    }
+  });
+});
