@@ -33,7 +33,7 @@ test('outside a cluster: container identity only, host marked, dead letters, the
   const client = testClient('enricher-test');
   await bootstrapTopics({ client, prefix, topics: ['eventsRaw', 'events', 'dlq'] });
 
-  const env: Record<string, string | undefined> = { ...processEnvironment(), KAFKA_BROKERS: testBrokers(), STINGER_TOPIC_PREFIX: prefix, STINGER_NODE_NAME: 'enricher-test', STINGER_LOG_LEVEL: 'info' };
+  const env: Record<string, string | undefined> = { ...processEnvironment(), KAFKA_BROKERS: testBrokers(), STINGER_TOPIC_PREFIX: prefix, STINGER_NODE_NAME: 'enricher-test', STINGER_LOG_LEVEL: 'info', STINGER_ENRICHER_METRICS_ADDRESS: '127.0.0.1:0' };
   delete env['KUBECONFIG'];
   delete env['KUBERNETES_SERVICE_HOST'];
   const child = spawn(process.execPath, ['--disable-warning=TimeoutNegativeWarning', ENRICHER_MAIN], { env, stdio: ['ignore', 'ignore', 'pipe'] });

@@ -6,13 +6,10 @@
  * at scrape time and advanced by the difference since the previous scrape; a value that went down
  * (its source was recreated) counts from zero again, so the exported counters stay monotonic.
  */
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { EventKind } from '@stinger/events';
 import { namespaced, silentLogger, type Logger } from '@stinger/log';
-import { isLoopbackHost, parseHostPort } from './address.ts';
-import { AgentApiBindError } from './errors.ts';
+import { serveMetrics, type MetricsServer } from '@stinger/metrics';
 import { POLICY_STATES, type AgentApiSources, type CgroupFlow, type LostRecordsCount, type PolicyState } from './types.ts';
 
 export const DEFAULT_METRICS_ADDRESS = '127.0.0.1:9464';
@@ -38,10 +35,8 @@ export interface AgentMetricsOptions {
   readonly defaultMetrics?: boolean;
 }
 
-export interface MetricsHttpServer {
-  readonly port: number;
-  stop(): Promise<void>;
-}
+/** The served endpoint: its port and how to stop it. */
+export type MetricsHttpServer = MetricsServer;
 
 export interface AgentMetrics {
   readonly registry: Registry;
@@ -150,29 +145,6 @@ export function createAgentMetrics(options: AgentMetricsOptions = {}): AgentMetr
     return registry.metrics();
   }
 
-  async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
-    const path = (request.url ?? '/').split('?')[0];
-    if (path !== '/metrics' && path !== '/healthz') {
-      response.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end('not found\n');
-      return;
-    }
-    if (request.method !== 'GET' && request.method !== 'HEAD') {
-      response.writeHead(405, { allow: 'GET, HEAD', 'content-type': 'text/plain; charset=utf-8' }).end('method not allowed\n');
-      return;
-    }
-    if (path === '/healthz') {
-      response.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' }).end('ok');
-      return;
-    }
-    try {
-      const body = await metrics();
-      response.writeHead(200, { 'content-type': registry.contentType }).end(request.method === 'HEAD' ? undefined : body);
-    } catch (error) {
-      logger.error({ err: error }, 'metrics scrape failed');
-      response.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' }).end('metrics unavailable\n');
-    }
-  }
-
   return {
     registry,
     observeEvent(kind) {
@@ -183,24 +155,8 @@ export function createAgentMetrics(options: AgentMetricsOptions = {}): AgentMetr
     },
     setGauges,
     metrics,
-    async serve({ address = DEFAULT_METRICS_ADDRESS } = {}) {
-      const { host, port } = parseHostPort(address);
-      const server = createServer((request, response) => void handle(request, response));
-      await new Promise<void>((resolve, reject) => {
-        server.once('error', (error) => reject(new AgentApiBindError(`cannot serve metrics on ${address}: ${error.message}`, { cause: error })));
-        server.listen(port, host, () => resolve());
-      });
-      const bound = (server.address() as AddressInfo).port;
-      if (!isLoopbackHost(host)) logger.info({ address }, 'metrics served beyond loopback');
-      logger.info({ address, port: bound }, 'metrics listening');
-      return {
-        port: bound,
-        stop: () =>
-          new Promise<void>((resolve, reject) => {
-            server.close((error) => (error ? reject(error) : resolve()));
-            server.closeAllConnections();
-          }),
-      };
+    serve({ address = DEFAULT_METRICS_ADDRESS } = {}) {
+      return serveMetrics({ address, logger, scrape: async () => ({ body: await metrics(), contentType: registry.contentType }) });
     },
   };
 }

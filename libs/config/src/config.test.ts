@@ -46,7 +46,7 @@ test('agent settings: defaults under STINGER_HOME, addresses validated, no share
   assert.throws(() => loadConfig({ STINGER_AGENT_GRPC_ADDRESS: 'nowhere' }), /STINGER_AGENT_GRPC_ADDRESS: "nowhere" is not host:port/);
   assert.throws(
     () => loadConfig({ STINGER_AGENT_GRPC_ADDRESS: '0.0.0.0:1', STINGER_AGENT_METRICS_ADDRESS: '0.0.0.0:1' }),
-    /STINGER_AGENT_METRICS_ADDRESS: 0.0.0.0:1 is also STINGER_AGENT_GRPC_ADDRESS/,
+    /STINGER_AGENT_METRICS_ADDRESS: the agent's gRPC \(0.0.0.0:1\) and metrics \(0.0.0.0:1\) and the enricher's metrics .* need three different addresses/,
   );
   assert.throws(() => loadConfig({ STINGER_AGENT_SPOOL_MAX_BYTES: 'lots' }), /STINGER_AGENT_SPOOL_MAX_BYTES/);
 });
@@ -80,4 +80,10 @@ test('STINGER_AGENT_RING_COALESCE_MS: default 2, zero allowed, negative refused'
   assert.equal(loadConfig({}).agent.ringCoalesceMs, 2);
   assert.equal(loadConfig({ STINGER_AGENT_RING_COALESCE_MS: '0' }).agent.ringCoalesceMs, 0);
   assert.throws(() => loadConfig({ STINGER_AGENT_RING_COALESCE_MS: '-1' }), /STINGER_AGENT_RING_COALESCE_MS: "-1" is not a whole number >= 0/);
+});
+
+test('the enricher metrics address defaults to 9465, and port 0 never clashes', () => {
+  assert.equal(loadConfig({}).enricherMetricsAddress, '127.0.0.1:9465');
+  assert.throws(() => loadConfig({ STINGER_ENRICHER_METRICS_ADDRESS: '127.0.0.1:9464' }), /need three different addresses/);
+  assert.doesNotThrow(() => loadConfig({ STINGER_AGENT_METRICS_ADDRESS: '127.0.0.1:0', STINGER_ENRICHER_METRICS_ADDRESS: '127.0.0.1:0' }));
 });

@@ -103,6 +103,8 @@ export interface StingerConfig {
   readonly agent: AgentConfig;
   /** The Kubernetes API server to use, if any (KUBECONFIG, or in-cluster). */
   readonly kubeconfig: KubeconfigSource;
+  /** host:port of the enricher's Prometheus endpoint (STINGER_ENRICHER_METRICS_ADDRESS). */
+  readonly enricherMetricsAddress: string;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -194,9 +196,15 @@ export function loadConfig(env: Env = process.env, probe: ConfigProbe = { fileEx
       ringCoalesceMs: parseNonNegativeInt(env, 'STINGER_AGENT_RING_COALESCE_MS', 2),
     },
     kubeconfig: parseKubeconfig(env, probe),
+    enricherMetricsAddress: parseAddress(env, 'STINGER_ENRICHER_METRICS_ADDRESS', '127.0.0.1:9465'),
   };
-  if (config.agent.grpcAddress === config.agent.metricsAddress) {
-    throw new ConfigError('STINGER_AGENT_METRICS_ADDRESS', `${config.agent.metricsAddress} is also STINGER_AGENT_GRPC_ADDRESS`);
+  // Port 0 means "any free port": never a clash.
+  const fixedAddresses = [config.agent.grpcAddress, config.agent.metricsAddress, config.enricherMetricsAddress].filter((a) => !a.endsWith(':0'));
+  if (new Set(fixedAddresses).size < fixedAddresses.length) {
+    throw new ConfigError(
+      'STINGER_AGENT_METRICS_ADDRESS',
+      `the agent's gRPC (${config.agent.grpcAddress}) and metrics (${config.agent.metricsAddress}) and the enricher's metrics (STINGER_ENRICHER_METRICS_ADDRESS, ${config.enricherMetricsAddress}) need three different addresses`,
+    );
   }
   if (config.kafka.requestTimeoutMs < config.kafka.connectionTimeoutMs) {
     throw new ConfigError(

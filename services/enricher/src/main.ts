@@ -12,6 +12,7 @@ import { createEnricher, createEnrichmentMetrics } from '@stinger/enrichment';
 import { createPodIndex, DisabledPodIndex, loadKubeConfig, type PodIndex } from '@stinger/k8s';
 import { createDeadLetterBuilder, createKafkaClient, createTransactionalTransform, installShutdown, topicName } from '@stinger/kafka';
 import { createLogger } from '@stinger/log';
+import { serveMetrics } from '@stinger/metrics';
 
 /** Longest a batch waits for pod metadata the API server has not shown yet. */
 const LATE_METADATA_MAX_WAIT_MS = 2000;
@@ -60,4 +61,10 @@ const statsTimer = setInterval(() => {
 statsTimer.unref();
 
 await worker.start();
-logger.info({ mode: index.mode, groupId }, 'enricher running');
+const metricsServer = await serveMetrics({
+  address: config.enricherMetricsAddress,
+  logger,
+  scrape: async () => ({ body: await metrics.registry.metrics(), contentType: metrics.registry.contentType }),
+});
+shutdown.register('metrics', () => metricsServer.stop());
+logger.info({ mode: index.mode, groupId, metricsPort: metricsServer.port }, 'enricher running');

@@ -1,0 +1,92 @@
+/**
+ * The Prometheus endpoint every Stinger service serves: GET/HEAD /metrics (the exposition text the
+ * caller's `scrape` returns) and /healthz ("ok"); 404 elsewhere, 405 for other methods. No
+ * authentication, so binding beyond loopback is logged.
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { namespaced, type Logger } from '@stinger/log';
+
+export interface Scrape {
+  readonly body: string;
+  readonly contentType: string;
+}
+
+export interface ServeMetricsOptions {
+  /** `host:port` (port 0: any free port). */
+  readonly address: string;
+  readonly logger: Logger;
+  /** Produces the exposition text at each scrape (e.g. `registry.metrics()` after pulling gauges). */
+  readonly scrape: () => Promise<Scrape>;
+}
+
+export interface MetricsServer {
+  readonly port: number;
+  stop(): Promise<void>;
+}
+
+export class MetricsAddressError extends Error {
+  readonly retriable = false;
+  constructor(message: string, options: { cause?: unknown } = {}) {
+    super(message, options);
+    this.name = 'MetricsAddressError';
+  }
+}
+
+export function parseHostPort(address: string): { host: string; port: number } {
+  const match = /^(?:\[([0-9a-fA-F:.]+)\]|([A-Za-z0-9.\-_]+)):(\d{1,5})$/.exec(address);
+  const port = Number(match?.[3]);
+  const host = match?.[1] ?? match?.[2];
+  if (host === undefined || !(port <= 65535)) throw new MetricsAddressError(`"${address}" is not host:port`);
+  return { host, port };
+}
+
+export function isLoopbackHost(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+}
+
+export async function serveMetrics(options: ServeMetricsOptions): Promise<MetricsServer> {
+  const { address, scrape } = options;
+  const logger = namespaced(options.logger, 'Metrics');
+  const { host, port } = parseHostPort(address);
+
+  async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const path = (request.url ?? '/').split('?')[0];
+    if (path !== '/metrics' && path !== '/healthz') {
+      response.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end('not found\n');
+      return;
+    }
+    if (request.method !== 'GET' && request.method !== 'HEAD') {
+      response.writeHead(405, { allow: 'GET, HEAD', 'content-type': 'text/plain; charset=utf-8' }).end('method not allowed\n');
+      return;
+    }
+    if (path === '/healthz') {
+      response.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' }).end('ok');
+      return;
+    }
+    try {
+      const { body, contentType } = await scrape();
+      response.writeHead(200, { 'content-type': contentType }).end(request.method === 'HEAD' ? undefined : body);
+    } catch (error) {
+      logger.error({ err: error }, 'metrics scrape failed');
+      response.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' }).end('metrics unavailable\n');
+    }
+  }
+
+  const server = createServer((request, response) => void handle(request, response));
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (error) => reject(new MetricsAddressError(`cannot serve metrics on ${address}: ${error.message}`, { cause: error })));
+    server.listen(port, host, () => resolve());
+  });
+  const bound = (server.address() as AddressInfo).port;
+  if (!isLoopbackHost(host)) logger.info({ address }, 'metrics served beyond loopback');
+  logger.info({ address, port: bound }, 'metrics listening');
+  return {
+    port: bound,
+    stop: () =>
+      new Promise<void>((resolve, reject) => {
+        server.close((error) => (error ? reject(error) : resolve()));
+        server.closeAllConnections();
+      }),
+  };
+}
