@@ -70,3 +70,19 @@ test('the wait is bounded; an identity that timed out does not stall later batch
   }
   assert.equal(containerId.length, 64);
 });
+
+test('a pod known without this container still waits until kubelet reports the container', async () => {
+  const { store, lookup, notify } = notifyingStore();
+  store.upsertPod(webPod([])); // the pod exists, its new container's id is not in its status yet
+  const buffer = new LateMetadataBuffer({ lookup, maxWaitMs: 5000, pollIntervalMs: 10_000 });
+  const identity = containerIdentityOf(rawIn(podPath));
+  assert.equal(buffer.needsWait(identity), true);
+  setTimeout(() => {
+    store.upsertPod(webPod());
+    notify();
+  }, 50);
+  const result = await buffer.hold([identity]);
+  assert.deepEqual([result.pending, result.resolved], [1, 1]);
+  assert.equal(buffer.needsWait(identity), false);
+  assert.ok(lookup.byContainerId(containerId));
+});

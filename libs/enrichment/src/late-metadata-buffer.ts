@@ -21,6 +21,16 @@
 import type { PodLookup } from '@stinger/k8s';
 import { lookupPod, type ContainerIdentity } from './enrich-event.ts';
 
+/**
+ * Known well enough to stop waiting: the container itself when the event names one (a new container's
+ * first events come before kubelet reports its id in the pod's status, and the pod alone would leave
+ * `pod.container` empty), else the pod.
+ */
+function isKnown(identity: ContainerIdentity, lookup: Parameters<typeof lookupPod>[1]): boolean {
+  if (identity.containerId !== null) return lookup.byContainerId(identity.containerId) !== null;
+  return lookupPod(identity, lookup) !== null;
+}
+
 export interface LateMetadataBufferOptions {
   readonly lookup: PodLookup & { onChange?(listener: () => void): () => void };
   /** Longest a batch waits. Default 2000 ms (well under the consumer session timeout). */
@@ -75,7 +85,7 @@ export class LateMetadataBuffer {
   needsWait(identity: ContainerIdentity): boolean {
     if (!identity.inPod) return false;
     const key = keyOf(identity);
-    if (key === null || lookupPod(identity, this.#lookup) !== null) return false;
+    if (key === null || isKnown(identity, this.#lookup)) return false;
     const givenUpAt = this.#givenUp.get(key);
     if (givenUpAt === undefined) return true;
     if (this.#now() - givenUpAt < this.#giveUpTtlMs) return false;
@@ -98,7 +108,7 @@ export class LateMetadataBuffer {
     const started = this.#now();
     const deadline = started + this.#maxWaitMs;
     const settle = () => {
-      for (const [key, identity] of waiting) if (lookupPod(identity, this.#lookup) !== null) waiting.delete(key);
+      for (const [key, identity] of waiting) if (isKnown(identity, this.#lookup)) waiting.delete(key);
     };
     let wake: (() => void) | null = null;
     const unsubscribe = this.#lookup.onChange?.(() => wake?.()) ?? (() => {});
