@@ -49,6 +49,8 @@ const worker = createTransactionalTransform({
   // Stable across restarts of this instance, so a restart fences its predecessor's open transaction.
   transactionalId: `${groupId}.${config.nodeName}`,
   inputTopics: [topicName('eventsRaw', prefix)],
+  // A crashed enricher's partitions go to its successor after this long (measured: 30 s with the default).
+  sessionTimeoutMs: 10_000,
   transform: (record) => enricher.transform(record),
   prepareBatch: (records) => enricher.prepareBatch(records),
   deadLetter: createDeadLetterBuilder({ consumer: groupId, dlqTopic: topicName('dlq', prefix) }),
