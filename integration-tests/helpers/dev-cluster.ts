@@ -30,6 +30,8 @@ export interface TestCluster {
   mergePatch(path: string, body: unknown): Promise<KubeObject>;
   /** DELETE with gracePeriodSeconds 0: gone at once (no kubelet would confirm a graceful delete). */
   remove(path: string): Promise<void>;
+  /** Stops etcd and kube-apiserver and starts them again on the same API port, data and certificates. */
+  restart(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -88,7 +90,9 @@ export async function startTestCluster(): Promise<TestCluster> {
     return body;
   };
   return {
-    cluster,
+    get cluster() {
+      return cluster;
+    },
     kubeconfigPath: cluster.kubeconfigPath,
     async create(path, body) {
       return JSON.parse(await expect(`POST ${path}`, send(cluster.server, tls, { method: 'POST', path, body }), [200, 201])) as KubeObject;
@@ -100,6 +104,10 @@ export async function startTestCluster(): Promise<TestCluster> {
     async remove(path) {
       const body = { kind: 'DeleteOptions', apiVersion: 'v1', gracePeriodSeconds: 0 };
       await expect(`DELETE ${path}`, send(cluster.server, tls, { method: 'DELETE', path, body }), [200, 202]);
+    },
+    async restart() {
+      await cluster.stop();
+      cluster = await startDevCluster({ cacheDir: loadConfig().cacheDir, stateDir, logger, securePort: cluster.securePort });
     },
     async stop() {
       try {

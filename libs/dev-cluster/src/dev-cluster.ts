@@ -55,6 +55,8 @@ export interface StartDevClusterOptions {
   /** Upper bound for building a binary that is not cached yet. */
   readonly buildTimeoutMs?: number;
   readonly goCommand?: string;
+  /** kube-apiserver's port; default a free one. Fixing it lets clients survive a restart of the cluster. */
+  readonly securePort?: number;
   readonly opensslCommand?: string;
 }
 
@@ -129,7 +131,8 @@ export async function startDevCluster(options: StartDevClusterOptions): Promise<
     pkiDir: join(stateDir, 'pki'),
     ...(options.opensslCommand === undefined ? {} : { opensslCommand: options.opensslCommand }),
   });
-  const [etcdClientPort = 0, etcdPeerPort = 0, securePort = 0] = await freePorts(CLUSTER_HOST, 3);
+  const [etcdClientPort = 0, etcdPeerPort = 0, freeSecurePort = 0] = await freePorts(CLUSTER_HOST, 3);
+  const securePort = options.securePort ?? freeSecurePort;
   const server = `https://${CLUSTER_HOST}:${securePort}`;
   const launchedAt = Date.now();
 
