@@ -8,11 +8,9 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { cgroup2MountPoint } from '@stinger/bpf';
 import { processEnvironment } from '@stinger/config';
 import { decodeEvent, encodeRawEvent, type Event, type RawEvent } from '@stinger/events';
@@ -22,8 +20,8 @@ import { podObject, randomContainerId, runningStatus, startTestCluster, type Tes
 import { buildBpf, startAgent } from '../helpers/agent.ts';
 import { runChild } from '../helpers/agent-events.ts';
 import { collectTopic, testBrokers, testClient, uniqueName, type Collector } from '../helpers/kafka.ts';
+import { startService, type StartedService } from '../helpers/service.ts';
 
-const ENRICHER_MAIN = fileURLToPath(new URL('../../services/enricher/src/main.ts', import.meta.url));
 const NODE = 'worker-1';
 const NS = 'shop';
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -51,28 +49,8 @@ function makePodCgroup(podUid: string, containerId: string, created: string[]): 
   return `/${relative.join('/')}`;
 }
 
-function startEnricher(env: Record<string, string | undefined>): { child: ChildProcess; log: string[]; running: Promise<void> } {
-  const child = spawn(process.execPath, ['--disable-warning=TimeoutNegativeWarning', ENRICHER_MAIN], { env, stdio: ['ignore', 'ignore', 'pipe'] });
-  const log: string[] = [];
-  let pending = '';
-  const running = new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`enricher not running after 60 s:\n${log.join('\n')}`)), 60_000);
-    child.stderr?.on('data', (chunk: Buffer) => {
-      pending += chunk.toString();
-      const lines = pending.split('\n');
-      pending = lines.pop() ?? '';
-      log.push(...lines);
-      if (lines.some((line) => line.includes('"enricher running"'))) {
-        clearTimeout(timer);
-        resolve();
-      }
-    });
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`enricher exited with ${code}:\n${log.join('\n')}`));
-    });
-  });
-  return { child, log, running };
+function startEnricher(env: NodeJS.ProcessEnv): StartedService {
+  return startService({ service: 'enricher', env, readyMessage: 'enricher running' });
 }
 
 describe('the enricher service against a real API server', { timeout: 240_000 }, () => {

@@ -6,15 +6,13 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { processEnvironment } from '@stinger/config';
 import { decodeDeadLetter, decodeEvent, encodeRawEvent, type RawEvent } from '@stinger/events';
 import { bootstrapTopics, createProducer, topicName } from '@stinger/kafka';
 import { sampleRawEvent } from '@stinger/testing';
 import { collectTopic, testBrokers, testClient, uniqueName } from '../helpers/kafka.ts';
+import { startService } from '../helpers/service.ts';
 
-const ENRICHER_MAIN = fileURLToPath(new URL('../../services/enricher/src/main.ts', import.meta.url));
 const containerId = (seq: number) => seq.toString(16).padStart(2, '0').repeat(32);
 const podUid = '0f1e2d3c_4b5a_6978_8796_a5b4c3d2e1f0';
 
@@ -36,26 +34,7 @@ test('outside a cluster: container identity only, host marked, dead letters, the
   const env: Record<string, string | undefined> = { ...processEnvironment(), KAFKA_BROKERS: testBrokers(), STINGER_TOPIC_PREFIX: prefix, STINGER_NODE_NAME: 'enricher-test', STINGER_LOG_LEVEL: 'info', STINGER_ENRICHER_METRICS_ADDRESS: '127.0.0.1:0' };
   delete env['KUBECONFIG'];
   delete env['KUBERNETES_SERVICE_HOST'];
-  const child = spawn(process.execPath, ['--disable-warning=TimeoutNegativeWarning', ENRICHER_MAIN], { env, stdio: ['ignore', 'ignore', 'pipe'] });
-  const log: string[] = [];
-  let pending = '';
-  const running = new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`enricher not running after 60 s:\n${log.join('\n')}`)), 60_000);
-    child.stderr?.on('data', (chunk: Buffer) => {
-      pending += chunk.toString();
-      const lines = pending.split('\n');
-      pending = lines.pop() ?? '';
-      log.push(...lines);
-      if (lines.some((line) => line.includes('"enricher running"'))) {
-        clearTimeout(timer);
-        resolve();
-      }
-    });
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`enricher exited with ${code}:\n${log.join('\n')}`));
-    });
-  });
+  const { child, log, running } = startService({ service: 'enricher', env, readyMessage: 'enricher running' });
   const events = await collectTopic(client, topicName('events', prefix));
   const letters = await collectTopic(client, topicName('dlq', prefix));
   try {

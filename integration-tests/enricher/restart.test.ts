@@ -5,16 +5,15 @@
  */
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import type { ChildProcess } from 'node:child_process';
 import { processEnvironment } from '@stinger/config';
 import { decodeEvent, encodeRawEvent } from '@stinger/events';
 import { bootstrapTopics, createProducer, topicName } from '@stinger/kafka';
 import { sampleRawEvent } from '@stinger/testing';
 import { freePort } from '../helpers/agent.ts';
 import { collectTopic, testBrokers, testClient, uniqueName } from '../helpers/kafka.ts';
+import { startService } from '../helpers/service.ts';
 
-const ENRICHER_MAIN = fileURLToPath(new URL('../../services/enricher/src/main.ts', import.meta.url));
 const NODES = ['node-a', 'node-b', 'node-c'];
 const PER_NODE = 5000;
 const TOTAL = NODES.length * PER_NODE;
@@ -39,26 +38,11 @@ async function startEnricher(prefix: string, log: string[]): Promise<ChildProces
   };
   delete env['KUBECONFIG'];
   delete env['KUBERNETES_SERVICE_HOST'];
-  const child = spawn(process.execPath, ['--disable-warning=TimeoutNegativeWarning', ENRICHER_MAIN], { env, stdio: ['ignore', 'ignore', 'pipe'] });
-  children.push(child);
-  let pending = '';
-  return new Promise<ChildProcess>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`enricher not running after 30 s:\n${log.slice(-20).join('\n')}`)), 30_000);
-    child.stderr?.on('data', (chunk: Buffer) => {
-      pending += chunk.toString();
-      const lines = pending.split('\n');
-      pending = lines.pop() ?? '';
-      log.push(...lines);
-      if (lines.some((line) => line.includes('"enricher running"'))) {
-        clearTimeout(timer);
-        resolve(child);
-      }
-    });
-    child.once('exit', (code, signal) => {
-      clearTimeout(timer);
-      reject(new Error(`enricher exited (${code ?? signal}) before running:\n${log.slice(-20).join('\n')}`));
-    });
-  });
+  const started = startService({ service: 'enricher', env, readyMessage: 'enricher running', timeoutMs: 30_000 });
+  children.push(started.child);
+  started.child.stderr?.on('data', (chunk: Buffer) => log.push(chunk.toString()));
+  await started.running;
+  return started.child;
 }
 
 test('enricher SIGKILLed mid-stream and restarted: every (agent, seq) exactly once, in order per node', { timeout: 120_000 }, async (t) => {

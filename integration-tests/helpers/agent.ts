@@ -3,30 +3,24 @@
  * topic prefix, home and ports so it cannot collide with another test or a running `stinger up`.
  * Needs root (eBPF); builds the BPF objects first (make: a no-op when current).
  */
-import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { execFileSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { processEnvironment } from '@stinger/config';
+import { freePort as freeLoopbackPort } from '@stinger/processes';
+import { startService } from './service.ts';
 
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const AGENT_MAIN = join(REPO_ROOT, 'services/agent/src/main.ts');
 
 export function buildBpf(): void {
   execFileSync('npm', ['run', '-s', '-w', '@stinger/bpf', 'build:bpf'], { cwd: REPO_ROOT, stdio: 'inherit' });
 }
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
+/** A free loopback port (ports for services started by tests). */
+export function freePort(): Promise<number> {
+  return freeLoopbackPort('127.0.0.1');
 }
 
 export interface RunningAgent {
@@ -58,26 +52,8 @@ export async function startAgent(options: StartAgentOptions): Promise<RunningAge
     STINGER_AGENT_METRICS_ADDRESS: `127.0.0.1:${await freePort()}`,
     ...options.extraEnv,
   };
-  const child = spawn(process.execPath, ['--disable-warning=TimeoutNegativeWarning', AGENT_MAIN], { env, stdio: ['ignore', 'ignore', 'pipe'] });
-  const log: string[] = [];
-  let pending = '';
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`agent not running after 30 s:\n${log.join('\n')}`)), 30_000);
-    child.stderr?.on('data', (chunk: Buffer) => {
-      pending += chunk.toString();
-      const lines = pending.split('\n');
-      pending = lines.pop() ?? '';
-      log.push(...lines);
-      if (lines.some((line) => line.includes('"agent running"'))) {
-        clearTimeout(timer);
-        resolve();
-      }
-    });
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`agent exited with ${code} before running:\n${log.join('\n')}`));
-    });
-  });
+  const { child, log, running } = startService({ service: 'agent', env, readyMessage: 'agent running', timeoutMs: 30_000 });
+  await running;
   return {
     child,
     home,

@@ -1,0 +1,54 @@
+/**
+ * Runs a Stinger service (services/<name>/src/main.ts) as a child process for integration tests and waits
+ * for the log line that says it is running. Its pino log (stderr) is kept for failure messages.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+export interface StartedService {
+  readonly child: ChildProcess;
+  /** Every line the service logged so far. */
+  readonly log: string[];
+  /** Resolves once the ready message was logged; rejects if the service exits first or after `timeoutMs`. */
+  readonly running: Promise<void>;
+}
+
+export interface StartServiceOptions {
+  readonly service: 'agent' | 'enricher';
+  readonly env: NodeJS.ProcessEnv;
+  /** The `msg` of the log line that means the service is up, e.g. "enricher running". */
+  readonly readyMessage: string;
+  readonly timeoutMs?: number;
+}
+
+export function serviceMain(service: StartServiceOptions['service']): string {
+  return fileURLToPath(new URL(`../../services/${service}/src/main.ts`, import.meta.url));
+}
+
+export function startService(options: StartServiceOptions): StartedService {
+  const { service, env, readyMessage, timeoutMs = 60_000 } = options;
+  const child = spawn(process.execPath, ['--disable-warning=TimeoutNegativeWarning', serviceMain(service)], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+  const log: string[] = [];
+  let pending = '';
+  const running = new Promise<void>((resolve, reject) => {
+    const tail = () => log.slice(-20).join('\n');
+    const timer = setTimeout(() => reject(new Error(`${service} not running after ${timeoutMs} ms:\n${tail()}`)), timeoutMs);
+    child.stderr?.on('data', (chunk: Buffer) => {
+      pending += chunk.toString();
+      const lines = pending.split('\n');
+      pending = lines.pop() ?? '';
+      log.push(...lines);
+      if (lines.some((line) => line.includes(`"msg":"${readyMessage}"`))) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+    child.once('exit', (code, signal) => {
+      clearTimeout(timer);
+      reject(new Error(`${service} exited (${code ?? signal}) before running:\n${tail()}`));
+    });
+  });
+  // The exit rejection after a successful start must not become an unhandled rejection.
+  running.catch(() => undefined);
+  return { child, log, running };
+}
