@@ -3,6 +3,7 @@
  * net-records.layout.test.ts compiles the header with the host compiler and fails when any offset, size or
  * constant here differs.
  */
+import { formatIpv6 as formatRfc5952 } from '@stinger/net-address';
 import { EVENT_HEADER_LAYOUT, decodeRecordHeader, type RecordHeader, type RecordSlice } from './records.ts';
 
 /** event_header.kind of network records. */
@@ -83,27 +84,8 @@ export function formatIpv4(bytes: Uint8Array, start = 0): string {
 
 /** RFC 5952 text of 16 bytes (longest run of two or more zero groups as `::`, lower case; IPv4-mapped as ::ffff:a.b.c.d). */
 export function formatIpv6(bytes: Uint8Array, start = 0): string {
-  const groups: number[] = [];
-  for (let i = 0; i < 8; i++) groups.push(((bytes[start + 2 * i] ?? 0) << 8) | (bytes[start + 2 * i + 1] ?? 0));
-  if (groups.slice(0, 5).every((g) => g === 0) && groups[5] === 0xffff) return `::ffff:${formatIpv4(bytes, start + 12)}`;
-  let bestStart = -1;
-  let bestLength = 1;
-  for (let i = 0; i < 8; ) {
-    if (groups[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && groups[j] === 0) j++;
-    if (j - i > bestLength) {
-      bestStart = i;
-      bestLength = j - i;
-    }
-    i = j;
-  }
-  const hex = groups.map((g) => g.toString(16));
-  if (bestStart < 0) return hex.join(':');
-  return `${hex.slice(0, bestStart).join(':')}::${hex.slice(bestStart + bestLength).join(':')}`;
+  const mapped = bytes.subarray(start, start + 12).every((b, i) => (i < 10 ? b === 0 : b === 0xff));
+  return mapped ? `::ffff:${formatIpv4(bytes, start + 12)}` : formatRfc5952(bytes, start);
 }
 
 function kindOf(value: number): NetworkRecordKind | undefined {

@@ -3,6 +3,7 @@
  * validator turns their null results into issues.
  */
 import { isIPv4, isIPv6 } from 'node:net';
+import { formatIpv6 } from '@stinger/net-address';
 import type { NumberRange } from './policy-types.ts';
 
 /**
@@ -69,7 +70,7 @@ export function parseCidr(text: string): ParsedCidr | null {
     if (((bytes[index] ?? 0) & mask) !== 0) hostBitsCleared = true;
     bytes[index] = (bytes[index] ?? 0) & ~mask;
   }
-  const addressText = family === 4 ? bytes.join('.') : ipv6Text(bytes);
+  const addressText = family === 4 ? bytes.join('.') : formatIpv6(bytes);
   return { family, bytes, prefixLength, canonical: `${addressText}/${prefixLength}`, hostBitsCleared };
 }
 
@@ -96,29 +97,6 @@ function ipv6Bytes(address: string): Uint8Array {
   return bytes;
 }
 
-/** RFC 5952: lower-case hex, no leading zeros, the longest run (leftmost on a tie) of 2+ zero groups as `::`. */
-function ipv6Text(bytes: Uint8Array): string {
-  const groups: number[] = [];
-  for (let i = 0; i < 16; i += 2) groups.push(((bytes[i] ?? 0) << 8) | (bytes[i + 1] ?? 0));
-  let bestStart = -1;
-  let bestLength = 1;
-  for (let i = 0; i < 8; ) {
-    if (groups[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && groups[j] === 0) j++;
-    if (j - i > bestLength) {
-      bestStart = i;
-      bestLength = j - i;
-    }
-    i = j;
-  }
-  const hex = groups.map((g) => g.toString(16));
-  if (bestStart === -1) return hex.join(':');
-  return `${hex.slice(0, bestStart).join(':')}::${hex.slice(bestStart + bestLength).join(':')}`;
-}
 
 /**
  * A number in [min, max] or a range "low-high" with min <= low <= high <= max, from YAML (an integer, or a
