@@ -86,7 +86,7 @@ describe('network sensor (kernel)', () => {
     sensor!.watch({ bind: true, listen: true, accept: true });
     const listenPort = 20000 + Math.floor(Math.random() * 20000);
     const child = spawn(helper!.path, ['accept-once', '127.0.0.1', String(listenPort)], { stdio: ['ignore', 'pipe', 'inherit'] });
-    const exited = once(child, 'exit');
+    const exited = once(child, 'close'); // after stdout ends, so the "accepted" line has been read
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     while (!out.includes('listening')) {

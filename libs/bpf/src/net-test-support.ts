@@ -143,7 +143,8 @@ export async function runIn(cgroupPath: string | undefined, file: string, args: 
         });
   let stdout = '';
   child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  const [code, signal] = (await once(child, 'exit')) as [number | null, NodeJS.Signals | null];
+  // 'close', not 'exit': 'exit' may come before the last of stdout has been read.
+  const [code, signal] = (await once(child, 'close')) as [number | null, NodeJS.Signals | null];
   if (child.pid === undefined) throw new Error(`${file} did not start`);
   return { pid: child.pid, code, signal, stdout };
 }
