@@ -46,6 +46,27 @@ struct {
 	__type(value, struct file_event);
 } file_scratch SEC(".maps");
 
+/*
+ * Processes (tgid -> 1) whose file operations are never reported nor acted on: the agent itself, put here by
+ * user space at load (libs/bpf loadFileSensor). The agent opens, with O_PATH, each path it reports to follow
+ * its symlinks (libs/process-cache followSymlinks): matched, those opens would be reported again, without end,
+ * and a kill rule on the path would kill the agent. Checked only after a rule matched: unwatched opens pay
+ * nothing for it.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16);
+	__type(key, __u32);
+	__type(value, __u8);
+} file_ignored_tgids SEC(".maps");
+
+static __always_inline int ignored_process(void)
+{
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+
+	return bpf_map_lookup_elem(&file_ignored_tgids, &tgid) != NULL;
+}
+
 #define ONE_PATH_SIZE __builtin_offsetof(struct file_event, path2)
 
 static __always_inline struct file_event *new_event(__u32 op, __s32 dirfd)
@@ -107,7 +128,7 @@ static __always_inline int enter_one_path(__u32 op, __s32 dirfd, const char *pat
 	if (!s)
 		return 0;
 	match_path(s, path, &file_rules_exact, &file_rules_prefix, &file_rules_name, op, &m);
-	if (!match_reported(&m))
+	if (!match_reported(&m) || ignored_process())
 		return 0;
 	e = new_event(op, dirfd);
 	if (!e)
@@ -170,7 +191,7 @@ static __always_inline void enter_rename(__s32 olddirfd, const char *oldpath, __
 	match_path(s, oldpath, &file_rules_exact, &file_rules_prefix, &file_rules_name, FILE_OP_RENAME, &m_old);
 	__builtin_memcpy(e->path, s->key.path, sizeof(e->path));
 	match_path(s, newpath, &file_rules_exact, &file_rules_prefix, &file_rules_name, FILE_OP_RENAME, &m_new);
-	if (!match_reported(&m_old) && !match_reported(&m_new))
+	if ((!match_reported(&m_old) && !match_reported(&m_new)) || ignored_process())
 		return;
 	__builtin_memcpy(e->path2, s->key.path, sizeof(e->path2));
 	e->path_len = m_old.len;

@@ -8,7 +8,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,6 +21,8 @@ import { collectTopic, testBrokers, testClient, uniqueName, type Collector } fro
 const prefix = `${uniqueName('sensors')}.`;
 const nodeName = `sensor-node-${randomBytes(4).toString('hex')}`;
 const policyDir = mkdtempSync(join(tmpdir(), 'stinger-sensor-policies-'));
+// Symlinks under a watched prefix: link -> real/secret, dirlink -> real/sub.
+const linkDir = realpathSync(mkdtempSync(join(tmpdir(), 'stinger-sensor-links-')));
 const AUDIT_PASSWD = [
   'apiVersion: stinger.io/v1alpha1',
   'kind: TracingPolicy',
@@ -31,6 +33,10 @@ const AUDIT_PASSWD = [
   '    - name: passwd-open',
   '      event: file',
   '      match: { path: { equal: ["/etc/passwd"] }, op: [open] }',
+  '      action: audit',
+  '    - name: links-open',
+  '      event: file',
+  `      match: { path: { prefix: ["${linkDir}/"] }, op: [open, unlink] }`,
   '      action: audit',
   '',
 ].join('\n');
@@ -44,6 +50,11 @@ let server: Server | undefined;
 before(async () => {
   buildBpf();
   writeFileSync(join(policyDir, 'audit-passwd.yaml'), AUDIT_PASSWD);
+  mkdirSync(join(linkDir, 'real/sub'), { recursive: true });
+  writeFileSync(join(linkDir, 'real/secret'), 'secret\n');
+  writeFileSync(join(linkDir, 'real/sub/victim'), '');
+  symlinkSync('real/secret', join(linkDir, 'link'));
+  symlinkSync('real/sub', join(linkDir, 'dirlink'));
   client = testClient('sensor-test');
   await bootstrapTopics({ client, prefix });
   raw = await collectTopic(client, topicName('eventsRaw', prefix));
@@ -59,6 +70,7 @@ before(async () => {
 after(async () => {
   // The audit policy leaves with the agent; the file goes first so that nothing could re-read it.
   rmSync(policyDir, { recursive: true, force: true });
+  rmSync(linkDir, { recursive: true, force: true });
   const code = await agent?.stop();
   await raw?.stop();
   await statuses?.stop();
@@ -89,6 +101,27 @@ test('a relative open after `cd /etc` is reported with the absolute path and the
   assert.match(event.process.binary, /\/cat$/);
   assert.equal(event.action, null, 'an audit rule does not act');
   assert.equal(event.node, nodeName);
+});
+
+test('symlinks are followed as the kernel followed them: a file link, `..` after a directory link, an unlinked name', { timeout: 30_000 }, async () => {
+  const viaLink = await runChild('/bin/cat', [`${linkDir}/link`]);
+  const viaDotDot = await runChild('/bin/cat', [`${linkDir}/dirlink/../secret`]);
+  assert.equal(viaLink.stdout, 'secret\n');
+  assert.equal(viaDotDot.stdout, 'secret\n', 'the kernel walks `..` from real/sub, not from the link');
+  const removed = await runChild('/bin/rm', [`${linkDir}/dirlink/victim`]);
+  assert.equal(removed.code, 0, removed.stderr);
+  const fileEvent = async (pid: number, op: string) => {
+    const [event] = await eventsMatching(raw!, (e) => e.process.pid === pid && e.payload.group === 'file' && e.payload.op === op, { what: `${op} by ${pid}` });
+    assert.ok(event?.payload.group === 'file');
+    return event.payload;
+  };
+  const link = await fileEvent(viaLink.pid, 'open');
+  assert.deepEqual([link.path, link.path_as_given], [`${linkDir}/real/secret`, `${linkDir}/link`]);
+  const dotDot = await fileEvent(viaDotDot.pid, 'open');
+  assert.deepEqual([dotDot.path, dotDot.path_as_given], [`${linkDir}/real/secret`, `${linkDir}/dirlink/../secret`]);
+  const unlink = await fileEvent(removed.pid, 'unlink');
+  assert.equal(unlink.path, `${linkDir}/real/sub/victim`, 'the file is gone: its directory is resolved, its name kept');
+  assert.equal(unlink.result, 0);
 });
 
 test('the fork tree: the cat run by `sh -c` has the shell execution as parent', { timeout: 30_000 }, async () => {
@@ -142,5 +175,5 @@ test('`unshare -n` is reported as a namespace event naming net', { timeout: 30_0
 test('a local policy is reported applied on the status topic', { timeout: 30_000 }, async () => {
   const status = await policyStatusOf(statuses!, { node: nodeName, key: 'audit-passwd-read' }, { accept: (s) => s !== null, timeoutMs: 10_000 });
   assert.equal(status?.state, 'applied');
-  assert.equal(status?.kernel_rules, 1);
+  assert.equal(status?.kernel_rules, 2, 'the passwd rule and the links prefix rule');
 });

@@ -28,7 +28,8 @@ const policies: PolicyStatusView[] = [
   { name: 'c', generation: 2, mode: 'monitor', state: 'rejected', kernelRules: 0, pipelineRules: 0, messages: ['bad'] },
 ];
 let flows: CgroupFlow[] = [];
-const sources: AgentApiSources = { health: () => health, policies: () => policies, flows: () => flows };
+let filePaths = { followed: 0, lexical: 0 };
+const sources: AgentApiSources = { health: () => health, policies: () => policies, flows: () => flows, filePaths: () => filePaths };
 
 describe('agent metrics over HTTP', { timeout: 30_000 }, () => {
   let metrics: AgentMetrics;
@@ -111,6 +112,16 @@ describe('agent metrics over HTTP', { timeout: 30_000 }, () => {
     flows = [{ cgroup: '/kubepods.slice/pod-a.slice', direction: 'egress', bytes: 4000, packets: 5 }];
     text = await scrape();
     assert.equal(sample(text, 'stinger_cgroup_network_bytes_total{cgroup="/kubepods.slice/pod-a.slice",direction="egress"}'), 4000);
+  });
+
+  it('file-event paths are counted by resolution, followed or lexical', async () => {
+    filePaths = { followed: 7, lexical: 2 };
+    let text = await scrape();
+    assert.equal(sample(text, 'stinger_file_paths_total{resolution="followed"}'), 7);
+    assert.equal(sample(text, 'stinger_file_paths_total{resolution="lexical"}'), 2);
+    filePaths = { followed: 9, lexical: 2 };
+    text = await scrape();
+    assert.equal(sample(text, 'stinger_file_paths_total{resolution="followed"}'), 9);
   });
 
   it('/healthz answers 200 ok', async () => {

@@ -10,7 +10,7 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 import type { EventKind } from '@stinger/events';
 import { namespaced, silentLogger, type Logger } from '@stinger/log';
 import { serveMetrics, type MetricsServer } from '@stinger/metrics';
-import { POLICY_STATES, type AgentApiSources, type CgroupFlow, type LostRecordsCount, type PolicyState } from './types.ts';
+import { POLICY_STATES, type AgentApiSources, type CgroupFlow, type FilePathCounts, type LostRecordsCount, type PolicyState } from './types.ts';
 
 export const DEFAULT_METRICS_ADDRESS = '127.0.0.1:9464';
 
@@ -25,6 +25,7 @@ export interface AgentMetricsSnapshot {
   readonly processCache: { readonly live: number; readonly exited: number; readonly misses: number };
   readonly policies: Readonly<Record<PolicyState, number>>;
   readonly flows: readonly CgroupFlow[];
+  readonly filePaths?: FilePathCounts;
 }
 
 export interface AgentMetricsOptions {
@@ -62,6 +63,7 @@ export function snapshotFromSources(sources: AgentApiSources): AgentMetricsSnaps
     processCache: health.processCache,
     policies,
     flows: sources.flows?.() ?? [],
+    filePaths: sources.filePaths?.(),
   };
 }
 
@@ -101,11 +103,18 @@ export function createAgentMetrics(options: AgentMetricsOptions = {}): AgentMetr
     labelNames: ['cgroup', 'direction'],
     registers,
   });
+  const filePaths = new Counter({
+    name: 'stinger_file_paths_total',
+    help: 'File-event paths by resolution: followed (symlinks walked as the syscall did) or lexical (string normalisation only; the process was gone).',
+    labelNames: ['resolution'],
+    registers,
+  });
   if (defaultMetrics) collectDefaultMetrics({ register: registry });
 
   // Last cumulative values seen, to advance the counters by differences.
   const lastLost = new Map<string, number>();
   let lastMisses = 0;
+  let lastFilePaths: FilePathCounts = { followed: 0, lexical: 0 };
   const lastFlows = new Map<string, { bytes: number; packets: number }>();
   const advance = (previous: number, current: number): number => (current >= previous ? current - previous : current);
 
@@ -122,6 +131,11 @@ export function createAgentMetrics(options: AgentMetricsOptions = {}): AgentMetr
     cacheEntries.set({ state: 'exited' }, snapshot.processCache.exited);
     cacheMisses.inc(advance(lastMisses, snapshot.processCache.misses));
     lastMisses = snapshot.processCache.misses;
+    if (snapshot.filePaths) {
+      filePaths.inc({ resolution: 'followed' }, advance(lastFilePaths.followed, snapshot.filePaths.followed));
+      filePaths.inc({ resolution: 'lexical' }, advance(lastFilePaths.lexical, snapshot.filePaths.lexical));
+      lastFilePaths = snapshot.filePaths;
+    }
     for (const state of POLICY_STATES) policies.set({ state }, snapshot.policies[state]);
     for (const flow of snapshot.flows) {
       const labels = { cgroup: flow.cgroup, direction: flow.direction };

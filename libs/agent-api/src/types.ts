@@ -93,6 +93,14 @@ export interface AgentApiSources {
   policies(): readonly PolicyStatusView[];
   /** Cumulative network traffic per cgroup (the flow counters), when the agent attached them. */
   flows?(): readonly CgroupFlow[];
+  /** Cumulative count of file-event paths by how they were made absolute (EventBuilder stats). */
+  filePaths?(): FilePathCounts;
+}
+
+/** File-event paths walked with symlinks followed, and those normalised as strings only. */
+export interface FilePathCounts {
+  readonly followed: number;
+  readonly lexical: number;
 }
 
 /** Bytes and packets a cgroup (a container, a systemd unit) sent or received since the counters were attached. */

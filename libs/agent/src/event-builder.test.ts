@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ProcessCache } from '@stinger/process-cache';
+import { ProcessCache, type FollowSymlinks, type SymlinkRequest } from '@stinger/process-cache';
 import { decodeRawEvent, encodeRawEvent } from '@stinger/events';
 import { EventBuilder, type UnsequencedEvent } from './event-builder.ts';
 import { execRecord, fileRecord, forkRecord, namespaceRecord, networkRecord } from './test-records.ts';
@@ -11,7 +11,7 @@ function encodable(event: UnsequencedEvent | null): UnsequencedEvent | null {
   return event;
 }
 
-function builder(fdPaths: Record<string, string> = {}) {
+function builder(fdPaths: Record<string, string> = {}, followSymlinks: FollowSymlinks = () => null) {
   const cache = new ProcessCache({ nodeName: 'n', procReader: { listPids: () => [], read: () => null } });
   const inner = new EventBuilder({
     nodeName: 'n',
@@ -21,10 +21,11 @@ function builder(fdPaths: Record<string, string> = {}) {
     cache,
     ruleOrigin: (id) => (id === 7 ? { policy: 'deny-shadow', rule: 'no-shadow-read' } : undefined),
     readFdPath: (pid, fd) => fdPaths[`${pid}/${fd}`] ?? null,
+    followSymlinks,
   });
   cache.fork({ parentPid: 1, childPid: 50, timeNs: 1n });
   const events = { build: (record: Parameters<EventBuilder['build']>[0]) => encodable(inner.build(record)) };
-  return { cache, events };
+  return { cache, events, stats: () => inner.stats() };
 }
 
 test('`cd /etc && cat passwd`: the relative open resolves against the cwd tracked from chdir', () => {
@@ -77,4 +78,37 @@ test('namespace records use the /proc/<pid>/ns names', () => {
   assert.deepEqual(event.payload.namespaces, ['net', 'mnt']);
   assert.equal(event.payload.op, 'unshare');
   assert.equal(event.payload.fd, null);
+});
+
+test('symlinks: the walk gets the unnormalised absolute path and follows the last component only when the syscall did', () => {
+  const requests: SymlinkRequest[] = [];
+  const { events, stats } = builder({}, (request) => {
+    requests.push(request);
+    return request.path.endsWith('/lexical') ? null : `/followed${request.path}`;
+  });
+  events.build(fileRecord({ pid: 50, op: 'chdir', path: '/srv/link' }));
+  const open = events.build(fileRecord({ pid: 50, op: 'open', path: '../x', result: 3 }));
+  assert.ok(open?.payload.group === 'file');
+  assert.equal(open.payload.path, '/followed/followed/srv/link/../x', 'cwd from the followed chdir, then `..` left to the walk');
+  const noFollow = events.build(fileRecord({ pid: 50, op: 'open', path: '/a', openFlags: 0o400000 }));
+  const unlink = events.build(fileRecord({ pid: 50, op: 'unlink', path: '/b' }));
+  const lchown = events.build(fileRecord({ pid: 50, op: 'chown', path: '/c', openFlags: 0x100 }));
+  const chmod = events.build(fileRecord({ pid: 50, op: 'chmod', path: '/d' }));
+  const lexical = events.build(fileRecord({ pid: 50, op: 'open', path: '/tmp/..//lexical' }));
+  assert.ok(noFollow && unlink && lchown && chmod);
+  assert.deepEqual(
+    requests.map((r) => [r.path, r.followLast, r.hostProcess]),
+    [
+      ['/srv/link', true, true],
+      ['/followed/srv/link/../x', true, true],
+      ['/a', false, true],
+      ['/b', false, true],
+      ['/c', false, true],
+      ['/d', true, true],
+      ['/tmp/..//lexical', true, true],
+    ],
+  );
+  assert.ok(lexical?.payload.group === 'file');
+  assert.equal(lexical.payload.path, '/lexical', 'no walk: normalised as a string');
+  assert.deepEqual(stats(), { followedPaths: 6, lexicalPaths: 1 });
 });

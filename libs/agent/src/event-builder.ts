@@ -7,10 +7,13 @@
  * - Kernel times are CLOCK_BOOTTIME ns; events carry wall-clock ns (`bootToWallNs` is added), while
  *   `start_time` stays in boot ns, as /proc reports it, so a kill command can be checked against
  *   /proc/<pid>/stat.
- * - File paths: `path_as_given` is the string the process passed; `path` is absolute and normalised,
- *   resolved against the process's tracked cwd (relative paths) or its dirfd (from /proc, while the
- *   process lives). When neither can be known, `path` is the given string, flagged by not starting
- *   with '/'.
+ * - File paths: `path_as_given` is the string the process passed; `path` is absolute, made so against
+ *   the process's tracked cwd (relative paths) or its dirfd (from /proc, while the process lives),
+ *   then walked with symlinks followed as the syscall followed them (`followSymlinks`: under
+ *   /proc/<pid>/root while the process lives, in the agent's root for an exited host process). When
+ *   that walk cannot be made, `path` is normalised lexically (`.`, `..`, repeated slashes), and counted
+ *   in `stats().lexicalPaths`. When neither cwd nor dirfd can be known, `path` is the given string,
+ *   flagged by not starting with '/'. The cwd tracked from chdir is resolved the same way.
  * - `action` is set when the kernel acted (killed, denied), naming the policy and rule behind the
  *   record's rule id (`ruleOrigin`).
  * - A chdir/fchdir only updates the cache (the event model has no chdir event); `build` returns null.
@@ -27,7 +30,13 @@ import type {
   SetidRecord,
 } from '@stinger/bpf';
 import type { Action, ActionKind, EventKind, Payload, Process, RawEvent } from '@stinger/events';
-import { resolvePath, type ProcessCache, type ProcessInfo } from '@stinger/process-cache';
+import {
+  followSymlinks,
+  normalizeAbsolutePath,
+  type FollowSymlinks,
+  type ProcessCache,
+  type ProcessInfo,
+} from '@stinger/process-cache';
 
 /** Every record the agent's sensors produce. */
 export type SensorRecord = ProcessRecord | FileSensorRecord | NetworkRecord | PrivilegeSensorRecord;
@@ -50,9 +59,38 @@ export interface EventBuilderOptions {
   readonly ruleOrigin?: (ruleId: number) => RuleOrigin | undefined;
   /** The target of /proc/<pid>/fd/<fd>, null when gone; replaced in tests. */
   readonly readFdPath?: (pid: number, fd: number) => string | null;
+  /** Follows the symlinks of a path as a process reached it; replaced in tests. */
+  readonly followSymlinks?: FollowSymlinks;
+}
+
+/** How the absolute paths of file events were made, since the builder was created. */
+export interface EventBuilderStats {
+  /** Walked on the file system with symlinks followed. */
+  readonly followedPaths: number;
+  /** Normalised as strings only: the walk could not be made (see the contract above). */
+  readonly lexicalPaths: number;
 }
 
 const AT_FDCWD = -100;
+const O_NOFOLLOW = 0o400000;
+const AT_SYMLINK_NOFOLLOW = 0x100;
+
+/** Whether the syscall behind a file record followed a symlink in the last path component. */
+function followsLastComponent(record: FileRecord): boolean {
+  switch (record.op) {
+    case 'open':
+      return (record.openFlags & O_NOFOLLOW) === 0;
+    case 'chmod':
+    case 'chown':
+      return (record.openFlags & AT_SYMLINK_NOFOLLOW) === 0;
+    case 'chdir':
+      return true;
+    case 'unlink': // acts on the link itself
+    case 'rename':
+    case 'fchdir':
+      return false;
+  }
+}
 
 export function toProcess(info: ProcessInfo, tid: number): Process {
   return {
@@ -155,10 +193,18 @@ function namespaceName(type: string): string {
 export class EventBuilder {
   readonly #options: EventBuilderOptions;
   readonly #readFdPath: (pid: number, fd: number) => string | null;
+  readonly #followSymlinks: FollowSymlinks;
+  #followedPaths = 0;
+  #lexicalPaths = 0;
 
   constructor(options: EventBuilderOptions) {
     this.#options = options;
     this.#readFdPath = options.readFdPath ?? defaultReadFdPath;
+    this.#followSymlinks = options.followSymlinks ?? followSymlinks;
+  }
+
+  stats(): EventBuilderStats {
+    return { followedPaths: this.#followedPaths, lexicalPaths: this.#lexicalPaths };
   }
 
   build(record: SensorRecord): UnsequencedEvent | null {
@@ -267,12 +313,23 @@ export class EventBuilder {
     }
   }
 
-  /** The absolute path a file syscall named, as far as it can be known (see the contract above). */
-  resolveFilePath(info: ProcessInfo | null, record: { pid: number; path: string; dirfd: number }): string {
-    if (record.path.startsWith('/')) return resolvePath(null, record.path) ?? record.path;
-    if (record.dirfd === AT_FDCWD) return resolvePath(info?.cwd ?? null, record.path) ?? record.path;
-    const directory = this.#readFdPath(record.pid, record.dirfd);
-    return resolvePath(directory, record.path) ?? record.path;
+  /** The absolute path a file syscall reached, as far as it can be known (see the contract above). */
+  resolveFilePath(info: ProcessInfo | null, record: { pid: number; path: string; dirfd: number }, followLast: boolean): string {
+    let directory: string | null = null;
+    if (!record.path.startsWith('/')) {
+      directory = record.dirfd === AT_FDCWD ? (info?.cwd ?? null) : this.#readFdPath(record.pid, record.dirfd);
+      if (directory === null || !directory.startsWith('/')) return record.path;
+    }
+    // Not normalised before the walk: `..` after a symlink leaves the link's target, not the link.
+    const absolute = directory === null ? record.path : `${directory}/${record.path}`;
+    const hostProcess = info !== null && info.containerId === null;
+    const followed = this.#followSymlinks({ pid: record.pid, hostProcess, path: absolute, followLast });
+    if (followed !== null) {
+      this.#followedPaths += 1;
+      return followed;
+    }
+    this.#lexicalPaths += 1;
+    return normalizeAbsolutePath(absolute);
   }
 
   #file(record: FileRecord): UnsequencedEvent | null {
@@ -280,7 +337,7 @@ export class EventBuilder {
     const info = cache.lookup(record.pid);
     switch (record.op) {
       case 'chdir':
-        if (record.result === 0) cache.chdir(record.pid, record.path);
+        if (record.result === 0) cache.chdir(record.pid, this.resolveFilePath(info, record, true));
         return null;
       case 'fchdir': {
         const cwd = record.result === 0 ? this.#readFdPath(record.pid, record.dirfd) : null;
@@ -297,9 +354,9 @@ export class EventBuilder {
           payload: {
             group: 'file',
             op: record.op,
-            path: this.resolveFilePath(info, record),
+            path: this.resolveFilePath(info, record, followsLastComponent(record)),
             path_as_given: record.path,
-            new_path: record.path2 === null ? null : this.resolveFilePath(info, { pid: record.pid, path: record.path2, dirfd: record.dirfd2 }),
+            new_path: record.path2 === null ? null : this.resolveFilePath(info, { pid: record.pid, path: record.path2, dirfd: record.dirfd2 }, false),
             flags: record.openFlags,
             mode: record.op === 'open' || record.op === 'chmod' ? record.mode : null,
             result: record.result ?? 0,
@@ -315,7 +372,7 @@ export class EventBuilder {
       kind: 'exec',
       payload: {
         group: 'exec',
-        filename: this.resolveFilePath(info, record),
+        filename: this.resolveFilePath(info, record, true),
         euid: BigInt(record.uid),
         egid: BigInt(record.gid),
         secure_exec: false,

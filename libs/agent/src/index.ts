@@ -3,7 +3,7 @@ export type { SpooledRecord, EventSpoolOptions, SpoolSegment, SpoolStats } from 
 export { EventPublisher } from './publisher.ts';
 export type { RecordSink, PublisherMode, EventPublisherOptions, PublisherStats } from './publisher.ts';
 export { EventBuilder, toProcess } from './event-builder.ts';
-export type { SensorRecord, UnsequencedEvent, EventBuilderOptions, RuleOrigin } from './event-builder.ts';
+export type { SensorRecord, UnsequencedEvent, EventBuilderOptions, EventBuilderStats, RuleOrigin } from './event-builder.ts';
 export { privilegeIds } from './event-builder.ts';
 export { AgentPipeline } from './pipeline.ts';
 export type { AgentPipelineOptions } from './pipeline.ts';

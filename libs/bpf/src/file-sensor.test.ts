@@ -3,7 +3,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, chownSync, mkdirSync, mkdtempSync, renameSync, rmSync, unlinkSync, writeFileSync, existsSync } from 'node:fs';
+import { chmodSync, chownSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, unlinkSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadFileSensor, type FileSensor } from './file-sensor.ts';
@@ -32,7 +32,7 @@ describe('file sensor (kernel)', () => {
   before(() => {
     buildBpf();
     dir = mkdtempSync(join(tmpdir(), 'stinger-file-'));
-    sensor = loadFileSensor();
+    sensor = loadFileSensor({ ignoredProcesses: [] }); // these tests watch their own process
     collector = collect(sensor, decodeFileRecord);
   });
 
@@ -237,7 +237,7 @@ describe('file sensor joined to the process sensor (kernel)', () => {
     buildBpf();
     dir = mkdtempSync(join(tmpdir(), 'stinger-file-join-'));
     processSensor = loadProcessSensor();
-    fileSensor = loadFileSensor({ join: processSensor });
+    fileSensor = loadFileSensor({ join: processSensor, ignoredProcesses: [] });
     const dispatcher = createRecordDispatcher<ProcessRecord | FileSensorRecord>([PROCESS_RECORD_DECODERS, FILE_RECORD_DECODERS]);
     collector = collect(processSensor, dispatcher.decode);
   });
@@ -259,5 +259,42 @@ describe('file sensor joined to the process sensor (kernel)', () => {
     await collector!.waitFor((r): r is ExecRecord => r.kind === 'exec' && r.pid === run.pid);
     const file = await collector!.waitFor((r): r is FileRecord => r.kind === 'file' && r.pid === run.pid);
     assert.equal(file.path, path);
+  });
+});
+
+describe('file sensor ignoring its own process (kernel)', () => {
+  let sensor: FileSensor | undefined;
+  let collector: Collector<FileSensorRecord> | undefined;
+  let dir = '';
+
+  before(() => {
+    buildBpf();
+    dir = mkdtempSync(join(tmpdir(), 'stinger-file-self-'));
+    sensor = loadFileSensor(); // default: this process is ignored, as the agent is
+    collector = collect(sensor, decodeFileRecord);
+  });
+
+  after(async () => {
+    sensor?.filePolicy.clear();
+    await collector?.reader.stop();
+    sensor?.close();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('a kill rule neither reports nor kills the loading process, and still kills another', async () => {
+    const path = join(dir, `denied-${randomBytes(4).toString('hex')}`);
+    writeFileSync(path, 'secret\n');
+    sensor!.filePolicy.addExact(path, { ruleId: 401, action: 'kill', ops: ['open'] });
+    // Were this process not ignored, the kernel would SIGKILL the test runner here: the run would fail loudly.
+    assert.equal(readFileSync(path, 'utf8'), 'secret\n');
+    const run = await runChild('/bin/cat', [path]);
+    assert.equal(run.signal, 'SIGKILL');
+    assert.equal(run.stdout, '');
+    await collector!.waitFor(isFile((r) => r.pid === run.pid && r.action === 'killed'));
+    assert.deepEqual(
+      collector!.records.filter((r) => r.pid === process.pid),
+      [],
+      'nothing from the loading process',
+    );
   });
 });

@@ -31,6 +31,11 @@ export interface LoadFileSensorOptions {
   readonly logger?: Logger;
   /** Share this sensor's ring buffer and process table (e.g. the process sensor's). */
   readonly join?: Sensor;
+  /**
+   * Processes whose file operations are never reported nor killed (file_ignored_tgids, at most 16). Default: this
+   * process, which must not see (or be killed for) the opens it makes to resolve the paths it reports.
+   */
+  readonly ignoredProcesses?: readonly number[];
 }
 
 const TRACEFS_EVENTS = ['/sys/kernel/tracing/events', '/sys/kernel/debug/tracing/events'];
@@ -62,6 +67,12 @@ export function loadFileSensor(options: LoadFileSensorOptions = {}): FileSensor 
       opBits: FILE_RULE_OP_BITS,
     });
     const execPolicy = createExecPolicyMaps(objectNamed('bpf_exec_policy'));
+    const ignored = file.map('file_ignored_tgids');
+    for (const tgid of options.ignoredProcesses ?? [process.pid]) {
+      const key = Buffer.alloc(4);
+      key.writeUInt32LE(tgid);
+      ignored.update(key, Buffer.from([1]));
+    }
     return { ...sensor, filePolicy, execPolicy };
   } catch (error) {
     sensor.close();

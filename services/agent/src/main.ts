@@ -133,6 +133,15 @@ const nodePolicies = new NodePolicies({
   onStatus: (key, status) => statusReporter.report(key, status),
 });
 
+const eventBuilder = new EventBuilder({
+  nodeName: config.nodeName,
+  agentId,
+  bootId,
+  bootToWallNs: bootToWallOffsetNs(),
+  cache,
+  ruleOrigin: (ruleId) => nodePolicies.actionFor(ruleId),
+});
+
 const sources: AgentApiSources = {
   health: () => {
     const published = publisher.stats();
@@ -157,6 +166,10 @@ const sources: AgentApiSources = {
       },
       processCache: cache.stats(),
     };
+  },
+  filePaths: () => {
+    const { followedPaths, lexicalPaths } = eventBuilder.stats();
+    return { followed: followedPaths, lexical: lexicalPaths };
   },
   policies: () => nodePolicies.statuses().map((status) => policyStatusView(status, null)),
   flows: () =>
@@ -184,14 +197,7 @@ const publisher = new EventPublisher({
 });
 const pipeline = new AgentPipeline({
   nodeName: config.nodeName,
-  builder: new EventBuilder({
-    nodeName: config.nodeName,
-    agentId,
-    bootId,
-    bootToWallNs: bootToWallOffsetNs(),
-    cache,
-    ruleOrigin: (ruleId) => nodePolicies.actionFor(ruleId),
-  }),
+  builder: eventBuilder,
   publisher,
   observe: (event) => {
     metrics.observeEvent(event.kind);

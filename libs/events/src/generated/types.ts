@@ -213,7 +213,7 @@ export interface FilePayload {
   group: 'file';
   /** Which operation. */
   op: FileOp;
-  /** Absolute, normalised path resolved in user space against the process's cwd (symlinks not resolved). */
+  /** Absolute path the syscall reached, resolved by the agent after the syscall: against the process's cwd or dirfd, with symlinks followed as the syscall followed them (not the last component for unlink, rename, lchown, O_NOFOLLOW). When the walk cannot be made (a container process already gone) it is normalised as a string only (., .., repeated slashes; see the agent metric stinger_file_paths_total). */
   path: string;
   /** Path string exactly as the process passed it to the syscall (what kernel-side matching saw). */
   path_as_given: string;
