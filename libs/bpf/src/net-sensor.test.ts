@@ -10,6 +10,7 @@ import { decodeNetworkRecord, type NetworkRecord } from './net-records.ts';
 import { buildBpf, collect, type Collector } from './test-support.ts';
 import { buildTestHelper, createTestCgroup, runIn, type TestCgroup, type TestHelper } from './net-test-support.ts';
 import { cgroupIdOf } from './priv-sensor.ts';
+import { freePort } from '@stinger/processes';
 
 const of =
   (kind: NetworkRecord['kind'], pid: number) =>
@@ -84,7 +85,7 @@ describe('network sensor (kernel)', () => {
 
   test('bind and listen records carry the port; accept yields the peer', async () => {
     sensor!.watch({ bind: true, listen: true, accept: true });
-    const listenPort = 20000 + Math.floor(Math.random() * 20000);
+    const listenPort = await freePort('127.0.0.1');
     const child = spawn(helper!.path, ['accept-once', '127.0.0.1', String(listenPort)], { stdio: ['ignore', 'pipe', 'inherit'] });
     const exited = once(child, 'close'); // after stdout ends, so the "accepted" line has been read
     let out = '';
