@@ -81,6 +81,15 @@ export function groupByTopic(pending: readonly { readonly topic: string; readonl
   return byTopic;
 }
 
+/**
+ * Retries of a transactional producer's sends. A transaction begun while the broker still writes the previous
+ * commit's markers gets CONCURRENT_TRANSACTIONS, which clears within milliseconds; the client's 100 ms first retry
+ * (client.ts) made that wait most of an exactly-once worker's latency (docs/BENCHMARKS.md, enricher). The Java
+ * producer backs off 20 ms for it; so does this, doubling up to the client's 5 s, with more attempts to cover
+ * the same outages.
+ */
+const TRANSACTIONAL_RETRY = { initialRetryTime: 20, maxRetryTime: 5000, retries: 12 } as const;
+
 export function createProducer(options: CreateProducerOptions): StingerProducer {
   const { client, lingerMs = 5, maxBatchRecords = 2000, maxQueuedRecords = 100_000, compression = 'gzip', transactionalId } = options;
   const logger: Logger = namespaced(client.logger, 'Producer');
@@ -90,7 +99,7 @@ export function createProducer(options: CreateProducerOptions): StingerProducer 
     allowAutoTopicCreation: false,
     // The murmur2 partitioner of the Java client: a node's events land where a Java producer would put them.
     createPartitioner: Partitioners.DefaultPartitioner,
-    ...(transactionalId ? { transactionalId } : {}),
+    ...(transactionalId ? { transactionalId, retry: TRANSACTIONAL_RETRY } : {}),
   });
   const queue: Pending[] = [];
   let timer: NodeJS.Timeout | null = null;

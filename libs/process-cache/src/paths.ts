@@ -1,7 +1,7 @@
 /**
  * Path normalisation for what processes pass to syscalls (ARCHITECTURE.md: kernel-side matching sees
  * the string the process passed; user space normalises what can be normalised). Pure string logic:
- * symlinks are not followed here — that needs the file system, and the file may be gone.
+ * symlinks are not followed here: that needs the file system (symlinks.ts), and these are the fallback when it cannot be walked.
  */
 
 /** Collapses repeated slashes, `.` and `..` of an absolute path; `..` above the root stays at the root. */
