@@ -55,6 +55,7 @@ before(async () => {
   writeFileSync(join(linkDir, 'real/sub/victim'), '');
   symlinkSync('real/secret', join(linkDir, 'link'));
   symlinkSync('real/sub', join(linkDir, 'dirlink'));
+  symlinkSync('/bin/cat', join(linkDir, 'mycat'));
   client = testClient('sensor-test');
   await bootstrapTopics({ client, prefix });
   raw = await collectTopic(client, topicName('eventsRaw', prefix));
@@ -103,7 +104,7 @@ test('a relative open after `cd /etc` is reported with the absolute path and the
   assert.equal(event.node, nodeName);
 });
 
-test('symlinks are followed as the kernel followed them: a file link, `..` after a directory link, an unlinked name', { timeout: 30_000 }, async () => {
+test('symlinks are followed as the kernel followed them: a file link, `..` after a directory link, an unlinked name, a linked binary', { timeout: 30_000 }, async () => {
   const viaLink = await runChild('/bin/cat', [`${linkDir}/link`]);
   const viaDotDot = await runChild('/bin/cat', [`${linkDir}/dirlink/../secret`]);
   assert.equal(viaLink.stdout, 'secret\n');
@@ -119,6 +120,11 @@ test('symlinks are followed as the kernel followed them: a file link, `..` after
   assert.deepEqual([link.path, link.path_as_given], [`${linkDir}/real/secret`, `${linkDir}/link`]);
   const dotDot = await fileEvent(viaDotDot.pid, 'open');
   assert.deepEqual([dotDot.path, dotDot.path_as_given], [`${linkDir}/real/secret`, `${linkDir}/dirlink/../secret`]);
+  const viaBinaryLink = await runChild(join(linkDir, 'mycat'), [`${linkDir}/link`]);
+  const [exec] = await eventsMatching(raw!, (e) => e.kind === 'exec' && e.process.pid === viaBinaryLink.pid, { what: 'exec through a link' });
+  assert.ok(exec?.payload.group === 'exec');
+  assert.equal(exec.process.binary, realpathSync('/bin/cat'), 'the binary the kernel ran, through both links (merged /usr too)');
+  assert.equal(exec.payload.filename, join(linkDir, 'mycat'));
   const unlink = await fileEvent(removed.pid, 'unlink');
   assert.equal(unlink.path, `${linkDir}/real/sub/victim`, 'the file is gone: its directory is resolved, its name kept');
   assert.equal(unlink.result, 0);

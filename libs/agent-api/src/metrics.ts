@@ -105,7 +105,7 @@ export function createAgentMetrics(options: AgentMetricsOptions = {}): AgentMetr
   });
   const filePaths = new Counter({
     name: 'stinger_file_paths_total',
-    help: 'File-event paths by resolution: followed (symlinks walked as the syscall did) or lexical (string normalisation only; the process was gone).',
+    help: 'Paths of file events and executed binaries by resolution: followed (symlinks walked as the syscall did) or lexical (string normalisation only; the process was gone).',
     labelNames: ['resolution'],
     registers,
   });

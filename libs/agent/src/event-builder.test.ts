@@ -112,3 +112,12 @@ test('symlinks: the walk gets the unnormalised absolute path and follows the las
   assert.equal(lexical.payload.path, '/lexical', 'no walk: normalised as a string');
   assert.deepEqual(stats(), { followedPaths: 6, lexicalPaths: 1 });
 });
+
+test('an exec names the binary the kernel found (symlinks followed, relative to the cwd) and keeps the filename as given', () => {
+  const { events } = builder({}, (request) => (request.path === '/opt/app/./run' ? '/opt/app/releases/3/run' : null));
+  events.build(fileRecord({ pid: 50, op: 'chdir', path: '/opt/app' }));
+  const exec = events.build(execRecord({ timeNs: 3n, pid: 50, binary: './run', args: ['./run'] }));
+  assert.ok(exec?.payload.group === 'exec');
+  assert.equal(exec.process.binary, '/opt/app/releases/3/run');
+  assert.equal(exec.payload.filename, './run');
+});

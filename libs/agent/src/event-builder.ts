@@ -63,7 +63,7 @@ export interface EventBuilderOptions {
   readonly followSymlinks?: FollowSymlinks;
 }
 
-/** How the absolute paths of file events were made, since the builder was created. */
+/** How the absolute paths of file events and executed binaries were made, since the builder was created. */
 export interface EventBuilderStats {
   /** Walked on the file system with symlinks followed. */
   readonly followedPaths: number;
@@ -211,10 +211,13 @@ export class EventBuilder {
     const { cache } = this.#options;
     switch (record.kind) {
       case 'exec': {
+        // The binary as the kernel found it (symlinks followed, relative to the cwd before the exec); the payload's
+        // filename keeps the string given to execve.
+        const binary = this.resolveFilePath(cache.get(record.pid) ?? null, { pid: record.pid, path: record.binary, dirfd: AT_FDCWD }, true);
         const info = cache.exec({
           pid: record.pid,
           timeNs: record.timeNs,
-          binary: record.binary,
+          binary,
           argv: record.args,
           uid: record.uid,
           gid: record.gid,
