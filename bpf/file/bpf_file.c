@@ -48,10 +48,9 @@ struct {
 
 /*
  * Processes (tgid -> 1) whose file operations are never reported nor acted on: the agent itself, put here by
- * user space at load (libs/bpf loadFileSensor). The agent opens, with O_PATH, each path it reports to follow
- * its symlinks (libs/process-cache followSymlinks): matched, those opens would be reported again, without end,
- * and a kill rule on the path would kill the agent. Checked only after a rule matched: unwatched opens pay
- * nothing for it.
+ * user space at load (libs/bpf loadFileSensor). The agent opens files of its own (its spool, /proc) and walks
+ * the paths it reports; a rule that matched those would have it report its own work, without end, and a kill
+ * rule on such a path would kill the agent. Checked only after a rule matched: unwatched opens pay nothing.
  */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);

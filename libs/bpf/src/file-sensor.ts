@@ -33,7 +33,7 @@ export interface LoadFileSensorOptions {
   readonly join?: Sensor;
   /**
    * Processes whose file operations are never reported nor killed (file_ignored_tgids, at most 16). Default: this
-   * process, which must not see (or be killed for) the opens it makes to resolve the paths it reports.
+   * process: the agent must not report (or be killed for) its own file work.
    */
   readonly ignoredProcesses?: readonly number[];
 }

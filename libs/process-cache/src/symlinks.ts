@@ -3,26 +3,27 @@
  * them, computed after the fact by the agent (ARCHITECTURE.md: kernel-side matching sees the string
  * the process passed; this lockdown kernel allows no d_path, so the resolution is done in user space).
  *
- * How: the path is opened with O_PATH (no read, no side effect on FIFOs or devices) under the
- * process's root, `/proc/<pid>/root`, so the kernel walks it exactly as it walked the process's own
- * lookup (symlinks, `..` after a symlink, mounts); /proc/self/fd/<fd> then names what it reached. The
- * root's own name in the agent's view is stripped, so a container process gets its own view's path.
+ * How: the path is walked one component at a time under the process's root (`/proc/<pid>/root`, the kernel's
+ * own handle on it): lstat each component, and readlink each symlink met, restarting an absolute target at the
+ * process's root, not the agent's (as openat2's RESOLVE_IN_ROOT would; node has no openat2), and never letting
+ * `..` climb above it. Only components already resolved are handed to the kernel, so it never follows a link on
+ * the agent's behalf. The answer is the path in the process's own view (a container process gets its rootfs
+ * path, not the node's).
  *
  * Contract (EventBuilder calls this once per file or exec-rule event):
  * - `path` is absolute but not normalised: `cwd + "/" + given` keeps `..` after a symlink correct.
  * - `followLast` false (unlink, rename, lchown, O_NOFOLLOW) resolves every component but the last.
- * - A path that no longer exists (unlinked, renamed away, a dangling link) resolves its directory and
- *   keeps its last component as given.
+ * - A last component that no longer exists (unlinked, renamed away) keeps its name; a dangling link
+ *   resolves to its target, which is what an O_CREAT open through it creates.
  * - It is a second walk, after the syscall: a link changed in between resolves to its new target.
- *   Returns null when nothing can be said (the process is gone and was not a host process, the
- *   directory is gone too, or the result left the process's root); callers fall back to lexical
- *   normalisation.
+ *   Returns null when nothing can be said (the process is gone and was not a host process, a
+ *   directory on the way is gone or not a directory, or more than 40 links); callers then fall back
+ *   to lexical normalisation.
  */
-import { closeSync, constants, openSync, readlinkSync } from 'node:fs';
+import { lstatSync, readlinkSync } from 'node:fs';
 
-// O_PATH and O_NOFOLLOW on Linux; node's fs.constants has no O_PATH.
-const O_PATH = 0o10000000;
-const O_NOFOLLOW = constants.O_NOFOLLOW ?? 0o400000;
+/** Links followed in one walk before giving up, as the kernel's ELOOP limit. */
+const MAX_LINKS = 40;
 
 export interface SymlinkRequest {
   /** The process whose root the path is walked under, while it lives. */
@@ -33,55 +34,72 @@ export interface SymlinkRequest {
   readonly followLast: boolean;
 }
 
-/** Where a lookup runs: `/proc/<pid>/root` while the process lives; '' (the agent's root) for host processes. */
 export type FollowSymlinks = (request: SymlinkRequest) => string | null;
 
-/** What `openSync(path, O_PATH…)` reached, named by /proc/self/fd; null when the open failed. */
-function reached(path: string, followLast: boolean): string | null {
-  let fd: number;
+function isDirectory(path: string): boolean {
   try {
-    fd = openSync(path, O_PATH | (followLast ? 0 : O_NOFOLLOW));
+    return lstatSync(path, { throwIfNoEntry: false })?.isDirectory() ?? false;
   } catch {
-    return null;
-  }
-  try {
-    return readlinkSync(`/proc/self/fd/${fd}`);
-  } catch {
-    return null;
-  } finally {
-    closeSync(fd);
+    return false;
   }
 }
 
-/** `target` as seen from under `root` (both as the agent sees them); null when it is outside. */
-function underRoot(root: string, target: string): string | null {
-  if (root === '/') return target;
-  if (target === root) return '/';
-  return target.startsWith(`${root}/`) ? target.slice(root.length) : null;
-}
-
-function joinLast(directory: string, name: string): string {
-  return directory === '/' ? `/${name}` : `${directory}/${name}`;
+/**
+ * The walk. `root` is where the process's `/` is in the agent's view ('' for the agent's own root). Returns the
+ * resolved path in the process's view, or null when a directory on the way is missing (or not a directory), or
+ * when there are too many links.
+ */
+function walk(root: string, path: string, followLast: boolean): string | null {
+  const resolved: string[] = [];
+  const pending = path.split('/').reverse(); // a stack: the next component is at the end
+  let links = 0;
+  while (pending.length > 0) {
+    const component = pending.pop() as string;
+    if (component === '' || component === '.') continue;
+    if (component === '..') {
+      resolved.pop(); // at the root, `..` is the root
+      continue;
+    }
+    const last = !pending.some((c) => c !== '' && c !== '.');
+    const here = `${root}/${[...resolved, component].join('/')}`;
+    let stats;
+    try {
+      stats = lstatSync(here, { throwIfNoEntry: false });
+    } catch {
+      return null;
+    }
+    if (stats === undefined) {
+      // Gone: fine for the last component (unlinked, renamed away, a dangling link's target), not for a directory.
+      if (!last) return null;
+      resolved.push(component);
+      continue;
+    }
+    // A link is followed unless it is the last component of a no-follow call (a trailing slash follows it too).
+    if (stats.isSymbolicLink() && (followLast || pending.length > 0)) {
+      if (++links > MAX_LINKS) return null;
+      let target: string;
+      try {
+        target = readlinkSync(here);
+      } catch {
+        return null;
+      }
+      if (target.startsWith('/')) resolved.length = 0;
+      pending.push(...target.split('/').reverse());
+      continue;
+    }
+    if (!last && !stats.isDirectory()) return null;
+    resolved.push(component);
+  }
+  return `/${resolved.join('/')}`;
 }
 
 export const followSymlinks: FollowSymlinks = (request) => {
   const { pid, hostProcess, path, followLast } = request;
   if (!path.startsWith('/')) return null;
-  let prefix = `/proc/${pid}/root`;
-  let root = pid > 0 ? reached(prefix, true) : null;
-  if (root === null) {
+  let root = `/proc/${pid}/root`;
+  if (pid <= 0 || !isDirectory(`${root}/`)) {
     if (!hostProcess) return null;
-    prefix = '';
-    root = '/';
+    root = '';
   }
-  const whole = reached(`${prefix}${path}`, followLast);
-  if (whole !== null && !whole.endsWith(' (deleted)')) return underRoot(root, whole);
-  // Gone (or a dangling link): the directory resolves, the last component stays as given.
-  const slash = path.lastIndexOf('/');
-  const name = path.slice(slash + 1);
-  if (name === '' || name === '.' || name === '..') return null;
-  const directory = reached(`${prefix}${path.slice(0, slash) || '/'}`, true);
-  if (directory === null) return null;
-  const inRoot = underRoot(root, directory);
-  return inRoot === null ? null : joinLast(inRoot, name);
+  return walk(root, path, followLast);
 };
