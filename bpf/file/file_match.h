@@ -40,9 +40,37 @@ struct match {
 	__u32 len;                    /* bytes of the path read, NUL excluded */
 };
 
+/*
+ * cgroup v2 ids of the pod cgroup roots (kubepods.slice, or kubepods with the cgroupfs driver), filled and kept
+ * current by user space (libs/bpf FileSensor.podCgroupRoots). A task is a pod's when one of its ancestors at
+ * levels 1..POD_ROOT_SEARCH_DEPTH is one of them. Each object including this header has its own copy.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16);
+	__type(key, __u64);
+	__type(value, __u8);
+} pod_cgroup_roots SEC(".maps");
+
+static __always_inline int current_in_pod(void)
+{
+	for (int level = 1; level <= POD_ROOT_SEARCH_DEPTH; level++) {
+		__u64 id = bpf_get_current_ancestor_cgroup_id(level);
+
+		if (!id)
+			return 0;
+		if (bpf_map_lookup_elem(&pod_cgroup_roots, &id))
+			return 1;
+	}
+	return 0;
+}
+
+/* The ancestor walk runs only for a host-only rule that matched the path: other lookups pay nothing for it. */
 static __always_inline int rule_applies(const struct file_rule *rule, __u32 op)
 {
-	return rule && (rule->ops & op);
+	if (!rule || !(rule->ops & op))
+		return 0;
+	return !(rule->flags & RULE_FLAG_HOST_ONLY) || !current_in_pod();
 }
 
 /*

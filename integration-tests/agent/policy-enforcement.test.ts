@@ -10,7 +10,7 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -19,6 +19,7 @@ import { bootstrapTopics, topicName, type KafkaClient } from '@stinger/kafka';
 import { buildBpf, freePort, startAgent, type RunningAgent } from '../helpers/agent.ts';
 import { closeServer, connectFromChild, eventsMatching, policyStatusOf, runChild, tcpListener } from '../helpers/agent-events.ts';
 import { runStinger } from '../helpers/cli.ts';
+import { podCgroups } from '../helpers/pod-cgroup.ts';
 import { collectTopic, testBrokers, testClient, uniqueName, type Collector } from '../helpers/kafka.ts';
 
 const tag = randomBytes(4).toString('hex');
@@ -34,6 +35,7 @@ let statuses: Collector | undefined;
 /** Policies on the topic that the after hook must delete. */
 const applied = new Set<string>();
 const servers: Server[] = [];
+const pods = podCgroups();
 
 before(async () => {
   buildBpf();
@@ -51,6 +53,7 @@ after(async () => {
   await statuses?.stop();
   for (const server of servers) await closeServer(server);
   rmSync(dir, { recursive: true, force: true });
+  pods.remove();
   assert.equal(code, 0, 'the agent shuts down cleanly on SIGTERM');
 });
 
@@ -151,6 +154,32 @@ test('connect deny: a connect to the denied port fails with EPERM, another port 
   assert.equal(event.payload.daddr, '127.0.0.1');
   assert.equal(event.payload.dport, portA);
   assert.deepEqual({ ...event.action }, { kind: 'deny', policy: name, rule: 'no-port-a' });
+});
+
+test('host only (selector.host: true): a host process dies at the open, a process in a pod container reads the file', { timeout: 60_000 }, async () => {
+  const secret = join(dir, 'host-secret');
+  writeFileSync(secret, 'node-secret\n');
+  const cgroupPath = pods.container(randomUUID(), randomBytes(32).toString('hex'));
+  // The agent looks for pod cgroup roots every 5 s; kubelet makes kubepods.slice long before any pod runs.
+  const deadline = Date.now() + 15_000;
+  while (!agent!.log.some((line) => line.includes('"pod cgroup roots"') && line.includes('/kubepods.slice'))) {
+    if (Date.now() > deadline) assert.fail('the agent never saw /kubepods.slice');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  const name = `it-host-only-${tag}`;
+  const yaml = policyYaml(name, ['- name: no-host-secret', '  event: file', `  match: { path: { equal: ["${secret}"] }, op: [open] }`, '  action: kill-in-kernel']);
+  await applyPolicy(name, yaml.replace('spec:\n', 'spec:\n  selector: { host: true }\n'));
+
+  const onHost = await runChild('cat', [secret]);
+  assert.equal(onHost.signal, 'SIGKILL');
+  assert.equal(onHost.stdout, '');
+  // The shell joins the container's cgroup, then becomes cat: the open is the pod's.
+  const inPod = await runChild('/bin/sh', ['-c', `echo $$ > ${pods.procsOf(cgroupPath)} && exec cat ${secret}`]);
+  assert.equal(inPod.code, 0, inPod.stderr);
+  assert.equal(inPod.stdout, 'node-secret\n', 'a pod process is not selected by a host-only policy');
+  const [event] = await eventsMatching(raw!, (e) => e.process.pid === onHost.pid && e.action !== null, { what: 'the kill of the host cat' });
+  assert.deepEqual({ ...event?.action }, { kind: 'sigkill', policy: name, rule: 'no-host-secret' });
+  await deletePolicy(name);
 });
 
 test('delete: after `stinger policy delete` the kernel rule is gone and the file can be read again', { timeout: 60_000 }, async () => {

@@ -9,9 +9,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { cgroup2MountPoint } from '@stinger/bpf';
+import { existsSync } from 'node:fs';
 import { processEnvironment } from '@stinger/config';
 import { decodeEvent, encodeRawEvent, type Event, type RawEvent } from '@stinger/events';
 import { bootstrapTopics, createProducer, topicName, type KafkaClient } from '@stinger/kafka';
@@ -21,33 +19,11 @@ import { buildBpf, startAgent } from '../helpers/agent.ts';
 import { runChild } from '../helpers/agent-events.ts';
 import { collectTopic, testBrokers, testClient, uniqueName, type Collector } from '../helpers/kafka.ts';
 import { startService, type StartedService } from '../helpers/service.ts';
+import { podCgroups } from '../helpers/pod-cgroup.ts';
 
 const NODE = 'worker-1';
 const NS = 'shop';
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/**
- * Cgroup v2 directories as kubelet (systemd driver, BestEffort pod) and containerd would create them; returns the
- * container's path relative to the cgroup2 mount, as the agent reports it. `created` collects what did not exist
- * before, deepest last, for removal.
- */
-function makePodCgroup(podUid: string, containerId: string, created: string[]): string {
-  const relative = [
-    'kubepods.slice',
-    'kubepods-besteffort.slice',
-    `kubepods-besteffort-pod${podUid.replaceAll('-', '_')}.slice`,
-    `cri-containerd-${containerId}.scope`,
-  ];
-  const mount = cgroup2MountPoint();
-  for (let depth = 1; depth <= relative.length; depth += 1) {
-    const dir = join(mount, ...relative.slice(0, depth));
-    if (!existsSync(dir)) {
-      mkdirSync(dir);
-      created.push(dir);
-    }
-  }
-  return `/${relative.join('/')}`;
-}
 
 function startEnricher(env: NodeJS.ProcessEnv): StartedService {
   return startService({ service: 'enricher', env, readyMessage: 'enricher running' });
@@ -59,7 +35,7 @@ describe('the enricher service against a real API server', { timeout: 240_000 },
   let prefix: string;
   let events: Collector;
   let enricher: ReturnType<typeof startEnricher> | undefined;
-  const cgroups: string[] = [];
+  const cgroups = podCgroups();
   let nextSeq = 0;
 
   before(async () => {
@@ -91,13 +67,7 @@ describe('the enricher service against a real API server', { timeout: 240_000 },
       const code = await exited;
       assert.equal(code, 0, `clean shutdown:\n${enricher.log.slice(-5).join('\n')}`);
     }
-    // Deepest first; a process still in one (none should be: each test's processes exit) is moved to the root first.
-    for (const dir of cgroups.reverse()) {
-      for (const pid of readFileSync(join(dir, 'cgroup.procs'), 'utf8').split('\n').filter((line) => line !== '')) {
-        writeFileSync(join(cgroup2MountPoint(), 'cgroup.procs'), pid);
-      }
-      rmdirSync(dir);
-    }
+    cgroups.remove();
     await kube?.stop();
   });
 
@@ -182,8 +152,8 @@ describe('the enricher service against a real API server', { timeout: 240_000 },
   test('events of a running pod carry its pod, namespace, labels, workload, container name and image', async () => {
     const containerId = randomContainerId();
     const { uid } = await deploymentPod('checkout', containerId);
-    const cgroupPath = makePodCgroup(uid, containerId, cgroups);
-    assert.ok(existsSync(join(cgroup2MountPoint(), cgroupPath)));
+    const cgroupPath = cgroups.container(uid, containerId);
+    assert.ok(existsSync(cgroups.procsOf(cgroupPath)));
     // The informer has the pod within milliseconds; a first batch that beats it is held (late metadata) anyway.
     await sleep(500);
     const seqs = await produce(Array.from({ length: 5 }, () => ({ cgroupPath, containerId })));
@@ -207,7 +177,7 @@ describe('the enricher service against a real API server', { timeout: 240_000 },
   test('events that arrive just after their pod was deleted still resolve (tombstone)', async () => {
     const containerId = randomContainerId();
     const { uid } = await deploymentPod('cart', containerId);
-    const cgroupPath = makePodCgroup(uid, containerId, cgroups);
+    const cgroupPath = cgroups.container(uid, containerId);
     const first = await produce([{ cgroupPath, containerId }]);
     const [alive] = await enrichedEvents(first);
     assert.ok(alive);
@@ -225,12 +195,12 @@ describe('the enricher service against a real API server', { timeout: 240_000 },
     buildBpf();
     const containerId = randomContainerId();
     const { uid } = await deploymentPod('search', containerId);
-    const cgroupPath = makePodCgroup(uid, containerId, cgroups);
+    const cgroupPath = cgroups.container(uid, containerId);
     const agent = await startAgent({ brokers: testBrokers(), topicPrefix: prefix, nodeName: 'agent-node' });
     try {
       const marker = `in-pod-${randomBytes(4).toString('hex')}`;
       // The shell joins the container's cgroup, then becomes the process under test: its exec is the pod's.
-      const procs = join(cgroup2MountPoint(), cgroupPath, 'cgroup.procs');
+      const procs = cgroups.procsOf(cgroupPath);
       const result = await runChild('/bin/sh', ['-c', `echo $$ > ${procs} && exec /bin/true ${marker}`]);
       assert.equal(result.code, 0, result.stderr);
       const deadline = Date.now() + 30_000;

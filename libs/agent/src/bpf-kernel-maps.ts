@@ -7,8 +7,10 @@
  * - namespace, module → the privilege sensor's rules for the cgroup v2 root's subtree (the node).
  *
  * A sensor that did not load makes its rules fail with a message saying so (the policy is then
- * reported partial), and so does a rule scoped to host processes only: the kernel maps cannot tell
- * host from pod processes yet, and enforcing it node-wide would hit pods the policy does not name.
+ * reported partial). Host-only rules (selector.host: true) of exec and file go in flagged host-only: the
+ * kernel skips tasks under a pod cgroup root (FileSensor.podCgroupRoots, kept current by the agent).
+ * Host-only connect, namespace and module rules fail the same way: their maps cannot tell host from pod
+ * processes yet, and enforcing them node-wide would hit pods the policy does not name.
  */
 import type { ConnectPolicy, FileSensor, NetworkSensor, PrivilegeSensor } from '@stinger/bpf';
 import type { KernelRule } from '@stinger/policy';
@@ -43,18 +45,21 @@ export function createBpfKernelMaps(options: BpfKernelMapsOptions): KernelMaps {
   const { rootCgroupId } = options;
   return {
     install(rule: KernelRule) {
-      if (rule.scope === 'host') throw new Error('a host-only rule cannot be told from pod processes in the kernel yet; the pipeline enforces it');
+      if (rule.scope === 'host' && rule.event !== 'exec' && rule.event !== 'file') {
+        throw new Error(`a host-only ${rule.event} rule cannot be told from pod processes in the kernel yet; the pipeline enforces it`);
+      }
+      const hostOnly = rule.scope === 'host';
       switch (rule.event) {
         case 'exec': {
           const maps = need(options.fileSensor, 'the file sensor').execPolicy;
-          const entry = { ruleId: rule.ruleId, action: rule.action };
+          const entry = { ruleId: rule.ruleId, action: rule.action, hostOnly };
           if (rule.match.kind === 'equal') maps.addExact(rule.match.path, entry);
           else maps.addPrefix(rule.match.path, entry);
           return;
         }
         case 'file': {
           const maps = need(options.fileSensor, 'the file sensor').filePolicy;
-          const entry = { ruleId: rule.ruleId, action: rule.action, ops: rule.ops };
+          const entry = { ruleId: rule.ruleId, action: rule.action, ops: rule.ops, hostOnly };
           if (rule.match.kind === 'equal') maps.addExact(rule.match.path, entry);
           else maps.addPrefix(rule.match.path, entry);
           return;

@@ -61,3 +61,18 @@ test('a map failure is reported, naming the policy and rule', () => {
   assert.deepEqual(slots.add(fileRule(7, 'kill', '/bad')).errors, ['p7/r: map full']);
   assert.deepEqual(slots.add(fileRule(8, 'kill', '/good')).errors, []);
 });
+
+test('a host-only rule and a rule for all processes on one path share its entry: the stronger, then the broader, is installed', () => {
+  const maps = fakeMaps();
+  const slots = new KernelRuleSlots(maps);
+  const hostKill: KernelRule = { ...fileRule(10, 'kill'), scope: 'host' };
+  const allKill = fileRule(40, 'kill');
+  slots.add(fileRule(5, 'audit'));
+  slots.add(hostKill);
+  assert.equal(slots.installed(hostKill)?.ruleId, 10, 'kill beats audit, whatever the scope');
+  slots.add(allKill);
+  assert.equal(slots.installed(hostKill)?.ruleId, 40, 'at equal strength, all processes beat host only, despite the higher rule id');
+  assert.equal(maps.entries.get('/etc/shadow'), 40);
+  slots.remove(allKill);
+  assert.equal(maps.entries.get('/etc/shadow'), 10);
+});

@@ -3,7 +3,8 @@
  *
  * A kernel map has one entry per key (a path, a destination, a cgroup), while several rules of several
  * policies may name the same key. `KernelRuleSlots` keeps every rule per key and installs one of them —
- * the strongest (kill/deny before audit, then the lowest rule id, so the choice is stable) — through the
+ * the strongest (kill/deny before audit, then all processes before host only, then the lowest rule id, so
+ * the choice is stable) — through the
  * `KernelMaps` it is given; removing a rule re-installs the next one, or deletes the entry when none
  * is left. Rules not installed are "shadowed" and reported. Pure apart from the maps it drives.
  */
@@ -18,10 +19,11 @@ export interface KernelMaps {
 /** The map key a rule occupies: rules with the same slot key compete for one entry. */
 export function slotKey(rule: KernelRule): string {
   switch (rule.event) {
+    // One path entry whatever the scope: a host-only rule's entry carries a flag, in the same map.
     case 'exec':
-      return JSON.stringify(['exec', rule.scope, rule.match.kind, rule.match.path]);
+      return JSON.stringify(['exec', rule.match.kind, rule.match.path]);
     case 'file':
-      return JSON.stringify(['file', rule.scope, rule.match.kind, rule.match.path]);
+      return JSON.stringify(['file', rule.match.kind, rule.match.path]);
     case 'connect':
       // Deny and audit entries live in different maps (cgroup connect program vs. sensor).
       return JSON.stringify(['connect', rule.scope, rule.action, rule.cidr, rule.port]);
@@ -36,9 +38,13 @@ function strength(rule: KernelRule): number {
   return rule.action === 'audit' ? 0 : 1;
 }
 
-/** Strongest first; ties by rule id, so the installed rule does not depend on arrival order. */
+function breadth(rule: KernelRule): number {
+  return rule.scope === 'all' ? 1 : 0;
+}
+
+/** Strongest first, then the broadest; ties by rule id, so the installed rule does not depend on arrival order. */
 export function compareRules(a: KernelRule, b: KernelRule): number {
-  return strength(b) - strength(a) || a.ruleId - b.ruleId;
+  return strength(b) - strength(a) || breadth(b) - breadth(a) || a.ruleId - b.ruleId;
 }
 
 export interface SlotChangeResult {

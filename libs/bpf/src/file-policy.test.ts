@@ -99,6 +99,21 @@ test('exact rules keep one name-map entry per basename, merged, and remove it wi
   assert.deepEqual(rules.list(), []);
 });
 
+test('host-only rules: flagged in their entry; the name entry is host-only only when every rule is, and never kills pods', () => {
+  const maps = { exact: memoryMap('exact'), prefix: memoryMap('prefix'), name: memoryMap('name') };
+  const rules = createPathRuleMaps({ maps, opBits: FILE_RULE_OP_BITS });
+  const o = FILE_RULE_LAYOUT.offsets;
+  const nameEntry = () => new DataView(maps.name.entries.get(Buffer.from(pathKey('shadow')).toString('hex'))!.buffer);
+  rules.addExact('/etc/shadow', { ruleId: 3, action: 'kill', ops: ['open'], killOnName: true, hostOnly: true });
+  const exact = new DataView(maps.exact.entries.get(Buffer.from(pathKey('/etc/shadow')).toString('hex'))!.buffer);
+  assert.equal(exact.getUint32(o.flags, true), RULE_FLAG.killOnName | RULE_FLAG.hostOnly);
+  assert.deepEqual([nameEntry().getUint32(o.action, true), nameEntry().getUint32(o.flags, true)], [RULE_ACTION.kill, RULE_FLAG.killOnName | RULE_FLAG.hostOnly]);
+  // A rule for all processes shares the name: one entry cannot kill host processes only and report pods.
+  rules.addExact('/srv/shadow', { ruleId: 8, action: 'audit', ops: ['open'] });
+  assert.deepEqual([nameEntry().getUint32(o.action, true), nameEntry().getUint32(o.flags, true)], [RULE_ACTION.audit, 0]);
+  assertFieldError(() => encodePathRule({ ruleId: 1, action: 'audit', ops: ['open'], hostOnly: 1 as unknown as boolean }, FILE_RULE_OP_BITS), 'hostOnly');
+});
+
 test('an invalid rule changes no map', () => {
   const maps = { exact: memoryMap('exact'), prefix: memoryMap('prefix'), name: memoryMap('name') };
   const rules = createPathRuleMaps({ maps, opBits: FILE_RULE_OP_BITS });

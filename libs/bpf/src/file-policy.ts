@@ -20,7 +20,7 @@ import { BpfError } from './errors.ts';
 import type { BpfMap } from './bpf-object.ts';
 import { FILE_OP, FILE_PATH_SIZE, FILE_RULE_LAYOUT, PATH_PREFIX_KEY_LAYOUT, RULE_ACTION, RULE_FLAG, type FileOp } from './file-records.ts';
 
-/** An invalid rule: `field` names the offending input (`path`, `ruleId`, `action`, `ops`, `killOnName`). */
+/** An invalid rule: `field` names the offending input (`path`, `ruleId`, `action`, `ops`, `killOnName`, `hostOnly`). */
 export class FileRuleError extends BpfError {
   readonly field: string;
 
@@ -48,6 +48,11 @@ export interface PathRule<Op extends string = FileRuleOp> {
   readonly ops: readonly Op[];
   /** Kill also on a name-only match (relative or unresolved path); default false: such matches are audit-only. */
   readonly killOnName?: boolean;
+  /**
+   * Host processes only: the kernel skips tasks under a pod cgroup root (FileSensor.podCgroupRoots). Default false.
+   * Until the roots are set every task counts as a host process.
+   */
+  readonly hostOnly?: boolean;
 }
 
 export interface PathRuleEntry<Op extends string = FileRuleOp> {
@@ -106,7 +111,7 @@ export function validateRulePath(path: unknown, kind: 'exact' | 'prefix'): strin
 
 /** Validates a rule whose ops must come from allowedOps, and encodes it as struct file_rule. */
 export function encodePathRule<Op extends string>(rule: PathRule<Op>, opBits: Readonly<Record<Op, number>>): Uint8Array {
-  const { ruleId, action, ops, killOnName = false } = rule as PathRule<Op> & { readonly [k: string]: unknown };
+  const { ruleId, action, ops, killOnName = false, hostOnly = false } = rule as PathRule<Op> & { readonly [k: string]: unknown };
   if (typeof ruleId !== 'number' || !Number.isInteger(ruleId) || ruleId < 1 || ruleId > 0xffffffff) {
     throw new FileRuleError('ruleId', `must be an integer in 1..4294967295, got ${String(ruleId)}`);
   }
@@ -119,13 +124,14 @@ export function encodePathRule<Op extends string>(rule: PathRule<Op>, opBits: Re
     mask |= bit;
   }
   if (typeof killOnName !== 'boolean') throw new FileRuleError('killOnName', `must be a boolean, got ${typeof killOnName}`);
+  if (typeof hostOnly !== 'boolean') throw new FileRuleError('hostOnly', `must be a boolean, got ${typeof hostOnly}`);
   const value = new Uint8Array(FILE_RULE_LAYOUT.size);
   const view = new DataView(value.buffer);
   const o = FILE_RULE_LAYOUT.offsets;
   view.setUint32(o.rule_id, ruleId, true);
   view.setUint32(o.action, RULE_ACTION[action], true);
   view.setUint32(o.ops, mask >>> 0, true);
-  view.setUint32(o.flags, killOnName ? RULE_FLAG.killOnName : 0, true);
+  view.setUint32(o.flags, (killOnName ? RULE_FLAG.killOnName : 0) | (hostOnly ? RULE_FLAG.hostOnly : 0), true);
   return value;
 }
 
@@ -155,18 +161,24 @@ function basename(path: string): string {
  * The name-map entry for one basename from every exact rule that shares it: ops are the union; it kills on a
  * name match when any of them asks for killOnName with action kill (that rule's id is carried), otherwise it
  * carries the smallest rule id. A hint for user space, which resolves the path and re-matches all its rules.
+ * The entry is host-only when every rule is; a host-only killer among rules for all processes does not kill (one
+ * entry cannot kill host processes only and still report pods), so a pod process is never killed by a host-only rule.
  */
 function mergeNameRule(rules: readonly Encoded[]): Uint8Array {
   const o = FILE_RULE_LAYOUT.offsets;
   const views = rules.map((r) => new DataView(r.value.buffer));
-  const killer = views.find((v) => v.getUint32(o.action, true) === RULE_ACTION.kill && (v.getUint32(o.flags, true) & RULE_FLAG.killOnName) !== 0);
+  const hostOnly = (v: DataView): boolean => (v.getUint32(o.flags, true) & RULE_FLAG.hostOnly) !== 0;
+  const allHostOnly = views.every(hostOnly);
+  const killer = views.find(
+    (v) => v.getUint32(o.action, true) === RULE_ACTION.kill && (v.getUint32(o.flags, true) & RULE_FLAG.killOnName) !== 0 && (!hostOnly(v) || allHostOnly),
+  );
   const chosen = killer ?? views.reduce((a, b) => (b.getUint32(o.rule_id, true) < a.getUint32(o.rule_id, true) ? b : a));
   const value = new Uint8Array(FILE_RULE_LAYOUT.size);
   const view = new DataView(value.buffer);
   view.setUint32(o.rule_id, chosen.getUint32(o.rule_id, true), true);
   view.setUint32(o.action, killer ? RULE_ACTION.kill : RULE_ACTION.audit, true);
   view.setUint32(o.ops, views.reduce((mask, v) => mask | v.getUint32(o.ops, true), 0) >>> 0, true);
-  view.setUint32(o.flags, killer ? RULE_FLAG.killOnName : 0, true);
+  view.setUint32(o.flags, (killer ? RULE_FLAG.killOnName : 0) | (allHostOnly ? RULE_FLAG.hostOnly : 0), true);
   return value;
 }
 

@@ -3,7 +3,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, chownSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, unlinkSync, writeFileSync, existsSync } from 'node:fs';
+import { chmodSync, chownSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, unlinkSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadFileSensor, type FileSensor } from './file-sensor.ts';
@@ -13,6 +13,8 @@ import { loadProcessSensor, type Sensor } from './sensor.ts';
 import { FILE_RECORD_DECODERS, PROCESS_RECORD_DECODERS, createRecordDispatcher } from './record-dispatch.ts';
 import type { ExecRecord, ProcessRecord } from './records.ts';
 import { buildOpenLoop, runChild } from './file-test-support.ts';
+import { createTestCgroup, runIn } from './net-test-support.ts';
+import { cgroupIdOf } from './priv-sensor.ts';
 
 const AT_FDCWD = -100;
 const O_ACCMODE = 3;
@@ -61,6 +63,35 @@ describe('file sensor (kernel)', () => {
     assert.equal(open.match, 'exact');
     assert.equal(open.relative, false);
     assert.equal(open.needsResolution, false);
+  });
+
+  test('host-only file and exec kill rules kill host processes, and leave processes under a pod cgroup root alone', async () => {
+    const path = join(dir, name('host-only'));
+    writeFileSync(path, 'host secret\n');
+    const binary = join(dir, name('host-only-cat'));
+    copyFileSync('/bin/cat', binary);
+    chmodSync(binary, 0o755);
+    const pods = createTestCgroup(); // stands for kubepods.slice: a pod cgroup root one level below the v2 root
+    try {
+      sensor!.podCgroupRoots.set([cgroupIdOf(pods.path)]);
+      sensor!.filePolicy.addExact(path, { ruleId: 501, action: 'kill', ops: ['open'], hostOnly: true });
+      sensor!.execPolicy.addExact(binary, { ruleId: 502, action: 'kill', hostOnly: true });
+      const inPod = await runIn(pods.path, '/bin/cat', [path]);
+      assert.deepEqual([inPod.code, inPod.signal, inPod.stdout], [0, null, 'host secret\n'], 'a pod process reads the file');
+      const podExec = await runIn(pods.path, binary, ['/dev/null']);
+      assert.deepEqual([podExec.code, podExec.signal], [0, null], 'and runs the binary');
+      const onHost = await runIn(undefined, '/bin/cat', [path]);
+      assert.deepEqual([onHost.signal, onHost.stdout], ['SIGKILL', ''], 'a host process dies at the open');
+      const hostExec = await runIn(undefined, binary, ['/dev/null']);
+      assert.equal(hostExec.signal, 'SIGKILL', 'and at the exec');
+      await collector!.waitFor(isFile((r) => r.pid === onHost.pid && r.action === 'killed' && r.ruleId === 501));
+      assert.deepEqual(collector!.records.filter((r) => r.pid === inPod.pid), [], 'nothing reported for the pod process');
+    } finally {
+      sensor!.podCgroupRoots.set([]);
+      sensor!.filePolicy.removeExact(path);
+      sensor!.execPolicy.removeExact(binary);
+      pods.remove();
+    }
   });
 
   test('cd <dir> && cat <name> gives a chdir record and a RELATIVE record whose path is the name', async () => {

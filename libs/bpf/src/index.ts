@@ -166,7 +166,7 @@ export {
   type PtraceRecord,
   type MountRecord,
 } from './priv-records.ts';
-export { loadFileSensor, FILE_SENSOR_OBJECTS, type FileSensor, type LoadFileSensorOptions } from './file-sensor.ts';
+export { loadFileSensor, FILE_SENSOR_OBJECTS, type FileSensor, type LoadFileSensorOptions, type PodCgroupRoots } from './file-sensor.ts';
 export {
   createPathRuleMaps,
   validateRulePath,

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createCgroupPathResolver } from './cgroup-paths.ts';
+import { createCgroupPathResolver, findPodCgroupRoots } from './cgroup-paths.ts';
 
 test('ids resolve to paths relative to the mount point, and new directories after a re-walk', () => {
   const root = mkdtempSync(join(tmpdir(), 'cgroup-test-'));
@@ -20,6 +20,24 @@ test('ids resolve to paths relative to the mount point, and new directories afte
     assert.equal(resolver.pathOf(laterId), null, 'no re-walk within the interval');
     clock = 5000;
     assert.equal(resolver.pathOf(laterId), '/later');
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});
+
+test('pod cgroup roots: kubepods.slice and kubepods at any level up to the depth, not below them, not deeper', () => {
+  const root = mkdtempSync(join(tmpdir(), 'cgroup-test-'));
+  try {
+    mkdirSync(join(root, 'kubepods.slice', 'kubepods-besteffort.slice', 'kubepods'), { recursive: true }); // nested name: not a root
+    mkdirSync(join(root, 'system.slice', 'containerd.service', 'kubepods'), { recursive: true });
+    mkdirSync(join(root, 'a', 'b', 'c', 'd', 'kubepods'), { recursive: true }); // level 5: beyond the kernel's search
+    mkdirSync(join(root, 'user.slice'), { recursive: true });
+    const found = findPodCgroupRoots(root).sort((x, y) => x.path.localeCompare(y.path));
+    assert.deepEqual(
+      found.map((r) => r.path),
+      ['/kubepods.slice', '/system.slice/containerd.service/kubepods'],
+    );
+    assert.equal(found[0]?.id, statSync(join(root, 'kubepods.slice'), { bigint: true }).ino);
   } finally {
     rmSync(root, { recursive: true, force: true });
   }

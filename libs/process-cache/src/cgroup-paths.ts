@@ -58,3 +58,42 @@ export function createCgroupPathResolver(options: CgroupPathResolverOptions): Cg
     },
   };
 }
+
+/** Directory names kubelet gives the root of all pod cgroups: systemd driver, cgroupfs driver. */
+export const POD_CGROUP_ROOT_NAMES: readonly string[] = ['kubepods.slice', 'kubepods'];
+
+/**
+ * The pod cgroup roots under a cgroup v2 mount: directories named kubepods.slice or kubepods, at most `maxDepth`
+ * levels below the mount (kubelet puts them at level 1, or deeper under a nested runtime), with their cgroup ids
+ * (inode numbers) and paths. Their subtrees are not searched. The agent calls this at start and then periodically,
+ * to give host-only kernel rules something to tell pods by (libs/bpf FileSensor.podCgroupRoots).
+ */
+export function findPodCgroupRoots(mountPoint: string, maxDepth = 4): { id: bigint; path: string }[] {
+  const roots: { id: bigint; path: string }[] = [];
+  const stack: { relative: string; depth: number }[] = [{ relative: '', depth: 0 }];
+  let visited = 0;
+  while (stack.length > 0 && visited < 10_000) {
+    const { relative, depth } = stack.pop() as { relative: string; depth: number };
+    visited += 1;
+    let entries;
+    try {
+      entries = readdirSync(join(mountPoint, relative), { withFileTypes: true });
+    } catch {
+      continue; // removed while walking
+    }
+    for (const entry of entries) {
+      if (!entry.isDirectory()) continue;
+      const child = `${relative}/${entry.name}`;
+      if (POD_CGROUP_ROOT_NAMES.includes(entry.name)) {
+        try {
+          roots.push({ id: statSync(join(mountPoint, child), { bigint: true }).ino, path: child });
+        } catch {
+          // removed while walking
+        }
+      } else if (depth + 1 < maxDepth) {
+        stack.push({ relative: child, depth: depth + 1 });
+      }
+    }
+  }
+  return roots;
+}

@@ -45,7 +45,7 @@ import { decodeCompiledPolicy, encodePolicyStatus } from '@stinger/events';
 import { createKafkaClient, createProducer, installShutdown, tailTopic, topicName } from '@stinger/kafka';
 import { createLogger } from '@stinger/log';
 import { formatIssue } from '@stinger/policy';
-import { createCgroupPathResolver, createProcReader, ProcessCache } from '@stinger/process-cache';
+import { createCgroupPathResolver, createProcReader, findPodCgroupRoots, ProcessCache } from '@stinger/process-cache';
 
 const config = loadConfig();
 const logger = createLogger({ name: 'agent', level: config.logLevel });
@@ -107,6 +107,18 @@ const connectPolicy = networkSensor
   : null;
 const privilegeSensor = optional('privilege', () => loadPrivilegeSensor({ join: processSensor, logger }));
 const flowCounters = optional('flow-counters', () => attachFlowCounters({ cgroupPath: cgroupRoot, logger }));
+// Host-only rules tell pods by their cgroup roots; kubelet may create kubepods.slice after the agent starts.
+function refreshPodCgroupRoots(): void {
+  if (!fileSensor) return;
+  const roots = findPodCgroupRoots(cgroupRoot);
+  try {
+    if (fileSensor.podCgroupRoots.set(roots.map((r) => r.id))) logger.info({ podCgroupRoots: roots.map((r) => r.path) }, 'pod cgroup roots');
+  } catch (error) {
+    logger.error({ err: error }, 'pod cgroup roots not set: host-only rules may apply to pods');
+  }
+}
+// Before any policy is applied: a host-only rule must never meet a pod it cannot tell.
+refreshPodCgroupRoots();
 const watch = new Set(config.agent.watch);
 networkSensor?.watch({ connect: watch.has('connect'), accept: watch.has('accept'), bind: watch.has('bind'), listen: watch.has('listen') });
 privilegeSensor?.watch({
@@ -232,6 +244,8 @@ const policyDirectory = new PolicyDirectory({
 policyDirectory.scan();
 const directoryTimer = setInterval(() => policyDirectory.scan(), 5000);
 
+const podRootsTimer = setInterval(refreshPodCgroupRoots, 5000);
+
 /** Runs `step` until it succeeds, with back-off; the agent keeps working (spooling) meanwhile. */
 async function untilDone(what: string, step: () => Promise<void>): Promise<void> {
   for (let attempt = 1; ; attempt += 1) {
@@ -260,6 +274,7 @@ shutdown.register('sensors', async () => {
 });
 shutdown.register('reader', () => reader.stop());
 shutdown.register('policy-directory', async () => clearInterval(directoryTimer));
+shutdown.register('pod-cgroup-roots', async () => clearInterval(podRootsTimer));
 
 reader.start();
 await api.start();

@@ -1,0 +1,59 @@
+/**
+ * Simulated pods for tests on the real kernel: the cgroup v2 directories kubelet (systemd driver, BestEffort pod) and
+ * containerd would create, under the real cgroup2 mount (ARCHITECTURE.md: pods can be simulated faithfully this way).
+ * Who calls: enricher and agent integration tests. `PodCgroups.remove()` deletes what it created, deepest first,
+ * moving any process still inside to the root first.
+ */
+import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { cgroup2MountPoint } from '@stinger/bpf';
+
+export interface PodCgroups {
+  /**
+   * Creates the directories of one container of a pod (those missing); returns the container's path relative to
+   * the cgroup2 mount, as the agent reports it: /kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod<uid>.slice/cri-containerd-<id>.scope
+   */
+  container(podUid: string, containerId: string): string;
+  /** The cgroup.procs file of a path container() returned: writing a pid moves that process into it. */
+  procsOf(relative: string): string;
+  /** Removes every directory this object created, deepest first. Idempotent. */
+  remove(): void;
+}
+
+export function podCgroups(): PodCgroups {
+  const mount = cgroup2MountPoint();
+  const created: string[] = [];
+  return {
+    container(podUid, containerId) {
+      const relative = [
+        'kubepods.slice',
+        'kubepods-besteffort.slice',
+        `kubepods-besteffort-pod${podUid.replaceAll('-', '_')}.slice`,
+        `cri-containerd-${containerId}.scope`,
+      ];
+      for (let depth = 1; depth <= relative.length; depth += 1) {
+        const dir = join(mount, ...relative.slice(0, depth));
+        if (!existsSync(dir)) {
+          mkdirSync(dir);
+          created.push(dir);
+        }
+      }
+      return `/${relative.join('/')}`;
+    },
+    procsOf: (relative) => join(mount, relative, 'cgroup.procs'),
+    remove() {
+      while (created.length > 0) {
+        const dir = created.pop() as string;
+        if (!existsSync(dir)) continue;
+        for (const pid of readFileSync(join(dir, 'cgroup.procs'), 'utf8').split('\n').filter((line) => line !== '')) {
+          try {
+            writeFileSync(join(mount, 'cgroup.procs'), pid);
+          } catch {
+            // exited meanwhile
+          }
+        }
+        rmdirSync(dir);
+      }
+    },
+  };
+}
