@@ -126,7 +126,7 @@ static __always_inline int enter_one_path(__u32 op, __s32 dirfd, const char *pat
 
 	if (!s)
 		return 0;
-	match_path(s, path, &file_rules_exact, &file_rules_prefix, &file_rules_name, op, &m);
+	match_path(s, path, RULE_MAPS(file), op, &m);
 	if (!match_reported(&m) || ignored_process())
 		return 0;
 	e = new_event(op, dirfd);
@@ -187,9 +187,9 @@ static __always_inline void enter_rename(__s32 olddirfd, const char *oldpath, __
 
 	if (!s || !e)
 		return;
-	match_path(s, oldpath, &file_rules_exact, &file_rules_prefix, &file_rules_name, FILE_OP_RENAME, &m_old);
+	match_path(s, oldpath, RULE_MAPS(file), FILE_OP_RENAME, &m_old);
 	__builtin_memcpy(e->path, s->key.path, sizeof(e->path));
-	match_path(s, newpath, &file_rules_exact, &file_rules_prefix, &file_rules_name, FILE_OP_RENAME, &m_new);
+	match_path(s, newpath, RULE_MAPS(file), FILE_OP_RENAME, &m_new);
 	if ((!match_reported(&m_old) && !match_reported(&m_new)) || ignored_process())
 		return;
 	__builtin_memcpy(e->path2, s->key.path, sizeof(e->path2));

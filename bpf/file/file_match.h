@@ -3,10 +3,12 @@
  * Path matching against the rule maps, shared by bpf_file.c and bpf_exec_policy.c (each object has its own maps
  * and passes them in). Everything is read from the syscall's user-memory argument; nothing reads kernel memory.
  *
- * Order, first rule whose ops contain `op` wins:
+ * Order, first rule whose ops contain `op` (and, for a host-only rule, whose task is not a pod's) wins:
  *   1. absolute path: the exact map (key = the path and its NUL);
  *   2. absolute path: the prefix map (key = the prefix without NUL; the longest stored prefix wins, so
- *      overlapping prefixes with different ops must be merged by user space);
+ *      overlapping prefixes with different ops must be merged by user space). When the longest is host-only
+ *      (RULE_FLAG_HOST_ONLY) and the task is a pod's, the longest prefix for all processes decides (the
+ *      prefix_all map, which holds only those);
  *   3. any path the first two did not match: the name map (key = last path component and its NUL), which user space fills
  *      with the basename of every watched path. Catches relative paths (`cd /etc && cat shadow`, openat on a
  *      directory fd) and absolute paths the string maps cannot see are the watched file (`/etc/./shadow`,
@@ -25,6 +27,7 @@
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include "stinger_file.h"
+#include "stinger_maps.h"
 
 #define AT_FDCWD -100
 
@@ -39,31 +42,6 @@ struct match {
 	__u32 flags;                  /* FILE_FLAG_* */
 	__u32 len;                    /* bytes of the path read, NUL excluded */
 };
-
-/*
- * cgroup v2 ids of the pod cgroup roots (kubepods.slice, or kubepods with the cgroupfs driver), filled and kept
- * current by user space (libs/bpf FileSensor.podCgroupRoots). A task is a pod's when one of its ancestors at
- * levels 1..POD_ROOT_SEARCH_DEPTH is one of them. Each object including this header has its own copy.
- */
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 16);
-	__type(key, __u64);
-	__type(value, __u8);
-} pod_cgroup_roots SEC(".maps");
-
-static __always_inline int current_in_pod(void)
-{
-	for (int level = 1; level <= POD_ROOT_SEARCH_DEPTH; level++) {
-		__u64 id = bpf_get_current_ancestor_cgroup_id(level);
-
-		if (!id)
-			return 0;
-		if (bpf_map_lookup_elem(&pod_cgroup_roots, &id))
-			return 1;
-	}
-	return 0;
-}
 
 /* The ancestor walk runs only for a host-only rule that matched the path: other lookups pay nothing for it. */
 static __always_inline int rule_applies(const struct file_rule *rule, __u32 op)
@@ -105,11 +83,27 @@ __noinline int path_last_slash(struct path_key *key, __u32 len)
 }
 
 /*
+ * One object's rule maps (DECLARE_RULE_MAPS): prefix_all holds the prefix rules for all processes only. Built at
+ * each call site by RULE_MAPS(set); match_path is inlined, so the map references stay constants the loader
+ * relocates (map pointers kept in global data would not be).
+ */
+struct rule_maps {
+	void *exact;
+	void *prefix;
+	void *prefix_all;
+	void *name;
+};
+
+#define RULE_MAPS(set)                                                                                 \
+	(&(struct rule_maps){ .exact = &set##_rules_exact, .prefix = &set##_rules_prefix,              \
+			      .prefix_all = &set##_rules_prefix_all, .name = &set##_rules_name })
+
+/*
  * Reads `user_path` into s->key.path and looks it up. On return s->key.path holds the path as given (NUL-padded).
  * m->flags says how it matched; when nothing matched and the path needs no resolution, the caller reports nothing.
  */
-static __always_inline void match_path(struct match_scratch *s, const char *user_path, void *exact_map, void *prefix_map,
-				       void *name_map, __u32 op, struct match *m)
+static __always_inline void match_path(struct match_scratch *s, const char *user_path, struct rule_maps *maps, __u32 op,
+				       struct match *m)
 {
 	const struct file_rule *rule;
 	long n;
@@ -132,7 +126,7 @@ static __always_inline void match_path(struct match_scratch *s, const char *user
 	} else {
 		if (!(m->flags & FILE_FLAG_PATH_TRUNCATED)) {
 			s->key.prefixlen = (m->len + 1) * 8; /* the NUL included: only the whole string matches */
-			rule = bpf_map_lookup_elem(exact_map, &s->key);
+			rule = bpf_map_lookup_elem(maps->exact, &s->key);
 		} else {
 			rule = NULL;
 		}
@@ -142,7 +136,10 @@ static __always_inline void match_path(struct match_scratch *s, const char *user
 			return;
 		}
 		s->key.prefixlen = m->len * 8;
-		rule = bpf_map_lookup_elem(prefix_map, &s->key);
+		rule = bpf_map_lookup_elem(maps->prefix, &s->key);
+		/* The longest prefix is host-only and this is a pod's task: the longest prefix for all processes decides. */
+		if (rule && (rule->flags & RULE_FLAG_HOST_ONLY) && (rule->ops & op) && current_in_pod())
+			rule = bpf_map_lookup_elem(maps->prefix_all, &s->key);
 		if (rule_applies(rule, op)) {
 			m->rule = rule;
 			m->flags |= FILE_FLAG_MATCH_PREFIX;
@@ -156,14 +153,14 @@ static __always_inline void match_path(struct match_scratch *s, const char *user
 	last_slash = path_last_slash((struct path_key *)s->key.path, m->len);
 	if (last_slash < 0) {
 		s->key.prefixlen = (m->len + 1) * 8;
-		rule = bpf_map_lookup_elem(name_map, &s->key);
+		rule = bpf_map_lookup_elem(maps->name, &s->key);
 	} else {
 		/* Not sent anywhere, so not cleared: the lookup compares only prefixlen bits. */
 		n = bpf_probe_read_user_str(s->name.path, sizeof(s->name.path), user_path + last_slash + 1);
 		if (n <= 0)
 			return;
 		s->name.prefixlen = n * 8;
-		rule = bpf_map_lookup_elem(name_map, &s->name);
+		rule = bpf_map_lookup_elem(maps->name, &s->name);
 	}
 	if (rule_applies(rule, op)) {
 		m->rule = rule;
@@ -187,28 +184,21 @@ static __always_inline int match_reported(const struct match *m)
 	return m->rule || (m->flags & FILE_FLAG_NEEDS_RESOLUTION);
 }
 
+/* A path rule map: an LPM trie of struct path_prefix_key -> struct file_rule (see the order above). */
+#define PATH_RULE_MAP(map_name)                                      \
+	struct {                                                     \
+		__uint(type, BPF_MAP_TYPE_LPM_TRIE);                 \
+		__uint(max_entries, 4096);                           \
+		__uint(map_flags, BPF_F_NO_PREALLOC);                \
+		__type(key, struct path_prefix_key);                 \
+		__type(value, struct file_rule);                     \
+	} map_name SEC(".maps")
+
 #define DECLARE_RULE_MAPS(prefix)                                    \
-	struct {                                                     \
-		__uint(type, BPF_MAP_TYPE_LPM_TRIE);                 \
-		__uint(max_entries, 4096);                           \
-		__uint(map_flags, BPF_F_NO_PREALLOC);                \
-		__type(key, struct path_prefix_key);                 \
-		__type(value, struct file_rule);                     \
-	} prefix##_rules_exact SEC(".maps");                         \
-	struct {                                                     \
-		__uint(type, BPF_MAP_TYPE_LPM_TRIE);                 \
-		__uint(max_entries, 4096);                           \
-		__uint(map_flags, BPF_F_NO_PREALLOC);                \
-		__type(key, struct path_prefix_key);                 \
-		__type(value, struct file_rule);                     \
-	} prefix##_rules_prefix SEC(".maps");                        \
-	struct {                                                     \
-		__uint(type, BPF_MAP_TYPE_LPM_TRIE);                 \
-		__uint(max_entries, 4096);                           \
-		__uint(map_flags, BPF_F_NO_PREALLOC);                \
-		__type(key, struct path_prefix_key);                 \
-		__type(value, struct file_rule);                     \
-	} prefix##_rules_name SEC(".maps");                          \
+	PATH_RULE_MAP(prefix##_rules_exact);                         \
+	PATH_RULE_MAP(prefix##_rules_prefix);                        \
+	PATH_RULE_MAP(prefix##_rules_prefix_all);                    \
+	PATH_RULE_MAP(prefix##_rules_name);                          \
 	struct {                                                     \
 		__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);             \
 		__uint(max_entries, 1);                              \

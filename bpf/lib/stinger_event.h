@@ -37,6 +37,8 @@
 #define EVENT_KIND_MOUNT 36
 
 #define TASK_COMM_SIZE 16
+/* Levels of cgroup v2 ancestors searched for a pod cgroup root (pod_cgroup_roots in stinger_maps.h). */
+#define POD_ROOT_SEARCH_DEPTH 4
 /* Bytes of the binary path kept (NUL included); longer paths are cut and flagged. */
 #define EXEC_FILENAME_SIZE 256
 /* Bytes of argv kept, NUL-separated; must be a power of two (offsets are masked with it for the verifier). */

@@ -38,9 +38,6 @@
 #define RULE_FLAG_KILL_ON_NAME (1U << 0) /* a basename-only match (relative or unresolved path) may kill too */
 #define RULE_FLAG_HOST_ONLY (1U << 1)    /* applies to host processes only: not to tasks under a pod cgroup root */
 
-/* Levels of cgroup v2 ancestors searched for a pod cgroup root (kubepods.slice sits at level 1 or 2 on nodes). */
-#define POD_ROOT_SEARCH_DEPTH 4
-
 /* file_event.action and exec_rule_event.action: what the kernel did. */
 #define ACTION_TAKEN_NONE 0   /* reported without a rule (chdir, fchdir, truncated path) */
 #define ACTION_TAKEN_AUDIT 1  /* reported because of rule_id */

@@ -11,6 +11,7 @@
 
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
+#include "stinger_event.h"
 
 /* 8 MiB: ~ 100k exec records or ~ 110k fork/exit records of headroom while user space catches up. */
 #define EVENTS_RINGBUF_BYTES (8U << 20)
@@ -39,5 +40,30 @@ struct {
 	__type(key, __u32);
 	__type(value, __u32);
 } ppid_by_pid SEC(".maps");
+
+/*
+ * cgroup v2 ids of the pod cgroup roots (kubepods.slice, or kubepods with the cgroupfs driver), filled and kept
+ * current by user space (libs/bpf createPodCgroupRoots, from the agent). What host-only rules (selector.host: true)
+ * tell pods by: a task is a pod's when one of its cgroup ancestors at levels 1..POD_ROOT_SEARCH_DEPTH is listed.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16);
+	__type(key, __u64);
+	__type(value, __u8);
+} pod_cgroup_roots SEC(".maps");
+
+static __always_inline int current_in_pod(void)
+{
+	for (int level = 1; level <= POD_ROOT_SEARCH_DEPTH; level++) {
+		__u64 id = bpf_get_current_ancestor_cgroup_id(level);
+
+		if (!id)
+			return 0;
+		if (bpf_map_lookup_elem(&pod_cgroup_roots, &id))
+			return 1;
+	}
+	return 0;
+}
 
 #endif /* STINGER_MAPS_H */

@@ -170,6 +170,11 @@ struct scope_rule {
 	__u64 match;   /* ns_rules: the CLONE_NEW* bits the rule is about (a call with any of them matches); module: 0 */
 	__u32 rule_id;
 	__u32 action;  /* STINGER_ACTION_AUDIT or STINGER_ACTION_KILLED */
+	__u32 flags;   /* SCOPE_RULE_FLAG_* */
+	__u32 pad;
 };
+
+/* scope_rule.flags */
+#define SCOPE_RULE_FLAG_HOST_ONLY (1U << 0) /* skipped for tasks under a pod cgroup root (pod_cgroup_roots) */
 
 #endif /* STINGER_PRIV_H */

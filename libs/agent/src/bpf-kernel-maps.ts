@@ -7,10 +7,10 @@
  * - namespace, module → the privilege sensor's rules for the cgroup v2 root's subtree (the node).
  *
  * A sensor that did not load makes its rules fail with a message saying so (the policy is then
- * reported partial). Host-only rules (selector.host: true) of exec and file go in flagged host-only: the
- * kernel skips tasks under a pod cgroup root (FileSensor.podCgroupRoots, kept current by the agent).
- * Host-only connect, namespace and module rules fail the same way: their maps cannot tell host from pod
- * processes yet, and enforcing them node-wide would hit pods the policy does not name.
+ * reported partial). Host-only rules (selector.host: true) of exec, file, namespace and module go in
+ * flagged host-only: the kernel passes them over for tasks under a pod cgroup root (createPodCgroupRoots,
+ * kept current by the agent). Host-only connect rules fail the same way: their maps cannot tell host from
+ * pod processes yet, and enforcing them node-wide would hit pods the policy does not name.
  */
 import type { ConnectPolicy, FileSensor, NetworkSensor, PrivilegeSensor } from '@stinger/bpf';
 import type { KernelRule } from '@stinger/policy';
@@ -45,8 +45,8 @@ export function createBpfKernelMaps(options: BpfKernelMapsOptions): KernelMaps {
   const { rootCgroupId } = options;
   return {
     install(rule: KernelRule) {
-      if (rule.scope === 'host' && rule.event !== 'exec' && rule.event !== 'file') {
-        throw new Error(`a host-only ${rule.event} rule cannot be told from pod processes in the kernel yet; the pipeline enforces it`);
+      if (rule.scope === 'host' && rule.event === 'connect') {
+        throw new Error('a host-only connect rule cannot be told from pod processes in the kernel yet; the pipeline enforces it');
       }
       const hostOnly = rule.scope === 'host';
       switch (rule.event) {
@@ -76,10 +76,11 @@ export function createBpfKernelMaps(options: BpfKernelMapsOptions): KernelMaps {
             namespaces: rule.namespaces.map((n) => NAMESPACE_TYPES[n] ?? 'net'),
             ruleId: rule.ruleId,
             action: rule.action,
+            hostOnly,
           });
           return;
         case 'module':
-          need(options.privilegeSensor, 'the privilege sensor').moduleRules.set({ cgroupId: rootCgroupId, ruleId: rule.ruleId, action: rule.action });
+          need(options.privilegeSensor, 'the privilege sensor').moduleRules.set({ cgroupId: rootCgroupId, ruleId: rule.ruleId, action: rule.action, hostOnly });
           return;
       }
     },

@@ -28,9 +28,9 @@ export function slotKey(rule: KernelRule): string {
       // Deny and audit entries live in different maps (cgroup connect program vs. sensor).
       return JSON.stringify(['connect', rule.scope, rule.action, rule.cidr, rule.port]);
     case 'namespace':
-      return JSON.stringify(['namespace', rule.scope]);
+      return JSON.stringify(['namespace']);
     case 'module':
-      return JSON.stringify(['module', rule.scope]);
+      return JSON.stringify(['module']);
   }
 }
 

@@ -22,7 +22,12 @@ export interface ExecPolicyMaps {
 /** The exec rule maps of a loaded bpf_exec_policy object. */
 export function createExecPolicyMaps(object: BpfObject): ExecPolicyMaps {
   const maps = createPathRuleMaps<'exec'>({
-    maps: { exact: object.map('exec_rules_exact'), prefix: object.map('exec_rules_prefix'), name: object.map('exec_rules_name') },
+    maps: {
+      exact: object.map('exec_rules_exact'),
+      prefix: object.map('exec_rules_prefix'),
+      prefixAll: object.map('exec_rules_prefix_all'),
+      name: object.map('exec_rules_name'),
+    },
     opBits: { exec: FILE_OP.exec },
   });
   return {

@@ -71,7 +71,7 @@ function memoryMap(name: string): BpfMap & { entries: Map<string, Uint8Array> } 
 }
 
 test('exact rules keep one name-map entry per basename, merged, and remove it with the last rule; clear() empties all', () => {
-  const maps = { exact: memoryMap('exact'), prefix: memoryMap('prefix'), name: memoryMap('name') };
+  const maps = { exact: memoryMap('exact'), prefix: memoryMap('prefix'), prefixAll: memoryMap('prefixAll'), name: memoryMap('name') };
   const rules = createPathRuleMaps({ maps, opBits: FILE_RULE_OP_BITS });
   rules.addExact('/etc/shadow', { ruleId: 9, action: 'audit', ops: ['open'] });
   rules.addExact('/srv/shadow', { ruleId: 4, action: 'kill', ops: ['unlink'], killOnName: true });
@@ -100,7 +100,7 @@ test('exact rules keep one name-map entry per basename, merged, and remove it wi
 });
 
 test('host-only rules: flagged in their entry; the name entry is host-only only when every rule is, and never kills pods', () => {
-  const maps = { exact: memoryMap('exact'), prefix: memoryMap('prefix'), name: memoryMap('name') };
+  const maps = { exact: memoryMap('exact'), prefix: memoryMap('prefix'), prefixAll: memoryMap('prefixAll'), name: memoryMap('name') };
   const rules = createPathRuleMaps({ maps, opBits: FILE_RULE_OP_BITS });
   const o = FILE_RULE_LAYOUT.offsets;
   const nameEntry = () => new DataView(maps.name.entries.get(Buffer.from(pathKey('shadow')).toString('hex'))!.buffer);
@@ -112,10 +112,20 @@ test('host-only rules: flagged in their entry; the name entry is host-only only 
   rules.addExact('/srv/shadow', { ruleId: 8, action: 'audit', ops: ['open'] });
   assert.deepEqual([nameEntry().getUint32(o.action, true), nameEntry().getUint32(o.flags, true)], [RULE_ACTION.audit, 0]);
   assertFieldError(() => encodePathRule({ ruleId: 1, action: 'audit', ops: ['open'], hostOnly: 1 as unknown as boolean }, FILE_RULE_OP_BITS), 'hostOnly');
+  // Prefixes: every rule in the prefix map, only those for all processes in prefixAll (a pod's fallback).
+  rules.addPrefix('/etc/', { ruleId: 20, action: 'audit', ops: ['open'] });
+  rules.addPrefix('/etc/ssl/', { ruleId: 21, action: 'kill', ops: ['open'], hostOnly: true });
+  const keys = (map: typeof maps.prefix) => [...map.entries.keys()].sort();
+  assert.deepEqual(keys(maps.prefix), [pathPrefixKey('/etc/'), pathPrefixKey('/etc/ssl/')].map((k) => Buffer.from(k).toString('hex')).sort());
+  assert.deepEqual(keys(maps.prefixAll), [Buffer.from(pathPrefixKey('/etc/')).toString('hex')]);
+  rules.addPrefix('/etc/ssl/', { ruleId: 22, action: 'audit', ops: ['open'] }); // replaced by a rule for all
+  assert.equal(maps.prefixAll.entries.size, 2);
+  rules.removePrefix('/etc/ssl/');
+  assert.deepEqual(keys(maps.prefixAll), [Buffer.from(pathPrefixKey('/etc/')).toString('hex')]);
 });
 
 test('an invalid rule changes no map', () => {
-  const maps = { exact: memoryMap('exact'), prefix: memoryMap('prefix'), name: memoryMap('name') };
+  const maps = { exact: memoryMap('exact'), prefix: memoryMap('prefix'), prefixAll: memoryMap('prefixAll'), name: memoryMap('name') };
   const rules = createPathRuleMaps({ maps, opBits: FILE_RULE_OP_BITS });
   assertFieldError(() => rules.addExact('/etc/shadow', { ruleId: 0, action: 'audit', ops: ['open'] }), 'ruleId');
   assertFieldError(() => rules.addPrefix('relative/', { ruleId: 1, action: 'audit', ops: ['open'] }), 'path');

@@ -7,7 +7,8 @@
  *   and unresolved spellings of the file (`cd /etc && cat shadow`, `/etc/./shadow`, a symlinked directory) are
  *   reported flagged needsResolution (audit only, unless `killOnName`).
  * - `addPrefix(prefix, rule)`: every path starting with these bytes (`/etc/` — with the slash for a directory;
- *   `/etc` alone also matches `/etcetera`). The longest stored prefix wins in the kernel.
+ *   `/etc` alone also matches `/etcetera`). The longest stored prefix wins in the kernel; for a pod's task, the
+ *   longest that is not host-only (kept again in the prefixAll map).
  * - Suffix rules (`*.pem`) are not matched in the kernel: user space matches them on the records it has.
  *
  * Paths must be absolute, canonical (no `.`/`..` components, no `//`, no trailing `/` for exact paths), at most
@@ -77,6 +78,8 @@ export interface PathRuleMaps<Op extends string = FileRuleOp> {
 export interface PathRuleMapSet {
   readonly exact: BpfMap;
   readonly prefix: BpfMap;
+  /** The prefix rules that are not host-only, again: what a pod's task falls back to past a host-only prefix. */
+  readonly prefixAll: BpfMap;
   readonly name: BpfMap;
 }
 
@@ -221,6 +224,8 @@ export function createPathRuleMaps<Op extends string>(options: CreatePathRuleMap
       validateRulePath(prefix, 'prefix');
       const value = encodePathRule(rule, opBits);
       maps.prefix.update(pathPrefixKey(prefix), value);
+      if (rule.hostOnly === true) maps.prefixAll.delete(pathPrefixKey(prefix));
+      else maps.prefixAll.update(pathPrefixKey(prefix), value);
       prefixes.set(prefix, { value, rule: { ...rule, ops: [...rule.ops] } });
     },
     removeExact(path) {
@@ -234,6 +239,7 @@ export function createPathRuleMaps<Op extends string>(options: CreatePathRuleMap
     removePrefix(prefix) {
       if (!prefixes.delete(prefix)) return false;
       maps.prefix.delete(pathPrefixKey(prefix));
+      maps.prefixAll.delete(pathPrefixKey(prefix));
       return true;
     },
     clear() {

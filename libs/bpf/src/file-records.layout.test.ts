@@ -15,7 +15,6 @@ import {
   PATH_PREFIX_KEY_LAYOUT,
   RULE_ACTION,
   RULE_FLAG,
-  POD_ROOT_SEARCH_DEPTH,
 } from './file-records.ts';
 import { testCLayout, type Layout } from './test-support.ts';
 
@@ -43,7 +42,6 @@ const CONSTANTS: Readonly<Record<string, number>> = {
   RULE_ACTION_KILL: RULE_ACTION.kill,
   RULE_FLAG_KILL_ON_NAME: RULE_FLAG.killOnName,
   RULE_FLAG_HOST_ONLY: RULE_FLAG.hostOnly,
-  POD_ROOT_SEARCH_DEPTH,
   ACTION_TAKEN_NONE: ACTION_TAKEN.none,
   ACTION_TAKEN_AUDIT: ACTION_TAKEN.audit,
   ACTION_TAKEN_KILLED: ACTION_TAKEN.killed,

@@ -15,6 +15,7 @@ import type { ExecRecord, ProcessRecord } from './records.ts';
 import { buildOpenLoop, runChild } from './file-test-support.ts';
 import { createTestCgroup, runIn } from './net-test-support.ts';
 import { cgroupIdOf } from './priv-sensor.ts';
+import { createPodCgroupRoots } from './pod-cgroup-roots.ts';
 
 const AT_FDCWD = -100;
 const O_ACCMODE = 3;
@@ -72,8 +73,9 @@ describe('file sensor (kernel)', () => {
     copyFileSync('/bin/cat', binary);
     chmodSync(binary, 0o755);
     const pods = createTestCgroup(); // stands for kubepods.slice: a pod cgroup root one level below the v2 root
+    const podRoots = createPodCgroupRoots(sensor!);
     try {
-      sensor!.podCgroupRoots.set([cgroupIdOf(pods.path)]);
+      podRoots.set([cgroupIdOf(pods.path)]);
       sensor!.filePolicy.addExact(path, { ruleId: 501, action: 'kill', ops: ['open'], hostOnly: true });
       sensor!.execPolicy.addExact(binary, { ruleId: 502, action: 'kill', hostOnly: true });
       const inPod = await runIn(pods.path, '/bin/cat', [path]);
@@ -86,8 +88,27 @@ describe('file sensor (kernel)', () => {
       assert.equal(hostExec.signal, 'SIGKILL', 'and at the exec');
       await collector!.waitFor(isFile((r) => r.pid === onHost.pid && r.action === 'killed' && r.ruleId === 501));
       assert.deepEqual(collector!.records.filter((r) => r.pid === inPod.pid), [], 'nothing reported for the pod process');
+
+      // Prefixes: a host-only kill on <dir>/deep/ under an audit of <dir>/ for all processes. The kernel's longest
+      // prefix is the host-only one; a pod's open falls back to the audit, a host's is killed.
+      const deep = join(dir, name('deep'));
+      mkdirSync(deep);
+      writeFileSync(join(deep, 'f'), 'deep\n');
+      sensor!.filePolicy.addPrefix(`${dir}/`, { ruleId: 503, action: 'audit', ops: ['open'] });
+      sensor!.filePolicy.addPrefix(`${deep}/`, { ruleId: 504, action: 'kill', ops: ['open'], hostOnly: true });
+      try {
+        const podOpen = await runIn(pods.path, '/bin/cat', [join(deep, 'f')]);
+        assert.deepEqual([podOpen.code, podOpen.stdout], [0, 'deep\n']);
+        const audited = await collector!.waitFor(isFile((r) => r.pid === podOpen.pid && r.op === 'open'));
+        assert.deepEqual([audited.ruleId, audited.action], [503, 'audit'], 'the pod falls back to the rule for all processes');
+        const hostOpen = await runIn(undefined, '/bin/cat', [join(deep, 'f')]);
+        assert.equal(hostOpen.signal, 'SIGKILL');
+      } finally {
+        sensor!.filePolicy.removePrefix(`${dir}/`);
+        sensor!.filePolicy.removePrefix(`${deep}/`);
+      }
     } finally {
-      sensor!.podCgroupRoots.set([]);
+      podRoots.set([]);
       sensor!.filePolicy.removeExact(path);
       sensor!.execPolicy.removeExact(binary);
       pods.remove();

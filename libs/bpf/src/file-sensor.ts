@@ -10,7 +10,7 @@
 import { existsSync } from 'node:fs';
 import type { Logger } from '@stinger/log';
 import { namespaced, silentLogger } from '@stinger/log';
-import type { BpfMap, BpfObject } from './bpf-object.ts';
+import type { BpfObject } from './bpf-object.ts';
 import { BpfLoadError } from './errors.ts';
 import { createExecPolicyMaps, type ExecPolicyMaps } from './exec-policy.ts';
 import { FILE_RULE_OP_BITS, createPathRuleMaps, type PathRuleMaps } from './file-policy.ts';
@@ -24,44 +24,6 @@ export interface FileSensor extends Sensor {
   readonly filePolicy: PathRuleMaps;
   /** Exec rules (exec_rules_* maps). */
   readonly execPolicy: ExecPolicyMaps;
-  /** What host-only rules (`hostOnly`) tell pods by: the pod cgroup roots, in both objects' pod_cgroup_roots maps. */
-  readonly podCgroupRoots: PodCgroupRoots;
-}
-
-/**
- * The cgroup v2 ids (directory inode numbers) of the pod cgroup roots: kubepods.slice (systemd driver) or kubepods
- * (cgroupfs), at most 16. A task under one of them, at most POD_ROOT_SEARCH_DEPTH levels below the v2 root, is a
- * pod's. The agent finds them (libs/process-cache findPodCgroupRoots) and sets them again when they change.
- */
-export interface PodCgroupRoots {
-  /** Replaces the set; returns whether it changed. */
-  set(ids: readonly bigint[]): boolean;
-  list(): bigint[];
-}
-
-const MAX_POD_CGROUP_ROOTS = 16;
-
-function createPodCgroupRoots(maps: readonly BpfMap[]): PodCgroupRoots {
-  let current = new Set<bigint>();
-  const keyOf = (id: bigint): Uint8Array => {
-    const key = Buffer.alloc(8);
-    key.writeBigUInt64LE(id);
-    return key;
-  };
-  return {
-    set(ids) {
-      const next = new Set(ids);
-      if (next.size > MAX_POD_CGROUP_ROOTS) throw new RangeError(`at most ${MAX_POD_CGROUP_ROOTS} pod cgroup roots, got ${next.size}`);
-      if (next.size === current.size && [...next].every((id) => current.has(id))) return false;
-      for (const map of maps) {
-        for (const id of current) if (!next.has(id)) map.delete(keyOf(id));
-        for (const id of next) if (!current.has(id)) map.update(keyOf(id), Uint8Array.of(1));
-      }
-      current = next;
-      return true;
-    },
-    list: () => [...current],
-  };
 }
 
 export interface LoadFileSensorOptions {
@@ -101,7 +63,12 @@ export function loadFileSensor(options: LoadFileSensorOptions = {}): FileSensor 
     };
     const file = objectNamed('bpf_file');
     const filePolicy = createPathRuleMaps({
-      maps: { exact: file.map('file_rules_exact'), prefix: file.map('file_rules_prefix'), name: file.map('file_rules_name') },
+      maps: {
+        exact: file.map('file_rules_exact'),
+        prefix: file.map('file_rules_prefix'),
+        prefixAll: file.map('file_rules_prefix_all'),
+        name: file.map('file_rules_name'),
+      },
       opBits: FILE_RULE_OP_BITS,
     });
     const execPolicy = createExecPolicyMaps(objectNamed('bpf_exec_policy'));
@@ -111,8 +78,7 @@ export function loadFileSensor(options: LoadFileSensorOptions = {}): FileSensor 
       key.writeUInt32LE(tgid);
       ignored.update(key, Buffer.from([1]));
     }
-    const podCgroupRoots = createPodCgroupRoots([file.map('pod_cgroup_roots'), objectNamed('bpf_exec_policy').map('pod_cgroup_roots')]);
-    return { ...sensor, filePolicy, execPolicy, podCgroupRoots };
+    return { ...sensor, filePolicy, execPolicy };
   } catch (error) {
     sensor.close();
     throw error;

@@ -153,6 +153,7 @@ export {
   MOUNT_EVENT_LAYOUT,
   PRIV_WATCH_CONFIG_LAYOUT,
   SCOPE_RULE_LAYOUT,
+  SCOPE_RULE_FLAG,
   type PrivilegeSensorRecord,
   type PrivilegeRecordKind,
   type SetidRecord,
@@ -166,7 +167,8 @@ export {
   type PtraceRecord,
   type MountRecord,
 } from './priv-records.ts';
-export { loadFileSensor, FILE_SENSOR_OBJECTS, type FileSensor, type LoadFileSensorOptions, type PodCgroupRoots } from './file-sensor.ts';
+export { loadFileSensor, FILE_SENSOR_OBJECTS, type FileSensor, type LoadFileSensorOptions } from './file-sensor.ts';
+export { createPodCgroupRoots, MAX_POD_CGROUP_ROOTS, POD_ROOT_SEARCH_DEPTH, type PodCgroupRoots } from './pod-cgroup-roots.ts';
 export {
   createPathRuleMaps,
   validateRulePath,

@@ -24,6 +24,7 @@ import {
   PTRACE_EVENT_LAYOUT,
   SCOPE_CGROUP_DEPTH,
   SCOPE_RULE_LAYOUT,
+  SCOPE_RULE_FLAG,
   SETID_EVENT_LAYOUT,
   SETID_OP,
 } from './priv-records.ts';
@@ -82,6 +83,7 @@ const CONSTANTS: Readonly<Record<string, number>> = {
   PRIV_WATCH_PTRACE: PRIV_WATCH.ptrace,
   PRIV_WATCH_MOUNT: PRIV_WATCH.mount,
   SCOPE_CGROUP_DEPTH,
+  SCOPE_RULE_FLAG_HOST_ONLY: SCOPE_RULE_FLAG.hostOnly,
 };
 
 testCLayout({ headers: ['stinger_priv.h'], structs: STRUCTS, constants: CONSTANTS, constantsTest: 'privilege kinds, ops, namespace bits, sizes and flag bits match the C constants' });

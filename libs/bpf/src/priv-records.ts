@@ -71,7 +71,10 @@ export const MOUNT_EVENT_LAYOUT = {
   offsets: { hdr: 0, mount_flags: 64, result: 72, str_flags: 76, source: 80, target: 208, fstype: 464 },
 } as const;
 export const PRIV_WATCH_CONFIG_LAYOUT = { size: 16, offsets: { watch: 0, pad: 4, bpf_cmds: 8 } } as const;
-export const SCOPE_RULE_LAYOUT = { size: 16, offsets: { match: 0, rule_id: 8, action: 12 } } as const;
+export const SCOPE_RULE_LAYOUT = { size: 24, offsets: { match: 0, rule_id: 8, action: 12, flags: 16, pad: 20 } } as const;
+
+/** scope_rule.flags (SCOPE_RULE_FLAG_*). */
+export const SCOPE_RULE_FLAG = { hostOnly: 1 << 0 } as const;
 
 export interface SetidRecord extends RecordHeader {
   readonly kind: 'privilege';

@@ -3,7 +3,10 @@
 // the cgroup is touched.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdirSync, rmdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { cgroupIdOf, loadPrivilegeSensor, type PrivilegeSensor } from './priv-sensor.ts';
+import { createPodCgroupRoots } from './pod-cgroup-roots.ts';
 import { CLONE_NEW, decodePrivilegeRecord, type PrivilegeSensorRecord } from './priv-records.ts';
 import { NetRuleError } from './net-rules.ts';
 import { buildBpf, collect, runCleanup, type Collector } from './test-support.ts';
@@ -130,6 +133,30 @@ describe('privilege sensor (kernel)', () => {
     }
     const afterRemoval = await runIn(cgroup!.path, '/usr/bin/unshare', ['-n', 'true']);
     assert.equal(afterRemoval.code, 0);
+  });
+
+  test('a host-only namespace KILL rule kills `unshare -n` of host processes and passes over a pod under it', async () => {
+    sensor!.watch({});
+    const cgroupId = cgroupIdOf(cgroup!.path);
+    // A pod cgroup root inside the test cgroup (level 2): the rule covers the test cgroup's subtree, pods excepted.
+    const podRoot = join(cgroup!.path, 'kubepods.slice');
+    mkdirSync(podRoot);
+    const podRoots = createPodCgroupRoots(sensor!);
+    podRoots.set([cgroupIdOf(podRoot)]);
+    sensor!.namespaceRules.set({ cgroupId, namespaces: ['net'], ruleId: 31338, action: 'kill', hostOnly: true });
+    try {
+      const host = await runIn(cgroup!.path, '/usr/bin/unshare', ['-n', 'true']);
+      assert.equal(host.signal, 'SIGKILL', 'a host process in the rule\'s subtree is killed');
+      const pod = await runIn(podRoot, '/usr/bin/unshare', ['-n', 'true']);
+      assert.deepEqual([pod.code, pod.signal], [0, null], 'a pod process is not selected by a host-only rule');
+      const record = await collector!.waitFor(of('namespace', host.pid));
+      assert.deepEqual([record.action, record.ruleId], ['killed', 31338]);
+      assert.throws(() => sensor!.namespaceRules.set({ cgroupId, namespaces: ['net'], ruleId: 1, action: 'kill', hostOnly: 'yes' as unknown as boolean }), /hostOnly/);
+    } finally {
+      sensor!.namespaceRules.remove(cgroupId);
+      podRoots.set([]);
+      rmdirSync(podRoot);
+    }
   });
 
   test('a module-load KILL rule kills finit_module callers in the test cgroup', async (t) => {

@@ -17,7 +17,7 @@ import type { BpfMap, BpfObject } from './bpf-object.ts';
 import { BpfLoadError } from './errors.ts';
 import { STINGER_ACTION } from './net-records.ts';
 import { NetRuleError, validateRuleId } from './net-rules.ts';
-import { CLONE_NEW, PRIV_WATCH, PRIV_WATCH_CONFIG_LAYOUT, SCOPE_RULE_LAYOUT, type NamespaceType } from './priv-records.ts';
+import { CLONE_NEW, PRIV_WATCH, PRIV_WATCH_CONFIG_LAYOUT, SCOPE_RULE_FLAG, SCOPE_RULE_LAYOUT, type NamespaceType } from './priv-records.ts';
 import { loadSensor, type Sensor } from './sensor.ts';
 
 export const PRIVILEGE_SENSOR_OBJECTS = ['bpf_cred', 'bpf_namespace', 'bpf_integrity'] as const;
@@ -43,12 +43,16 @@ export interface NamespaceRule {
   readonly namespaces: readonly NamespaceType[];
   readonly ruleId: number;
   readonly action: ScopeRuleAction;
+  /** Host processes only: passed over for tasks under a pod cgroup root (createPodCgroupRoots). Default false. */
+  readonly hostOnly?: boolean;
 }
 
 export interface ModuleRule {
   readonly cgroupId: bigint;
   readonly ruleId: number;
   readonly action: ScopeRuleAction;
+  /** As NamespaceRule.hostOnly. */
+  readonly hostOnly?: boolean;
 }
 
 export interface ScopeRuleMap<R> {
@@ -114,16 +118,18 @@ function encodeScopeKey(cgroupId: bigint): Uint8Array {
   return key;
 }
 
-function encodeScopeRule(match: bigint, ruleId: number, action: number): Uint8Array {
+function encodeScopeRule(rule: { match: bigint; ruleId: number; action: number; hostOnly: boolean }): Uint8Array {
+  const { match, ruleId, action, hostOnly } = rule;
   const value = new Uint8Array(SCOPE_RULE_LAYOUT.size);
   const view = new DataView(value.buffer);
   view.setBigUint64(SCOPE_RULE_LAYOUT.offsets.match, match, true);
   view.setUint32(SCOPE_RULE_LAYOUT.offsets.rule_id, ruleId, true);
   view.setUint32(SCOPE_RULE_LAYOUT.offsets.action, action, true);
+  view.setUint32(SCOPE_RULE_LAYOUT.offsets.flags, hostOnly ? SCOPE_RULE_FLAG.hostOnly : 0, true);
   return value;
 }
 
-function createScopeRuleMap<R extends { readonly cgroupId: bigint; readonly ruleId: number; readonly action: ScopeRuleAction }>(
+function createScopeRuleMap<R extends { readonly cgroupId: bigint; readonly ruleId: number; readonly action: ScopeRuleAction; readonly hostOnly?: boolean }>(
   map: BpfMap,
   matchOf: (rule: R) => bigint,
 ): ScopeRuleMap<R> {
@@ -134,7 +140,9 @@ function createScopeRuleMap<R extends { readonly cgroupId: bigint; readonly rule
       const cgroupId = validateCgroupId(rule.cgroupId);
       const ruleId = validateRuleId(rule.ruleId);
       const action = validateAction(rule.action);
-      map.update(encodeScopeKey(cgroupId), encodeScopeRule(matchOf(rule), ruleId, action));
+      const hostOnly = rule.hostOnly ?? false;
+      if (typeof hostOnly !== 'boolean') throw new NetRuleError('hostOnly', `expected a boolean, got ${typeof hostOnly}`);
+      map.update(encodeScopeKey(cgroupId), encodeScopeRule({ match: matchOf(rule), ruleId, action, hostOnly }));
       owned.add(cgroupId);
     },
     remove(cgroupId) {

@@ -15,6 +15,7 @@ import {
   FORK_EVENT_LAYOUT,
   TASK_COMM_SIZE,
 } from './records.ts';
+import { POD_ROOT_SEARCH_DEPTH } from './pod-cgroup-roots.ts';
 import { testCLayout, type Layout } from './test-support.ts';
 
 const STRUCTS: Readonly<Record<string, Layout>> = {
@@ -29,6 +30,7 @@ const CONSTANTS: Readonly<Record<string, number>> = {
   EVENT_KIND_EXIT: EVENT_KIND.exit,
   EVENT_KIND_FORK: EVENT_KIND.fork,
   TASK_COMM_SIZE,
+  POD_ROOT_SEARCH_DEPTH,
   EXEC_FILENAME_SIZE,
   EXEC_ARGS_SIZE,
   EXEC_ARGC_MAX,

@@ -21,6 +21,7 @@ import { createAgentApiServer, createAgentMetrics, policyStatusView, sensorHealt
 import {
   assertBpfPrivileges,
   attachFlowCounters,
+  createPodCgroupRoots,
   BpfPermissionError,
   bootToWallOffsetNs,
   cgroup2MountPoint,
@@ -108,11 +109,11 @@ const connectPolicy = networkSensor
 const privilegeSensor = optional('privilege', () => loadPrivilegeSensor({ join: processSensor, logger }));
 const flowCounters = optional('flow-counters', () => attachFlowCounters({ cgroupPath: cgroupRoot, logger }));
 // Host-only rules tell pods by their cgroup roots; kubelet may create kubepods.slice after the agent starts.
+const podCgroupRoots = createPodCgroupRoots(processSensor); // shared by every sensor joined to it
 function refreshPodCgroupRoots(): void {
-  if (!fileSensor) return;
   const roots = findPodCgroupRoots(cgroupRoot);
   try {
-    if (fileSensor.podCgroupRoots.set(roots.map((r) => r.id))) logger.info({ podCgroupRoots: roots.map((r) => r.path) }, 'pod cgroup roots');
+    if (podCgroupRoots.set(roots.map((r) => r.id))) logger.info({ podCgroupRoots: roots.map((r) => r.path) }, 'pod cgroup roots');
   } catch (error) {
     logger.error({ err: error }, 'pod cgroup roots not set: host-only rules may apply to pods');
   }
