@@ -88,7 +88,12 @@ struct net_rule_key {
 struct net_rule_value {
 	__u32 rule_id;
 	__u32 action; /* STINGER_ACTION_AUDIT, or STINGER_ACTION_DENIED (connect policy) */
+	__u32 flags;  /* NET_RULE_FLAG_* */
+	__u32 pad;
 };
+
+/* net_rule_value.flags */
+#define NET_RULE_FLAG_HOST_ONLY (1U << 0) /* a pod's task falls back to the rules for all processes (the *_all map) */
 
 struct flow_key {
 	__u64 cgroup_id; /* cgroup v2 id of the socket's cgroup */

@@ -21,30 +21,20 @@
 #include "stinger_net.h"
 #include "stinger_maps.h"
 #include "stinger_helpers.h"
+#include "net_match.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 #define STINGER_EPERM 1
 
-struct {
-	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
-	__uint(max_entries, 16384);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, struct net_rule_key);
-	__type(value, struct net_rule_value);
-} connect_deny SEC(".maps");
+NET_RULE_MAP(connect_deny, 16384);
+NET_RULE_MAP(connect_deny_all, 16384);
 
 static __always_inline struct net_rule_value *deny_rule(struct net_rule_key *key)
 {
-	struct net_rule_value *rule = bpf_map_lookup_elem(&connect_deny, key);
+	struct net_rule_value *rule = net_rule_for(&connect_deny, &connect_deny_all, key);
 
-	if (rule && rule->action == STINGER_ACTION_DENIED)
-		return rule;
-	key->port = 0;
-	rule = bpf_map_lookup_elem(&connect_deny, key);
-	if (rule && rule->action == STINGER_ACTION_DENIED)
-		return rule;
-	return NULL;
+	return rule && rule->action == STINGER_ACTION_DENIED ? rule : NULL;
 }
 
 static __always_inline int refuse(struct bpf_sock_addr *ctx, struct net_rule_key *key, __u16 port_be,

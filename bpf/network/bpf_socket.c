@@ -28,6 +28,7 @@
 #include "stinger_net.h"
 #include "stinger_maps.h"
 #include "stinger_helpers.h"
+#include "net_match.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -39,13 +40,8 @@ struct {
 } net_watch SEC(".maps");
 
 /* Destinations whose connects are reported with a rule_id even when connects are not watched (audit rules). */
-struct {
-	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
-	__uint(max_entries, 4096);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, struct net_rule_key);
-	__type(value, struct net_rule_value);
-} connect_watch_dest SEC(".maps");
+NET_RULE_MAP(connect_watch_dest, 4096);
+NET_RULE_MAP(connect_watch_dest_all, 4096);
 
 struct net_pending {
 	struct net_event e;
@@ -143,7 +139,6 @@ static __always_inline void read_sockaddr(struct net_event *e, const void *uaddr
 static __always_inline struct net_rule_value *dest_rule(struct net_event *e)
 {
 	struct net_rule_key key = {};
-	struct net_rule_value *rule;
 
 	if (e->family == NET_AF_INET) {
 		key.prefixlen = 16 + 128;
@@ -157,11 +152,7 @@ static __always_inline struct net_rule_value *dest_rule(struct net_event *e)
 		return NULL;
 	}
 	key.port = bpf_htons(e->port);
-	rule = bpf_map_lookup_elem(&connect_watch_dest, &key);
-	if (rule)
-		return rule;
-	key.port = 0;
-	return bpf_map_lookup_elem(&connect_watch_dest, &key);
+	return net_rule_for(&connect_watch_dest, &connect_watch_dest_all, &key);
 }
 
 static __always_inline void init_event(struct net_event *e, __s32 fd)

@@ -7,10 +7,9 @@
  * - namespace, module → the privilege sensor's rules for the cgroup v2 root's subtree (the node).
  *
  * A sensor that did not load makes its rules fail with a message saying so (the policy is then
- * reported partial). Host-only rules (selector.host: true) of exec, file, namespace and module go in
- * flagged host-only: the kernel passes them over for tasks under a pod cgroup root (createPodCgroupRoots,
- * kept current by the agent). Host-only connect rules fail the same way: their maps cannot tell host from
- * pod processes yet, and enforcing them node-wide would hit pods the policy does not name.
+ * reported partial). Host-only rules (selector.host: true) go in flagged host-only: the kernel passes them
+ * over for tasks under a pod cgroup root (createPodCgroupRoots, kept current by the agent), falling back to
+ * the rules for all processes.
  */
 import type { ConnectPolicy, FileSensor, NetworkSensor, PrivilegeSensor } from '@stinger/bpf';
 import type { KernelRule } from '@stinger/policy';
@@ -45,9 +44,6 @@ export function createBpfKernelMaps(options: BpfKernelMapsOptions): KernelMaps {
   const { rootCgroupId } = options;
   return {
     install(rule: KernelRule) {
-      if (rule.scope === 'host' && rule.event === 'connect') {
-        throw new Error('a host-only connect rule cannot be told from pod processes in the kernel yet; the pipeline enforces it');
-      }
       const hostOnly = rule.scope === 'host';
       switch (rule.event) {
         case 'exec': {
@@ -65,7 +61,7 @@ export function createBpfKernelMaps(options: BpfKernelMapsOptions): KernelMaps {
           return;
         }
         case 'connect': {
-          const destination = { cidr: rule.cidr, ruleId: rule.ruleId, ...(rule.port === null ? {} : { port: rule.port }) };
+          const destination = { cidr: rule.cidr, ruleId: rule.ruleId, hostOnly, ...(rule.port === null ? {} : { port: rule.port }) };
           if (rule.action === 'deny') need(options.connectPolicy, 'the connect policy program').rules.addDeny(destination);
           else need(options.networkSensor, 'the network sensor').auditDestinations.add(destination);
           return;

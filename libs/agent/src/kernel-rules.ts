@@ -26,7 +26,7 @@ export function slotKey(rule: KernelRule): string {
       return JSON.stringify(['file', rule.match.kind, rule.match.path]);
     case 'connect':
       // Deny and audit entries live in different maps (cgroup connect program vs. sensor).
-      return JSON.stringify(['connect', rule.scope, rule.action, rule.cidr, rule.port]);
+      return JSON.stringify(['connect', rule.action, rule.cidr, rule.port]);
     case 'namespace':
       return JSON.stringify(['namespace']);
     case 'module':

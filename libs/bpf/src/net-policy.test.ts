@@ -4,7 +4,10 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { createServer, type AddressInfo, type Server } from 'node:net';
+import { mkdirSync, rmdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { attachConnectPolicy, loadNetworkSensor, type ConnectPolicy, type NetworkSensor } from './net-sensor.ts';
+import { createPodCgroupRoots } from './pod-cgroup-roots.ts';
 import { decodeNetworkRecord, type NetworkRecord } from './net-records.ts';
 import { NetRuleError } from './net-rules.ts';
 import { buildBpf, collect, runCleanup, type Collector } from './test-support.ts';
@@ -104,6 +107,31 @@ describe('connect policy (kernel)', () => {
     const record = await collector!.waitFor((r): r is NetworkRecord => r.pid === refused.pid);
     assert.equal(record.ruleId, 2);
     policy!.rules.clear();
+  });
+
+  test('a host-only deny refuses host processes; a pod falls back to the rules for all processes', async () => {
+    policy!.rules.clear();
+    const podRoot = join(cgroup!.path, 'kubepods.slice'); // a pod cgroup root inside the attached cgroup
+    mkdirSync(podRoot);
+    const podRoots = createPodCgroupRoots(sensor!);
+    podRoots.set([cgroupIdOf(podRoot)]);
+    try {
+      policy!.rules.addDeny({ cidr: '127.0.0.1/32', port: portOf(denied), ruleId: 41, hostOnly: true });
+      const host = await runIn(cgroup!.path, helper!.path, ['tcp-connect', '127.0.0.1', String(portOf(denied))]);
+      assert.equal(host.stdout.trim(), 'errno 1', 'a host process is refused');
+      const pod = await runIn(podRoot, helper!.path, ['tcp-connect', '127.0.0.1', String(portOf(denied))]);
+      assert.match(pod.stdout, /^ok /, 'a pod process connects');
+      // A shorter rule for all processes: the pod's connect falls back to it past the longer host-only one.
+      policy!.rules.addDeny({ cidr: '127.0.0.0/8', port: portOf(denied), ruleId: 42 });
+      const podRefused = await runIn(podRoot, helper!.path, ['tcp-connect', '127.0.0.1', String(portOf(denied))]);
+      assert.equal(podRefused.stdout.trim(), 'errno 1');
+      const record = await collector!.waitFor((r): r is NetworkRecord => r.pid === podRefused.pid);
+      assert.equal(record.ruleId, 42);
+    } finally {
+      policy!.rules.clear();
+      podRoots.set([]);
+      rmdirSync(podRoot);
+    }
   });
 
   test('invalid rules are refused with an error naming the field', () => {

@@ -14,7 +14,7 @@ import { isIPv4, isIPv6 } from 'node:net';
 import type { BpfMap } from './bpf-object.ts';
 import { BpfError } from './errors.ts';
 import type { STINGER_ACTION} from './net-records.ts';
-import { NET_RULE_KEY_LAYOUT, NET_RULE_VALUE_LAYOUT, formatIpv4, formatIpv6 } from './net-records.ts';
+import { NET_RULE_FLAG, NET_RULE_KEY_LAYOUT, NET_RULE_VALUE_LAYOUT, formatIpv4, formatIpv6 } from './net-records.ts';
 
 /** An invalid rule input: `field` names the offending input (`cidr`, `port`, `ruleId`, `cgroupId`, `flags`, ...). */
 export class NetRuleError extends BpfError {
@@ -116,11 +116,12 @@ export function encodeNetRuleKey(network: ParsedCidr, port: number): Uint8Array 
   return key;
 }
 
-export function encodeNetRuleValue(ruleId: number, action: number): Uint8Array {
+export function encodeNetRuleValue(ruleId: number, action: number, hostOnly = false): Uint8Array {
   const value = new Uint8Array(NET_RULE_VALUE_LAYOUT.size);
   const view = new DataView(value.buffer);
   view.setUint32(NET_RULE_VALUE_LAYOUT.offsets.rule_id, ruleId, true);
   view.setUint32(NET_RULE_VALUE_LAYOUT.offsets.action, action, true);
+  view.setUint32(NET_RULE_VALUE_LAYOUT.offsets.flags, hostOnly ? NET_RULE_FLAG.hostOnly : 0, true);
   return value;
 }
 
@@ -131,6 +132,8 @@ export interface DestinationRule {
   readonly port?: number;
   /** u32 > 0, carried by the records the rule causes. */
   readonly ruleId: number;
+  /** Host processes only: a pod's task falls back to the longest rule for all processes. Default false. */
+  readonly hostOnly?: boolean;
 }
 
 export interface DestinationRuleEntry {
@@ -154,6 +157,8 @@ export interface DestinationRuleMap {
 
 export interface CreateDestinationRuleMapOptions {
   readonly map: BpfMap;
+  /** The same rules minus the host-only ones: what a pod's task falls back to (bpf/network/net_match.h). */
+  readonly mapAll: BpfMap;
   /** What every rule of this map asks for (STINGER_ACTION.denied for the connect policy, .audit for watches). */
   readonly action: (typeof STINGER_ACTION)[keyof typeof STINGER_ACTION];
   /** Called after the set of rules changed between empty and non-empty (the sensor flips a watch bit). */
@@ -161,7 +166,7 @@ export interface CreateDestinationRuleMapOptions {
 }
 
 export function createDestinationRuleMap(options: CreateDestinationRuleMapOptions): DestinationRuleMap {
-  const { map, action, onEmptyChange } = options;
+  const { map, mapAll, action, onEmptyChange } = options;
   const entries = new Map<string, { key: Uint8Array; entry: DestinationRuleEntry }>();
   const id = (network: ParsedCidr, port: number): string => `${network.text}|${port}`;
   return {
@@ -170,8 +175,13 @@ export function createDestinationRuleMap(options: CreateDestinationRuleMapOption
       const network = parseCidr(rule.cidr);
       const port = validatePort(rule.port);
       const ruleId = validateRuleId(rule.ruleId);
+      const hostOnly = rule.hostOnly ?? false;
+      if (typeof hostOnly !== 'boolean') throw new NetRuleError('hostOnly', `expected a boolean, got ${typeof hostOnly}`);
       const key = encodeNetRuleKey(network, port);
-      map.update(key, encodeNetRuleValue(ruleId, action));
+      const value = encodeNetRuleValue(ruleId, action, hostOnly);
+      map.update(key, value);
+      if (hostOnly) mapAll.delete(key);
+      else mapAll.update(key, value);
       const wasEmpty = entries.size === 0;
       const entry = { cidr: network.text, port, ruleId };
       entries.set(id(network, port), { key, entry });
@@ -184,13 +194,17 @@ export function createDestinationRuleMap(options: CreateDestinationRuleMapOption
       const known = entries.get(id(network, port));
       if (!known) return false;
       map.delete(known.key);
+      mapAll.delete(known.key);
       entries.delete(id(network, port));
       if (entries.size === 0) onEmptyChange?.(true);
       return true;
     },
     clear() {
       const had = entries.size > 0;
-      for (const { key } of entries.values()) map.delete(key);
+      for (const { key } of entries.values()) {
+        map.delete(key);
+        mapAll.delete(key);
+      }
       entries.clear();
       if (had) onEmptyChange?.(true);
     },

@@ -72,6 +72,7 @@ export function loadNetworkSensor(options: LoadNetworkSensorOptions = {}): Netwo
     };
     const auditDestinations = createDestinationRuleMap({
       map: socket.map('connect_watch_dest'),
+      mapAll: socket.map('connect_watch_dest_all'),
       action: STINGER_ACTION.audit,
       onEmptyChange: (empty) => {
         rulesBit = empty ? 0 : NET_WATCH.connectRules;
@@ -175,7 +176,7 @@ export function loadConnectPolicy(options: LoadConnectPolicyOptions): ConnectPol
   const { sensor, objectDir = DEFAULT_OBJECT_DIR } = options;
   const logger = namespaced(options.logger ?? silentLogger(), 'ConnectPolicy');
   const object = loadCgroupObject(join(objectDir, 'bpf_connect_policy.bpf.o'), sensor);
-  const rules = createDestinationRuleMap({ map: object.map('connect_deny'), action: STINGER_ACTION.denied });
+  const rules = createDestinationRuleMap({ map: object.map('connect_deny'), mapAll: object.map('connect_deny_all'), action: STINGER_ACTION.denied });
   const links = new Map<string, BpfLink[]>();
   let closed = false;
   return {
