@@ -88,3 +88,28 @@ test('pipeline-only rules are reported with their reason', () => {
   assert.equal(status?.pipeline_rules, 1);
   assert.match(status?.messages.join('\n') ?? '', /enforced by the pipeline \(needs pod context/);
 });
+
+test('a rule kept out of the kernel by another policy is reported shadowed, and no longer once that policy goes', () => {
+  const { policies, reports } = setup(recordingMaps());
+  const policyText = (name: string, action: string) =>
+    [
+      'apiVersion: stinger.io/v1alpha1',
+      'kind: TracingPolicy',
+      `metadata: { name: ${name} }`,
+      'spec:',
+      '  rules:',
+      `    - { name: r-${name}, event: file, action: ${action}, match: { path: { equal: [/etc/shadow] }, op: [open] } }`,
+      '',
+    ].join('\n');
+  const local = (name: string, action: string) => parsePolicies(policyText(name, action)).policies[0]!;
+  policies.applyLocal(local('watch-shadow', 'audit'));
+  assert.deepEqual(reports.at(-1)?.[1]?.messages, []);
+  policies.applyLocal(local('deny-shadow', 'kill-in-kernel'));
+  const latest = (key: string) => reports.filter(([k]) => k === key).at(-1)?.[1];
+  assert.deepEqual(latest('watch-shadow')?.messages, [
+    'r-watch-shadow: shadowed in the kernel by deny-shadow/r-deny-shadow (one rule per path, destination or scope)',
+  ]);
+  assert.deepEqual(latest('deny-shadow')?.messages, []);
+  policies.remove('deny-shadow');
+  assert.deepEqual(latest('watch-shadow')?.messages, [], 'in the kernel again, and reported so');
+});

@@ -7,7 +7,9 @@
  * additions before removals, so a rule that stays never lapses — and is reported with `onStatus`
  * (a PolicyStatus, or null when the policy is gone). A record that cannot be turned into a policy is
  * reported `rejected` and changes nothing. `actionFor(ruleId)` names the policy and rule behind a
- * kernel record's rule id, for the event's `action`.
+ * kernel record's rule id, for the event's `action`. A kernel rule that another policy's rule keeps out
+ * of its map entry (KernelRuleSlots) is named in its policy's messages as shadowed, and the statuses of
+ * every policy whose shadowing changed are reported again.
  */
 import type { CompiledPolicy, PolicyStatus } from '@stinger/events';
 import { formatIssue, PolicySet, PolicyValidationError, type PolicyChange, type TracingPolicy } from '@stinger/policy';
@@ -22,11 +24,21 @@ export interface NodePoliciesOptions {
   readonly now?: () => bigint;
 }
 
+interface Outcome {
+  readonly generation: bigint;
+  readonly state: PolicyStatus['state'];
+  readonly kernelRules: number;
+  readonly pipelineRules: number;
+  readonly messages: readonly string[];
+}
+
 export class NodePolicies {
   readonly #options: NodePoliciesOptions;
   readonly #set = new PolicySet();
   readonly #statuses = new Map<string, PolicyStatus>();
   readonly #rules = new Map<number, RuleOrigin>();
+  /** What each policy in force was reported with, before the shadow messages (which change with other policies). */
+  readonly #outcomes = new Map<string, Outcome>();
 
   constructor(options: NodePoliciesOptions) {
     this.#options = options;
@@ -75,7 +87,9 @@ export class NodePolicies {
     const change = this.#set.delete(key);
     if (change) this.#updateKernel(change);
     this.#statuses.delete(key);
+    this.#outcomes.delete(key);
     this.#options.onStatus(key, null);
+    this.#reportShadowChanges(null);
   }
 
   #commit(change: PolicyChange): void {
@@ -89,13 +103,36 @@ export class NodePolicies {
       ...change.pipelineRules.map((rule) => `${rule.rule}: enforced by the pipeline (${rule.reasons.join('; ')})`),
       ...change.collisions.map((c) => `rule id collision: ${JSON.stringify(c)}`),
     ];
-    this.#report(change.key, {
+    this.#outcomes.set(change.key, {
       generation: change.compiled?.generation ?? 0n,
       state: errors.length > 0 ? 'partial' : 'applied',
       kernelRules: (entry?.kernelRules.length ?? 0) - errors.length,
       pipelineRules: change.pipelineRules.length,
       messages,
     });
+    this.#reportShadowChanges(change.key);
+  }
+
+  /** One message per kernel rule of the policy that another rule keeps out of the kernel. */
+  #shadowMessages(key: string): string[] {
+    const messages = new Set<string>();
+    for (const rule of this.#set.get(key)?.kernelRules ?? []) {
+      const installed = this.#options.slots.installed(rule);
+      if (installed && installed.ruleId !== rule.ruleId) {
+        messages.add(`${rule.rule}: shadowed in the kernel by ${installed.policy}/${installed.rule} (one rule per path, destination or scope)`);
+      }
+    }
+    return [...messages];
+  }
+
+  /** Reports `changed` (null: none) and every other policy whose shadow messages are no longer what it reported. */
+  #reportShadowChanges(changed: string | null): void {
+    for (const [key, outcome] of this.#outcomes) {
+      const messages = [...outcome.messages, ...this.#shadowMessages(key)];
+      const reported = this.#statuses.get(key)?.messages;
+      if (key !== changed && reported !== undefined && reported.join('\n') === messages.join('\n')) continue;
+      this.#report(key, { ...outcome, messages });
+    }
   }
 
   #updateKernel(change: PolicyChange): string[] {
@@ -105,10 +142,7 @@ export class NodePolicies {
     return errors;
   }
 
-  #report(
-    key: string,
-    outcome: { generation: bigint; state: PolicyStatus['state']; kernelRules: number; pipelineRules: number; messages: string[] },
-  ): void {
+  #report(key: string, outcome: Outcome): void {
     const now = this.#options.now ?? (() => BigInt(Date.now()) * 1_000_000n);
     const status: PolicyStatus = {
       policy: key,
@@ -118,7 +152,7 @@ export class NodePolicies {
       state: outcome.state,
       kernel_rules: Math.max(0, outcome.kernelRules),
       pipeline_rules: outcome.pipelineRules,
-      messages: outcome.messages,
+      messages: [...outcome.messages],
       reported_at_ns: now(),
     };
     this.#statuses.set(key, status);
