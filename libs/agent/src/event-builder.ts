@@ -9,7 +9,7 @@
  *   /proc/<pid>/stat.
  * - File paths: `path_as_given` is the string the process passed; `path` is absolute, made so against
  *   the process's tracked cwd (relative paths) or its dirfd (from /proc, while the process lives),
- *   then walked with symlinks followed as the syscall followed them (`followSymlinks`: under
+ *   then walked with symlinks followed as the syscall followed them (`createSymlinkResolver`: under
  *   /proc/<pid>/root while the process lives, in the agent's root for an exited host process). When
  *   that walk cannot be made, `path` is normalised lexically (`.`, `..`, repeated slashes), and counted
  *   in `stats().lexicalPaths`. When neither cwd nor dirfd can be known, `path` is the given string,
@@ -31,7 +31,7 @@ import type {
 } from '@stinger/bpf';
 import type { Action, ActionKind, EventKind, Payload, Process, RawEvent } from '@stinger/events';
 import {
-  followSymlinks,
+  createSymlinkResolver,
   normalizeAbsolutePath,
   type FollowSymlinks,
   type ProcessCache,
@@ -200,7 +200,7 @@ export class EventBuilder {
   constructor(options: EventBuilderOptions) {
     this.#options = options;
     this.#readFdPath = options.readFdPath ?? defaultReadFdPath;
-    this.#followSymlinks = options.followSymlinks ?? followSymlinks;
+    this.#followSymlinks = options.followSymlinks ?? createSymlinkResolver();
   }
 
   stats(): EventBuilderStats {

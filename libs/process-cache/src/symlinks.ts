@@ -36,14 +36,6 @@ export interface SymlinkRequest {
 
 export type FollowSymlinks = (request: SymlinkRequest) => string | null;
 
-function isDirectory(path: string): boolean {
-  try {
-    return lstatSync(path, { throwIfNoEntry: false })?.isDirectory() ?? false;
-  } catch {
-    return false;
-  }
-}
-
 /**
  * The walk. `root` is where the process's `/` is in the agent's view ('' for the agent's own root). Returns the
  * resolved path in the process's view, or null when a directory on the way is missing (or not a directory), or
@@ -93,13 +85,88 @@ function walk(root: string, path: string, followLast: boolean): string | null {
   return `/${resolved.join('/')}`;
 }
 
-export const followSymlinks: FollowSymlinks = (request) => {
-  const { pid, hostProcess, path, followLast } = request;
-  if (!path.startsWith('/')) return null;
-  let root = `/proc/${pid}/root`;
-  if (pid <= 0 || !isDirectory(`${root}/`)) {
-    if (!hostProcess) return null;
-    root = '';
+function isDirectory(path: string): boolean {
+  try {
+    return lstatSync(path, { throwIfNoEntry: false })?.isDirectory() === true;
+  } catch {
+    return false;
   }
-  return walk(root, path, followLast);
+}
+
+/**
+ * The walk of one path, without memory: what a resolver does on a cache miss, and what tests call directly.
+ * The resolver below gives the same answers, faster.
+ */
+export const followSymlinks: FollowSymlinks = (request) => {
+  const root = rootFor(request);
+  return root === null ? null : walk(root.walkFrom, request.path, request.followLast);
 };
+
+/** Where to walk from: `/proc/<pid>/root` while the process lives ('' for the agent's root), and what it names. */
+function rootFor(request: SymlinkRequest): { walkFrom: string; identity: string } | null {
+  const { pid, hostProcess, path } = request;
+  if (!path.startsWith('/')) return null;
+  if (pid > 0) {
+    try {
+      // The magic link's text names the root in the agent's view: "/" for the host's, a rootfs for a container.
+      return { walkFrom: `/proc/${pid}/root`, identity: readlinkSync(`/proc/${pid}/root`) };
+    } catch {
+      // gone
+    }
+  }
+  return hostProcess ? { walkFrom: '', identity: '/' } : null;
+}
+
+export interface SymlinkResolverOptions {
+  /** How long a resolved directory is reused. Default 1000 ms. */
+  readonly ttlMs?: number;
+  /** Directories remembered, least recently used dropped first. Default 4096. */
+  readonly maxDirectories?: number;
+  readonly now?: () => number;
+}
+
+/**
+ * followSymlinks with a short memory of resolved directories, keyed by root and directory as given: the events of
+ * one program mostly name files in the same few directories, and a full walk costs an lstat per component. The
+ * last component is looked at every time (a link there is followed by a full walk). A directory whose links
+ * changed is seen resolved the old way for up to `ttlMs`: the walk is after the fact anyway (see the contract).
+ */
+export function createSymlinkResolver(options: SymlinkResolverOptions = {}): FollowSymlinks {
+  const { ttlMs = 1000, maxDirectories = 4096, now = Date.now } = options;
+  const directories = new Map<string, { resolved: string | null; at: number }>();
+  const resolveDirectory = (walkFrom: string, identity: string, directory: string): string | null => {
+    const key = `${identity}\u0000${directory}`;
+    const known = directories.get(key);
+    const time = now();
+    if (known !== undefined && time - known.at < ttlMs) {
+      directories.delete(key); // refresh its place in the LRU order
+      directories.set(key, known);
+      return known.resolved;
+    }
+    let resolved = walk(walkFrom, directory, true);
+    if (resolved !== null && !isDirectory(`${walkFrom}${resolved}`)) resolved = null; // a missing or non-directory parent
+    directories.delete(key);
+    directories.set(key, { resolved, at: time });
+    if (directories.size > maxDirectories) directories.delete(directories.keys().next().value as string);
+    return resolved;
+  };
+  return (request) => {
+    const root = rootFor(request);
+    if (root === null) return null;
+    const { path, followLast } = request;
+    const slash = path.lastIndexOf('/');
+    const name = path.slice(slash + 1);
+    if (name === '' || name === '.' || name === '..') return walk(root.walkFrom, path, followLast);
+    const directory = resolveDirectory(root.walkFrom, root.identity, path.slice(0, slash) || '/');
+    if (directory === null) return null;
+    const resolved = directory === '/' ? `/${name}` : `${directory}/${name}`;
+    if (!followLast) return resolved;
+    let stats;
+    try {
+      stats = lstatSync(`${root.walkFrom}${resolved}`, { throwIfNoEntry: false });
+    } catch {
+      return null;
+    }
+    return stats?.isSymbolicLink() === true ? walk(root.walkFrom, resolved, true) : resolved;
+  };
+}
