@@ -326,7 +326,7 @@ export class EventBuilder {
     // Not normalised before the walk: `..` after a symlink leaves the link's target, not the link.
     const absolute = directory === null ? record.path : `${directory}/${record.path}`;
     const hostProcess = info !== null && info.containerId === null;
-    const followed = this.#followSymlinks({ pid: record.pid, hostProcess, path: absolute, followLast });
+    const followed = this.#followSymlinks({ pid: record.pid, hostProcess, path: absolute, followLast, processKey: info?.execId });
     if (followed !== null) {
       this.#followedPaths += 1;
       return followed;

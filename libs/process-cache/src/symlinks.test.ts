@@ -110,3 +110,15 @@ test('the resolver reuses a resolved directory for ttlMs, then walks it again', 
   clock = 1000;
   assert.equal(ask(), `${dir}/real/sub/secret`);
 });
+
+test('the resolver remembers a process root by its processKey for ttlMs', () => {
+  let clock = 0;
+  const resolve = createSymlinkResolver({ ttlMs: 1000, now: () => clock });
+  const path = `${dir}/link-to-secret`;
+  const gone = 2 ** 22 + 1;
+  assert.equal(resolve({ pid: process.pid, hostProcess: false, path, followLast: true, processKey: 'n:1:1' }), `${dir}/real/secret`);
+  // Same execution, asked about after its /proc entry went away: the root found before still answers.
+  assert.equal(resolve({ pid: gone, hostProcess: false, path, followLast: true, processKey: 'n:1:1' }), `${dir}/real/secret`);
+  clock = 1000;
+  assert.equal(resolve({ pid: gone, hostProcess: false, path, followLast: true, processKey: 'n:1:1' }), null, 'then it is gone');
+});

@@ -20,7 +20,7 @@
  *   directory on the way is gone or not a directory, or more than 40 links); callers then fall back
  *   to lexical normalisation.
  */
-import { lstatSync, readlinkSync } from 'node:fs';
+import { existsSync, lstatSync, readlinkSync } from 'node:fs';
 
 /** Links followed in one walk before giving up, as the kernel's ELOOP limit. */
 const MAX_LINKS = 40;
@@ -32,6 +32,11 @@ export interface SymlinkRequest {
   readonly hostProcess: boolean;
   readonly path: string;
   readonly followLast: boolean;
+  /**
+   * Names this execution of the process (its exec_id), so that a resolver may remember its root for a moment;
+   * without it the root is looked up every time.
+   */
+  readonly processKey?: string;
 }
 
 export type FollowSymlinks = (request: SymlinkRequest) => string | null;
@@ -106,7 +111,8 @@ export const followSymlinks: FollowSymlinks = (request) => {
 function rootFor(request: SymlinkRequest): { walkFrom: string; identity: string } | null {
   const { pid, hostProcess, path } = request;
   if (!path.startsWith('/')) return null;
-  if (pid > 0) {
+  // existsSync first: a thrown ENOENT costs microseconds, and most processes behind file events have exited.
+  if (pid > 0 && existsSync(`/proc/${pid}`)) {
     try {
       // The magic link's text names the root in the agent's view: "/" for the host's, a rootfs for a container.
       return { walkFrom: `/proc/${pid}/root`, identity: readlinkSync(`/proc/${pid}/root`) };
@@ -120,7 +126,7 @@ function rootFor(request: SymlinkRequest): { walkFrom: string; identity: string 
 export interface SymlinkResolverOptions {
   /** How long a resolved directory is reused. Default 1000 ms. */
   readonly ttlMs?: number;
-  /** Directories remembered, least recently used dropped first. Default 4096. */
+  /** Directories (and process roots) remembered, least recently used dropped first. Default 4096. */
   readonly maxDirectories?: number;
   readonly now?: () => number;
 }
@@ -134,6 +140,19 @@ export interface SymlinkResolverOptions {
 export function createSymlinkResolver(options: SymlinkResolverOptions = {}): FollowSymlinks {
   const { ttlMs = 1000, maxDirectories = 4096, now = Date.now } = options;
   const directories = new Map<string, { resolved: string | null; at: number }>();
+  const roots = new Map<string, { root: ReturnType<typeof rootFor>; at: number }>();
+  const rootOf = (request: SymlinkRequest): ReturnType<typeof rootFor> => {
+    if (request.processKey === undefined) return rootFor(request);
+    const key = `${request.processKey}\u0000${request.hostProcess}`;
+    const time = now();
+    const known = roots.get(key);
+    if (known !== undefined && time - known.at < ttlMs) return known.root;
+    const root = rootFor(request);
+    roots.delete(key);
+    roots.set(key, { root, at: time });
+    if (roots.size > maxDirectories) roots.delete(roots.keys().next().value as string);
+    return root;
+  };
   const resolveDirectory = (walkFrom: string, identity: string, directory: string): string | null => {
     const key = `${identity}\u0000${directory}`;
     const known = directories.get(key);
@@ -151,7 +170,8 @@ export function createSymlinkResolver(options: SymlinkResolverOptions = {}): Fol
     return resolved;
   };
   return (request) => {
-    const root = rootFor(request);
+    if (!request.path.startsWith('/')) return null;
+    const root = rootOf(request);
     if (root === null) return null;
     const { path, followLast } = request;
     const slash = path.lastIndexOf('/');
