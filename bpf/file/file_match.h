@@ -3,12 +3,12 @@
  * Path matching against the rule maps, shared by bpf_file.c and bpf_exec_policy.c (each object has its own maps
  * and passes them in). Everything is read from the syscall's user-memory argument; nothing reads kernel memory.
  *
- * Order, first rule whose ops contain `op` (and, for a host-only rule, whose task is not a pod's) wins:
+ * Order, first rule whose ops contain `op` (and, for a scoped rule, whose scope covers the task) wins:
  *   1. absolute path: the exact map (key = the path and its NUL);
  *   2. absolute path: the prefix map (key = the prefix without NUL; the longest stored prefix wins, so
  *      overlapping prefixes with different ops must be merged by user space). When the longest is host-only
- *      (RULE_FLAG_HOST_ONLY) and the task is a pod's, the longest prefix for all processes decides (the
- *      prefix_all map, which holds only those);
+ *      (RULE_FLAG_HOST_ONLY) and the task is a pod's, or pods-only (RULE_FLAG_PODS_ONLY) and it is not, the
+ *      longest prefix for all processes decides (the prefix_all map, which holds only those);
  *   3. any path the first two did not match: the name map (key = last path component and its NUL), which user space fills
  *      with the basename of every watched path. Catches relative paths (`cd /etc && cat shadow`, openat on a
  *      directory fd) and absolute paths the string maps cannot see are the watched file (`/etc/./shadow`,
@@ -43,12 +43,12 @@ struct match {
 	__u32 len;                    /* bytes of the path read, NUL excluded */
 };
 
-/* The ancestor walk runs only for a host-only rule that matched the path: other lookups pay nothing for it. */
+/* The ancestor walk runs only for a scoped rule that matched the path: other lookups pay nothing for it. */
 static __always_inline int rule_applies(const struct file_rule *rule, __u32 op)
 {
 	if (!rule || !(rule->ops & op))
 		return 0;
-	return !(rule->flags & RULE_FLAG_HOST_ONLY) || !current_in_pod();
+	return !scope_excludes_current(rule->flags & RULE_FLAG_HOST_ONLY, rule->flags & RULE_FLAG_PODS_ONLY);
 }
 
 /*
@@ -137,8 +137,8 @@ static __always_inline void match_path(struct match_scratch *s, const char *user
 		}
 		s->key.prefixlen = m->len * 8;
 		rule = bpf_map_lookup_elem(maps->prefix, &s->key);
-		/* The longest prefix is host-only and this is a pod's task: the longest prefix for all processes decides. */
-		if (rule && (rule->flags & RULE_FLAG_HOST_ONLY) && (rule->ops & op) && current_in_pod())
+		/* The longest prefix is scoped away from this task: the longest prefix for all processes decides. */
+		if (rule && (rule->ops & op) && scope_excludes_current(rule->flags & RULE_FLAG_HOST_ONLY, rule->flags & RULE_FLAG_PODS_ONLY))
 			rule = bpf_map_lookup_elem(maps->prefix_all, &s->key);
 		if (rule_applies(rule, op)) {
 			m->rule = rule;

@@ -37,6 +37,7 @@
 /* file_rule.flags */
 #define RULE_FLAG_KILL_ON_NAME (1U << 0) /* a basename-only match (relative or unresolved path) may kill too */
 #define RULE_FLAG_HOST_ONLY (1U << 1)    /* applies to host processes only: not to tasks under a pod cgroup root */
+#define RULE_FLAG_PODS_ONLY (1U << 2)    /* applies to tasks under a pod cgroup root only */
 
 /* file_event.action and exec_rule_event.action: what the kernel did. */
 #define ACTION_TAKEN_NONE 0   /* reported without a rule (chdir, fchdir, truncated path) */

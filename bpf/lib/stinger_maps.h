@@ -66,4 +66,15 @@ static __always_inline int current_in_pod(void)
 	return 0;
 }
 
+/*
+ * Whether a rule scoped to host processes only (host_only) or to pods only (pods_only) passes over the current
+ * task. The ancestor walk runs only for a scoped rule: unscoped rules pay nothing.
+ */
+static __always_inline int scope_excludes_current(int host_only, int pods_only)
+{
+	if (!host_only && !pods_only)
+		return 0;
+	return host_only ? current_in_pod() : !current_in_pod();
+}
+
 #endif /* STINGER_MAPS_H */

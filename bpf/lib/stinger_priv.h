@@ -176,5 +176,6 @@ struct scope_rule {
 
 /* scope_rule.flags */
 #define SCOPE_RULE_FLAG_HOST_ONLY (1U << 0) /* skipped for tasks under a pod cgroup root (pod_cgroup_roots) */
+#define SCOPE_RULE_FLAG_PODS_ONLY (1U << 1) /* skipped for tasks not under one */
 
 #endif /* STINGER_PRIV_H */

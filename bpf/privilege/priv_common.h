@@ -39,8 +39,8 @@ static __always_inline __u32 priv_watched(void)
  * The rule of `rules` (cgroup id -> struct scope_rule) that covers the current task: its own cgroup or the
  * nearest ancestor with a rule whose `match` meets `flags` (match 0 meets anything). The task's cgroup v2
  * ancestors are walked from the deepest level up (bpf_get_current_ancestor_cgroup_id returns 0 for levels below
- * the task's own cgroup), so the most specific rule wins. A host-only rule is passed over for a pod's task (the
- * walk goes on upwards). Costs nothing when `rules` is empty but the walk.
+ * the task's own cgroup), so the most specific rule wins. A host-only rule is passed over for a pod's task, a pods-only
+ * rule for a host task (the walk goes on upwards). Costs nothing when `rules` is empty but the walk.
  */
 static __always_inline struct scope_rule *scope_rule_for(void *rules, __u64 flags)
 {
@@ -53,7 +53,7 @@ static __always_inline struct scope_rule *scope_rule_for(void *rules, __u64 flag
 		rule = bpf_map_lookup_elem(rules, &id);
 		if (!rule || (rule->match != 0 && !(rule->match & flags)))
 			continue;
-		if ((rule->flags & SCOPE_RULE_FLAG_HOST_ONLY) && current_in_pod())
+		if (scope_excludes_current(rule->flags & SCOPE_RULE_FLAG_HOST_ONLY, rule->flags & SCOPE_RULE_FLAG_PODS_ONLY))
 			continue;
 		return rule;
 	}

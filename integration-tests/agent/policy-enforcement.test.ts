@@ -156,7 +156,7 @@ test('connect deny: a connect to the denied port fails with EPERM, another port 
   assert.deepEqual({ ...event.action }, { kind: 'deny', policy: name, rule: 'no-port-a' });
 });
 
-test('host only (selector.host: true): a host process dies at the open, a process in a pod container reads the file', { timeout: 60_000 }, async () => {
+test('host only (selector.host: true) and pods only (false): each kills in its scope and leaves the other alone', { timeout: 60_000 }, async () => {
   const secret = join(dir, 'host-secret');
   writeFileSync(secret, 'node-secret\n');
   const cgroupPath = pods.container(randomUUID(), randomBytes(32).toString('hex'));
@@ -180,6 +180,16 @@ test('host only (selector.host: true): a host process dies at the open, a proces
   const [event] = await eventsMatching(raw!, (e) => e.process.pid === onHost.pid && e.action !== null, { what: 'the kill of the host cat' });
   assert.deepEqual({ ...event?.action }, { kind: 'sigkill', policy: name, rule: 'no-host-secret' });
   await deletePolicy(name);
+
+  // The mirror image, selector.host: false (every pod): the pod's cat dies, the host's reads.
+  const podsName = `it-pods-only-${tag}`;
+  const podsYaml = policyYaml(podsName, ['- name: no-pod-secret', '  event: file', `  match: { path: { equal: ["${secret}"] }, op: [open] }`, '  action: kill-in-kernel']);
+  await applyPolicy(podsName, podsYaml.replace('spec:\n', 'spec:\n  selector: { host: false }\n'));
+  const podKilled = await runChild('/bin/sh', ['-c', `echo $$ > ${pods.procsOf(cgroupPath)} && exec cat ${secret}`]);
+  assert.deepEqual([podKilled.signal, podKilled.stdout], ['SIGKILL', '']);
+  const hostReads = await runChild('cat', [secret]);
+  assert.deepEqual([hostReads.code, hostReads.stdout], [0, 'node-secret\n']);
+  await deletePolicy(podsName);
 });
 
 test('delete: after `stinger policy delete` the kernel rule is gone and the file can be read again', { timeout: 60_000 }, async () => {

@@ -7,9 +7,9 @@
  * - namespace, module → the privilege sensor's rules for the cgroup v2 root's subtree (the node).
  *
  * A sensor that did not load makes its rules fail with a message saying so (the policy is then
- * reported partial). Host-only rules (selector.host: true) go in flagged host-only: the kernel passes them
- * over for tasks under a pod cgroup root (createPodCgroupRoots, kept current by the agent), falling back to
- * the rules for all processes.
+ * reported partial). Scoped rules (selector.host: true, host only; false, pods only) go in flagged: the kernel
+ * passes them over for tasks outside their scope, told by the pod cgroup roots (createPodCgroupRoots, kept
+ * current by the agent), falling back to the rules for all processes.
  */
 import type { ConnectPolicy, FileSensor, NetworkSensor, PrivilegeSensor } from '@stinger/bpf';
 import type { KernelRule } from '@stinger/policy';
@@ -44,24 +44,24 @@ export function createBpfKernelMaps(options: BpfKernelMapsOptions): KernelMaps {
   const { rootCgroupId } = options;
   return {
     install(rule: KernelRule) {
-      const hostOnly = rule.scope === 'host';
+      const { scope } = rule;
       switch (rule.event) {
         case 'exec': {
           const maps = need(options.fileSensor, 'the file sensor').execPolicy;
-          const entry = { ruleId: rule.ruleId, action: rule.action, hostOnly };
+          const entry = { ruleId: rule.ruleId, action: rule.action, scope };
           if (rule.match.kind === 'equal') maps.addExact(rule.match.path, entry);
           else maps.addPrefix(rule.match.path, entry);
           return;
         }
         case 'file': {
           const maps = need(options.fileSensor, 'the file sensor').filePolicy;
-          const entry = { ruleId: rule.ruleId, action: rule.action, ops: rule.ops, hostOnly };
+          const entry = { ruleId: rule.ruleId, action: rule.action, ops: rule.ops, scope };
           if (rule.match.kind === 'equal') maps.addExact(rule.match.path, entry);
           else maps.addPrefix(rule.match.path, entry);
           return;
         }
         case 'connect': {
-          const destination = { cidr: rule.cidr, ruleId: rule.ruleId, hostOnly, ...(rule.port === null ? {} : { port: rule.port }) };
+          const destination = { cidr: rule.cidr, ruleId: rule.ruleId, scope, ...(rule.port === null ? {} : { port: rule.port }) };
           if (rule.action === 'deny') need(options.connectPolicy, 'the connect policy program').rules.addDeny(destination);
           else need(options.networkSensor, 'the network sensor').auditDestinations.add(destination);
           return;
@@ -72,11 +72,11 @@ export function createBpfKernelMaps(options: BpfKernelMapsOptions): KernelMaps {
             namespaces: rule.namespaces.map((n) => NAMESPACE_TYPES[n] ?? 'net'),
             ruleId: rule.ruleId,
             action: rule.action,
-            hostOnly,
+            scope,
           });
           return;
         case 'module':
-          need(options.privilegeSensor, 'the privilege sensor').moduleRules.set({ cgroupId: rootCgroupId, ruleId: rule.ruleId, action: rule.action, hostOnly });
+          need(options.privilegeSensor, 'the privilege sensor').moduleRules.set({ cgroupId: rootCgroupId, ruleId: rule.ruleId, action: rule.action, scope });
           return;
       }
     },

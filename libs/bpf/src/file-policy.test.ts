@@ -104,17 +104,17 @@ test('host-only rules: flagged in their entry; the name entry is host-only only 
   const rules = createPathRuleMaps({ maps, opBits: FILE_RULE_OP_BITS });
   const o = FILE_RULE_LAYOUT.offsets;
   const nameEntry = () => new DataView(maps.name.entries.get(Buffer.from(pathKey('shadow')).toString('hex'))!.buffer);
-  rules.addExact('/etc/shadow', { ruleId: 3, action: 'kill', ops: ['open'], killOnName: true, hostOnly: true });
+  rules.addExact('/etc/shadow', { ruleId: 3, action: 'kill', ops: ['open'], killOnName: true, scope: 'host' });
   const exact = new DataView(maps.exact.entries.get(Buffer.from(pathKey('/etc/shadow')).toString('hex'))!.buffer);
   assert.equal(exact.getUint32(o.flags, true), RULE_FLAG.killOnName | RULE_FLAG.hostOnly);
   assert.deepEqual([nameEntry().getUint32(o.action, true), nameEntry().getUint32(o.flags, true)], [RULE_ACTION.kill, RULE_FLAG.killOnName | RULE_FLAG.hostOnly]);
   // A rule for all processes shares the name: one entry cannot kill host processes only and report pods.
   rules.addExact('/srv/shadow', { ruleId: 8, action: 'audit', ops: ['open'] });
   assert.deepEqual([nameEntry().getUint32(o.action, true), nameEntry().getUint32(o.flags, true)], [RULE_ACTION.audit, 0]);
-  assertFieldError(() => encodePathRule({ ruleId: 1, action: 'audit', ops: ['open'], hostOnly: 1 as unknown as boolean }, FILE_RULE_OP_BITS), 'hostOnly');
+  assertFieldError(() => encodePathRule({ ruleId: 1, action: 'audit', ops: ['open'], scope: 'nodes' as 'host' }, FILE_RULE_OP_BITS), 'scope');
   // Prefixes: every rule in the prefix map, only those for all processes in prefixAll (a pod's fallback).
   rules.addPrefix('/etc/', { ruleId: 20, action: 'audit', ops: ['open'] });
-  rules.addPrefix('/etc/ssl/', { ruleId: 21, action: 'kill', ops: ['open'], hostOnly: true });
+  rules.addPrefix('/etc/ssl/', { ruleId: 21, action: 'kill', ops: ['open'], scope: 'host' });
   const keys = (map: typeof maps.prefix) => [...map.entries.keys()].sort();
   assert.deepEqual(keys(maps.prefix), [pathPrefixKey('/etc/'), pathPrefixKey('/etc/ssl/')].map((k) => Buffer.from(k).toString('hex')).sort());
   assert.deepEqual(keys(maps.prefixAll), [Buffer.from(pathPrefixKey('/etc/')).toString('hex')]);

@@ -7,8 +7,8 @@
  *   and unresolved spellings of the file (`cd /etc && cat shadow`, `/etc/./shadow`, a symlinked directory) are
  *   reported flagged needsResolution (audit only, unless `killOnName`).
  * - `addPrefix(prefix, rule)`: every path starting with these bytes (`/etc/` — with the slash for a directory;
- *   `/etc` alone also matches `/etcetera`). The longest stored prefix wins in the kernel; for a pod's task, the
- *   longest that is not host-only (kept again in the prefixAll map).
+ *   `/etc` alone also matches `/etcetera`). The longest stored prefix wins in the kernel; when its scope passes
+ *   over the task, the longest for all tasks (kept again in the prefixAll map).
  * - Suffix rules (`*.pem`) are not matched in the kernel: user space matches them on the records it has.
  *
  * Paths must be absolute, canonical (no `.`/`..` components, no `//`, no trailing `/` for exact paths), at most
@@ -18,10 +18,11 @@
  * This object owns the entries it added and is the only writer of its maps; `clear()` removes them all.
  */
 import { BpfError } from './errors.ts';
+import { scopeFlags, validateScope, type RuleScope } from './rule-scope.ts';
 import type { BpfMap } from './bpf-object.ts';
 import { FILE_OP, FILE_PATH_SIZE, FILE_RULE_LAYOUT, PATH_PREFIX_KEY_LAYOUT, RULE_ACTION, RULE_FLAG, type FileOp } from './file-records.ts';
 
-/** An invalid rule: `field` names the offending input (`path`, `ruleId`, `action`, `ops`, `killOnName`, `hostOnly`). */
+/** An invalid rule: `field` names the offending input (`path`, `ruleId`, `action`, `ops`, `killOnName`, `scope`). */
 export class FileRuleError extends BpfError {
   readonly field: string;
 
@@ -50,10 +51,10 @@ export interface PathRule<Op extends string = FileRuleOp> {
   /** Kill also on a name-only match (relative or unresolved path); default false: such matches are audit-only. */
   readonly killOnName?: boolean;
   /**
-   * Host processes only: the kernel skips tasks under a pod cgroup root (FileSensor.podCgroupRoots). Default false.
-   * Until the roots are set every task counts as a host process.
+   * Which tasks the rule applies to (rule-scope.ts); default 'all'. The kernel tells pods by their cgroup roots
+   * (createPodCgroupRoots); until those are set every task counts as a host task.
    */
-  readonly hostOnly?: boolean;
+  readonly scope?: RuleScope;
 }
 
 export interface PathRuleEntry<Op extends string = FileRuleOp> {
@@ -78,7 +79,7 @@ export interface PathRuleMaps<Op extends string = FileRuleOp> {
 export interface PathRuleMapSet {
   readonly exact: BpfMap;
   readonly prefix: BpfMap;
-  /** The prefix rules that are not host-only, again: what a pod's task falls back to past a host-only prefix. */
+  /** The prefix rules for all tasks, again: what a task falls back to past a prefix whose scope passes over it. */
   readonly prefixAll: BpfMap;
   readonly name: BpfMap;
 }
@@ -114,7 +115,7 @@ export function validateRulePath(path: unknown, kind: 'exact' | 'prefix'): strin
 
 /** Validates a rule whose ops must come from allowedOps, and encodes it as struct file_rule. */
 export function encodePathRule<Op extends string>(rule: PathRule<Op>, opBits: Readonly<Record<Op, number>>): Uint8Array {
-  const { ruleId, action, ops, killOnName = false, hostOnly = false } = rule as PathRule<Op> & { readonly [k: string]: unknown };
+  const { ruleId, action, ops, killOnName = false } = rule as PathRule<Op> & { readonly [k: string]: unknown };
   if (typeof ruleId !== 'number' || !Number.isInteger(ruleId) || ruleId < 1 || ruleId > 0xffffffff) {
     throw new FileRuleError('ruleId', `must be an integer in 1..4294967295, got ${String(ruleId)}`);
   }
@@ -127,14 +128,14 @@ export function encodePathRule<Op extends string>(rule: PathRule<Op>, opBits: Re
     mask |= bit;
   }
   if (typeof killOnName !== 'boolean') throw new FileRuleError('killOnName', `must be a boolean, got ${typeof killOnName}`);
-  if (typeof hostOnly !== 'boolean') throw new FileRuleError('hostOnly', `must be a boolean, got ${typeof hostOnly}`);
+  const scope = validateScope((rule as { readonly scope?: unknown }).scope, (message) => new FileRuleError('scope', message));
   const value = new Uint8Array(FILE_RULE_LAYOUT.size);
   const view = new DataView(value.buffer);
   const o = FILE_RULE_LAYOUT.offsets;
   view.setUint32(o.rule_id, ruleId, true);
   view.setUint32(o.action, RULE_ACTION[action], true);
   view.setUint32(o.ops, mask >>> 0, true);
-  view.setUint32(o.flags, (killOnName ? RULE_FLAG.killOnName : 0) | (hostOnly ? RULE_FLAG.hostOnly : 0), true);
+  view.setUint32(o.flags, (killOnName ? RULE_FLAG.killOnName : 0) | scopeFlags(scope, RULE_FLAG), true);
   return value;
 }
 
@@ -164,16 +165,17 @@ function basename(path: string): string {
  * The name-map entry for one basename from every exact rule that shares it: ops are the union; it kills on a
  * name match when any of them asks for killOnName with action kill (that rule's id is carried), otherwise it
  * carries the smallest rule id. A hint for user space, which resolves the path and re-matches all its rules.
- * The entry is host-only when every rule is; a host-only killer among rules for all processes does not kill (one
- * entry cannot kill host processes only and still report pods), so a pod process is never killed by a host-only rule.
+ * The entry is scoped when every rule has the same scope; a scoped killer among rules of other scopes does not kill
+ * (one entry cannot kill in one scope and only report in another), so no task is killed by a rule not meant for it.
  */
 function mergeNameRule(rules: readonly Encoded[]): Uint8Array {
   const o = FILE_RULE_LAYOUT.offsets;
   const views = rules.map((r) => new DataView(r.value.buffer));
-  const hostOnly = (v: DataView): boolean => (v.getUint32(o.flags, true) & RULE_FLAG.hostOnly) !== 0;
-  const allHostOnly = views.every(hostOnly);
+  const scopeBits = (v: DataView): number => v.getUint32(o.flags, true) & (RULE_FLAG.hostOnly | RULE_FLAG.podsOnly);
+  const commonScope = views.every((v) => scopeBits(v) === scopeBits(views[0]!)) ? scopeBits(views[0]!) : null;
   const killer = views.find(
-    (v) => v.getUint32(o.action, true) === RULE_ACTION.kill && (v.getUint32(o.flags, true) & RULE_FLAG.killOnName) !== 0 && (!hostOnly(v) || allHostOnly),
+    (v) =>
+      v.getUint32(o.action, true) === RULE_ACTION.kill && (v.getUint32(o.flags, true) & RULE_FLAG.killOnName) !== 0 && (scopeBits(v) === 0 || commonScope !== null),
   );
   const chosen = killer ?? views.reduce((a, b) => (b.getUint32(o.rule_id, true) < a.getUint32(o.rule_id, true) ? b : a));
   const value = new Uint8Array(FILE_RULE_LAYOUT.size);
@@ -181,7 +183,7 @@ function mergeNameRule(rules: readonly Encoded[]): Uint8Array {
   view.setUint32(o.rule_id, chosen.getUint32(o.rule_id, true), true);
   view.setUint32(o.action, killer ? RULE_ACTION.kill : RULE_ACTION.audit, true);
   view.setUint32(o.ops, views.reduce((mask, v) => mask | v.getUint32(o.ops, true), 0) >>> 0, true);
-  view.setUint32(o.flags, (killer ? RULE_FLAG.killOnName : 0) | (allHostOnly ? RULE_FLAG.hostOnly : 0), true);
+  view.setUint32(o.flags, (killer ? RULE_FLAG.killOnName : 0) | (commonScope ?? 0), true);
   return value;
 }
 
@@ -224,7 +226,7 @@ export function createPathRuleMaps<Op extends string>(options: CreatePathRuleMap
       validateRulePath(prefix, 'prefix');
       const value = encodePathRule(rule, opBits);
       maps.prefix.update(pathPrefixKey(prefix), value);
-      if (rule.hostOnly === true) maps.prefixAll.delete(pathPrefixKey(prefix));
+      if ((rule.scope ?? 'all') !== 'all') maps.prefixAll.delete(pathPrefixKey(prefix));
       else maps.prefixAll.update(pathPrefixKey(prefix), value);
       prefixes.set(prefix, { value, rule: { ...rule, ops: [...rule.ops] } });
     },

@@ -28,7 +28,7 @@ export type FileOp = keyof typeof FILE_OP;
 /** file_rule.action. */
 export const RULE_ACTION = { audit: 1, kill: 2 } as const;
 /** file_rule.flags. */
-export const RULE_FLAG = { killOnName: 1 << 0, hostOnly: 1 << 1 } as const;
+export const RULE_FLAG = { killOnName: 1 << 0, hostOnly: 1 << 1, podsOnly: 1 << 2 } as const;
 /** file_event.action / exec_rule_event.action: what the kernel did. */
 export const ACTION_TAKEN = { none: 0, audit: 1, killed: 2 } as const;
 export type ActionTaken = keyof typeof ACTION_TAKEN;

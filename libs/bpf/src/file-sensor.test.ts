@@ -76,8 +76,8 @@ describe('file sensor (kernel)', () => {
     const podRoots = createPodCgroupRoots(sensor!);
     try {
       podRoots.set([cgroupIdOf(pods.path)]);
-      sensor!.filePolicy.addExact(path, { ruleId: 501, action: 'kill', ops: ['open'], hostOnly: true });
-      sensor!.execPolicy.addExact(binary, { ruleId: 502, action: 'kill', hostOnly: true });
+      sensor!.filePolicy.addExact(path, { ruleId: 501, action: 'kill', ops: ['open'], scope: 'host' });
+      sensor!.execPolicy.addExact(binary, { ruleId: 502, action: 'kill', scope: 'host' });
       const inPod = await runIn(pods.path, '/bin/cat', [path]);
       assert.deepEqual([inPod.code, inPod.signal, inPod.stdout], [0, null, 'host secret\n'], 'a pod process reads the file');
       const podExec = await runIn(pods.path, binary, ['/dev/null']);
@@ -86,6 +86,13 @@ describe('file sensor (kernel)', () => {
       assert.deepEqual([onHost.signal, onHost.stdout], ['SIGKILL', ''], 'a host process dies at the open');
       const hostExec = await runIn(undefined, binary, ['/dev/null']);
       assert.equal(hostExec.signal, 'SIGKILL', 'and at the exec');
+      // The mirror image: pods only.
+      sensor!.filePolicy.addExact(path, { ruleId: 505, action: 'kill', ops: ['open'], scope: 'pods' });
+      const podKilled = await runIn(pods.path, '/bin/cat', [path]);
+      assert.deepEqual([podKilled.signal, podKilled.stdout], ['SIGKILL', ''], 'a pods-only rule kills the pod process');
+      const hostReads = await runIn(undefined, '/bin/cat', [path]);
+      assert.deepEqual([hostReads.code, hostReads.stdout], [0, 'host secret\n'], 'and leaves the host process alone');
+      sensor!.filePolicy.addExact(path, { ruleId: 501, action: 'kill', ops: ['open'], scope: 'host' });
       await collector!.waitFor(isFile((r) => r.pid === onHost.pid && r.action === 'killed' && r.ruleId === 501));
       assert.deepEqual(collector!.records.filter((r) => r.pid === inPod.pid), [], 'nothing reported for the pod process');
 
@@ -95,7 +102,7 @@ describe('file sensor (kernel)', () => {
       mkdirSync(deep);
       writeFileSync(join(deep, 'f'), 'deep\n');
       sensor!.filePolicy.addPrefix(`${dir}/`, { ruleId: 503, action: 'audit', ops: ['open'] });
-      sensor!.filePolicy.addPrefix(`${deep}/`, { ruleId: 504, action: 'kill', ops: ['open'], hostOnly: true });
+      sensor!.filePolicy.addPrefix(`${deep}/`, { ruleId: 504, action: 'kill', ops: ['open'], scope: 'host' });
       try {
         const podOpen = await runIn(pods.path, '/bin/cat', [join(deep, 'f')]);
         assert.deepEqual([podOpen.code, podOpen.stdout], [0, 'deep\n']);

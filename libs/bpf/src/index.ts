@@ -218,3 +218,4 @@ export {
   type RecordDecoderTable,
   type RecordDispatcher,
 } from './record-dispatch.ts';
+export { RULE_SCOPES, type RuleScope } from './rule-scope.ts';

@@ -116,7 +116,7 @@ describe('connect policy (kernel)', () => {
     const podRoots = createPodCgroupRoots(sensor!);
     podRoots.set([cgroupIdOf(podRoot)]);
     try {
-      policy!.rules.addDeny({ cidr: '127.0.0.1/32', port: portOf(denied), ruleId: 41, hostOnly: true });
+      policy!.rules.addDeny({ cidr: '127.0.0.1/32', port: portOf(denied), ruleId: 41, scope: 'host' });
       const host = await runIn(cgroup!.path, helper!.path, ['tcp-connect', '127.0.0.1', String(portOf(denied))]);
       assert.equal(host.stdout.trim(), 'errno 1', 'a host process is refused');
       const pod = await runIn(podRoot, helper!.path, ['tcp-connect', '127.0.0.1', String(portOf(denied))]);

@@ -36,7 +36,7 @@ export const NET_WATCH_CONFIG_LAYOUT = { size: 8, offsets: { watch: 0, pad: 4 } 
 export const NET_RULE_KEY_LAYOUT = { size: 24, offsets: { prefixlen: 0, port: 4, addr: 6, pad: 22 } } as const;
 export const NET_RULE_VALUE_LAYOUT = { size: 16, offsets: { rule_id: 0, action: 4, flags: 8, pad: 12 } } as const;
 /** net_rule_value.flags (NET_RULE_FLAG_*). */
-export const NET_RULE_FLAG = { hostOnly: 1 << 0 } as const;
+export const NET_RULE_FLAG = { hostOnly: 1 << 0, podsOnly: 1 << 1 } as const;
 export const FLOW_KEY_LAYOUT = { size: 16, offsets: { cgroup_id: 0, direction: 8, pad: 12 } } as const;
 export const FLOW_VALUE_LAYOUT = { size: 16, offsets: { bytes: 0, packets: 8 } } as const;
 

@@ -14,6 +14,7 @@ import { isIPv4, isIPv6 } from 'node:net';
 import type { BpfMap } from './bpf-object.ts';
 import { BpfError } from './errors.ts';
 import type { STINGER_ACTION} from './net-records.ts';
+import { scopeFlags, validateScope, type RuleScope } from './rule-scope.ts';
 import { NET_RULE_FLAG, NET_RULE_KEY_LAYOUT, NET_RULE_VALUE_LAYOUT, formatIpv4, formatIpv6 } from './net-records.ts';
 
 /** An invalid rule input: `field` names the offending input (`cidr`, `port`, `ruleId`, `cgroupId`, `flags`, ...). */
@@ -116,12 +117,12 @@ export function encodeNetRuleKey(network: ParsedCidr, port: number): Uint8Array 
   return key;
 }
 
-export function encodeNetRuleValue(ruleId: number, action: number, hostOnly = false): Uint8Array {
+export function encodeNetRuleValue(ruleId: number, action: number, scope: RuleScope = 'all'): Uint8Array {
   const value = new Uint8Array(NET_RULE_VALUE_LAYOUT.size);
   const view = new DataView(value.buffer);
   view.setUint32(NET_RULE_VALUE_LAYOUT.offsets.rule_id, ruleId, true);
   view.setUint32(NET_RULE_VALUE_LAYOUT.offsets.action, action, true);
-  view.setUint32(NET_RULE_VALUE_LAYOUT.offsets.flags, hostOnly ? NET_RULE_FLAG.hostOnly : 0, true);
+  view.setUint32(NET_RULE_VALUE_LAYOUT.offsets.flags, scopeFlags(scope, NET_RULE_FLAG), true);
   return value;
 }
 
@@ -132,8 +133,8 @@ export interface DestinationRule {
   readonly port?: number;
   /** u32 > 0, carried by the records the rule causes. */
   readonly ruleId: number;
-  /** Host processes only: a pod's task falls back to the longest rule for all processes. Default false. */
-  readonly hostOnly?: boolean;
+  /** Which tasks the rule applies to (rule-scope.ts); a task outside it falls back to the longest rule for all. */
+  readonly scope?: RuleScope;
 }
 
 export interface DestinationRuleEntry {
@@ -175,12 +176,11 @@ export function createDestinationRuleMap(options: CreateDestinationRuleMapOption
       const network = parseCidr(rule.cidr);
       const port = validatePort(rule.port);
       const ruleId = validateRuleId(rule.ruleId);
-      const hostOnly = rule.hostOnly ?? false;
-      if (typeof hostOnly !== 'boolean') throw new NetRuleError('hostOnly', `expected a boolean, got ${typeof hostOnly}`);
+      const scope = validateScope(rule.scope, (message) => new NetRuleError('scope', message));
       const key = encodeNetRuleKey(network, port);
-      const value = encodeNetRuleValue(ruleId, action, hostOnly);
+      const value = encodeNetRuleValue(ruleId, action, scope);
       map.update(key, value);
-      if (hostOnly) mapAll.delete(key);
+      if (scope !== 'all') mapAll.delete(key);
       else mapAll.update(key, value);
       const wasEmpty = entries.size === 0;
       const entry = { cidr: network.text, port, ruleId };

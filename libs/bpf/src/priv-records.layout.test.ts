@@ -84,6 +84,7 @@ const CONSTANTS: Readonly<Record<string, number>> = {
   PRIV_WATCH_MOUNT: PRIV_WATCH.mount,
   SCOPE_CGROUP_DEPTH,
   SCOPE_RULE_FLAG_HOST_ONLY: SCOPE_RULE_FLAG.hostOnly,
+  SCOPE_RULE_FLAG_PODS_ONLY: SCOPE_RULE_FLAG.podsOnly,
 };
 
 testCLayout({ headers: ['stinger_priv.h'], structs: STRUCTS, constants: CONSTANTS, constantsTest: 'privilege kinds, ops, namespace bits, sizes and flag bits match the C constants' });

@@ -74,7 +74,7 @@ export const PRIV_WATCH_CONFIG_LAYOUT = { size: 16, offsets: { watch: 0, pad: 4,
 export const SCOPE_RULE_LAYOUT = { size: 24, offsets: { match: 0, rule_id: 8, action: 12, flags: 16, pad: 20 } } as const;
 
 /** scope_rule.flags (SCOPE_RULE_FLAG_*). */
-export const SCOPE_RULE_FLAG = { hostOnly: 1 << 0 } as const;
+export const SCOPE_RULE_FLAG = { hostOnly: 1 << 0, podsOnly: 1 << 1 } as const;
 
 export interface SetidRecord extends RecordHeader {
   readonly kind: 'privilege';

@@ -143,7 +143,7 @@ describe('privilege sensor (kernel)', () => {
     mkdirSync(podRoot);
     const podRoots = createPodCgroupRoots(sensor!);
     podRoots.set([cgroupIdOf(podRoot)]);
-    sensor!.namespaceRules.set({ cgroupId, namespaces: ['net'], ruleId: 31338, action: 'kill', hostOnly: true });
+    sensor!.namespaceRules.set({ cgroupId, namespaces: ['net'], ruleId: 31338, action: 'kill', scope: 'host' });
     try {
       const host = await runIn(cgroup!.path, '/usr/bin/unshare', ['-n', 'true']);
       assert.equal(host.signal, 'SIGKILL', 'a host process in the rule\'s subtree is killed');
@@ -151,7 +151,7 @@ describe('privilege sensor (kernel)', () => {
       assert.deepEqual([pod.code, pod.signal], [0, null], 'a pod process is not selected by a host-only rule');
       const record = await collector!.waitFor(of('namespace', host.pid));
       assert.deepEqual([record.action, record.ruleId], ['killed', 31338]);
-      assert.throws(() => sensor!.namespaceRules.set({ cgroupId, namespaces: ['net'], ruleId: 1, action: 'kill', hostOnly: 'yes' as unknown as boolean }), /hostOnly/);
+      assert.throws(() => sensor!.namespaceRules.set({ cgroupId, namespaces: ['net'], ruleId: 1, action: 'kill', scope: 'yes' as 'host' }), /scope/);
     } finally {
       sensor!.namespaceRules.remove(cgroupId);
       podRoots.set([]);

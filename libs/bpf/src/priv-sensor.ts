@@ -17,6 +17,7 @@ import type { BpfMap, BpfObject } from './bpf-object.ts';
 import { BpfLoadError } from './errors.ts';
 import { STINGER_ACTION } from './net-records.ts';
 import { NetRuleError, validateRuleId } from './net-rules.ts';
+import { scopeFlags, validateScope, type RuleScope } from './rule-scope.ts';
 import { CLONE_NEW, PRIV_WATCH, PRIV_WATCH_CONFIG_LAYOUT, SCOPE_RULE_FLAG, SCOPE_RULE_LAYOUT, type NamespaceType } from './priv-records.ts';
 import { loadSensor, type Sensor } from './sensor.ts';
 
@@ -43,16 +44,16 @@ export interface NamespaceRule {
   readonly namespaces: readonly NamespaceType[];
   readonly ruleId: number;
   readonly action: ScopeRuleAction;
-  /** Host processes only: passed over for tasks under a pod cgroup root (createPodCgroupRoots). Default false. */
-  readonly hostOnly?: boolean;
+  /** Which tasks the rule applies to (rule-scope.ts): a task outside it is passed over. Default 'all'. */
+  readonly scope?: RuleScope;
 }
 
 export interface ModuleRule {
   readonly cgroupId: bigint;
   readonly ruleId: number;
   readonly action: ScopeRuleAction;
-  /** As NamespaceRule.hostOnly. */
-  readonly hostOnly?: boolean;
+  /** As NamespaceRule.scope. */
+  readonly scope?: RuleScope;
 }
 
 export interface ScopeRuleMap<R> {
@@ -118,18 +119,18 @@ function encodeScopeKey(cgroupId: bigint): Uint8Array {
   return key;
 }
 
-function encodeScopeRule(rule: { match: bigint; ruleId: number; action: number; hostOnly: boolean }): Uint8Array {
-  const { match, ruleId, action, hostOnly } = rule;
+function encodeScopeRule(rule: { match: bigint; ruleId: number; action: number; scope: RuleScope }): Uint8Array {
+  const { match, ruleId, action, scope } = rule;
   const value = new Uint8Array(SCOPE_RULE_LAYOUT.size);
   const view = new DataView(value.buffer);
   view.setBigUint64(SCOPE_RULE_LAYOUT.offsets.match, match, true);
   view.setUint32(SCOPE_RULE_LAYOUT.offsets.rule_id, ruleId, true);
   view.setUint32(SCOPE_RULE_LAYOUT.offsets.action, action, true);
-  view.setUint32(SCOPE_RULE_LAYOUT.offsets.flags, hostOnly ? SCOPE_RULE_FLAG.hostOnly : 0, true);
+  view.setUint32(SCOPE_RULE_LAYOUT.offsets.flags, scopeFlags(scope, SCOPE_RULE_FLAG), true);
   return value;
 }
 
-function createScopeRuleMap<R extends { readonly cgroupId: bigint; readonly ruleId: number; readonly action: ScopeRuleAction; readonly hostOnly?: boolean }>(
+function createScopeRuleMap<R extends { readonly cgroupId: bigint; readonly ruleId: number; readonly action: ScopeRuleAction; readonly scope?: RuleScope }>(
   map: BpfMap,
   matchOf: (rule: R) => bigint,
 ): ScopeRuleMap<R> {
@@ -140,9 +141,8 @@ function createScopeRuleMap<R extends { readonly cgroupId: bigint; readonly rule
       const cgroupId = validateCgroupId(rule.cgroupId);
       const ruleId = validateRuleId(rule.ruleId);
       const action = validateAction(rule.action);
-      const hostOnly = rule.hostOnly ?? false;
-      if (typeof hostOnly !== 'boolean') throw new NetRuleError('hostOnly', `expected a boolean, got ${typeof hostOnly}`);
-      map.update(encodeScopeKey(cgroupId), encodeScopeRule({ match: matchOf(rule), ruleId, action, hostOnly }));
+      const scope = validateScope(rule.scope, (message) => new NetRuleError('scope', message));
+      map.update(encodeScopeKey(cgroupId), encodeScopeRule({ match: matchOf(rule), ruleId, action, scope }));
       owned.add(cgroupId);
     },
     remove(cgroupId) {

@@ -147,6 +147,19 @@ describe('compilePolicy', () => {
     assert.equal(result.compiled.selector.host, true);
   });
 
+  test('host: false (every pod, nothing else selected) stays in the kernel, scoped to pods; with a pod selector it leaves', () => {
+    const rules = [{ name: 'no-shell', event: 'exec', match: { binary: { equal: ['/bin/sh'] } }, action: 'kill-in-kernel' }];
+    const pods = compilePolicy(make({ selector: { host: false }, rules }));
+    assert.deepEqual(
+      pods.kernelRules.map((r) => [r.event, r.scope, r.action]),
+      [['exec', 'pods', 'kill']],
+    );
+    assert.deepEqual(pods.pipelineRules, []);
+    const labelled = compilePolicy(make({ selector: { host: false, podSelector: { matchLabels: { app: 'web' } } }, rules }));
+    assert.deepEqual(labelled.kernelRules, []);
+    assert.deepEqual(labelled.pipelineRules[0]?.reasons, ['needs pod context (selector: podSelector)']);
+  });
+
   test('audit-ptrace: monitor mode, pod selector, ptrace: pipeline audit, no report', () => {
     const result = compilePolicy(fixture('audit-ptrace'));
     assert.deepEqual(result.kernelRules, []);

@@ -49,8 +49,8 @@ interface KernelRuleOrigin {
   /** policyKey of the policy. */
   readonly policy: string;
   readonly rule: string;
-  /** 'host': the policy selects host processes only (selector.host: true): the agent skips pod cgroups. */
-  readonly scope: 'all' | 'host';
+  /** Which tasks: selector.host true → 'host' (host processes only), false → 'pods' (pod processes only). */
+  readonly scope: 'all' | 'host' | 'pods';
 }
 
 export interface KernelPathMatch {
@@ -144,7 +144,7 @@ export function compilePolicy(policy: TracingPolicy, options: CompilePolicyOptio
 
   policy.spec.rules.forEach((rule, index) => {
     const ruleId = registry.assign({ policy: key, rule: rule.name });
-    const origin: KernelRuleOrigin = { ruleId, policy: key, rule: rule.name, scope: policy.spec.selector.host === true ? 'host' : 'all' };
+    const origin: KernelRuleOrigin = { ruleId, policy: key, rule: rule.name, scope: scopeOf(policy.spec.selector.host) };
     const action: RuleAction = policy.spec.mode === 'monitor' ? 'audit' : rule.action;
     const plan = planKernel(rule, action, origin);
     const reasons = [...(podContext === null ? [] : [podContext]), ...(action === 'kill' ? ['action kill is carried out by the pipeline'] : []), ...plan.reasons];
@@ -180,6 +180,11 @@ export function compilePolicy(policy: TracingPolicy, options: CompilePolicyOptio
   };
 }
 
+function scopeOf(host: boolean | null | undefined): KernelRuleOrigin['scope'] {
+  if (host === true) return 'host';
+  return host === false ? 'pods' : 'all';
+}
+
 /** Why the policy's selector keeps its rules out of the kernel, or null when it does not. */
 function podContextOf(policy: TracingPolicy): string | null {
   if (policy.metadata.namespace !== null) return 'needs pod context (a namespaced policy applies to its namespace only)';
@@ -189,7 +194,6 @@ function podContextOf(policy: TracingPolicy): string | null {
     podSelector !== null && (Object.keys(podSelector.matchLabels).length > 0 || podSelector.matchExpressions.length > 0) ? 'podSelector' : null,
     namespaces.length > 0 ? 'namespaces' : null,
     containerName !== null ? 'containerName' : null,
-    host === false ? 'host: false' : null,
   ].filter((n) => n !== null);
   return named.length === 0 ? null : `needs pod context (selector: ${named.join(', ')})`;
 }

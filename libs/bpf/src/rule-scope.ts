@@ -1,0 +1,28 @@
+/**
+ * Which tasks a kernel rule applies to: every task ('all'), host tasks only ('host', selector.host: true), or the
+ * tasks of pods only ('pods', selector.host: false). The kernel tells them apart by the pod cgroup roots
+ * (createPodCgroupRoots); each rule family stores the scope as two flag bits of its map value, and keeps the rules
+ * for all tasks in a second map as well where it matches by longest prefix, so that a task a scoped rule passes
+ * over falls back to the longest rule for all tasks.
+ */
+export const RULE_SCOPES = ['all', 'host', 'pods'] as const;
+export type RuleScope = (typeof RULE_SCOPES)[number];
+
+/** The scope given, 'all' when absent; throws what `invalid` makes when it is not a RuleScope. */
+export function validateScope(scope: unknown, invalid: (message: string) => Error): RuleScope {
+  if (scope === undefined) return 'all';
+  if (typeof scope === 'string' && (RULE_SCOPES as readonly string[]).includes(scope)) return scope as RuleScope;
+  throw invalid(`must be one of ${RULE_SCOPES.join(', ')}, got ${String(scope)}`);
+}
+
+/** The flag bits of a scope, for a map value whose host-only and pods-only bits are given. */
+export function scopeFlags(scope: RuleScope, bits: { readonly hostOnly: number; readonly podsOnly: number }): number {
+  switch (scope) {
+    case 'all':
+      return 0;
+    case 'host':
+      return bits.hostOnly;
+    case 'pods':
+      return bits.podsOnly;
+  }
+}
