@@ -43,7 +43,7 @@ static __always_inline void check_exec(__s32 dirfd, const char *path, __u32 at_f
 
 	if (!s)
 		return;
-	match_path(s, path, RULE_MAPS(exec), FILE_OP_EXEC, &m);
+	match_path(s, path, RULE_MAPS(exec), FILE_OP_EXEC, dirfd == AT_FDCWD, &m);
 	if (!m.rule)
 		return; /* the process sensor reports every exec; this object reports only rule matches */
 	kill = match_kills(&m);

@@ -126,7 +126,7 @@ static __always_inline int enter_one_path(__u32 op, __s32 dirfd, const char *pat
 
 	if (!s)
 		return 0;
-	match_path(s, path, RULE_MAPS(file), op, &m);
+	match_path(s, path, RULE_MAPS(file), op, dirfd == AT_FDCWD, &m);
 	if (!match_reported(&m) || ignored_process())
 		return 0;
 	e = new_event(op, dirfd);
@@ -187,9 +187,9 @@ static __always_inline void enter_rename(__s32 olddirfd, const char *oldpath, __
 
 	if (!s || !e)
 		return;
-	match_path(s, oldpath, RULE_MAPS(file), FILE_OP_RENAME, &m_old);
+	match_path(s, oldpath, RULE_MAPS(file), FILE_OP_RENAME, olddirfd == AT_FDCWD, &m_old);
 	__builtin_memcpy(e->path, s->key.path, sizeof(e->path));
-	match_path(s, newpath, RULE_MAPS(file), FILE_OP_RENAME, &m_new);
+	match_path(s, newpath, RULE_MAPS(file), FILE_OP_RENAME, newdirfd == AT_FDCWD, &m_new);
 	if ((!match_reported(&m_old) && !match_reported(&m_new)) || ignored_process())
 		return;
 	__builtin_memcpy(e->path2, s->key.path, sizeof(e->path2));
@@ -209,6 +209,77 @@ static __always_inline void enter_rename(__s32 olddirfd, const char *oldpath, __
 		apply_match(e, &m_old);
 	}
 	kill_or_park(e, match_kills(&m_old) || match_kills(&m_new), sizeof(*e));
+}
+
+/* What the cwd will be if a chdir in flight succeeds, by calling tid (len 0: not known to the kernel). */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 1024);
+	__type(key, __u32);
+	__type(value, struct cwd_entry);
+} cwd_pending SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct cwd_entry);
+} cwd_scratch SEC(".maps");
+
+/*
+ * chdir entry: the cwd it will make, parked for the exit. Absolute: the path itself ("/etc/" names "/etc"); relative:
+ * joined to the known cwd. Only plain results (path_is_plain) are kept: anything else makes the cwd unknown.
+ */
+static __always_inline void park_cwd(const char *path)
+{
+	__u32 zero = 0, tid = current_tid();
+	struct match_scratch *s = bpf_map_lookup_elem(&file_match_scratch, &zero);
+	struct cwd_entry *c = bpf_map_lookup_elem(&cwd_scratch, &zero);
+	long n, total;
+	__u32 len;
+
+	if (!s || !c)
+		return;
+	c->len = 0;
+	c->pad = 0;
+	__builtin_memset(s->key.path, 0, sizeof(s->key.path));
+	n = bpf_probe_read_user_str(s->key.path, FILE_PATH_SIZE, path);
+	if (n > 1 && n < FILE_PATH_SIZE) {
+		len = n - 1;
+		if (s->key.path[0] == '/') {
+			if (len > 1 && s->key.path[(len - 1) & (FILE_PATH_SIZE - 1)] == '/') {
+				len--;
+				s->key.path[len & (FILE_PATH_SIZE - 1)] = 0;
+			}
+			if (path_is_plain((struct path_key *)s->key.path, len, 0)) {
+				__builtin_memcpy(c->path, s->key.path, FILE_PATH_SIZE);
+				c->len = len;
+			}
+		} else {
+			total = join_cwd(s, path, len);
+			if (total > 0) {
+				__builtin_memcpy(c->path, s->joined, FILE_PATH_SIZE);
+				c->len = total;
+			}
+		}
+	}
+	bpf_map_update_elem(&cwd_pending, &tid, c, BPF_ANY);
+}
+
+/* chdir/fchdir exit: a successful chdir sets the process's cwd_by_tgid entry (or drops it: unknown); fchdir drops it. */
+static __always_inline void commit_cwd(__u32 op, long ret)
+{
+	__u32 tid = current_tid(), tgid = bpf_get_current_pid_tgid() >> 32;
+	struct cwd_entry *c = op == FILE_OP_CHDIR ? bpf_map_lookup_elem(&cwd_pending, &tid) : NULL;
+
+	if (ret == 0) {
+		if (c && c->len)
+			bpf_map_update_elem(&cwd_by_tgid, &tgid, c, BPF_ANY);
+		else
+			bpf_map_delete_elem(&cwd_by_tgid, &tgid);
+	}
+	if (c)
+		bpf_map_delete_elem(&cwd_pending, &tid);
 }
 
 /* chdir/fchdir: always reported, at exit with the result. */
@@ -234,6 +305,8 @@ static __always_inline void enter_chdir(__u32 op, __s32 fd, const char *path)
 		}
 	}
 	bpf_map_update_elem(&file_by_tid, &tid, e, BPF_ANY);
+	if (op == FILE_OP_CHDIR && path)
+		park_cwd(path);
 }
 
 static __always_inline void exit_any(long ret)
@@ -246,6 +319,8 @@ static __always_inline void exit_any(long ret)
 		return;
 	e->result = ret;
 	e->file_flags |= FILE_FLAG_RESULT_KNOWN;
+	if (e->op == FILE_OP_CHDIR || e->op == FILE_OP_FCHDIR)
+		commit_cwd(e->op, ret);
 	size = e->op == FILE_OP_RENAME ? sizeof(*e) : ONE_PATH_SIZE;
 	fill_header(&e->hdr, EVENT_KIND_FILE, size);
 	if (e->op == FILE_OP_RENAME)

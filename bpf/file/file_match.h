@@ -9,6 +9,9 @@
  *      overlapping prefixes with different ops must be merged by user space). When the longest is host-only
  *      (RULE_FLAG_HOST_ONLY) and the task is a pod's, or pods-only (RULE_FLAG_PODS_ONLY) and it is not, the
  *      longest prefix for all processes decides (the prefix_all map, which holds only those);
+ *   1b. a relative path, when the syscall resolves it against the cwd and the kernel knows the cwd (cwd_by_tgid:
+ *      learnt at chdir, inherited at fork) and both are plain (path_is_plain): cwd + '/' + path in the exact map,
+ *      then the prefix map, as an absolute path would be (FILE_FLAG_MATCH_CWD);
  *   3. any path the first two did not match: the name map (key = last path component and its NUL), which user space fills
  *      with the basename of every watched path. Catches relative paths (`cd /etc && cat shadow`, openat on a
  *      directory fd) and absolute paths the string maps cannot see are the watched file (`/etc/./shadow`,
@@ -35,6 +38,8 @@
 struct match_scratch {
 	struct path_prefix_key key;
 	struct path_prefix_key name;
+	struct path_prefix_key full;         /* a relative path joined to the cwd (join_cwd) */
+	char joined[2 * FILE_PATH_SIZE];     /* where the join is built: cwd, '/', then up to FILE_PATH_SIZE read */
 };
 
 struct match {
@@ -49,6 +54,80 @@ static __always_inline int rule_applies(const struct file_rule *rule, __u32 op)
 	if (!rule || !(rule->ops & op))
 		return 0;
 	return !scope_excludes_current(rule->flags & RULE_FLAG_HOST_ONLY, rule->flags & RULE_FLAG_PODS_ONLY);
+}
+
+/* 1 when the byte is `ch`, else 0, without a branch (see path_last_slash). */
+static __always_inline __u64 byte_is(__u8 c, __u8 ch)
+{
+	__u64 x = c ^ ch, top;
+
+	top = x | -x;
+	asm volatile("" : "+r"(top));
+	return (top >> 63) ^ 1;
+}
+
+/*
+ * Whether the first `len` bytes of a path are plain: no "." or ".." component, no "//", no trailing '/' (except the
+ * path "/"), so that joining and prefix matching on the string mean what they mean on the file system. `relative`:
+ * the path is read as if a '/' preceded it. A global function with branch-free arithmetic in its loop, for the
+ * verifier, as path_last_slash.
+ */
+__noinline int path_is_plain(struct path_key *key, __u32 len, __u32 relative)
+{
+	__u64 bad = 0, s1 = relative ? 1 : 0, s2 = 0, s3 = 0, d1 = 0, d2 = 0;
+
+	if (!key || len == 0)
+		return 0;
+	for (int i = 0; i < FILE_PATH_SIZE - 1; i++) {
+		__u64 s0, d0;
+
+		if (i >= len)
+			break;
+		s0 = byte_is(key->path[i], '/');
+		d0 = byte_is(key->path[i], '.');
+		bad |= s0 & s1;            /* "//" */
+		bad |= s0 & d1 & s2;       /* "/./" */
+		bad |= s0 & d1 & d2 & s3;  /* "/../" */
+		asm volatile("" : "+r"(bad));
+		s3 = s2;
+		s2 = s1;
+		s1 = s0;
+		d2 = d1;
+		d1 = d0;
+	}
+	bad |= d1 & s2;                    /* ends in "/." */
+	bad |= d1 & d2 & s3;               /* ends in "/.." */
+	bad |= s1 & (len > 1 || relative); /* ends in '/' */
+	return !bad;
+}
+
+/*
+ * Joins the relative `user_path` to the calling process's cwd (cwd_by_tgid) in s->joined, NUL-terminated. Returns the
+ * joined length (NUL excluded), or -1: no known cwd, a path that is not plain (given_len bytes already in
+ * s->key.path), or a result of FILE_PATH_SIZE - 1 bytes or more.
+ */
+static __always_inline long join_cwd(struct match_scratch *s, const char *user_path, __u32 given_len)
+{
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	struct cwd_entry *cwd = bpf_map_lookup_elem(&cwd_by_tgid, &tgid);
+	__u32 off;
+	long n;
+
+	if (!cwd || cwd->len == 0 || cwd->len > FILE_PATH_SIZE - 2)
+		return -1;
+	if (!path_is_plain((struct path_key *)s->key.path, given_len, 1))
+		return -1;
+	__builtin_memcpy(s->joined, cwd->path, FILE_PATH_SIZE);
+	off = cwd->len;
+	if (off != 1) { /* "/" + "x" is "/x" */
+		s->joined[off & (2 * FILE_PATH_SIZE - 1)] = '/';
+		off++;
+	}
+	off &= FILE_PATH_SIZE - 1;
+	n = bpf_probe_read_user_str(&s->joined[off], FILE_PATH_SIZE, user_path);
+	if (n <= 0 || off + n - 1 > FILE_PATH_SIZE - 2)
+		return -1;
+	return off + n - 1;
 }
 
 /*
@@ -102,8 +181,46 @@ struct rule_maps {
  * Reads `user_path` into s->key.path and looks it up. On return s->key.path holds the path as given (NUL-padded).
  * m->flags says how it matched; when nothing matched and the path needs no resolution, the caller reports nothing.
  */
+/* The prefix rule for a path in `key`, past a scoped one that passes over the task (see the order above). */
+static __always_inline const struct file_rule *prefix_rule(struct rule_maps *maps, struct path_prefix_key *key, __u32 op)
+{
+	const struct file_rule *rule = bpf_map_lookup_elem(maps->prefix, key);
+
+	if (rule && (rule->ops & op) && scope_excludes_current(rule->flags & RULE_FLAG_HOST_ONLY, rule->flags & RULE_FLAG_PODS_ONLY))
+		rule = bpf_map_lookup_elem(maps->prefix_all, key);
+	return rule;
+}
+
+/* A relative path joined to the cwd (join_cwd), looked up as an absolute one. Returns 1 when a rule matched. */
+static __always_inline int match_joined(struct match_scratch *s, const char *user_path, struct rule_maps *maps, __u32 op,
+					struct match *m)
+{
+	const struct file_rule *rule;
+	long total = join_cwd(s, user_path, m->len);
+
+	if (total < 0)
+		return 0;
+	__builtin_memcpy(s->full.path, s->joined, FILE_PATH_SIZE);
+	s->full.prefixlen = (total + 1) * 8;
+	rule = bpf_map_lookup_elem(maps->exact, &s->full);
+	if (rule_applies(rule, op)) {
+		m->rule = rule;
+		m->flags |= FILE_FLAG_MATCH_EXACT | FILE_FLAG_MATCH_CWD;
+		return 1;
+	}
+	s->full.prefixlen = total * 8;
+	rule = prefix_rule(maps, &s->full, op);
+	if (rule_applies(rule, op)) {
+		m->rule = rule;
+		m->flags |= FILE_FLAG_MATCH_PREFIX | FILE_FLAG_MATCH_CWD;
+		return 1;
+	}
+	return 0;
+}
+
+/* `at_cwd`: the syscall resolves a relative path against the cwd (dirfd AT_FDCWD), so it may be joined to it. */
 static __always_inline void match_path(struct match_scratch *s, const char *user_path, struct rule_maps *maps, __u32 op,
-				       struct match *m)
+				       int at_cwd, struct match *m)
 {
 	const struct file_rule *rule;
 	long n;
@@ -123,6 +240,8 @@ static __always_inline void match_path(struct match_scratch *s, const char *user
 		m->flags |= FILE_FLAG_PATH_TRUNCATED;
 	if (s->key.path[0] != '/') {
 		m->flags |= FILE_FLAG_RELATIVE;
+		if (at_cwd && !(m->flags & FILE_FLAG_PATH_TRUNCATED) && match_joined(s, user_path, maps, op, m))
+			return;
 	} else {
 		if (!(m->flags & FILE_FLAG_PATH_TRUNCATED)) {
 			s->key.prefixlen = (m->len + 1) * 8; /* the NUL included: only the whole string matches */
@@ -136,10 +255,7 @@ static __always_inline void match_path(struct match_scratch *s, const char *user
 			return;
 		}
 		s->key.prefixlen = m->len * 8;
-		rule = bpf_map_lookup_elem(maps->prefix, &s->key);
-		/* The longest prefix is scoped away from this task: the longest prefix for all processes decides. */
-		if (rule && (rule->ops & op) && scope_excludes_current(rule->flags & RULE_FLAG_HOST_ONLY, rule->flags & RULE_FLAG_PODS_ONLY))
-			rule = bpf_map_lookup_elem(maps->prefix_all, &s->key);
+		rule = prefix_rule(maps, &s->key, op);
 		if (rule_applies(rule, op)) {
 			m->rule = rule;
 			m->flags |= FILE_FLAG_MATCH_PREFIX;

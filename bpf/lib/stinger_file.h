@@ -55,6 +55,7 @@
 #define FILE_FLAG_MATCH_PATH2 (1U << 7)       /* the rule matched path2 (rename target), not path */
 #define FILE_FLAG_RESULT_KNOWN (1U << 8)      /* result holds the syscall's return value */
 #define FILE_FLAG_PATH_FAULT (1U << 9)        /* the path could not be read from user memory */
+#define FILE_FLAG_MATCH_CWD (1U << 10)        /* a relative path matched once joined to the process's cwd (cwd_by_tgid) */
 
 /* A path buffer (the lookup's work area; not a map key). */
 struct path_key {
@@ -111,6 +112,17 @@ struct exec_rule_event {
 	__u32 at_flags;        /* execveat's flags */
 	__u16 path_len;
 	__u16 pad;
+	char path[FILE_PATH_SIZE];
+};
+
+/*
+ * Value of cwd_by_tgid (stinger_maps.h): a process's working directory as the kernel learnt it from chdir, or as
+ * user space wrote it (processes older than the agent, fchdir). Only plain paths are kept: absolute, no "." or
+ * ".." component, no "//", no trailing '/' (but "/" itself); a process whose cwd is anything else has no entry.
+ */
+struct cwd_entry {
+	__u32 len; /* bytes of path, NUL excluded */
+	__u32 pad;
 	char path[FILE_PATH_SIZE];
 };
 

@@ -12,6 +12,7 @@
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include "stinger_event.h"
+#include "stinger_file.h"
 
 /* 8 MiB: ~ 100k exec records or ~ 110k fork/exit records of headroom while user space catches up. */
 #define EVENTS_RINGBUF_BYTES (8U << 20)
@@ -52,6 +53,19 @@ struct {
 	__type(key, __u64);
 	__type(value, __u8);
 } pod_cgroup_roots SEC(".maps");
+
+/*
+ * tgid -> struct cwd_entry: the working directory a relative path is joined to before the rule maps are asked
+ * (file_match.h). Learnt by the file sensor at each successful chdir, copied to the child at fork (bpf_fork.c),
+ * written by user space for processes older than the agent and after fchdir. No entry: unknown, and relative
+ * paths fall back to the name map. LRU: a process evicted is one whose cwd is unknown again, never a wrong one.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u32);
+	__type(value, struct cwd_entry);
+} cwd_by_tgid SEC(".maps");
 
 static __always_inline int current_in_pod(void)
 {

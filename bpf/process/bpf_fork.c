@@ -54,6 +54,17 @@ int sys_enter_clone3(struct trace_event_raw_sys_enter *ctx)
 	return 0;
 }
 
+/* The child starts in its parent's cwd: its entry in cwd_by_tgid is the parent's, or none (a reused pid's is dropped). */
+static __always_inline void inherit_cwd(__u32 parent, __u32 child)
+{
+	struct cwd_entry *cwd = bpf_map_lookup_elem(&cwd_by_tgid, &parent);
+
+	if (cwd)
+		bpf_map_update_elem(&cwd_by_tgid, &child, cwd, BPF_ANY);
+	else
+		bpf_map_delete_elem(&cwd_by_tgid, &child);
+}
+
 /* Layout from /sys/kernel/tracing/events/sched/sched_process_fork/format. */
 struct sched_process_fork_args {
 	__u64 common;
@@ -77,6 +88,7 @@ int sched_process_fork(struct sched_process_fork_args *ctx)
 		bpf_map_delete_elem(&clone_flags_by_tid, &tid);
 	if (thread)
 		return 0;
+	inherit_cwd(parent, child);
 
 	bpf_map_update_elem(&ppid_by_pid, &child, &parent, BPF_ANY);
 	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);

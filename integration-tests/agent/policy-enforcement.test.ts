@@ -98,6 +98,9 @@ test('file kill: opening the denied file dies by SIGKILL before reading; a sibli
   const killed = await runChild('cat', [secret]);
   assert.equal(killed.signal, 'SIGKILL');
   assert.equal(killed.stdout, '', 'nothing of the file was printed');
+  // A relative spelling: the kernel joins it to the cwd it learnt at the shell's chdir (and copied to cat at fork).
+  const relative = await runChild('/bin/sh', ['-c', `cd ${dir} && cat secret`]);
+  assert.equal(relative.stdout, '', 'nothing printed through a relative path either');
   const read = await runChild('cat', [sibling]);
   assert.equal(read.code, 0);
   assert.equal(read.stdout, 'sibling-content\n');

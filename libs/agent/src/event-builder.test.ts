@@ -113,6 +113,27 @@ test('symlinks: the walk gets the unnormalised absolute path and follows the las
   assert.deepEqual(stats(), { followedPaths: 6, lexicalPaths: 1 });
 });
 
+test('fchdir: the directory behind the descriptor becomes the cwd, and is handed to onFchdir for the kernel', () => {
+  const learnt: [number, string][] = [];
+  const cache = new ProcessCache({ nodeName: 'n', procReader: { listPids: () => [], read: () => null } });
+  cache.fork({ parentPid: 1, childPid: 50, timeNs: 1n });
+  const builder = new EventBuilder({
+    nodeName: 'n',
+    agentId: 'a',
+    bootId: null,
+    bootToWallNs: 0n,
+    cache,
+    readFdPath: (pid, fd) => (pid === 50 && fd === 7 ? '/var/lib/app' : null),
+    followSymlinks: () => null,
+    onFchdir: (pid, cwd) => learnt.push([pid, cwd]),
+  });
+  assert.equal(builder.build(fileRecord({ pid: 50, op: 'fchdir', path: '', dirfd: 7, result: 0 })), null);
+  assert.deepEqual(learnt, [[50, '/var/lib/app']]);
+  assert.equal(cache.get(50)?.cwd, '/var/lib/app');
+  builder.build(fileRecord({ pid: 50, op: 'fchdir', path: '', dirfd: 9, result: -9 }));
+  assert.equal(learnt.length, 1, 'a failed fchdir changes nothing');
+});
+
 test('an exec names the binary the kernel found (symlinks followed, relative to the cwd) and keeps the filename as given', () => {
   const { events } = builder({}, (request) => (request.path === '/opt/app/./run' ? '/opt/app/releases/3/run' : null));
   events.build(fileRecord({ pid: 50, op: 'chdir', path: '/opt/app' }));

@@ -61,6 +61,11 @@ export interface EventBuilderOptions {
   readonly readFdPath?: (pid: number, fd: number) => string | null;
   /** Follows the symlinks of a path as a process reached it; replaced in tests. */
   readonly followSymlinks?: FollowSymlinks;
+  /**
+   * Called with a process's new working directory after an fchdir, which the kernel cannot learn (it sees only a
+   * descriptor): the agent writes it into the kernel's cwd table (libs/bpf createCwdTable).
+   */
+  readonly onFchdir?: (pid: number, cwd: string) => void;
 }
 
 /** How the absolute paths of file events and executed binaries were made, since the builder was created. */
@@ -344,7 +349,10 @@ export class EventBuilder {
         return null;
       case 'fchdir': {
         const cwd = record.result === 0 ? this.#readFdPath(record.pid, record.dirfd) : null;
-        if (cwd) cache.chdir(record.pid, cwd);
+        if (cwd) {
+          cache.chdir(record.pid, cwd);
+          this.#options.onFchdir?.(record.pid, cwd);
+        }
         return null;
       }
       case 'open':

@@ -15,6 +15,7 @@ import {
   PATH_PREFIX_KEY_LAYOUT,
   RULE_ACTION,
   RULE_FLAG,
+  CWD_ENTRY_LAYOUT,
 } from './file-records.ts';
 import { testCLayout, type Layout } from './test-support.ts';
 
@@ -24,6 +25,7 @@ const STRUCTS: Readonly<Record<string, Layout>> = {
   file_rule: FILE_RULE_LAYOUT,
   file_event: FILE_EVENT_LAYOUT,
   exec_rule_event: EXEC_RULE_EVENT_LAYOUT,
+  cwd_entry: CWD_ENTRY_LAYOUT,
 };
 
 const CONSTANTS: Readonly<Record<string, number>> = {
@@ -56,6 +58,7 @@ const CONSTANTS: Readonly<Record<string, number>> = {
   FILE_FLAG_MATCH_PATH2: FILE_FLAG.matchPath2,
   FILE_FLAG_RESULT_KNOWN: FILE_FLAG.resultKnown,
   FILE_FLAG_PATH_FAULT: FILE_FLAG.pathFault,
+  FILE_FLAG_MATCH_CWD: FILE_FLAG.matchCwd,
 };
 
 testCLayout({ headers: ['stinger_file.h'], structs: STRUCTS, constants: CONSTANTS, constantsTest: 'file record kinds, ops, actions and flag bits match the C constants' });

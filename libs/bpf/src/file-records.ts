@@ -44,7 +44,11 @@ export const FILE_FLAG = {
   matchPath2: 1 << 7,
   resultKnown: 1 << 8,
   pathFault: 1 << 9,
+  matchCwd: 1 << 10,
 } as const;
+
+/** struct cwd_entry (value of cwd_by_tgid). */
+export const CWD_ENTRY_LAYOUT = { size: 264, offsets: { len: 0, pad: 4, path: 8 } } as const;
 
 export const PATH_KEY_LAYOUT = { size: 256, offsets: { path: 0 } } as const;
 export const PATH_PREFIX_KEY_LAYOUT = { size: 260, offsets: { prefixlen: 0, path: 4 } } as const;

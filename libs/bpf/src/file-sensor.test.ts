@@ -7,7 +7,8 @@ import { chmodSync, chownSync, copyFileSync, mkdirSync, mkdtempSync, readFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadFileSensor, type FileSensor } from './file-sensor.ts';
-import { decodeFileRecord, type FileRecord, type FileSensorRecord } from './file-records.ts';
+import { FILE_FLAG, decodeFileRecord, type FileRecord, type FileSensorRecord } from './file-records.ts';
+import { createCwdTable } from './cwd-table.ts';
 import { buildBpf, collect, type Collector } from './test-support.ts';
 import { loadProcessSensor, type Sensor } from './sensor.ts';
 import { FILE_RECORD_DECODERS, PROCESS_RECORD_DECODERS, createRecordDispatcher } from './record-dispatch.ts';
@@ -169,11 +170,19 @@ describe('file sensor (kernel)', () => {
     assert.equal(ok.stdout, 'allowed content\n');
   });
 
-  test('a relative open of a KILL-denied file is audit-only unless the rule says killOnName', async () => {
+  test('a relative open of a KILL-denied file dies when the kernel knows the cwd; a spelling it cannot join is audit-only unless killOnName', async () => {
     const base = name('denied-rel');
     writeFileSync(join(dir, base), 'relative secret\n');
     sensor!.filePolicy.addExact(join(dir, base), { ruleId: 104, action: 'kill', ops: ['open'] });
-    const audited = await runChild('/bin/cat', [base], dir);
+    // spawn() changes directory in the child before exec: the kernel learns the cwd at that chdir.
+    const killed = await runChild('/bin/cat', [base], dir);
+    assert.deepEqual([killed.signal, killed.stdout], ['SIGKILL', '']);
+    const joined = await collector!.waitFor(isFile((r) => r.pid === killed.pid && r.op === 'open'));
+    assert.equal(joined.action, 'killed');
+    assert.equal(joined.path, base, 'the record keeps the path as given');
+    assert.equal((joined.flags & FILE_FLAG.matchCwd) !== 0, true, 'matched once joined to the cwd');
+
+    const audited = await runChild('/bin/cat', [`./${base}`], dir); // "./" is not plain: not joined
     assert.equal(audited.code, 0);
     assert.equal(audited.stdout, 'relative secret\n');
     const record = await collector!.waitFor(isFile((r) => r.pid === audited.pid && r.op === 'open'));
@@ -181,9 +190,30 @@ describe('file sensor (kernel)', () => {
     assert.equal(record.needsResolution, true);
 
     sensor!.filePolicy.addExact(join(dir, base), { ruleId: 104, action: 'kill', ops: ['open'], killOnName: true });
-    const killed = await runChild('/bin/cat', [base], dir);
-    assert.equal(killed.signal, 'SIGKILL');
-    assert.equal(killed.stdout, '');
+    const killedOnName = await runChild('/bin/cat', [`./${base}`], dir);
+    assert.equal(killedOnName.signal, 'SIGKILL');
+    assert.equal(killedOnName.stdout, '');
+  });
+
+  test('user space writes the cwd the kernel could not learn (a process older than the agent)', async () => {
+    const audited = join(dir, name('cwd-seeded'));
+    mkdirSync(audited);
+    const cwds = createCwdTable(sensor!);
+    assert.equal(cwds.set(process.pid, `${audited}/..//x`), false, 'not plain: refused, and the entry dropped');
+    assert.equal(cwds.get(process.pid), null);
+    assert.equal(cwds.set(process.pid, audited), true);
+    assert.equal(cwds.get(process.pid), audited);
+    sensor!.filePolicy.addPrefix(`${audited}/`, { ruleId: 111, action: 'audit', ops: ['open'] });
+    try {
+      // This process's real cwd is elsewhere, so the open fails; the kernel matched the string joined to the entry.
+      assert.throws(() => readFileSync(`seeded-${process.pid}`), /ENOENT/);
+      const record = await collector!.waitFor(isFile((r) => r.pid === process.pid && r.path === `seeded-${process.pid}`));
+      assert.equal(record.ruleId, 111);
+      assert.equal((record.flags & FILE_FLAG.matchCwd) !== 0, true);
+    } finally {
+      sensor!.filePolicy.removePrefix(`${audited}/`);
+      cwds.delete(process.pid);
+    }
   });
 
   test('prefix rules: an audit prefix reports files under it, a kill prefix kills, a sibling directory is untouched', async () => {
@@ -307,6 +337,29 @@ describe('file sensor joined to the process sensor (kernel)', () => {
     fileSensor?.close();
     processSensor?.close();
     if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('a KILL prefix catches relative opens: `cd <prefix> && cat f`, `cd <parent> && cat <dir>/f` (the cwd inherited at fork)', async () => {
+    const denied = join(dir, `cwd-deny-${randomBytes(4).toString('hex')}`);
+    const other = join(dir, `cwd-other-${randomBytes(4).toString('hex')}`);
+    mkdirSync(denied);
+    mkdirSync(other);
+    writeFileSync(join(denied, 'key'), 'k\n');
+    writeFileSync(join(other, 'o'), 'o\n');
+    fileSensor!.filePolicy.addPrefix(`${denied}/`, { ruleId: 110, action: 'kill', ops: ['open'] });
+    try {
+      const inside = await runChild('/bin/sh', ['-c', `cd ${denied} && cat key`]);
+      assert.equal(inside.stdout, '', 'cat, forked by the shell after its chdir, is killed');
+      const fromParent = await runChild('/bin/sh', ['-c', `cd ${dir} && cat ${denied.slice(dir.length + 1)}/key`]);
+      assert.equal(fromParent.stdout, '');
+      const sibling = await runChild('/bin/sh', ['-c', `cd ${other} && cat o`]);
+      assert.deepEqual([sibling.code, sibling.stdout], [0, 'o\n'], 'a sibling directory is untouched');
+      // Not plain: ".." is left to user space (the kernel cannot tell where it leads without the file system).
+      const dotdot = await runChild('/bin/sh', ['-c', `cd ${other} && cat ../${denied.slice(dir.length + 1)}/key`]);
+      assert.equal(dotdot.stdout, 'k\n');
+    } finally {
+      fileSensor!.filePolicy.removePrefix(`${denied}/`);
+    }
   });
 
   test("one ring buffer carries the process sensor's exec record and the file sensor's open record of the same cat", async () => {

@@ -219,3 +219,4 @@ export {
   type RecordDispatcher,
 } from './record-dispatch.ts';
 export { RULE_SCOPES, type RuleScope } from './rule-scope.ts';
+export { createCwdTable, isPlainCwd, type CwdTable } from './cwd-table.ts';

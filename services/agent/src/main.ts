@@ -21,6 +21,7 @@ import { createAgentApiServer, createAgentMetrics, policyStatusView, sensorHealt
 import {
   assertBpfPrivileges,
   attachFlowCounters,
+  createCwdTable,
   createPodCgroupRoots,
   BpfPermissionError,
   bootToWallOffsetNs,
@@ -69,7 +70,8 @@ const agentId = randomUUID();
 const bootId = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
 const cgroupRoot = cgroup2MountPoint();
 const cgroupPaths = createCgroupPathResolver({ mountPoint: cgroupRoot });
-const cache = new ProcessCache({ nodeName: config.nodeName, procReader: createProcReader(), cgroupPathOf: (id) => cgroupPaths.pathOf(id) });
+const procReader = createProcReader();
+const cache = new ProcessCache({ nodeName: config.nodeName, procReader, cgroupPathOf: (id) => cgroupPaths.pathOf(id) });
 const scanned = cache.scan();
 
 // Kafka: one idempotent producer for events, and a second one for policy status reports, so that a
@@ -146,6 +148,13 @@ const nodePolicies = new NodePolicies({
   onStatus: (key, status) => statusReporter.report(key, status),
 });
 
+// The kernel joins relative paths to the cwds it learnt at chdir; it never saw those of older processes, nor fchdir.
+const cwds = createCwdTable(processSensor);
+for (const pid of procReader.listPids()) {
+  const cwd = cache.get(pid)?.cwd;
+  if (cwd) cwds.set(pid, cwd);
+}
+
 const eventBuilder = new EventBuilder({
   nodeName: config.nodeName,
   agentId,
@@ -153,6 +162,7 @@ const eventBuilder = new EventBuilder({
   bootToWallNs: bootToWallOffsetNs(),
   cache,
   ruleOrigin: (ruleId) => nodePolicies.actionFor(ruleId),
+  onFchdir: (pid, cwd) => cwds.set(pid, cwd),
 });
 
 const sources: AgentApiSources = {
