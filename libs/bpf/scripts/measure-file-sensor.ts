@@ -1,23 +1,27 @@
 /**
  * Cost of the file sensor on a syscall-heavy workload: wall time of 1,000,000 open+close of an unwatched file
  * (the open-loop helper) with the file sensor loaded (with a few rules, so every map is non-empty) and without,
- * alternating, `runs` times each; prints the medians and their ratio. Root; run from the repository root:
- *   npx node libs/bpf/scripts/measure-file-sensor.ts [runs=5] [opens=1000000]
+ * alternating, `runs` times each; prints the medians and their ratio. `relative`: the helper opens the file by its
+ * name from inside its directory (the kernel then joins the name to the cwd it learnt, file_match.h), instead of
+ * by its absolute path. Root; run from the repository root:
+ *   npx node libs/bpf/scripts/measure-file-sensor.ts [runs=5] [opens=1000000] [absolute|relative]
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { loadFileSensor } from '../src/index.ts';
 import { buildOpenLoop } from '../src/file-test-support.ts';
 
 const runs = Number(process.argv[2] ?? 5);
 const opens = process.argv[3] ?? '1000000';
+const relative = process.argv[4] === 'relative';
 const dir = mkdtempSync(join(tmpdir(), 'stinger-measure-file-'));
 
 function timeLoop(openLoop: string, path: string): number {
   const start = process.hrtime.bigint();
-  execFileSync(openLoop, [path, opens]);
+  if (relative) execFileSync(openLoop, [basename(path), opens], { cwd: dirname(path) });
+  else execFileSync(openLoop, [path, opens]);
   return Number(process.hrtime.bigint() - start) / 1e6;
 }
 
@@ -46,6 +50,7 @@ try {
   }
   const result = {
     opens: Number(opens),
+    paths: relative ? 'relative (joined to the cwd in the kernel)' : 'absolute',
     runsEach: runs,
     withoutSensorMs: off.map((x) => Math.round(x)),
     withSensorMs: on.map((x) => Math.round(x)),
