@@ -102,9 +102,10 @@ __noinline int path_is_plain(struct path_key *key, __u32 len, __u32 relative)
 }
 
 /*
- * Joins the relative `user_path` to the calling process's cwd (cwd_by_tgid) in s->joined, NUL-terminated. Returns the
- * joined length (NUL excluded), or -1: no known cwd, a path that is not plain (given_len bytes already in
- * s->key.path), or a result of FILE_PATH_SIZE - 1 bytes or more.
+ * Joins the relative `user_path` to the calling process's cwd (cwd_by_tgid) in s->joined, NUL-terminated; one leading
+ * "./" is dropped (`./tool`, `cat ./shadow`: the rest is read again into s->name, which the name lookup rewrites
+ * later anyway). Returns the joined length (NUL excluded), or -1: no known cwd, a path that is not plain
+ * (given_len bytes already in s->key.path), or a result of FILE_PATH_SIZE - 1 bytes or more.
  */
 static __always_inline long join_cwd(struct match_scratch *s, const char *user_path, __u32 given_len)
 {
@@ -115,8 +116,14 @@ static __always_inline long join_cwd(struct match_scratch *s, const char *user_p
 
 	if (!cwd || cwd->len == 0 || cwd->len > FILE_PATH_SIZE - 2)
 		return -1;
-	if (!path_is_plain((struct path_key *)s->key.path, given_len, 1))
+	if (s->key.path[0] == '.' && s->key.path[1] == '/') {
+		user_path += 2;
+		n = bpf_probe_read_user_str(s->name.path, FILE_PATH_SIZE, user_path);
+		if (n <= 1 || !path_is_plain((struct path_key *)s->name.path, n - 1, 1))
+			return -1;
+	} else if (!path_is_plain((struct path_key *)s->key.path, given_len, 1)) {
 		return -1;
+	}
 	__builtin_memcpy(s->joined, cwd->path, FILE_PATH_SIZE);
 	off = cwd->len;
 	if (off != 1) { /* "/" + "x" is "/x" */

@@ -7,7 +7,7 @@ import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, wr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadFileSensor, type FileSensor } from './file-sensor.ts';
-import { decodeFileRecord, type ExecRuleRecord, type FileSensorRecord } from './file-records.ts';
+import { FILE_FLAG, decodeFileRecord, type ExecRuleRecord, type FileSensorRecord } from './file-records.ts';
 import { buildBpf, collect, type Collector } from './test-support.ts';
 import { runChild } from './file-test-support.ts';
 
@@ -112,16 +112,23 @@ describe('exec policy (kernel)', () => {
     assert.equal(record.ruleId, 204);
   });
 
-  test('a relative exec of a denied binary is flagged and audit-only by default', async () => {
+  test('a relative exec of a denied binary dies when the kernel knows the cwd; a spelling it cannot join is flagged and audit-only', async () => {
     const base = `relative-${tag}.sh`;
     const marker = join(dir, 'relative.marker');
     markerScript(join(dir, base), marker);
     sensor!.execPolicy.addExact(join(dir, base), { ruleId: 205, action: 'kill' });
-    const run = await runChild(`./${base}`, [], dir);
+    // spawn() changes directory in the child before exec: the kernel joins `./<base>` to that cwd.
+    const killed = await runChild(`./${base}`, [], dir);
+    assert.equal(killed.signal, 'SIGKILL');
+    assert.equal(existsSync(marker), false, 'the denied script never ran');
+    const joined = await collector!.waitFor(isExecRule((r) => r.pid === killed.pid));
+    assert.deepEqual([joined.path, joined.action, (joined.flags & FILE_FLAG.matchCwd) !== 0], [`./${base}`, 'killed', true]);
+
+    const run = await runChild(`.//${base}`, [], dir); // not plain: left to the name map, audit-only by default
     assert.equal(run.code, 0);
     assert.equal(existsSync(marker), true);
     const record = await collector!.waitFor(isExecRule((r) => r.pid === run.pid));
-    assert.equal(record.path, `./${base}`);
+    assert.equal(record.path, `.//${base}`);
     assert.equal(record.relative, true);
     assert.equal(record.needsResolution, true);
     assert.equal(record.action, 'audit');
