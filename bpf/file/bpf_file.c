@@ -2,6 +2,8 @@
 /*
  * File sensor and file enforcement: one file_event per watched open, unlink, rename, chmod or chown, and one per
  * chdir/fchdir (always: user space keeps each process's cwd from these, short-lived processes are gone from /proc).
+ * A successful chdir also sets the process's entry in cwd_by_tgid (stinger_maps.h), which relative paths are joined
+ * to before matching (file_match.h); fchdir drops it, and the agent writes it back from /proc.
  *
  * Hooks: syscalls/sys_enter_<name> and sys_exit_<name> for open, openat, openat2, unlink, unlinkat, rmdir,
  * rename, renameat, renameat2, chmod, fchmodat, fchmodat2, chown, fchownat, lchown, chdir, fchdir. Syscall
