@@ -1,6 +1,7 @@
 // Real file system, real /proc: the test process's own root is walked as the agent walks a traced process's.
 import { after, before, describe, test } from 'node:test';
 import { execFileSync, spawn } from 'node:child_process';
+import { once } from 'node:events';
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -121,4 +122,17 @@ test('the resolver remembers a process root by its processKey for ttlMs', () => 
   assert.equal(resolve({ pid: gone, hostProcess: false, path, followLast: true, processKey: 'n:1:1' }), `${dir}/real/secret`);
   clock = 1000;
   assert.equal(resolve({ pid: gone, hostProcess: false, path, followLast: true, processKey: 'n:1:1' }), null, 'then it is gone');
+});
+
+test('a process that exits between two events: its remembered root is dropped, host processes resolve in the agent root', async () => {
+  const resolve = createSymlinkResolver();
+  const child = spawn('sleep', ['30'], { stdio: 'ignore' });
+  const pid = child.pid!;
+  const ask = (hostProcess: boolean) => resolve({ pid, hostProcess, path: `${dir}/link-to-secret`, followLast: true, processKey: `n:9:${pid}` });
+  assert.equal(ask(true), `${dir}/real/secret`, 'while it runs, through /proc/<pid>/root');
+  child.kill('SIGKILL');
+  await once(child, 'exit');
+  // /proc/<pid>/root now finds nothing: without the fallback the link itself would come back, unresolved.
+  assert.equal(ask(true), `${dir}/real/secret`);
+  assert.equal(ask(false), null, 'not a host process: nothing can be said');
 });

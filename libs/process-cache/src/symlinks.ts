@@ -104,8 +104,19 @@ function isDirectory(path: string): boolean {
  */
 export const followSymlinks: FollowSymlinks = (request) => {
   const root = rootFor(request);
-  return root === null ? null : walk(root.walkFrom, request.path, request.followLast);
+  if (root === null) return null;
+  const result = walk(root.walkFrom, request.path, request.followLast);
+  if (rootAlive(root)) return result;
+  // The process exited during the walk: its /proc root answered ENOENT for everything from then on.
+  return request.hostProcess ? walk('', request.path, request.followLast) : null;
 };
+
+/** Whether a root taken from /proc still stands: a walk through the root of an exited process finds nothing. */
+function rootAlive(root: { readonly walkFrom: string }): boolean {
+  return root.walkFrom === '' || existsSync(`${root.walkFrom}/`);
+}
+
+const HOST_ROOT = { walkFrom: '', identity: '/' } as const;
 
 /** Where to walk from: `/proc/<pid>/root` while the process lives ('' for the agent's root), and what it names. */
 function rootFor(request: SymlinkRequest): { walkFrom: string; identity: string } | null {
@@ -120,7 +131,7 @@ function rootFor(request: SymlinkRequest): { walkFrom: string; identity: string 
       // gone
     }
   }
-  return hostProcess ? { walkFrom: '', identity: '/' } : null;
+  return hostProcess ? HOST_ROOT : null;
 }
 
 export interface SymlinkResolverOptions {
@@ -164,29 +175,40 @@ export function createSymlinkResolver(options: SymlinkResolverOptions = {}): Fol
     }
     let resolved = walk(walkFrom, directory, true);
     if (resolved !== null && !isDirectory(`${walkFrom}${resolved}`)) resolved = null; // a missing or non-directory parent
+    if (resolved === null && !rootAlive({ walkFrom })) return null; // the process exited meanwhile: nothing learnt
     directories.delete(key);
     directories.set(key, { resolved, at: time });
     if (directories.size > maxDirectories) directories.delete(directories.keys().next().value as string);
     return resolved;
   };
-  return (request) => {
-    if (!request.path.startsWith('/')) return null;
-    const root = rootOf(request);
-    if (root === null) return null;
+  /** The answer under one root; `doubtful` when something was missing, which an exited process also explains. */
+  const attempt = (root: { readonly walkFrom: string; readonly identity: string }, request: SymlinkRequest): { result: string | null; doubtful: boolean } => {
     const { path, followLast } = request;
     const slash = path.lastIndexOf('/');
     const name = path.slice(slash + 1);
-    if (name === '' || name === '.' || name === '..') return walk(root.walkFrom, path, followLast);
+    if (name === '' || name === '.' || name === '..') return { result: walk(root.walkFrom, path, followLast), doubtful: true };
     const directory = resolveDirectory(root.walkFrom, root.identity, path.slice(0, slash) || '/');
-    if (directory === null) return null;
+    if (directory === null) return { result: null, doubtful: true };
     const resolved = directory === '/' ? `/${name}` : `${directory}/${name}`;
-    if (!followLast) return resolved;
+    if (!followLast) return { result: resolved, doubtful: false };
     let stats;
     try {
       stats = lstatSync(`${root.walkFrom}${resolved}`, { throwIfNoEntry: false });
     } catch {
-      return null;
+      return { result: null, doubtful: true };
     }
-    return stats?.isSymbolicLink() === true ? walk(root.walkFrom, resolved, true) : resolved;
+    if (stats === undefined) return { result: resolved, doubtful: true };
+    if (!stats.isSymbolicLink()) return { result: resolved, doubtful: false };
+    return { result: walk(root.walkFrom, resolved, true), doubtful: true };
+  };
+  return (request) => {
+    if (!request.path.startsWith('/')) return null;
+    const root = rootOf(request);
+    if (root === null) return null;
+    const { result, doubtful } = attempt(root, request);
+    if (!doubtful || rootAlive(root)) return result;
+    // The process exited during the walk: forget its root, and answer as for an exited process.
+    if (request.processKey !== undefined) roots.delete(`${request.processKey}\u0000${request.hostProcess}`);
+    return request.hostProcess ? attempt(HOST_ROOT, request).result : null;
   };
 }
