@@ -14,7 +14,7 @@ import type { Logger } from '@stinger/log';
 import { spawnSync } from 'node:child_process';
 import { BPF_PREREQUISITES, BROKER_PREREQUISITES, ensurePrerequisites } from '../prerequisites.ts';
 import { CliError } from '../errors.ts';
-import { brokerDataDir, recordService, runDir, runningServices } from '../run-state.ts';
+import { brokerDataDir, forgetService, recordService, runDir, runningServices } from '../run-state.ts';
 import { availableServices, needsRoot, REPO_ROOT, serviceEntry, type ServiceName } from '../workspace.ts';
 import { serviceEnvironment } from './service.ts';
 
@@ -65,7 +65,15 @@ export function buildBpf(logger: Logger): void {
 function startService(options: UpOptions, name: ServiceName, brokers: string): StartedService {
   const { config, detach } = options;
   const env = serviceEnvironment(config, brokers);
-  if (!detach) return { name, child: spawn(process.execPath, [serviceEntry(name)], { stdio: 'inherit', env }) };
+  if (!detach) {
+    // A process group of its own: Ctrl-C reaches only `stinger up`, which then stops each service with one SIGTERM.
+    // In the terminal's group the service would get SIGINT and then that SIGTERM, and take the second signal as
+    // "exit now", skipping its graceful shutdown (the agent's flush, the enricher's last commit). Recorded, so that
+    // `stinger down` finds it should `stinger up` itself die.
+    const child = spawn(process.execPath, [serviceEntry(name)], { stdio: 'inherit', env, detached: true });
+    if (child.pid !== undefined) recordService(config, name, child.pid);
+    return { name, child };
+  }
   const logDir = join(runDir(config), 'logs');
   mkdirSync(logDir, { recursive: true });
   const log = openSync(join(logDir, `${name}.log`), 'a');
@@ -124,6 +132,7 @@ export async function up(options: UpOptions): Promise<number> {
   });
   out('stopping ...');
   await Promise.all(started.map((s) => stopChild(s.child, 10_000)));
+  for (const s of started) forgetService(config, s.name);
   await owned?.stop();
   out('stopped');
   return 0;
