@@ -4,8 +4,8 @@
  * older than the agent (seeded at start) and fchdir (the agent knows the directory from /proc). The map is shared
  * like the ring buffer, so one table serves every sensor joined to `sensor`.
  */
-import { BpfError } from './errors.ts';
 import { CWD_ENTRY_LAYOUT, FILE_PATH_SIZE } from './file-records.ts';
+import { tgidKey } from './map-keys.ts';
 import type { Sensor } from './sensor.ts';
 
 export interface CwdTable {
@@ -24,13 +24,6 @@ export function isPlainCwd(path: string): boolean {
   if (!path.startsWith('/') || Buffer.byteLength(path) > FILE_PATH_SIZE - 2 || path.includes('\0')) return false;
   if (path === '/') return true;
   return !path.endsWith('/') && path.slice(1).split('/').every((part) => part !== '' && part !== '.' && part !== '..');
-}
-
-function tgidKey(tgid: number): Uint8Array {
-  if (!Number.isInteger(tgid) || tgid <= 0 || tgid > 0x7fffffff) throw new BpfError(`not a process id: ${tgid}`);
-  const key = Buffer.alloc(4);
-  key.writeUInt32LE(tgid);
-  return key;
 }
 
 export function createCwdTable(sensor: Sensor): CwdTable {

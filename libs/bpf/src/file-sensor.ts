@@ -14,6 +14,7 @@ import type { BpfObject } from './bpf-object.ts';
 import { BpfLoadError } from './errors.ts';
 import { createExecPolicyMaps, type ExecPolicyMaps } from './exec-policy.ts';
 import { FILE_RULE_OP_BITS, createPathRuleMaps, type PathRuleMaps } from './file-policy.ts';
+import { tgidKey } from './map-keys.ts';
 import { loadSensor, type Sensor } from './sensor.ts';
 
 /** Object files of the file sensor, bpf/file/. */
@@ -73,11 +74,7 @@ export function loadFileSensor(options: LoadFileSensorOptions = {}): FileSensor 
     });
     const execPolicy = createExecPolicyMaps(objectNamed('bpf_exec_policy'));
     const ignored = file.map('file_ignored_tgids');
-    for (const tgid of options.ignoredProcesses ?? [process.pid]) {
-      const key = Buffer.alloc(4);
-      key.writeUInt32LE(tgid);
-      ignored.update(key, Buffer.from([1]));
-    }
+    for (const tgid of options.ignoredProcesses ?? [process.pid]) ignored.update(tgidKey(tgid), Uint8Array.of(1));
     return { ...sensor, filePolicy, execPolicy };
   } catch (error) {
     sensor.close();

@@ -9,9 +9,8 @@ import { join } from 'node:path';
 import { attachConnectPolicy, loadNetworkSensor, type ConnectPolicy, type NetworkSensor } from './net-sensor.ts';
 import { createPodCgroupRoots } from './pod-cgroup-roots.ts';
 import { decodeNetworkRecord, type NetworkRecord } from './net-records.ts';
-import { NetRuleError } from './net-rules.ts';
 import { buildBpf, collect, runCleanup, type Collector } from './test-support.ts';
-import { buildTestHelper, createTestCgroup, runIn, type TestCgroup, type TestHelper } from './net-test-support.ts';
+import { buildTestHelper, createTestCgroup, ruleErrorField, runIn, type TestCgroup, type TestHelper } from './net-test-support.ts';
 import { cgroupIdOf } from './priv-sensor.ts';
 
 async function listen(): Promise<Server> {
@@ -135,19 +134,10 @@ describe('connect policy (kernel)', () => {
   });
 
   test('invalid rules are refused with an error naming the field', () => {
-    const field = (fn: () => unknown): string => {
-      try {
-        fn();
-      } catch (error) {
-        assert.ok(error instanceof NetRuleError);
-        return error.field;
-      }
-      assert.fail('no error');
-    };
-    assert.equal(field(() => policy!.rules.addDeny({ cidr: '300.1.1.1/32', ruleId: 1 })), 'cidr');
-    assert.equal(field(() => policy!.rules.addDeny({ cidr: '10.0.0.0/33', ruleId: 1 })), 'cidr');
-    assert.equal(field(() => policy!.rules.addDeny({ cidr: '10.0.0.0/8', port: 65536, ruleId: 1 })), 'port');
-    assert.equal(field(() => policy!.rules.addDeny({ cidr: '10.0.0.0/8', port: 80, ruleId: 0 })), 'ruleId');
+    assert.equal(ruleErrorField(() => policy!.rules.addDeny({ cidr: '300.1.1.1/32', ruleId: 1 })), 'cidr');
+    assert.equal(ruleErrorField(() => policy!.rules.addDeny({ cidr: '10.0.0.0/33', ruleId: 1 })), 'cidr');
+    assert.equal(ruleErrorField(() => policy!.rules.addDeny({ cidr: '10.0.0.0/8', port: 65536, ruleId: 1 })), 'port');
+    assert.equal(ruleErrorField(() => policy!.rules.addDeny({ cidr: '10.0.0.0/8', port: 80, ruleId: 0 })), 'ruleId');
     assert.deepEqual(policy!.rules.list(), []);
   });
 });

@@ -26,6 +26,7 @@ import { ffi } from './libbpf.ts';
 import { FLOW_DIRECTION, FLOW_KEY_LAYOUT, FLOW_VALUE_LAYOUT, NET_WATCH, NET_WATCH_CONFIG_LAYOUT, STINGER_ACTION } from './net-records.ts';
 import { createDestinationRuleMap, type DestinationRule, type DestinationRuleEntry, type DestinationRuleMap } from './net-rules.ts';
 import { SHARED_MAPS, loadSensor, type Sensor } from './sensor.ts';
+import { u32Key } from './map-keys.ts';
 
 /** Object files of the network sensor, bpf/network/ (the cgroup objects are loaded by their own functions). */
 export const NETWORK_SENSOR_OBJECTS = ['bpf_socket'] as const;
@@ -68,7 +69,7 @@ export function loadNetworkSensor(options: LoadNetworkSensorOptions = {}): Netwo
     const write = (): void => {
       const value = new Uint8Array(NET_WATCH_CONFIG_LAYOUT.size);
       new DataView(value.buffer).setUint32(NET_WATCH_CONFIG_LAYOUT.offsets.watch, watchBits | rulesBit, true);
-      config.update(new Uint8Array(4), value);
+      config.update(u32Key(0), value);
     };
     const auditDestinations = createDestinationRuleMap({
       map: socket.map('connect_watch_dest'),

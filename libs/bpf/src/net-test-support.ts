@@ -9,7 +9,9 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmdirSync, rmSync, wr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import assert from 'node:assert/strict';
 import { cgroup2MountPoint } from './kernel-environment.ts';
+import { NetRuleError } from './net-rules.ts';
 import type { RunResult } from './test-support.ts';
 
 const HELPER_SOURCE = String.raw`
@@ -147,4 +149,15 @@ export async function runIn(cgroupPath: string | undefined, file: string, args: 
   const [code, signal] = (await once(child, 'close')) as [number | null, NodeJS.Signals | null];
   if (child.pid === undefined) throw new Error(`${file} did not start`);
   return { pid: child.pid, code, signal, stdout };
+}
+
+/** The field a NetRuleError names for what `fn` was given; fails the test when `fn` throws nothing else or nothing. */
+export function ruleErrorField(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (error) {
+    assert.ok(error instanceof NetRuleError, `not a NetRuleError: ${String(error)}`);
+    return error.field;
+  }
+  assert.fail('no error');
 }

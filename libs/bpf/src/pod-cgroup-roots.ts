@@ -7,6 +7,7 @@
  * findPodCgroupRoots). Until it is set every task counts as a host process.
  */
 import { BpfError } from './errors.ts';
+import { u64Key } from './map-keys.ts';
 import type { Sensor } from './sensor.ts';
 
 export const MAX_POD_CGROUP_ROOTS = 16;
@@ -22,18 +23,13 @@ export interface PodCgroupRoots {
 export function createPodCgroupRoots(sensor: Sensor): PodCgroupRoots {
   const map = sensor.sharedMap('pod_cgroup_roots');
   let current = new Set<bigint>();
-  const keyOf = (id: bigint): Uint8Array => {
-    const key = Buffer.alloc(8);
-    key.writeBigUInt64LE(id);
-    return key;
-  };
   return {
     set(ids) {
       const next = new Set(ids);
       if (next.size > MAX_POD_CGROUP_ROOTS) throw new BpfError(`at most ${MAX_POD_CGROUP_ROOTS} pod cgroup roots, got ${next.size}`);
       if (next.size === current.size && [...next].every((id) => current.has(id))) return false;
-      for (const id of current) if (!next.has(id)) map.delete(keyOf(id));
-      for (const id of next) if (!current.has(id)) map.update(keyOf(id), Uint8Array.of(1));
+      for (const id of current) if (!next.has(id)) map.delete(u64Key(id));
+      for (const id of next) if (!current.has(id)) map.update(u64Key(id), Uint8Array.of(1));
       current = next;
       return true;
     },

@@ -8,9 +8,8 @@ import { join } from 'node:path';
 import { cgroupIdOf, loadPrivilegeSensor, type PrivilegeSensor } from './priv-sensor.ts';
 import { createPodCgroupRoots } from './pod-cgroup-roots.ts';
 import { CLONE_NEW, decodePrivilegeRecord, type PrivilegeSensorRecord } from './priv-records.ts';
-import { NetRuleError } from './net-rules.ts';
 import { buildBpf, collect, runCleanup, type Collector } from './test-support.ts';
-import { buildTestHelper, createTestCgroup, runIn, type TestCgroup, type TestHelper } from './net-test-support.ts';
+import { buildTestHelper, createTestCgroup, ruleErrorField, runIn, type TestCgroup, type TestHelper } from './net-test-support.ts';
 
 type Kind = PrivilegeSensorRecord['kind'];
 const of =
@@ -205,23 +204,14 @@ describe('privilege sensor (kernel)', () => {
   });
 
   test('invalid rules are refused with an error naming the field', () => {
-    const field = (fn: () => unknown): string => {
-      try {
-        fn();
-      } catch (error) {
-        assert.ok(error instanceof NetRuleError);
-        return error.field;
-      }
-      assert.fail('no error');
-    };
-    assert.equal(field(() => sensor!.namespaceRules.set({ cgroupId: 0n, namespaces: ['net'], ruleId: 1, action: 'kill' })), 'cgroupId');
-    assert.equal(field(() => sensor!.namespaceRules.set({ cgroupId: 5n, namespaces: [], ruleId: 1, action: 'kill' })), 'namespaces');
+    assert.equal(ruleErrorField(() => sensor!.namespaceRules.set({ cgroupId: 0n, namespaces: ['net'], ruleId: 1, action: 'kill' })), 'cgroupId');
+    assert.equal(ruleErrorField(() => sensor!.namespaceRules.set({ cgroupId: 5n, namespaces: [], ruleId: 1, action: 'kill' })), 'namespaces');
     assert.equal(
-      field(() => sensor!.namespaceRules.set({ cgroupId: 5n, namespaces: ['nett' as 'net'], ruleId: 1, action: 'kill' })),
+      ruleErrorField(() => sensor!.namespaceRules.set({ cgroupId: 5n, namespaces: ['nett' as 'net'], ruleId: 1, action: 'kill' })),
       'namespaces',
     );
-    assert.equal(field(() => sensor!.moduleRules.set({ cgroupId: 5n, ruleId: 1, action: 'deny' as 'kill' })), 'action');
-    assert.equal(field(() => sensor!.watch({ bpfCommands: [64] })), 'bpfCommands');
+    assert.equal(ruleErrorField(() => sensor!.moduleRules.set({ cgroupId: 5n, ruleId: 1, action: 'deny' as 'kill' })), 'action');
+    assert.equal(ruleErrorField(() => sensor!.watch({ bpfCommands: [64] })), 'bpfCommands');
     assert.equal(sensor!.namespaceRules.size, 0);
   });
 });

@@ -17,6 +17,7 @@ import type { BpfMap, BpfObject } from './bpf-object.ts';
 import { BpfLoadError } from './errors.ts';
 import { STINGER_ACTION } from './net-records.ts';
 import { NetRuleError, validateRuleId } from './net-rules.ts';
+import { u32Key, u64Key } from './map-keys.ts';
 import { scopeFlags, validateScope, type RuleScope } from './rule-scope.ts';
 import { CLONE_NEW, PRIV_WATCH, PRIV_WATCH_CONFIG_LAYOUT, SCOPE_RULE_FLAG, SCOPE_RULE_LAYOUT, type NamespaceType } from './priv-records.ts';
 import { loadSensor, type Sensor } from './sensor.ts';
@@ -113,12 +114,6 @@ function validateNamespaces(namespaces: unknown): bigint {
   return bits;
 }
 
-function encodeScopeKey(cgroupId: bigint): Uint8Array {
-  const key = new Uint8Array(8);
-  new DataView(key.buffer).setBigUint64(0, cgroupId, true);
-  return key;
-}
-
 function encodeScopeRule(rule: { match: bigint; ruleId: number; action: number; scope: RuleScope }): Uint8Array {
   const { match, ruleId, action, scope } = rule;
   const value = new Uint8Array(SCOPE_RULE_LAYOUT.size);
@@ -142,17 +137,17 @@ function createScopeRuleMap<R extends { readonly cgroupId: bigint; readonly rule
       const ruleId = validateRuleId(rule.ruleId);
       const action = validateAction(rule.action);
       const scope = validateScope(rule.scope, (message) => new NetRuleError('scope', message));
-      map.update(encodeScopeKey(cgroupId), encodeScopeRule({ match: matchOf(rule), ruleId, action, scope }));
+      map.update(u64Key(cgroupId), encodeScopeRule({ match: matchOf(rule), ruleId, action, scope }));
       owned.add(cgroupId);
     },
     remove(cgroupId) {
       if (!owned.has(cgroupId)) return false;
-      map.delete(encodeScopeKey(cgroupId));
+      map.delete(u64Key(cgroupId));
       owned.delete(cgroupId);
       return true;
     },
     clear() {
-      for (const cgroupId of owned) map.delete(encodeScopeKey(cgroupId));
+      for (const cgroupId of owned) map.delete(u64Key(cgroupId));
       owned.clear();
     },
     get size() {
@@ -224,7 +219,7 @@ export function loadPrivilegeSensor(options: LoadPrivilegeSensorOptions = {}): P
         const view = new DataView(value.buffer);
         view.setUint32(PRIV_WATCH_CONFIG_LAYOUT.offsets.watch, bits, true);
         view.setBigUint64(PRIV_WATCH_CONFIG_LAYOUT.offsets.bpf_cmds, bpfCmds, true);
-        for (const config of configs) config.update(new Uint8Array(4), value);
+        for (const config of configs) config.update(u32Key(0), value);
       },
     };
   } catch (error) {

@@ -16,6 +16,7 @@ import { namespaced, silentLogger } from '@stinger/log';
 import type { BpfMap } from './bpf-object.ts';
 import { RingBufferError, errnoName } from './errors.ts';
 import { ffi, lastErrno, type Pointer } from './libbpf.ts';
+import { u32Key } from './map-keys.ts';
 
 const BPF_MAP_TYPE_RINGBUF = 27;
 const RECORD_FRAME_BYTES = 8;
@@ -181,8 +182,7 @@ export function createRingBufferReader(options: RingBufferReaderOptions): RingBu
 /** Sums slot `index` of a per-CPU u64 array (the sensors' `lost_records`). */
 export function readPerCpuCounter(map: BpfMap, index = 0): bigint {
   const cpus = ffi().libbpf.libbpf_num_possible_cpus();
-  const key = new Uint8Array(4);
-  new DataView(key.buffer).setUint32(0, index, true);
+  const key = u32Key(index);
   const values = new Uint8Array(8 * cpus);
   if (!map.lookup(key, values)) return 0n;
   const dv = new DataView(values.buffer);

@@ -6,5 +6,5 @@ export { normalizeAbsolutePath, resolvePath } from './paths.ts';
 export { containerIdFromCgroupPath, podUidFromCgroupPath, isKubernetesPodCgroup } from './container-id.ts';
 export { createCgroupPathResolver, findPodCgroupRoots, POD_CGROUP_ROOT_NAMES } from './cgroup-paths.ts';
 export type { CgroupPathResolver, CgroupPathResolverOptions } from './cgroup-paths.ts';
-export { createSymlinkResolver, followSymlinks } from './symlinks.ts';
+export { createSymlinkResolver } from './symlinks.ts';
 export type { FollowSymlinks, SymlinkRequest, SymlinkResolverOptions } from './symlinks.ts';

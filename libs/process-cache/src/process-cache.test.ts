@@ -88,3 +88,11 @@ test('live entries are bounded and sweep drops processes whose exit was lost', (
   assert.equal(cache.get(3)?.exitTimeNs, 0n);
   assert.equal(cache.stats().live, 2);
 });
+
+test('live() lists the running processes, not the exited ones', () => {
+  const cache = new ProcessCache({ nodeName: 'n', procReader: { listPids: () => [], read: () => null } });
+  cache.fork({ parentPid: 1, childPid: 10, timeNs: 1n });
+  cache.fork({ parentPid: 1, childPid: 11, timeNs: 2n });
+  cache.exit(10, 3n);
+  assert.deepEqual([...cache.live()].map((p) => p.pid), [11]);
+});

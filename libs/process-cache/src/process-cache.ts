@@ -212,6 +212,11 @@ export class ProcessCache {
     return dropped;
   }
 
+  /** The processes running as far as the cache knows (what scan found, and what fork/exec added since). */
+  live(): IterableIterator<ProcessInfo> {
+    return this.#live.values();
+  }
+
   stats(): ProcessCacheStats {
     return { live: this.#live.size, exited: this.#exited.size, misses: this.#misses, evicted: this.#evicted };
   }

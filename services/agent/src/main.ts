@@ -70,8 +70,7 @@ const agentId = randomUUID();
 const bootId = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
 const cgroupRoot = cgroup2MountPoint();
 const cgroupPaths = createCgroupPathResolver({ mountPoint: cgroupRoot });
-const procReader = createProcReader();
-const cache = new ProcessCache({ nodeName: config.nodeName, procReader, cgroupPathOf: (id) => cgroupPaths.pathOf(id) });
+const cache = new ProcessCache({ nodeName: config.nodeName, procReader: createProcReader(), cgroupPathOf: (id) => cgroupPaths.pathOf(id) });
 const scanned = cache.scan();
 
 // Kafka: one idempotent producer for events, and a second one for policy status reports, so that a
@@ -150,10 +149,7 @@ const nodePolicies = new NodePolicies({
 
 // The kernel joins relative paths to the cwds it learnt at chdir; it never saw those of older processes, nor fchdir.
 const cwds = createCwdTable(processSensor);
-for (const pid of procReader.listPids()) {
-  const cwd = cache.get(pid)?.cwd;
-  if (cwd) cwds.set(pid, cwd);
-}
+for (const { pid, cwd } of cache.live()) if (cwd) cwds.set(pid, cwd);
 
 const eventBuilder = new EventBuilder({
   nodeName: config.nodeName,
