@@ -87,3 +87,16 @@ test('the enricher metrics address defaults to 9465, and port 0 never clashes', 
   assert.throws(() => loadConfig({ STINGER_ENRICHER_METRICS_ADDRESS: '127.0.0.1:9464' }), /need three different addresses/);
   assert.doesNotThrow(() => loadConfig({ STINGER_AGENT_METRICS_ADDRESS: '127.0.0.1:0', STINGER_ENRICHER_METRICS_ADDRESS: '127.0.0.1:0' }));
 });
+
+test('keys and enforcer: defaults, booleans and namespaces validated, a TTL past the ack timeout or the agents\' limit refused', () => {
+  const config = loadConfig({ HOME: '/h' });
+  assert.equal(config.keysDir, '/h/.stinger/keys');
+  assert.deepEqual(config.enforcer, { dryRun: false, protectedNamespaces: ['kube-system'], commandTtlMs: 10_000, ackTimeoutMs: 15_000, maxKillsPerMinute: 60 });
+  assert.equal(loadConfig({ STINGER_ENFORCER_DRY_RUN: 'true' }).enforcer.dryRun, true);
+  assert.deepEqual(loadConfig({ STINGER_ENFORCER_PROTECTED_NAMESPACES: 'kube-system, istio-system' }).enforcer.protectedNamespaces, ['kube-system', 'istio-system']);
+  assert.deepEqual(loadConfig({ STINGER_ENFORCER_PROTECTED_NAMESPACES: '' }).enforcer.protectedNamespaces, []);
+  assert.throws(() => loadConfig({ STINGER_ENFORCER_DRY_RUN: 'yes' }), /STINGER_ENFORCER_DRY_RUN: "yes" is not true or false/);
+  assert.throws(() => loadConfig({ STINGER_ENFORCER_PROTECTED_NAMESPACES: 'Kube_System' }), /STINGER_ENFORCER_PROTECTED_NAMESPACES/);
+  assert.throws(() => loadConfig({ STINGER_ENFORCER_COMMAND_TTL_MS: '20000' }), /STINGER_ENFORCER_ACK_TIMEOUT_MS/);
+  assert.throws(() => loadConfig({ STINGER_ENFORCER_COMMAND_TTL_MS: '400000', STINGER_ENFORCER_ACK_TIMEOUT_MS: '500000' }), /STINGER_ENFORCER_COMMAND_TTL_MS/);
+});

@@ -92,6 +92,19 @@ function parseKubeconfig(env: Env, probe: ConfigProbe): KubeconfigSource {
   return { kind: 'in-cluster', host, port, tokenPath, caPath: `${SERVICE_ACCOUNT_DIR}/ca.crt` };
 }
 
+export interface EnforcerConfig {
+  /** Send every command with dry_run set: agents check everything and acknowledge, but never kill (STINGER_ENFORCER_DRY_RUN). */
+  readonly dryRun: boolean;
+  /** Pod namespaces never acted on unless a policy's selector names them (STINGER_ENFORCER_PROTECTED_NAMESPACES). */
+  readonly protectedNamespaces: readonly string[];
+  /** How long a kill command stays valid at the agent (STINGER_ENFORCER_COMMAND_TTL_MS). */
+  readonly commandTtlMs: number;
+  /** How long the enforcer waits for an agent's acknowledgement before recording timed_out (STINGER_ENFORCER_ACK_TIMEOUT_MS). */
+  readonly ackTimeoutMs: number;
+  /** Kill commands per node and policy per minute; more are recorded as rejected (STINGER_ENFORCER_MAX_KILLS_PER_MINUTE). */
+  readonly maxKillsPerMinute: number;
+}
+
 export interface StingerConfig {
   readonly nodeName: string;
   readonly logLevel: LogLevel;
@@ -105,6 +118,12 @@ export interface StingerConfig {
   readonly kubeconfig: KubeconfigSource;
   /** host:port of the enricher's Prometheus endpoint (STINGER_ENRICHER_METRICS_ADDRESS). */
   readonly enricherMetricsAddress: string;
+  /**
+   * Ed25519 keys (STINGER_KEYS_DIR, default <home>/keys): `signing.key` for those who sign policies and commands,
+   * `trusted/*.pub` for those who verify them (@stinger/trust).
+   */
+  readonly keysDir: string;
+  readonly enforcer: EnforcerConfig;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -146,6 +165,23 @@ function parseNonNegativeInt(env: Env, variable: string, fallback: number): numb
   const value = Number(raw);
   if (!Number.isInteger(value) || value < 0) throw new ConfigError(variable, `"${raw}" is not a whole number >= 0`);
   return value;
+}
+
+function parseBoolean(env: Env, variable: string, fallback: boolean): boolean {
+  const raw = env[variable];
+  if (raw === undefined || raw === '') return fallback;
+  if (raw === 'true' || raw === '1') return true;
+  if (raw === 'false' || raw === '0') return false;
+  throw new ConfigError(variable, `"${raw}" is not true or false`);
+}
+
+function parseNamespaceList(env: Env, variable: string, fallback: readonly string[]): readonly string[] {
+  const raw = env[variable];
+  if (raw === undefined) return fallback;
+  const names = raw.split(',').map((n) => n.trim()).filter((n) => n !== '');
+  const bad = names.filter((n) => !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(n) || n.length > 63);
+  if (bad.length > 0) throw new ConfigError(variable, `${bad.map((n) => JSON.stringify(n)).join(', ')}: not a namespace name`);
+  return [...new Set(names)];
 }
 
 function parseLogLevel(raw: string | undefined): LogLevel {
@@ -197,6 +233,14 @@ export function loadConfig(env: Env = process.env, probe: ConfigProbe = { fileEx
     },
     kubeconfig: parseKubeconfig(env, probe),
     enricherMetricsAddress: parseAddress(env, 'STINGER_ENRICHER_METRICS_ADDRESS', '127.0.0.1:9465'),
+    keysDir: env['STINGER_KEYS_DIR'] || `${home}/keys`,
+    enforcer: {
+      dryRun: parseBoolean(env, 'STINGER_ENFORCER_DRY_RUN', false),
+      protectedNamespaces: parseNamespaceList(env, 'STINGER_ENFORCER_PROTECTED_NAMESPACES', ['kube-system']),
+      commandTtlMs: parsePositiveInt(env, 'STINGER_ENFORCER_COMMAND_TTL_MS', 10_000),
+      ackTimeoutMs: parsePositiveInt(env, 'STINGER_ENFORCER_ACK_TIMEOUT_MS', 15_000),
+      maxKillsPerMinute: parsePositiveInt(env, 'STINGER_ENFORCER_MAX_KILLS_PER_MINUTE', 60),
+    },
   };
   // Port 0 means "any free port": never a clash.
   const fixedAddresses = [config.agent.grpcAddress, config.agent.metricsAddress, config.enricherMetricsAddress].filter((a) => !a.endsWith(':0'));
@@ -204,6 +248,15 @@ export function loadConfig(env: Env = process.env, probe: ConfigProbe = { fileEx
     throw new ConfigError(
       'STINGER_AGENT_METRICS_ADDRESS',
       `the agent's gRPC (${config.agent.grpcAddress}) and metrics (${config.agent.metricsAddress}) and the enricher's metrics (STINGER_ENRICHER_METRICS_ADDRESS, ${config.enricherMetricsAddress}) need three different addresses`,
+    );
+  }
+  if (config.enforcer.commandTtlMs > 5 * 60_000) {
+    throw new ConfigError('STINGER_ENFORCER_COMMAND_TTL_MS', `${config.enforcer.commandTtlMs} ms is longer than agents accept (300000 ms)`);
+  }
+  if (config.enforcer.ackTimeoutMs < config.enforcer.commandTtlMs) {
+    throw new ConfigError(
+      'STINGER_ENFORCER_ACK_TIMEOUT_MS',
+      `${config.enforcer.ackTimeoutMs} ms is shorter than STINGER_ENFORCER_COMMAND_TTL_MS (${config.enforcer.commandTtlMs} ms): a command could still act after it was recorded timed_out`,
     );
   }
   if (config.kafka.requestTimeoutMs < config.kafka.connectionTimeoutMs) {

@@ -20,6 +20,7 @@ export { MAX_COMMAND_LIFETIME_NS, ReplayGuard, signControlCommand, verifyControl
 export {
   POLICY_SIGNATURE_HEADERS,
   PolicyRecordGate,
+  signedPolicyRecord,
   signPolicyRecord,
   verifyPolicyRecord,
   type PolicyRecordVerdict,

@@ -13,6 +13,7 @@
  * never undoes a newer decision.
  */
 import { sign, verify } from 'node:crypto';
+import { encodeCompiledPolicy, type CompiledPolicy } from '@stinger/events';
 import type { KeyRing, SigningKey } from './keys.ts';
 
 export const POLICY_SIGNATURE_HEADERS = {
@@ -102,4 +103,17 @@ export class PolicyRecordGate {
     this.#latest.set(record.key, verdict.signedAtNs);
     return verdict;
   }
+}
+
+/**
+ * The stinger.policies record for `compiled` (null: the tombstone of `key`), signed by `key` at `signedAtNs`: what the
+ * policy-controller and `stinger policy` produce. The Kafka key is the policy key (policyKey in @stinger/policy).
+ */
+export function signedPolicyRecord(
+  policyKey: string,
+  compiled: CompiledPolicy | null,
+  signer: { readonly key: SigningKey; readonly signedAtNs: bigint },
+): { readonly key: string; readonly value: Buffer | null; readonly headers: Record<string, Buffer> } {
+  const value = compiled === null ? null : encodeCompiledPolicy(compiled);
+  return { key: policyKey, value, headers: signPolicyRecord({ key: policyKey, value }, signer.key, signer.signedAtNs) };
 }
