@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { processEnvironment } from '@stinger/config';
 import { freePort as freeLoopbackPort } from '@stinger/processes';
+import { testKeysDir } from './keys.ts';
 import { startService } from './service.ts';
 
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -46,6 +47,8 @@ export async function startAgent(options: StartAgentOptions): Promise<RunningAge
     KAFKA_BROKERS: options.brokers,
     STINGER_TOPIC_PREFIX: options.topicPrefix,
     STINGER_HOME: home,
+    // The keys `runStinger` signs with: the agent trusts what the test's CLI runs publish.
+    STINGER_KEYS_DIR: testKeysDir(),
     STINGER_NODE_NAME: options.nodeName ?? 'test-node',
     STINGER_LOG_LEVEL: 'info',
     STINGER_AGENT_GRPC_ADDRESS: `127.0.0.1:${await freePort()}`,

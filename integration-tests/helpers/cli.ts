@@ -1,7 +1,11 @@
-/** Runs the real `stinger` command as a user would, against the test run's broker and a topic prefix. */
+/**
+ * Runs the real `stinger` command as a user would, against the test run's broker and a topic prefix. It signs with the
+ * test process's keys (STINGER_KEYS_DIR = testKeysDir(), shared with `startAgent`) unless `env` names other keys.
+ */
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { processEnvironment } from '@stinger/config';
+import { testKeysDir } from './keys.ts';
 
 const STINGER = fileURLToPath(new URL('../../libs/cli/bin/stinger.mjs', import.meta.url));
 
@@ -13,7 +17,7 @@ export interface CliResult {
 
 export function runStinger(args: readonly string[], env: Readonly<Record<string, string>>): CliResult {
   const result = spawnSync(process.execPath, ['--disable-warning=TimeoutNegativeWarning', STINGER, ...args], {
-    env: { ...processEnvironment(), ...env },
+    env: { ...processEnvironment(), STINGER_KEYS_DIR: testKeysDir(), ...env },
     encoding: 'utf8',
     timeout: 60_000,
   });
