@@ -12,6 +12,7 @@ import { buildEtcd, buildKubeApiserver } from '@stinger/dev-cluster';
 import { devClusterDown, devClusterUp } from './commands/dev-cluster.ts';
 import { down } from './commands/down.ts';
 import { events } from './commands/events.ts';
+import { keysGenerate, keysList, keysRetire, keysRotate } from './commands/keys.ts';
 import { policyApply, policyDelete, policyList } from './commands/policy.ts';
 import { checkServiceRunnable, runServiceInForeground, serviceEnvironment } from './commands/service.ts';
 import { status } from './commands/status.ts';
@@ -28,7 +29,10 @@ const USAGE = `usage: stinger <command> [options]
   down                 stop what \`stinger up --detach\` started
   status               broker, topics and running services
   policy apply FILE... | delete NAME... | list
-                       publish TracingPolicy files to stinger.policies; show each agent's status
+                       publish TracingPolicy files to stinger.policies, signed; show each agent's status
+  keys generate | rotate | retire ID | list
+                       the Ed25519 keys that sign policies and commands (STINGER_KEYS_DIR); rotate keeps
+                       the old key trusted until retire
   events [--raw] [-o json|compact] [--since 10m] [--kind K]... [--binary SUBSTR] [--limit N]
                        tail stinger.events (--raw: stinger.events.raw)
   dev-cluster up|down  a real Kubernetes API server (etcd + kube-apiserver) on 127.0.0.1; prints KUBECONFIG=...
@@ -36,7 +40,7 @@ const USAGE = `usage: stinger <command> [options]
   setup                fetch and build the pinned tools into the cache: Kafka jars, kube-apiserver, etcd
   <service>            run one service in the foreground: ${SERVICE_NAMES.join(', ')}
 
-environment: KAFKA_BROKERS, STINGER_TOPIC_PREFIX, STINGER_LOG_LEVEL, STINGER_HOME, STINGER_CACHE_DIR`;
+environment: KAFKA_BROKERS, STINGER_TOPIC_PREFIX, STINGER_LOG_LEVEL, STINGER_HOME, STINGER_CACHE_DIR, STINGER_KEYS_DIR`;
 
 function out(line: string): void {
   process.stdout.write(`${line}\n`);
@@ -97,6 +101,26 @@ async function main(argv: readonly string[]): Promise<number> {
         case undefined:
         default:
           throw new CliError(`policy ${verb ?? ''}: expected apply, delete or list`, 2);
+      }
+    }
+    case 'keys': {
+      const [verb, ...args] = rest;
+      const { positionals } = parseArgs({ args, allowPositionals: verb === 'retire', options: {} });
+      const options = { config, out };
+      switch (verb) {
+        case 'generate':
+          return keysGenerate(options);
+        case 'rotate':
+          return keysRotate(options);
+        case 'retire': {
+          if (positionals.length !== 1) throw new CliError('keys retire needs one key id (`stinger keys list` shows them)', 2);
+          return keysRetire(options, positionals[0] as string);
+        }
+        case 'list':
+          return keysList(options);
+        case undefined:
+        default:
+          throw new CliError(`keys ${verb ?? ''}: expected generate, rotate, retire or list`, 2);
       }
     }
     case 'dev-cluster': {

@@ -4,20 +4,33 @@
  * printed as `file:line: field: message`); valid policies are compiled and published to the compacted
  * stinger.policies topic with the next generation, unchanged ones are left alone. `delete` publishes
  * tombstones. `list` shows the policies in force and what each agent reported for them.
+ *
+ * Every record written, tombstones included, is signed with the active key of STINGER_KEYS_DIR (agents and the
+ * detector refuse unsigned records); without a key nothing is published and the error says `stinger keys generate`.
  */
 import { readFileSync } from 'node:fs';
 import type { StingerConfig } from '@stinger/config';
-import { decodeCompiledPolicy, decodePolicyStatus, encodeCompiledPolicy, type CompiledPolicy } from '@stinger/events';
+import { decodeCompiledPolicy, decodePolicyStatus, type CompiledPolicy } from '@stinger/events';
 import { createKafkaClient, createProducer, latestByKey, readTopicToEnd, topicName, type KafkaClient } from '@stinger/kafka';
 import type { Logger } from '@stinger/log';
 import { compilePolicy, formatIssue, parsePolicies, policyKey, type TracingPolicy } from '@stinger/policy';
+import { signedPolicyRecord } from '@stinger/trust';
 import { resolveBrokers } from '../brokers.ts';
 import { CliError } from '../errors.ts';
+import { signingKeyFor } from './keys.ts';
 
 export interface PolicyCommandOptions {
   readonly config: StingerConfig;
   readonly logger: Logger;
   readonly out: (line: string) => void;
+}
+
+/**
+ * Now in ns since the epoch, for signed-at: microsecond resolution, so two runs in the same millisecond still sign
+ * in order (verifiers accept a key's record only when it was signed after the one in force).
+ */
+function nowNs(): bigint {
+  return BigInt(Math.round((performance.timeOrigin + performance.now()) * 1000)) * 1000n;
 }
 
 async function kafkaClient({ config, logger }: PolicyCommandOptions): Promise<KafkaClient> {
@@ -58,6 +71,7 @@ export async function policyApply(options: PolicyCommandOptions, files: readonly
     for (const problem of problems) process.stderr.write(`${problem}\n`);
     throw new CliError(`${problems.length} problem(s); nothing was applied`);
   }
+  const signer = signingKeyFor(options.config, files.join(', '));
   const client = await kafkaClient(options);
   const prefix = options.config.kafka.topicPrefix;
   const current = await currentPolicies(client, prefix);
@@ -65,16 +79,16 @@ export async function policyApply(options: PolicyCommandOptions, files: readonly
   await producer.connect();
   try {
     for (const policy of policies) {
-      const key = policyKey(policy);
-      const previous = current.get(key);
+      const name = policyKey(policy);
+      const previous = current.get(name);
       const result = compilePolicy(policy, { generation: (previous?.generation ?? 0n) + 1n });
       if (previous && samePolicy(previous, result.compiled)) {
-        options.out(`${key}: unchanged (generation ${previous.generation})`);
+        options.out(`${name}: unchanged (generation ${previous.generation})`);
         continue;
       }
-      await producer.send(topicName('policies', prefix), [{ key, value: encodeCompiledPolicy(result.compiled) }]);
+      await producer.send(topicName('policies', prefix), [signedPolicyRecord(name, result.compiled, { key: signer, signedAtNs: nowNs() })]);
       options.out(
-        `${key}: ${previous ? 'updated' : 'created'} (generation ${result.compiled.generation}, ${result.kernelRules.length} kernel rules, ${result.pipelineRules.length} pipeline rules)`,
+        `${name}: ${previous ? 'updated' : 'created'} (generation ${result.compiled.generation}, ${result.kernelRules.length} kernel rules, ${result.pipelineRules.length} pipeline rules)`,
       );
       for (const report of result.reports) options.out(`  note: ${formatIssue(report)}`);
     }
@@ -86,15 +100,17 @@ export async function policyApply(options: PolicyCommandOptions, files: readonly
 
 export async function policyDelete(options: PolicyCommandOptions, keys: readonly string[]): Promise<number> {
   if (keys.length === 0) throw new CliError('policy delete needs at least one policy name', 2);
+  const signer = signingKeyFor(options.config, keys.join(', '));
   const client = await kafkaClient(options);
   const prefix = options.config.kafka.topicPrefix;
   const current = await currentPolicies(client, prefix);
   const missing = keys.filter((key) => !current.has(key));
   if (missing.length > 0) throw new CliError(`no such policy: ${missing.join(', ')}`);
+  const signedAtNs = nowNs();
   const producer = createProducer({ client });
   await producer.connect();
   try {
-    await producer.send(topicName('policies', prefix), keys.map((key) => ({ key, value: null })));
+    await producer.send(topicName('policies', prefix), keys.map((name) => signedPolicyRecord(name, null, { key: signer, signedAtNs })));
   } finally {
     await producer.disconnect();
   }

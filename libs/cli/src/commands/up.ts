@@ -1,6 +1,7 @@
 /**
  * `stinger up [--detach]`: the whole pipeline on this machine — a local Kafka broker (unless
- * KAFKA_BROKERS names one), the topics, and every service this build has. Prints
+ * KAFKA_BROKERS names one), the topics, a signing key when STINGER_KEYS_DIR has none, and every
+ * service this build has. Prints
  * `KAFKA_BROKERS=<host:port>` on stdout so other tools can reach the broker. In the foreground,
  * Ctrl-C (SIGINT) or SIGTERM stops everything it started; with --detach, `stinger down` does.
  */
@@ -16,6 +17,7 @@ import { BPF_PREREQUISITES, BROKER_PREREQUISITES, ensurePrerequisites } from '..
 import { CliError } from '../errors.ts';
 import { brokerDataDir, forgetService, recordService, runDir, runningServices } from '../run-state.ts';
 import { availableServices, needsRoot, REPO_ROOT, serviceEntry, type ServiceName } from '../workspace.ts';
+import { ensureSigningKey } from './keys.ts';
 import { serviceEnvironment } from './service.ts';
 
 export interface UpOptions {
@@ -106,6 +108,9 @@ export async function up(options: UpOptions): Promise<number> {
     out(`already up: ${already.map((s) => `${s.name} (pid ${s.pid})`).join(', ')}; run \`stinger down\` first`);
     return 1;
   }
+  // Before the services start: the policy-controller signs with this key and the agent trusts its public half.
+  const generated = ensureSigningKey(config);
+  if (generated !== null) out(generated);
 
   const isRoot = process.getuid?.() === 0;
   const started: StartedService[] = [];
