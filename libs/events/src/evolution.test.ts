@@ -24,11 +24,11 @@ for (const name of SCHEMA_NAMES) {
       for (let i = 0; i < 25; i++) {
         const value = older.type.random() as unknown as Record<string, unknown>;
         const decoded = codec.decode(encodeWithVersion(older, value)) as unknown as Record<string, unknown>;
+        // Everything the writer wrote comes back: written again with the old schema (which ignores fields it does
+        // not know, including new fields of nested records), the decoded value gives the same bytes.
+        assert.deepEqual(older.type.toBuffer(decoded), older.type.toBuffer(value));
         for (const field of readerFields) {
-          if (writerFields.has(field.name)) {
-            assert.deepEqual(JSON.stringify(decoded[field.name], (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)),
-              JSON.stringify(value[field.name], (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)), field.name);
-          } else {
+          if (!writerFields.has(field.name)) {
             assert.ok('default' in field, `${field.name} was added without a default`);
             assert.deepEqual(decoded[field.name], field.default, field.name);
           }

@@ -32,10 +32,12 @@ for (const vector of vectors) {
       assert.deepEqual(actual, expected);
       assert.equal(codec.toJson(decoded), codec.toJson(codec.fromJson(vector.json)));
     } else {
-      // An older writer: its fields come through, fields added since take their defaults.
+      // An older writer: its fields come through (written again with its schema, the decoded value gives the golden
+      // bytes' body: nested fields added since are ignored there), and top-level fields added since take their defaults.
+      assert.deepEqual(vector.version.type.toBuffer(decoded), vector.version.type.toBuffer(parseAvroJson(vector.version.type, vector.json)));
       const fields = (codec.current.schema as { fields: { name: string; default?: unknown }[] }).fields;
       for (const field of fields) {
-        assert.deepEqual(actual[field.name], field.name in expected ? expected[field.name] : field.default, field.name);
+        if (!(field.name in expected)) assert.deepEqual(actual[field.name], field.default, field.name);
       }
     }
   });

@@ -43,6 +43,7 @@ describe('compilePolicy', () => {
           action: 'kill_in_kernel',
           severity: 'high',
           tags: ['T1003.008'],
+          sequence: null,
         },
       ],
       compiled_at_ns: AT,
@@ -191,14 +192,22 @@ describe('compilePolicy', () => {
     assert.deepEqual(
       result.pipelineRules.map((r) => [r.rule, r.action, r.reasons.join('; ')]),
       [
-        ['suffix', 'kill', 'suffix match on path'],
+        ['suffix', 'kill', 'suffix match on path; file events are reported for watched paths only, and this rule names no path equal/prefix to watch'],
         ['parent', 'kill', 'parentBinary needs process ancestry'],
         ['uid-path', 'kill', 'uid conditions are not in the kernel maps'],
         ['read', 'kill', 'op read is not decided in the kernel (it decides open, unlink, rename, chmod, chown)'],
-        ['no-path', 'kill', 'no path to key the kernel map on'],
+        ['no-path', 'kill', 'no path to key the kernel map on; file events are reported for watched paths only, and this rule names no path equal/prefix to watch'],
         ['module-name', 'kill', 'module names are not in the kernel maps'],
         ['pipeline-kill', 'kill', 'action kill is carried out by the pipeline'],
         ['long', 'kill', `binary "/${'a'.repeat(39)}"... is longer than 255 bytes`],
+      ],
+    );
+    // The sensors are told to report what those rules need: audit watches on their paths (never a kill).
+    assert.deepEqual(
+      result.watchRules.map((r) => [r.rule, r.event, r.event === 'file' ? r.match.path : null, r.action]),
+      [
+        ['uid-path', 'file', '/root/', 'audit'],
+        ['read', 'file', '/etc/shadow', 'audit'],
       ],
     );
     // Every kill-in-kernel rule that could not have it is reported; the plain `kill` rule is not.

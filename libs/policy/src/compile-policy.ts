@@ -11,7 +11,7 @@
  *
  * Pure apart from the rule id registry it is given.
  */
-import type { CompiledPolicy, MatchCondition, PolicyAction, PolicyRule, PolicySelector } from '@stinger/events';
+import type { CompiledPolicy, MatchCondition, PolicyAction, PolicyRule, PolicySelector, RuleSequence, SequenceScope } from '@stinger/events';
 import type { PolicyIssue } from './errors.ts';
 import { MATCH_FIELDS, matchFieldsOf } from './match-fields.ts';
 import {
@@ -27,6 +27,9 @@ import {
   type PolicyRuleSpec,
   type RuleAction,
   type RuleEvent,
+  type RuleMatch,
+  type SequenceScopeName,
+  type SequenceSpec,
   type StringMatch,
   type TracingPolicy,
 } from './policy-types.ts';
@@ -127,6 +130,14 @@ export interface CompiledPolicyResult {
   readonly compiled: CompiledPolicy;
   readonly kernelRules: readonly KernelRule[];
   readonly pipelineRules: readonly PipelineRule[];
+  /**
+   * Audit-only kernel entries that make the sensors report the events a pipeline rule needs (file sensors report
+   * watched paths only, connects only to watched destinations): for each file step or rule, its path equal/prefix
+   * values; for each connect, its destinations. Not counted as kernel rules; the agent installs them like audit
+   * rules. Events the sensors report anyway (exec, and the privilege groups the agent watches) need none. A file
+   * rule with no path equal/prefix (e.g. a suffix only) has none, which its pipeline rule's reasons say.
+   */
+  readonly watchRules: readonly KernelRule[];
   /** Rules that asked for in-kernel enforcement and cannot have it (path: `spec.rules[i].action`). */
   readonly reports: readonly PolicyIssue[];
   /** Rule id collisions met while compiling this policy. */
@@ -138,6 +149,7 @@ export function compilePolicy(policy: TracingPolicy, options: CompilePolicyOptio
   const collisionsBefore = registry.collisions().length;
   const key = policyKey(policy);
   const kernelRules: KernelRule[] = [];
+  const watchRules: KernelRule[] = [];
   const pipelineRules: PipelineRule[] = [];
   const reports: PolicyIssue[] = [];
   const podContext = podContextOf(policy);
@@ -153,7 +165,9 @@ export function compilePolicy(policy: TracingPolicy, options: CompilePolicyOptio
       return;
     }
     const pipelineAction = action === 'audit' ? 'audit' : 'kill';
-    pipelineRules.push({ ruleId, policy: key, rule: rule.name, event: rule.event, action: pipelineAction, reasons });
+    const watches = watchesOf(rule, origin);
+    watchRules.push(...watches.entries);
+    pipelineRules.push({ ruleId, policy: key, rule: rule.name, event: rule.event, action: pipelineAction, reasons: [...reasons, ...watches.reasons] });
     if (action === 'kill-in-kernel' || action === 'deny-connect') {
       reports.push({
         path: `spec.rules[${index}].action`,
@@ -175,6 +189,7 @@ export function compilePolicy(policy: TracingPolicy, options: CompilePolicyOptio
     },
     kernelRules,
     pipelineRules,
+    watchRules,
     reports,
     collisions: registry.collisions().slice(collisionsBefore),
   };
@@ -209,6 +224,7 @@ const NOT_IN_KERNEL: Partial<Record<MatchField, string>> = {
   uid: 'uid conditions are not in the kernel maps',
   sport: 'sport is not in the kernel maps',
   name: 'module names are not in the kernel maps',
+  access: 'access (read/write) is not in the kernel maps',
 };
 
 function extraFields(rule: PolicyRuleSpec, kernelFields: readonly MatchField[]): string[] {
@@ -243,8 +259,45 @@ function killOrAudit(action: RuleAction, event: RuleEvent): { action: 'audit' | 
   }
 }
 
+/** Audit entries so the sensors report the events of a pipeline rule (or of each step of a sequence). */
+function watchesOf(rule: PolicyRuleSpec, origin: KernelRuleOrigin): { entries: KernelRule[]; reasons: string[] } {
+  const steps = rule.sequence === null ? [{ event: rule.event, match: rule.match }] : rule.sequence.steps;
+  const entries: KernelRule[] = [];
+  const reasons: string[] = [];
+  steps.forEach((step, index) => {
+    const where = rule.sequence === null ? '' : ` (step ${index + 1})`;
+    switch (step.event) {
+      case 'file': {
+        const paths = pathEntries(step.match.path, 'path');
+        if (paths.entries.length === 0) reasons.push(`file events${where} are reported for watched paths only, and this rule names no path equal/prefix to watch`);
+        const ops = KERNEL_FILE_OPS.filter((op) => step.match.op === undefined || step.match.op.includes(op));
+        entries.push(...paths.entries.map((m): FileKernelRule => ({ ...origin, event: 'file', match: m, ops: ops.length > 0 ? ops : KERNEL_FILE_OPS, action: 'audit' })));
+        break;
+      }
+      case 'connect': {
+        const cidrs = step.match.daddr ?? ANY_DESTINATION;
+        entries.push(...cidrs.map((cidr): ConnectKernelRule => ({ ...origin, event: 'connect', cidr, port: null, action: 'audit' })));
+        break;
+      }
+      case 'exec':
+      case 'accept':
+      case 'listen':
+      case 'privilege':
+      case 'capset':
+      case 'namespace':
+      case 'module':
+      case 'ptrace':
+      case 'bpf':
+      case 'mount':
+        break;
+    }
+  });
+  return { entries, reasons };
+}
+
 function planKernel(rule: PolicyRuleSpec, action: RuleAction, origin: KernelRuleOrigin): KernelPlan {
   const { match } = rule;
+  if (rule.sequence !== null) return { entries: [], reasons: ['a sequence of events is matched by the detector'] };
   switch (rule.event) {
     case 'exec': {
       const kernelAction = killOrAudit(action, 'exec');
@@ -345,30 +398,41 @@ const POLICY_ACTIONS: Readonly<Record<RuleAction, PolicyAction>> = {
   'deny-connect': 'deny_connect',
 };
 
+const SEQUENCE_SCOPES: Readonly<Record<SequenceScopeName, SequenceScope>> = { process: 'process', processTree: 'process_tree', pod: 'pod' };
+
+function compiledSequence(sequence: SequenceSpec): RuleSequence {
+  return {
+    by: SEQUENCE_SCOPES[sequence.by],
+    within_ms: BigInt(sequence.withinMs),
+    steps: sequence.steps.map((step) => ({ event: step.event, match: matchConditions(step.event, step.match), same_as: { ...step.sameAs } })),
+  };
+}
+
 function compiledRule(rule: PolicyRuleSpec): PolicyRule {
   return {
     name: rule.name,
     event: rule.event,
-    match: matchConditions(rule),
+    match: matchConditions(rule.event, rule.match),
     action: POLICY_ACTIONS[rule.action],
     severity: rule.severity,
     tags: [...rule.tags],
+    sequence: rule.sequence === null ? null : compiledSequence(rule.sequence),
   };
 }
 
 /** One condition per field (in matchFieldsOf order); a StringMatch holds exactly one operator's values. */
-function matchConditions(rule: PolicyRuleSpec): MatchCondition[] {
+function matchConditions(event: RuleEvent, match: RuleMatch): MatchCondition[] {
   const conditions: MatchCondition[] = [];
-  for (const field of matchFieldsOf(rule.event)) {
-    const value = rule.match[field];
+  for (const field of matchFieldsOf(event)) {
+    const value = match[field];
     if (value === undefined) continue;
     const definition = MATCH_FIELDS[field];
     switch (definition.kind) {
       case 'path-match':
       case 'string-match': {
-        const match = value as StringMatch;
+        const stringMatch = value as StringMatch;
         for (const operator of ['equal', 'prefix', 'suffix'] as const) {
-          if (match[operator].length > 0) conditions.push({ field, operator, values: [...match[operator]] });
+          if (stringMatch[operator].length > 0) conditions.push({ field, operator, values: [...stringMatch[operator]] });
         }
         break;
       }

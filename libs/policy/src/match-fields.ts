@@ -5,6 +5,7 @@
  */
 import {
   CAPABILITIES,
+  FILE_ACCESSES,
   FILE_OP_SYMBOLS,
   MODULE_OP_SYMBOLS,
   MOUNT_OP_SYMBOLS,
@@ -63,6 +64,7 @@ export const MATCH_FIELDS: Readonly<Record<MatchField, MatchFieldDefinition>> = 
     pattern: /^BPF_[A-Z0-9_]+$/,
     patternDescription: 'a BPF_* command name',
   },
+  access: { kind: 'symbols', description: 'file: read and/or write, from the open flags (write: O_WRONLY, O_RDWR, O_CREAT, O_TRUNC, O_APPEND).' },
 };
 
 export const ALL_MATCH_FIELDS = Object.keys(MATCH_FIELDS) as MatchField[];
@@ -76,7 +78,7 @@ export function matchFieldsOf(event: RuleEvent): readonly MatchField[] {
     case 'exec':
       return PROCESS_FIELDS;
     case 'file':
-      return [...PROCESS_FIELDS, 'path', 'op'];
+      return [...PROCESS_FIELDS, 'path', 'op', 'access'];
     case 'connect':
     case 'accept':
       return [...PROCESS_FIELDS, 'daddr', 'dport', 'sport'];
@@ -106,6 +108,7 @@ export function matchFieldsOf(event: RuleEvent): readonly MatchField[] {
 export function symbolsOf(field: MatchField, event: RuleEvent): readonly string[] | null {
   if (field === 'capabilities') return CAPABILITIES;
   if (field === 'namespaces') return NAMESPACE_TYPES;
+  if (field === 'access') return FILE_ACCESSES;
   if (field !== 'op') return null;
   switch (event) {
     case 'file':

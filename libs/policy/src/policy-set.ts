@@ -30,7 +30,14 @@ export interface PolicyEntry {
   readonly compiled: CompiledPolicy;
   readonly kernelRules: readonly KernelRule[];
   readonly pipelineRules: readonly PipelineRule[];
+  /** Audit entries that make the sensors report what the pipeline rules need (CompiledPolicyResult.watchRules). */
+  readonly watchRules: readonly KernelRule[];
   readonly reports: readonly PolicyIssue[];
+}
+
+/** Every map entry of an entry: its kernel rules and its watches. */
+function mapEntriesOf(entry: PolicyEntry | undefined): KernelRule[] {
+  return entry === undefined ? [] : [...entry.kernelRules, ...entry.watchRules];
 }
 
 export type PolicyChangeKind = 'added' | 'replaced' | 'unchanged' | 'deleted';
@@ -40,6 +47,7 @@ export interface PolicyChange {
   readonly change: PolicyChangeKind;
   /** The record to publish on stinger.policies; null for a delete (publish a tombstone). */
   readonly compiled: CompiledPolicy | null;
+  /** Map entries to add and remove: kernel rules and watches alike. */
   readonly kernel: KernelRuleDiff;
   /** The policy's pipeline rules after the change (empty after a delete). */
   readonly pipelineRules: readonly PipelineRule[];
@@ -113,13 +121,20 @@ export class PolicySet {
     // Freed first, so rules that stay keep their ids.
     this.#ruleIds.release(key);
     const result = compilePolicy(policy, { ...stamp, ruleIds: this.#ruleIds });
-    const entry: PolicyEntry = { policy, compiled: result.compiled, kernelRules: result.kernelRules, pipelineRules: result.pipelineRules, reports: result.reports };
+    const entry: PolicyEntry = {
+      policy,
+      compiled: result.compiled,
+      kernelRules: result.kernelRules,
+      pipelineRules: result.pipelineRules,
+      watchRules: result.watchRules,
+      reports: result.reports,
+    };
     this.#entries.set(key, entry);
     return {
       key,
       change: previous === undefined ? 'added' : 'replaced',
       compiled: result.compiled,
-      kernel: diffKernelRules(previous?.kernelRules ?? [], result.kernelRules),
+      kernel: diffKernelRules(mapEntriesOf(previous), mapEntriesOf(entry)),
       pipelineRules: result.pipelineRules,
       reports: result.reports,
       collisions: result.collisions,
@@ -132,7 +147,7 @@ export class PolicySet {
     if (previous === undefined) return null;
     this.#entries.delete(key);
     this.#ruleIds.release(key);
-    return { key, change: 'deleted', compiled: null, kernel: { add: [], remove: previous.kernelRules }, pipelineRules: [], reports: [], collisions: [] };
+    return { key, change: 'deleted', compiled: null, kernel: { add: [], remove: mapEntriesOf(previous) }, pipelineRules: [], reports: [], collisions: [] };
   }
 
   get(key: string): PolicyEntry | undefined {

@@ -90,6 +90,34 @@ export const CAPABILITIES = [
 ] as const;
 export type Capability = (typeof CAPABILITIES)[number];
 
+/** What a file open asks for, as the `access` match field names it. */
+export const FILE_ACCESSES = ['read', 'write'] as const;
+export type FileAccess = (typeof FILE_ACCESSES)[number];
+
+/** What the steps of a sequence rule must share (CompiledPolicy's SequenceScope: processTree is process_tree). */
+export const SEQUENCE_SCOPES = ['process', 'processTree', 'pod'] as const;
+export type SequenceScopeName = (typeof SEQUENCE_SCOPES)[number];
+
+/** Fields a sequence step may correlate with the previous step (`sameAs`): string-valued event fields. */
+export const CORRELATION_FIELDS = ['binary', 'parentBinary', 'path', 'daddr'] as const;
+export type CorrelationField = (typeof CORRELATION_FIELDS)[number];
+
+/** Bounds of a sequence: steps, and the window (the detector rebuilds state by re-reading that much input). */
+export const SEQUENCE_LIMITS = { minSteps: 2, maxSteps: 8, minWithinMs: 1000, maxWithinMs: 10 * 60_000 } as const;
+
+export interface SequenceStepSpec {
+  readonly event: RuleEvent;
+  readonly match: RuleMatch;
+  /** This step's field (key) must equal the previous step's field (value). Empty on the first step. */
+  readonly sameAs: Readonly<Partial<Record<CorrelationField, CorrelationField>>>;
+}
+
+export interface SequenceSpec {
+  readonly by: SequenceScopeName;
+  readonly withinMs: number;
+  readonly steps: readonly SequenceStepSpec[];
+}
+
 export { FILE_OP_SYMBOLS, MODULE_OP_SYMBOLS, MOUNT_OP_SYMBOLS, NAMESPACE_OP_SYMBOLS };
 export type { FileOp, ModuleOp, MountOp, NamespaceOp };
 
@@ -142,13 +170,19 @@ export interface RuleMatch {
   readonly request?: readonly string[];
   /** bpf: BPF_* command names. */
   readonly command?: readonly string[];
+  /** file: read and/or write, from the open flags (O_WRONLY, O_RDWR, O_CREAT, O_TRUNC, O_APPEND mean write). */
+  readonly access?: readonly FileAccess[];
 }
 export type MatchField = keyof RuleMatch;
 
 export interface PolicyRuleSpec {
   readonly name: string;
+  /** For a sequence rule: the last step's event. */
   readonly event: RuleEvent;
+  /** For a sequence rule: empty (the conditions are the steps'). */
   readonly match: RuleMatch;
+  /** Set for a stateful rule over several events; null for a rule over one event. */
+  readonly sequence: SequenceSpec | null;
   readonly action: RuleAction;
   readonly severity: Severity;
   readonly tags: readonly string[];

@@ -23,7 +23,7 @@ describe('policySpecSchema', () => {
   test('carries the validator\'s enums and required fields', () => {
     assert.deepEqual(rule.properties.event?.enum, [...RULE_EVENTS]);
     assert.deepEqual(rule.properties.action?.enum, [...RULE_ACTIONS]);
-    assert.deepEqual(rule.required, ['name', 'event', 'action']);
+    assert.deepEqual(rule.required, ['name', 'action']);
     assert.deepEqual(spec.required, ['rules']);
   });
 

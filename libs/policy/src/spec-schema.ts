@@ -6,8 +6,18 @@
  * normalisation, contradictions), and the policy-controller runs it on every object.
  */
 import { ALL_MATCH_FIELDS, MATCH_FIELDS, type MatchFieldDefinition } from './match-fields.ts';
-import { LABEL_SELECTOR_OPERATORS, POLICY_MODES, RULE_ACTIONS, RULE_EVENTS, SEVERITIES } from './policy-types.ts';
-import { LABEL_REQUIREMENT_KEYS, POD_SELECTOR_KEYS, RULE_KEYS, SELECTOR_KEYS, SPEC_KEYS, STRING_MATCH_KEYS } from './validate-policy.ts';
+import { CORRELATION_FIELDS, LABEL_SELECTOR_OPERATORS, POLICY_MODES, RULE_ACTIONS, RULE_EVENTS, SEQUENCE_LIMITS, SEQUENCE_SCOPES, SEVERITIES } from './policy-types.ts';
+import {
+  DURATION_PATTERN,
+  LABEL_REQUIREMENT_KEYS,
+  POD_SELECTOR_KEYS,
+  RULE_KEYS,
+  SELECTOR_KEYS,
+  SEQUENCE_KEYS,
+  SEQUENCE_STEP_KEYS,
+  SPEC_KEYS,
+  STRING_MATCH_KEYS,
+} from './validate-policy.ts';
 
 export interface JsonSchema {
   readonly [keyword: string]: unknown;
@@ -72,16 +82,38 @@ export function policySpecSchema(): JsonSchema {
     description: 'Conditions, all of which must hold. Which fields an event accepts is checked by the policy validator.',
     additionalProperties: false,
   });
+  const correlation = string({ enum: [...CORRELATION_FIELDS] });
+  const step = object(
+    keyed(SEQUENCE_STEP_KEYS, {
+      event: string({ enum: [...RULE_EVENTS] }),
+      match,
+      sameAs: object(Object.fromEntries(CORRELATION_FIELDS.map((field) => [field, correlation])), {
+        description: "This step's field (key) must equal the previous step's field (value).",
+        additionalProperties: false,
+      }),
+    }),
+    { required: ['event'], additionalProperties: false },
+  );
+  const sequence = object(
+    keyed(SEQUENCE_KEYS, {
+      by: string({ enum: [...SEQUENCE_SCOPES], default: 'processTree' }),
+      within: string({ pattern: DURATION_PATTERN.source, description: 'Window from the first to the last step, e.g. 60s (1s..10m).' }),
+      steps: list(step, { minItems: SEQUENCE_LIMITS.minSteps, maxItems: SEQUENCE_LIMITS.maxSteps }),
+    }),
+    { description: 'A stateful rule: the steps must match in order, within the window, by one process, process tree or pod.', required: ['within', 'steps'], additionalProperties: false },
+  );
   const rule = object(
     keyed(RULE_KEYS, {
       name: string({ pattern: DNS1123_LABEL, maxLength: 63 }),
       event: string({ enum: [...RULE_EVENTS] }),
       match,
+      sequence,
       action: string({ enum: [...RULE_ACTIONS] }),
       severity: string({ enum: [...SEVERITIES], default: 'medium' }),
       tags: list(string()),
     }),
-    { required: ['name', 'event', 'action'], additionalProperties: false },
+    // event or sequence: one of them (the validator says which is missing, field by field).
+    { required: ['name', 'action'], additionalProperties: false },
   );
   return object(
     keyed(SPEC_KEYS, {

@@ -73,7 +73,40 @@ spec:
       severity: high
     - { name: path-prefix, event: file, match: { path: { prefix: [/etc/ssh/, /root/] }, op: [open, chmod] }, action: kill-in-kernel }
     - { name: path-suffix, event: file, match: { path: { suffix: [.pem, id_rsa] }, binary: { equal: [/usr/bin/cat] } }, action: kill-in-kernel }
+    - { name: writes, event: file, match: { path: { prefix: [/etc/] }, access: [write] }, action: audit }
     - { name: mount-proc, event: mount, match: { path: { prefix: [/host/] }, fstype: [proc, overlay], op: [mount, umount, move_mount, fsmount] }, action: audit }
+`,
+  'sequences': `
+apiVersion: stinger.io/v1alpha1
+kind: TracingPolicy
+metadata: { name: sequences }
+spec:
+  rules:
+    - name: dropped-binary-run
+      sequence:
+        by: pod
+        within: 2m
+        steps:
+          - { event: file, match: { path: { prefix: [/tmp/] }, access: [write, read] } }
+          - { event: exec, sameAs: { binary: path } }
+      action: kill
+      tags: [T1105]
+    - name: tmp-binary-connects
+      sequence:
+        by: process
+        within: 30s
+        steps:
+          - { event: exec, match: { binary: { prefix: [/tmp/, /dev/shm/] } } }
+          - { event: connect, match: { daddr: [0.0.0.0/0] } }
+      action: audit
+    - name: read-then-send
+      sequence:
+        within: 1500ms
+        steps:
+          - { event: file, match: { path: { equal: [/etc/shadow] } } }
+          - { event: connect }
+          - { event: exec, sameAs: { parentBinary: binary } }
+      action: kill-in-kernel
 `,
   'network': `
 apiVersion: stinger.io/v1alpha1
@@ -195,11 +228,28 @@ describe('tracingPolicyFromCompiled', () => {
         // namespaces [payments] and host false are what compilePolicy adds for the namespace.
         selector: { podSelector: { matchLabels: { app: 'api' }, matchExpressions: [] }, namespaces: [], containerName: 'api', host: null },
         rules: [
-          { name: 'imds', event: 'connect', match: { daddr: ['169.254.169.254/32'] }, action: 'deny-connect', severity: 'high', tags: ['T1552.005'] },
-          { name: 'shadow', event: 'file', match: { path: { equal: ['/etc/shadow'], prefix: [], suffix: [] } }, action: 'kill-in-kernel', severity: 'medium', tags: [] },
+          { name: 'imds', event: 'connect', match: { daddr: ['169.254.169.254/32'] }, action: 'deny-connect', severity: 'high', tags: ['T1552.005'], sequence: null },
+          { name: 'shadow', event: 'file', match: { path: { equal: ['/etc/shadow'], prefix: [], suffix: [] } }, action: 'kill-in-kernel', severity: 'medium', tags: [], sequence: null },
         ],
       },
     });
+  });
+
+  test('gives back a sequence: scope, window, steps with their conditions and correlations', () => {
+    const policy = tracingPolicyFromCompiled(avroRoundTrip(compilePolicy(parseOne(HAND_WRITTEN.sequences ?? '', 'sequences')).compiled));
+    const [dropped, , readThenSend] = policy.spec.rules;
+    assert.equal(dropped?.event, 'exec');
+    assert.deepEqual(dropped?.match, {});
+    assert.deepEqual(dropped?.sequence, {
+      by: 'pod',
+      withinMs: 120_000,
+      steps: [
+        { event: 'file', match: { path: { equal: [], prefix: ['/tmp/'], suffix: [] }, access: ['write', 'read'] }, sameAs: {} },
+        { event: 'exec', match: {}, sameAs: { binary: 'path' } },
+      ],
+    });
+    assert.equal(readThenSend?.sequence?.by, 'processTree', 'processTree is the default scope');
+    assert.equal(readThenSend?.sequence?.withinMs, 1500);
   });
 
   test('gives back ranges, single numbers and a cluster-wide kind', () => {
@@ -263,7 +313,7 @@ spec:
 
   test('a known field the rule event does not have', () => {
     const record = editCondition(base(), { rule: 0, condition: 1 }, { field: 'dport', operator: 'equal', values: ['80'] });
-    assert.deepEqual(rejection(record), ['rules[0].match[1].field: "dport" is not a match field of event "file" (allowed: binary, parentBinary, uid, path, op)']);
+    assert.deepEqual(rejection(record), ['rules[0].match[1].field: "dport" is not a match field of event "file" (allowed: binary, parentBinary, uid, path, op, access)']);
   });
 
   test('an operator the field does not allow, not_equal included', () => {

@@ -12,10 +12,10 @@
  * Normalisations the validator applies (a path with `//`, a CIDR with host bits) are accepted silently: the
  * recompiled record then carries the normalised value.
  */
-import type { CompiledPolicy, MatchCondition, MatchOperator, PolicyAction } from '@stinger/events';
+import type { CompiledPolicy, MatchCondition, MatchOperator, PolicyAction, SequenceScope } from '@stinger/events';
 import { PolicyValidationError, type PolicyIssue } from './errors.ts';
 import { ALL_MATCH_FIELDS, MATCH_FIELDS, matchFieldsOf, type MatchFieldKind } from './match-fields.ts';
-import { POLICY_API_VERSION, RULE_EVENTS, type MatchField, type RuleAction, type RuleEvent, type TracingPolicy } from './policy-types.ts';
+import { POLICY_API_VERSION, RULE_EVENTS, type MatchField, type RuleAction, type RuleEvent, type SequenceScopeName, type TracingPolicy } from './policy-types.ts';
 import { checkPolicy, formatPath, type PathSegments } from './validate-policy.ts';
 import { closest } from './values.ts';
 
@@ -97,15 +97,20 @@ function documentOf(compiled: CompiledPolicy, context: DocumentContext): Record<
   const rules = compiled.rules.map((rule, index) => {
     const conditions: ConditionIndex = new Map();
     context.conditionIndexes.push(conditions);
-    const event = (RULE_EVENTS as readonly string[]).includes(rule.event) ? (rule.event as RuleEvent) : null;
-    const match: Record<string, unknown> = {};
-    rule.match.forEach((condition, conditionIndex) => {
-      const value = matchValueOf(condition, { event, rule: index, condition: conditionIndex, issue: context.issue, seen: conditions });
-      if (value === null) return;
-      conditions.set(`${condition.field}.${condition.operator}`, conditionIndex);
-      match[condition.field] = value;
-    });
-    return { name: rule.name, event: rule.event, match, action: RULE_ACTION_OF[rule.action], severity: rule.severity, tags: [...rule.tags] };
+    const common = { name: rule.name, action: RULE_ACTION_OF[rule.action], severity: rule.severity, tags: [...rule.tags] };
+    if (rule.sequence !== null) {
+      if (rule.match.length > 0) context.issue(['rules', index, 'match'], 'must be empty on a sequence rule (the conditions are the steps\')');
+      const last = rule.sequence.steps[rule.sequence.steps.length - 1];
+      if (last !== undefined && last.event !== rule.event) context.issue(['rules', index, 'event'], `${rule.event} is not the last step's event (${last.event})`);
+      const steps = rule.sequence.steps.map((step, stepIndex) => {
+        const stepPath = ['rules', index, 'sequence', 'steps', stepIndex];
+        const match = matchDocument(step.match, { event: eventOf(step.event), issue: context.issue, path: stepPath, seen: new Map() });
+        return { event: step.event, match, ...(Object.keys(step.same_as).length > 0 ? { sameAs: { ...step.same_as } } : {}) };
+      });
+      return { ...common, sequence: { by: SEQUENCE_SCOPE_NAMES[rule.sequence.by], within: `${rule.sequence.within_ms}ms`, steps } };
+    }
+    const match = matchDocument(rule.match, { event: eventOf(rule.event), issue: context.issue, path: ['rules', index], seen: conditions });
+    return { ...common, event: rule.event, match };
   });
 
   return {
@@ -116,11 +121,32 @@ function documentOf(compiled: CompiledPolicy, context: DocumentContext): Record<
   };
 }
 
+const SEQUENCE_SCOPE_NAMES: Readonly<Record<SequenceScope, SequenceScopeName>> = { process: 'process', process_tree: 'processTree', pod: 'pod' };
+
+function eventOf(event: string): RuleEvent | null {
+  return (RULE_EVENTS as readonly string[]).includes(event) ? (event as RuleEvent) : null;
+}
+
+/** The `match` mapping of a rule or a sequence step; `path` is the record path of the rule or step. */
+function matchDocument(
+  conditions: readonly MatchCondition[],
+  at: { readonly event: RuleEvent | null; readonly issue: DocumentContext['issue']; readonly path: PathSegments; readonly seen: ConditionIndex },
+): Record<string, unknown> {
+  const match: Record<string, unknown> = {};
+  conditions.forEach((condition, conditionIndex) => {
+    const value = matchValueOf(condition, { event: at.event, path: [...at.path, 'match', conditionIndex], issue: at.issue, seen: at.seen, condition: conditionIndex });
+    if (value === null) return;
+    at.seen.set(`${condition.field}.${condition.operator}`, conditionIndex);
+    match[condition.field] = value;
+  });
+  return match;
+}
+
 interface ConditionContext {
   /** null when the rule's event cannot be a rule event (the validator reports it). */
   readonly event: RuleEvent | null;
-  /** Indexes of the rule in the record and of the condition in the rule. */
-  readonly rule: number;
+  /** Record path of the condition, and its index in its list. */
+  readonly path: PathSegments;
   readonly condition: number;
   readonly issue: (segments: PathSegments, message: string) => void;
   /** Fields already taken by earlier conditions of the rule. */
@@ -130,8 +156,7 @@ interface ConditionContext {
 /** The match field's value in the document, or null (reported) when the condition has no TracingPolicy form. */
 function matchValueOf(condition: MatchCondition, context: ConditionContext): unknown {
   const { field, operator, values } = condition;
-  const { event, issue } = context;
-  const path = ['rules', context.rule, 'match', context.condition];
+  const { event, issue, path } = context;
   const allowed: readonly string[] = event === null ? ALL_MATCH_FIELDS : matchFieldsOf(event);
   if (!allowed.includes(field)) {
     if ((ALL_MATCH_FIELDS as readonly string[]).includes(field)) {

@@ -36,8 +36,35 @@ describe('validatePolicy', () => {
     assert.deepEqual(warnings, []);
     assert.equal(p.spec.mode, 'enforce');
     assert.deepEqual(p.spec.selector, { podSelector: null, namespaces: [], containerName: null, host: null });
-    assert.deepEqual(p.spec.rules[0], { name: 'r', event: 'file', match: { path: { equal: ['/etc/shadow'], prefix: [], suffix: [] } }, action: 'audit', severity: 'medium', tags: [] });
+    assert.deepEqual(p.spec.rules[0], { name: 'r', event: 'file', match: { path: { equal: ['/etc/shadow'], prefix: [], suffix: [] } }, action: 'audit', severity: 'medium', tags: [], sequence: null });
     assert.deepEqual(p.metadata, { name: 'p', namespace: null, uid: null, generation: null });
+  });
+
+  test('a sequence rule: steps, window and correlations checked field by field', () => {
+    const seq = (sequence: unknown, extra: Record<string, unknown> = {}) =>
+      lines({ apiVersion: 'stinger.io/v1alpha1', kind: 'TracingPolicy', metadata: { name: 'p' }, spec: { rules: [{ name: 's', sequence, action: 'kill', ...extra }] } });
+    const valid = { apiVersion: 'stinger.io/v1alpha1', kind: 'TracingPolicy', metadata: { name: 'p' } };
+    const ok = validatePolicy({ ...valid, spec: { rules: [{ name: 's', action: 'kill', sequence: { within: '30s', steps: [{ event: 'file', match: { path: { prefix: ['/tmp/'] } } }, { event: 'exec', sameAs: { binary: 'path' } }] } }] } });
+    assert.equal(ok.policy.spec.rules[0]?.event, 'exec');
+    assert.equal(ok.policy.spec.rules[0]?.sequence?.withinMs, 30_000);
+    assert.deepEqual(seq({ within: '30s', steps: [{ event: 'exec' }] }), ['spec.rules[0].sequence.steps: holds 1 steps; a sequence has 2 to 8']);
+    assert.deepEqual(seq({ within: '1h', steps: [{ event: 'exec' }, { event: 'exec' }] }), ['spec.rules[0].sequence.within: "1h" is not a duration (a whole number with ms, s or m, e.g. 30s)']);
+    assert.deepEqual(seq({ within: '11m', steps: [{ event: 'exec' }, { event: 'exec' }] }), [
+      'spec.rules[0].sequence.within: "11m" is outside 1s..10m (the detector keeps, and after a restart re-reads, that much history)',
+    ]);
+    assert.deepEqual(seq({ within: '5s', by: 'node', steps: [{ event: 'exec', sameAs: { binary: 'binary' } }, { event: 'connect', sameAs: { path: 'binary', daddr: 'path' } }] }), [
+      'spec.rules[0].sequence.by: "node" is not one of process, processTree, pod (did you mean "pod"?)',
+      'spec.rules[0].sequence.steps[0].sameAs: not allowed on the first step (there is no previous step)',
+      'spec.rules[0].sequence.steps[1].sameAs.path: not a field of event connect that can be correlated (allowed: binary, parentBinary, daddr)',
+      'spec.rules[0].sequence.steps[1].sameAs.daddr: "path" is not a field of the previous step\'s event exec that can be correlated (allowed: binary, parentBinary)',
+    ]);
+    assert.deepEqual(seq({ within: '5s', steps: [{ event: 'exec' }, { event: 'exec' }] }, { event: 'exec' }), [
+      'spec.rules[0].event: not allowed beside sequence (a sequence rule names its events and conditions in its steps)',
+    ]);
+    assert.deepEqual(
+      seq({ within: '5s', steps: [{ event: 'exec' }, { event: 'connect' }] }, { action: 'deny-connect' }),
+      ['spec.rules[0].action: deny-connect does not apply to a sequence (its last event has happened when the sequence is complete; use kill)'],
+    );
   });
 
   test('reports every problem of a document at once, each with its field path', () => {
@@ -112,7 +139,7 @@ describe('validatePolicy', () => {
       'spec.selector.podSelector.matchExpressions[0].values: must not be empty for operator In',
     ],
     ['missing rule name', policy({ rule: { name: undefined } }), 'spec.rules[0].name: required'],
-    ['missing event', policy({ rule: { event: undefined, match: undefined } }), 'spec.rules[0].event: required'],
+    ['missing event', policy({ rule: { event: undefined, match: undefined } }), 'spec.rules[0].event: required (or a sequence)'],
     ['missing action', policy({ rule: { action: undefined } }), 'spec.rules[0].action: required'],
     ['unknown rule key (typo)', policy({ rule: { severty: 'high' } }), 'spec.rules[0].severty: unknown key (did you mean "severity"?)'],
     ['unknown action', policy({ rule: { action: 'kill_in_kernel' } }), 'spec.rules[0].action: "kill_in_kernel" is not one of audit, kill-in-kernel, kill, deny-connect (did you mean "kill-in-kernel"?)'],
@@ -121,7 +148,7 @@ describe('validatePolicy', () => {
     [
       'match field of another event',
       policy({ rule: { match: { path: { equal: ['/etc/shadow'] }, daddr: ['10.0.0.0/8'] } } }),
-      'spec.rules[0].match.daddr: not a match field of event "file" (allowed: binary, parentBinary, uid, path, op)',
+      'spec.rules[0].match.daddr: not a match field of event "file" (allowed: binary, parentBinary, uid, path, op, access)',
     ],
     ['unknown match key', policy({ rule: { match: { pth: { equal: ['/a'] } } } }), 'spec.rules[0].match.pth: unknown key (did you mean "path"?)'],
     ['relative path', policy({ rule: { match: { path: { equal: ['etc/shadow'] } } } }), 'spec.rules[0].match.path.equal[0]: "etc/shadow" is not an absolute path'],

@@ -7,13 +7,17 @@
 import { PolicyValidationError, type PolicyIssue } from './errors.ts';
 import { ALL_MATCH_FIELDS, MATCH_FIELDS, matchFieldsOf, symbolsOf } from './match-fields.ts';
 import {
+  CORRELATION_FIELDS,
   LABEL_SELECTOR_OPERATORS,
   POLICY_API_VERSION,
   POLICY_KINDS,
   POLICY_MODES,
   RULE_ACTIONS,
   RULE_EVENTS,
+  SEQUENCE_LIMITS,
+  SEQUENCE_SCOPES,
   SEVERITIES,
+  type CorrelationField,
   type LabelSelectorRequirement,
   type MatchField,
   type NumberRange,
@@ -22,6 +26,8 @@ import {
   type PolicySelectorSpec,
   type RuleEvent,
   type RuleMatch,
+  type SequenceSpec,
+  type SequenceStepSpec,
   type StringMatch,
   type TracingPolicy,
 } from './policy-types.ts';
@@ -68,7 +74,11 @@ export const SPEC_KEYS = ['mode', 'selector', 'rules'] as const;
 export const SELECTOR_KEYS = ['podSelector', 'namespaces', 'containerName', 'host'] as const;
 export const POD_SELECTOR_KEYS = ['matchLabels', 'matchExpressions'] as const;
 export const LABEL_REQUIREMENT_KEYS = ['key', 'operator', 'values'] as const;
-export const RULE_KEYS = ['name', 'event', 'match', 'action', 'severity', 'tags'] as const;
+export const RULE_KEYS = ['name', 'event', 'match', 'sequence', 'action', 'severity', 'tags'] as const;
+export const SEQUENCE_KEYS = ['by', 'within', 'steps'] as const;
+export const SEQUENCE_STEP_KEYS = ['event', 'match', 'sameAs'] as const;
+/** `within` of a sequence: a whole number of ms, s or m. */
+export const DURATION_PATTERN = /^([1-9][0-9]*)(ms|s|m)$/;
 export const STRING_MATCH_KEYS = ['equal', 'prefix', 'suffix'] as const;
 
 const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
@@ -560,10 +570,23 @@ function checkRule(value: unknown, at: { index: number; names: Map<string, numbe
     else names.set(name, index);
   }
 
-  const event = rule.event === undefined ? (c.error([...path, 'event'], 'required'), null) : c.expectSymbol(rule.event, RULE_EVENTS, [...path, 'event']);
-  const match = checkMatch(rule.match, { event, path: [...path, 'match'] }, c);
+  let event: RuleEvent | null = null;
+  let match: RuleMatch | null = {};
+  let sequence: SequenceSpec | null = null;
+  if (rule.sequence !== undefined && rule.sequence !== null) {
+    for (const key of ['event', 'match'] as const) {
+      if (rule[key] !== undefined) c.error([...path, key], 'not allowed beside sequence (a sequence rule names its events and conditions in its steps)');
+    }
+    sequence = checkSequence(rule.sequence, [...path, 'sequence'], c);
+    event = sequence?.steps[sequence.steps.length - 1]?.event ?? null;
+  } else {
+    event = rule.event === undefined ? (c.error([...path, 'event'], 'required (or a sequence)'), null) : c.expectSymbol(rule.event, RULE_EVENTS, [...path, 'event']);
+    match = checkMatch(rule.match, { event, path: [...path, 'match'] }, c);
+  }
   const action = rule.action === undefined ? (c.error([...path, 'action'], 'required'), null) : c.expectSymbol(rule.action, RULE_ACTIONS, [...path, 'action']);
-  if (action === 'deny-connect' && event !== null && event !== 'connect') {
+  if (action === 'deny-connect' && sequence !== null) {
+    c.error([...path, 'action'], 'deny-connect does not apply to a sequence (its last event has happened when the sequence is complete; use kill)');
+  } else if (action === 'deny-connect' && event !== null && event !== 'connect') {
     c.error([...path, 'action'], `deny-connect applies only to event connect, not ${event}`);
   }
   const severity = rule.severity === undefined || rule.severity === null ? 'medium' : c.expectSymbol(rule.severity, SEVERITIES, [...path, 'severity']);
@@ -573,7 +596,86 @@ function checkRule(value: unknown, at: { index: number; names: Map<string, numbe
     if (list !== null) tags = dedupe(eachOf(list, [...path, 'tags'], (v, p) => c.expectString(v, p)));
   }
   if (c.errors.length !== errorsBefore || name === null || event === null || match === null || action === null || severity === null) return null;
-  return { name, event, match, action, severity, tags };
+  return { name, event, match, sequence, action, severity, tags };
+}
+
+/** Which correlation fields an event carries (binary and parentBinary: every event). */
+function correlationFieldsOf(event: RuleEvent): readonly CorrelationField[] {
+  return CORRELATION_FIELDS.filter((field) => field === 'binary' || field === 'parentBinary' || matchFieldsOf(event).includes(field));
+}
+
+function checkDuration(value: unknown, path: PathSegments, c: IssueCollector): number | null {
+  const text = c.expectString(value, path);
+  if (text === null) return null;
+  const parsed = DURATION_PATTERN.exec(text);
+  if (parsed === null) {
+    c.error(path, `${JSON.stringify(text)} is not a duration (a whole number with ms, s or m, e.g. 30s)`);
+    return null;
+  }
+  const ms = Number(parsed[1]) * (parsed[2] === 'm' ? 60_000 : parsed[2] === 's' ? 1000 : 1);
+  if (ms < SEQUENCE_LIMITS.minWithinMs || ms > SEQUENCE_LIMITS.maxWithinMs) {
+    c.error(path, `${JSON.stringify(text)} is outside 1s..10m (the detector keeps, and after a restart re-reads, that much history)`);
+    return null;
+  }
+  return ms;
+}
+
+function checkSequence(value: unknown, path: PathSegments, c: IssueCollector): SequenceSpec | null {
+  const sequence = c.expectMapping(value, path);
+  if (sequence === null) return null;
+  c.checkKeys(sequence, SEQUENCE_KEYS, path);
+  const errorsBefore = c.errors.length;
+  const by = sequence.by === undefined ? 'processTree' : c.expectSymbol(sequence.by, SEQUENCE_SCOPES, [...path, 'by']);
+  const withinMs = sequence.within === undefined ? (c.error([...path, 'within'], 'required (e.g. 60s)'), null) : checkDuration(sequence.within, [...path, 'within'], c);
+  const steps: SequenceStepSpec[] = [];
+  if (sequence.steps === undefined) c.error([...path, 'steps'], 'required');
+  else {
+    const list = c.expectList(sequence.steps, [...path, 'steps']);
+    if (list !== null && (list.length < SEQUENCE_LIMITS.minSteps || list.length > SEQUENCE_LIMITS.maxSteps)) {
+      c.error([...path, 'steps'], `holds ${list.length} steps; a sequence has ${SEQUENCE_LIMITS.minSteps} to ${SEQUENCE_LIMITS.maxSteps}`);
+    }
+    // The previous step's event as written, so a step's correlation is checked even when that step has other errors.
+    const eventAt = (index: number): RuleEvent | null => {
+      const item: unknown = list?.[index];
+      const event = isMapping(item) ? item.event : undefined;
+      return typeof event === 'string' && (RULE_EVENTS as readonly string[]).includes(event) ? (event as RuleEvent) : null;
+    };
+    list?.forEach((item, index) => {
+      const step = checkSequenceStep(item, { path: [...path, 'steps', index], previous: index === 0 ? null : eventAt(index - 1) }, c);
+      if (step !== null) steps.push(step);
+    });
+  }
+  if (c.errors.length !== errorsBefore || by === null || withinMs === null) return null;
+  return { by, withinMs, steps };
+}
+
+function checkSequenceStep(value: unknown, at: { path: PathSegments; previous: RuleEvent | null }, c: IssueCollector): SequenceStepSpec | null {
+  const { path, previous } = at;
+  const step = c.expectMapping(value, path);
+  if (step === null) return null;
+  c.checkKeys(step, SEQUENCE_STEP_KEYS, path);
+  const errorsBefore = c.errors.length;
+  const event = step.event === undefined ? (c.error([...path, 'event'], 'required'), null) : c.expectSymbol(step.event, RULE_EVENTS, [...path, 'event']);
+  const match = checkMatch(step.match, { event, path: [...path, 'match'] }, c);
+  const sameAs: Partial<Record<CorrelationField, CorrelationField>> = {};
+  if (step.sameAs !== undefined && step.sameAs !== null) {
+    const mapping = c.expectMapping(step.sameAs, [...path, 'sameAs']);
+    if (mapping !== null && at.path[at.path.length - 1] === 0) c.error([...path, 'sameAs'], 'not allowed on the first step (there is no previous step)');
+    for (const [field, other] of Object.entries(mapping ?? {})) {
+      const fieldPath = [...path, 'sameAs', field];
+      if (event !== null && !(correlationFieldsOf(event) as readonly string[]).includes(field)) {
+        c.error(fieldPath, `not a field of event ${event} that can be correlated (allowed: ${correlationFieldsOf(event).join(', ')})`);
+        continue;
+      }
+      if (previous !== null && (typeof other !== 'string' || !(correlationFieldsOf(previous) as readonly string[]).includes(other))) {
+        c.error(fieldPath, `${show(other)} is not a field of the previous step's event ${previous} that can be correlated (allowed: ${correlationFieldsOf(previous).join(', ')})`);
+        continue;
+      }
+      sameAs[field as CorrelationField] = other as CorrelationField;
+    }
+  }
+  if (c.errors.length !== errorsBefore || event === null || match === null) return null;
+  return { event, match, sameAs };
 }
 
 // ---------------------------------------------------------------------------------------------------------------

@@ -2,7 +2,7 @@
 // Avro long maps to bigint (exact 64-bit values: nanosecond timestamps exceed 2^53), bytes and fixed to Buffer.
 
 /**
- * A policy rule matched an event (topic stinger.alerts, key: pod uid, or node name for host events).
+ * A policy rule matched an event, or a sequence of events (topic stinger.alerts, key: pod uid, or node name for host events). Repeated matches of one rule by one target are grouped: the detector publishes the first at once and then at most one alert per group window, carrying how many matches it stands for.
  * Avro record io.stinger.v1.Alert.
  */
 export interface Alert {
@@ -30,6 +30,26 @@ export interface Alert {
   message: string;
   /** The enriched event that matched. */
   event: Event;
+  /**
+   * For a sequence rule, the events of the earlier steps, in step order (event is the last step's); empty otherwise.
+   * Default: [].
+   */
+  related_events: Event[];
+  /**
+   * How many matches this alert stands for: 1 for the first of a group, then the matches since the group's previous alert.
+   * Default: 1.
+   */
+  count: number;
+  /**
+   * Time of the earliest event this alert counts (ns since the Unix epoch, UTC); null when count is 1.
+   * Default: null.
+   */
+  first_seen_ns: null | bigint;
+  /**
+   * Identity of the group of repeated matches this alert belongs to (policy, rule and target); null when not grouped.
+   * Default: null.
+   */
+  group_key: null | string;
 }
 
 /**
@@ -650,6 +670,11 @@ export interface PolicyRule {
   severity: Severity;
   /** Free tags, e.g. MITRE ATT&CK ids. */
   tags: string[];
+  /**
+   * Set for a stateful rule (spec.rules[].sequence); null for a rule over one event.
+   * Default: null.
+   */
+  sequence: null | RuleSequence;
 }
 
 /**
@@ -672,6 +697,40 @@ export interface MatchCondition {
 export type MatchOperator = 'equal' | 'not_equal' | 'prefix' | 'suffix' | 'cidr' | 'range';
 /** The symbols of MatchOperator, in schema order. */
 export const MATCH_OPERATOR_SYMBOLS = ['equal', 'not_equal', 'prefix', 'suffix', 'cidr', 'range'] as const;
+
+/**
+ * A stateful rule: its steps must match in order, by events of one process, process tree or pod, within a window. The rule's event is the last step's event and its match is empty; the detector evaluates it, never the kernel.
+ * Avro record io.stinger.v1.RuleSequence.
+ */
+export interface RuleSequence {
+  /** What the steps must share. */
+  by: SequenceScope;
+  /** Longest time from the first step's event to the last step's event, in milliseconds. */
+  within_ms: bigint;
+  /** The steps, in order (2 to 8). */
+  steps: SequenceStep[];
+}
+
+/**
+ * process: one process (pid and start time, across exec); process_tree: a later step's process is the earlier step's or a descendant of it; pod: one pod (host processes: one node).
+ * Avro enum io.stinger.v1.SequenceScope.
+ */
+export type SequenceScope = 'process' | 'process_tree' | 'pod';
+/** The symbols of SequenceScope, in schema order. */
+export const SEQUENCE_SCOPE_SYMBOLS = ['process', 'process_tree', 'pod'] as const;
+
+/**
+ * One step of a sequence.
+ * Avro record io.stinger.v1.SequenceStep.
+ */
+export interface SequenceStep {
+  /** Event kind of the step. */
+  event: EventKind;
+  /** Conditions of the step, as a rule's match. */
+  match: MatchCondition[];
+  /** Correlation with the previous step: this step's field (key) must equal the previous step's field (value); fields binary, parentBinary, path, daddr. */
+  same_as: Record<string, string>;
+}
 
 /**
  * An agent's answer to a ControlCommand (topic stinger.control.acks, key: node name).
