@@ -28,4 +28,5 @@ export {
 } from './compile-policy.ts';
 export { diffKernelRules, PolicySet, type KernelRuleDiff, type PolicyChange, type PolicyChangeKind, type PolicyEntry, type PolicySetOptions } from './policy-set.ts';
 export { policySpecSchema } from './spec-schema.ts';
+export { parseCidr, type ParsedCidr } from './values.ts';
 export { tracingPolicyFromCompiled } from './tracing-policy-from-compiled.ts';

@@ -8,5 +8,5 @@ export type { TestKafkaBroker, TestKafkaSource, KafkaBrokerForTestsOptions } fro
 export { uniqueTopicName } from './unique-topic-name.ts';
 export { dockerEngineAnswers, dockerEndpoint } from './docker-engine.ts';
 export type { DockerEndpoint } from './docker-engine.ts';
-export { sampleRawEvent } from './raw-events.ts';
-export type { SampleRawEventOptions } from './raw-events.ts';
+export { sampleEvent, sampleRawEvent } from './raw-events.ts';
+export type { SampleEventOptions, SampleRawEventOptions } from './raw-events.ts';

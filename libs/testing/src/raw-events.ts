@@ -2,7 +2,7 @@
  * Sample records for tests: a RawEvent with every required field set, as an agent on `node` would
  * publish its `seq`-th event. Shared here so tests do not each spell out the schema.
  */
-import type { RawEvent } from '@stinger/events';
+import type { Event, RawEvent } from '@stinger/events';
 
 export interface SampleRawEventOptions {
   readonly node: string;
@@ -41,5 +41,43 @@ export function sampleRawEvent(options: SampleRawEventOptions): RawEvent {
     parent: null,
     payload: { group: 'exec', filename: binary, euid: 0n, egid: 0n, secure_exec: false, args_truncated: false },
     action: null,
+  };
+}
+
+export interface SampleEventOptions {
+  readonly node?: string;
+  readonly seq?: bigint;
+  /** ns since the epoch; default derived from seq. */
+  readonly time?: bigint;
+  readonly kind?: Event['kind'];
+  readonly payload?: Event['payload'];
+  readonly process?: Partial<Event['process']>;
+  /** null: no parent; default: a parent with pid 1. */
+  readonly parent?: Partial<Event['process']> | null;
+  readonly pod?: Event['pod'];
+  readonly action?: Event['action'];
+}
+
+/** An enriched Event (stinger.events) on the host unless `pod` is given; the payload defaults to an exec. */
+export function sampleEvent(options: SampleEventOptions = {}): Event {
+  const node = options.node ?? 'node-a';
+  const seq = options.seq ?? 0n;
+  const raw = sampleRawEvent({ node, seq });
+  const process = { ...raw.process, ...options.process };
+  const parent =
+    options.parent === null
+      ? null
+      : { ...raw.process, pid: 1, tid: 1, binary: '/sbin/init', start_time: 1n, exec_id: `${node}:1:1`, ...options.parent };
+  const pod = options.pod ?? null;
+  return {
+    ...raw,
+    ...(options.time !== undefined ? { time: options.time } : {}),
+    kind: options.kind ?? 'exec',
+    process: { ...process, exec_id: options.process?.exec_id ?? `${node}:${process.start_time}:${process.pid}`, parent_exec_id: parent?.exec_id ?? null },
+    parent,
+    payload: options.payload ?? raw.payload,
+    action: options.action ?? null,
+    pod,
+    enrichment: { status: pod === null ? 'host' : 'enriched', reason: null },
   };
 }

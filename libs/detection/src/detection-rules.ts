@@ -1,0 +1,150 @@
+/**
+ * DetectionRules: the rules of every policy in force, compiled for matching, indexed by event kind.
+ *
+ * Contract: the detector calls `set(key, record)` for each verified stinger.policies record (null: the policy was
+ * deleted); a record whose conditions cannot be evaluated throws ConditionError and leaves the previous version in
+ * force. `single(kind)` are the one-event rules for that kind, `sequences()` the stateful ones. Every rule is
+ * evaluated, whether the kernel also enforces it or not: the kernel acts first where it can, and the alert then
+ * records what it did (event.action); where the kernel could not see it (a symlink, a relative path with `..`),
+ * the pipeline catches it.
+ */
+import type { CompiledPolicy, Event, EventKind, PolicyAction, PolicyMode, SequenceScope, Severity } from '@stinger/events';
+import { compileConditions, type EventPredicate } from './conditions.ts';
+import { compileSelector } from './selector.ts';
+
+export interface RuleIdentity {
+  /** Policy key: name, or namespace/name. */
+  readonly policy: string;
+  readonly generation: bigint;
+  readonly mode: PolicyMode;
+  readonly rule: string;
+  readonly action: PolicyAction;
+  readonly severity: Severity;
+  readonly tags: readonly string[];
+  /** Namespaces the policy's selector names (a never-touch namespace is acted on only when named). */
+  readonly namespaces: readonly string[];
+}
+
+export interface SingleEventRule extends RuleIdentity {
+  readonly event: EventKind;
+  readonly selector: EventPredicate;
+  readonly matches: EventPredicate;
+}
+
+export interface CompiledStep {
+  readonly event: EventKind;
+  readonly matches: EventPredicate;
+  /** [this step's field, previous step's field]. */
+  readonly sameAs: readonly (readonly [string, string])[];
+}
+
+export interface SequenceRule extends RuleIdentity {
+  readonly selector: EventPredicate;
+  readonly by: SequenceScope;
+  readonly withinNs: bigint;
+  readonly steps: readonly CompiledStep[];
+}
+
+interface CompiledEntry {
+  readonly single: readonly SingleEventRule[];
+  readonly sequences: readonly SequenceRule[];
+}
+
+function compileRecord(key: string, record: CompiledPolicy): CompiledEntry {
+  const selector = compileSelector(record.selector);
+  const single: SingleEventRule[] = [];
+  const sequences: SequenceRule[] = [];
+  for (const rule of record.rules) {
+    const identity: RuleIdentity = {
+      policy: key,
+      generation: record.generation,
+      mode: record.mode,
+      rule: rule.name,
+      action: rule.action,
+      severity: rule.severity,
+      tags: rule.tags,
+      namespaces: record.selector.namespaces,
+    };
+    if (rule.sequence === null) {
+      single.push({ ...identity, event: rule.event, selector, matches: compileConditions(rule.match) });
+      continue;
+    }
+    sequences.push({
+      ...identity,
+      selector,
+      by: rule.sequence.by,
+      withinNs: rule.sequence.within_ms * 1_000_000n,
+      steps: rule.sequence.steps.map((step) => ({ event: step.event, matches: compileConditions(step.match), sameAs: Object.entries(step.same_as) })),
+    });
+  }
+  return { single, sequences };
+}
+
+export class DetectionRules {
+  readonly #entries = new Map<string, CompiledEntry>();
+  #byKind = new Map<EventKind, SingleEventRule[]>();
+  #sequences: SequenceRule[] = [];
+  #version = 0;
+
+  /** Replaces the rules of policy `key` (null: removes them). @throws ConditionError (nothing changes). */
+  set(key: string, record: CompiledPolicy | null): void {
+    if (record === null) this.#entries.delete(key);
+    else this.#entries.set(key, compileRecord(key, record));
+    this.#reindex();
+  }
+
+  single(kind: EventKind): readonly SingleEventRule[] {
+    return this.#byKind.get(kind) ?? [];
+  }
+
+  sequences(): readonly SequenceRule[] {
+    return this.#sequences;
+  }
+
+  /** Longest sequence window in force, in ns (0 with none): how much input a restarted detector re-reads. */
+  maxWindowNs(): bigint {
+    return this.#sequences.reduce((max, rule) => (rule.withinNs > max ? rule.withinNs : max), 0n);
+  }
+
+  /** Changes with every set(): a consumer caching per-rule state can tell the rules changed. */
+  get version(): number {
+    return this.#version;
+  }
+
+  /** The rule in force named by an alert, or undefined (the enforcer's re-check). */
+  find(policy: string, rule: string): SingleEventRule | SequenceRule | undefined {
+    const entry = this.#entries.get(policy);
+    return entry?.single.find((r) => r.rule === rule) ?? entry?.sequences.find((r) => r.rule === rule);
+  }
+
+  /** Whether `event` satisfies the rule named by an alert (for a sequence, its last step). */
+  matchesRule(policy: string, rule: string, event: Event): boolean {
+    const found = this.find(policy, rule);
+    if (found === undefined || !found.selector(event)) return false;
+    if ('matches' in found) return found.event === event.kind && found.matches(event);
+    const last = found.steps[found.steps.length - 1];
+    return last !== undefined && last.event === event.kind && last.matches(event);
+  }
+
+  get size(): number {
+    return this.#entries.size;
+  }
+
+  #reindex(): void {
+    const byKind = new Map<EventKind, SingleEventRule[]>();
+    const sequences: SequenceRule[] = [];
+    for (const key of [...this.#entries.keys()].sort()) {
+      const entry = this.#entries.get(key);
+      if (entry === undefined) continue;
+      for (const rule of entry.single) {
+        const list = byKind.get(rule.event);
+        if (list) list.push(rule);
+        else byKind.set(rule.event, [rule]);
+      }
+      sequences.push(...entry.sequences);
+    }
+    this.#byKind = byKind;
+    this.#sequences = sequences;
+    this.#version += 1;
+  }
+}

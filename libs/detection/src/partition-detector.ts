@@ -1,0 +1,232 @@
+/**
+ * PartitionDetector: the detector's state for one partition of stinger.events (one partition holds whole nodes,
+ * since events are keyed by node, so every sequence and group lives in one partition).
+ *
+ * Contract:
+ *  - `observe(event, { emit })` feeds one event in partition order and returns the alerts it raises. With
+ *    emit false (a replay after a restart or a partition move) the state advances exactly as it would have, and
+ *    nothing is returned: the alerts of that input were published by whoever processed it first.
+ *  - Time is the events' own (event.time), never the wall clock, so a replay rebuilds the same state.
+ *  - Grouping: a single-event rule's first match in a group raises an alert at once; further matches of the group
+ *    within `groupWindowNs` are counted, and the next match after the window (or `flush`, once the partition's
+ *    time passed the window) raises one alert carrying the count. A group is one process for rules that act
+ *    (kill every offending process), one binary in one pod or host for rules that only alert.
+ *  - Sequences: a partial match per (rule, scope) advances when the rule's next step matches an event of the same
+ *    scope (and its sameAs correlation holds), and is dropped once older than the rule's window. Bounded: at most
+ *    `maxPartialsPerRule` partials per rule and scope key, `maxGroups` groups, `maxProcesses` ancestry entries;
+ *    the oldest go first.
+ */
+import type { Alert, Event } from '@stinger/events';
+import type { MatchField } from '@stinger/policy';
+import { buildAlert } from './alerts.ts';
+import type { DetectionRules, SequenceRule, SingleEventRule } from './detection-rules.ts';
+import { fieldValues } from './event-fields.ts';
+
+export interface PartitionDetectorOptions {
+  readonly rules: DetectionRules;
+  readonly groupWindowNs?: bigint;
+  readonly maxGroups?: number;
+  readonly maxPartialsPerRule?: number;
+  readonly maxProcesses?: number;
+  /** Alert.time; the wall clock by default (the alert's own time, not used for any decision). */
+  readonly now?: () => bigint;
+}
+
+interface Group {
+  readonly rule: SingleEventRule;
+  windowStartNs: bigint;
+  pending: number;
+  firstPendingNs: bigint;
+  lastPending: Event | null;
+}
+
+interface Partial {
+  readonly rule: SequenceRule;
+  readonly scopeKey: string;
+  readonly startNs: bigint;
+  /** Events of the steps matched so far, in order. */
+  readonly events: Event[];
+}
+
+/** A process across exec: pid and start time. */
+function identity(process: { readonly pid: number; readonly start_time: bigint }, node: string): string {
+  return `${node}:${process.start_time}:${process.pid}`;
+}
+
+const ACTING = new Set(['kill', 'kill_in_kernel', 'deny_connect']);
+
+export class PartitionDetector {
+  readonly #rules: DetectionRules;
+  readonly #groupWindowNs: bigint;
+  readonly #maxGroups: number;
+  readonly #maxPartials: number;
+  readonly #maxProcesses: number;
+  readonly #now: () => bigint;
+  readonly #groups = new Map<string, Group>();
+  /** rule key → scope key → partials, oldest first. */
+  readonly #partials = new Map<string, Map<string, Partial[]>>();
+  /** process identity → parent identity (insertion-ordered: oldest first). */
+  readonly #parents = new Map<string, string>();
+  #latestNs = 0n;
+
+  constructor(options: PartitionDetectorOptions) {
+    this.#rules = options.rules;
+    this.#groupWindowNs = options.groupWindowNs ?? 10_000_000_000n;
+    this.#maxGroups = options.maxGroups ?? 10_000;
+    this.#maxPartials = options.maxPartialsPerRule ?? 64;
+    this.#maxProcesses = options.maxProcesses ?? 65_536;
+    this.#now = options.now ?? (() => BigInt(Date.now()) * 1_000_000n);
+  }
+
+  observe(event: Event, options: { readonly emit: boolean }): Alert[] {
+    if (event.time > this.#latestNs) this.#latestNs = event.time;
+    this.#learnAncestry(event);
+    const alerts: Alert[] = [];
+    for (const rule of this.#rules.single(event.kind)) {
+      if (!rule.selector(event) || !rule.matches(event)) continue;
+      const alert = this.#group(rule, event);
+      if (alert !== null) alerts.push(alert);
+    }
+    for (const rule of this.#rules.sequences()) {
+      if (!rule.steps.some((step) => step.event === event.kind) || !rule.selector(event)) continue;
+      const alert = this.#advance(rule, event);
+      if (alert !== null) alerts.push(alert);
+    }
+    return options.emit ? alerts : [];
+  }
+
+  /** Alerts for groups whose window ended by the partition's latest event time (their counted matches). */
+  flush(options: { readonly emit: boolean }): Alert[] {
+    const alerts: Alert[] = [];
+    for (const [key, group] of this.#groups) {
+      if (this.#latestNs - group.windowStartNs < this.#groupWindowNs) continue;
+      this.#groups.delete(key);
+      if (group.pending > 0 && group.lastPending !== null) alerts.push(this.#alert(group.rule, group.lastPending, { count: group.pending, firstSeenNs: group.firstPendingNs, groupKey: key }));
+    }
+    return options.emit ? alerts : [];
+  }
+
+  stats(): { groups: number; partials: number; processes: number } {
+    let partials = 0;
+    for (const byScope of this.#partials.values()) for (const list of byScope.values()) partials += list.length;
+    return { groups: this.#groups.size, partials, processes: this.#parents.size };
+  }
+
+  #alert(rule: SingleEventRule | SequenceRule, event: Event, extra: { count: number; firstSeenNs: bigint | null; groupKey: string | null; related?: readonly Event[] }): Alert {
+    return buildAlert({ rule, event, related: extra.related ?? [], count: extra.count, firstSeenNs: extra.firstSeenNs, groupKey: extra.groupKey, nowNs: this.#now() });
+  }
+
+  #group(rule: SingleEventRule, event: Event): Alert | null {
+    const acting = rule.mode === 'enforce' && ACTING.has(rule.action);
+    const target = acting ? identity(event.process, event.node) : `${event.pod?.uid ?? event.process.container_id ?? event.node}:${event.process.binary}`;
+    const key = `${rule.policy}/${rule.rule}/${target}`;
+    const group = this.#groups.get(key);
+    if (group === undefined) {
+      if (this.#groups.size >= this.#maxGroups) {
+        const oldest = this.#groups.keys().next().value;
+        if (oldest !== undefined) this.#groups.delete(oldest);
+      }
+      this.#groups.set(key, { rule, windowStartNs: event.time, pending: 0, firstPendingNs: 0n, lastPending: null });
+      return this.#alert(rule, event, { count: 1, firstSeenNs: null, groupKey: key });
+    }
+    if (event.time - group.windowStartNs < this.#groupWindowNs) {
+      if (group.pending === 0) group.firstPendingNs = event.time;
+      group.pending += 1;
+      group.lastPending = event;
+      return null;
+    }
+    const count = group.pending + 1;
+    const firstSeenNs = group.pending > 0 ? group.firstPendingNs : event.time;
+    group.windowStartNs = event.time;
+    group.pending = 0;
+    group.lastPending = null;
+    return this.#alert(rule, event, { count, firstSeenNs, groupKey: key });
+  }
+
+  #learnAncestry(event: Event): void {
+    if (event.parent === null) return;
+    const child = identity(event.process, event.node);
+    if (this.#parents.has(child)) return;
+    if (this.#parents.size >= this.#maxProcesses) {
+      const oldest = this.#parents.keys().next().value;
+      if (oldest !== undefined) this.#parents.delete(oldest);
+    }
+    this.#parents.set(child, identity(event.parent, event.node));
+  }
+
+  /** Whether `ancestor` is `process` or one of its ancestors (as far as the bounded map knows). */
+  #isAncestorOrSelf(ancestor: string, process: string): boolean {
+    let current: string | undefined = process;
+    for (let depth = 0; current !== undefined && depth < 64; depth++) {
+      if (current === ancestor) return true;
+      current = this.#parents.get(current);
+    }
+    return false;
+  }
+
+  /** The bucket a partial of this rule lives in: exact for process and pod scopes, the node for process trees. */
+  #scopeKey(rule: SequenceRule, event: Event): string {
+    switch (rule.by) {
+      case 'process':
+        return identity(event.process, event.node);
+      case 'pod':
+        return event.pod?.uid ?? event.process.container_id ?? `node:${event.node}`;
+      case 'process_tree':
+        return `node:${event.node}`;
+    }
+  }
+
+  /**
+   * processTree: the earlier step's process, or its parent, is the later event's process or an ancestor of it — so
+   * steps run one after another by one shell or script belong together.
+   */
+  #sameTree(earlier: Event, later: Event): boolean {
+    const process = identity(later.process, later.node);
+    if (this.#isAncestorOrSelf(identity(earlier.process, earlier.node), process)) return true;
+    return earlier.parent !== null && this.#isAncestorOrSelf(identity(earlier.parent, earlier.node), process);
+  }
+
+  #correlates(sameAs: readonly (readonly [string, string])[], previous: Event, event: Event): boolean {
+    return sameAs.every(([field, previousField]) => {
+      const theirs = new Set(fieldValues(previous, previousField as MatchField));
+      return fieldValues(event, field as MatchField).some((value) => theirs.has(value));
+    });
+  }
+
+  #advance(rule: SequenceRule, event: Event): Alert | null {
+    const ruleKey = `${rule.policy}/${rule.rule}`;
+    let byScope = this.#partials.get(ruleKey);
+    if (byScope === undefined) {
+      byScope = new Map();
+      this.#partials.set(ruleKey, byScope);
+    }
+    const scopeKey = this.#scopeKey(rule, event);
+    const list = byScope.get(scopeKey) ?? [];
+    let completed: Alert | null = null;
+    const kept: Partial[] = [];
+    for (const partial of list) {
+      if (partial.rule !== rule && (partial.rule.policy !== rule.policy || partial.rule.generation !== rule.generation)) continue; // rules changed
+      if (event.time - partial.startNs > rule.withinNs) continue; // expired
+      const step = rule.steps[partial.events.length];
+      const previous = partial.events[partial.events.length - 1];
+      if (completed === null && step !== undefined && previous !== undefined && step.event === event.kind && step.matches(event)
+        && (rule.by !== 'process_tree' || this.#sameTree(previous, event)) && this.#correlates(step.sameAs, previous, event)) {
+        partial.events.push(event);
+        if (partial.events.length === rule.steps.length) {
+          const related = partial.events.slice(0, -1);
+          completed = this.#alert(rule, event, { count: 1, firstSeenNs: null, groupKey: null, related });
+          continue; // complete: dropped
+        }
+      }
+      kept.push(partial);
+    }
+    const first = rule.steps[0];
+    if (completed === null && first !== undefined && first.event === event.kind && first.matches(event)) {
+      kept.push({ rule, scopeKey, startNs: event.time, events: [event] });
+      while (kept.length > this.#maxPartials) kept.shift();
+    }
+    if (kept.length === 0) byScope.delete(scopeKey);
+    else byScope.set(scopeKey, kept);
+    return completed;
+  }
+}
