@@ -1,6 +1,6 @@
 /**
  * `stinger test`: every check of the repository in one command — the README's test command and
- * what .ci/run runs. Steps: prerequisites, generated-code staleness, type check, lint, then every
+ * what .ci/run runs. Steps: prerequisites, generated-code and CRD staleness, type check, lint, then every
  * unit and integration test in one node:test run (one shared real Kafka broker for the whole run).
  * All steps run even when one fails; the exit code is non-zero if any failed. The last line is
  * `tests: N passed, N failed`, counting each failed static check as a failed test.
@@ -52,6 +52,7 @@ export function runTests(options: TestOptions): number {
   const steps: StepResult[] = [];
   if (!skipStatic) {
     steps.push(run('generated code is current', node, ['libs/events/scripts/codegen.ts', '--check']));
+    steps.push(run('generated CRDs are current', node, ['libs/policy-control/scripts/crds.ts', '--check']));
     steps.push(run('type check', node, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.json']));
     steps.push(run('lint', node, ['node_modules/eslint/bin/eslint.js', '.']));
   }
