@@ -3,7 +3,7 @@
  * values are parsed here (numbers, ranges, CIDRs), never per event. A condition holds when any of the event's values
  * for the field matches any of the condition's values (not_equal: when none equals).
  */
-import type { Event, MatchCondition } from '@stinger/events';
+import type { Event, MatchCondition, MatchOperator } from '@stinger/events';
 import { ALL_MATCH_FIELDS, parseCidr, type MatchField, type ParsedCidr } from '@stinger/policy';
 import { fieldValues, type FieldValue } from './event-fields.ts';
 
@@ -36,11 +36,10 @@ function parseAddress(text: string): ParsedCidr | null {
   return parseCidr(mapped?.[1] ?? text);
 }
 
-function valueTest(condition: MatchCondition): (value: FieldValue) => boolean {
-  const { operator, values } = condition;
+/** The positive test of an operator (`not_x` conditions negate `x`'s). */
+function valueTest(operator: PositiveOperator, values: readonly string[]): (value: FieldValue) => boolean {
   switch (operator) {
-    case 'equal':
-    case 'not_equal': {
+    case 'equal': {
       const set = new Set(values);
       return (value) => set.has(String(value));
     }
@@ -66,11 +65,35 @@ function valueTest(condition: MatchCondition): (value: FieldValue) => boolean {
   }
 }
 
+type PositiveOperator = 'equal' | 'prefix' | 'suffix' | 'cidr' | 'range';
+
+function split(operator: MatchOperator): { readonly positive: PositiveOperator; readonly negated: boolean } {
+  switch (operator) {
+    case 'equal':
+    case 'prefix':
+    case 'suffix':
+    case 'cidr':
+    case 'range':
+      return { positive: operator, negated: false };
+    case 'not_equal':
+      return { positive: 'equal', negated: true };
+    case 'not_prefix':
+      return { positive: 'prefix', negated: true };
+    case 'not_suffix':
+      return { positive: 'suffix', negated: true };
+    case 'not_cidr':
+      return { positive: 'cidr', negated: true };
+    case 'not_range':
+      return { positive: 'range', negated: true };
+  }
+}
+
 export function compileCondition(condition: MatchCondition): EventPredicate {
   if (!(ALL_MATCH_FIELDS as readonly string[]).includes(condition.field)) throw new ConditionError(`unknown match field ${JSON.stringify(condition.field)}`);
   const field = condition.field as MatchField;
-  const test = valueTest(condition);
-  if (condition.operator === 'not_equal') return (event) => !fieldValues(event, field).some(test);
+  const { positive, negated } = split(condition.operator);
+  const test = valueTest(positive, condition.values);
+  if (negated) return (event) => !fieldValues(event, field).some(test);
   return (event) => fieldValues(event, field).some(test);
 }
 

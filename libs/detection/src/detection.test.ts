@@ -86,6 +86,13 @@ describe('conditions', () => {
     assert.ok(!match(rule, connect('10.0.0.1', 443)));
   });
 
+  test('exclude: the rule holds only when none of its exclude fields match', () => {
+    const rule = '    - { name: r, event: connect, match: { daddr: [10.0.0.0/8] }, exclude: { daddr: [10.244.0.0/16], dport: [53] }, action: audit }';
+    assert.ok(match(rule, connect('10.1.2.3', 443)));
+    assert.ok(!match(rule, connect('10.244.1.2', 443)), 'the pod network is excluded');
+    assert.ok(!match(rule, connect('10.1.2.3', 53)), 'DNS is excluded');
+  });
+
   test('process fields: parent binary and uid', () => {
     const rule = '    - { name: r, event: exec, match: { binary: { suffix: [/sh] }, parentBinary: { equal: [/usr/sbin/nginx] }, uid: ["1000-1999"] }, action: audit }';
     assert.ok(match(rule, exec('/bin/sh', { parent: { binary: '/usr/sbin/nginx' }, process: { uid: 1001n } })));

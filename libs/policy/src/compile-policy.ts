@@ -298,6 +298,11 @@ function watchesOf(rule: PolicyRuleSpec, origin: KernelRuleOrigin): { entries: K
 function planKernel(rule: PolicyRuleSpec, action: RuleAction, origin: KernelRuleOrigin): KernelPlan {
   const { match } = rule;
   if (rule.sequence !== null) return { entries: [], reasons: ['a sequence of events is matched by the detector'] };
+  if (Object.keys(rule.exclude).length > 0) {
+    // The kernel entry would act on what the exclusion spares; the rule's watches still make the sensors report it.
+    const fields = matchFieldsOf(rule.event).filter((field) => rule.exclude[field] !== undefined);
+    return { entries: [], reasons: [`exclude (${fields.join(', ')}) is evaluated by the detector`] };
+  }
   switch (rule.event) {
     case 'exec': {
       const kernelAction = killOrAudit(action, 'exec');
@@ -412,12 +417,30 @@ function compiledRule(rule: PolicyRuleSpec): PolicyRule {
   return {
     name: rule.name,
     event: rule.event,
-    match: matchConditions(rule.event, rule.match),
+    match: [...matchConditions(rule.event, rule.match), ...matchConditions(rule.event, rule.exclude).map(negated)],
     action: POLICY_ACTIONS[rule.action],
     severity: rule.severity,
     tags: [...rule.tags],
     sequence: rule.sequence === null ? null : compiledSequence(rule.sequence),
   };
+}
+
+const NEGATED: Readonly<Record<MatchCondition['operator'], MatchCondition['operator']>> = {
+  equal: 'not_equal',
+  prefix: 'not_prefix',
+  suffix: 'not_suffix',
+  cidr: 'not_cidr',
+  range: 'not_range',
+  not_equal: 'equal',
+  not_prefix: 'prefix',
+  not_suffix: 'suffix',
+  not_cidr: 'cidr',
+  not_range: 'range',
+};
+
+/** An exclude field's condition: holds when none of its values match. */
+export function negated(condition: MatchCondition): MatchCondition {
+  return { ...condition, operator: NEGATED[condition.operator] };
 }
 
 /** One condition per field (in matchFieldsOf order); a StringMatch holds exactly one operator's values. */

@@ -181,6 +181,8 @@ export interface PolicyRuleSpec {
   readonly event: RuleEvent;
   /** For a sequence rule: empty (the conditions are the steps'). */
   readonly match: RuleMatch;
+  /** The rule holds only when none of these fields match (same fields as match; empty: nothing excluded). */
+  readonly exclude: RuleMatch;
   /** Set for a stateful rule over several events; null for a rule over one event. */
   readonly sequence: SequenceSpec | null;
   readonly action: RuleAction;

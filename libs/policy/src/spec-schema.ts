@@ -107,6 +107,7 @@ export function policySpecSchema(): JsonSchema {
       name: string({ pattern: DNS1123_LABEL, maxLength: 63 }),
       event: string({ enum: [...RULE_EVENTS] }),
       match,
+      exclude: { ...match, description: 'The rule holds only when none of these fields match (same fields as match).' },
       sequence,
       action: string({ enum: [...RULE_ACTIONS] }),
       severity: string({ enum: [...SEVERITIES], default: 'medium' }),

@@ -120,6 +120,7 @@ spec:
     - { name: connect-kill, event: connect, match: { daddr: ["2001:db8::/32"] }, action: kill-in-kernel }
     - { name: accept-any, event: accept, match: { daddr: [0.0.0.0/0], dport: [22], sport: ["1024-65535"] }, action: audit }
     - { name: listen-low, event: listen, match: { sport: ["1-1023"], uid: ["1000-4294967294"] }, action: kill }
+    - { name: private-egress, event: connect, match: { daddr: [10.0.0.0/8] }, exclude: { daddr: [10.244.0.0/16], dport: [53, "5000-5999"], binary: { prefix: [/usr/lib/] } }, action: audit }
 `,
   'privileges': `
 apiVersion: stinger.io/v1alpha1
@@ -194,7 +195,11 @@ describe('tracingPolicyFromCompiled', () => {
   test('the hand-written policies cover every event, match field and operator, action, mode and kind', () => {
     const records = Object.entries(HAND_WRITTEN).map(([name, text]) => compilePolicy(parseOne(text, name)).compiled);
     const rules = records.flatMap((record) => record.rules);
-    const conditions: MatchCondition[] = rules.flatMap((rule) => rule.match);
+    const conditions: MatchCondition[] = rules.flatMap((rule) => rule.match).filter((c) => !c.operator.startsWith('not_'));
+    assert.deepEqual(
+      new Set(rules.flatMap((rule) => rule.match).filter((c) => c.operator.startsWith('not_')).map((c) => c.operator)),
+      new Set(['not_cidr', 'not_range', 'not_prefix']),
+    );
     assert.deepEqual(new Set(rules.map((rule) => rule.event)), new Set(RULE_EVENTS));
     const expected = ALL_MATCH_FIELDS.flatMap((field) => {
       switch (MATCH_FIELDS[field].kind) {
@@ -228,8 +233,8 @@ describe('tracingPolicyFromCompiled', () => {
         // namespaces [payments] and host false are what compilePolicy adds for the namespace.
         selector: { podSelector: { matchLabels: { app: 'api' }, matchExpressions: [] }, namespaces: [], containerName: 'api', host: null },
         rules: [
-          { name: 'imds', event: 'connect', match: { daddr: ['169.254.169.254/32'] }, action: 'deny-connect', severity: 'high', tags: ['T1552.005'], sequence: null },
-          { name: 'shadow', event: 'file', match: { path: { equal: ['/etc/shadow'], prefix: [], suffix: [] } }, action: 'kill-in-kernel', severity: 'medium', tags: [], sequence: null },
+          { name: 'imds', event: 'connect', match: { daddr: ['169.254.169.254/32'] }, action: 'deny-connect', severity: 'high', tags: ['T1552.005'], exclude: {}, sequence: null },
+          { name: 'shadow', event: 'file', match: { path: { equal: ['/etc/shadow'], prefix: [], suffix: [] } }, action: 'kill-in-kernel', severity: 'medium', tags: [], exclude: {}, sequence: null },
         ],
       },
     });
@@ -316,15 +321,15 @@ spec:
     assert.deepEqual(rejection(record), ['rules[0].match[1].field: "dport" is not a match field of event "file" (allowed: binary, parentBinary, uid, path, op, access)']);
   });
 
-  test('an operator the field does not allow, not_equal included', () => {
+  test('an operator the field does not allow, negated ones included (not_x where x does not apply)', () => {
     assert.deepEqual(rejection(editCondition(base(), { rule: 0, condition: 0 }, { operator: 'cidr' })), [
       'rules[0].match[0].operator: operator cidr does not apply to field "path" (allowed: equal, prefix, suffix)',
     ]);
     assert.deepEqual(rejection(editCondition(base(), { rule: 1, condition: 1 }, { operator: 'prefix' })), [
       'rules[1].match[1].operator: operator prefix does not apply to field "dport" (allowed: equal, range)',
     ]);
-    assert.deepEqual(rejection(editCondition(base(), { rule: 0, condition: 0 }, { operator: 'not_equal' })), [
-      'rules[0].match[0].operator: operator not_equal does not apply to field "path" (allowed: equal, prefix, suffix)',
+    assert.deepEqual(rejection(editCondition(base(), { rule: 0, condition: 0 }, { operator: 'not_cidr' })), [
+      'rules[0].match[0].operator: operator cidr does not apply to field "path" (allowed: equal, prefix, suffix)',
     ]);
     assert.deepEqual(rejection(editCondition(base(), { rule: 0, condition: 1 }, { operator: 'range' })), [
       'rules[0].match[1].operator: operator range does not apply to field "op" (allowed: equal)',

@@ -16,6 +16,7 @@ import type { CompiledPolicy, MatchCondition, MatchOperator, PolicyAction, Seque
 import { PolicyValidationError, type PolicyIssue } from './errors.ts';
 import { ALL_MATCH_FIELDS, MATCH_FIELDS, matchFieldsOf, type MatchFieldKind } from './match-fields.ts';
 import { POLICY_API_VERSION, RULE_EVENTS, type MatchField, type RuleAction, type RuleEvent, type SequenceScopeName, type TracingPolicy } from './policy-types.ts';
+import { negated } from './compile-policy.ts';
 import { checkPolicy, formatPath, type PathSegments } from './validate-policy.ts';
 import { closest } from './values.ts';
 
@@ -29,6 +30,9 @@ const OPERATORS_OF_KIND: Readonly<Record<MatchFieldKind, readonly MatchOperator[
   ports: ['equal', 'range'],
   ids: ['equal', 'range'],
 };
+
+/** A rule's exclude fields are its negated conditions (compilePolicy's `negated`). */
+const isNegated = (condition: MatchCondition): boolean => condition.operator.startsWith('not_');
 
 const RULE_ACTION_OF: Readonly<Record<PolicyAction, RuleAction>> = {
   audit: 'audit',
@@ -109,8 +113,10 @@ function documentOf(compiled: CompiledPolicy, context: DocumentContext): Record<
       });
       return { ...common, sequence: { by: SEQUENCE_SCOPE_NAMES[rule.sequence.by], within: `${rule.sequence.within_ms}ms`, steps } };
     }
-    const match = matchDocument(rule.match, { event: eventOf(rule.event), issue: context.issue, path: ['rules', index], seen: conditions });
-    return { ...common, event: rule.event, match };
+    const match = matchDocument(rule.match.filter((c) => !isNegated(c)), { event: eventOf(rule.event), issue: context.issue, path: ['rules', index], seen: conditions });
+    const excluded = rule.match.filter(isNegated).map(negated);
+    const exclude = matchDocument(excluded, { event: eventOf(rule.event), issue: context.issue, path: ['rules', index], seen: new Map() });
+    return { ...common, event: rule.event, match, ...(excluded.length > 0 ? { exclude } : {}) };
   });
 
   return {

@@ -36,7 +36,7 @@ describe('validatePolicy', () => {
     assert.deepEqual(warnings, []);
     assert.equal(p.spec.mode, 'enforce');
     assert.deepEqual(p.spec.selector, { podSelector: null, namespaces: [], containerName: null, host: null });
-    assert.deepEqual(p.spec.rules[0], { name: 'r', event: 'file', match: { path: { equal: ['/etc/shadow'], prefix: [], suffix: [] } }, action: 'audit', severity: 'medium', tags: [], sequence: null });
+    assert.deepEqual(p.spec.rules[0], { name: 'r', event: 'file', match: { path: { equal: ['/etc/shadow'], prefix: [], suffix: [] } }, action: 'audit', severity: 'medium', tags: [], exclude: {}, sequence: null });
     assert.deepEqual(p.metadata, { name: 'p', namespace: null, uid: null, generation: null });
   });
 

@@ -74,7 +74,7 @@ export const SPEC_KEYS = ['mode', 'selector', 'rules'] as const;
 export const SELECTOR_KEYS = ['podSelector', 'namespaces', 'containerName', 'host'] as const;
 export const POD_SELECTOR_KEYS = ['matchLabels', 'matchExpressions'] as const;
 export const LABEL_REQUIREMENT_KEYS = ['key', 'operator', 'values'] as const;
-export const RULE_KEYS = ['name', 'event', 'match', 'sequence', 'action', 'severity', 'tags'] as const;
+export const RULE_KEYS = ['name', 'event', 'match', 'exclude', 'sequence', 'action', 'severity', 'tags'] as const;
 export const SEQUENCE_KEYS = ['by', 'within', 'steps'] as const;
 export const SEQUENCE_STEP_KEYS = ['event', 'match', 'sameAs'] as const;
 /** `within` of a sequence: a whole number of ms, s or m. */
@@ -572,9 +572,10 @@ function checkRule(value: unknown, at: { index: number; names: Map<string, numbe
 
   let event: RuleEvent | null = null;
   let match: RuleMatch | null = {};
+  let exclude: RuleMatch | null = {};
   let sequence: SequenceSpec | null = null;
   if (rule.sequence !== undefined && rule.sequence !== null) {
-    for (const key of ['event', 'match'] as const) {
+    for (const key of ['event', 'match', 'exclude'] as const) {
       if (rule[key] !== undefined) c.error([...path, key], 'not allowed beside sequence (a sequence rule names its events and conditions in its steps)');
     }
     sequence = checkSequence(rule.sequence, [...path, 'sequence'], c);
@@ -582,6 +583,7 @@ function checkRule(value: unknown, at: { index: number; names: Map<string, numbe
   } else {
     event = rule.event === undefined ? (c.error([...path, 'event'], 'required (or a sequence)'), null) : c.expectSymbol(rule.event, RULE_EVENTS, [...path, 'event']);
     match = checkMatch(rule.match, { event, path: [...path, 'match'] }, c);
+    exclude = checkMatch(rule.exclude, { event, path: [...path, 'exclude'] }, c);
   }
   const action = rule.action === undefined ? (c.error([...path, 'action'], 'required'), null) : c.expectSymbol(rule.action, RULE_ACTIONS, [...path, 'action']);
   if (action === 'deny-connect' && sequence !== null) {
@@ -595,8 +597,8 @@ function checkRule(value: unknown, at: { index: number; names: Map<string, numbe
     const list = c.expectList(rule.tags, [...path, 'tags']);
     if (list !== null) tags = dedupe(eachOf(list, [...path, 'tags'], (v, p) => c.expectString(v, p)));
   }
-  if (c.errors.length !== errorsBefore || name === null || event === null || match === null || action === null || severity === null) return null;
-  return { name, event, match, sequence, action, severity, tags };
+  if (c.errors.length !== errorsBefore || name === null || event === null || match === null || exclude === null || action === null || severity === null) return null;
+  return { name, event, match, exclude, sequence, action, severity, tags };
 }
 
 /** Which correlation fields an event carries (binary and parentBinary: every event). */

@@ -684,7 +684,7 @@ export interface PolicyRule {
 export interface MatchCondition {
   /** Event field as in the policy: binary, parentBinary, path, daddr, dport, uid, namespace, capability, module, ... */
   field: string;
-  /** Comparison; the condition holds when any value matches. */
+  /** Comparison; the condition holds when any value matches, and a not_ operator when none matches (a rule's exclude fields). */
   operator: MatchOperator;
   /** Values as text (numbers in decimal, ranges as 'low-high', CIDRs as 'a.b.c.d/n'). */
   values: string[];
@@ -694,9 +694,9 @@ export interface MatchCondition {
  * How values are compared.
  * Avro enum io.stinger.v1.MatchOperator.
  */
-export type MatchOperator = 'equal' | 'not_equal' | 'prefix' | 'suffix' | 'cidr' | 'range';
+export type MatchOperator = 'equal' | 'not_equal' | 'prefix' | 'suffix' | 'cidr' | 'range' | 'not_prefix' | 'not_suffix' | 'not_cidr' | 'not_range';
 /** The symbols of MatchOperator, in schema order. */
-export const MATCH_OPERATOR_SYMBOLS = ['equal', 'not_equal', 'prefix', 'suffix', 'cidr', 'range'] as const;
+export const MATCH_OPERATOR_SYMBOLS = ['equal', 'not_equal', 'prefix', 'suffix', 'cidr', 'range', 'not_prefix', 'not_suffix', 'not_cidr', 'not_range'] as const;
 
 /**
  * A stateful rule: its steps must match in order, by events of one process, process tree or pod, within a window. The rule's event is the last step's event and its match is empty; the detector evaluates it, never the kernel.
