@@ -45,6 +45,10 @@ export interface AgentMetrics {
   observeEvent(kind: EventKind): void;
   /** Milliseconds from publish to Kafka acknowledgement (EventPublisher's onAck). */
   observeProduceLatency(ms: number): void;
+  /** A signed input (policy record, control command) the agent refused, and why (unsigned, bad_signature, …). */
+  observeRefused(input: 'policy' | 'command', reason: string): void;
+  /** A control command handled, by its acknowledged status. */
+  observeCommand(status: string): void;
   setGauges(snapshot: AgentMetricsSnapshot): void;
   /** The exposition text, after pulling from `sources`. */
   metrics(): Promise<string>;
@@ -109,6 +113,18 @@ export function createAgentMetrics(options: AgentMetricsOptions = {}): AgentMetr
     labelNames: ['resolution'],
     registers,
   });
+  const refused = new Counter({
+    name: 'stinger_agent_refused_total',
+    help: 'Signed inputs refused: policy records and control commands that were unsigned, badly signed, signed by an unknown key, expired, replayed, meant for another node or undecodable.',
+    labelNames: ['input', 'reason'],
+    registers,
+  });
+  const commands = new Counter({
+    name: 'stinger_agent_commands_total',
+    help: 'Control commands handled, by the status acknowledged (killed, dry_run, target_gone, target_mismatch, protected, …).',
+    labelNames: ['status'],
+    registers,
+  });
   if (defaultMetrics) collectDefaultMetrics({ register: registry });
 
   // Last cumulative values seen, to advance the counters by differences.
@@ -166,6 +182,12 @@ export function createAgentMetrics(options: AgentMetricsOptions = {}): AgentMetr
     },
     observeProduceLatency(ms) {
       produceLatency.observe(ms / 1000);
+    },
+    observeRefused(input, reason) {
+      refused.inc({ input, reason });
+    },
+    observeCommand(status) {
+      commands.inc({ status });
     },
     setGauges,
     metrics,

@@ -220,3 +220,4 @@ export {
 } from './record-dispatch.ts';
 export { RULE_SCOPES, type RuleScope } from './rule-scope.ts';
 export { createCwdTable, isPlainCwd, type CwdTable } from './cwd-table.ts';
+export { killExactly, ProcessSignalError, type ExactSignalResult } from './process-signal.ts';

@@ -18,11 +18,13 @@ export {
 } from './keys.ts';
 export { MAX_COMMAND_LIFETIME_NS, ReplayGuard, signControlCommand, verifyControlCommand, type CommandVerdict, type VerifyCommandOptions } from './control-signature.ts';
 export {
+  createPolicyRecordHandler,
   POLICY_SIGNATURE_HEADERS,
   PolicyRecordGate,
   signedPolicyRecord,
   signPolicyRecord,
   verifyPolicyRecord,
+  type PolicyRecordHandlerOptions,
   type PolicyRecordVerdict,
   type SignedRecord,
 } from './policy-signature.ts';

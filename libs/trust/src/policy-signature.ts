@@ -13,7 +13,7 @@
  * never undoes a newer decision.
  */
 import { sign, verify } from 'node:crypto';
-import { encodeCompiledPolicy, type CompiledPolicy } from '@stinger/events';
+import { decodeCompiledPolicy, encodeCompiledPolicy, type CompiledPolicy } from '@stinger/events';
 import type { KeyRing, SigningKey } from './keys.ts';
 
 export const POLICY_SIGNATURE_HEADERS = {
@@ -51,7 +51,7 @@ export function signPolicyRecord(record: { readonly key: string; readonly value:
 
 export type PolicyRecordVerdict =
   | { readonly ok: true; readonly keyId: string; readonly signedAtNs: bigint }
-  | { readonly ok: false; readonly reason: 'unsigned' | 'unknown_key' | 'bad_signature' | 'replayed'; readonly detail: string };
+  | { readonly ok: false; readonly reason: 'unsigned' | 'unknown_key' | 'bad_signature' | 'replayed' | 'duplicate'; readonly detail: string };
 
 export interface SignedRecord {
   readonly key: string;
@@ -97,7 +97,9 @@ export class PolicyRecordGate {
     const verdict = verifyPolicyRecord(record, this.#ring());
     if (!verdict.ok) return verdict;
     const latest = this.#latest.get(record.key);
-    if (latest !== undefined && verdict.signedAtNs <= latest) {
+    // The same record again (a consumer re-reading the topic from the start) is no attack: say so apart.
+    if (latest !== undefined && verdict.signedAtNs === latest) return { ok: false, reason: 'duplicate', detail: 'already in force' };
+    if (latest !== undefined && verdict.signedAtNs < latest) {
       return { ok: false, reason: 'replayed', detail: `signed at ${verdict.signedAtNs}, not after the record in force (${latest})` };
     }
     this.#latest.set(record.key, verdict.signedAtNs);
@@ -116,4 +118,39 @@ export function signedPolicyRecord(
 ): { readonly key: string; readonly value: Buffer | null; readonly headers: Record<string, Buffer> } {
   const value = compiled === null ? null : encodeCompiledPolicy(compiled);
   return { key: policyKey, value, headers: signPolicyRecord({ key: policyKey, value }, signer.key, signer.signedAtNs) };
+}
+
+export interface PolicyRecordHandlerOptions {
+  readonly gate: PolicyRecordGate;
+  /** A verified record: the policy (decoded), or null for a verified tombstone. */
+  readonly apply: (key: string, compiled: CompiledPolicy | null) => void;
+  /** A record that was refused (not signed, badly signed, replayed) or could not be decoded; nothing changed. */
+  readonly refuse: (key: string, reason: string, detail: string) => void;
+}
+
+/**
+ * The one way a consumer of stinger.policies (agent, detector, enforcer) takes a record: verify and order it
+ * (`gate`), decode it, and only then `apply` it. Duplicates of the record in force are dropped silently.
+ */
+export function createPolicyRecordHandler(options: PolicyRecordHandlerOptions): (record: { readonly key: Buffer | null; readonly value: Buffer | null; readonly headers: Readonly<Record<string, Buffer | undefined>> }) => void {
+  return (record) => {
+    const key = record.key?.toString() ?? '';
+    const verdict = options.gate.admit({ key, value: record.value, headers: record.headers });
+    if (!verdict.ok) {
+      if (verdict.reason !== 'duplicate') options.refuse(key, verdict.reason, verdict.detail);
+      return;
+    }
+    if (record.value === null) {
+      options.apply(key, null);
+      return;
+    }
+    let compiled: CompiledPolicy;
+    try {
+      compiled = decodeCompiledPolicy(record.value);
+    } catch (error) {
+      options.refuse(key, 'undecodable', `undecodable CompiledPolicy: ${(error as Error).message}`);
+      return;
+    }
+    options.apply(key, compiled);
+  };
 }

@@ -8,6 +8,8 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import {
   AgentPipeline,
+  ControlCommandHandler,
+  parseStartTicks,
   createBpfKernelMaps,
   EventBuilder,
   EventPublisher,
@@ -32,6 +34,7 @@ import {
   ensureTracefs,
   FILE_RECORD_DECODERS,
   forEachRecord,
+  killExactly,
   loadConnectPolicy,
   loadFileSensor,
   loadNetworkSensor,
@@ -43,11 +46,12 @@ import {
   probeFeatures,
 } from '@stinger/bpf';
 import { loadConfig, requireBrokers } from '@stinger/config';
-import { decodeCompiledPolicy, encodePolicyStatus } from '@stinger/events';
-import { createKafkaClient, createProducer, installShutdown, tailTopic, topicName } from '@stinger/kafka';
+import { decodeControlCommand, encodeControlAck, encodePolicyStatus } from '@stinger/events';
+import { createKafkaClient, createProducer, deadLetterRecord, installShutdown, tailTopic, topicName } from '@stinger/kafka';
 import { createLogger } from '@stinger/log';
 import { formatIssue } from '@stinger/policy';
 import { createCgroupPathResolver, createProcReader, findPodCgroupRoots, ProcessCache } from '@stinger/process-cache';
+import { createPolicyRecordHandler, PolicyRecordGate, readKeyRing, ReplayGuard, type KeyRing } from '@stinger/trust';
 
 const config = loadConfig();
 const logger = createLogger({ name: 'agent', level: config.logLevel });
@@ -67,6 +71,22 @@ const features = probeFeatures();
 logger.info({ features }, 'kernel features probed');
 
 const agentId = randomUUID();
+
+// Policies from the topic and control commands are acted on only when the deployment's key signed them. The trusted
+// public keys are re-read every 10 s, so a rotation (`stinger keys rotate`, a new Secret) needs no restart.
+let keyRing: KeyRing = new Map();
+function refreshKeyRing(): void {
+  try {
+    const next = readKeyRing(config.keysDir);
+    if ([...next.keys()].join() !== [...keyRing.keys()].join()) logger.info({ keys: [...next.keys()], dir: config.keysDir }, 'trusted keys');
+    if (next.size === 0 && keyRing.size > 0) logger.warn({ dir: config.keysDir }, 'no trusted keys left: signed policies and commands are refused');
+    keyRing = next;
+  } catch (error) {
+    logger.error({ err: error }, 'trusted keys not re-read; the previous ones stay in force');
+  }
+}
+refreshKeyRing();
+if (keyRing.size === 0) logger.warn({ dir: `${config.keysDir}/trusted` }, 'no trusted keys: policies from the topic and control commands will be refused (run `stinger keys generate`)');
 const bootId = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
 const cgroupRoot = cgroup2MountPoint();
 const cgroupPaths = createCgroupPathResolver({ mountPoint: cgroupRoot });
@@ -252,6 +272,7 @@ policyDirectory.scan();
 const directoryTimer = setInterval(() => policyDirectory.scan(), 5000);
 
 const podRootsTimer = setInterval(refreshPodCgroupRoots, 5000);
+const keyRingTimer = setInterval(refreshKeyRing, 10_000);
 
 /** Runs `step` until it succeeds, with back-off; the agent keeps working (spooling) meanwhile. */
 async function untilDone(what: string, step: () => Promise<void>): Promise<void> {
@@ -282,6 +303,7 @@ shutdown.register('sensors', async () => {
 shutdown.register('reader', () => reader.stop());
 shutdown.register('policy-directory', async () => clearInterval(directoryTimer));
 shutdown.register('pod-cgroup-roots', async () => clearInterval(podRootsTimer));
+shutdown.register('key-ring', async () => clearInterval(keyRingTimer));
 
 reader.start();
 await api.start();
@@ -298,25 +320,74 @@ void untilDone('connect to Kafka', async () => {
   await statusReporter.start();
   const statusTimer = setInterval(() => void statusReporter.flush(), 5000);
   shutdown.register('status-reporter', async () => clearInterval(statusTimer));
+  const dlqTopic = topicName('dlq', config.kafka.topicPrefix);
+  const acksTopic = topicName('controlAcks', config.kafka.topicPrefix);
+  const takePolicyRecord = createPolicyRecordHandler({
+    gate: new PolicyRecordGate(() => keyRing),
+    apply: (key, compiled) => (compiled === null ? nodePolicies.remove(key) : nodePolicies.applyCompiled(key, compiled)),
+    refuse: (key, reason, detail) => {
+      metrics.observeRefused('policy', reason);
+      logger.warn({ policy: key, reason, detail }, 'policy record refused; what is in force stays');
+      if (reason === 'undecodable') nodePolicies.reject(key, [detail]);
+    },
+  });
   await untilDone('follow the policies topic', async () => {
     const policyTail = await tailTopic({
       client,
       topic: topicName('policies', config.kafka.topicPrefix),
       sinceMs: 0,
-      onRecord: (record) => {
-        const key = record.key?.toString() ?? '';
-        if (record.value === null) {
-          nodePolicies.remove(key);
-          return;
-        }
-        try {
-          nodePolicies.applyCompiled(key, decodeCompiledPolicy(record.value));
-        } catch (error) {
-          nodePolicies.reject(key, [`undecodable CompiledPolicy: ${(error as Error).message}`]);
-        }
-      },
+      onRecord: takePolicyRecord,
     });
     shutdown.register('policy-tail', () => policyTail.stop());
+  });
+  const commands = new ControlCommandHandler({
+    node: config.nodeName,
+    agentId,
+    ring: () => keyRing,
+    replays: new ReplayGuard(),
+    execIdOf: (pid) => {
+      const info = cache.get(pid);
+      return info !== undefined && info.exitTimeNs === null ? info.execId : undefined;
+    },
+    startTicksOf: (pid) => {
+      try {
+        return parseStartTicks(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+      } catch {
+        return null;
+      }
+    },
+    kill: killExactly,
+    onRefused: (reason, command) => {
+      metrics.observeRefused('command', reason);
+      if (reason !== 'other_node') logger.warn({ reason, commandId: command.command_id, target: command.target.pid, policy: command.policy }, 'control command not acted on');
+    },
+  });
+  await untilDone('follow the control topic', async () => {
+    const controlTail = await tailTopic({
+      client,
+      topic: topicName('control', config.kafka.topicPrefix),
+      // Commands issued while the agent restarted are still taken if they have not expired (agents accept 5 min at most).
+      sinceMs: Date.now() - 5 * 60_000,
+      onRecord: (record) => {
+        const key = record.key?.toString() ?? null;
+        let ack;
+        try {
+          ack = commands.handle(key, decodeControlCommand(record.value ?? Buffer.alloc(0)));
+        } catch (error) {
+          if (key !== config.nodeName) return;
+          metrics.observeRefused('command', 'undecodable');
+          logger.warn({ err: error }, 'undecodable control command sent to the dead-letter topic');
+          const dead = deadLetterRecord({ consumer: `agent ${config.nodeName}`, dlqTopic }, record, { reason: 'undecodable ControlCommand', detail: (error as Error).message });
+          void statusProducer.enqueue(dlqTopic, dead).catch((failure: unknown) => logger.error({ err: failure }, 'dead letter not published'));
+          return;
+        }
+        if (ack === null) return;
+        metrics.observeCommand(ack.status);
+        if (ack.status === 'killed') logger.info({ commandId: ack.command_id }, 'control command: process killed');
+        void statusProducer.enqueue(acksTopic, { key: config.nodeName, value: encodeControlAck(ack) }).catch((error: unknown) => logger.error({ err: error }, 'ack not published'));
+      },
+    });
+    shutdown.register('control-tail', () => controlTail.stop());
   });
 });
 logger.info({ agentId, node: config.nodeName, scanned, sensors: loadedSensors, topic: rawTopic }, 'agent running');

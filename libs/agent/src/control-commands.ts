@@ -1,0 +1,118 @@
+/**
+ * ControlCommandHandler: what the agent does with a record of stinger.control.
+ *
+ * Contract: `handle(key, command)` returns the ControlAck to publish, or null when the command is not this agent's to
+ * answer. The checks, in order — and nothing is ever killed unless every one passes:
+ *   1. addressed here: the record's key or the command's node is this node; otherwise ignored (every agent reads the
+ *      whole topic, and a command for another node is that node's business; counted as other_node);
+ *   2. signed by a trusted key and the signature holds (unknown_key, bad_signature), addressed to this node
+ *      (wrong_node), not expired and not longer-lived than agents accept (expired), not seen before (a replay is
+ *      counted and never acknowledged again);
+ *   3. the target may be touched: never pid 1, the agent itself, or a pid the agent protects (protected);
+ *   4. the target is the process the command names: the process cache's live entry for the pid (when it has one)
+ *      has the command's exec_id, and /proc's start time of the pid is the command's start_time
+ *      (target_mismatch: the pid was reused, or the process exec'd since), and the pid exists (target_gone);
+ *   5. dry_run: everything above passed, nothing is done (dry_run).
+ * Then the kill goes through a pidfd with the start time checked once more while the process is pinned
+ * (libs/bpf killExactly), so a pid reused between the checks and the signal is never hit.
+ */
+import type { ControlAck, ControlCommand } from '@stinger/events';
+import type { ExactSignalResult } from '@stinger/bpf';
+import { verifyControlCommand, type KeyRing, type ReplayGuard } from '@stinger/trust';
+
+/** USER_HZ: /proc/<pid>/stat reports start times in these ticks per second on every Linux architecture we run on. */
+export const CLOCK_TICKS_PER_SECOND = 100n;
+
+export interface ControlCommandHandlerOptions {
+  readonly node: string;
+  readonly agentId: string;
+  /** Asked at every command, so keys re-read from disk (rotation) take effect at once. */
+  readonly ring: () => KeyRing;
+  readonly replays: ReplayGuard;
+  /** Pids never signalled (1 and the agent's own are always added). */
+  readonly protectedPids?: Iterable<number>;
+  /** exec_id of the live process the agent's cache holds for `pid`; undefined when it knows none. */
+  readonly execIdOf: (pid: number) => string | undefined;
+  /** /proc/<pid>/stat start time in clock ticks; null when there is no such process. */
+  readonly startTicksOf: (pid: number) => bigint | null;
+  readonly kill: (pid: number, isSame: () => boolean) => ExactSignalResult;
+  /** ns since the Unix epoch. */
+  readonly now?: () => bigint;
+  /** Every command that was not acted on, with why (for metrics and logs). */
+  readonly onRefused?: (reason: string, command: ControlCommand) => void;
+}
+
+export type AckStatus = ControlAck['status'];
+
+export class ControlCommandHandler {
+  readonly #options: ControlCommandHandlerOptions;
+  readonly #protected: ReadonlySet<number>;
+  readonly #now: () => bigint;
+
+  constructor(options: ControlCommandHandlerOptions) {
+    this.#options = options;
+    this.#protected = new Set([1, process.pid, ...(options.protectedPids ?? [])]);
+    this.#now = options.now ?? (() => BigInt(Date.now()) * 1_000_000n);
+  }
+
+  handle(key: string | null, command: ControlCommand): ControlAck | null {
+    const { node } = this.#options;
+    if (key !== node && command.node !== node) {
+      this.#options.onRefused?.('other_node', command);
+      return null;
+    }
+    const verdict = verifyControlCommand(command, { ring: this.#options.ring(), node, nowNs: this.#now(), replays: this.#options.replays });
+    if (!verdict.ok) {
+      this.#options.onRefused?.(verdict.reason, command);
+      return verdict.reason === 'replayed' ? null : this.#ack(command, verdict.reason, verdict.detail);
+    }
+    const { pid, start_time: startTime, exec_id: execId } = command.target;
+    if (this.#protected.has(pid) || pid <= 0) return this.#refused(command, 'protected', `pid ${pid} is never signalled by the agent`);
+    const cached = this.#options.execIdOf(pid);
+    if (cached !== undefined && cached !== execId) {
+      return this.#refused(command, 'target_mismatch', `pid ${pid} now runs ${cached}, not ${execId}`);
+    }
+    const expectedTicks = (startTime * CLOCK_TICKS_PER_SECOND) / 1_000_000_000n;
+    const sameStart = (): boolean | null => {
+      const ticks = this.#options.startTicksOf(pid);
+      return ticks === null ? null : ticks === expectedTicks;
+    };
+    const before = sameStart();
+    if (before === null) return this.#refused(command, 'target_gone', `no process ${pid}`);
+    if (!before) return this.#refused(command, 'target_mismatch', `pid ${pid} started at another time than ${startTime} ns after boot (reused)`);
+    if (command.dry_run) return this.#ack(command, 'dry_run', null);
+    let result: ExactSignalResult;
+    try {
+      result = this.#options.kill(pid, () => sameStart() === true);
+    } catch (error) {
+      return this.#refused(command, 'failed', (error as Error).message);
+    }
+    switch (result) {
+      case 'signalled':
+        return this.#ack(command, 'killed', null);
+      case 'gone':
+        return this.#refused(command, 'target_gone', `process ${pid} exited before the signal`);
+      case 'mismatch':
+        return this.#refused(command, 'target_mismatch', `pid ${pid} was reused before the signal`);
+    }
+  }
+
+  #refused(command: ControlCommand, status: AckStatus, detail: string): ControlAck {
+    this.#options.onRefused?.(status, command);
+    return this.#ack(command, status, detail);
+  }
+
+  #ack(command: ControlCommand, status: AckStatus, detail: string | null): ControlAck {
+    return { command_id: command.command_id, node: this.#options.node, agent_id: this.#options.agentId, status, detail, acked_at_ns: this.#now() };
+  }
+}
+
+/** /proc/<pid>/stat field 22 (starttime), for `startTicksOf`. The command name (field 2) may hold spaces and ')'. */
+export function parseStartTicks(stat: string): bigint | null {
+  const afterName = stat.lastIndexOf(')');
+  if (afterName === -1) return null;
+  const fields = stat.slice(afterName + 2).split(' ');
+  // fields[0] is field 3 (state), so field 22 is fields[19].
+  const value = fields[19];
+  return value !== undefined && /^\d+$/.test(value) ? BigInt(value) : null;
+}
