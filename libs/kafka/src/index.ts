@@ -30,5 +30,5 @@ export {
 } from './errors.ts';
 export { createDeadLetterBuilder, deadLetterRecord } from './dead-letter.ts';
 export type { DeadLetterBuilderOptions } from './dead-letter.ts';
-export { tailTopic, readTopicToEnd, latestByKey } from './tail.ts';
-export type { Tail, TailOptions, ReadToEndOptions } from './tail.ts';
+export { tailTopic, readTopicToEnd, readPartitionRange, latestByKey } from './tail.ts';
+export type { Tail, TailOptions, ReadToEndOptions, ReadPartitionRangeOptions } from './tail.ts';

@@ -130,3 +130,71 @@ export function latestByKey(records: readonly ConsumedRecord[]): Map<string, Con
   }
   return latest;
 }
+
+export interface ReadPartitionRangeOptions {
+  readonly client: KafkaClient;
+  readonly topic: string;
+  readonly partition: number;
+  /** First record: the first at or after this time (ms since the epoch). */
+  readonly sinceMs: number;
+  /** Exclusive end offset: records before it are returned. */
+  readonly untilOffset: bigint;
+  /** Longest the read takes; what was read by then is returned. Default 10 s. */
+  readonly timeoutMs?: number;
+}
+
+/**
+ * The records of one partition from a point in time up to (not including) an offset, in offset order. The detector
+ * rebuilds its windowed state with it: the input it had processed before a restart or a partition move, re-read.
+ * A consumer of a throw-away group that never commits; other partitions of the topic are left at their end.
+ */
+export async function readPartitionRange(options: ReadPartitionRangeOptions): Promise<ConsumedRecord[]> {
+  const { client, topic, partition, sinceMs, untilOffset, timeoutMs = 10_000 } = options;
+  const admin = client.kafka.admin();
+  await admin.connect();
+  let start: bigint;
+  try {
+    const byTime = (await admin.fetchTopicOffsetsByTimestamp(topic, sinceMs)).find((p) => p.partition === partition);
+    start = BigInt(byTime?.offset ?? untilOffset.toString());
+  } finally {
+    await admin.disconnect();
+  }
+  // fetchTopicOffsetsByTimestamp answers the end offset (-1 or the high watermark) when no record is that new.
+  if (start < 0n || start >= untilOffset) return [];
+  const records: ConsumedRecord[] = [];
+  const groupId = `stinger-range-${randomUUID()}`;
+  const consumer = client.kafka.consumer({ groupId, readUncommitted: false, allowAutoTopicCreation: false });
+  try {
+    await consumer.connect();
+    await consumer.subscribe({ topics: [topic], fromBeginning: false });
+    await new Promise<void>((resolve, reject) => {
+      // A range that ends in transaction markers only is never delivered: the timeout ends the read with what it has.
+      const timer = setTimeout(resolve, timeoutMs);
+      void consumer
+        .run({
+          autoCommit: false,
+          eachBatch: async ({ batch }) => {
+            if (batch.partition !== partition) return;
+            for (const message of batch.messages) {
+              const record = toConsumedRecord(batch.topic, batch.partition, message);
+              if (record.offset >= start && record.offset < untilOffset) records.push(record);
+            }
+            // Transaction markers are never delivered: the batch's last offset says how far the log was read.
+            if (BigInt(batch.lastOffset()) + 1n >= untilOffset || BigInt(batch.highWatermark) <= BigInt(batch.lastOffset()) + 1n) {
+              clearTimeout(timer);
+              resolve();
+            }
+          },
+        })
+        .then(() => consumer.seek({ topic, partition, offset: start.toString() }))
+        .catch(reject);
+    });
+  } finally {
+    await consumer.disconnect();
+    const cleanup = client.kafka.admin();
+    await cleanup.connect();
+    await cleanup.deleteGroups([groupId]).catch(() => undefined);
+    await cleanup.disconnect();
+  }
+  return records;
+}

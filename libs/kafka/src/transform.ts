@@ -101,6 +101,11 @@ export interface TransactionalTransformOptions {
   readonly fromBeginning?: boolean;
   /** Consumer-group session timeout: how long a crashed worker's partitions stay assigned to it. */
   readonly sessionTimeoutMs?: number;
+  /**
+   * Called whenever this worker (re)joins the group, before any batch of the new assignment: partitions may have
+   * moved, so state kept per partition must be rebuilt (the detector re-reads its window in prepareBatch).
+   */
+  readonly onGroupJoin?: () => void;
 }
 
 export interface TransformStats {
@@ -117,7 +122,7 @@ export interface TransactionalTransform {
 }
 
 export function createTransactionalTransform(options: TransactionalTransformOptions): TransactionalTransform {
-  const { client, groupId, transactionalId, inputTopics, transform, deadLetter, prepareBatch, fromBeginning = true, sessionTimeoutMs = 30_000 } = options;
+  const { client, groupId, transactionalId, inputTopics, transform, deadLetter, prepareBatch, fromBeginning = true, sessionTimeoutMs = 30_000, onGroupJoin } = options;
   const logger = namespaced(client.logger, 'TransactionalTransform');
   const producer = createProducer({ client, transactionalId, compression: 'none' });
   const consumer = client.kafka.consumer({
@@ -133,6 +138,7 @@ export function createTransactionalTransform(options: TransactionalTransformOpti
     stats,
     async start() {
       await producer.connect();
+      if (onGroupJoin) consumer.on(consumer.events.GROUP_JOIN, () => onGroupJoin());
       await consumer.connect();
       await consumer.subscribe({ topics: [...inputTopics], fromBeginning });
       await consumer.run({

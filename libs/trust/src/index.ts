@@ -28,3 +28,4 @@ export {
   type PolicyRecordVerdict,
   type SignedRecord,
 } from './policy-signature.ts';
+export { watchKeyRing, type KeyRingWatch } from './key-ring-watch.ts';

@@ -51,7 +51,7 @@ import { createKafkaClient, createProducer, deadLetterRecord, installShutdown, t
 import { createLogger } from '@stinger/log';
 import { formatIssue } from '@stinger/policy';
 import { createCgroupPathResolver, createProcReader, findPodCgroupRoots, ProcessCache } from '@stinger/process-cache';
-import { createPolicyRecordHandler, PolicyRecordGate, readKeyRing, ReplayGuard, type KeyRing } from '@stinger/trust';
+import { createPolicyRecordHandler, PolicyRecordGate, ReplayGuard, watchKeyRing } from '@stinger/trust';
 
 const config = loadConfig();
 const logger = createLogger({ name: 'agent', level: config.logLevel });
@@ -72,21 +72,8 @@ logger.info({ features }, 'kernel features probed');
 
 const agentId = randomUUID();
 
-// Policies from the topic and control commands are acted on only when the deployment's key signed them. The trusted
-// public keys are re-read every 10 s, so a rotation (`stinger keys rotate`, a new Secret) needs no restart.
-let keyRing: KeyRing = new Map();
-function refreshKeyRing(): void {
-  try {
-    const next = readKeyRing(config.keysDir);
-    if ([...next.keys()].join() !== [...keyRing.keys()].join()) logger.info({ keys: [...next.keys()], dir: config.keysDir }, 'trusted keys');
-    if (next.size === 0 && keyRing.size > 0) logger.warn({ dir: config.keysDir }, 'no trusted keys left: signed policies and commands are refused');
-    keyRing = next;
-  } catch (error) {
-    logger.error({ err: error }, 'trusted keys not re-read; the previous ones stay in force');
-  }
-}
-refreshKeyRing();
-if (keyRing.size === 0) logger.warn({ dir: `${config.keysDir}/trusted` }, 'no trusted keys: policies from the topic and control commands will be refused (run `stinger keys generate`)');
+// Policies from the topic and control commands are acted on only when the deployment's key signed them.
+const keyRing = watchKeyRing({ dir: config.keysDir, logger });
 const bootId = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
 const cgroupRoot = cgroup2MountPoint();
 const cgroupPaths = createCgroupPathResolver({ mountPoint: cgroupRoot });
@@ -272,7 +259,6 @@ policyDirectory.scan();
 const directoryTimer = setInterval(() => policyDirectory.scan(), 5000);
 
 const podRootsTimer = setInterval(refreshPodCgroupRoots, 5000);
-const keyRingTimer = setInterval(refreshKeyRing, 10_000);
 
 /** Runs `step` until it succeeds, with back-off; the agent keeps working (spooling) meanwhile. */
 async function untilDone(what: string, step: () => Promise<void>): Promise<void> {
@@ -303,7 +289,7 @@ shutdown.register('sensors', async () => {
 shutdown.register('reader', () => reader.stop());
 shutdown.register('policy-directory', async () => clearInterval(directoryTimer));
 shutdown.register('pod-cgroup-roots', async () => clearInterval(podRootsTimer));
-shutdown.register('key-ring', async () => clearInterval(keyRingTimer));
+shutdown.register('key-ring', async () => keyRing.stop());
 
 reader.start();
 await api.start();
@@ -323,7 +309,7 @@ void untilDone('connect to Kafka', async () => {
   const dlqTopic = topicName('dlq', config.kafka.topicPrefix);
   const acksTopic = topicName('controlAcks', config.kafka.topicPrefix);
   const takePolicyRecord = createPolicyRecordHandler({
-    gate: new PolicyRecordGate(() => keyRing),
+    gate: new PolicyRecordGate(keyRing.current),
     apply: (key, compiled) => (compiled === null ? nodePolicies.remove(key) : nodePolicies.applyCompiled(key, compiled)),
     refuse: (key, reason, detail) => {
       metrics.observeRefused('policy', reason);
@@ -343,7 +329,7 @@ void untilDone('connect to Kafka', async () => {
   const commands = new ControlCommandHandler({
     node: config.nodeName,
     agentId,
-    ring: () => keyRing,
+    ring: keyRing.current,
     replays: new ReplayGuard(),
     execIdOf: (pid) => {
       const info = cache.get(pid);

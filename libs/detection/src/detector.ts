@@ -1,0 +1,118 @@
+/**
+ * The detector's transform for createTransactionalTransform: Event records of stinger.events → Alert records of
+ * stinger.alerts, exactly once (outputs and offsets in one transaction per batch).
+ *
+ * Contract:
+ *  - `prepareBatch` runs before each batch. The first batch of a partition after start or after a rebalance
+ *    (`resetPartitions`, wired to the group's join) first replays that partition's input from the longest window
+ *    before the batch (sequence windows, plus the grouping window) up to the batch's first offset, with alerts
+ *    suppressed: the state is what it was when the previous owner committed, so a sequence whose first step came
+ *    before a restart still completes after it (state survives a restart or a partition move by rebuilding it from
+ *    the input; nothing else is stored).
+ *  - `transform` decodes each event (undecodable: rejected, dead-lettered by the caller), matches it, and returns its
+ *    alerts keyed by pod uid or node; every ~second of event time it also flushes grouped counts whose window ended.
+ *  - The rules are read live from `rules` (policy records applied as they arrive).
+ */
+import { DecodeError, decodeEvent, encodeAlert, type Alert, type Event } from '@stinger/events';
+import { RecordRejectedError, type ConsumedRecord, type OutputRecord } from '@stinger/kafka';
+import { namespaced, type Logger } from '@stinger/log';
+import { alertKey } from './alerts.ts';
+import type { DetectionRules } from './detection-rules.ts';
+import { PartitionDetector } from './partition-detector.ts';
+
+export interface DetectorOptions {
+  readonly rules: DetectionRules;
+  /** The (prefixed) stinger.alerts topic. */
+  readonly alertsTopic: string;
+  readonly logger: Logger;
+  /** Reads a partition of the input from a time up to an offset (libs/kafka readPartitionRange). */
+  readonly readRange: (range: { readonly partition: number; readonly sinceMs: number; readonly untilOffset: bigint }) => Promise<readonly ConsumedRecord[]>;
+  readonly groupWindowMs?: number;
+  /** Alert.time; the wall clock by default. */
+  readonly now?: () => bigint;
+  readonly onAlert?: (alert: Alert) => void;
+}
+
+export interface DetectorStats {
+  events: number;
+  alerts: number;
+  replayedEvents: number;
+  replays: number;
+}
+
+export interface Detector {
+  prepareBatch(records: readonly ConsumedRecord[]): Promise<void>;
+  transform(record: ConsumedRecord): readonly OutputRecord[];
+  /** Drops all partition state: the next batch of each partition replays its window first. */
+  resetPartitions(): void;
+  readonly stats: Readonly<DetectorStats>;
+}
+
+const FLUSH_EVERY_NS = 1_000_000_000n;
+
+function decodeOrReject(record: ConsumedRecord): Event {
+  if (!record.value) throw new RecordRejectedError('tombstone');
+  try {
+    return decodeEvent(record.value);
+  } catch (error) {
+    if (error instanceof DecodeError) throw new RecordRejectedError(error.reason, error);
+    throw error;
+  }
+}
+
+export function createDetector(options: DetectorOptions): Detector {
+  const { rules, alertsTopic, readRange } = options;
+  const logger = namespaced(options.logger, 'Detector');
+  const groupWindowNs = BigInt(options.groupWindowMs ?? 10_000) * 1_000_000n;
+  const partitions = new Map<number, { detector: PartitionDetector; lastFlushNs: bigint }>();
+  const stats: DetectorStats = { events: 0, alerts: 0, replayedEvents: 0, replays: 0 };
+  const newPartition = () => ({ detector: new PartitionDetector({ rules, groupWindowNs, ...(options.now ? { now: options.now } : {}) }), lastFlushNs: 0n });
+
+  const output = (alert: Alert): OutputRecord => {
+    stats.alerts += 1;
+    options.onAlert?.(alert);
+    return { topic: alertsTopic, key: alertKey(alert), value: encodeAlert(alert) };
+  };
+
+  return {
+    stats,
+    resetPartitions() {
+      partitions.clear();
+    },
+    async prepareBatch(records) {
+      const first = records[0];
+      if (first === undefined || partitions.has(first.partition)) return;
+      const state = newPartition();
+      const windowMs = Number((rules.maxWindowNs() + groupWindowNs) / 1_000_000n);
+      const started = performance.now();
+      const history = await readRange({ partition: first.partition, sinceMs: first.timestampMs - windowMs, untilOffset: first.offset });
+      for (const record of history) {
+        try {
+          state.detector.observe(decodeOrReject(record), { emit: false });
+        } catch (error) {
+          if (!(error instanceof RecordRejectedError)) throw error;
+        }
+      }
+      state.detector.flush({ emit: false });
+      partitions.set(first.partition, state);
+      stats.replays += 1;
+      stats.replayedEvents += history.length;
+      logger.info({ partition: first.partition, events: history.length, windowMs, ms: Math.round(performance.now() - started) }, 'partition state rebuilt from its input');
+    },
+    transform(record) {
+      const event = decodeOrReject(record);
+      let state = partitions.get(record.partition);
+      if (state === undefined) {
+        state = newPartition();
+        partitions.set(record.partition, state);
+      }
+      stats.events += 1;
+      const alerts = state.detector.observe(event, { emit: true });
+      if (event.time - state.lastFlushNs >= FLUSH_EVERY_NS) {
+        state.lastFlushNs = event.time;
+        alerts.push(...state.detector.flush({ emit: true }));
+      }
+      return alerts.map(output);
+    },
+  };
+}

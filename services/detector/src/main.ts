@@ -1,0 +1,56 @@
+/**
+ * The detector: stinger.events → every policy rule, single-event and sequence, evaluated on enriched events →
+ * stinger.alerts, exactly once (one Kafka transaction per fetched batch: alerts, dead letters and consumed offsets).
+ * Logic lives in libs/detection; this file wires config, logger, keys and Kafka and owns the process life cycle.
+ *
+ * Policies are the signed records of stinger.policies (verified with the trusted keys, as agents do); they are all
+ * read before the first event is matched. Sequence and grouping state is rebuilt after a restart or a partition move
+ * by re-reading each partition's recent input (libs/detection createDetector).
+ */
+import { loadConfig, requireBrokers } from '@stinger/config';
+import { createDetector, DetectionRules, followSignedPolicies } from '@stinger/detection';
+import { createDeadLetterBuilder, createKafkaClient, createTransactionalTransform, installShutdown, readPartitionRange, topicName } from '@stinger/kafka';
+import { createLogger } from '@stinger/log';
+import { watchKeyRing } from '@stinger/trust';
+
+const STATS_INTERVAL_MS = 60_000;
+
+const config = loadConfig();
+const logger = createLogger({ name: 'detector', level: config.logLevel });
+const prefix = config.kafka.topicPrefix;
+const shutdown = installShutdown({ logger });
+const keyRing = watchKeyRing({ dir: config.keysDir, logger });
+shutdown.register('key-ring', async () => keyRing.stop());
+
+const client = createKafkaClient({ brokers: requireBrokers(config), clientId: `stinger-detector-${config.nodeName}`, logger });
+const rules = new DetectionRules();
+const policies = await followSignedPolicies({ client, topic: topicName('policies', prefix), ring: keyRing.current, rules, logger });
+shutdown.register('policies', () => policies.stop());
+
+const eventsTopic = topicName('events', prefix);
+const detector = createDetector({
+  rules,
+  alertsTopic: topicName('alerts', prefix),
+  logger,
+  readRange: (range) => readPartitionRange({ client, topic: eventsTopic, ...range }),
+});
+const groupId = `${prefix}stinger.detector`;
+const worker = createTransactionalTransform({
+  client,
+  groupId,
+  // Stable across restarts of this instance, so a restart fences its predecessor's open transaction.
+  transactionalId: `${groupId}.${config.nodeName}`,
+  inputTopics: [eventsTopic],
+  sessionTimeoutMs: 10_000,
+  transform: (record) => detector.transform(record),
+  prepareBatch: (records) => detector.prepareBatch(records),
+  onGroupJoin: () => detector.resetPartitions(),
+  deadLetter: createDeadLetterBuilder({ consumer: groupId, dlqTopic: topicName('dlq', prefix) }),
+});
+shutdown.register('transform', () => worker.stop());
+
+const statsTimer = setInterval(() => logger.info({ transform: worker.stats, detector: detector.stats, policies: rules.size }, 'detector stats'), STATS_INTERVAL_MS);
+statsTimer.unref();
+
+await worker.start();
+logger.info({ groupId, policies: rules.size }, 'detector running');

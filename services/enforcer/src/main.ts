@@ -1,0 +1,108 @@
+/**
+ * The enforcer: stinger.alerts → decisions (libs/enforcement) → signed kill commands on stinger.control, keyed by
+ * node; the agents' answers on stinger.control.acks → one outcome per alert on stinger.enforcements (killed,
+ * killed_in_kernel, monitor_only, protected, target_gone, timed_out, …). This file wires config, logger, keys and
+ * Kafka and owns the process life cycle.
+ *
+ * Delivery: an alert's command and its final records are produced before the alert's offset is committed (at least
+ * once); a redelivered alert is recognised by its id. Commands expire (STINGER_ENFORCER_COMMAND_TTL_MS) and agents
+ * refuse replays, so a command sent twice still acts at most once. Commands awaiting an answer when the enforcer
+ * stops get no outcome record (their alerts are committed); see docs/policies.md.
+ */
+import { loadConfig, requireBrokers } from '@stinger/config';
+import { DetectionRules, followSignedPolicies } from '@stinger/detection';
+import { Enforcer } from '@stinger/enforcement';
+import { decodeAlert, decodeControlAck, encodeControlCommand, encodeEnforcement, type Enforcement } from '@stinger/events';
+import { createConsumer, createKafkaClient, createProducer, deadLetterRecord, installShutdown, tailTopic, topicName, type ProducerRecord } from '@stinger/kafka';
+import { createLogger } from '@stinger/log';
+import { readSigningKey, watchKeyRing } from '@stinger/trust';
+
+const config = loadConfig();
+const logger = createLogger({ name: 'enforcer', level: config.logLevel });
+const prefix = config.kafka.topicPrefix;
+const shutdown = installShutdown({ logger });
+const keyRing = watchKeyRing({ dir: config.keysDir, logger });
+shutdown.register('key-ring', async () => keyRing.stop());
+// Read now, so a missing key stops the enforcer at start with the file named (SigningKeyMissingError), and again for
+// every command (rotation).
+readSigningKey(config.keysDir);
+
+const client = createKafkaClient({ brokers: requireBrokers(config), clientId: `stinger-enforcer-${config.nodeName}`, logger });
+const rules = new DetectionRules();
+const policies = await followSignedPolicies({ client, topic: topicName('policies', prefix), ring: keyRing.current, rules, logger });
+shutdown.register('policies', () => policies.stop());
+
+const enforcer = new Enforcer({
+  rules,
+  signingKey: () => readSigningKey(config.keysDir),
+  dryRun: config.enforcer.dryRun,
+  protectedNamespaces: config.enforcer.protectedNamespaces,
+  commandTtlMs: config.enforcer.commandTtlMs,
+  ackTimeoutMs: config.enforcer.ackTimeoutMs,
+  maxKillsPerMinute: config.enforcer.maxKillsPerMinute,
+});
+// Commands go out at once: every millisecond here is kill latency.
+const producer = createProducer({ client, lingerMs: 0, compression: 'none' });
+await producer.connect();
+shutdown.register('producer', () => producer.disconnect());
+const controlTopic = topicName('control', prefix);
+const enforcementsTopic = topicName('enforcements', prefix);
+const dlqTopic = topicName('dlq', prefix);
+const groupId = `${prefix}stinger.enforcer`;
+
+const enforcementRecord = (record: Enforcement): ProducerRecord => ({ key: record.alert_id, value: encodeEnforcement(record) });
+async function publishOutcomes(records: readonly Enforcement[]): Promise<void> {
+  if (records.length === 0) return;
+  for (const record of records) logger.info({ alert: record.alert_id, policy: record.policy, rule: record.rule, outcome: record.outcome, detail: record.detail }, 'enforcement');
+  await producer.send(enforcementsTopic, records.map(enforcementRecord));
+}
+
+const acks = await tailTopic({
+  client,
+  topic: topicName('controlAcks', prefix),
+  sinceMs: null,
+  onRecord: (record) => {
+    try {
+      void publishOutcomes(enforcer.onAck(decodeControlAck(record.value ?? Buffer.alloc(0)))).catch((error: unknown) => logger.error({ err: error }, 'outcome not published'));
+    } catch (error) {
+      logger.warn({ err: error }, 'undecodable acknowledgement sent to the dead-letter topic');
+      void producer.send(dlqTopic, [deadLetterRecord({ consumer: groupId, dlqTopic }, record, { reason: 'undecodable ControlAck', detail: (error as Error).message })]).catch(() => undefined);
+    }
+  },
+});
+shutdown.register('acks', () => acks.stop());
+
+const expiryTimer = setInterval(() => void publishOutcomes(enforcer.expire()).catch((error: unknown) => logger.error({ err: error }, 'timeouts not published')), 1000);
+shutdown.register('expiry', async () => clearInterval(expiryTimer));
+
+const consumer = createConsumer({
+  client,
+  groupId,
+  topics: [topicName('alerts', prefix)],
+  // A first start takes the alerts already there; the enforcer records old ones expired rather than acting.
+  fromBeginning: true,
+  handleBatch: async (records) => {
+    const commands: ProducerRecord[] = [];
+    const outcomes: Enforcement[] = [];
+    for (const record of records) {
+      let output;
+      try {
+        output = enforcer.onAlert(decodeAlert(record.value ?? Buffer.alloc(0)));
+      } catch (error) {
+        logger.warn({ err: error, offset: record.offset.toString() }, 'undecodable alert sent to the dead-letter topic');
+        await producer.send(dlqTopic, [deadLetterRecord({ consumer: groupId, dlqTopic }, record, { reason: 'undecodable Alert', detail: (error as Error).message })]);
+        continue;
+      }
+      for (const command of output.commands) {
+        logger.info({ command: command.command_id, node: command.node, pid: command.target.pid, policy: command.policy, dryRun: command.dry_run }, 'kill command sent');
+        commands.push({ key: command.node, value: encodeControlCommand(command) });
+      }
+      outcomes.push(...output.enforcements);
+    }
+    if (commands.length > 0) await producer.send(controlTopic, commands);
+    await publishOutcomes(outcomes);
+  },
+});
+shutdown.register('consumer', () => consumer.stop());
+await consumer.start();
+logger.info({ groupId, dryRun: config.enforcer.dryRun, protectedNamespaces: config.enforcer.protectedNamespaces }, 'enforcer running');
