@@ -28,8 +28,9 @@ const USAGE = `usage: stinger <command> [options]
                        the topics and every service; prints KAFKA_BROKERS=<host:port>
   down                 stop what \`stinger up --detach\` started
   status               broker, topics and running services
-  policy apply FILE... | delete NAME... | list
+  policy apply [--defaults] FILE... | delete NAME... | list
                        publish TracingPolicy files to stinger.policies, signed; show each agent's status
+                       (--defaults: the default rule pack of k8s/policies, monitor mode)
   keys generate | rotate | retire ID | list
                        the Ed25519 keys that sign policies and commands (STINGER_KEYS_DIR); rotate keeps
                        the old key trusted until retire
@@ -89,11 +90,11 @@ async function main(argv: readonly string[]): Promise<number> {
     }
     case 'policy': {
       const [verb, ...args] = rest;
-      const { positionals } = parseArgs({ args, allowPositionals: true, options: {} });
+      const { positionals, values } = parseArgs({ args, allowPositionals: true, options: verb === 'apply' ? { defaults: { type: 'boolean', default: false } } : {} });
       const options = { config, logger, out };
       switch (verb) {
         case 'apply':
-          return policyApply(options, positionals);
+          return policyApply(options, positionals, { defaults: values.defaults === true });
         case 'delete':
           return policyDelete(options, positionals);
         case 'list':

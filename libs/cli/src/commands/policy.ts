@@ -1,8 +1,9 @@
 /**
- * `stinger policy apply FILE... | delete NAME... | list`: policies without a cluster. `apply`
+ * `stinger policy apply [--defaults] FILE... | delete NAME... | list`: policies without a cluster. `apply`
  * validates every document of every file first and publishes nothing if any is invalid (each problem
  * printed as `file:line: field: message`); valid policies are compiled and published to the compacted
- * stinger.policies topic with the next generation, unchanged ones are left alone. `delete` publishes
+ * stinger.policies topic with the next generation, unchanged ones are left alone. `--defaults` adds the default
+ * rule pack (k8s/policies, monitor mode); a file's policy of the same name replaces the pack's. `delete` publishes
  * tombstones. `list` shows the policies in force and what each agent reported for them.
  *
  * Every record written, tombstones included, is signed with the active key of STINGER_KEYS_DIR (agents and the
@@ -16,6 +17,7 @@ import type { Logger } from '@stinger/log';
 import { compilePolicy, formatIssue, parsePolicies, policyKey, type TracingPolicy } from '@stinger/policy';
 import { signedPolicyRecord } from '@stinger/trust';
 import { resolveBrokers } from '../brokers.ts';
+import { loadDefaultPolicies } from '../default-policies.ts';
 import { CliError } from '../errors.ts';
 import { signingKeyFor } from './keys.ts';
 
@@ -51,8 +53,14 @@ export function samePolicy(a: CompiledPolicy, b: CompiledPolicy): boolean {
   return strip(a) === strip(b);
 }
 
-export async function policyApply(options: PolicyCommandOptions, files: readonly string[]): Promise<number> {
-  if (files.length === 0) throw new CliError('policy apply needs at least one file', 2);
+export interface PolicyApplyOptions {
+  /** Also apply the default rule pack (k8s/policies). */
+  readonly defaults?: boolean;
+}
+
+export async function policyApply(options: PolicyCommandOptions, files: readonly string[], apply: PolicyApplyOptions = {}): Promise<number> {
+  const defaults = apply.defaults === true;
+  if (files.length === 0 && !defaults) throw new CliError('policy apply needs at least one file (or --defaults)', 2);
   const policies: TracingPolicy[] = [];
   const problems: string[] = [];
   for (const file of files) {
@@ -71,7 +79,11 @@ export async function policyApply(options: PolicyCommandOptions, files: readonly
     for (const problem of problems) process.stderr.write(`${problem}\n`);
     throw new CliError(`${problems.length} problem(s); nothing was applied`);
   }
-  const signer = signingKeyFor(options.config, files.join(', '));
+  if (defaults) {
+    const named = new Set(policies.map(policyKey));
+    policies.unshift(...loadDefaultPolicies().filter((policy) => !named.has(policyKey(policy))));
+  }
+  const signer = signingKeyFor(options.config, [...files, ...(defaults ? ['the default rule pack'] : [])].join(', '));
   const client = await kafkaClient(options);
   const prefix = options.config.kafka.topicPrefix;
   const current = await currentPolicies(client, prefix);
