@@ -14,7 +14,7 @@ export interface StartedService {
 }
 
 export interface StartServiceOptions {
-  readonly service: 'agent' | 'enricher';
+  readonly service: 'agent' | 'enricher' | 'policy-controller' | 'detector' | 'enforcer';
   readonly env: NodeJS.ProcessEnv;
   /** The `msg` of the log line that means the service is up, e.g. "enricher running". */
   readonly readyMessage: string;
@@ -51,4 +51,15 @@ export function startService(options: StartServiceOptions): StartedService {
   // The exit rejection after a successful start must not become an unhandled rejection.
   running.catch(() => undefined);
   return { child, log, running };
+}
+
+/** SIGTERM, then SIGKILL after `killAfterMs` if it is still running; resolves with the exit code (null: killed by a signal). */
+export async function stopService(child: ChildProcess, killAfterMs = 15_000): Promise<number | null> {
+  if (child.exitCode !== null) return child.exitCode;
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), killAfterMs);
+  const code = await exited;
+  clearTimeout(timer);
+  return code;
 }

@@ -1,9 +1,11 @@
 // @stinger/k8s: the one home of @kubernetes/client-node. Pod informers and the container id → pod index
-// (PodIndex, or DisabledPodIndex outside a cluster), kubeconfig loading, and the pure metadata pieces.
+// (PodIndex, or DisabledPodIndex outside a cluster), custom resources (watch, apply, status), kubeconfig loading,
+// and the pure metadata pieces.
 export { createPodIndex } from './pod-index.ts';
 export type { PodIndex, PodIndexStats, CreatePodIndexOptions } from './pod-index.ts';
 export { DisabledPodIndex, NO_CLUSTER_REASON } from './disabled-pod-index.ts';
 export { loadKubeConfig } from './kubeconfig.ts';
+export type { KubeConfig } from '@kubernetes/client-node';
 export { PodStore } from './pod-store.ts';
 export type { PodLookup, PodStoreOptions, PodStoreStats, PodStoreSnapshot } from './pod-store.ts';
 export { podMetadataFromPod, resolveWorkload, stripRuntimePrefix } from './pod-metadata.ts';
@@ -22,3 +24,16 @@ export { TombstoneCache } from './tombstone-cache.ts';
 export type { TombstoneCacheOptions } from './tombstone-cache.ts';
 export { backoffDelay } from './backoff.ts';
 export type { BackoffOptions } from './backoff.ts';
+export { createCustomObjectClient, createCustomObjectWatch, KubeApiError, toKubeApiError } from './custom-objects.ts';
+export type {
+  CreateCustomObjectWatchOptions,
+  CustomObject,
+  CustomObjectClient,
+  CustomObjectEvent,
+  CustomObjectMetadata,
+  CustomObjectWatch,
+  CustomResourceType,
+  KubeApiCause,
+  ObjectRef,
+} from './custom-objects.ts';
+export { InformerSupervisor } from './informer-supervisor.ts';

@@ -5,15 +5,16 @@
  * Contract:
  *  - `start()` starts the informers and returns at once; `waitForSync(ms)` resolves true when every
  *    informer has listed once (false on timeout: lookups then answer from what is known).
- *  - A watch that fails is restarted with exponential back-off (client-node's ListWatch restarts only
- *    a watch that ended cleanly and relists only on 410 Gone); a relist rebuilds from the list.
+ *  - A watch that fails is restarted with exponential back-off (InformerSupervisor); a relist rebuilds
+ *    from the list.
  *  - Every `resyncMs` the index is rebuilt from the informers' caches (drift from missed owner updates
  *    is repaired) and expired tombstones are pruned.
  *  - `onChange` listeners run after each pod change (the enricher's late-metadata wait wakes on them).
  */
 import { AppsV1Api, BatchV1Api, CoreV1Api, ListWatch, Watch, type KubeConfig, type KubernetesObject, type V1Job, type V1Pod, type V1ReplicaSet } from '@kubernetes/client-node';
 import { namespaced, type Logger } from '@stinger/log';
-import { backoffDelay, type BackoffOptions } from './backoff.ts';
+import type { BackoffOptions } from './backoff.ts';
+import { InformerSupervisor } from './informer-supervisor.ts';
 import type { PodMetadataOptions } from './pod-metadata.ts';
 import { PodStore, type PodLookup, type PodStoreStats } from './pod-store.ts';
 
@@ -89,38 +90,11 @@ export function createPodIndex(options: CreatePodIndexOptions): PodIndex {
     { name: 'jobs', informer: jobs as unknown as ListWatch<KubernetesObject> },
     { name: 'pods', informer: pods as unknown as ListWatch<KubernetesObject> },
   ];
-  const timers = new Set<NodeJS.Timeout>();
+  const supervisor = new InformerSupervisor(logger, options.backoff);
   let stopped = false;
-  let reconnects = 0;
 
   function isSynced(): boolean {
     return supervised.every((s) => s.informer.latestResourceVersion() !== '');
-  }
-
-  function supervise({ name, informer }: Supervised): void {
-    let attempt = 0;
-    let lastErrorAt = 0;
-    let retryPending = false;
-    const scheduleRestart = (error: unknown) => {
-      if (stopped || retryPending) return;
-      // A quiet minute since the last failure starts the back-off afresh.
-      if (Date.now() - lastErrorAt > 60_000) attempt = 0;
-      attempt += 1;
-      lastErrorAt = Date.now();
-      const delayMs = backoffDelay(attempt, options.backoff);
-      logger.warn({ informer: name, attempt, delayMs, err: error }, 'watch failed; restarting');
-      retryPending = true;
-      const timer = setTimeout(() => {
-        timers.delete(timer);
-        retryPending = false;
-        if (stopped) return;
-        reconnects += 1;
-        informer.start().catch(scheduleRestart);
-      }, delayMs);
-      timers.add(timer);
-    };
-    informer.on('error', scheduleRestart);
-    informer.start().catch(scheduleRestart);
   }
 
   function resync(): void {
@@ -135,10 +109,8 @@ export function createPodIndex(options: CreatePodIndexOptions): PodIndex {
     byContainerId: (id) => store.byContainerId(id),
     byPodUid: (uid) => store.byPodUid(uid),
     async start() {
-      for (const s of supervised) supervise(s);
-      const timer = setInterval(resync, resyncMs);
-      timer.unref();
-      timers.add(timer);
+      for (const s of supervised) supervisor.supervise(s.name, s.informer);
+      supervisor.every(resyncMs, resync);
       logger.info({ server: kubeConfig.getCurrentCluster()?.server, nodeName: options.nodeName ?? null }, 'pod informers started');
     },
     async waitForSync(timeoutMs) {
@@ -153,11 +125,10 @@ export function createPodIndex(options: CreatePodIndexOptions): PodIndex {
       listeners.add(listener);
       return () => listeners.delete(listener);
     },
-    stats: () => ({ ...store.stats(), synced: isSynced(), reconnects }),
+    stats: () => ({ ...store.stats(), synced: isSynced(), reconnects: supervisor.reconnects }),
     async stop() {
       stopped = true;
-      for (const timer of timers) clearTimeout(timer);
-      timers.clear();
+      supervisor.stop();
       await Promise.all(supervised.map((s) => s.informer.stop()));
     },
   };

@@ -19,3 +19,19 @@ export {
   type TracingPolicyStatus,
 } from './policy-status.ts';
 export { policyCrd, policyCrdFiles, type CrdFile } from './crds.ts';
+export { policiesInForce, type PoliciesInForce, type PolicyInForce, type RefusedPolicyRecord } from './policies-in-force.ts';
+export {
+  judgePolicyObject,
+  objectPolicyKey,
+  orphanedKeys,
+  ruleCounts,
+  ruleCountsOfRecord,
+  sameCompiledPolicy,
+  type PolicyObject,
+  type PolicyVerdict,
+} from './reconcile.ts';
+export { NodeReports } from './node-reports.ts';
+export { buildPolicyStatus, statusUnchanged, type PolicyStatusInput } from './status-builder.ts';
+export { PolicyController, type PolicyControllerOptions, type PolicyObjectEvents, type PolicyRecordToSend } from './policy-controller.ts';
+export { createClusterPolicyResources, DisabledPolicyResources, type ClusterPolicyResourcesOptions, type PolicyResources } from './policy-resources-source.ts';
+export { startPolicyControl, type RunningPolicyControl, type StartPolicyControlOptions } from './start-policy-control.ts';
