@@ -6,6 +6,10 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runStinger } from '../helpers/cli.ts';
 import { startTestCluster, type TestCluster } from '../helpers/dev-cluster.ts';
 import { installPolicyCrds, kubeRequest } from '../helpers/policy-crds.ts';
 
@@ -23,11 +27,22 @@ describe('the generated CRDs in a real API server', { timeout: 120_000 }, () => 
 
   before(async () => {
     kube = await startTestCluster();
-    await installPolicyCrds(kube);
   });
 
   after(async () => {
     await kube?.stop();
+  });
+
+  test('before the CRDs are installed, `stinger policy apply` says how to install them', () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'stinger-crd-')), 'p.yaml');
+    writeFileSync(file, 'apiVersion: stinger.io/v1alpha1\nkind: TracingPolicy\nmetadata: { name: early }\nspec:\n  rules: [{ name: r, event: exec, action: audit }]\n');
+    const result = runStinger(['policy', 'apply', file], { KUBECONFIG: kube.kubeconfigPath });
+    assert.equal(result.status, 1, result.stdout);
+    assert.match(result.stderr, /the TracingPolicy custom resource definitions are not installed at https:\/\/127\.0\.0\.1:\d+ \(kubectl apply -f k8s\/crds\/\)/);
+  });
+
+  test('the API server accepts both generated CRDs and serves them', async () => {
+    await installPolicyCrds(kube);
   });
 
   test('a valid TracingPolicy is stored with its defaults, and status is a subresource', async () => {

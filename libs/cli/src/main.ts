@@ -29,7 +29,8 @@ const USAGE = `usage: stinger <command> [options]
   down                 stop what \`stinger up --detach\` started
   status               broker, topics and running services
   policy apply [--defaults] FILE... | delete NAME... | list
-                       publish TracingPolicy files to stinger.policies, signed; show each agent's status
+                       in a cluster (KUBECONFIG): TracingPolicy custom resources, published by the
+                       policy-controller; else straight to stinger.policies, signed. list: each agent's status
                        (--defaults: the default rule pack of k8s/policies, monitor mode)
   keys generate | rotate | retire ID | list
                        the Ed25519 keys that sign policies and commands (STINGER_KEYS_DIR); rotate keeps

@@ -106,12 +106,18 @@ export function toKubeApiError(error: unknown, what: string): KubeApiError {
 // ---------------------------------------------------------------------------------------------------------------
 // client
 
+export interface ApplyOptions {
+  readonly fieldManager: string;
+  readonly dryRun?: boolean;
+}
+
 export interface CustomObjectClient {
   /**
-   * Server-side apply (`fieldManager` owns the fields it sets; `force` takes over conflicting fields) with strict
-   * field validation: an unknown field is an error, not silently pruned. Creates or updates.
+   * Server-side apply (`fieldManager` owns the fields it sets, taking over conflicting ones) with strict field
+   * validation: an unknown field is an error, not silently pruned. Creates or updates; `dryRun` runs admission
+   * (schema, defaults) and stores nothing.
    */
-  apply(type: CustomResourceType, object: CustomObject, fieldManager: string): Promise<CustomObject>;
+  apply(type: CustomResourceType, object: CustomObject, options: ApplyOptions): Promise<CustomObject>;
   /** Null when there is no such object. */
   get(type: CustomResourceType, ref: ObjectRef): Promise<CustomObject | null>;
   /** Every object of the type (all namespaces for a namespaced type). */
@@ -142,11 +148,11 @@ export function createCustomObjectClient(kubeConfig: KubeConfig): CustomObjectCl
     }
   };
   return {
-    async apply(type, object, fieldManager) {
+    async apply(type, object, { fieldManager, dryRun = false }) {
       const ref = { name: object.metadata.name, namespace: object.metadata.namespace ?? null };
       const { group, version, plural } = type;
       const options = setHeaderOptions('Content-Type', PatchStrategy.ServerSideApply);
-      const common = { group, version, plural, name: ref.name, body: object, fieldManager, force: true, fieldValidation: 'Strict' };
+      const common = { group, version, plural, name: ref.name, body: object, fieldManager, force: true, fieldValidation: 'Strict', ...(dryRun ? { dryRun: 'All' } : {}) };
       return call(`apply ${where(type, ref)}`, () =>
         type.namespaced
           ? api.patchNamespacedCustomObject({ ...common, namespace: namespaceOf(type, ref) }, options)

@@ -26,6 +26,7 @@ export { backoffDelay } from './backoff.ts';
 export type { BackoffOptions } from './backoff.ts';
 export { createCustomObjectClient, createCustomObjectWatch, KubeApiError, toKubeApiError } from './custom-objects.ts';
 export type {
+  ApplyOptions,
   CreateCustomObjectWatchOptions,
   CustomObject,
   CustomObjectClient,
