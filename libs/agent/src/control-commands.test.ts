@@ -29,7 +29,7 @@ function command(overrides: Partial<ControlCommand> = {}, signer = key): Control
   );
 }
 
-function handler(world: { execId?: string; ticks?: bigint | null; kill?: 'signalled' | 'gone' | 'mismatch' } = {}) {
+function handler(world: { cachedStart?: bigint; ticks?: bigint | null; kill?: 'signalled' | 'gone' | 'mismatch' } = {}) {
   const killed: number[] = [];
   const refused: string[] = [];
   const instance = new ControlCommandHandler({
@@ -38,7 +38,7 @@ function handler(world: { execId?: string; ticks?: bigint | null; kill?: 'signal
     ring: () => ring,
     replays: new ReplayGuard(),
     protectedPids: [777],
-    execIdOf: () => world.execId,
+    cachedStartTimeOf: () => world.cachedStart,
     startTicksOf: () => (world.ticks === undefined ? 1234n : world.ticks),
     kill: (pid, isSame) => {
       if (!isSame()) return 'mismatch';
@@ -53,8 +53,8 @@ function handler(world: { execId?: string; ticks?: bigint | null; kill?: 'signal
 }
 
 describe('ControlCommandHandler', () => {
-  test('a signed, current command naming a live process by pid, start time and exec id kills it once', () => {
-    const { status, killed, refused, instance } = handler({ execId: TARGET.exec_id });
+  test('a signed, current command naming a live process by pid and start time kills it once', () => {
+    const { status, killed, refused, instance } = handler({ cachedStart: TARGET.start_time });
     const cmd = command();
     const ack = instance.handle('node-a', cmd);
     assert.deepEqual(ack, { command_id: cmd.command_id, node: 'node-a', agent_id: 'agent-1', status: 'killed', detail: null, acked_at_ns: NOW });
@@ -77,12 +77,12 @@ describe('ControlCommandHandler', () => {
     assert.deepEqual(refused, ['unknown_key', 'bad_signature', 'bad_signature', 'expired', 'wrong_node', 'other_node']);
   });
 
-  test('a reused pid is never killed: another exec id in the cache, or another start time in /proc', () => {
-    assert.equal(handler({ execId: 'node-a:999:4242' }).status(command()), 'target_mismatch');
+  test('a reused pid is never killed: another start time in the cache or in /proc', () => {
+    assert.equal(handler({ cachedStart: 999n }).status(command()), 'target_mismatch');
     assert.equal(handler({ ticks: 1235n }).status(command()), 'target_mismatch');
     assert.equal(handler({ ticks: null }).status(command()), 'target_gone');
     assert.equal(handler({ kill: 'gone' }).status(command()), 'target_gone');
-    for (const world of [{ execId: 'node-a:999:4242' }, { ticks: 1235n }, { ticks: null }]) assert.deepEqual(handler(world).killed, []);
+    for (const world of [{ cachedStart: 999n }, { ticks: 1235n }, { ticks: null }]) assert.deepEqual(handler(world).killed, []);
   });
 
   test('protected pids and dry runs: checked, acknowledged, never signalled', () => {

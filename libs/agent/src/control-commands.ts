@@ -9,9 +9,10 @@
  *      (wrong_node), not expired and not longer-lived than agents accept (expired), not seen before (a replay is
  *      counted and never acknowledged again);
  *   3. the target may be touched: never pid 1, the agent itself, or a pid the agent protects (protected);
- *   4. the target is the process the command names: the process cache's live entry for the pid (when it has one)
- *      has the command's exec_id, and /proc's start time of the pid is the command's start_time
- *      (target_mismatch: the pid was reused, or the process exec'd since), and the pid exists (target_gone);
+ *   4. the target is the process the command names, by pid and start time (a process keeps both across exec, and
+ *      a reused pid never has the old start time): the process cache's live entry for the pid (when it has one)
+ *      and /proc's start time of the pid both agree with the command's start_time (target_mismatch), and the pid
+ *      exists (target_gone);
  *   5. dry_run: everything above passed, nothing is done (dry_run).
  * Then the kill goes through a pidfd with the start time checked once more while the process is pinned
  * (libs/bpf killExactly), so a pid reused between the checks and the signal is never hit.
@@ -31,8 +32,8 @@ export interface ControlCommandHandlerOptions {
   readonly replays: ReplayGuard;
   /** Pids never signalled (1 and the agent's own are always added). */
   readonly protectedPids?: Iterable<number>;
-  /** exec_id of the live process the agent's cache holds for `pid`; undefined when it knows none. */
-  readonly execIdOf: (pid: number) => string | undefined;
+  /** Start time (ns since boot) of the live process the agent's cache holds for `pid`; undefined when it knows none. */
+  readonly cachedStartTimeOf: (pid: number) => bigint | undefined;
   /** /proc/<pid>/stat start time in clock ticks; null when there is no such process. */
   readonly startTicksOf: (pid: number) => bigint | null;
   readonly kill: (pid: number, isSame: () => boolean) => ExactSignalResult;
@@ -66,13 +67,14 @@ export class ControlCommandHandler {
       this.#options.onRefused?.(verdict.reason, command);
       return verdict.reason === 'replayed' ? null : this.#ack(command, verdict.reason, verdict.detail);
     }
-    const { pid, start_time: startTime, exec_id: execId } = command.target;
+    const { pid, start_time: startTime } = command.target;
     if (this.#protected.has(pid) || pid <= 0) return this.#refused(command, 'protected', `pid ${pid} is never signalled by the agent`);
-    const cached = this.#options.execIdOf(pid);
-    if (cached !== undefined && cached !== execId) {
-      return this.#refused(command, 'target_mismatch', `pid ${pid} now runs ${cached}, not ${execId}`);
-    }
+    // Compared in /proc's clock ticks: what a command names may come from /proc (a process older than the agent).
+    const cached = this.#options.cachedStartTimeOf(pid);
     const expectedTicks = (startTime * CLOCK_TICKS_PER_SECOND) / 1_000_000_000n;
+    if (cached !== undefined && (cached * CLOCK_TICKS_PER_SECOND) / 1_000_000_000n !== expectedTicks) {
+      return this.#refused(command, 'target_mismatch', `pid ${pid} is a process started at ${cached} ns after boot, not ${startTime} (reused)`);
+    }
     const sameStart = (): boolean | null => {
       const ticks = this.#options.startTicksOf(pid);
       return ticks === null ? null : ticks === expectedTicks;
