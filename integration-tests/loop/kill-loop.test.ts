@@ -77,8 +77,9 @@ after(async () => {
   assert.equal(code, 0, 'the agent shuts down cleanly');
 });
 
-/** Values of a collected topic, decoded, that match; waits for at least one. */
-async function waitFor<T>(id: string, decode: (b: Buffer) => T, predicate: (value: T) => boolean, what: string, timeoutMs = 30_000): Promise<T> {
+/** The first value of a collected topic, decoded, that matches; waits for one. */
+async function waitFor<T>(id: string, decode: (b: Buffer) => T, match: { predicate: (value: T) => boolean; what: string; timeoutMs?: number }): Promise<T> {
+  const { predicate, what, timeoutMs = 30_000 } = match;
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const found = (collectors[id]?.records ?? []).map((r) => decode(r.value ?? Buffer.alloc(0))).find(predicate);
@@ -150,22 +151,22 @@ test('a pod process reads a watched file: event → enriched event → alert →
   });
   assert.equal(exit.signal, 'SIGKILL');
 
-  const raw = await waitFor('eventsRaw', decodeRawEvent, (e) => e.kind === 'file' && e.process.pid === pid, 'raw file event');
+  const raw = await waitFor('eventsRaw', decodeRawEvent, { predicate: (e) => e.kind === 'file' && e.process.pid === pid, what: 'raw file event' });
   assert.ok(raw.payload.group === 'file' && raw.payload.path === secret);
   assert.equal(raw.action, null, 'not killed in the kernel: the rule needs the pipeline (access)');
   assert.match(raw.process.cgroup_path ?? '', /cri-containerd-[0-9a-f]{64}\.scope$/);
-  const enriched = await waitFor('events', decodeEvent, (e) => e.id === raw.id, 'enriched event');
+  const enriched = await waitFor('events', decodeEvent, { predicate: (e) => e.id === raw.id, what: 'enriched event' });
   assert.match(enriched.process.container_id ?? '', /^[0-9a-f]{64}$/);
-  const alert = await waitFor('alerts', decodeAlert, (a) => a.event.id === raw.id, 'alert');
+  const alert = await waitFor('alerts', decodeAlert, { predicate: (a) => a.event.id === raw.id, what: 'alert' });
   assert.deepEqual([alert.policy, alert.rule, alert.action, alert.mode, alert.severity, alert.tags], [policyName, 'secret-read', 'kill', 'enforce', 'high', ['T1005']]);
-  const command = await waitFor('control', decodeControlCommand, (c) => c.alert_id === alert.id, 'control command');
+  const command = await waitFor('control', decodeControlCommand, { predicate: (c) => c.alert_id === alert.id, what: 'control command' });
   assert.deepEqual({ ...command.target }, { pid, start_time: raw.process.start_time, exec_id: raw.process.exec_id });
   assert.equal(command.node, nodeName);
   assert.equal(command.signature.length, 64);
   assert.equal(collectors.control?.records.find((r) => decodeControlCommand(r.value!).command_id === command.command_id)?.key?.toString(), nodeName, 'keyed by node');
-  const ack = await waitFor('controlAcks', decodeControlAck, (a) => a.command_id === command.command_id, 'ack');
+  const ack = await waitFor('controlAcks', decodeControlAck, { predicate: (a) => a.command_id === command.command_id, what: 'ack' });
   assert.equal(ack.status, 'killed');
-  const enforcement = await waitFor('enforcements', decodeEnforcement, (e) => e.alert_id === alert.id, 'enforcement');
+  const enforcement = await waitFor('enforcements', decodeEnforcement, { predicate: (e) => e.alert_id === alert.id, what: 'enforcement' });
   assert.equal(enforcement.outcome, 'killed');
   assert.equal(enforcement.command_id, command.command_id);
 
@@ -178,9 +179,9 @@ test('monitor mode alerts without killing; deleting the policy stops the reports
   const reader = inPod(`read line < ${secret}; sleep 4`);
   const pid = reader.child.pid as number;
   assert.deepEqual(await within(reader.exited, 20_000, 'the monitored reader exits'), { code: 0, signal: null });
-  const alert = await waitFor('alerts', decodeAlert, (a) => a.event.process.pid === pid, 'monitor alert');
+  const alert = await waitFor('alerts', decodeAlert, { predicate: (a) => a.event.process.pid === pid, what: 'monitor alert' });
   assert.equal(alert.mode, 'monitor');
-  const enforcement = await waitFor('enforcements', decodeEnforcement, (e) => e.alert_id === alert.id, 'enforcement');
+  const enforcement = await waitFor('enforcements', decodeEnforcement, { predicate: (e) => e.alert_id === alert.id, what: 'enforcement' });
   assert.equal(enforcement.outcome, 'monitor_only');
   assert.equal(all('control', decodeControlCommand).filter((c) => c.alert_id === alert.id).length, 0, 'no command');
 
@@ -252,7 +253,7 @@ test('forged, unsigned, expired, replayed and wrong-node commands and policies: 
   ];
   await sendCommands([...cases.map(([c]) => c), dryRun]);
   for (const [sent, status] of cases) {
-    const ack = await waitFor('controlAcks', decodeControlAck, (a) => a.command_id === sent.command_id, `ack of ${status}`);
+    const ack = await waitFor('controlAcks', decodeControlAck, { predicate: (a) => a.command_id === sent.command_id, what: `ack of ${status}` });
     assert.equal(ack.status, status);
   }
   await sleep(2000);
@@ -319,7 +320,7 @@ test('a command naming a pid reused by another process since is refused; the new
 
   const stale = signControlCommand(command({ pid, start_time: firstStart }), testSigningKey());
   await sendCommands([stale]);
-  const refused = await waitFor('controlAcks', decodeControlAck, (a) => a.command_id === stale.command_id, 'ack of the stale command');
+  const refused = await waitFor('controlAcks', decodeControlAck, { predicate: (a) => a.command_id === stale.command_id, what: 'ack of the stale command' });
   assert.equal(refused.status, 'target_mismatch');
   assert.equal(second.exitCode, null);
   assert.equal(second.signalCode, null, 'the process now holding the pid lives');
@@ -327,7 +328,7 @@ test('a command naming a pid reused by another process since is refused; the new
   const exited = new Promise<NodeJS.Signals | null>((resolve) => second.once('exit', (_code, signal) => resolve(signal)));
   const current = signControlCommand(command({ pid, start_time: secondStart }), testSigningKey());
   await sendCommands([current]);
-  const killed = await waitFor('controlAcks', decodeControlAck, (a) => a.command_id === current.command_id, 'ack of the current command');
+  const killed = await waitFor('controlAcks', decodeControlAck, { predicate: (a) => a.command_id === current.command_id, what: 'ack of the current command' });
   assert.equal(killed.status, 'killed');
   assert.equal(await within(exited, 5000, 'the named process exits'), 'SIGKILL');
 });
