@@ -170,6 +170,15 @@ test('a pod process reads a watched file: event → enriched event → alert →
   assert.equal(enforcement.outcome, 'killed');
   assert.equal(enforcement.command_id, command.command_id);
 
+  // What a user sees: the alert with its outcome, and each consuming service's lag.
+  const shown = runStinger(['alerts', '--since', '10m', '--limit', '1', '-o', 'json'], cliEnv());
+  assert.equal(shown.status, 0, shown.stderr);
+  const line = JSON.parse(shown.stdout) as { id: string; policy: string; enforcement: { outcome: string } | null; event: { file: { path: string } } };
+  assert.deepEqual([line.id, line.policy, line.enforcement?.outcome, line.event.file.path], [alert.id, policyName, 'killed', secret]);
+  const status = runStinger(['status'], cliEnv());
+  assert.equal(status.status, 0, status.stderr);
+  for (const service of ['enricher', 'detector', 'enforcer']) assert.match(status.stdout, new RegExp(`^${service}: \\d+ records behind on ${prefix.replaceAll('.', '\\.')}`, 'm'));
+
   const sibling = inPod(`read line < ${other}; sleep 3`);
   assert.deepEqual(await within(sibling.exited, 20_000, 'the sibling reader exits'), { code: 0, signal: null }, 'reading another file is not an offence');
 });

@@ -10,6 +10,7 @@ import { createLogger } from '@stinger/log';
 import { EVENT_KIND_SYMBOLS } from '@stinger/events';
 import { buildEtcd, buildKubeApiserver } from '@stinger/dev-cluster';
 import { devClusterDown, devClusterUp } from './commands/dev-cluster.ts';
+import { alerts } from './commands/alerts.ts';
 import { down } from './commands/down.ts';
 import { events } from './commands/events.ts';
 import { keysGenerate, keysList, keysRetire, keysRotate } from './commands/keys.ts';
@@ -37,12 +38,28 @@ const USAGE = `usage: stinger <command> [options]
                        the old key trusted until retire
   events [--raw] [-o json|compact] [--since 10m] [--kind K]... [--binary SUBSTR] [--limit N]
                        tail stinger.events (--raw: stinger.events.raw)
+  alerts [-o json|compact] [--since 10m] [--limit N]
+                       tail stinger.alerts, each alert with its enforcement outcome
   dev-cluster up|down  a real Kubernetes API server (etcd + kube-apiserver) on 127.0.0.1; prints KUBECONFIG=...
   test [FILES...]      every check and test of the repository (--skip-static: tests only)
   setup                fetch and build the pinned tools into the cache: Kafka jars, kube-apiserver, etcd
   <service>            run one service in the foreground: ${SERVICE_NAMES.join(', ')}
 
 environment: KAFKA_BROKERS, STINGER_TOPIC_PREFIX, STINGER_LOG_LEVEL, STINGER_HOME, STINGER_CACHE_DIR, STINGER_KEYS_DIR`;
+
+/** `-o`: json or compact. */
+function outputFormat(value: string): 'json' | 'compact' {
+  if (value !== 'json' && value !== 'compact') throw new CliError(`-o "${value}" is not json or compact`, 2);
+  return value;
+}
+
+/** `--limit N`: a positive integer, or no limit. */
+function limitOption(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const limit = Number(value);
+  if (!(Number.isInteger(limit) && limit > 0)) throw new CliError(`--limit "${value}" is not a positive integer`, 2);
+  return limit;
+}
 
 function out(line: string): void {
   process.stdout.write(`${line}\n`);
@@ -82,12 +99,17 @@ async function main(argv: readonly string[]): Promise<number> {
           limit: { type: 'string' },
         },
       });
-      if (values.output !== 'json' && values.output !== 'compact') throw new CliError(`-o "${values.output}" is not json or compact`, 2);
       const unknownKinds = values.kind.filter((k) => !(EVENT_KIND_SYMBOLS as readonly string[]).includes(k));
       if (unknownKinds.length > 0) throw new CliError(`--kind ${unknownKinds.join(', ')}: not one of ${EVENT_KIND_SYMBOLS.join(', ')}`, 2);
-      const limit = values.limit === undefined ? undefined : Number(values.limit);
-      if (limit !== undefined && !(Number.isInteger(limit) && limit > 0)) throw new CliError(`--limit "${values.limit}" is not a positive integer`, 2);
-      return events({ config, logger, raw: values.raw, output: values.output, since: values.since, kinds: values.kind, binary: values.binary, out, limit });
+      const output = outputFormat(values.output);
+      return events({ config, logger, raw: values.raw, output, since: values.since, kinds: values.kind, binary: values.binary, out, limit: limitOption(values.limit) });
+    }
+    case 'alerts': {
+      const { values } = parseArgs({
+        args: [...rest],
+        options: { output: { type: 'string', short: 'o', default: 'compact' }, since: { type: 'string' }, limit: { type: 'string' } },
+      });
+      return alerts({ config, logger, output: outputFormat(values.output), since: values.since, out, limit: limitOption(values.limit) });
     }
     case 'policy': {
       const [verb, ...args] = rest;

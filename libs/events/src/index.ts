@@ -57,4 +57,4 @@ export const encodeDeadLetter = (value: DeadLetter): Buffer => encode('DeadLette
 export const decodeDeadLetter = (bytes: Uint8Array): DeadLetter => decode('DeadLetter', bytes);
 export const encodePolicyStatus = (value: PolicyStatus): Buffer => encode('PolicyStatus', value);
 export const decodePolicyStatus = (bytes: Uint8Array): PolicyStatus => decode('PolicyStatus', bytes);
-export { renderEventJson, renderEventCompact, formatTimeNs, type JsonValue } from './render.ts';
+export { renderAlertCompact, renderAlertJson, renderEventJson, renderEventCompact, formatTimeNs, type JsonValue } from './render.ts';

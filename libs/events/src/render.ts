@@ -4,7 +4,7 @@
  * `network`, ...) instead of a `payload` union. `time` becomes an RFC 3339 string with nanoseconds;
  * other 64-bit integers become JSON numbers when exact, strings when beyond 2^53.
  */
-import type { Event, RawEvent } from './generated/types.ts';
+import type { Alert, Enforcement, Event, RawEvent } from './generated/types.ts';
 
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
 
@@ -69,4 +69,35 @@ export function renderEventCompact(event: RawEvent | Event): string {
     case 'mount':
       return `${head} ${JSON.stringify(toJsonValue(payload))}${action}`;
   }
+}
+
+/**
+ * An alert as JSON (`stinger alerts -o json`, the console): the alert's fields with times as RFC 3339, the event and
+ * related events in the event rendering above, and `enforcement` — what became of it — when known.
+ */
+export function renderAlertJson(alert: Alert, enforcement: Enforcement | null): Record<string, JsonValue> {
+  const { event, related_events: related, time, first_seen_ns: firstSeen, ...rest } = alert;
+  const out: Record<string, JsonValue> = { time: formatTimeNs(time) };
+  for (const [key, value] of Object.entries(rest)) out[key] = toJsonValue(value);
+  out.first_seen = firstSeen === null ? null : formatTimeNs(firstSeen);
+  out.event = renderEventJson(event);
+  out.related_events = related.map(renderEventJson);
+  out.enforcement =
+    enforcement === null
+      ? null
+      : {
+          outcome: enforcement.outcome,
+          detail: enforcement.detail,
+          command_id: enforcement.command_id,
+          completed: enforcement.completed_at_ns === null ? null : formatTimeNs(enforcement.completed_at_ns),
+        };
+  return out;
+}
+
+/** One line: time, severity, policy/rule, where, what, and the outcome (`pending` while none is known). */
+export function renderAlertCompact(alert: Alert, enforcement: Enforcement | null): string {
+  const where = alert.event.pod ? `${alert.event.pod.namespace}/${alert.event.pod.name}` : alert.node;
+  const outcome = enforcement === null ? 'pending' : `${enforcement.outcome}${enforcement.detail ? ` (${enforcement.detail})` : ''}`;
+  const count = alert.count > 1 ? ` ×${alert.count}` : '';
+  return `${formatTimeNs(alert.time).slice(0, 23)}Z ${alert.severity.toUpperCase().padEnd(8)} ${alert.policy}/${alert.rule}${count} ${where} pid ${alert.event.process.pid} ${alert.event.process.binary} → ${outcome}`;
 }

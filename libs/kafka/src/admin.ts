@@ -133,3 +133,34 @@ export async function fetchTopicOffsets(client: KafkaClient, topic: string): Pro
     await admin.disconnect();
   }
 }
+
+export interface ConsumerLag {
+  readonly groupId: string;
+  readonly topic: string;
+  /** Records not yet consumed: the high watermark minus the committed offset, summed over partitions (a partition
+   * with no committed offset counts from its low watermark). Transaction markers make it at most a few too high. */
+  readonly lag: bigint;
+  /** False when the group has committed nothing for the topic (never ran, or nothing consumed yet). */
+  readonly committed: boolean;
+}
+
+/** How far consumer group `groupId` is behind on `topic` (`stinger status`). */
+export async function fetchConsumerLag(client: KafkaClient, groupId: string, topic: string): Promise<ConsumerLag> {
+  const admin = client.kafka.admin();
+  try {
+    await admin.connect();
+    const ends = await retryRetriable(() => admin.fetchTopicOffsets(topic));
+    const [committed] = await retryRetriable(() => admin.fetchOffsets({ groupId, topics: [topic] }));
+    const byPartition = new Map((committed?.partitions ?? []).map((p) => [p.partition, BigInt(p.offset)]));
+    let lag = 0n;
+    let any = false;
+    for (const end of ends) {
+      const offset = byPartition.get(end.partition) ?? -1n;
+      if (offset >= 0n) any = true;
+      lag += BigInt(end.high) - (offset >= 0n ? offset : BigInt(end.low));
+    }
+    return { groupId, topic, lag, committed: any };
+  } finally {
+    await admin.disconnect();
+  }
+}

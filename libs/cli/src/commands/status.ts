@@ -1,6 +1,9 @@
-/** `stinger status`: the broker, the topics with their record counts, and the running services. */
+/**
+ * `stinger status`: the broker, the running services, the consumer lag of each consuming service, and the topics
+ * with their record counts.
+ */
 import type { StingerConfig } from '@stinger/config';
-import { createKafkaClient, fetchTopicOffsets, TOPIC_IDS, topicName } from '@stinger/kafka';
+import { createKafkaClient, fetchConsumerLag, fetchTopicOffsets, TOPIC_IDS, topicName, type TopicId } from '@stinger/kafka';
 import { createAgentApiClient } from '@stinger/agent-api';
 import { readRunningBroker } from '@stinger/local-broker';
 import type { Logger } from '@stinger/log';
@@ -22,6 +25,13 @@ async function agentHealth(config: StingerConfig, out: (line: string) => void): 
   }
 }
 
+/** The services that consume a topic in a consumer group named `<prefix>stinger.<service>`, and that topic. */
+const CONSUMERS: readonly (readonly [string, TopicId])[] = [
+  ['enricher', 'eventsRaw'],
+  ['detector', 'events'],
+  ['enforcer', 'alerts'],
+];
+
 export async function status(config: StingerConfig, logger: Logger, out: (line: string) => void): Promise<number> {
   const local = await readRunningBroker(runDir(config));
   const brokers = config.kafka.brokers?.join(',') ?? local?.brokers ?? null;
@@ -32,6 +42,16 @@ export async function status(config: StingerConfig, logger: Logger, out: (line: 
   if (services.some((s) => s.name === 'agent')) await agentHealth(config, out);
   if (!brokers) return local ? 0 : 1;
   const client = createKafkaClient({ brokers: brokers.split(','), clientId: 'stinger-status', logger, retries: 1 });
+  const prefix = config.kafka.topicPrefix;
+  for (const [service, input] of CONSUMERS) {
+    const groupId = `${prefix}stinger.${service}`;
+    try {
+      const { lag, committed } = await fetchConsumerLag(client, groupId, topicName(input, prefix));
+      out(`${service}: ${committed ? `${lag} records behind on ${topicName(input, prefix)}` : `has consumed nothing of ${topicName(input, prefix)} yet (${lag} waiting)`}`);
+    } catch (error) {
+      out(`${service}: lag unavailable (${(error as Error).message})`);
+    }
+  }
   for (const id of TOPIC_IDS) {
     const name = topicName(id, config.kafka.topicPrefix);
     try {
