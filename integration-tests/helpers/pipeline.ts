@@ -29,7 +29,7 @@ export interface StartPipelineOptions {
   readonly extraEnv?: Readonly<Record<string, string>>;
 }
 
-function environment(options: StartPipelineOptions): NodeJS.ProcessEnv {
+export function pipelineEnvironment(options: StartPipelineOptions): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {
     ...processEnvironment(),
     KAFKA_BROKERS: options.brokers,
@@ -65,7 +65,7 @@ export async function startPipelineService(service: PipelineService, env: NodeJS
 }
 
 export async function startPipeline(options: StartPipelineOptions): Promise<Pipeline> {
-  const env = environment(options);
+  const env = pipelineEnvironment(options);
   const services: Record<PipelineService, RunningService> = {
     enricher: await startPipelineService('enricher', env),
     detector: await startPipelineService('detector', env),

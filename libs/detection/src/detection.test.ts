@@ -72,6 +72,7 @@ describe('conditions', () => {
     assert.deepEqual(fileAccessOf('open', 0o101), ['write']);
     assert.deepEqual(fileAccessOf('open', 0o1000), ['read', 'write']);
     assert.deepEqual(fileAccessOf('unlink', 0), ['write']);
+    assert.deepEqual(fileAccessOf('open', 0o10200000), [], 'O_PATH|O_DIRECTORY names the file without reading it');
     const rule = '    - { name: r, event: file, match: { path: { prefix: [/etc/] }, access: [write] }, action: audit }';
     assert.ok(match(rule, file('/etc/passwd', { flags: 0o1101 })));
     assert.ok(!match(rule, file('/etc/passwd', { flags: 0 })));

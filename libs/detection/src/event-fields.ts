@@ -10,14 +10,19 @@ import { CAPABILITIES, type MatchField } from '@stinger/policy';
 export type FieldValue = string | number;
 
 const O_ACCMODE = 0o3;
+const O_PATH = 0o10000000;
 const O_WRONLY = 0o1;
 const O_RDWR = 0o2;
 const WRITE_FLAGS = 0o100 /* O_CREAT */ | 0o1000 /* O_TRUNC */ | 0o2000; /* O_APPEND */
 
-/** read/write intent of a file event: open by its flags, read as read, every other operation (unlink, rename, chmod, …) writes. */
+/**
+ * read/write intent of a file event: open by its flags (O_PATH: neither — it only names the file, as `cp` probing its
+ * target does), read as read, every other operation (unlink, rename, chmod, …) writes.
+ */
 export function fileAccessOf(op: string, flags: number): ('read' | 'write')[] {
   if (op === 'read') return ['read'];
   if (op !== 'open') return ['write'];
+  if ((flags & O_PATH) !== 0) return [];
   const mode = flags & O_ACCMODE;
   const access: ('read' | 'write')[] = [];
   if (mode === 0 || mode === O_RDWR) access.push('read');
