@@ -331,9 +331,9 @@ void untilDone('connect to Kafka', async () => {
     agentId,
     ring: keyRing.current,
     replays: new ReplayGuard(),
-    execIdOf: (pid) => {
+    cachedStartTimeOf: (pid) => {
       const info = cache.get(pid);
-      return info !== undefined && info.exitTimeNs === null ? info.execId : undefined;
+      return info !== undefined && info.exitTimeNs === null ? info.startTimeNs : undefined;
     },
     startTicksOf: (pid) => {
       try {
