@@ -1,7 +1,9 @@
 /**
  * `stinger up` in the foreground, as a user runs it: it prints KAFKA_BROKERS, starts every service of this build
- * (the agent too, as root), and on Ctrl-C — SIGINT to the terminal's whole process group — stops each service with
- * one SIGTERM, so that each runs its graceful shutdown instead of taking a second signal as "exit now".
+ * (the agent too, as root) with each service's log in its own file, says in one short line when each is running —
+ * the terminal shows no service's JSON log — and on Ctrl-C — SIGINT to the terminal's whole process group — stops
+ * each service with one SIGTERM, so that each runs its graceful shutdown instead of taking a second signal as
+ * "exit now".
  *
  * Against the test run's broker (KAFKA_BROKERS), under a topic prefix, a state dir and ports of its own.
  */
@@ -9,7 +11,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -19,6 +21,7 @@ import { buildBpf } from '../helpers/agent.ts';
 import { testBrokers, uniqueName } from '../helpers/kafka.ts';
 
 const STINGER = fileURLToPath(new URL('../../libs/cli/bin/stinger.mjs', import.meta.url));
+const SERVICES = ['policy-controller', 'enricher', 'detector', 'enforcer', 'agent'];
 
 test('Ctrl-C stops every service `stinger up` started with one SIGTERM each, and leaves no state behind', { timeout: 120_000 }, async () => {
   buildBpf();
@@ -44,18 +47,20 @@ test('Ctrl-C stops every service `stinger up` started with one SIGTERM each, and
   const closed = once(up, 'close');
   try {
     const deadline = Date.now() + 90_000;
-    // Up once the services say so: the agent's "agent running", the enricher's "enricher running".
-    while (!(output.includes('"agent running"') && output.includes('"enricher running"'))) {
+    // Up once `stinger up` says every service is running.
+    while (!/^all running; logs in /m.test(output)) {
       if (up.exitCode !== null || Date.now() > deadline) assert.fail(`stinger up did not come up:\n${output.slice(-3000)}`);
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
     assert.match(output, new RegExp(`^KAFKA_BROKERS=${testBrokers()}$`, 'm'));
+    for (const service of SERVICES) assert.match(output, new RegExp(`^${service}: running$`, 'm'));
+    assert.doesNotMatch(output, /"level":/, 'a calm terminal: no service log lines');
     process.kill(-up.pid!, 'SIGINT'); // what Ctrl-C in a terminal does
     const [code] = (await closed) as [number | null];
     assert.equal(code, 0, output.slice(-3000));
-    const shutdowns = output.split('\n').filter((line) => line.includes('"ns":"Shutdown"'));
-    for (const service of ['agent', 'enricher']) {
-      const lines = shutdowns.filter((line) => line.includes(`"name":"${service}"`));
+    for (const service of SERVICES) {
+      const log = readFileSync(join(home, 'run', 'logs', `${service}.log`), 'utf8');
+      const lines = log.split('\n').filter((line) => line.includes('"ns":"Shutdown"'));
       assert.equal(lines.length, 1, `${service}: one shutdown, no second signal:\n${lines.join('\n')}`);
       assert.match(lines[0] ?? '', /"reason":"SIGTERM"/);
     }

@@ -6,8 +6,8 @@
  * Ctrl-C (SIGINT) or SIGTERM stops everything it started; with --detach, `stinger down` does.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, openSync } from 'node:fs';
-import { join } from 'node:path';
+import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import type { StingerConfig } from '@stinger/config';
 import { bootstrapTopics, createKafkaClient } from '@stinger/kafka';
 import { readRunningBroker, startLocalBroker, type LocalBroker } from '@stinger/local-broker';
@@ -64,25 +64,69 @@ export function buildBpf(logger: Logger): void {
   if (result.status !== 0) throw new CliError(`building the eBPF programs failed (npm run -w @stinger/bpf build:bpf exited ${result.status})`);
 }
 
+/** Where a service started by `stinger up` writes its structured log (pino JSON lines). */
+export function serviceLogFile(config: StingerConfig, name: ServiceName): string {
+  return join(runDir(config), 'logs', `${name}.log`);
+}
+
+/**
+ * Starts one service with its log in its own file: the terminal stays calm (a short status from `stinger up`, not
+ * every service's JSON). In its own process group, foreground or not: Ctrl-C reaches only `stinger up`, which then
+ * stops each service with one SIGTERM (in the terminal's group a service would get SIGINT and then that SIGTERM, and
+ * take the second signal as "exit now", skipping its graceful shutdown). Recorded, so that `stinger down` finds it
+ * should `stinger up` itself die.
+ */
 function startService(options: UpOptions, name: ServiceName, brokers: string): StartedService {
   const { config, detach } = options;
   const env = serviceEnvironment(config, brokers);
-  if (!detach) {
-    // A process group of its own: Ctrl-C reaches only `stinger up`, which then stops each service with one SIGTERM.
-    // In the terminal's group the service would get SIGINT and then that SIGTERM, and take the second signal as
-    // "exit now", skipping its graceful shutdown (the agent's flush, the enricher's last commit). Recorded, so that
-    // `stinger down` finds it should `stinger up` itself die.
-    const child = spawn(process.execPath, [serviceEntry(name)], { stdio: 'inherit', env, detached: true });
-    if (child.pid !== undefined) recordService(config, name, child.pid);
-    return { name, child };
-  }
-  const logDir = join(runDir(config), 'logs');
-  mkdirSync(logDir, { recursive: true });
-  const log = openSync(join(logDir, `${name}.log`), 'a');
+  const logFile = serviceLogFile(config, name);
+  mkdirSync(dirname(logFile), { recursive: true });
+  const log = openSync(logFile, 'a');
   const child = spawn(process.execPath, [serviceEntry(name)], { stdio: ['ignore', log, log], env, detached: true });
-  child.unref();
+  closeSync(log);
+  if (detach) child.unref();
   if (child.pid !== undefined) recordService(config, name, child.pid);
   return { name, child };
+}
+
+/**
+ * Tells the terminal, one line each, when a service says it is running (its `<name> running` log line) or exits
+ * while `stinger up` runs (with the last error of its log). Returns a function that stops watching.
+ */
+function reportServices(config: StingerConfig, started: readonly StartedService[], out: (line: string) => void): () => void {
+  const waiting = new Set(started.map((s) => s.name));
+  let stopping = false;
+  for (const { name, child } of started) {
+    child.once('exit', (code, signal) => {
+      if (stopping) return;
+      const lastError = readLogLines(serviceLogFile(config, name)).filter((line) => /"level":(50|60)/.test(line)).at(-1);
+      const message = lastError === undefined ? '' : `: ${(JSON.parse(lastError) as { msg?: string }).msg ?? ''}`;
+      out(`${name}: exited (${code ?? signal})${message}; log: ${serviceLogFile(config, name)}`);
+    });
+  }
+  const timer = setInterval(() => {
+    for (const name of [...waiting]) {
+      if (!readLogLines(serviceLogFile(config, name)).some((line) => line.includes(`"msg":"${name} running"`))) continue;
+      waiting.delete(name);
+      out(`${name}: running`);
+    }
+    if (waiting.size === 0) {
+      clearInterval(timer);
+      out(`all running; logs in ${join(runDir(config), 'logs')}, \`stinger alerts\` shows alerts as they come`);
+    }
+  }, 250);
+  return () => {
+    stopping = true;
+    clearInterval(timer);
+  };
+}
+
+function readLogLines(file: string): string[] {
+  try {
+    return readFileSync(file, 'utf8').split('\n');
+  } catch {
+    return [];
+  }
 }
 
 function stopChild(child: ChildProcess, timeoutMs: number): Promise<void> {
@@ -131,10 +175,12 @@ export async function up(options: UpOptions): Promise<number> {
     return 0;
   }
   out('Stinger is up. Press Ctrl-C to stop.');
+  const stopReporting = reportServices(config, started, out);
   await new Promise<void>((resolve) => {
     process.once('SIGINT', () => resolve());
     process.once('SIGTERM', () => resolve());
   });
+  stopReporting();
   out('stopping ...');
   await Promise.all(started.map((s) => stopChild(s.child, 10_000)));
   for (const s of started) forgetService(config, s.name);
