@@ -1,6 +1,6 @@
 /**
  * Simulated pods for tests on the real kernel: the cgroup v2 directories kubelet (systemd driver, BestEffort pod) and
- * containerd would create, under the real cgroup2 mount (ARCHITECTURE.md: pods can be simulated faithfully this way).
+ * containerd would create, under the real cgroup2 mount (docs/architecture.md: pods can be simulated faithfully this way).
  * Who calls: enricher and agent integration tests. `PodCgroups.remove()` deletes what it created, deepest first,
  * moving any process still inside to the root first.
  */

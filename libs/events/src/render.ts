@@ -1,6 +1,6 @@
 /**
  * The JSON rendering of events used by the CLI (`-o json`) and the docs: the event-model names of
- * ARCHITECTURE.md, one object per event, with the payload under its group's name (`exec`, `file`,
+ * docs/architecture.md, one object per event, with the payload under its group's name (`exec`, `file`,
  * `network`, ...) instead of a `payload` union. `time` becomes an RFC 3339 string with nanoseconds;
  * other 64-bit integers become JSON numbers when exact, strings when beyond 2^53.
  */

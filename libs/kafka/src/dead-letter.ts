@@ -1,6 +1,6 @@
 /**
  * Dead-letter records: what a consumer writes to `stinger.dlq` for a record it can never process,
- * so nothing accepted is lost and the reason is on record. Keyed by source topic (ARCHITECTURE.md).
+ * so nothing accepted is lost and the reason is on record. Keyed by source topic (docs/topics.md).
  */
 import { encodeDeadLetter } from '@stinger/events';
 import type { ConsumedRecord } from './consumer.ts';

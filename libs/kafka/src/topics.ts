@@ -1,5 +1,5 @@
 /**
- * The one table of Stinger's topics (ARCHITECTURE.md, "Topics"). Every producer, consumer, the topic
+ * The one table of Stinger's topics (docs/topics.md). Every producer, consumer, the topic
  * bootstrap and the docs take names and settings from here; nothing else spells a topic name.
  */
 

@@ -1,5 +1,5 @@
 /**
- * Path normalisation for what processes pass to syscalls (ARCHITECTURE.md: kernel-side matching sees
+ * Path normalisation for what processes pass to syscalls (docs/architecture.md: kernel-side matching sees
  * the string the process passed; user space normalises what can be normalised). Pure string logic:
  * symlinks are not followed here: that needs the file system (symlinks.ts), and these are the fallback when it cannot be walked.
  */

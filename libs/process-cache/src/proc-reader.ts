@@ -1,6 +1,6 @@
 /**
  * Reading processes from /proc: the start-up scan and the fallback for a process the cache missed.
- * ARCHITECTURE.md: a short-lived process is gone from /proc by the time user space looks, so this is
+ * docs/architecture.md: a short-lived process is gone from /proc by the time user space looks, so this is
  * never the primary source — the cache is built from fork/exec/exit events.
  */
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';

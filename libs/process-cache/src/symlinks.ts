@@ -1,6 +1,6 @@
 /**
  * followSymlinks: the path a file syscall reached, with symlinks followed the way the kernel follows
- * them, computed after the fact by the agent (ARCHITECTURE.md: kernel-side matching sees the string
+ * them, computed after the fact by the agent (docs/architecture.md: kernel-side matching sees the string
  * the process passed; this lockdown kernel allows no d_path, so the resolution is done in user space).
  *
  * How: the path is walked one component at a time under the process's root (`/proc/<pid>/root`, the kernel's

@@ -58,7 +58,7 @@ export function runTests(options: TestOptions): number {
   }
   const tapDir = mkdtempSync(join(tmpdir(), 'stinger-test-'));
   const tapFile = join(tapDir, 'results.tap');
-  // Kernel and broker tests share one machine: files run one at a time (ARCHITECTURE.md pitfalls).
+  // Kernel and broker tests share one machine: files run one at a time (docs/architecture.md).
   const testStep = run('tests', node, [
     '--test',
     '--test-concurrency=1',
