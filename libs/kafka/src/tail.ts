@@ -4,9 +4,19 @@
  * trace in the cluster's consumer offsets beyond an empty group.
  */
 import { randomUUID } from 'node:crypto';
+import type { Consumer } from 'kafkajs';
 import type { KafkaClient } from './client.ts';
 import { toConsumedRecord, type ConsumedRecord } from './consumer.ts';
 import { StingerKafkaError } from './errors.ts';
+
+/** Disconnects a consumer of a throw-away group and deletes the group, so reading leaves nothing behind. */
+async function dropThrowawayConsumer(client: KafkaClient, consumer: Consumer, groupId: string): Promise<void> {
+  await consumer.disconnect();
+  const admin = client.kafka.admin();
+  await admin.connect();
+  await admin.deleteGroups([groupId]).catch(() => undefined);
+  await admin.disconnect();
+}
 
 export interface TailOptions {
   readonly client: KafkaClient;
@@ -43,13 +53,7 @@ export async function tailTopic(options: TailOptions): Promise<Tail> {
   });
   for (const start of starts) consumer.seek({ topic, partition: start.partition, offset: start.offset });
   return {
-    async stop() {
-      await consumer.disconnect();
-      const admin = client.kafka.admin();
-      await admin.connect();
-      await admin.deleteGroups([groupId]).catch(() => undefined);
-      await admin.disconnect();
-    },
+    stop: () => dropThrowawayConsumer(client, consumer, groupId),
   };
 }
 
@@ -111,11 +115,7 @@ export async function readTopicToEnd(options: ReadToEndOptions): Promise<Consume
         .catch(reject);
     });
   } finally {
-    await consumer.disconnect();
-    const cleanup = client.kafka.admin();
-    await cleanup.connect();
-    await cleanup.deleteGroups([groupId]).catch(() => undefined);
-    await cleanup.disconnect();
+    await dropThrowawayConsumer(client, consumer, groupId);
   }
   return records;
 }
@@ -190,11 +190,7 @@ export async function readPartitionRange(options: ReadPartitionRangeOptions): Pr
         .catch(reject);
     });
   } finally {
-    await consumer.disconnect();
-    const cleanup = client.kafka.admin();
-    await cleanup.connect();
-    await cleanup.deleteGroups([groupId]).catch(() => undefined);
-    await cleanup.disconnect();
+    await dropThrowawayConsumer(client, consumer, groupId);
   }
   return records;
 }

@@ -9,7 +9,7 @@ import { createKafkaClient, tailTopic, topicName } from '@stinger/kafka';
 import type { Logger } from '@stinger/log';
 import type { StingerConfig } from '@stinger/config';
 import { resolveBrokers } from '../brokers.ts';
-import { parseSince } from './events.ts';
+import { parseSince, tailOutput } from './events.ts';
 
 /** Longer than the enforcer's default ack timeout (15 s), so a timed_out outcome is still joined. */
 export const HOLD_MS = 20_000;
@@ -71,20 +71,9 @@ export async function alerts(options: AlertsOptions): Promise<number> {
   const client = createKafkaClient({ brokers: await resolveBrokers(config), clientId: 'stinger-alerts', logger });
   const sinceMs = options.since === undefined ? null : parseSince(options.since);
   const joiner = new AlertJoiner();
-  let printed = 0;
-  let finish: () => void = () => {};
-  const done = new Promise<void>((resolve) => {
-    finish = resolve;
-    process.once('SIGINT', () => resolve());
-    process.once('SIGTERM', () => resolve());
-  });
+  const lines = tailOutput(out, limit);
   const print = (pairs: [Alert, Enforcement | null][]): void => {
-    for (const [alert, outcome] of pairs) {
-      if (limit !== undefined && printed >= limit) return;
-      out(output === 'json' ? JSON.stringify(renderAlertJson(alert, outcome)) : renderAlertCompact(alert, outcome));
-      printed += 1;
-      if (limit !== undefined && printed >= limit) finish();
-    }
+    for (const [alert, outcome] of pairs) lines.emit(output === 'json' ? JSON.stringify(renderAlertJson(alert, outcome)) : renderAlertCompact(alert, outcome));
   };
   const decodeOrSkip = <T>(decode: (b: Buffer) => T, record: { topic: string; partition: number; offset: bigint; value: Buffer | null }): T | null => {
     try {
@@ -114,7 +103,7 @@ export async function alerts(options: AlertsOptions): Promise<number> {
     },
   });
   const timer = setInterval(() => print(joiner.due(Date.now())), 1000);
-  await done;
+  await lines.done;
   clearInterval(timer);
   await tail.stop();
   await outcomes.stop();

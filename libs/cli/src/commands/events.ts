@@ -41,11 +41,11 @@ export function matchesFilters(event: RawEvent | Event, kinds: readonly string[]
   return true;
 }
 
-export async function events(options: EventsOptions): Promise<number> {
-  const { config, logger, raw, output, kinds, binary, out, limit } = options;
-  const brokers = await resolveBrokers(config);
-  const topic = topicName(raw ? 'eventsRaw' : 'events', config.kafka.topicPrefix);
-  const client = createKafkaClient({ brokers, clientId: 'stinger-events', logger });
+/**
+ * Output of a tailing command: `emit` prints a line (nothing once `limit` lines were printed); `done` resolves at
+ * the limit, or on Ctrl-C (SIGINT) or SIGTERM.
+ */
+export function tailOutput(out: (line: string) => void, limit: number | undefined): { emit(line: string): void; readonly done: Promise<void> } {
   let printed = 0;
   let finish: () => void = () => {};
   const done = new Promise<void>((resolve) => {
@@ -53,12 +53,28 @@ export async function events(options: EventsOptions): Promise<number> {
     process.once('SIGINT', () => resolve());
     process.once('SIGTERM', () => resolve());
   });
+  return {
+    done,
+    emit(line) {
+      if (limit !== undefined && printed >= limit) return;
+      out(line);
+      printed += 1;
+      if (limit !== undefined && printed >= limit) finish();
+    },
+  };
+}
+
+export async function events(options: EventsOptions): Promise<number> {
+  const { config, logger, raw, output, kinds, binary, out, limit } = options;
+  const brokers = await resolveBrokers(config);
+  const topic = topicName(raw ? 'eventsRaw' : 'events', config.kafka.topicPrefix);
+  const client = createKafkaClient({ brokers, clientId: 'stinger-events', logger });
+  const lines = tailOutput(out, limit);
   const tail = await tailTopic({
     client,
     topic,
     sinceMs: options.since === undefined ? null : parseSince(options.since),
     onRecord: (record) => {
-      if (limit !== undefined && printed >= limit) return;
       let decoded;
       try {
         decoded = decodeAny(record.value ?? Buffer.alloc(0));
@@ -70,12 +86,10 @@ export async function events(options: EventsOptions): Promise<number> {
       if (decoded.name !== 'RawEvent' && decoded.name !== 'Event') return;
       const event = decoded.value;
       if (!matchesFilters(event, kinds, binary)) return;
-      out(output === 'json' ? JSON.stringify(renderEventJson(event)) : renderEventCompact(event));
-      printed += 1;
-      if (limit !== undefined && printed >= limit) finish();
+      lines.emit(output === 'json' ? JSON.stringify(renderEventJson(event)) : renderEventCompact(event));
     },
   });
-  await done;
+  await lines.done;
   await tail.stop();
   return 0;
 }
