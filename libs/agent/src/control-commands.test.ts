@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { ControlCommand } from '@stinger/events';
+import { encodeControlCommand, type ControlCommand } from '@stinger/events';
 import { generateSigningKey, ReplayGuard, signControlCommand, type KeyRing } from '@stinger/trust';
 import { ControlCommandHandler, parseStartTicks } from './control-commands.ts';
 
@@ -99,4 +99,13 @@ test('parseStartTicks reads field 22 even when the command name holds spaces and
   const rest = 'S 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 987654 20 21';
   assert.equal(parseStartTicks(`42 (a) b) c) ${rest}`), 987654n);
   assert.equal(parseStartTicks('garbage'), null);
+});
+
+test('handleRecord: an undecodable record for this node is to be dead-lettered, one for another node is ignored', () => {
+  const { instance, refused } = handler();
+  assert.equal(instance.handleRecord({ key: Buffer.from('node-a'), value: Buffer.from('not avro') }).kind, 'undecodable');
+  assert.deepEqual(instance.handleRecord({ key: Buffer.from('node-b'), value: Buffer.from('not avro') }), { kind: 'none' });
+  assert.deepEqual(refused, ['undecodable']);
+  const result = instance.handleRecord({ key: Buffer.from('node-a'), value: encodeControlCommand(command({ dry_run: true })) });
+  assert.equal(result.kind === 'ack' && result.ack.status, 'dry_run');
 });

@@ -17,7 +17,8 @@
  * Then the kill goes through a pidfd with the start time checked once more while the process is pinned
  * (libs/bpf killExactly), so a pid reused between the checks and the signal is never hit.
  */
-import type { ControlAck, ControlCommand } from '@stinger/events';
+import { readFileSync } from 'node:fs';
+import { decodeControlCommand, type ControlAck, type ControlCommand } from '@stinger/events';
 import type { ExactSignalResult } from '@stinger/bpf';
 import { verifyControlCommand, type KeyRing, type ReplayGuard } from '@stinger/trust';
 
@@ -34,16 +35,22 @@ export interface ControlCommandHandlerOptions {
   readonly protectedPids?: Iterable<number>;
   /** Start time (ns since boot) of the live process the agent's cache holds for `pid`; undefined when it knows none. */
   readonly cachedStartTimeOf: (pid: number) => bigint | undefined;
-  /** /proc/<pid>/stat start time in clock ticks; null when there is no such process. */
-  readonly startTicksOf: (pid: number) => bigint | null;
+  /** /proc/<pid>/stat start time in clock ticks; null when there is no such process. Default: procStartTicks. */
+  readonly startTicksOf?: (pid: number) => bigint | null;
   readonly kill: (pid: number, isSame: () => boolean) => ExactSignalResult;
   /** ns since the Unix epoch. */
   readonly now?: () => bigint;
-  /** Every command that was not acted on, with why (for metrics and logs). */
-  readonly onRefused?: (reason: string, command: ControlCommand) => void;
+  /** Every command that was not acted on, with why (for metrics and logs); null for an undecodable record. */
+  readonly onRefused?: (reason: string, command: ControlCommand | null) => void;
 }
 
 export type AckStatus = ControlAck['status'];
+
+/** What to do with one record of stinger.control: publish an ack, dead-letter it, or nothing. */
+export type ControlRecordResult =
+  | { readonly kind: 'ack'; readonly ack: ControlAck }
+  | { readonly kind: 'undecodable'; readonly detail: string }
+  | { readonly kind: 'none' };
 
 export class ControlCommandHandler {
   readonly #options: ControlCommandHandlerOptions;
@@ -54,6 +61,24 @@ export class ControlCommandHandler {
     this.#options = options;
     this.#protected = new Set([1, process.pid, ...(options.protectedPids ?? [])]);
     this.#now = options.now ?? (() => BigInt(Date.now()) * 1_000_000n);
+  }
+
+  /**
+   * A record of stinger.control as read: decoded and handled. An undecodable record addressed to this node (by key)
+   * is to be dead-lettered; one for another node is not this agent's business.
+   */
+  handleRecord(record: { readonly key: Buffer | null; readonly value: Buffer | null }): ControlRecordResult {
+    const key = record.key?.toString() ?? null;
+    let command: ControlCommand;
+    try {
+      command = decodeControlCommand(record.value ?? Buffer.alloc(0));
+    } catch (error) {
+      if (key !== this.#options.node) return { kind: 'none' };
+      this.#options.onRefused?.('undecodable', null);
+      return { kind: 'undecodable', detail: (error as Error).message };
+    }
+    const ack = this.handle(key, command);
+    return ack === null ? { kind: 'none' } : { kind: 'ack', ack };
   }
 
   handle(key: string | null, command: ControlCommand): ControlAck | null {
@@ -76,7 +101,7 @@ export class ControlCommandHandler {
       return this.#refused(command, 'target_mismatch', `pid ${pid} is a process started at ${cached} ns after boot, not ${startTime} (reused)`);
     }
     const sameStart = (): boolean | null => {
-      const ticks = this.#options.startTicksOf(pid);
+      const ticks = (this.#options.startTicksOf ?? procStartTicks)(pid);
       return ticks === null ? null : ticks === expectedTicks;
     };
     const before = sameStart();
@@ -106,6 +131,15 @@ export class ControlCommandHandler {
 
   #ack(command: ControlCommand, status: AckStatus, detail: string | null): ControlAck {
     return { command_id: command.command_id, node: this.#options.node, agent_id: this.#options.agentId, status, detail, acked_at_ns: this.#now() };
+  }
+}
+
+/** The start time of `pid` from /proc/<pid>/stat, in clock ticks; null when there is no such process. */
+export function procStartTicks(pid: number): bigint | null {
+  try {
+    return parseStartTicks(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return null;
   }
 }
 

@@ -9,7 +9,6 @@ import { readFileSync } from 'node:fs';
 import {
   AgentPipeline,
   ControlCommandHandler,
-  parseStartTicks,
   createBpfKernelMaps,
   EventBuilder,
   EventPublisher,
@@ -46,7 +45,7 @@ import {
   probeFeatures,
 } from '@stinger/bpf';
 import { loadConfig, requireBrokers } from '@stinger/config';
-import { decodeControlCommand, encodeControlAck, encodePolicyStatus } from '@stinger/events';
+import { encodeControlAck, encodePolicyStatus } from '@stinger/events';
 import { createKafkaClient, createProducer, deadLetterRecord, installShutdown, tailTopic, topicName } from '@stinger/kafka';
 import { createLogger } from '@stinger/log';
 import { formatIssue } from '@stinger/policy';
@@ -335,17 +334,10 @@ void untilDone('connect to Kafka', async () => {
       const info = cache.get(pid);
       return info !== undefined && info.exitTimeNs === null ? info.startTimeNs : undefined;
     },
-    startTicksOf: (pid) => {
-      try {
-        return parseStartTicks(readFileSync(`/proc/${pid}/stat`, 'utf8'));
-      } catch {
-        return null;
-      }
-    },
     kill: killExactly,
     onRefused: (reason, command) => {
       metrics.observeRefused('command', reason);
-      if (reason !== 'other_node') logger.warn({ reason, commandId: command.command_id, target: command.target.pid, policy: command.policy }, 'control command not acted on');
+      if (reason !== 'other_node') logger.warn({ reason, commandId: command?.command_id, target: command?.target.pid, policy: command?.policy }, 'control command not acted on');
     },
   });
   await untilDone('follow the control topic', async () => {
@@ -355,22 +347,20 @@ void untilDone('connect to Kafka', async () => {
       // Commands issued while the agent restarted are still taken if they have not expired (agents accept 5 min at most).
       sinceMs: Date.now() - 5 * 60_000,
       onRecord: (record) => {
-        const key = record.key?.toString() ?? null;
-        let ack;
-        try {
-          ack = commands.handle(key, decodeControlCommand(record.value ?? Buffer.alloc(0)));
-        } catch (error) {
-          if (key !== config.nodeName) return;
-          metrics.observeRefused('command', 'undecodable');
-          logger.warn({ err: error }, 'undecodable control command sent to the dead-letter topic');
-          const dead = deadLetterRecord({ consumer: `agent ${config.nodeName}`, dlqTopic }, record, { reason: 'undecodable ControlCommand', detail: (error as Error).message });
-          void statusProducer.enqueue(dlqTopic, dead).catch((failure: unknown) => logger.error({ err: failure }, 'dead letter not published'));
-          return;
+        const result = commands.handleRecord(record);
+        switch (result.kind) {
+          case 'none':
+            return;
+          case 'undecodable': {
+            const dead = deadLetterRecord({ consumer: `agent ${config.nodeName}`, dlqTopic }, record, { reason: 'undecodable ControlCommand', detail: result.detail });
+            void statusProducer.enqueue(dlqTopic, dead).catch((failure: unknown) => logger.error({ err: failure }, 'dead letter not published'));
+            return;
+          }
+          case 'ack':
+            metrics.observeCommand(result.ack.status);
+            if (result.ack.status === 'killed') logger.info({ commandId: result.ack.command_id }, 'control command: process killed');
+            void statusProducer.enqueue(acksTopic, { key: config.nodeName, value: encodeControlAck(result.ack) }).catch((error: unknown) => logger.error({ err: error }, 'ack not published'));
         }
-        if (ack === null) return;
-        metrics.observeCommand(ack.status);
-        if (ack.status === 'killed') logger.info({ commandId: ack.command_id }, 'control command: process killed');
-        void statusProducer.enqueue(acksTopic, { key: config.nodeName, value: encodeControlAck(ack) }).catch((error: unknown) => logger.error({ err: error }, 'ack not published'));
       },
     });
     shutdown.register('control-tail', () => controlTail.stop());
