@@ -13,7 +13,7 @@ import { devClusterDown, devClusterUp } from './commands/dev-cluster.ts';
 import { alerts } from './commands/alerts.ts';
 import { down } from './commands/down.ts';
 import { events } from './commands/events.ts';
-import { keysGenerate, keysList, keysRetire, keysRotate } from './commands/keys.ts';
+import { keysGenerate, keysList, keysRetire, keysRotate, keysSecrets } from './commands/keys.ts';
 import { policyApply, policyDelete, policyList } from './commands/policy.ts';
 import { checkServiceRunnable, runServiceInForeground, serviceEnvironment } from './commands/service.ts';
 import { status } from './commands/status.ts';
@@ -33,7 +33,7 @@ const USAGE = `usage: stinger <command> [options]
                        in a cluster (KUBECONFIG): TracingPolicy custom resources, published by the
                        policy-controller; else straight to stinger.policies, signed. list: each agent's status
                        (--defaults: the default rule pack of k8s/policies, monitor mode)
-  keys generate | rotate | retire ID | list
+  keys generate | rotate | retire ID | list | secrets [--namespace NS]
                        the Ed25519 keys that sign policies and commands (STINGER_KEYS_DIR); rotate keeps
                        the old key trusted until retire
   events [--raw] [-o json|compact] [--since 10m] [--kind K]... [--binary SUBSTR] [--limit N]
@@ -129,7 +129,7 @@ async function main(argv: readonly string[]): Promise<number> {
     }
     case 'keys': {
       const [verb, ...args] = rest;
-      const { positionals } = parseArgs({ args, allowPositionals: verb === 'retire', options: {} });
+      const { positionals, values } = parseArgs({ args, allowPositionals: verb === 'retire', options: { namespace: { type: 'string', default: 'stinger' } } });
       const options = { config, out };
       switch (verb) {
         case 'generate':
@@ -142,9 +142,11 @@ async function main(argv: readonly string[]): Promise<number> {
         }
         case 'list':
           return keysList(options);
+        case 'secrets':
+          return keysSecrets(options, values.namespace);
         case undefined:
         default:
-          throw new CliError(`keys ${verb ?? ''}: expected generate, rotate, retire or list`, 2);
+          throw new CliError(`keys ${verb ?? ''}: expected generate, rotate, retire, list or secrets`, 2);
       }
     }
     case 'dev-cluster': {

@@ -8,11 +8,15 @@
  *             agents receive the new public key
  * - retire    stops trusting a key; refuses the active one
  * - list      one line per trusted key, the active one marked
+ * - secrets   the keys as two Kubernetes Secrets on stdout: `stinger-signing-key` (signing.key, for the
+ *             policy-controller and the enforcer) and `stinger-trusted-keys` (trusted/*.pub, for agents and the
+ *             detector, mounted at <keys dir>/trusted); `| kubectl apply -f -`
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { StingerConfig } from '@stinger/config';
-import { installNewSigningKey, readKeyRing, readSigningKey, retireKey, SIGNING_KEY_FILE, TrustError, type SigningKey } from '@stinger/trust';
+import { installNewSigningKey, publicKeyPem, readKeyRing, readSigningKey, retireKey, SIGNING_KEY_FILE, TrustError, type SigningKey } from '@stinger/trust';
+import { stringify } from 'yaml';
 import { CliError } from '../errors.ts';
 
 export interface KeysCommandOptions {
@@ -71,6 +75,23 @@ export function keysList({ config, out }: KeysCommandOptions): number {
   for (const keyId of ring.keys()) out(`${keyId}  ${keyId === active ? 'active' : 'trusted'}`);
   // A signing key whose public half is not trusted signs records nobody accepts: say so rather than hide it.
   if (active !== null && !ring.has(active)) out(`${active}  active, NOT trusted (its public key is missing from ${join(dir, 'trusted')})`);
+  return 0;
+}
+
+export function keysSecrets({ config, out }: KeysCommandOptions, namespace: string): number {
+  const dir = config.keysDir;
+  if (!hasSigningKey(dir)) throw new CliError(`no signing key in ${dir} (run \`stinger keys generate\`)`);
+  const ring = trusting(() => readKeyRing(dir));
+  const secret = (name: string, data: Record<string, string>) => ({
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: { name, namespace, labels: { 'app.kubernetes.io/part-of': 'stinger' } },
+    type: 'Opaque',
+    data: Object.fromEntries(Object.entries(data).map(([file, text]) => [file, Buffer.from(text).toString('base64')])),
+  });
+  out(stringify(secret('stinger-signing-key', { [SIGNING_KEY_FILE]: readFileSync(join(dir, SIGNING_KEY_FILE), 'utf8') })).trimEnd());
+  out('---');
+  out(stringify(secret('stinger-trusted-keys', Object.fromEntries([...ring].map(([keyId, key]) => [`${keyId}.pub`, publicKeyPem(key)])))).trimEnd());
   return 0;
 }
 
