@@ -1,0 +1,581 @@
+/**
+ * Detector throughput with the default rule pack loaded (k8s/policies), beside a transactional identity passthrough of
+ * the same records through the same broker in the same run; and the per-event cost of PartitionDetector.observe with
+ * the pack loaded versus no rules.
+ *
+ *   npx node --disable-warning=TimeoutNegativeWarning benchmarks/detector.ts [--records N] [--runs K] [--micro-events M]
+ *
+ * Method (docs/BENCHMARKS.md has the reading):
+ * - Broker: KAFKA_BROKERS if set, else one local broker (@stinger/local-broker) on a free port in a temporary data dir,
+ *   stopped and removed at the end. Every measurement has its own topic prefix: fresh stinger.events (6 partitions),
+ *   stinger.alerts, stinger.policies and stinger.dlq (bootstrapTopics).
+ * - Rule pack: every k8s/policies/*.yaml, validated as `stinger policy apply --defaults` does (defaultPolicies),
+ *   compiled and published signed (a temp keys dir the detector trusts) to the measurement's stinger.policies before
+ *   the worker starts, so the detector starts with all of it in force (22 rules, 3 of them sequences).
+ * - Records: N synthetic enriched Events (sampleEvent shapes, 12 node keys, 60 % in 48 pods, 40 % host): exec 35 %,
+ *   file 40 %, connect 15 %, privilege 10 %; about 3 % match a rule of the pack (shell and package manager in a pod,
+ *   shadow read, write below /etc, private-network and metadata connects, setuid to root, scratch writes and execs
+ *   for the sequence rules), the rest are near misses (reads below /etc, pod/service CIDR connects, shells started by
+ *   shells, setuid by root). Event times 100 µs apart. Encoded once, produced before the worker starts.
+ * - Workers, each a child process consuming all 6 partitions: `detector` is services/detector/src/main.ts itself;
+ *   `tx passthrough` is this script with `--role tx`: createTransactionalTransform with an identity transform (one
+ *   transaction per fetched batch, as the detector) writing every record to stinger.alerts — the reference; the
+ *   passthrough thus writes every record, the detector only its few alerts. `tx decode only` (`--role decode`) is the
+ *   same transform decoding every record (decodeEvent) and writing nothing: the detector minus its matching.
+ * - Throughput: the consumer group's committed offsets (fetchConsumerLag) polled every 100 ms; records/s from the first
+ *   poll that sees a commit (start-up, policy load and group join excluded) to the poll that sees the group at the
+ *   topic's end; worker utime+stime from /proc over the same interval (CPU µs per record).
+ * - Micro: the same events (M of them, objects already decoded) fed to one PartitionDetector in a loop, with the pack
+ *   loaded and with no rules; ns per observe call. decodeEvent per record is timed beside it (the transform's other
+ *   per-record cost).
+ * - Runs alternate the order of the workers; one unreported warm-up of each first. Tables give medians (min–max) over
+ *   runs and the median of per-run ratios to the tx passthrough.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { loadConfig, processEnvironment, requireBrokers } from '@stinger/config';
+import { DetectionRules, PartitionDetector } from '@stinger/detection';
+import { decodeEvent, encodeEvent, type CompiledPolicy, type Event } from '@stinger/events';
+import {
+  bootstrapTopics,
+  createDeadLetterBuilder,
+  createKafkaClient,
+  createProducer,
+  createTransactionalTransform,
+  fetchConsumerLag,
+  installShutdown,
+  topicName,
+  type KafkaClient,
+} from '@stinger/kafka';
+import { KAFKA_VERSION, startLocalBroker, type LocalBroker } from '@stinger/local-broker';
+import { createLogger, type Logger } from '@stinger/log';
+import { compilePolicy, defaultPolicies, policyKey } from '@stinger/policy';
+import { freePort } from '@stinger/processes';
+import { sampleEvent, uniqueTopicName } from '@stinger/testing';
+import { signedPolicyRecord } from '@stinger/trust';
+import { testKeysDir, testSigningKey } from '../integration-tests/helpers/keys.ts';
+
+const DETECTOR_MAIN = fileURLToPath(new URL('../services/detector/src/main.ts', import.meta.url));
+const PACK_DIR = fileURLToPath(new URL('../k8s/policies/', import.meta.url));
+const SELF = fileURLToPath(import.meta.url);
+const NODES = 12;
+const PODS_PER_NODE = 4;
+const CLOCK_TICKS_PER_SECOND = 100;
+const POLL_MS = 100;
+const T0 = 1_800_000_000_000_000_000n;
+const EVENT_SPACING_NS = 100_000n;
+
+const WORKERS = ['detector', 'tx passthrough', 'tx decode only'] as const;
+type Worker = (typeof WORKERS)[number];
+
+interface Options {
+  readonly records: number;
+  readonly runs: number;
+  readonly microEvents: number;
+  readonly role: string | undefined;
+  readonly prefix: string | undefined;
+}
+
+function parseOptions(): Options {
+  const { values } = parseArgs({
+    options: {
+      records: { type: 'string', default: '200000' },
+      runs: { type: 'string', default: '3' },
+      'micro-events': { type: 'string', default: '200000' },
+      role: { type: 'string' },
+      prefix: { type: 'string' },
+    },
+  });
+  const positive = (name: string, raw: string): number => {
+    const value = Number(raw);
+    if (!Number.isInteger(value) || value <= 0) throw new RangeError(`--${name} must be a positive integer, got "${raw}"`);
+    return value;
+  };
+  return {
+    records: positive('records', values.records),
+    runs: positive('runs', values.runs),
+    microEvents: positive('micro-events', values['micro-events']),
+    role: values.role,
+    prefix: values.prefix,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------------------------
+// The rule pack and the synthetic events
+
+/** The default rule pack, compiled, by policy key. */
+function loadPack(): Map<string, CompiledPolicy> {
+  const sources = readdirSync(PACK_DIR)
+    .filter((name) => name.endsWith('.yaml'))
+    .sort()
+    .map((name) => ({ source: join(PACK_DIR, name), text: readFileSync(join(PACK_DIR, name), 'utf8') }));
+  return new Map(defaultPolicies(sources).map((policy) => [policyKey(policy), compilePolicy(policy).compiled]));
+}
+
+function rulesOf(pack: ReadonlyMap<string, CompiledPolicy>): DetectionRules {
+  const rules = new DetectionRules();
+  for (const [key, compiled] of pack) rules.set(key, compiled);
+  return rules;
+}
+
+/** mulberry32: a small deterministic generator, so every run sees the same events. */
+function random(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const O_RDONLY = 0;
+const O_WRITE = 0o1 | 0o100 | 0o1000; // O_WRONLY | O_CREAT | O_TRUNC
+
+type Pod = NonNullable<Event['pod']>;
+
+function podOf(node: number, index: number): Pod {
+  const uid = `pod-${node}-${index}`;
+  return {
+    namespace: `team-${index % 3}`,
+    name: `web-${node}-${index}`,
+    uid,
+    labels: { app: `web-${index}`, 'pod-template-hash': '7d9f8c' },
+    annotations: {},
+    workload: `web-${index}`,
+    workload_kind: 'Deployment',
+    container: { id: uid.padEnd(64, 'c').slice(0, 64), name: 'app', image: `registry.example/web:${index}` },
+  };
+}
+
+const PODS: readonly (readonly Pod[])[] = Array.from({ length: NODES }, (_, node) => Array.from({ length: PODS_PER_NODE }, (_, index) => podOf(node, index)));
+
+/** What the generator makes: the share of each kind of event, and whether the pack raises on it. */
+const MIX: readonly { readonly share: number; readonly what: string; readonly matches: boolean }[] = [
+  { share: 0.005, what: 'exec: a shell in a pod started by the runtime (terminal-shell-in-container)', matches: true },
+  { share: 0.002, what: 'exec: apt-get in a pod (package-manager-in-container)', matches: true },
+  { share: 0.005, what: 'file: /etc/shadow read by cat (shadow-read; first step of credential-read-then-connect in a pod)', matches: true },
+  { share: 0.003, what: 'file: /etc/hosts written by sed (etc-write)', matches: true },
+  { share: 0.005, what: 'connect: 10.0.x.x:5432 from a pod (private-network-connect)', matches: true },
+  { share: 0.001, what: 'connect: 169.254.169.254:80 from a pod (metadata-service-connect)', matches: true },
+  { share: 0.003, what: 'privilege: setresuid(0) by uid 1000 pkexec (setuid-to-root)', matches: true },
+  { share: 0.008, what: 'file: /tmp/payload written in a pod (first step of dropped-binary-run)', matches: true },
+  { share: 0.002, what: 'exec: /tmp/payload in a pod (completes dropped-binary-run; first step of scratch-binary-connects-out)', matches: true },
+  { share: 0.33, what: 'exec: python3, ls, node, grep, sh started by bash (near misses)', matches: false },
+  { share: 0.38, what: 'file: reads of /etc/passwd, /etc/ld.so.cache, libc, app config; writes below /var/log (near misses)', matches: false },
+  { share: 0.139, what: 'connect: pod CIDR 10.244.0.0/16, service CIDR 10.96.0.0/12, a public address:443 (near misses unless a sequence is open)', matches: false },
+  { share: 0.117, what: 'privilege: setuid/setgid by root (near misses)', matches: false },
+];
+
+const BINARIES = ['/usr/bin/python3.11', '/usr/bin/ls', '/usr/local/bin/node', '/usr/bin/grep', '/usr/bin/dash'];
+const READS = ['/etc/passwd', '/etc/ld.so.cache', '/usr/lib/x86_64-linux-gnu/libc.so.6', '/app/config.json', '/etc/nsswitch.conf'];
+const NEAR_DESTINATIONS = ['10.244.3.7', '10.96.0.10', '93.184.216.34'];
+
+/** Which line of MIX a draw in [0, 1) falls on. */
+function categoryOf(draw: number): number {
+  let rest = draw;
+  for (const [index, part] of MIX.entries()) {
+    if (rest < part.share) return index;
+    rest -= part.share;
+  }
+  return MIX.length - 1;
+}
+
+/** Categories that only happen in a pod. */
+const POD_ONLY = new Set([0, 1, 4, 5, 7, 8]);
+
+/** The `index`-th synthetic event (deterministic). */
+function syntheticEvent(index: number, rng: () => number): Event {
+  const nodeIndex = index % NODES;
+  const node = `bench-node-${nodeIndex}`;
+  const choice = categoryOf(rng());
+  const inPod = POD_ONLY.has(choice) || rng() < 0.6;
+  const pod = inPod ? (PODS[nodeIndex]?.[Math.floor(rng() * PODS_PER_NODE)] ?? null) : null;
+  const pid = 2000 + Math.floor(rng() * 400);
+  const parentPid = 100 + (pid % 40);
+  const proc = { pid, tid: pid, start_time: BigInt(pid) * 1_000_000n, container_id: pod?.container?.id ?? null, uid: 0n };
+  const parent = { pid: parentPid, tid: parentPid, start_time: BigInt(parentPid) * 1_000_000n, binary: '/usr/bin/bash', container_id: proc.container_id };
+  const base = { node, seq: BigInt(index), time: T0 + BigInt(index) * EVENT_SPACING_NS, pod, parent };
+  const exec = (binary: string, parentBinary = '/usr/bin/bash'): Event =>
+    sampleEvent({
+      ...base,
+      kind: 'exec',
+      process: { ...proc, binary, args: ['-c', 'true'] },
+      parent: { ...parent, binary: parentBinary },
+      payload: { group: 'exec', filename: binary, euid: 0n, egid: 0n, secure_exec: false, args_truncated: false },
+    });
+  const file = (path: string, binary: string, flags: number): Event =>
+    sampleEvent({
+      ...base,
+      kind: 'file',
+      process: { ...proc, binary },
+      payload: { group: 'file', op: 'open', path, path_as_given: path, new_path: null, flags, mode: null, result: 3 },
+    });
+  const connect = (daddr: string, dport: number, binary = '/usr/bin/curl'): Event =>
+    sampleEvent({
+      ...base,
+      kind: 'connect',
+      process: { ...proc, binary },
+      payload: { group: 'network', family: 'inet', protocol: 'tcp', saddr: null, sport: null, daddr, dport, result: 0, bytes: null },
+    });
+  const privilege = (uid: bigint, binary: string): Event =>
+    sampleEvent({
+      ...base,
+      kind: 'privilege',
+      process: { ...proc, uid, binary },
+      payload: { group: 'privilege', syscall: 'setresuid', ruid: 0n, euid: 0n, suid: 0n, rgid: null, egid: null, sgid: null, result: 0 },
+    });
+  const pick = <T>(list: readonly T[]): T => list[Math.floor(rng() * list.length)] as T;
+  switch (choice) {
+    case 0:
+      return exec('/usr/bin/bash', '/usr/bin/containerd-shim-runc-v2');
+    case 1:
+      return exec('/usr/bin/apt-get');
+    case 2:
+      return file('/etc/shadow', '/usr/bin/cat', O_RDONLY);
+    case 3:
+      return file('/etc/hosts', '/usr/bin/sed', O_WRITE);
+    case 4:
+      return connect(`10.0.${Math.floor(rng() * 255)}.${Math.floor(rng() * 255)}`, 5432);
+    case 5:
+      return connect('169.254.169.254', 80);
+    case 6:
+      return privilege(1000n, '/usr/bin/pkexec');
+    case 7:
+      return file('/tmp/payload', '/usr/bin/curl', O_WRITE);
+    case 8:
+      return exec('/tmp/payload');
+    case 9:
+      return exec(pick(BINARIES));
+    case 10:
+      return rng() < 0.85 ? file(pick(READS), pick(BINARIES), O_RDONLY) : file('/var/log/app.log', '/usr/local/bin/node', O_WRITE);
+    case 11:
+      return connect(pick(NEAR_DESTINATIONS), 443, '/usr/local/bin/node');
+    default:
+      return privilege(0n, '/usr/sbin/cron');
+  }
+}
+
+function syntheticEvents(count: number): Event[] {
+  const rng = random(20261202);
+  return Array.from({ length: count }, (_, index) => syntheticEvent(index, rng));
+}
+
+/** Share of events some rule of the pack matches (a single-event rule, or the first step of a sequence), and the alerts raised. */
+function matchStats(events: readonly Event[], rules: DetectionRules): { matchingShare: number; alerts: number } {
+  let matching = 0;
+  const detectors = new Map<string, PartitionDetector>();
+  let alerts = 0;
+  for (const event of events) {
+    const single = rules.single(event.kind).some((rule) => rule.selector(event) && rule.matches(event));
+    const step = rules.sequences().some((rule) => rule.selector(event) && rule.steps[0]?.event === event.kind && rule.steps[0].matches(event));
+    if (single || step) matching += 1;
+    let detector = detectors.get(event.node);
+    if (detector === undefined) {
+      detector = new PartitionDetector({ rules });
+      detectors.set(event.node, detector);
+    }
+    alerts += detector.observe(event, { emit: true }).length;
+  }
+  for (const detector of detectors.values()) alerts += detector.flush({ emit: true }).length;
+  return { matchingShare: matching / events.length, alerts };
+}
+
+// ---------------------------------------------------------------------------------------------------------------------
+// Reference worker (a child process of this script: --role tx --prefix P)
+
+async function runPassthrough(role: string, prefix: string): Promise<void> {
+  if (role !== 'tx' && role !== 'decode') throw new RangeError(`--role must be tx or decode, got "${role}"`);
+  const config = loadConfig();
+  const logger = createLogger({ name: 'bench-tx', level: 'warn' });
+  const client = createKafkaClient({ brokers: requireBrokers(config), clientId: 'bench-tx', logger });
+  const target = topicName('alerts', prefix);
+  const groupId = passthroughGroup(prefix);
+  const shutdown = installShutdown({ logger });
+  const worker = createTransactionalTransform({
+    client,
+    groupId,
+    transactionalId: `${groupId}.tx`,
+    inputTopics: [topicName('events', prefix)],
+    sessionTimeoutMs: 10_000,
+    // decode: every record decoded (as the detector does), nothing written; tx: every record written back unchanged.
+    transform: (record) => (role === 'decode' ? (decodeEvent(record.value ?? Buffer.alloc(0)), []) : [{ topic: target, key: record.key, value: record.value }]),
+    deadLetter: createDeadLetterBuilder({ consumer: groupId, dlqTopic: topicName('dlq', prefix) }),
+  });
+  shutdown.register('worker', () => worker.stop());
+  await worker.start();
+}
+
+const passthroughGroup = (prefix: string): string => `${prefix}bench.passthrough`;
+const groupOf = (worker: Worker, prefix: string): string => (worker === 'detector' ? `${prefix}stinger.detector` : passthroughGroup(prefix));
+const roleOf = (worker: Worker): string => (worker === 'tx decode only' ? 'decode' : 'tx');
+
+// ---------------------------------------------------------------------------------------------------------------------
+// Measurement
+
+/** utime + stime of a process, seconds. */
+function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+interface Measurement {
+  readonly recordsPerSec: number;
+  readonly cpuMicrosPerRecord: number;
+  /** ms from the worker's spawn to its first committed offset (start-up, policies, group join, first batch). */
+  readonly startMs: number;
+  /**
+   * What the worker logged: CONCURRENT_TRANSACTIONS answers to AddPartitionsToTxn (the producer retries them) and to
+   * AddOffsetsToTxn (not retried: the batch is aborted and fetched again), and consumer crashes (restarts).
+   */
+  readonly trouble: { partitions: number; offsets: number; restarts: number };
+}
+
+interface MeasureSpec {
+  readonly worker: Worker;
+  readonly brokers: string;
+  readonly encoded: readonly { readonly key: string; readonly value: Buffer }[];
+  readonly pack: ReadonlyMap<string, CompiledPolicy>;
+}
+
+async function startWorker(worker: Worker, brokers: string, prefix: string): Promise<ChildProcess> {
+  const env: Record<string, string | undefined> = {
+    ...processEnvironment(),
+    KAFKA_BROKERS: brokers,
+    STINGER_TOPIC_PREFIX: prefix,
+    STINGER_NODE_NAME: 'bench-detector',
+    STINGER_LOG_LEVEL: 'warn',
+    STINGER_KEYS_DIR: testKeysDir(),
+  };
+  const args = worker === 'detector' ? [DETECTOR_MAIN] : [SELF, '--role', roleOf(worker), '--prefix', prefix];
+  return spawn(process.execPath, ['--disable-warning=TimeoutNegativeWarning', ...args], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+}
+
+async function measure(client: KafkaClient, spec: MeasureSpec): Promise<Measurement> {
+  const prefix = `${uniqueTopicName('bench-detector')}.`;
+  await bootstrapTopics({ client, prefix, topics: ['events', 'alerts', 'policies', 'dlq'] });
+  const producer = createProducer({ client, compression: 'none', lingerMs: 1 });
+  await producer.connect();
+  const eventsTopic = topicName('events', prefix);
+  try {
+    const signer = { key: testSigningKey(), signedAtNs: BigInt(Date.now()) * 1_000_000n };
+    await producer.send(topicName('policies', prefix), [...spec.pack].map(([key, compiled]) => signedPolicyRecord(key, compiled, signer)));
+    const acks: Promise<void>[] = [];
+    for (const record of spec.encoded) {
+      await producer.whenWritable();
+      acks.push(producer.enqueue(eventsTopic, record));
+    }
+    await Promise.all(acks);
+  } finally {
+    await producer.disconnect();
+  }
+
+  const total = BigInt(spec.encoded.length);
+  const groupId = groupOf(spec.worker, prefix);
+  const spawned = performance.now();
+  const child = await startWorker(spec.worker, spec.brokers, prefix);
+  const errors: string[] = [];
+  const trouble = { partitions: 0, offsets: 0, restarts: 0 };
+  let pending = '';
+  child.stderr?.on('data', (chunk: Buffer) => {
+    pending += chunk.toString();
+    const lines = pending.split('\n');
+    pending = lines.pop() ?? '';
+    for (const line of lines) {
+      if (line.includes('"msg":"Response AddPartitionsToTxn') && line.includes('another concurrent operation')) trouble.partitions += 1;
+      if (line.includes('"msg":"Response AddOffsetsToTxn') && line.includes('another concurrent operation')) trouble.offsets += 1;
+      if (line.includes('Restarting the consumer')) trouble.restarts += 1;
+      if (line.includes('"level":50') || line.includes('"level":60')) errors.push(line);
+    }
+  });
+  let exitedEarly: string | null = null;
+  child.once('exit', (code, signal) => (exitedEarly = `${spec.worker} exited (${code ?? signal}): ${errors.slice(-3).join(' | ')}`));
+  try {
+    let first: { time: number; consumed: bigint; cpu: number } | null = null;
+    const deadline = Date.now() + 300_000;
+    for (;;) {
+      if (exitedEarly !== null) throw new Error(exitedEarly);
+      if (Date.now() > deadline) throw new Error(`${spec.worker}: the group did not reach the end within 300 s`);
+      const before = performance.now();
+      const lag = await fetchConsumerLag(client, groupId, eventsTopic);
+      const time = (before + performance.now()) / 2;
+      if (lag.committed) {
+        const consumed = total - lag.lag;
+        const cpu = cpuSeconds(child.pid ?? 0);
+        if (first === null) first = { time, consumed, cpu };
+        else if (lag.lag === 0n) {
+          if (consumed === first.consumed) throw new Error(`${spec.worker}: done before a second poll; use more --records`);
+          return {
+            recordsPerSec: Number(consumed - first.consumed) / ((time - first.time) / 1000),
+            cpuMicrosPerRecord: ((cpu - first.cpu) / Number(consumed - first.consumed)) * 1e6,
+            startMs: first.time - spawned,
+            trouble: { ...trouble },
+          };
+        }
+      }
+      await sleep(POLL_MS);
+    }
+  } finally {
+    if (child.exitCode === null && child.signalCode === null) {
+      const gone = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+      await gone;
+      clearTimeout(timer);
+    }
+  }
+}
+
+/** ns per observe() of `events` on a fresh PartitionDetector over `rules`. */
+function timeObserve(events: readonly Event[], rules: DetectionRules): number {
+  const detector = new PartitionDetector({ rules });
+  let alerts = 0;
+  const start = process.hrtime.bigint();
+  for (const event of events) alerts += detector.observe(event, { emit: true }).length;
+  const ns = Number(process.hrtime.bigint() - start);
+  if (alerts < 0) throw new Error('unreachable'); // keeps the result used
+  return ns / events.length;
+}
+
+function timeDecode(values: readonly Buffer[]): number {
+  let sink = 0;
+  const start = process.hrtime.bigint();
+  for (const value of values) sink += decodeEvent(value).process.pid;
+  const ns = Number(process.hrtime.bigint() - start);
+  if (sink < 0) throw new Error('unreachable');
+  return ns / values.length;
+}
+
+// ---------------------------------------------------------------------------------------------------------------------
+// Report
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+}
+
+const fmt = (value: number, digits = 0): string => value.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+const spread = (values: readonly number[], digits = 0): string => `${fmt(median(values), digits)} (${fmt(Math.min(...values), digits)}–${fmt(Math.max(...values), digits)})`;
+const load = (): string => loadavg().map((l) => l.toFixed(2)).join(' ');
+
+async function main(options: Options): Promise<void> {
+  const config = loadConfig();
+  const logger: Logger = createLogger({ name: 'benchmark', level: config.logLevel === 'info' ? 'warn' : config.logLevel });
+  const workDir = await mkdtemp(join(tmpdir(), 'stinger-bench-detector-'));
+  let broker: LocalBroker | null = null;
+  try {
+    const pack = loadPack();
+    const packRules = rulesOf(pack);
+    const ruleCount = [...pack.values()].reduce((sum, compiled) => sum + compiled.rules.length, 0);
+    const sequenceCount = [...pack.values()].reduce((sum, compiled) => sum + compiled.rules.filter((rule) => rule.sequence !== null).length, 0);
+    const events = syntheticEvents(Math.max(options.records, options.microEvents));
+    const streamEvents = events.slice(0, options.records);
+    const encoded = streamEvents.map((event) => ({ key: event.node, value: encodeEvent(event) }));
+    const meanBytes = encoded.reduce((sum, record) => sum + record.value.length, 0) / encoded.length;
+    const { matchingShare, alerts } = matchStats(streamEvents, packRules);
+
+    let brokers: readonly string[];
+    if (config.kafka.brokers) {
+      brokers = config.kafka.brokers;
+    } else {
+      broker = await startLocalBroker({ cacheDir: config.cacheDir, dataDir: join(workDir, 'broker'), logger, port: await freePort('127.0.0.1') });
+      brokers = [broker.brokers];
+    }
+    const client = createKafkaClient({ brokers, clientId: 'stinger-benchmark', logger });
+    const spec = { brokers: brokers.join(','), pack };
+
+    console.log(`# Stinger detector: ${fmt(options.records)} records × ${options.runs} runs; micro-benchmark ${fmt(options.microEvents)} events`);
+    console.log('');
+    console.log(`- CPUs (nproc): ${availableParallelism()}, model: ${cpus()[0]?.model ?? 'unknown'}`);
+    console.log(`- Node ${process.version}; Kafka ${broker ? `${KAFKA_VERSION} (local single-node KRaft broker)` : `broker from KAFKA_BROKERS ${brokers.join(',')}`}`);
+    console.log(`- rule pack: ${pack.size} policies from k8s/policies, ${ruleCount} rules (${sequenceCount} sequences)`);
+    console.log(`- records: ${fmt(meanBytes)} bytes encoded on average; ${(matchingShare * 100).toFixed(1)} % match a single-event rule or start a sequence; the pack raises ${fmt(alerts)} alerts on them (one detector per node)`);
+    console.log(`- load average at start: ${load()}`);
+    console.log('');
+
+    // Warm-up, not reported: the broker's coordinators and this process's JIT.
+    const warm = encoded.slice(0, Math.min(encoded.length, 20_000));
+    for (const worker of WORKERS) await measure(client, { ...spec, worker, encoded: warm });
+
+    const results = new Map<Worker, Measurement[]>(WORKERS.map((w) => [w, []]));
+    const started = Date.now();
+    for (let runIndex = 0; runIndex < options.runs; runIndex++) {
+      const order = runIndex % 2 === 0 ? WORKERS : [...WORKERS].reverse();
+      for (const worker of order) results.get(worker)?.push(await measure(client, { ...spec, worker, encoded }));
+      console.error(`run ${runIndex + 1}/${options.runs} done (${order.join(' → ')}); load ${load()}`);
+    }
+    const kafkaSeconds = Math.round((Date.now() - started) / 1000);
+    const loadAfterKafka = load();
+
+    // Micro-benchmark: observe() per event, pack vs no rules; decodeEvent beside it.
+    const microEvents = events.slice(0, options.microEvents);
+    const microValues = microEvents.map((event) => encodeEvent(event));
+    const none = new DetectionRules();
+    const singles = rulesOf(new Map([...pack].filter(([, compiled]) => compiled.rules.every((rule) => rule.sequence === null))));
+    timeObserve(microEvents, packRules);
+    timeObserve(microEvents, singles);
+    timeObserve(microEvents, none);
+    timeDecode(microValues);
+    const micro = { pack: [] as number[], singles: [] as number[], none: [] as number[], decode: [] as number[] };
+    for (let runIndex = 0; runIndex < Math.max(options.runs, 5); runIndex++) {
+      const first = runIndex % 2 === 0;
+      if (first) micro.pack.push(timeObserve(microEvents, packRules));
+      micro.none.push(timeObserve(microEvents, none));
+      micro.singles.push(timeObserve(microEvents, singles));
+      if (!first) micro.pack.push(timeObserve(microEvents, packRules));
+      micro.decode.push(timeDecode(microValues));
+    }
+
+    const reference = results.get('tx passthrough') ?? [];
+    console.log(`## Throughput: ${fmt(options.records)} pre-filled Events, 6 partitions, one worker`);
+    console.log('');
+    console.log('| worker | records/s, median (min–max) | ratio to tx passthrough, median of runs (per run) | worker CPU µs/record, median | spawn → first commit, ms, median |');
+    console.log('|---|---:|---|---:|---:|');
+    for (const [worker, runs] of results) {
+      const ratios = runs.map((m, i) => m.recordsPerSec / (reference[i]?.recordsPerSec ?? Number.NaN));
+      console.log(
+        `| ${worker} | ${spread(runs.map((m) => m.recordsPerSec))} | ${fmt(median(ratios), 2)} (${ratios.map((r) => r.toFixed(2)).join(', ')}) | ${fmt(median(runs.map((m) => m.cpuMicrosPerRecord)), 1)} | ${fmt(median(runs.map((m) => m.startMs)))} |`,
+      );
+    }
+    console.log('');
+    for (const [worker, runs] of results) {
+      const perRun = runs.map((m) => `${fmt(m.recordsPerSec)} rec/s, ${fmt(m.cpuMicrosPerRecord, 1)} µs CPU/record, CONCURRENT_TRANSACTIONS on AddPartitionsToTxn ${m.trouble.partitions} / on AddOffsetsToTxn (batch aborted) ${m.trouble.offsets}, consumer restarts ${m.trouble.restarts}`);
+      console.log(`- ${worker}, per run: ${perRun.join('; ')}`);
+    }
+    console.log(`- measured runs took ${kafkaSeconds} s; load average then: ${loadAfterKafka}`);
+    console.log('');
+    console.log(`## PartitionDetector.observe per event (${fmt(options.microEvents)} events, one detector, ${micro.pack.length} runs)`);
+    console.log('');
+    console.log('| rules loaded | ns/event, median (min–max) | ratio to no rules |');
+    console.log('|---|---:|---:|');
+    const ratio = median(micro.pack.map((ns, i) => ns / (micro.none[i] ?? Number.NaN)));
+    console.log(`| default pack (${ruleCount} rules) | ${spread(micro.pack)} | ${fmt(ratio, 1)} |`);
+    const singlesRatio = median(micro.singles.map((ns, i) => ns / (micro.none[i] ?? Number.NaN)));
+    console.log(`| the pack without its sequence policy (${ruleCount - sequenceCount} single-event rules) | ${spread(micro.singles)} | ${fmt(singlesRatio, 1)} |`);
+    console.log(`| none | ${spread(micro.none)} | 1.0 |`);
+    console.log(`| (decodeEvent alone, per record) | ${spread(micro.decode)} | – |`);
+    console.log('');
+    console.log(`- load average at end: ${load()}`);
+  } finally {
+    if (broker) await broker.stop();
+    await rm(workDir, { recursive: true, force: true });
+  }
+}
+
+const options = parseOptions();
+if (options.role !== undefined) {
+  if (options.prefix === undefined) throw new RangeError('--role needs --prefix');
+  await runPassthrough(options.role, options.prefix);
+} else {
+  await main(options);
+}
