@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { encodeControlCommand, type ControlCommand } from '@stinger/events';
 import { generateSigningKey, ReplayGuard, signControlCommand, type KeyRing } from '@stinger/trust';
-import { ControlCommandHandler, parseStartTicks } from './control-commands.ts';
+import { ControlCommandHandler, parseStartTicks, sameStartNs, startMatchesTicks } from './control-commands.ts';
 
 const NOW = 1_800_000_000_000_000_000n;
 const key = generateSigningKey();
@@ -108,4 +108,16 @@ test('handleRecord: an undecodable record for this node is to be dead-lettered, 
   assert.deepEqual(refused, ['undecodable']);
   const result = instance.handleRecord({ key: Buffer.from('node-a'), value: encodeControlCommand(command({ dry_run: true })) });
   assert.equal(result.kind === 'ack' && result.ack.status, 'dry_run');
+});
+
+test('start times: the fork stamp may fall just past a /proc tick boundary; anything else is another process', () => {
+  // Stamped 38 µs after tick 1235 began; the kernel's start was a few µs earlier, in tick 1234.
+  assert.equal(startMatchesTicks(12_350_038_000n, 1234n), true);
+  assert.equal(startMatchesTicks(12_350_038_000n, 1235n), true);
+  assert.equal(startMatchesTicks(12_350_038_000n, 1233n), false);
+  assert.equal(startMatchesTicks(12_350_038_000n, 1236n), false);
+  assert.equal(startMatchesTicks(12_362_000_000n, 1235n), false, 'more than a tick and the slack after /proc: another process');
+  assert.equal(sameStartNs(12_350_000_000n, 12_350_038_000n), true);
+  assert.equal(sameStartNs(12_350_000_000n, 12_370_000_000n), false);
+  assert.equal(handler({ ticks: 1234n }).status(command({ target: { ...TARGET, start_time: 12_350_038_000n } })), 'killed');
 });

@@ -94,15 +94,13 @@ export class ControlCommandHandler {
     }
     const { pid, start_time: startTime } = command.target;
     if (this.#protected.has(pid) || pid <= 0) return this.#refused(command, 'protected', `pid ${pid} is never signalled by the agent`);
-    // Compared in /proc's clock ticks: what a command names may come from /proc (a process older than the agent).
     const cached = this.#options.cachedStartTimeOf(pid);
-    const expectedTicks = (startTime * CLOCK_TICKS_PER_SECOND) / 1_000_000_000n;
-    if (cached !== undefined && (cached * CLOCK_TICKS_PER_SECOND) / 1_000_000_000n !== expectedTicks) {
+    if (cached !== undefined && !sameStartNs(cached, startTime)) {
       return this.#refused(command, 'target_mismatch', `pid ${pid} is a process started at ${cached} ns after boot, not ${startTime} (reused)`);
     }
     const sameStart = (): boolean | null => {
       const ticks = (this.#options.startTicksOf ?? procStartTicks)(pid);
-      return ticks === null ? null : ticks === expectedTicks;
+      return ticks === null ? null : startMatchesTicks(startTime, ticks);
     };
     const before = sameStart();
     if (before === null) return this.#refused(command, 'target_gone', `no process ${pid}`);
@@ -132,6 +130,27 @@ export class ControlCommandHandler {
   #ack(command: ControlCommand, status: AckStatus, detail: string | null): ControlAck {
     return { command_id: command.command_id, node: this.#options.node, agent_id: this.#options.agentId, status, detail, acked_at_ns: this.#now() };
   }
+}
+
+/**
+ * How far a start time the agent recorded may lie after the kernel's own: the sensor stamps a process at its fork
+ * record, after the kernel set the start time (microseconds; 1 ms is generous), and /proc rounds down to 10 ms ticks.
+ * A pid cannot be reused by a process started within that span of the original (it must exit and the pid numbers
+ * wrap first), so this tolerance never confuses two processes.
+ */
+export const START_TIME_SLACK_NS = 1_000_000n;
+const TICK_NS = 1_000_000_000n / CLOCK_TICKS_PER_SECOND;
+
+/** Whether /proc's start time in ticks is the kernel's start of the process the agent recorded at `startNs`. */
+export function startMatchesTicks(startNs: bigint, ticks: bigint): boolean {
+  const procNs = ticks * TICK_NS;
+  return startNs >= procNs && startNs - procNs < TICK_NS + START_TIME_SLACK_NS;
+}
+
+/** Whether two recorded start times (one may come from /proc, rounded to a tick) denote the same process start. */
+export function sameStartNs(a: bigint, b: bigint): boolean {
+  const difference = a > b ? a - b : b - a;
+  return difference < TICK_NS + START_TIME_SLACK_NS;
 }
 
 /** The start time of `pid` from /proc/<pid>/stat, in clock ticks; null when there is no such process. */

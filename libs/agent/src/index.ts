@@ -17,5 +17,5 @@ export { PolicyDirectory } from './policy-directory.ts';
 export type { PolicyDirectoryOptions } from './policy-directory.ts';
 export { PolicyStatusReporter } from './status-reporter.ts';
 export type { PolicyStatusReporterOptions } from './status-reporter.ts';
-export { ControlCommandHandler, parseStartTicks, procStartTicks, CLOCK_TICKS_PER_SECOND } from './control-commands.ts';
+export { ControlCommandHandler, parseStartTicks, procStartTicks, sameStartNs, startMatchesTicks, CLOCK_TICKS_PER_SECOND, START_TIME_SLACK_NS } from './control-commands.ts';
 export type { ControlCommandHandlerOptions, ControlRecordResult, AckStatus } from './control-commands.ts';

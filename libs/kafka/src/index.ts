@@ -8,7 +8,7 @@ export { createProducer, groupByTopic } from './producer.ts';
 export type { StingerProducer, ProducerRecord, CreateProducerOptions, Compression } from './producer.ts';
 export { createConsumer } from './consumer.ts';
 export type { ConsumedRecord, StingerConsumer, CreateConsumerOptions } from './consumer.ts';
-export { createTransactionalTransform, planTransaction, RecordRejectedError } from './transform.ts';
+export { createTransactionalTransform, planTransaction, RecordRejectedError, whileTransactionsConcurrent } from './transform.ts';
 export type {
   OutputRecord,
   RecordTransform,

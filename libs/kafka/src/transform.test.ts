@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chunkByBytes, planTransaction, RecordRejectedError, type OutputRecord } from './transform.ts';
+import { chunkByBytes, planTransaction, RecordRejectedError, whileTransactionsConcurrent, type OutputRecord } from './transform.ts';
 import type { ConsumedRecord } from './consumer.ts';
 
 function record(offset: bigint, value: string): ConsumedRecord {
@@ -46,4 +46,17 @@ test('outputs are sent in chunks that keep order and stay under the byte bound',
   const chunks = chunkByBytes([out(300), out(300), out(300), out(2000), out(10)], 700);
   assert.deepEqual(chunks.map((c) => c.map((r) => r.value?.length)), [[300, 300], [300], [2000], [10]]);
   assert.deepEqual(chunkByBytes([], 700), []);
+});
+
+test('whileTransactionsConcurrent retries only CONCURRENT_TRANSACTIONS, and gives up after its attempts', async () => {
+  const concurrent = Object.assign(new Error('The producer attempted to update a transaction while another concurrent operation on the same transaction was ongoing'), { type: 'CONCURRENT_TRANSACTIONS' });
+  let calls = 0;
+  assert.equal(await whileTransactionsConcurrent(async () => (++calls < 3 ? Promise.reject(concurrent) : 'done')), 'done');
+  assert.equal(calls, 3);
+  calls = 0;
+  await assert.rejects(whileTransactionsConcurrent(async () => (++calls, Promise.reject(new Error('other')))), /other/);
+  assert.equal(calls, 1, 'anything else is not retried');
+  calls = 0;
+  await assert.rejects(whileTransactionsConcurrent(async () => (++calls, Promise.reject(concurrent)), 3), /concurrent operation/);
+  assert.equal(calls, 3);
 });

@@ -55,6 +55,31 @@ export function chunkByBytes<T extends ProducerRecord>(records: readonly T[], ma
   return chunks;
 }
 
+/**
+ * Runs `step` again while the broker answers CONCURRENT_TRANSACTIONS: the previous commit's markers are still being
+ * written, which clears within milliseconds. kafkajs retries that answer for sends (AddPartitionsToTxn) but not for
+ * `sendOffsets` (AddOffsetsToTxn), so a batch with no outputs — most of the detector's — was aborted and retried after
+ * seconds, sometimes with a consumer restart (docs/BENCHMARKS.md, kill latency). 20 ms doubling, at most ~2.5 s.
+ */
+function isConcurrentTransactions(error: unknown): boolean {
+  for (let current = error, depth = 0; current !== null && typeof current === 'object' && depth < 4; depth += 1) {
+    if ((current as { type?: unknown }).type === 'CONCURRENT_TRANSACTIONS') return true;
+    current = (current as { cause?: unknown; originalError?: unknown }).cause ?? (current as { originalError?: unknown }).originalError;
+  }
+  return false;
+}
+
+export async function whileTransactionsConcurrent<T>(step: () => Promise<T>, attempts = 8): Promise<T> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await step();
+    } catch (error) {
+      if (!isConcurrentTransactions(error) || attempt >= attempts) throw error;
+      await new Promise((resolve) => setTimeout(resolve, Math.min(500, 20 * 2 ** (attempt - 1))));
+    }
+  }
+}
+
 export interface TransactionPlan {
   readonly outputs: readonly OutputRecord[];
   readonly rejected: number;
@@ -163,10 +188,12 @@ export function createTransactionalTransform(options: TransactionalTransformOpti
                 topicMessages: [...byTopic].map(([topic, records]) => ({ topic, messages: records.map(toKafkaMessage) })),
               });
             }
-            await transaction.sendOffsets({
-              consumerGroupId: groupId,
-              topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: plan.nextOffset.toString() }] }],
-            });
+            await whileTransactionsConcurrent(() =>
+              transaction.sendOffsets({
+                consumerGroupId: groupId,
+                topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: plan.nextOffset.toString() }] }],
+              }),
+            );
             await transaction.commit();
           } catch (error) {
             stats.aborted += 1;
