@@ -113,3 +113,17 @@ test('a rule kept out of the kernel by another policy is reported shadowed, and 
   policies.remove('deny-shadow');
   assert.deepEqual(latest('watch-shadow')?.messages, [], 'in the kernel again, and reported so');
 });
+
+test('pipeline kill rules are known by rule id (their events skip the produce linger); audit ones and deleted ones are not', () => {
+  const { policies } = setup(recordingMaps());
+  const [policy] = parsePolicies(
+    'apiVersion: stinger.io/v1alpha1\nkind: TracingPolicy\nmetadata: { name: p }\nspec:\n  rules:\n    - { name: kill-read, event: file, match: { path: { equal: [/etc/x] }, access: [read] }, action: kill }\n    - { name: audit-read, event: file, match: { path: { equal: [/etc/y] }, access: [read] }, action: audit }\n',
+  ).policies;
+  assert.ok(policy);
+  const result = compilePolicy(policy);
+  policies.applyCompiled('p', result.compiled);
+  const [kill, audit] = result.pipelineRules;
+  assert.deepEqual([policies.isPipelineKill(kill!.ruleId), policies.isPipelineKill(audit!.ruleId)], [true, false]);
+  policies.remove('p');
+  assert.equal(policies.isPipelineKill(kill!.ruleId), false);
+});

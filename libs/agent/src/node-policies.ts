@@ -37,6 +37,8 @@ export class NodePolicies {
   readonly #set = new PolicySet();
   readonly #statuses = new Map<string, PolicyStatus>();
   readonly #rules = new Map<number, RuleOrigin>();
+  /** Rule ids of pipeline rules that kill: the events their watches report are urgent. */
+  #pipelineKills = new Set<number>();
   /** What each policy in force was reported with, before the shadow messages (which change with other policies). */
   readonly #outcomes = new Map<string, Outcome>();
 
@@ -83,11 +85,21 @@ export class NodePolicies {
     return this.#rules.get(ruleId);
   }
 
+  /** Whether `ruleId` is a rule the pipeline kills on (its events should reach the detector without delay). */
+  isPipelineKill(ruleId: number): boolean {
+    return this.#pipelineKills.has(ruleId);
+  }
+
+  #refreshPipelineKills(): void {
+    this.#pipelineKills = new Set(this.#set.pipelineRules().filter((rule) => rule.action === 'kill').map((rule) => rule.ruleId));
+  }
+
   #delete(key: string): void {
     const change = this.#set.delete(key);
     if (change) this.#updateKernel(change);
     this.#statuses.delete(key);
     this.#outcomes.delete(key);
+    this.#refreshPipelineKills();
     this.#options.onStatus(key, null);
     this.#reportShadowChanges(null);
   }
@@ -95,6 +107,7 @@ export class NodePolicies {
   #commit(change: PolicyChange): void {
     if (change.change === 'unchanged') return;
     const errors = this.#updateKernel(change);
+    this.#refreshPipelineKills();
     const entry = this.#set.get(change.key);
     for (const rule of entry?.kernelRules ?? []) this.#rules.set(rule.ruleId, { policy: rule.policy, rule: rule.rule });
     for (const rule of entry?.pipelineRules ?? []) this.#rules.set(rule.ruleId, { policy: rule.policy, rule: rule.rule });

@@ -13,6 +13,8 @@ export interface AgentPipelineOptions {
   readonly publisher: EventPublisher;
   /** Sees every event after sequencing (the local gRPC stream, metrics). */
   readonly observe?: (event: RawEvent) => void;
+  /** Whether the kernel reported this record for a rule whose kill the pipeline carries out: it is sent at once. */
+  readonly isUrgent?: (record: SensorRecord) => boolean;
 }
 
 export class AgentPipeline {
@@ -20,6 +22,7 @@ export class AgentPipeline {
   readonly #builder: EventBuilder;
   readonly #publisher: EventPublisher;
   readonly #observe: (event: RawEvent) => void;
+  readonly #isUrgent: (record: SensorRecord) => boolean;
   #seq = 0n;
 
   constructor(options: AgentPipelineOptions) {
@@ -27,6 +30,7 @@ export class AgentPipeline {
     this.#builder = options.builder;
     this.#publisher = options.publisher;
     this.#observe = options.observe ?? (() => {});
+    this.#isUrgent = options.isUrgent ?? (() => false);
   }
 
   get nextSeq(): bigint {
@@ -39,7 +43,7 @@ export class AgentPipeline {
     if (built === null) return null;
     const event: RawEvent = { ...built, seq: this.#seq };
     this.#seq += 1n;
-    this.#publisher.publish({ key: this.#key, value: encodeRawEvent(event) });
+    this.#publisher.publish({ key: this.#key, value: encodeRawEvent(event) }, this.#isUrgent(record));
     this.#observe(event);
     return event;
   }

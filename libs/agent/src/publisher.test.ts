@@ -117,3 +117,19 @@ test('before start every record waits in the spool; start delivers it before any
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('an urgent record asks the sink to send now; others wait for the linger', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'publisher-test-'));
+  try {
+    let flushes = 0;
+    const sink = { ...fakeSink(), flushSoon: () => void (flushes += 1) };
+    const publisher = new EventPublisher({ sink, spool: new EventSpool({ dir, maxBytes: 1_000_000 }), logger: silentLogger() });
+    await publisher.start();
+    publisher.publish(rec(0));
+    publisher.publish(rec(1), true);
+    assert.equal(flushes, 1);
+    await publisher.stop();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -19,6 +19,8 @@ export interface RecordSink {
   /** Sends records now, in order; resolves once all are acknowledged. */
   sendBatch(records: readonly SpooledRecord[]): Promise<void>;
   readonly queuedRecords: number;
+  /** Sends what is queued now instead of at the end of the linger (urgent records). */
+  flushSoon?(): void;
 }
 
 export type PublisherMode = 'direct' | 'spooling';
@@ -72,7 +74,11 @@ export class EventPublisher {
     return this.drainSpool();
   }
 
-  publish(record: SpooledRecord): void {
+  /**
+   * `urgent`: a record a pipeline kill rule waits for — sent at once rather than after the producer's linger, which
+   * would otherwise be most of the kill's latency (docs/BENCHMARKS.md, kill latency).
+   */
+  publish(record: SpooledRecord, urgent = false): void {
     this.#published += 1;
     if (this.#mode === 'spooling' || this.#sink.queuedRecords >= this.#maxQueued) {
       this.#toSpool(record);
@@ -89,6 +95,7 @@ export class EventPublisher {
         this.#toSpool(record);
       },
     );
+    if (urgent) this.#sink.flushSoon?.();
   }
 
   /** Delivers the spool oldest-first; back to direct mode once it is empty. Safe to call concurrently. */

@@ -215,6 +215,7 @@ const publisher = new EventPublisher({
     get queuedRecords() {
       return producer.queuedRecords;
     },
+    flushSoon: () => void producer.flush().catch((error: unknown) => logger.warn({ err: error }, 'urgent flush failed; the records stay queued')),
   },
   spool,
   logger,
@@ -228,6 +229,8 @@ const pipeline = new AgentPipeline({
     metrics.observeEvent(event.kind);
     api.publishEvent(event);
   },
+  // Reported for a rule the pipeline kills on: no 50 ms linger before the detector sees it.
+  isUrgent: (record) => 'ruleId' in record && nodePolicies.isPipelineKill(record.ruleId),
 });
 
 const dispatcher = createRecordDispatcher<Parameters<AgentPipeline['handle']>[0]>([
