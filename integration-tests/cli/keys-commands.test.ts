@@ -6,16 +6,16 @@
  */
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { bootstrapTopics, readTopicToEnd, topicName } from '@stinger/kafka';
 import { readKeyRing, verifyPolicyRecord } from '@stinger/trust';
 import { runStinger } from '../helpers/cli.ts';
 import { testBrokers, testClient, uniqueName } from '../helpers/kafka.ts';
+import { scratchDir } from '../helpers/scratch.ts';
 
 const prefix = `${uniqueName('keys')}.`;
-const scratch = mkdtempSync(join(tmpdir(), 'stinger-keys-cli-'));
+const scratch = scratchDir('stinger-keys-cli-');
 const client = testClient('cli-keys-test');
 
 function keysDir(name: string): string {

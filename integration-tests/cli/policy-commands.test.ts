@@ -5,14 +5,14 @@
  */
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { decodeCompiledPolicy } from '@stinger/events';
 import { bootstrapTopics, readTopicToEnd, topicName } from '@stinger/kafka';
 import { runStinger } from '../helpers/cli.ts';
 import { testBrokers, testClient, uniqueName } from '../helpers/kafka.ts';
+import { scratchDir } from '../helpers/scratch.ts';
 
 const prefix = `${uniqueName('cli')}.`;
 const env = () => ({ KAFKA_BROKERS: testBrokers(), STINGER_TOPIC_PREFIX: prefix });
@@ -48,7 +48,7 @@ test('apply publishes compiled policies; re-applying the same file publishes not
 });
 
 test('an invalid file is refused field by field and nothing is published', { timeout: 60_000 }, async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'stinger-policy-'));
+  const dir = scratchDir('stinger-policy-');
   const bad = join(dir, 'bad.yaml');
   writeFileSync(
     bad,

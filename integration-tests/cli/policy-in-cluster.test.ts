@@ -6,8 +6,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { decodeCompiledPolicy, encodePolicyStatus } from '@stinger/events';
 import { bootstrapTopics, createProducer, topicName, type KafkaClient } from '@stinger/kafka';
@@ -18,6 +17,7 @@ import { collectTopic, testBrokers, testClient, uniqueName, type Collector } fro
 import { testKeysDir } from '../helpers/keys.ts';
 import { installPolicyCrds, kubeGet } from '../helpers/policy-crds.ts';
 import { startPolicyController, type RunningPolicyController } from '../helpers/policy-controller.ts';
+import { scratchDir } from '../helpers/scratch.ts';
 
 const TP = '/apis/stinger.io/v1alpha1/tracingpolicies';
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -40,7 +40,7 @@ describe('stinger policy against a real API server', { timeout: 240_000 }, () =>
   let prefix: string;
   let policies: Collector;
   let controller: RunningPolicyController | undefined;
-  const dir = mkdtempSync(join(tmpdir(), 'stinger-policy-cluster-'));
+  const dir = scratchDir('stinger-policy-cluster-');
   const stinger = (args: readonly string[]) => runStinger(args, { KAFKA_BROKERS: testBrokers(), STINGER_TOPIC_PREFIX: prefix, KUBECONFIG: kube.kubeconfigPath });
   const file = (name: string, text: string) => {
     const path = join(dir, name);

@@ -6,12 +6,12 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runStinger } from '../helpers/cli.ts';
 import { startTestCluster, type TestCluster } from '../helpers/dev-cluster.ts';
 import { installPolicyCrds, kubeRequest } from '../helpers/policy-crds.ts';
+import { scratchDir } from '../helpers/scratch.ts';
 
 const TP = '/apis/stinger.io/v1alpha1/tracingpolicies';
 const tpn = (namespace: string) => `/apis/stinger.io/v1alpha1/namespaces/${namespace}/tracingpoliciesnamespaced`;
@@ -34,7 +34,7 @@ describe('the generated CRDs in a real API server', { timeout: 120_000 }, () => 
   });
 
   test('before the CRDs are installed, `stinger policy apply` says how to install them', () => {
-    const file = join(mkdtempSync(join(tmpdir(), 'stinger-crd-')), 'p.yaml');
+    const file = join(scratchDir('stinger-crd-'), 'p.yaml');
     writeFileSync(file, 'apiVersion: stinger.io/v1alpha1\nkind: TracingPolicy\nmetadata: { name: early }\nspec:\n  rules: [{ name: r, event: exec, action: audit }]\n');
     const result = runStinger(['policy', 'apply', file], { KUBECONFIG: kube.kubeconfigPath });
     assert.equal(result.status, 1, result.stdout);

@@ -5,19 +5,19 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { bootstrapTopics, readTopicToEnd, topicName } from '@stinger/kafka';
 import { runStinger } from '../helpers/cli.ts';
 import { testBrokers, testClient, uniqueName } from '../helpers/kafka.ts';
 import { startPolicyController } from '../helpers/policy-controller.ts';
+import { scratchDir } from '../helpers/scratch.ts';
 
 test('outside a cluster the controller runs, says there is no cluster, and tombstones nothing', { timeout: 90_000 }, async () => {
   const prefix = `${uniqueName('policy-controller-nocluster')}.`;
   const client = testClient('policy-controller-nocluster');
   await bootstrapTopics({ client, prefix, topics: ['policies', 'policyStatus'] });
-  const file = join(mkdtempSync(join(tmpdir(), 'stinger-nocluster-')), 'p.yaml');
+  const file = join(scratchDir('stinger-nocluster-'), 'p.yaml');
   writeFileSync(file, 'apiVersion: stinger.io/v1alpha1\nkind: TracingPolicy\nmetadata: { name: cli-only }\nspec:\n  rules:\n    - { name: r, event: exec, match: { binary: { equal: [/usr/bin/cli-only] } }, action: audit }\n');
   const applied = runStinger(['policy', 'apply', file], { KAFKA_BROKERS: testBrokers(), STINGER_TOPIC_PREFIX: prefix });
   assert.equal(applied.status, 0, applied.stderr);
