@@ -5,9 +5,10 @@
  * pod-cgroup.ts for host processes. `remove()` deletes what it created, deepest first, moving any process still
  * inside to the root first.
  */
-import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { cgroup2MountPoint } from '@stinger/bpf';
+import { removeCgroups } from './pod-cgroup.ts';
 
 export interface HostCgroups {
   /** Creates `/<group>/<leaf>` (those missing); returns the path relative to the cgroup2 mount, as the agent reports it. */
@@ -33,19 +34,6 @@ export function hostCgroups(group: string): HostCgroups {
       return `/${group}/${leaf}`;
     },
     procsOf: (relative) => join(mount, relative, 'cgroup.procs'),
-    remove() {
-      while (created.length > 0) {
-        const dir = created.pop() as string;
-        if (!existsSync(dir)) continue;
-        for (const pid of readFileSync(join(dir, 'cgroup.procs'), 'utf8').split('\n').filter((line) => line !== '')) {
-          try {
-            writeFileSync(join(mount, 'cgroup.procs'), pid);
-          } catch {
-            // exited meanwhile
-          }
-        }
-        rmdirSync(dir);
-      }
-    },
+    remove: () => removeCgroups(mount, created),
   };
 }

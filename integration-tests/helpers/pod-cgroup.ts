@@ -41,19 +41,25 @@ export function podCgroups(): PodCgroups {
       return `/${relative.join('/')}`;
     },
     procsOf: (relative) => join(mount, relative, 'cgroup.procs'),
-    remove() {
-      while (created.length > 0) {
-        const dir = created.pop() as string;
-        if (!existsSync(dir)) continue;
-        for (const pid of readFileSync(join(dir, 'cgroup.procs'), 'utf8').split('\n').filter((line) => line !== '')) {
-          try {
-            writeFileSync(join(mount, 'cgroup.procs'), pid);
-          } catch {
-            // exited meanwhile
-          }
-        }
-        rmdirSync(dir);
-      }
-    },
+    remove: () => removeCgroups(mount, created),
   };
+}
+
+/**
+ * Removes the cgroup directories a test created (`created`, in creation order, emptied as it goes), deepest first,
+ * moving any process still inside to the root first. Idempotent. Shared with host-cgroup.ts.
+ */
+export function removeCgroups(mount: string, created: string[]): void {
+  while (created.length > 0) {
+    const dir = created.pop() as string;
+    if (!existsSync(dir)) continue;
+    for (const pid of readFileSync(join(dir, 'cgroup.procs'), 'utf8').split('\n').filter((line) => line !== '')) {
+      try {
+        writeFileSync(join(mount, 'cgroup.procs'), pid);
+      } catch {
+        // exited meanwhile
+      }
+    }
+    rmdirSync(dir);
+  }
 }
