@@ -34,6 +34,7 @@ export function installShutdown(options: ShutdownOptions): Shutdown {
       let code = 0;
       for (const { name, close } of [...closers].reverse()) {
         try {
+          logger.debug({ closer: name }, 'closing');
           await close();
         } catch (error) {
           code = 1;
