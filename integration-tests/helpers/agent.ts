@@ -65,7 +65,8 @@ export async function startAgent(options: StartAgentOptions): Promise<RunningAge
       if (child.exitCode !== null) return child.exitCode;
       const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
       child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+      // As long as the agent's own shutdown may take: detaching its programs can wait on slow RCU grace periods.
+      const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
       const code = await exited;
       clearTimeout(timer);
       rmSync(home, { recursive: true, force: true });

@@ -52,6 +52,9 @@ import { formatIssue } from '@stinger/policy';
 import { createCgroupPathResolver, createProcReader, findPodCgroupRoots, ProcessCache } from '@stinger/process-cache';
 import { createPolicyRecordHandler, PolicyRecordGate, ReplayGuard, watchKeyRing } from '@stinger/trust';
 
+/** Longest the agent's graceful shutdown may take (see the shutdown below). */
+const SHUTDOWN_TIMEOUT_MS = 60_000;
+
 const config = loadConfig();
 const logger = createLogger({ name: 'agent', level: config.logLevel });
 
@@ -276,7 +279,10 @@ async function untilDone(what: string, step: () => Promise<void>): Promise<void>
   }
 }
 
-const shutdown = installShutdown({ logger });
+// Detaching the sensors' programs waits in close() for RCU grace periods, one per tracepoint program; on this
+// project's machines that was seen to take over 15 s in total when the kernel's grace periods were slow (the main
+// thread in __wait_rcu_gp). The agent lets it finish rather than give up with programs half detached.
+const shutdown = installShutdown({ logger, timeoutMs: SHUTDOWN_TIMEOUT_MS });
 shutdown.register('producer', () => producer.disconnect());
 shutdown.register('status-producer', () => statusProducer.disconnect());
 shutdown.register('publisher', () => publisher.stop());
