@@ -155,6 +155,15 @@ describe('grouping', () => {
     assert.deepEqual(alerts.map((a) => a.event.process.pid), [10, 11]);
   });
 
+  test('a process the kernel killed for the rule is grouped alone even after the rule switched to monitor', () => {
+    const monitorKill = policy('    - { name: r, event: file, match: { path: { equal: [/etc/shadow] } }, action: kill-in-kernel }', '  mode: monitor');
+    const detector = new PartitionDetector({ rules: rulesOf(monitorKill) });
+    const killed = file('/etc/shadow', { time: T0, process: { pid: 10 }, action: { kind: 'sigkill', policy: 'p', rule: 'r' } });
+    const reported = file('/etc/shadow', { time: T0 + SECOND, process: { pid: 11 } });
+    const alerts = [killed, reported].flatMap((event) => detector.observe(event, { emit: true }));
+    assert.deepEqual(alerts.map((a) => a.event.process.pid), [10, 11], 'the reported read has its own alert at once');
+  });
+
   test('alert ids are derived from the input, so processing it twice gives the same alerts', () => {
     const once = () => new PartitionDetector({ rules: rulesOf(policy(auditRule)), now: () => 1n }).observe(file('/etc/shadow'), { emit: true });
     assert.deepEqual(once(), once());

@@ -10,7 +10,8 @@
  *  - Grouping: a single-event rule's first match in a group raises an alert at once; further matches of the group
  *    within `groupWindowNs` are counted, and the next match after the window (or `flush`, once the partition's
  *    time passed the window) raises one alert carrying the count. A group is one process for rules that act
- *    (kill every offending process), one binary in one pod or host for rules that only alert.
+ *    (kill every offending process) or whose event the kernel acted on, one binary in one pod or host for rules
+ *    that only alert.
  *  - Sequences: a partial match per (rule, scope) advances when the rule's next step matches an event of the same
  *    scope (and its sameAs correlation holds), and is dropped once older than the rule's window. Bounded: at most
  *    `maxPartialsPerRule` partials per rule and scope key, `maxGroups` groups, `maxProcesses` ancestry entries;
@@ -117,7 +118,12 @@ export class PartitionDetector {
   }
 
   #group(rule: SingleEventRule, event: Event): Alert | null {
-    const acting = rule.mode === 'enforce' && ACTING.has(rule.action);
+    // A process the kernel already killed or denied for this rule is grouped alone too, whatever the rule's mode
+    // now: the rule may have been switched to monitor between the syscall and this event (the policy reaches the
+    // detector and the kernel at different times), and folding that killed process into the binary's group would
+    // swallow the alert of the first process the rule only reports.
+    const actedInKernel = event.action !== null && event.action.policy === rule.policy && event.action.rule === rule.rule;
+    const acting = actedInKernel || (rule.mode === 'enforce' && ACTING.has(rule.action));
     const target = acting ? identity(event.process, event.node) : `${event.pod?.uid ?? event.process.container_id ?? event.node}:${event.process.binary}`;
     const key = `${rule.policy}/${rule.rule}/${target}`;
     const group = this.#groups.get(key);
