@@ -3,6 +3,7 @@
  * everything else sees `KafkaClient` and the helpers built on it.
  */
 import { Kafka, logLevel as KafkaLogLevel, type LogEntry } from 'kafkajs';
+import { kafkaLogLevel } from './client-log.ts';
 import { namespaced, type Logger } from '@stinger/log';
 
 export interface KafkaClientOptions {
@@ -22,20 +23,6 @@ export interface KafkaClient {
   readonly logger: Logger;
 }
 
-function pinoLevel(level: KafkaLogLevel): 'error' | 'warn' | 'info' | 'debug' {
-  switch (level) {
-    case KafkaLogLevel.ERROR:
-    case KafkaLogLevel.NOTHING:
-      return 'error';
-    case KafkaLogLevel.WARN:
-      return 'warn';
-    case KafkaLogLevel.INFO:
-      return 'info';
-    case KafkaLogLevel.DEBUG:
-      return 'debug';
-  }
-}
-
 export function createKafkaClient(options: KafkaClientOptions): KafkaClient {
   const { brokers, clientId = 'stinger', connectionTimeoutMs = 3000, requestTimeoutMs = 30000, retries = 8 } = options;
   const logger = namespaced(options.logger, 'Kafka');
@@ -49,9 +36,8 @@ export function createKafkaClient(options: KafkaClientOptions): KafkaClient {
     logLevel: KafkaLogLevel.WARN,
     logCreator: () => (entry: LogEntry) => {
       const { message, ...extra } = entry.log;
-      // kafkajs logs every error response of a connection at ERROR and then retries the request;
-      // a failure that survives the retries reaches the caller as an exception, so these are warnings.
-      const level = entry.namespace === 'Connection' && entry.level === KafkaLogLevel.ERROR ? 'warn' : pinoLevel(entry.level);
+      // Errors the client retries and recovers from are demoted (client-log.ts); genuine failures stay errors.
+      const level = kafkaLogLevel({ namespace: entry.namespace, level: entry.level, message: String(message) });
       logger[level]({ kafkajs: entry.namespace, ...extra }, message);
     },
   });
