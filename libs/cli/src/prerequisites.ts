@@ -29,7 +29,11 @@ export const BPF_PREREQUISITES: readonly Prerequisite[] = [
   { command: 'cc', debianPackage: 'gcc', why: 'builds the native drain helper and the layout checks' },
 ];
 
-export const TEST_PREREQUISITES: readonly Prerequisite[] = [...BROKER_PREREQUISITES, ...BPF_PREREQUISITES];
+export const TEST_PREREQUISITES: readonly Prerequisite[] = [
+  ...BROKER_PREREQUISITES,
+  ...BPF_PREREQUISITES,
+  { command: 'chromium', debianPackage: 'chromium', why: "headless browser for the console page's browser tests" },
+];
 
 function hasCommand(command: string): boolean {
   if (command.startsWith('/')) return existsSync(command);
