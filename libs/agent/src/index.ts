@@ -19,3 +19,5 @@ export { PolicyStatusReporter } from './status-reporter.ts';
 export type { PolicyStatusReporterOptions } from './status-reporter.ts';
 export { ControlCommandHandler, parseStartTicks, procStartTicks, sameStartNs, startMatchesTicks, CLOCK_TICKS_PER_SECOND, START_TIME_SLACK_NS } from './control-commands.ts';
 export type { ControlCommandHandlerOptions, ControlRecordResult, AckStatus } from './control-commands.ts';
+export { agentHealthRecord, eventsPerSecond, AgentHealthReporter } from './agent-health.ts';
+export type { AgentHealthRecord, AgentHealthRecordInput, AgentHealthSample, AgentHealthReporterOptions } from './agent-health.ts';

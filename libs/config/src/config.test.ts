@@ -76,6 +76,12 @@ test('kubeconfig: KUBECONFIG wins, in-cluster needs the service host and the mou
   assert.throws(() => loadConfig({ KUBERNETES_SERVICE_HOST: 'h', KUBERNETES_SERVICE_PORT: 'x' }, tokenMounted), /KUBERNETES_SERVICE_PORT/);
 });
 
+test('STINGER_AGENT_HEALTH_INTERVAL_MS: default 10000, zero refused', () => {
+  assert.equal(loadConfig({}).agent.healthIntervalMs, 10_000);
+  assert.equal(loadConfig({ STINGER_AGENT_HEALTH_INTERVAL_MS: '500' }).agent.healthIntervalMs, 500);
+  assert.throws(() => loadConfig({ STINGER_AGENT_HEALTH_INTERVAL_MS: '0' }), /STINGER_AGENT_HEALTH_INTERVAL_MS/);
+});
+
 test('STINGER_AGENT_RING_COALESCE_MS: default 2, zero allowed, negative refused', () => {
   assert.equal(loadConfig({}).agent.ringCoalesceMs, 2);
   assert.equal(loadConfig({ STINGER_AGENT_RING_COALESCE_MS: '0' }).agent.ringCoalesceMs, 0);

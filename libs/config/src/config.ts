@@ -45,6 +45,8 @@ export interface AgentConfig {
   readonly watch: readonly AgentWatch[];
   /** Milliseconds the ring-buffer reader lets records pile up after a wake-up (STINGER_AGENT_RING_COALESCE_MS). */
   readonly ringCoalesceMs: number;
+  /** Milliseconds between two AgentHealth reports on the agents topic (STINGER_AGENT_HEALTH_INTERVAL_MS). */
+  readonly healthIntervalMs: number;
 }
 
 export const AGENT_WATCHES = ['connect', 'accept', 'bind', 'listen', 'setid', 'capset', 'namespace', 'module', 'ptrace', 'mount', 'bpf'] as const;
@@ -280,3 +282,4 @@ export function requireBrokers(config: StingerConfig): readonly string[] {
 export function processEnvironment(): Env {
   return process.env;
 }
+      healthIntervalMs: parsePositiveInt(env, 'STINGER_AGENT_HEALTH_INTERVAL_MS', 10_000),

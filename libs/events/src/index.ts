@@ -6,7 +6,7 @@
 //     enums -> string literal unions, nullable unions -> T | null, maps -> Record<string, T>.
 //   - The event payload union -> a discriminated union on `group` ('exec', 'file', 'network', ...).
 import { codecs, decode, encode } from './codec.ts';
-import type { Alert, CompiledPolicy, ControlAck, ControlCommand, DeadLetter, Enforcement, Event, PolicyStatus, RawEvent } from './generated/types.ts';
+import type { AgentHealth, Alert, CompiledPolicy, ControlAck, ControlCommand, DeadLetter, Enforcement, Event, PolicyStatus, RawEvent } from './generated/types.ts';
 
 export * from './generated/types.ts';
 export { SCHEMA_NAMES, type SchemaName } from './generated/schemas.ts';
@@ -57,4 +57,6 @@ export const encodeDeadLetter = (value: DeadLetter): Buffer => encode('DeadLette
 export const decodeDeadLetter = (bytes: Uint8Array): DeadLetter => decode('DeadLetter', bytes);
 export const encodePolicyStatus = (value: PolicyStatus): Buffer => encode('PolicyStatus', value);
 export const decodePolicyStatus = (bytes: Uint8Array): PolicyStatus => decode('PolicyStatus', bytes);
+export const encodeAgentHealth = (value: AgentHealth): Buffer => encode('AgentHealth', value);
+export const decodeAgentHealth = (bytes: Uint8Array): AgentHealth => decode('AgentHealth', bytes);
 export { renderAlertCompact, renderAlertJson, renderEventJson, renderEventCompact, formatTimeNs, type JsonValue } from './render.ts';

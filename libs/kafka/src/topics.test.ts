@@ -5,6 +5,7 @@ import { TOPICS, TOPIC_IDS, topicName } from './topics.ts';
 test('every topic of docs/topics.md is in the table, once', () => {
   const names = TOPIC_IDS.map((id) => TOPICS[id].name);
   assert.deepEqual(names.sort(), [
+    'stinger.agents',
     'stinger.alerts',
     'stinger.control',
     'stinger.control.acks',
@@ -17,9 +18,9 @@ test('every topic of docs/topics.md is in the table, once', () => {
   ]);
 });
 
-test('only the policy topics are compacted', () => {
+test('only the policy and agent health topics are compacted', () => {
   const compacted = TOPIC_IDS.filter((id) => TOPICS[id].configs['cleanup.policy'] === 'compact');
-  assert.deepEqual(compacted, ['policies', 'policyStatus']);
+  assert.deepEqual(compacted, ['policies', 'policyStatus', 'agents']);
 });
 
 test('the prefix is prepended', () => {

@@ -12,6 +12,7 @@ export const TOPIC_IDS = [
   'enforcements',
   'policies',
   'policyStatus',
+  'agents',
   'dlq',
 ] as const;
 
@@ -88,6 +89,14 @@ export const TOPICS: Readonly<Record<TopicId, TopicSpec>> = Object.freeze({
     key: '<node>/<policy key>',
     valueSchema: 'PolicyStatus',
     // Compacted: the latest status of each policy on each node; a tombstone when the node dropped it.
+    configs: { 'cleanup.policy': 'compact', 'min.compaction.lag.ms': '0', 'segment.ms': String(DAY_MS) },
+  },
+  agents: {
+    name: 'stinger.agents',
+    partitions: 1,
+    key: 'node name',
+    valueSchema: 'AgentHealth',
+    // Compacted: the latest health of each node's agent; a console reads every node's from the start.
     configs: { 'cleanup.policy': 'compact', 'min.compaction.lag.ms': '0', 'segment.ms': String(DAY_MS) },
   },
   dlq: {

@@ -7,6 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import {
+  AgentHealthReporter,
   AgentPipeline,
   ControlCommandHandler,
   createBpfKernelMaps,
@@ -45,7 +46,7 @@ import {
   probeFeatures,
 } from '@stinger/bpf';
 import { loadConfig, requireBrokers } from '@stinger/config';
-import { encodeControlAck, encodePolicyStatus } from '@stinger/events';
+import { encodeAgentHealth, encodeControlAck, encodePolicyStatus } from '@stinger/events';
 import { createKafkaClient, createProducer, deadLetterRecord, installShutdown, tailTopic, topicName } from '@stinger/kafka';
 import { createLogger } from '@stinger/log';
 import { formatIssue } from '@stinger/policy';
@@ -73,6 +74,8 @@ const features = probeFeatures();
 logger.info({ features }, 'kernel features probed');
 
 const agentId = randomUUID();
+const startedAtNs = BigInt(Date.now()) * 1_000_000n;
+const agentVersion = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 // Policies from the topic and control commands are acted on only when the deployment's key signed them.
 const keyRing = watchKeyRing({ dir: config.keysDir, logger });
@@ -91,6 +94,7 @@ const producer = createProducer({ client, lingerMs: 50 });
 const statusProducer = createProducer({ client, compression: 'none' });
 const rawTopic = topicName('eventsRaw', config.kafka.topicPrefix);
 const statusTopic = topicName('policyStatus', config.kafka.topicPrefix);
+const agentsTopic = topicName('agents', config.kafka.topicPrefix);
 const spool = new EventSpool({ dir: config.agent.spoolDir, maxBytes: config.agent.spoolMaxBytes });
 
 // Sensors share the process sensor's ring buffer. Only the process sensor is required; the others
@@ -209,6 +213,13 @@ const sources: AgentApiSources = {
     })),
 };
 const metrics = createAgentMetrics({ sources, logger });
+// Every node's health for the console: the same figures as the local API, on the compacted agents topic.
+const healthReporter = new AgentHealthReporter({
+  sample: () => ({ version: agentVersion, startedAtNs, health: sources.health(), features, policies: sources.policies() }),
+  send: (record) => statusProducer.enqueue(agentsTopic, { key: config.nodeName, value: encodeAgentHealth(record) }),
+  intervalMs: config.agent.healthIntervalMs,
+  logger,
+});
 const api = createAgentApiServer({ address: config.agent.grpcAddress, sources, logger });
 
 const publisher = new EventPublisher({
@@ -312,6 +323,9 @@ void untilDone('connect to Kafka', async () => {
 }).then(async () => {
   await publisher.start();
   await statusReporter.start();
+  // Registered after the producers: closers run in reverse, so the last report goes out before they disconnect.
+  shutdown.register('agent-health', () => healthReporter.stop());
+  await healthReporter.start();
   const statusTimer = setInterval(() => void statusReporter.flush(), 5000);
   shutdown.register('status-reporter', async () => clearInterval(statusTimer));
   const dlqTopic = topicName('dlq', config.kafka.topicPrefix);

@@ -2,6 +2,102 @@
 // Avro long maps to bigint (exact 64-bit values: nanosecond timestamps exceed 2^53), bytes and fixed to Buffer.
 
 /**
+ * One agent's health (topic stinger.agents, compacted, key: node name): published when the agent starts, every STINGER_AGENT_HEALTH_INTERVAL_MS, and once more at clean shutdown. The same figures as the agent's local API, for every node at once. Counts are cumulative since started_at_ns.
+ * Avro record io.stinger.v1.AgentHealth.
+ */
+export interface AgentHealth {
+  /** Node of the reporting agent. */
+  node: string;
+  /** Agent instance that reports (a new one at every start). */
+  agent_id: string;
+  /** Version of the agent's build. */
+  agent_version: string;
+  /** When the agent reported: nanoseconds since the Unix epoch, UTC. */
+  reported_at_ns: bigint;
+  /** When this agent instance started: nanoseconds since the Unix epoch, UTC. */
+  started_at_ns: bigint;
+  /** Events handed to the Kafka producer (directly or from the spool). */
+  events_published: bigint;
+  /** Events Kafka acknowledged. */
+  events_acknowledged: bigint;
+  /** Events written to the on-disk spool while Kafka was away. */
+  events_spooled: bigint;
+  /** Events acknowledged per second over the interval since the previous report (0 in the first report). */
+  events_per_second: number;
+  /** Loss counts, one per (sensor, cause). */
+  lost_records: LostRecordsCount[];
+  /** direct: events go to the producer; spooling: Kafka is away and events go to the on-disk spool. */
+  kafka_mode: PublisherMode;
+  /** Bytes in the on-disk spool, waiting for Kafka. */
+  spool_bytes: bigint;
+  /** The loaded sensors, then one entry per probed kernel feature. */
+  sensors: SensorStatus[];
+  /** Probed kernel features: name -> available. */
+  kernel_features: Record<string, boolean>;
+  /** Policies in force on the node with every kernel rule loaded. */
+  policies_applied: number;
+  /** Policies some of whose kernel rules could not be loaded. */
+  policies_partial: number;
+  /** Policy records the agent refused. */
+  policies_rejected: number;
+  /** Live processes in the agent's process cache. */
+  process_cache_size: bigint;
+}
+
+/**
+ * Records lost from one sensor for one cause.
+ * Avro record io.stinger.v1.LostRecordsCount.
+ */
+export interface LostRecordsCount {
+  /** The sensor the records were lost from; 'publisher' for spool loss. */
+  sensor: string;
+  /** ring_full: the BPF program found the ring buffer full; user_space: dropped by the agent's ring buffer reader; spool_full: Kafka away and the on-disk spool full. */
+  cause: LossCause;
+  /** Records lost. */
+  count: bigint;
+}
+
+/**
+ * Why records were lost.
+ * Avro enum io.stinger.v1.LossCause.
+ */
+export type LossCause = 'ring_full' | 'user_space' | 'spool_full';
+/** The symbols of LossCause, in schema order. */
+export const LOSS_CAUSE_SYMBOLS = ['ring_full', 'user_space', 'spool_full'] as const;
+
+/**
+ * How the agent's events reach Kafka.
+ * Avro enum io.stinger.v1.PublisherMode.
+ */
+export type PublisherMode = 'direct' | 'spooling';
+/** The symbols of PublisherMode, in schema order. */
+export const PUBLISHER_MODE_SYMBOLS = ['direct', 'spooling'] as const;
+
+/**
+ * One sensor, or one probed kernel feature ('feature:<name>').
+ * Avro record io.stinger.v1.SensorStatus.
+ */
+export interface SensorStatus {
+  /** Sensor name (process, file, network, ...), or 'feature:<name>' for a kernel feature. */
+  name: string;
+  /** loaded: attached and producing; available: the kernel allows it but it is not loaded; unavailable: the kernel refuses it. */
+  state: SensorState;
+  /**
+   * Why it is unavailable (the failing step and errno); null otherwise.
+   * Default: null.
+   */
+  reason: null | string;
+}
+
+/**
+ * Whether a sensor runs.
+ * Avro enum io.stinger.v1.SensorState.
+ */
+export type SensorState = 'loaded' | 'available' | 'unavailable';
+/** The symbols of SensorState, in schema order. */
+export const SENSOR_STATE_SYMBOLS = ['loaded', 'available', 'unavailable'] as const;
+
+/**
  * A policy rule matched an event, or a sequence of events (topic stinger.alerts, key: pod uid, or node name for host events). Repeated matches of one rule by one target are grouped: the detector publishes the first at once and then at most one alert per group window, carrying how many matches it stands for.
  * Avro record io.stinger.v1.Alert.
  */
@@ -981,6 +1077,7 @@ export type PayloadGroup = Payload['group'];
 
 /** The TypeScript type of each top-level schema. */
 export interface SchemaTypes {
+  AgentHealth: AgentHealth;
   Alert: Alert;
   CompiledPolicy: CompiledPolicy;
   ControlAck: ControlAck;
