@@ -1,4 +1,4 @@
-// @stinger/detection: the detector's logic, with no I/O of its own (Kafka reads are passed in; no clock decisions): policy rules compiled for matching
+// @stinger/detection: the detector's logic (and its replay over stored history), with no I/O of its own (Kafka reads are passed in; no clock decisions): policy rules compiled for matching
 // (DetectionRules), one partition's stateful matching — single-event rules with grouping, sequences with their
 // windows and process ancestry (PartitionDetector) — and the Alert records it raises.
 export { alertKey, buildAlert, derivedUuid, describeEvent, type AlertInput } from './alerts.ts';
@@ -8,4 +8,5 @@ export { fieldValues, fileAccessOf, type FieldValue } from './event-fields.ts';
 export { PartitionDetector, type PartitionDetectorOptions } from './partition-detector.ts';
 export { compileSelector, isHostEvent } from './selector.ts';
 export { createDetector, type Detector, type DetectorOptions, type DetectorStats } from './detector.ts';
-export { followSignedPolicies, type FollowPoliciesOptions } from './policy-follower.ts';
+export { followSignedPolicies, loadSignedPolicies, type FollowPoliciesOptions } from './policy-follower.ts';
+export { replayAlerts, ReplayDetector, type ReplayDetectorOptions } from './replay.ts';

@@ -96,11 +96,14 @@ export class PartitionDetector {
     return options.emit ? alerts : [];
   }
 
-  /** Alerts for groups whose window ended by the partition's latest event time (their counted matches). */
-  flush(options: { readonly emit: boolean }): Alert[] {
+  /**
+   * Alerts for groups whose window ended by the partition's latest event time (their counted matches). With `all`,
+   * every group's counted matches, ended or not: the end of a replay, where no later event will close the window.
+   */
+  flush(options: { readonly emit: boolean; readonly all?: boolean }): Alert[] {
     const alerts: Alert[] = [];
     for (const [key, group] of this.#groups) {
-      if (this.#latestNs - group.windowStartNs < this.#groupWindowNs) continue;
+      if (options.all !== true && this.#latestNs - group.windowStartNs < this.#groupWindowNs) continue;
       this.#groups.delete(key);
       if (group.pending > 0 && group.lastPending !== null) alerts.push(this.#alert(group.rule, group.lastPending, { count: group.pending, firstSeenNs: group.firstPendingNs, groupKey: key }));
     }

@@ -7,7 +7,7 @@
  * nothing and are logged and passed to `onRefused` (a metric).
  */
 import type { KafkaClient } from '@stinger/kafka';
-import { readTopicToEnd, tailTopic, type Tail } from '@stinger/kafka';
+import { readTopicToEnd, tailTopic, type ConsumedRecord, type Tail } from '@stinger/kafka';
 import { namespaced, type Logger } from '@stinger/log';
 import { createPolicyRecordHandler, PolicyRecordGate, type KeyRing } from '@stinger/trust';
 import { ConditionError } from './conditions.ts';
@@ -23,10 +23,11 @@ export interface FollowPoliciesOptions {
   readonly onRefused?: (reason: string) => void;
 }
 
-export async function followSignedPolicies(options: FollowPoliciesOptions): Promise<Tail> {
+/** The signature-gated handler of stinger.policies records that keeps `rules` equal to the verified policies. */
+function signedPolicyHandler(options: FollowPoliciesOptions): (record: ConsumedRecord) => void {
   const { rules } = options;
   const logger = namespaced(options.logger, 'Policies');
-  const take = createPolicyRecordHandler({
+  return createPolicyRecordHandler({
     gate: new PolicyRecordGate(options.ring),
     apply: (key, compiled) => {
       try {
@@ -43,6 +44,19 @@ export async function followSignedPolicies(options: FollowPoliciesOptions): Prom
       logger.warn({ policy: key, reason, detail }, 'policy record refused; what is in force stays');
     },
   });
+}
+
+/**
+ * Sets `rules` to the signed policies in force now (every record written before the call, verified), once, without
+ * following the topic: `stinger replay` over the policies in force.
+ */
+export async function loadSignedPolicies(options: FollowPoliciesOptions): Promise<void> {
+  const take = signedPolicyHandler(options);
+  for (const record of await readTopicToEnd({ client: options.client, topic: options.topic })) take(record);
+}
+
+export async function followSignedPolicies(options: FollowPoliciesOptions): Promise<Tail> {
+  const take = signedPolicyHandler(options);
   for (const record of await readTopicToEnd({ client: options.client, topic: options.topic })) take(record);
   // From the start again: what was read above comes back as duplicates, which the gate drops silently.
   return tailTopic({ client: options.client, topic: options.topic, sinceMs: 0, onRecord: take });

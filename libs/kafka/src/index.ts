@@ -32,3 +32,5 @@ export { createDeadLetterBuilder, deadLetterRecord } from './dead-letter.ts';
 export type { DeadLetterBuilderOptions } from './dead-letter.ts';
 export { tailTopic, readTopicToEnd, readPartitionRange, latestByKey } from './tail.ts';
 export type { Tail, TailOptions, ReadToEndOptions, ReadPartitionRangeOptions } from './tail.ts';
+export { planTopicRange, readTopicRange } from './topic-range.ts';
+export type { PartitionRange, PlanTopicRangeOptions, RangeProgress, ReadTopicRangeOptions, TopicRange } from './topic-range.ts';

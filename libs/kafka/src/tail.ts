@@ -10,7 +10,7 @@ import { toConsumedRecord, type ConsumedRecord } from './consumer.ts';
 import { StingerKafkaError } from './errors.ts';
 
 /** Disconnects a consumer of a throw-away group and deletes the group, so reading leaves nothing behind. */
-async function dropThrowawayConsumer(client: KafkaClient, consumer: Consumer, groupId: string): Promise<void> {
+export async function dropThrowawayConsumer(client: KafkaClient, consumer: Consumer, groupId: string): Promise<void> {
   await consumer.disconnect();
   const admin = client.kafka.admin();
   await admin.connect();
