@@ -232,6 +232,7 @@ export function loadConfig(env: Env = process.env, probe: ConfigProbe = { fileEx
       metricsAddress: parseAddress(env, 'STINGER_AGENT_METRICS_ADDRESS', '127.0.0.1:9464'),
       watch: parseWatch(env['STINGER_AGENT_WATCH']),
       ringCoalesceMs: parseNonNegativeInt(env, 'STINGER_AGENT_RING_COALESCE_MS', 2),
+      healthIntervalMs: parsePositiveInt(env, 'STINGER_AGENT_HEALTH_INTERVAL_MS', 10_000),
     },
     kubeconfig: parseKubeconfig(env, probe),
     enricherMetricsAddress: parseAddress(env, 'STINGER_ENRICHER_METRICS_ADDRESS', '127.0.0.1:9465'),
@@ -282,4 +283,3 @@ export function requireBrokers(config: StingerConfig): readonly string[] {
 export function processEnvironment(): Env {
   return process.env;
 }
-      healthIntervalMs: parsePositiveInt(env, 'STINGER_AGENT_HEALTH_INTERVAL_MS', 10_000),
