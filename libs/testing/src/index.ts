@@ -10,3 +10,5 @@ export { dockerEngineAnswers, dockerEndpoint } from './docker-engine.ts';
 export type { DockerEndpoint } from './docker-engine.ts';
 export { sampleEvent, sampleRawEvent } from './raw-events.ts';
 export type { SampleEventOptions, SampleRawEventOptions } from './raw-events.ts';
+export { runNodeUnprivileged } from './unprivileged-node.ts';
+export type { UnprivilegedNodeOptions } from './unprivileged-node.ts';
