@@ -14,7 +14,7 @@ export interface StartedService {
 }
 
 export interface StartServiceOptions {
-  readonly service: 'agent' | 'enricher' | 'policy-controller' | 'detector' | 'enforcer';
+  readonly service: 'agent' | 'enricher' | 'policy-controller' | 'detector' | 'enforcer' | 'console';
   readonly env: NodeJS.ProcessEnv;
   /** The `msg` of the log line that means the service is up, e.g. "enricher running". */
   readonly readyMessage: string;

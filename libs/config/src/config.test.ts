@@ -106,3 +106,24 @@ test('keys and enforcer: defaults, booleans and namespaces validated, a TTL past
   assert.throws(() => loadConfig({ STINGER_ENFORCER_COMMAND_TTL_MS: '20000' }), /STINGER_ENFORCER_ACK_TIMEOUT_MS/);
   assert.throws(() => loadConfig({ STINGER_ENFORCER_COMMAND_TTL_MS: '400000', STINGER_ENFORCER_ACK_TIMEOUT_MS: '500000' }), /STINGER_ENFORCER_COMMAND_TTL_MS/);
 });
+
+test('console: loopback by default without a token; a duration retention; a row bound', () => {
+  const config = loadConfig({ HOME: '/home/u' }).console;
+  assert.equal(config.address, '127.0.0.1:7070');
+  assert.equal(config.token, null);
+  assert.equal(config.retentionMs, 24 * 3_600_000);
+  assert.equal(config.storePath, '/home/u/.stinger/console/store.sqlite');
+  assert.equal(loadConfig({ STINGER_CONSOLE_RETENTION: '90m' }).console.retentionMs, 90 * 60_000);
+  assert.equal(loadConfig({ STINGER_CONSOLE_MAX_EVENTS: '1000' }).console.maxEvents, 1000);
+  assert.throws(() => loadConfig({ STINGER_CONSOLE_RETENTION: '24 hours' }), /STINGER_CONSOLE_RETENTION: "24 hours" is not a duration/);
+  assert.throws(() => loadConfig({ STINGER_CONSOLE_MAX_EVENTS: '0' }), /STINGER_CONSOLE_MAX_EVENTS/);
+});
+
+test('console: an address outside loopback without a token is refused; with one it is accepted', () => {
+  assert.throws(() => loadConfig({ STINGER_CONSOLE_ADDRESS: '0.0.0.0:7070' }), (e: unknown) => e instanceof ConfigError && e.variable === 'STINGER_CONSOLE_TOKEN');
+  const token = 'a-long-enough-token-1234';
+  assert.equal(loadConfig({ STINGER_CONSOLE_ADDRESS: '0.0.0.0:7070', STINGER_CONSOLE_TOKEN: token }).console.token, token);
+  assert.equal(loadConfig({ STINGER_CONSOLE_ADDRESS: '[::1]:7070' }).console.token, null);
+  assert.equal(loadConfig({ STINGER_CONSOLE_ADDRESS: 'localhost:0' }).console.address, 'localhost:0');
+  assert.throws(() => loadConfig({ STINGER_CONSOLE_TOKEN: 'short' }), /STINGER_CONSOLE_TOKEN: must be at least 16/);
+});

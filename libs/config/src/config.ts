@@ -107,6 +107,25 @@ export interface EnforcerConfig {
   readonly maxKillsPerMinute: number;
 }
 
+/** The web console (services/console): its HTTP address, bearer token and store. */
+export interface ConsoleConfig {
+  /** host:port the API and page are served on (STINGER_CONSOLE_ADDRESS, default 127.0.0.1:7070; port 0: any free port). */
+  readonly address: string;
+  /**
+   * Bearer token every /api request must carry (STINGER_CONSOLE_TOKEN); null: none asked. Required when the address
+   * is not loopback: outside loopback anyone on the network could read every event.
+   */
+  readonly token: string | null;
+  /** Events, alerts and enforcements older than this are pruned (STINGER_CONSOLE_RETENTION, e.g. 24h, 90m, 7d). */
+  readonly retentionMs: number;
+  /** Most events kept; the oldest beyond it are pruned (STINGER_CONSOLE_MAX_EVENTS). */
+  readonly maxEvents: number;
+  /** SQLite file of the store (STINGER_CONSOLE_STORE, default <home>/console/store.sqlite); ':memory:' keeps nothing on disk. */
+  readonly storePath: string;
+  /** Directory of the built front end (STINGER_CONSOLE_WEB_DIR); null: services/console/web/dist beside the service. */
+  readonly webDir: string | null;
+}
+
 export interface StingerConfig {
   readonly nodeName: string;
   readonly logLevel: LogLevel;
@@ -126,6 +145,7 @@ export interface StingerConfig {
    */
   readonly keysDir: string;
   readonly enforcer: EnforcerConfig;
+  readonly console: ConsoleConfig;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -186,6 +206,44 @@ function parseNamespaceList(env: Env, variable: string, fallback: readonly strin
   return [...new Set(names)];
 }
 
+const DURATION_UNITS_MS: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** A duration such as `24h`, `90m`, `7d`, `30s` or `500ms`, in milliseconds. */
+function parseDuration(env: Env, variable: string, fallback: number): number {
+  const raw = env[variable];
+  if (raw === undefined || raw === '') return fallback;
+  const match = /^(\d+)(ms|s|m|h|d)$/.exec(raw.trim());
+  const value = match ? Number(match[1]) * (DURATION_UNITS_MS[match[2] ?? ''] ?? NaN) : NaN;
+  if (!Number.isSafeInteger(value) || value <= 0) throw new ConfigError(variable, `"${raw}" is not a duration such as 24h, 90m, 7d or 30s`);
+  return value;
+}
+
+/** Whether a host:port is reachable only from this machine (127.0.0.0/8, ::1, localhost). */
+export function isLoopbackAddress(address: string): boolean {
+  const host = address.slice(0, address.lastIndexOf(':')).replace(/^\[|\]$/g, '');
+  return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+}
+
+function parseConsole(env: Env, home: string): ConsoleConfig {
+  const address = parseAddress(env, 'STINGER_CONSOLE_ADDRESS', '127.0.0.1:7070');
+  const rawToken = env['STINGER_CONSOLE_TOKEN'];
+  const token = rawToken === undefined || rawToken === '' ? null : rawToken;
+  if (token === null && !isLoopbackAddress(address)) {
+    throw new ConfigError('STINGER_CONSOLE_TOKEN', `is not set but STINGER_CONSOLE_ADDRESS (${address}) is not loopback: outside loopback the console requires a bearer token`);
+  }
+  if (token !== null && (token.length < 16 || /\s/.test(token))) {
+    throw new ConfigError('STINGER_CONSOLE_TOKEN', 'must be at least 16 characters without white space');
+  }
+  return {
+    address,
+    token,
+    retentionMs: parseDuration(env, 'STINGER_CONSOLE_RETENTION', 24 * 3_600_000),
+    maxEvents: parsePositiveInt(env, 'STINGER_CONSOLE_MAX_EVENTS', 2_000_000),
+    storePath: env['STINGER_CONSOLE_STORE'] || `${home}/console/store.sqlite`,
+    webDir: env['STINGER_CONSOLE_WEB_DIR'] || null,
+  };
+}
+
 function parseLogLevel(raw: string | undefined): LogLevel {
   if (raw === undefined || raw === '') return 'info';
   if (!(LOG_LEVELS as readonly string[]).includes(raw)) {
@@ -244,6 +302,7 @@ export function loadConfig(env: Env = process.env, probe: ConfigProbe = { fileEx
       ackTimeoutMs: parsePositiveInt(env, 'STINGER_ENFORCER_ACK_TIMEOUT_MS', 15_000),
       maxKillsPerMinute: parsePositiveInt(env, 'STINGER_ENFORCER_MAX_KILLS_PER_MINUTE', 60),
     },
+    console: parseConsole(env, home),
   };
   // Port 0 means "any free port": never a clash.
   const fixedAddresses = [config.agent.grpcAddress, config.agent.metricsAddress, config.enricherMetricsAddress].filter((a) => !a.endsWith(':0'));

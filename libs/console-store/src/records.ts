@@ -1,0 +1,237 @@
+/**
+ * Decoded Avro records → the console's rows: what each table keeps of an Event, Alert or Enforcement, and the API
+ * rows (libs/console-api) read back from them. Pure.
+ */
+import type { AlertRow, EnforcementMessage, EventRow } from '@stinger/console-api';
+import { renderEventCompact, renderEventJson, type Alert, type Enforcement, type Event, type Process } from '@stinger/events';
+
+export const nsToMs = (ns: bigint): number => Number(ns / 1_000_000n);
+
+/** Arguments as one line: each plain when safe, else JSON-quoted; null when there are none. */
+export function argsLine(args: readonly string[]): string | null {
+  if (args.length === 0) return null;
+  return args.map((arg) => (/^[\w@%+=:,./-]+$/.test(arg) ? arg : JSON.stringify(arg))).join(' ');
+}
+
+/** The events table's columns for one event (SQLite named parameters, `$` prefix added by the store). */
+export interface EventColumns {
+  readonly id: string;
+  readonly time: number;
+  readonly node: string;
+  readonly kind: string;
+  readonly namespace: string | null;
+  readonly pod: string | null;
+  readonly workload: string | null;
+  readonly workload_kind: string | null;
+  readonly container: string | null;
+  readonly pid: number;
+  readonly exec_id: string;
+  readonly binary_path: string;
+  readonly args: string | null;
+  readonly parent_binary: string | null;
+  readonly ancestry: string;
+  readonly path: string | null;
+  readonly op: string | null;
+  readonly flags: number | null;
+  readonly family: string | null;
+  readonly protocol: string | null;
+  readonly daddr: string | null;
+  readonly dport: number | null;
+  readonly bytes: number | null;
+  readonly action_kind: string | null;
+  readonly action_policy: string | null;
+  readonly action_rule: string | null;
+  readonly summary: string;
+  readonly detail: string;
+}
+
+const toJson = (value: unknown): string => JSON.stringify(value);
+
+/** `ancestry`: binaries of the event's ancestors, nearest first (the store looks them up). */
+export function eventColumns(event: Event, ancestry: readonly string[]): EventColumns {
+  const { payload, pod } = event;
+  const file = payload.group === 'file' ? payload : null;
+  const network = payload.group === 'network' ? payload : null;
+  return {
+    id: event.id,
+    time: nsToMs(event.time),
+    node: event.node,
+    kind: event.kind,
+    namespace: pod?.namespace ?? null,
+    pod: pod?.name ?? null,
+    workload: pod?.workload ?? null,
+    workload_kind: pod?.workload_kind ?? null,
+    container: pod?.container?.name ?? null,
+    pid: event.process.pid,
+    exec_id: event.process.exec_id,
+    binary_path: event.process.binary,
+    args: argsLine(event.process.args),
+    parent_binary: event.parent?.binary ?? null,
+    ancestry: toJson(ancestry),
+    path: file?.path ?? null,
+    op: file?.op ?? null,
+    flags: file?.flags ?? null,
+    family: network?.family ?? null,
+    protocol: network?.protocol ?? null,
+    daddr: network?.daddr ?? null,
+    dport: network?.dport ?? null,
+    bytes: network?.bytes === null || network?.bytes === undefined ? null : Number(network.bytes),
+    action_kind: event.action?.kind ?? null,
+    action_policy: event.action?.policy ?? null,
+    action_rule: event.action?.rule ?? null,
+    summary: renderEventCompact(event),
+    detail: toJson(renderEventJson(event)),
+  };
+}
+
+/** An events-table row as the API answers it. */
+export function eventRowOf(row: object): EventRow {
+  const columns = row as Readonly<Record<string, unknown>>;
+  return {
+    id: columns['id'] as string,
+    time: columns['time'] as number,
+    node: columns['node'] as string,
+    kind: columns['kind'] as string,
+    namespace: columns['namespace'] as string | null,
+    pod: columns['pod'] as string | null,
+    workload: columns['workload'] as string | null,
+    container: columns['container'] as string | null,
+    pid: columns['pid'] as number,
+    binary: columns['binary_path'] as string,
+    args: columns['args'] as string | null,
+    parentBinary: columns['parent_binary'] as string | null,
+    ancestry: JSON.parse(columns['ancestry'] as string) as string[],
+    summary: columns['summary'] as string,
+    detail: JSON.parse(columns['detail'] as string) as Record<string, unknown>,
+  };
+}
+
+/** The processes table's columns for a process an event names. */
+export interface ProcessColumns {
+  readonly exec_id: string;
+  readonly node: string;
+  readonly pid: number;
+  readonly parent_exec_id: string | null;
+  readonly binary_path: string;
+  readonly args: string | null;
+  readonly namespace: string | null;
+  readonly pod: string | null;
+  readonly seen: number;
+  /** The event is this process's exec: its binary and args replace what was known (a forked child's). */
+  readonly is_exec: number;
+  readonly exit_code: number | null;
+}
+
+/** The shell's convention for the exit code of a process killed by a signal: 128 + the signal. */
+export const exitCodeOf = (code: number, signal: number): number => (signal === 0 ? code : 128 + signal);
+
+export function processColumns(event: Event, process: Process, role: 'process' | 'parent'): ProcessColumns {
+  const own = role === 'process';
+  return {
+    exec_id: process.exec_id,
+    node: event.node,
+    pid: process.pid,
+    parent_exec_id: process.parent_exec_id,
+    binary_path: process.binary,
+    args: argsLine(process.args),
+    namespace: event.pod?.namespace ?? null,
+    pod: event.pod?.name ?? null,
+    seen: nsToMs(event.time),
+    is_exec: own && event.kind === 'exec' ? 1 : 0,
+    exit_code: own && event.payload.group === 'exit' ? exitCodeOf(event.payload.code, event.payload.signal) : null,
+  };
+}
+
+export interface AlertColumns {
+  readonly id: string;
+  readonly time: number;
+  readonly severity: string;
+  readonly policy: string;
+  readonly rule: string;
+  readonly message: string;
+  readonly mode: string;
+  readonly action: string;
+  readonly namespace: string | null;
+  readonly pod: string | null;
+  readonly workload: string | null;
+  readonly node: string;
+  readonly binary_path: string;
+  readonly pid: number;
+  readonly count: number;
+  readonly tags: string;
+  readonly event_id: string;
+  readonly event_kind: string;
+}
+
+export function alertColumns(alert: Alert): AlertColumns {
+  const { event } = alert;
+  return {
+    id: alert.id,
+    time: nsToMs(alert.time),
+    severity: alert.severity,
+    policy: alert.policy,
+    rule: alert.rule,
+    message: alert.message,
+    mode: alert.mode,
+    action: alert.action,
+    namespace: event.pod?.namespace ?? null,
+    pod: event.pod?.name ?? null,
+    workload: event.pod?.workload ?? null,
+    node: alert.node,
+    binary_path: event.process.binary,
+    pid: event.process.pid,
+    count: alert.count,
+    tags: toJson(alert.tags),
+    event_id: event.id,
+    event_kind: event.kind,
+  };
+}
+
+/** An alerts-table row, with its enforcement's columns (`e_outcome`, `e_reason`, `e_time`) joined, as the API answers it. */
+export function alertRowOf(columns: Readonly<Record<string, unknown>>): AlertRow {
+  const outcome = columns['e_outcome'] as string | null | undefined;
+  return {
+    id: columns['id'] as string,
+    time: columns['time'] as number,
+    severity: columns['severity'] as string,
+    policy: columns['policy'] as string,
+    rule: columns['rule'] as string,
+    message: columns['message'] as string,
+    mode: columns['mode'] as string,
+    action: columns['action'] as string,
+    namespace: columns['namespace'] as string | null,
+    pod: columns['pod'] as string | null,
+    node: columns['node'] as string,
+    binary: columns['binary_path'] as string,
+    pid: columns['pid'] as number,
+    count: columns['count'] as number,
+    tags: JSON.parse(columns['tags'] as string) as string[],
+    enforcement: outcome === null || outcome === undefined ? null : { outcome, reason: columns['e_reason'] as string | null, time: columns['e_time'] as number },
+  };
+}
+
+export interface EnforcementColumns {
+  readonly alert_id: string;
+  readonly outcome: string;
+  readonly reason: string | null;
+  readonly time: number;
+  readonly policy: string;
+  readonly rule: string;
+  readonly node: string;
+}
+
+export function enforcementColumns(enforcement: Enforcement): EnforcementColumns {
+  return {
+    alert_id: enforcement.alert_id,
+    outcome: enforcement.outcome,
+    reason: enforcement.detail,
+    time: nsToMs(enforcement.completed_at_ns ?? enforcement.requested_at_ns),
+    policy: enforcement.policy,
+    rule: enforcement.rule,
+    node: enforcement.node,
+  };
+}
+
+export function enforcementMessageOf(columns: EnforcementColumns): EnforcementMessage {
+  return { alertId: columns.alert_id, outcome: columns.outcome, reason: columns.reason, time: columns.time };
+}

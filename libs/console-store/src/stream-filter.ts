@@ -1,0 +1,28 @@
+/**
+ * Which live rows a stream subscriber asked for: the common filters (libs/console-api) applied to one new row.
+ * The time window is not applied (a live stream has none); the limit neither.
+ */
+import type { AlertRow, EventRow, Filters } from '@stinger/console-api';
+
+const same = (wanted: string | null, value: string | null): boolean => wanted === null || wanted === value;
+
+export function eventMatches(row: EventRow, filters: Filters): boolean {
+  return (
+    same(filters.namespace, row.namespace) &&
+    same(filters.pod, row.pod) &&
+    same(filters.workload, row.workload) &&
+    same(filters.node, row.node) &&
+    (filters.binary === null || row.binary.includes(filters.binary)) &&
+    (filters.kinds.length === 0 || filters.kinds.includes(row.kind))
+  );
+}
+
+export function alertMatches(row: AlertRow, filters: Filters): boolean {
+  return (
+    same(filters.namespace, row.namespace) &&
+    same(filters.pod, row.pod) &&
+    same(filters.node, row.node) &&
+    (filters.binary === null || row.binary.includes(filters.binary)) &&
+    (filters.severities.length === 0 || filters.severities.includes(row.severity))
+  );
+}
