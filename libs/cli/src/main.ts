@@ -5,30 +5,33 @@
  */
 import { parseArgs } from 'node:util';
 import { loadConfig, ConfigError } from '@stinger/config';
-import { resolveKafkaDistribution } from '@stinger/local-broker';
 import { createLogger } from '@stinger/log';
-import { EVENT_KIND_SYMBOLS } from '@stinger/events';
-import { buildEtcd, buildKubeApiserver } from '@stinger/dev-cluster';
 import { devClusterDown, devClusterUp } from './commands/dev-cluster.ts';
 import { alerts } from './commands/alerts.ts';
 import { down } from './commands/down.ts';
 import { events } from './commands/events.ts';
+import { exportRecords } from './commands/export.ts';
 import { keysGenerate, keysList, keysRetire, keysRotate, keysSecrets } from './commands/keys.ts';
 import { policyApply, policyDelete, policyList } from './commands/policy.ts';
+import { replay } from './commands/replay.ts';
 import { checkServiceRunnable, runServiceInForeground, serviceEnvironment } from './commands/service.ts';
 import { status } from './commands/status.ts';
 import { runTests } from './commands/test.ts';
 import { buildBpf, up } from './commands/up.ts';
 import { resolveBrokers } from './brokers.ts';
+import { commandHelp } from './command-help.ts';
 import { CliError } from './errors.ts';
-import { isServiceName, SERVICE_NAMES } from './workspace.ts';
+import { ALERT_FILTER_FLAGS, alertFilterOf, EVENT_FILTER_FLAGS, eventFilterOf, limitOption, OUTPUT_FLAGS, outputFormat, RANGE_FLAGS } from './reading-flags.ts';
+import { DEFAULT_LOOKBACK, timeRange } from './time-range.ts';
+import { setup } from './setup.ts';
+import { isServiceName, SERVICE_NAMES, stingerVersion } from './workspace.ts';
 
 const USAGE = `usage: stinger <command> [options]
 
   up [--detach]        start the local pipeline: a Kafka broker (unless KAFKA_BROKERS is set),
                        the topics and every service; prints KAFKA_BROKERS=<host:port>
   down                 stop what \`stinger up --detach\` started
-  status               broker, topics and running services
+  status [-o json]     broker, topics, running services, the agent's health, consumer lag
   policy apply [--defaults] FILE... | delete NAME... | list
                        in a cluster (KUBECONFIG): TracingPolicy custom resources, published by the
                        policy-controller; else straight to stinger.policies, signed. list: each agent's status
@@ -36,30 +39,25 @@ const USAGE = `usage: stinger <command> [options]
   keys generate | rotate | retire ID | list | secrets [--namespace NS]
                        the Ed25519 keys that sign policies and commands (STINGER_KEYS_DIR); rotate keeps
                        the old key trusted until retire
-  events [--raw] [-o json|compact] [--since 10m] [--kind K]... [--binary SUBSTR] [--limit N]
-                       tail stinger.events (--raw: stinger.events.raw)
-  alerts [-o json|compact] [--since 10m] [--limit N]
-                       tail stinger.alerts, each alert with its enforcement outcome
+  events [--raw] [-o json|compact] [--from T] [--to T] [--follow] [filters] [--limit N]
+                       stinger.events (--raw: stinger.events.raw); without --follow the last 10 minutes
+                       (or --from/--to) and exit; filters: --kind --namespace --pod --node --binary
+  alerts [-o json|compact] [--from T] [--to T] [--follow] [filters] [--limit N]
+                       stinger.alerts with each alert's enforcement outcome; filters as events, and
+                       --severity --policy
+  replay --from T [--to T] [--policy FILE]... [--defaults] [-o json|compact]
+                       re-run detection over stored events with these policies (default: the signed
+                       policies in force); prints the alerts they would have raised, writes nothing
+  export --from T [--to T] [--topic events|events.raw|alerts] [filters]
+                       a time range of a topic as JSON lines, for evidence
   dev-cluster up|down  a real Kubernetes API server (etcd + kube-apiserver) on 127.0.0.1; prints KUBECONFIG=...
   test [FILES...]      every check and test of the repository (--skip-static: tests only)
   setup                fetch and build the pinned tools into the cache: Kafka jars, kube-apiserver, etcd
   <service>            run one service in the foreground: ${SERVICE_NAMES.join(', ')}
 
+stinger <command> --help: that command's options; stinger --version: the version
+
 environment: KAFKA_BROKERS, STINGER_TOPIC_PREFIX, STINGER_LOG_LEVEL, STINGER_HOME, STINGER_CACHE_DIR, STINGER_KEYS_DIR`;
-
-/** `-o`: json or compact. */
-function outputFormat(value: string): 'json' | 'compact' {
-  if (value !== 'json' && value !== 'compact') throw new CliError(`-o "${value}" is not json or compact`, 2);
-  return value;
-}
-
-/** `--limit N`: a positive integer, or no limit. */
-function limitOption(value: string | undefined): number | undefined {
-  if (value === undefined) return undefined;
-  const limit = Number(value);
-  if (!(Number.isInteger(limit) && limit > 0)) throw new CliError(`--limit "${value}" is not a positive integer`, 2);
-  return limit;
-}
 
 function out(line: string): void {
   process.stdout.write(`${line}\n`);
@@ -70,6 +68,10 @@ async function main(argv: readonly string[]): Promise<number> {
   const config = loadConfig();
   // Command output is the point here: library logs show from `error` unless STINGER_LOG_LEVEL asks for more.
   const logger = createLogger({ name: 'stinger', level: config.logLevel === 'info' ? 'error' : config.logLevel });
+  if (command !== undefined && (rest.includes('--help') || rest.includes('-h'))) {
+    out(commandHelp(command) ?? USAGE);
+    return 0;
+  }
   switch (command) {
     case undefined:
     case 'help':
@@ -77,6 +79,11 @@ async function main(argv: readonly string[]): Promise<number> {
     case '-h':
       out(USAGE);
       return command === undefined ? 1 : 0;
+    case '--version':
+    case '-V':
+    case 'version':
+      out(`stinger ${stingerVersion()}`);
+      return 0;
     case 'up': {
       const { values } = parseArgs({ args: [...rest], options: { detach: { type: 'boolean', short: 'd', default: false } } });
       return up({ config, logger, detach: values.detach, out });
@@ -84,32 +91,34 @@ async function main(argv: readonly string[]): Promise<number> {
     case 'down':
       parseArgs({ args: [...rest], options: {} });
       return down(config, out);
-    case 'status':
-      parseArgs({ args: [...rest], options: {} });
-      return status(config, logger, out);
+    case 'status': {
+      const { values } = parseArgs({ args: [...rest], options: { output: { type: 'string', short: 'o', default: 'text' } } });
+      return status({ config, logger, output: outputFormat(values.output, ['text', 'json']), out });
+    }
     case 'events': {
-      const { values } = parseArgs({
-        args: [...rest],
-        options: {
-          raw: { type: 'boolean', default: false },
-          output: { type: 'string', short: 'o', default: 'compact' },
-          since: { type: 'string' },
-          kind: { type: 'string', multiple: true, default: [] },
-          binary: { type: 'string' },
-          limit: { type: 'string' },
-        },
-      });
-      const unknownKinds = values.kind.filter((k) => !(EVENT_KIND_SYMBOLS as readonly string[]).includes(k));
-      if (unknownKinds.length > 0) throw new CliError(`--kind ${unknownKinds.join(', ')}: not one of ${EVENT_KIND_SYMBOLS.join(', ')}`, 2);
-      const output = outputFormat(values.output);
-      return events({ config, logger, raw: values.raw, output, since: values.since, kinds: values.kind, binary: values.binary, out, limit: limitOption(values.limit) });
+      const { values } = parseArgs({ args: [...rest], options: { raw: { type: 'boolean', default: false }, ...OUTPUT_FLAGS, ...RANGE_FLAGS, ...EVENT_FILTER_FLAGS } });
+      const range = timeRange(values, { now: Date.now(), defaultFrom: DEFAULT_LOOKBACK });
+      return events({ config, logger, raw: values.raw, output: outputFormat(values.output, ['compact', 'json']), range, filter: eventFilterOf(values), out, limit: limitOption(values.limit) });
     }
     case 'alerts': {
+      const { values } = parseArgs({ args: [...rest], options: { ...OUTPUT_FLAGS, ...RANGE_FLAGS, ...ALERT_FILTER_FLAGS } });
+      const range = timeRange(values, { now: Date.now(), defaultFrom: DEFAULT_LOOKBACK });
+      return alerts({ config, logger, output: outputFormat(values.output, ['compact', 'json']), range, filter: alertFilterOf(values), out, limit: limitOption(values.limit) });
+    }
+    case 'replay': {
       const { values } = parseArgs({
         args: [...rest],
-        options: { output: { type: 'string', short: 'o', default: 'compact' }, since: { type: 'string' }, limit: { type: 'string' } },
+        // --policy names the policy files here, not a filter.
+        options: { ...OUTPUT_FLAGS, from: RANGE_FLAGS.from, to: RANGE_FLAGS.to, defaults: { type: 'boolean', default: false }, ...ALERT_FILTER_FLAGS },
       });
-      return alerts({ config, logger, output: outputFormat(values.output), since: values.since, out, limit: limitOption(values.limit) });
+      const range = timeRange(values, { now: Date.now(), defaultFrom: null });
+      const output = outputFormat(values.output, ['compact', 'json']);
+      return replay({ config, logger, range, policyFiles: values.policy, defaults: values.defaults, output, filter: alertFilterOf({ ...values, policy: [] }), out, limit: limitOption(values.limit) });
+    }
+    case 'export': {
+      const { values } = parseArgs({ args: [...rest], options: { topic: { type: 'string', default: 'events' }, limit: OUTPUT_FLAGS.limit, from: RANGE_FLAGS.from, to: RANGE_FLAGS.to, ...ALERT_FILTER_FLAGS } });
+      const range = timeRange(values, { now: Date.now(), defaultFrom: null });
+      return exportRecords({ config, logger, topic: values.topic, range, filter: alertFilterOf(values), out, limit: limitOption(values.limit) });
     }
     case 'policy': {
       const [verb, ...args] = rest;
@@ -170,16 +179,9 @@ async function main(argv: readonly string[]): Promise<number> {
       });
       return runTests({ logger, patterns: positionals, skipStatic: values['skip-static'] });
     }
-    case 'setup': {
-      const distribution = await resolveKafkaDistribution({ cacheDir: config.cacheDir, logger });
-      out(`Apache Kafka ${distribution.version}: ${distribution.libsDir}`);
-      // The first build of kube-apiserver takes minutes (measured ≈5 min on 2 cores); later runs use the cache.
-      for (const build of [buildKubeApiserver, buildEtcd]) {
-        const binary = await build({ cacheDir: config.cacheDir, logger });
-        out(`${binary.path} (${binary.version}${binary.built ? `, built in ${(binary.buildMs / 1000).toFixed(0)} s` : ', cached'})`);
-      }
-      return 0;
-    }
+    case 'setup':
+      parseArgs({ args: [...rest], options: {} });
+      return setup({ config, logger, out });
     default: {
       if (!isServiceName(command)) throw new CliError(`unknown command "${command}"\n${USAGE}`, 2);
       parseArgs({ args: [...rest], options: {} });
@@ -204,7 +206,8 @@ try {
     process.stderr.write(`stinger: ${error.message}\n`);
     process.exitCode = error instanceof CliError ? error.exitCode : 2;
   } else if (error instanceof TypeError && 'code' in error && String(error.code).startsWith('ERR_PARSE_ARGS')) {
-    process.stderr.write(`stinger: ${error.message}\n`);
+    const command = process.argv[2];
+    process.stderr.write(`stinger: ${error.message}${command === undefined ? '' : ` (stinger ${command} --help lists its options)`}\n`);
     process.exitCode = 2;
   } else {
     process.stderr.write(`stinger: ${(error as Error).message ?? String(error)}\n`);

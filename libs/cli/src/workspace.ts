@@ -3,11 +3,16 @@
  * Services are separate programs (`services/<name>/src/main.ts`); the CLI starts them as child
  * processes and never imports them (lint forbids it).
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+
+/** `stinger --version`: the version of the repository's root package.json. */
+export function stingerVersion(): string {
+  return (JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { version?: string }).version ?? 'unknown';
+}
 
 /** Every service of the design, in start order (consumers of a topic start after its producers' brokers). */
 export const SERVICE_NAMES = ['policy-controller', 'enricher', 'detector', 'enforcer', 'agent', 'console'] as const;

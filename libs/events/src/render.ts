@@ -94,10 +94,13 @@ export function renderAlertJson(alert: Alert, enforcement: Enforcement | null): 
   return out;
 }
 
-/** One line: time, severity, policy/rule, where, what, and the outcome (`pending` while none is known). */
-export function renderAlertCompact(alert: Alert, enforcement: Enforcement | null): string {
+/**
+ * One line: time, severity, policy/rule, where, what, and the outcome (`pending` while none is known, or
+ * `withoutOutcome`: a replayed alert has none and says what it would have led to).
+ */
+export function renderAlertCompact(alert: Alert, enforcement: Enforcement | null, withoutOutcome = 'pending'): string {
   const where = alert.event.pod ? `${alert.event.pod.namespace}/${alert.event.pod.name}` : alert.node;
-  const outcome = enforcement === null ? 'pending' : `${enforcement.outcome}${enforcement.detail ? ` (${enforcement.detail})` : ''}`;
+  const outcome = enforcement === null ? withoutOutcome : `${enforcement.outcome}${enforcement.detail ? ` (${enforcement.detail})` : ''}`;
   const count = alert.count > 1 ? ` ×${alert.count}` : '';
   return `${formatTimeNs(alert.time).slice(0, 23)}Z ${alert.severity.toUpperCase().padEnd(8)} ${alert.policy}/${alert.rule}${count} ${where} pid ${alert.event.process.pid} ${alert.event.process.binary} → ${outcome}`;
 }

@@ -16,6 +16,8 @@ export interface ProducerRecord {
   readonly value: Buffer | null;
   readonly headers?: Readonly<Record<string, string | Buffer>>;
   readonly partition?: number;
+  /** The record's timestamp (CreateTime), ms since the epoch; the send time when absent. Tests of time ranges set it. */
+  readonly timestampMs?: number;
 }
 
 export type Compression = 'none' | 'gzip';
@@ -61,12 +63,14 @@ export function toKafkaMessage(record: ProducerRecord): {
   value: Buffer | null;
   headers?: Record<string, string | Buffer>;
   partition?: number;
+  timestamp?: string;
 } {
   return {
     key: record.key,
     value: record.value,
     ...(record.headers ? { headers: { ...record.headers } } : {}),
     ...(record.partition !== undefined ? { partition: record.partition } : {}),
+    ...(record.timestampMs !== undefined ? { timestamp: String(record.timestampMs) } : {}),
   };
 }
 

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import type { StingerConfig } from '@stinger/config';
 import { DEV_CLUSTER_DIR_NAME, readRunningDevCluster, startDevCluster, stopRunningDevCluster } from '@stinger/dev-cluster';
 import type { Logger } from '@stinger/log';
+import { buildDevClusterTools } from '../setup.ts';
 
 export function devClusterDir(config: StingerConfig): string {
   return join(config.home, DEV_CLUSTER_DIR_NAME);
@@ -21,6 +22,8 @@ export async function devClusterUp(config: StingerConfig, logger: Logger, out: (
     return 0;
   }
   out('starting etcd and kube-apiserver (the first start builds them from their Go modules; later starts use the cache) ...');
+  // Built (or found cached) first, so a first start shows the builds' progress; startDevCluster then finds them cached.
+  await buildDevClusterTools({ config, logger, out });
   const cluster = await startDevCluster({ cacheDir: config.cacheDir, stateDir, logger, detached: true });
   out(`Kubernetes ${cluster.kubernetesVersion} API server ready at ${cluster.server} in ${(cluster.startupMs / 1000).toFixed(1)} s (etcd ${cluster.etcdVersion})`);
   out(`KUBECONFIG=${cluster.kubeconfigPath}`);

@@ -1,6 +1,8 @@
 /**
- * `stinger status`: the broker, the running services, the consumer lag of each consuming service, and the topics
- * with their record counts.
+ * `stinger status [-o json]`: the broker, the running services, the local agent's health, the consumer lag of each
+ * consuming service, and the topics with their record counts. Collected into one report first, then printed as lines
+ * (one per fact) or as one JSON object (`-o json`, for scripts: the same facts, counts as numbers).
+ * Exit 1 when no broker is known (none running locally and KAFKA_BROKERS unset), else 0.
  */
 import type { StingerConfig } from '@stinger/config';
 import { createKafkaClient, fetchConsumerLag, fetchTopicOffsets, TOPIC_IDS, topicName, type TopicId } from '@stinger/kafka';
@@ -9,17 +11,46 @@ import { readRunningBroker } from '@stinger/local-broker';
 import type { Logger } from '@stinger/log';
 import { runDir, runningServices } from '../run-state.ts';
 
+type AgentReport =
+  | {
+      readonly answered: true;
+      readonly node: string;
+      readonly uptimeSeconds: number;
+      readonly sensors: readonly { readonly name: string; readonly state: string }[];
+      readonly kafka: { readonly mode: string; readonly acknowledged: number; readonly published: number };
+      readonly queued: number;
+      readonly lost: number;
+    }
+  | { readonly answered: false; readonly address: string; readonly error: string };
+
+type LagReport = { readonly service: string; readonly topic: string; readonly lag: number; readonly committed: boolean } | { readonly service: string; readonly topic: string; readonly error: string };
+type TopicReport = { readonly topic: string; readonly partitions: number; readonly records: number } | { readonly topic: string; readonly error: string };
+
+export interface StatusReport {
+  readonly localBroker: { readonly pid: number; readonly brokers: string } | null;
+  readonly brokers: string | null;
+  readonly services: readonly { readonly name: string; readonly pid: number }[];
+  readonly agent: AgentReport | null;
+  readonly consumers: readonly LagReport[];
+  readonly topics: readonly TopicReport[];
+}
+
 /** The local agent's own report over its gRPC API (GetHealth). */
-async function agentHealth(config: StingerConfig, out: (line: string) => void): Promise<void> {
+async function agentHealth(config: StingerConfig): Promise<AgentReport> {
   const client = createAgentApiClient(config.agent.grpcAddress);
   try {
     const health = await client.getHealth({ timeoutMs: 3000 });
-    const sensors = health.sensors.map((s) => `${s.name}:${s.state}`).join(' ');
-    const lost = health.lostRecords.reduce((sum, l) => sum + l.count, 0);
-    out(`agent: ${health.node} up ${Math.round(health.uptimeSeconds)} s; sensors ${sensors}`);
-    out(`agent: kafka ${health.kafka.mode}, ${health.kafka.acknowledged} of ${health.kafka.published} events acknowledged, ${health.queueDepth} queued, ${lost} lost`);
+    return {
+      answered: true,
+      node: health.node,
+      uptimeSeconds: Math.round(health.uptimeSeconds),
+      sensors: health.sensors.map((s) => ({ name: s.name, state: s.state })),
+      kafka: { mode: health.kafka.mode, acknowledged: health.kafka.acknowledged, published: health.kafka.published },
+      queued: health.queueDepth,
+      lost: health.lostRecords.reduce((sum, l) => sum + l.count, 0),
+    };
   } catch (error) {
-    out(`agent: no answer on ${config.agent.grpcAddress} (${(error as Error).message})`);
+    return { answered: false, address: config.agent.grpcAddress, error: (error as Error).message };
   } finally {
     client.close();
   }
@@ -32,35 +63,61 @@ const CONSUMERS: readonly (readonly [string, TopicId])[] = [
   ['enforcer', 'alerts'],
 ];
 
-export async function status(config: StingerConfig, logger: Logger, out: (line: string) => void): Promise<number> {
+export async function collectStatus(config: StingerConfig, logger: Logger): Promise<StatusReport> {
   const local = await readRunningBroker(runDir(config));
   const brokers = config.kafka.brokers?.join(',') ?? local?.brokers ?? null;
-  if (local) out(`local broker: running (pid ${local.pid}) on ${local.brokers}`);
-  else out('local broker: not running');
-  const services = runningServices(config);
-  out(`services: ${services.length === 0 ? 'none running' : services.map((s) => `${s.name} (pid ${s.pid})`).join(', ')}`);
-  if (services.some((s) => s.name === 'agent')) await agentHealth(config, out);
-  if (!brokers) return local ? 0 : 1;
+  const services = runningServices(config).map((s) => ({ name: s.name, pid: s.pid }));
+  const agent = services.some((s) => s.name === 'agent') ? await agentHealth(config) : null;
+  const report = { localBroker: local ? { pid: local.pid, brokers: local.brokers } : null, brokers, services, agent };
+  if (!brokers) return { ...report, consumers: [], topics: [] };
   const client = createKafkaClient({ brokers: brokers.split(','), clientId: 'stinger-status', logger, retries: 1 });
   const prefix = config.kafka.topicPrefix;
+  const consumers: LagReport[] = [];
   for (const [service, input] of CONSUMERS) {
-    const groupId = `${prefix}stinger.${service}`;
+    const topic = topicName(input, prefix);
     try {
-      const { lag, committed } = await fetchConsumerLag(client, groupId, topicName(input, prefix));
-      out(`${service}: ${committed ? `${lag} records behind on ${topicName(input, prefix)}` : `has consumed nothing of ${topicName(input, prefix)} yet (${lag} waiting)`}`);
+      const { lag, committed } = await fetchConsumerLag(client, `${prefix}stinger.${service}`, topic);
+      consumers.push({ service, topic, lag: Number(lag), committed });
     } catch (error) {
-      out(`${service}: lag unavailable (${(error as Error).message})`);
+      consumers.push({ service, topic, error: (error as Error).message });
     }
   }
+  const topics: TopicReport[] = [];
   for (const id of TOPIC_IDS) {
-    const name = topicName(id, config.kafka.topicPrefix);
+    const topic = topicName(id, prefix);
     try {
-      const offsets = await fetchTopicOffsets(client, name);
-      const records = offsets.partitions.reduce((sum, p) => sum + (p.high - p.low), 0n);
-      out(`${name}: ${offsets.partitions.length} partitions, ${records} records retained`);
+      const offsets = await fetchTopicOffsets(client, topic);
+      topics.push({ topic, partitions: offsets.partitions.length, records: Number(offsets.partitions.reduce((sum, p) => sum + (p.high - p.low), 0n)) });
     } catch (error) {
-      out(`${name}: unavailable (${(error as Error).message})`);
+      topics.push({ topic, error: (error as Error).message });
     }
   }
-  return 0;
+  return { ...report, consumers, topics };
+}
+
+/** The report as lines, one fact each. */
+export function statusLines(report: StatusReport): string[] {
+  const lines: string[] = [];
+  lines.push(report.localBroker ? `local broker: running (pid ${report.localBroker.pid}) on ${report.localBroker.brokers}` : 'local broker: not running');
+  lines.push(`services: ${report.services.length === 0 ? 'none running' : report.services.map((s) => `${s.name} (pid ${s.pid})`).join(', ')}`);
+  const { agent } = report;
+  if (agent?.answered === true) {
+    lines.push(`agent: ${agent.node} up ${agent.uptimeSeconds} s; sensors ${agent.sensors.map((s) => `${s.name}:${s.state}`).join(' ')}`);
+    lines.push(`agent: kafka ${agent.kafka.mode}, ${agent.kafka.acknowledged} of ${agent.kafka.published} events acknowledged, ${agent.queued} queued, ${agent.lost} lost`);
+  } else if (agent?.answered === false) {
+    lines.push(`agent: no answer on ${agent.address} (${agent.error})`);
+  }
+  for (const c of report.consumers) {
+    if ('error' in c) lines.push(`${c.service}: lag unavailable (${c.error})`);
+    else lines.push(`${c.service}: ${c.committed ? `${c.lag} records behind on ${c.topic}` : `has consumed nothing of ${c.topic} yet (${c.lag} waiting)`}`);
+  }
+  for (const t of report.topics) lines.push('error' in t ? `${t.topic}: unavailable (${t.error})` : `${t.topic}: ${t.partitions} partitions, ${t.records} records retained`);
+  return lines;
+}
+
+export async function status(options: { readonly config: StingerConfig; readonly logger: Logger; readonly output: 'text' | 'json'; readonly out: (line: string) => void }): Promise<number> {
+  const report = await collectStatus(options.config, options.logger);
+  if (options.output === 'json') options.out(JSON.stringify(report));
+  else for (const line of statusLines(report)) options.out(line);
+  return report.brokers === null ? 1 : 0;
 }

@@ -1,0 +1,100 @@
+/**
+ * `stinger <command> --help`: each command's usage, printed on stdout with exit 0. The overview (`stinger --help`)
+ * is main.ts's USAGE.
+ */
+
+const TIME = `times: a duration back from now (30s, 10m, 2h, 1d), now, or an RFC 3339 time (2026-12-02T08:00:00Z)`;
+
+const EVENT_FILTERS = `  --kind K            event kind (exec, file, connect, ...); repeatable
+  --namespace NS      pod namespace; repeatable
+  --pod NAME          pod whose name starts with NAME, or NS/NAME exactly; repeatable
+  --node NODE         node name; repeatable
+  --binary SUBSTR     process binary containing SUBSTR`;
+
+const ALERT_FILTERS = `${EVENT_FILTERS}
+  --severity S        info, low, medium, high or critical; repeatable
+  --policy NAME       policy name (namespace/name when namespaced); repeatable`;
+
+const RANGE = `  --from T, --since T start (default: 10m ago; with --follow: only new records)
+  --to T              end, exclusive (default: the end of the topic when the command starts)
+  --follow, -f        keep reading new records until Ctrl-C (without it the command stops at --to, as kcat -e)`;
+
+const HELP: Readonly<Record<string, string>> = {
+  up: `usage: stinger up [--detach]
+
+Starts the local pipeline: a Kafka broker on 127.0.0.1:9092 (unless KAFKA_BROKERS is set), the topics and every
+service of this build; prints KAFKA_BROKERS=<host:port>. Runs until Ctrl-C, or returns at once with --detach.`,
+  down: `usage: stinger down
+
+Stops what \`stinger up --detach\` started.`,
+  status: `usage: stinger status [-o text|json]
+
+The broker, running services, the local agent's health, each consuming service's lag and the topics with their
+record counts. -o json: one JSON object with the same facts. Exit 1 when no broker is known.`,
+  events: `usage: stinger events [--raw] [-o compact|json] [--from T] [--to T] [--follow] [filters] [--limit N]
+
+Prints the events of stinger.events (--raw: stinger.events.raw), one compact line each (time node kind pid binary
+and what it did), or JSON lines in the event-model names (-o json). Without --follow: the last 10 minutes (or
+--from/--to), then exit 0.
+
+${RANGE}
+${EVENT_FILTERS}
+  --limit N           stop after N events
+${TIME}`,
+  alerts: `usage: stinger alerts [-o compact|json] [--from T] [--to T] [--follow] [filters] [--limit N]
+
+Prints the alerts of stinger.alerts, each with what became of it (killed, killed_in_kernel, monitor_only,
+protected, timed_out, ...; pending while unknown): one line each (time severity policy/rule pod-or-node pid
+binary → outcome), or JSON lines (-o json). Without --follow: the last 10 minutes (or --from/--to), then exit 0.
+
+${RANGE}
+${ALERT_FILTERS}
+  --limit N           stop after N alerts
+${TIME}`,
+  replay: `usage: stinger replay --from T [--to T] [--policy FILE]... [--defaults] [-o compact|json] [filters] [--limit N]
+
+Re-runs detection over the stored history of stinger.events from --from to --to (default: the end when the
+command starts) and prints the alerts the policies would have raised. Writes nothing to Kafka.
+
+  --policy FILE       TracingPolicy YAML file(s) to replay with (validated as \`stinger policy apply\` does);
+                      repeatable
+  --defaults          the default rule pack of k8s/policies (with --policy: the files win on a name clash)
+                      without --policy and --defaults: the signed policies in force on stinger.policies
+${EVENT_FILTERS}
+  --severity S        info, low, medium, high or critical; repeatable
+  --limit N           stop after N alerts
+A progress line (rate, ETA) on a terminal and one summary line go to stderr. ${TIME}`,
+  export: `usage: stinger export --from T [--to T] [--topic events|events.raw|alerts] [filters] [--limit N]
+
+Writes a time range of a topic (default stinger.events) to stdout as JSON lines, for evidence: each line is
+{topic, partition, offset, timestamp, key, value} with the value as \`stinger events -o json\` renders it.
+
+${EVENT_FILTERS}
+  --severity S, --policy NAME   for --topic alerts
+${TIME}`,
+  policy: `usage: stinger policy apply [--defaults] FILE... | delete NAME... | list
+
+apply: validates TracingPolicy files (every problem file:line: field: message; nothing applied if any) and applies
+them: in a cluster (KUBECONFIG) as custom resources, else published signed to stinger.policies. --defaults adds the
+default rule pack of k8s/policies (monitor mode). delete: signed tombstones. list: each agent's status.`,
+  keys: `usage: stinger keys generate | rotate | retire ID | list | secrets [--namespace NS]
+
+The Ed25519 keys that sign policies and kill commands (STINGER_KEYS_DIR). rotate keeps the old key trusted until
+retire; secrets prints them as two Kubernetes Secrets.`,
+  'dev-cluster': `usage: stinger dev-cluster up | down
+
+A real Kubernetes API server (etcd + kube-apiserver) on 127.0.0.1; up prints KUBECONFIG=... The first up builds both
+from their Go modules (minutes; progress on a terminal), later ones use the cache.`,
+  test: `usage: stinger test [--skip-static] [FILES...]
+
+Every check and test of the repository (what \`npm test\` runs); --skip-static runs the tests only.`,
+  setup: `usage: stinger setup
+
+Fetches and builds the pinned tools into the cache (STINGER_CACHE_DIR): the Kafka jars, kube-apiserver and etcd.
+The first build takes minutes; progress shows on a terminal.`,
+};
+
+/** The usage of `command`, or null when it has none of its own (a service: see the overview). */
+export function commandHelp(command: string): string | null {
+  return HELP[command] ?? null;
+}

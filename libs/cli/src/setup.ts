@@ -1,0 +1,51 @@
+/**
+ * `stinger setup`: the pinned tools fetched and built into the cache — the Kafka jars (Maven), kube-apiserver and
+ * etcd (Go builds). The builds are also what the first `stinger dev-cluster up` waits for. Each step shows a progress
+ * line with its elapsed time on a terminal (and the expected duration of a first kube-apiserver build); cached steps
+ * return at once.
+ */
+import type { StingerConfig } from '@stinger/config';
+import { buildEtcd, buildKubeApiserver } from '@stinger/dev-cluster';
+import { resolveKafkaDistribution } from '@stinger/local-broker';
+import type { Logger } from '@stinger/log';
+import { createProgress } from './progress.ts';
+
+/** Measured on 2 cores: the first kube-apiserver build takes about 5 minutes. */
+const KUBE_APISERVER_FIRST_BUILD_MS = 5 * 60_000;
+
+interface SetupOptions {
+  readonly config: StingerConfig;
+  readonly logger: Logger;
+  readonly out: (line: string) => void;
+}
+
+/** Runs `work` with a time-only progress line labelled `label` (expected duration when known). */
+async function withProgress<T>(label: string, expectedMs: number | null, work: () => Promise<T>): Promise<T> {
+  const progress = createProgress({ label, unit: null, total: expectedMs });
+  try {
+    return await work();
+  } finally {
+    progress.finish();
+  }
+}
+
+/** kube-apiserver and etcd, built unless cached; one line each on `out`. */
+export async function buildDevClusterTools(options: SetupOptions): Promise<void> {
+  const { config, logger, out } = options;
+  const builds = [
+    { name: 'kube-apiserver', build: buildKubeApiserver, expectedMs: KUBE_APISERVER_FIRST_BUILD_MS },
+    { name: 'etcd', build: buildEtcd, expectedMs: null },
+  ];
+  for (const { name, build, expectedMs } of builds) {
+    const binary = await withProgress(`${name}: building (cached after the first time)`, expectedMs, () => build({ cacheDir: config.cacheDir, logger }));
+    out(`${binary.path} (${binary.version}${binary.built ? `, built in ${(binary.buildMs / 1000).toFixed(0)} s` : ', cached'})`);
+  }
+}
+
+export async function setup(options: SetupOptions): Promise<number> {
+  const { config, logger, out } = options;
+  const distribution = await withProgress('Apache Kafka jars: resolving with Maven', null, () => resolveKafkaDistribution({ cacheDir: config.cacheDir, logger }));
+  out(`Apache Kafka ${distribution.version}: ${distribution.libsDir}`);
+  await buildDevClusterTools(options);
+  return 0;
+}
