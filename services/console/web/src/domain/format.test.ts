@@ -1,0 +1,52 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { baseName, formatAgo, formatAncestry, formatBytes, formatCount, formatEndpoint, formatOutcome, formatPod, formatTime, outcomeTone } from './format.ts';
+
+const NOW = Date.parse('2026-12-02T12:00:00Z');
+
+test('times of the same UTC day show the clock, others the date too', () => {
+  assert.equal(formatTime(Date.parse('2026-12-02T09:03:07.500Z'), NOW), '09:03:07');
+  assert.equal(formatTime(Date.parse('2026-11-30T23:59:00Z'), NOW), 'Nov 30 23:59');
+});
+
+test('relative times', () => {
+  assert.equal(formatAgo(NOW + 500, NOW), 'just now');
+  assert.equal(formatAgo(NOW - 5_000, NOW), '5 s ago');
+  assert.equal(formatAgo(NOW - 3 * 60_000, NOW), '3 min ago');
+  assert.equal(formatAgo(NOW - 2 * 3_600_000, NOW), '2 h ago');
+  assert.equal(formatAgo(NOW - 4 * 86_400_000, NOW), '4 d ago');
+});
+
+test('bytes and counts', () => {
+  assert.equal(formatBytes(null), '—');
+  assert.equal(formatBytes(512), '512 B');
+  assert.equal(formatBytes(1536), '1.5 KiB');
+  assert.equal(formatBytes(12 * 1024 * 1024), '12 MiB');
+  assert.equal(formatCount(999), '999');
+  assert.equal(formatCount(1234), '1.2k');
+  assert.equal(formatCount(34_567), '35k');
+  assert.equal(formatCount(1_500_000), '1.5M');
+});
+
+test('processes, pods and endpoints', () => {
+  assert.equal(baseName('/usr/bin/cat'), 'cat');
+  assert.equal(baseName('cat'), 'cat');
+  assert.equal(formatAncestry('/usr/bin/cat', ['/bin/sh', '/usr/bin/containerd-shim']), 'cat ← sh ← containerd-shim');
+  assert.equal(formatPod('shop', 'web-1'), 'shop/web-1');
+  assert.equal(formatPod(null, null), 'host');
+  assert.equal(formatEndpoint('10.0.0.1', 443), '10.0.0.1:443');
+  assert.equal(formatEndpoint('2001:db8::1', 443), '[2001:db8::1]:443');
+  assert.equal(formatEndpoint('10.0.0.1', null), '10.0.0.1');
+});
+
+test('an outcome says whether the process was stopped, allowed on purpose, or not reached', () => {
+  assert.equal(outcomeTone('killed'), 'stopped');
+  assert.equal(outcomeTone('killed_in_kernel'), 'stopped');
+  assert.equal(outcomeTone('denied_in_kernel'), 'stopped');
+  assert.equal(outcomeTone('monitor_only'), 'allowed');
+  assert.equal(outcomeTone('dry_run'), 'allowed');
+  assert.equal(outcomeTone('timed_out'), 'failed');
+  assert.equal(outcomeTone('target_gone'), 'failed');
+  assert.equal(outcomeTone(null), 'pending');
+  assert.equal(formatOutcome('killed_in_kernel'), 'killed in kernel');
+});
