@@ -578,13 +578,14 @@ function report(levels: readonly LevelResult[], rates: readonly number[], servic
     }
   }
   console.log('');
-  // The same victims without those whose kill overlapped an aborted detector batch (one within LOOKBACK before the
-  // event, or before the death): what the pipeline gives when its transactions go through.
+  // The same victims without those whose kill overlapped a CONCURRENT_TRANSACTIONS answer to the detector's
+  // AddOffsetsToTxn (one within LOOKBACK before the event, or before the death): what the pipeline gives when its
+  // transactions go through at once. Before fddea9f each such answer aborted the batch; since, it is retried.
   const logs = parseLogs(serviceLogs);
   const aborts = logs.filter((line) => line.service === 'detector' && line.what.startsWith('Response AddOffsetsToTxn') && line.what.includes('another concurrent operation')).map((line) => line.time);
   const clean = (s: PipelineSample): boolean => !aborts.some((time) => time >= s.window[0] - LOG_LOOKBACK_MS && time <= s.window[1]);
   console.log('');
-  console.log(`Pipeline victims whose kill did not overlap an aborted detector batch (none in the ${LOG_LOOKBACK_MS / 1000} s before the event or until the death), ms:`);
+  console.log(`Pipeline victims whose kill did not overlap a CONCURRENT_TRANSACTIONS answer to the detector's AddOffsetsToTxn (none in the ${LOG_LOOKBACK_MS / 1000} s before the event or until the death), ms:`);
   console.log('');
   console.log('| background | victims kept / all | p50 | p99 | max |');
   console.log('|---|---:|---:|---:|---:|');
@@ -632,7 +633,7 @@ function report(levels: readonly LevelResult[], rates: readonly number[], servic
   console.log('Transaction trouble logged while the victims ran, sum of runs (kafkajs logs each error answer of the broker as "Response <request>: <error>"):');
   console.log('');
   console.log(
-    '| background | enricher: CONCURRENT_TRANSACTIONS on AddPartitionsToTxn (the producer retries it) | detector: on AddPartitionsToTxn | detector: on AddOffsetsToTxn (not retried: the batch is aborted) | detector: consumer crashed and restarted | detector: partition state rebuilt |',
+    '| background | enricher: CONCURRENT_TRANSACTIONS on AddPartitionsToTxn (the producer retries it) | detector: on AddPartitionsToTxn | detector: on AddOffsetsToTxn (retried inside the transaction) | detector: consumer crashed and restarted | detector: partition state rebuilt |',
   );
   console.log('|---|---:|---:|---:|---:|---:|');
   const troubleIn = (spans: readonly (readonly [number, number])[]) => {
