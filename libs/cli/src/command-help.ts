@@ -20,10 +20,15 @@ const RANGE = `  --from T, --since T start (default: 10m ago; with --follow: onl
   --follow, -f        keep reading new records until Ctrl-C (without it the command stops at --to, as kcat -e)`;
 
 const HELP: Readonly<Record<string, string>> = {
-  up: `usage: stinger up [--detach]
+  up: `usage: stinger up [--detach] [--logs]
 
 Starts the local pipeline: a Kafka broker on 127.0.0.1:9092 (unless KAFKA_BROKERS is set), the topics and every
-service of this build; prints KAFKA_BROKERS=<host:port>. Runs until Ctrl-C, or returns at once with --detach.`,
+service of this build, each logging to a file it names; prints the broker (KAFKA_BROKERS=<host:port>) and the
+console's URL. Runs until Ctrl-C with a short status line (events/s, alerts, lagging consumers), or returns at once
+with --detach.
+
+  --detach, -d        start everything in the background; \`stinger down\` stops it
+  --logs              also print every service's log as it comes, one readable line per record`,
   down: `usage: stinger down
 
 Stops what \`stinger up --detach\` started.`,

@@ -28,8 +28,10 @@ import { isServiceName, SERVICE_NAMES, stingerVersion } from './workspace.ts';
 
 const USAGE = `usage: stinger <command> [options]
 
-  up [--detach]        start the local pipeline: a Kafka broker (unless KAFKA_BROKERS is set),
-                       the topics and every service; prints KAFKA_BROKERS=<host:port>
+  up [--detach] [--logs]
+                       start the local pipeline: a Kafka broker (unless KAFKA_BROKERS is set),
+                       the topics and every service; prints KAFKA_BROKERS=<host:port>, the console's
+                       URL and a status line (--logs: every service's log, readable, as it comes)
   down                 stop what \`stinger up --detach\` started
   status [-o json]     broker, topics, running services, the agent's health, consumer lag
   policy apply [--defaults] FILE... | delete NAME... | list
@@ -85,8 +87,8 @@ async function main(argv: readonly string[]): Promise<number> {
       out(`stinger ${stingerVersion()}`);
       return 0;
     case 'up': {
-      const { values } = parseArgs({ args: [...rest], options: { detach: { type: 'boolean', short: 'd', default: false } } });
-      return up({ config, logger, detach: values.detach, out });
+      const { values } = parseArgs({ args: [...rest], options: { detach: { type: 'boolean', short: 'd', default: false }, logs: { type: 'boolean', default: false } } });
+      return up({ config, logger, detach: values.detach, logs: values.logs, out });
     }
     case 'down':
       parseArgs({ args: [...rest], options: {} });

@@ -16,11 +16,20 @@ async function waitGone(pid: number, timeoutMs: number): Promise<boolean> {
   return false;
 }
 
+/** Signals a process that may have exited meanwhile (a service that stops on its own, or just after the wait). */
+function signal(pid: number, name: NodeJS.Signals): void {
+  try {
+    process.kill(pid, name);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ESRCH') throw error;
+  }
+}
+
 export async function down(config: StingerConfig, out: (line: string) => void): Promise<number> {
   let stopped = 0;
   for (const { name, pid } of runningServices(config)) {
-    process.kill(pid, 'SIGTERM');
-    if (!(await waitGone(pid, 10_000))) process.kill(pid, 'SIGKILL');
+    signal(pid, 'SIGTERM');
+    if (!(await waitGone(pid, 10_000))) signal(pid, 'SIGKILL');
     forgetService(config, name);
     out(`${name}: stopped (pid ${pid})`);
     stopped += 1;

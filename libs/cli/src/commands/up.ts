@@ -1,9 +1,11 @@
 /**
- * `stinger up [--detach]`: the whole pipeline on this machine — a local Kafka broker (unless
+ * `stinger up [--detach] [--logs]`: the whole pipeline on this machine — a local Kafka broker (unless
  * KAFKA_BROKERS names one), the topics, a signing key when STINGER_KEYS_DIR has none, and every
- * service this build has. Prints
- * `KAFKA_BROKERS=<host:port>` on stdout so other tools can reach the broker. In the foreground,
- * Ctrl-C (SIGINT) or SIGTERM stops everything it started; with --detach, `stinger down` does.
+ * service this build has, each with its JSON log in a file it names. Prints the broker (and
+ * `KAFKA_BROKERS=<host:port>` on stdout so other tools can reach it) and the console's URL. In the
+ * foreground it then keeps a short status line (up-status.ts), says in one line when a service exits,
+ * and with --logs prints every service's log as it comes, one line per record (log-format.ts);
+ * Ctrl-C (SIGINT) or SIGTERM stops everything it started. With --detach, `stinger down` does.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
@@ -15,16 +17,22 @@ import type { Logger } from '@stinger/log';
 import { spawnSync } from 'node:child_process';
 import { BPF_PREREQUISITES, BROKER_PREREQUISITES, ensurePrerequisites } from '../prerequisites.ts';
 import { CliError } from '../errors.ts';
+import { followLogFiles, formatLogLine } from '../log-format.ts';
 import { brokerDataDir, forgetService, recordService, runDir, runningServices } from '../run-state.ts';
 import { availableServices, needsRoot, REPO_ROOT, serviceEntry, type ServiceName } from '../workspace.ts';
 import { ensureSigningKey } from './keys.ts';
 import { serviceEnvironment } from './service.ts';
+import { createUpStatusCollector, formatUpStatus, StatusDisplay, STATUS_REFRESH_MS } from './up-status.ts';
 
 export interface UpOptions {
   readonly config: StingerConfig;
   readonly logger: Logger;
   readonly detach: boolean;
+  /** Foreground only: print every service's log, pretty, as it comes. */
+  readonly logs?: boolean;
   readonly out: (line: string) => void;
+  /** Whether stdout is a terminal (the status line is redrawn in place); process.stdout.isTTY when absent. */
+  readonly terminal?: boolean;
 }
 
 interface StartedService {
@@ -91,33 +99,72 @@ function startService(options: UpOptions, name: ServiceName, brokers: string): S
 
 /**
  * Tells the terminal, one line each, when a service says it is running (its `<name> running` log line) or exits
- * while `stinger up` runs (with the last error of its log). Returns a function that stops watching.
+ * while `stinger up` runs (naming its log file, with the last error it logged). Once every service runs, keeps the
+ * status line; with `logs`, prints each service's log lines as they come. Returns a function that stops all that.
  */
-function reportServices(config: StingerConfig, started: readonly StartedService[], out: (line: string) => void): () => void {
+function reportServices(options: UpOptions, started: readonly StartedService[], to: { readonly brokers: string; readonly display: StatusDisplay }): () => Promise<void> {
+  const { brokers, display } = to;
+  const { config, logger } = options;
   const waiting = new Set(started.map((s) => s.name));
+  const exited = new Set<ServiceName>();
+  const startedAtMs = Date.now();
   let stopping = false;
   for (const { name, child } of started) {
     child.once('exit', (code, signal) => {
       if (stopping) return;
+      waiting.delete(name);
+      exited.add(name);
       const lastError = readLogLines(serviceLogFile(config, name)).filter((line) => /"level":(50|60)/.test(line)).at(-1);
       const message = lastError === undefined ? '' : `: ${(JSON.parse(lastError) as { msg?: string }).msg ?? ''}`;
-      out(`${name}: exited (${code ?? signal})${message}; log: ${serviceLogFile(config, name)}`);
+      const how = code === null ? `killed by ${signal}` : `exit code ${code}`;
+      display.line(`${name} stopped (${how})${message}; its log: ${serviceLogFile(config, name)}`);
     });
   }
-  const timer = setInterval(() => {
+
+  const follower = options.logs
+    ? followLogFiles(
+        started.map(({ name }) => ({ service: name, file: serviceLogFile(config, name) })),
+        (service, line) => display.line(formatLogLine(service, line, { colour: display.terminal })),
+      )
+    : null;
+  const followTimer = follower ? setInterval(() => follower.poll(), 250) : null;
+
+  // The status line, once every service runs: one refresh at a time, so a slow broker delays the next one.
+  const collector = createUpStatusCollector({ brokers, prefix: config.kafka.topicPrefix, sinceMs: startedAtMs, logger });
+  let statusTimer: NodeJS.Timeout | null = null;
+  let refreshing: Promise<void> = Promise.resolve();
+  const refreshStatus = (): void => {
+    const running = started.filter(({ child }) => child.exitCode === null && child.signalCode === null).length;
+    refreshing = collector
+      .collect({ running, started: started.length })
+      .then((status) => {
+        if (stopping) return;
+        display.status(formatUpStatus(status), status.atMs);
+        statusTimer = setTimeout(refreshStatus, STATUS_REFRESH_MS);
+      });
+  };
+
+  const startTimer = setInterval(() => {
     for (const name of [...waiting]) {
       if (!readLogLines(serviceLogFile(config, name)).some((line) => line.includes(`"msg":"${name} running"`))) continue;
       waiting.delete(name);
-      out(`${name}: running`);
+      display.line(`${name}: running`);
     }
-    if (waiting.size === 0) {
-      clearInterval(timer);
-      out(`all running; logs in ${join(runDir(config), 'logs')}, \`stinger alerts\` shows alerts as they come`);
-    }
+    if (waiting.size > 0) return;
+    clearInterval(startTimer);
+    const logs = `logs in ${join(runDir(config), 'logs')}${options.logs ? '' : ' (`stinger up --logs` prints them as they come)'}`;
+    display.line(`${exited.size === 0 ? 'all running' : `${started.length - exited.size} of ${started.length} running`}; ${logs}, \`stinger alerts\` shows alerts`);
+    refreshStatus();
   }, 250);
-  return () => {
+
+  return async () => {
     stopping = true;
-    clearInterval(timer);
+    clearInterval(startTimer);
+    if (followTimer) clearInterval(followTimer);
+    if (statusTimer) clearTimeout(statusTimer);
+    await refreshing;
+    display.finish();
+    await collector.stop();
   };
 }
 
@@ -141,8 +188,14 @@ function stopChild(child: ChildProcess, timeoutMs: number): Promise<void> {
   });
 }
 
+/** Where people open the console; null when the console takes any free port (it logs which). */
+function consoleUrl(address: string): string | null {
+  return address.endsWith(':0') ? null : `http://${address}`;
+}
+
 export async function up(options: UpOptions): Promise<number> {
   const { config, logger, detach, out } = options;
+  if (detach && options.logs) throw new CliError('--logs prints the logs of a foreground `stinger up`; with --detach the logs are in files (`stinger up` names them)', 2);
   const already = runningServices(config);
   const { brokers, owned } = await obtainBroker(options);
   const client = createKafkaClient({ brokers: brokers.split(','), clientId: 'stinger-cli', logger });
@@ -165,9 +218,14 @@ export async function up(options: UpOptions): Promise<number> {
     }
     if (name === 'agent') buildBpf(logger);
     started.push(startService(options, name, brokers));
-    out(`${name}: started`);
+    out(`${name}: started; log: ${serviceLogFile(config, name)}`);
   }
   if (started.length === 0) out('services: none in this build yet (the broker and topics are up)');
+  out(`broker: ${brokers}`);
+  if (started.some((s) => s.name === 'console')) {
+    const url = consoleUrl(config.console.address);
+    out(url === null ? `console: on a free port (STINGER_CONSOLE_ADDRESS=${config.console.address}); its log says which` : `console: ${url}`);
+  }
   out(`KAFKA_BROKERS=${brokers}`);
 
   if (detach) {
@@ -175,12 +233,14 @@ export async function up(options: UpOptions): Promise<number> {
     return 0;
   }
   out('Stinger is up. Press Ctrl-C to stop.');
-  const stopReporting = reportServices(config, started, out);
+  const terminal = options.terminal ?? process.stdout.isTTY === true;
+  const display = new StatusDisplay({ out, ...(terminal ? { redraw: (text: string) => void process.stdout.write(text), width: () => process.stdout.columns } : {}) });
+  const stopReporting = reportServices(options, started, { brokers, display });
   await new Promise<void>((resolve) => {
     process.once('SIGINT', () => resolve());
     process.once('SIGTERM', () => resolve());
   });
-  stopReporting();
+  await stopReporting();
   out('stopping ...');
   await Promise.all(started.map((s) => stopChild(s.child, 10_000)));
   for (const s of started) forgetService(config, s.name);
