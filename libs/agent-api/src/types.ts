@@ -3,12 +3,10 @@
  * (EventPublisher.stats(), RingBufferReader.stats(), Sensor.lostRecords(), ProcessCache.stats(),
  * probeFeatures(), NodePolicies.statuses()). Counts are numbers: none of them gets near 2^53 in an agent's life.
  */
-import { POLICY_STATE_SYMBOLS, type PolicyState, type PolicyStatus } from '@stinger/events';
+import { LOSS_CAUSE_SYMBOLS, POLICY_STATE_SYMBOLS, type LossCause, type PolicyState, type PolicyStatus, type SensorState } from '@stinger/events';
 
-export type { PolicyState };
-
-/** loaded: attached and producing; available: the kernel allows it but it is not loaded; unavailable: the kernel refuses it. */
-export type SensorState = 'loaded' | 'available' | 'unavailable';
+// The enums the agent also publishes in its AgentHealth record (schemas/AgentHealth.avsc) are the schema's.
+export type { LossCause, PolicyState, SensorState };
 
 export interface SensorHealth {
   readonly name: string;
@@ -22,8 +20,7 @@ export interface SensorHealth {
  * user_space: dropped by the agent's reader (RingBufferStats.droppedInUserSpace);
  * spool_full: Kafka away and the on-disk spool full (PublisherStats.lost).
  */
-export type LossCause = 'ring_full' | 'user_space' | 'spool_full';
-export const LOSS_CAUSES: readonly LossCause[] = ['ring_full', 'user_space', 'spool_full'];
+export const LOSS_CAUSES: readonly LossCause[] = LOSS_CAUSE_SYMBOLS;
 
 export interface LostRecordsCount {
   /** The sensor the records were lost from; `publisher` for spool loss. */
