@@ -8,6 +8,7 @@
 import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { LOG_LEVELS, type LogLevel } from '@stinger/log';
+import { isLoopbackHost, parseHostPort } from '@stinger/metrics';
 
 export class ConfigError extends Error {
   readonly variable: string;
@@ -218,17 +219,11 @@ function parseDuration(env: Env, variable: string, fallback: number): number {
   return value;
 }
 
-/** Whether a host:port is reachable only from this machine (127.0.0.0/8, ::1, localhost). */
-export function isLoopbackAddress(address: string): boolean {
-  const host = address.slice(0, address.lastIndexOf(':')).replace(/^\[|\]$/g, '');
-  return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
-}
-
 function parseConsole(env: Env, home: string): ConsoleConfig {
   const address = parseAddress(env, 'STINGER_CONSOLE_ADDRESS', '127.0.0.1:7070');
   const rawToken = env['STINGER_CONSOLE_TOKEN'];
   const token = rawToken === undefined || rawToken === '' ? null : rawToken;
-  if (token === null && !isLoopbackAddress(address)) {
+  if (token === null && !isLoopbackHost(parseHostPort(address).host)) {
     throw new ConfigError('STINGER_CONSOLE_TOKEN', `is not set but STINGER_CONSOLE_ADDRESS (${address}) is not loopback: outside loopback the console requires a bearer token`);
   }
   if (token !== null && (token.length < 16 || /\s/.test(token))) {

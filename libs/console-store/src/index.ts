@@ -19,3 +19,4 @@ export {
 } from './queries.ts';
 export { alertMatches, eventMatches } from './stream-filter.ts';
 export { openFlagNames } from './open-flags.ts';
+export { agentHealthReport } from './records.ts';

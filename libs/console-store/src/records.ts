@@ -3,7 +3,8 @@
  * rows (libs/console-api) read back from them. Pure.
  */
 import type { AlertRow, EnforcementMessage, EventRow } from '@stinger/console-api';
-import { renderEventCompact, renderEventJson, type Alert, type Enforcement, type Event, type Process } from '@stinger/events';
+import { renderEventCompact, renderEventJson, type AgentHealth, type Alert, type Enforcement, type Event, type Process } from '@stinger/events';
+import type { AgentHealthReport } from './store.ts';
 
 export const nsToMs = (ns: bigint): number => Number(ns / 1_000_000n);
 
@@ -234,4 +235,21 @@ export function enforcementColumns(enforcement: Enforcement): EnforcementColumns
 
 export function enforcementMessageOf(columns: EnforcementColumns): EnforcementMessage {
   return { alertId: columns.alert_id, outcome: columns.outcome, reason: columns.reason, time: columns.time };
+}
+
+/** Sensor entries of this prefix are probed kernel features, which AgentRow lists apart (kernelFeatures). */
+const FEATURE_PREFIX = 'feature:';
+
+/** An agent's AgentHealth record (stinger.agents) in the API's terms. */
+export function agentHealthReport(health: AgentHealth): AgentHealthReport {
+  return {
+    node: health.node,
+    agentId: health.agent_id,
+    time: nsToMs(health.reported_at_ns),
+    eventsPerSecond: health.events_per_second,
+    lost: health.lost_records.map((l) => ({ cause: l.cause, sensor: l.sensor, count: Number(l.count) })),
+    spool: { mode: health.kafka_mode, spooledBytes: Number(health.spool_bytes) },
+    sensors: health.sensors.filter((s) => !s.name.startsWith(FEATURE_PREFIX)).map((s) => ({ name: s.name, state: s.state, reason: s.reason })),
+    kernelFeatures: { ...health.kernel_features },
+  };
 }

@@ -4,6 +4,7 @@ import { parseFilters, type Filters } from '@stinger/console-api';
 import type { Alert, Enforcement, Event, Pod } from '@stinger/events';
 import { sampleEvent } from '@stinger/testing';
 import {
+  agentHealthReport,
   alertMatches,
   ConsoleStore,
   eventMatches,
@@ -381,4 +382,22 @@ test('a store on disk keeps its rows across reopening', async () => {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('an AgentHealth record (the golden vector) becomes the agent row\'s health; feature entries are kernel features', async () => {
+  const { readFileSync } = await import('node:fs');
+  const { decodeAgentHealth } = await import('@stinger/events');
+  const hex = readFileSync(new URL('../../../schemas/golden/AgentHealth.v1.hex', import.meta.url), 'utf8').replace(/\s/g, '');
+  const health = decodeAgentHealth(Buffer.from(hex, 'hex'));
+  const report = agentHealthReport(health);
+  assert.equal(report.node, health.node);
+  assert.equal(report.time, Number(health.reported_at_ns / 1_000_000n));
+  assert.deepEqual(report.kernelFeatures, health.kernel_features);
+  assert.ok(report.sensors?.every((s) => !s.name.startsWith('feature:')));
+  assert.deepEqual(report.spool, { mode: health.kafka_mode, spooledBytes: Number(health.spool_bytes) });
+  const store = newStore({ retentionMs: 100 * 365 * 24 * HOUR });
+  store.ingestAgentHealth([report]);
+  const [agent] = queryAgents(store, report.time).agents;
+  assert.equal(agent?.agentId, health.agent_id);
+  assert.deepEqual(agent?.lost, report.lost);
 });

@@ -164,3 +164,23 @@ export async function fetchConsumerLag(client: KafkaClient, groupId: string, top
     await admin.disconnect();
   }
 }
+
+/**
+ * Moves consumer group `groupId`'s committed offsets on `topics` to the first record at or after `sinceMs` (the end
+ * where no record is that new), so the group's next start reads from that time. The console calls it at start when
+ * its store is empty: a new store is filled with the retention window, whatever the group read before.
+ * The group must have no running member (Kafka refuses otherwise); the caller starts its consumer afterwards.
+ */
+export async function resetGroupOffsetsToTime(client: KafkaClient, group: { readonly groupId: string; readonly topics: readonly string[] }, sinceMs: number): Promise<void> {
+  const { groupId, topics } = group;
+  const admin = client.kafka.admin();
+  try {
+    await admin.connect();
+    for (const topic of topics) {
+      const partitions = await retryRetriable(() => admin.fetchTopicOffsetsByTimestamp(topic, sinceMs));
+      await admin.setOffsets({ groupId, topic, partitions: partitions.map((p) => ({ partition: p.partition, offset: p.offset })) });
+    }
+  } finally {
+    await admin.disconnect();
+  }
+}

@@ -2,7 +2,7 @@ export { createKafkaClient } from './client.ts';
 export type { KafkaClient, KafkaClientOptions } from './client.ts';
 export { TOPICS, TOPIC_IDS, topicName } from './topics.ts';
 export type { TopicId, TopicSpec } from './topics.ts';
-export { bootstrapTopics, createTopics, fetchConsumerLag, fetchTopicOffsets, retryRetriable } from './admin.ts';
+export { bootstrapTopics, createTopics, fetchConsumerLag, fetchTopicOffsets, resetGroupOffsetsToTime, retryRetriable } from './admin.ts';
 export type { BootstrapTopicsOptions, BootstrapResult, ConsumerLag, TopicOffsets } from './admin.ts';
 export { createProducer, groupByTopic } from './producer.ts';
 export type { StingerProducer, ProducerRecord, CreateProducerOptions, Compression } from './producer.ts';
