@@ -36,6 +36,38 @@ function parseAddress(text: string): ParsedCidr | null {
   return parseCidr(mapped?.[1] ?? text);
 }
 
+/** A dotted-quad IPv4 address as an unsigned 32-bit number, or -1 when `text` is not one (the per-event fast path). */
+function ipv4Number(text: string): number {
+  let value = 0;
+  let part = -1;
+  let parts = 0;
+  for (let index = 0; index <= text.length; index++) {
+    const code = index < text.length ? text.charCodeAt(index) : 46; // a final '.' closes the last part
+    if (code === 46) {
+      if (part < 0 || part > 255 || ++parts > 4) return -1;
+      value = value * 256 + part;
+      part = -1;
+    } else if (code >= 48 && code <= 57) {
+      if (part === 0) return -1; // a leading zero: not the canonical form parseCidr accepts
+      part = part < 0 ? code - 48 : part * 10 + code - 48;
+    } else {
+      return -1;
+    }
+  }
+  return parts === 4 ? value : -1;
+}
+
+/** IPv4 CIDRs as [network, mask] pairs of unsigned 32-bit numbers. */
+function ipv4Ranges(cidrs: readonly ParsedCidr[]): [number, number][] {
+  return cidrs
+    .filter((cidr) => cidr.family === 4)
+    .map((cidr) => {
+      const mask = cidr.prefixLength === 0 ? 0 : (0xffffffff << (32 - cidr.prefixLength)) >>> 0;
+      const network = ((cidr.bytes[0] ?? 0) * 0x1000000 + (cidr.bytes[1] ?? 0) * 0x10000 + (cidr.bytes[2] ?? 0) * 0x100 + (cidr.bytes[3] ?? 0)) >>> 0;
+      return [(network & mask) >>> 0, mask];
+    });
+}
+
 /** The positive test of an operator (`not_x` conditions negate `x`'s). */
 function valueTest(operator: PositiveOperator, values: readonly string[]): (value: FieldValue) => boolean {
   switch (operator) {
@@ -57,8 +89,12 @@ function valueTest(operator: PositiveOperator, values: readonly string[]): (valu
         if (parsed === null) throw new ConditionError(`${JSON.stringify(text)} is not a CIDR`);
         return parsed;
       });
+      const v4 = ipv4Ranges(cidrs);
       return (value) => {
-        const address = typeof value === 'string' ? parseAddress(value) : null;
+        if (typeof value !== 'string') return false;
+        const number = ipv4Number(value);
+        if (number >= 0) return v4.some(([network, mask]) => ((number & mask) >>> 0) === network);
+        const address = parseAddress(value);
         return address !== null && cidrs.some((cidr) => contains(cidr, address));
       };
     }
@@ -92,9 +128,45 @@ export function compileCondition(condition: MatchCondition): EventPredicate {
   if (!(ALL_MATCH_FIELDS as readonly string[]).includes(condition.field)) throw new ConditionError(`unknown match field ${JSON.stringify(condition.field)}`);
   const field = condition.field as MatchField;
   const { positive, negated } = split(condition.operator);
-  const test = valueTest(positive, condition.values);
-  if (negated) return (event) => !fieldValues(event, field).some(test);
-  return (event) => fieldValues(event, field).some(test);
+  const some = anyValue(field, valueTest(positive, condition.values));
+  return negated ? (event) => !some(event) : some;
+}
+
+/**
+ * Whether any of the event's values for `field` passes `test`: fieldValues(event, field).some(test), with the fields
+ * most rules name read in place (no array per event and condition; this runs for every rule on every event).
+ */
+function anyValue(field: MatchField, test: (value: FieldValue) => boolean): EventPredicate {
+  switch (field) {
+    case 'binary':
+      return (event) => test(event.process.binary);
+    case 'parentBinary':
+      return (event) => event.parent !== null && test(event.parent.binary);
+    case 'path':
+      return (event) => {
+        const { payload } = event;
+        if (payload.group !== 'file') return fieldValues(event, field).some(test);
+        if (test(payload.path)) return true;
+        // The path as given counts too when absolute and different (fieldValues: what the kernel matched).
+        return payload.path_as_given !== payload.path && payload.path_as_given.startsWith('/') && test(payload.path_as_given);
+      };
+    case 'daddr':
+      return (event) => event.payload.group === 'network' && event.payload.daddr !== null && test(event.payload.daddr);
+    case 'dport':
+      return (event) => event.payload.group === 'network' && event.payload.dport !== null && test(event.payload.dport);
+    case 'uid':
+    case 'op':
+    case 'access':
+    case 'sport':
+    case 'toUid':
+    case 'capabilities':
+    case 'namespaces':
+    case 'name':
+    case 'fstype':
+    case 'request':
+    case 'command':
+      return (event) => fieldValues(event, field).some(test);
+  }
 }
 
 /** All conditions must hold (an empty list holds for every event). */

@@ -39,6 +39,8 @@ export interface CompiledStep {
 }
 
 export interface SequenceRule extends RuleIdentity {
+  /** `policy/rule`: where its partial matches are kept (a new version of the rule finds its predecessor's). */
+  readonly key: string;
   readonly selector: EventPredicate;
   readonly by: SequenceScope;
   readonly withinNs: bigint;
@@ -71,6 +73,7 @@ function compileRecord(key: string, record: CompiledPolicy): CompiledEntry {
     }
     sequences.push({
       ...identity,
+      key: `${key}/${rule.name}`,
       selector,
       by: rule.sequence.by,
       withinNs: rule.sequence.within_ms * 1_000_000n,
@@ -84,6 +87,7 @@ export class DetectionRules {
   readonly #entries = new Map<string, CompiledEntry>();
   #byKind = new Map<EventKind, SingleEventRule[]>();
   #sequences: SequenceRule[] = [];
+  #sequencesByKind = new Map<EventKind, SequenceRule[]>();
   #version = 0;
 
   /** Replaces the rules of policy `key` (null: removes them). @throws ConditionError (nothing changes). */
@@ -99,6 +103,11 @@ export class DetectionRules {
 
   sequences(): readonly SequenceRule[] {
     return this.#sequences;
+  }
+
+  /** The sequences with a step on events of `kind`, in the order of sequences(). */
+  sequencesFor(kind: EventKind): readonly SequenceRule[] {
+    return this.#sequencesByKind.get(kind) ?? [];
   }
 
   /** Longest sequence window in force, in ns (0 with none): how much input a restarted detector re-reads. */
@@ -143,8 +152,17 @@ export class DetectionRules {
       }
       sequences.push(...entry.sequences);
     }
+    const sequencesByKind = new Map<EventKind, SequenceRule[]>();
+    for (const rule of sequences) {
+      for (const kind of new Set(rule.steps.map((step) => step.event))) {
+        const list = sequencesByKind.get(kind);
+        if (list) list.push(rule);
+        else sequencesByKind.set(kind, [rule]);
+      }
+    }
     this.#byKind = byKind;
     this.#sequences = sequences;
+    this.#sequencesByKind = sequencesByKind;
     this.#version += 1;
   }
 }

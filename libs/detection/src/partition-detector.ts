@@ -20,8 +20,8 @@
 import type { Alert, Event } from '@stinger/events';
 import type { MatchField } from '@stinger/policy';
 import { buildAlert } from './alerts.ts';
-import type { DetectionRules, SequenceRule, SingleEventRule } from './detection-rules.ts';
-import { fieldValues } from './event-fields.ts';
+import type { CompiledStep, DetectionRules, SequenceRule, SingleEventRule } from './detection-rules.ts';
+import { fieldValues, type FieldValue } from './event-fields.ts';
 
 export interface PartitionDetectorOptions {
   readonly rules: DetectionRules;
@@ -44,9 +44,27 @@ interface Group {
 interface Partial {
   readonly rule: SequenceRule;
   readonly scopeKey: string;
-  readonly startNs: bigint;
+  /** The first step's time plus the rule's window: later events no longer advance it (compared, not subtracted). */
+  readonly expiresNs: bigint;
   /** Events of the steps matched so far, in order. */
   readonly events: Event[];
+  /** Process identities of those events (the process-tree test walks from them). */
+  readonly processes: string[];
+  /** For each sameAs pair of the next step, the values the last matched event holds for its field. */
+  next: readonly ReadonlySet<FieldValue>[];
+}
+
+/** What one event is, computed once per observe() and shared by every rule evaluated on it. */
+interface Observed {
+  readonly event: Event;
+  /** identity() of its process. */
+  readonly process: string;
+  /** Steps tested on the event so far, and whether it matched each (a few per event: arrays beat a Map here). */
+  readonly steps: CompiledStep[];
+  readonly stepMatched: boolean[];
+  /** sameAs fields read from the event so far, and its values for each. */
+  readonly fields: string[];
+  readonly fieldValues: (readonly FieldValue[])[];
 }
 
 /** A process across exec: pid and start time. */
@@ -68,6 +86,13 @@ export class PartitionDetector {
   readonly #partials = new Map<string, Map<string, Partial[]>>();
   /** process identity → parent identity (insertion-ordered: oldest first). */
   readonly #parents = new Map<string, string>();
+  /**
+   * The last identity string made per node and pid: reusing the string (its hash cached with it) spares formatting a
+   * bigint and hashing a new string for every event. A cache only, bounded like the ancestry: a miss makes the same
+   * string anew.
+   */
+  readonly #identities = new Map<string, Map<number, { readonly startTime: bigint; readonly id: string }>>();
+  #identityCount = 0;
   #latestNs = 0n;
 
   constructor(options: PartitionDetectorOptions) {
@@ -81,17 +106,22 @@ export class PartitionDetector {
 
   observe(event: Event, options: { readonly emit: boolean }): Alert[] {
     if (event.time > this.#latestNs) this.#latestNs = event.time;
-    this.#learnAncestry(event);
+    const process = this.#identityOf(event.process, event.node);
+    this.#learnAncestry(event, process);
     const alerts: Alert[] = [];
     for (const rule of this.#rules.single(event.kind)) {
       if (!rule.selector(event) || !rule.matches(event)) continue;
-      const alert = this.#group(rule, event);
+      const alert = this.#group(rule, event, process);
       if (alert !== null) alerts.push(alert);
     }
-    for (const rule of this.#rules.sequences()) {
-      if (!rule.steps.some((step) => step.event === event.kind) || !rule.selector(event)) continue;
-      const alert = this.#advance(rule, event);
-      if (alert !== null) alerts.push(alert);
+    const sequences = this.#rules.sequencesFor(event.kind);
+    if (sequences.length > 0) {
+      const observed: Observed = { event, process, steps: [], stepMatched: [], fields: [], fieldValues: [] };
+      for (const rule of sequences) {
+        if (!rule.selector(event)) continue;
+        const alert = this.#advance(rule, observed);
+        if (alert !== null) alerts.push(alert);
+      }
     }
     return options.emit ? alerts : [];
   }
@@ -120,14 +150,14 @@ export class PartitionDetector {
     return buildAlert({ rule, event, related: extra.related ?? [], count: extra.count, firstSeenNs: extra.firstSeenNs, groupKey: extra.groupKey, nowNs: this.#now() });
   }
 
-  #group(rule: SingleEventRule, event: Event): Alert | null {
+  #group(rule: SingleEventRule, event: Event, process: string): Alert | null {
     // A process the kernel already killed or denied for this rule is grouped alone too, whatever the rule's mode
     // now: the rule may have been switched to monitor between the syscall and this event (the policy reaches the
     // detector and the kernel at different times), and folding that killed process into the binary's group would
     // swallow the alert of the first process the rule only reports.
     const actedInKernel = event.action !== null && event.action.policy === rule.policy && event.action.rule === rule.rule;
     const acting = actedInKernel || (rule.mode === 'enforce' && ACTING.has(rule.action));
-    const target = acting ? identity(event.process, event.node) : `${event.pod?.uid ?? event.process.container_id ?? event.node}:${event.process.binary}`;
+    const target = acting ? process : `${event.pod?.uid ?? event.process.container_id ?? event.node}:${event.process.binary}`;
     const key = `${rule.policy}/${rule.rule}/${target}`;
     const group = this.#groups.get(key);
     if (group === undefined) {
@@ -152,15 +182,33 @@ export class PartitionDetector {
     return this.#alert(rule, event, { count, firstSeenNs, groupKey: key });
   }
 
-  #learnAncestry(event: Event): void {
+  #identityOf(process: { readonly pid: number; readonly start_time: bigint }, node: string): string {
+    let byPid = this.#identities.get(node);
+    const cached = byPid?.get(process.pid);
+    if (cached !== undefined && cached.startTime === process.start_time) return cached.id;
+    const id = identity(process, node);
+    if (this.#identityCount >= this.#maxProcesses) {
+      this.#identities.clear();
+      this.#identityCount = 0;
+      byPid = undefined;
+    }
+    if (byPid === undefined) {
+      byPid = new Map();
+      this.#identities.set(node, byPid);
+    }
+    if (cached === undefined) this.#identityCount += 1;
+    byPid.set(process.pid, { startTime: process.start_time, id });
+    return id;
+  }
+
+  #learnAncestry(event: Event, child: string): void {
     if (event.parent === null) return;
-    const child = identity(event.process, event.node);
     if (this.#parents.has(child)) return;
     if (this.#parents.size >= this.#maxProcesses) {
       const oldest = this.#parents.keys().next().value;
       if (oldest !== undefined) this.#parents.delete(oldest);
     }
-    this.#parents.set(child, identity(event.parent, event.node));
+    this.#parents.set(child, this.#identityOf(event.parent, event.node));
   }
 
   /** Whether `ancestor` is `process` or one of its ancestors (as far as the bounded map knows). */
@@ -174,10 +222,10 @@ export class PartitionDetector {
   }
 
   /** The bucket a partial of this rule lives in: exact for process and pod scopes, the node for process trees. */
-  #scopeKey(rule: SequenceRule, event: Event): string {
+  #scopeKey(rule: SequenceRule, { event, process }: Observed): string {
     switch (rule.by) {
       case 'process':
-        return identity(event.process, event.node);
+        return process;
       case 'pod':
         return event.pod?.uid ?? event.process.container_id ?? `node:${event.node}`;
       case 'process_tree':
@@ -189,49 +237,78 @@ export class PartitionDetector {
    * processTree: the earlier step's process, or its parent, is the later event's process or an ancestor of it — so
    * steps run one after another by one shell or script belong together.
    */
-  #sameTree(earlier: Event, later: Event): boolean {
-    const process = identity(later.process, later.node);
-    if (this.#isAncestorOrSelf(identity(earlier.process, earlier.node), process)) return true;
-    return earlier.parent !== null && this.#isAncestorOrSelf(identity(earlier.parent, earlier.node), process);
+  #sameTree(earlier: Event, earlierProcess: string, later: string): boolean {
+    if (this.#isAncestorOrSelf(earlierProcess, later)) return true;
+    return earlier.parent !== null && this.#isAncestorOrSelf(this.#identityOf(earlier.parent, earlier.node), later);
   }
 
-  #correlates(sameAs: readonly (readonly [string, string])[], previous: Event, event: Event): boolean {
-    return sameAs.every(([field, previousField]) => {
-      const theirs = new Set(fieldValues(previous, previousField as MatchField));
-      return fieldValues(event, field as MatchField).some((value) => theirs.has(value));
+  #stepMatches(step: CompiledStep, observed: Observed): boolean {
+    if (step.event !== observed.event.kind) return false;
+    const index = observed.steps.indexOf(step);
+    if (index >= 0) return observed.stepMatched[index] === true;
+    const matches = step.matches(observed.event);
+    observed.steps.push(step);
+    observed.stepMatched.push(matches);
+    return matches;
+  }
+
+  /** The sameAs correlation: for every pair, one of the event's values is one the partial's last event held. */
+  #correlates(step: CompiledStep, partial: Partial, observed: Observed): boolean {
+    return step.sameAs.every(([field], index) => {
+      const known = observed.fields.indexOf(field);
+      let values = observed.fieldValues[known];
+      if (values === undefined) {
+        values = fieldValues(observed.event, field as MatchField);
+        observed.fields.push(field);
+        observed.fieldValues.push(values);
+      }
+      const theirs = partial.next[index];
+      return theirs !== undefined && values.some((value) => theirs.has(value));
     });
   }
 
-  #advance(rule: SequenceRule, event: Event): Alert | null {
-    const ruleKey = `${rule.policy}/${rule.rule}`;
+  /** The values `event` holds for the previous-step fields of `step`'s sameAs pairs (none after the last step). */
+  #correlationOf(step: CompiledStep | undefined, event: Event): ReadonlySet<FieldValue>[] {
+    return step === undefined ? [] : step.sameAs.map(([, previousField]) => new Set(fieldValues(event, previousField as MatchField)));
+  }
+
+  #advance(rule: SequenceRule, observed: Observed): Alert | null {
+    const { event } = observed;
+    const ruleKey = rule.key;
+    const scopeKey = this.#scopeKey(rule, observed);
+    const list = this.#partials.get(ruleKey)?.get(scopeKey);
+    const first = rule.steps[0];
+    const startsOne = first !== undefined && this.#stepMatches(first, observed);
+    // The common case: nothing open in this scope and the event starts nothing.
+    if (list === undefined && !startsOne) return null;
     let byScope = this.#partials.get(ruleKey);
     if (byScope === undefined) {
       byScope = new Map();
       this.#partials.set(ruleKey, byScope);
     }
-    const scopeKey = this.#scopeKey(rule, event);
-    const list = byScope.get(scopeKey) ?? [];
     let completed: Alert | null = null;
     const kept: Partial[] = [];
-    for (const partial of list) {
+    for (const partial of list ?? []) {
       if (partial.rule !== rule && (partial.rule.policy !== rule.policy || partial.rule.generation !== rule.generation)) continue; // rules changed
-      if (event.time - partial.startNs > rule.withinNs) continue; // expired
+      if (event.time > partial.expiresNs) continue; // expired
       const step = rule.steps[partial.events.length];
       const previous = partial.events[partial.events.length - 1];
-      if (completed === null && step !== undefined && previous !== undefined && step.event === event.kind && step.matches(event)
-        && (rule.by !== 'process_tree' || this.#sameTree(previous, event)) && this.#correlates(step.sameAs, previous, event)) {
+      const previousProcess = partial.processes[partial.processes.length - 1];
+      if (completed === null && step !== undefined && previous !== undefined && previousProcess !== undefined && this.#stepMatches(step, observed)
+        && (rule.by !== 'process_tree' || this.#sameTree(previous, previousProcess, observed.process)) && this.#correlates(step, partial, observed)) {
         partial.events.push(event);
+        partial.processes.push(observed.process);
         if (partial.events.length === rule.steps.length) {
           const related = partial.events.slice(0, -1);
           completed = this.#alert(rule, event, { count: 1, firstSeenNs: null, groupKey: null, related });
           continue; // complete: dropped
         }
+        partial.next = this.#correlationOf(rule.steps[partial.events.length], event);
       }
       kept.push(partial);
     }
-    const first = rule.steps[0];
-    if (completed === null && first !== undefined && first.event === event.kind && first.matches(event)) {
-      kept.push({ rule, scopeKey, startNs: event.time, events: [event] });
+    if (completed === null && startsOne) {
+      kept.push({ rule, scopeKey, expiresNs: event.time + rule.withinNs, events: [event], processes: [observed.process], next: this.#correlationOf(rule.steps[1], event) });
       while (kept.length > this.#maxPartials) kept.shift();
     }
     if (kept.length === 0) byScope.delete(scopeKey);

@@ -26,7 +26,7 @@ export interface ReplayDetectorOptions {
 export class ReplayDetector {
   readonly #rules: DetectionRules;
   readonly #groupWindowNs: bigint | undefined;
-  readonly #partitions = new Map<number, { readonly detector: PartitionDetector; lastFlushNs: bigint }>();
+  readonly #partitions = new Map<number, { readonly detector: PartitionDetector; nextFlushNs: bigint }>();
   /** The time of the event being observed: Alert.time of what it raises. */
   #eventNs = 0n;
   #events = 0;
@@ -41,14 +41,14 @@ export class ReplayDetector {
     let state = this.#partitions.get(partition);
     if (state === undefined) {
       const detector = new PartitionDetector({ rules: this.#rules, now: () => this.#eventNs, ...(this.#groupWindowNs === undefined ? {} : { groupWindowNs: this.#groupWindowNs }) });
-      state = { detector, lastFlushNs: event.time };
+      state = { detector, nextFlushNs: event.time + FLUSH_EVERY_NS };
       this.#partitions.set(partition, state);
     }
     this.#eventNs = event.time;
     this.#events += 1;
     const alerts = state.detector.observe(event, { emit: true });
-    if (event.time - state.lastFlushNs >= FLUSH_EVERY_NS) {
-      state.lastFlushNs = event.time;
+    if (event.time >= state.nextFlushNs) {
+      state.nextFlushNs = event.time + FLUSH_EVERY_NS;
       alerts.push(...state.detector.flush({ emit: true }));
     }
     this.#alerts += alerts.length;
