@@ -1,6 +1,6 @@
 /** Alerts with what became of them: each kill's enforcement outcome (killed, killed in kernel, monitor only, …). */
 import type { AlertRow } from '@stinger/console-api';
-import { formatCount, formatPod } from '../domain/format.ts';
+import { alertMessage, formatCount, formatPod } from '../domain/format.ts';
 import { Empty, Loaded, OutcomeBadge, SeverityBadge, Time, ViewHeader } from './common.tsx';
 import { useSelector } from './store-context.ts';
 
@@ -14,7 +14,7 @@ export function AlertsTable(props: { alerts: readonly AlertRow[]; compact?: bool
           <tr>
             <th>time</th>
             <th>severity</th>
-            <th>policy / rule</th>
+            <th>rule · policy</th>
             <th>message</th>
             <th>pod</th>
             <th>binary</th>
@@ -33,11 +33,14 @@ export function AlertsTable(props: { alerts: readonly AlertRow[]; compact?: bool
             <td>
               <SeverityBadge severity={a.severity} />
             </td>
-            <td class="mono">
-              {a.policy}/{a.rule}
+            <td>
+              <div class="rule-cell">
+                <span class="mono">{a.rule}</span>
+                <span class="muted small">{a.policy}</span>
+              </div>
             </td>
             <td class="ellipsis" title={a.message}>
-              {a.message}
+              {alertMessage(a)}
               {!compact && a.tags.length > 0 && (
                 <span class="tags">
                   {a.tags.map((t) => (

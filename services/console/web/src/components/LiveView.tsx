@@ -1,7 +1,7 @@
 /** Live events: the newest first, streamed as they arrive (no reload); pausing holds new events until resumed. */
 import { useState } from 'preact/hooks';
 import type { EventRow } from '@stinger/console-api';
-import { formatAncestry, formatPod } from '../domain/format.ts';
+import { eventWhat, formatAncestry, formatPod } from '../domain/format.ts';
 import { actions } from '../store/state.ts';
 import { Empty, KindBadge, Time, ViewHeader } from './common.tsx';
 import { useDispatch, useSelector } from './store-context.ts';
@@ -26,7 +26,7 @@ function EventLine(props: { event: EventRow; open: boolean; onToggle: () => void
           {formatAncestry(event.binary, event.ancestry.slice(0, 2))}
         </td>
         <td class="mono ellipsis" title={event.summary}>
-          {event.summary}
+          {eventWhat(event)}
         </td>
       </tr>
       {props.open && (

@@ -5,7 +5,7 @@
 import { useState } from 'preact/hooks';
 import type { ProcessNode } from '@stinger/console-api';
 import { findProcess, processLines } from '../domain/process-tree.ts';
-import { baseName, formatPod } from '../domain/format.ts';
+import { baseName, eventWhat, formatPod } from '../domain/format.ts';
 import type { TreeTarget } from '../domain/filters.ts';
 import { actions } from '../store/state.ts';
 import { Empty, KindBadge, Loaded, Time, ViewHeader } from './common.tsx';
@@ -62,7 +62,7 @@ function ProcessEvents(props: { node: ProcessNode }) {
                   <KindBadge kind={e.kind} />
                 </td>
                 <td class="mono ellipsis" title={e.summary}>
-                  {e.summary}
+                  {eventWhat(e)}
                 </td>
               </tr>
             ))}

@@ -4,7 +4,8 @@ import { formatCount, formatTime, formatTimeExact } from '../domain/format.ts';
 import type { EventsOverTimeResponse } from '@stinger/console-api';
 import { Empty } from './common.tsx';
 
-const PLOT = { width: 760, height: 160 };
+// About the size it is drawn at on a 1280-pixel-wide page, so its text keeps the page's size.
+const PLOT = { width: 1140, height: 170 };
 const MARGIN = { left: 44, right: 8, top: 8, bottom: 22 };
 
 export function EventsOverTimeChart(props: { data: EventsOverTimeResponse; now: number }) {

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { baseName, formatAgo, formatAncestry, formatBytes, formatCount, formatEndpoint, formatOutcome, formatPod, formatTime, outcomeTone } from './format.ts';
+import { alertMessage, baseName, eventWhat, formatAgo, formatAncestry, formatBytes, formatCount, formatEndpoint, formatOutcome, formatPod, formatTime, outcomeTone } from './format.ts';
 
 const NOW = Date.parse('2026-12-02T12:00:00Z');
 
@@ -49,4 +49,16 @@ test('an outcome says whether the process was stopped, allowed on purpose, or no
   assert.equal(outcomeTone('target_gone'), 'failed');
   assert.equal(outcomeTone(null), 'pending');
   assert.equal(formatOutcome('killed_in_kernel'), 'killed in kernel');
+});
+
+test('an alert message loses the policy/rule prefix the table shows already, and only that', () => {
+  assert.equal(alertMessage({ policy: 'p', rule: 'r', message: 'p/r: /usr/bin/cat open /etc/shadow' }), '/usr/bin/cat open /etc/shadow');
+  assert.equal(alertMessage({ policy: 'p', rule: 'r', message: 'cat read /etc/shadow' }), 'cat read /etc/shadow');
+});
+
+test('what an event did leaves out the time, node and kind its summary starts with', () => {
+  const summary = '2026-12-02T07:03:57.774693067Z node-a exec      pid=42 /usr/bin/true marker';
+  assert.equal(eventWhat({ summary, node: 'node-a', kind: 'exec' }), 'pid=42 /usr/bin/true marker');
+  assert.equal(eventWhat({ summary, node: 'node-b', kind: 'exec' }), summary, 'another shape is kept whole');
+  assert.equal(eventWhat({ summary: 'open /etc/passwd', node: 'n', kind: 'file' }), 'open /etc/passwd');
 });

@@ -99,3 +99,19 @@ export function outcomeTone(outcome: string | null): OutcomeTone {
 export function formatOutcome(outcome: string): string {
   return outcome.replaceAll('_', ' ');
 }
+
+/** An alert's message without the `policy/rule: ` it may start with (the table shows the rule and policy already). */
+export function alertMessage(alert: { readonly policy: string; readonly rule: string; readonly message: string }): string {
+  const prefix = `${alert.policy}/${alert.rule}: `;
+  return alert.message.startsWith(prefix) ? alert.message.slice(prefix.length) : alert.message;
+}
+
+/**
+ * What an event did, from its one-line summary (`<time> <node> <kind> pid=… <binary> …`, as `stinger events -o
+ * compact` writes it) without the time, node and kind the page shows in columns of their own. A summary of another
+ * shape is kept whole.
+ */
+export function eventWhat(event: { readonly summary: string; readonly node: string; readonly kind: string }): string {
+  const head = /^(\S+) (\S+) (\S+) +/.exec(event.summary);
+  return head && head[2] === event.node && head[3] === event.kind ? event.summary.slice(head[0].length) : event.summary;
+}
