@@ -6,3 +6,5 @@
 export { startConsoleServer, bearerMatches, type ConsoleServer, type ConsoleServerOptions, type Readiness } from './server.ts';
 export { createLiveHub, PING_INTERVAL_MS, type LiveHub, type LiveMessage } from './live-hub.ts';
 export { NOT_BUILT_PAGE } from './static-files.ts';
+export { answerEndpoint, type ApiAnswer } from './endpoints.ts';
+export { createQueryPool, inProcessQueries, type ApiRequest, type QueryRunner, type QueryWorkerData } from './query-pool.ts';

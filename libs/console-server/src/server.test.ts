@@ -7,7 +7,7 @@ import type { EventRow, EventsResponse, FileAccessResponse } from '@stinger/cons
 import { ConsoleStore } from '@stinger/console-store';
 import { createLogger } from '@stinger/log';
 import { sampleEvent } from '@stinger/testing';
-import { bearerMatches, NOT_BUILT_PAGE, startConsoleServer, type ConsoleServer } from './index.ts';
+import { bearerMatches, inProcessQueries, NOT_BUILT_PAGE, startConsoleServer, type ConsoleServer } from './index.ts';
 
 const NOW = Date.parse('2026-12-02T08:00:00Z');
 const TOKEN = 'test-token-0123456789';
@@ -33,9 +33,9 @@ const fileEvent = (seq: bigint, pod: string | null) =>
   });
 
 before(async () => {
-  const common = { store, webDir, logger, readiness: () => ({ ready, detail: { lag: ready ? 0 : 5 } }), now: () => NOW, pingIntervalMs: 50 };
-  open = await startConsoleServer({ ...common, address: '127.0.0.1:0', token: null });
-  guarded = await startConsoleServer({ ...common, address: '127.0.0.1:0', token: TOKEN });
+  const common = { webDir, logger, readiness: () => ({ ready, detail: { lag: ready ? 0 : 5 } }), now: () => NOW, pingIntervalMs: 50 };
+  open = await startConsoleServer({ ...common, queries: inProcessQueries(store), address: '127.0.0.1:0', token: null });
+  guarded = await startConsoleServer({ ...common, queries: inProcessQueries(store), address: '127.0.0.1:0', token: TOKEN });
   store.ingestEvents([fileEvent(1n, 'web-1')], NOW);
 });
 

@@ -3,8 +3,8 @@
  * page's files, and the probes.
  *
  * Contract:
- * - GET /api/v1/<endpoint>: the endpoint's JSON; a bad parameter 400 `{error}` naming it; an unknown endpoint 404;
- *   a query that fails 500 (logged, the server keeps serving). Other methods 405.
+ * - GET /api/v1/<endpoint>: the endpoint's JSON (endpoints.ts, run by `queries`); a bad parameter 400 `{error}` naming
+ *   it; an unknown endpoint 404; a query that fails 500 (logged, the server keeps serving). Other methods 405.
  * - With a token configured, every /api request must carry `Authorization: Bearer <token>` (compared in constant
  *   time), else 401. The page and the probes are served without it: the page holds no data and passes the token on.
  * - GET /healthz: 200 while the process serves. GET /readyz: 200 when `readiness()` says the consumers are connected
@@ -13,23 +13,11 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { API_PATHS, ApiParamError, parseFileAccessQuery, parseFilters, parseProcessTreeQuery, type ApiPath, type ErrorBody } from '@stinger/console-api';
-import {
-  queryAgents,
-  queryAlerts,
-  queryEgress,
-  queryEvents,
-  queryEventsOverTime,
-  queryFacets,
-  queryFileAccess,
-  queryProcessTree,
-  queryTopFiles,
-  queryTopTalkers,
-  type ConsoleStore,
-} from '@stinger/console-store';
+import { API_PATHS, ApiParamError, parseFilters, type ErrorBody } from '@stinger/console-api';
 import { namespaced, type Logger } from '@stinger/log';
 import { parseHostPort } from '@stinger/metrics';
 import { createLiveHub, type LiveMessage } from './live-hub.ts';
+import type { QueryRunner } from './query-pool.ts';
 import { serveStatic } from './static-files.ts';
 
 export interface Readiness {
@@ -38,7 +26,8 @@ export interface Readiness {
 }
 
 export interface ConsoleServerOptions {
-  readonly store: ConsoleStore;
+  /** Where the endpoints' queries run (query-pool.ts). */
+  readonly queries: QueryRunner;
   /** host:port (port 0: any free port). */
   readonly address: string;
   /** Bearer token every /api request must carry; null: none asked (loopback only, enforced by the config). */
@@ -61,24 +50,10 @@ export interface ConsoleServer {
   stop(): Promise<void>;
 }
 
-type Handler = (params: URLSearchParams, store: ConsoleStore, now: number) => unknown;
-
-/** Each endpoint's query, by path. */
-const HANDLERS: Readonly<Record<Exclude<ApiPath, typeof API_PATHS.stream>, Handler>> = {
-  [API_PATHS.facets]: (params, store, now) => queryFacets(store, parseFilters(params, now)),
-  [API_PATHS.events]: (params, store, now) => queryEvents(store, parseFilters(params, now)),
-  [API_PATHS.fileAccess]: (params, store, now) => queryFileAccess(store, parseFilters(params, now), parseFileAccessQuery(params)),
-  [API_PATHS.egress]: (params, store, now) => queryEgress(store, parseFilters(params, now)),
-  [API_PATHS.processTree]: (params, store, now) => queryProcessTree(store, parseFilters(params, now), parseProcessTreeQuery(params)),
-  [API_PATHS.alerts]: (params, store, now) => queryAlerts(store, parseFilters(params, now)),
-  [API_PATHS.agents]: (_params, store, now) => queryAgents(store, now),
-  [API_PATHS.eventsOverTime]: (params, store, now) => queryEventsOverTime(store, parseFilters(params, now)),
-  [API_PATHS.topFiles]: (params, store, now) => queryTopFiles(store, parseFilters(params, now)),
-  [API_PATHS.topTalkers]: (params, store, now) => queryTopTalkers(store, parseFilters(params, now)),
-};
+const JSON_HEADERS = { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' } as const;
 
 function sendJson(response: ServerResponse, status: number, body: unknown): void {
-  response.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' });
+  response.writeHead(status, JSON_HEADERS);
   response.end(JSON.stringify(body));
 }
 
@@ -92,7 +67,7 @@ export function bearerMatches(header: string | undefined, token: string): boolea
 }
 
 export async function startConsoleServer(options: ConsoleServerOptions): Promise<ConsoleServer> {
-  const { store, token, webDir, readiness } = options;
+  const { queries, token, webDir, readiness } = options;
   const logger = namespaced(options.logger, 'Http');
   const now = options.now ?? Date.now;
   const hub = createLiveHub({ logger: options.logger, ...(options.pingIntervalMs !== undefined ? { pingIntervalMs: options.pingIntervalMs } : {}) });
@@ -124,12 +99,13 @@ export async function startConsoleServer(options: ConsoleServerOptions): Promise
         hub.subscribe(response, parseFilters(searchParams, now()));
         return;
       }
-      const handler = (HANDLERS as Readonly<Record<string, Handler>>)[pathname];
-      if (handler === undefined) {
-        sendError(response, 404, `${pathname}: no such endpoint (see ${Object.values(API_PATHS).join(', ')})`);
-        return;
+      const answer = await queries.answer({ pathname, search: url.search, now: now() });
+      if (answer.status === 200) {
+        response.writeHead(200, JSON_HEADERS);
+        response.end(answer.json);
+      } else {
+        sendError(response, answer.status, answer.error);
       }
-      sendJson(response, 200, handler(searchParams, store, now()));
       return;
     }
     await serveStatic(response, webDir, pathname);
@@ -159,6 +135,7 @@ export async function startConsoleServer(options: ConsoleServerOptions): Promise
     publish: (message) => hub.publish(message),
     async stop() {
       hub.close();
+      await queries.close();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },

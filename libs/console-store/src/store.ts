@@ -23,6 +23,11 @@ export interface ConsoleStoreOptions {
   readonly retentionMs: number;
   /** Most events kept; the oldest stored beyond it are pruned. Alerts are bounded the same. */
   readonly maxEvents: number;
+  /**
+   * A reader beside the one writer (the API's query workers): opens an existing store read-only and changes nothing.
+   * WAL lets it read while the writer writes.
+   */
+  readonly readOnly?: boolean;
 }
 
 /** An agent's own report of its health (stinger.agents), in the API's terms. */
@@ -70,10 +75,14 @@ export class ConsoleStore {
   readonly #statements = new Map<string, StatementSync>();
 
   constructor(options: ConsoleStoreOptions) {
-    if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
-    this.db = new DatabaseSync(options.path);
     this.retentionMs = options.retentionMs;
     this.maxEvents = options.maxEvents;
+    if (options.readOnly === true) {
+      this.db = new DatabaseSync(options.path, { readOnly: true });
+      return;
+    }
+    if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
+    this.db = new DatabaseSync(options.path);
     // WAL: readers (API requests) never wait for the writer's transaction; NORMAL sync is safe with WAL and what is
     // lost in a power cut is re-read from Kafka (offsets are committed after the store's transaction).
     this.db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA temp_store = MEMORY;');

@@ -12,7 +12,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import { loadConfig, requireBrokers } from '@stinger/config';
-import { startConsoleServer, type LiveMessage } from '@stinger/console-server';
+import { createQueryPool, inProcessQueries, startConsoleServer, type LiveMessage } from '@stinger/console-server';
 import { agentHealthReport, ConsoleStore } from '@stinger/console-store';
 import { decodeAgentHealth, decodeAlert, decodeEnforcement, decodeEvent, DecodeError } from '@stinger/events';
 import {
@@ -30,6 +30,8 @@ import {
 import { createLogger } from '@stinger/log';
 
 const PRUNE_INTERVAL_MS = 10_000;
+/** Threads answering the API's queries, so a long one neither stalls ingest nor the stream nor the other requests. */
+const QUERY_WORKERS = 2;
 const LAG_INTERVAL_MS = 5_000;
 /**
  * Records behind the topics' ends still counted as caught up: transaction markers are never delivered, and a busy
@@ -56,8 +58,11 @@ const topics = { events: topicName('events', prefix), alerts: topicName('alerts'
 /** Ready once the consumers caught up with the backlog after start; being briefly behind later does not unready it. */
 const readiness = { consuming: false, caughtUp: false, lag: null as bigint | null };
 
+const { storePath, retentionMs, maxEvents } = config.console;
+// An in-memory store is seen only by its own connection: queried in place.
+const queries = storePath === ':memory:' ? inProcessQueries(store) : createQueryPool({ store: { storePath, retentionMs, maxEvents }, workers: QUERY_WORKERS, logger });
 const server = await startConsoleServer({
-  store,
+  queries,
   address: config.console.address,
   token: config.console.token,
   webDir: config.console.webDir ?? fileURLToPath(new URL('../web/dist/', import.meta.url)),
