@@ -114,3 +114,28 @@ test('the reporter sends at start, every interval and once at stop; a failed sen
   await new Promise((resolve) => setImmediate(resolve));
   assert.equal(sent.length, 3, 'nothing after stop');
 });
+
+test('stop() does not wait past stopTimeoutMs for a broker that never answers', async (t) => {
+  t.mock.timers.enable({ apis: ['setTimeout', 'setInterval'] });
+  let sends = 0;
+  const reporter = new AgentHealthReporter({
+    sample: () => sample(),
+    send: () => {
+      sends += 1;
+      return new Promise<void>(() => undefined);
+    },
+    intervalMs: 1000,
+    stopTimeoutMs: 3000,
+    logger: silentLogger(),
+  });
+  let stopped = false;
+  const stopping = reporter.stop().then(() => (stopped = true));
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.equal(sends, 1, 'the last report is sent');
+  t.mock.timers.tick(2999);
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.equal(stopped, false);
+  t.mock.timers.tick(1);
+  await stopping;
+  assert.equal(stopped, true);
+});

@@ -68,6 +68,8 @@ export interface AgentHealthReporterOptions {
   readonly send: (record: AgentHealthRecord) => Promise<void>;
   readonly intervalMs: number;
   readonly logger: Logger;
+  /** Longest stop() waits for the last report (a broker that is away must not hold up the agent's shutdown); default 5000. */
+  readonly stopTimeoutMs?: number;
   /** Nanoseconds since the Unix epoch; replaced in tests. */
   readonly nowNs?: () => bigint;
 }
@@ -93,13 +95,22 @@ export class AgentHealthReporter {
     return this.report();
   }
 
-  /** Stops the interval and publishes the last report (clean shutdown); resolves when it is sent or has failed. */
-  stop(): Promise<void> {
-    if (this.#stopped) return Promise.resolve();
+  /**
+   * Stops the interval and publishes the last report (clean shutdown); resolves when it is sent, has failed, or
+   * after stopTimeoutMs, whichever comes first.
+   */
+  async stop(): Promise<void> {
+    if (this.#stopped) return;
     this.#stopped = true;
     if (this.#timer) clearInterval(this.#timer);
     this.#timer = null;
-    return this.report();
+    let timeout: NodeJS.Timeout | undefined;
+    const gaveUp = new Promise<'gave up'>((resolve) => {
+      timeout = setTimeout(() => resolve('gave up'), this.#options.stopTimeoutMs ?? 5000);
+    });
+    const outcome = await Promise.race([this.report(), gaveUp]);
+    clearTimeout(timeout);
+    if (outcome === 'gave up') this.#logger.warn('last agent health report not acknowledged in time; shutting down without it');
   }
 
   /** Builds and sends one report now. Never rejects: a failure is logged and the next report supersedes it. */
