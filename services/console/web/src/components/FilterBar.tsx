@@ -2,7 +2,7 @@
  * The filters every view shares: time window, namespace, pod, workload, binary, kind and severity. Choices come from
  * the server's facets (what occurred in the window), plus whatever the address asked for.
  */
-import { useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { KNOWN_KINDS, SEVERITIES, orderedChoices } from '../domain/events.ts';
 import { activeFilterCount, EMPTY_FILTERS, fromDateTimeInput, timeRange, toDateTimeInput, TIME_WINDOWS, type TimeWindow } from '../domain/filters.ts';
 import { actions } from '../store/state.ts';
@@ -17,8 +17,17 @@ function withCurrent(values: readonly string[], current: string): string[] {
 function MultiSelect(props: { label: string; name: string; choices: readonly string[]; selected: readonly string[]; onChange: (values: string[]) => void }) {
   const { selected } = props;
   const toggle = (value: string) => props.onChange(selected.includes(value) ? selected.filter((v) => v !== value) : [...selected, value]);
+  const details = useRef<HTMLDetailsElement>(null);
+  // An open menu closes when the person clicks anywhere else, as a select's list does.
+  useEffect(() => {
+    const closeOutside = (event: MouseEvent) => {
+      if (details.current?.open && !details.current.contains(event.target as Node)) details.current.open = false;
+    };
+    document.addEventListener('click', closeOutside);
+    return () => document.removeEventListener('click', closeOutside);
+  }, []);
   return (
-    <details class="multi" data-filter={props.name}>
+    <details class="multi" data-filter={props.name} ref={details}>
       <summary class={selected.length > 0 ? 'is-set' : ''}>
         {props.label}
         {selected.length > 0 ? `: ${selected.join(', ')}` : ''}

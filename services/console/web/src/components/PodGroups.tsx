@@ -5,7 +5,9 @@
 import type { ComponentChildren } from 'preact';
 import { groupByPod, type PodKeyed } from '../domain/grouping.ts';
 import { formatPod } from '../domain/format.ts';
+import { actions } from '../store/state.ts';
 import { Time } from './common.tsx';
+import { useDispatch } from './store-context.ts';
 
 export function PodGroups<T extends PodKeyed & { readonly workload: string | null; readonly binary: string }>(props: {
   rows: readonly T[];
@@ -13,6 +15,11 @@ export function PodGroups<T extends PodKeyed & { readonly workload: string | nul
   columns: readonly string[];
   cells: (row: T) => ComponentChildren;
 }) {
+  const dispatch = useDispatch();
+  const openTree = (target: { namespace: string; pod: string } | { node: string }) => {
+    dispatch(actions.setTreeTarget(target));
+    dispatch(actions.navigate('tree'));
+  };
   return (
     <>
       {groupByPod(props.rows).map((group) => (
@@ -22,6 +29,13 @@ export function PodGroups<T extends PodKeyed & { readonly workload: string | nul
             <span class="muted">
               {group.rows[0]?.workload ? `${group.rows[0].workload} · ` : ''}node {group.node} · {props.summary(group.rows)}
             </span>
+            <button
+              type="button"
+              class="link"
+              onClick={() => openTree(group.pod ? { namespace: group.namespace ?? '', pod: group.pod } : { node: group.node })}
+            >
+              process tree →
+            </button>
           </h2>
           <table class="table">
             <thead>
