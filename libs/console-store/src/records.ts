@@ -48,12 +48,48 @@ export interface EventColumns {
 
 const toJson = (value: unknown): string => JSON.stringify(value);
 
-/** `ancestry`: binaries of the event's ancestors, nearest first (the store looks them up). */
-export function eventColumns(event: Event, ancestry: readonly string[]): EventColumns {
+/** The events table's columns in the order the store binds them. */
+export const EVENT_COLUMNS = [
+  'id',
+  'time',
+  'node',
+  'kind',
+  'namespace',
+  'pod',
+  'workload',
+  'workload_kind',
+  'container',
+  'pid',
+  'exec_id',
+  'binary_path',
+  'args',
+  'parent_binary',
+  'ancestry',
+  'path',
+  'op',
+  'flags',
+  'family',
+  'protocol',
+  'daddr',
+  'dport',
+  'bytes',
+  'action_kind',
+  'action_policy',
+  'action_rule',
+  'summary',
+  'detail',
+] as const satisfies readonly (keyof EventColumns)[];
+
+/**
+ * What the store keeps of an event (its columns) and the API row it stands for, built together so the live stream's
+ * row needs no read back. `ancestry`: binaries of the event's ancestors, nearest first (the store looks them up).
+ */
+export function eventRecord(event: Event, ancestry: readonly string[]): { readonly columns: EventColumns; readonly row: EventRow } {
   const { payload, pod } = event;
   const file = payload.group === 'file' ? payload : null;
   const network = payload.group === 'network' ? payload : null;
-  return {
+  const detail = renderEventJson(event);
+  const columns: EventColumns = {
     id: event.id,
     time: nsToMs(event.time),
     node: event.node,
@@ -81,8 +117,26 @@ export function eventColumns(event: Event, ancestry: readonly string[]): EventCo
     action_policy: event.action?.policy ?? null,
     action_rule: event.action?.rule ?? null,
     summary: renderEventCompact(event),
-    detail: toJson(renderEventJson(event)),
+    detail: toJson(detail),
   };
+  const row: EventRow = {
+    id: columns.id,
+    time: columns.time,
+    node: columns.node,
+    kind: columns.kind,
+    namespace: columns.namespace,
+    pod: columns.pod,
+    workload: columns.workload,
+    container: columns.container,
+    pid: columns.pid,
+    binary: columns.binary_path,
+    args: columns.args,
+    parentBinary: columns.parent_binary,
+    ancestry: [...ancestry],
+    summary: columns.summary,
+    detail,
+  };
+  return { columns, row };
 }
 
 /** An events-table row as the API answers it. */

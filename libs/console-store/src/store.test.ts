@@ -1,7 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { parseFilters, type Filters } from '@stinger/console-api';
-import type { Alert, Enforcement, Event, Pod } from '@stinger/events';
+import { decodeAgentHealth, type Alert, type Enforcement, type Event, type Pod } from '@stinger/events';
 import { sampleEvent } from '@stinger/testing';
 import {
   agentHealthReport,
@@ -365,10 +368,7 @@ test('the live stream\'s filters', () => {
   assert.equal(alertMatches(alertRow, filters('severity=critical')), false);
 });
 
-test('a store on disk keeps its rows across reopening', async () => {
-  const { mkdtempSync, rmSync } = await import('node:fs');
-  const { join } = await import('node:path');
-  const { tmpdir } = await import('node:os');
+test('a store on disk keeps its rows across reopening', () => {
   const dir = mkdtempSync(join(tmpdir(), 'console-store-'));
   try {
     const path = join(dir, 'nested', 'store.sqlite');
@@ -384,9 +384,7 @@ test('a store on disk keeps its rows across reopening', async () => {
   }
 });
 
-test('an AgentHealth record (the golden vector) becomes the agent row\'s health; feature entries are kernel features', async () => {
-  const { readFileSync } = await import('node:fs');
-  const { decodeAgentHealth } = await import('@stinger/events');
+test('an AgentHealth record (the golden vector) becomes the agent row\'s health; feature entries are kernel features', () => {
   const hex = readFileSync(new URL('../../../schemas/golden/AgentHealth.v1.hex', import.meta.url), 'utf8').replace(/\s/g, '');
   const health = decodeAgentHealth(Buffer.from(hex, 'hex'));
   const report = agentHealthReport(health);

@@ -13,7 +13,7 @@ import { dirname } from 'node:path';
 import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite';
 import type { AgentRow, AlertRow, EnforcementMessage, EventRow } from '@stinger/console-api';
 import type { Alert, Enforcement, Event } from '@stinger/events';
-import { alertColumns, alertRowOf, enforcementColumns, enforcementMessageOf, eventColumns, eventRowOf, processColumns, type ProcessColumns } from './records.ts';
+import { alertColumns, alertRowOf, enforcementColumns, enforcementMessageOf, EVENT_COLUMNS, eventRecord, processColumns, type ProcessColumns } from './records.ts';
 import { SCHEMA, SCHEMA_VERSION } from './schema.ts';
 
 export interface ConsoleStoreOptions {
@@ -128,13 +128,20 @@ export class ConsoleStore {
     return this.#transaction(() => {
       const stored: EventRow[] = [];
       const nodes = new Map<string, { agentId: string; time: number }>();
+      const touched = new Map<string, number>();
+      const insert = this.statement(`INSERT INTO events (${EVENT_COLUMNS.join(', ')}) VALUES (${EVENT_COLUMNS.map(() => '?').join(', ')}) ON CONFLICT(id) DO NOTHING`);
       for (const event of events) {
-        const columns = this.#ingestEvent(event, cutoff);
-        if (columns === null) continue;
-        stored.push(eventRowOf(columns));
+        const time = Number(event.time / 1_000_000n);
+        if (time < cutoff) continue;
+        this.#recordProcesses(event, touched);
+        const { columns, row } = eventRecord(event, this.#ancestry(event));
+        if (insert.run(...EVENT_COLUMNS.map((name) => columns[name])).changes === 0) continue;
+        stored.push(row);
         const seen = nodes.get(event.node);
-        if (seen === undefined || seen.time < columns.time) nodes.set(event.node, { agentId: event.agent_id, time: columns.time });
+        if (seen === undefined || seen.time < time) nodes.set(event.node, { agentId: event.agent_id, time });
       }
+      const lastSeen = this.statement('UPDATE processes SET last_seen = max(last_seen, ?) WHERE exec_id = ?');
+      for (const [execId, time] of touched) lastSeen.run(time, execId);
       for (const [node, seen] of nodes) {
         this.statement(
           `INSERT INTO agents (node, agent_id, last_seen) VALUES ($node, $agent_id, $time)
@@ -146,19 +153,25 @@ export class ConsoleStore {
     });
   }
 
-  #ingestEvent(event: Event, cutoff: number): ReturnType<typeof eventColumns> | null {
-    const time = Number(event.time / 1_000_000n);
-    if (time < cutoff) return null;
-    if (event.parent !== null) this.#upsertProcess(processColumns(event, event.parent, 'parent'));
-    this.#upsertProcess(processColumns(event, event.process, 'process'));
+  /**
+   * Keeps the processes an event names: its process, its parent and a fork's child. Within one batch a process already
+   * written is written again only when the event changes it (exec, exit); otherwise only its latest time is noted in
+   * `touched`, written once at the batch's end — most events of a batch come from the same few processes.
+   */
+  #recordProcesses(event: Event, touched: Map<string, number>): void {
+    const records: ProcessColumns[] = [];
+    if (event.parent !== null) records.push(processColumns(event, event.parent, 'parent'));
+    records.push(processColumns(event, event.process, 'process'));
     if (event.payload.group === 'fork') {
       const { child_exec_id: childExecId, child_pid: childPid } = event.payload;
       // The child runs its parent's program until it calls exec.
-      this.#upsertProcess({ ...processColumns(event, event.process, 'parent'), exec_id: childExecId, pid: childPid, parent_exec_id: event.process.exec_id });
+      records.push({ ...processColumns(event, event.process, 'parent'), exec_id: childExecId, pid: childPid, parent_exec_id: event.process.exec_id });
     }
-    const columns = eventColumns(event, this.#ancestry(event));
-    const insert = this.statement(insertSql('events', Object.keys(columns), 'ON CONFLICT(id) DO NOTHING'));
-    return insert.run(named(columns)).changes === 0 ? null : columns;
+    for (const record of records) {
+      const seen = touched.get(record.exec_id);
+      if (seen === undefined || record.is_exec === 1 || record.exit_code !== null) this.#upsertProcess(record);
+      touched.set(record.exec_id, Math.max(seen ?? record.seen, record.seen));
+    }
   }
 
   #upsertProcess(columns: ProcessColumns): void {
