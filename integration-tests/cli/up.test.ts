@@ -111,6 +111,8 @@ test('foreground: addresses, each service running with its log file named, a sta
 test('foreground --logs: every service log record as one readable line, no JSON', { timeout: 150_000 }, async () => {
   await upUntil(['--logs'], /^all running; logs in /m, (output) => {
     for (const service of SERVICES) assert.match(output, new RegExp(`^\\d\\d:\\d\\d:\\d\\d\\.\\d{3} INFO  ${service} {2}.*${service} running`, 'm'));
+    // Written before `stinger up` followed the files, and still shown.
+    assert.match(output, /^\d\d:\d\d:\d\d\.\d{3} INFO  agent {2}kernel features probed features=/m);
     assert.doesNotMatch(output, /"level":/, 'pretty lines, not JSON');
   });
 });

@@ -46,3 +46,15 @@ test('the follower hands over whole new lines only, from where each file ended w
   follower.poll();
   assert.deepEqual(seen, ['a:one', 'b:b1', 'a:two', 'a:€ three']);
 });
+
+test('the follower starts at a given offset: what a service wrote before the follower began is not lost', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'stinger-log-follow-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const file = join(dir, 'agent.log');
+  writeFileSync(file, 'previous run\n');
+  const offset = 'previous run\n'.length;
+  appendFileSync(file, 'first line of this run\n');
+  const seen: string[] = [];
+  followLogFiles([{ service: 'agent', file, offset }], (_service, line) => seen.push(line)).poll();
+  assert.deepEqual(seen, ['first line of this run']);
+});

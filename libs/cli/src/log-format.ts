@@ -19,6 +19,15 @@ export interface LogFormatOptions {
   readonly colour: boolean;
 }
 
+/** Bytes in a file; 0 when it does not exist. */
+export function fileSize(file: string): number {
+  try {
+    return statSync(file).size;
+  } catch {
+    return 0;
+  }
+}
+
 function timeOfDay(ms: number): string {
   const date = new Date(ms);
   const pad = (n: number, width = 2): string => String(n).padStart(width, '0');
@@ -65,22 +74,16 @@ export interface LogFollower {
 }
 
 /**
- * Follows log files from their current end: each poll() hands every complete new line to `onLine`, a partial last
- * line waits for its end. A file that does not exist yet is followed from its start once it appears.
+ * Follows log files from `offset` (default: their current end): each poll() hands every complete new line to
+ * `onLine`, a partial last line waits for its end. A file that does not exist yet is followed from its start once it
+ * appears.
  */
-export function followLogFiles(files: readonly { readonly service: string; readonly file: string }[], onLine: (service: string, line: string) => void): LogFollower {
-  const sizeOf = (file: string): number => {
-    try {
-      return statSync(file).size;
-    } catch {
-      return 0;
-    }
-  };
-  const followed = files.map(({ service, file }) => ({ service, file, offset: sizeOf(file), partial: '', decoder: new StringDecoder('utf8') }));
+export function followLogFiles(files: readonly { readonly service: string; readonly file: string; readonly offset?: number }[], onLine: (service: string, line: string) => void): LogFollower {
+  const followed = files.map(({ service, file, offset }) => ({ service, file, offset: offset ?? fileSize(file), partial: '', decoder: new StringDecoder('utf8') }));
   return {
     poll() {
       for (const entry of followed) {
-        const size = sizeOf(entry.file);
+        const size = fileSize(entry.file);
         if (size < entry.offset) entry.offset = 0; // truncated: start again
         if (size === entry.offset) continue;
         const buffer = Buffer.alloc(size - entry.offset);

@@ -17,7 +17,7 @@ import type { Logger } from '@stinger/log';
 import { spawnSync } from 'node:child_process';
 import { BPF_PREREQUISITES, BROKER_PREREQUISITES, ensurePrerequisites } from '../prerequisites.ts';
 import { CliError } from '../errors.ts';
-import { followLogFiles, formatLogLine } from '../log-format.ts';
+import { fileSize, followLogFiles, formatLogLine } from '../log-format.ts';
 import { brokerDataDir, forgetService, recordService, runDir, runningServices } from '../run-state.ts';
 import { availableServices, needsRoot, REPO_ROOT, serviceEntry, type ServiceName } from '../workspace.ts';
 import { ensureSigningKey } from './keys.ts';
@@ -38,6 +38,8 @@ export interface UpOptions {
 interface StartedService {
   readonly name: ServiceName;
   readonly child: ChildProcess;
+  /** Where this run's lines begin in the service's log file (it is appended to across runs). */
+  readonly logOffset: number;
 }
 
 async function obtainBroker(options: UpOptions): Promise<{ brokers: string; owned: LocalBroker | null }> {
@@ -89,12 +91,13 @@ function startService(options: UpOptions, name: ServiceName, brokers: string): S
   const env = serviceEnvironment(config, brokers);
   const logFile = serviceLogFile(config, name);
   mkdirSync(dirname(logFile), { recursive: true });
+  const logOffset = fileSize(logFile);
   const log = openSync(logFile, 'a');
   const child = spawn(process.execPath, [serviceEntry(name)], { stdio: ['ignore', log, log], env, detached: true });
   closeSync(log);
   if (detach) child.unref();
   if (child.pid !== undefined) recordService(config, name, child.pid);
-  return { name, child };
+  return { name, child, logOffset };
 }
 
 /**
@@ -123,7 +126,7 @@ function reportServices(options: UpOptions, started: readonly StartedService[], 
 
   const follower = options.logs
     ? followLogFiles(
-        started.map(({ name }) => ({ service: name, file: serviceLogFile(config, name) })),
+        started.map(({ name, logOffset }) => ({ service: name, file: serviceLogFile(config, name), offset: logOffset })),
         (service, line) => display.line(formatLogLine(service, line, { colour: display.terminal })),
       )
     : null;
