@@ -1,6 +1,6 @@
 /** Egress: per pod, the outbound connections down to the command that made them — destination, port, bytes, binary. */
 import { sumOf } from '../domain/grouping.ts';
-import { baseName, formatBytes, formatCount, formatEndpoint } from '../domain/format.ts';
+import { baseName, countOf, formatBytes, formatCommand, formatCount, formatEndpoint } from '../domain/format.ts';
 import { Empty, Loaded, ViewHeader } from './common.tsx';
 import { PodGroups, SeenCells } from './PodGroups.tsx';
 import { useSelector } from './store-context.ts';
@@ -20,16 +20,18 @@ export function EgressView() {
             <PodGroups
               rows={rows}
               columns={COLUMNS}
-              summary={(group) =>
-                `${formatCount(sumOf(group, (r) => r.connections) ?? 0)} connections · ${formatBytes(sumOf(group, (r) => r.bytes))} · ${new Set(group.map((r) => `${r.daddr}:${r.dport}`)).size} destinations`
-              }
+              summary={(group) => {
+                const bytes = sumOf(group, (r) => r.bytes);
+                const destinations = new Set(group.map((r) => formatEndpoint(r.daddr, r.dport))).size;
+                return [countOf(sumOf(group, (r) => r.connections) ?? 0, 'connection'), ...(bytes === null ? [] : [formatBytes(bytes)]), countOf(destinations, 'destination')].join(' · ');
+              }}
               cells={(row) => (
                 <>
                   <td class="mono nowrap">{formatEndpoint(row.daddr, row.dport)}</td>
                   <td>{row.protocol}</td>
                   <td class="mono">{row.binary}</td>
-                  <td class="mono ellipsis" title={row.args ?? ''}>
-                    {row.args ?? '—'}
+                  <td class="mono ellipsis" title={formatCommand(row.binary, row.args)}>
+                    {formatCommand(row.binary, row.args)}
                   </td>
                   <td class="mono ancestry" title={row.ancestry.join(' ← ')}>
                     {row.ancestry.length === 0 ? '—' : row.ancestry.map(baseName).join(' ← ')}

@@ -4,7 +4,7 @@
  */
 import { useState } from 'preact/hooks';
 import { sumOf } from '../domain/grouping.ts';
-import { baseName, formatCount, formatOutcome } from '../domain/format.ts';
+import { baseName, countOf, formatCount, formatOutcome } from '../domain/format.ts';
 import { actions } from '../store/state.ts';
 import { Empty, Loaded, OutcomeBadge, ViewHeader } from './common.tsx';
 import { PodGroups, SeenCells } from './PodGroups.tsx';
@@ -47,7 +47,7 @@ export function FileAccessView() {
             <PodGroups
               rows={rows}
               columns={[...(pathPrefix ? ['path'] : []), ...COLUMNS]}
-              summary={(group) => `${formatCount(sumOf(group, (r) => r.count) ?? 0)} accesses`}
+              summary={(group) => countOf(sumOf(group, (r) => r.count) ?? 0, 'access', 'accesses')}
               cells={(row) => (
                 <>
                   {pathPrefix && <td class="mono">{row.path}</td>}

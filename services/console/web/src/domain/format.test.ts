@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { alertMessage, baseName, eventWhat, formatAgo, formatAncestry, formatBytes, formatCount, formatEndpoint, formatOutcome, formatPod, formatTime, outcomeTone } from './format.ts';
+import { alertMessage, baseName, countOf, eventWhat, formatCommand, formatAgo, formatAncestry, formatBytes, formatCount, formatEndpoint, formatOutcome, formatPod, formatTime, outcomeTone } from './format.ts';
 
 const NOW = Date.parse('2026-12-02T12:00:00Z');
 
@@ -61,4 +61,12 @@ test('what an event did leaves out the time, node and kind its summary starts wi
   assert.equal(eventWhat({ summary, node: 'node-a', kind: 'exec' }), 'pid=42 /usr/bin/true marker');
   assert.equal(eventWhat({ summary, node: 'node-b', kind: 'exec' }), summary, 'another shape is kept whole');
   assert.equal(eventWhat({ summary: 'open /etc/passwd', node: 'n', kind: 'file' }), 'open /etc/passwd');
+});
+
+test('counted nouns and command lines', () => {
+  assert.equal(countOf(1, 'connection'), '1 connection');
+  assert.equal(countOf(1200, 'connection'), '1.2k connections');
+  assert.equal(countOf(2, 'access', 'accesses'), '2 accesses');
+  assert.equal(formatCommand('/usr/bin/curl', '-s http://x/'), 'curl -s http://x/');
+  assert.equal(formatCommand('/usr/bin/true', null), 'true');
 });

@@ -115,3 +115,13 @@ export function eventWhat(event: { readonly summary: string; readonly node: stri
   const head = /^(\S+) (\S+) (\S+) +/.exec(event.summary);
   return head && head[2] === event.node && head[3] === event.kind ? event.summary.slice(head[0].length) : event.summary;
 }
+
+/** `1 connection`, `3 connections`; `plural` when adding an s will not do. */
+export function countOf(count: number, singular: string, plural = `${singular}s`): string {
+  return `${formatCount(count)} ${count === 1 ? singular : plural}`;
+}
+
+/** The command line as typed: the binary's name and its arguments (`curl -s http://…`). */
+export function formatCommand(binary: string, args: string | null): string {
+  return args ? `${baseName(binary)} ${args}` : baseName(binary);
+}

@@ -47,3 +47,10 @@ test('the store tells listeners of a change once, with the previous state, and n
   store.update((s) => s);
   assert.deepEqual(seen, [['files', 'live']]);
 });
+
+test('choosing another pod for the process tree drops the previous tree instead of showing it under the new name', () => {
+  let state = actions.loaded('tree', [], 5)(start());
+  state = actions.setTreeTarget({ namespace: 'shop', pod: 'web-2' })(state);
+  assert.deepEqual(state.location.tree, { namespace: 'shop', pod: 'web-2' });
+  assert.equal(state.tree.data, null);
+});

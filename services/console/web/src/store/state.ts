@@ -96,8 +96,9 @@ export const actions = {
   navigate: (view: ViewName): Action => (state) => withLocation(state, { view }),
   setFilters: (change: Partial<Filters>): Action => (state) => withLocation(state, { filters: { ...state.location.filters, ...change } }),
   setLocation: (location: PageLocation): Action => (state) => ({ ...state, location }),
-  setFilePath: (path: string, pathPrefix: boolean): Action => (state) => withLocation(state, { path, pathPrefix }),
-  setTreeTarget: (tree: TreeTarget | null): Action => (state) => withLocation(state, { tree }),
+  /** Another file, or another process tree: the previous answer is about something else, so it is not shown meanwhile. */
+  setFilePath: (path: string, pathPrefix: boolean): Action => (state) => ({ ...withLocation(state, { path, pathPrefix }), files: EMPTY_RESOURCE }),
+  setTreeTarget: (tree: TreeTarget | null): Action => (state) => ({ ...withLocation(state, { tree }), tree: EMPTY_RESOURCE }),
   tick: (now: number): Action => (state) => ({ ...state, now }),
 
   setPaused: (paused: boolean): Action => (state) => ({
