@@ -111,6 +111,20 @@ async function openView(query: string): Promise<Page> {
   return page;
 }
 
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Waits until the console's API lists an exec of this file's pod whose summary carries `marker`. */
+async function consoleHasEvent(marker: string): Promise<void> {
+  const deadline = Date.now() + SHOWS_WITHIN_MS;
+  const query = new URLSearchParams({ namespace: NAMESPACE, pod: POD, kind: 'exec', limit: '50' });
+  while (Date.now() < deadline) {
+    const { events } = (await (await fetch(`${consoleService!.url}/api/v1/events?${query}`)).json()) as { events: { summary: string }[] };
+    if (events.some((e) => e.summary.includes(marker))) return;
+    await sleep(200);
+  }
+  throw new Error(`the console has no exec carrying ${marker} after ${SHOWS_WITHIN_MS} ms`);
+}
+
 /** What the console logged last, for a failure message. */
 function consoleLogTail(): string {
   return (consoleService?.log ?? []).slice(-15).join('\n');
@@ -269,7 +283,10 @@ test('live events arrive without a reload, and pausing holds them', { timeout: 1
     await page.getByRole('button', { name: 'Pause' }).click();
     const second = `held-${randomBytes(3).toString('hex')}`;
     await inPod(`/bin/true ${second}`);
-    await page.getByRole('button', { name: /Resume \(\d+ new\)/ }).waitFor({ timeout: SHOWS_WITHIN_MS });
+    // Once the console has the event, the open stream has delivered it too (give it a second to arrive).
+    await consoleHasEvent(second);
+    await sleep(1000);
+    await page.getByRole('button', { name: /Resume \(\d+ new\)/ }).waitFor({ timeout: 5000 });
     assert.equal(await page.getByText(second).count(), 0, 'held while paused');
     await page.getByRole('button', { name: /Resume/ }).click();
     await page.getByText(second).first().waitFor({ timeout: 5000 });
