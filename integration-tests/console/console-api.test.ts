@@ -3,8 +3,9 @@
  * service (services/console) with a bearer token. A real `cat /etc/passwd` run by a shell, under an audit policy on
  * /etc/passwd, shows in /api/v1/file-access with cat, the shell as its parent and the open's flags; its alert shows in
  * /api/v1/alerts with the enforcer's outcome; a real TCP connect from bash to a local listener shows in /api/v1/egress;
- * the node shows in /api/v1/agents. /api needs the token (401 without); a garbage record on stinger.events goes to the
- * dead-letter topic under the console's group, and the console keeps serving and storing.
+ * the node shows in /api/v1/agents with its agent's health report. /api needs the token (401 without); a garbage
+ * record on stinger.events goes to the dead-letter topic under the console's group, and the console keeps serving and
+ * storing; a console restarted with an empty store refills it from the topics.
  *
  * Host processes (outside a cluster the enricher names no pod); the policy is this test's own and deleted at the end.
  */
@@ -182,9 +183,15 @@ test('a real TCP connect from bash shows in egress with its destination, and the
   assert.ok(row.connections >= 1);
   assert.ok(row.args?.includes(`/dev/tcp/127.0.0.1/${port}`), `args ${row.args}`);
 
-  const agentRow = await eventually<AgentsResponse, AgentsResponse['agents'][number]>('/api/v1/agents', (body) => body.agents.find((a) => a.node === nodeName));
+  // The agent's own health report (stinger.agents), not only what its events show.
+  const agentRow = await eventually<AgentsResponse, AgentsResponse['agents'][number]>('/api/v1/agents', (body) =>
+    body.agents.find((a) => a.node === nodeName && a.sensors !== null),
+  );
   assert.ok(agentRow.lastSeen > Date.now() - 120_000);
   assert.ok(agentRow.agentId !== null);
+  assert.ok(agentRow.sensors?.some((sensor) => sensor.name === 'process' && sensor.state === 'loaded'), JSON.stringify(agentRow.sensors));
+  assert.ok(agentRow.kernelFeatures !== null && Object.keys(agentRow.kernelFeatures).length > 0);
+  assert.ok(agentRow.spool !== null && agentRow.lost !== null);
 });
 
 test('a garbage record on stinger.events goes to the dead-letter topic; the console keeps serving and storing', { timeout: 90_000 }, async () => {
