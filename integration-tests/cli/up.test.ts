@@ -86,6 +86,7 @@ async function upUntil(args: readonly string[], ready: RegExp, check: (output: s
       assert.match(lines[0] ?? '', /"reason":"SIGTERM"/);
     }
     assert.match(output, /^stopped$/m);
+    assert.doesNotMatch(output, /: killed/, 'every service stopped by itself');
     assert.deepEqual(readdirSync(join(home, 'run', 'services')), [], 'no service left recorded as running');
   } finally {
     if (up.exitCode === null) process.kill(-up.pid!, 'SIGKILL');
@@ -129,6 +130,16 @@ test('--detach prints the broker and the console URL and returns; down stops it 
     assert.equal(up.status, 0, up.stdout + up.stderr);
     assertAddresses(up.stdout, consolePort);
     assert.match(up.stdout, /^running in the background; `stinger down` stops it$/m);
+    // As a user would: down once everything runs (a service signalled while it starts may not stop in time).
+    const deadline = Date.now() + 60_000;
+    const isRunning = (service: string): boolean => {
+      const log = join(home, 'run', 'logs', `${service}.log`);
+      return existsSync(log) && readFileSync(log, 'utf8').includes(`"msg":"${service} running"`);
+    };
+    while (!SERVICES.every(isRunning)) {
+      if (Date.now() > deadline) assert.fail(`not running after 60 s: ${SERVICES.filter((s) => !isRunning(s)).join(', ')}`);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
 
     const down = runStinger(['down'], env);
     assert.equal(down.status, 0, down.stdout + down.stderr);

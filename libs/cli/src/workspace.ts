@@ -46,6 +46,25 @@ export function needsRoot(name: ServiceName): boolean {
 }
 
 /**
+ * How long a service may take to stop after SIGTERM before it is killed: a little longer than its own shutdown
+ * deadline (installShutdown: 15 s by default, the agent 60 s, as detaching its programs can wait on the kernel's RCU
+ * grace periods), so that only a service whose own deadline failed is killed. Stopping is slower than it looks:
+ * each tail consumer a service closes waits out its current fetch (seen: the enforcer takes 13 s).
+ */
+export function stopTimeoutMs(name: ServiceName): number {
+  switch (name) {
+    case 'agent':
+      return 65_000;
+    case 'policy-controller':
+    case 'enricher':
+    case 'detector':
+    case 'enforcer':
+    case 'console':
+      return 20_000;
+  }
+}
+
+/**
  * Node flags for every process the CLI starts (services, the test runner and its test files, through
  * NODE_OPTIONS): kafkajs 2.2.4 passes a negative delay to setTimeout, which Node 24 warns about on
  * every connection (kafkajs issue 1751); the delay it gets, 1 ms, is what kafkajs meant.

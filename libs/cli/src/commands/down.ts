@@ -2,6 +2,7 @@
 import type { StingerConfig } from '@stinger/config';
 import { stopRunningBroker } from '@stinger/local-broker';
 import { forgetService, runDir, runningServices } from '../run-state.ts';
+import { stopTimeoutMs } from '../workspace.ts';
 
 async function waitGone(pid: number, timeoutMs: number): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
@@ -26,14 +27,19 @@ function signal(pid: number, name: NodeJS.Signals): void {
 }
 
 export async function down(config: StingerConfig, out: (line: string) => void): Promise<number> {
-  let stopped = 0;
-  for (const { name, pid } of runningServices(config)) {
-    signal(pid, 'SIGTERM');
-    if (!(await waitGone(pid, 10_000))) signal(pid, 'SIGKILL');
-    forgetService(config, name);
-    out(`${name}: stopped (pid ${pid})`);
-    stopped += 1;
-  }
+  // All at once: each service's graceful shutdown takes seconds (consumers leave their groups), the agent's longest.
+  const services = runningServices(config);
+  for (const { pid } of services) signal(pid, 'SIGTERM');
+  await Promise.all(
+    services.map(async ({ name, pid }) => {
+      const timeoutMs = stopTimeoutMs(name);
+      const gone = await waitGone(pid, timeoutMs);
+      if (!gone) signal(pid, 'SIGKILL');
+      forgetService(config, name);
+      out(gone ? `${name}: stopped (pid ${pid})` : `${name}: killed (pid ${pid}); it had not stopped ${timeoutMs / 1000} s after SIGTERM`);
+    }),
+  );
+  let stopped = services.length;
   if (await stopRunningBroker(runDir(config))) {
     out('local broker: stopped');
     stopped += 1;

@@ -19,7 +19,7 @@ import { BPF_PREREQUISITES, BROKER_PREREQUISITES, ensurePrerequisites } from '..
 import { CliError } from '../errors.ts';
 import { fileSize, followLogFiles, formatLogLine } from '../log-format.ts';
 import { brokerDataDir, forgetService, recordService, runDir, runningServices } from '../run-state.ts';
-import { availableServices, needsRoot, REPO_ROOT, serviceEntry, type ServiceName } from '../workspace.ts';
+import { availableServices, needsRoot, REPO_ROOT, serviceEntry, stopTimeoutMs, type ServiceName } from '../workspace.ts';
 import { ensureSigningKey } from './keys.ts';
 import { serviceEnvironment } from './service.ts';
 import { createUpStatusCollector, formatUpStatus, StatusDisplay, STATUS_REFRESH_MS } from './up-status.ts';
@@ -179,13 +179,18 @@ function readLogLines(file: string): string[] {
   }
 }
 
-function stopChild(child: ChildProcess, timeoutMs: number): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+/** SIGTERM, and SIGKILL after `timeoutMs`; resolves when the child is gone, with whether it had to be killed. */
+function stopChild(child: ChildProcess, timeoutMs: number): Promise<'stopped' | 'killed'> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve('stopped');
   return new Promise((resolve) => {
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    let killed = false;
+    const timer = setTimeout(() => {
+      killed = true;
+      child.kill('SIGKILL');
+    }, timeoutMs);
     child.once('exit', () => {
       clearTimeout(timer);
-      resolve();
+      resolve(killed ? 'killed' : 'stopped');
     });
     child.kill('SIGTERM');
   });
@@ -245,7 +250,11 @@ export async function up(options: UpOptions): Promise<number> {
   });
   await stopReporting();
   out('stopping ...');
-  await Promise.all(started.map((s) => stopChild(s.child, 10_000)));
+  await Promise.all(
+    started.map(async ({ name, child }) => {
+      if ((await stopChild(child, stopTimeoutMs(name))) === 'killed') out(`${name}: killed; it had not stopped ${stopTimeoutMs(name) / 1000} s after SIGTERM`);
+    }),
+  );
   for (const s of started) forgetService(config, s.name);
   await owned?.stop();
   out('stopped');
