@@ -220,17 +220,13 @@ export function queryProcessTree(store: ConsoleStore, filters: Filters, query: P
       events: [],
     });
   }
+  // Each listed process's own events, by the exec index: the cost follows the processes shown, not the pod's traffic.
   const where = whereOf({ ...filters, namespace: null, pod: null, node: null }, 'filter');
-  const events = store
-    .statement(
-      `SELECT * FROM (SELECT *, row_number() OVER (PARTITION BY exec_id ORDER BY time DESC) AS nth FROM events WHERE ${scope.sql} AND ${where.sql})
-       WHERE nth <= ${EVENTS_PER_PROCESS} ORDER BY time DESC`,
-    )
-    .all(...scope.params, ...where.params);
-  for (const row of events) nodes.get(row['exec_id'] as string)?.events.push(eventRowOf(row));
+  const latest = store.statement(`SELECT * FROM events WHERE exec_id = ? AND ${where.sql} ORDER BY time DESC LIMIT ${EVENTS_PER_PROCESS}`);
+  for (const [execId, node] of nodes) for (const row of latest.all(execId, ...where.params)) node.events.push(eventRowOf(row));
   const counts = store
-    .statement(`SELECT exec_id, kind, count(*) AS n FROM events WHERE ${scope.sql} AND ${where.sql} GROUP BY exec_id, kind`)
-    .all(...scope.params, ...where.params);
+    .statement(`SELECT exec_id, kind, count(*) AS n FROM events WHERE exec_id IN (SELECT value FROM json_each(?)) AND ${where.sql} GROUP BY exec_id, kind`)
+    .all(JSON.stringify([...nodes.keys()]), ...where.params);
   for (const row of counts) {
     const node = nodes.get(row['exec_id'] as string);
     if (node === undefined) continue;
