@@ -39,6 +39,7 @@ const TOKEN = `console-browser-test-${tag}`;
 /** /bin/sh as the agent resolves it (dash on Debian), first in an ancestry, or as a path. */
 const SHELL_FIRST = /^(sh|dash|bash)\b/;
 const SHELL_PATH = /\/(sh|dash|bash)$/;
+const SHELL_IN_TEXT = /\/(sh|dash|bash)\b/;
 /** A page refreshes its view every 5 s; the pipeline takes a few seconds: what a test waits for must come within this. */
 const SHOWS_WITHIN_MS = 60_000;
 
@@ -270,6 +271,15 @@ test('a process killed for reading a guarded file: its alert shows the enforceme
     await audit.waitFor({ timeout: SHOWS_WITHIN_MS });
   } finally {
     await screenshot(page, 'console-alerts');
+  }
+  const files = await openView(`view=files&path=${encodeURIComponent(secret)}`);
+  try {
+    // The same kill, on the access it stopped.
+    const row = files.locator(`.group[data-pod="${POD}"] tr`).filter({ has: files.locator('[data-outcome="killed"]') });
+    await row.first().waitFor({ timeout: SHOWS_WITHIN_MS });
+    assert.match(await row.first().innerText(), SHELL_IN_TEXT, 'the shell that read the file');
+  } finally {
+    await screenshot(files, 'console-file-access-killed');
   }
 });
 

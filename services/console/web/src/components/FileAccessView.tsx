@@ -66,7 +66,9 @@ export function FileAccessView() {
                   <SeenCells firstSeen={row.firstSeen} lastSeen={row.lastSeen} />
                   <td>
                     {row.kill ? (
-                      <OutcomeBadge outcome={row.kill.outcome} title={`${row.kill.policy}/${row.kill.rule} · ${formatOutcome(row.kill.outcome)}`} />
+                      <span class="nowrap" title={`${row.kill.policy}/${row.kill.rule} · ${formatOutcome(row.kill.outcome)}`}>
+                        <OutcomeBadge outcome={row.kill.outcome} /> <span class="muted small">{row.kill.rule}</span>
+                      </span>
                     ) : (
                       <span class="muted">—</span>
                     )}
