@@ -180,8 +180,14 @@ export interface ProcessColumns {
 /** The shell's convention for the exit code of a process killed by a signal: 128 + the signal. */
 export const exitCodeOf = (code: number, signal: number): number => (signal === 0 ? code : 128 + signal);
 
-export function processColumns(event: Event, process: Process, role: 'process' | 'parent'): ProcessColumns {
+/**
+ * A process an event names: its `process`, its `parent`, or a fork's `child` (the event's process until it calls
+ * exec). The event's pod is the process's and the child's (a child starts in its parent's cgroup), not the parent's:
+ * a container's first process has a host parent (the runtime's shim); a parent's pod comes from its own events.
+ */
+export function processColumns(event: Event, process: Process, role: 'process' | 'parent' | 'child'): ProcessColumns {
   const own = role === 'process';
+  const inPod = role !== 'parent';
   return {
     exec_id: process.exec_id,
     node: event.node,
@@ -189,8 +195,8 @@ export function processColumns(event: Event, process: Process, role: 'process' |
     parent_exec_id: process.parent_exec_id,
     binary_path: process.binary,
     args: argsLine(process.args),
-    namespace: event.pod?.namespace ?? null,
-    pod: event.pod?.name ?? null,
+    namespace: inPod ? (event.pod?.namespace ?? null) : null,
+    pod: inPod ? (event.pod?.name ?? null) : null,
     seen: nsToMs(event.time),
     is_exec: own && event.kind === 'exec' ? 1 : 0,
     exit_code: own && event.payload.group === 'exit' ? exitCodeOf(event.payload.code, event.payload.signal) : null,

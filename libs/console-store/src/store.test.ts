@@ -261,10 +261,20 @@ test('egress: connections per pod, command and destination, with the bytes of fl
   ]);
 });
 
-test('process tree: a pod\'s processes under their parents, with exit codes, counts and their events', () => {
+test('process tree: a pod\'s processes under their parents, with exit codes, counts and their events; a host parent stays out', () => {
   const store = newStore();
+  // The shell's own exec in the pod; its parent (the runtime's shim on the host) is not one of the pod's processes.
+  const shellExec = sampleEvent({
+    seq: 500_000n,
+    time: ns(NOW - 6000),
+    kind: 'exec',
+    process: { pid: 100, binary: '/bin/sh', exec_id: 'node-a:100:sh', parent_exec_id: 'node-a:50:containerd-shim' },
+    parent: { pid: 50, binary: '/usr/bin/containerd-shim', exec_id: 'node-a:50:containerd-shim' },
+    pod: pod('web-1'),
+  });
   store.ingestEvents(
     [
+      shellExec,
       event({ msAgo: 5000, binary: '/usr/bin/cat', pid: 700 }),
       event({ msAgo: 4000, binary: '/usr/bin/cat', pid: 700, kind: 'file', payload: fileOpen('/etc/passwd', 0) }),
       event({ msAgo: 3500, binary: '/usr/bin/cat', pid: 700, kind: 'connect', payload: connect('10.0.0.1', 80) }),
@@ -274,15 +284,16 @@ test('process tree: a pod\'s processes under their parents, with exit codes, cou
     NOW,
   );
   const { roots } = queryProcessTree(store, filters(), { namespace: 'shop', pod: 'web-1', node: null });
-  assert.equal(roots.length, 1);
+  assert.deepEqual(roots.map((r) => r.binary), ['/bin/sh']);
   const shell = roots[0]!;
-  assert.equal(shell.binary, '/bin/sh');
-  assert.equal(shell.children.length, 1);
+  assert.equal(shell.start, NOW - 6000);
+  assert.deepEqual(shell.children.map((c) => c.binary), ['/usr/bin/cat']);
   const cat = shell.children[0]!;
   assert.deepEqual([cat.pid, cat.binary, cat.exitCode, cat.start], [700, '/usr/bin/cat', 137, NOW - 5000]);
   assert.deepEqual(cat.counts, { file: 1, network: 1, privilege: 0 });
   assert.deepEqual(cat.events.map((e) => e.kind), ['exit', 'connect', 'file', 'exec']);
-  assert.equal(queryProcessTree(store, filters(), { namespace: null, pod: null, node: 'node-a' }).roots.length, 0, 'no host processes');
+  // The shim is a host process of node-a, seen only as a parent.
+  assert.deepEqual(queryProcessTree(store, filters(), { namespace: null, pod: null, node: 'node-a' }).roots.map((r) => r.binary), ['/usr/bin/containerd-shim']);
 });
 
 test('alerts: newest first with their enforcement outcome, filtered by severity', () => {

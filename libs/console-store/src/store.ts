@@ -165,7 +165,7 @@ export class ConsoleStore {
     if (event.payload.group === 'fork') {
       const { child_exec_id: childExecId, child_pid: childPid } = event.payload;
       // The child runs its parent's program until it calls exec.
-      records.push({ ...processColumns(event, event.process, 'parent'), exec_id: childExecId, pid: childPid, parent_exec_id: event.process.exec_id });
+      records.push({ ...processColumns(event, event.process, 'child'), exec_id: childExecId, pid: childPid, parent_exec_id: event.process.exec_id });
     }
     for (const record of records) {
       const seen = touched.get(record.exec_id);
