@@ -6,7 +6,7 @@ import { useState } from 'preact/hooks';
 import type { ProcessNode } from '@stinger/console-api';
 import { findProcess, processLines } from '../domain/process-tree.ts';
 import { baseName, eventWhat, formatPod } from '../domain/format.ts';
-import type { TreeTarget } from '../domain/filters.ts';
+import { treeTargetOf, type TreeTarget } from '../domain/filters.ts';
 import { actions } from '../store/state.ts';
 import { Empty, KindBadge, Loaded, Time, ViewHeader } from './common.tsx';
 import { useDispatch, useSelector } from './store-context.ts';
@@ -75,7 +75,8 @@ function ProcessEvents(props: { node: ProcessNode }) {
 
 export function ProcessTreeView() {
   const tree = useSelector((s) => s.tree);
-  const target = useSelector((s) => s.location.tree);
+  const location = useSelector((s) => s.location);
+  const target = treeTargetOf(location);
   const facets = useSelector((s) => s.facets);
   const dispatch = useDispatch();
   const [collapsed, setCollapsed] = useState<ReadonlySet<string>>(new Set());

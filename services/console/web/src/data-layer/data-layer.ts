@@ -11,7 +11,7 @@
  */
 import { ApiRequestError, type ApiClient, type QueryParams } from '../api/client.ts';
 import type { EventRow } from '@stinger/console-api';
-import { filterParams, streamParams, type PageLocation } from '../domain/filters.ts';
+import { filterParams, streamParams, treeTargetOf, type PageLocation } from '../domain/filters.ts';
 import { actions, type ConsoleState, type FetchedView } from '../store/state.ts';
 import type { Store } from '../store/store.ts';
 
@@ -69,7 +69,7 @@ async function fetchView(request: ViewRequest): Promise<((s: ConsoleState) => Co
     case 'egress':
       return actions.loaded('egress', (await api.egress(params, signal)).rows, now);
     case 'tree': {
-      const tree = location.tree;
+      const tree = treeTargetOf(location);
       if (tree === null) return actions.loaded('tree', [], now);
       const target: QueryParams = 'node' in tree ? [['node', tree.node]] : [['namespace', tree.namespace], ['pod', tree.pod]];
       // The tree is chosen by its own pod or node: the filter bar's pod and namespace would contradict it.

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { DEFAULT_FILE_PATH, EMPTY_FILTERS, filterParams, formatLocation, fromDateTimeInput, parseLocation, streamParams, timeRange, toDateTimeInput, type PageLocation } from './filters.ts';
+import { treeTargetOf, DEFAULT_FILE_PATH, EMPTY_FILTERS, filterParams, formatLocation, fromDateTimeInput, parseLocation, streamParams, timeRange, toDateTimeInput, type PageLocation } from './filters.ts';
 
 const NOW = Date.parse('2026-12-02T12:00:00Z');
 
@@ -61,4 +61,10 @@ test('datetime inputs are read and written as UTC minutes; a malformed one is nu
   assert.equal(fromDateTimeInput('2026-12-02T09:05'), Date.parse('2026-12-02T09:05:00Z'));
   assert.equal(fromDateTimeInput(''), null);
   assert.equal(fromDateTimeInput('yesterday'), null);
+});
+
+test('the process tree shows the pod chosen in its view, else the pod the filters name', () => {
+  assert.equal(treeTargetOf(parseLocation(new URLSearchParams('view=tree'))), null);
+  assert.deepEqual(treeTargetOf(parseLocation(new URLSearchParams('view=tree&namespace=shop&pod=web-1'))), { namespace: 'shop', pod: 'web-1' });
+  assert.deepEqual(treeTargetOf(parseLocation(new URLSearchParams('view=tree&namespace=shop&pod=web-1&treeNode=n1'))), { node: 'n1' });
 });

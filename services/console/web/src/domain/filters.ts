@@ -173,3 +173,10 @@ export function fromDateTimeInput(value: string): number | null {
   const ms = Date.parse(`${value}Z`);
   return Number.isNaN(ms) ? null : ms;
 }
+
+/** The process tree's subject: the one chosen in the view, else the pod the filters name, else none. */
+export function treeTargetOf(location: PageLocation): TreeTarget | null {
+  if (location.tree !== null) return location.tree;
+  const { namespace, pod } = location.filters;
+  return pod !== '' ? { namespace, pod } : null;
+}
