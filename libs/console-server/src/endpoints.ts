@@ -29,7 +29,7 @@ const HANDLERS: Readonly<Record<Exclude<ApiPath, typeof API_PATHS.stream>, Handl
   [API_PATHS.egress]: (params, store, now) => queryEgress(store, parseFilters(params, now)),
   [API_PATHS.processTree]: (params, store, now) => queryProcessTree(store, parseFilters(params, now), parseProcessTreeQuery(params)),
   [API_PATHS.alerts]: (params, store, now) => queryAlerts(store, parseFilters(params, now)),
-  [API_PATHS.agents]: (_params, store, now) => queryAgents(store, now),
+  [API_PATHS.agents]: (params, store, now) => queryAgents(store, now, parseFilters(params, now).node),
   [API_PATHS.eventsOverTime]: (params, store, now) => queryEventsOverTime(store, parseFilters(params, now)),
   [API_PATHS.topFiles]: (params, store, now) => queryTopFiles(store, parseFilters(params, now)),
   [API_PATHS.topTalkers]: (params, store, now) => queryTopTalkers(store, parseFilters(params, now)),

@@ -263,9 +263,12 @@ export function queryAlerts(store: ConsoleStore, filters: Filters): AlertsRespon
 /** Window of the events-per-second figure of an agent that has not reported its own. */
 const RATE_WINDOW_MS = 60_000;
 
-/** Every node seen within the retention: its agent's own health report when one arrived, else what its events show. */
-export function queryAgents(store: ConsoleStore, now: number): AgentsResponse {
-  const rows = store.statement('SELECT * FROM agents ORDER BY node').all();
+/**
+ * Every node seen within the retention (or the one `node` names): its agent's own health report when one arrived,
+ * else what its events show.
+ */
+export function queryAgents(store: ConsoleStore, now: number, node: string | null = null): AgentsResponse {
+  const rows = store.statement('SELECT * FROM agents WHERE ? IS NULL OR node = ? ORDER BY node').all(node, node);
   const rate = store.statement('SELECT count(*) AS n FROM events WHERE node = ? AND time >= ? AND time < ?');
   return {
     agents: rows.map((row) => {

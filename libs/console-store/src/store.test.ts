@@ -359,6 +359,7 @@ test('agents: derived from events until the agent reports its health, then its r
     },
   ]);
   const [agent] = queryAgents(store, NOW).agents;
+  assert.equal(queryAgents(store, NOW, 'node-b').agents.length, 0);
   assert.equal(agent?.agentId, 'agent-2');
   assert.equal(agent?.lastSeen, NOW - 1000);
   assert.equal(agent?.eventsPerSecond, 12.5);
@@ -371,6 +372,8 @@ test('the live stream\'s filters', () => {
   const [row] = store.ingestEvents([event({ msAgo: 1000, binary: '/usr/bin/cat', pid: 1100, kind: 'file', payload: fileOpen('/etc/passwd', 0) })], NOW);
   assert.ok(row);
   assert.equal(eventMatches(row, filters('kind=file&binary=cat&namespace=shop')), true);
+  assert.equal(eventMatches(row, filters('binary=CAT')), true, 'as LIKE: either case');
+  assert.equal(eventMatches(row, filters('binary=dog')), false);
   assert.equal(eventMatches(row, filters('kind=exec')), false);
   assert.equal(eventMatches(row, filters('pod=web-2')), false);
   const [alertRow] = store.ingestAlerts([alert({ id: 'c1', event: event({ msAgo: 900, binary: '/usr/bin/cat', pid: 1100 }), msAgo: 900 })], NOW);

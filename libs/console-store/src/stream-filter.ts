@@ -5,6 +5,8 @@
 import type { AlertRow, EventRow, Filters } from '@stinger/console-api';
 
 const same = (wanted: string | null, value: string | null): boolean => wanted === null || wanted === value;
+/** As the queries' LIKE: a substring, ASCII letters in either case. */
+const contains = (wanted: string | null, value: string): boolean => wanted === null || value.toLowerCase().includes(wanted.toLowerCase());
 
 export function eventMatches(row: EventRow, filters: Filters): boolean {
   return (
@@ -12,7 +14,7 @@ export function eventMatches(row: EventRow, filters: Filters): boolean {
     same(filters.pod, row.pod) &&
     same(filters.workload, row.workload) &&
     same(filters.node, row.node) &&
-    (filters.binary === null || row.binary.includes(filters.binary)) &&
+    contains(filters.binary, row.binary) &&
     (filters.kinds.length === 0 || filters.kinds.includes(row.kind))
   );
 }
@@ -22,7 +24,7 @@ export function alertMatches(row: AlertRow, filters: Filters): boolean {
     same(filters.namespace, row.namespace) &&
     same(filters.pod, row.pod) &&
     same(filters.node, row.node) &&
-    (filters.binary === null || row.binary.includes(filters.binary)) &&
+    contains(filters.binary, row.binary) &&
     (filters.severities.length === 0 || filters.severities.includes(row.severity))
   );
 }
