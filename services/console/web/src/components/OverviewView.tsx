@@ -18,7 +18,7 @@ export function OverviewView() {
           <div class="overview-grid">
             <div class="panel span-2">
               <h2>Events over time</h2>
-              <EventsOverTimeChart data={data.overTime} now={now} />
+              <EventsOverTimeChart data={data.overTime} now={now} onPick={(from, to) => dispatch(actions.setFilters({ window: 'custom', from, to }))} />
             </div>
             <div class="panel" data-panel="top-files">
               <h2>Top files</h2>

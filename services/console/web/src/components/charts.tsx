@@ -8,8 +8,9 @@ import { Empty } from './common.tsx';
 const PLOT = { width: 1140, height: 170 };
 const MARGIN = { left: 44, right: 8, top: 8, bottom: 22 };
 
-export function EventsOverTimeChart(props: { data: EventsOverTimeResponse; now: number }) {
-  const { data, now } = props;
+/** `onPick(from, to)`: a bar was clicked; the caller narrows the window to that bar's time. */
+export function EventsOverTimeChart(props: { data: EventsOverTimeResponse; now: number; onPick?: (from: number, to: number) => void }) {
+  const { data, now, onPick } = props;
   const chart = stackedChart(data, PLOT);
   if (chart.bars.every((b) => b.total === 0)) return <Empty>No events in this window.</Empty>;
   const labelEvery = Math.max(1, Math.ceil(chart.bars.length / 8));
@@ -27,8 +28,13 @@ export function EventsOverTimeChart(props: { data: EventsOverTimeResponse; now: 
             </g>
           ))}
           {chart.bars.map((bar, index) => (
-            <g key={bar.time}>
-              <title>{`${formatTimeExact(bar.time)}: ${bar.total} events${bar.segments.map((s) => `\n${s.group}: ${s.count}`).join('')}`}</title>
+            <g key={bar.time} class={onPick ? 'pickable' : ''} onClick={() => onPick?.(bar.time, bar.time + data.bucketMs)}>
+              <title>{`${formatTimeExact(bar.time)}: ${bar.total} events${Object.entries(bar.kinds)
+                .filter(([, count]) => count > 0)
+                .sort((a, b) => b[1] - a[1])
+                .map(([kind, count]) => `\n${kind}: ${count}`)
+                .join('')}${onPick ? '\n(click: narrow the window to this bar)' : ''}`}</title>
+              <rect class="hit" x={index * (PLOT.width / chart.bars.length)} y={0} width={PLOT.width / chart.bars.length} height={PLOT.height} />
               {bar.segments.map((s) => (
                 <rect key={s.group} class={`fill-${s.group}`} x={s.x} y={s.y} width={s.width} height={Math.max(s.height, 0.5)} />
               ))}

@@ -25,6 +25,7 @@ test('bars stack kind groups bottom up, scaled to the top tick, one slot per buc
   assert.deepEqual(chart.groups, ['process', 'file']);
   const [first, second] = chart.bars;
   assert.equal(first?.total, 40);
+  assert.deepEqual(first?.kinds, { exec: 10, exit: 10, file: 20 }, 'each kind stays countable for the tooltip');
   assert.deepEqual(
     first?.segments.map((s) => [s.group, s.count, s.y, s.height]),
     [

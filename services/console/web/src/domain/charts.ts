@@ -21,6 +21,8 @@ export interface StackSegment {
 export interface StackedBar {
   readonly time: number;
   readonly total: number;
+  /** The bucket's counts per kind, as the server gave them (the segments add them up per group). */
+  readonly kinds: Readonly<Record<string, number>>;
   readonly x: number;
   readonly width: number;
   readonly segments: readonly StackSegment[];
@@ -53,7 +55,7 @@ export function stackedChart(data: EventsOverTimeResponse, size: { width: number
   const perBucket = data.buckets.map((bucket) => {
     const byGroup = new Map<KindGroup, number>();
     for (const [kind, count] of Object.entries(bucket.counts)) byGroup.set(kindGroup(kind), (byGroup.get(kindGroup(kind)) ?? 0) + count);
-    return { time: bucket.time, byGroup };
+    return { time: bucket.time, kinds: bucket.counts, byGroup };
   });
   const totals = perBucket.map((b) => [...b.byGroup.values()].reduce((a, c) => a + c, 0));
   const ticks = niceTicks(Math.max(0, ...totals));
@@ -73,7 +75,7 @@ export function stackedChart(data: EventsOverTimeResponse, size: { width: number
       y -= height;
       segments.push({ group, count, x, y, width: barWidth, height });
     }
-    return { time: bucket.time, total: totals[index] ?? 0, x, width: barWidth, segments };
+    return { time: bucket.time, total: totals[index] ?? 0, kinds: bucket.kinds, x, width: barWidth, segments };
   });
   return { bars, max, ticks, groups: STACK_ORDER.filter((g) => present.has(g)) };
 }
