@@ -44,7 +44,8 @@ const logger = createLogger({ name: 'console', level: config.logLevel });
 const prefix = config.kafka.topicPrefix;
 const shutdown = installShutdown({ logger });
 
-const store = new ConsoleStore({ path: config.console.storePath, retentionMs: config.console.retentionMs, maxEvents: config.console.maxEvents });
+const { storePath, retentionMs, maxEvents } = config.console;
+const store = new ConsoleStore({ path: storePath, retentionMs, maxEvents });
 shutdown.register('store', async () => store.close());
 
 const client = createKafkaClient({ brokers: requireBrokers(config), clientId: `stinger-console-${config.nodeName}`, logger });
@@ -58,7 +59,6 @@ const topics = { events: topicName('events', prefix), alerts: topicName('alerts'
 /** Ready once the consumers caught up with the backlog after start; being briefly behind later does not unready it. */
 const readiness = { consuming: false, caughtUp: false, lag: null as bigint | null };
 
-const { storePath, retentionMs, maxEvents } = config.console;
 // An in-memory store is seen only by its own connection: queried in place.
 const queries = storePath === ':memory:' ? inProcessQueries(store) : createQueryPool({ store: { storePath, retentionMs, maxEvents }, workers: QUERY_WORKERS, logger });
 const server = await startConsoleServer({
@@ -110,7 +110,7 @@ async function handleBatch(records: readonly ConsumedRecord[]): Promise<void> {
 // not stored); a group that read before an empty store (deleted, or ':memory:') is moved back to the window's start.
 // Moving a group takes kafkajs a group join per topic (seconds), so only then.
 if (store.isEmpty() && (await Promise.all(Object.values(topics).map((topic) => fetchConsumerLag(client, groupId, topic)))).some((lag) => lag.committed)) {
-  const sinceMs = Date.now() - config.console.retentionMs;
+  const sinceMs = Date.now() - retentionMs;
   await resetGroupOffsetsToTime(client, { groupId, topics: Object.values(topics) }, sinceMs).catch((error: unknown) =>
     logger.warn({ err: error }, 'could not move the group to the retention window (a previous console still in the group?); reading from its committed offsets'),
   );
@@ -154,6 +154,6 @@ const pruneTimer = setInterval(() => {
 shutdown.register('prune', async () => clearInterval(pruneTimer));
 
 logger.info(
-  { url: server.url, groupId, store: config.console.storePath, retentionMs: config.console.retentionMs, maxEvents: config.console.maxEvents, token: config.console.token !== null },
+  { url: server.url, groupId, store: storePath, retentionMs, maxEvents, token: config.console.token !== null },
   'console running',
 );
