@@ -321,11 +321,13 @@ void untilDone('connect to Kafka', async () => {
   await producer.connect();
   await statusProducer.connect();
 }).then(async () => {
-  await publisher.start();
-  await statusReporter.start();
+  // The first health report does not wait for the spool to drain: a node catching up says so (kafka_mode spooling).
+  const draining = publisher.start();
   // Registered after the producers: closers run in reverse, so the last report goes out before they disconnect.
   shutdown.register('agent-health', () => healthReporter.stop());
-  await healthReporter.start();
+  void healthReporter.start();
+  await draining;
+  await statusReporter.start();
   const statusTimer = setInterval(() => void statusReporter.flush(), 5000);
   shutdown.register('status-reporter', async () => clearInterval(statusTimer));
   const dlqTopic = topicName('dlq', config.kafka.topicPrefix);
