@@ -29,15 +29,23 @@ export async function bootstrapTopics(options: BootstrapTopicsOptions): Promise<
     await admin.connect();
     const present = new Set(await admin.listTopics());
     const missing = topics.filter((id) => !present.has(topicName(id, prefix)));
+    // Retried while the broker answers with a retriable error: waiting for the new partitions' leaders, a broker that
+    // has just started was seen to answer "This server does not host this topic-partition". A retry creates only what
+    // is still missing.
     if (missing.length > 0) {
-      await admin.createTopics({
-        waitForLeaders: true,
-        topics: missing.map((id) => ({
-          topic: topicName(id, prefix),
-          numPartitions: TOPICS[id].partitions,
-          replicationFactor,
-          configEntries: Object.entries(TOPICS[id].configs).map(([name, value]) => ({ name, value })),
-        })),
+      await retryRetriable(async () => {
+        const created = new Set(await admin.listTopics());
+        const still = missing.filter((id) => !created.has(topicName(id, prefix)));
+        if (still.length === 0) return;
+        await admin.createTopics({
+          waitForLeaders: true,
+          topics: still.map((id) => ({
+            topic: topicName(id, prefix),
+            numPartitions: TOPICS[id].partitions,
+            replicationFactor,
+            configEntries: Object.entries(TOPICS[id].configs).map(([name, value]) => ({ name, value })),
+          })),
+        });
       });
     }
     const existing = topics.filter((id) => present.has(topicName(id, prefix)));
