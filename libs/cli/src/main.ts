@@ -17,7 +17,7 @@ import { replay } from './commands/replay.ts';
 import { checkServiceRunnable, runServiceInForeground, serviceEnvironment } from './commands/service.ts';
 import { status } from './commands/status.ts';
 import { runTests } from './commands/test.ts';
-import { buildBpf, up } from './commands/up.ts';
+import { prepareService, up } from './commands/up.ts';
 import { resolveBrokers } from './brokers.ts';
 import { commandHelp } from './command-help.ts';
 import { CliError } from './errors.ts';
@@ -188,7 +188,7 @@ async function main(argv: readonly string[]): Promise<number> {
       if (!isServiceName(command)) throw new CliError(`unknown command "${command}"\n${USAGE}`, 2);
       parseArgs({ args: [...rest], options: {} });
       checkServiceRunnable(command);
-      if (command === 'agent') buildBpf(logger);
+      prepareService(command, logger);
       const brokers = (await resolveBrokers(config)).join(',');
       return runServiceInForeground(command, serviceEnvironment(config, brokers));
     }

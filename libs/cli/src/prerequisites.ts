@@ -33,6 +33,7 @@ export const TEST_PREREQUISITES: readonly Prerequisite[] = [
   ...BROKER_PREREQUISITES,
   ...BPF_PREREQUISITES,
   { command: 'chromium', debianPackage: 'chromium', why: "headless browser for the console page's browser tests" },
+  { command: 'curl', debianPackage: 'curl', why: "an outbound connection by a real client in the console's egress tests" },
 ];
 
 function hasCommand(command: string): boolean {

@@ -74,6 +74,18 @@ export function buildBpf(logger: Logger): void {
   if (result.status !== 0) throw new CliError(`building the eBPF programs failed (npm run -w @stinger/bpf build:bpf exited ${result.status})`);
 }
 
+/** Builds the console's page into services/console/web/dist when a source changed (esbuild: a no-op when current). */
+function buildConsolePage(): void {
+  const result = spawnSync('npm', ['run', '-s', '-w', '@stinger/console-web', 'build:if-stale'], { cwd: REPO_ROOT, stdio: ['ignore', 'inherit', 'inherit'] });
+  if (result.status !== 0) throw new CliError(`building the console page failed (npm run -w @stinger/console-web build:if-stale exited ${result.status})`);
+}
+
+/** Builds what a service needs before it starts from this checkout: the agent's eBPF objects, the console's page. */
+export function prepareService(name: ServiceName, logger: Logger): void {
+  if (name === 'agent') buildBpf(logger);
+  if (name === 'console') buildConsolePage();
+}
+
 /** Where a service started by `stinger up` writes its structured log (pino JSON lines). */
 export function serviceLogFile(config: StingerConfig, name: ServiceName): string {
   return join(runDir(config), 'logs', `${name}.log`);
@@ -224,7 +236,7 @@ export async function up(options: UpOptions): Promise<number> {
       out(`${name}: not started — it loads eBPF programs and needs root (run \`sudo npx stinger up\`)`);
       continue;
     }
-    if (name === 'agent') buildBpf(logger);
+    prepareService(name, logger);
     started.push(startService(options, name, brokers));
     out(`${name}: started; log: ${serviceLogFile(config, name)}`);
   }
