@@ -30,7 +30,6 @@ readSigningKey(config.keysDir);
 const client = createKafkaClient({ brokers: requireBrokers(config), clientId: `stinger-enforcer-${config.nodeName}`, logger });
 const rules = new DetectionRules();
 const policies = await followSignedPolicies({ client, topic: topicName('policies', prefix), ring: keyRing.current, rules, logger });
-shutdown.register('policies', () => policies.stop());
 
 const enforcer = new Enforcer({
   rules,
@@ -70,7 +69,6 @@ const acks = await tailTopic({
     }
   },
 });
-shutdown.register('acks', () => acks.stop());
 
 const expiryTimer = setInterval(() => void publishOutcomes(enforcer.expire()).catch((error: unknown) => logger.error({ err: error }, 'timeouts not published')), 1000);
 shutdown.register('expiry', async () => clearInterval(expiryTimer));
@@ -103,6 +101,10 @@ const consumer = createConsumer({
     await publishOutcomes(outcomes);
   },
 });
-shutdown.register('consumer', () => consumer.stop());
+// The three readers stop together: each waits out its current fetch (up to 5 s), and none needs another; the
+// producer they publish through closes after them (closers run in reverse order of registration).
+shutdown.register('readers', async () => {
+  await Promise.all([consumer.stop(), acks.stop(), policies.stop()]);
+});
 await consumer.start();
 logger.info({ groupId, dryRun: config.enforcer.dryRun, protectedNamespaces: config.enforcer.protectedNamespaces }, 'enforcer running');
