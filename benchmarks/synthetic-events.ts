@@ -172,8 +172,13 @@ function syntheticEvent(index: number, rng: () => number): Event {
 }
 
 export function syntheticEvents(count: number): Event[] {
+  return [...syntheticEventStream(count)];
+}
+
+/** The same events as syntheticEvents, one at a time (a million events need not be in memory at once). */
+export function* syntheticEventStream(count: number): Generator<Event> {
   const rng = random(20261202);
-  return Array.from({ length: count }, (_, index) => syntheticEvent(index, rng));
+  for (let index = 0; index < count; index++) yield syntheticEvent(index, rng);
 }
 
 /** Share of events some rule of the pack matches (a single-event rule, or the first step of a sequence), and the alerts raised. */

@@ -76,9 +76,17 @@ function valueTest(operator: PositiveOperator, values: readonly string[]): (valu
       return (value) => set.has(String(value));
     }
     case 'prefix':
-      return (value) => typeof value === 'string' && values.some((prefix) => value.startsWith(prefix));
+      return (value) => {
+        if (typeof value !== 'string') return false;
+        for (const prefix of values) if (value.startsWith(prefix)) return true;
+        return false;
+      };
     case 'suffix':
-      return (value) => typeof value === 'string' && values.some((suffix) => value.endsWith(suffix));
+      return (value) => {
+        if (typeof value !== 'string') return false;
+        for (const suffix of values) if (value.endsWith(suffix)) return true;
+        return false;
+      };
     case 'range': {
       const ranges = values.map(rangeOf);
       return (value) => typeof value === 'number' && ranges.some((r) => value >= r.low && value <= r.high);
@@ -172,5 +180,10 @@ function anyValue(field: MatchField, test: (value: FieldValue) => boolean): Even
 /** All conditions must hold (an empty list holds for every event). */
 export function compileConditions(conditions: readonly MatchCondition[]): EventPredicate {
   const predicates = conditions.map(compileCondition);
+  // Rules mostly have one or two conditions: called directly, without a loop per event.
+  const [first, second] = predicates;
+  if (first === undefined) return () => true;
+  if (predicates.length === 1) return first;
+  if (predicates.length === 2 && second !== undefined) return (event) => first(event) && second(event);
   return (event) => predicates.every((predicate) => predicate(event));
 }

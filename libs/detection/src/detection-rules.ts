@@ -45,6 +45,8 @@ export interface SequenceRule extends RuleIdentity {
   readonly by: SequenceScope;
   readonly withinNs: bigint;
   readonly steps: readonly CompiledStep[];
+  /** The kinds of the steps after the first: the events that can advance a partial match. */
+  readonly laterKinds: ReadonlySet<EventKind>;
 }
 
 interface CompiledEntry {
@@ -78,6 +80,7 @@ function compileRecord(key: string, record: CompiledPolicy): CompiledEntry {
       by: rule.sequence.by,
       withinNs: rule.sequence.within_ms * 1_000_000n,
       steps: rule.sequence.steps.map((step) => ({ event: step.event, matches: compileConditions(step.match), sameAs: Object.entries(step.same_as) })),
+      laterKinds: new Set(rule.sequence.steps.slice(1).map((step) => step.event)),
     });
   }
   return { single, sequences };

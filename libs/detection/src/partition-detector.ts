@@ -31,6 +31,11 @@ export interface PartitionDetectorOptions {
   readonly maxProcesses?: number;
   /** Alert.time; the wall clock by default (the alert's own time, not used for any decision). */
   readonly now?: () => bigint;
+  /**
+   * Called with every event the detector keeps beyond observe() (a sequence's matched steps, a group's last counted
+   * match); what it returns is kept. The replay passes @stinger/events keepEvent. Default: the event itself.
+   */
+  readonly keep?: (event: Event) => Event;
 }
 
 interface Group {
@@ -48,20 +53,27 @@ interface Partial {
   readonly expiresNs: bigint;
   /** Events of the steps matched so far, in order. */
   readonly events: Event[];
-  /** Process identities of those events (the process-tree test walks from them). */
+  /** Process identities of those events (the process-tree test looks for the last one). */
   readonly processes: string[];
+  /** The parent's identity of the last matched event's process (it counts for the process tree too). */
+  lastParent: string | null;
   /** For each sameAs pair of the next step, the values the last matched event holds for its field. */
   next: readonly ReadonlySet<FieldValue>[];
 }
 
-/** What one event is, computed once per observe() and shared by every rule evaluated on it. */
+/**
+ * What one event is, computed once per observe() and shared by every rule evaluated on it. One object per detector,
+ * reset for each event (observe() runs for every event: no allocation for it).
+ */
 interface Observed {
-  readonly event: Event;
+  event: Event;
   /** identity() of its process. */
-  readonly process: string;
+  process: string;
   /** Steps tested on the event so far, and whether it matched each (a few per event: arrays beat a Map here). */
   readonly steps: CompiledStep[];
   readonly stepMatched: boolean[];
+  /** Its process and the ancestors of it, nearest first (computed on first use; empty until then). */
+  readonly lineage: string[];
   /** sameAs fields read from the event so far, and its values for each. */
   readonly fields: string[];
   readonly fieldValues: (readonly FieldValue[])[];
@@ -81,6 +93,7 @@ export class PartitionDetector {
   readonly #maxPartials: number;
   readonly #maxProcesses: number;
   readonly #now: () => bigint;
+  readonly #keep: (event: Event) => Event;
   readonly #groups = new Map<string, Group>();
   /** rule key → scope key → partials, oldest first. */
   readonly #partials = new Map<string, Map<string, Partial[]>>();
@@ -94,6 +107,8 @@ export class PartitionDetector {
   readonly #identities = new Map<string, Map<number, { readonly startTime: bigint; readonly id: string }>>();
   #identityCount = 0;
   #latestNs = 0n;
+  /** The event being observed (see Observed); its event is a placeholder until the first observe(). */
+  readonly #observed: Observed;
 
   constructor(options: PartitionDetectorOptions) {
     this.#rules = options.rules;
@@ -102,6 +117,8 @@ export class PartitionDetector {
     this.#maxPartials = options.maxPartialsPerRule ?? 64;
     this.#maxProcesses = options.maxProcesses ?? 65_536;
     this.#now = options.now ?? (() => BigInt(Date.now()) * 1_000_000n);
+    this.#keep = options.keep ?? ((event) => event);
+    this.#observed = { event: undefined as unknown as Event, process: '', steps: [], stepMatched: [], lineage: [], fields: [], fieldValues: [] };
   }
 
   observe(event: Event, options: { readonly emit: boolean }): Alert[] {
@@ -116,7 +133,14 @@ export class PartitionDetector {
     }
     const sequences = this.#rules.sequencesFor(event.kind);
     if (sequences.length > 0) {
-      const observed: Observed = { event, process, steps: [], stepMatched: [], fields: [], fieldValues: [] };
+      const observed = this.#observed;
+      observed.event = event;
+      observed.process = process;
+      observed.steps.length = 0;
+      observed.stepMatched.length = 0;
+      observed.fields.length = 0;
+      observed.fieldValues.length = 0;
+      observed.lineage.length = 0;
       for (const rule of sequences) {
         if (!rule.selector(event)) continue;
         const alert = this.#advance(rule, observed);
@@ -171,7 +195,7 @@ export class PartitionDetector {
     if (event.time - group.windowStartNs < this.#groupWindowNs) {
       if (group.pending === 0) group.firstPendingNs = event.time;
       group.pending += 1;
-      group.lastPending = event;
+      group.lastPending = this.#keep(event);
       return null;
     }
     const count = group.pending + 1;
@@ -211,14 +235,15 @@ export class PartitionDetector {
     this.#parents.set(child, this.#identityOf(event.parent, event.node));
   }
 
-  /** Whether `ancestor` is `process` or one of its ancestors (as far as the bounded map knows). */
-  #isAncestorOrSelf(ancestor: string, process: string): boolean {
-    let current: string | undefined = process;
+  /** The event's process and its ancestors, nearest first, as far as the bounded map knows (at most 64). */
+  #lineage(observed: Observed): readonly string[] {
+    if (observed.lineage.length > 0) return observed.lineage;
+    let current: string | undefined = observed.process;
     for (let depth = 0; current !== undefined && depth < 64; depth++) {
-      if (current === ancestor) return true;
+      observed.lineage.push(current);
       current = this.#parents.get(current);
     }
-    return false;
+    return observed.lineage;
   }
 
   /** The bucket a partial of this rule lives in: exact for process and pod scopes, the node for process trees. */
@@ -237,9 +262,15 @@ export class PartitionDetector {
    * processTree: the earlier step's process, or its parent, is the later event's process or an ancestor of it — so
    * steps run one after another by one shell or script belong together.
    */
-  #sameTree(earlier: Event, earlierProcess: string, later: string): boolean {
-    if (this.#isAncestorOrSelf(earlierProcess, later)) return true;
-    return earlier.parent !== null && this.#isAncestorOrSelf(this.#identityOf(earlier.parent, earlier.node), later);
+  #sameTree(partial: Partial, observed: Observed): boolean {
+    const lineage = this.#lineage(observed);
+    const earlier = partial.processes[partial.processes.length - 1];
+    return (earlier !== undefined && lineage.includes(earlier)) || (partial.lastParent !== null && lineage.includes(partial.lastParent));
+  }
+
+  /** What a partial keeps of the event it just matched, besides the event. */
+  #matched(event: Event): { readonly lastParent: string | null } {
+    return { lastParent: event.parent === null ? null : this.#identityOf(event.parent, event.node) };
   }
 
   #stepMatches(step: CompiledStep, observed: Observed): boolean {
@@ -254,7 +285,8 @@ export class PartitionDetector {
 
   /** The sameAs correlation: for every pair, one of the event's values is one the partial's last event held. */
   #correlates(step: CompiledStep, partial: Partial, observed: Observed): boolean {
-    return step.sameAs.every(([field], index) => {
+    for (let index = 0; index < step.sameAs.length; index++) {
+      const field = (step.sameAs[index] as readonly [string, string])[0];
       const known = observed.fields.indexOf(field);
       let values = observed.fieldValues[known];
       if (values === undefined) {
@@ -263,8 +295,12 @@ export class PartitionDetector {
         observed.fieldValues.push(values);
       }
       const theirs = partial.next[index];
-      return theirs !== undefined && values.some((value) => theirs.has(value));
-    });
+      if (theirs === undefined) return false;
+      let any = false;
+      for (const value of values) if (theirs.has(value)) any = true;
+      if (!any) return false;
+    }
+    return true;
   }
 
   /** The values `event` holds for the previous-step fields of `step`'s sameAs pairs (none after the last step). */
@@ -274,13 +310,15 @@ export class PartitionDetector {
 
   #advance(rule: SequenceRule, observed: Observed): Alert | null {
     const { event } = observed;
+    const first = rule.steps[0];
+    const startsOne = first !== undefined && this.#stepMatches(first, observed);
+    // The common cases: the event starts nothing, and no partial can wait for its kind, or none is open in its scope
+    // (a partial only advances on its next step's kind; expired ones are dropped when a later event walks the list).
+    if (!startsOne && !rule.laterKinds.has(event.kind)) return null;
     const ruleKey = rule.key;
     const scopeKey = this.#scopeKey(rule, observed);
     const list = this.#partials.get(ruleKey)?.get(scopeKey);
-    const first = rule.steps[0];
-    const startsOne = first !== undefined && this.#stepMatches(first, observed);
-    // The common case: nothing open in this scope and the event starts nothing.
-    if (list === undefined && !startsOne) return null;
+    if (!startsOne && list === undefined) return null;
     let byScope = this.#partials.get(ruleKey);
     if (byScope === undefined) {
       byScope = new Map();
@@ -290,14 +328,18 @@ export class PartitionDetector {
     const kept: Partial[] = [];
     for (const partial of list ?? []) {
       if (partial.rule !== rule && (partial.rule.policy !== rule.policy || partial.rule.generation !== rule.generation)) continue; // rules changed
-      if (event.time > partial.expiresNs) continue; // expired
       const step = rule.steps[partial.events.length];
-      const previous = partial.events[partial.events.length - 1];
-      const previousProcess = partial.processes[partial.processes.length - 1];
-      if (completed === null && step !== undefined && previous !== undefined && previousProcess !== undefined && this.#stepMatches(step, observed)
-        && (rule.by !== 'process_tree' || this.#sameTree(previous, previousProcess, observed.process)) && this.#correlates(step, partial, observed)) {
-        partial.events.push(event);
+      if (completed !== null || step === undefined || step.event !== event.kind) {
+        // Cannot advance on this event. Expired partials are dropped when a new one joins (so the cap counts live
+        // ones) or when an event of their next kind comes; until then they only take memory.
+        if (!startsOne || event.time <= partial.expiresNs) kept.push(partial);
+        continue;
+      }
+      if (event.time > partial.expiresNs) continue; // expired
+      if (this.#stepMatches(step, observed) && this.#correlates(step, partial, observed) && (rule.by !== 'process_tree' || this.#sameTree(partial, observed))) {
+        partial.events.push(this.#keep(event));
         partial.processes.push(observed.process);
+        partial.lastParent = this.#matched(event).lastParent;
         if (partial.events.length === rule.steps.length) {
           const related = partial.events.slice(0, -1);
           completed = this.#alert(rule, event, { count: 1, firstSeenNs: null, groupKey: null, related });
@@ -308,7 +350,7 @@ export class PartitionDetector {
       kept.push(partial);
     }
     if (completed === null && startsOne) {
-      kept.push({ rule, scopeKey, expiresNs: event.time + rule.withinNs, events: [event], processes: [observed.process], next: this.#correlationOf(rule.steps[1], event) });
+      kept.push({ rule, scopeKey, expiresNs: event.time + rule.withinNs, events: [this.#keep(event)], processes: [observed.process], ...this.#matched(event), next: this.#correlationOf(rule.steps[1], event) });
       while (kept.length > this.#maxPartials) kept.shift();
     }
     if (kept.length === 0) byScope.delete(scopeKey);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { Event } from '@stinger/events';
+import { decodeEvent, decodeEventSummary, encodeEvent, renderAlertJson, type Event } from '@stinger/events';
 import { compilePolicy, parsePolicies } from '@stinger/policy';
 import { sampleEvent } from '@stinger/testing';
 import { DetectionRules, PartitionDetector, replayAlerts, ReplayDetector } from './index.ts';
@@ -60,4 +60,18 @@ test('replay: alert ids are the live detector\'s for the same input', () => {
   const replayed = replayAlerts([{ partition: 3, event }], rules);
   assert.deepEqual(replayed.map((a) => a.id), live.map((a) => a.id));
   assert.equal(replayed.length, 1);
+});
+
+test('replay over event summaries raises the same alerts, carrying complete events', () => {
+  const events = [
+    { partition: 0, event: file('a', '/tmp/x', { seconds: 0, flags: 0o101 }) },
+    { partition: 0, event: file('a', '/etc/shadow', { seconds: 1 }) },
+    { partition: 0, event: file('a', '/etc/shadow', { seconds: 2 }) },
+    { partition: 0, event: exec('a', '/tmp/x', 3) },
+  ];
+  const bytes = events.map(({ partition, event }) => ({ partition, bytes: encodeEvent(event) }));
+  const replayed = (decode: (b: Buffer) => Event) => replayAlerts(bytes.map(({ partition, bytes: b }) => ({ partition, event: decode(b) })), rules).map((a) => JSON.stringify(renderAlertJson(a, null)));
+  const complete = replayed(decodeEvent);
+  assert.equal(complete.length, 3, 'the shadow read, its held repeat, the sequence');
+  assert.deepEqual(replayed(decodeEventSummary), complete);
 });

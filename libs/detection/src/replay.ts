@@ -11,8 +11,11 @@
  *  - Alert ids are the live detector's (derived from policy, rule, generation and events), so a replay with the
  *    policies in force can be compared with stinger.alerts; `Alert.time` is the time of the event that raised it,
  *    not the wall clock.
+ *  - Events may be summaries (@stinger/events decodeEventSummary: the fields detection reads, decoded faster); the
+ *    alerts returned always carry complete events (fullEvent), and the summaries kept for sequences and groups own
+ *    their bytes (keepEvent), so a replay never holds on to the batches it fetched.
  */
-import type { Alert, Event } from '@stinger/events';
+import { fullEvent, keepEvent, type Alert, type Event } from '@stinger/events';
 import type { DetectionRules } from './detection-rules.ts';
 import { PartitionDetector } from './partition-detector.ts';
 
@@ -21,6 +24,11 @@ const FLUSH_EVERY_NS = 1_000_000_000n;
 export interface ReplayDetectorOptions {
   readonly rules: DetectionRules;
   readonly groupWindowNs?: bigint;
+}
+
+/** The alert with complete events in place of summaries. */
+function complete(alert: Alert): Alert {
+  return { ...alert, event: fullEvent(alert.event), related_events: alert.related_events.map(fullEvent) };
 }
 
 export class ReplayDetector {
@@ -40,7 +48,7 @@ export class ReplayDetector {
   observe(partition: number, event: Event): Alert[] {
     let state = this.#partitions.get(partition);
     if (state === undefined) {
-      const detector = new PartitionDetector({ rules: this.#rules, now: () => this.#eventNs, ...(this.#groupWindowNs === undefined ? {} : { groupWindowNs: this.#groupWindowNs }) });
+      const detector = new PartitionDetector({ rules: this.#rules, now: () => this.#eventNs, keep: keepEvent, ...(this.#groupWindowNs === undefined ? {} : { groupWindowNs: this.#groupWindowNs }) });
       state = { detector, nextFlushNs: event.time + FLUSH_EVERY_NS };
       this.#partitions.set(partition, state);
     }
@@ -52,14 +60,14 @@ export class ReplayDetector {
       alerts.push(...state.detector.flush({ emit: true }));
     }
     this.#alerts += alerts.length;
-    return alerts;
+    return alerts.length === 0 ? alerts : alerts.map(complete);
   }
 
   finish(): Alert[] {
     const alerts: Alert[] = [];
     for (const state of this.#partitions.values()) alerts.push(...state.detector.flush({ emit: true, all: true }));
     this.#alerts += alerts.length;
-    return alerts;
+    return alerts.map(complete);
   }
 
   get stats(): { readonly events: number; readonly alerts: number } {

@@ -59,4 +59,5 @@ export const encodePolicyStatus = (value: PolicyStatus): Buffer => encode('Polic
 export const decodePolicyStatus = (bytes: Uint8Array): PolicyStatus => decode('PolicyStatus', bytes);
 export const encodeAgentHealth = (value: AgentHealth): Buffer => encode('AgentHealth', value);
 export const decodeAgentHealth = (bytes: Uint8Array): AgentHealth => decode('AgentHealth', bytes);
+export { decodeEventSummary, fullEvent, keepEvent } from './event-summary.ts';
 export { renderAlertCompact, renderAlertJson, renderEventJson, renderEventCompact, formatTimeNs, type JsonValue } from './render.ts';

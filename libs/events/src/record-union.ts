@@ -45,6 +45,21 @@ class RecordUnionType extends avro.types.LogicalType {
     }
   }
 
+  /** The branch types by union index, with their groups (the per-record fast path below). */
+  #branches: readonly { readonly type: Resolverish; readonly group: string }[] | undefined;
+
+  // Reads what the underlying (wrapped) union reads — the branch index, then that branch's record — without building
+  // the wrapper object _fromValue would take apart again: every event goes through here.
+  _read(tap: { readLong(): number }): unknown {
+    this.#branches ??= (this.underlyingType as unknown as { types: (avro.Type & Resolverish)[] }).types.map((type) => ({ type, group: this.groupByName.get(type.name as string) as string }));
+    const index = tap.readLong();
+    const branch = this.#branches[index];
+    if (branch === undefined) throw new Error(`invalid union index: ${index}`);
+    const record = branch.type._read(tap) as Record<string, unknown>;
+    record[GROUP_PROPERTY] = branch.group;
+    return record;
+  }
+
   protected override _fromValue(wrapped: Record<string, Record<string, unknown>>): unknown {
     const name = Object.keys(wrapped)[0] as string;
     const record = wrapped[name] as Record<string, unknown>;

@@ -47,11 +47,19 @@ export async function tailTopic(options: TailOptions): Promise<Tail> {
   await consumer.connect();
   // A new group has no offsets: fromBeginning decides where it starts.
   await consumer.subscribe({ topics: [topic], fromBeginning: sinceMs === 0 });
+  // Per partition, where reading goes on: the start asked for, then after the last record handed on. Set at every
+  // join, not once after run(): a consumer that crashed on a retriable error restarts without its seeks.
+  const positions = new Map(starts.map((start) => [start.partition, start.offset]));
+  consumer.on(consumer.events.GROUP_JOIN, () => {
+    for (const [partition, offset] of positions) consumer.seek({ topic, partition, offset });
+  });
   await consumer.run({
     autoCommit: false,
-    eachMessage: async ({ topic: from, partition, message }) => onRecord(toConsumedRecord(from, partition, message)),
+    eachMessage: async ({ topic: from, partition, message }) => {
+      positions.set(partition, (BigInt(message.offset) + 1n).toString());
+      onRecord(toConsumedRecord(from, partition, message));
+    },
   });
-  for (const start of starts) consumer.seek({ topic, partition: start.partition, offset: start.offset });
   return {
     stop: () => dropThrowawayConsumer(client, consumer, groupId),
   };

@@ -103,6 +103,8 @@ export async function readTopicRange(options: ReadTopicRangeOptions): Promise<vo
   const pending = new Map(range.partitions.filter((p) => p.end > p.start).map((p) => [p.partition, p]));
   if (pending.size === 0 || signal?.aborted) return;
   const read = new Map<number, bigint>(range.partitions.map((p) => [p.partition, 0n]));
+  /** Per partition, the offset after the last record handed to onBatch: where a restarted consumer resumes. */
+  const delivered = new Map<number, bigint>(range.partitions.map((p) => [p.partition, p.start]));
   let offsetsRead = 0n;
   const groupId = `stinger-range-${randomUUID()}`;
   const consumer = client.kafka.consumer({
@@ -137,6 +139,15 @@ export async function readTopicRange(options: ReadTopicRangeOptions): Promise<vo
           if (pending.size === 0) finish();
         }
       };
+      // Positions are set at every join, not once after run(): a consumer that crashes on a retriable error (the
+      // group coordinator still loading on a fresh broker) restarts with a new group state, without the seeks.
+      consumer.on(consumer.events.GROUP_JOIN, () => {
+        for (const partition of range.partitions) {
+          const next = delivered.get(partition.partition);
+          if (pending.has(partition.partition) && next !== undefined) consumer.seek({ topic, partition: partition.partition, offset: next.toString() });
+          else consumer.pause([{ topic, partitions: [partition.partition] }]);
+        }
+      });
       // Batches of transaction markers only are never handed to eachBatch; this event still says how far the log was read.
       consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
         if (payload.topic === topic) advance(payload.partition, BigInt(payload.lastOffset) + 1n);
@@ -147,22 +158,19 @@ export async function readTopicRange(options: ReadTopicRangeOptions): Promise<vo
           eachBatch: async ({ batch }) => {
             const part = pending.get(batch.partition);
             if (part === undefined || signal?.aborted) return;
+            const from = delivered.get(batch.partition) ?? part.start;
             const records: ConsumedRecord[] = [];
             for (const message of batch.messages) {
               const record = toConsumedRecord(batch.topic, batch.partition, message);
-              if (record.offset >= part.start && record.offset < part.end) records.push(record);
+              if (record.offset >= from && record.offset < part.end) records.push(record);
             }
-            const last = batch.messages[batch.messages.length - 1];
-            const next = last === undefined ? part.start : BigInt(last.offset) + 1n;
+            const last = records[records.length - 1];
+            if (last === undefined) return;
+            delivered.set(batch.partition, last.offset + 1n);
+            const next = BigInt(batch.messages[batch.messages.length - 1]?.offset ?? last.offset) + 1n;
             const ahead = coveredOf(part, next) - (read.get(batch.partition) ?? 0n);
-            if (records.length > 0) await onBatch(records, { offsetsRead: offsetsRead + (ahead > 0n ? ahead : 0n), offsets: range.offsets });
+            await onBatch(records, { offsetsRead: offsetsRead + (ahead > 0n ? ahead : 0n), offsets: range.offsets });
           },
-        })
-        .then(() => {
-          for (const partition of range.partitions) {
-            if (pending.has(partition.partition)) consumer.seek({ topic, partition: partition.partition, offset: partition.start.toString() });
-            else consumer.pause([{ topic, partitions: [partition.partition] }]);
-          }
         })
         .catch(reject);
     });

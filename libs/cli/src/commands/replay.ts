@@ -13,7 +13,7 @@
  *  - Writes nothing to Kafka: the range is read with a consumer that never commits (libs/kafka readTopicRange).
  *  - Output: alerts on stdout; a progress line on a terminal and one summary line (events, alerts, rate) on stderr.
  */
-import { decodeEvent, renderAlertCompact, renderAlertJson, type Alert } from '@stinger/events';
+import { decodeEventSummary, renderAlertCompact, renderAlertJson, type Alert } from '@stinger/events';
 import type { StingerConfig } from '@stinger/config';
 import { ConditionError, DetectionRules, loadSignedPolicies, ReplayDetector } from '@stinger/detection';
 import { createKafkaClient, topicName, type KafkaClient } from '@stinger/kafka';
@@ -103,7 +103,8 @@ export async function replay(options: ReplayOptions): Promise<number> {
     progress: 'replay',
     onBatch: (batch) => {
       for (const record of batch) {
-        const event = decodeOrReport(decodeEvent, record);
+        // Summaries: the fields detection reads; the alerts carry complete events (ReplayDetector).
+        const event = decodeOrReport(decodeEventSummary, record);
         if (event === null) skipped += 1;
         else print(detector.observe(record.partition, event));
       }
