@@ -62,6 +62,38 @@ interface Partial {
 }
 
 /**
+ * The partial matches of one rule in one scope, oldest first, and what their next steps wait for: per event field of
+ * a next step's first sameAs pair, every value some partial would correlate with. An event none of those values
+ * (and no partial without sameAs) can concern is not walked through the list. Rebuilt whenever the list changes.
+ */
+interface Scope {
+  readonly partials: readonly Partial[];
+  readonly waiting: ReadonlyMap<string, ReadonlySet<FieldValue>>;
+  /** Partials whose next step has no sameAs: any event of its kind may concern them. */
+  readonly unfiltered: number;
+}
+
+function scopeOf(partials: readonly Partial[]): Scope {
+  const waiting = new Map<string, Set<FieldValue>>();
+  let unfiltered = 0;
+  for (const partial of partials) {
+    const pair = partial.rule.steps[partial.events.length]?.sameAs[0];
+    const values = partial.next[0];
+    if (pair === undefined || values === undefined) {
+      unfiltered += 1;
+      continue;
+    }
+    let set = waiting.get(pair[0]);
+    if (set === undefined) {
+      set = new Set();
+      waiting.set(pair[0], set);
+    }
+    for (const value of values) set.add(value);
+  }
+  return { partials, waiting, unfiltered };
+}
+
+/**
  * What one event is, computed once per observe() and shared by every rule evaluated on it. One object per detector,
  * reset for each event (observe() runs for every event: no allocation for it).
  */
@@ -96,7 +128,7 @@ export class PartitionDetector {
   readonly #keep: (event: Event) => Event;
   readonly #groups = new Map<string, Group>();
   /** rule key → scope key → partials, oldest first. */
-  readonly #partials = new Map<string, Map<string, Partial[]>>();
+  readonly #partials = new Map<string, Map<string, Scope>>();
   /** process identity → parent identity (insertion-ordered: oldest first). */
   readonly #parents = new Map<string, string>();
   /**
@@ -166,7 +198,7 @@ export class PartitionDetector {
 
   stats(): { groups: number; partials: number; processes: number } {
     let partials = 0;
-    for (const byScope of this.#partials.values()) for (const list of byScope.values()) partials += list.length;
+    for (const byScope of this.#partials.values()) for (const scope of byScope.values()) partials += scope.partials.length;
     return { groups: this.#groups.size, partials, processes: this.#parents.size };
   }
 
@@ -283,17 +315,31 @@ export class PartitionDetector {
     return matches;
   }
 
+  /** The event's values for a sameAs field (read once per event). */
+  #valuesOf(field: string, observed: Observed): readonly FieldValue[] {
+    const known = observed.fields.indexOf(field);
+    let values = observed.fieldValues[known];
+    if (values === undefined) {
+      values = fieldValues(observed.event, field as MatchField);
+      observed.fields.push(field);
+      observed.fieldValues.push(values);
+    }
+    return values;
+  }
+
+  /** Whether some partial of the scope might advance on the event (false: certainly none can). */
+  #mayConcern(scope: Scope, observed: Observed): boolean {
+    if (scope.unfiltered > 0) return true;
+    for (const [field, wanted] of scope.waiting) {
+      for (const value of this.#valuesOf(field, observed)) if (wanted.has(value)) return true;
+    }
+    return false;
+  }
+
   /** The sameAs correlation: for every pair, one of the event's values is one the partial's last event held. */
   #correlates(step: CompiledStep, partial: Partial, observed: Observed): boolean {
     for (let index = 0; index < step.sameAs.length; index++) {
-      const field = (step.sameAs[index] as readonly [string, string])[0];
-      const known = observed.fields.indexOf(field);
-      let values = observed.fieldValues[known];
-      if (values === undefined) {
-        values = fieldValues(observed.event, field as MatchField);
-        observed.fields.push(field);
-        observed.fieldValues.push(values);
-      }
+      const values = this.#valuesOf((step.sameAs[index] as readonly [string, string])[0], observed);
       const theirs = partial.next[index];
       if (theirs === undefined) return false;
       let any = false;
@@ -317,8 +363,9 @@ export class PartitionDetector {
     if (!startsOne && !rule.laterKinds.has(event.kind)) return null;
     const ruleKey = rule.key;
     const scopeKey = this.#scopeKey(rule, observed);
-    const list = this.#partials.get(ruleKey)?.get(scopeKey);
-    if (!startsOne && list === undefined) return null;
+    const scope = this.#partials.get(ruleKey)?.get(scopeKey);
+    if (!startsOne && (scope === undefined || !this.#mayConcern(scope, observed))) return null;
+    const list = scope?.partials;
     let byScope = this.#partials.get(ruleKey);
     if (byScope === undefined) {
       byScope = new Map();
@@ -354,7 +401,7 @@ export class PartitionDetector {
       while (kept.length > this.#maxPartials) kept.shift();
     }
     if (kept.length === 0) byScope.delete(scopeKey);
-    else byScope.set(scopeKey, kept);
+    else byScope.set(scopeKey, scopeOf(kept));
     return completed;
   }
 }
