@@ -77,8 +77,36 @@ class RecordUnionType extends avro.types.LogicalType {
   // tag the resolved branch. Overrides avsc's LogicalType._update, which would skip resolving the branch records.
   _update(resolver: { _read: (tap: unknown) => unknown }, writer: avro.Type, opts: unknown): void {
     const writerUnion = writer instanceof RecordUnionType ? writer.underlyingType : writer;
+    const direct = this.#branchResolvers(writerUnion, opts);
+    if (direct !== null) {
+      // Each writer branch read by the resolver of the reader branch of the same name, then tagged: no wrapper object.
+      resolver._read = (tap) => {
+        const index = (tap as { readLong(): number }).readLong();
+        const branch = direct[index];
+        if (branch === undefined) throw new Error(`invalid union index: ${index}`);
+        const record = branch.resolver._read(tap) as Record<string, unknown>;
+        record[GROUP_PROPERTY] = branch.group;
+        return record;
+      };
+      return;
+    }
     const inner = (this.underlyingType as unknown as ResolverSource).createResolver(writerUnion, opts);
     resolver._read = (tap) => this._fromValue(inner._read(tap) as Record<string, Record<string, unknown>>);
+  }
+
+  /** Per writer branch, the resolver into the reader branch of the same name; null unless every branch has one. */
+  #branchResolvers(writerUnion: avro.Type, opts: unknown): { readonly resolver: Resolverish; readonly group: string }[] | null {
+    const writerBranches = (writerUnion as unknown as { types?: avro.Type[] }).types;
+    const readerBranches = (this.underlyingType as unknown as { types: avro.Type[] }).types;
+    if (writerBranches === undefined) return null;
+    const direct: { resolver: Resolverish; group: string }[] = [];
+    for (const branch of writerBranches) {
+      const reader = readerBranches.find((candidate) => candidate.name !== undefined && candidate.name === branch.name);
+      const group = reader === undefined ? undefined : this.groupByName.get(reader.name as string);
+      if (reader === undefined || group === undefined) return null;
+      direct.push({ resolver: (reader as unknown as ResolverSource).createResolver(branch, opts), group });
+    }
+    return direct;
   }
 }
 
