@@ -52,12 +52,12 @@ import {
   topicName,
   type KafkaClient,
 } from '@stinger/kafka';
-import { KAFKA_VERSION, startLocalBroker, type LocalBroker } from '@stinger/local-broker';
+import { KAFKA_VERSION, type LocalBroker } from '@stinger/local-broker';
 import { createLogger, type Logger } from '@stinger/log';
-import { freePort } from '@stinger/processes';
 import { uniqueTopicName } from '@stinger/testing';
 import { signedPolicyRecord } from '@stinger/trust';
 import { testKeysDir, testSigningKey } from '../integration-tests/helpers/keys.ts';
+import { benchmarkBroker } from './broker.ts';
 import { fmt, load, median, spread } from './report.ts';
 import { loadPack, matchStats, rulesOf, syntheticEvents } from './synthetic-events.ts';
 
@@ -288,13 +288,9 @@ async function main(options: Options): Promise<void> {
     const meanBytes = encoded.reduce((sum, record) => sum + record.value.length, 0) / encoded.length;
     const { matchingShare, alerts } = matchStats(streamEvents, packRules);
 
-    let brokers: readonly string[];
-    if (config.kafka.brokers) {
-      brokers = config.kafka.brokers;
-    } else {
-      broker = await startLocalBroker({ cacheDir: config.cacheDir, dataDir: join(workDir, 'broker'), logger, port: await freePort('127.0.0.1') });
-      brokers = [broker.brokers];
-    }
+    const kafka = await benchmarkBroker({ config, logger, workDir });
+    broker = kafka.local;
+    const { brokers } = kafka;
     const client = createKafkaClient({ brokers, clientId: 'stinger-benchmark', logger });
     const spec = { brokers: brokers.join(','), pack };
 

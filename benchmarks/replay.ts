@@ -30,10 +30,10 @@ import { loadConfig } from '@stinger/config';
 import { ReplayDetector } from '@stinger/detection';
 import { decodeEvent, decodeEventSummary, encodeEvent, type Event } from '@stinger/events';
 import { bootstrapTopics, createKafkaClient, createProducer, planTopicRange, readTopicRange, topicName, type KafkaClient } from '@stinger/kafka';
-import { KAFKA_VERSION, startLocalBroker, type LocalBroker } from '@stinger/local-broker';
+import { KAFKA_VERSION, type LocalBroker } from '@stinger/local-broker';
 import { createLogger } from '@stinger/log';
-import { freePort } from '@stinger/processes';
 import { uniqueTopicName } from '@stinger/testing';
+import { benchmarkBroker } from './broker.ts';
 import { fmt, load, median, spread } from './report.ts';
 import { loadPack, NODES, rulesOf, syntheticEventStream } from './synthetic-events.ts';
 
@@ -168,13 +168,9 @@ async function main(): Promise<void> {
   const workDir = await mkdtemp(join(tmpdir(), 'stinger-bench-replay-'));
   let broker: LocalBroker | null = null;
   try {
-    let brokers: readonly string[];
-    if (config.kafka.brokers) {
-      brokers = config.kafka.brokers;
-    } else {
-      broker = await startLocalBroker({ cacheDir: config.cacheDir, dataDir: join(workDir, 'broker'), logger, port: await freePort('127.0.0.1') });
-      brokers = [broker.brokers];
-    }
+    const kafka = await benchmarkBroker({ config, logger, workDir });
+    broker = kafka.local;
+    const { brokers } = kafka;
     const client = createKafkaClient({ brokers, clientId: 'stinger-benchmark', logger });
     const prefix = `${uniqueTopicName('bench-replay')}.`;
     const warmPrefix = `${uniqueTopicName('bench-replay-warm')}.`;
