@@ -56,6 +56,12 @@ export interface StartLocalBrokerOptions {
   readonly port?: number;
   /** Run as a daemon that outlives this process, recorded in `stateDir`. */
   readonly detached?: boolean;
+  /**
+   * Foreground only: the JVM in a process group of its own, so a terminal's Ctrl-C reaches the owner alone, which can
+   * stop what uses the broker before the broker (`stinger up`). Off by default: a test run stopped with Ctrl-C then
+   * takes its broker with it (no exit hook runs when Node dies of SIGINT).
+   */
+  readonly ownProcessGroup?: boolean;
   /** Where `broker.pid` and `broker.port` live for a detached broker; defaults to `dataDir`. */
   readonly stateDir?: string;
   readonly startTimeoutMs?: number;
@@ -152,7 +158,7 @@ export async function startLocalBroker(options: StartLocalBrokerOptions): Promis
   const launchedAt = Date.now();
   let child: ChildProcess;
   try {
-    child = spawn(javaCommand, args, { cwd: dataDir, detached, stdio: ['ignore', consoleFd, consoleFd] });
+    child = spawn(javaCommand, args, { cwd: dataDir, detached: detached || (options.ownProcessGroup ?? false), stdio: ['ignore', consoleFd, consoleFd] });
   } finally {
     closeSync(consoleFd);
   }

@@ -129,6 +129,7 @@ export class StatusDisplay {
 export interface UpStatusCollector {
   /** The broker's figures now; never rejects (a broker that does not answer is part of the status). */
   collect(services: { readonly running: number; readonly started: number }): Promise<UpStatus>;
+  /** Never rejects. */
   stop(): Promise<void>;
 }
 
@@ -163,8 +164,14 @@ export function createUpStatusCollector(options: { readonly brokers: string; rea
         return { ...base, alerts, eventsPerSecond: null, lagging: [], brokerError: (error as Error).message };
       }
     },
+    // Never rejects either: it runs while `stinger up` stops, when the broker may already be gone, and the
+    // services must still be stopped after it.
     async stop() {
-      await alertsTail?.stop();
+      try {
+        await alertsTail?.stop();
+      } catch (error) {
+        logger.debug({ err: error }, 'alerts tail of the status line not stopped cleanly');
+      }
     },
   };
 }

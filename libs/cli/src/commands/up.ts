@@ -60,6 +60,8 @@ async function obtainBroker(options: UpOptions): Promise<{ brokers: string; owne
     dataDir: brokerDataDir(config),
     stateDir: runDir(config),
     detached: detach,
+    // Ctrl-C on `stinger up` stops the services first, then the broker (not the broker under them).
+    ownProcessGroup: true,
     logger,
   });
   if (broker.portFellBack) out(`port 9092 is in use, so the local broker listens on ${broker.brokers} instead`);
@@ -260,7 +262,7 @@ export async function up(options: UpOptions): Promise<number> {
     process.once('SIGINT', () => resolve());
     process.once('SIGTERM', () => resolve());
   });
-  await stopReporting();
+  await stopReporting(); // never rejects: the services below are stopped whatever the broker's state
   out('stopping ...');
   await Promise.all(
     started.map(async ({ name, child }) => {
