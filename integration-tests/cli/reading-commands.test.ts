@@ -165,3 +165,11 @@ test('every command has --help (exit 0); --version prints the version', () => {
   }
   assert.match(runStinger(['--version'], env()).stdout, /^stinger \d+\.\d+\.\d+\n$/);
 });
+
+test('status -o json is one JSON object with the same facts: each topic with its record count', { timeout: 60_000 }, () => {
+  const result = runStinger(['status', '-o', 'json'], env());
+  assert.equal(result.status, 0, result.stderr);
+  const report = JSON.parse(result.stdout) as { brokers: string; topics: { topic: string; records?: number }[] };
+  assert.equal(report.brokers, testBrokers());
+  assert.equal(report.topics.find((t) => t.topic === topicName('events', prefix))?.records, 5);
+});
