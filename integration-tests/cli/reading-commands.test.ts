@@ -13,7 +13,7 @@ import { encodeAlert, encodeEnforcement, encodeEvent, type Event } from '@stinge
 import { bootstrapTopics, createProducer, fetchTopicOffsets, topicName, type TopicId } from '@stinger/kafka';
 import { compilePolicy, parsePolicies } from '@stinger/policy';
 import { sampleEvent } from '@stinger/testing';
-import { runStinger } from '../helpers/cli.ts';
+import { runStinger, startStinger } from '../helpers/cli.ts';
 import { testBrokers, testClient, uniqueName } from '../helpers/kafka.ts';
 import { scratchDir } from '../helpers/scratch.ts';
 
@@ -106,7 +106,7 @@ test('events: --from/--to bound by timestamp, filters narrow, compact is one lin
   assert.equal(inPods.status, 0, inPods.stderr);
   const lines = inPods.stdout.trim().split('\n');
   assert.equal(lines.length, 1);
-  assert.match(lines[0]!, /node-r file +pid=\d+ \/usr\/bin\/cat open \/etc\/shadow result=3/);
+  assert.match(lines[0]!, /node-r shop\/web-1 file +pid=\d+ \/usr\/bin\/cat open \/etc\/shadow result=3/);
 });
 
 test('alerts without --follow print the range\'s alerts joined with their outcome', { timeout: 90_000 }, () => {
@@ -172,4 +172,19 @@ test('status -o json is one JSON object with the same facts: each topic with its
   const report = JSON.parse(result.stdout) as { brokers: string; topics: { topic: string; records?: number }[] };
   assert.equal(report.brokers, testBrokers());
   assert.equal(report.topics.find((t) => t.topic === topicName('events', prefix))?.records, 5);
+});
+
+test('events --follow keeps reading: a record produced after the start is printed, and --limit ends the command', { timeout: 90_000 }, async () => {
+  const follower = startStinger(['events', '--follow', '--from', 'now', '--binary', 'follow-me', '-o', 'json', '--limit', '1'], env());
+  const timer = setTimeout(() => follower.stop(), 60_000);
+  try {
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    const later = event(Date.now() + 500, { binary: '/usr/bin/follow-me' });
+    await produce('events', [{ key: later.node, value: encodeEvent(later), timestampMs: Date.now() + 500 }]);
+    const result = await follower.exited;
+    assert.equal(result.status, 0, result.stderr);
+    assert.deepEqual(ids(result.stdout), [later.id]);
+  } finally {
+    clearTimeout(timer);
+  }
 });

@@ -33,3 +33,10 @@ test('compact rendering quotes arguments with spaces or newlines, so one event s
   assert.ok(!line.includes('\n'), line);
   assert.match(line, /-c "echo a\\necho b" plain/);
 });
+
+test('compact rendering with withPod names the pod (namespace/name) of an enriched event after the node', () => {
+  const pod = { namespace: 'shop', name: 'web-1', uid: 'u', labels: {}, annotations: {}, workload: null, workload_kind: null, container: null };
+  const event = { ...golden, pod, enrichment: { status: 'enriched' as const, reason: null } };
+  assert.match(renderEventCompact(event, { withPod: true }), new RegExp(`^\\S+ ${golden.node} shop/web-1 ${golden.kind}\\s+pid=`));
+  assert.match(renderEventCompact(event), new RegExp(`^\\S+ ${golden.node} ${golden.kind}\\s+pid=`));
+});

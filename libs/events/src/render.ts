@@ -44,10 +44,15 @@ function quoteArg(arg: string): string {
   return /^[\w@%+=:,./-]+$/.test(arg) ? arg : JSON.stringify(arg);
 }
 
-/** One human line: time, node, kind, pid, binary and the payload's most telling fields. */
-export function renderEventCompact(event: RawEvent | Event): string {
+/**
+ * One human line: time, node, kind, pid, binary and the payload's most telling fields. With `withPod`, the pod
+ * (namespace/name) follows the node when known (`stinger events`; the console shows the pod in a column of its own and
+ * parses the line's start).
+ */
+export function renderEventCompact(event: RawEvent | Event, options: { readonly withPod?: boolean } = {}): string {
   const { process: proc, payload } = event;
-  const head = `${formatTimeNs(event.time)} ${event.node} ${event.kind.padEnd(9)} pid=${proc.pid} ${proc.binary}`;
+  const pod = options.withPod === true && 'pod' in event && event.pod !== null ? ` ${event.pod.namespace}/${event.pod.name}` : '';
+  const head = `${formatTimeNs(event.time)} ${event.node}${pod} ${event.kind.padEnd(9)} pid=${proc.pid} ${proc.binary}`;
   const action = event.action ? ` [${event.action.kind} by ${event.action.policy}/${event.action.rule}]` : '';
   switch (payload.group) {
     case 'exec':

@@ -40,7 +40,7 @@ export async function events(options: EventsOptions): Promise<number> {
         const decoded = decodeOrReport(decodeAny, record);
         if (decoded === null || (decoded.name !== 'RawEvent' && decoded.name !== 'Event')) continue;
         const event = decoded.value;
-        if (matchesEvent(event, filter)) lines.emit(output === 'json' ? JSON.stringify(renderEventJson(event)) : renderEventCompact(event));
+        if (matchesEvent(event, filter)) lines.emit(output === 'json' ? JSON.stringify(renderEventJson(event)) : renderEventCompact(event, { withPod: true }));
       }
     },
   });
