@@ -8,7 +8,8 @@
  *    offset at the call). Records appended later are not read, so a read always ends.
  *  - `readTopicRange` streams the range: `onBatch` gets each fetched batch's records of the range, in offset order
  *    per partition (partitions interleave), and is awaited before the next fetch (nothing is buffered beyond one
- *    fetch). It resolves once every partition reached its end, or when `signal` aborts.
+ *    fetch). It resolves once every partition reached its end, or when `signal` aborts; it rejects with what
+ *    `onBatch` threw.
  *  - Reads read_committed (aborted transactional records are never seen) with a consumer of a throw-away group that
  *    never commits and is deleted at the end: reading writes nothing to any topic.
  */
@@ -119,6 +120,7 @@ export async function readTopicRange(options: ReadTopicRangeOptions): Promise<vo
     await consumer.connect();
     await consumer.subscribe({ topics: [topic], fromBeginning: true });
     await new Promise<void>((resolve, reject) => {
+      let failed = false;
       const finish = (): void => {
         signal?.removeEventListener('abort', finish);
         resolve();
@@ -157,7 +159,7 @@ export async function readTopicRange(options: ReadTopicRangeOptions): Promise<vo
           autoCommit: false,
           eachBatch: async ({ batch }) => {
             const part = pending.get(batch.partition);
-            if (part === undefined || signal?.aborted) return;
+            if (part === undefined || signal?.aborted || failed) return;
             const from = delivered.get(batch.partition) ?? part.start;
             const records: ConsumedRecord[] = [];
             for (const message of batch.messages) {
@@ -169,7 +171,13 @@ export async function readTopicRange(options: ReadTopicRangeOptions): Promise<vo
             delivered.set(batch.partition, last.offset + 1n);
             const next = BigInt(batch.messages[batch.messages.length - 1]?.offset ?? last.offset) + 1n;
             const ahead = coveredOf(part, next) - (read.get(batch.partition) ?? 0n);
-            await onBatch(records, { offsetsRead: offsetsRead + (ahead > 0n ? ahead : 0n), offsets: range.offsets });
+            try {
+              await onBatch(records, { offsetsRead: offsetsRead + (ahead > 0n ? ahead : 0n), offsets: range.offsets });
+            } catch (error) {
+              // The handler's failure ends the read (kafkajs would log it and fetch the batch again, forever).
+              failed = true;
+              reject(error);
+            }
           },
         })
         .catch(reject);
