@@ -188,3 +188,14 @@ test('events --follow keeps reading: a record produced after the start is printe
     clearTimeout(timer);
   }
 });
+
+test('replay without --policy uses the signed policies in force on stinger.policies', { timeout: 90_000 }, () => {
+  const file = join(scratchDir('stinger-replay-'), 'shadow.yaml');
+  writeFileSync(file, SHADOW_POLICY);
+  const applied = runStinger(['policy', 'apply', file], env());
+  assert.equal(applied.status, 0, applied.stderr);
+  const result = runStinger(['replay', '--from', iso(OLD_MS - MINUTE), '--to', iso(RECENT_MS + 4000)], env());
+  assert.equal(result.status, 0, result.stderr);
+  assert.match(result.stdout, /^\S+ HIGH +replay-shadow\/shadow-read shop\/web-1 pid \d+ \/usr\/bin\/cat → would kill\n$/);
+  assert.match(result.stderr, /with 1 policies: 1 alerts/);
+});
