@@ -206,7 +206,8 @@ export function queryProcessTree(store: ConsoleStore, filters: Filters, query: P
     .statement(`SELECT * FROM processes WHERE ${scope.sql} AND last_seen >= ? AND start < ? ORDER BY last_seen DESC LIMIT ?`)
     .all(...scope.params, filters.from, filters.to, filters.limit);
   type Counts = { -readonly [K in keyof ProcessNode['counts']]: number };
-  const nodes = new Map<string, Omit<ProcessNode, 'counts'> & { children: ProcessNode[]; events: ProcessNode['events']; counts: Counts }>();
+  type TreeNode = Omit<ProcessNode, 'counts'> & { children: ProcessNode[]; events: ProcessNode['events']; counts: Counts };
+  const nodes = new Map<string, TreeNode>();
   for (const row of processes) {
     nodes.set(row['exec_id'] as string, {
       pid: row['pid'] as number,
@@ -235,10 +236,36 @@ export function queryProcessTree(store: ConsoleStore, filters: Filters, query: P
     const bucket = kind === 'file' ? 'file' : NETWORK_KINDS.includes(kind) ? 'network' : PRIVILEGE_KINDS.includes(kind) ? ('privilege' as const) : null;
     if (bucket !== null) node.counts[bucket] += n;
   }
+  // A forked child that then called exec is one process, the program it ran: the agent names the child by the exec id
+  // it carries until its exec, then the program by its own, both with the same pid and parent. The earlier image
+  // folds into the latest (its events, counts and any children forked before the exec).
+  const images = new Map<string, TreeNode[]>();
+  for (const row of processes) {
+    const key = `${(row['parent_exec_id'] as string | null) ?? ''}|${row['pid'] as number}`;
+    images.set(key, [...(images.get(key) ?? []), nodes.get(row['exec_id'] as string)!]);
+  }
+  const replacedBy = new Map<string, string>();
+  for (const sameProcess of images.values()) {
+    if (sameProcess.length < 2) continue;
+    sameProcess.sort((a, b) => a.start - b.start);
+    const program = sameProcess.at(-1)!;
+    for (const image of sameProcess.slice(0, -1)) {
+      program.events.push(...image.events);
+      program.counts.file += image.counts.file;
+      program.counts.network += image.counts.network;
+      program.counts.privilege += image.counts.privilege;
+      nodes.delete(image.execId);
+      replacedBy.set(image.execId, program.execId);
+    }
+    program.events.sort((a, b) => b.time - a.time);
+    program.events.splice(EVENTS_PER_PROCESS);
+  }
   const roots: ProcessNode[] = [];
   for (const row of processes) {
-    const node = nodes.get(row['exec_id'] as string)!;
-    const parent = nodes.get((row['parent_exec_id'] as string | null) ?? '');
+    const node = nodes.get(row['exec_id'] as string);
+    if (node === undefined) continue;
+    const parentId = (row['parent_exec_id'] as string | null) ?? '';
+    const parent = nodes.get(replacedBy.get(parentId) ?? parentId);
     if (parent !== undefined && parent !== node) parent.children.push(node);
     else roots.push(node);
   }

@@ -296,6 +296,28 @@ test('process tree: a pod\'s processes under their parents, with exit codes, cou
   assert.deepEqual(queryProcessTree(store, filters(), { namespace: null, pod: null, node: 'node-a' }).roots.map((r) => r.binary), ['/usr/bin/containerd-shim']);
 });
 
+test('process tree: a forked child that then ran a program is one process, the program', () => {
+  const store = newStore();
+  const shell = { pid: 100, binary: '/bin/sh', exec_id: 'node-a:100:sh', parent_exec_id: 'node-a:50:containerd-shim' };
+  const fork = sampleEvent({
+    seq: 600_000n,
+    time: ns(NOW - 5500),
+    kind: 'fork',
+    process: shell,
+    payload: { group: 'fork', child_pid: 700, child_exec_id: 'node-a:700:forked', clone_flags: 17n },
+    pod: pod('web-1'),
+  });
+  store.ingestEvents([fork, event({ msAgo: 5000, binary: '/usr/bin/cat', pid: 700 }), event({ msAgo: 4000, binary: '/usr/bin/cat', pid: 700, kind: 'file', payload: fileOpen('/etc/passwd', 0) })], NOW);
+  const { roots } = queryProcessTree(store, filters(), { namespace: 'shop', pod: 'web-1', node: null });
+  const children = roots.flatMap((root) => root.children);
+  assert.deepEqual(
+    children.map((c) => [c.pid, c.binary]),
+    [[700, '/usr/bin/cat']],
+    'the fork child (the shell image) folds into the program it ran',
+  );
+  assert.deepEqual(children[0]!.counts, { file: 1, network: 0, privilege: 0 });
+});
+
 test('alerts: newest first with their enforcement outcome, filtered by severity', () => {
   const store = newStore();
   const e1 = event({ msAgo: 5000, binary: '/usr/bin/cat', pid: 800 });
