@@ -671,7 +671,7 @@ function report(levels: readonly LevelResult[], rates: readonly number[], servic
   for (const level of levels) {
     const trouble = troubleIn([level.span]);
     console.log(
-      `- run ${level.run + 1}, ${levelName(level.rate)}: raw topic ${fmt(level.rawPerSec)} records/s, noise ${fmt(level.noisePerSec)} opens/s; pipeline p50 ${fmt(percentile(level.pipeline.map((s) => s.totalMs), 50))} / p99 ${fmt(percentile(level.pipeline.map((s) => s.totalMs), 99))} ms (detector meanwhile: ${trouble.detectorOffsets} batches aborted, ${trouble.restarts} consumer restarts); in kernel p50 ${fmt(percentile(level.kernel.map((s) => s.totalMs), 50), 2)} ms; missed ${level.missed.pipeline}+${level.missed.kernel}+${level.missed.unmatched}; victims' harness SCHED_FIFO: ${level.fifo ? 'yes' : 'no'}; load average after: ${level.load}`,
+      `- run ${level.run + 1}, ${levelName(level.rate)}: raw topic ${fmt(level.rawPerSec)} records/s, noise ${fmt(level.noisePerSec)} opens/s; pipeline p50 ${fmt(percentile(level.pipeline.map((s) => s.totalMs), 50))} / p99 ${fmt(percentile(level.pipeline.map((s) => s.totalMs), 99))} ms (detector meanwhile: ${trouble.detectorOffsets} CONCURRENT_TRANSACTIONS answers to AddOffsetsToTxn, retried, ${trouble.restarts} consumer restarts); in kernel p50 ${fmt(percentile(level.kernel.map((s) => s.totalMs), 50), 2)} ms; missed ${level.missed.pipeline}+${level.missed.kernel}+${level.missed.unmatched}; victims' harness SCHED_FIFO: ${level.fifo ? 'yes' : 'no'}; load average after: ${level.load}`,
     );
   }
 }
