@@ -244,10 +244,19 @@ export function queryProcessTree(store: ConsoleStore, filters: Filters, query: P
     const key = `${(row['parent_exec_id'] as string | null) ?? ''}|${row['pid'] as number}`;
     images.set(key, [...(images.get(key) ?? []), nodes.get(row['exec_id'] as string)!]);
   }
+  // Which image is the program: the one with an exec event of its own, then the later start, then the later last
+  // sighting (a fork and its exec often fall in the same millisecond, so start alone ties).
+  const lastSeen = new Map(processes.map((row) => [row['exec_id'] as string, row['last_seen'] as number]));
+  const execOf = store.statement(`SELECT 1 FROM events WHERE exec_id = ? AND kind = 'exec' LIMIT 1`);
+  const programRank = (node: TreeNode): [number, number, number] => [execOf.get(node.execId) === undefined ? 0 : 1, node.start, lastSeen.get(node.execId) ?? 0];
+  const byProgramRank = (a: TreeNode, b: TreeNode): number => {
+    const [ra, rb] = [programRank(a), programRank(b)];
+    return ra[0] - rb[0] || ra[1] - rb[1] || ra[2] - rb[2];
+  };
   const replacedBy = new Map<string, string>();
   for (const sameProcess of images.values()) {
     if (sameProcess.length < 2) continue;
-    sameProcess.sort((a, b) => a.start - b.start);
+    sameProcess.sort(byProgramRank);
     const program = sameProcess.at(-1)!;
     for (const image of sameProcess.slice(0, -1)) {
       program.events.push(...image.events);

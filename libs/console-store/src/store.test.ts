@@ -301,7 +301,7 @@ test('process tree: a forked child that then ran a program is one process, the p
   const shell = { pid: 100, binary: '/bin/sh', exec_id: 'node-a:100:sh', parent_exec_id: 'node-a:50:containerd-shim' };
   const fork = sampleEvent({
     seq: 600_000n,
-    time: ns(NOW - 5500),
+    time: ns(NOW - 5000), // the same millisecond as the child's exec, as is common
     kind: 'fork',
     process: shell,
     payload: { group: 'fork', child_pid: 700, child_exec_id: 'node-a:700:forked', clone_flags: 17n },
