@@ -25,9 +25,28 @@ export function serviceMain(service: StartServiceOptions['service']): string {
   return fileURLToPath(new URL(`../../services/${service}/src/main.ts`, import.meta.url));
 }
 
+/**
+ * Services still running when the test process ends (a test failed before its `after`, or the runner cancelled the
+ * file with SIGTERM or SIGINT) are SIGKILLed with it, so no test leaves services behind that hold cgroups, eBPF
+ * programs or ports. (A SIGKILLed test process runs nothing; its services then outlive it.)
+ */
+const runningServices = new Set<ChildProcess>();
+function killRunningServices(): void {
+  for (const child of runningServices) child.kill('SIGKILL');
+}
+process.once('exit', killRunningServices);
+for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+  process.once(signal, () => {
+    killRunningServices();
+    process.kill(process.pid, signal); // the default action now that this handler is gone: end as the signal says
+  });
+}
+
 export function startService(options: StartServiceOptions): StartedService {
   const { service, env, readyMessage, timeoutMs = 60_000 } = options;
   const child = spawn(process.execPath, ['--disable-warning=TimeoutNegativeWarning', serviceMain(service)], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+  runningServices.add(child);
+  child.once('exit', () => runningServices.delete(child));
   const log: string[] = [];
   let pending = '';
   const running = new Promise<void>((resolve, reject) => {
