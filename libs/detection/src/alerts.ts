@@ -3,7 +3,7 @@
  * yields the same alert ids), the Kafka key, and the one-line message.
  */
 import { createHash } from 'node:crypto';
-import type { Alert, Event } from '@stinger/events';
+import { fullEvent, type Alert, type Event } from '@stinger/events';
 import type { RuleIdentity } from './detection-rules.ts';
 
 /** A UUID (version 8, RFC 9562) derived from `parts`. */
@@ -16,6 +16,14 @@ export function derivedUuid(...parts: readonly string[]): string {
 }
 
 /** stinger.alerts key: the pod uid, or the node name for host events. */
+/**
+ * The alert with complete events in place of summaries (@stinger/events decodeEventSummary), for whatever leaves the
+ * detector: published alerts, replay output. An alert of complete events comes back equal.
+ */
+export function completeAlert(alert: Alert): Alert {
+  return { ...alert, event: fullEvent(alert.event), related_events: alert.related_events.map(fullEvent) };
+}
+
 export function alertKey(alert: Pick<Alert, 'event' | 'node'>): string {
   return alert.event.pod?.uid ?? alert.node;
 }

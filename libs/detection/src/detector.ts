@@ -13,10 +13,10 @@
  *    alerts keyed by pod uid or node; every ~second of event time it also flushes grouped counts whose window ended.
  *  - The rules are read live from `rules` (policy records applied as they arrive).
  */
-import { DecodeError, decodeEvent, encodeAlert, type Alert, type Event } from '@stinger/events';
+import { DecodeError, decodeEventSummary, encodeAlert, keepEvent, type Alert, type Event } from '@stinger/events';
 import { RecordRejectedError, type ConsumedRecord, type OutputRecord } from '@stinger/kafka';
 import { namespaced, type Logger } from '@stinger/log';
-import { alertKey } from './alerts.ts';
+import { alertKey, completeAlert } from './alerts.ts';
 import type { DetectionRules } from './detection-rules.ts';
 import { PartitionDetector } from './partition-detector.ts';
 
@@ -50,10 +50,11 @@ export interface Detector {
 
 const FLUSH_EVERY_NS = 1_000_000_000n;
 
+/** A summary: the fields detection reads (completeAlert restores the whole events of what is published). */
 function decodeOrReject(record: ConsumedRecord): Event {
   if (!record.value) throw new RecordRejectedError('tombstone');
   try {
-    return decodeEvent(record.value);
+    return decodeEventSummary(record.value);
   } catch (error) {
     if (error instanceof DecodeError) throw new RecordRejectedError(error.reason, error);
     throw error;
@@ -66,9 +67,10 @@ export function createDetector(options: DetectorOptions): Detector {
   const groupWindowNs = BigInt(options.groupWindowMs ?? 10_000) * 1_000_000n;
   const partitions = new Map<number, { detector: PartitionDetector; lastFlushNs: bigint }>();
   const stats: DetectorStats = { events: 0, alerts: 0, replayedEvents: 0, replays: 0 };
-  const newPartition = () => ({ detector: new PartitionDetector({ rules, groupWindowNs, ...(options.now ? { now: options.now } : {}) }), lastFlushNs: 0n });
+  const newPartition = () => ({ detector: new PartitionDetector({ rules, groupWindowNs, keep: keepEvent, ...(options.now ? { now: options.now } : {}) }), lastFlushNs: 0n });
 
-  const output = (alert: Alert): OutputRecord => {
+  const output = (summarised: Alert): OutputRecord => {
+    const alert = completeAlert(summarised);
     stats.alerts += 1;
     options.onAlert?.(alert);
     return { topic: alertsTopic, key: alertKey(alert), value: encodeAlert(alert) };

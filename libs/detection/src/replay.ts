@@ -15,7 +15,8 @@
  *    alerts returned always carry complete events (fullEvent), and the summaries kept for sequences and groups own
  *    their bytes (keepEvent), so a replay never holds on to the batches it fetched.
  */
-import { fullEvent, keepEvent, type Alert, type Event } from '@stinger/events';
+import { keepEvent, type Alert, type Event } from '@stinger/events';
+import { completeAlert } from './alerts.ts';
 import type { DetectionRules } from './detection-rules.ts';
 import { PartitionDetector } from './partition-detector.ts';
 
@@ -24,11 +25,6 @@ const FLUSH_EVERY_NS = 1_000_000_000n;
 export interface ReplayDetectorOptions {
   readonly rules: DetectionRules;
   readonly groupWindowNs?: bigint;
-}
-
-/** The alert with complete events in place of summaries. */
-function complete(alert: Alert): Alert {
-  return { ...alert, event: fullEvent(alert.event), related_events: alert.related_events.map(fullEvent) };
 }
 
 export class ReplayDetector {
@@ -60,14 +56,14 @@ export class ReplayDetector {
       alerts.push(...state.detector.flush({ emit: true }));
     }
     this.#alerts += alerts.length;
-    return alerts.length === 0 ? alerts : alerts.map(complete);
+    return alerts.length === 0 ? alerts : alerts.map(completeAlert);
   }
 
   finish(): Alert[] {
     const alerts: Alert[] = [];
     for (const state of this.#partitions.values()) alerts.push(...state.detector.flush({ emit: true, all: true }));
     this.#alerts += alerts.length;
-    return alerts.map(complete);
+    return alerts.map(completeAlert);
   }
 
   get stats(): { readonly events: number; readonly alerts: number } {
