@@ -62,6 +62,12 @@ export interface StartLocalBrokerOptions {
    * takes its broker with it (no exit hook runs when Node dies of SIGINT).
    */
   readonly ownProcessGroup?: boolean;
+  /**
+   * Foreground only: record the broker in `stateDir` as a detached one is (removed again by `stop()`), so other
+   * commands find it while its owner runs (`stinger status` beside a foreground `stinger up`), and a second owner
+   * with the same state dir is refused. Always on when detached.
+   */
+  readonly recordState?: boolean;
   /** Where `broker.pid` and `broker.port` live for a detached broker; defaults to `dataDir`. */
   readonly stateDir?: string;
   readonly startTimeoutMs?: number;
@@ -104,11 +110,12 @@ export async function startLocalBroker(options: StartLocalBrokerOptions): Promis
   const dataDir = resolve(options.dataDir);
   const stateDir = resolve(options.stateDir ?? dataDir);
   const detached = options.detached ?? false;
+  const recorded = detached || (options.recordState ?? false);
   const startTimeoutMs = options.startTimeoutMs ?? 90_000;
   const stopTimeoutMs = options.stopTimeoutMs ?? 20_000;
   const javaCommand = options.javaCommand ?? 'java';
 
-  if (detached) {
+  if (recorded) {
     const running = await readRunningBroker(stateDir);
     if (running) {
       throw new BrokerStartError(`a local broker is already running from ${stateDir} (pid ${running.pid}, ${running.brokers})`);
@@ -203,7 +210,7 @@ export async function startLocalBroker(options: StartLocalBrokerOptions): Promis
   const startupMs = Date.now() - launchedAt;
   logger.info({ brokerPid: pid, brokers: `${BROKER_HOST}:${ports.port}`, startupMs }, 'local broker ready');
 
-  if (detached) {
+  if (recorded) {
     await writeFile(join(stateDir, PORT_FILE), `${ports.port}\n`);
     await writeFile(join(stateDir, PID_FILE), `${pid}\n`);
   }
@@ -222,7 +229,7 @@ export async function startLocalBroker(options: StartLocalBrokerOptions): Promis
       stopping ??= (async () => {
         const began = Date.now();
         await stopChild();
-        if (detached) await removeStateFiles(stateDir);
+        if (recorded) await removeStateFiles(stateDir);
         logger.info({ brokerPid: pid, ms: Date.now() - began }, 'local broker stopped');
       })();
       return stopping;

@@ -62,6 +62,8 @@ async function obtainBroker(options: UpOptions): Promise<{ brokers: string; owne
     detached: detach,
     // Ctrl-C on `stinger up` stops the services first, then the broker (not the broker under them).
     ownProcessGroup: true,
+    // `stinger status` and `down` find a foreground up's broker as they find a detached one's.
+    recordState: true,
     logger,
   });
   if (broker.portFellBack) out(`port 9092 is in use, so the local broker listens on ${broker.brokers} instead`);
