@@ -1,27 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { CompiledPolicy, Event } from '@stinger/events';
-import { compilePolicy, parsePolicies } from '@stinger/policy';
 import { sampleEvent, type SampleEventOptions } from '@stinger/testing';
 import { ConditionError, DetectionRules, fileAccessOf, PartitionDetector } from './index.ts';
+import { compiledPolicies, rulesOf } from './test-rules.ts';
 
 const SECOND = 1_000_000_000n;
 const T0 = 1_800_000_000n * SECOND;
-
-function compiled(yaml: string): CompiledPolicy {
-  const parsed = parsePolicies(yaml, { source: 'test.yaml' });
-  assert.deepEqual(parsed.errors, []);
-  const [policy] = parsed.policies;
-  assert.ok(policy);
-  return compilePolicy(policy).compiled;
-}
-
-function rulesOf(yaml: string): DetectionRules {
-  const rules = new DetectionRules();
-  const record = compiled(yaml);
-  rules.set(record.name, record);
-  return rules;
-}
 
 const policy = (rules: string, extra = '') => `
 apiVersion: stinger.io/v1alpha1
@@ -102,7 +87,7 @@ describe('conditions', () => {
   });
 
   test('a record from another producer with a condition the detector cannot evaluate is refused whole', () => {
-    const record = compiled(policy('    - { name: r, event: exec, action: audit }'));
+    const record = compiledPolicies(policy('    - { name: r, event: exec, action: audit }'))[0]!;
     const bad: CompiledPolicy = { ...record, rules: [{ ...record.rules[0]!, match: [{ field: 'uid', operator: 'range', values: ['x-y'] }] }] };
     const rules = new DetectionRules();
     rules.set('p', record);

@@ -3,9 +3,9 @@ import { test } from 'node:test';
 import { decodeAlert, encodeEvent, renderEventJson } from '@stinger/events';
 import { RecordRejectedError, type ConsumedRecord } from '@stinger/kafka';
 import { createLogger } from '@stinger/log';
-import { compilePolicy, parsePolicies } from '@stinger/policy';
 import { sampleEvent } from '@stinger/testing';
-import { createDetector, DetectionRules } from './index.ts';
+import { createDetector } from './index.ts';
+import { rulesOf } from './test-rules.ts';
 
 const POLICY = `
 apiVersion: stinger.io/v1alpha1
@@ -16,19 +16,10 @@ spec:
     - { name: shadow, event: file, match: { path: { equal: [/etc/shadow] } }, action: audit }
 `;
 
-function rules(): DetectionRules {
-  const parsed = parsePolicies(POLICY, { source: 'test.yaml' });
-  assert.deepEqual(parsed.errors, []);
-  const detectionRules = new DetectionRules();
-  const compiled = compilePolicy(parsed.policies[0]!).compiled;
-  detectionRules.set(compiled.name, compiled);
-  return detectionRules;
-}
-
 const record = (value: Buffer, offset = 0n): ConsumedRecord => ({ topic: 'stinger.events', partition: 0, offset, key: Buffer.from('node-a'), value, headers: {}, timestampMs: 0 });
 
 test('the live detector matches on summaries and publishes alerts carrying the whole event', () => {
-  const detector = createDetector({ rules: rules(), alertsTopic: 'stinger.alerts', logger: createLogger({ name: 'test', level: 'silent' }), readRange: async () => [] });
+  const detector = createDetector({ rules: rulesOf(POLICY), alertsTopic: 'stinger.alerts', logger: createLogger({ name: 'test', level: 'silent' }), readRange: async () => [] });
   const event = sampleEvent({
     kind: 'file',
     process: { args: ['/etc/shadow'], cwd: '/root', exec_id: 'node-a:42:7' },

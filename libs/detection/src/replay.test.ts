@@ -1,15 +1,14 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { decodeEvent, decodeEventSummary, encodeEvent, renderAlertJson, type Event } from '@stinger/events';
-import { compilePolicy, parsePolicies } from '@stinger/policy';
 import { sampleEvent } from '@stinger/testing';
-import { DetectionRules, PartitionDetector, replayAlerts, ReplayDetector } from './index.ts';
+import { PartitionDetector, replayAlerts, ReplayDetector } from './index.ts';
+import { rulesOf } from './test-rules.ts';
 
 const SECOND = 1_000_000_000n;
 const T0 = 1_800_000_000n * SECOND;
 
-const rules = new DetectionRules();
-const [policy] = parsePolicies(
+const rules = rulesOf(
   `apiVersion: stinger.io/v1alpha1
 kind: TracingPolicy
 metadata: { name: p }
@@ -25,9 +24,7 @@ spec:
           - { event: exec, sameAs: { binary: path } }
       action: audit
 `,
-  { source: 'p.yaml' },
-).policies;
-rules.set('p', compilePolicy(policy!).compiled);
+);
 
 let seq = 0n;
 const file = (node: string, path: string, at: { seconds: number; flags?: number }): Event =>
