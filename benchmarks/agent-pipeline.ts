@@ -669,7 +669,7 @@ async function main(): Promise<void> {
       broker = await startLocalBroker({ cacheDir: config.cacheDir, dataDir: join(workDir, 'broker'), logger, port: options.port ?? (await freePort()) });
       brokers = [broker.brokers];
     }
-    client = createKafkaClient({ brokers, clientId: 'stinger-benchmark', logger });
+    client = createKafkaClient({ brokers, connection: config.kafka, role: 'benchmark', logger });
     const kafkaClient = client;
     producer = createProducer({ client });
     await producer.connect();

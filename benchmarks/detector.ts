@@ -108,7 +108,7 @@ async function runPassthrough(role: string, prefix: string): Promise<void> {
   if (role !== 'tx' && role !== 'decode') throw new RangeError(`--role must be tx or decode, got "${role}"`);
   const config = loadConfig();
   const logger = createLogger({ name: 'bench-tx', level: 'warn' });
-  const client = createKafkaClient({ brokers: requireBrokers(config), clientId: 'bench-tx', logger });
+  const client = createKafkaClient({ brokers: requireBrokers(config), connection: config.kafka, role: 'bench-tx', logger });
   const target = topicName('alerts', prefix);
   const groupId = passthroughGroup(prefix);
   const shutdown = installShutdown({ logger });
@@ -291,7 +291,7 @@ async function main(options: Options): Promise<void> {
     const kafka = await benchmarkBroker({ config, logger, workDir });
     broker = kafka.local;
     const { brokers } = kafka;
-    const client = createKafkaClient({ brokers, clientId: 'stinger-benchmark', logger });
+    const client = createKafkaClient({ brokers, connection: config.kafka, role: 'benchmark', logger });
     const spec = { brokers: brokers.join(','), pack };
 
     console.log(`# Stinger detector: ${fmt(options.records)} records × ${options.runs} runs; micro-benchmark ${fmt(options.microEvents)} events`);

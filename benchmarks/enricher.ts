@@ -89,7 +89,7 @@ function parseOptions(): Options {
 async function runPassthrough(role: string, prefix: string): Promise<void> {
   const config = loadConfig();
   const logger = createLogger({ name: `bench-${role}`, level: 'warn' });
-  const client = createKafkaClient({ brokers: requireBrokers(config), clientId: `bench-${role}`, logger });
+  const client = createKafkaClient({ brokers: requireBrokers(config), connection: config.kafka, role: `bench-${role}`, logger });
   const source = topicName('eventsRaw', prefix);
   const target = topicName('events', prefix);
   const groupId = `${prefix}bench.passthrough`;
@@ -330,7 +330,7 @@ async function main(options: Options): Promise<void> {
       broker = await startLocalBroker({ cacheDir: config.cacheDir, dataDir: join(workDir, 'broker'), logger, port: await freePort() });
       brokers = [broker.brokers];
     }
-    const client = createKafkaClient({ brokers, clientId: 'stinger-benchmark', logger });
+    const client = createKafkaClient({ brokers, connection: config.kafka, role: 'benchmark', logger });
     const spec = { brokers: brokers.join(','), records: options.records, rate: options.rate };
 
     console.log(`# Stinger enricher: ${options.records} records × ${options.runs} runs, latency stream ${options.rate} records/s for ${LATENCY_SECONDS} s`);

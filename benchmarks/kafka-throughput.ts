@@ -303,7 +303,7 @@ async function main(): Promise<void> {
       broker = await startLocalBroker({ cacheDir: config.cacheDir, dataDir: join(workDir, 'broker'), logger, port: options.port });
       brokers = [broker.brokers];
     }
-    const client = createKafkaClient({ brokers, clientId: 'stinger-benchmark', logger });
+    const client = createKafkaClient({ brokers, connection: config.kafka, role: 'benchmark', logger });
     const tools: JavaTools = { libsDir: distribution.libsDir, brokers: brokers.join(','), workDir };
 
     const load = loadavg().map((l) => l.toFixed(2)).join(' ');

@@ -780,7 +780,7 @@ async function main(): Promise<void> {
       broker = await startLocalBroker({ cacheDir: config.cacheDir, dataDir: join(workDir, 'broker'), logger, port: await freePort() });
       brokers = broker.brokers;
     }
-    client = createKafkaClient({ brokers: brokers.split(','), clientId: 'stinger-benchmark', logger });
+    client = createKafkaClient({ brokers: brokers.split(','), connection: config.kafka, role: 'benchmark', logger });
     const kafka = client;
     prefix = `${config.kafka.topicPrefix}bench-kill-${tag}.`;
     await bootstrapTopics({ client: kafka, prefix });

@@ -171,7 +171,7 @@ async function main(): Promise<void> {
     const kafka = await benchmarkBroker({ config, logger, workDir });
     broker = kafka.local;
     const { brokers } = kafka;
-    const client = createKafkaClient({ brokers, clientId: 'stinger-benchmark', logger });
+    const client = createKafkaClient({ brokers, connection: config.kafka, role: 'benchmark', logger });
     const prefix = `${uniqueTopicName('bench-replay')}.`;
     const warmPrefix = `${uniqueTopicName('bench-replay-warm')}.`;
     await bootstrapTopics({ client, prefix, topics: ['events'] });

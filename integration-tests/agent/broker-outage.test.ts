@@ -37,7 +37,7 @@ test('events produced while the broker is down arrive after it returns, with no 
   const port = await freePort();
   const start = () => startLocalBroker({ cacheDir: loadConfig().cacheDir, dataDir, port, logger });
   broker = await start();
-  const client = createKafkaClient({ brokers: [broker.brokers], clientId: 'outage-test', logger });
+  const client = createKafkaClient({ brokers: [broker.brokers], connection: loadConfig().kafka, role: 'outage-test', logger });
   const prefix = 'outage.';
   await bootstrapTopics({ client, prefix, topics: ['eventsRaw'] });
   agent = await startAgent({ brokers: broker.brokers, topicPrefix: prefix });

@@ -15,7 +15,8 @@ export function testClient(clientId: string): KafkaClient {
   const config = loadConfig();
   return createKafkaClient({
     brokers: requireBrokers(config),
-    clientId,
+    connection: config.kafka,
+    role: clientId,
     logger: createLogger({ name: clientId, level: config.logLevel === 'info' ? 'warn' : config.logLevel }),
   });
 }

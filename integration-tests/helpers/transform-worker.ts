@@ -13,7 +13,7 @@ const [source, target, dlq, group, transactionalId] = process.argv.slice(2);
 if (!source || !target || !dlq || !group || !transactionalId) throw new Error('usage: transform-worker <source> <target> <dlq> <group> <txid>');
 const config = loadConfig();
 const logger = createLogger({ name: 'transform-worker', level: 'warn' });
-const client = createKafkaClient({ brokers: requireBrokers(config), clientId: transactionalId, logger });
+const client = createKafkaClient({ brokers: requireBrokers(config), connection: config.kafka, role: transactionalId, logger });
 const worker = createTransactionalTransform({
   client,
   groupId: group,

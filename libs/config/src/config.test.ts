@@ -127,3 +127,97 @@ test('console: an address outside loopback without a token is refused; with one 
   assert.equal(loadConfig({ STINGER_CONSOLE_ADDRESS: 'localhost:0' }).console.address, 'localhost:0');
   assert.throws(() => loadConfig({ STINGER_CONSOLE_TOKEN: 'short' }), /STINGER_CONSOLE_TOKEN: must be at least 16/);
 });
+
+/** A file system of the given files; any other path fails as a missing file does. */
+function filesProbe(files: Readonly<Record<string, string>>) {
+  return {
+    fileExists: (path: string) => path in files,
+    readTextFile: (path: string) => {
+      const text = files[path];
+      if (text === undefined) throw new Error(`ENOENT: no such file or directory, open '${path}'`);
+      return text;
+    },
+  };
+}
+
+const isConfigErrorFor = (variable: string) => (e: unknown) => e instanceof ConfigError && e.variable === variable;
+
+test('Kafka TLS: off by default, on with KAFKA_TLS or any file, PEM read from the files', () => {
+  assert.equal(loadConfig({}).kafka.tls, null);
+  assert.deepEqual(loadConfig({ KAFKA_TLS: 'true' }).kafka.tls, { ca: null, cert: null, key: null });
+  const probe = filesProbe({ '/s/ca.pem': 'CA PEM', '/s/tls.crt': 'CERT PEM', '/s/tls.key': 'KEY PEM' });
+  assert.deepEqual(loadConfig({ KAFKA_TLS_CA_FILE: '/s/ca.pem' }, probe).kafka.tls, { ca: 'CA PEM', cert: null, key: null });
+  assert.deepEqual(loadConfig({ KAFKA_TLS_CA_FILE: '/s/ca.pem', KAFKA_TLS_CERT_FILE: '/s/tls.crt', KAFKA_TLS_KEY_FILE: '/s/tls.key' }, probe).kafka.tls, {
+    ca: 'CA PEM',
+    cert: 'CERT PEM',
+    key: 'KEY PEM',
+  });
+});
+
+test('Kafka TLS contradictions and unreadable files name their variable', () => {
+  const probe = filesProbe({ '/s/ca.pem': 'CA PEM', '/s/tls.crt': 'CERT PEM', '/s/tls.key': 'KEY PEM', '/s/empty': '\n' });
+  assert.throws(() => loadConfig({ KAFKA_TLS: 'false', KAFKA_TLS_CA_FILE: '/s/ca.pem' }, probe), /KAFKA_TLS: is false but KAFKA_TLS_CA_FILE is set/);
+  assert.throws(() => loadConfig({ KAFKA_TLS_CERT_FILE: '/s/tls.crt' }, probe), isConfigErrorFor('KAFKA_TLS_KEY_FILE'));
+  assert.throws(() => loadConfig({ KAFKA_TLS_KEY_FILE: '/s/tls.key' }, probe), isConfigErrorFor('KAFKA_TLS_CERT_FILE'));
+  assert.throws(() => loadConfig({ KAFKA_TLS_CA_FILE: '/s/missing.pem' }, probe), /KAFKA_TLS_CA_FILE: cannot read \/s\/missing\.pem: ENOENT/);
+  assert.throws(() => loadConfig({ KAFKA_TLS_CA_FILE: '/s/empty' }, probe), /KAFKA_TLS_CA_FILE: \/s\/empty is empty/);
+  assert.throws(() => loadConfig({ KAFKA_TLS: 'yes' }), isConfigErrorFor('KAFKA_TLS'));
+});
+
+test('Kafka TLS files are read from the real file system by default', () => {
+  assert.throws(() => loadConfig({ KAFKA_TLS_CA_FILE: '/nonexistent/stinger-ca.pem' }), /KAFKA_TLS_CA_FILE: cannot read \/nonexistent\/stinger-ca\.pem/);
+});
+
+test('Kafka SASL: none by default; mechanism in any case; secrets from variables or files', () => {
+  assert.equal(loadConfig({}).kafka.sasl, null);
+  assert.deepEqual(loadConfig({ KAFKA_SASL_MECHANISM: 'SCRAM-SHA-512', KAFKA_SASL_USERNAME: 'alice', KAFKA_SASL_PASSWORD: 's3cret' }).kafka.sasl, {
+    mechanism: 'scram-sha-512',
+    username: 'alice',
+    password: 's3cret',
+  });
+  // Secrets written with `echo` end in a line break that is not part of the password.
+  const probe = filesProbe({ '/s/user': 'bob\n', '/s/password': 'pa ss\n' });
+  assert.deepEqual(loadConfig({ KAFKA_SASL_MECHANISM: 'plain', KAFKA_SASL_USERNAME_FILE: '/s/user', KAFKA_SASL_PASSWORD_FILE: '/s/password' }, probe).kafka.sasl, {
+    mechanism: 'plain',
+    username: 'bob',
+    password: 'pa ss',
+  });
+  assert.equal(loadConfig({ KAFKA_SASL_MECHANISM: 'scram-sha-256', KAFKA_SASL_USERNAME: 'a', KAFKA_SASL_PASSWORD: 'b' }).kafka.sasl?.mechanism, 'scram-sha-256');
+});
+
+test('Kafka SASL contradictions name their variable', () => {
+  const probe = filesProbe({ '/s/password': 'p' });
+  assert.throws(() => loadConfig({ KAFKA_SASL_MECHANISM: 'SCRAM-SHA-512' }), /KAFKA_SASL_USERNAME: is not set .* but KAFKA_SASL_MECHANISM is SCRAM-SHA-512/);
+  assert.throws(() => loadConfig({ KAFKA_SASL_MECHANISM: 'plain', KAFKA_SASL_USERNAME: 'a' }), isConfigErrorFor('KAFKA_SASL_PASSWORD'));
+  assert.throws(() => loadConfig({ KAFKA_SASL_USERNAME: 'a', KAFKA_SASL_PASSWORD: 'b' }), /KAFKA_SASL_MECHANISM: is not set but KAFKA_SASL_USERNAME is/);
+  assert.throws(() => loadConfig({ KAFKA_SASL_PASSWORD: 'b' }), /KAFKA_SASL_MECHANISM: is not set but KAFKA_SASL_PASSWORD is/);
+  assert.throws(() => loadConfig({ KAFKA_SASL_MECHANISM: 'GSSAPI', KAFKA_SASL_USERNAME: 'a', KAFKA_SASL_PASSWORD: 'b' }), /KAFKA_SASL_MECHANISM: "GSSAPI" is not one of/);
+  assert.throws(
+    () => loadConfig({ KAFKA_SASL_MECHANISM: 'plain', KAFKA_SASL_USERNAME: 'a', KAFKA_SASL_PASSWORD: 'b', KAFKA_SASL_PASSWORD_FILE: '/s/password' }, probe),
+    /KAFKA_SASL_PASSWORD_FILE: and KAFKA_SASL_PASSWORD are both set/,
+  );
+  assert.throws(() => loadConfig({ KAFKA_SASL_MECHANISM: 'plain', KAFKA_SASL_USERNAME: 'a', KAFKA_SASL_PASSWORD_FILE: '/s/gone' }, probe), isConfigErrorFor('KAFKA_SASL_PASSWORD_FILE'));
+});
+
+test('topic replication factor and partition overrides', () => {
+  assert.equal(loadConfig({}).kafka.topicReplicationFactor, 1);
+  assert.deepEqual(loadConfig({}).kafka.topicPartitions, {});
+  assert.equal(loadConfig({ STINGER_TOPIC_REPLICATION_FACTOR: '3' }).kafka.topicReplicationFactor, 3);
+  assert.deepEqual(loadConfig({ STINGER_TOPIC_PARTITIONS: 'stinger.events.raw=24, stinger.events=12' }).kafka.topicPartitions, { 'stinger.events.raw': 24, 'stinger.events': 12 });
+  assert.throws(() => loadConfig({ STINGER_TOPIC_REPLICATION_FACTOR: '0' }), isConfigErrorFor('STINGER_TOPIC_REPLICATION_FACTOR'));
+  assert.throws(() => loadConfig({ STINGER_TOPIC_PARTITIONS: 'stinger.events=0' }), /STINGER_TOPIC_PARTITIONS: "stinger.events=0" is not topic=partitions/);
+  assert.throws(() => loadConfig({ STINGER_TOPIC_PARTITIONS: 'stinger.events' }), isConfigErrorFor('STINGER_TOPIC_PARTITIONS'));
+  assert.throws(() => loadConfig({ STINGER_TOPIC_PARTITIONS: 'stinger.events=2,stinger.events=3' }), /stinger\.events is named twice/);
+});
+
+test('metrics and console addresses may listen on all interfaces (inside a pod)', () => {
+  const config = loadConfig({
+    STINGER_AGENT_METRICS_ADDRESS: '0.0.0.0:9464',
+    STINGER_ENRICHER_METRICS_ADDRESS: '0.0.0.0:9465',
+    STINGER_CONSOLE_ADDRESS: '0.0.0.0:7070',
+    STINGER_CONSOLE_TOKEN: 'a-long-enough-token-1234',
+  });
+  assert.equal(config.agent.metricsAddress, '0.0.0.0:9464');
+  assert.equal(config.enricherMetricsAddress, '0.0.0.0:9465');
+  assert.equal(config.console.address, '0.0.0.0:7070');
+});

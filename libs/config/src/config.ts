@@ -5,7 +5,7 @@
  * Every variable is validated here; a bad value throws a `ConfigError` naming the variable, and
  * contradictory settings are refused rather than silently resolved.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { LOG_LEVELS, type LogLevel } from '@stinger/log';
 import { isLoopbackHost, parseHostPort } from '@stinger/metrics';
@@ -25,8 +25,46 @@ export interface KafkaConfig {
   readonly clientId: string;
   /** Prepended to every topic name (STINGER_TOPIC_PREFIX), so several pipelines can share a cluster. */
   readonly topicPrefix: string;
+  /** Milliseconds to open a connection, TLS handshake included (KAFKA_CONNECTION_TIMEOUT_MS). */
   readonly connectionTimeoutMs: number;
+  /** Milliseconds a request may wait for its answer (KAFKA_REQUEST_TIMEOUT_MS). */
   readonly requestTimeoutMs: number;
+  /** TLS to the brokers (KAFKA_TLS and KAFKA_TLS_*_FILE); null: plaintext. */
+  readonly tls: KafkaTlsConfig | null;
+  /** SASL authentication (KAFKA_SASL_*); null: none. */
+  readonly sasl: KafkaSaslConfig | null;
+  /** Replication factor of the topics Stinger creates (STINGER_TOPIC_REPLICATION_FACTOR; 1 suits one local broker). */
+  readonly topicReplicationFactor: number;
+  /**
+   * Partition counts that replace the topic table's for topics Stinger creates, keyed by topic name without the prefix
+   * (STINGER_TOPIC_PARTITIONS, e.g. `stinger.events.raw=24,stinger.events=24`). Names are checked against the topic
+   * table where it lives (@stinger/kafka bootstrapTopics); here only their form.
+   */
+  readonly topicPartitions: Readonly<Record<string, number>>;
+}
+
+/**
+ * PEM contents, read once at start from the files named by the variables (Kubernetes mounts Secrets as files). A
+ * rotated certificate takes effect at the next start.
+ */
+export interface KafkaTlsConfig {
+  /** CA bundle the brokers' certificates must chain to (KAFKA_TLS_CA_FILE); null: the system's CAs. */
+  readonly ca: string | null;
+  /** Client certificate and its key for mutual TLS (KAFKA_TLS_CERT_FILE, KAFKA_TLS_KEY_FILE); both or neither. */
+  readonly cert: string | null;
+  readonly key: string | null;
+}
+
+export const KAFKA_SASL_MECHANISMS = ['plain', 'scram-sha-256', 'scram-sha-512'] as const;
+export type KafkaSaslMechanism = (typeof KAFKA_SASL_MECHANISMS)[number];
+
+export interface KafkaSaslConfig {
+  /** KAFKA_SASL_MECHANISM, lower case (PLAIN, SCRAM-SHA-256 and SCRAM-SHA-512 are accepted in any case). */
+  readonly mechanism: KafkaSaslMechanism;
+  /** KAFKA_SASL_USERNAME or the contents of KAFKA_SASL_USERNAME_FILE. */
+  readonly username: string;
+  /** KAFKA_SASL_PASSWORD or the contents of KAFKA_SASL_PASSWORD_FILE. Never logged. */
+  readonly password: string;
 }
 
 export interface AgentConfig {
@@ -79,7 +117,11 @@ export type KubeconfigSource =
 /** What loadConfig may ask the file system (replaced in tests). */
 export interface ConfigProbe {
   readonly fileExists: (path: string) => boolean;
+  /** The file's text; throws (with the system's reason) when it cannot be read. */
+  readonly readTextFile: (path: string) => string;
 }
+
+const FILE_SYSTEM_PROBE: ConfigProbe = { fileExists: existsSync, readTextFile: (path) => readFileSync(path, 'utf8') };
 
 function parseKubeconfig(env: Env, probe: ConfigProbe): KubeconfigSource {
   const kubeconfig = env['KUBECONFIG'];
@@ -255,6 +297,78 @@ function parseTopicPrefix(raw: string | undefined): string {
   return raw;
 }
 
+/** The contents of the file `variable` names, or null when it is unset; unreadable or empty files are refused. */
+function readNamedFile(env: Env, variable: string, probe: ConfigProbe): string | null {
+  const path = env[variable];
+  if (path === undefined || path === '') return null;
+  let text: string;
+  try {
+    text = probe.readTextFile(path);
+  } catch (error) {
+    throw new ConfigError(variable, `cannot read ${path}: ${(error as Error).message}`);
+  }
+  if (text.trim() === '') throw new ConfigError(variable, `${path} is empty`);
+  return text;
+}
+
+function parseKafkaTls(env: Env, probe: ConfigProbe): KafkaTlsConfig | null {
+  const files = ['KAFKA_TLS_CA_FILE', 'KAFKA_TLS_CERT_FILE', 'KAFKA_TLS_KEY_FILE'].filter((v) => (env[v] ?? '') !== '');
+  // A file named implies TLS; saying false next to one is a contradiction rather than a choice.
+  const enabled = parseBoolean(env, 'KAFKA_TLS', files.length > 0);
+  if (!enabled) {
+    if (files.length > 0) throw new ConfigError('KAFKA_TLS', `is false but ${files.join(', ')} ${files.length === 1 ? 'is' : 'are'} set`);
+    return null;
+  }
+  const cert = readNamedFile(env, 'KAFKA_TLS_CERT_FILE', probe);
+  const key = readNamedFile(env, 'KAFKA_TLS_KEY_FILE', probe);
+  if (cert !== null && key === null) throw new ConfigError('KAFKA_TLS_KEY_FILE', 'is not set but KAFKA_TLS_CERT_FILE is: a client certificate needs its key');
+  if (key !== null && cert === null) throw new ConfigError('KAFKA_TLS_CERT_FILE', 'is not set but KAFKA_TLS_KEY_FILE is: a client key needs its certificate');
+  return { ca: readNamedFile(env, 'KAFKA_TLS_CA_FILE', probe), cert, key };
+}
+
+/** `NAME` or the contents of the file `NAME_FILE` (one trailing line break dropped), never both. */
+function readSecret(env: Env, variable: string, probe: ConfigProbe): string | null {
+  const direct = env[variable];
+  const fromFile = readNamedFile(env, `${variable}_FILE`, probe);
+  if (direct !== undefined && direct !== '' && fromFile !== null) throw new ConfigError(`${variable}_FILE`, `and ${variable} are both set: set one`);
+  if (fromFile !== null) return fromFile.replace(/\r?\n$/, '');
+  return direct === undefined || direct === '' ? null : direct;
+}
+
+function parseKafkaSasl(env: Env, probe: ConfigProbe): KafkaSaslConfig | null {
+  const rawMechanism = env['KAFKA_SASL_MECHANISM'] ?? '';
+  const username = readSecret(env, 'KAFKA_SASL_USERNAME', probe);
+  const password = readSecret(env, 'KAFKA_SASL_PASSWORD', probe);
+  if (rawMechanism === '') {
+    const stray = username !== null ? 'KAFKA_SASL_USERNAME' : password !== null ? 'KAFKA_SASL_PASSWORD' : null;
+    if (stray !== null) throw new ConfigError('KAFKA_SASL_MECHANISM', `is not set but ${stray} is: say which mechanism (${KAFKA_SASL_MECHANISMS.join(', ')})`);
+    return null;
+  }
+  const mechanism = rawMechanism.toLowerCase();
+  if (!(KAFKA_SASL_MECHANISMS as readonly string[]).includes(mechanism)) {
+    throw new ConfigError('KAFKA_SASL_MECHANISM', `"${rawMechanism}" is not one of ${KAFKA_SASL_MECHANISMS.join(', ')}`);
+  }
+  if (username === null) throw new ConfigError('KAFKA_SASL_USERNAME', `is not set (nor KAFKA_SASL_USERNAME_FILE) but KAFKA_SASL_MECHANISM is ${rawMechanism}`);
+  if (password === null) throw new ConfigError('KAFKA_SASL_PASSWORD', `is not set (nor KAFKA_SASL_PASSWORD_FILE) but KAFKA_SASL_MECHANISM is ${rawMechanism}`);
+  return { mechanism: mechanism as KafkaSaslMechanism, username, password };
+}
+
+/** `name=count,name=count`: partition counts by topic name (without the prefix). */
+function parseTopicPartitions(raw: string | undefined): Readonly<Record<string, number>> {
+  const partitions: Record<string, number> = {};
+  for (const entry of (raw ?? '').split(',').map((e) => e.trim()).filter((e) => e !== '')) {
+    const match = /^([A-Za-z0-9._-]+)=(\d+)$/.exec(entry);
+    const count = match ? Number(match[2]) : NaN;
+    if (!match || !Number.isSafeInteger(count) || count < 1) {
+      throw new ConfigError('STINGER_TOPIC_PARTITIONS', `"${entry}" is not topic=partitions (e.g. stinger.events=24)`);
+    }
+    const name = match[1] ?? '';
+    if (name in partitions) throw new ConfigError('STINGER_TOPIC_PARTITIONS', `${name} is named twice`);
+    partitions[name] = count;
+  }
+  return partitions;
+}
+
 function deepFreeze<T>(value: T): T {
   if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
     for (const inner of Object.values(value)) deepFreeze(inner);
@@ -263,7 +377,9 @@ function deepFreeze<T>(value: T): T {
   return value;
 }
 
-export function loadConfig(env: Env = process.env, probe: ConfigProbe = { fileExists: existsSync }): StingerConfig {
+/** `probe` defaults to the file system; tests replace the parts they need. */
+export function loadConfig(env: Env = process.env, probe: Partial<ConfigProbe> = {}): StingerConfig {
+  const files: ConfigProbe = { ...FILE_SYSTEM_PROBE, ...probe };
   const home = env['STINGER_HOME'] || `${env['HOME'] ?? '/root'}/.stinger`;
   const config: StingerConfig = {
     nodeName: env['STINGER_NODE_NAME'] || env['NODE_NAME'] || hostname(),
@@ -274,6 +390,10 @@ export function loadConfig(env: Env = process.env, probe: ConfigProbe = { fileEx
       topicPrefix: parseTopicPrefix(env['STINGER_TOPIC_PREFIX']),
       connectionTimeoutMs: parsePositiveInt(env, 'KAFKA_CONNECTION_TIMEOUT_MS', 3000),
       requestTimeoutMs: parsePositiveInt(env, 'KAFKA_REQUEST_TIMEOUT_MS', 30000),
+      tls: parseKafkaTls(env, files),
+      sasl: parseKafkaSasl(env, files),
+      topicReplicationFactor: parsePositiveInt(env, 'STINGER_TOPIC_REPLICATION_FACTOR', 1),
+      topicPartitions: parseTopicPartitions(env['STINGER_TOPIC_PARTITIONS']),
     },
     home,
     cacheDir: env['STINGER_CACHE_DIR'] || `${env['XDG_CACHE_HOME'] || `${env['HOME'] ?? '/root'}/.cache`}/stinger`,
@@ -287,7 +407,7 @@ export function loadConfig(env: Env = process.env, probe: ConfigProbe = { fileEx
       ringCoalesceMs: parseNonNegativeInt(env, 'STINGER_AGENT_RING_COALESCE_MS', 2),
       healthIntervalMs: parsePositiveInt(env, 'STINGER_AGENT_HEALTH_INTERVAL_MS', 10_000),
     },
-    kubeconfig: parseKubeconfig(env, probe),
+    kubeconfig: parseKubeconfig(env, files),
     enricherMetricsAddress: parseAddress(env, 'STINGER_ENRICHER_METRICS_ADDRESS', '127.0.0.1:9465'),
     keysDir: env['STINGER_KEYS_DIR'] || `${home}/keys`,
     enforcer: {

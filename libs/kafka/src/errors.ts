@@ -39,6 +39,12 @@ export class ProducerQueueFullError extends StingerKafkaError {
 /** A transaction could not be committed; it was aborted and its input will be processed again. */
 export class TransactionError extends StingerKafkaError {}
 
+/** The brokers refused the SASL credentials or mechanism: wrong settings, never retried. */
+export class KafkaAuthenticationError extends StingerKafkaError {}
+
+/** The TLS handshake with a broker failed (certificate not trusted, wrong host name, TLS against a plaintext port): wrong settings, never retried. */
+export class KafkaTlsError extends StingerKafkaError {}
+
 /** The broker cannot be reached at all. */
 export class BrokerUnavailableError extends StingerKafkaError {}
 

@@ -1,5 +1,7 @@
-export { createKafkaClient } from './client.ts';
-export type { KafkaClient, KafkaClientOptions } from './client.ts';
+export { createKafkaClient, kafkaJsConfig } from './client.ts';
+export type { KafkaClient, KafkaClientOptions, KafkaConnectionSettings } from './client.ts';
+export { checkKafkaConnection, exitOnWrongKafkaSettings, explainConnectionFailure } from './connection-check.ts';
+export type { ConnectionCheck } from './connection-check.ts';
 export { TOPICS, TOPIC_IDS, topicName } from './topics.ts';
 export type { TopicId, TopicSpec } from './topics.ts';
 export { bootstrapTopics, createTopics, fetchConsumerLag, fetchTopicOffsets, resetGroupOffsetsToTime, retryRetriable } from './admin.ts';
@@ -27,6 +29,8 @@ export {
   ProducerQueueFullError,
   TransactionError,
   BrokerUnavailableError,
+  KafkaAuthenticationError,
+  KafkaTlsError,
 } from './errors.ts';
 export { createDeadLetterBuilder, deadLetterRecord } from './dead-letter.ts';
 export type { DeadLetterBuilderOptions } from './dead-letter.ts';

@@ -48,7 +48,7 @@ const { storePath, retentionMs, maxEvents } = config.console;
 const store = new ConsoleStore({ path: storePath, retentionMs, maxEvents });
 shutdown.register('store', async () => store.close());
 
-const client = createKafkaClient({ brokers: requireBrokers(config), clientId: `stinger-console-${config.nodeName}`, logger });
+const client = createKafkaClient({ brokers: requireBrokers(config), connection: config.kafka, role: `console-${config.nodeName}`, logger });
 const producer = createProducer({ client });
 await producer.connect();
 shutdown.register('producer', () => producer.disconnect());

@@ -22,7 +22,7 @@ const shutdown = installShutdown({ logger });
 const keyRing = watchKeyRing({ dir: config.keysDir, logger });
 shutdown.register('key-ring', async () => keyRing.stop());
 
-const client = createKafkaClient({ brokers: requireBrokers(config), clientId: `stinger-detector-${config.nodeName}`, logger });
+const client = createKafkaClient({ brokers: requireBrokers(config), connection: config.kafka, role: `detector-${config.nodeName}`, logger });
 const rules = new DetectionRules();
 const policies = await followSignedPolicies({ client, topic: topicName('policies', prefix), ring: keyRing.current, rules, logger });
 shutdown.register('policies', () => policies.stop());

@@ -27,7 +27,7 @@ shutdown.register('key-ring', async () => keyRing.stop());
 // every command (rotation).
 readSigningKey(config.keysDir);
 
-const client = createKafkaClient({ brokers: requireBrokers(config), clientId: `stinger-enforcer-${config.nodeName}`, logger });
+const client = createKafkaClient({ brokers: requireBrokers(config), connection: config.kafka, role: `enforcer-${config.nodeName}`, logger });
 const rules = new DetectionRules();
 const policies = await followSignedPolicies({ client, topic: topicName('policies', prefix), ring: keyRing.current, rules, logger });
 

@@ -42,7 +42,7 @@ if (!(await index.waitForSync(INITIAL_SYNC_TIMEOUT_MS))) {
 const metrics = createEnrichmentMetrics();
 const enricher = createEnricher({ index, eventsTopic: topicName('events', prefix), logger, metrics, maxWaitMs: LATE_METADATA_MAX_WAIT_MS });
 const groupId = `${prefix}stinger.enricher`;
-const client = createKafkaClient({ brokers: requireBrokers(config), clientId: `stinger-enricher-${config.nodeName}`, logger });
+const client = createKafkaClient({ brokers: requireBrokers(config), connection: config.kafka, role: `enricher-${config.nodeName}`, logger });
 const worker = createTransactionalTransform({
   client,
   groupId,

@@ -27,7 +27,7 @@ if (kubeConfig === null) {
   resources = createClusterPolicyResources({ kubeConfig, logger });
 }
 
-const client = createKafkaClient({ brokers: requireBrokers(config), clientId: `stinger-policy-controller-${config.nodeName}`, logger });
+const client = createKafkaClient({ brokers: requireBrokers(config), connection: config.kafka, role: `policy-controller-${config.nodeName}`, logger });
 const control = await startPolicyControl({ client, topicPrefix: config.kafka.topicPrefix, keysDir: config.keysDir, resources, logger });
 shutdown.register('policy-control', () => control.stop());
 logger.info({ mode: resources.mode, synced: control.synced, ...control.startState, keysDir: config.keysDir }, 'policy-controller running');

@@ -152,7 +152,7 @@ export async function alerts(options: AlertsOptions): Promise<number> {
   const prefix = config.kafka.topicPrefix;
   const lines = outputLines(out, limit);
   const reading: AlertReading = {
-    client: createKafkaClient({ brokers: await resolveBrokers(config), clientId: 'stinger-alerts', logger }),
+    client: createKafkaClient({ brokers: await resolveBrokers(config), connection: config.kafka, role: 'alerts', logger }),
     alertsTopic: topicName('alerts', prefix),
     enforcementsTopic: topicName('enforcements', prefix),
     lines,

@@ -28,7 +28,7 @@ export interface EventsOptions {
 export async function events(options: EventsOptions): Promise<number> {
   const { config, logger, raw, output, filter, out, limit } = options;
   const topic = topicName(raw ? 'eventsRaw' : 'events', config.kafka.topicPrefix);
-  const client = createKafkaClient({ brokers: await resolveBrokers(config), clientId: 'stinger-events', logger });
+  const client = createKafkaClient({ brokers: await resolveBrokers(config), connection: config.kafka, role: 'events', logger });
   const lines = outputLines(out, limit);
   await readRecords({
     client,

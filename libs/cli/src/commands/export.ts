@@ -49,7 +49,7 @@ export async function exportRecords(options: ExportOptions): Promise<number> {
   const exportable = EXPORTABLE[name];
   if (exportable === undefined) throw new CliError(`--topic "${options.topic}" is not one of events, events.raw, alerts`, 2);
   const topic = topicName(exportable.id, config.kafka.topicPrefix);
-  const client = createKafkaClient({ brokers: await resolveBrokers(config), clientId: 'stinger-export', logger });
+  const client = createKafkaClient({ brokers: await resolveBrokers(config), connection: config.kafka, role: 'export', logger });
   const lines = outputLines(options.out, options.limit);
   let exported = 0;
   const records = await readRecords({

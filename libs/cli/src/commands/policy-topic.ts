@@ -25,7 +25,7 @@ function nowNs(): bigint {
 }
 
 async function kafkaClient({ config, logger }: PolicyCommandOptions): Promise<KafkaClient> {
-  return createKafkaClient({ brokers: await resolveBrokers(config), clientId: 'stinger-policy', logger });
+  return createKafkaClient({ brokers: await resolveBrokers(config), connection: config.kafka, role: 'policy', logger });
 }
 
 /** The CompiledPolicy records in force, by policy key. */

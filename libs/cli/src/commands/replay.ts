@@ -83,7 +83,7 @@ function wouldHave(alert: Alert): string {
 
 export async function replay(options: ReplayOptions): Promise<number> {
   const { config, logger, output, filter } = options;
-  const client = createKafkaClient({ brokers: await resolveBrokers(config), clientId: 'stinger-replay', logger });
+  const client = createKafkaClient({ brokers: await resolveBrokers(config), connection: config.kafka, role: 'replay', logger });
   const rules = options.policyFiles.length > 0 || options.defaults ? rulesFromFiles(options.policyFiles, options.defaults) : await rulesInForce(options, client);
   const topic = topicName('events', config.kafka.topicPrefix);
   const lines = outputLines(options.out, options.limit);

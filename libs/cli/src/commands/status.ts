@@ -70,7 +70,7 @@ export async function collectStatus(config: StingerConfig, logger: Logger): Prom
   const agent = services.some((s) => s.name === 'agent') ? await agentHealth(config) : null;
   const report = { localBroker: local ? { pid: local.pid, brokers: local.brokers } : null, brokers, services, agent };
   if (!brokers) return { ...report, consumers: [], topics: [] };
-  const client = createKafkaClient({ brokers: brokers.split(','), clientId: 'stinger-status', logger, retries: 1 });
+  const client = createKafkaClient({ brokers: brokers.split(','), connection: config.kafka, role: 'status', logger, retries: 1 });
   const prefix = config.kafka.topicPrefix;
   const consumers: LagReport[] = [];
   for (const [service, input] of CONSUMERS) {

@@ -8,7 +8,7 @@
  * non-transactional producer, so each offset is one event (the enricher's stinger.events is transactional and its
  * offsets count commit markers too). Alerts are counted by reading stinger.alerts from the time `stinger up` began.
  */
-import { createKafkaClient, fetchConsumerLag, fetchTopicOffsets, tailTopic, topicName, type Tail, type TopicId } from '@stinger/kafka';
+import { createKafkaClient, fetchConsumerLag, fetchTopicOffsets, tailTopic, topicName, type KafkaConnectionSettings, type Tail, type TopicId } from '@stinger/kafka';
 import type { Logger } from '@stinger/log';
 
 /** How often the figures are collected (and, on a terminal, the line redrawn). */
@@ -137,9 +137,15 @@ export interface UpStatusCollector {
  * Collects the figures of the status line from the broker. Nothing connects until the first collect(); stop() ends
  * the alerts tail (deleting its throw-away group).
  */
-export function createUpStatusCollector(options: { readonly brokers: string; readonly prefix: string; readonly sinceMs: number; readonly logger: Logger }): UpStatusCollector {
+export function createUpStatusCollector(options: {
+  readonly brokers: string;
+  readonly connection: KafkaConnectionSettings;
+  readonly prefix: string;
+  readonly sinceMs: number;
+  readonly logger: Logger;
+}): UpStatusCollector {
   const { prefix, logger } = options;
-  const client = createKafkaClient({ brokers: options.brokers.split(','), clientId: 'stinger-up-status', logger, retries: 1 });
+  const client = createKafkaClient({ brokers: options.brokers.split(','), connection: options.connection, role: 'up-status', logger, retries: 1 });
   let alerts = 0;
   let alertsTail: Tail | null = null;
   let previous: { total: bigint; atMs: number } | null = null;

@@ -149,7 +149,7 @@ function reportServices(options: UpOptions, started: readonly StartedService[], 
   const followTimer = follower ? setInterval(() => follower.poll(), 250) : null;
 
   // The status line, once every service runs: one refresh at a time, so a slow broker delays the next one.
-  const collector = createUpStatusCollector({ brokers, prefix: config.kafka.topicPrefix, sinceMs: startedAtMs, logger });
+  const collector = createUpStatusCollector({ brokers, connection: config.kafka, prefix: config.kafka.topicPrefix, sinceMs: startedAtMs, logger });
   let statusTimer: NodeJS.Timeout | null = null;
   let refreshing: Promise<void> = Promise.resolve();
   const refreshStatus = (): void => {
@@ -222,7 +222,7 @@ export async function up(options: UpOptions): Promise<number> {
   if (detach && options.logs) throw new CliError('--logs prints the logs of a foreground `stinger up`; with --detach the logs are in files (`stinger up` names them)', 2);
   const already = runningServices(config);
   const { brokers, owned } = await obtainBroker(options);
-  const client = createKafkaClient({ brokers: brokers.split(','), clientId: 'stinger-cli', logger });
+  const client = createKafkaClient({ brokers: brokers.split(','), connection: config.kafka, role: 'cli', logger });
   const topics = await bootstrapTopics({ client, prefix: config.kafka.topicPrefix });
   out(`topics: ${topics.created.length} created, ${topics.existing.length} already there`);
   if (already.length > 0) {
