@@ -24,3 +24,14 @@ test('a policies topic that is not compacted is refused', { timeout: 60_000 }, a
   await createTopics(client, [{ topic: topicName('policies', prefix), configs: { 'cleanup.policy': 'delete' } }]);
   await assert.rejects(bootstrapTopics({ client, prefix, topics: ['policies'] }), /cleanup\.policy=delete, expected compact/);
 });
+
+test('STINGER_TOPIC_PARTITIONS and the replication factor reach the created topics; an unknown name creates nothing', { timeout: 60_000 }, async () => {
+  const client = testClient('bootstrap-test');
+  const prefix = `${uniqueName('bootstrap.sized')}.`;
+  await bootstrapTopics({ client, prefix, topics: ['events', 'alerts'], replicationFactor: 1, partitions: { 'stinger.events': 9 } });
+  assert.equal((await fetchTopicOffsets(client, topicName('events', prefix))).partitions.length, 9);
+  assert.equal((await fetchTopicOffsets(client, topicName('alerts', prefix))).partitions.length, TOPICS.alerts.partitions);
+  // One broker cannot hold two replicas: the factor is passed through, not silently lowered.
+  await assert.rejects(bootstrapTopics({ client, prefix, topics: ['dlq'], replicationFactor: 2 }), /could not create topics/);
+  await assert.rejects(bootstrapTopics({ client, prefix, topics: ['dlq'], partitions: { 'stinger.dql': 2 } }), /STINGER_TOPIC_PARTITIONS: stinger\.dql is not a topic/);
+});

@@ -6,14 +6,16 @@
 import { namespaced } from '@stinger/log';
 import type { KafkaClient } from './client.ts';
 import { TopicBootstrapError } from './errors.ts';
-import { TOPIC_IDS, TOPICS, topicName, type TopicId } from './topics.ts';
+import { TOPIC_IDS, TOPICS, topicName, topicPartitionCounts, type TopicId } from './topics.ts';
 
 export interface BootstrapTopicsOptions {
   readonly client: KafkaClient;
   readonly prefix?: string;
   readonly topics?: readonly TopicId[];
-  /** Replication factor for new topics; 1 on a single local broker. */
+  /** Replication factor for new topics (STINGER_TOPIC_REPLICATION_FACTOR); 1 on a single local broker. */
   readonly replicationFactor?: number;
+  /** Partitions of new topics by name without the prefix, replacing the table's (STINGER_TOPIC_PARTITIONS). */
+  readonly partitions?: Readonly<Record<string, number>>;
 }
 
 export interface BootstrapResult {
@@ -24,6 +26,12 @@ export interface BootstrapResult {
 export async function bootstrapTopics(options: BootstrapTopicsOptions): Promise<BootstrapResult> {
   const { client, prefix = '', topics = TOPIC_IDS, replicationFactor = 1 } = options;
   const logger = namespaced(client.logger, 'TopicBootstrap');
+  let partitions: Readonly<Record<TopicId, number>>;
+  try {
+    partitions = topicPartitionCounts(options.partitions);
+  } catch (error) {
+    throw new TopicBootstrapError((error as Error).message, { retriable: false, cause: error });
+  }
   const admin = client.kafka.admin();
   try {
     await admin.connect();
@@ -41,7 +49,7 @@ export async function bootstrapTopics(options: BootstrapTopicsOptions): Promise<
           waitForLeaders: true,
           topics: still.map((id) => ({
             topic: topicName(id, prefix),
-            numPartitions: TOPICS[id].partitions,
+            numPartitions: partitions[id],
             replicationFactor,
             configEntries: Object.entries(TOPICS[id].configs).map(([name, value]) => ({ name, value })),
           })),

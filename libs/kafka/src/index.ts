@@ -2,7 +2,7 @@ export { createKafkaClient, kafkaJsConfig } from './client.ts';
 export type { KafkaClient, KafkaClientOptions, KafkaConnectionSettings } from './client.ts';
 export { checkKafkaConnection, exitOnWrongKafkaSettings, explainConnectionFailure } from './connection-check.ts';
 export type { ConnectionCheck } from './connection-check.ts';
-export { TOPICS, TOPIC_IDS, topicName } from './topics.ts';
+export { TOPICS, TOPIC_IDS, topicName, topicPartitionCounts } from './topics.ts';
 export type { TopicId, TopicSpec } from './topics.ts';
 export { bootstrapTopics, createTopics, fetchConsumerLag, fetchTopicOffsets, resetGroupOffsetsToTime, retryRetriable } from './admin.ts';
 export type { BootstrapTopicsOptions, BootstrapResult, ConsumerLag, TopicOffsets } from './admin.ts';

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { TOPICS, TOPIC_IDS, topicName } from './topics.ts';
+import { TOPICS, TOPIC_IDS, topicName, topicPartitionCounts } from './topics.ts';
 
 test('every topic of docs/topics.md is in the table, once', () => {
   const names = TOPIC_IDS.map((id) => TOPICS[id].name);
@@ -26,4 +26,13 @@ test('only the policy and agent health topics are compacted', () => {
 test('the prefix is prepended', () => {
   assert.equal(topicName('eventsRaw'), 'stinger.events.raw');
   assert.equal(topicName('dlq', 'staging.'), 'staging.stinger.dlq');
+});
+
+test('topicPartitionCounts: the table, with STINGER_TOPIC_PARTITIONS overrides by name; unknown names refused', () => {
+  assert.equal(topicPartitionCounts().eventsRaw, TOPICS.eventsRaw.partitions);
+  const counts = topicPartitionCounts({ 'stinger.events.raw': 24, 'stinger.policies': 3 });
+  assert.equal(counts.eventsRaw, 24);
+  assert.equal(counts.policies, 3);
+  assert.equal(counts.alerts, TOPICS.alerts.partitions);
+  assert.throws(() => topicPartitionCounts({ 'stinger.event': 2 }), /STINGER_TOPIC_PARTITIONS: stinger\.event is not a topic of Stinger/);
 });

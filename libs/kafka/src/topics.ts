@@ -112,3 +112,16 @@ export const TOPICS: Readonly<Record<TopicId, TopicSpec>> = Object.freeze({
 export function topicName(id: TopicId, prefix = ''): string {
   return `${prefix}${TOPICS[id].name}`;
 }
+
+/**
+ * Partitions per topic: the table's, replaced by `overrides` (STINGER_TOPIC_PARTITIONS, keyed by name without the
+ * prefix). A name that is no topic of the table is refused: a typo would otherwise leave a topic at its default.
+ */
+export function topicPartitionCounts(overrides: Readonly<Record<string, number>> = {}): Readonly<Record<TopicId, number>> {
+  const known = new Set(TOPIC_IDS.map((id) => TOPICS[id].name));
+  const unknown = Object.keys(overrides).filter((name) => !known.has(name));
+  if (unknown.length > 0) {
+    throw new RangeError(`STINGER_TOPIC_PARTITIONS: ${unknown.join(', ')} ${unknown.length === 1 ? 'is' : 'are'} not a topic of Stinger (${[...known].join(', ')})`);
+  }
+  return Object.fromEntries(TOPIC_IDS.map((id) => [id, overrides[TOPICS[id].name] ?? TOPICS[id].partitions])) as Record<TopicId, number>;
+}

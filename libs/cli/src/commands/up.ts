@@ -223,7 +223,12 @@ export async function up(options: UpOptions): Promise<number> {
   const already = runningServices(config);
   const { brokers, owned } = await obtainBroker(options);
   const client = createKafkaClient({ brokers: brokers.split(','), connection: config.kafka, role: 'cli', logger });
-  const topics = await bootstrapTopics({ client, prefix: config.kafka.topicPrefix });
+  const topics = await bootstrapTopics({
+    client,
+    prefix: config.kafka.topicPrefix,
+    replicationFactor: config.kafka.topicReplicationFactor,
+    partitions: config.kafka.topicPartitions,
+  });
   out(`topics: ${topics.created.length} created, ${topics.existing.length} already there`);
   if (already.length > 0) {
     out(`already up: ${already.map((s) => `${s.name} (pid ${s.pid})`).join(', ')}; run \`stinger down\` first`);
