@@ -4,10 +4,11 @@
 import nx from '@nx/eslint-plugin';
 import tseslint from 'typescript-eslint';
 
+// koffi (native calls) has two homes: libbpf and the eBPF objects, and fanotify for the file guard.
 const CLIENT_LIBS = {
-  kafkajs: 'libs/kafka',
-  koffi: 'libs/bpf',
-  '@kubernetes/client-node': 'libs/k8s',
+  kafkajs: ['libs/kafka'],
+  koffi: ['libs/bpf', 'libs/file-guard'],
+  '@kubernetes/client-node': ['libs/k8s'],
 };
 
 // The console page (services/console/web/src) has hubble-ui's layers: api (the only code that talks HTTP) →
@@ -54,7 +55,7 @@ function webLayerRules(layer) {
 function bannedClients(except) {
   return Object.entries(CLIENT_LIBS)
     .filter(([name]) => name !== except)
-    .map(([name, home]) => ({ name, message: `${name} may only be imported in ${home}` }));
+    .map(([name, homes]) => ({ name, message: `${name} may only be imported in ${homes.join(' or ')}` }));
 }
 
 export default tseslint.config(
@@ -95,8 +96,8 @@ export default tseslint.config(
       'max-params': ['error', 3],
     },
   },
-  ...Object.entries(CLIENT_LIBS).map(([name, home]) => ({
-    files: [`${home}/**/*.ts`],
+  ...Object.entries(CLIENT_LIBS).map(([name, homes]) => ({
+    files: homes.map((home) => `${home}/**/*.ts`),
     rules: {
       'no-restricted-imports': [
         'error',

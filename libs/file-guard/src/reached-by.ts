@@ -1,0 +1,48 @@
+/**
+ * How a process reached a file the guard acted on, from the path it passed to the syscall: the FilePayload /
+ * ExecPayload `reached_by` values. Pure; the worker supplies the file system lookups.
+ */
+export type ReachedBy = 'path' | 'non_canonical' | 'relative' | 'dirfd' | 'symlink' | 'hard_link' | 'bind_mount' | 'fd_link' | 'unknown';
+
+export const AT_FDCWD = -100;
+
+/** Lexical normalisation of an absolute path: repeated slashes, `.` and `..` (no symlinks followed). */
+export function normaliseLexically(path: string): string {
+  const parts: string[] = [];
+  for (const part of path.split('/')) {
+    if (part === '' || part === '.') continue;
+    if (part === '..') parts.pop();
+    else parts.push(part);
+  }
+  return `/${parts.join('/')}`;
+}
+
+export interface ReachInput {
+  /** The path string the process passed; null when it could not be read. */
+  readonly given: string | null;
+  readonly dirfd: number;
+  /** The directory a relative path starts from (cwd or the dirfd's path), in the process's namespace; null: unknown. */
+  readonly baseDirectory: string | null;
+  /** The file's path as the rule names it (the marked target), in the process's namespace. */
+  readonly target: string;
+  /** Follows symlinks in an absolute path of the process's namespace; null when it cannot. */
+  readonly realpath: (path: string) => string | null;
+  /** The file's link count. */
+  readonly links: number;
+}
+
+export function reachedBy(input: ReachInput): ReachedBy {
+  const { given, target } = input;
+  if (given === null) return 'unknown';
+  if (/^\/proc\/(self|thread-self|\d+)\/fd\/\d+$/.test(given) || /^\/dev\/fd\/\d+$/.test(given)) return 'fd_link';
+  const relative = !given.startsWith('/');
+  if (relative && input.baseDirectory === null) return 'unknown';
+  const joined = relative ? `${input.baseDirectory}/${given}` : given;
+  const lexical = normaliseLexically(joined);
+  if (lexical === target) {
+    if (relative) return input.dirfd === AT_FDCWD ? 'relative' : 'dirfd';
+    return lexical === given ? 'path' : 'non_canonical';
+  }
+  if (input.realpath(lexical) === target) return 'symlink';
+  return input.links > 1 ? 'hard_link' : 'bind_mount';
+}
