@@ -1,11 +1,12 @@
 /**
  * `stinger setup`: the pinned tools fetched and built into the cache — the Kafka jars (Maven), kube-apiserver and
- * etcd (Go builds). The builds are also what the first `stinger dev-cluster up` waits for. Each step shows a progress
+ * etcd (Go builds), and kubectl (same Go module), which the deployment check (integration-tests/deploy) runs. The
+ * kube-apiserver and etcd builds are also what the first `stinger dev-cluster up` waits for. Each step shows a progress
  * line with its elapsed time on a terminal (and the expected duration of a first kube-apiserver build); cached steps
  * return at once.
  */
 import type { StingerConfig } from '@stinger/config';
-import { buildEtcd, buildKubeApiserver } from '@stinger/dev-cluster';
+import { buildEtcd, buildKubeApiserver, buildKubectl, type BuildOptions, type BuiltBinary } from '@stinger/dev-cluster';
 import { resolveKafkaDistribution } from '@stinger/local-broker';
 import type { Logger } from '@stinger/log';
 import { createProgress } from './progress.ts';
@@ -29,17 +30,24 @@ async function withProgress<T>(label: string, expectedMs: number | null, work: (
   }
 }
 
+/** One Go-built tool, built unless cached; one line on `out` with its path and whether it was built now. */
+async function buildTool(options: SetupOptions, tool: GoTool): Promise<void> {
+  const { config, logger, out } = options;
+  const binary = await withProgress(`${tool.name}: building (cached after the first time)`, tool.expectedMs, () => tool.build({ cacheDir: config.cacheDir, logger }));
+  out(`${binary.path} (${binary.version}${binary.built ? `, built in ${(binary.buildMs / 1000).toFixed(0)} s` : ', cached'})`);
+}
+
+interface GoTool {
+  readonly name: string;
+  readonly build: (options: BuildOptions) => Promise<BuiltBinary>;
+  readonly expectedMs: number | null;
+}
+
 /** kube-apiserver and etcd, built unless cached; one line each on `out`. */
 export async function buildDevClusterTools(options: SetupOptions): Promise<void> {
-  const { config, logger, out } = options;
-  const builds = [
-    { name: 'kube-apiserver', build: buildKubeApiserver, expectedMs: KUBE_APISERVER_FIRST_BUILD_MS },
-    { name: 'etcd', build: buildEtcd, expectedMs: null },
-  ];
-  for (const { name, build, expectedMs } of builds) {
-    const binary = await withProgress(`${name}: building (cached after the first time)`, expectedMs, () => build({ cacheDir: config.cacheDir, logger }));
-    out(`${binary.path} (${binary.version}${binary.built ? `, built in ${(binary.buildMs / 1000).toFixed(0)} s` : ', cached'})`);
-  }
+  // One after the other: each build already uses every core.
+  await buildTool(options, { name: 'kube-apiserver', build: buildKubeApiserver, expectedMs: KUBE_APISERVER_FIRST_BUILD_MS });
+  await buildTool(options, { name: 'etcd', build: buildEtcd, expectedMs: null });
 }
 
 export async function setup(options: SetupOptions): Promise<number> {
@@ -47,5 +55,6 @@ export async function setup(options: SetupOptions): Promise<number> {
   const distribution = await withProgress('Apache Kafka jars: resolving with Maven', null, () => resolveKafkaDistribution({ cacheDir: config.cacheDir, logger }));
   out(`Apache Kafka ${distribution.version}: ${distribution.libsDir}`);
   await buildDevClusterTools(options);
+  await buildTool(options, { name: 'kubectl', build: buildKubectl, expectedMs: null });
   return 0;
 }

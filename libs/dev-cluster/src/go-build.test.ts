@@ -17,6 +17,7 @@ import {
   GO_MODULE_DIR,
   goBuildArgs,
   KUBE_APISERVER_PACKAGE,
+  KUBECTL_PACKAGE,
   KUBERNETES_VERSION,
 } from './go-build.ts';
 
@@ -61,10 +62,10 @@ function parseGoMod(text: string): GoMod {
 const goMod = parseGoMod(await readFile(join(GO_MODULE_DIR, 'go.mod'), 'utf8'));
 const stagingVersion = KUBERNETES_VERSION.replace(/^v1\./, 'v0.');
 
-test('go.mod pins k8s.io/kubernetes at KUBERNETES_VERSION and etcd at ETCD_VERSION, and builds both as tools', () => {
+test('go.mod pins k8s.io/kubernetes at KUBERNETES_VERSION and etcd at ETCD_VERSION, and builds the three binaries as tools', () => {
   assert.equal(goMod.requires.get('k8s.io/kubernetes'), KUBERNETES_VERSION);
   assert.equal(goMod.requires.get(ETCD_PACKAGE), ETCD_VERSION);
-  assert.deepEqual([...goMod.tools].sort(), [ETCD_PACKAGE, KUBE_APISERVER_PACKAGE].sort());
+  assert.deepEqual([...goMod.tools].sort(), [ETCD_PACKAGE, KUBE_APISERVER_PACKAGE, KUBECTL_PACKAGE].sort());
 });
 
 test('every staging replace points at the same module at v0.<minor>.<patch> of the pinned Kubernetes', () => {

@@ -1,6 +1,8 @@
 /**
- * kube-apiserver and etcd, built from their pinned Go modules by the machine's Go toolchain through the Go module
- * proxy, using the go.mod/go.sum in this library's go/ folder.
+ * kube-apiserver, etcd and kubectl, built from their pinned Go modules by the machine's Go toolchain through the Go
+ * module proxy, using the go.mod/go.sum in this library's go/ folder. kubectl is not part of the dev cluster: CI uses
+ * it (`kubectl kustomize`, server-side dry runs of k8s/overlays), and it comes from the same pinned k8s.io/kubernetes
+ * so client and API server are one release.
  *
  * Why a module of our own: k8s.io/kubernetes replaces its k8s.io/* staging modules with local paths, so it cannot be
  * required as a plain dependency. go/go.mod requires `k8s.io/kubernetes v1.<minor>.<patch>` and replaces every
@@ -9,7 +11,8 @@
  * release is tested against; Debian's etcd-server (3.4) is older than the minimum this release supports (3.5.24).
  *
  * Contract: `buildKubeApiserver({ cacheDir })` returns `<cacheDir>/kube-apiserver-<version>/kube-apiserver`,
- * `buildEtcd({ cacheDir })` returns `<cacheDir>/etcd-<version>/etcd`. Each is built once: a marker holding the
+ * `buildEtcd({ cacheDir })` returns `<cacheDir>/etcd-<version>/etcd`, `buildKubectl({ cacheDir })` returns
+ * `<cacheDir>/kubectl-<version>/kubectl`. Each is built once: a marker holding the
  * SHA-256 of go.mod + go.sum is written after the binary, so an interrupted build or a changed pin builds again.
  * Concurrent builds each write their own temporary file and rename it into place (the last rename wins; both are the
  * same build). Flags: `-mod=readonly` (go.sum is committed: nothing is resolved that is not pinned), `-trimpath`,
@@ -32,6 +35,7 @@ export const ETCD_VERSION = 'v3.7.0';
 export const GO_MODULE_DIR = fileURLToPath(new URL('../go/', import.meta.url));
 
 export const KUBE_APISERVER_PACKAGE = 'k8s.io/kubernetes/cmd/kube-apiserver';
+export const KUBECTL_PACKAGE = 'k8s.io/kubernetes/cmd/kubectl';
 export const ETCD_PACKAGE = 'go.etcd.io/etcd/server/v3';
 
 /** Where Go is looked for when no `goCommand` is given: PATH first, then the toolchain's usual install folder. */
@@ -57,13 +61,14 @@ export interface BuildOptions {
 }
 
 interface BuildTarget {
-  readonly name: 'kube-apiserver' | 'etcd';
+  readonly name: 'kube-apiserver' | 'etcd' | 'kubectl';
   readonly version: string;
   readonly goPackage: string;
 }
 
 const KUBE_APISERVER: BuildTarget = { name: 'kube-apiserver', version: KUBERNETES_VERSION, goPackage: KUBE_APISERVER_PACKAGE };
 const ETCD: BuildTarget = { name: 'etcd', version: ETCD_VERSION, goPackage: ETCD_PACKAGE };
+const KUBECTL: BuildTarget = { name: 'kubectl', version: KUBERNETES_VERSION, goPackage: KUBECTL_PACKAGE };
 const MARKER = '.built';
 
 /** Path the binary of `name` at `version` has in the cache, built or not. */
@@ -79,7 +84,11 @@ export function buildEtcd(options: BuildOptions): Promise<BuiltBinary> {
   return buildOnce(ETCD, options);
 }
 
-/** True when both binaries are in the cache for the current pins (nothing to build). */
+export function buildKubectl(options: BuildOptions): Promise<BuiltBinary> {
+  return buildOnce(KUBECTL, options);
+}
+
+/** True when kube-apiserver and etcd are in the cache for the current pins (nothing to build before a dev cluster starts). */
 export async function areBinariesCached(cacheDir: string): Promise<boolean> {
   const hash = await pinHash();
   for (const target of [KUBE_APISERVER, ETCD]) {

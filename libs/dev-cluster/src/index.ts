@@ -5,7 +5,7 @@
  */
 export { startDevCluster, readRunningDevCluster, stopRunningDevCluster, DEV_CLUSTER_DIR_NAME } from './dev-cluster.ts';
 export type { StartDevClusterOptions, DevCluster, RunningDevCluster, StopRunningDevClusterOptions } from './dev-cluster.ts';
-export { buildKubeApiserver, buildEtcd, areBinariesCached, findGoToolchain, KUBERNETES_VERSION, ETCD_VERSION } from './go-build.ts';
+export { buildKubeApiserver, buildEtcd, buildKubectl, areBinariesCached, findGoToolchain, KUBERNETES_VERSION, ETCD_VERSION } from './go-build.ts';
 export type { BuildOptions, BuiltBinary } from './go-build.ts';
 export { kubeApiRequest } from './kube-api-request.ts';
 export type { KubeApiRequestOptions, KubeApiResponse } from './kube-api-request.ts';
