@@ -117,14 +117,14 @@ function syntheticEvent(index: number, rng: () => number): Event {
       kind: 'exec',
       process: { ...proc, binary, args: ['-c', 'true'] },
       parent: { ...parent, binary: parentBinary },
-      payload: { group: 'exec', filename: binary, euid: 0n, egid: 0n, secure_exec: false, args_truncated: false },
+      payload: { group: 'exec', filename: binary, euid: 0n, egid: 0n, secure_exec: false, args_truncated: false, sha256: null, reached_by: null },
     });
   const file = (path: string, binary: string, flags: number): Event =>
     sampleEvent({
       ...base,
       kind: 'file',
       process: { ...proc, binary },
-      payload: { group: 'file', op: 'open', path, path_as_given: path, new_path: null, flags, mode: null, result: 3 },
+      payload: { group: 'file', op: 'open', path, path_as_given: path, new_path: null, flags, mode: null, result: 3, reached_by: null },
     });
   const connect = (daddr: string, dport: number, binary = '/usr/bin/curl'): Event =>
     sampleEvent({

@@ -97,9 +97,9 @@ function event(options: SampleEventOptions): Event {
   return sampleEvent({ node: `node-${tag}`, seq, time: nowNs(), ...options });
 }
 const fileEvent = (path: string, flags: number, options: SampleEventOptions = {}) =>
-  event({ ...options, kind: 'file', payload: { group: 'file', op: 'open', path, path_as_given: path, new_path: null, flags, mode: null, result: 3 } });
+  event({ ...options, kind: 'file', payload: { group: 'file', op: 'open', path, path_as_given: path, new_path: null, flags, mode: null, result: 3, reached_by: null } });
 const execEvent = (binary: string, options: SampleEventOptions = {}) =>
-  event({ ...options, kind: 'exec', process: { ...options.process, binary }, payload: { group: 'exec', filename: binary, euid: 0n, egid: 0n, secure_exec: false, args_truncated: false } });
+  event({ ...options, kind: 'exec', process: { ...options.process, binary }, payload: { group: 'exec', filename: binary, euid: 0n, egid: 0n, secure_exec: false, args_truncated: false, sha256: null, reached_by: null } });
 const connectEvent = (options: SampleEventOptions = {}) =>
   event({ ...options, kind: 'connect', payload: { group: 'network', family: 'inet', protocol: 'tcp', saddr: null, sport: null, daddr: '203.0.113.7', dport: 443, result: 0, bytes: null } });
 

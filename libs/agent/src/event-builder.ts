@@ -230,7 +230,7 @@ export class EventBuilder {
         });
         return this.#event(record, info, {
           kind: 'exec',
-          payload: { group: 'exec', filename: record.binary, euid: BigInt(record.uid), egid: BigInt(record.gid), secure_exec: false, args_truncated: record.argsTruncated },
+          payload: { group: 'exec', filename: record.binary, euid: BigInt(record.uid), egid: BigInt(record.gid), secure_exec: false, args_truncated: record.argsTruncated, sha256: null, reached_by: null },
         });
       }
       case 'fork': {
@@ -371,6 +371,7 @@ export class EventBuilder {
             flags: record.openFlags,
             mode: record.op === 'open' || record.op === 'chmod' ? record.mode : null,
             result: record.result ?? 0,
+            reached_by: null,
           },
           action: this.#action(record.action, record.ruleId),
         });
@@ -388,6 +389,8 @@ export class EventBuilder {
         egid: BigInt(record.gid),
         secure_exec: false,
         args_truncated: false,
+        sha256: null,
+        reached_by: null,
       },
       action: this.#action(record.action, record.ruleId),
     });

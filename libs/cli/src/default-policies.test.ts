@@ -64,12 +64,12 @@ interface ProcessOptions extends Where {
 const processOf = (o: ProcessOptions): Partial<Event['process']> => ({ binary: o.binary ?? '/usr/bin/cat', uid: o.uid ?? 0n, ...o.proc });
 
 function file(path: string, o: ProcessOptions & { flags?: number; op?: 'open' | 'unlink' | 'rename' | 'chmod'; given?: string } = {}): Event {
-  const payload = { group: 'file' as const, op: o.op ?? 'open', path, path_as_given: o.given ?? path, new_path: null, flags: o.flags ?? 0, mode: null, result: 3 };
+  const payload = { group: 'file' as const, op: o.op ?? 'open', path, path_as_given: o.given ?? path, new_path: null, flags: o.flags ?? 0, mode: null, result: 3, reached_by: null };
   return event({ ...o, kind: 'file', process: processOf(o), payload });
 }
 function exec(binary: string, o: ProcessOptions & { parentBinary?: string } = {}): Event {
   const parent = o.parent !== undefined ? o.parent : { binary: o.parentBinary ?? '/usr/bin/containerd-shim-runc-v2' };
-  return event({ ...o, kind: 'exec', parent, process: { ...processOf(o), binary }, payload: { group: 'exec', filename: binary, euid: 0n, egid: 0n, secure_exec: false, args_truncated: false } });
+  return event({ ...o, kind: 'exec', parent, process: { ...processOf(o), binary }, payload: { group: 'exec', filename: binary, euid: 0n, egid: 0n, secure_exec: false, args_truncated: false, sha256: null, reached_by: null } });
 }
 function connect(daddr: string, o: ProcessOptions & { dport?: number } = {}): Event {
   const payload = { group: 'network' as const, family: daddr.includes(':') ? ('inet6' as const) : ('inet' as const), protocol: 'tcp' as const, saddr: null, sport: null, daddr, dport: o.dport ?? 443, result: 0, bytes: null };

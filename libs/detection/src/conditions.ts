@@ -173,6 +173,7 @@ function anyValue(field: MatchField, test: (value: FieldValue) => boolean): Even
     case 'fstype':
     case 'request':
     case 'command':
+    case 'sha256':
       return (event) => fieldValues(event, field).some(test);
   }
 }

@@ -80,5 +80,8 @@ export function fieldValues(event: Event, field: MatchField): readonly FieldValu
       return payload.group === 'ptrace' ? [payload.request_name] : [];
     case 'command':
       return payload.group === 'bpf' ? [payload.cmd_name] : [];
+    case 'sha256':
+      // Policies hold lower-case digests; the agent's are too, but a digest from elsewhere need not be.
+      return payload.group === 'exec' && payload.sha256 !== null ? [payload.sha256.toLowerCase()] : [];
   }
 }

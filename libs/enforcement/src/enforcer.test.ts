@@ -31,7 +31,7 @@ spec:
 }
 
 const shadowEvent = (extra: Partial<Parameters<typeof sampleEvent>[0]> = {}): Event =>
-  sampleEvent({ kind: 'file', process: { pid: 4242, start_time: 55n }, payload: { group: 'file', op: 'open', path: '/etc/shadow', path_as_given: '/etc/shadow', new_path: null, flags: 0, mode: null, result: 3 }, ...extra });
+  sampleEvent({ kind: 'file', process: { pid: 4242, start_time: 55n }, payload: { group: 'file', op: 'open', path: '/etc/shadow', path_as_given: '/etc/shadow', new_path: null, flags: 0, mode: null, result: 3, reached_by: null }, ...extra });
 
 function alertFor(event: Event, overrides: Partial<Alert> = {}, set = rules()): Alert {
   const rule = set.find('p', overrides.rule ?? 'shadow') ?? set.find('p', 'shadow');
@@ -99,7 +99,7 @@ describe('Enforcer', () => {
     const { instance } = enforcer();
     const unknown = instance.onAlert(alertFor(shadowEvent(), { id: 'a1', rule: 'nope', policy: 'p' }));
     assert.deepEqual(unknown.enforcements.map((e) => e.outcome), ['rejected']);
-    const hosts = sampleEvent({ kind: 'file', payload: { group: 'file', op: 'open', path: '/etc/hosts', path_as_given: '/etc/hosts', new_path: null, flags: 0, mode: null, result: 3 } });
+    const hosts = sampleEvent({ kind: 'file', payload: { group: 'file', op: 'open', path: '/etc/hosts', path_as_given: '/etc/hosts', new_path: null, flags: 0, mode: null, result: 3, reached_by: null } });
     const forged = instance.onAlert(alertFor(hosts, { id: 'a2' }));
     assert.deepEqual(forged.commands, []);
     assert.match(forged.enforcements[0]?.detail ?? '', /does not satisfy p\/shadow/);

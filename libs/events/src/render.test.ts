@@ -28,7 +28,7 @@ test('compact rendering is one line with kind, pid and binary', () => {
 });
 
 test('compact rendering quotes arguments with spaces or newlines, so one event stays one line', () => {
-  const event = { ...golden, kind: 'exec' as const, payload: { group: 'exec' as const, filename: '/bin/sh', euid: 0n, egid: 0n, secure_exec: false, args_truncated: false }, process: { ...golden.process, args: ['-c', 'echo a\necho b', 'plain'] } };
+  const event = { ...golden, kind: 'exec' as const, payload: { group: 'exec' as const, filename: '/bin/sh', euid: 0n, egid: 0n, secure_exec: false, args_truncated: false, sha256: null, reached_by: null }, process: { ...golden.process, args: ['-c', 'echo a\necho b', 'plain'] } };
   const line = renderEventCompact(event);
   assert.ok(!line.includes('\n'), line);
   assert.match(line, /-c "echo a\\necho b" plain/);

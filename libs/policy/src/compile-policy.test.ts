@@ -217,6 +217,110 @@ describe('compilePolicy', () => {
     );
   });
 
+  test('kill-in-kernel file (open) and exec rules get identity rules too, keeping their kernel entries', () => {
+    const result = compilePolicy(fixture('deny-shadow-read'));
+    const ruleId = ruleIdOf('deny-shadow-read', 'no-shadow-open');
+    assert.equal(result.kernelRules.length, 2);
+    assert.deepEqual(result.identityRules, [
+      {
+        ruleId,
+        policy: 'deny-shadow-read',
+        rule: 'no-shadow-open',
+        scope: 'all',
+        event: 'file',
+        action: 'kill',
+        targets: [
+          { kind: 'equal', path: '/etc/shadow' },
+          { kind: 'equal', path: '/etc/gshadow' },
+        ],
+        sha256: [],
+        exclude: {},
+      },
+    ]);
+    const binaries = compilePolicy(fixture('deny-binary'));
+    assert.deepEqual(
+      binaries.identityRules.map((r) => [r.rule, r.event, r.action, r.targets.map((t) => `${t.kind} ${t.path}`)]),
+      [
+        ['no-netcat', 'exec', 'kill', ['equal /usr/bin/nc', 'equal /usr/bin/ncat', 'equal /bin/nc.openbsd']],
+        ['no-tmp-binaries', 'exec', 'kill', ['prefix /tmp/', 'prefix /dev/shm/']],
+      ],
+    );
+  });
+
+  test('a kill-in-kernel rule the agent cannot decide at the open, or not about opens, gets no identity rule', () => {
+    const result = compilePolicy(
+      make({
+        rules: [
+          { name: 'parent', event: 'exec', match: { binary: { equal: ['/usr/bin/nc'] }, parentBinary: { equal: ['/usr/sbin/sshd'] } }, action: 'kill-in-kernel' },
+          { name: 'suffix', event: 'file', match: { path: { suffix: ['/shadow'] } }, action: 'kill-in-kernel' },
+          { name: 'unlink', event: 'file', match: { path: { equal: ['/etc/passwd'] }, op: ['unlink'] }, action: 'kill-in-kernel' },
+          { name: 'open-and-unlink', event: 'file', match: { path: { equal: ['/etc/passwd'] }, op: ['open', 'unlink'] }, action: 'kill-in-kernel' },
+          { name: 'killed-later', event: 'exec', match: { binary: { equal: ['/usr/bin/nc'] } }, action: 'kill' },
+          { name: 'module', event: 'module', match: { op: ['load'] }, action: 'kill-in-kernel' },
+        ],
+      }),
+    );
+    assert.deepEqual(
+      result.identityRules.map((r) => r.rule),
+      ['open-and-unlink'],
+    );
+    const pods = compilePolicy(make({ selector: { namespaces: ['shop'] }, rules: [{ name: 'nc', event: 'exec', match: { binary: { equal: ['/usr/bin/nc'] } }, action: 'kill-in-kernel' }] }));
+    assert.deepEqual(pods.identityRules, [], 'a namespace selector is not seen at the open');
+    const monitored = compilePolicy(make({ mode: 'monitor', rules: [{ name: 'd', event: 'exec', match: { binary: { equal: ['/usr/bin/nc'] } }, action: 'deny' }] }));
+    assert.deepEqual(monitored.identityRules, [], 'monitor mode never acts');
+    assert.deepEqual(monitored.kernelRules.map((r) => [r.event, r.action]), [['exec', 'audit']]);
+  });
+
+  test('a deny rule is enforced by file identity only: no kernel kill, no pipeline rule, audit watches on its paths', () => {
+    const digest = 'ab'.repeat(32);
+    const result = compilePolicy(
+      make({
+        selector: { host: false },
+        rules: [
+          {
+            name: 'ssh-keys',
+            event: 'file',
+            match: { path: { prefix: ['/etc/ssh/'] }, binary: { prefix: ['/usr/bin/'] }, uid: ['1000-1999'], access: ['read'] },
+            exclude: { path: { suffix: ['.pub'] }, binary: { equal: ['/usr/sbin/sshd'] }, uid: [0] },
+            action: 'deny',
+          },
+          { name: 'nc-copy', event: 'exec', match: { sha256: [digest] }, action: 'deny' },
+        ],
+      }),
+    );
+    const ids = { ssh: ruleIdOf('p', 'ssh-keys'), nc: ruleIdOf('p', 'nc-copy') };
+    assert.deepEqual(result.kernelRules, []);
+    assert.deepEqual(result.pipelineRules, []);
+    assert.deepEqual(result.reports, []);
+    assert.deepEqual(result.watchRules, [
+      { ruleId: ids.ssh, policy: 'p', rule: 'ssh-keys', scope: 'pods', event: 'file', match: { kind: 'prefix', path: '/etc/ssh/' }, ops: ['open'], action: 'audit' },
+    ]);
+    assert.deepEqual(result.identityRules, [
+      {
+        ruleId: ids.ssh,
+        policy: 'p',
+        rule: 'ssh-keys',
+        scope: 'pods',
+        event: 'file',
+        action: 'deny',
+        targets: [{ kind: 'prefix', path: '/etc/ssh/' }],
+        sha256: [],
+        binary: { equal: [], prefix: ['/usr/bin/'], suffix: [] },
+        uid: [{ low: 1000, high: 1999 }],
+        access: ['read'],
+        exclude: { path: { equal: [], prefix: [], suffix: ['.pub'] }, binary: { equal: ['/usr/sbin/sshd'], prefix: [], suffix: [] }, uid: [{ low: 0, high: 0 }] },
+      },
+      { ruleId: ids.nc, policy: 'p', rule: 'nc-copy', scope: 'pods', event: 'exec', action: 'deny', targets: [], sha256: [digest], exclude: {} },
+    ]);
+    assert.deepEqual(
+      result.compiled.rules.map((r) => [r.name, r.action, r.match.map((c) => `${c.field} ${c.operator}`)]),
+      [
+        ['ssh-keys', 'deny', ['binary prefix', 'uid range', 'path prefix', 'op equal', 'access equal', 'binary not_equal', 'uid not_equal', 'path not_suffix']],
+        ['nc-copy', 'deny', ['sha256 equal']],
+      ],
+    );
+  });
+
   test('monitor mode turns kernel kills into kernel audits', () => {
     const result = compilePolicy(make({ mode: 'monitor', rules: [{ name: 'm', event: 'module', match: { op: ['load'] }, action: 'kill-in-kernel' }] }));
     assert.deepEqual(result.kernelRules.map((r) => [r.event, r.action, r.event === 'module' ? r.ops : null]), [['module', 'audit', ['load']]]);

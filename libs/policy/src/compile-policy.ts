@@ -7,12 +7,16 @@
  * - `pipelineRules`: the rules the kernel cannot decide, each with its reasons; the detector matches them on
  *   enriched events and the enforcer acts (kill through the control topic);
  * - `reports`: the rules that asked for in-kernel enforcement (kill-in-kernel, deny-connect) but cannot have it,
- *   so the user learns the rule is enforced later, by the pipeline, with `kill`.
+ *   so the user learns the rule is enforced later, by the pipeline, with `kill`;
+ * - `identityRules`: the rules the agent enforces by file identity (fanotify marks on the files and binaries they
+ *   name): every `deny` rule, and the `kill-in-kernel` exec and file (open) rules it can decide at the open, which
+ *   keep their kernel entries too (identity-rules.ts).
  *
  * Pure apart from the rule id registry it is given.
  */
 import type { CompiledPolicy, MatchCondition, PolicyAction, PolicyRule, PolicySelector, RuleSequence, SequenceScope } from '@stinger/events';
 import type { PolicyIssue } from './errors.ts';
+import { identityRuleOf, type IdentityContext, type IdentityRule } from './identity-rules.ts';
 import { MATCH_FIELDS, matchFieldsOf } from './match-fields.ts';
 import {
   MODULE_OP_SYMBOLS,
@@ -138,6 +142,11 @@ export interface CompiledPolicyResult {
    * rule with no path equal/prefix (e.g. a suffix only) has none, which its pipeline rule's reasons say.
    */
   readonly watchRules: readonly KernelRule[];
+  /**
+   * Rules the agent enforces by file identity. A `deny` rule is only here (plus its audit watches, so the sensors
+   * still report the opens of its paths): no kernel kill entry, no pipeline rule.
+   */
+  readonly identityRules: readonly IdentityRule[];
   /** Rules that asked for in-kernel enforcement and cannot have it (path: `spec.rules[i].action`). */
   readonly reports: readonly PolicyIssue[];
   /** Rule id collisions met while compiling this policy. */
@@ -151,13 +160,22 @@ export function compilePolicy(policy: TracingPolicy, options: CompilePolicyOptio
   const kernelRules: KernelRule[] = [];
   const watchRules: KernelRule[] = [];
   const pipelineRules: PipelineRule[] = [];
+  const identityRules: IdentityRule[] = [];
   const reports: PolicyIssue[] = [];
   const podContext = podContextOf(policy);
+  const identityContext: IdentityContext = { kind: policy.kind, selector: policy.spec.selector };
 
   policy.spec.rules.forEach((rule, index) => {
     const ruleId = registry.assign({ policy: key, rule: rule.name });
     const origin: KernelRuleOrigin = { ruleId, policy: key, rule: rule.name, scope: scopeOf(policy.spec.selector.host) };
     const action: RuleAction = policy.spec.mode === 'monitor' ? 'audit' : rule.action;
+    const identity = identityRuleOf(rule, { index, action, context: identityContext, origin });
+    if (identity !== null) identityRules.push(identity);
+    if (action === 'deny') {
+      // The agent refuses the open or exec; the watches make the sensors report the opens all the same.
+      watchRules.push(...watchesOf(rule, origin).entries);
+      return;
+    }
     const plan = planKernel(rule, action, origin);
     const reasons = [...(podContext === null ? [] : [podContext]), ...(action === 'kill' ? ['action kill is carried out by the pipeline'] : []), ...plan.reasons];
     if (reasons.length === 0) {
@@ -190,6 +208,7 @@ export function compilePolicy(policy: TracingPolicy, options: CompilePolicyOptio
     kernelRules,
     pipelineRules,
     watchRules,
+    identityRules,
     reports,
     collisions: registry.collisions().slice(collisionsBefore),
   };
@@ -225,6 +244,7 @@ const NOT_IN_KERNEL: Partial<Record<MatchField, string>> = {
   sport: 'sport is not in the kernel maps',
   name: 'module names are not in the kernel maps',
   access: 'access (read/write) is not in the kernel maps',
+  sha256: 'sha256 (content digest) is not in the kernel maps',
 };
 
 function extraFields(rule: PolicyRuleSpec, kernelFields: readonly MatchField[]): string[] {
@@ -256,6 +276,9 @@ function killOrAudit(action: RuleAction, event: RuleEvent): { action: 'audit' | 
       return { action: 'kill', reasons: [] };
     case 'deny-connect':
       return { action: 'audit', reasons: [`deny-connect does not apply to event ${event}`] };
+    case 'deny':
+      // compilePolicy routes deny rules to file identity before planning; kept exhaustive for the type.
+      return { action: 'audit', reasons: ['deny is enforced by file identity'] };
   }
 }
 
@@ -337,6 +360,9 @@ function planKernel(rule: PolicyRuleSpec, action: RuleAction, origin: KernelRule
         case 'kill':
           reasons.push('the kernel refuses connects but does not kill on them (use deny-connect)');
           break;
+        case 'deny':
+          reasons.push('deny applies to file opens and execs (use deny-connect)');
+          break;
       }
       const portCount = (match.dport ?? []).reduce((sum, r) => sum + r.high - r.low + 1, 0);
       if (portCount > KERNEL_MAX_PORTS_PER_RULE) reasons.push(`dport covers ${portCount} ports (more than ${KERNEL_MAX_PORTS_PER_RULE})`);
@@ -401,6 +427,7 @@ const POLICY_ACTIONS: Readonly<Record<RuleAction, PolicyAction>> = {
   'kill-in-kernel': 'kill_in_kernel',
   kill: 'kill',
   'deny-connect': 'deny_connect',
+  deny: 'deny',
 };
 
 const SEQUENCE_SCOPES: Readonly<Record<SequenceScopeName, SequenceScope>> = { process: 'process', processTree: 'process_tree', pod: 'pod' };
@@ -460,6 +487,7 @@ function matchConditions(event: RuleEvent, match: RuleMatch): MatchCondition[] {
         break;
       }
       case 'symbols':
+      case 'digests':
         conditions.push({ field, operator: 'equal', values: [...(value as readonly string[])] });
         break;
       case 'cidrs':

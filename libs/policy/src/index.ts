@@ -27,6 +27,15 @@ export {
   type NamespaceKernelRule,
   type PipelineRule,
 } from './compile-policy.ts';
+export {
+  identityObstacles,
+  identityRuleMessage,
+  identityRuleOf,
+  type IdentityContext,
+  type IdentityObstacle,
+  type IdentityRule,
+  type IdentityRuleShape,
+} from './identity-rules.ts';
 export { diffKernelRules, PolicySet, type KernelRuleDiff, type PolicyChange, type PolicyChangeKind, type PolicyEntry, type PolicySetOptions } from './policy-set.ts';
 export { policySpecSchema } from './spec-schema.ts';
 export { parseCidr, type ParsedCidr } from './values.ts';

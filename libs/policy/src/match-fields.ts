@@ -21,9 +21,10 @@ import {
  * - `symbols`: list of names from a closed set (`symbolsOf`) or matching `pattern`;
  * - `cidrs`: list of IPv4/IPv6 CIDRs or bare addresses;
  * - `ports`: list of ports 1-65535 or ranges "low-high";
- * - `ids`: list of uids 0-4294967294 or ranges "low-high".
+ * - `ids`: list of uids 0-4294967294 or ranges "low-high";
+ * - `digests`: list of SHA-256 digests, 64 hex digits (normalised to lower case).
  */
-export type MatchFieldKind = 'path-match' | 'string-match' | 'symbols' | 'cidrs' | 'ports' | 'ids';
+export type MatchFieldKind = 'path-match' | 'string-match' | 'symbols' | 'cidrs' | 'ports' | 'ids' | 'digests';
 
 export interface MatchFieldDefinition {
   readonly kind: MatchFieldKind;
@@ -65,6 +66,7 @@ export const MATCH_FIELDS: Readonly<Record<MatchField, MatchFieldDefinition>> = 
     patternDescription: 'a BPF_* command name',
   },
   access: { kind: 'symbols', description: 'file: read and/or write, from the open flags (write: O_WRONLY, O_RDWR, O_CREAT, O_TRUNC, O_APPEND).' },
+  sha256: { kind: 'digests', description: "exec: SHA-256 digests of the executable's content (64 hex digits); a copy of a binary has the same digest." },
 };
 
 export const ALL_MATCH_FIELDS = Object.keys(MATCH_FIELDS) as MatchField[];
@@ -76,7 +78,7 @@ const PROCESS_FIELDS: readonly MatchField[] = ['binary', 'parentBinary', 'uid'];
 export function matchFieldsOf(event: RuleEvent): readonly MatchField[] {
   switch (event) {
     case 'exec':
-      return PROCESS_FIELDS;
+      return [...PROCESS_FIELDS, 'sha256'];
     case 'file':
       return [...PROCESS_FIELDS, 'path', 'op', 'access'];
     case 'connect':

@@ -72,6 +72,18 @@ describe('PolicySet', () => {
     assert.deepEqual(set.pipelineRules().map((r) => r.rule), ['nc']);
   });
 
+  test('identity rules: each change carries the policy\'s, the set lists every policy\'s, a delete drops them', () => {
+    const set = new PolicySet({ clock: clock() });
+    const deny = { name: 'shadow', event: 'file', match: { path: { equal: ['/etc/shadow'] } }, action: 'deny' };
+    const first = set.apply(policy('a', [deny]));
+    assert.deepEqual(first.identityRules.map((r) => `${r.policy} ${r.rule} ${r.action}`), ['a shadow deny']);
+    set.apply(policy('b', [execRule('nc', ['/usr/bin/nc']), execRule('later', ['/usr/bin/socat'], 'kill')]));
+    assert.deepEqual(set.identityRules().map((r) => `${r.policy} ${r.rule} ${r.action}`), ['a shadow deny', 'b nc kill']);
+    assert.deepEqual(set.apply(policy('a', [deny])).identityRules.map((r) => r.rule), ['shadow'], 'unchanged keeps them');
+    assert.deepEqual(set.delete('a')?.identityRules, []);
+    assert.deepEqual(set.identityRules().map((r) => r.rule), ['nc']);
+  });
+
   test('delete removes the policy and all its kernel entries; deleting again is null', () => {
     const set = new PolicySet({ clock: clock() });
     set.apply(policy('p', [execRule('nc', ['/bin/nc'])]));

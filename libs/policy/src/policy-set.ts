@@ -9,6 +9,7 @@
 import type { CompiledPolicy } from '@stinger/events';
 import type { PolicyIssue } from './errors.ts';
 import { compilePolicy, kernelRuleKey, type KernelRule, type PipelineRule } from './compile-policy.ts';
+import type { IdentityRule } from './identity-rules.ts';
 import { policyKey, type TracingPolicy } from './policy-types.ts';
 import { RuleIdRegistry, type RuleIdCollision } from './rule-ids.ts';
 import { tracingPolicyFromCompiled } from './tracing-policy-from-compiled.ts';
@@ -32,6 +33,8 @@ export interface PolicyEntry {
   readonly pipelineRules: readonly PipelineRule[];
   /** Audit entries that make the sensors report what the pipeline rules need (CompiledPolicyResult.watchRules). */
   readonly watchRules: readonly KernelRule[];
+  /** Rules the agent enforces by file identity (CompiledPolicyResult.identityRules). */
+  readonly identityRules: readonly IdentityRule[];
   readonly reports: readonly PolicyIssue[];
 }
 
@@ -51,6 +54,12 @@ export interface PolicyChange {
   readonly kernel: KernelRuleDiff;
   /** The policy's pipeline rules after the change (empty after a delete). */
   readonly pipelineRules: readonly PipelineRule[];
+  /**
+   * The policy's identity rules after the change (empty after a delete): the agent marks their targets and drops
+   * the marks of rules no longer here (by ruleId; a replaced rule keeps its id). `identityRuleMessage` words each
+   * for the status messages.
+   */
+  readonly identityRules: readonly IdentityRule[];
   /** Rules that asked for in-kernel enforcement and get the pipeline's kill instead. */
   readonly reports: readonly PolicyIssue[];
   /** Rule id collisions this change met. */
@@ -111,7 +120,16 @@ export class PolicySet {
 
   #unchanged(previous: PolicyEntry): PolicyChange {
     const key = policyKey(previous.policy);
-    return { key, change: 'unchanged', compiled: previous.compiled, kernel: { add: [], remove: [] }, pipelineRules: previous.pipelineRules, reports: previous.reports, collisions: [] };
+    return {
+      key,
+      change: 'unchanged',
+      compiled: previous.compiled,
+      kernel: { add: [], remove: [] },
+      pipelineRules: previous.pipelineRules,
+      identityRules: previous.identityRules,
+      reports: previous.reports,
+      collisions: [],
+    };
   }
 
   /** Compiles `policy` into the set at this generation, replacing the entry of its key, and diffs the kernel rules. */
@@ -127,6 +145,7 @@ export class PolicySet {
       kernelRules: result.kernelRules,
       pipelineRules: result.pipelineRules,
       watchRules: result.watchRules,
+      identityRules: result.identityRules,
       reports: result.reports,
     };
     this.#entries.set(key, entry);
@@ -136,6 +155,7 @@ export class PolicySet {
       compiled: result.compiled,
       kernel: diffKernelRules(mapEntriesOf(previous), mapEntriesOf(entry)),
       pipelineRules: result.pipelineRules,
+      identityRules: result.identityRules,
       reports: result.reports,
       collisions: result.collisions,
     };
@@ -147,7 +167,7 @@ export class PolicySet {
     if (previous === undefined) return null;
     this.#entries.delete(key);
     this.#ruleIds.release(key);
-    return { key, change: 'deleted', compiled: null, kernel: { add: [], remove: mapEntriesOf(previous) }, pipelineRules: [], reports: [], collisions: [] };
+    return { key, change: 'deleted', compiled: null, kernel: { add: [], remove: mapEntriesOf(previous) }, pipelineRules: [], identityRules: [], reports: [], collisions: [] };
   }
 
   get(key: string): PolicyEntry | undefined {
@@ -173,6 +193,11 @@ export class PolicySet {
 
   pipelineRules(): PipelineRule[] {
     return this.keys().flatMap((key) => this.#entries.get(key)?.pipelineRules ?? []);
+  }
+
+  /** Every identity rule of every policy: what the agent's fanotify marks enforce after all changes were applied. */
+  identityRules(): IdentityRule[] {
+    return this.keys().flatMap((key) => this.#entries.get(key)?.identityRules ?? []);
   }
 
   /** The registry, e.g. to name the rule behind a rule id in a kernel record. */

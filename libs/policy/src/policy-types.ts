@@ -30,8 +30,11 @@ export const RULE_EVENTS = [
 ] as const;
 export type RuleEvent = (typeof RULE_EVENTS)[number];
 
-/** The TracingPolicy spellings; CompiledPolicy's PolicyAction replaces '-' with '_'. */
-export const RULE_ACTIONS = ['audit', 'kill-in-kernel', 'kill', 'deny-connect'] as const;
+/**
+ * The TracingPolicy spellings; CompiledPolicy's PolicyAction replaces '-' with '_'. deny: the open (file) or execve
+ * (exec) fails with EPERM and the process lives; the agent decides it by file identity (identity-rules.ts).
+ */
+export const RULE_ACTIONS = ['audit', 'kill-in-kernel', 'kill', 'deny-connect', 'deny'] as const;
 export type RuleAction = (typeof RULE_ACTIONS)[number];
 
 export const SEVERITIES = SEVERITY_SYMBOLS;
@@ -172,6 +175,8 @@ export interface RuleMatch {
   readonly command?: readonly string[];
   /** file: read and/or write, from the open flags (O_WRONLY, O_RDWR, O_CREAT, O_TRUNC, O_APPEND mean write). */
   readonly access?: readonly FileAccess[];
+  /** exec: SHA-256 digests of the executable's content, 64 lowercase hex digits (a copy of a binary is another inode). */
+  readonly sha256?: readonly string[];
 }
 export type MatchField = keyof RuleMatch;
 

@@ -48,6 +48,8 @@ function matchFieldSchema(definition: MatchFieldDefinition): JsonSchema {
     case 'ports':
     case 'ids':
       return list({ 'x-kubernetes-int-or-string': true }, { description, minItems: 1 });
+    case 'digests':
+      return list(string({ pattern: '^[0-9a-fA-F]{64}$' }), { description, minItems: 1 });
   }
 }
 

@@ -33,6 +33,7 @@ function assertRoundTrip(policy: TracingPolicy, throughAvro: boolean): { first: 
   assert.deepEqual(second.kernelRules, first.kernelRules);
   assert.deepEqual(second.pipelineRules, first.pipelineRules);
   assert.deepEqual(second.reports, first.reports);
+  assert.deepEqual(second.identityRules, first.identityRules);
   return { first, second };
 }
 
@@ -57,6 +58,8 @@ spec:
     - { name: bin-prefix, event: exec, match: { binary: { prefix: [/tmp/] }, parentBinary: { equal: [/usr/sbin/sshd] } }, action: audit, severity: info }
     - { name: bin-suffix, event: exec, match: { binary: { suffix: [/xmrig] }, parentBinary: { prefix: [/opt/] }, uid: ["1000-1999", 0] }, action: kill, severity: low }
     - { name: parent-suffix, event: exec, match: { parentBinary: { suffix: [/bash] } }, action: audit }
+    - { name: copied-nc, event: exec, match: { sha256: [9F86D081884C7D659A2FEAA0C55AD015A3BF4F1B2B0B822CD15D6C15B0F00A08] }, exclude: { uid: [0] }, action: deny }
+    - { name: shadow-deny, event: file, match: { path: { prefix: [/etc/ssh/] }, access: [read] }, exclude: { path: { suffix: [.pub] } }, action: deny }
 `,
   'files-and-mounts': `
 apiVersion: stinger.io/v1alpha1
@@ -198,7 +201,7 @@ describe('tracingPolicyFromCompiled', () => {
     const conditions: MatchCondition[] = rules.flatMap((rule) => rule.match).filter((c) => !c.operator.startsWith('not_'));
     assert.deepEqual(
       new Set(rules.flatMap((rule) => rule.match).filter((c) => c.operator.startsWith('not_')).map((c) => c.operator)),
-      new Set(['not_cidr', 'not_range', 'not_prefix']),
+      new Set(['not_cidr', 'not_range', 'not_prefix', 'not_equal', 'not_suffix']),
     );
     assert.deepEqual(new Set(rules.map((rule) => rule.event)), new Set(RULE_EVENTS));
     const expected = ALL_MATCH_FIELDS.flatMap((field) => {
@@ -213,10 +216,12 @@ describe('tracingPolicyFromCompiled', () => {
         case 'ports':
         case 'ids':
           return [`${field} equal`, `${field} range`];
+        case 'digests':
+          return [`${field} equal`];
       }
     });
     assert.deepEqual(new Set(conditions.map((c) => `${c.field} ${c.operator}`)), new Set(expected));
-    assert.deepEqual(new Set(rules.map((rule) => rule.action)), new Set(['audit', 'kill_in_kernel', 'kill', 'deny_connect']));
+    assert.deepEqual(new Set(rules.map((rule) => rule.action)), new Set(['audit', 'kill_in_kernel', 'kill', 'deny_connect', 'deny']));
     assert.deepEqual(new Set(records.map((record) => record.mode)), new Set(['enforce', 'monitor']));
     assert.deepEqual(new Set(records.map((record) => record.namespace === null)), new Set([true, false]));
   });

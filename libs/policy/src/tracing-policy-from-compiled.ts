@@ -29,6 +29,7 @@ const OPERATORS_OF_KIND: Readonly<Record<MatchFieldKind, readonly MatchOperator[
   // equal: every value a single number; range: 'low-high' (a single number is accepted too).
   ports: ['equal', 'range'],
   ids: ['equal', 'range'],
+  digests: ['equal'],
 };
 
 /** A rule's exclude fields are its negated conditions (compilePolicy's `negated`). */
@@ -39,6 +40,7 @@ const RULE_ACTION_OF: Readonly<Record<PolicyAction, RuleAction>> = {
   kill_in_kernel: 'kill-in-kernel',
   kill: 'kill',
   deny_connect: 'deny-connect',
+  deny: 'deny',
 };
 
 const SINGLE_NUMBER = /^\s*\d+\s*$/;
@@ -206,6 +208,7 @@ function matchValueOf(condition: MatchCondition, context: ConditionContext): unk
     }
     case 'symbols':
     case 'cidrs':
+    case 'digests':
       return [...values];
   }
 }

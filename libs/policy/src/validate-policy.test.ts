@@ -142,7 +142,7 @@ describe('validatePolicy', () => {
     ['missing event', policy({ rule: { event: undefined, match: undefined } }), 'spec.rules[0].event: required (or a sequence)'],
     ['missing action', policy({ rule: { action: undefined } }), 'spec.rules[0].action: required'],
     ['unknown rule key (typo)', policy({ rule: { severty: 'high' } }), 'spec.rules[0].severty: unknown key (did you mean "severity"?)'],
-    ['unknown action', policy({ rule: { action: 'kill_in_kernel' } }), 'spec.rules[0].action: "kill_in_kernel" is not one of audit, kill-in-kernel, kill, deny-connect (did you mean "kill-in-kernel"?)'],
+    ['unknown action', policy({ rule: { action: 'kill_in_kernel' } }), 'spec.rules[0].action: "kill_in_kernel" is not one of audit, kill-in-kernel, kill, deny-connect, deny (did you mean "kill-in-kernel"?)'],
     ['unknown severity', policy({ rule: { severity: 'urgent' } }), 'spec.rules[0].severity: "urgent" is not one of info, low, medium, high, critical'],
     ['deny-connect on file', policy({ rule: { action: 'deny-connect' } }), 'spec.rules[0].action: deny-connect applies only to event connect, not file'],
     [
@@ -260,5 +260,71 @@ describe('validatePolicy', () => {
     );
     assert.equal(p.metadata.uid, 'abc');
     assert.equal(p.metadata.generation, 3);
+  });
+
+  test('sha256: exec only, exactly 64 hex digits, stored lower case; a bad value is named by its index', () => {
+    const digest = '9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08';
+    const { policy: p } = validatePolicy(policy({ rule: { event: 'exec', match: { sha256: [digest.toUpperCase(), digest] } } }));
+    assert.deepEqual(p.spec.rules[0]?.match.sha256, [digest]);
+    assert.deepEqual(lines(policy({ rule: { event: 'exec', match: { sha256: [digest, digest.slice(1), `${digest.slice(1)}g`, 42] } } })), [
+      `spec.rules[0].match.sha256[1]: "${digest.slice(1)}" is not a SHA-256 digest (exactly 64 hex digits)`,
+      `spec.rules[0].match.sha256[2]: "${digest.slice(1)}g" is not a SHA-256 digest (exactly 64 hex digits)`,
+      'spec.rules[0].match.sha256[3]: 42 is not a SHA-256 digest (exactly 64 hex digits)',
+    ]);
+    assert.deepEqual(lines(policy({ rule: { match: { path: { equal: ['/etc/shadow'] }, sha256: [digest] } } })), [
+      'spec.rules[0].match.sha256: not a match field of event "file" (allowed: binary, parentBinary, uid, path, op, access)',
+    ]);
+  });
+
+  test('deny: file opens and execs, with op open filled in for a file rule', () => {
+    const file = validatePolicy(policy({ rule: { action: 'deny', match: { path: { prefix: ['/etc/ssh/'] }, binary: { equal: ['/usr/bin/cat'] }, uid: [1000], access: ['read'] }, exclude: { path: { suffix: ['.pub'] } } } }));
+    assert.deepEqual(file.policy.spec.rules[0]?.match.op, ['open']);
+    assert.equal(file.policy.spec.rules[0]?.action, 'deny');
+    const exec = validatePolicy(policy({ spec: { selector: { host: false } }, rule: { event: 'exec', action: 'deny', match: { binary: { prefix: ['/tmp/'] } }, exclude: { uid: [0] } } }));
+    assert.equal(exec.policy.spec.rules[0]?.match.op, undefined);
+    assert.deepEqual(lines(policy({ rule: { event: 'connect', action: 'deny', match: {} } })), [
+      'spec.rules[0].action: deny applies only to events file (open) and exec, not connect (the agent refuses opens and execs of the files it marks)',
+    ]);
+  });
+
+  test('deny refuses what the agent cannot decide at the open, naming each field', () => {
+    assert.deepEqual(
+      lines(
+        policy({
+          rule: {
+            action: 'deny',
+            match: { path: { suffix: ['/shadow'] }, parentBinary: { equal: ['/usr/sbin/sshd'] }, op: ['open', 'unlink'] },
+            exclude: { binary: { suffix: ['/sshd'] }, access: ['write'] },
+          },
+        }),
+      ),
+      [
+        'spec.rules[0].match.op: action deny applies to open only (the open fails with EPERM); write another rule for unlink',
+        'spec.rules[0].match.parentBinary: action deny is decided at the open by the agent, which cannot see parentBinary',
+        'spec.rules[0].match.path.suffix: action deny is decided by file identity, which takes equal and prefix paths only',
+        'spec.rules[0].exclude.access: action deny is decided by file identity, whose exclusions take path, binary, uid only',
+        'spec.rules[0].exclude.binary.suffix: action deny is decided by file identity, which takes equal and prefix binaries only',
+      ],
+    );
+    assert.deepEqual(lines(policy({ rule: { event: 'exec', action: 'deny', match: { uid: [1000] } } })), [
+      'spec.rules[0].match: action deny needs binary (equal or prefix) or sha256: the binaries the agent marks or the digests it checks',
+    ]);
+    assert.deepEqual(lines(policy({ rule: { action: 'deny', match: { binary: { equal: ['/usr/bin/cat'] } } } })), [
+      'spec.rules[0].match.path: required for action deny (the agent marks the files it names, by equal or prefix)',
+    ]);
+  });
+
+  test('deny refuses a pod selector, a namespaced policy and a sequence', () => {
+    assert.deepEqual(lines(policy({ spec: { selector: { podSelector: { matchLabels: { app: 'a' } }, namespaces: ['shop'] } }, rule: { action: 'deny' } })), [
+      'spec.selector.podSelector: action deny (spec.rules[0]) is decided at the open by the agent, which cannot see podSelector (of the selector, only host)',
+      'spec.selector.namespaces: action deny (spec.rules[0]) is decided at the open by the agent, which cannot see namespaces (of the selector, only host)',
+    ]);
+    assert.deepEqual(lines(policy({ top: { kind: 'TracingPolicyNamespaced' }, metadata: { name: 'p', namespace: 'shop' }, rule: { action: 'deny' } })), [
+      "kind: action deny (spec.rules[0]) is decided at the open by the agent, which cannot see a pod's namespace: use a cluster-wide TracingPolicy with selector.host",
+    ]);
+    const sequence = { within: '30s', steps: [{ event: 'file', match: { path: { prefix: ['/tmp/'] } } }, { event: 'exec' }] };
+    assert.deepEqual(lines({ apiVersion: 'stinger.io/v1alpha1', kind: 'TracingPolicy', metadata: { name: 'p' }, spec: { rules: [{ name: 's', sequence, action: 'deny' }] } }), [
+      'spec.rules[0].sequence: action deny is decided at the open by the agent, which cannot see a sequence of events',
+    ]);
   });
 });

@@ -5,6 +5,7 @@
  * way (paths, CIDRs) and each normalisation that changes what the user wrote is a warning.
  */
 import { PolicyValidationError, type PolicyIssue } from './errors.ts';
+import { identityObstacles, type IdentityContext } from './identity-rules.ts';
 import { ALL_MATCH_FIELDS, MATCH_FIELDS, matchFieldsOf, symbolsOf } from './match-fields.ts';
 import {
   CORRELATION_FIELDS,
@@ -440,6 +441,9 @@ function checkStringMatch(value: unknown, at: { path: PathSegments; paths: boole
 
 const dedupe = <T>(values: T[]): T[] => [...new Set(values)];
 
+/** A SHA-256 digest as hex text; stored lower case (the agent's digests are). */
+const SHA256_HEX = /^[0-9a-fA-F]{64}$/;
+
 function checkRanges(list: unknown[], at: { path: PathSegments; what: 'port' | 'uid' }, c: IssueCollector): NumberRange[] {
   const { path, what } = at;
   const bounds = what === 'port' ? PORT_BOUNDS : ID_BOUNDS;
@@ -500,6 +504,7 @@ function checkMatchField(value: unknown, at: { field: MatchField; event: RuleEve
     case 'cidrs':
     case 'ports':
     case 'ids':
+    case 'digests':
       break;
   }
   const list = c.expectList(value, path);
@@ -546,6 +551,15 @@ function checkMatchField(value: unknown, at: { field: MatchField; event: RuleEve
     case 'ids':
       result = checkRanges(list, { path, what: 'uid' }, c);
       break;
+    case 'digests':
+      result = dedupe(
+        eachOf(list, path, (item, itemPath) => {
+          if (typeof item === 'string' && SHA256_HEX.test(item)) return item.toLowerCase();
+          c.error(itemPath, `${show(item)} is not a SHA-256 digest (exactly 64 hex digits)`);
+          return null;
+        }),
+      );
+      break;
   }
   return c.errors.length === errorsBefore ? result : null;
 }
@@ -553,7 +567,7 @@ function checkMatchField(value: unknown, at: { field: MatchField; event: RuleEve
 // ---------------------------------------------------------------------------------------------------------------
 // spec.rules[]
 
-function checkRule(value: unknown, at: { index: number; names: Map<string, number> }, c: IssueCollector): PolicyRuleSpec | null {
+function checkRule(value: unknown, at: { index: number; names: Map<string, number>; context: IdentityContext }, c: IssueCollector): PolicyRuleSpec | null {
   const { index, names } = at;
   const path = ['spec', 'rules', index];
   const rule = c.expectMapping(value, path);
@@ -590,6 +604,10 @@ function checkRule(value: unknown, at: { index: number; names: Map<string, numbe
     c.error([...path, 'action'], 'deny-connect does not apply to a sequence (its last event has happened when the sequence is complete; use kill)');
   } else if (action === 'deny-connect' && event !== null && event !== 'connect') {
     c.error([...path, 'action'], `deny-connect applies only to event connect, not ${event}`);
+  } else if (action === 'deny' && event !== null) {
+    checkDeny({ event, match, exclude, sequence }, { index, context: at.context }, c);
+    // A file deny rule without op is about opens (the only file operation it refuses); said, so the detector agrees.
+    if (event === 'file' && match !== null && match.op === undefined) match = { ...match, op: ['open'] };
   }
   const severity = rule.severity === undefined || rule.severity === null ? 'medium' : c.expectSymbol(rule.severity, SEVERITIES, [...path, 'severity']);
   let tags: string[] = [];
@@ -599,6 +617,24 @@ function checkRule(value: unknown, at: { index: number; names: Map<string, numbe
   }
   if (c.errors.length !== errorsBefore || name === null || event === null || match === null || exclude === null || action === null || severity === null) return null;
   return { name, event, match, exclude, sequence, action, severity, tags };
+}
+
+/**
+ * A deny rule is decided by the agent at the open (or execve) of a file it marked: event file (op open) or exec, and
+ * only conditions the agent can decide there (identityObstacles), each problem reported at its field.
+ */
+function checkDeny(rule: Parameters<typeof identityObstacles>[0], at: { index: number; context: IdentityContext }, c: IssueCollector): void {
+  const path = ['spec', 'rules', at.index];
+  if (rule.sequence === null && rule.event !== 'file' && rule.event !== 'exec') {
+    c.error([...path, 'action'], `deny applies only to events file (open) and exec, not ${rule.event} (the agent refuses opens and execs of the files it marks)`);
+    return;
+  }
+  const op = rule.match?.op;
+  if (rule.sequence === null && op !== undefined && (op.length !== 1 || op[0] !== 'open')) {
+    const others = op.filter((o) => o !== 'open');
+    c.error([...path, 'match', 'op'], `action deny applies to open only (the open fails with EPERM); write another rule for ${others.join(', ')}`);
+  }
+  for (const obstacle of identityObstacles(rule, { index: at.index, action: 'deny', context: at.context })) c.error(obstacle.segments, obstacle.message);
 }
 
 /** Which correlation fields an event carries (binary and parentBinary: every event). */
@@ -725,7 +761,7 @@ function checkDocument(value: unknown, c: IssueCollector): TracingPolicy | null 
     if (list !== null && list.length === 0) c.error(['spec', 'rules'], 'must hold at least one rule');
     const names = new Map<string, number>();
     list?.forEach((rule, index) => {
-      const checked = checkRule(rule, { index, names }, c);
+      const checked = checkRule(rule, { index, names, context: { kind, selector } }, c);
       if (checked !== null) rules.push(checked);
     });
   }

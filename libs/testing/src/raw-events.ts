@@ -39,7 +39,7 @@ export function sampleRawEvent(options: SampleRawEventOptions): RawEvent {
       parent_exec_id: null,
     },
     parent: null,
-    payload: { group: 'exec', filename: binary, euid: 0n, egid: 0n, secure_exec: false, args_truncated: false },
+    payload: { group: 'exec', filename: binary, euid: 0n, egid: 0n, secure_exec: false, args_truncated: false, sha256: null, reached_by: null },
     action: null,
   };
 }

@@ -157,12 +157,12 @@ export type PolicyMode = 'monitor' | 'enforce';
 export const POLICY_MODE_SYMBOLS = ['monitor', 'enforce'] as const;
 
 /**
- * A rule's action. The TracingPolicy spellings map with '-' replaced by '_': audit, kill-in-kernel, kill, deny-connect.
+ * A rule's action. The TracingPolicy spellings map with '-' replaced by '_': audit, kill-in-kernel, kill, deny-connect, deny. deny: the agent refuses the open (file) or execve (exec) with EPERM, by file identity, and the process lives.
  * Avro enum io.stinger.v1.PolicyAction.
  */
-export type PolicyAction = 'audit' | 'kill_in_kernel' | 'kill' | 'deny_connect';
+export type PolicyAction = 'audit' | 'kill_in_kernel' | 'kill' | 'deny_connect' | 'deny';
 /** The symbols of PolicyAction, in schema order. */
-export const POLICY_ACTION_SYMBOLS = ['audit', 'kill_in_kernel', 'kill', 'deny_connect'] as const;
+export const POLICY_ACTION_SYMBOLS = ['audit', 'kill_in_kernel', 'kill', 'deny_connect', 'deny'] as const;
 
 /**
  * Severity of a rule and of the alerts it raises.
@@ -290,6 +290,16 @@ export interface ExecPayload {
   secure_exec: boolean;
   /** True when process.args was cut at the capture limit. */
   args_truncated: boolean;
+  /**
+   * SHA-256 of the executable's content (64 lowercase hex digits) when the agent computed it (exec rules naming sha256); null otherwise.
+   * Default: null.
+   */
+  sha256: null | string;
+  /**
+   * How the agent found the binary was reached when it acted by file identity (fanotify): path (as named), non_canonical (//, /./, ..), relative (to the cwd), dirfd (relative to a directory fd), symlink, hard_link, bind_mount, fd_link (/proc/self/fd/N), unknown; null when the agent did not act by identity.
+   * Default: null.
+   */
+  reached_by: null | string;
 }
 
 /**
@@ -347,6 +357,11 @@ export interface FilePayload {
   mode: null | number;
   /** Syscall return value: >= 0 on success (a file descriptor for open), negative errno on failure. */
   result: number;
+  /**
+   * How the agent found the file was reached when it acted by file identity (fanotify): path (as named), non_canonical (//, /./, ..), relative (to the cwd), dirfd (relative to a directory fd), symlink, hard_link, bind_mount, fd_link (/proc/self/fd/N), unknown; null when the agent did not act by identity.
+   * Default: null.
+   */
+  reached_by: null | string;
 }
 
 /**
@@ -778,7 +793,7 @@ export interface PolicyRule {
  * Avro record io.stinger.v1.MatchCondition.
  */
 export interface MatchCondition {
-  /** Event field as in the policy: binary, parentBinary, path, daddr, dport, uid, namespace, capability, module, ... */
+  /** Event field as in the policy: binary, parentBinary, path, daddr, dport, uid, namespace, capability, module, sha256 (exec: the executable's digest), ... */
   field: string;
   /** Comparison; the condition holds when any value matches, and a not_ operator when none matches (a rule's exclude fields). */
   operator: MatchOperator;
