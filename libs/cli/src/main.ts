@@ -10,7 +10,6 @@ import { devClusterDown, devClusterUp } from './commands/dev-cluster.ts';
 import { alerts } from './commands/alerts.ts';
 import { down } from './commands/down.ts';
 import { events } from './commands/events.ts';
-import { imagesBuild } from './commands/images.ts';
 import { exportRecords } from './commands/export.ts';
 import { keysGenerate, keysList, keysRetire, keysRotate, keysSecrets } from './commands/keys.ts';
 import { policyApply, policyDelete, policyList } from './commands/policy.ts';
@@ -185,12 +184,6 @@ async function main(argv: readonly string[]): Promise<number> {
     case 'setup':
       parseArgs({ args: [...rest], options: {} });
       return setup({ config, logger, out });
-    case 'images': {
-      const [verb, ...args] = rest;
-      const { positionals } = parseArgs({ args, allowPositionals: true, options: {} });
-      if (verb !== 'build') throw new CliError(`images ${verb ?? ''}: expected build`, 2);
-      return imagesBuild({ config, logger, services: positionals, out });
-    }
     default: {
       if (!isServiceName(command)) throw new CliError(`unknown command "${command}"\n${USAGE}`, 2);
       parseArgs({ args: [...rest], options: {} });
