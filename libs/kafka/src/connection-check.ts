@@ -85,6 +85,13 @@ export function explainConnectionFailure(error: unknown, client: Pick<KafkaClien
     const hint = sslCode === 'ERR_SSL_WRONG_VERSION_NUMBER' ? ' (is this a plaintext listener?)' : '';
     return new KafkaTlsError(`TLS with Kafka at ${where} failed: ${sslCode}${hint}`, { retriable: false, cause: error });
   }
+  // A Kafka PLAINTEXT listener drops a TLS ClientHello without a word (measured with Kafka 4); Node then says this.
+  if (facts.messages.some((m) => m.includes('disconnected before secure TLS connection was established'))) {
+    return new KafkaTlsError(`TLS with Kafka at ${where} failed: the broker closed the connection during the TLS handshake (is this a plaintext listener?)`, {
+      retriable: false,
+      cause: error,
+    });
+  }
   return null;
 }
 

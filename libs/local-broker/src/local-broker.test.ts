@@ -12,7 +12,7 @@ import { loadConfig } from '@stinger/config';
 import { silentLogger } from '@stinger/log';
 import { probeApiVersions } from './api-versions-probe.ts';
 import { isAlive, isPortFree } from '@stinger/processes';
-import { readRunningBroker, startLocalBroker, stopRunningBroker } from './local-broker.ts';
+import { readRunningBroker, scramFormatArguments, startLocalBroker, stopRunningBroker } from './local-broker.ts';
 
 const API_KEYS = { metadata: 3, apiVersions: 18, createTopics: 19 };
 
@@ -47,4 +47,14 @@ test('a detached local broker answers ApiVersions, is found through its state di
     await broker.stop();
     await rm(root, { recursive: true, force: true });
   }
+});
+
+test('scramFormatArguments: one --add-scram per user and SCRAM mechanism; unwritable passwords refused', () => {
+  assert.deepEqual(scramFormatArguments([{ name: 'alice', password: 'pw' }]), [
+    '--add-scram',
+    'SCRAM-SHA-256=[name=alice,password=pw]',
+    '--add-scram',
+    'SCRAM-SHA-512=[name=alice,password=pw]',
+  ]);
+  assert.throws(() => scramFormatArguments([{ name: 'alice', password: 'a,b' }]), /cannot be written/);
 });

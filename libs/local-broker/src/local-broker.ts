@@ -19,6 +19,8 @@
  * - Stop: SIGTERM (Kafka shuts down cleanly, ~1-2 s), SIGKILL after `stopTimeoutMs`; resolves once the process is
  *   gone, which also releases its ports.
  *
+ * - `secureListener`: a SASL_SSL listener as well (PEM keystore; PLAIN and SCRAM users), reported as `secureBrokers`.
+ *
  * Files under dataDir: server.properties, log4j2.properties, kraft/ (log.dirs), logs/server.log (log4j2, rolled),
  * logs/console.log (JVM stdout/stderr: crashes before log4j starts land here).
  */
@@ -28,14 +30,14 @@ import { access, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { namespaced, type Logger } from '@stinger/log';
-import { isAlive, pollUntilGone, readFileTail, settlesWithin, signalProcess } from '@stinger/processes';
+import { freePort, isAlive, pollUntilGone, readFileTail, settlesWithin, signalProcess } from '@stinger/processes';
 import { probeApiVersions } from './api-versions-probe.ts';
 import { randomClusterId } from './cluster-id.ts';
 import { BrokerStartError, BrokerStopError, LocalBrokerError } from './errors.ts';
 import { checkJavaRuntime } from './java-runtime.ts';
 import { resolveKafkaDistribution, tailLines } from './kafka-distribution.ts';
 import { chooseBrokerPorts, DEFAULT_BROKER_PORT } from './ports.ts';
-import { BROKER_HOST, renderLog4jConfig, renderServerProperties } from './server-properties.ts';
+import { BROKER_HOST, renderLog4jConfig, renderServerProperties, type SaslUser } from './server-properties.ts';
 
 export const DEFAULT_JVM_OPTIONS: readonly string[] = [
   '-Xms256m',
@@ -73,14 +75,28 @@ export interface StartLocalBrokerOptions {
   readonly startTimeoutMs?: number;
   readonly stopTimeoutMs?: number;
   readonly autoCreateTopics?: boolean;
+  /**
+   * A SASL_SSL listener on a free port besides PLAINTEXT, for tests of TLS and SASL. Its users get PLAIN and
+   * SCRAM-SHA-256/512 credentials; SCRAM ones are written when the data directory is formatted, so a reused data
+   * directory keeps the users it was formatted with.
+   */
+  readonly secureListener?: SecureListenerOptions;
   readonly jvmOptions?: readonly string[];
   readonly javaCommand?: string;
   readonly mavenCommand?: string;
 }
 
+export interface SecureListenerOptions {
+  /** PEM file: the broker's unencrypted PKCS#8 private key followed by its certificate chain (SAN IP 127.0.0.1). */
+  readonly keystoreFile: string;
+  readonly users: readonly SaslUser[];
+}
+
 export interface LocalBroker {
   /** Bootstrap string for clients: `127.0.0.1:<port>`. */
   readonly brokers: string;
+  /** Bootstrap string of the SASL_SSL listener, null without one. */
+  readonly secureBrokers: string | null;
   readonly port: number;
   readonly controllerPort: number;
   /** True when 9092 (or no explicit port) was taken and another port was chosen. */
@@ -142,14 +158,22 @@ export async function startLocalBroker(options: StartLocalBrokerOptions): Promis
   if (ports.fellBack) {
     logger.warn({ port: ports.port }, `port ${DEFAULT_BROKER_PORT} is in use; the local broker listens on ${BROKER_HOST}:${ports.port} instead`);
   }
+  const secure = options.secureListener;
+  const securePort = secure === undefined ? null : await freeOtherPort([ports.port, ports.controllerPort]);
   await writeFile(
     propertiesFile,
-    renderServerProperties({ port: ports.port, controllerPort: ports.controllerPort, logDir, autoCreateTopics: options.autoCreateTopics ?? false }),
+    renderServerProperties({
+      port: ports.port,
+      controllerPort: ports.controllerPort,
+      logDir,
+      autoCreateTopics: options.autoCreateTopics ?? false,
+      ...(secure === undefined || securePort === null ? {} : { secure: { port: securePort, keystoreFile: resolve(secure.keystoreFile), plainUsers: secure.users } }),
+    }),
   );
   await writeFile(log4jFile, renderLog4jConfig(logFile));
   const log4jOption = `-Dlog4j2.configurationFile=${log4jFile}`;
 
-  await formatOnce({ javaCommand, classPath, log4jOption, propertiesFile, logDir, logger });
+  await formatOnce({ javaCommand, classPath, log4jOption, propertiesFile, logDir, logger, scramUsers: secure?.users ?? [] });
 
   const args = [
     ...(options.jvmOptions ?? DEFAULT_JVM_OPTIONS),
@@ -218,6 +242,7 @@ export async function startLocalBroker(options: StartLocalBrokerOptions): Promis
   let stopping: Promise<void> | null = null;
   return {
     brokers: `${BROKER_HOST}:${ports.port}`,
+    secureBrokers: securePort === null ? null : `${BROKER_HOST}:${securePort}`,
     port: ports.port,
     controllerPort: ports.controllerPort,
     portFellBack: ports.fellBack,
@@ -285,6 +310,18 @@ interface FormatOptions {
   readonly propertiesFile: string;
   readonly logDir: string;
   readonly logger: Logger;
+  /** Given SCRAM-SHA-256 and SCRAM-SHA-512 credentials in the metadata log (KRaft has no other way before start). */
+  readonly scramUsers: readonly SaslUser[];
+}
+
+/** `--add-scram` arguments of kafka-storage format, one per user and mechanism. */
+export function scramFormatArguments(users: readonly SaslUser[]): string[] {
+  return users.flatMap((user) => {
+    if (!/^[A-Za-z0-9._-]+$/.test(user.name) || /[,=\[\]"\s]/.test(user.password)) {
+      throw new RangeError(`SCRAM user ${JSON.stringify(user.name)}: name or password cannot be written as a kafka-storage --add-scram argument`);
+    }
+    return ['SCRAM-SHA-256', 'SCRAM-SHA-512'].flatMap((mechanism) => ['--add-scram', `${mechanism}=[name=${user.name},password=${user.password}]`]);
+  });
 }
 
 /** Formats the KRaft log directory unless it already carries meta.properties (then it is reused as it is). */
@@ -293,7 +330,19 @@ async function formatOnce(options: FormatOptions): Promise<void> {
   if (await exists(join(logDir, 'meta.properties'))) return;
   const clusterId = randomClusterId();
   const began = Date.now();
-  const args = ['-Xmx256m', log4jOption, '-cp', classPath, 'kafka.tools.StorageTool', 'format', '-c', propertiesFile, '-t', clusterId];
+  const args = [
+    '-Xmx256m',
+    log4jOption,
+    '-cp',
+    classPath,
+    'kafka.tools.StorageTool',
+    'format',
+    '-c',
+    propertiesFile,
+    '-t',
+    clusterId,
+    ...scramFormatArguments(options.scramUsers),
+  ];
   await new Promise<void>((done, reject) => {
     execFile(javaCommand, args, { timeout: 60_000 }, (error, stdout, stderr) => {
       if (error) {
@@ -358,6 +407,14 @@ function isOurBroker(pid: number, stateDir: string): boolean {
 
 
 
+
+/** A free port on the broker's address that is none of `taken`. */
+async function freeOtherPort(taken: readonly number[]): Promise<number> {
+  for (;;) {
+    const port = await freePort(BROKER_HOST);
+    if (!taken.includes(port)) return port;
+  }
+}
 
 async function removeStateFiles(stateDir: string): Promise<void> {
   await rm(join(stateDir, PID_FILE), { force: true });

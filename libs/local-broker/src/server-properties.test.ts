@@ -53,3 +53,32 @@ test('renderLog4jConfig sends the root logger to a rolling file at the given pat
   assert.equal(props.get('rootLogger.appenderRef.file.ref'), 'file');
   assert.equal(props.get('rootLogger.level'), 'info');
 });
+
+test('a SASL_SSL listener: advertised, mapped, PEM keystore, PLAIN users and SCRAM login modules', () => {
+  const props = parse(
+    renderServerProperties({
+      port: 9092,
+      controllerPort: 40123,
+      logDir: '/data/kraft',
+      secure: { port: 9093, keystoreFile: '/data/broker.pem', plainUsers: [{ name: 'alice', password: 'pw' }] },
+    }),
+  );
+  assert.equal(props.get('listeners'), 'PLAINTEXT://127.0.0.1:9092,CONTROLLER://127.0.0.1:40123,SASL_SSL://127.0.0.1:9093');
+  assert.equal(props.get('advertised.listeners'), 'PLAINTEXT://127.0.0.1:9092,SASL_SSL://127.0.0.1:9093');
+  assert.equal(props.get('listener.security.protocol.map'), 'PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,SASL_SSL:SASL_SSL');
+  assert.equal(props.get('inter.broker.listener.name'), 'PLAINTEXT');
+  assert.equal(props.get('sasl.enabled.mechanisms'), 'PLAIN,SCRAM-SHA-256,SCRAM-SHA-512');
+  assert.equal(props.get('listener.name.sasl_ssl.ssl.keystore.type'), 'PEM');
+  assert.equal(props.get('listener.name.sasl_ssl.ssl.keystore.location'), '/data/broker.pem');
+  assert.equal(props.get('listener.name.sasl_ssl.plain.sasl.jaas.config'), 'org.apache.kafka.common.security.plain.PlainLoginModule required user_alice="pw";');
+  assert.match(props.get('listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config') ?? '', /ScramLoginModule required;/);
+  assert.equal(parse(renderServerProperties({ port: 9092, controllerPort: 40123, logDir: '/d' })).get('sasl.enabled.mechanisms'), undefined);
+  assert.throws(
+    () => renderServerProperties({ port: 9092, controllerPort: 40123, logDir: '/d', secure: { port: 9092, keystoreFile: '/k', plainUsers: [] } }),
+    /secure.port 9092 is already used/,
+  );
+  assert.throws(
+    () => renderServerProperties({ port: 9092, controllerPort: 40123, logDir: '/d', secure: { port: 9093, keystoreFile: '/k', plainUsers: [{ name: 'a', password: 'x"y' }] } }),
+    /cannot be written into JAAS/,
+  );
+});

@@ -13,6 +13,24 @@ export interface ServerPropertiesOptions {
   readonly logDir: string;
   /** Let producers and consumers create topics by naming them. Off by default so tests create what they use. */
   readonly autoCreateTopics?: boolean;
+  /** A SASL_SSL listener besides PLAINTEXT (tests of TLS and SASL); absent: none. */
+  readonly secure?: SecureListenerProperties;
+}
+
+/** SASL mechanisms the secure listener offers. SCRAM users exist only if the storage was formatted with them. */
+export const SECURE_LISTENER_MECHANISMS = ['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512'] as const;
+
+export interface SaslUser {
+  readonly name: string;
+  readonly password: string;
+}
+
+export interface SecureListenerProperties {
+  readonly port: number;
+  /** PEM file holding the broker's private key (unencrypted PKCS#8) followed by its certificate chain. */
+  readonly keystoreFile: string;
+  /** Users PLAIN accepts (SCRAM users are stored in the metadata log at format time, see local-broker.ts). */
+  readonly plainUsers: readonly SaslUser[];
 }
 
 export const BROKER_HOST = '127.0.0.1';
@@ -27,15 +45,22 @@ export function renderServerProperties(options: ServerPropertiesOptions): string
   assertPort(controllerPort, 'controllerPort');
   if (port === controllerPort) throw new RangeError(`port and controllerPort are both ${port}`);
   if (/[\r\n]/.test(logDir)) throw new RangeError('logDir must not contain a line break');
+  const { secure } = options;
+  if (secure !== undefined) {
+    assertPort(secure.port, 'secure.port');
+    if (secure.port === port || secure.port === controllerPort) throw new RangeError(`secure.port ${secure.port} is already used by another listener`);
+  }
+  const secureListener = secure === undefined ? '' : `,SASL_SSL://${BROKER_HOST}:${secure.port}`;
   const settings: ReadonlyArray<readonly [string, string | number | boolean]> = [
     ['process.roles', 'broker,controller'],
     ['node.id', 1],
     ['controller.quorum.voters', `1@${BROKER_HOST}:${controllerPort}`],
-    ['listeners', `PLAINTEXT://${BROKER_HOST}:${port},CONTROLLER://${BROKER_HOST}:${controllerPort}`],
-    ['advertised.listeners', `PLAINTEXT://${BROKER_HOST}:${port}`],
+    ['listeners', `PLAINTEXT://${BROKER_HOST}:${port},CONTROLLER://${BROKER_HOST}:${controllerPort}${secureListener}`],
+    ['advertised.listeners', `PLAINTEXT://${BROKER_HOST}:${port}${secureListener}`],
     ['controller.listener.names', 'CONTROLLER'],
     ['inter.broker.listener.name', 'PLAINTEXT'],
-    ['listener.security.protocol.map', 'PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT'],
+    ['listener.security.protocol.map', `PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT${secure === undefined ? '' : ',SASL_SSL:SASL_SSL'}`],
+    ...(secure === undefined ? [] : secureListenerSettings(secure)),
     ['log.dirs', logDir],
     ['num.partitions', 1],
     ['default.replication.factor', 1],
@@ -59,6 +84,23 @@ export function renderServerProperties(options: ServerPropertiesOptions): string
     ['num.recovery.threads.per.data.dir', 1],
   ];
   return `# Written by @stinger/local-broker; rewritten on every start.\n${settings.map(([key, value]) => `${key}=${escapeValue(String(value))}`).join('\n')}\n`;
+}
+
+/** The SASL_SSL listener's settings: a PEM keystore (Kafka 2.7+ reads PEM directly) and one JAAS entry per mechanism. */
+function secureListenerSettings(secure: SecureListenerProperties): ReadonlyArray<readonly [string, string]> {
+  for (const user of secure.plainUsers) {
+    if (!/^[A-Za-z0-9._-]+$/.test(user.name) || /["\\\r\n]/.test(user.password)) throw new RangeError(`PLAIN user ${JSON.stringify(user.name)}: name or password cannot be written into JAAS`);
+  }
+  const plainUsers = secure.plainUsers.map((user) => ` user_${user.name}="${user.password}"`).join('');
+  const prefix = 'listener.name.sasl_ssl';
+  return [
+    ['sasl.enabled.mechanisms', SECURE_LISTENER_MECHANISMS.join(',')],
+    [`${prefix}.ssl.keystore.type`, 'PEM'],
+    [`${prefix}.ssl.keystore.location`, secure.keystoreFile],
+    [`${prefix}.plain.sasl.jaas.config`, `org.apache.kafka.common.security.plain.PlainLoginModule required${plainUsers};`],
+    [`${prefix}.scram-sha-256.sasl.jaas.config`, 'org.apache.kafka.common.security.scram.ScramLoginModule required;'],
+    [`${prefix}.scram-sha-512.sasl.jaas.config`, 'org.apache.kafka.common.security.scram.ScramLoginModule required;'],
+  ];
 }
 
 /** log4j2 (Kafka 4.x) properties: INFO and above to `logFile`, rolled at 10 MiB, three files kept. */

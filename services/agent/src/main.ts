@@ -47,7 +47,7 @@ import {
 } from '@stinger/bpf';
 import { loadConfig, requireBrokers } from '@stinger/config';
 import { encodeAgentHealth, encodeControlAck, encodePolicyStatus } from '@stinger/events';
-import { createKafkaClient, createProducer, deadLetterRecord, installShutdown, tailTopic, topicName } from '@stinger/kafka';
+import { createKafkaClient, exitOnWrongKafkaSettings, createProducer, deadLetterRecord, installShutdown, tailTopic, topicName } from '@stinger/kafka';
 import { createLogger } from '@stinger/log';
 import { formatIssue } from '@stinger/policy';
 import { createCgroupPathResolver, createProcReader, findPodCgroupRoots, ProcessCache } from '@stinger/process-cache';
@@ -88,6 +88,8 @@ const scanned = cache.scan();
 // Kafka: one idempotent producer for events, and a second one for policy status reports, so that a
 // problem with the status topic never holds up events.
 const client = createKafkaClient({ brokers: requireBrokers(config), connection: config.kafka, role: `agent-${config.nodeName}`, logger });
+// Wrong credentials or an untrusted broker certificate end the process here with one line, not in client retries.
+await exitOnWrongKafkaSettings(client, { logger });
 // Events wait up to 50 ms for company: each produce request costs the agent far more CPU than a record
 // does (measured: agent CPU per fork+exec fell from ~640 to ~410 µs going from 5 to 50 ms, 2 cores).
 const producer = createProducer({ client, lingerMs: 50 });

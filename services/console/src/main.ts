@@ -18,6 +18,7 @@ import { decodeAgentHealth, decodeAlert, decodeEnforcement, decodeEvent, DecodeE
 import {
   createConsumer,
   createKafkaClient,
+  exitOnWrongKafkaSettings,
   createProducer,
   deadLetterRecord,
   fetchConsumerLag,
@@ -49,6 +50,8 @@ const store = new ConsoleStore({ path: storePath, retentionMs, maxEvents });
 shutdown.register('store', async () => store.close());
 
 const client = createKafkaClient({ brokers: requireBrokers(config), connection: config.kafka, role: `console-${config.nodeName}`, logger });
+// Wrong credentials or an untrusted broker certificate end the process here with one line, not in client retries.
+await exitOnWrongKafkaSettings(client, { logger });
 const producer = createProducer({ client });
 await producer.connect();
 shutdown.register('producer', () => producer.disconnect());

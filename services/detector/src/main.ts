@@ -9,7 +9,7 @@
  */
 import { loadConfig, requireBrokers } from '@stinger/config';
 import { createDetector, DetectionRules, followSignedPolicies } from '@stinger/detection';
-import { createDeadLetterBuilder, createKafkaClient, createTransactionalTransform, installShutdown, readPartitionRange, topicName } from '@stinger/kafka';
+import { createDeadLetterBuilder, createKafkaClient, exitOnWrongKafkaSettings, createTransactionalTransform, installShutdown, readPartitionRange, topicName } from '@stinger/kafka';
 import { createLogger } from '@stinger/log';
 import { watchKeyRing } from '@stinger/trust';
 
@@ -23,6 +23,8 @@ const keyRing = watchKeyRing({ dir: config.keysDir, logger });
 shutdown.register('key-ring', async () => keyRing.stop());
 
 const client = createKafkaClient({ brokers: requireBrokers(config), connection: config.kafka, role: `detector-${config.nodeName}`, logger });
+// Wrong credentials or an untrusted broker certificate end the process here with one line, not in client retries.
+await exitOnWrongKafkaSettings(client, { logger });
 const rules = new DetectionRules();
 const policies = await followSignedPolicies({ client, topic: topicName('policies', prefix), ring: keyRing.current, rules, logger });
 shutdown.register('policies', () => policies.stop());

@@ -13,7 +13,7 @@ import { loadConfig, requireBrokers } from '@stinger/config';
 import { DetectionRules, followSignedPolicies } from '@stinger/detection';
 import { Enforcer } from '@stinger/enforcement';
 import { decodeAlert, decodeControlAck, encodeControlCommand, encodeEnforcement, type Enforcement } from '@stinger/events';
-import { createConsumer, createKafkaClient, createProducer, deadLetterRecord, installShutdown, tailTopic, topicName, type ProducerRecord } from '@stinger/kafka';
+import { createConsumer, createKafkaClient, exitOnWrongKafkaSettings, createProducer, deadLetterRecord, installShutdown, tailTopic, topicName, type ProducerRecord } from '@stinger/kafka';
 import { createLogger } from '@stinger/log';
 import { readSigningKey, watchKeyRing } from '@stinger/trust';
 
@@ -28,6 +28,8 @@ shutdown.register('key-ring', async () => keyRing.stop());
 readSigningKey(config.keysDir);
 
 const client = createKafkaClient({ brokers: requireBrokers(config), connection: config.kafka, role: `enforcer-${config.nodeName}`, logger });
+// Wrong credentials or an untrusted broker certificate end the process here with one line, not in client retries.
+await exitOnWrongKafkaSettings(client, { logger });
 const rules = new DetectionRules();
 const policies = await followSignedPolicies({ client, topic: topicName('policies', prefix), ring: keyRing.current, rules, logger });
 

@@ -10,7 +10,7 @@
 import { loadConfig, requireBrokers } from '@stinger/config';
 import { createEnricher, createEnrichmentMetrics } from '@stinger/enrichment';
 import { createPodIndex, DisabledPodIndex, loadKubeConfig, type PodIndex } from '@stinger/k8s';
-import { createDeadLetterBuilder, createKafkaClient, createTransactionalTransform, installShutdown, topicName } from '@stinger/kafka';
+import { createDeadLetterBuilder, createKafkaClient, exitOnWrongKafkaSettings, createTransactionalTransform, installShutdown, topicName } from '@stinger/kafka';
 import { createLogger } from '@stinger/log';
 import { serveMetrics } from '@stinger/metrics';
 
@@ -43,6 +43,8 @@ const metrics = createEnrichmentMetrics();
 const enricher = createEnricher({ index, eventsTopic: topicName('events', prefix), logger, metrics, maxWaitMs: LATE_METADATA_MAX_WAIT_MS });
 const groupId = `${prefix}stinger.enricher`;
 const client = createKafkaClient({ brokers: requireBrokers(config), connection: config.kafka, role: `enricher-${config.nodeName}`, logger });
+// Wrong credentials or an untrusted broker certificate end the process here with one line, not in client retries.
+await exitOnWrongKafkaSettings(client, { logger });
 const worker = createTransactionalTransform({
   client,
   groupId,

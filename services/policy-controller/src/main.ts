@@ -10,7 +10,7 @@
  */
 import { loadConfig, requireBrokers } from '@stinger/config';
 import { loadKubeConfig } from '@stinger/k8s';
-import { createKafkaClient, installShutdown } from '@stinger/kafka';
+import { createKafkaClient, exitOnWrongKafkaSettings, installShutdown } from '@stinger/kafka';
 import { createLogger } from '@stinger/log';
 import { createClusterPolicyResources, DisabledPolicyResources, startPolicyControl, type PolicyResources } from '@stinger/policy-control';
 
@@ -28,6 +28,8 @@ if (kubeConfig === null) {
 }
 
 const client = createKafkaClient({ brokers: requireBrokers(config), connection: config.kafka, role: `policy-controller-${config.nodeName}`, logger });
+// Wrong credentials or an untrusted broker certificate end the process here with one line, not in client retries.
+await exitOnWrongKafkaSettings(client, { logger });
 const control = await startPolicyControl({ client, topicPrefix: config.kafka.topicPrefix, keysDir: config.keysDir, resources, logger });
 shutdown.register('policy-control', () => control.stop());
 logger.info({ mode: resources.mode, synced: control.synced, ...control.startState, keysDir: config.keysDir }, 'policy-controller running');
