@@ -50,6 +50,19 @@ describe('conditions', () => {
     assert.ok(match('    - { name: r, event: file, match: { path: { equal: [/etc/shadow] } }, action: audit }', viaLink));
   });
 
+  test('sha256: the digest the agent put in the exec payload, compared in lower case; none computed, no match', () => {
+    const digest = 'ab'.repeat(32);
+    const rule = `    - { name: r, event: exec, match: { sha256: [${digest}] }, action: deny }`;
+    const withDigest = (sha256: string | null): Event => {
+      const event = exec('/tmp/x');
+      return { ...event, payload: { ...event.payload, group: 'exec', sha256 } as Event['payload'] };
+    };
+    assert.ok(match(rule, withDigest(digest)));
+    assert.ok(match(rule, withDigest(digest.toUpperCase())));
+    assert.ok(!match(rule, withDigest('cd'.repeat(32))));
+    assert.ok(!match(rule, withDigest(null)));
+  });
+
   test('access: open flags decide read and write; other operations write', () => {
     assert.deepEqual(fileAccessOf('open', 0), ['read']);
     assert.deepEqual(fileAccessOf('open', 0o1), ['write']);
@@ -138,6 +151,14 @@ describe('grouping', () => {
     const detector = new PartitionDetector({ rules: rulesOf(policy(killRule)) });
     const alerts = [10, 11, 10].flatMap((pid) => detector.observe(file('/etc/shadow', { time: T0, process: { pid } }), { emit: true }));
     assert.deepEqual(alerts.map((a) => a.event.process.pid), [10, 11]);
+  });
+
+  test('deny rules act too: every process whose open a deny rule names gets its own alert, whether the node refused it or not', () => {
+    const denyRule = '    - { name: r, event: file, match: { path: { equal: [/etc/shadow] } }, action: deny }';
+    const detector = new PartitionDetector({ rules: rulesOf(policy(denyRule)) });
+    // Not denied on the node (no action on the event): the rule's action alone makes the grouping per process.
+    const alerts = [10, 11, 10].flatMap((pid) => detector.observe(file('/etc/shadow', { time: T0, process: { pid } }), { emit: true }));
+    assert.deepEqual(alerts.map((a) => [a.event.process.pid, a.action]), [[10, 'deny'], [11, 'deny']]);
   });
 
   test('a process the kernel killed for the rule is grouped alone even after the rule switched to monitor', () => {

@@ -116,7 +116,7 @@ function identity(process: { readonly pid: number; readonly start_time: bigint }
   return `${node}:${process.start_time}:${process.pid}`;
 }
 
-const ACTING = new Set(['kill', 'kill_in_kernel', 'deny_connect']);
+const ACTING = new Set(['kill', 'kill_in_kernel', 'deny_connect', 'deny']);
 
 export class PartitionDetector {
   readonly #rules: DetectionRules;

@@ -21,6 +21,7 @@ spec:
   rules:
     - { name: shadow, event: file, match: { path: { equal: [/etc/shadow] } }, action: kill }
     - { name: audit, event: file, match: { path: { equal: [/etc/hosts] } }, action: audit }
+${namespaces === '' ? '    - { name: passwd, event: file, match: { path: { equal: [/etc/passwd] } }, action: deny }' : '    # deny rules take no namespace selector'}
 `,
     { source: 't' },
   );
@@ -93,6 +94,19 @@ describe('Enforcer', () => {
     const named = enforcer({ rules: rules('enforce', 'kube-system') }).instance.onAlert(alertFor(shadowEvent({ pod: kubeSystem }), {}, rules('enforce', 'kube-system')));
     assert.equal(named.commands.length, 1, 'a policy that names the namespace is acted on there');
     assert.equal(outcome(alertFor(shadowEvent(), { time: NOW - 120_000_000_000n }))[0], 'expired');
+  });
+
+  test('a deny rule: denied_in_kernel when the node refused the open, audit_only and never a kill when it did not', () => {
+    const { instance } = enforcer();
+    const passwd = (action: Event['action']): Event =>
+      sampleEvent({ kind: 'file', action, payload: { group: 'file', op: 'open', path: '/etc/passwd', path_as_given: '/etc/passwd', new_path: null, flags: 0, mode: null, result: -1, reached_by: 'symlink' } });
+    const denied = instance.onAlert(alertFor(passwd({ kind: 'deny', policy: 'p', rule: 'passwd' }), { id: 'd1', rule: 'passwd' }));
+    assert.deepEqual(denied.commands, []);
+    assert.deepEqual(denied.enforcements.map((e) => [e.action, e.outcome]), [['deny', 'denied_in_kernel']]);
+    const notDenied = instance.onAlert(alertFor(passwd(null), { id: 'd2', rule: 'passwd' }));
+    assert.deepEqual(notDenied.commands, []);
+    assert.deepEqual(notDenied.enforcements.map((e) => [e.action, e.outcome]), [['deny', 'audit_only']]);
+    assert.match(notDenied.enforcements[0]?.detail ?? '', /never turned into a kill/);
   });
 
   test('forged alerts are refused: an unknown rule, or an event that does not satisfy the rule in force', () => {

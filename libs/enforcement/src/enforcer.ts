@@ -11,6 +11,8 @@
  *      monitor_only  the alert's policy was in monitor mode, or the policy in force now is;
  *      audit_only    the rule only alerts;
  *      killed_in_kernel / denied_in_kernel   the agent already acted at the syscall (event.action names this rule);
+ *      audit_only    also for a deny rule whose event carries no deny (the node could not refuse the open or
+ *                    exec): deny means the process lives, so it never becomes a kill command;
  *      rejected      the alert names no rule of the signed policies in force, or its event does not satisfy that
  *                    rule (the enforcer re-checks it: write access to stinger.alerts is not authority to kill), or
  *                    the node+policy exceeded its kills per minute (detail says which);
@@ -111,6 +113,9 @@ export class Enforcer {
     if (alert.action === 'audit') return final('audit_only');
     const taken = alert.event.action;
     if (taken !== null && taken.policy === alert.policy && taken.rule === alert.rule) return final(taken.kind === 'deny' ? 'denied_in_kernel' : 'killed_in_kernel');
+    if (alert.action === 'deny' || rule?.action === 'deny') {
+      return final('audit_only', 'deny rule: the node did not refuse this open or exec (the event carries no deny), and a deny is never turned into a kill');
+    }
     if (rule === undefined) return final('rejected', `no rule ${alert.policy}/${alert.rule} in the signed policies in force`);
     if (rule.action === 'audit') return final('audit_only');
     if (!this.#options.rules.matchesRule(alert.policy, alert.rule, alert.event)) {
