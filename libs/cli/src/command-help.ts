@@ -97,6 +97,13 @@ Every check and test of the repository (what \`npm test\` runs); --skip-static r
 
 Fetches and builds the pinned tools into the cache (STINGER_CACHE_DIR): the Kafka jars, kube-apiserver and etcd.
 The first build takes minutes; progress shows on a terminal.`,
+  images: `usage: stinger images build [SERVICE...]
+
+Builds one container image per service (default: all), stinger/<service>:<version>, without a Docker engine:
+mmdebstrap (a minimal Debian from this machine's apt sources), Node.js 24 from the workspace's packages, the
+production node_modules, umoci for the OCI layout; then copies them into podman's storage. Reproducible for the
+same inputs and SOURCE_DATE_EPOCH (default 0); cached in STINGER_CACHE_DIR by version and input hash, so a second
+run takes seconds. Needs root. docs/images.md tells how to run them.`,
 };
 
 /** The usage of `command`, or null when it has none of its own (a service: see the overview). */

@@ -10,6 +10,7 @@ import { devClusterDown, devClusterUp } from './commands/dev-cluster.ts';
 import { alerts } from './commands/alerts.ts';
 import { down } from './commands/down.ts';
 import { events } from './commands/events.ts';
+import { imagesBuild } from './commands/images.ts';
 import { exportRecords } from './commands/export.ts';
 import { keysGenerate, keysList, keysRetire, keysRotate, keysSecrets } from './commands/keys.ts';
 import { policyApply, policyDelete, policyList } from './commands/policy.ts';
@@ -55,6 +56,9 @@ const USAGE = `usage: stinger <command> [options]
   dev-cluster up|down  a real Kubernetes API server (etcd + kube-apiserver) on 127.0.0.1; prints KUBECONFIG=...
   test [FILES...]      every check and test of the repository (--skip-static: tests only)
   setup                fetch and build the pinned tools into the cache: Kafka jars, kube-apiserver, etcd, kubectl
+  images build [SERVICE...]
+                       the container images stinger/<service>:<version>, without a Docker engine, into the
+                       cache (an OCI layout) and podman's storage
   <service>            run one service in the foreground: ${SERVICE_NAMES.join(', ')}
 
 stinger <command> --help: that command's options; stinger --version: the version
@@ -184,6 +188,12 @@ async function main(argv: readonly string[]): Promise<number> {
     case 'setup':
       parseArgs({ args: [...rest], options: {} });
       return setup({ config, logger, out });
+    case 'images': {
+      const [verb, ...args] = rest;
+      const { positionals } = parseArgs({ args, allowPositionals: true, options: {} });
+      if (verb !== 'build') throw new CliError(`images ${verb ?? ''}: expected build`, 2);
+      return imagesBuild({ config, logger, services: positionals, out });
+    }
     default: {
       if (!isServiceName(command)) throw new CliError(`unknown command "${command}"\n${USAGE}`, 2);
       parseArgs({ args: [...rest], options: {} });

@@ -36,6 +36,16 @@ export const TEST_PREREQUISITES: readonly Prerequisite[] = [
   { command: 'curl', debianPackage: 'curl', why: "an outbound connection by a real client in the console's egress tests" },
 ];
 
+/** `stinger images build` and running its images (integration-tests/images). */
+export const IMAGE_PREREQUISITES: readonly Prerequisite[] = [
+  { command: 'mmdebstrap', debianPackage: 'mmdebstrap', why: "extracts the images' minimal Debian root file system" },
+  { command: 'umoci', debianPackage: 'umoci', why: 'assembles the OCI images from their layers' },
+  { command: 'skopeo', debianPackage: 'skopeo', why: "copies the images into podman's storage" },
+  { command: 'podman', debianPackage: 'podman', why: 'stores and runs the images' },
+  { command: 'runc', debianPackage: 'runc', why: "podman's runtime here (crun needs CAP_SYS_RESOURCE)" },
+  { command: 'strip', debianPackage: 'binutils', why: "strips Node.js's debug info for the images" },
+];
+
 function hasCommand(command: string): boolean {
   if (command.startsWith('/')) return existsSync(command);
   return spawnSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore' }).status === 0;
