@@ -150,6 +150,8 @@ describe('k8s/ overlays against a real API server', { timeout: 900_000 }, () => 
     for (const overlay of OVERLAYS) {
       const result = await apply(builtFile(overlay), true);
       assert.equal(result.code, 0, `${overlay}: ${result.stderr}`);
+      // Warnings (a deprecated API, a field the server drops, a Pod Security level exceeded) are defects too.
+      assert.equal(result.stderr, '', overlay);
       // One name per object: every object was submitted, none skipped.
       const names = result.stdout.trim().split('\n');
       assert.equal(names.length, builtObjects(overlay).length, `${overlay}: ${result.stdout}`);
