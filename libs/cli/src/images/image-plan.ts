@@ -16,7 +16,7 @@ import { createHash } from 'node:crypto';
 import type { ServiceName } from '../workspace.ts';
 
 /** Changes whenever the recipe below changes in a way the input hashes cannot see (it is hashed into every key). */
-export const IMAGE_RECIPE_VERSION = 1;
+export const IMAGE_RECIPE_VERSION = 2;
 
 /** The uid and gid of every service but the agent (distroless's "nonroot"). */
 export const NONROOT_ID = 65532;
