@@ -13,7 +13,7 @@
  */
 import { spawn } from 'node:child_process';
 import { access, chmod, copyFile, cp, lstat, mkdir, mkdtemp, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { processEnvironment } from '@stinger/config';
 import type { Logger } from '@stinger/log';
 import type { ServiceName } from '../workspace.ts';
@@ -407,17 +407,28 @@ async function readCachedBuild(dir: string, services: readonly ServiceName[]): P
   return services.every((s) => images.some((i) => i.service === s)) ? images.filter((i) => services.includes(i.service)) : null;
 }
 
-/** Deletes what an earlier build left: other build folders (and half-done ones), and layer tars no key names now. */
+/**
+ * Deletes what earlier builds left: other build folders and layer tars no key names now. What a build may be writing
+ * at the same time (`work-*`, `*.partial-<pid>`) is left alone unless older than an hour (a crashed build's).
+ */
 async function pruneCache(imagesRoot: string, keep: { readonly keepBuild: string; readonly keepLayers: ReadonlySet<string> }): Promise<void> {
   const { keepBuild, keepLayers } = keep;
   const layersDir = join(imagesRoot, 'layers');
   for (const name of await readdir(imagesRoot)) {
-    if (name !== keepBuild && name !== 'layers' && !name.startsWith('work-')) await rm(join(imagesRoot, name), { recursive: true, force: true });
+    if (name !== keepBuild && name !== 'layers' && !(await isInProgress(join(imagesRoot, name)))) await rm(join(imagesRoot, name), { recursive: true, force: true });
   }
   for (const name of await readdir(layersDir)) {
     const stem = name.replace(/(\.packages\.txt|\.tar)$/, '');
-    if (!keepLayers.has(stem)) await rm(join(layersDir, name), { recursive: true, force: true });
+    if (!keepLayers.has(stem) && !(await isInProgress(join(layersDir, name)))) await rm(join(layersDir, name), { recursive: true, force: true });
   }
+}
+
+/** Whether `path` is what a build still running may be writing: a work folder or partial file younger than an hour. */
+async function isInProgress(path: string): Promise<boolean> {
+  const name = basename(path);
+  if (!name.startsWith('work-') && !name.includes('.partial-')) return false;
+  const modified = await stat(path).then((info) => info.mtimeMs, () => 0);
+  return Date.now() - modified < 60 * 60_000;
 }
 
 async function exists(path: string): Promise<boolean> {
