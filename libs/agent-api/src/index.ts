@@ -14,6 +14,7 @@ export { sensorHealthOf, policyStatusView, LOSS_CAUSES, POLICY_STATES } from './
 export type {
   AgentApiSources,
   CgroupFlow,
+  FileGuardCounts,
   FilePathCounts,
   AgentHealth,
   AgentHealthReport,

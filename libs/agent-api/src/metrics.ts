@@ -10,7 +10,7 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 import type { EventKind } from '@stinger/events';
 import { namespaced, silentLogger, type Logger } from '@stinger/log';
 import { serveMetrics, type MetricsServer } from '@stinger/metrics';
-import { POLICY_STATES, type AgentApiSources, type CgroupFlow, type FilePathCounts, type LostRecordsCount, type PolicyState } from './types.ts';
+import { POLICY_STATES, type AgentApiSources, type CgroupFlow, type FileGuardCounts, type FilePathCounts, type LostRecordsCount, type PolicyState } from './types.ts';
 
 export const DEFAULT_METRICS_ADDRESS = '127.0.0.1:9464';
 
@@ -26,6 +26,7 @@ export interface AgentMetricsSnapshot {
   readonly policies: Readonly<Record<PolicyState, number>>;
   readonly flows: readonly CgroupFlow[];
   readonly filePaths?: FilePathCounts;
+  readonly fileGuard?: FileGuardCounts;
 }
 
 export interface AgentMetricsOptions {
@@ -68,6 +69,7 @@ export function snapshotFromSources(sources: AgentApiSources): AgentMetricsSnaps
     policies,
     flows: sources.flows?.() ?? [],
     filePaths: sources.filePaths?.(),
+    fileGuard: sources.fileGuard?.(),
   };
 }
 
@@ -125,12 +127,25 @@ export function createAgentMetrics(options: AgentMetricsOptions = {}): AgentMetr
     labelNames: ['status'],
     registers,
   });
+  const guardAnswers = new Counter({
+    name: 'stinger_file_guard_answers_total',
+    help: 'Opens and execs of marked files the file guard answered, by verdict (allowed, denied, killed).',
+    labelNames: ['verdict'],
+    registers,
+  });
+  const guardSlow = new Counter({ name: 'stinger_file_guard_slow_answers_total', help: 'File guard answers slower than 10 ms (the opener waited that long).', registers });
+  const guardAnswerSeconds = new Counter({ name: 'stinger_file_guard_answer_seconds_total', help: 'Time spent answering permission events (divide by the answers for the mean wait).', registers });
+  const guardUnresolved = new Counter({ name: 'stinger_file_guard_unresolved_total', help: 'Opens below a marked directory the guard could not place in a root (allowed).', registers });
+  const guardErrors = new Counter({ name: 'stinger_file_guard_errors_total', help: 'File guard errors (queue overflow, a decision that failed and was answered fail-closed).', registers });
+  const guardDigests = new Counter({ name: 'stinger_file_guard_digests_total', help: 'Executables hashed for sha256 exec rules (the rest came from the cache).', registers });
+  const guardMarks = new Gauge({ name: 'stinger_file_guard_marks', help: 'Inodes and file systems the file guard has marked.', registers });
   if (defaultMetrics) collectDefaultMetrics({ register: registry });
 
   // Last cumulative values seen, to advance the counters by differences.
   const lastLost = new Map<string, number>();
   let lastMisses = 0;
   let lastFilePaths: FilePathCounts = { followed: 0, lexical: 0 };
+  let lastGuard: FileGuardCounts | null = null;
   const lastFlows = new Map<string, { bytes: number; packets: number }>();
   const advance = (previous: number, current: number): number => (current >= previous ? current - previous : current);
 
@@ -151,6 +166,18 @@ export function createAgentMetrics(options: AgentMetricsOptions = {}): AgentMetr
       filePaths.inc({ resolution: 'followed' }, advance(lastFilePaths.followed, snapshot.filePaths.followed));
       filePaths.inc({ resolution: 'lexical' }, advance(lastFilePaths.lexical, snapshot.filePaths.lexical));
       lastFilePaths = snapshot.filePaths;
+    }
+    if (snapshot.fileGuard) {
+      const now = snapshot.fileGuard;
+      const delta = (name: keyof FileGuardCounts): number => advance(lastGuard?.[name] ?? 0, now[name]);
+      for (const verdict of ['allowed', 'denied', 'killed'] as const) guardAnswers.inc({ verdict }, delta(verdict));
+      guardSlow.inc(delta('slowAnswers'));
+      guardAnswerSeconds.inc(delta('answerMicros') / 1e6);
+      guardUnresolved.inc(delta('unresolved'));
+      guardErrors.inc(delta('errors'));
+      guardDigests.inc(delta('digests'));
+      guardMarks.set(now.marks);
+      lastGuard = now;
     }
     for (const state of POLICY_STATES) policies.set({ state }, snapshot.policies[state]);
     for (const flow of snapshot.flows) {

@@ -92,6 +92,25 @@ export interface AgentApiSources {
   flows?(): readonly CgroupFlow[];
   /** Cumulative count of file-event paths by how they were made absolute (EventBuilder stats). */
   filePaths?(): FilePathCounts;
+  /** The file guard's cumulative counts, when it runs (enforcement by file identity). */
+  fileGuard?(): FileGuardCounts;
+}
+
+/** Permission events the file guard answered, and what it holds (libs/file-guard's counters). */
+export interface FileGuardCounts {
+  readonly allowed: number;
+  readonly denied: number;
+  readonly killed: number;
+  /** Answers that took longer than the guard's slow-answer threshold (10 ms): the opener waited that long. */
+  readonly slowAnswers: number;
+  /** Sum of answer times, microseconds (divided by the answers: the mean wait of an open of a marked file). */
+  readonly answerMicros: number;
+  /** Events on a file below a marked directory the guard could not place in any root (allowed). */
+  readonly unresolved: number;
+  readonly errors: number;
+  /** Inodes and file systems marked now. */
+  readonly marks: number;
+  readonly digests: number;
 }
 
 /** File-event paths walked with symlinks followed, and those normalised as strings only. */

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { ProcessCache, type FollowSymlinks, type SymlinkRequest } from '@stinger/process-cache';
 import { decodeRawEvent, encodeRawEvent } from '@stinger/events';
 import { EventBuilder, type UnsequencedEvent } from './event-builder.ts';
+import { guardRecordOf } from './guard-records.ts';
 import { execRecord, fileRecord, forkRecord, namespaceRecord, networkRecord } from './test-records.ts';
 
 /** Every built event must be a valid RawEvent: encode it (the schema check) and decode it back. */
@@ -141,4 +142,34 @@ test('an exec names the binary the kernel found (symlinks followed, relative to 
   assert.ok(exec?.payload.group === 'exec');
   assert.equal(exec.process.binary, '/opt/app/releases/3/run');
   assert.equal(exec.payload.filename, './run');
+});
+
+test('a file guard refusal becomes a denied open (or exec) naming the file, the name given and how it was reached', () => {
+  const { cache, events } = builder();
+  events.build(execRecord({ timeNs: 3n, pid: 50, binary: '/usr/bin/cat', args: ['cat', '/tmp/link'] }));
+  const decision = {
+    ruleId: 9,
+    policy: 'deny-shadow',
+    rule: 'no-shadow',
+    action: 'deny' as const,
+    event: 'file' as const,
+    pid: 50,
+    timeNs: 5_000n,
+    path: '/etc/shadow',
+    pathAsGiven: '/tmp/link',
+    reachedBy: 'symlink' as const,
+    flags: 0,
+    sha256: null,
+    answerMicros: 40,
+  };
+  const open = events.build(guardRecordOf(decision, cache.lookup(50), 0n));
+  assert.ok(open?.payload.group === 'file');
+  assert.deepEqual([open.payload.path, open.payload.path_as_given, open.payload.reached_by, open.payload.result], ['/etc/shadow', '/tmp/link', 'symlink', -1]);
+  assert.deepEqual({ ...open.action }, { kind: 'deny', policy: 'deny-shadow', rule: 'no-shadow' });
+  assert.equal(open.process.binary, '/usr/bin/cat');
+  assert.equal(open.time, 5_000n, 'the worker wall time is the event time (with the same boot-to-wall offset as the builder)');
+  const exec = events.build(guardRecordOf({ ...decision, event: 'exec', action: 'kill', path: '/usr/bin/nc', sha256: 'ab'.repeat(32) }, cache.lookup(50), 0n));
+  assert.ok(exec?.payload.group === 'exec');
+  assert.equal(exec.kind, 'exec');
+  assert.deepEqual([exec.payload.filename, exec.payload.sha256, exec.action?.kind], ['/usr/bin/nc', 'ab'.repeat(32), 'sigkill']);
 });

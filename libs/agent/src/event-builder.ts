@@ -30,6 +30,7 @@ import type {
   SetidRecord,
 } from '@stinger/bpf';
 import type { Action, ActionKind, EventKind, Payload, Process, RawEvent } from '@stinger/events';
+import type { GuardRecord } from './guard-records.ts';
 import {
   createSymlinkResolver,
   normalizeAbsolutePath,
@@ -39,7 +40,7 @@ import {
 } from '@stinger/process-cache';
 
 /** Every record the agent's sensors produce. */
-export type SensorRecord = ProcessRecord | FileSensorRecord | NetworkRecord | PrivilegeSensorRecord;
+export type SensorRecord = ProcessRecord | FileSensorRecord | NetworkRecord | PrivilegeSensorRecord | GuardRecord;
 
 /** A RawEvent before the publisher gives it its sequence number. */
 export type UnsequencedEvent = Omit<RawEvent, 'seq'>;
@@ -252,6 +253,8 @@ export class EventBuilder {
         return this.#file(record);
       case 'exec-rule':
         return this.#execRule(record);
+      case 'file-guard':
+        return this.#guard(record);
       case 'connect':
       case 'accept':
       case 'bind':
@@ -393,6 +396,44 @@ export class EventBuilder {
         reached_by: null,
       },
       action: this.#action(record.action, record.ruleId),
+    });
+  }
+
+  /** An open or exec the file guard refused: the file as the rule names it, the name the process used, how. */
+  #guard(record: GuardRecord): UnsequencedEvent {
+    const { decision } = record;
+    const info = this.#options.cache.lookup(record.pid);
+    const action: Action = { kind: decision.action === 'kill' ? 'sigkill' : 'deny', policy: decision.policy, rule: decision.rule };
+    if (decision.event === 'exec') {
+      return this.#event(record, info, {
+        kind: 'exec',
+        payload: {
+          group: 'exec',
+          filename: decision.path,
+          euid: BigInt(record.uid),
+          egid: BigInt(record.gid),
+          secure_exec: false,
+          args_truncated: false,
+          sha256: decision.sha256,
+          reached_by: decision.reachedBy,
+        },
+        action,
+      });
+    }
+    return this.#event(record, info, {
+      kind: 'file',
+      payload: {
+        group: 'file',
+        op: 'open',
+        path: decision.path,
+        path_as_given: decision.pathAsGiven,
+        new_path: null,
+        flags: decision.flags,
+        mode: null,
+        result: -1, // EPERM
+        reached_by: decision.reachedBy,
+      },
+      action,
     });
   }
 

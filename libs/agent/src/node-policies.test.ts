@@ -2,9 +2,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import type { CompiledPolicy, PolicyStatus } from '@stinger/events';
-import { compilePolicy, parsePolicies, type KernelRule } from '@stinger/policy';
+import { compilePolicy, parsePolicies, type IdentityRule, type KernelRule } from '@stinger/policy';
 import { KernelRuleSlots, type KernelMaps } from './kernel-rules.ts';
-import { NodePolicies } from './node-policies.ts';
+import { NodePolicies, type IdentityEnforcement } from './node-policies.ts';
 
 function compiledFixture(name: string, generation = 1): CompiledPolicy {
   const text = readFileSync(new URL(`../../policy/testdata/${name}`, import.meta.url), 'utf8');
@@ -13,12 +13,13 @@ function compiledFixture(name: string, generation = 1): CompiledPolicy {
   return compilePolicy(policy, { generation }).compiled;
 }
 
-function setup(maps: KernelMaps) {
+function setup(maps: KernelMaps, identity?: IdentityEnforcement) {
   const reports: [string, PolicyStatus | null][] = [];
   const policies = new NodePolicies({
     nodeName: 'n1',
     agentId: 'a1',
     slots: new KernelRuleSlots(maps),
+    identity,
     onStatus: (key, status) => reports.push([key, status]),
     now: () => 42n,
   });
@@ -109,7 +110,7 @@ test('a rule kept out of the kernel by another policy is reported shadowed, and 
   assert.deepEqual(latest('watch-shadow')?.messages, [
     'r-watch-shadow: shadowed in the kernel by deny-shadow/r-deny-shadow (one rule per path, destination or scope)',
   ]);
-  assert.deepEqual(latest('deny-shadow')?.messages, []);
+  assert.deepEqual(latest('deny-shadow')?.messages, ['r-deny-shadow: enforced by path only (file identity unavailable: no file guard in this agent)']);
   policies.remove('deny-shadow');
   assert.deepEqual(latest('watch-shadow')?.messages, [], 'in the kernel again, and reported so');
 });
@@ -126,4 +127,39 @@ test('pipeline kill rules are known by rule id (their events skip the produce li
   assert.deepEqual([policies.isPipelineKill(kill!.ruleId), policies.isPipelineKill(audit!.ruleId)], [true, false]);
   policies.remove('p');
   assert.equal(policies.isPipelineKill(kill!.ruleId), false);
+});
+
+const denyPolicy = parsePolicies(
+  'apiVersion: stinger.io/v1alpha1\nkind: TracingPolicy\nmetadata: { name: d }\nspec:\n  rules:\n    - { name: no-shadow, event: file, match: { path: { equal: [/etc/shadow] } }, action: deny }\n',
+).policies[0]!;
+
+test('a deny rule goes to the file guard, and its audit watch stays out of the kernel where the guard enforces it', () => {
+  const maps = recordingMaps();
+  let guarded: readonly IdentityRule[] = [];
+  const { policies, reports } = setup(maps, { unavailable: () => null, setRules: (rules) => (guarded = rules) });
+  policies.applyLocal(denyPolicy);
+  assert.deepEqual(
+    guarded.map((rule) => [rule.rule, rule.action, rule.targets]),
+    [['no-shadow', 'deny', [{ kind: 'equal', path: '/etc/shadow' }]]],
+  );
+  assert.deepEqual(maps.installed, [], 'the guard reports the refused opens; a watch would report them twice');
+  const status = reports.at(-1)?.[1];
+  assert.equal(status?.state, 'applied');
+  assert.match(status?.messages.join('\n') ?? '', /no-shadow: enforced by file identity/);
+  assert.ok(policies.actionFor(guarded[0]!.ruleId), 'refusals are named by the rule id');
+  policies.remove('d');
+  assert.deepEqual(guarded, [], 'a deleted policy takes its marks away');
+});
+
+test('without a file guard a deny rule is reported not enforced (partial), and its watch reports the opens', () => {
+  const maps = recordingMaps();
+  const { policies, reports } = setup(maps, { unavailable: () => 'fanotify_init: EPERM', setRules: () => {} });
+  policies.applyLocal(denyPolicy);
+  const status = reports.at(-1)?.[1];
+  assert.equal(status?.state, 'partial');
+  assert.match(status?.messages.join('\n') ?? '', /no-shadow: not enforced on this node \(file identity unavailable: fanotify_init: EPERM\)/);
+  assert.deepEqual(
+    maps.installed.map((rule) => [rule.event, rule.action]),
+    [['file', 'audit']],
+  );
 });

@@ -12,14 +12,35 @@
  * every policy whose shadowing changed are reported again.
  */
 import type { CompiledPolicy, PolicyStatus } from '@stinger/events';
-import { formatIssue, PolicySet, PolicyValidationError, type PolicyChange, type TracingPolicy } from '@stinger/policy';
+import {
+  formatIssue,
+  identityRuleMessage,
+  PolicySet,
+  PolicyValidationError,
+  type IdentityRule,
+  type KernelRule,
+  type PolicyChange,
+  type TracingPolicy,
+} from '@stinger/policy';
 import type { RuleOrigin } from './event-builder.ts';
 import type { KernelRuleSlots } from './kernel-rules.ts';
+
+/**
+ * Where identity rules go (the file guard in the agent). `unavailable` is null while it enforces; else why not —
+ * the policies' statuses then say their identity rules are not enforced on this node.
+ */
+export interface IdentityEnforcement {
+  readonly unavailable: () => string | null;
+  /** Every identity rule in force, after each change. */
+  readonly setRules: (rules: readonly IdentityRule[]) => void;
+}
 
 export interface NodePoliciesOptions {
   readonly nodeName: string;
   readonly agentId: string;
   readonly slots: KernelRuleSlots;
+  /** Absent: no file guard (identity rules reported as not enforced). */
+  readonly identity?: IdentityEnforcement;
   readonly onStatus: (key: string, status: PolicyStatus | null) => void;
   readonly now?: () => bigint;
 }
@@ -111,15 +132,28 @@ export class NodePolicies {
     const entry = this.#set.get(change.key);
     for (const rule of entry?.kernelRules ?? []) this.#rules.set(rule.ruleId, { policy: rule.policy, rule: rule.rule });
     for (const rule of entry?.pipelineRules ?? []) this.#rules.set(rule.ruleId, { policy: rule.policy, rule: rule.rule });
+    for (const rule of entry?.identityRules ?? []) this.#rules.set(rule.ruleId, { policy: rule.policy, rule: rule.rule });
+    const identityMissing = this.#identityUnavailable();
+    // Without a guard a deny rule is not enforced at all (partial); a kill-in-kernel rule still is, by path.
+    const identityErrors =
+      identityMissing === null
+        ? []
+        : change.identityRules.filter((rule) => rule.action === 'deny').map((rule) => `${rule.rule}: not enforced on this node (file identity unavailable: ${identityMissing})`);
+    const identityNotes =
+      identityMissing === null
+        ? change.identityRules.map(identityRuleMessage)
+        : change.identityRules.filter((rule) => rule.action === 'kill').map((rule) => `${rule.rule}: enforced by path only (file identity unavailable: ${identityMissing})`);
+    errors.push(...identityErrors);
     const messages = [
       ...errors,
+      ...identityNotes,
       ...change.pipelineRules.map((rule) => `${rule.rule}: enforced by the pipeline (${rule.reasons.join('; ')})`),
       ...change.collisions.map((c) => `rule id collision: ${JSON.stringify(c)}`),
     ];
     this.#outcomes.set(change.key, {
       generation: change.compiled?.generation ?? 0n,
       state: errors.length > 0 ? 'partial' : 'applied',
-      kernelRules: (entry?.kernelRules.length ?? 0) - errors.length,
+      kernelRules: (entry?.kernelRules.length ?? 0) - (errors.length - identityErrors.length),
       pipelineRules: change.pipelineRules.length,
       messages,
     });
@@ -148,10 +182,28 @@ export class NodePolicies {
     }
   }
 
+  #identityUnavailable(): string | null {
+    return this.#options.identity ? this.#options.identity.unavailable() : 'no file guard in this agent';
+  }
+
+  /**
+   * A `deny` rule's audit watches let the tracepoints report its opens where no file guard enforces it; where one
+   * does, the guard reports every open it refuses, and the watch would report the same open a second time
+   * without the action. So with a guard, those watches stay out of the kernel.
+   */
+  #isGuardedDenyWatch(rule: KernelRule): boolean {
+    return rule.action === 'audit' && this.#guardedDenyIds.has(rule.ruleId);
+  }
+
+  #guardedDenyIds = new Set<number>();
+
   #updateKernel(change: PolicyChange): string[] {
     const errors: string[] = [];
-    for (const rule of change.kernel.add) errors.push(...this.#options.slots.add(rule).errors);
+    const identityRules = this.#set.identityRules();
+    this.#guardedDenyIds = new Set(this.#identityUnavailable() === null ? identityRules.filter((rule) => rule.action === 'deny').map((rule) => rule.ruleId) : []);
+    for (const rule of change.kernel.add) if (!this.#isGuardedDenyWatch(rule)) errors.push(...this.#options.slots.add(rule).errors);
     for (const rule of change.kernel.remove) errors.push(...this.#options.slots.remove(rule).errors);
+    this.#options.identity?.setRules(identityRules);
     return errors;
   }
 

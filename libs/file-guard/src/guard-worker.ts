@@ -14,13 +14,13 @@
  * future open of a marked file proceed (the kernel's rule; the agent being SIGKILLed closes it the same way).
  */
 import { createHash } from 'node:crypto';
-import { fstatSync, readlinkSync, readSync, statSync, type BigIntStats } from 'node:fs';
+import { fstatSync, readFileSync, readlinkSync, readSync, statSync, type BigIntStats } from 'node:fs';
 import { receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
 import { closeDescriptor, FAN, FanotifyGroup, pollReadable, type FanotifyEvent } from './fanotify.ts';
 import { decide, targetCovers, type GuardRule, type OpenerFacts, type RuleTarget, type Verdict } from './guard-rules.ts';
 import { planMarks, type GuardRoot, type MarkPlan, type PlannedMark } from './mark-plan.ts';
 import { accessOf, readBaseDirectory, readBlockedCall, readExecutable, readInPod, readRealUid, resolveInRoot } from './process-facts.ts';
-import { reachedBy, type ReachedBy } from './reached-by.ts';
+import { bindMountPoints, isUnder, reachedBy, type ReachedBy } from './reached-by.ts';
 import { GUARD_COUNTERS, SLOW_ANSWER_MS, type GuardDecision, type GuardRootSpec, type WorkerData, type WorkerMessage } from './protocol.ts';
 
 const { port, selfPid, counters: counterBuffer } = workerData as WorkerData & { port: MessagePort };
@@ -316,6 +316,13 @@ function describe(
     target: verdict.path,
     realpath: (path) => resolveInRoot(procRoot, path),
     links: Number(stats.nlink),
+    underBindMount: (path) => {
+      try {
+        return isUnder(bindMountPoints(readFileSync(`/proc/${event.pid}/mountinfo`, 'utf8')), path);
+      } catch {
+        return false;
+      }
+    },
   });
   return {
     ruleId: verdict.rule.ruleId,

@@ -1,8 +1,17 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { AT_FDCWD, normaliseLexically, reachedBy, type ReachInput } from './reached-by.ts';
+import { AT_FDCWD, bindMountPoints, isUnder, normaliseLexically, reachedBy, type ReachInput } from './reached-by.ts';
 
-const input = (overrides: Partial<ReachInput>): ReachInput => ({ given: '/etc/shadow', dirfd: AT_FDCWD, baseDirectory: '/', target: '/etc/shadow', realpath: () => null, links: 1, ...overrides });
+const input = (overrides: Partial<ReachInput>): ReachInput => ({
+  given: '/etc/shadow',
+  dirfd: AT_FDCWD,
+  baseDirectory: '/',
+  target: '/etc/shadow',
+  realpath: () => null,
+  links: 1,
+  underBindMount: () => false,
+  ...overrides,
+});
 
 test('each way of reaching the file is told apart', () => {
   assert.equal(reachedBy(input({})), 'path');
@@ -12,7 +21,8 @@ test('each way of reaching the file is told apart', () => {
   assert.equal(reachedBy(input({ given: '/proc/self/fd/4' })), 'fd_link');
   assert.equal(reachedBy(input({ given: '/tmp/x', realpath: (p) => (p === '/tmp/x' ? '/etc/shadow' : p) })), 'symlink');
   assert.equal(reachedBy(input({ given: '/tmp/x', realpath: (p) => p, links: 2 })), 'hard_link');
-  assert.equal(reachedBy(input({ given: '/mnt/x', realpath: (p) => p })), 'bind_mount');
+  assert.equal(reachedBy(input({ given: '/mnt/x', realpath: (p) => p, links: 2, underBindMount: (p) => p === '/mnt/x' })), 'bind_mount');
+  assert.equal(reachedBy(input({ given: '/mnt/x', realpath: (p) => p })), 'unknown');
   assert.equal(reachedBy(input({ given: null })), 'unknown');
   assert.equal(reachedBy(input({ given: 'shadow', baseDirectory: null })), 'unknown');
 });
@@ -20,4 +30,16 @@ test('each way of reaching the file is told apart', () => {
 test('normaliseLexically drops repeated slashes, dot and dot-dot segments', () => {
   assert.equal(normaliseLexically('/a//b/./c/../d'), '/a/b/d');
   assert.equal(normaliseLexically('/../..'), '/');
+});
+
+test('bind mounts are the mountinfo entries whose root is not /', () => {
+  const mountinfo = [
+    '22 1 254:0 / / rw,relatime shared:1 - ext4 /dev/vda rw',
+    '90 22 254:0 /tmp/s/etc/shadow /tmp/s/bound rw,relatime shared:1 - ext4 /dev/vda rw',
+    '91 22 254:0 /srv /mnt/with\\040space rw - ext4 /dev/vda rw',
+  ].join('\n');
+  const points = bindMountPoints(mountinfo);
+  assert.deepEqual([...points], ['/tmp/s/bound', '/mnt/with space']);
+  assert.ok(isUnder(points, '/mnt/with space/a/b'));
+  assert.ok(!isUnder(points, '/tmp/s/etc/shadow'));
 });

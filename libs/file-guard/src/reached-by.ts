@@ -29,6 +29,8 @@ export interface ReachInput {
   readonly realpath: (path: string) => string | null;
   /** The file's link count. */
   readonly links: number;
+  /** Whether the path, or a directory above it, is a bind mount (a mount of something other than a file system's root). */
+  readonly underBindMount: (path: string) => boolean;
 }
 
 export function reachedBy(input: ReachInput): ReachedBy {
@@ -44,5 +46,28 @@ export function reachedBy(input: ReachInput): ReachedBy {
     return lexical === given ? 'path' : 'non_canonical';
   }
   if (input.realpath(lexical) === target) return 'symlink';
-  return input.links > 1 ? 'hard_link' : 'bind_mount';
+  if (input.underBindMount(lexical)) return 'bind_mount';
+  return input.links > 1 ? 'hard_link' : 'unknown';
+}
+
+/**
+ * Bind mounts in a mountinfo text (proc_pid_mountinfo(5)): mount points whose root is not their file system's
+ * root, i.e. a directory or file mounted elsewhere. Octal escapes (`\040` for a space) are decoded.
+ */
+export function bindMountPoints(mountinfo: string): Set<string> {
+  const points = new Set<string>();
+  for (const line of mountinfo.split('\n')) {
+    const fields = line.split(' ');
+    if (fields.length < 5 || fields[3] === '/') continue;
+    points.add((fields[4] ?? '').replace(/\\([0-7]{3})/g, (_, octal: string) => String.fromCharCode(parseInt(octal, 8))));
+  }
+  return points;
+}
+
+/** Whether `path` is one of `points` or lies below one. */
+export function isUnder(points: ReadonlySet<string>, path: string): boolean {
+  for (let current = path; ; current = current.slice(0, current.lastIndexOf('/')) || '/') {
+    if (points.has(current)) return true;
+    if (current === '/') return false;
+  }
 }

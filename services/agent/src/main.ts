@@ -9,11 +9,14 @@ import { readFileSync } from 'node:fs';
 import {
   AgentHealthReporter,
   AgentPipeline,
+  containerRootsOf,
   ControlCommandHandler,
   createBpfKernelMaps,
   EventBuilder,
   EventPublisher,
   EventSpool,
+  GUARD_RECORD_DELAY_MS,
+  guardRecordOf,
   KernelRuleSlots,
   NodePolicies,
   PolicyDirectory,
@@ -46,6 +49,7 @@ import {
   probeFeatures,
 } from '@stinger/bpf';
 import { loadConfig, requireBrokers } from '@stinger/config';
+import { startFileGuard } from '@stinger/file-guard';
 import { encodeAgentHealth, encodeControlAck, encodePolicyStatus } from '@stinger/events';
 import { createKafkaClient, exitOnWrongKafkaSettings, createProducer, deadLetterRecord, installShutdown, tailTopic, topicName } from '@stinger/kafka';
 import { createLogger } from '@stinger/log';
@@ -148,6 +152,27 @@ privilegeSensor?.watch({
   bpfCommands: watch.has('bpf') ? [0, 5] : [], // BPF_MAP_CREATE, BPF_PROG_LOAD
 });
 
+// Enforcement by file identity (deny and kill-in-kernel file/exec rules): fanotify marks answered by a worker thread.
+// Started before any policy, so each policy's status says whether its identity rules hold on this node.
+const bootToWallNs = bootToWallOffsetNs();
+const fileGuard = await startFileGuard({
+  logger,
+  // `pipeline` is made below; decisions come only after the policies, which are applied after it.
+  onDecision: (decision) =>
+    void setTimeout(() => pipeline.handle(guardRecordOf(decision, cache.lookup(decision.pid), bootToWallNs)), GUARD_RECORD_DELAY_MS),
+});
+if (fileGuard.unavailableReason() === null) loadedSensors.push('file-guard');
+let guardedContainers = '';
+/** Tells the guard which containers' own files to mark; cheap when nothing changed. */
+function refreshGuardRoots(): void {
+  const roots = containerRootsOf(cache.live());
+  const key = JSON.stringify(roots);
+  if (key === guardedContainers) return;
+  guardedContainers = key;
+  fileGuard.setRoots(roots);
+}
+refreshGuardRoots();
+
 // Statuses wait for Kafka, and a failed report is sent again: `stinger policy list` must not miss one.
 const statusReporter = new PolicyStatusReporter({
   logger,
@@ -159,6 +184,7 @@ const nodePolicies = new NodePolicies({
   slots: new KernelRuleSlots(
     createBpfKernelMaps({ fileSensor, networkSensor, connectPolicy, privilegeSensor, rootCgroupId: cgroupIdOf(cgroupRoot) }),
   ),
+  identity: { unavailable: () => fileGuard.unavailableReason(), setRules: (rules) => fileGuard.setRules(rules) },
   onStatus: (key, status) => statusReporter.report(key, status),
 });
 
@@ -170,7 +196,7 @@ const eventBuilder = new EventBuilder({
   nodeName: config.nodeName,
   agentId,
   bootId,
-  bootToWallNs: bootToWallOffsetNs(),
+  bootToWallNs,
   cache,
   ruleOrigin: (ruleId) => nodePolicies.actionFor(ruleId),
   onFchdir: (pid, cwd) => cwds.set(pid, cwd),
@@ -200,6 +226,10 @@ const sources: AgentApiSources = {
       },
       processCache: cache.stats(),
     };
+  },
+  fileGuard: () => {
+    const counts = fileGuard.counters();
+    return { ...counts, slowAnswers: counts.slow_answers, answerMicros: counts.answer_micros };
   },
   filePaths: () => {
     const { followedPaths, lexicalPaths } = eventBuilder.stats();
@@ -242,6 +272,8 @@ const pipeline = new AgentPipeline({
   builder: eventBuilder,
   publisher,
   observe: (event) => {
+    // A process of a container the guard does not know yet: mark that container's own files now.
+    if (event.kind === 'exec' && event.process.container_id !== null && !guardedContainers.includes(event.process.container_id)) refreshGuardRoots();
     metrics.observeEvent(event.kind);
     api.publishEvent(event);
   },
@@ -276,7 +308,10 @@ const policyDirectory = new PolicyDirectory({
 policyDirectory.scan();
 const directoryTimer = setInterval(() => policyDirectory.scan(), 5000);
 
-const podRootsTimer = setInterval(refreshPodCgroupRoots, 5000);
+const podRootsTimer = setInterval(() => {
+  refreshPodCgroupRoots();
+  refreshGuardRoots();
+}, 5000);
 
 /** Runs `step` until it succeeds, with back-off; the agent keeps working (spooling) meanwhile. */
 async function untilDone(what: string, step: () => Promise<void>): Promise<void> {
@@ -308,6 +343,7 @@ shutdown.register('sensors', async () => {
   processSensor.close();
 });
 shutdown.register('reader', () => reader.stop());
+shutdown.register('file-guard', () => fileGuard.close());
 shutdown.register('policy-directory', async () => clearInterval(directoryTimer));
 shutdown.register('pod-cgroup-roots', async () => clearInterval(podRootsTimer));
 shutdown.register('key-ring', async () => keyRing.stop());
