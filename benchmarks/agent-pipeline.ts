@@ -64,6 +64,7 @@ import { KAFKA_VERSION, resolveKafkaDistribution, startLocalBroker, type LocalBr
 import { createLogger, silentLogger, type Logger } from '@stinger/log';
 import { ProcessCache, createProcReader } from '@stinger/process-cache';
 import { uniqueTopicName } from '@stinger/testing';
+import { buildPrograms, timeProgram } from './workload-programs.ts';
 
 const run = promisify(execFile);
 const REPO_ROOT = fileURLToPath(new URL('../', import.meta.url));
@@ -113,65 +114,6 @@ function parseOptions(): Options {
 // ---------------------------------------------------------------------------------------------------------------------
 // Workload programs
 
-const OPEN_LOOP_C = `#include <fcntl.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <unistd.h>
-/* open-loop <path> <count>: opens and closes path count times. */
-int main(int argc, char **argv) {
-  if (argc != 3) return 2;
-  long count = atol(argv[2]);
-  for (long i = 0; i < count; i++) {
-    int fd = open(argv[1], O_RDONLY);
-    if (fd < 0) { perror("open"); return 1; }
-    close(fd);
-  }
-  return 0;
-}
-`;
-
-const FORK_EXEC_C = `#include <stdio.h>
-#include <stdlib.h>
-#include <unistd.h>
-#include <sys/wait.h>
-/* fork-exec <count> <binary>: count times fork, exec binary in the child, wait for it. */
-int main(int argc, char **argv) {
-  if (argc != 3) return 2;
-  long count = atol(argv[1]);
-  for (long i = 0; i < count; i++) {
-    pid_t pid = fork();
-    if (pid < 0) { perror("fork"); return 1; }
-    if (pid == 0) { execl(argv[2], argv[2], (char *)0); _exit(127); }
-    int status;
-    if (waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) return 1;
-  }
-  return 0;
-}
-`;
-
-interface Programs {
-  readonly openLoop: string;
-  readonly forkExec: string;
-}
-
-async function buildPrograms(dir: string): Promise<Programs> {
-  const build = async (name: string, source: string): Promise<string> => {
-    writeFileSync(join(dir, `${name}.c`), source);
-    await run('cc', ['-O2', '-Wall', '-Werror', '-o', join(dir, name), join(dir, `${name}.c`)]);
-    return join(dir, name);
-  };
-  return { openLoop: await build('open-loop', OPEN_LOOP_C), forkExec: await build('fork-exec', FORK_EXEC_C) };
-}
-
-/** Runs a program to completion without blocking the event loop (the ring is drained meanwhile); returns seconds. */
-async function timeProgram(file: string, args: readonly string[]): Promise<number> {
-  const start = process.hrtime.bigint();
-  const child = spawn(file, args, { stdio: 'ignore' });
-  const [code, signal] = (await once(child, 'exit')) as [number | null, NodeJS.Signals | null];
-  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
-  if (code !== 0) throw new Error(`${file} ${args.join(' ')} ended with ${code ?? signal}`);
-  return seconds;
-}
 
 // ---------------------------------------------------------------------------------------------------------------------
 // Parts 1–2: ring buffer → decode → RawEvent → Kafka

@@ -169,6 +169,7 @@ async function startWorker(worker: Worker, brokers: string, prefix: string): Pro
     STINGER_NODE_NAME: 'bench-detector',
     STINGER_LOG_LEVEL: 'warn',
     STINGER_KEYS_DIR: testKeysDir(),
+    STINGER_DETECTOR_METRICS_ADDRESS: '127.0.0.1:0',
   };
   const args = worker === 'detector' ? [DETECTOR_MAIN] : [SELF, '--role', roleOf(worker), '--prefix', prefix];
   return spawn(process.execPath, ['--disable-warning=TimeoutNegativeWarning', ...args], { env, stdio: ['ignore', 'ignore', 'pipe'] });

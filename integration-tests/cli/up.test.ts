@@ -29,7 +29,7 @@ const SERVICES = ['policy-controller', 'enricher', 'detector', 'enforcer', 'agen
 /** A home, a topic prefix and ports of its own for one `stinger up`. */
 async function upEnvironment(): Promise<{ home: string; consolePort: number; env: Record<string, string> }> {
   const home = mkdtempSync(join(tmpdir(), 'stinger-up-home-'));
-  const [grpc, metrics, enricherMetrics, consolePort] = await freePorts('127.0.0.1', 4);
+  const [grpc, metrics, enricherMetrics, detectorMetrics, enforcerMetrics, policyControllerMetrics, consolePort] = await freePorts('127.0.0.1', 7);
   return {
     home,
     consolePort: consolePort!,
@@ -40,6 +40,9 @@ async function upEnvironment(): Promise<{ home: string; consolePort: number; env
       STINGER_AGENT_GRPC_ADDRESS: `127.0.0.1:${grpc}`,
       STINGER_AGENT_METRICS_ADDRESS: `127.0.0.1:${metrics}`,
       STINGER_ENRICHER_METRICS_ADDRESS: `127.0.0.1:${enricherMetrics}`,
+      STINGER_DETECTOR_METRICS_ADDRESS: `127.0.0.1:${detectorMetrics}`,
+      STINGER_ENFORCER_METRICS_ADDRESS: `127.0.0.1:${enforcerMetrics}`,
+      STINGER_POLICY_CONTROLLER_METRICS_ADDRESS: `127.0.0.1:${policyControllerMetrics}`,
       STINGER_CONSOLE_ADDRESS: `127.0.0.1:${consolePort}`,
     },
   };

@@ -37,7 +37,10 @@ export function pipelineEnvironment(options: StartPipelineOptions): NodeJS.Proce
     STINGER_KEYS_DIR: testKeysDir(),
     STINGER_NODE_NAME: 'pipeline-test',
     STINGER_LOG_LEVEL: 'info',
+    // Any free port: tests run side by side, and `stinger up` may hold the default ports.
     STINGER_ENRICHER_METRICS_ADDRESS: '127.0.0.1:0',
+    STINGER_DETECTOR_METRICS_ADDRESS: '127.0.0.1:0',
+    STINGER_ENFORCER_METRICS_ADDRESS: '127.0.0.1:0',
     ...options.extraEnv,
   };
   delete env['KUBECONFIG'];

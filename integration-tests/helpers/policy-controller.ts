@@ -30,6 +30,8 @@ export async function startPolicyController(options: StartPolicyControllerOption
     STINGER_KEYS_DIR: testKeysDir(),
     STINGER_LOG_LEVEL: 'info',
     STINGER_NODE_NAME: 'policy-controller-test',
+    // Any free port: tests run side by side.
+    STINGER_POLICY_CONTROLLER_METRICS_ADDRESS: '127.0.0.1:0',
     ...options.extraEnv,
   };
   delete env['KUBERNETES_SERVICE_HOST'];

@@ -129,6 +129,9 @@ for (const service of UNPRIVILEGED) {
       // Host network: ports of their own, so that nothing else on the machine is in the way.
       STINGER_CONSOLE_ADDRESS: '127.0.0.1:0',
       STINGER_ENRICHER_METRICS_ADDRESS: '127.0.0.1:0',
+      STINGER_DETECTOR_METRICS_ADDRESS: '127.0.0.1:0',
+      STINGER_ENFORCER_METRICS_ADDRESS: '127.0.0.1:0',
+      STINGER_POLICY_CONTROLLER_METRICS_ADDRESS: '127.0.0.1:0',
     });
     await waitForLog(name, `${service} running`, 90_000);
     assert.equal(uidOfContainer(name), NONROOT_UID);

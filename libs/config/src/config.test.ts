@@ -46,7 +46,7 @@ test('agent settings: defaults under STINGER_HOME, addresses validated, no share
   assert.throws(() => loadConfig({ STINGER_AGENT_GRPC_ADDRESS: 'nowhere' }), /STINGER_AGENT_GRPC_ADDRESS: "nowhere" is not host:port/);
   assert.throws(
     () => loadConfig({ STINGER_AGENT_GRPC_ADDRESS: '0.0.0.0:1', STINGER_AGENT_METRICS_ADDRESS: '0.0.0.0:1' }),
-    /STINGER_AGENT_METRICS_ADDRESS: the agent's gRPC \(0.0.0.0:1\) and metrics \(0.0.0.0:1\) and the enricher's metrics .* need three different addresses/,
+    /STINGER_AGENT_METRICS_ADDRESS: 0.0.0.0:1 is also STINGER_AGENT_GRPC_ADDRESS's address: every listener needs its own/,
   );
   assert.throws(() => loadConfig({ STINGER_AGENT_SPOOL_MAX_BYTES: 'lots' }), /STINGER_AGENT_SPOOL_MAX_BYTES/);
 });
@@ -58,10 +58,14 @@ test('STINGER_AGENT_WATCH picks syscall groups, empty means none, unknown names 
   assert.throws(() => loadConfig({ STINGER_AGENT_WATCH: 'connect,open' }), /STINGER_AGENT_WATCH: open: not one of/);
 });
 
-test('kubeconfig: KUBECONFIG wins, in-cluster needs the service host and the mounted token, else none', () => {
+test('kubeconfig: KUBECONFIG, then ~/.kube/config, then in-cluster (service host and mounted token), else none', () => {
   const tokenMounted = { fileExists: (path: string) => path === '/var/run/secrets/kubernetes.io/serviceaccount/token' };
   const noToken = { fileExists: () => false };
+  const homeConfig = { fileExists: (path: string) => path === '/home/u/.kube/config' || tokenMounted.fileExists(path) };
   assert.deepEqual(loadConfig({}, noToken).kubeconfig, { kind: 'none' });
+  assert.deepEqual(loadConfig({ HOME: '/home/u', KUBERNETES_SERVICE_HOST: '10.0.0.1' }, homeConfig).kubeconfig, { kind: 'file', paths: ['/home/u/.kube/config'] });
+  assert.deepEqual(loadConfig({ HOME: '/home/u', KUBECONFIG: '/a' }, homeConfig).kubeconfig, { kind: 'file', paths: ['/a'] });
+  assert.equal(loadConfig({ HOME: '/home/v', KUBERNETES_SERVICE_HOST: '10.0.0.1' }, homeConfig).kubeconfig.kind, 'in-cluster', 'no ~/.kube/config: in-cluster');
   assert.deepEqual(loadConfig({ KUBECONFIG: '/a/config:/b/config' }, tokenMounted).kubeconfig, { kind: 'file', paths: ['/a/config', '/b/config'] });
   assert.deepEqual(loadConfig({ KUBECONFIG: '/a', KUBERNETES_SERVICE_HOST: '10.0.0.1' }, tokenMounted).kubeconfig, { kind: 'file', paths: ['/a'] });
   assert.deepEqual(loadConfig({ KUBERNETES_SERVICE_HOST: '10.0.0.1' }, noToken).kubeconfig, { kind: 'none' });
@@ -88,10 +92,17 @@ test('STINGER_AGENT_RING_COALESCE_MS: default 2, zero allowed, negative refused'
   assert.throws(() => loadConfig({ STINGER_AGENT_RING_COALESCE_MS: '-1' }), /STINGER_AGENT_RING_COALESCE_MS: "-1" is not a whole number >= 0/);
 });
 
-test('the enricher metrics address defaults to 9465, and port 0 never clashes', () => {
-  assert.equal(loadConfig({}).enricherMetricsAddress, '127.0.0.1:9465');
-  assert.throws(() => loadConfig({ STINGER_ENRICHER_METRICS_ADDRESS: '127.0.0.1:9464' }), /need three different addresses/);
-  assert.doesNotThrow(() => loadConfig({ STINGER_AGENT_METRICS_ADDRESS: '127.0.0.1:0', STINGER_ENRICHER_METRICS_ADDRESS: '127.0.0.1:0' }));
+test('each service\'s metrics and health address: 9465-9468 on loopback, two services on one address refused, port 0 never clashes', () => {
+  const config = loadConfig({});
+  assert.deepEqual(
+    [config.enricherMetricsAddress, config.detectorMetricsAddress, config.enforcerMetricsAddress, config.policyControllerMetricsAddress],
+    ['127.0.0.1:9465', '127.0.0.1:9466', '127.0.0.1:9467', '127.0.0.1:9468'],
+  );
+  assert.throws(() => loadConfig({ STINGER_ENRICHER_METRICS_ADDRESS: '127.0.0.1:9464' }), /STINGER_ENRICHER_METRICS_ADDRESS: 127.0.0.1:9464 is also STINGER_AGENT_METRICS_ADDRESS's address/);
+  assert.throws(() => loadConfig({ STINGER_POLICY_CONTROLLER_METRICS_ADDRESS: '127.0.0.1:9466' }), /STINGER_POLICY_CONTROLLER_METRICS_ADDRESS: .* is also STINGER_DETECTOR_METRICS_ADDRESS's/);
+  assert.throws(() => loadConfig({ STINGER_DETECTOR_METRICS_ADDRESS: '127.0.0.1:7070' }), /STINGER_CONSOLE_ADDRESS: 127.0.0.1:7070 is also STINGER_DETECTOR_METRICS_ADDRESS's address/);
+  const anyPort = { STINGER_AGENT_METRICS_ADDRESS: '127.0.0.1:0', STINGER_ENRICHER_METRICS_ADDRESS: '127.0.0.1:0', STINGER_DETECTOR_METRICS_ADDRESS: '127.0.0.1:0' };
+  assert.equal(loadConfig(anyPort).detectorMetricsAddress, '127.0.0.1:0');
 });
 
 test('keys and enforcer: defaults, booleans and namespaces validated, a TTL past the ack timeout or the agents\' limit refused', () => {
@@ -214,10 +225,12 @@ test('metrics and console addresses may listen on all interfaces (inside a pod)'
   const config = loadConfig({
     STINGER_AGENT_METRICS_ADDRESS: '0.0.0.0:9464',
     STINGER_ENRICHER_METRICS_ADDRESS: '0.0.0.0:9465',
+    STINGER_DETECTOR_METRICS_ADDRESS: '0.0.0.0:9466',
     STINGER_CONSOLE_ADDRESS: '0.0.0.0:7070',
     STINGER_CONSOLE_TOKEN: 'a-long-enough-token-1234',
   });
   assert.equal(config.agent.metricsAddress, '0.0.0.0:9464');
   assert.equal(config.enricherMetricsAddress, '0.0.0.0:9465');
+  assert.equal(config.detectorMetricsAddress, '0.0.0.0:9466');
   assert.equal(config.console.address, '0.0.0.0:7070');
 });

@@ -105,9 +105,11 @@ function parseWatch(raw: string | undefined): readonly AgentWatch[] {
 export const SERVICE_ACCOUNT_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
 
 /**
- * How to reach the Kubernetes API server. KUBECONFIG wins when set (explicit beats ambient, as in
- * client-go); otherwise in-cluster when KUBERNETES_SERVICE_HOST is set AND the service account token
- * is mounted; otherwise none (outside a cluster: services run without pod metadata).
+ * How to reach the Kubernetes API server, in the order kubectl and client-node's `KubeConfig.loadFromDefault` take:
+ * the files KUBECONFIG lists (colon-separated, merged, the first file's context current); else `$HOME/.kube/config`
+ * when it exists; else in-cluster when the service account token is mounted (and KUBERNETES_SERVICE_HOST is set,
+ * which kubelet always does in a pod); else none: outside a cluster services run without pod metadata, where
+ * loadFromDefault would instead point at http://localhost:8080.
  */
 export type KubeconfigSource =
   | { readonly kind: 'file'; readonly paths: readonly string[] }
@@ -128,6 +130,8 @@ function parseKubeconfig(env: Env, probe: ConfigProbe): KubeconfigSource {
   if (kubeconfig !== undefined && kubeconfig.trim() !== '') {
     return { kind: 'file', paths: kubeconfig.split(':').filter((p) => p !== '') };
   }
+  const home = env['HOME'];
+  if (home !== undefined && home !== '' && probe.fileExists(`${home}/.kube/config`)) return { kind: 'file', paths: [`${home}/.kube/config`] };
   const host = env['KUBERNETES_SERVICE_HOST'];
   const tokenPath = `${SERVICE_ACCOUNT_DIR}/token`;
   if (!host || !probe.fileExists(tokenPath)) return { kind: 'none' };
@@ -178,10 +182,16 @@ export interface StingerConfig {
   /** Downloaded tools and jars shared between clones (STINGER_CACHE_DIR). */
   readonly cacheDir: string;
   readonly agent: AgentConfig;
-  /** The Kubernetes API server to use, if any (KUBECONFIG, or in-cluster). */
+  /** The Kubernetes API server to use, if any (KUBECONFIG, ~/.kube/config, or in-cluster). */
   readonly kubeconfig: KubeconfigSource;
-  /** host:port of the enricher's Prometheus endpoint (STINGER_ENRICHER_METRICS_ADDRESS). */
+  /** host:port of the enricher's /metrics, /healthz and /readyz (STINGER_ENRICHER_METRICS_ADDRESS). */
   readonly enricherMetricsAddress: string;
+  /** host:port of the detector's /metrics, /healthz and /readyz (STINGER_DETECTOR_METRICS_ADDRESS). */
+  readonly detectorMetricsAddress: string;
+  /** host:port of the enforcer's /metrics, /healthz and /readyz (STINGER_ENFORCER_METRICS_ADDRESS). */
+  readonly enforcerMetricsAddress: string;
+  /** host:port of the policy-controller's /metrics, /healthz and /readyz (STINGER_POLICY_CONTROLLER_METRICS_ADDRESS). */
+  readonly policyControllerMetricsAddress: string;
   /**
    * Ed25519 keys (STINGER_KEYS_DIR, default <home>/keys): `signing.key` for those who sign policies and commands,
    * `trusted/*.pub` for those who verify them (@stinger/trust).
@@ -409,6 +419,9 @@ export function loadConfig(env: Env = process.env, probe: Partial<ConfigProbe> =
     },
     kubeconfig: parseKubeconfig(env, files),
     enricherMetricsAddress: parseAddress(env, 'STINGER_ENRICHER_METRICS_ADDRESS', '127.0.0.1:9465'),
+    detectorMetricsAddress: parseAddress(env, 'STINGER_DETECTOR_METRICS_ADDRESS', '127.0.0.1:9466'),
+    enforcerMetricsAddress: parseAddress(env, 'STINGER_ENFORCER_METRICS_ADDRESS', '127.0.0.1:9467'),
+    policyControllerMetricsAddress: parseAddress(env, 'STINGER_POLICY_CONTROLLER_METRICS_ADDRESS', '127.0.0.1:9468'),
     keysDir: env['STINGER_KEYS_DIR'] || `${home}/keys`,
     enforcer: {
       dryRun: parseBoolean(env, 'STINGER_ENFORCER_DRY_RUN', false),
@@ -419,13 +432,23 @@ export function loadConfig(env: Env = process.env, probe: Partial<ConfigProbe> =
     },
     console: parseConsole(env, home),
   };
-  // Port 0 means "any free port": never a clash.
-  const fixedAddresses = [config.agent.grpcAddress, config.agent.metricsAddress, config.enricherMetricsAddress].filter((a) => !a.endsWith(':0'));
-  if (new Set(fixedAddresses).size < fixedAddresses.length) {
-    throw new ConfigError(
-      'STINGER_AGENT_METRICS_ADDRESS',
-      `the agent's gRPC (${config.agent.grpcAddress}) and metrics (${config.agent.metricsAddress}) and the enricher's metrics (STINGER_ENRICHER_METRICS_ADDRESS, ${config.enricherMetricsAddress}) need three different addresses`,
-    );
+  // `stinger up` runs every service on one host, so no two may listen on the same address. Port 0 means "any free
+  // port": never a clash.
+  const listeners: Readonly<Record<string, string>> = {
+    STINGER_AGENT_GRPC_ADDRESS: config.agent.grpcAddress,
+    STINGER_AGENT_METRICS_ADDRESS: config.agent.metricsAddress,
+    STINGER_ENRICHER_METRICS_ADDRESS: config.enricherMetricsAddress,
+    STINGER_DETECTOR_METRICS_ADDRESS: config.detectorMetricsAddress,
+    STINGER_ENFORCER_METRICS_ADDRESS: config.enforcerMetricsAddress,
+    STINGER_POLICY_CONTROLLER_METRICS_ADDRESS: config.policyControllerMetricsAddress,
+    STINGER_CONSOLE_ADDRESS: config.console.address,
+  };
+  const seen = new Map<string, string>();
+  for (const [variable, address] of Object.entries(listeners)) {
+    if (address.endsWith(':0')) continue;
+    const earlier = seen.get(address);
+    if (earlier !== undefined) throw new ConfigError(variable, `${address} is also ${earlier}'s address: every listener needs its own`);
+    seen.set(address, variable);
   }
   if (config.enforcer.commandTtlMs > 5 * 60_000) {
     throw new ConfigError('STINGER_ENFORCER_COMMAND_TTL_MS', `${config.enforcer.commandTtlMs} ms is longer than agents accept (300000 ms)`);

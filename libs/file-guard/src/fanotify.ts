@@ -21,6 +21,8 @@ export const FAN = {
   MARK_ADD: 0x1,
   MARK_REMOVE: 0x2,
   MARK_FLUSH: 0x80,
+  /** The mask is of events to ignore on this inode, even those a file system mark asks for; the kernel clears it when the file is modified. */
+  MARK_IGNORED_MASK: 0x20,
   MARK_FILESYSTEM: 0x100,
   // event masks
   MOVED_TO: 0x80,
@@ -127,6 +129,11 @@ export class FanotifyGroup {
 
   #mark(flags: number, mask: number, path: string): void {
     if (bind().fanotify_mark(this.fd, flags, BigInt(mask), AT_FDCWD, path) < 0) throw new FanotifyError('fanotify_mark', koffi.errno(), path);
+  }
+
+  /** Removes every inode mark of the group (file system marks stay). */
+  flushInodeMarks(): void {
+    if (bind().fanotify_mark(this.fd, FAN.MARK_FLUSH, 0n, AT_FDCWD, '/') < 0) throw new FanotifyError('fanotify_mark(FLUSH)', koffi.errno());
   }
 
   /** The events queued now (none when there are none: the group is non-blocking). */

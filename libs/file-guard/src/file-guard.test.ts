@@ -138,6 +138,15 @@ test('exec of a forbidden binary fails by symlink, relative path and hard link; 
   copyFileSync('/usr/bin/false', join(root, 'bin', 'renamed-copy'));
   const copy = sh(`${root}/bin/renamed-copy`);
   assert.match(copy.stderr, /Permission denied|Operation not permitted/, 'the digest names the copy');
+  // A clean executable is asked about once, then ignored until it is modified: overwritten in place, it is checked again.
+  const mutable = join(root, 'bin', 'mutable');
+  copyFileSync('/usr/bin/true', mutable);
+  assert.equal(sh(mutable).status, 0);
+  const asked = guard.counters().events;
+  assert.equal(sh(mutable).status, 0);
+  assert.equal(guard.counters().events, asked, 'the second exec of a clean executable does not wait for the guard');
+  copyFileSync('/usr/bin/false', mutable);
+  assert.match(sh(mutable).stderr, /Permission denied|Operation not permitted/, 'modified into the forbidden program, it is checked again');
 });
 
 test('counters show every answer', () => {

@@ -51,6 +51,8 @@ let plan: MarkPlan | null = null;
 let watched = new Set<string>();
 let replanAt = 0;
 const digests = new Map<string, string>();
+/** The digests the last plan was made for: when they change, executables ignored as clean must be asked about again. */
+let plannedDigests = '';
 
 port.postMessage({ type: 'ready', fds: [group.fd, notify.fd] } satisfies WorkerMessage);
 
@@ -88,9 +90,29 @@ try {
   port.postMessage({ type: 'closed' } satisfies WorkerMessage);
 }
 
+/**
+ * An executable whose digest no rule names is not asked about again until it changes: an ignore mark on its inode
+ * for exec permission (the kernel drops the ignore mark when the file is modified, so a changed file is hashed
+ * again). This is what makes a digest rule cheap: only the first exec of each executable waits for a hash.
+ */
+function ignoreUntilModified(fd: number): void {
+  try {
+    group.add(`/proc/self/fd/${fd}`, FAN.OPEN_EXEC_PERM, FAN.MARK_IGNORED_MASK);
+  } catch {
+    count('errors');
+  }
+}
+
 function replan(): void {
-  const previous = plan?.marks ?? new Map<string, PlannedMark>();
   const next = planMarks(rules, roots);
+  const digestsNow = JSON.stringify(next.digestRules.map((rule) => rule.sha256));
+  if (digestsNow !== plannedDigests && plan !== null) {
+    // Ignore marks cannot be listed: flush every inode mark and make the plan's marks again from nothing.
+    group.flushInodeMarks();
+    plan = { ...plan, marks: new Map([...plan.marks].filter(([, mark]) => mark.flags === FAN.MARK_FILESYSTEM)) };
+  }
+  plannedDigests = digestsNow;
+  const previous = plan?.marks ?? new Map<string, PlannedMark>();
   const problems = [...next.problems];
   for (const [key, mark] of next.marks) {
     const before = previous.get(key);
@@ -165,6 +187,7 @@ function answer(event: FanotifyEvent): void {
         const path = located.path ?? hostPathOf(event.fd, event.pid);
         for (const rule of plan?.digestRules ?? []) if (rule.sha256.includes(digest)) targets.push({ rule, path });
       }
+      if (digest !== null && targets.length === 0) ignoreUntilModified(event.fd);
       if (targets.length > 0) {
         verdict = decideSafely(targets, openerFacts(event.pid, exec, targets[0]?.path ?? ''));
         if (verdict.kind !== 'allow') {

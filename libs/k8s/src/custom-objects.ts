@@ -222,6 +222,8 @@ export interface CustomObjectWatch {
   start(): Promise<void>;
   /** True once every type has been listed once; false after `timeoutMs` (or when stopped). */
   waitForSync(timeoutMs: number): Promise<boolean>;
+  /** Whether every type has been listed once (a readiness probe's question; waitForSync waits for it). */
+  synced(): boolean;
   /** Every object of every watched type in the informers' caches, with its type. */
   list(): Array<{ readonly resource: CustomResourceType; readonly object: CustomObject }>;
   stop(): Promise<void>;
@@ -273,6 +275,7 @@ export function createCustomObjectWatch(options: CreateCustomObjectWatchOptions)
       }
       return true;
     },
+    synced,
     list: () => informers.flatMap(({ resource, informer }) => informer.list().map((object) => ({ resource, object: object as CustomObject }))),
     async stop() {
       stopped = true;

@@ -1,6 +1,8 @@
 /**
- * The KubeConfig for the source loadConfig decided on (libs/config: KUBECONFIG, in-cluster, or none).
- * Null outside a cluster: the caller then uses DisabledPodIndex.
+ * The KubeConfig for the source loadConfig decided on (libs/config: KUBECONFIG, ~/.kube/config, in-cluster, or none),
+ * loaded as client-node's `loadFromDefault` loads it (kubeconfig.test.ts compares the two) but from the values
+ * loadConfig read and validated, so the environment is read in one place. Null outside a cluster, where
+ * loadFromDefault would point at http://localhost:8080: the caller then uses DisabledPodIndex.
  */
 import type { StingerConfig } from '@stinger/config';
 import { KubeConfig } from '@kubernetes/client-node';
@@ -23,7 +25,7 @@ export function loadKubeConfig(config: Pick<StingerConfig, 'kubeconfig'>): KubeC
       return kubeConfig;
     }
     case 'in-cluster': {
-      // What client-node's loadFromCluster does, from the values loadConfig validated.
+      // What client-node's loadFromCluster does, from the values loadConfig validated (its token path and CA are fixed).
       const kubeConfig = new KubeConfig();
       const host = source.host.includes(':') ? `[${source.host}]` : source.host;
       kubeConfig.loadFromClusterAndUser(

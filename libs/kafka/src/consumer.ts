@@ -7,7 +7,9 @@
  */
 import type { Consumer, KafkaMessage } from 'kafkajs';
 import { namespaced } from '@stinger/log';
+import type { HealthCheck } from '@stinger/metrics';
 import type { KafkaClient } from './client.ts';
+import { STUCK_AFTER_MS, trackConsumerHealth } from './consumer-health.ts';
 import { StingerKafkaError } from './errors.ts';
 
 /** A record as read from Kafka, with offsets as bigint (Kafka offsets are int64). */
@@ -52,14 +54,18 @@ export interface StingerConsumer {
   readonly consumer: Consumer;
   start(): Promise<void>;
   stop(): Promise<void>;
+  /** Ready once joined to its group; not live when its batch handler is stuck (consumer-health.ts). */
+  health(): HealthCheck;
 }
 
 export function createConsumer(options: CreateConsumerOptions): StingerConsumer {
   const { client, groupId, topics, fromBeginning = false, readCommitted = true, handleBatch } = options;
   const logger = namespaced(client.logger, 'Consumer');
   const consumer = client.kafka.consumer({ groupId, readUncommitted: !readCommitted, allowAutoTopicCreation: false });
+  const health = trackConsumerHealth(consumer, { heartbeatStaleMs: STUCK_AFTER_MS });
   return {
     consumer,
+    health: () => health.check(),
     async start() {
       try {
         await consumer.connect();

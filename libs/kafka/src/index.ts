@@ -10,6 +10,17 @@ export { createProducer, groupByTopic } from './producer.ts';
 export type { StingerProducer, ProducerRecord, CreateProducerOptions, Compression } from './producer.ts';
 export { createConsumer } from './consumer.ts';
 export type { ConsumedRecord, StingerConsumer, CreateConsumerOptions } from './consumer.ts';
+export {
+  INITIAL_CONSUMER_HEALTH,
+  judgeCatchUp,
+  judgeConsumerHealth,
+  nextCatchUp,
+  nextConsumerHealth,
+  trackConsumerHealth,
+  trackProducerHealth,
+  watchCatchUp,
+} from './consumer-health.ts';
+export type { CatchUpState, CatchUpWatch, ConsumerHealthEvent, ConsumerHealthState, HealthTracker, TrackConsumerHealthOptions, WatchCatchUpOptions } from './consumer-health.ts';
 export { createTransactionalTransform, planTransaction, RecordRejectedError, whileTransactionsConcurrent } from './transform.ts';
 export type {
   OutputRecord,

@@ -10,7 +10,9 @@
  * same transaction with the reason; any other error aborts the batch, which is then retried.
  */
 import { namespaced } from '@stinger/log';
+import type { HealthCheck } from '@stinger/metrics';
 import type { KafkaClient } from './client.ts';
+import { STUCK_AFTER_MS, trackConsumerHealth } from './consumer-health.ts';
 import { toConsumedRecord, type ConsumedRecord } from './consumer.ts';
 import { StingerKafkaError, TransactionError } from './errors.ts';
 import { createProducer, groupByTopic, toKafkaMessage, type ProducerRecord } from './producer.ts';
@@ -144,6 +146,8 @@ export interface TransactionalTransform {
   start(): Promise<void>;
   stop(): Promise<void>;
   readonly stats: Readonly<TransformStats>;
+  /** Ready once the consumer joined its group (its transactional producer connected before); see consumer-health.ts. */
+  health(): HealthCheck;
 }
 
 export function createTransactionalTransform(options: TransactionalTransformOptions): TransactionalTransform {
@@ -158,9 +162,11 @@ export function createTransactionalTransform(options: TransactionalTransformOpti
     heartbeatInterval: Math.max(500, Math.floor(sessionTimeoutMs / 6)),
   });
   const stats: TransformStats = { committedTransactions: 0, records: 0, rejected: 0, aborted: 0 };
+  const health = trackConsumerHealth(consumer, { heartbeatStaleMs: STUCK_AFTER_MS });
 
   return {
     stats,
+    health: () => health.check(),
     async start() {
       await producer.connect();
       if (onGroupJoin) consumer.on(consumer.events.GROUP_JOIN, () => onGroupJoin());

@@ -1,2 +1,6 @@
 export { serveMetrics, parseHostPort, isLoopbackHost, MetricsAddressError } from './metrics-server.ts';
 export type { Scrape, ServeMetricsOptions, MetricsServer } from './metrics-server.ts';
+export { deferredCheck, evaluateHealth } from './health.ts';
+export type { DeferredCheck, HealthCheck, HealthChecks, HealthReport } from './health.ts';
+export { createProcessMetrics } from './process-metrics.ts';
+export type { ProcessMetrics } from './process-metrics.ts';

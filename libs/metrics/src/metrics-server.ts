@@ -1,11 +1,16 @@
 /**
- * The Prometheus endpoint every Stinger service serves: GET/HEAD /metrics (the exposition text the
- * caller's `scrape` returns) and /healthz ("ok"); 404 elsewhere, 405 for other methods. No
- * authentication, so binding beyond loopback is logged.
+ * The one HTTP endpoint of each Stinger service but the console (which serves its own): GET/HEAD /metrics (the
+ * exposition text the caller's `scrape` returns), /healthz (200 while every health check is live, else 503) and
+ * /readyz (200 while every check is ready, else 503), both with the checks' JSON; 404 elsewhere, 405 for other
+ * methods. Without checks both probes answer 200 while the process serves. No authentication, so binding beyond
+ * loopback is logged.
+ *
+ * Services start it first, before connecting to anything, so probes answer (503) while the service starts.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { namespaced, type Logger } from '@stinger/log';
+import { evaluateHealth, type HealthChecks } from './health.ts';
 
 export interface Scrape {
   readonly body: string;
@@ -18,6 +23,8 @@ export interface ServeMetricsOptions {
   readonly logger: Logger;
   /** Produces the exposition text at each scrape (e.g. `registry.metrics()` after pulling gauges). */
   readonly scrape: () => Promise<Scrape>;
+  /** Judged at every /healthz and /readyz; none: both answer 200 while the process serves. */
+  readonly health?: HealthChecks;
 }
 
 export interface MetricsServer {
@@ -46,13 +53,13 @@ export function isLoopbackHost(host: string): boolean {
 }
 
 export async function serveMetrics(options: ServeMetricsOptions): Promise<MetricsServer> {
-  const { address, scrape } = options;
+  const { address, scrape, health = {} } = options;
   const logger = namespaced(options.logger, 'Metrics');
   const { host, port } = parseHostPort(address);
 
   async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const path = (request.url ?? '/').split('?')[0];
-    if (path !== '/metrics' && path !== '/healthz') {
+    if (path !== '/metrics' && path !== '/healthz' && path !== '/readyz') {
       response.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end('not found\n');
       return;
     }
@@ -60,8 +67,11 @@ export async function serveMetrics(options: ServeMetricsOptions): Promise<Metric
       response.writeHead(405, { allow: 'GET, HEAD', 'content-type': 'text/plain; charset=utf-8' }).end('method not allowed\n');
       return;
     }
-    if (path === '/healthz') {
-      response.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' }).end('ok');
+    if (path === '/healthz' || path === '/readyz') {
+      const report = evaluateHealth(health);
+      const ok = path === '/healthz' ? report.live : report.ready;
+      const body = JSON.stringify(path === '/healthz' ? { live: report.live, checks: report.checks } : { ready: report.ready, checks: report.checks });
+      response.writeHead(ok ? 200 : 503, { 'content-type': 'application/json' }).end(request.method === 'HEAD' ? undefined : body);
       return;
     }
     try {

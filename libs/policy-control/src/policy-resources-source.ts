@@ -19,6 +19,8 @@ export interface PolicyResources {
   start(events: PolicyObjectEvents): Promise<void>;
   /** True once both kinds were listed; false after `timeoutMs`. */
   waitForSync(timeoutMs: number): Promise<boolean>;
+  /** Whether both kinds have been listed once, now (the policy-controller's readiness). */
+  synced(): boolean;
   /** Replaces the object's `.status`; resolves quietly when the object is gone. */
   writeStatus(object: PolicyObject, status: TracingPolicyStatus): Promise<void>;
   stop(): Promise<void>;
@@ -28,6 +30,9 @@ export class DisabledPolicyResources implements PolicyResources {
   readonly mode = 'disabled' as const;
   async start(): Promise<void> {}
   async waitForSync(): Promise<boolean> {
+    return true;
+  }
+  synced(): boolean {
     return true;
   }
   async writeStatus(): Promise<void> {}
@@ -72,6 +77,7 @@ export function createClusterPolicyResources(options: ClusterPolicyResourcesOpti
       });
     },
     waitForSync: (timeoutMs) => watch.waitForSync(timeoutMs),
+    synced: () => watch.synced(),
     async writeStatus(object, status) {
       const ref = { name: object.metadata.name, namespace: object.metadata.namespace ?? null };
       try {

@@ -8,8 +8,9 @@
  * (SigningKeyMissingError), since every decision it could make would be unpublishable.
  */
 import { decodePolicyStatus } from '@stinger/events';
-import { createProducer, readTopicToEnd, tailTopic, topicName, type KafkaClient } from '@stinger/kafka';
+import { createProducer, readTopicToEnd, tailTopic, topicName, trackProducerHealth, type KafkaClient } from '@stinger/kafka';
 import { namespaced, type Logger } from '@stinger/log';
+import type { HealthCheck } from '@stinger/metrics';
 import { readKeyRing, readSigningKey } from '@stinger/trust';
 import { policiesInForce } from './policies-in-force.ts';
 import { PolicyController } from './policy-controller.ts';
@@ -32,6 +33,11 @@ export interface RunningPolicyControl {
   readonly synced: boolean;
   /** The records in force at start and those a verifying consumer refuses. */
   readonly startState: { readonly inForce: number; readonly refused: number };
+  /**
+   * Ready while the producer is connected and both kinds of custom resource have been listed (until then nothing in
+   * force can be told from an orphan); always live: the informers and the producer reconnect on their own.
+   */
+  health(): HealthCheck;
   stop(): Promise<void>;
 }
 
@@ -48,6 +54,7 @@ export async function startPolicyControl(options: StartPolicyControlOptions): Pr
   for (const refused of initial.refused) logger.warn(refused, 'a record on stinger.policies is not in force');
 
   const producer = createProducer({ client });
+  const producerHealth = trackProducerHealth(producer.producer);
   await producer.connect();
   const controller = new PolicyController({
     logger: options.logger,
@@ -76,6 +83,11 @@ export async function startPolicyControl(options: StartPolicyControlOptions): Pr
     controller,
     synced,
     startState: { inForce: initial.policies.size, refused: initial.refused.length },
+    health() {
+      const kafka = producerHealth.check();
+      const informersSynced = resources.synced();
+      return { live: true, ready: kafka.ready && informersSynced, detail: { mode: resources.mode, producerConnected: kafka.ready, informersSynced } };
+    },
     async stop() {
       await resources.stop();
       await statusTail.stop();

@@ -6,14 +6,30 @@
  * Policies are the signed records of stinger.policies (verified with the trusted keys, as agents do); they are all
  * read before the first event is matched. Sequence and grouping state is rebuilt after a restart or a partition move
  * by re-reading each partition's recent input (libs/detection createDetector).
+ *
+ * STINGER_DETECTOR_METRICS_ADDRESS serves /metrics, /healthz and /readyz from the start: ready once the consumer
+ * joined its group and the group caught up with stinger.events; not live when the consumer's loop is stuck.
  */
 import { loadConfig, requireBrokers } from '@stinger/config';
 import { createDetector, DetectionRules, followSignedPolicies } from '@stinger/detection';
-import { createDeadLetterBuilder, createKafkaClient, exitOnWrongKafkaSettings, createTransactionalTransform, installShutdown, readPartitionRange, topicName } from '@stinger/kafka';
+import {
+  createDeadLetterBuilder,
+  createKafkaClient,
+  exitOnWrongKafkaSettings,
+  createTransactionalTransform,
+  installShutdown,
+  readPartitionRange,
+  topicName,
+  watchCatchUp,
+} from '@stinger/kafka';
 import { createLogger } from '@stinger/log';
+import { createProcessMetrics, serveMetrics } from '@stinger/metrics';
 import { watchKeyRing } from '@stinger/trust';
 
 const STATS_INTERVAL_MS = 60_000;
+/** Records behind stinger.events' end still counted as caught up (transaction markers are never delivered). */
+const CAUGHT_UP_LAG = 1000n;
+const LAG_INTERVAL_MS = 5_000;
 
 const config = loadConfig();
 const logger = createLogger({ name: 'detector', level: config.logLevel });
@@ -23,12 +39,7 @@ const keyRing = watchKeyRing({ dir: config.keysDir, logger });
 shutdown.register('key-ring', async () => keyRing.stop());
 
 const client = createKafkaClient({ brokers: requireBrokers(config), connection: config.kafka, role: `detector-${config.nodeName}`, logger });
-// Wrong credentials or an untrusted broker certificate end the process here with one line, not in client retries.
-await exitOnWrongKafkaSettings(client, { logger });
 const rules = new DetectionRules();
-const policies = await followSignedPolicies({ client, topic: topicName('policies', prefix), ring: keyRing.current, rules, logger });
-shutdown.register('policies', () => policies.stop());
-
 const eventsTopic = topicName('events', prefix);
 const detector = createDetector({
   rules,
@@ -37,6 +48,7 @@ const detector = createDetector({
   readRange: (range) => readPartitionRange({ client, topic: eventsTopic, ...range }),
 });
 const groupId = `${prefix}stinger.detector`;
+// Created here, started below once every policy is read: its health is served from the start.
 const worker = createTransactionalTransform({
   client,
   groupId,
@@ -49,10 +61,21 @@ const worker = createTransactionalTransform({
   onGroupJoin: () => detector.resetPartitions(),
   deadLetter: createDeadLetterBuilder({ consumer: groupId, dlqTopic: topicName('dlq', prefix) }),
 });
+const catchUp = watchCatchUp({ client, groupId, topics: [eventsTopic], maxLag: CAUGHT_UP_LAG, intervalMs: LAG_INTERVAL_MS });
+shutdown.register('catch-up', async () => catchUp.stop());
+const health = { consumer: () => worker.health(), caughtUp: () => catchUp.check() };
+const metrics = createProcessMetrics(health);
+const metricsServer = await serveMetrics({ address: config.detectorMetricsAddress, logger, scrape: () => metrics.scrape(), health });
+shutdown.register('metrics', () => metricsServer.stop());
+
+// Wrong credentials or an untrusted broker certificate end the process here with one line, not in client retries.
+await exitOnWrongKafkaSettings(client, { logger });
+const policies = await followSignedPolicies({ client, topic: topicName('policies', prefix), ring: keyRing.current, rules, logger });
+shutdown.register('policies', () => policies.stop());
 shutdown.register('transform', () => worker.stop());
 
 const statsTimer = setInterval(() => logger.info({ transform: worker.stats, detector: detector.stats, policies: rules.size }, 'detector stats'), STATS_INTERVAL_MS);
 statsTimer.unref();
 
 await worker.start();
-logger.info({ groupId, policies: rules.size }, 'detector running');
+logger.info({ groupId, policies: rules.size, metricsPort: metricsServer.port }, 'detector running');

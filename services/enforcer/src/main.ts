@@ -8,13 +8,28 @@
  * once); a redelivered alert is recognised by its id. Commands expire (STINGER_ENFORCER_COMMAND_TTL_MS) and agents
  * refuse replays, so a command sent twice still acts at most once. Commands awaiting an answer when the enforcer
  * stops get no outcome record (their alerts are committed); see docs/policies.md.
+ *
+ * STINGER_ENFORCER_METRICS_ADDRESS serves /metrics, /healthz and /readyz from the start: ready once the producer is
+ * connected and the alerts consumer joined its group; not live when that consumer's loop is stuck.
  */
 import { loadConfig, requireBrokers } from '@stinger/config';
 import { DetectionRules, followSignedPolicies } from '@stinger/detection';
 import { Enforcer } from '@stinger/enforcement';
 import { decodeAlert, decodeControlAck, encodeControlCommand, encodeEnforcement, type Enforcement } from '@stinger/events';
-import { createConsumer, createKafkaClient, exitOnWrongKafkaSettings, createProducer, deadLetterRecord, installShutdown, tailTopic, topicName, type ProducerRecord } from '@stinger/kafka';
+import {
+  createConsumer,
+  createKafkaClient,
+  exitOnWrongKafkaSettings,
+  createProducer,
+  deadLetterRecord,
+  installShutdown,
+  tailTopic,
+  topicName,
+  trackProducerHealth,
+  type ProducerRecord,
+} from '@stinger/kafka';
 import { createLogger } from '@stinger/log';
+import { createProcessMetrics, deferredCheck, serveMetrics } from '@stinger/metrics';
 import { readSigningKey, watchKeyRing } from '@stinger/trust';
 
 const config = loadConfig();
@@ -28,6 +43,16 @@ shutdown.register('key-ring', async () => keyRing.stop());
 readSigningKey(config.keysDir);
 
 const client = createKafkaClient({ brokers: requireBrokers(config), connection: config.kafka, role: `enforcer-${config.nodeName}`, logger });
+// Commands go out at once: every millisecond here is kill latency.
+const producer = createProducer({ client, lingerMs: 0, compression: 'none' });
+const producerHealth = trackProducerHealth(producer.producer);
+// The alerts consumer is created once the policies are read.
+const alertsHealth = deferredCheck();
+const health = { producer: producerHealth.check, consumer: alertsHealth.check };
+const metrics = createProcessMetrics(health);
+const metricsServer = await serveMetrics({ address: config.enforcerMetricsAddress, logger, scrape: () => metrics.scrape(), health });
+shutdown.register('metrics', () => metricsServer.stop());
+
 // Wrong credentials or an untrusted broker certificate end the process here with one line, not in client retries.
 await exitOnWrongKafkaSettings(client, { logger });
 const rules = new DetectionRules();
@@ -42,8 +67,6 @@ const enforcer = new Enforcer({
   ackTimeoutMs: config.enforcer.ackTimeoutMs,
   maxKillsPerMinute: config.enforcer.maxKillsPerMinute,
 });
-// Commands go out at once: every millisecond here is kill latency.
-const producer = createProducer({ client, lingerMs: 0, compression: 'none' });
 await producer.connect();
 shutdown.register('producer', () => producer.disconnect());
 const controlTopic = topicName('control', prefix);
@@ -75,7 +98,7 @@ const acks = await tailTopic({
 const expiryTimer = setInterval(() => void publishOutcomes(enforcer.expire()).catch((error: unknown) => logger.error({ err: error }, 'timeouts not published')), 1000);
 shutdown.register('expiry', async () => clearInterval(expiryTimer));
 
-const consumer = createConsumer({
+const alertsConsumer = createConsumer({
   client,
   groupId,
   topics: [topicName('alerts', prefix)],
@@ -103,10 +126,11 @@ const consumer = createConsumer({
     await publishOutcomes(outcomes);
   },
 });
+alertsHealth.set(() => alertsConsumer.health());
 // The three readers stop together: each waits out its current fetch (up to 5 s), and none needs another; the
 // producer they publish through closes after them (closers run in reverse order of registration).
 shutdown.register('readers', async () => {
-  await Promise.all([consumer.stop(), acks.stop(), policies.stop()]);
+  await Promise.all([alertsConsumer.stop(), acks.stop(), policies.stop()]);
 });
-await consumer.start();
-logger.info({ groupId, dryRun: config.enforcer.dryRun, protectedNamespaces: config.enforcer.protectedNamespaces }, 'enforcer running');
+await alertsConsumer.start();
+logger.info({ groupId, dryRun: config.enforcer.dryRun, protectedNamespaces: config.enforcer.protectedNamespaces, metricsPort: metricsServer.port }, 'enforcer running');

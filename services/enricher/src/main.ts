@@ -6,13 +6,16 @@
  * In a cluster (KUBECONFIG, or the in-cluster service account) pods come from informers on the API
  * server; outside one it still runs, adds container identity only, marks container events
  * not_enriched ('no cluster'), and says so once in its log.
+ *
+ * STINGER_ENRICHER_METRICS_ADDRESS serves /metrics, /healthz and /readyz from the start: ready once the pod informers
+ * synced and the consumer joined its group; not live when the consumer's loop is stuck.
  */
 import { loadConfig, requireBrokers } from '@stinger/config';
 import { createEnricher, createEnrichmentMetrics } from '@stinger/enrichment';
 import { createPodIndex, DisabledPodIndex, loadKubeConfig, type PodIndex } from '@stinger/k8s';
 import { createDeadLetterBuilder, createKafkaClient, exitOnWrongKafkaSettings, createTransactionalTransform, installShutdown, topicName } from '@stinger/kafka';
 import { createLogger } from '@stinger/log';
-import { serveMetrics } from '@stinger/metrics';
+import { deferredCheck, serveMetrics } from '@stinger/metrics';
 
 /** Longest a batch waits for pod metadata the API server has not shown yet. */
 const LATE_METADATA_MAX_WAIT_MS = 2000;
@@ -24,6 +27,17 @@ const config = loadConfig();
 const logger = createLogger({ name: 'enricher', level: config.logLevel });
 const prefix = config.kafka.topicPrefix;
 const shutdown = installShutdown({ logger });
+const metrics = createEnrichmentMetrics();
+const podsHealth = deferredCheck();
+const consumerHealth = deferredCheck();
+const health = { pods: podsHealth.check, consumer: consumerHealth.check };
+const metricsServer = await serveMetrics({
+  address: config.enricherMetricsAddress,
+  logger,
+  scrape: async () => ({ body: await metrics.registry.metrics(), contentType: metrics.registry.contentType }),
+  health,
+});
+shutdown.register('metrics', () => metricsServer.stop());
 
 const kubeConfig = loadKubeConfig(config);
 let index: PodIndex;
@@ -34,12 +48,15 @@ if (kubeConfig === null) {
   index = createPodIndex({ kubeConfig, logger, tombstoneCapacity: 4096, tombstoneTtlMs: 5 * 60_000 });
 }
 shutdown.register('pod-index', () => index.stop());
+podsHealth.set(() => {
+  const { synced } = index.stats();
+  return { live: true, ready: synced, detail: { mode: index.mode, synced } };
+});
 await index.start();
 if (!(await index.waitForSync(INITIAL_SYNC_TIMEOUT_MS))) {
   logger.warn({ timeoutMs: INITIAL_SYNC_TIMEOUT_MS }, 'pod informers not synced yet; enriching with what is known');
 }
 
-const metrics = createEnrichmentMetrics();
 const enricher = createEnricher({ index, eventsTopic: topicName('events', prefix), logger, metrics, maxWaitMs: LATE_METADATA_MAX_WAIT_MS });
 const groupId = `${prefix}stinger.enricher`;
 const client = createKafkaClient({ brokers: requireBrokers(config), connection: config.kafka, role: `enricher-${config.nodeName}`, logger });
@@ -58,6 +75,7 @@ const worker = createTransactionalTransform({
   deadLetter: createDeadLetterBuilder({ consumer: groupId, dlqTopic: topicName('dlq', prefix) }),
 });
 shutdown.register('transform', () => worker.stop());
+consumerHealth.set(() => worker.health());
 
 const statsTimer = setInterval(() => {
   logger.info({ transform: worker.stats, heldBatches: enricher.stats, index: index.stats() }, 'enricher stats');
@@ -65,10 +83,4 @@ const statsTimer = setInterval(() => {
 statsTimer.unref();
 
 await worker.start();
-const metricsServer = await serveMetrics({
-  address: config.enricherMetricsAddress,
-  logger,
-  scrape: async () => ({ body: await metrics.registry.metrics(), contentType: metrics.registry.contentType }),
-});
-shutdown.register('metrics', () => metricsServer.stop());
 logger.info({ mode: index.mode, groupId, metricsPort: metricsServer.port }, 'enricher running');

@@ -7,16 +7,26 @@
  *
  * Outside a cluster it runs too, says once that there is no cluster, and touches nothing: policies then reach the
  * topic through `stinger policy`, signed by the CLI.
+ *
+ * STINGER_POLICY_CONTROLLER_METRICS_ADDRESS serves /metrics, /healthz and /readyz from the start: ready once
+ * stinger.policies was read, the producer connected and both kinds of custom resource were listed.
  */
 import { loadConfig, requireBrokers } from '@stinger/config';
 import { loadKubeConfig } from '@stinger/k8s';
 import { createKafkaClient, exitOnWrongKafkaSettings, installShutdown } from '@stinger/kafka';
 import { createLogger } from '@stinger/log';
+import { createProcessMetrics, deferredCheck, serveMetrics } from '@stinger/metrics';
 import { createClusterPolicyResources, DisabledPolicyResources, startPolicyControl, type PolicyResources } from '@stinger/policy-control';
 
 const config = loadConfig();
 const logger = createLogger({ name: 'policy-controller', level: config.logLevel });
 const shutdown = installShutdown({ logger });
+// Policy control starts after Kafka answered and stinger.policies was read.
+const controlHealth = deferredCheck();
+const health = { policyControl: controlHealth.check };
+const metrics = createProcessMetrics(health);
+const metricsServer = await serveMetrics({ address: config.policyControllerMetricsAddress, logger, scrape: () => metrics.scrape(), health });
+shutdown.register('metrics', () => metricsServer.stop());
 
 const kubeConfig = loadKubeConfig(config);
 let resources: PolicyResources;
@@ -32,4 +42,5 @@ const client = createKafkaClient({ brokers: requireBrokers(config), connection: 
 await exitOnWrongKafkaSettings(client, { logger });
 const control = await startPolicyControl({ client, topicPrefix: config.kafka.topicPrefix, keysDir: config.keysDir, resources, logger });
 shutdown.register('policy-control', () => control.stop());
-logger.info({ mode: resources.mode, synced: control.synced, ...control.startState, keysDir: config.keysDir }, 'policy-controller running');
+controlHealth.set(() => control.health());
+logger.info({ mode: resources.mode, synced: control.synced, ...control.startState, keysDir: config.keysDir, metricsPort: metricsServer.port }, 'policy-controller running');
