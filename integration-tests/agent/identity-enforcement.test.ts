@@ -58,6 +58,7 @@ function apply(name: string, yaml: string): void {
   writeFileSync(file, yaml);
   const result = runStinger(['policy', 'apply', file], cliEnv());
   assert.equal(result.status, 0, result.stderr);
+  assert.match(result.stdout, /\d file identity rules\)/, 'the CLI says the rules are enforced by file identity');
 }
 
 async function guardMarks(): Promise<number> {

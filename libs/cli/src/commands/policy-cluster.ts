@@ -11,7 +11,7 @@ import { compilePolicy, formatIssue, policyKey } from '@stinger/policy';
 import { POLICY_RESOURCE_TYPES, type PolicyResourceType, type TracingPolicyStatus } from '@stinger/policy-control';
 import { CliError } from '../errors.ts';
 import type { PolicyCommandOptions, PolicyDestination } from './policy.ts';
-import type { PolicyDocument } from './policy-documents.ts';
+import { identityCount, type PolicyDocument } from './policy-documents.ts';
 
 /** Owner of the fields `stinger policy apply` sets (server-side apply). */
 export const FIELD_MANAGER = 'stinger-cli';
@@ -102,7 +102,7 @@ export class ClusterPolicies implements PolicyDestination {
       }
       const result = compilePolicy(document.policy);
       out(
-        `${key}: ${before === null ? 'created' : 'updated'} (${type.kind}, generation ${generation}, ${result.kernelRules.length} kernel rules, ${result.pipelineRules.length} pipeline rules)`,
+        `${key}: ${before === null ? 'created' : 'updated'} (${type.kind}, generation ${generation}, ${result.kernelRules.length} kernel rules, ${result.pipelineRules.length} pipeline rules${identityCount(result.identityRules.length)})`,
       );
       for (const report of result.reports) out(`  note: ${formatIssue(report)}`);
     }

@@ -60,3 +60,8 @@ export function parsePolicyDocuments(sources: readonly PolicySource[]): PolicyDo
   }
   return result;
 }
+
+/** The apply line's mention of rules enforced by file identity (none: nothing, so the usual line stays as it was). */
+export function identityCount(rules: number): string {
+  return rules === 0 ? '' : `, ${rules} file identity rules`;
+}

@@ -14,7 +14,7 @@ import { resolveBrokers } from '../brokers.ts';
 import { CliError } from '../errors.ts';
 import { signingKeyFor } from './keys.ts';
 import type { PolicyCommandOptions, PolicyDestination } from './policy.ts';
-import type { PolicyDocument } from './policy-documents.ts';
+import { identityCount, type PolicyDocument } from './policy-documents.ts';
 
 /**
  * Now in ns since the epoch, for signed-at: microsecond resolution, so two runs in the same millisecond still sign
@@ -62,7 +62,7 @@ export class TopicPolicies implements PolicyDestination {
         }
         await producer.send(topicName('policies', prefix), [signedPolicyRecord(name, result.compiled, { key: signer, signedAtNs: nowNs() })]);
         options.out(
-          `${name}: ${previous ? 'updated' : 'created'} (generation ${result.compiled.generation}, ${result.kernelRules.length} kernel rules, ${result.pipelineRules.length} pipeline rules)`,
+          `${name}: ${previous ? 'updated' : 'created'} (generation ${result.compiled.generation}, ${result.kernelRules.length} kernel rules, ${result.pipelineRules.length} pipeline rules${identityCount(result.identityRules.length)})`,
         );
         for (const report of result.reports) options.out(`  note: ${formatIssue(report)}`);
       }
