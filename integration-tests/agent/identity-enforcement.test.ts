@@ -34,6 +34,7 @@ const secret = join(dir, 'etc', 'shadow');
 const twin = join(dir, 'etc', 'passwd');
 const forbidden = join(dir, 'bin', 'forbidden');
 const podSecretPath = `/etc/pod-secret-${tag}`;
+const podToolPath = `/opt/tool-${tag}`;
 const pod = { lower: join(dir, 'pod', 'lower'), upper: join(dir, 'pod', 'upper'), work: join(dir, 'pod', 'work'), merged: join(dir, 'pod', 'merged') };
 const cliEnv = () => ({ KAFKA_BROKERS: testBrokers(), STINGER_TOPIC_PREFIX: prefix });
 const policyName = `it-identity-${tag}`;
@@ -206,6 +207,9 @@ test('pod: a pods-only rule holds on the container\'s own file (overlay root, ow
   for (const link of ['bin', 'lib', 'lib64', 'sbin']) symlinkSync(`usr/${link}`, join(pod.lower, link));
   writeFileSync(join(pod.lower, podSecretPath), 'pod-secret-hash\n');
   writeFileSync(join(pod.lower, 'etc', 'pod-twin'), 'pod-twin\n');
+  mkdirSync(join(pod.lower, 'opt'));
+  copyFileSync('/usr/bin/true', join(pod.lower, podToolPath));
+  copyFileSync('/usr/bin/true', join(pod.lower, 'opt', 'allowed-tool'));
   apply(
     podPolicyName,
     [
@@ -218,6 +222,10 @@ test('pod: a pods-only rule holds on the container\'s own file (overlay root, ow
       '    - name: no-pod-secret',
       '      event: file',
       `      match: { path: { equal: ["${podSecretPath}"] } }`,
+      '      action: deny',
+      '    - name: no-pod-tool',
+      '      event: exec',
+      `      match: { binary: { equal: ["${podToolPath}"] } }`,
       '      action: deny',
       '',
     ].join('\n'),
@@ -247,6 +255,7 @@ test('pod: a pods-only rule holds on the container\'s own file (overlay root, ow
     `cat /tmp/../etc/pod-secret-${tag}`,
     `cd /etc && cat pod-secret-${tag}`,
     `ln -s ${podSecretPath} /tmp/alias && cat /tmp/alias`,
+    `python3 -c "import os; d=os.open(\\"/etc\\", os.O_RDONLY); print(os.read(os.open(\\"pod-secret-${tag}\\", os.O_RDONLY, dir_fd=d), 99))"`,
   ];
   for (const script of spellings) {
     const result = inPod(script);
@@ -254,6 +263,13 @@ test('pod: a pods-only rule holds on the container\'s own file (overlay root, ow
     assert.doesNotMatch(result.stdout, /pod-secret-hash/, `pod: ${script}`);
     assert.match(result.stderr, /Operation not permitted/, `pod: ${script}: ${result.stderr}`);
   }
+  for (const script of [podToolPath, `ln -s ${podToolPath} /tmp/tool-alias && /tmp/tool-alias`, `cd /opt && ./tool-${tag}`]) {
+    const result = inPod(script);
+    assert.notEqual(result.status, 0, `pod exec: ${script} must fail`);
+    assert.match(result.stderr, /Permission denied|Operation not permitted/, `pod exec: ${script}: ${result.stderr}`);
+  }
+  assert.equal(inPod('/opt/allowed-tool').status, 0, 'the pod runs its other programs');
+  await refusals((e) => e.kind === 'exec' && e.action?.rule === 'no-pod-tool' && e.payload.group === 'exec' && e.payload.filename === podToolPath, 3, 'the pod exec refusals');
   const events = await refusals((e) => e.action?.rule === 'no-pod-secret', spellings.length, 'the pod refusals');
   for (const event of events) {
     assert.ok(event.payload.group === 'file');
