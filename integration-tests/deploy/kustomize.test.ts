@@ -223,7 +223,7 @@ describe('k8s/ overlays against a real API server', { timeout: 900_000 }, () => 
   });
 
   test('the key Secrets the workloads mount are the ones `stinger keys secrets` prints, and the API server takes them', async () => {
-    const printed = runStinger(['keys', 'secrets', '--namespace', NAMESPACE], {});
+    const printed = runStinger(['keys', 'secrets'], {}); // the default namespace is the manifests' own
     assert.equal(printed.status, 0, printed.stderr);
     const secrets = parseObjects(printed.stdout);
     const mounted = new Set(

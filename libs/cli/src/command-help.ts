@@ -85,7 +85,7 @@ default rule pack of k8s/policies (monitor mode). delete: signed tombstones. lis
   keys: `usage: stinger keys generate | rotate | retire ID | list | secrets [--namespace NS]
 
 The Ed25519 keys that sign policies and kill commands (STINGER_KEYS_DIR). rotate keeps the old key trusted until
-retire; secrets prints them as two Kubernetes Secrets.`,
+retire; secrets prints them as two Kubernetes Secrets (in namespace stinger-system unless --namespace says otherwise).`,
   'dev-cluster': `usage: stinger dev-cluster up | down
 
 A real Kubernetes API server (etcd + kube-apiserver) on 127.0.0.1; up prints KUBECONFIG=... The first up builds both

@@ -144,7 +144,7 @@ async function main(argv: readonly string[]): Promise<number> {
     }
     case 'keys': {
       const [verb, ...args] = rest;
-      const { positionals, values } = parseArgs({ args, allowPositionals: verb === 'retire', options: { namespace: { type: 'string', default: 'stinger' } } });
+      const { positionals, values } = parseArgs({ args, allowPositionals: verb === 'retire', options: { namespace: { type: 'string', default: 'stinger-system' } } });
       const options = { config, out };
       switch (verb) {
         case 'generate':
