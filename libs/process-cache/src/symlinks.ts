@@ -118,6 +118,12 @@ function rootAlive(root: { readonly walkFrom: string }): boolean {
 
 const HOST_ROOT = { walkFrom: '', identity: '/' } as const;
 
+let ownMountNamespaceText: string | null = null;
+/** The agent's own mount namespace (`mnt:[4026531841]`), read once. */
+function ownMountNamespace(): string {
+  return (ownMountNamespaceText ??= readlinkSync('/proc/self/ns/mnt'));
+}
+
 /** Where to walk from: `/proc/<pid>/root` while the process lives ('' for the agent's root), and what it names. */
 function rootFor(request: SymlinkRequest): { walkFrom: string; identity: string } | null {
   const { pid, hostProcess, path } = request;
@@ -126,7 +132,11 @@ function rootFor(request: SymlinkRequest): { walkFrom: string; identity: string 
   if (pid > 0 && existsSync(`/proc/${pid}`)) {
     try {
       // The magic link's text names the root in the agent's view: "/" for the host's, a rootfs for a container.
-      return { walkFrom: `/proc/${pid}/root`, identity: readlinkSync(`/proc/${pid}/root`) };
+      const identity = readlinkSync(`/proc/${pid}/root`);
+      // A process in the agent's own root and mount namespace sees the agent's view: walk it directly. Each lookup
+      // through /proc/<pid>/root costs the kernel a procfs walk (measured: most of an event's build time).
+      if (identity === '/' && readlinkSync(`/proc/${pid}/ns/mnt`) === ownMountNamespace()) return HOST_ROOT;
+      return { walkFrom: `/proc/${pid}/root`, identity };
     } catch {
       // gone
     }
@@ -137,20 +147,32 @@ function rootFor(request: SymlinkRequest): { walkFrom: string; identity: string 
 export interface SymlinkResolverOptions {
   /** How long a resolved directory is reused. Default 1000 ms. */
   readonly ttlMs?: number;
-  /** Directories (and process roots) remembered, least recently used dropped first. Default 4096. */
+  /** Directories, files (and process roots) remembered, each, least recently used dropped first. Default 4096. */
   readonly maxDirectories?: number;
   readonly now?: () => number;
 }
 
 /**
  * followSymlinks with a short memory of resolved directories, keyed by root and directory as given: the events of
- * one program mostly name files in the same few directories, and a full walk costs an lstat per component. The
- * last component is looked at every time (a link there is followed by a full walk). A directory whose links
- * changed is seen resolved the old way for up to `ttlMs`: the walk is after the fact anyway (see the contract).
+ * one program mostly name files in the same few directories, and a full walk costs an lstat per component. A last
+ * component seen to be a plain file is remembered the same way (a link there is followed by a full walk, every
+ * time). A directory whose links changed, or a file replaced by a link, is seen resolved the old way for up to
+ * `ttlMs`: the walk is after the fact anyway (see the contract).
  */
 export function createSymlinkResolver(options: SymlinkResolverOptions = {}): FollowSymlinks {
   const { ttlMs = 1000, maxDirectories = 4096, now = Date.now } = options;
   const directories = new Map<string, { resolved: string | null; at: number }>();
+  /**
+   * Last components seen to be files, not links (key: root and resolved path), with when: the same few files are
+   * opened over and over, and the lstat of the last component was most of an event's build time (measured with
+   * benchmarks/agent-pipeline.ts's events stage under a CPU profile). Same staleness as the directories.
+   */
+  const plainFiles = new Map<string, number>();
+  const remember = (map: Map<string, number>, key: string, at: number): void => {
+    map.delete(key);
+    map.set(key, at);
+    if (map.size > maxDirectories) map.delete(map.keys().next().value as string);
+  };
   const roots = new Map<string, { root: ReturnType<typeof rootFor>; at: number }>();
   const rootOf = (request: SymlinkRequest): ReturnType<typeof rootFor> => {
     if (request.processKey === undefined) return rootFor(request);
@@ -191,6 +213,9 @@ export function createSymlinkResolver(options: SymlinkResolverOptions = {}): Fol
     if (directory === null) return { result: null, doubtful: true };
     const resolved = directory === '/' ? `/${name}` : `${directory}/${name}`;
     if (!followLast) return { result: resolved, doubtful: false };
+    const plainKey = `${root.identity}\u0000${resolved}`;
+    const plainAt = plainFiles.get(plainKey);
+    if (plainAt !== undefined && now() - plainAt < ttlMs) return { result: resolved, doubtful: false };
     let stats;
     try {
       stats = lstatSync(`${root.walkFrom}${resolved}`, { throwIfNoEntry: false });
@@ -198,7 +223,10 @@ export function createSymlinkResolver(options: SymlinkResolverOptions = {}): Fol
       return { result: null, doubtful: true };
     }
     if (stats === undefined) return { result: resolved, doubtful: true };
-    if (!stats.isSymbolicLink()) return { result: resolved, doubtful: false };
+    if (!stats.isSymbolicLink()) {
+      remember(plainFiles, plainKey, now());
+      return { result: resolved, doubtful: false };
+    }
     return { result: walk(root.walkFrom, resolved, true), doubtful: true };
   };
   return (request) => {
