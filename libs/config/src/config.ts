@@ -8,7 +8,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { LOG_LEVELS, type LogLevel } from '@stinger/log';
-import { isLoopbackHost, parseHostPort } from '@stinger/metrics';
+import { isLoopbackHost, parseHostPort } from '@stinger/net-address';
 
 export class ConfigError extends Error {
   readonly variable: string;
@@ -207,9 +207,8 @@ function parseBrokers(raw: string | undefined): readonly string[] | null {
   if (raw === undefined || raw.trim() === '') return null;
   const brokers = raw.split(',').map((b) => b.trim()).filter((b) => b !== '');
   for (const broker of brokers) {
-    const match = /^([A-Za-z0-9.\-_]+|\[[0-9a-fA-F:]+\]):(\d{1,5})$/.exec(broker);
-    const port = match ? Number(match[2]) : NaN;
-    if (!match || port < 1 || port > 65535) {
+    const parsed = parseHostPort(broker);
+    if (parsed === null || parsed.port < 1) {
       throw new ConfigError('KAFKA_BROKERS', `"${broker}" is not host:port (expected e.g. 127.0.0.1:9092)`);
     }
   }
@@ -228,9 +227,7 @@ function parsePositiveInt(env: Env, variable: string, fallback: number): number 
 
 function parseAddress(env: Env, variable: string, fallback: string): string {
   const raw = env[variable] || fallback;
-  const match = /^([A-Za-z0-9.\-_]+|\[[0-9a-fA-F:]+\]):(\d{1,5})$/.exec(raw);
-  const port = match ? Number(match[2]) : NaN;
-  if (!match || port > 65535) throw new ConfigError(variable, `"${raw}" is not host:port`);
+  if (parseHostPort(raw) === null) throw new ConfigError(variable, `"${raw}" is not host:port`);
   return raw;
 }
 
@@ -275,7 +272,7 @@ function parseConsole(env: Env, home: string): ConsoleConfig {
   const address = parseAddress(env, 'STINGER_CONSOLE_ADDRESS', '127.0.0.1:7070');
   const rawToken = env['STINGER_CONSOLE_TOKEN'];
   const token = rawToken === undefined || rawToken === '' ? null : rawToken;
-  if (token === null && !isLoopbackHost(parseHostPort(address).host)) {
+  if (token === null && !isLoopbackHost(parseHostPort(address)?.host ?? '')) {
     throw new ConfigError('STINGER_CONSOLE_TOKEN', `is not set but STINGER_CONSOLE_ADDRESS (${address}) is not loopback: outside loopback the console requires a bearer token`);
   }
   if (token !== null && (token.length < 16 || /\s/.test(token))) {

@@ -1,4 +1,5 @@
-export { serveMetrics, parseHostPort, isLoopbackHost, MetricsAddressError } from './metrics-server.ts';
+export { serveMetrics, parseHostPort, MetricsAddressError } from './metrics-server.ts';
+export { isLoopbackHost } from '@stinger/net-address';
 export type { Scrape, ServeMetricsOptions, MetricsServer } from './metrics-server.ts';
 export { deferredCheck, evaluateHealth } from './health.ts';
 export type { DeferredCheck, HealthCheck, HealthChecks, HealthReport } from './health.ts';

@@ -11,6 +11,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { namespaced, type Logger } from '@stinger/log';
 import { evaluateHealth, type HealthChecks } from './health.ts';
+import { isLoopbackHost, parseHostPort as parseAddressText, type HostPort } from '@stinger/net-address';
 
 export interface Scrape {
   readonly body: string;
@@ -40,16 +41,11 @@ export class MetricsAddressError extends Error {
   }
 }
 
-export function parseHostPort(address: string): { host: string; port: number } {
-  const match = /^(?:\[([0-9a-fA-F:.]+)\]|([A-Za-z0-9.\-_]+)):(\d{1,5})$/.exec(address);
-  const port = Number(match?.[3]);
-  const host = match?.[1] ?? match?.[2];
-  if (host === undefined || !(port <= 65535)) throw new MetricsAddressError(`"${address}" is not host:port`);
-  return { host, port };
-}
-
-export function isLoopbackHost(host: string): boolean {
-  return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+/** `address` as host and port; a MetricsAddressError when it is not host:port. */
+export function parseHostPort(address: string): HostPort {
+  const parsed = parseAddressText(address);
+  if (parsed === null) throw new MetricsAddressError(`"${address}" is not host:port`);
+  return parsed;
 }
 
 export async function serveMetrics(options: ServeMetricsOptions): Promise<MetricsServer> {

@@ -29,3 +29,5 @@ export function formatIpv6(bytes: Uint8Array, start = 0): string {
   if (bestStart < 0) return hex.join(':');
   return `${hex.slice(0, bestStart).join(':')}::${hex.slice(bestStart + bestLength).join(':')}`;
 }
+
+export { isLoopbackHost, parseHostPort, type HostPort } from './host-port.ts';
