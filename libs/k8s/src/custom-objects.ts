@@ -7,7 +7,7 @@
  */
 import { ApiException, CustomObjectsApi, ListWatch, PatchStrategy, setHeaderOptions, Watch, type KubeConfig, type KubernetesListObject, type KubernetesObject } from '@kubernetes/client-node';
 import { namespaced, type Logger } from '@stinger/log';
-import type { BackoffOptions } from './backoff.ts';
+import type { BackoffOptions } from '@stinger/retry';
 import { InformerSupervisor } from './informer-supervisor.ts';
 
 /** Where a custom resource type is served. */

@@ -22,8 +22,8 @@ export type {
 } from './pod-metadata.ts';
 export { TombstoneCache } from './tombstone-cache.ts';
 export type { TombstoneCacheOptions } from './tombstone-cache.ts';
-export { backoffDelay } from './backoff.ts';
-export type { BackoffOptions } from './backoff.ts';
+export { backoffDelay } from '@stinger/retry';
+export type { BackoffOptions } from '@stinger/retry';
 export { createCustomObjectClient, createCustomObjectWatch, KubeApiError, toKubeApiError } from './custom-objects.ts';
 export type {
   ApplyOptions,

@@ -6,7 +6,7 @@
  */
 import type { KubernetesObject, ListWatch } from '@kubernetes/client-node';
 import type { Logger } from '@stinger/log';
-import { backoffDelay, type BackoffOptions } from './backoff.ts';
+import { backoffDelay, type BackoffOptions } from '@stinger/retry';
 
 export class InformerSupervisor {
   readonly #logger: Logger;

@@ -13,7 +13,7 @@
  */
 import { AppsV1Api, BatchV1Api, CoreV1Api, ListWatch, Watch, type KubeConfig, type KubernetesObject, type V1Job, type V1Pod, type V1ReplicaSet } from '@kubernetes/client-node';
 import { namespaced, type Logger } from '@stinger/log';
-import type { BackoffOptions } from './backoff.ts';
+import type { BackoffOptions } from '@stinger/retry';
 import { InformerSupervisor } from './informer-supervisor.ts';
 import type { PodMetadataOptions } from './pod-metadata.ts';
 import { PodStore, type PodLookup, type PodStoreStats } from './pod-store.ts';

@@ -16,6 +16,7 @@ import { STUCK_AFTER_MS, trackConsumerHealth } from './consumer-health.ts';
 import { toConsumedRecord, type ConsumedRecord } from './consumer.ts';
 import { StingerKafkaError, TransactionError } from './errors.ts';
 import { createProducer, groupByTopic, toKafkaMessage, type ProducerRecord } from './producer.ts';
+import { backoffDelay } from '@stinger/retry';
 
 export interface OutputRecord extends ProducerRecord {
   readonly topic: string;
@@ -71,13 +72,16 @@ function isConcurrentTransactions(error: unknown): boolean {
   return false;
 }
 
+/** The coordinator finishes the previous transaction's markers within milliseconds: retry soon, a few times. */
+const CONCURRENT_TRANSACTIONS_BACKOFF = { initialMs: 20, maxMs: 500 } as const;
+
 export async function whileTransactionsConcurrent<T>(step: () => Promise<T>, attempts = 8): Promise<T> {
   for (let attempt = 1; ; attempt += 1) {
     try {
       return await step();
     } catch (error) {
       if (!isConcurrentTransactions(error) || attempt >= attempts) throw error;
-      await new Promise((resolve) => setTimeout(resolve, Math.min(500, 20 * 2 ** (attempt - 1))));
+      await new Promise((resolve) => setTimeout(resolve, backoffDelay(attempt, CONCURRENT_TRANSACTIONS_BACKOFF)));
     }
   }
 }

@@ -53,6 +53,7 @@ import { startFileGuard } from '@stinger/file-guard';
 import { encodeAgentHealth, encodeControlAck, encodePolicyStatus } from '@stinger/events';
 import { createKafkaClient, exitOnWrongKafkaSettings, createProducer, deadLetterRecord, installShutdown, tailTopic, topicName } from '@stinger/kafka';
 import { createLogger } from '@stinger/log';
+import { untilDone } from '@stinger/retry';
 import { formatIssue } from '@stinger/policy';
 import { createCgroupPathResolver, createProcReader, findPodCgroupRoots, ProcessCache } from '@stinger/process-cache';
 import { createPolicyRecordHandler, PolicyRecordGate, ReplayGuard, watchKeyRing } from '@stinger/trust';
@@ -313,19 +314,6 @@ const podRootsTimer = setInterval(() => {
   refreshGuardRoots();
 }, 5000);
 
-/** Runs `step` until it succeeds, with back-off; the agent keeps working (spooling) meanwhile. */
-async function untilDone(what: string, step: () => Promise<void>): Promise<void> {
-  for (let attempt = 1; ; attempt += 1) {
-    try {
-      await step();
-      logger.info({ attempt }, `${what}: done`);
-      return;
-    } catch (error) {
-      logger.warn({ err: error, attempt }, `${what}: failed; retrying`);
-      await new Promise((resolve) => setTimeout(resolve, Math.min(30_000, 500 * 2 ** attempt)));
-    }
-  }
-}
 
 // Detaching the sensors' programs waits in close() for RCU grace periods, one per tracepoint program; on this
 // project's machines that was seen to take over 15 s in total when the kernel's grace periods were slow (the main
@@ -355,7 +343,7 @@ shutdown.register('agent-api', () => api.stop());
 shutdown.register('metrics', () => metricsServer.stop());
 
 // The broker may be away at start: the publisher spools until the producer connects.
-void untilDone('connect to Kafka', async () => {
+void untilDone({ what: 'connect to Kafka', logger }, async () => {
   await producer.connect();
   await statusProducer.connect();
 }).then(async () => {
@@ -379,7 +367,7 @@ void untilDone('connect to Kafka', async () => {
       if (reason === 'undecodable') nodePolicies.reject(key, [detail]);
     },
   });
-  await untilDone('follow the policies topic', async () => {
+  await untilDone({ what: 'follow the policies topic', logger }, async () => {
     const policyTail = await tailTopic({
       client,
       topic: topicName('policies', config.kafka.topicPrefix),
@@ -403,7 +391,7 @@ void untilDone('connect to Kafka', async () => {
       if (reason !== 'other_node') logger.warn({ reason, commandId: command?.command_id, target: command?.target.pid, policy: command?.policy }, 'control command not acted on');
     },
   });
-  await untilDone('follow the control topic', async () => {
+  await untilDone({ what: 'follow the control topic', logger }, async () => {
     const controlTail = await tailTopic({
       client,
       topic: topicName('control', config.kafka.topicPrefix),

@@ -1,0 +1,3 @@
+// @stinger/retry: exponential back-off with jitter (backoffDelay) and a step retried until done (untilDone).
+export { backoffDelay, type BackoffOptions } from './backoff.ts';
+export { untilDone, type UntilDoneOptions } from './until-done.ts';
