@@ -42,6 +42,22 @@ test('files are applied, changed files re-read, invalid versions keep the old po
   }
 });
 
+test('JSON files are policies too, and their problems carry line and column', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'policy-dir-'));
+  try {
+    const applied: string[] = [];
+    const invalid: string[] = [];
+    const directory = new PolicyDirectory({ dir, apply: (policy) => applied.push(policyKey(policy)), remove: () => assert.fail(), onInvalid: (_file, issues) => invalid.push(...issues.map((i) => `${i.line}:${i.column} ${i.path}`)) });
+    writeFileSync(join(dir, 'a.json'), '[' + JSON.stringify({ apiVersion: 'stinger.io/v1alpha1', kind: 'TracingPolicy', metadata: { name: 'deny-binary' }, spec: { rules: [{ name: 'r', event: 'exec', action: 'audit' }] } }) + ']');
+    writeFileSync(join(dir, 'b.json'), '{"apiVersion": "stinger.io/v1alpha1", "kind": "TracingPolicy", "metadata": {"name": "b"},\n "spec": {"rules": [{"name": "r", "event": "exec"}]}}');
+    assert.equal(directory.scan(), 2);
+    assert.deepEqual(applied, ['deny-binary']);
+    assert.deepEqual(invalid, ['2:21 spec.rules[0].action']);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('a missing directory means no local policies', () => {
   const directory = new PolicyDirectory({ dir: '/nonexistent/stinger-policies', apply: () => assert.fail(), remove: () => assert.fail(), onInvalid: () => assert.fail() });
   assert.equal(directory.scan(), 0);

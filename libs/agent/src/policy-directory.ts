@@ -1,6 +1,6 @@
 /**
- * The agent's local policy directory (config.agent.policyDir): TracingPolicy YAML files (*.yaml,
- * *.yml) read at start and re-read when they change, for nodes that must enforce before Kafka is
+ * The agent's local policy directory (config.agent.policyDir): TracingPolicy YAML or JSON files (*.yaml,
+ * *.yml, *.json) read at start and re-read when they change, for nodes that must enforce before Kafka is
  * reachable, or without a cluster at all.
  *
  * Contract: `scan()` compares each file's mtime and size with the last scan; a changed file is parsed
@@ -37,7 +37,7 @@ export class PolicyDirectory {
     const { dir, apply, remove, onInvalid } = this.#options;
     let names: string[];
     try {
-      names = readdirSync(dir).filter((name) => /\.ya?ml$/.test(name)).sort();
+      names = readdirSync(dir).filter((name) => /\.(ya?ml|json)$/.test(name)).sort();
     } catch {
       names = []; // no directory: no local policies
     }

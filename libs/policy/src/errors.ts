@@ -12,14 +12,19 @@ export interface PolicyIssue {
   readonly source?: string;
   /** 1-based position of the YAML document in its file; set when the file holds several documents. */
   readonly document?: number;
-  /** 1-based line of the offending node in the YAML text, when known. */
+  /** 1-based line of the offending node in the YAML or JSON text, when known. */
   readonly line?: number;
+  /** 1-based column of the offending node on that line, when known. */
+  readonly column?: number;
 }
 
-/** `source:line (document N): path: message`, leaving out what is unknown. */
+/** `source:line:column (document N): path: message`, leaving out what is unknown. */
 export function formatIssue(issue: PolicyIssue): string {
   let where = '';
-  if (issue.source !== undefined) where += issue.line !== undefined ? `${issue.source}:${issue.line}` : issue.source;
+  if (issue.source !== undefined) {
+    where += issue.source;
+    if (issue.line !== undefined) where += `:${issue.line}${issue.column === undefined ? '' : `:${issue.column}`}`;
+  }
   if (issue.document !== undefined) where += `${where === '' ? '' : ' '}(document ${issue.document})`;
   const field = issue.path === '' ? issue.message : `${issue.path}: ${issue.message}`;
   return where === '' ? field : `${where}: ${field}`;

@@ -5,7 +5,7 @@ export { formatIssue, PolicyError, PolicyValidationError, type PolicyErrorOption
 export * from './policy-types.ts';
 export { ALL_MATCH_FIELDS, MATCH_FIELDS, matchFieldsOf, symbolsOf, type MatchFieldDefinition, type MatchFieldKind } from './match-fields.ts';
 export { validatePolicy, type ValidatedPolicy } from './validate-policy.ts';
-export { parsePolicies, type ParsedPolicies, type ParsePoliciesOptions } from './parse-policies.ts';
+export { isJsonText, parsePolicies, type ParsedPolicies, type ParsePoliciesOptions } from './parse-policies.ts';
 export { ATTACK_TECHNIQUE_ID, defaultPolicies, type PolicySource } from './default-policies.ts';
 export { RuleIdRegistry, ruleIdOf, type RuleIdCollision, type RuleRef } from './rule-ids.ts';
 export {

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
 import { formatIssue } from './errors.ts';
+import { parse } from 'yaml';
 import { parsePolicies } from './parse-policies.ts';
 
 const TESTDATA = new URL('../testdata/', import.meta.url);
@@ -31,9 +32,9 @@ describe('parsePolicies', () => {
       ['deny-binary', 'no-new-netns'],
     );
     assert.deepEqual(result.errors, [
-      { path: 'spec.rules[0].match.path.equal[0]', message: '"relative" is not an absolute path', source: 'all.yaml', document: 3, line },
+      { path: 'spec.rules[0].match.path.equal[0]', message: '"relative" is not an absolute path', source: 'all.yaml', document: 3, line, column: 71 },
     ]);
-    assert.equal(formatIssue(result.errors[0] ?? assert.fail()), `all.yaml:${line} (document 3): spec.rules[0].match.path.equal[0]: "relative" is not an absolute path`);
+    assert.equal(formatIssue(result.errors[0] ?? assert.fail()), `all.yaml:${line}:71 (document 3): spec.rules[0].match.path.equal[0]: "relative" is not an absolute path`);
   });
 
   test('a single-document file does not number its document; issues carry the line of the field', () => {
@@ -43,7 +44,7 @@ describe('parsePolicies', () => {
     assert.deepEqual(result.policies, []);
     assert.deepEqual(
       result.errors.map(formatIssue),
-      ['p.yaml:12: spec.rules[0].severty: unknown key (did you mean "severity"?)', 'p.yaml:10: spec.rules[0].match.dport[0]: "http" is not a port number (1-65535)'],
+      ['p.yaml:12:7: spec.rules[0].severty: unknown key (did you mean "severity"?)', 'p.yaml:10:17: spec.rules[0].match.dport[0]: "http" is not a port number (1-65535)'],
     );
   });
 
@@ -51,7 +52,7 @@ describe('parsePolicies', () => {
     const text = fixture('deny-shadow-read.yaml').replace('"/etc/shadow"', '"/etc//shadow"');
     const result = parsePolicies(text, { source: 's.yaml' });
     assert.equal(result.policies.length, 1);
-    assert.deepEqual(result.warnings.map(formatIssue), ['s.yaml:14: spec.rules[0].match.path.equal[0]: "/etc//shadow" normalised to "/etc/shadow"']);
+    assert.deepEqual(result.warnings.map(formatIssue), ['s.yaml:14:25: spec.rules[0].match.path.equal[0]: "/etc//shadow" normalised to "/etc/shadow"']);
   });
 
   test('reports YAML syntax errors and duplicate keys with their line, and goes on with the other documents', () => {
@@ -93,5 +94,39 @@ describe('parsePolicies', () => {
     const result = parsePolicies(bomb);
     assert.equal(result.errors.length, 1);
     assert.match(result.errors[0]?.message ?? '', /^YAML: .*alias/i);
+  });
+
+  describe('JSON', () => {
+    const asJson = (name: string): unknown => parse(fixture(name));
+
+    test('a JSON policy yields the same policy as its YAML', () => {
+      const result = parsePolicies(JSON.stringify(asJson('deny-shadow-read.yaml'), null, 2), { source: 'p.json' });
+      assert.deepEqual(result.errors, []);
+      assert.deepEqual(result.policies, parsePolicies(fixture('deny-shadow-read.yaml')).policies);
+    });
+
+    test('a JSON array holds several policies, each a numbered document', () => {
+      const text = JSON.stringify([asJson('deny-binary.yaml'), { ...(asJson('no-new-netns.yaml') as object), spec: { rules: [] } }], null, 2);
+      const result = parsePolicies(text, { source: 'all.json' });
+      assert.deepEqual(result.policies.map((p) => p.metadata.name), ['deny-binary']);
+      assert.deepEqual(result.errors.map(formatIssue), [`all.json:${lineOf(text, '"rules": []')}:7 (document 2): spec.rules: must hold at least one rule`]);
+    });
+
+    test('field errors name the field, its line and its column, as for YAML', () => {
+      const text = '{\n  "apiVersion": "stinger.io/v1alpha1",\n  "kind": "TracingPolicy",\n  "metadata": { "name": "p" },\n  "spec": { "rules": [ { "name": "r", "event": "connect", "action": "audit",\n    "match": { "dport": ["http"] }, "severty": "high" } ] }\n}\n';
+      const result = parsePolicies(text, { source: 'p.json' });
+      assert.deepEqual(result.errors.map(formatIssue), [
+        'p.json:6:37: spec.rules[0].severty: unknown key (did you mean "severity"?)',
+        'p.json:6:26: spec.rules[0].match.dport[0]: "http" is not a port number (1-65535)',
+      ]);
+    });
+
+    test('JSON syntax errors are refused by the JSON rules (a trailing comma too), with line and column', () => {
+      const result = parsePolicies('{\n  "apiVersion": "stinger.io/v1alpha1",\n  "kind": "TracingPolicy",\n}\n', { source: 'bad.json' });
+      assert.equal(result.errors.length, 1);
+      const [error] = result.errors;
+      assert.match(error?.message ?? '', /^JSON: /);
+      assert.deepEqual([error?.line, error?.column], [4, 1]);
+    });
   });
 });

@@ -1,11 +1,11 @@
 /**
- * Policy files as `stinger policy apply` reads them: every document validated (each problem `file:line: field:
+ * Policy files (YAML or JSON) as `stinger policy apply` reads them: every document validated (each problem `file:line: field:
  * message`), and for each valid policy the document as written, which is what goes to an API server (the validated
  * TracingPolicy is the compiler's normalised form, not a custom resource).
  */
 import { readFileSync } from 'node:fs';
 import { parseAllDocuments } from 'yaml';
-import { formatIssue, parsePolicies, policyKey, type PolicySource, type TracingPolicy } from '@stinger/policy';
+import { formatIssue, isJsonText, parsePolicies, policyKey, type PolicySource, type TracingPolicy } from '@stinger/policy';
 import { CliError } from '../errors.ts';
 
 export interface PolicyDocument {
@@ -37,9 +37,9 @@ export function readPolicySources(files: readonly string[]): PolicySource[] {
 /** The documents of one source as plain objects, by policy key (`name`, or `namespace/name`). */
 function writtenByKey(text: string): Map<string, Record<string, unknown>> {
   const byKey = new Map<string, Record<string, unknown>>();
-  for (const doc of parseAllDocuments(text)) {
-    if (!('toJS' in doc)) continue;
-    const value = doc.toJS({ maxAliasCount: 100 }) as { metadata?: { name?: unknown; namespace?: unknown } } | null;
+  // JSON is YAML's flow style; a JSON array of policies is one document whose elements are the policies.
+  const values = parseAllDocuments(text).flatMap((doc) => ('toJS' in doc ? [doc.toJS({ maxAliasCount: 100 }) as unknown] : []));
+  for (const value of values.flatMap((v) => (isJsonText(text) && Array.isArray(v) ? (v as unknown[]) : [v])) as ({ metadata?: { name?: unknown; namespace?: unknown } } | null)[]) {
     const name = value?.metadata?.name;
     if (typeof name !== 'string') continue;
     const namespace = value?.metadata?.namespace;
