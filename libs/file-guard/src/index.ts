@@ -4,5 +4,5 @@
 export { startFileGuard, type FileGuard, type FileGuardOptions } from './file-guard.ts';
 export { decide, ruleHolds, targetCovers, type GuardRule, type OpenerFacts, type RuleTarget, type Verdict } from './guard-rules.ts';
 export { planMarks, MAX_MARKS, type GuardRoot, type MarkPlan } from './mark-plan.ts';
-export { reachedBy, normaliseLexically, type ReachedBy } from './reached-by.ts';
+export { reachedBy, type ReachedBy } from './reached-by.ts';
 export { GUARD_COUNTERS, SLOW_ANSWER_MS, type GuardCounter, type GuardDecision, type GuardRootSpec } from './protocol.ts';

@@ -2,20 +2,11 @@
  * How a process reached a file the guard acted on, from the path it passed to the syscall: the FilePayload /
  * ExecPayload `reached_by` values. Pure; the worker supplies the file system lookups.
  */
+import { normalizeAbsolutePath } from '@stinger/process-cache';
+
 export type ReachedBy = 'path' | 'non_canonical' | 'relative' | 'dirfd' | 'symlink' | 'hard_link' | 'bind_mount' | 'fd_link' | 'unknown';
 
 export const AT_FDCWD = -100;
-
-/** Lexical normalisation of an absolute path: repeated slashes, `.` and `..` (no symlinks followed). */
-export function normaliseLexically(path: string): string {
-  const parts: string[] = [];
-  for (const part of path.split('/')) {
-    if (part === '' || part === '.') continue;
-    if (part === '..') parts.pop();
-    else parts.push(part);
-  }
-  return `/${parts.join('/')}`;
-}
 
 export interface ReachInput {
   /** The path string the process passed; null when it could not be read. */
@@ -40,7 +31,7 @@ export function reachedBy(input: ReachInput): ReachedBy {
   const relative = !given.startsWith('/');
   if (relative && input.baseDirectory === null) return 'unknown';
   const joined = relative ? `${input.baseDirectory}/${given}` : given;
-  const lexical = normaliseLexically(joined);
+  const lexical = normalizeAbsolutePath(joined);
   if (lexical === target) {
     if (relative) return input.dirfd === AT_FDCWD ? 'relative' : 'dirfd';
     return lexical === given ? 'path' : 'non_canonical';
