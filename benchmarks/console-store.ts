@@ -244,7 +244,7 @@ function fileEvents(count: number, now: number): Event[] {
       kind: 'file',
       process: { pid: 1000 + (i % 2000), binary: `/usr/bin/tool${i % 100}`, exec_id: `node-a:${i % 2000}`, parent_exec_id: 'node-a:shell' },
       parent: { pid: 100, binary: '/bin/sh', exec_id: 'node-a:shell' },
-      payload: { group: 'file', op: 'open', path: `/var/lib/app/${i % 500}`, path_as_given: `/var/lib/app/${i % 500}`, new_path: null, flags: 0, mode: null, result: 3, reached_by: null },
+      payload: { group: 'file', op: 'open', path: `/var/lib/app/${i % 500}`, path_as_given: `/var/lib/app/${i % 500}`, new_path: null, flags: 0, mode: null, result: 3, reached_by: null, io: null },
     }),
   );
 }

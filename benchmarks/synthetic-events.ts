@@ -124,7 +124,7 @@ function syntheticEvent(index: number, rng: () => number): Event {
       ...base,
       kind: 'file',
       process: { ...proc, binary },
-      payload: { group: 'file', op: 'open', path, path_as_given: path, new_path: null, flags, mode: null, result: 3, reached_by: null },
+      payload: { group: 'file', op: 'open', path, path_as_given: path, new_path: null, flags, mode: null, result: 3, reached_by: null, io: null },
     });
   const connect = (daddr: string, dport: number, binary = '/usr/bin/curl'): Event =>
     sampleEvent({

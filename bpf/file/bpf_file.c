@@ -18,7 +18,9 @@
  * cannot veto the syscall itself, so an unlink/rename/chmod/chown or an O_TRUNC open still takes effect.
  * Watched otherwise: the record is parked in file_by_tid.
  *
- * Exit: a parked record gets the syscall's return value (fd or -errno) and is sent.
+ * Exit: a parked record gets the syscall's return value (fd or -errno) and is sent. An open that returned an fd
+ * is also tracked from here on (file_io.h track_open; followed by bpf_file_io.c) and its record carries the open id
+ * that the close record will name.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -27,6 +29,7 @@
 #include "stinger_helpers.h"
 #include "stinger_file.h"
 #include "file_match.h"
+#include "file_io.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -90,6 +93,7 @@ static __always_inline struct file_event *new_event(__u32 op, __s32 dirfd)
 	e->owner_gid = 0;
 	e->path_len = 0;
 	e->path2_len = 0;
+	e->open_id = 0;
 	e->path[0] = 0;
 	e->path2[0] = 0;
 	return e;
@@ -323,6 +327,8 @@ static __always_inline void exit_any(long ret)
 	e->file_flags |= FILE_FLAG_RESULT_KNOWN;
 	if (e->op == FILE_OP_CHDIR || e->op == FILE_OP_FCHDIR)
 		commit_cwd(e->op, ret);
+	if (e->op == FILE_OP_OPEN && ret >= 0)
+		e->open_id = track_open(ret, e->open_flags);
 	size = e->op == FILE_OP_RENAME ? sizeof(*e) : ONE_PATH_SIZE;
 	fill_header(&e->hdr, EVENT_KIND_FILE, size);
 	if (e->op == FILE_OP_RENAME)

@@ -23,6 +23,7 @@
 /* 10..19: file records and exec-rule matches (structs in stinger_file.h) */
 #define EVENT_KIND_FILE 10
 #define EVENT_KIND_EXEC_RULE 11
+#define EVENT_KIND_FILE_CLOSE 12
 /* 20..49: network, privilege, namespace and kernel-integrity records (structs in stinger_net.h, stinger_priv.h) */
 #define EVENT_KIND_CONNECT 20
 #define EVENT_KIND_ACCEPT 21

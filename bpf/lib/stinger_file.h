@@ -14,7 +14,8 @@
 /*
  * event_header.kind (numbers in stinger_event.h): EVENT_KIND_FILE = struct file_event (open, unlink, rename, chmod,
  * chown of watched paths; every chdir and fchdir), EVENT_KIND_EXEC_RULE = struct exec_rule_event (an execve or
- * execveat matched an exec rule: audited or killed).
+ * execveat matched an exec rule: audited or killed), EVENT_KIND_FILE_CLOSE = struct file_close_event (the last
+ * descriptor of a watched open went: what was read and written through it).
  */
 
 /* Bytes of a path kept, NUL included; the rule maps' key size. Longer paths are cut and flagged. */
@@ -98,6 +99,7 @@ struct file_event {
 	__u32 owner_gid;  /* chown: new group */
 	__u16 path_len;   /* bytes of path, NUL excluded */
 	__u16 path2_len;
+	__u64 open_id;    /* a successful open: its id in the close record (file_close_event); else 0 */
 	char path[FILE_PATH_SIZE];  /* the path exactly as the process passed it */
 	char path2[FILE_PATH_SIZE]; /* rename: the new path */
 };
@@ -113,6 +115,66 @@ struct exec_rule_event {
 	__u16 path_len;
 	__u16 pad;
 	char path[FILE_PATH_SIZE];
+};
+
+/*
+ * Descriptor tracking (bpf/file/file_io.h, bpf/file/bpf_file_io.c): a watched open that succeeds gets an open id;
+ * every descriptor of it (the first, and dup/dup2/dup3/fcntl copies) points at the id in file_io_fds, and the id's
+ * counters in file_io_opens count references. When the last descriptor goes (close, dup2 over it, exec of a
+ * close-on-exec descriptor, exit of the process) one file_close_event carries the totals.
+ */
+
+/* file_fd_entry.fd_flags */
+#define FD_FLAG_CLOEXEC (1U << 0) /* closed by a successful execve (O_CLOEXEC, dup3/fcntl cloexec, F_SETFD) */
+
+/* file_close_event.close_flags: how the last descriptor went; 0 = close(2). */
+#define FILE_CLOSE_AT_EXIT (1U << 0)  /* the process exited with the descriptor open */
+#define FILE_CLOSE_AT_EXEC (1U << 1)  /* a close-on-exec descriptor closed by execve */
+#define FILE_CLOSE_REPLACED (1U << 2) /* dup2/dup3 (or a stale entry) put another file at its number */
+
+/* Slots of file_io_losses (per CPU, summed by user space): tracking that was given up, by reason. */
+#define FILE_IO_LOSS_EVICTED 0   /* a tracked descriptor whose counters the LRU had dropped: its bytes are not reported */
+#define FILE_IO_LOSS_STALE_FD 1  /* a new open got a number still tracked: an earlier close went unseen (close_range, fork) */
+#define FILE_IO_LOSS_SWEEP_FULL 2 /* a process exited or exec'd with more tracked descriptors than one sweep releases */
+#define FILE_IO_LOSS_UNTRACKED 3 /* a watched open could not be tracked (its id could not be stored) */
+#define FILE_IO_LOSS_SLOTS 4
+
+/* Key of file_io_fds: one descriptor of one process. */
+struct file_fd_key {
+	__u32 tgid;
+	__s32 fd;
+};
+
+/* Value of file_io_fds. */
+struct file_fd_entry {
+	__u64 open_id;
+	__u32 fd_flags; /* FD_FLAG_* */
+	__u32 pad;
+};
+
+/* Value of file_io_opens (key: the open id): what went through an open, and how many descriptors still refer to it. */
+struct file_io_totals {
+	__u64 bytes_read;    /* positive returns of read, pread64, readv, preadv(2), sendfile/splice/copy_file_range from it */
+	__u64 bytes_written; /* positive returns of write, pwrite64, writev, pwritev(2), sendfile/splice/copy_file_range to it */
+	__u64 bytes_mapped;  /* lengths of successful mmaps of it (reads through a mapping are not seen) */
+	__u64 reads;
+	__u64 writes;
+	__u64 maps;
+	__s64 refs; /* descriptors in file_io_fds that point here */
+};
+
+/* The last descriptor of a watched open went. Emitted whole (sizeof). hdr: the process that closed it. */
+struct file_close_event {
+	struct event_header hdr;
+	__u64 open_id; /* file_event.open_id of the open */
+	__u64 bytes_read;
+	__u64 bytes_written;
+	__u64 bytes_mapped;
+	__u64 reads;
+	__u64 writes;
+	__u64 maps;
+	__s32 fd;           /* the last descriptor's number */
+	__u32 close_flags;  /* FILE_CLOSE_* */
 };
 
 /*

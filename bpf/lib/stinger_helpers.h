@@ -9,6 +9,7 @@
 
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
 #include "stinger_event.h"
 #include "stinger_maps.h"
 
@@ -56,6 +57,28 @@ static __always_inline void output_record(void *record, __u64 size)
 {
 	if (bpf_ringbuf_output(&events, record, size, 0))
 		count_lost_record();
+}
+
+/* Layout from /sys/kernel/tracing/events/sched/sched_process_exit/format. */
+struct sched_process_exit_args {
+	__u64 common;
+	char comm[16];
+	__s32 pid;
+	__s32 prio;
+	__u8 group_dead;
+};
+
+/*
+ * Whether the thread exiting at sched_process_exit is the last of its process. The tracepoint's `group_dead` (added
+ * in 6.13) says so; on kernels without it the leader's exit (tid == pid) stands in.
+ */
+static __always_inline int exit_empties_group(struct sched_process_exit_args *ctx)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+
+	if (bpf_core_field_exists(struct trace_event_raw_sched_process_exit, group_dead))
+		return ctx->group_dead;
+	return (pid_tgid >> 32) == (__u32)pid_tgid;
 }
 
 #endif /* STINGER_HELPERS_H */

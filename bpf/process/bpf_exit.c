@@ -83,29 +83,14 @@ int signal_deliver(struct signal_deliver_args *ctx)
 	return 0;
 }
 
-/* Layout from /sys/kernel/tracing/events/sched/sched_process_exit/format. */
-struct sched_process_exit_args {
-	__u64 common;
-	char comm[16];
-	__s32 pid;
-	__s32 prio;
-	__u8 group_dead;
-};
-
 SEC("tracepoint/sched/sched_process_exit")
 int sched_process_exit(struct sched_process_exit_args *ctx)
 {
-	__u64 pid_tgid = bpf_get_current_pid_tgid();
-	__u32 pid = pid_tgid >> 32;
+	__u32 pid = bpf_get_current_pid_tgid() >> 32;
 	__u32 *pending;
 	struct exit_event *e;
-	int group_dead;
 
-	if (bpf_core_field_exists(struct trace_event_raw_sched_process_exit, group_dead))
-		group_dead = ctx->group_dead;
-	else
-		group_dead = pid == (__u32)pid_tgid;
-	if (!group_dead)
+	if (!exit_empties_group(ctx))
 		return 0;
 
 	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);

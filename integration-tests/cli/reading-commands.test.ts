@@ -44,7 +44,7 @@ function event(atMs: number, what: { binary: string; path?: string; pod?: NonNul
   const time = BigInt(atMs) * 1_000_000n;
   const common = { node: 'node-r', seq, time, process: { binary: what.binary }, ...(what.pod ? { pod: what.pod } : {}) };
   if (what.path === undefined) return sampleEvent({ ...common, kind: 'exec', payload: { group: 'exec', filename: what.binary, euid: 0n, egid: 0n, secure_exec: false, args_truncated: false, sha256: null, reached_by: null } });
-  return sampleEvent({ ...common, kind: 'file', payload: { group: 'file', op: 'open', path: what.path, path_as_given: what.path, new_path: null, flags: 0, mode: null, result: 3, reached_by: null } });
+  return sampleEvent({ ...common, kind: 'file', payload: { group: 'file', op: 'open', path: what.path, path_as_given: what.path, new_path: null, flags: 0, mode: null, result: 3, reached_by: null, io: null } });
 }
 
 const oldExec = event(OLD_MS, { binary: '/usr/bin/ls' });

@@ -97,7 +97,7 @@ function event(options: SampleEventOptions): Event {
   return sampleEvent({ node: `node-${tag}`, seq, time: nowNs(), ...options });
 }
 const fileEvent = (path: string, flags: number, options: SampleEventOptions = {}) =>
-  event({ ...options, kind: 'file', payload: { group: 'file', op: 'open', path, path_as_given: path, new_path: null, flags, mode: null, result: 3, reached_by: null } });
+  event({ ...options, kind: 'file', payload: { group: 'file', op: 'open', path, path_as_given: path, new_path: null, flags, mode: null, result: 3, reached_by: null, io: null } });
 const execEvent = (binary: string, options: SampleEventOptions = {}) =>
   event({ ...options, kind: 'exec', process: { ...options.process, binary }, payload: { group: 'exec', filename: binary, euid: 0n, egid: 0n, secure_exec: false, args_truncated: false, sha256: null, reached_by: null } });
 const connectEvent = (options: SampleEventOptions = {}) =>

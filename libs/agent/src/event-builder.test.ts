@@ -4,7 +4,7 @@ import { ProcessCache, type FollowSymlinks, type SymlinkRequest } from '@stinger
 import { decodeRawEvent, encodeRawEvent } from '@stinger/events';
 import { EventBuilder, type UnsequencedEvent } from './event-builder.ts';
 import { guardRecordOf } from './guard-records.ts';
-import { execRecord, fileRecord, forkRecord, namespaceRecord, networkRecord } from './test-records.ts';
+import { execRecord, fileCloseRecord, fileRecord, forkRecord, namespaceRecord, networkRecord } from './test-records.ts';
 
 /** Every built event must be a valid RawEvent: encode it (the schema check) and decode it back. */
 function encodable(event: UnsequencedEvent | null): UnsequencedEvent | null {
@@ -111,7 +111,7 @@ test('symlinks: the walk gets the unnormalised absolute path and follows the las
   );
   assert.ok(lexical?.payload.group === 'file');
   assert.equal(lexical.payload.path, '/lexical', 'no walk: normalised as a string');
-  assert.deepEqual(stats(), { followedPaths: 6, lexicalPaths: 1 });
+  assert.deepEqual(stats(), { followedPaths: 6, lexicalPaths: 1, closesWithoutOpen: 0 });
 });
 
 test('fchdir: the directory behind the descriptor becomes the cwd, and is handed to onFchdir for the kernel', () => {
@@ -172,4 +172,26 @@ test('a file guard refusal becomes a denied open (or exec) naming the file, the 
   assert.ok(exec?.payload.group === 'exec');
   assert.equal(exec.kind, 'exec');
   assert.deepEqual([exec.payload.filename, exec.payload.sha256, exec.action?.kind], ['/usr/bin/nc', 'ab'.repeat(32), 'sigkill']);
+});
+
+test('a close record becomes a file close event with the path, given path and flags of its open and the I/O totals', () => {
+  const { events, stats } = builder();
+  events.build(fileRecord({ pid: 50, op: 'chdir', path: '/etc' }));
+  events.build(fileRecord({ pid: 50, op: 'open', path: 'passwd', result: 3, openFlags: 0o2000000, openId: 77n }));
+  const close = events.build(
+    fileCloseRecord({ pid: 50, openId: 77n, bytesRead: 2150n, reads: 3, bytesWritten: 10n, writes: 1, bytesMapped: 4096n, maps: 1, reason: 'exit' }),
+  );
+  assert.equal(close?.kind, 'file');
+  assert.ok(close?.payload.group === 'file');
+  assert.deepEqual(
+    { op: close.payload.op, path: close.payload.path, given: close.payload.path_as_given, flags: close.payload.flags, result: close.payload.result },
+    { op: 'close', path: '/etc/passwd', given: 'passwd', flags: 0o2000000, result: 0 },
+  );
+  assert.deepEqual(close.payload.io, { bytes_read: 2150n, bytes_written: 10n, reads: 3n, writes: 1n, bytes_mapped: 4096n, closed_by: 'exit' });
+  assert.equal(events.build(fileCloseRecord({ pid: 50, openId: 77n })), null, 'an open is closed once: a second close of its id is unknown');
+  assert.equal(events.build(fileCloseRecord({ pid: 50, openId: 78n })), null, 'a close whose open was never seen');
+  assert.equal(stats().closesWithoutOpen, 2);
+  const open = events.build(fileRecord({ pid: 50, op: 'open', path: '/etc/hosts', result: 4 }));
+  assert.ok(open?.payload.group === 'file');
+  assert.equal(open.payload.io, null, 'every other file event has io null');
 });

@@ -17,11 +17,16 @@
  * - `action` is set when the kernel acted (killed, denied), naming the policy and rule behind the
  *   record's rule id (`ruleOrigin`).
  * - A chdir/fchdir only updates the cache (the event model has no chdir event); `build` returns null.
+ * - A close record (the last descriptor of a watched open went) becomes a file event with op close, the
+ *   open's path, path as given and flags, remembered from its open record by open id (at most
+ *   OPEN_PATHS_MAX opens, the oldest forgotten first), and `io` with the totals. A close whose open
+ *   was not seen (its record lost, or forgotten) is dropped and counted in `stats().closesWithoutOpen`.
  */
 import { randomUUID } from 'node:crypto';
 import { readlinkSync } from 'node:fs';
 import type {
   ExecRuleRecord,
+  FileCloseRecord,
   FileRecord,
   FileSensorRecord,
   NetworkRecord,
@@ -75,6 +80,18 @@ export interface EventBuilderStats {
   readonly followedPaths: number;
   /** Normalised as strings only: the walk could not be made (see the contract above). */
   readonly lexicalPaths: number;
+  /** Close records dropped because their open was not known (see the contract above). */
+  readonly closesWithoutOpen: number;
+}
+
+/** Opens remembered for their close event; one entry is ~200 bytes. */
+const OPEN_PATHS_MAX = 16384;
+
+/** What a close event repeats of its open. */
+interface OpenedFile {
+  readonly path: string;
+  readonly pathAsGiven: string;
+  readonly flags: number;
 }
 
 const AT_FDCWD = -100;
@@ -202,6 +219,9 @@ export class EventBuilder {
   readonly #followSymlinks: FollowSymlinks;
   #followedPaths = 0;
   #lexicalPaths = 0;
+  #closesWithoutOpen = 0;
+  /** Open id -> the open, in insertion order (the first key is the oldest). */
+  readonly #openedFiles = new Map<bigint, OpenedFile>();
 
   constructor(options: EventBuilderOptions) {
     this.#options = options;
@@ -210,7 +230,7 @@ export class EventBuilder {
   }
 
   stats(): EventBuilderStats {
-    return { followedPaths: this.#followedPaths, lexicalPaths: this.#lexicalPaths };
+    return { followedPaths: this.#followedPaths, lexicalPaths: this.#lexicalPaths, closesWithoutOpen: this.#closesWithoutOpen };
   }
 
   build(record: SensorRecord): UnsequencedEvent | null {
@@ -251,6 +271,8 @@ export class EventBuilder {
       }
       case 'file':
         return this.#file(record);
+      case 'file-close':
+        return this.#fileClose(record);
       case 'exec-rule':
         return this.#execRule(record);
       case 'file-guard':
@@ -362,23 +384,67 @@ export class EventBuilder {
       case 'unlink':
       case 'rename':
       case 'chmod':
-      case 'chown':
+      case 'chown': {
+        const path = this.resolveFilePath(info, record, followsLastComponent(record));
+        if (record.openId !== null) this.#rememberOpen(record.openId, { path, pathAsGiven: record.path, flags: record.openFlags });
         return this.#event(record, info, {
           kind: 'file',
           payload: {
             group: 'file',
             op: record.op,
-            path: this.resolveFilePath(info, record, followsLastComponent(record)),
+            path,
             path_as_given: record.path,
             new_path: record.path2 === null ? null : this.resolveFilePath(info, { pid: record.pid, path: record.path2, dirfd: record.dirfd2 }, false),
             flags: record.openFlags,
             mode: record.op === 'open' || record.op === 'chmod' ? record.mode : null,
             result: record.result ?? 0,
             reached_by: null,
+            io: null,
           },
           action: this.#action(record.action, record.ruleId),
         });
+      }
     }
+  }
+
+  #rememberOpen(openId: bigint, opened: OpenedFile): void {
+    this.#openedFiles.set(openId, opened);
+    if (this.#openedFiles.size > OPEN_PATHS_MAX) {
+      const oldest = this.#openedFiles.keys().next();
+      if (!oldest.done) this.#openedFiles.delete(oldest.value);
+    }
+  }
+
+  /** The last descriptor of a watched open went: a file event op close with what went through it. */
+  #fileClose(record: FileCloseRecord): UnsequencedEvent | null {
+    const opened = this.#openedFiles.get(record.openId);
+    if (opened === undefined) {
+      this.#closesWithoutOpen += 1;
+      return null;
+    }
+    this.#openedFiles.delete(record.openId);
+    return this.#event(record, this.#options.cache.lookup(record.pid), {
+      kind: 'file',
+      payload: {
+        group: 'file',
+        op: 'close',
+        path: opened.path,
+        path_as_given: opened.pathAsGiven,
+        new_path: null,
+        flags: opened.flags,
+        mode: null,
+        result: 0,
+        reached_by: null,
+        io: {
+          bytes_read: record.bytesRead,
+          bytes_written: record.bytesWritten,
+          reads: BigInt(record.reads),
+          writes: BigInt(record.writes),
+          bytes_mapped: record.bytesMapped,
+          closed_by: record.reason,
+        },
+      },
+    });
   }
 
   #execRule(record: ExecRuleRecord): UnsequencedEvent {
@@ -432,6 +498,7 @@ export class EventBuilder {
         mode: null,
         result: -1, // EPERM
         reached_by: decision.reachedBy,
+        io: null,
       },
       action,
     });

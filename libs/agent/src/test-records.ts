@@ -2,7 +2,7 @@
  * Sensor records for the unit tests of this package, shaped as libs/bpf decodes them. Not exported
  * from the package (tests only).
  */
-import type { ExecRecord, ExitRecord, FileRecord, ForkRecord, NetworkRecord, NamespaceRecord } from '@stinger/bpf';
+import type { ExecRecord, ExitRecord, FileCloseRecord, FileRecord, ForkRecord, NetworkRecord, NamespaceRecord } from '@stinger/bpf';
 
 const header = { cgroupId: 1n, ppid: 0, uid: 0, gid: 0, comm: 'test' };
 
@@ -55,6 +55,23 @@ export const fileRecord = (r: Partial<FileRecord> & { pid: number; op: FileRecor
   needsResolution: false,
   pathTruncated: false,
   match: 'exact',
+  openId: null,
+  ...r,
+});
+
+export const fileCloseRecord = (r: Partial<FileCloseRecord> & { pid: number; openId: bigint }): FileCloseRecord => ({
+  ...header,
+  kind: 'file-close',
+  timeNs: 2n,
+  tid: r.pid,
+  bytesRead: 0n,
+  bytesWritten: 0n,
+  bytesMapped: 0n,
+  reads: 0,
+  writes: 0,
+  maps: 0,
+  fd: 3,
+  reason: 'close',
   ...r,
 });
 

@@ -70,6 +70,28 @@ export class BpfMap {
     return true;
   }
 
+  /**
+   * Every key, read before the first is yielded (a map the kernel changes meanwhile may gain or lose keys; none is
+   * yielded twice).
+   */
+  keys(): Uint8Array[] {
+    const keys: Uint8Array[] = [];
+    let previous: Uint8Array | null = null;
+    for (;;) {
+      const next = new Uint8Array(this.keySize);
+      const err = ffi().libbpf.bpf_map_get_next_key(this.fd, previous, next);
+      if (err === -ENOENT) return keys;
+      if (err < 0) throw new BpfMapError(`map ${this.name}: get next key failed: ${errnoName(-err)}`, { errno: -err });
+      keys.push(next);
+      previous = next;
+    }
+  }
+
+  /** Removes every key (see keys()). */
+  clear(): void {
+    for (const key of this.keys()) this.delete(key);
+  }
+
   /** Removes `key`; returns false when it was absent. */
   delete(key: Uint8Array): boolean {
     const err = ffi().libbpf.bpf_map_delete_elem(this.fd, key);
@@ -222,6 +244,11 @@ export class BpfObject {
       throw error;
     }
     return links;
+  }
+
+  /** Destroys every link made through this object; the object stays loaded and may attach again. */
+  detach(): void {
+    for (const link of this.#links.splice(0)) link.destroy();
   }
 
   /** Destroys every link made through this object, then the object. Idempotent. */

@@ -16,6 +16,14 @@ import {
   RULE_ACTION,
   RULE_FLAG,
   CWD_ENTRY_LAYOUT,
+  FD_FLAG,
+  FILE_CLOSE_EVENT_LAYOUT,
+  FILE_CLOSE_FLAG,
+  FILE_FD_ENTRY_LAYOUT,
+  FILE_FD_KEY_LAYOUT,
+  FILE_IO_LOSS,
+  FILE_IO_LOSS_SLOTS,
+  FILE_IO_TOTALS_LAYOUT,
 } from './file-records.ts';
 import { testCLayout, type Layout } from './test-support.ts';
 
@@ -26,11 +34,25 @@ const STRUCTS: Readonly<Record<string, Layout>> = {
   file_event: FILE_EVENT_LAYOUT,
   exec_rule_event: EXEC_RULE_EVENT_LAYOUT,
   cwd_entry: CWD_ENTRY_LAYOUT,
+  file_fd_key: FILE_FD_KEY_LAYOUT,
+  file_fd_entry: FILE_FD_ENTRY_LAYOUT,
+  file_io_totals: FILE_IO_TOTALS_LAYOUT,
+  file_close_event: FILE_CLOSE_EVENT_LAYOUT,
 };
 
 const CONSTANTS: Readonly<Record<string, number>> = {
   EVENT_KIND_FILE: FILE_EVENT_KIND.file,
   EVENT_KIND_EXEC_RULE: FILE_EVENT_KIND.execRule,
+  EVENT_KIND_FILE_CLOSE: FILE_EVENT_KIND.close,
+  FD_FLAG_CLOEXEC: FD_FLAG.cloexec,
+  FILE_CLOSE_AT_EXIT: FILE_CLOSE_FLAG.atExit,
+  FILE_CLOSE_AT_EXEC: FILE_CLOSE_FLAG.atExec,
+  FILE_CLOSE_REPLACED: FILE_CLOSE_FLAG.replaced,
+  FILE_IO_LOSS_EVICTED: FILE_IO_LOSS.evicted,
+  FILE_IO_LOSS_STALE_FD: FILE_IO_LOSS.staleFd,
+  FILE_IO_LOSS_SWEEP_FULL: FILE_IO_LOSS.sweepFull,
+  FILE_IO_LOSS_UNTRACKED: FILE_IO_LOSS.untracked,
+  FILE_IO_LOSS_SLOTS,
   FILE_PATH_SIZE,
   FILE_OP_OPEN: FILE_OP.open,
   FILE_OP_UNLINK: FILE_OP.unlink,
@@ -68,7 +90,7 @@ test('file record kinds stay in the file sensor range 10..19', () => {
 });
 
 test('records start with the 64-byte header and keep 8-byte alignment; a one-path record ends at path2', () => {
-  for (const layout of [FILE_EVENT_LAYOUT, EXEC_RULE_EVENT_LAYOUT]) {
+  for (const layout of [FILE_EVENT_LAYOUT, EXEC_RULE_EVENT_LAYOUT, FILE_CLOSE_EVENT_LAYOUT]) {
     assert.equal(layout.offsets.hdr, 0);
     assert.equal(layout.size % 8, 0);
   }

@@ -7,7 +7,7 @@
 import { EVENT_HEADER_LAYOUT, cString, decodeRecordHeader, type RecordHeader, type RecordSlice } from './records.ts';
 
 /** Values of event_header.kind owned by this sensor (10..19). */
-export const FILE_EVENT_KIND = { file: 10, execRule: 11 } as const;
+export const FILE_EVENT_KIND = { file: 10, execRule: 11, close: 12 } as const;
 
 /** Bytes of a path kept, NUL included (rule keys are this size); a path may have at most FILE_PATH_SIZE - 1 bytes. */
 export const FILE_PATH_SIZE = 256;
@@ -55,7 +55,7 @@ export const PATH_PREFIX_KEY_LAYOUT = { size: 260, offsets: { prefixlen: 0, path
 export const FILE_RULE_LAYOUT = { size: 16, offsets: { rule_id: 0, action: 4, ops: 8, flags: 12 } } as const;
 
 export const FILE_EVENT_LAYOUT = {
-  size: 632,
+  size: 640,
   offsets: {
     hdr: 0,
     op: 64,
@@ -71,9 +71,30 @@ export const FILE_EVENT_LAYOUT = {
     owner_gid: 112,
     path_len: 116,
     path2_len: 118,
-    path: 120,
-    path2: 376,
+    open_id: 120,
+    path: 128,
+    path2: 384,
   },
+} as const;
+
+/** file_fd_entry.fd_flags. */
+export const FD_FLAG = { cloexec: 1 << 0 } as const;
+/** file_close_event.close_flags: how the last descriptor of an open went (none set: close(2)). */
+export const FILE_CLOSE_FLAG = { atExit: 1 << 0, atExec: 1 << 1, replaced: 1 << 2 } as const;
+/** Slots of the file_io_losses per-CPU array: descriptor tracking the kernel gave up, by reason. */
+export const FILE_IO_LOSS = { evicted: 0, staleFd: 1, sweepFull: 2, untracked: 3 } as const;
+export type FileIoLoss = keyof typeof FILE_IO_LOSS;
+export const FILE_IO_LOSS_SLOTS = 4;
+
+export const FILE_FD_KEY_LAYOUT = { size: 8, offsets: { tgid: 0, fd: 4 } } as const;
+export const FILE_FD_ENTRY_LAYOUT = { size: 16, offsets: { open_id: 0, fd_flags: 8, pad: 12 } } as const;
+export const FILE_IO_TOTALS_LAYOUT = {
+  size: 56,
+  offsets: { bytes_read: 0, bytes_written: 8, bytes_mapped: 16, reads: 24, writes: 32, maps: 40, refs: 48 },
+} as const;
+export const FILE_CLOSE_EVENT_LAYOUT = {
+  size: 128,
+  offsets: { hdr: 0, open_id: 64, bytes_read: 72, bytes_written: 80, bytes_mapped: 88, reads: 96, writes: 104, maps: 112, fd: 120, close_flags: 124 },
 } as const;
 
 export const EXEC_RULE_EVENT_LAYOUT = {
@@ -119,6 +140,31 @@ export interface FileRecord extends RecordHeader, PathFlags {
   readonly ruleId: number;
   readonly action: ActionTaken;
   readonly flags: number;
+  /** A successful open: the id its close record (FileCloseRecord) names; else null. */
+  readonly openId: bigint | null;
+}
+
+/** How the last descriptor of an open went. */
+export type FileCloseReason = 'close' | 'exit' | 'exec' | 'replaced';
+
+/**
+ * The last descriptor of a watched open went (close, dup2 over it, execve of a close-on-exec descriptor, exit):
+ * what went through the open. The header is the process that let it go.
+ */
+export interface FileCloseRecord extends RecordHeader {
+  readonly kind: 'file-close';
+  /** FileRecord.openId of the open. */
+  readonly openId: bigint;
+  readonly bytesRead: bigint;
+  readonly bytesWritten: bigint;
+  /** Lengths of successful mmaps; reads and writes through a mapping are not counted anywhere. */
+  readonly bytesMapped: bigint;
+  readonly reads: number;
+  readonly writes: number;
+  readonly maps: number;
+  /** The last descriptor's number. */
+  readonly fd: number;
+  readonly reason: FileCloseReason;
 }
 
 export interface ExecRuleRecord extends RecordHeader, PathFlags {
@@ -133,7 +179,7 @@ export interface ExecRuleRecord extends RecordHeader, PathFlags {
   readonly flags: number;
 }
 
-export type FileSensorRecord = FileRecord | ExecRuleRecord;
+export type FileSensorRecord = FileRecord | ExecRuleRecord | FileCloseRecord;
 
 const OP_BY_BIT = new Map<number, Exclude<FileOp, 'exec'>>([
   [FILE_OP.open, 'open'],
@@ -198,6 +244,38 @@ function decodeFileEvent(slice: RecordSlice): FileRecord | undefined {
     ruleId: view.getUint32(offset + o.rule_id, true),
     action: actionTaken(view.getUint32(offset + o.action, true)),
     flags,
+    openId: openIdOrNull(view.getBigUint64(offset + o.open_id, true)),
+  };
+}
+
+function openIdOrNull(id: bigint): bigint | null {
+  return id === 0n ? null : id;
+}
+
+function closeReason(flags: number): FileCloseReason {
+  if (flags & FILE_CLOSE_FLAG.atExit) return 'exit';
+  if (flags & FILE_CLOSE_FLAG.atExec) return 'exec';
+  if (flags & FILE_CLOSE_FLAG.replaced) return 'replaced';
+  return 'close';
+}
+
+function decodeFileCloseEvent(slice: RecordSlice): FileCloseRecord | undefined {
+  const { view, offset, length } = slice;
+  const o = FILE_CLOSE_EVENT_LAYOUT.offsets;
+  if (length < FILE_CLOSE_EVENT_LAYOUT.size) return undefined;
+  const u64 = (at: number): bigint => view.getBigUint64(offset + at, true);
+  return {
+    ...decodeRecordHeader(slice),
+    kind: 'file-close',
+    openId: u64(o.open_id),
+    bytesRead: u64(o.bytes_read),
+    bytesWritten: u64(o.bytes_written),
+    bytesMapped: u64(o.bytes_mapped),
+    reads: Number(u64(o.reads)),
+    writes: Number(u64(o.writes)),
+    maps: Number(u64(o.maps)),
+    fd: view.getInt32(offset + o.fd, true),
+    reason: closeReason(view.getUint32(offset + o.close_flags, true)),
   };
 }
 
@@ -223,7 +301,7 @@ function decodeExecRuleEvent(slice: RecordSlice): ExecRuleRecord | undefined {
 }
 
 /**
- * Decodes one file-sensor record (kind FILE_EVENT_KIND.file or .execRule); undefined for another kind, an
+ * Decodes one file-sensor record (kind FILE_EVENT_KIND.file, .execRule or .close); undefined for another kind, an
  * unknown op or a record shorter than its struct.
  */
 export function decodeFileRecord(slice: RecordSlice): FileSensorRecord | undefined {
@@ -232,6 +310,8 @@ export function decodeFileRecord(slice: RecordSlice): FileSensorRecord | undefin
       return decodeFileEvent(slice);
     case FILE_EVENT_KIND.execRule:
       return decodeExecRuleEvent(slice);
+    case FILE_EVENT_KIND.close:
+      return decodeFileCloseEvent(slice);
     default:
       return undefined;
   }

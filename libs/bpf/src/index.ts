@@ -168,7 +168,7 @@ export {
   type PtraceRecord,
   type MountRecord,
 } from './priv-records.ts';
-export { loadFileSensor, FILE_SENSOR_OBJECTS, type FileSensor, type LoadFileSensorOptions } from './file-sensor.ts';
+export { loadFileSensor, FILE_SENSOR_OBJECTS, type FileSensor, type FileIoTracking, type LoadFileSensorOptions } from './file-sensor.ts';
 export { createPodCgroupRoots, MAX_POD_CGROUP_ROOTS, POD_ROOT_SEARCH_DEPTH, type PodCgroupRoots } from './pod-cgroup-roots.ts';
 export {
   createPathRuleMaps,
@@ -202,6 +202,12 @@ export {
   FILE_RULE_LAYOUT,
   FILE_EVENT_LAYOUT,
   EXEC_RULE_EVENT_LAYOUT,
+  FILE_CLOSE_EVENT_LAYOUT,
+  FILE_CLOSE_FLAG,
+  FILE_IO_LOSS,
+  type FileIoLoss,
+  type FileCloseRecord,
+  type FileCloseReason,
   type FileOp,
   type ActionTaken,
   type PathMatch,

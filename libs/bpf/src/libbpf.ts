@@ -42,6 +42,7 @@ export interface Libbpf {
   readonly bpf_map_update_elem: Fn<[fd: number, key: Uint8Array, value: Uint8Array, flags: number], number>;
   readonly bpf_map_lookup_elem: Fn<[fd: number, key: Uint8Array, value: Uint8Array], number>;
   readonly bpf_map_delete_elem: Fn<[fd: number, key: Uint8Array], number>;
+  readonly bpf_map_get_next_key: Fn<[fd: number, key: Uint8Array | null, nextKey: Uint8Array], number>;
   readonly libbpf_num_possible_cpus: Fn<[], number>;
   readonly libbpf_probe_bpf_map_type: Fn<[mapType: number, opts: null], number>;
   readonly libbpf_probe_bpf_prog_type: Fn<[progType: number, opts: null], number>;
@@ -119,6 +120,7 @@ export function ffi(): { libbpf: Libbpf; native: NativeHelper; libc: Libc } {
     'int bpf_map_update_elem(int fd, const void *key, const void *value, uint64_t flags)',
     'int bpf_map_lookup_elem(int fd, const void *key, _Out_ void *value)',
     'int bpf_map_delete_elem(int fd, const void *key)',
+    'int bpf_map_get_next_key(int fd, const void *key, _Out_ void *next_key)',
     'int libbpf_num_possible_cpus()',
     'int libbpf_probe_bpf_map_type(int map_type, void *opts)',
     'int libbpf_probe_bpf_prog_type(int prog_type, void *opts)',

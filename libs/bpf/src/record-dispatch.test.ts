@@ -37,7 +37,7 @@ function openRecord(path: string, fd: number): Uint8Array {
 
 test('process and file records go to their own decoders through one dispatcher', () => {
   const dispatcher = createRecordDispatcher<unknown>([PROCESS_RECORD_DECODERS, FILE_RECORD_DECODERS]);
-  assert.deepEqual(dispatcher.kinds, [1, 2, 3, 10, 11]);
+  assert.deepEqual(dispatcher.kinds, [1, 2, 3, 10, 11, 12]);
   const fork = dispatcher.decode(slice(forkRecord(4242))) as { kind: string; childPid: number };
   assert.equal(fork.kind, 'fork');
   assert.equal(fork.childPid, 4242);

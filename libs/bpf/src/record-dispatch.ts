@@ -21,6 +21,7 @@ export const PROCESS_RECORD_DECODERS: RecordDecoderTable<ProcessRecord> = new Ma
 export const FILE_RECORD_DECODERS: RecordDecoderTable<FileSensorRecord> = new Map([
   [FILE_EVENT_KIND.file, decodeFileRecord],
   [FILE_EVENT_KIND.execRule, decodeFileRecord],
+  [FILE_EVENT_KIND.close, decodeFileRecord],
 ]);
 
 export interface RecordDispatcher<T> {

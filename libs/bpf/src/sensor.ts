@@ -33,6 +33,13 @@ export interface LoadSensorOptions {
   readonly join?: Sensor;
   /** Called on each object after it is opened, before it loads (e.g. to switch off programs this kernel cannot attach). */
   readonly prepare?: (object: BpfObject) => void;
+  /**
+   * Maps this sensor's objects share among themselves (not with joined sensors): the first object that declares
+   * one creates it, later ones reuse it, as for SHARED_MAPS.
+   */
+  readonly sensorMaps?: readonly string[];
+  /** Objects loaded but not attached: the caller attaches them (`object.attach()`) when it needs them. */
+  readonly detached?: readonly string[];
 }
 
 export interface Sensor {
@@ -59,6 +66,8 @@ export function loadSensor(options: LoadSensorOptions): Sensor {
   };
   try {
     const shared = new Map<string, BpfMap>();
+    const ownShared = new Map<string, BpfMap>();
+    const sensorMaps = options.sensorMaps ?? [];
     for (const objectName of objectNames) {
       const object = openBpfObject({ path: join(objectDir, `${objectName}.bpf.o`) });
       objects.push(object);
@@ -68,12 +77,20 @@ export function loadSensor(options: LoadSensorOptions): Sensor {
         const existing = shared.get(mapName) ?? options.join?.sharedMap(mapName);
         if (existing) object.map(mapName).reuseFd(existing.fd);
       }
+      for (const mapName of sensorMaps) {
+        const existing = ownShared.get(mapName);
+        if (existing && object.hasMap(mapName)) object.map(mapName).reuseFd(existing.fd);
+      }
       object.load();
       for (const mapName of SHARED_MAPS) {
         if (object.hasMap(mapName) && !shared.has(mapName)) shared.set(mapName, object.map(mapName));
       }
+      for (const mapName of sensorMaps) {
+        if (object.hasMap(mapName) && !ownShared.has(mapName)) ownShared.set(mapName, object.map(mapName));
+      }
     }
-    for (const object of objects) {
+    for (const [index, object] of objects.entries()) {
+      if (options.detached?.includes(objectNames[index] ?? '')) continue;
       const links = object.attach();
       logger.debug({ sensor: name, object: object.path, programs: links.map((l) => l.program) }, 'attached');
     }

@@ -64,7 +64,7 @@ interface ProcessOptions extends Where {
 const processOf = (o: ProcessOptions): Partial<Event['process']> => ({ binary: o.binary ?? '/usr/bin/cat', uid: o.uid ?? 0n, ...o.proc });
 
 function file(path: string, o: ProcessOptions & { flags?: number; op?: 'open' | 'unlink' | 'rename' | 'chmod'; given?: string } = {}): Event {
-  const payload = { group: 'file' as const, op: o.op ?? 'open', path, path_as_given: o.given ?? path, new_path: null, flags: o.flags ?? 0, mode: null, result: 3, reached_by: null };
+  const payload = { group: 'file' as const, op: o.op ?? 'open', path, path_as_given: o.given ?? path, new_path: null, flags: o.flags ?? 0, mode: null, result: 3, reached_by: null, io: null };
   return event({ ...o, kind: 'file', process: processOf(o), payload });
 }
 function exec(binary: string, o: ProcessOptions & { parentBinary?: string } = {}): Event {

@@ -25,7 +25,7 @@ const fileEvent = (seq: bigint, pod: string | null) =>
     time: BigInt(NOW - 1000) * 1_000_000n,
     kind: 'file',
     process: { binary: '/usr/bin/cat' },
-    payload: { group: 'file', op: 'open', path: '/etc/passwd', path_as_given: '/etc/passwd', new_path: null, flags: 0, mode: null, result: 3, reached_by: null },
+    payload: { group: 'file', op: 'open', path: '/etc/passwd', path_as_given: '/etc/passwd', new_path: null, flags: 0, mode: null, result: 3, reached_by: null, io: null },
     pod:
       pod === null
         ? null

@@ -57,7 +57,7 @@ function event(options: { msAgo: number; binary: string; pid: number; kind?: Eve
   });
 }
 
-const fileOpen = (path: string, flags: number): Event['payload'] => ({ group: 'file', op: 'open', path, path_as_given: path, new_path: null, flags, mode: null, result: 3, reached_by: null });
+const fileOpen = (path: string, flags: number): Event['payload'] => ({ group: 'file', op: 'open', path, path_as_given: path, new_path: null, flags, mode: null, result: 3, reached_by: null, io: null });
 const connect = (daddr: string, dport: number, bytes: bigint | null = null): Event['payload'] => ({
   group: 'network',
   family: 'inet',

@@ -21,7 +21,7 @@ const file = (path: string, options: SampleEventOptions & { op?: 'open' | 'unlin
   sampleEvent({
     ...options,
     kind: 'file',
-    payload: { group: 'file', op: options.op ?? 'open', path, path_as_given: path, new_path: null, flags: options.flags ?? 0, mode: null, result: 3, reached_by: null },
+    payload: { group: 'file', op: options.op ?? 'open', path, path_as_given: path, new_path: null, flags: options.flags ?? 0, mode: null, result: 3, reached_by: null, io: null },
   });
 const connect = (daddr: string, dport: number, options: SampleEventOptions = {}): Event =>
   sampleEvent({ ...options, kind: 'connect', payload: { group: 'network', family: daddr.includes(':') ? 'inet6' : 'inet', protocol: 'tcp', saddr: null, sport: null, daddr, dport, result: 0, bytes: null } });
@@ -46,7 +46,7 @@ describe('conditions', () => {
     assert.ok(!match('    - { name: r, event: file, match: { path: { equal: [/etc/shadow] } }, action: audit }', file('/etc/shadow-')));
     assert.ok(match('    - { name: r, event: file, match: { path: { prefix: [/root/.ssh/] } }, action: audit }', file('/root/.ssh/id_rsa')));
     assert.ok(match('    - { name: r, event: file, match: { path: { suffix: [.pem] } }, action: audit }', file('/srv/tls/key.pem')));
-    const viaLink = sampleEvent({ kind: 'file', payload: { group: 'file', op: 'open', path: '/etc/shadow', path_as_given: '/tmp/link', new_path: null, flags: 0, mode: null, result: 3, reached_by: null } });
+    const viaLink = sampleEvent({ kind: 'file', payload: { group: 'file', op: 'open', path: '/etc/shadow', path_as_given: '/tmp/link', new_path: null, flags: 0, mode: null, result: 3, reached_by: null, io: null } });
     assert.ok(match('    - { name: r, event: file, match: { path: { equal: [/etc/shadow] } }, action: audit }', viaLink));
   });
 

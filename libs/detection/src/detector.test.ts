@@ -23,7 +23,7 @@ test('the live detector matches on summaries and publishes alerts carrying the w
   const event = sampleEvent({
     kind: 'file',
     process: { args: ['/etc/shadow'], cwd: '/root', exec_id: 'node-a:42:7' },
-    payload: { group: 'file', op: 'open', path: '/etc/shadow', path_as_given: '/etc/shadow', new_path: null, flags: 0, mode: null, result: 3, reached_by: null },
+    payload: { group: 'file', op: 'open', path: '/etc/shadow', path_as_given: '/etc/shadow', new_path: null, flags: 0, mode: null, result: 3, reached_by: null, io: null },
   });
   const [output] = detector.transform(record(encodeEvent(event)));
   assert.ok(output, 'an alert');

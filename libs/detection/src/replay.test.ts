@@ -28,7 +28,7 @@ spec:
 
 let seq = 0n;
 const file = (node: string, path: string, at: { seconds: number; flags?: number }): Event =>
-  sampleEvent({ node, seq: (seq += 1n), time: T0 + BigInt(at.seconds) * SECOND, kind: 'file', payload: { group: 'file', op: 'open', path, path_as_given: path, new_path: null, flags: at.flags ?? 0, mode: null, result: 3, reached_by: null } });
+  sampleEvent({ node, seq: (seq += 1n), time: T0 + BigInt(at.seconds) * SECOND, kind: 'file', payload: { group: 'file', op: 'open', path, path_as_given: path, new_path: null, flags: at.flags ?? 0, mode: null, result: 3, reached_by: null, io: null } });
 const exec = (node: string, binary: string, seconds: number): Event =>
   sampleEvent({ node, seq: (seq += 1n), time: T0 + BigInt(seconds) * SECOND, kind: 'exec', process: { binary }, payload: { group: 'exec', filename: binary, euid: 0n, egid: 0n, secure_exec: false, args_truncated: false, sha256: null, reached_by: null } });
 

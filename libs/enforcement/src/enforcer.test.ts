@@ -32,7 +32,7 @@ ${namespaces === '' ? '    - { name: passwd, event: file, match: { path: { equal
 }
 
 const shadowEvent = (extra: Partial<Parameters<typeof sampleEvent>[0]> = {}): Event =>
-  sampleEvent({ kind: 'file', process: { pid: 4242, start_time: 55n }, payload: { group: 'file', op: 'open', path: '/etc/shadow', path_as_given: '/etc/shadow', new_path: null, flags: 0, mode: null, result: 3, reached_by: null }, ...extra });
+  sampleEvent({ kind: 'file', process: { pid: 4242, start_time: 55n }, payload: { group: 'file', op: 'open', path: '/etc/shadow', path_as_given: '/etc/shadow', new_path: null, flags: 0, mode: null, result: 3, reached_by: null, io: null }, ...extra });
 
 function alertFor(event: Event, overrides: Partial<Alert> = {}, set = rules()): Alert {
   const rule = set.find('p', overrides.rule ?? 'shadow') ?? set.find('p', 'shadow');
@@ -99,7 +99,7 @@ describe('Enforcer', () => {
   test('a deny rule: denied_in_kernel when the node refused the open, audit_only and never a kill when it did not', () => {
     const { instance } = enforcer();
     const passwd = (action: Event['action']): Event =>
-      sampleEvent({ kind: 'file', action, payload: { group: 'file', op: 'open', path: '/etc/passwd', path_as_given: '/etc/passwd', new_path: null, flags: 0, mode: null, result: -1, reached_by: 'symlink' } });
+      sampleEvent({ kind: 'file', action, payload: { group: 'file', op: 'open', path: '/etc/passwd', path_as_given: '/etc/passwd', new_path: null, flags: 0, mode: null, result: -1, reached_by: 'symlink', io: null } });
     const denied = instance.onAlert(alertFor(passwd({ kind: 'deny', policy: 'p', rule: 'passwd' }), { id: 'd1', rule: 'passwd' }));
     assert.deepEqual(denied.commands, []);
     assert.deepEqual(denied.enforcements.map((e) => [e.action, e.outcome]), [['deny', 'denied_in_kernel']]);
@@ -113,7 +113,7 @@ describe('Enforcer', () => {
     const { instance } = enforcer();
     const unknown = instance.onAlert(alertFor(shadowEvent(), { id: 'a1', rule: 'nope', policy: 'p' }));
     assert.deepEqual(unknown.enforcements.map((e) => e.outcome), ['rejected']);
-    const hosts = sampleEvent({ kind: 'file', payload: { group: 'file', op: 'open', path: '/etc/hosts', path_as_given: '/etc/hosts', new_path: null, flags: 0, mode: null, result: 3, reached_by: null } });
+    const hosts = sampleEvent({ kind: 'file', payload: { group: 'file', op: 'open', path: '/etc/hosts', path_as_given: '/etc/hosts', new_path: null, flags: 0, mode: null, result: 3, reached_by: null, io: null } });
     const forged = instance.onAlert(alertFor(hosts, { id: 'a2' }));
     assert.deepEqual(forged.commands, []);
     assert.match(forged.enforcements[0]?.detail ?? '', /does not satisfy p\/shadow/);
