@@ -1,13 +1,7 @@
-/** Errors of the agent API; callers read `retriable`, nothing else. */
-export class AgentApiError extends Error {
-  readonly retriable: boolean;
+import { StingerError } from '@stinger/retry';
 
-  constructor(message: string, options: { readonly retriable?: boolean; readonly cause?: unknown } = {}) {
-    super(message, { cause: options.cause });
-    this.name = new.target.name;
-    this.retriable = options.retriable ?? false;
-  }
-}
+/** Errors of the agent API; callers read `retriable`, nothing else. */
+export class AgentApiError extends StingerError {}
 
 /** An address that is not host:port. */
 export class AgentApiAddressError extends AgentApiError {}

@@ -2,22 +2,17 @@
  * Errors of the dev cluster, one tree under `DevClusterError` (kafkajs style): callers branch on the class or on
  * `retriable` and nothing else; `cause` keeps whatever was thrown underneath.
  */
+import { StingerError } from '@stinger/retry';
 
 export interface DevClusterErrorOptions {
   readonly retriable?: boolean;
   readonly cause?: unknown;
 }
 
-export class DevClusterError extends Error {
-  /** True when trying the same call again may succeed (a transient network or port race), false when it cannot. */
-  readonly retriable: boolean;
-  override readonly cause: unknown;
-
+/** `retriable`: true when trying the same call again may succeed (a transient network or port race). */
+export class DevClusterError extends StingerError {
   constructor(message: string, options: DevClusterErrorOptions = {}) {
-    super(message);
-    this.name = 'DevClusterError';
-    this.retriable = options.retriable ?? false;
-    this.cause = options.cause;
+    super(message, options);
   }
 }
 
@@ -41,7 +36,7 @@ export class CertificateError extends DevClusterError {
   }
 }
 
-export type DevClusterComponent = 'etcd' | 'kube-apiserver';
+export type DevClusterComponent = 'etcd' | 'kube-apiserver' | 'kube-controller-manager' | 'kube-scheduler' | 'containerd' | 'kubelet';
 
 /** Launching etcd or kube-apiserver, or waiting for it to become healthy/ready, failed. */
 export class DevClusterStartError extends DevClusterError {

@@ -6,6 +6,7 @@
  * those of linux/fanotify.h (stable kernel ABI).
  */
 import koffi from 'koffi';
+import { StingerError } from '@stinger/retry';
 import { readSync, writeSync } from 'node:fs';
 
 export const FAN = {
@@ -48,11 +49,10 @@ const METADATA_SIZE = 24;
 const METADATA_VERSION = 3;
 
 /** A failed libc call, with the errno it set. */
-export class FanotifyError extends Error {
+export class FanotifyError extends StingerError {
   readonly errno: number;
   constructor(call: string, errno: number, detail = '') {
     super(`${call}${detail ? ` ${detail}` : ''}: ${errnoName(errno)}`);
-    this.name = 'FanotifyError';
     this.errno = errno;
   }
 }

@@ -2,6 +2,7 @@
  * Errors raised by @stinger/kafka. One base class; retry logic reads `retriable` and nothing else.
  * Errors from kafkajs are wrapped at this library's edge, keeping them as `cause`.
  */
+import { StingerError } from '@stinger/retry';
 
 export interface StingerKafkaErrorOptions {
   readonly retriable?: boolean;
@@ -10,14 +11,11 @@ export interface StingerKafkaErrorOptions {
   readonly partition?: number;
 }
 
-export class StingerKafkaError extends Error {
-  readonly retriable: boolean;
+export class StingerKafkaError extends StingerError {
   readonly topic: string | undefined;
   readonly partition: number | undefined;
   constructor(message: string, options: StingerKafkaErrorOptions = {}) {
-    super(message, { cause: options.cause });
-    this.name = new.target.name;
-    this.retriable = options.retriable ?? isRetriable(options.cause);
+    super(message, { cause: options.cause, retriable: options.retriable ?? isRetriable(options.cause) });
     this.topic = options.topic;
     this.partition = options.partition;
   }

@@ -2,22 +2,17 @@
  * Errors of the local broker, one tree under `LocalBrokerError` (kafkajs style): callers branch on the class or on
  * `retriable` and nothing else; `cause` keeps whatever was thrown underneath.
  */
+import { StingerError } from '@stinger/retry';
 
 export interface LocalBrokerErrorOptions {
   readonly retriable?: boolean;
   readonly cause?: unknown;
 }
 
-export class LocalBrokerError extends Error {
-  /** True when trying the same call again may succeed (a transient network or port race), false when it cannot. */
-  readonly retriable: boolean;
-  override readonly cause: unknown;
-
+/** `retriable`: true when trying the same call again may succeed (a transient network or port race). */
+export class LocalBrokerError extends StingerError {
   constructor(message: string, options: LocalBrokerErrorOptions = {}) {
-    super(message);
-    this.name = 'LocalBrokerError';
-    this.retriable = options.retriable ?? false;
-    this.cause = options.cause;
+    super(message, options);
   }
 }
 

@@ -12,6 +12,7 @@ import type { AddressInfo } from 'node:net';
 import { namespaced, type Logger } from '@stinger/log';
 import { evaluateHealth, type HealthChecks } from './health.ts';
 import { isLoopbackHost, parseHostPort as parseAddressText, type HostPort } from '@stinger/net-address';
+import { StingerError } from '@stinger/retry';
 
 export interface Scrape {
   readonly body: string;
@@ -33,13 +34,8 @@ export interface MetricsServer {
   stop(): Promise<void>;
 }
 
-export class MetricsAddressError extends Error {
-  readonly retriable = false;
-  constructor(message: string, options: { cause?: unknown } = {}) {
-    super(message, options);
-    this.name = 'MetricsAddressError';
-  }
-}
+/** A listen address that is not host:port. */
+export class MetricsAddressError extends StingerError {}
 
 /** `address` as host and port; a MetricsAddressError when it is not host:port. */
 export function parseHostPort(address: string): HostPort {
