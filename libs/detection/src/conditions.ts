@@ -178,8 +178,22 @@ function anyValue(field: MatchField, test: (value: FieldValue) => boolean): Even
   }
 }
 
-/** All conditions must hold (an empty list holds for every event). */
+/**
+ * A file close event (op close: what was read and written through an open the agent already reported at its open)
+ * matches only conditions that name the op: a rule about reading /etc/shadow matched at the open, and must not match
+ * the same access again at its close.
+ */
+function skippingFileCloses(predicate: EventPredicate): EventPredicate {
+  return (event) => !(event.payload.group === 'file' && event.payload.op === 'close') && predicate(event);
+}
+
+/** All conditions must hold (an empty list holds for every event; a file close only when a condition names `op`). */
 export function compileConditions(conditions: readonly MatchCondition[]): EventPredicate {
+  const all = compileEveryCondition(conditions);
+  return conditions.some((c) => c.field === 'op') ? all : skippingFileCloses(all);
+}
+
+function compileEveryCondition(conditions: readonly MatchCondition[]): EventPredicate {
   const predicates = conditions.map(compileCondition);
   // Rules mostly have one or two conditions: called directly, without a loop per event.
   const [first, second] = predicates;

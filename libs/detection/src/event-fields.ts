@@ -17,10 +17,12 @@ const WRITE_FLAGS = 0o100 /* O_CREAT */ | 0o1000 /* O_TRUNC */ | 0o2000; /* O_AP
 
 /**
  * read/write intent of a file event: open by its flags (O_PATH: neither — it only names the file, as `cp` probing its
- * target does), read as read, every other operation (unlink, rename, chmod, …) writes.
+ * target does), read as read, close as neither (its access was its open's), every other operation (unlink, rename,
+ * chmod, …) writes.
  */
 export function fileAccessOf(op: string, flags: number): ('read' | 'write')[] {
   if (op === 'read') return ['read'];
+  if (op === 'close') return []; // the access was the open's
   if (op !== 'open') return ['write'];
   if ((flags & O_PATH) !== 0) return [];
   const mode = flags & O_ACCMODE;

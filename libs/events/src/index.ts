@@ -60,4 +60,4 @@ export const decodePolicyStatus = (bytes: Uint8Array): PolicyStatus => decode('P
 export const encodeAgentHealth = (value: AgentHealth): Buffer => encode('AgentHealth', value);
 export const decodeAgentHealth = (bytes: Uint8Array): AgentHealth => decode('AgentHealth', bytes);
 export { decodeEventSummary, fullEvent, keepEvent } from './event-summary.ts';
-export { renderAlertCompact, renderAlertJson, renderEventJson, renderEventCompact, formatTimeNs, type JsonValue } from './render.ts';
+export { renderAlertCompact, renderAlertJson, renderEventJson, renderEventCompact, formatTimeNs, formatBytes, describeFileIo, type JsonValue } from './render.ts';

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { codecs } from './codec.ts';
-import { formatTimeNs, renderEventCompact, renderEventJson } from './render.ts';
+import { describeFileIo, formatBytes, formatTimeNs, renderEventCompact, renderEventJson } from './render.ts';
 
 const golden = codecs.RawEvent.fromJson(readFileSync(new URL('../../../schemas/golden/RawEvent.v2.json', import.meta.url), 'utf8'));
 
@@ -39,4 +39,13 @@ test('compact rendering with withPod names the pod (namespace/name) of an enrich
   const event = { ...golden, pod, enrichment: { status: 'enriched' as const, reason: null } };
   assert.match(renderEventCompact(event, { withPod: true }), new RegExp(`^\\S+ ${golden.node} shop/web-1 ${golden.kind}\\s+pid=`));
   assert.match(renderEventCompact(event), new RegExp(`^\\S+ ${golden.node} ${golden.kind}\\s+pid=`));
+});
+
+test('a file close says what went through the open: "closed /etc/passwd: read 2.1 KiB (3 reads), mapped 4.0 KiB"', () => {
+  const close = codecs.RawEvent.fromJson(readFileSync(new URL('../../../schemas/golden/RawEvent.v4.json', import.meta.url), 'utf8'));
+  assert.match(renderEventCompact(close), / file\s+pid=4242 \/usr\/bin\/cat closed \/etc\/passwd: read 2\.1 KiB \(3 reads\), mapped 4\.0 KiB$/);
+  const io = { bytes_read: 0n, bytes_written: 10n, reads: 0n, writes: 1n, bytes_mapped: 0n, closed_by: 'exit' } as const;
+  assert.equal(describeFileIo(io), 'wrote 10 B (1 write), at exit');
+  assert.equal(describeFileIo({ ...io, bytes_written: 0n, writes: 0n, closed_by: 'close' }), 'nothing read or written');
+  assert.deepEqual([formatBytes(1023n), formatBytes(1024n), formatBytes(3n * 1024n * 1024n)], ['1023 B', '1.0 KiB', '3.0 MiB']);
 });

@@ -4,7 +4,7 @@
  * `network`, ...) instead of a `payload` union. `time` becomes an RFC 3339 string with nanoseconds;
  * other 64-bit integers become JSON numbers when exact, strings when beyond 2^53.
  */
-import type { Alert, Enforcement, Event, RawEvent } from './generated/types.ts';
+import type { Alert, Enforcement, Event, FileIo, RawEvent } from './generated/types.ts';
 
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
 
@@ -44,6 +44,32 @@ function quoteArg(arg: string): string {
   return /^[\w@%+=:,./-]+$/.test(arg) ? arg : JSON.stringify(arg);
 }
 
+/** A byte count for people: `512 B`, `2.1 KiB`, `3.0 MiB` (binary units, one decimal). */
+export function formatBytes(bytes: bigint): string {
+  if (bytes < 1024n) return `${bytes} B`;
+  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
+  let value = Number(bytes) / 1024;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit += 1;
+  }
+  return `${value.toFixed(1)} ${units[unit]}`;
+}
+
+const plural = (count: bigint, one: string): string => `${count} ${one}${count === 1n ? '' : 's'}`;
+
+/** What went through an open, e.g. `read 2.1 KiB (3 reads), wrote 10 B (1 write), mapped 4.0 KiB, at exit`. */
+export function describeFileIo(io: FileIo): string {
+  const parts: string[] = [];
+  if (io.reads > 0n) parts.push(`read ${formatBytes(io.bytes_read)} (${plural(io.reads, 'read')})`);
+  if (io.writes > 0n) parts.push(`wrote ${formatBytes(io.bytes_written)} (${plural(io.writes, 'write')})`);
+  if (io.bytes_mapped > 0n) parts.push(`mapped ${formatBytes(io.bytes_mapped)}`);
+  if (parts.length === 0) parts.push('nothing read or written');
+  if (io.closed_by !== 'close') parts.push(io.closed_by === 'replaced' ? 'replaced by dup2' : `at ${io.closed_by}`);
+  return parts.join(', ');
+}
+
 /**
  * One human line: time, node, kind, pid, binary and the payload's most telling fields. With `withPod`, the pod
  * (namespace/name) follows the node when known (`stinger events`; the console shows the pod in a column of its own and
@@ -62,6 +88,7 @@ export function renderEventCompact(event: RawEvent | Event, options: { readonly 
     case 'fork':
       return `${head} child=${payload.child_pid}${action}`;
     case 'file':
+      if (payload.op === 'close' && payload.io !== null) return `${head} closed ${payload.path}: ${describeFileIo(payload.io)}${action}`;
       return `${head} ${payload.op} ${payload.path} result=${payload.result}${action}`;
     case 'network':
       return `${head} ${payload.protocol} ${payload.saddr ?? '*'}:${payload.sport ?? '*'} -> ${payload.daddr ?? '*'}:${payload.dport ?? '*'} result=${payload.result}${action}`;
