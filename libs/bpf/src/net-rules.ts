@@ -10,7 +10,7 @@
  *
  * A DestinationRuleMap owns the entries it added and is the only writer of its map; `clear()` removes them all.
  */
-import { isIPv4, isIPv6 } from 'node:net';
+import { mappedNetwork, parseCidr as parseCidrText } from '@stinger/net-address';
 import type { BpfMap } from './bpf-object.ts';
 import { BpfError } from './errors.ts';
 import type { STINGER_ACTION} from './net-records.ts';
@@ -37,57 +37,15 @@ export interface ParsedCidr {
   readonly text: string;
 }
 
-function parseIpv6(text: string): Uint8Array | undefined {
-  if (!isIPv6(text) || text.includes('%')) return undefined;
-  let head = text;
-  const tail: number[] = [];
-  const lastColon = head.lastIndexOf(':');
-  const maybeV4 = head.slice(lastColon + 1);
-  if (isIPv4(maybeV4)) {
-    for (const part of maybeV4.split('.')) tail.push(Number(part));
-    head = `${head.slice(0, lastColon + 1)}0:0`;
-  }
-  const [left = '', right] = head.split('::');
-  const parse = (s: string): number[] => (s === '' ? [] : s.split(':').map((g) => Number.parseInt(g, 16)));
-  const l = parse(left);
-  const r = right === undefined ? [] : parse(right);
-  const groups = right === undefined ? l : [...l, ...new Array<number>(8 - l.length - r.length).fill(0), ...r];
-  if (groups.length !== 8) return undefined;
-  const bytes = new Uint8Array(16);
-  groups.forEach((g, i) => {
-    bytes[2 * i] = g >> 8;
-    bytes[2 * i + 1] = g & 0xff;
-  });
-  if (tail.length === 4) bytes.set(tail, 12);
-  return bytes;
-}
-
 /** Parses `a.b.c.d[/n]` or `ipv6[/n]` (no prefix = a single host); throws NetRuleError('cidr') when invalid. */
 export function parseCidr(cidr: unknown): ParsedCidr {
   if (typeof cidr !== 'string' || cidr.length === 0) throw new NetRuleError('cidr', `expected a CIDR string, got ${JSON.stringify(cidr)}`);
-  const slash = cidr.indexOf('/');
-  const address = slash < 0 ? cidr : cidr.slice(0, slash);
-  const prefixText = slash < 0 ? undefined : cidr.slice(slash + 1);
-  const family = isIPv4(address) ? 'inet' : isIPv6(address) ? 'inet6' : undefined;
-  if (family === undefined) throw new NetRuleError('cidr', `${JSON.stringify(cidr)} is not an IPv4 or IPv6 address or network`);
-  const maxPrefix = family === 'inet' ? 32 : 128;
-  if (prefixText !== undefined && !/^\d{1,3}$/.test(prefixText)) throw new NetRuleError('cidr', `${JSON.stringify(cidr)}: bad prefix length`);
-  const prefix = prefixText === undefined ? maxPrefix : Number(prefixText);
-  if (prefix > maxPrefix) throw new NetRuleError('cidr', `${JSON.stringify(cidr)}: prefix length above ${maxPrefix}`);
-  const bytes = new Uint8Array(16);
-  if (family === 'inet') {
-    bytes[10] = 0xff;
-    bytes[11] = 0xff;
-    bytes.set(address.split('.').map(Number), 12);
-  } else {
-    const parsed = parseIpv6(address);
-    if (!parsed) throw new NetRuleError('cidr', `${JSON.stringify(cidr)} is not an IPv6 address this parser accepts (no zone ids)`);
-    bytes.set(parsed);
-  }
-  const prefix128 = family === 'inet' ? 96 + prefix : prefix;
-  for (let bit = prefix128; bit < 128; bit++) bytes[bit >> 3]! &= ~(0x80 >> (bit & 7));
-  const text = `${family === 'inet' ? formatIpv4(bytes, 12) : formatIpv6(bytes)}/${prefix}`;
-  return { family, bytes, prefix128, text };
+  const parsed = parseCidrText(cidr);
+  if (parsed === null) throw new NetRuleError('cidr', `${JSON.stringify(cidr)} is not an IPv4 or IPv6 address or network (prefix length within the family, no zone ids)`);
+  const { bytes, prefix128 } = mappedNetwork(parsed);
+  // Written as the kernel's records are (net-records.ts: IPv4-mapped IPv6 as ::ffff:a.b.c.d).
+  const text = `${parsed.family === 4 ? formatIpv4(bytes, 12) : formatIpv6(bytes)}/${parsed.prefixLength}`;
+  return { family: parsed.family === 4 ? 'inet' : 'inet6', bytes, prefix128, text };
 }
 
 /** A port 1..65535, or undefined / 0 for any port; throws NetRuleError('port'). */
