@@ -104,6 +104,22 @@ test('a relative open after `cd /etc` is reported with the absolute path and the
   assert.equal(event.node, nodeName);
 });
 
+test('a watched open is followed to its close: the close event carries the path and the bytes read', { timeout: 30_000 }, async () => {
+  const data = join(linkDir, 'real', 'data');
+  writeFileSync(data, randomBytes(1000));
+  const result = await runChild('/bin/dd', [`if=${data}`, 'of=/dev/null', 'bs=100', 'count=3', 'status=none']);
+  assert.equal(result.code, 0, result.stderr);
+  const [close] = await eventsMatching(raw!, (e) => e.process.pid === result.pid && e.payload.group === 'file' && e.payload.op === 'close', { what: 'close event of dd' });
+  assert.ok(close?.payload.group === 'file');
+  assert.equal(close.payload.path, data);
+  assert.equal(close.payload.result, 0);
+  assert.ok(close.payload.io !== null);
+  const { bytes_read: bytesRead, reads, bytes_written: bytesWritten, closed_by: closedBy } = close.payload.io;
+  assert.deepEqual({ bytesRead, reads, bytesWritten }, { bytesRead: 300n, reads: 3n, bytesWritten: 0n }, 'three reads of 100 bytes');
+  assert.ok(closedBy === 'close' || closedBy === 'exit', closedBy);
+  assert.match(close.process.binary, /\/dd$/);
+});
+
 test('symlinks are followed as the kernel followed them: a file link, `..` after a directory link, an unlinked name, a linked binary', { timeout: 30_000 }, async () => {
   const viaLink = await runChild('/bin/cat', [`${linkDir}/link`]);
   const viaDotDot = await runChild('/bin/cat', [`${linkDir}/dirlink/../secret`]);
