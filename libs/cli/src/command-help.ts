@@ -86,10 +86,13 @@ default rule pack of k8s/policies (monitor mode). delete: signed tombstones. lis
 
 The Ed25519 keys that sign policies and kill commands (STINGER_KEYS_DIR). rotate keeps the old key trusted until
 retire; secrets prints them as two Kubernetes Secrets (in namespace stinger-system unless --namespace says otherwise).`,
-  'dev-cluster': `usage: stinger dev-cluster up | down
+  'dev-cluster': `usage: stinger dev-cluster up [--with-node] | down
 
 A real Kubernetes API server (etcd + kube-apiserver) on 127.0.0.1; up prints KUBECONFIG=... The first up builds both
-from their Go modules (minutes; progress on a terminal), later ones use the cache.`,
+from their Go modules (minutes; progress on a terminal), later ones use the cache.
+--with-node (root): also kube-controller-manager, kube-scheduler, containerd (runc, bridge CNI on 10.244.0.0/24) and a
+kubelet, node stinger-dev-node, so Deployments and DaemonSets run real pods here; each step prints its duration.
+down stops the node first and restores the host (sysctls, iptables chains, mounts, the bridge, pod cgroups).`,
   test: `usage: stinger test [--skip-static] [FILES...]
 
 Every check and test of the repository (what \`npm test\` runs); --skip-static runs the tests only.`,
@@ -97,13 +100,14 @@ Every check and test of the repository (what \`npm test\` runs); --skip-static r
 
 Fetches and builds the pinned tools into the cache (STINGER_CACHE_DIR): the Kafka jars, kube-apiserver and etcd.
 The first build takes minutes; progress shows on a terminal.`,
-  images: `usage: stinger images build [SERVICE...]
+  images: `usage: stinger images build [--node] [SERVICE...]
 
 Builds one container image per service (default: all), stinger/<service>:<version>, without a Docker engine:
 mmdebstrap (a minimal Debian from this machine's apt sources), Node.js 24 from the workspace's packages, the
 production node_modules, umoci for the OCI layout; then copies them into podman's storage. Reproducible for the
 same inputs and SOURCE_DATE_EPOCH (default 0); cached in STINGER_CACHE_DIR by version and input hash, so a second
-run takes seconds. Needs root. docs/images.md tells how to run them.`,
+run takes seconds. Needs root. docs/images.md tells how to run them. --node also imports them into the node of
+\`stinger dev-cluster up --with-node\` (containerd, as docker.io/stinger/<service>:<version>, the manifests' name).`,
 };
 
 /** The usage of `command`, or null when it has none of its own (a service: see the overview). */

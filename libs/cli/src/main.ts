@@ -53,12 +53,14 @@ const USAGE = `usage: stinger <command> [options]
                        policies in force); prints the alerts they would have raised, writes nothing
   export --from T [--to T] [--topic events|events.raw|alerts] [filters]
                        a time range of a topic as JSON lines, for evidence
-  dev-cluster up|down  a real Kubernetes API server (etcd + kube-apiserver) on 127.0.0.1; prints KUBECONFIG=...
+  dev-cluster up [--with-node] | down
+                       a real Kubernetes API server (etcd + kube-apiserver) on 127.0.0.1; prints KUBECONFIG=...;
+                       --with-node: also a real node (kubelet, containerd) that runs pods on this machine
   test [FILES...]      every check and test of the repository (--skip-static: tests only)
   setup                fetch and build the pinned tools into the cache: Kafka jars, kube-apiserver, etcd, kubectl
   images build [SERVICE...]
                        the container images stinger/<service>:<version>, without a Docker engine, into the
-                       cache (an OCI layout) and podman's storage
+                       cache (an OCI layout) and podman's storage; --node: also into the dev cluster's node
   <service>            run one service in the foreground: ${SERVICE_NAMES.join(', ')}
 
 stinger <command> --help: that command's options; stinger --version: the version
@@ -166,10 +168,10 @@ async function main(argv: readonly string[]): Promise<number> {
     }
     case 'dev-cluster': {
       const [verb, ...args] = rest;
-      parseArgs({ args, options: {} });
+      const { values } = parseArgs({ args, options: { 'with-node': { type: 'boolean', default: false } } });
       switch (verb) {
         case 'up':
-          return devClusterUp(config, logger, out);
+          return devClusterUp({ config, logger, out, withNode: values['with-node'] });
         case 'down':
           return devClusterDown(config, out);
         case undefined:
@@ -190,9 +192,9 @@ async function main(argv: readonly string[]): Promise<number> {
       return setup({ config, logger, out });
     case 'images': {
       const [verb, ...args] = rest;
-      const { positionals } = parseArgs({ args, allowPositionals: true, options: {} });
+      const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { node: { type: 'boolean', default: false } } });
       if (verb !== 'build') throw new CliError(`images ${verb ?? ''}: expected build`, 2);
-      return imagesBuild({ config, logger, services: positionals, out });
+      return imagesBuild({ config, logger, services: positionals, out, intoNode: values.node });
     }
     default: {
       if (!isServiceName(command)) throw new CliError(`unknown command "${command}"\n${USAGE}`, 2);

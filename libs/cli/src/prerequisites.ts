@@ -46,6 +46,18 @@ export const IMAGE_PREREQUISITES: readonly Prerequisite[] = [
   { command: 'strip', debianPackage: 'binutils', why: "strips Node.js's debug info for the images" },
 ];
 
+/** `stinger dev-cluster up --with-node`: a real node on this machine. */
+export const NODE_PREREQUISITES: readonly Prerequisite[] = [
+  { command: 'containerd', debianPackage: 'containerd', why: "the node's container runtime (CRI)" },
+  { command: 'ctr', debianPackage: 'containerd', why: 'imports images into the node (no registry is reachable)' },
+  { command: 'runc', debianPackage: 'runc', why: "containerd's runtime" },
+  { command: '/usr/lib/cni/bridge', debianPackage: 'containernetworking-plugins', why: "the pods' bridge network" },
+  { command: 'iptables', debianPackage: 'iptables', why: 'forwards the kubernetes Service address to the API server' },
+  { command: 'ip', debianPackage: 'iproute2', why: "makes the pods' bridge" },
+  { command: 'umoci', debianPackage: 'umoci', why: "makes the node's pause image" },
+  { command: 'skopeo', debianPackage: 'skopeo', why: 'copies images to archives containerd imports' },
+];
+
 function hasCommand(command: string): boolean {
   if (command.startsWith('/')) return existsSync(command);
   return spawnSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore' }).status === 0;

@@ -1,12 +1,22 @@
 /**
  * `stinger setup`: the pinned tools fetched and built into the cache — the Kafka jars (Maven), kube-apiserver and
- * etcd (Go builds), and kubectl (same Go module), which the deployment check (integration-tests/deploy) runs. The
+ * etcd (Go builds), kubectl (same Go module), which the deployment check (integration-tests/deploy) runs, and the
+ * dev cluster node's kubelet, kube-controller-manager and kube-scheduler. The
  * kube-apiserver and etcd builds are also what the first `stinger dev-cluster up` waits for. Each step shows a progress
  * line with its elapsed time on a terminal (and the expected duration of a first kube-apiserver build); cached steps
  * return at once.
  */
 import type { StingerConfig } from '@stinger/config';
-import { buildEtcd, buildKubeApiserver, buildKubectl, type BuildOptions, type BuiltBinary } from '@stinger/dev-cluster';
+import {
+  buildEtcd,
+  buildKubeApiserver,
+  buildKubeControllerManager,
+  buildKubectl,
+  buildKubelet,
+  buildKubeScheduler,
+  type BuildOptions,
+  type BuiltBinary,
+} from '@stinger/dev-cluster';
 import { resolveKafkaDistribution } from '@stinger/local-broker';
 import type { Logger } from '@stinger/log';
 import { createProgress } from './progress.ts';
@@ -56,5 +66,9 @@ export async function setup(options: SetupOptions): Promise<number> {
   out(`Apache Kafka ${distribution.version}: ${distribution.libsDir}`);
   await buildDevClusterTools(options);
   await buildTool(options, { name: 'kubectl', build: buildKubectl, expectedMs: null });
+  // The node of `dev-cluster up --with-node` (integration-tests/real-node); minutes cold, seconds once kube-apiserver's packages are built.
+  await buildTool(options, { name: 'kubelet', build: buildKubelet, expectedMs: null });
+  await buildTool(options, { name: 'kube-controller-manager', build: buildKubeControllerManager, expectedMs: null });
+  await buildTool(options, { name: 'kube-scheduler', build: buildKubeScheduler, expectedMs: null });
   return 0;
 }

@@ -142,6 +142,38 @@ export async function ensureCertificates(options: EnsureCertificatesOptions): Pr
   return paths;
 }
 
+export interface ClientCertificate {
+  readonly cert: string;
+  readonly key: string;
+}
+
+/**
+ * A client certificate signed by the cluster's CA for `commonName` in group `organization`, made once as
+ * `<pkiDir>/<fileStem>.crt|.key` (e.g. a node's kubelet: CN `system:node:<name>`, O `system:nodes`). Call after
+ * `ensureCertificates`, which makes the CA.
+ */
+export async function ensureClientCertificate(
+  options: { readonly pkiDir: string; readonly fileStem: string; readonly commonName: string; readonly organization: string; readonly opensslCommand?: string },
+): Promise<ClientCertificate> {
+  const { pkiDir, fileStem, opensslCommand = 'openssl' } = options;
+  const paths = certificatePaths(pkiDir);
+  const cert = join(pkiDir, `${fileStem}.crt`);
+  const key = join(pkiDir, `${fileStem}.key`);
+  if ((await exists(cert)) && (await exists(key))) return { cert, key };
+  const config = `${cert}.cnf`;
+  const csr = `${cert}.csr`;
+  await writeFile(config, renderOpensslConfig({ profile: 'client', commonName: options.commonName, organization: options.organization }));
+  await runOpenssl(opensslCommand, ['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', key]);
+  await runOpenssl(opensslCommand, ['req', '-new', '-config', config, '-key', key, '-out', csr]);
+  await runOpenssl(opensslCommand, [
+    'x509', '-req', '-in', csr, '-CA', paths.caCert, '-CAkey', paths.caKey, '-set_serial', `0x${randomBytes(16).toString('hex')}`,
+    '-sha256', '-days', '3650', '-extfile', config, '-extensions', 'ext', '-out', cert,
+  ]);
+  await rm(config, { force: true });
+  await rm(csr, { force: true });
+  return { cert, key };
+}
+
 function runOpenssl(command: string, args: readonly string[]): Promise<void> {
   return new Promise((resolve, reject) => {
     execFile(command, args, { timeout: 60_000 }, (error, _stdout, stderr) => {

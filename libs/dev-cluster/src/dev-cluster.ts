@@ -23,14 +23,13 @@
  * Files under stateDir: pki/ (CA, serving, admin and service-account keys), etcd/ (etcd's data dir), logs/etcd.log,
  * logs/kube-apiserver.log (each process's stdout and stderr), kubeconfig, dev-cluster.json (detached only).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, openSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { request as httpRequest } from 'node:http';
 import { join, resolve } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { namespaced, type Logger } from '@stinger/log';
-import { freePorts, isAlive, pollUntilGone, readFileTail, settlesWithin, signalProcess } from '@stinger/processes';
+import { freePorts, isAlive, pollUntilGone, readFileTail, signalProcess } from '@stinger/processes';
+import { launch, waitUntil, type Launched } from './launched-process.ts';
 import { ensureCertificates, type ClusterCertificates } from './certificates.ts';
 import { DevClusterError, DevClusterStartError, DevClusterStopError, type DevClusterComponent } from './errors.ts';
 import { CLUSTER_HOST, renderEtcdFlags, renderKubeApiserverFlags } from './flags.ts';
@@ -58,6 +57,8 @@ export interface StartDevClusterOptions {
   /** kube-apiserver's port; default a free one. Fixing it lets clients survive a restart of the cluster. */
   readonly securePort?: number;
   readonly opensslCommand?: string;
+  /** A node will be started on this cluster (node.ts): pods get ServiceAccount tokens. */
+  readonly withNode?: boolean;
 }
 
 export interface DevCluster {
@@ -168,7 +169,7 @@ export async function startDevCluster(options: StartDevClusterOptions): Promise<
     apiserverProcess = launch({
       component: 'kube-apiserver',
       binary: kubeApiserver.path,
-      args: renderKubeApiserverFlags({ etcdClientPort, securePort, ...certificates }),
+      args: renderKubeApiserverFlags({ etcdClientPort, securePort, ...certificates, withNode: options.withNode ?? false }),
       logFile: join(logsDir, 'kube-apiserver.log'),
       cwd: stateDir,
       detached,
@@ -308,96 +309,6 @@ export function parseStateRecord(text: string): StateRecord | null {
   if (typeof record['server'] !== 'string' || typeof record['kubeconfigPath'] !== 'string') return null;
   if (!['securePort', 'etcdClientPort', 'etcdPid', 'apiserverPid'].every(positive)) return null;
   return value as StateRecord;
-}
-
-interface LaunchOptions {
-  readonly component: DevClusterComponent;
-  readonly binary: string;
-  readonly args: readonly string[];
-  readonly logFile: string;
-  readonly cwd: string;
-  readonly detached: boolean;
-  readonly stopTimeoutMs: number;
-  readonly logger: Logger;
-}
-
-interface Launched {
-  readonly pid: number;
-  readonly hasExited: () => boolean;
-  /** SIGTERM, SIGKILL after stopTimeoutMs; resolves once the process is gone. Idempotent. */
-  readonly stop: () => Promise<void>;
-}
-
-function launch(options: LaunchOptions): Launched {
-  const { component, binary, args, logFile, cwd, detached, stopTimeoutMs, logger } = options;
-  const logFd = openSync(logFile, 'a');
-  let child: ChildProcess;
-  try {
-    child = spawn(binary, args, { cwd, detached, stdio: ['ignore', logFd, logFd] });
-  } finally {
-    closeSync(logFd);
-  }
-  const exited = new Promise<void>((done) => child.once('exit', () => done()));
-  // A spawn failure (ENOENT, EACCES) arrives as 'error' followed by no 'exit': count it as exited.
-  let spawnError: Error | null = null;
-  child.once('error', (error) => {
-    spawnError = error;
-  });
-  const hasExited = (): boolean => spawnError !== null || child.exitCode !== null || child.signalCode !== null;
-  const killOnExit = (): void => {
-    if (!hasExited()) child.kill('SIGKILL');
-  };
-  if (detached) child.unref();
-  else process.once('exit', killOnExit);
-  const pid = child.pid ?? -1;
-  logger.info({ component, pid, detached }, `${component} launched`);
-
-  let stopping: Promise<void> | null = null;
-  const stop = (): Promise<void> => {
-    stopping ??= (async () => {
-      if (!hasExited()) {
-        child.kill('SIGTERM');
-        if (!(await settlesWithin(exited, stopTimeoutMs))) {
-          logger.warn({ component, pid, stopTimeoutMs }, `${component} ignored SIGTERM; sending SIGKILL`);
-          child.kill('SIGKILL');
-          if (!(await settlesWithin(exited, 10_000))) {
-            throw new DevClusterStopError(`${component} pid ${pid} did not exit after SIGKILL`, { component, pid });
-          }
-        }
-      }
-      process.removeListener('exit', killOnExit);
-    })();
-    return stopping;
-  };
-  return { pid, hasExited, stop };
-}
-
-interface WaitOptions {
-  readonly component: DevClusterComponent;
-  readonly hasExited: () => boolean;
-  readonly timeoutMs: number;
-  /** Resolves null when ready, else a reason; may reject (connection refused while starting). */
-  readonly probe: () => Promise<string | null>;
-}
-
-async function waitUntil(options: WaitOptions): Promise<void> {
-  const { component, hasExited, timeoutMs, probe } = options;
-  const deadline = Date.now() + timeoutMs;
-  let last = 'no attempt yet';
-  for (;;) {
-    if (hasExited()) throw new DevClusterError(`${component} exited before it was ready (last: ${last})`);
-    try {
-      const reason = await probe();
-      if (reason === null) return;
-      last = reason;
-    } catch (error) {
-      last = error instanceof Error ? error.message : String(error);
-    }
-    if (Date.now() >= deadline) {
-      throw new DevClusterError(`${component} was not ready within ${timeoutMs} ms (last: ${last})`, { retriable: true });
-    }
-    await sleep(250);
-  }
 }
 
 /** etcd's /health: 200 with `{"health":"true"}` once it has a leader and serves requests. */

@@ -6,7 +6,7 @@
  *
  * kube-apiserver: TLS with the dev CA's serving certificate, client certificates verified against the same CA,
  * authorization RBAC (as in real clusters; the admin user is in system:masters, which RBAC lets do anything), the
- * ServiceAccount admission plugin off (no controller-manager runs to create service-account tokens, so pods would
+ * ServiceAccount admission plugin off unless a node will run (no controller-manager runs to create service-account tokens, so pods would
  * otherwise be refused), no endpoint reconciler (see below), privileged pods allowed (Stinger's agent DaemonSet is privileged). The service CIDR is
  * required by the apiserver to allocate the `kubernetes` Service's address; nothing routes it.
  */
@@ -47,6 +47,12 @@ export interface KubeApiserverFlagsOptions {
   readonly servingKey: string;
   readonly serviceAccountKey: string;
   readonly serviceAccountPublicKey: string;
+  /**
+   * A node will run (kube-controller-manager makes ServiceAccounts, the kubelet mounts their tokens): the
+   * ServiceAccount admission plugin stays on so pods get their token volume. Pods reach the API server through the
+   * node's DNAT of the `kubernetes` Service address (node-config.ts), so it still listens on loopback only.
+   */
+  readonly withNode?: boolean;
 }
 
 export function renderKubeApiserverFlags(options: KubeApiserverFlagsOptions): string[] {
@@ -63,7 +69,7 @@ export function renderKubeApiserverFlags(options: KubeApiserverFlagsOptions): st
     `--service-account-issuer=${SERVICE_ACCOUNT_ISSUER}`,
     '--authorization-mode=RBAC',
     `--service-cluster-ip-range=${SERVICE_CLUSTER_IP_RANGE}`,
-    '--disable-admission-plugins=ServiceAccount',
+    ...(options.withNode === true ? [] : ['--disable-admission-plugins=ServiceAccount']),
     // This release refuses a loopback --advertise-address for the `kubernetes` Endpoints; nothing in a dev cluster
     // reaches the apiserver through that Service, so no reconciler runs.
     '--endpoint-reconciler-type=none',

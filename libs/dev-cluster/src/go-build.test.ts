@@ -1,7 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,14 +10,19 @@ import {
   areBinariesCached,
   buildKubeApiserver,
   cachedBinaryPath,
+  currentMarker,
   ETCD_PACKAGE,
   ETCD_VERSION,
   findGoToolchain,
   GO_MODULE_DIR,
   goBuildArgs,
   KUBE_APISERVER_PACKAGE,
+  KUBE_CONTROLLER_MANAGER_PACKAGE,
+  KUBE_SCHEDULER_PACKAGE,
   KUBECTL_PACKAGE,
+  KUBELET_PACKAGE,
   KUBERNETES_VERSION,
+  kubernetesVersionLdflags,
 } from './go-build.ts';
 
 interface GoMod {
@@ -62,10 +66,11 @@ function parseGoMod(text: string): GoMod {
 const goMod = parseGoMod(await readFile(join(GO_MODULE_DIR, 'go.mod'), 'utf8'));
 const stagingVersion = KUBERNETES_VERSION.replace(/^v1\./, 'v0.');
 
-test('go.mod pins k8s.io/kubernetes at KUBERNETES_VERSION and etcd at ETCD_VERSION, and builds the three binaries as tools', () => {
+test('go.mod pins k8s.io/kubernetes at KUBERNETES_VERSION and etcd at ETCD_VERSION, and builds the six binaries as tools', () => {
   assert.equal(goMod.requires.get('k8s.io/kubernetes'), KUBERNETES_VERSION);
   assert.equal(goMod.requires.get(ETCD_PACKAGE), ETCD_VERSION);
-  assert.deepEqual([...goMod.tools].sort(), [ETCD_PACKAGE, KUBE_APISERVER_PACKAGE, KUBECTL_PACKAGE].sort());
+  const tools = [ETCD_PACKAGE, KUBE_APISERVER_PACKAGE, KUBECTL_PACKAGE, KUBELET_PACKAGE, KUBE_CONTROLLER_MANAGER_PACKAGE, KUBE_SCHEDULER_PACKAGE];
+  assert.deepEqual([...goMod.tools].sort(), tools.sort());
 });
 
 test('every staging replace points at the same module at v0.<minor>.<patch> of the pinned Kubernetes', () => {
@@ -104,16 +109,18 @@ test("the replace list is exactly the staging list of k8s.io/kubernetes's own go
   assert.deepEqual([...goMod.replaces.keys()].sort(), staging);
 });
 
-test('goBuildArgs builds read-only against go.sum, trimmed and stripped, into the given file', () => {
-  assert.deepEqual(goBuildArgs(KUBE_APISERVER_PACKAGE, '/cache/x'), [
+test('goBuildArgs builds read-only against go.sum, trimmed and stripped, into the given file; Kubernetes binaries are version stamped', () => {
+  assert.deepEqual(goBuildArgs(ETCD_PACKAGE, '/cache/x', ETCD_VERSION), ['build', '-mod=readonly', '-trimpath', '-ldflags=-s -w', '-o', '/cache/x', ETCD_PACKAGE]);
+  assert.deepEqual(goBuildArgs(KUBELET_PACKAGE, '/cache/y', 'v1.37.2'), [
     'build',
     '-mod=readonly',
     '-trimpath',
-    '-ldflags=-s -w',
+    '-ldflags=-s -w -X k8s.io/component-base/version.gitVersion=v1.37.2 -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=37',
     '-o',
-    '/cache/x',
-    KUBE_APISERVER_PACKAGE,
+    '/cache/y',
+    KUBELET_PACKAGE,
   ]);
+  assert.throws(() => kubernetesVersionLdflags('master'), GoBuildError);
 });
 
 test('a cached binary with a current marker is returned without running go; a missing Go toolchain is a GoBuildError', async () => {
@@ -131,9 +138,7 @@ test('a cached binary with a current marker is returned without running go; a mi
     const path = cachedBinaryPath(cacheDir, { name: 'kube-apiserver', version: KUBERNETES_VERSION });
     await mkdir(join(path, '..'), { recursive: true });
     await writeFile(path, '#!/bin/sh\n');
-    const hash = createHash('sha256');
-    for (const file of ['go.mod', 'go.sum']) hash.update(await readFile(join(GO_MODULE_DIR, file)));
-    await writeFile(join(path, '..', '.built'), `${hash.digest('hex')}\n`);
+    await writeFile(join(path, '..', '.built'), `${await currentMarker('kube-apiserver')}\n`);
     assert.deepEqual(await buildKubeApiserver(options), { version: KUBERNETES_VERSION, path, built: false, buildMs: 0 });
 
     // A marker from other pins means the binary is stale: go is needed again.

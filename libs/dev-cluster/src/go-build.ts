@@ -1,5 +1,5 @@
 /**
- * kube-apiserver, etcd and kubectl, built from their pinned Go modules by the machine's Go toolchain through the Go
+ * kube-apiserver, etcd, kubectl and a node's kubelet, kube-controller-manager and kube-scheduler, built from their pinned Go modules by the machine's Go toolchain through the Go
  * module proxy, using the go.mod/go.sum in this library's go/ folder. kubectl is not part of the dev cluster: CI uses
  * it (`kubectl kustomize`, server-side dry runs of k8s/overlays), and it comes from the same pinned k8s.io/kubernetes
  * so client and API server are one release.
@@ -12,8 +12,9 @@
  *
  * Contract: `buildKubeApiserver({ cacheDir })` returns `<cacheDir>/kube-apiserver-<version>/kube-apiserver`,
  * `buildEtcd({ cacheDir })` returns `<cacheDir>/etcd-<version>/etcd`, `buildKubectl({ cacheDir })` returns
- * `<cacheDir>/kubectl-<version>/kubectl`. Each is built once: a marker holding the
- * SHA-256 of go.mod + go.sum is written after the binary, so an interrupted build or a changed pin builds again.
+ * `<cacheDir>/kubectl-<version>/kubectl`; likewise buildKubelet, buildKubeControllerManager and buildKubeScheduler
+ * (the node of `stinger dev-cluster up --with-node`). Each is built once: a marker holding the SHA-256 of go.mod +
+ * go.sum and the build flags is written after the binary, so an interrupted build or a changed pin builds again.
  * Concurrent builds each write their own temporary file and rename it into place (the last rename wins; both are the
  * same build). Flags: `-mod=readonly` (go.sum is committed: nothing is resolved that is not pinned), `-trimpath`,
  * `-ldflags=-s -w`, CGO_ENABLED=0. GOCACHE and GOMODCACHE are go's defaults under $HOME, so a second build on the
@@ -36,6 +37,9 @@ export const GO_MODULE_DIR = fileURLToPath(new URL('../go/', import.meta.url));
 
 export const KUBE_APISERVER_PACKAGE = 'k8s.io/kubernetes/cmd/kube-apiserver';
 export const KUBECTL_PACKAGE = 'k8s.io/kubernetes/cmd/kubectl';
+export const KUBELET_PACKAGE = 'k8s.io/kubernetes/cmd/kubelet';
+export const KUBE_CONTROLLER_MANAGER_PACKAGE = 'k8s.io/kubernetes/cmd/kube-controller-manager';
+export const KUBE_SCHEDULER_PACKAGE = 'k8s.io/kubernetes/cmd/kube-scheduler';
 export const ETCD_PACKAGE = 'go.etcd.io/etcd/server/v3';
 
 /** Where Go is looked for when no `goCommand` is given: PATH first, then the toolchain's usual install folder. */
@@ -61,7 +65,7 @@ export interface BuildOptions {
 }
 
 interface BuildTarget {
-  readonly name: 'kube-apiserver' | 'etcd' | 'kubectl';
+  readonly name: 'kube-apiserver' | 'etcd' | 'kubectl' | 'kubelet' | 'kube-controller-manager' | 'kube-scheduler';
   readonly version: string;
   readonly goPackage: string;
 }
@@ -69,6 +73,9 @@ interface BuildTarget {
 const KUBE_APISERVER: BuildTarget = { name: 'kube-apiserver', version: KUBERNETES_VERSION, goPackage: KUBE_APISERVER_PACKAGE };
 const ETCD: BuildTarget = { name: 'etcd', version: ETCD_VERSION, goPackage: ETCD_PACKAGE };
 const KUBECTL: BuildTarget = { name: 'kubectl', version: KUBERNETES_VERSION, goPackage: KUBECTL_PACKAGE };
+const KUBELET: BuildTarget = { name: 'kubelet', version: KUBERNETES_VERSION, goPackage: KUBELET_PACKAGE };
+const KUBE_CONTROLLER_MANAGER: BuildTarget = { name: 'kube-controller-manager', version: KUBERNETES_VERSION, goPackage: KUBE_CONTROLLER_MANAGER_PACKAGE };
+const KUBE_SCHEDULER: BuildTarget = { name: 'kube-scheduler', version: KUBERNETES_VERSION, goPackage: KUBE_SCHEDULER_PACKAGE };
 const MARKER = '.built';
 
 /** Path the binary of `name` at `version` has in the cache, built or not. */
@@ -88,11 +95,23 @@ export function buildKubectl(options: BuildOptions): Promise<BuiltBinary> {
   return buildOnce(KUBECTL, options);
 }
 
+export function buildKubelet(options: BuildOptions): Promise<BuiltBinary> {
+  return buildOnce(KUBELET, options);
+}
+
+export function buildKubeControllerManager(options: BuildOptions): Promise<BuiltBinary> {
+  return buildOnce(KUBE_CONTROLLER_MANAGER, options);
+}
+
+export function buildKubeScheduler(options: BuildOptions): Promise<BuiltBinary> {
+  return buildOnce(KUBE_SCHEDULER, options);
+}
+
 /** True when kube-apiserver and etcd are in the cache for the current pins (nothing to build before a dev cluster starts). */
 export async function areBinariesCached(cacheDir: string): Promise<boolean> {
   const hash = await pinHash();
   for (const target of [KUBE_APISERVER, ETCD]) {
-    if (!(await isCached(cacheDir, target, hash))) return false;
+    if (!(await isCached(cacheDir, target, markerOf(target, hash)))) return false;
   }
   return true;
 }
@@ -108,16 +127,29 @@ export async function findGoToolchain(goCommand?: string): Promise<{ readonly co
   return null;
 }
 
-/** The `go build` argument list for one binary (pure; the command runs in GO_MODULE_DIR with CGO_ENABLED=0). */
-export function goBuildArgs(goPackage: string, output: string): string[] {
-  return ['build', '-mod=readonly', '-trimpath', '-ldflags=-s -w', '-o', output, goPackage];
+/**
+ * The `go build` argument list for one binary (pure; the command runs in GO_MODULE_DIR with CGO_ENABLED=0).
+ * Kubernetes binaries get their release stamped in as `make` would: unstamped they report `v0.0.0-master`, which
+ * kubectl and the kubelet's version checks cannot parse.
+ */
+export function goBuildArgs(goPackage: string, output: string, version?: string): string[] {
+  const stamp = goPackage.startsWith('k8s.io/kubernetes/') && version !== undefined ? ` ${kubernetesVersionLdflags(version)}` : '';
+  return ['build', '-mod=readonly', '-trimpath', `-ldflags=-s -w${stamp}`, '-o', output, goPackage];
+}
+
+/** `-X` flags setting k8s.io/component-base/version's gitVersion, gitMajor and gitMinor from `v<major>.<minor>.<patch>` (pure). */
+export function kubernetesVersionLdflags(version: string): string {
+  const match = /^v(\d+)\.(\d+)\.\d+/.exec(version);
+  if (!match) throw new GoBuildError(`not a Kubernetes release version: ${version}`);
+  const pkg = 'k8s.io/component-base/version';
+  return [`-X ${pkg}.gitVersion=${version}`, `-X ${pkg}.gitMajor=${match[1]}`, `-X ${pkg}.gitMinor=${match[2]}`].join(' ');
 }
 
 async function buildOnce(target: BuildTarget, options: BuildOptions): Promise<BuiltBinary> {
   const { cacheDir, logger, timeoutMs = 60 * 60_000 } = options;
   const path = cachedBinaryPath(cacheDir, target);
   const dir = join(path, '..');
-  const hash = await pinHash();
+  const hash = markerOf(target, await pinHash());
   if (await isCached(cacheDir, target, hash)) return { version: target.version, path, built: false, buildMs: 0 };
 
   const go = await findGoToolchain(options.goCommand);
@@ -132,7 +164,7 @@ async function buildOnce(target: BuildTarget, options: BuildOptions): Promise<Bu
   const started = Date.now();
   logger.info({ binary: target.name, version: target.version, goPackage: target.goPackage, go: go.version }, 'building with go (cached afterwards)');
   try {
-    await runGoBuild(go.command, goBuildArgs(target.goPackage, partial), timeoutMs);
+    await runGoBuild(go.command, goBuildArgs(target.goPackage, partial, target.version), timeoutMs);
     await chmod(partial, 0o755);
     await rm(join(dir, MARKER), { force: true });
     await rename(partial, path);
@@ -152,6 +184,18 @@ async function isCached(cacheDir: string, target: BuildTarget, hash: string): Pr
   const path = cachedBinaryPath(cacheDir, target);
   const marker = (await readFile(join(path, '..', MARKER), 'utf8').catch(() => '')).trim();
   return marker === hash && (await access(path).then(() => true, () => false));
+}
+
+/** What the marker of `name`'s cached binary holds when it is current (for tests and tools that seed the cache). */
+export async function currentMarker(name: BuildTarget['name']): Promise<string> {
+  const target = [KUBE_APISERVER, ETCD, KUBECTL, KUBELET, KUBE_CONTROLLER_MANAGER, KUBE_SCHEDULER].find((t) => t.name === name);
+  if (!target) throw new GoBuildError(`unknown build target ${name}`);
+  return markerOf(target, await pinHash());
+}
+
+/** What the marker holds: the pins' hash and the build flags, so a changed pin or flag builds again. */
+function markerOf(target: BuildTarget, hash: string): string {
+  return createHash('sha256').update(hash).update(goBuildArgs(target.goPackage, '', target.version).join('\0')).digest('hex');
 }
 
 /** SHA-256 over go.mod and go.sum: a changed pin invalidates the cached binaries. */

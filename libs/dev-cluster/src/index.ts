@@ -14,3 +14,8 @@ export type { ClusterCertificates } from './certificates.ts';
 export { SERVICE_CLUSTER_IP_RANGE } from './flags.ts';
 export { DevClusterError, GoBuildError, CertificateError, DevClusterStartError, DevClusterStopError } from './errors.ts';
 export type { DevClusterComponent } from './errors.ts';
+export { startNode, stopNode, nodeContainerdSocket } from './node.ts';
+export type { StartNodeOptions, DevClusterNode, NodeCluster } from './node.ts';
+export { NODE_IP, NODE_BRIDGE, POD_SUBNET, PAUSE_IMAGE } from './node-config.ts';
+export { buildHostBinariesImage, importIntoNode, normalizedImageName } from './local-images.ts';
+export { buildKubelet, buildKubeControllerManager, buildKubeScheduler } from './go-build.ts';

@@ -4,6 +4,7 @@
  * image (reference, manifest digest, compressed size) and where the OCI layout is; a cached build returns in seconds.
  */
 import { processEnvironment, type StingerConfig } from '@stinger/config';
+import { importIntoNode, normalizedImageName } from '@stinger/dev-cluster';
 import type { Logger } from '@stinger/log';
 import { CliError } from '../errors.ts';
 import { buildImages, ImageBuildError, loadIntoPodman } from '../images/image-build.ts';
@@ -11,6 +12,7 @@ import { sourceDateEpoch } from '../images/image-plan.ts';
 import { ensurePrerequisites, IMAGE_PREREQUISITES } from '../prerequisites.ts';
 import { createProgress } from '../progress.ts';
 import { availableServices, isServiceName, REPO_ROOT, stingerVersion, type ServiceName } from '../workspace.ts';
+import { runningNodeSocket } from './dev-cluster.ts';
 import { prepareService } from './up.ts';
 
 export interface ImagesBuildOptions {
@@ -19,6 +21,8 @@ export interface ImagesBuildOptions {
   /** Services to build; empty: every service of this build. */
   readonly services: readonly string[];
   readonly out: (line: string) => void;
+  /** Also import the images into the running dev cluster's node (`stinger dev-cluster up --with-node`). */
+  readonly intoNode?: boolean;
 }
 
 export async function imagesBuild(options: ImagesBuildOptions): Promise<number> {
@@ -52,6 +56,14 @@ export async function imagesBuild(options: ImagesBuildOptions): Promise<number> 
       out(`${image.reference} ${image.manifestDigest} ${(image.compressedBytes / 1e6).toFixed(1)} MB (own layer ${(image.ownLayerBytes / 1e6).toFixed(1)} MB)${copied.includes(image.reference) ? '' : ', already in podman'}`);
     }
     out(`OCI layout: ${build.layout} (Debian packages: ${build.debianPackagesFile})`);
+    if (options.intoNode === true) {
+      const began = Date.now();
+      const containerdSocket = await runningNodeSocket(config);
+      for (const image of build.images) {
+        await importIntoNode({ containerdSocket, layout: build.layout, tag: image.tag, name: normalizedImageName(image.reference) });
+      }
+      out(`imported into the dev cluster's node as ${build.images.map((image) => normalizedImageName(image.reference)).join(', ')} in ${((Date.now() - began) / 1000).toFixed(1)} s`);
+    }
     out(`${build.built ? 'built' : 'cached'} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
     return 0;
   } catch (error) {

@@ -1,0 +1,49 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { iptablesCleanupCommands, mountsToUnmount, parseIptablesSave, splitIptablesWords } from './host-state.ts';
+
+test('splitIptablesWords keeps quoted comments whole and unescapes', () => {
+  assert.deepEqual(splitIptablesWords('-A KUBE-FIREWALL -m comment --comment "block \\"incoming\\" localnet" -j DROP'), [
+    '-A', 'KUBE-FIREWALL', '-m', 'comment', '--comment', 'block "incoming" localnet', '-j', 'DROP',
+  ]);
+});
+
+test("the node's new chains go with the rules that jump to them; chains that were there before and others' chains stay", () => {
+  const before = parseIptablesSave([':PREROUTING ACCEPT [0:0]', ':POSTROUTING ACCEPT [0:0]', ':KUBE-OLD - [0:0]', 'COMMIT'].join('\n'));
+  const after = parseIptablesSave([
+    ':PREROUTING ACCEPT [0:0]',
+    ':POSTROUTING ACCEPT [0:0]',
+    ':KUBE-OLD - [0:0]',
+    ':KUBE-KUBELET-CANARY - [0:0]',
+    ':STINGER-DEV-SERVICES - [0:0]',
+    ':DOCKER - [0:0]',
+    '-A PREROUTING -i stinger0 -j STINGER-DEV-SERVICES',
+    '-A PREROUTING -j DOCKER',
+    '-A POSTROUTING -m comment --comment "kube hostport" -j KUBE-OLD',
+    '-A STINGER-DEV-SERVICES -d 10.96.0.1/32 -p tcp -m tcp --dport 443 -j DNAT --to-destination 127.0.0.1:6443',
+    'COMMIT',
+  ].join('\n'));
+  assert.deepEqual(iptablesCleanupCommands('nat', before, after), [
+    ['-t', 'nat', '-D', 'PREROUTING', '-i', 'stinger0', '-j', 'STINGER-DEV-SERVICES'],
+    ['-t', 'nat', '-F', 'KUBE-KUBELET-CANARY'],
+    ['-t', 'nat', '-F', 'STINGER-DEV-SERVICES'],
+    ['-t', 'nat', '-X', 'KUBE-KUBELET-CANARY'],
+    ['-t', 'nat', '-X', 'STINGER-DEV-SERVICES'],
+  ]);
+  assert.deepEqual(iptablesCleanupCommands('nat', after, after), []);
+});
+
+test('mounts under the roots are unmounted deepest first; octal escapes in mount points are decoded', () => {
+  const mountinfo = [
+    '22 1 0:21 / /run rw - tmpfs tmpfs rw',
+    '30 22 0:40 / /srv/node/kubelet/pods/a/volumes/secret rw - tmpfs tmpfs rw',
+    '31 22 0:41 / /srv/node/containerd/state/x/rootfs rw - overlay overlay rw',
+    '32 22 0:42 / /srv/node/kubelet/pods/a/volumes/with\\040space rw - tmpfs tmpfs rw',
+    '33 22 0:43 / /srv/node-other/y rw - tmpfs tmpfs rw',
+  ].join('\n');
+  assert.deepEqual(mountsToUnmount(mountinfo, ['/srv/node']), [
+    '/srv/node/kubelet/pods/a/volumes/with space',
+    '/srv/node/kubelet/pods/a/volumes/secret',
+    '/srv/node/containerd/state/x/rootfs',
+  ]);
+});
