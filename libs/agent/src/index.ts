@@ -22,3 +22,4 @@ export { ControlCommandHandler, parseStartTicks, procStartTicks, sameStartNs, st
 export type { ControlCommandHandlerOptions, ControlRecordResult, AckStatus } from './control-commands.ts';
 export { agentHealthRecord, eventsPerSecond, AgentHealthReporter } from './agent-health.ts';
 export type { AgentHealthRecord, AgentHealthRecordInput, AgentHealthSample, AgentHealthReporterOptions } from './agent-health.ts';
+export { createAgent, type Agent, type AgentOptions } from './agent.ts';
