@@ -220,8 +220,6 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
           { sensor: processSensor.name, cause: 'ring_full', count: Number(processSensor.lostRecords()) },
           { sensor: processSensor.name, cause: 'user_space', count: ring.droppedInUserSpace },
           { sensor: 'publisher', cause: 'spool_full', count: published.lost },
-          // Descriptor tracking of watched opens the kernel gave up (a full map): their close events lack bytes.
-          ...Object.entries(fileSensor?.io.losses() ?? {}).map(([cause, count]) => ({ sensor: 'file-io', cause, count: Number(count) })),
         ],
         queueDepth: published.queued,
         kafka: {
