@@ -18,6 +18,7 @@ import {
   type BuiltBinary,
 } from '@stinger/dev-cluster';
 import { resolveKafkaDistribution } from '@stinger/local-broker';
+import { buildOpa } from '@stinger/rego';
 import type { Logger } from '@stinger/log';
 import { createProgress } from './progress.ts';
 
@@ -70,5 +71,7 @@ export async function setup(options: SetupOptions): Promise<number> {
   await buildTool(options, { name: 'kubelet', build: buildKubelet, expectedMs: null });
   await buildTool(options, { name: 'kube-controller-manager', build: buildKubeControllerManager, expectedMs: null });
   await buildTool(options, { name: 'kube-scheduler', build: buildKubeScheduler, expectedMs: null });
+  // opa (libs/rego/go) compiles policies' Rego modules to WebAssembly for stinger policy apply and the policy-controller.
+  await buildTool(options, { name: 'opa', build: buildOpa, expectedMs: null });
   return 0;
 }

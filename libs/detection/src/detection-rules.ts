@@ -9,7 +9,8 @@
  * the pipeline catches it.
  */
 import type { CompiledPolicy, Event, EventKind, PolicyAction, PolicyMode, SequenceScope, Severity } from '@stinger/events';
-import { compileConditions, type EventPredicate } from './conditions.ts';
+import { compileConditions, ConditionError, type EventPredicate } from './conditions.ts';
+import { regoRuleOf, type RegoRule } from './rego-rules.ts';
 import { compileSelector } from './selector.ts';
 
 export interface RuleIdentity {
@@ -23,6 +24,11 @@ export interface RuleIdentity {
   readonly tags: readonly string[];
   /** Namespaces the policy's selector names (a never-touch namespace is acted on only when named). */
   readonly namespaces: readonly string[];
+}
+
+/** What find() answers for an alert of a policy's Rego module. */
+export interface RegoRuleIdentity extends RuleIdentity {
+  readonly rego: RegoRule;
 }
 
 export interface SingleEventRule extends RuleIdentity {
@@ -52,10 +58,12 @@ export interface SequenceRule extends RuleIdentity {
 interface CompiledEntry {
   readonly single: readonly SingleEventRule[];
   readonly sequences: readonly SequenceRule[];
+  readonly rego: RegoRule | null;
 }
 
 function compileRecord(key: string, record: CompiledPolicy): CompiledEntry {
   const selector = compileSelector(record.selector);
+  if (record.rego !== null && record.rego.wasm.length === 0) throw new ConditionError('its Rego module was published without its compiled WebAssembly');
   const single: SingleEventRule[] = [];
   const sequences: SequenceRule[] = [];
   for (const rule of record.rules) {
@@ -83,7 +91,7 @@ function compileRecord(key: string, record: CompiledPolicy): CompiledEntry {
       laterKinds: new Set(rule.sequence.steps.slice(1).map((step) => step.event)),
     });
   }
-  return { single, sequences };
+  return { single, sequences, rego: regoRuleOf(key, record, selector) };
 }
 
 export class DetectionRules {
@@ -91,6 +99,7 @@ export class DetectionRules {
   #byKind = new Map<EventKind, SingleEventRule[]>();
   #sequences: SequenceRule[] = [];
   #sequencesByKind = new Map<EventKind, SequenceRule[]>();
+  #rego: RegoRule[] = [];
   #version = 0;
 
   /** Replaces the rules of policy `key` (null: removes them). @throws ConditionError (nothing changes). */
@@ -108,6 +117,11 @@ export class DetectionRules {
     return this.#sequences;
   }
 
+  /** The Rego modules in force, one per policy that carries one (rego-rules.ts evaluates them). */
+  rego(): readonly RegoRule[] {
+    return this.#rego;
+  }
+
   /** The sequences with a step on events of `kind`, in the order of sequences(). */
   sequencesFor(kind: EventKind): readonly SequenceRule[] {
     return this.#sequencesByKind.get(kind) ?? [];
@@ -123,16 +137,26 @@ export class DetectionRules {
     return this.#version;
   }
 
-  /** The rule in force named by an alert, or undefined (the enforcer's re-check). */
-  find(policy: string, rule: string): SingleEventRule | SequenceRule | undefined {
+  /**
+   * The rule in force named by an alert, or undefined (the enforcer's re-check). A rule name the policy's own rules do
+   * not use names an alert of its Rego module: its identity carries the module's action cap.
+   */
+  find(policy: string, rule: string): SingleEventRule | SequenceRule | RegoRuleIdentity | undefined {
     const entry = this.#entries.get(policy);
-    return entry?.single.find((r) => r.rule === rule) ?? entry?.sequences.find((r) => r.rule === rule);
+    const found = entry?.single.find((r) => r.rule === rule) ?? entry?.sequences.find((r) => r.rule === rule);
+    if (found !== undefined || entry?.rego === null || entry?.rego === undefined) return found;
+    const { rego } = entry;
+    return { policy, generation: rego.generation, mode: rego.mode, rule, action: rego.action, severity: 'medium', tags: [], namespaces: rego.namespaces, rego };
   }
 
   /** Whether `event` satisfies the rule named by an alert (for a sequence, its last step). */
   matchesRule(policy: string, rule: string, event: Event): boolean {
     const found = this.find(policy, rule);
-    if (found === undefined || !found.selector(event)) return false;
+    if (found === undefined) return false;
+    // A Rego alert: the module ran in the detector, on ancestry only the detector holds; what is checked here is that
+    // the policy in force carries a module evaluated on this kind of event, for this process.
+    if ('rego' in found) return found.rego.events.has(event.kind) && found.rego.selector(event);
+    if (!found.selector(event)) return false;
     if ('matches' in found) return found.event === event.kind && found.matches(event);
     const last = found.steps[found.steps.length - 1];
     return last !== undefined && last.event === event.kind && last.matches(event);
@@ -145,9 +169,11 @@ export class DetectionRules {
   #reindex(): void {
     const byKind = new Map<EventKind, SingleEventRule[]>();
     const sequences: SequenceRule[] = [];
+    const rego: RegoRule[] = [];
     for (const key of [...this.#entries.keys()].sort()) {
       const entry = this.#entries.get(key);
       if (entry === undefined) continue;
+      if (entry.rego !== null) rego.push(entry.rego);
       for (const rule of entry.single) {
         const list = byKind.get(rule.event);
         if (list) list.push(rule);
@@ -166,6 +192,7 @@ export class DetectionRules {
     this.#byKind = byKind;
     this.#sequences = sequences;
     this.#sequencesByKind = sequencesByKind;
+    this.#rego = rego;
     this.#version += 1;
   }
 }

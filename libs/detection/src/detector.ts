@@ -12,13 +12,17 @@
  *  - `transform` decodes each event (undecodable: rejected, dead-lettered by the caller), matches it, and returns its
  *    alerts keyed by pod uid or node; every ~second of event time it also flushes grouped counts whose window ended.
  *  - The rules are read live from `rules` (policy records applied as they arrive).
+ *  - Rego modules (with `rego`): prepareBatch also evaluates them on the batch's events in a worker thread, with a
+ *    time budget per event (rego-rules.ts), and transform publishes their alerts with the record's others.
  */
 import { DecodeError, decodeEventSummary, encodeAlert, keepEvent, type Alert, type Event } from '@stinger/events';
+import type { RegoBatchEvaluator } from '@stinger/rego';
 import { RecordRejectedError, type ConsumedRecord, type OutputRecord } from '@stinger/kafka';
 import { namespaced, type Logger } from '@stinger/log';
 import { alertKey, completeAlert } from './alerts.ts';
 import type { DetectionRules } from './detection-rules.ts';
 import { PartitionDetector } from './partition-detector.ts';
+import { RegoStage, type RegoStageStats } from './rego-rules.ts';
 
 export interface DetectorOptions {
   readonly rules: DetectionRules;
@@ -31,9 +35,11 @@ export interface DetectorOptions {
   /** Alert.time; the wall clock by default. */
   readonly now?: () => bigint;
   readonly onAlert?: (alert: Alert) => void;
+  /** Evaluates the policies' Rego modules (rego-rules.ts); without it a policy's Rego module raises nothing. */
+  readonly rego?: RegoBatchEvaluator;
 }
 
-export interface DetectorStats {
+export interface DetectorStats extends RegoStageStats {
   events: number;
   alerts: number;
   replayedEvents: number;
@@ -66,7 +72,10 @@ export function createDetector(options: DetectorOptions): Detector {
   const logger = namespaced(options.logger, 'Detector');
   const groupWindowNs = BigInt(options.groupWindowMs ?? 10_000) * 1_000_000n;
   const partitions = new Map<number, { detector: PartitionDetector; lastFlushNs: bigint }>();
-  const stats: DetectorStats = { events: 0, alerts: 0, replayedEvents: 0, replays: 0 };
+  const regoStage = options.rego === undefined ? null : new RegoStage({ evaluator: options.rego, ...(options.now ? { now: options.now } : {}) });
+  const stats: DetectorStats = { events: 0, alerts: 0, replayedEvents: 0, replays: 0, regoEvaluations: 0, regoAlerts: 0, regoStopped: 0, regoFailed: 0, regoMalformed: 0 };
+  /** Events decoded by prepareBatch for the Rego stage, taken by transform (decoded once). */
+  let decoded = new Map<bigint, Event>();
   const newPartition = () => ({ detector: new PartitionDetector({ rules, groupWindowNs, keep: keepEvent, ...(options.now ? { now: options.now } : {}) }), lastFlushNs: 0n });
 
   const output = (summarised: Alert): OutputRecord => {
@@ -82,6 +91,42 @@ export function createDetector(options: DetectorOptions): Detector {
       partitions.clear();
     },
     async prepareBatch(records) {
+      await replayIfNew(records);
+      if (regoStage === null || rules.rego().length === 0) return;
+      decoded = new Map();
+      const batch: { record: ConsumedRecord; event: Event }[] = [];
+      for (const record of records) {
+        try {
+          const event = decodeOrReject(record);
+          decoded.set(record.offset, event);
+          batch.push({ record, event });
+        } catch (error) {
+          if (!(error instanceof RecordRejectedError)) throw error; // rejected again, and dead-lettered, by transform
+        }
+      }
+      await regoStage.prepare(batch, rules.rego());
+      Object.assign(stats, regoStage.stats);
+    },
+    transform(record) {
+      const event = decoded.get(record.offset) ?? decodeOrReject(record);
+      decoded.delete(record.offset);
+      let state = partitions.get(record.partition);
+      if (state === undefined) {
+        state = newPartition();
+        partitions.set(record.partition, state);
+      }
+      stats.events += 1;
+      const alerts = state.detector.observe(event, { emit: true });
+      if (regoStage !== null) alerts.push(...regoStage.take(record));
+      if (event.time - state.lastFlushNs >= FLUSH_EVERY_NS) {
+        state.lastFlushNs = event.time;
+        alerts.push(...state.detector.flush({ emit: true }));
+      }
+      return alerts.map(output);
+    },
+  };
+
+  async function replayIfNew(records: readonly ConsumedRecord[]): Promise<void> {
       const first = records[0];
       if (first === undefined || partitions.has(first.partition)) return;
       const state = newPartition();
@@ -90,7 +135,9 @@ export function createDetector(options: DetectorOptions): Detector {
       const history = await readRange({ partition: first.partition, sinceMs: first.timestampMs - windowMs, untilOffset: first.offset });
       for (const record of history) {
         try {
-          state.detector.observe(decodeOrReject(record), { emit: false });
+          const event = decodeOrReject(record);
+          state.detector.observe(event, { emit: false });
+          regoStage?.observeReplayed(event);
         } catch (error) {
           if (!(error instanceof RecordRejectedError)) throw error;
         }
@@ -100,21 +147,5 @@ export function createDetector(options: DetectorOptions): Detector {
       stats.replays += 1;
       stats.replayedEvents += history.length;
       logger.info({ partition: first.partition, events: history.length, windowMs, ms: Math.round(performance.now() - started) }, 'partition state rebuilt from its input');
-    },
-    transform(record) {
-      const event = decodeOrReject(record);
-      let state = partitions.get(record.partition);
-      if (state === undefined) {
-        state = newPartition();
-        partitions.set(record.partition, state);
-      }
-      stats.events += 1;
-      const alerts = state.detector.observe(event, { emit: true });
-      if (event.time - state.lastFlushNs >= FLUSH_EVERY_NS) {
-        state.lastFlushNs = event.time;
-        alerts.push(...state.detector.flush({ emit: true }));
-      }
-      return alerts.map(output);
-    },
-  };
+  }
 }

@@ -21,7 +21,8 @@ import { signedPolicyRecord, type SigningKey } from '@stinger/trust';
 import { NodeReports } from './node-reports.ts';
 import type { PoliciesInForce, PolicyInForce } from './policies-in-force.ts';
 import type { RuleCounts, TracingPolicyStatus } from './policy-status.ts';
-import { judgePolicyObject, objectPolicyKey, orphanedKeys, ruleCounts, ruleCountsOfRecord, type PolicyObject, type PolicyVerdict } from './reconcile.ts';
+import type { RegoCompilation } from '@stinger/rego';
+import { judgePolicyObject, objectPolicyKey, regoSourceOf, orphanedKeys, ruleCounts, ruleCountsOfRecord, type PolicyObject, type PolicyVerdict } from './reconcile.ts';
 import { buildPolicyStatus, statusUnchanged } from './status-builder.ts';
 
 /** A record as signedPolicyRecord makes it, ready for the producer. */
@@ -50,6 +51,8 @@ export interface PolicyControllerOptions {
   readonly signingKey: () => SigningKey;
   /** Now, ns since the epoch. */
   readonly clock?: () => bigint;
+  /** Compiles a policy's Rego module to WebAssembly (start-policy-control.ts: @stinger/rego with the cached opa). */
+  readonly compileRego?: (rego: { readonly module: string; readonly entrypoint: string }) => Promise<RegoCompilation>;
   readonly statusDelayMs?: number;
   readonly retryDelayMs?: number;
 }
@@ -159,7 +162,9 @@ export class PolicyController implements PolicyObjectEvents {
     const key = objectPolicyKey(object);
     const before = this.#objects.get(key);
     const inForce = this.#inForce.get(key);
-    const verdict = judgePolicyObject(object, inForce?.record);
+    const source = regoSourceOf(object);
+    const rego = source === null || this.#options.compileRego === undefined ? undefined : await this.#options.compileRego(source);
+    const verdict = judgePolicyObject(object, inForce?.record, rego);
     const tracked: Tracked = { object, verdict, publishError: null };
     this.#objects.set(key, tracked);
     if (verdict.kind === 'invalid') {

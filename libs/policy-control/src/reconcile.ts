@@ -13,6 +13,7 @@
  *   authority, so orphans get tombstones.
  */
 import type { CompiledPolicy } from '@stinger/events';
+import type { RegoCompilation } from '@stinger/rego';
 import { compilePolicy, PolicyValidationError, tracingPolicyFromCompiled, validatePolicy, type CompiledPolicyResult, type PolicyIssue } from '@stinger/policy';
 import type { PolicyFieldError, RuleCounts } from './policy-status.ts';
 
@@ -43,9 +44,13 @@ export function objectPolicyKey(object: Pick<PolicyObject, 'metadata'>): string 
   return namespace ? `${namespace}/${name}` : name;
 }
 
-/** Same content: everything but generation and compile time (uid included: a re-created CR is a new policy). */
+/**
+ * Same content: everything but generation and compile time (uid included: a re-created CR is a new policy), and a
+ * Rego module's wasm, which is what opa makes of the module and entrypoint compared.
+ */
 export function sameCompiledPolicy(a: CompiledPolicy, b: CompiledPolicy): boolean {
-  const strip = (p: CompiledPolicy) => JSON.stringify({ ...p, generation: 0, compiled_at_ns: 0 }, (_key, value: unknown) => (typeof value === 'bigint' ? value.toString() : value));
+  const strip = (p: CompiledPolicy) =>
+    JSON.stringify({ ...p, generation: 0, compiled_at_ns: 0, rego: p.rego === null ? null : { ...p.rego, wasm: null } }, (_key, value: unknown) => (typeof value === 'bigint' ? value.toString() : value));
   return strip(a) === strip(b);
 }
 
@@ -56,13 +61,18 @@ export function ruleCounts(result: Pick<CompiledPolicyResult, 'compiled' | 'kern
 /** Rule counts of a record from the topic (compiled again from the record); null when it cannot be. */
 export function ruleCountsOfRecord(compiled: CompiledPolicy): RuleCounts | null {
   try {
-    return ruleCounts(compilePolicy(tracingPolicyFromCompiled(compiled), { generation: compiled.generation }));
+    return ruleCounts(compilePolicy(tracingPolicyFromCompiled(compiled), { generation: compiled.generation, ...(compiled.rego === null ? {} : { regoWasm: compiled.rego.wasm }) }));
   } catch {
     return null;
   }
 }
 
-export function judgePolicyObject(object: PolicyObject, inForce: CompiledPolicy | null | undefined): PolicyVerdict {
+/**
+ * The verdict on one custom resource. `rego`: its spec.rego compiled (regoSourceOf, then @stinger/rego compileRego,
+ * done by the controller before judging); a module that does not compile makes the object invalid, each problem at
+ * spec.rego.module with the module's line.
+ */
+export function judgePolicyObject(object: PolicyObject, inForce: CompiledPolicy | null | undefined, rego?: RegoCompilation): PolicyVerdict {
   const generation = object.metadata.generation ?? 0;
   let validated: ReturnType<typeof validatePolicy>;
   try {
@@ -71,15 +81,30 @@ export function judgePolicyObject(object: PolicyObject, inForce: CompiledPolicy 
     if (!(error instanceof PolicyValidationError)) throw error;
     return { kind: 'invalid', generation, errors: error.issues.map((issue) => ({ field: issue.path, message: issue.message })) };
   }
+  let regoWasm: Buffer | undefined;
+  if (validated.policy.spec.rego !== null) {
+    const compiled = rego ?? { problems: [{ line: null, message: 'the module was not compiled (no opa)' }] };
+    if (compiled.problems !== undefined) {
+      return { kind: 'invalid', generation, errors: compiled.problems.map((p) => ({ field: 'spec.rego.module', message: p.line === null ? p.message : `line ${p.line}: ${p.message}` })) };
+    }
+    regoWasm = compiled.wasm;
+  }
+  const wasm = regoWasm === undefined ? {} : { regoWasm };
   const declared = BigInt(generation);
-  const candidate = compilePolicy(validated.policy, { generation: declared });
+  const candidate = compilePolicy(validated.policy, { generation: declared, ...wasm });
   if (inForce && sameCompiledPolicy(inForce, candidate.compiled)) {
-    const current = compilePolicy(validated.policy, { generation: inForce.generation, compiledAtNs: inForce.compiled_at_ns });
+    const current = compilePolicy(validated.policy, { generation: inForce.generation, compiledAtNs: inForce.compiled_at_ns, ...(inForce.rego === null ? {} : { regoWasm: inForce.rego.wasm }) });
     return { kind: 'valid', generation, result: current, publish: false, warnings: validated.warnings };
   }
   const published = inForce && inForce.generation >= declared ? inForce.generation + 1n : declared;
-  const result = published === declared ? candidate : compilePolicy(validated.policy, { generation: published, compiledAtNs: candidate.compiled.compiled_at_ns });
+  const result = published === declared ? candidate : compilePolicy(validated.policy, { generation: published, compiledAtNs: candidate.compiled.compiled_at_ns, ...wasm });
   return { kind: 'valid', generation, result, publish: true, warnings: validated.warnings };
+}
+
+/** The Rego source of an object's spec.rego when it has one to compile (validation judges the rest). */
+export function regoSourceOf(object: PolicyObject): { readonly module: string; readonly entrypoint: string } | null {
+  const rego = (object.spec as { rego?: { module?: unknown; entrypoint?: unknown } } | undefined)?.rego;
+  return typeof rego?.module === 'string' && typeof rego.entrypoint === 'string' ? { module: rego.module, entrypoint: rego.entrypoint } : null;
 }
 
 /** Keys in force that no custom resource accounts for, sorted. */

@@ -11,6 +11,7 @@ import { decodePolicyStatus } from '@stinger/events';
 import { createProducer, readTopicToEnd, tailTopic, topicName, trackProducerHealth, type KafkaClient } from '@stinger/kafka';
 import { namespaced, type Logger } from '@stinger/log';
 import type { HealthCheck } from '@stinger/metrics';
+import { buildOpa, compileRego, type RegoCompilation } from '@stinger/rego';
 import { readKeyRing, readSigningKey } from '@stinger/trust';
 import { policiesInForce } from './policies-in-force.ts';
 import { PolicyController } from './policy-controller.ts';
@@ -25,6 +26,18 @@ export interface StartPolicyControlOptions {
   readonly logger: Logger;
   /** How long to wait for the first list of the custom resources before reporting ready anyway. */
   readonly syncTimeoutMs?: number;
+  /** Where opa is cached (config.cacheDir): a policy's Rego module is compiled with it, opa built on first use. */
+  readonly cacheDir?: string;
+}
+
+/** compileRego with the opa of `cacheDir` (built once, on the first policy that needs it). */
+function regoCompiler(cacheDir: string | undefined, logger: Logger): (rego: { readonly module: string; readonly entrypoint: string }) => Promise<RegoCompilation> {
+  let opa: Promise<string> | null = null;
+  return async (rego) => {
+    if (cacheDir === undefined) return { problems: [{ line: null, message: 'this policy-controller has no opa to compile Rego modules with (no cache folder)' }] };
+    opa ??= buildOpa({ cacheDir, logger }).then((built) => built.path);
+    return compileRego(rego, { opaPath: await opa });
+  };
 }
 
 export interface RunningPolicyControl {
@@ -62,6 +75,7 @@ export async function startPolicyControl(options: StartPolicyControlOptions): Pr
     publish: (signed) => producer.send(policiesTopic, signed),
     writeStatus: (object, status) => resources.writeStatus(object, status),
     signingKey: () => readSigningKey(keysDir),
+    compileRego: regoCompiler(options.cacheDir, logger),
   });
   const statusTail = await tailTopic({
     client,

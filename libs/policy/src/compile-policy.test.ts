@@ -31,7 +31,7 @@ describe('compilePolicy', () => {
       uid: null,
       generation: 1n,
       mode: 'enforce',
-      selector: { pod_labels: {}, namespaces: [], container_name: null, host: null },
+      selector: { pod_labels: {}, namespaces: [], container_name: null, host: null, pids: null },
       rules: [
         {
           name: 'no-shadow-open',
@@ -46,6 +46,7 @@ describe('compilePolicy', () => {
           sequence: null,
         },
       ],
+      rego: null,
       compiled_at_ns: AT,
     });
     assert.deepEqual(roundTrip(compiled), compiled);
@@ -98,7 +99,7 @@ describe('compilePolicy', () => {
       },
     ]);
     assert.equal(result.compiled.namespace, 'payments');
-    assert.deepEqual(result.compiled.selector, { pod_labels: {}, namespaces: ['payments'], container_name: null, host: false });
+    assert.deepEqual(result.compiled.selector, { pod_labels: {}, namespaces: ['payments'], container_name: null, host: false, pids: null });
     assert.deepEqual(result.compiled.rules[0]?.match, [
       { field: 'daddr', operator: 'cidr', values: ['169.254.169.254/32'] },
       { field: 'dport', operator: 'equal', values: ['80'] },

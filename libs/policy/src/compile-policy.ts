@@ -14,7 +14,7 @@
  *
  * Pure apart from the rule id registry it is given.
  */
-import type { CompiledPolicy, MatchCondition, PolicyAction, PolicyRule, PolicySelector, RuleSequence, SequenceScope } from '@stinger/events';
+import type { CompiledPolicy, MatchCondition, PolicyAction, PolicyRule, PolicySelector, RegoModule, RuleSequence, SequenceScope } from '@stinger/events';
 import type { PolicyIssue } from './errors.ts';
 import { identityRuleOf, type IdentityContext, type IdentityRule } from './identity-rules.ts';
 import { MATCH_FIELDS, matchFieldsOf } from './match-fields.ts';
@@ -128,6 +128,8 @@ export interface CompilePolicyOptions {
   readonly compiledAtNs?: bigint;
   /** Assigns the rule ids; pass the one registry of the loaded set. Default: a fresh registry. */
   readonly ruleIds?: RuleIdRegistry;
+  /** spec.rego compiled to WebAssembly (@stinger/rego compileRego); required for a record the detector evaluates. */
+  readonly regoWasm?: Uint8Array;
 }
 
 export interface CompiledPolicyResult {
@@ -203,6 +205,7 @@ export function compilePolicy(policy: TracingPolicy, options: CompilePolicyOptio
       mode: policy.spec.mode,
       selector: compiledSelector(policy),
       rules: policy.spec.rules.map(compiledRule),
+      rego: compiledRego(policy, options.regoWasm),
       compiled_at_ns: options.compiledAtNs ?? BigInt(Date.now()) * 1_000_000n,
     },
     kernelRules,
@@ -214,6 +217,17 @@ export function compilePolicy(policy: TracingPolicy, options: CompilePolicyOptio
   };
 }
 
+/**
+ * CompiledPolicy.rego: the module as written and its WebAssembly. The wasm comes from `opa build` (@stinger/rego),
+ * which runs before this pure function; without it the record carries an empty module, which the detector refuses
+ * (the agent compiles its local policies without it: it has no use for Rego).
+ */
+function compiledRego(policy: TracingPolicy, wasm: Uint8Array | undefined): RegoModule | null {
+  const { rego } = policy.spec;
+  if (rego === null) return null;
+  return { module: rego.module, entrypoint: rego.entrypoint, events: [...rego.events], action: rego.action, wasm: Buffer.from(wasm ?? new Uint8Array()) };
+}
+
 function scopeOf(host: boolean | null | undefined): KernelRuleOrigin['scope'] {
   if (host === true) return 'host';
   return host === false ? 'pods' : 'all';
@@ -223,6 +237,7 @@ function scopeOf(host: boolean | null | undefined): KernelRuleOrigin['scope'] {
 function podContextOf(policy: TracingPolicy): string | null {
   if (policy.metadata.namespace !== null) return 'needs pod context (a namespaced policy applies to its namespace only)';
   const { podSelector, namespaces, containerName, host } = policy.spec.selector;
+  if (policy.spec.selector.pids !== null) return 'needs process ancestry (selector: pids, decided by the detector)';
   if (host === true) return null;
   const named = [
     podSelector !== null && (Object.keys(podSelector.matchLabels).length > 0 || podSelector.matchExpressions.length > 0) ? 'podSelector' : null,
@@ -406,7 +421,7 @@ function expandPorts(ranges: readonly NumberRange[]): number[] {
 }
 
 function compiledSelector(policy: TracingPolicy): PolicySelector {
-  const { podSelector, namespaces, containerName, host } = policy.spec.selector;
+  const { podSelector, namespaces, containerName, host, pids } = policy.spec.selector;
   const podLabels: Record<string, string> = { ...podSelector?.matchLabels };
   // The validator admits only `key In [value]` expressions, which are labels.
   for (const expression of podSelector?.matchExpressions ?? []) {
@@ -419,6 +434,7 @@ function compiledSelector(policy: TracingPolicy): PolicySelector {
     namespaces: namespace === null ? [...namespaces] : [namespace],
     container_name: containerName,
     host: namespace === null ? host : false,
+    pids: pids === null ? null : { pids: [...pids.values], follow_children: pids.followChildren },
   };
 }
 

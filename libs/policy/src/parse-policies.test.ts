@@ -109,7 +109,7 @@ describe('parsePolicies', () => {
       const text = JSON.stringify([asJson('deny-binary.yaml'), { ...(asJson('no-new-netns.yaml') as object), spec: { rules: [] } }], null, 2);
       const result = parsePolicies(text, { source: 'all.json' });
       assert.deepEqual(result.policies.map((p) => p.metadata.name), ['deny-binary']);
-      assert.deepEqual(result.errors.map(formatIssue), [`all.json:${lineOf(text, '"rules": []')}:7 (document 2): spec.rules: must hold at least one rule`]);
+      assert.deepEqual(result.errors.map(formatIssue), [`all.json:${lineOf(text, '"rules": []')}:7 (document 2): spec.rules: must hold at least one rule (or the policy a rego module)`]);
     });
 
     test('field errors name the field, its line and its column, as for YAML', () => {

@@ -201,6 +201,31 @@ export interface LabelSelectorRequirement {
   readonly values: readonly string[];
 }
 
+/** spec.selector.pids: processes by pid (the node's initial pid namespace), and with followChildren their descendants. */
+export interface PidSelectorSpec {
+  readonly values: readonly number[];
+  readonly followChildren: boolean;
+}
+
+/** What an alert of a Rego module may ask for (spec.rego.action): the pipeline acts, so kill at most. */
+export const REGO_ACTIONS = ['audit', 'kill'] as const;
+export type RegoAction = (typeof REGO_ACTIONS)[number];
+
+/**
+ * spec.rego: a Rego module whose `entrypoint` rule (e.g. `stinger/alerts`) the detector evaluates, compiled to
+ * WebAssembly, on each enriched event of `events`, with input `{ event, ancestors }`; it yields alert objects
+ * `{ rule, severity, message, tags, action }`.
+ */
+export interface RegoSpec {
+  readonly module: string;
+  readonly entrypoint: string;
+  readonly events: readonly RuleEvent[];
+  readonly action: RegoAction;
+}
+
+/** Bounds of spec.rego. */
+export const REGO_LIMITS = { maxModuleBytes: 64 * 1024 } as const;
+
 export interface PolicySelectorSpec {
   /** null when spec.selector.podSelector is absent. */
   readonly podSelector: {
@@ -211,6 +236,8 @@ export interface PolicySelectorSpec {
   readonly containerName: string | null;
   /** true: host processes only; false: pod processes only; null: both. */
   readonly host: boolean | null;
+  /** null when spec.selector.pids is absent (any process). */
+  readonly pids: PidSelectorSpec | null;
 }
 
 export interface PolicyMetadata {
@@ -230,7 +257,9 @@ export interface TracingPolicy {
   readonly spec: {
     readonly mode: PolicyModeName;
     readonly selector: PolicySelectorSpec;
+    /** May be empty when rego is set. */
     readonly rules: readonly PolicyRuleSpec[];
+    readonly rego: RegoSpec | null;
   };
 }
 

@@ -6,11 +6,14 @@
  * normalisation, contradictions), and the policy-controller runs it on every object.
  */
 import { ALL_MATCH_FIELDS, MATCH_FIELDS, type MatchFieldDefinition } from './match-fields.ts';
-import { CORRELATION_FIELDS, LABEL_SELECTOR_OPERATORS, POLICY_MODES, RULE_ACTIONS, RULE_EVENTS, SEQUENCE_LIMITS, SEQUENCE_SCOPES, SEVERITIES } from './policy-types.ts';
+import { CORRELATION_FIELDS, LABEL_SELECTOR_OPERATORS, POLICY_MODES, REGO_ACTIONS, REGO_LIMITS, RULE_ACTIONS, RULE_EVENTS, SEQUENCE_LIMITS, SEQUENCE_SCOPES, SEVERITIES } from './policy-types.ts';
 import {
   DURATION_PATTERN,
   LABEL_REQUIREMENT_KEYS,
+  PID_SELECTOR_KEYS,
   POD_SELECTOR_KEYS,
+  REGO_ENTRYPOINT,
+  REGO_KEYS,
   RULE_KEYS,
   SELECTOR_KEYS,
   SEQUENCE_KEYS,
@@ -77,6 +80,13 @@ export function policySpecSchema(): JsonSchema {
       namespaces: list(string({ pattern: DNS1123_LABEL })),
       containerName: string({ pattern: DNS1123_LABEL }),
       host: { type: 'boolean' },
+      pids: object(
+        keyed(PID_SELECTOR_KEYS, {
+          values: list({ type: 'integer', minimum: 1 }, { minItems: 1, description: "Process ids in the node's initial pid namespace." }),
+          followChildren: { type: 'boolean', default: false, description: 'Their descendants too.' },
+        }),
+        { description: 'Only these processes (decided by the detector, from the ancestry it has seen).', required: ['values'], additionalProperties: false },
+      ),
     }),
     { description: 'Which processes the policy applies to; empty selects every process.', additionalProperties: false },
   );
@@ -122,8 +132,18 @@ export function policySpecSchema(): JsonSchema {
     keyed(SPEC_KEYS, {
       mode: string({ enum: [...POLICY_MODES], default: 'enforce' }),
       selector,
-      rules: list(rule, { minItems: 1 }),
+      rules: list(rule),
+      rego: object(
+        keyed(REGO_KEYS, {
+          module: string({ minLength: 1, maxLength: REGO_LIMITS.maxModuleBytes, description: 'The Rego source (its package holds the entrypoint rule).' }),
+          entrypoint: string({ pattern: REGO_ENTRYPOINT.source, description: 'The rule yielding alert objects, e.g. stinger/alerts.' }),
+          events: list(string({ enum: [...RULE_EVENTS] }), { minItems: 1, description: 'Event kinds the module is evaluated on.' }),
+          action: string({ enum: [...REGO_ACTIONS], default: 'audit', description: 'The most an alert of the module may ask for.' }),
+        }),
+        { description: 'A Rego (Open Policy Agent) module the detector evaluates, compiled to WebAssembly, on each enriched event of the named kinds.', required: ['module', 'entrypoint', 'events'], additionalProperties: false },
+      ),
     }),
-    { required: ['rules'], additionalProperties: false },
+    // rules or rego, or both: the validator says which is missing.
+    { additionalProperties: false },
   );
 }

@@ -228,7 +228,7 @@ describe('tracingPolicyFromCompiled', () => {
 
   test('gives back kind, metadata and spec: a namespaced record becomes a TracingPolicyNamespaced', () => {
     const record = compilePolicy(parseOne(HAND_WRITTEN.namespaced ?? '', 'namespaced'), { compiledAtNs: AT }).compiled;
-    assert.deepEqual(record.selector, { pod_labels: { app: 'api' }, namespaces: ['payments'], container_name: 'api', host: false });
+    assert.deepEqual(record.selector, { pod_labels: { app: 'api' }, namespaces: ['payments'], container_name: 'api', host: false, pids: null });
     assert.deepEqual(tracingPolicyFromCompiled(record), {
       apiVersion: 'stinger.io/v1alpha1',
       kind: 'TracingPolicyNamespaced',
@@ -236,11 +236,12 @@ describe('tracingPolicyFromCompiled', () => {
       spec: {
         mode: 'enforce',
         // namespaces [payments] and host false are what compilePolicy adds for the namespace.
-        selector: { podSelector: { matchLabels: { app: 'api' }, matchExpressions: [] }, namespaces: [], containerName: 'api', host: null },
+        selector: { podSelector: { matchLabels: { app: 'api' }, matchExpressions: [] }, namespaces: [], containerName: 'api', host: null, pids: null },
         rules: [
           { name: 'imds', event: 'connect', match: { daddr: ['169.254.169.254/32'] }, action: 'deny-connect', severity: 'high', tags: ['T1552.005'], exclude: {}, sequence: null },
           { name: 'shadow', event: 'file', match: { path: { equal: ['/etc/shadow'], prefix: [], suffix: [] } }, action: 'kill-in-kernel', severity: 'medium', tags: [], exclude: {}, sequence: null },
         ],
+        rego: null,
       },
     });
   });
@@ -267,7 +268,7 @@ describe('tracingPolicyFromCompiled', () => {
     const policy = tracingPolicyFromCompiled(record);
     assert.equal(policy.kind, 'TracingPolicy');
     assert.deepEqual(policy.metadata, { name: 'process-fields', namespace: null, uid: '3f1c2d9e-0000-4000-8000-000000000001', generation: 7 });
-    assert.deepEqual(policy.spec.selector, { podSelector: null, namespaces: [], containerName: null, host: true });
+    assert.deepEqual(policy.spec.selector, { podSelector: null, namespaces: [], containerName: null, host: true, pids: null });
     assert.deepEqual(policy.spec.rules[0]?.match.uid, [{ low: 0, high: 0 }, { low: 1000, high: 1000 }]);
     assert.deepEqual(policy.spec.rules[2]?.match.uid, [{ low: 1000, high: 1999 }, { low: 0, high: 0 }]);
   });
@@ -389,7 +390,7 @@ spec:
 
     const namespaced = structuredClone(base());
     namespaced.namespace = 'payments';
-    namespaced.selector = { pod_labels: {}, namespaces: ['payments', 'prod'], container_name: null, host: true };
+    namespaced.selector = { pod_labels: {}, namespaces: ['payments', 'prod'], container_name: null, host: true, pids: null };
     namespaced.generation = 1n << 60n;
     let caught: unknown;
     try {
@@ -408,7 +409,7 @@ spec:
   test('an empty rule list and a record with no match conditions', () => {
     const none = structuredClone(base());
     none.rules = [];
-    assert.deepEqual(rejection(none), ['rules: must hold at least one rule']);
+    assert.deepEqual(rejection(none), ['rules: must hold at least one rule (or the policy a rego module)']);
     const anyFile = structuredClone(base());
     const [file] = anyFile.rules;
     assert.ok(file !== undefined);

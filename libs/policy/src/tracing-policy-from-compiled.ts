@@ -99,6 +99,7 @@ function documentOf(compiled: CompiledPolicy, context: DocumentContext): Record<
     }
     if (selector.host === true) documentSelector.host = true;
   }
+  if (selector.pids !== null) documentSelector.pids = { values: [...selector.pids.pids], followChildren: selector.pids.follow_children };
 
   const rules = compiled.rules.map((rule, index) => {
     const conditions: ConditionIndex = new Map();
@@ -125,7 +126,14 @@ function documentOf(compiled: CompiledPolicy, context: DocumentContext): Record<
     apiVersion: POLICY_API_VERSION,
     kind: namespace === null ? 'TracingPolicy' : 'TracingPolicyNamespaced',
     metadata,
-    spec: { mode: compiled.mode, selector: documentSelector, rules },
+    spec: {
+      mode: compiled.mode,
+      selector: documentSelector,
+      rules,
+      ...(compiled.rego === null
+        ? {}
+        : { rego: { module: compiled.rego.module, entrypoint: compiled.rego.entrypoint, events: [...compiled.rego.events], action: compiled.rego.action } }),
+    },
   };
 }
 

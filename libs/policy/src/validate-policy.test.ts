@@ -35,7 +35,7 @@ describe('validatePolicy', () => {
     const { policy: p, warnings } = validatePolicy(policy());
     assert.deepEqual(warnings, []);
     assert.equal(p.spec.mode, 'enforce');
-    assert.deepEqual(p.spec.selector, { podSelector: null, namespaces: [], containerName: null, host: null });
+    assert.deepEqual(p.spec.selector, { podSelector: null, namespaces: [], containerName: null, host: null, pids: null });
     assert.deepEqual(p.spec.rules[0], { name: 'r', event: 'file', match: { path: { equal: ['/etc/shadow'], prefix: [], suffix: [] } }, action: 'audit', severity: 'medium', tags: [], exclude: {}, sequence: null });
     assert.deepEqual(p.metadata, { name: 'p', namespace: null, uid: null, generation: null });
   });
@@ -117,8 +117,8 @@ describe('validatePolicy', () => {
     ['namespaced without namespace', policy({ top: { kind: 'TracingPolicyNamespaced' } }), 'metadata.namespace: required for a TracingPolicyNamespaced'],
     ['missing spec', policy({ top: { spec: undefined } }), 'spec: required'],
     ['spec not a mapping', policy({ top: { spec: 'x' } }), 'spec: expected a mapping, got a string ("x")'],
-    ['missing rules', policy({ top: { spec: {} } }), 'spec.rules: required'],
-    ['empty rules', policy({ top: { spec: { rules: [] } } }), 'spec.rules: must hold at least one rule'],
+    ['missing rules', policy({ top: { spec: {} } }), 'spec.rules: required (or a rego module)'],
+    ['empty rules', policy({ top: { spec: { rules: [] } } }), 'spec.rules: must hold at least one rule (or the policy a rego module)'],
     ['rules not a list', policy({ top: { spec: { rules: {} } } }), 'spec.rules: expected a list, got a mapping'],
     ['unknown selector key', policy({ spec: { selector: { podSelecter: {} } } }), 'spec.selector.podSelecter: unknown key (did you mean "podSelector"?)'],
     ['host not a boolean', policy({ spec: { selector: { host: 'yes' } } }), 'spec.selector.host: expected a boolean, got a string ("yes")'],
@@ -186,12 +186,25 @@ describe('validatePolicy', () => {
     ],
     ['bad ptrace request', policy({ rule: { event: 'ptrace', match: { request: ['attach'] } } }), 'spec.rules[0].match.request[0]: "attach" is not a PTRACE_* request name'],
     ['tags not a list', policy({ rule: { tags: 'T1003' } }), 'spec.rules[0].tags: expected a list, got a string ("T1003")'],
+    ['a pid that is not one', policy({ spec: { selector: { pids: { values: [0, 12] } } } }), 'spec.selector.pids.values[0]: 0 is not a pid (1-4194303)'],
+    ['pids without values', policy({ spec: { selector: { pids: { followChildren: true } } } }), 'spec.selector.pids.values: required'],
+    ['a rego module without package', policy({ spec: { rego: { module: 'allow := true', entrypoint: 'stinger/alerts', events: ['exec'] } } }), 'spec.rego.module: has no package declaration'],
+    ['a rego entrypoint that is no rule path', policy({ spec: { rego: { module: 'package stinger', entrypoint: 'alerts', events: ['exec'] } } }), 'spec.rego.entrypoint: "alerts" is not a rule path (package segments and rule name joined by "/", e.g. stinger/alerts)'],
+    ['rego asking for a kernel action', policy({ spec: { rego: { module: 'package stinger', entrypoint: 'stinger/alerts', events: ['exec'], action: 'kill-in-kernel' } } }), 'spec.rego.action: "kill-in-kernel" is not one of audit, kill'],
+    ['rego without events', policy({ spec: { rego: { module: 'package stinger', entrypoint: 'stinger/alerts' } } }), 'spec.rego.events: required (the event kinds the module is evaluated on: exec, file, connect, accept, listen, privilege, capset, namespace, module, ptrace, bpf, mount)'],
   ];
   for (const [name, value, expected] of cases) {
     test(`reports ${name}`, () => {
       assert.ok(lines(value).includes(expected), `expected "${expected}" in:\n${lines(value).join('\n')}`);
     });
   }
+
+  test('a policy of a rego module alone has no rules; pids select processes with or without their children', () => {
+    const { policy: p } = validatePolicy(policy({ spec: { rules: [], selector: { pids: { values: [42, 42, 7], followChildren: true } }, rego: { module: 'package stinger\n', entrypoint: 'stinger/alerts', events: ['exec', 'file'] } } }));
+    assert.deepEqual(p.spec.rules, []);
+    assert.deepEqual(p.spec.rego, { module: 'package stinger\n', entrypoint: 'stinger/alerts', events: ['exec', 'file'], action: 'audit' });
+    assert.deepEqual(p.spec.selector.pids, { values: [42, 7], followChildren: true });
+  });
 
   test('reports a duplicate rule name against the first use', () => {
     const value = policy({

@@ -24,7 +24,11 @@ import {
   type NumberRange,
   type PolicyKind,
   type PolicyRuleSpec,
+  type PidSelectorSpec,
   type PolicySelectorSpec,
+  REGO_ACTIONS,
+  REGO_LIMITS,
+  type RegoSpec,
   type RuleEvent,
   type RuleMatch,
   type SequenceSpec,
@@ -71,8 +75,12 @@ export const METADATA_KEYS = [
   'finalizers',
   'managedFields',
 ] as const;
-export const SPEC_KEYS = ['mode', 'selector', 'rules'] as const;
-export const SELECTOR_KEYS = ['podSelector', 'namespaces', 'containerName', 'host'] as const;
+export const SPEC_KEYS = ['mode', 'selector', 'rules', 'rego'] as const;
+export const SELECTOR_KEYS = ['podSelector', 'namespaces', 'containerName', 'host', 'pids'] as const;
+export const PID_SELECTOR_KEYS = ['values', 'followChildren'] as const;
+export const REGO_KEYS = ['module', 'entrypoint', 'events', 'action'] as const;
+/** A Rego rule path: package path segments and the rule name, separated by '/'. */
+export const REGO_ENTRYPOINT = /^[A-Za-z_][A-Za-z0-9_]*(\/[A-Za-z_][A-Za-z0-9_]*)+$/;
 export const POD_SELECTOR_KEYS = ['matchLabels', 'matchExpressions'] as const;
 export const LABEL_REQUIREMENT_KEYS = ['key', 'operator', 'values'] as const;
 export const RULE_KEYS = ['name', 'event', 'match', 'exclude', 'sequence', 'action', 'severity', 'tags'] as const;
@@ -296,7 +304,7 @@ function checkLabelRequirement(value: unknown, path: PathSegments, c: IssueColle
 
 function checkSelector(value: unknown, context: { kind: PolicyKind | null; namespace: string | null }, c: IssueCollector): PolicySelectorSpec {
   const { kind, namespace } = context;
-  const empty: PolicySelectorSpec = { podSelector: null, namespaces: [], containerName: null, host: null };
+  const empty: PolicySelectorSpec = { podSelector: null, namespaces: [], containerName: null, host: null, pids: null };
   if (value === undefined || value === null) return empty;
   const selector = c.expectMapping(value, SELECTOR);
   if (selector === null) return empty;
@@ -359,7 +367,55 @@ function checkSelector(value: unknown, context: { kind: PolicyKind | null; names
       c.error([...SELECTOR, 'host'], `true (host processes only) contradicts ${podFields.join(', ')}, which select pods`);
     }
   }
-  return { podSelector, namespaces, containerName, host };
+  const pids = selector.pids === undefined || selector.pids === null ? null : checkPidSelector(selector.pids, c);
+  return { podSelector, namespaces, containerName, host, pids };
+}
+
+const PID_MAX = 4_194_304; // PID_MAX_LIMIT on 64-bit kernels
+
+function checkPidSelector(value: unknown, c: IssueCollector): PidSelectorSpec | null {
+  const path = [...SELECTOR, 'pids'];
+  const pids = c.expectMapping(value, path);
+  if (pids === null) return null;
+  c.checkKeys(pids, PID_SELECTOR_KEYS, path);
+  let values: number[] = [];
+  if (pids.values === undefined) c.error([...path, 'values'], 'required');
+  else {
+    const list = c.expectList(pids.values, [...path, 'values']);
+    if (list !== null && list.length === 0) c.error([...path, 'values'], 'must not be empty (leave pids out to select any process)');
+    values = dedupe(eachOf(list ?? [], [...path, 'values'], (v, p) => (typeof v === 'number' && Number.isInteger(v) && v >= 1 && v < PID_MAX ? v : (c.error(p, `${show(v)} is not a pid (1-${PID_MAX - 1})`), null))));
+  }
+  let followChildren = false;
+  if (pids.followChildren !== undefined && pids.followChildren !== null) {
+    if (typeof pids.followChildren === 'boolean') followChildren = pids.followChildren;
+    else c.error([...path, 'followChildren'], `expected a boolean, got ${describe(pids.followChildren)}`);
+  }
+  return { values, followChildren };
+}
+
+function checkRego(value: unknown, c: IssueCollector): RegoSpec | null {
+  const path = ['spec', 'rego'];
+  const rego = c.expectMapping(value, path);
+  if (rego === null) return null;
+  c.checkKeys(rego, REGO_KEYS, path);
+  const errorsBefore = c.errors.length;
+  const module = rego.module === undefined ? (c.error([...path, 'module'], 'required (the Rego source)'), null) : c.expectString(rego.module, [...path, 'module']);
+  if (module !== null && Buffer.byteLength(module) > REGO_LIMITS.maxModuleBytes) c.error([...path, 'module'], `is ${Buffer.byteLength(module)} bytes; a module holds at most ${REGO_LIMITS.maxModuleBytes}`);
+  else if (module !== null && !/^\s*package\s+\S/m.test(module)) c.error([...path, 'module'], 'has no package declaration');
+  const entrypoint =
+    rego.entrypoint === undefined
+      ? (c.error([...path, 'entrypoint'], 'required (the rule yielding alerts, e.g. stinger/alerts)'), null)
+      : c.expectPattern(rego.entrypoint, [...path, 'entrypoint'], { test: (text) => REGO_ENTRYPOINT.test(text), what: 'is not a rule path (package segments and rule name joined by "/", e.g. stinger/alerts)' });
+  let events: RuleEvent[] = [];
+  if (rego.events === undefined) c.error([...path, 'events'], `required (the event kinds the module is evaluated on: ${RULE_EVENTS.join(', ')})`);
+  else {
+    const list = c.expectList(rego.events, [...path, 'events']);
+    if (list !== null && list.length === 0) c.error([...path, 'events'], 'must not be empty');
+    events = dedupe(eachOf(list ?? [], [...path, 'events'], (v, p) => c.expectSymbol(v, RULE_EVENTS, p)));
+  }
+  const action = rego.action === undefined || rego.action === null ? 'audit' : c.expectSymbol(rego.action, REGO_ACTIONS, [...path, 'action']);
+  if (c.errors.length !== errorsBefore || module === null || entrypoint === null || action === null) return null;
+  return { module, entrypoint, events, action };
 }
 
 /**
@@ -754,11 +810,13 @@ function checkDocument(value: unknown, c: IssueCollector): TracingPolicy | null 
   c.checkKeys(spec, SPEC_KEYS, ['spec']);
   const mode = spec.mode === undefined || spec.mode === null ? 'enforce' : c.expectSymbol(spec.mode, POLICY_MODES, ['spec', 'mode']);
   const selector = checkSelector(spec.selector, { kind, namespace: metadata.namespace }, c);
+  const rego = spec.rego === undefined || spec.rego === null ? null : checkRego(spec.rego, c);
   const rules: PolicyRuleSpec[] = [];
-  if (spec.rules === undefined) c.error(['spec', 'rules'], 'required');
-  else {
+  if (spec.rules === undefined) {
+    if (spec.rego === undefined || spec.rego === null) c.error(['spec', 'rules'], 'required (or a rego module)');
+  } else {
     const list = c.expectList(spec.rules, ['spec', 'rules']);
-    if (list !== null && list.length === 0) c.error(['spec', 'rules'], 'must hold at least one rule');
+    if (list !== null && list.length === 0 && (spec.rego === undefined || spec.rego === null)) c.error(['spec', 'rules'], 'must hold at least one rule (or the policy a rego module)');
     const names = new Map<string, number>();
     list?.forEach((rule, index) => {
       const checked = checkRule(rule, { index, names, context: { kind, selector } }, c);
@@ -770,7 +828,7 @@ function checkDocument(value: unknown, c: IssueCollector): TracingPolicy | null 
     apiVersion: POLICY_API_VERSION,
     kind,
     metadata: { name: metadata.name, namespace: metadata.namespace, uid: metadata.uid, generation: metadata.generation },
-    spec: { mode, selector, rules },
+    spec: { mode, selector, rules, rego },
   };
 }
 

@@ -23,6 +23,7 @@ import {
   watchCatchUp,
 } from '@stinger/kafka';
 import { createLogger } from '@stinger/log';
+import { RegoBatchEvaluator } from '@stinger/rego';
 import { createProcessMetrics, serveMetrics } from '@stinger/metrics';
 import { watchKeyRing } from '@stinger/trust';
 
@@ -41,8 +42,12 @@ shutdown.register('key-ring', async () => keyRing.stop());
 const client = createKafkaClient({ brokers: requireBrokers(config), connection: config.kafka, role: `detector-${config.nodeName}`, logger });
 const rules = new DetectionRules();
 const eventsTopic = topicName('events', prefix);
+// Policies' Rego modules run in a worker thread, each event within a time budget (libs/rego RegoBatchEvaluator).
+const rego = new RegoBatchEvaluator();
+shutdown.register('rego', () => rego.close());
 const detector = createDetector({
   rules,
+  rego,
   alertsTopic: topicName('alerts', prefix),
   logger,
   readRange: (range) => readPartitionRange({ client, topic: eventsTopic, ...range }),

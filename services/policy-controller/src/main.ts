@@ -40,7 +40,7 @@ if (kubeConfig === null) {
 const client = createKafkaClient({ brokers: requireBrokers(config), connection: config.kafka, role: `policy-controller-${config.nodeName}`, logger });
 // Wrong credentials or an untrusted broker certificate end the process here with one line, not in client retries.
 await exitOnWrongKafkaSettings(client, { logger });
-const control = await startPolicyControl({ client, topicPrefix: config.kafka.topicPrefix, keysDir: config.keysDir, resources, logger });
+const control = await startPolicyControl({ client, topicPrefix: config.kafka.topicPrefix, keysDir: config.keysDir, resources, logger, cacheDir: config.cacheDir });
 shutdown.register('policy-control', () => control.stop());
 controlHealth.set(() => control.health());
 logger.info({ mode: resources.mode, synced: control.synced, ...control.startState, keysDir: config.keysDir, metricsPort: metricsServer.port }, 'policy-controller running');

@@ -14,6 +14,8 @@ export interface PolicyDocument {
   readonly written: Record<string, unknown>;
   /** The file it came from. */
   readonly source: string;
+  /** spec.rego compiled to WebAssembly (policy-rego.ts), for the record the CLI publishes. */
+  readonly regoWasm?: Buffer;
 }
 
 export interface PolicyDocuments {

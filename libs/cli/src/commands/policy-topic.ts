@@ -52,10 +52,10 @@ export class TopicPolicies implements PolicyDestination {
     const producer = createProducer({ client });
     await producer.connect();
     try {
-      for (const { policy } of documents) {
+      for (const { policy, regoWasm } of documents) {
         const name = policyKey(policy);
         const previous = current.get(name);
-        const result = compilePolicy(policy, { generation: (previous?.generation ?? 0n) + 1n });
+        const result = compilePolicy(policy, { generation: (previous?.generation ?? 0n) + 1n, ...(regoWasm === undefined ? {} : { regoWasm }) });
         if (previous && sameCompiledPolicy(previous, result.compiled)) {
           options.out(`${name}: unchanged (generation ${previous.generation})`);
           continue;

@@ -18,6 +18,7 @@ import { loadDefaultPolicies, readDefaultPolicySources } from '../default-polici
 import { CliError } from '../errors.ts';
 import { ClusterPolicies } from './policy-cluster.ts';
 import { parsePolicyDocuments, readPolicySources, type PolicyDocument } from './policy-documents.ts';
+import { withCompiledRego } from './policy-rego.ts';
 import { TopicPolicies } from './policy-topic.ts';
 
 export interface PolicyCommandOptions {
@@ -60,7 +61,8 @@ export async function policyApply(options: PolicyCommandOptions, files: readonly
     const named = new Set(documents.map((d) => policyKey(d.policy)));
     documents.unshift(...parsePolicyDocuments(readDefaultPolicySources()).documents.filter((d) => !named.has(policyKey(d.policy))));
   }
-  await destination(options).apply(documents, [...files, ...(defaults ? ['the default rule pack'] : [])].join(', '));
+  const compiled = await withCompiledRego(options, documents);
+  await destination(options).apply(compiled, [...files, ...(defaults ? ['the default rule pack'] : [])].join(', '));
   return 0;
 }
 

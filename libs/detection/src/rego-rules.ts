@@ -1,0 +1,203 @@
+/**
+ * Rego rules in the detector: which policies carry a Rego module, what the module sees, and the alerts it raises.
+ *
+ * Contract: `RegoStage.prepare(batch)` runs in the detector's prepareBatch (it is async: the modules run in a worker
+ * thread with a time budget per event, @stinger/rego RegoBatchEvaluator), before the batch's transform calls; for each
+ * event of a kind a module names and whose policy selector matches, the module gets the input
+ *   { event: <the enriched event, numbers as JSON numbers>, ancestors: [{ pid, binary }, …] }
+ * (ancestors: `{ pid, binary }` of the parent first, as far as this detector has seen the chain, at most 32) and its
+ * alerts are held until
+ * `take(record)` is called from that record's transform. An event whose evaluation is stopped or traps raises nothing
+ * and is counted; the partition goes on.
+ */
+import type { Alert, CompiledPolicy, Event, EventKind, PolicyAction, Process } from '@stinger/events';
+import type { ConsumedRecord } from '@stinger/kafka';
+import type { RegoAlert, RegoBatchEvaluator, RegoJob } from '@stinger/rego';
+import { buildAlert } from './alerts.ts';
+import type { EventPredicate } from './conditions.ts';
+import type { RuleIdentity } from './detection-rules.ts';
+import { compileSelector } from './selector.ts';
+
+/** A policy's Rego module as the detector holds it. */
+export interface RegoRule {
+  /** Key of the module in the evaluator: policy key and generation (a new version is a new module). */
+  readonly moduleKey: string;
+  readonly policy: string;
+  readonly generation: bigint;
+  readonly mode: CompiledPolicy['mode'];
+  readonly namespaces: readonly string[];
+  readonly selector: EventPredicate;
+  readonly events: ReadonlySet<EventKind>;
+  /** The most an alert of the module may ask for. */
+  readonly action: PolicyAction;
+  readonly wasm: Uint8Array;
+}
+
+export function regoRuleOf(key: string, record: CompiledPolicy, selector: EventPredicate = compileSelector(record.selector)): RegoRule | null {
+  const { rego } = record;
+  if (rego === null) return null;
+  return {
+    moduleKey: `${key}@${record.generation}`,
+    policy: key,
+    generation: record.generation,
+    mode: record.mode,
+    namespaces: record.selector.namespaces,
+    selector,
+    events: new Set(rego.events),
+    action: rego.action,
+    wasm: rego.wasm,
+  };
+}
+
+/** The identity of a Rego alert: the module's policy, the alert's rule name, its action capped by the policy's. */
+export function regoIdentity(rule: RegoRule, alert: RegoAlert): RuleIdentity {
+  const action: PolicyAction = alert.action === 'kill' && rule.action === 'kill' ? 'kill' : 'audit';
+  return { policy: rule.policy, generation: rule.generation, mode: rule.mode, rule: alert.rule, action, severity: alert.severity, tags: alert.tags, namespaces: rule.namespaces };
+}
+
+interface Known {
+  readonly pid: number;
+  readonly binary: string;
+  /** Its parent's identity, when an event named it. */
+  readonly parent: string | null;
+}
+
+/** A process across exec (the detector decodes summaries: exec ids are not among their fields). */
+const identityOf = (node: string, process: Pick<Process, 'pid' | 'start_time'>): string => `${node}:${process.start_time}:${process.pid}`;
+
+/** Process identity → pid, binary and parent identity, learnt from events' process and parent; bounded, oldest first out. */
+export class AncestryIndex {
+  readonly #known = new Map<string, Known>();
+  readonly #max: number;
+  constructor(max = 65_536) {
+    this.#max = max;
+  }
+
+  learn(event: Event): void {
+    const parent = event.parent === null ? null : identityOf(event.node, event.parent);
+    this.#set(identityOf(event.node, event.process), { pid: event.process.pid, binary: event.process.binary, parent });
+    if (event.parent !== null && parent !== null && !this.#known.has(parent)) this.#set(parent, { pid: event.parent.pid, binary: event.parent.binary, parent: null });
+  }
+
+  /** The parent of `event`'s process, then its parent, …, at most `depth`: pid and binary of each. */
+  ancestors(event: Event, depth = 32): { readonly pid: number; readonly binary: string }[] {
+    const chain: { pid: number; binary: string }[] = [];
+    let id = this.#known.get(identityOf(event.node, event.process))?.parent ?? null;
+    const seen = new Set<string>();
+    while (id !== null && chain.length < depth && !seen.has(id)) {
+      seen.add(id);
+      const known = this.#known.get(id);
+      if (known === undefined) break;
+      chain.push({ pid: known.pid, binary: known.binary });
+      id = known.parent;
+    }
+    return chain;
+  }
+
+  #set(id: string, known: Known): void {
+    const existing = this.#known.get(id);
+    // A later event of the same process may come without its parent (or with the binary exec replaced): keep the parent.
+    if (existing !== undefined) {
+      this.#known.set(id, { ...known, parent: known.parent ?? existing.parent });
+      return;
+    }
+    if (this.#known.size >= this.#max) {
+      const oldest = this.#known.keys().next().value;
+      if (oldest !== undefined) this.#known.delete(oldest);
+    }
+    this.#known.set(id, known);
+  }
+}
+
+/** bigint → number when safe, else its decimal text (JSON has no bigint). */
+function jsonValue(_key: string, value: unknown): unknown {
+  if (typeof value === 'bigint') return value <= BigInt(Number.MAX_SAFE_INTEGER) && value >= BigInt(Number.MIN_SAFE_INTEGER) ? Number(value) : value.toString();
+  return value;
+}
+
+export interface RegoStageStats {
+  regoEvaluations: number;
+  regoAlerts: number;
+  regoStopped: number;
+  regoFailed: number;
+  regoMalformed: number;
+}
+
+export class RegoStage {
+  readonly #evaluator: RegoBatchEvaluator;
+  readonly #ancestry = new AncestryIndex();
+  readonly #loaded = new Set<string>();
+  /** Alerts per `partition:offset` of the batch being transformed. */
+  #held = new Map<string, Alert[]>();
+  readonly #now: () => bigint;
+  readonly stats: RegoStageStats = { regoEvaluations: 0, regoAlerts: 0, regoStopped: 0, regoFailed: 0, regoMalformed: 0 };
+
+  constructor(options: { readonly evaluator: RegoBatchEvaluator; readonly now?: () => bigint }) {
+    this.#evaluator = options.evaluator;
+    this.#now = options.now ?? (() => BigInt(Date.now()) * 1_000_000n);
+  }
+
+  /** Learns ancestry from an event the detector replays (its alerts were published by whoever processed it first). */
+  observeReplayed(event: Event): void {
+    this.#ancestry.learn(event);
+  }
+
+  async prepare(batch: readonly { readonly record: ConsumedRecord; readonly event: Event }[], rules: readonly RegoRule[]): Promise<void> {
+    this.#held = new Map();
+    this.#sync(rules);
+    const jobs: RegoJob[] = [];
+    const owners: { readonly rule: RegoRule; readonly event: Event; readonly at: string }[] = [];
+    for (const { record, event } of batch) {
+      this.#ancestry.learn(event);
+      let input: string | null = null;
+      for (const rule of rules) {
+        if (!rule.events.has(event.kind) || !rule.selector(event)) continue;
+        input ??= JSON.stringify({ event, ancestors: this.#ancestry.ancestors(event) }, jsonValue);
+        jobs.push({ key: rule.moduleKey, input });
+        owners.push({ rule, event, at: `${record.partition}:${record.offset}` });
+      }
+    }
+    if (jobs.length === 0) return;
+    const results = await this.#evaluator.evaluate(jobs);
+    results.forEach((result, index) => {
+      const owner = owners[index];
+      if (owner === undefined) return;
+      this.stats.regoEvaluations += 1;
+      if (result.kind === 'stopped') this.stats.regoStopped += 1;
+      if (result.kind === 'failed') this.stats.regoFailed += 1;
+      if (result.kind !== 'alerts') return;
+      this.stats.regoMalformed += result.malformed;
+      for (const alert of result.alerts) {
+        const built = buildAlert({ rule: regoIdentity(owner.rule, alert), event: owner.event, related: [], count: 1, firstSeenNs: null, groupKey: null, nowNs: this.#now() });
+        const list = this.#held.get(owner.at) ?? [];
+        list.push({ ...built, message: `${owner.rule.policy}/${alert.rule}: ${alert.message}` });
+        this.#held.set(owner.at, list);
+        this.stats.regoAlerts += 1;
+      }
+    });
+  }
+
+  /** The alerts `prepare` raised for this record (once). */
+  take(record: ConsumedRecord): readonly Alert[] {
+    const at = `${record.partition}:${record.offset}`;
+    const alerts = this.#held.get(at);
+    if (alerts === undefined) return [];
+    this.#held.delete(at);
+    return alerts;
+  }
+
+  /** Loads modules new to the evaluator and drops those no longer in force. */
+  #sync(rules: readonly RegoRule[]): void {
+    const wanted = new Set(rules.map((rule) => rule.moduleKey));
+    for (const key of this.#loaded) {
+      if (wanted.has(key)) continue;
+      this.#evaluator.set(key, null);
+      this.#loaded.delete(key);
+    }
+    for (const rule of rules) {
+      if (this.#loaded.has(rule.moduleKey)) continue;
+      this.#evaluator.set(rule.moduleKey, rule.wasm);
+      this.#loaded.add(rule.moduleKey);
+    }
+  }
+}
