@@ -4,13 +4,16 @@
  * them: the detector cannot tell, and a selector that names pods must not widen to unknown processes).
  */
 import type { Event, PolicySelector } from '@stinger/events';
-import type { EventPredicate } from './conditions.ts';
+import { ConditionError, type EventPredicate } from './conditions.ts';
 
 export function isHostEvent(event: Event): boolean {
   return event.pod === null && event.process.container_id === null;
 }
 
 export function compileSelector(selector: PolicySelector): EventPredicate {
+  // A pid selector narrows the policy to a process tree; evaluating it without the ancestry would widen the policy to
+  // every process, so until the detector decides it the record is refused (the previous version stays in force).
+  if (selector.pids !== null) throw new ConditionError('spec.selector.pids is not evaluated by this detector yet');
   const labels = Object.entries(selector.pod_labels);
   const namespaces = new Set(selector.namespaces);
   const { container_name: containerName, host } = selector;

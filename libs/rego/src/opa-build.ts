@@ -52,7 +52,8 @@ export async function buildOpa(options: BuildOptions): Promise<BuiltBinary> {
   try {
     await new Promise<void>((resolve, reject) => {
       const args = ['build', '-mod=readonly', '-trimpath', '-ldflags=-s -w', '-o', partial, OPA_PACKAGE];
-      execFile(go.command, args, { cwd: OPA_MODULE_DIR, env: { ...process.env, CGO_ENABLED: '0' }, timeout: timeoutMs, maxBuffer: 16 << 20 }, (error, _stdout, stderr) => {
+      // `env` adds CGO_ENABLED=0 to the inherited environment (a static binary that needs no C toolchain).
+      execFile('env', ['CGO_ENABLED=0', go.command, ...args], { cwd: OPA_MODULE_DIR, timeout: timeoutMs, maxBuffer: 16 << 20 }, (error, _stdout, stderr) => {
         if (error === null) resolve();
         else reject(new GoBuildError(`go build of opa ${OPA_VERSION} failed`, { retriable: true, output: stderr.split('\n').slice(-30).join('\n'), cause: error }));
       });
