@@ -244,7 +244,7 @@ function locate(event: FanotifyEvent, stats: BigIntStats, exec: boolean): { targ
     return { targets: [], path: null };
   }
   for (const root of roots) {
-    for (const path of candidatePaths(root, seen, event.pid)) {
+    for (const path of candidatePaths(root, seen)) {
       let found: BigIntStats;
       try {
         found = statSync(`${root.root}${path}`, { bigint: true });
@@ -279,12 +279,11 @@ function dedupe(targets: RuleTarget[]): RuleTarget[] {
 }
 
 /** Where `seen` (the path the agent sees the file by) may lie in `root`: as is, or below the root's host path. */
-function candidatePaths(root: GuardRoot, seen: string, pid: number): string[] {
+function candidatePaths(root: GuardRoot, seen: string): string[] {
   if (root.root === '') return [seen];
   const paths = [seen];
   const hostRoot = hostRootOf(root.root);
   if (hostRoot !== null && hostRoot !== '/' && seen.startsWith(`${hostRoot}/`)) paths.push(seen.slice(hostRoot.length));
-  void pid;
   return paths;
 }
 
