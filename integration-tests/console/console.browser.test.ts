@@ -210,6 +210,15 @@ test('a cat /etc/passwd in the pod shows in the file-access view under that pod,
     assert.equal(cells[4], 'read');
     assert.ok(Number(cells[5]) >= 1, 'count');
     assert.match(await group.locator('.group-title').innerText(), new RegExp(`${NAMESPACE}/${POD}[\\s\\S]*${DEPLOYMENT}`), 'the pod and its workload head the group');
+    // The agent follows the watched open to its close: how much cat read shows beside the count.
+    const deadline = Date.now() + SHOWS_WITHIN_MS;
+    let through = '';
+    while (!/^read [1-9][\d.]* (B|KiB) in \d+ opens?$/.test(through) && Date.now() < deadline) {
+      await page.reload();
+      await row.first().waitFor({ timeout: SHOWS_WITHIN_MS });
+      through = (await row.first().locator('td[data-cell="io"]').innerText()).trim();
+    }
+    assert.match(through, /^read [1-9][\d.]* (B|KiB) in \d+ opens?$/, 'bytes read through the opens, from the close events');
   } finally {
     await screenshot(page, 'console-file-access');
   }

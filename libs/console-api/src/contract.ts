@@ -155,6 +155,18 @@ export interface FileAccessRow {
   readonly lastSeen: number;
   /** The latest kill of such an access, if there was one. */
   readonly kill: KillRecord | null;
+  /**
+   * What went through this binary's opens of this file (in this pod, with this ancestry), from the agent's close
+   * events: bytes read and written, over how many opens closed. Null when no close was reported (the file is not
+   * watched by a rule, or no open has closed yet). The same for every row of one file and binary.
+   */
+  readonly io: FileIoTotals | null;
+}
+
+export interface FileIoTotals {
+  readonly bytesRead: number;
+  readonly bytesWritten: number;
+  readonly closes: number;
 }
 
 /** GET /api/v1/file-access?path=… (or pathPrefix=…): most frequent first. */

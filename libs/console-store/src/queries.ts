@@ -13,6 +13,7 @@ import type {
   FileAccessQuery,
   FileAccessResponse,
   FileAccessRow,
+  FileIoTotals,
   Filters,
   KillRecord,
   ProcessNode,
@@ -104,6 +105,9 @@ function accessOf(op: string, flags: number): FileAccessRow['access'] {
 const KILL_OUTCOMES = ['killed', 'killed_in_kernel', 'denied_in_kernel', 'dry_run'];
 const FILE_GROUP = ['path', 'namespace', 'pod', 'node', 'binary_path', 'ancestry', 'op', 'flags'] as const;
 const groupKey = (row: Row): string => JSON.stringify(FILE_GROUP.map((c) => row[c]));
+/** A file's close events are totalled per file, place and binary (the open's op and flags are not on a close). */
+const IO_GROUP = ['path', 'namespace', 'pod', 'node', 'binary_path', 'ancestry'] as const;
+const ioKey = (row: Row): string => JSON.stringify(IO_GROUP.map((c) => row[c]));
 
 export function queryFileAccess(store: ConsoleStore, filters: Filters, query: FileAccessQuery): FileAccessResponse {
   const where = whereOf(filters, ['file'], 'e.');
@@ -112,7 +116,7 @@ export function queryFileAccess(store: ConsoleStore, filters: Filters, query: Fi
   const groups = store
     .statement(
       `SELECT ${FILE_GROUP.map((c) => `e.${c}`).join(', ')}, max(e.workload) AS workload, count(*) AS count, min(e.time) AS first_seen, max(e.time) AS last_seen
-       FROM events e WHERE ${where.sql} AND ${pathClause}
+       FROM events e WHERE ${where.sql} AND ${pathClause} AND e.op IS NOT 'close'
        GROUP BY ${FILE_GROUP.map((c) => `e.${c}`).join(', ')} ORDER BY count DESC, last_seen DESC LIMIT ?`,
     )
     .all(...where.params, pathParam, filters.limit);
@@ -133,6 +137,18 @@ export function queryFileAccess(store: ConsoleStore, filters: Filters, query: Fi
   for (const row of killRows) {
     kills.set(groupKey(row), { outcome: row['outcome'] as string, time: row['kill_time'] as number, policy: row['policy'] as string, rule: row['rule'] as string });
   }
+  // What went through the opens: the close events of the same file, binary and place, whatever the open's flags.
+  const ioTotals = new Map<string, FileIoTotals>();
+  const ioRows = store
+    .statement(
+      `SELECT ${IO_GROUP.map((c) => `e.${c}`).join(', ')}, sum(e.io_read) AS io_read, sum(e.io_written) AS io_written, count(*) AS closes
+       FROM events e WHERE ${where.sql} AND ${pathClause} AND e.op = 'close' AND e.io_read IS NOT NULL
+       GROUP BY ${IO_GROUP.map((c) => `e.${c}`).join(', ')}`,
+    )
+    .all(...where.params, pathParam);
+  for (const row of ioRows) {
+    ioTotals.set(ioKey(row), { bytesRead: row['io_read'] as number, bytesWritten: row['io_written'] as number, closes: row['closes'] as number });
+  }
   return {
     rows: groups.map((row) => {
       const op = row['op'] as string;
@@ -152,6 +168,7 @@ export function queryFileAccess(store: ConsoleStore, filters: Filters, query: Fi
         firstSeen: row['first_seen'] as number,
         lastSeen: row['last_seen'] as number,
         kill: kills.get(groupKey(row)) ?? null,
+        io: ioTotals.get(ioKey(row)) ?? null,
       };
     }),
   };

@@ -39,6 +39,9 @@ export interface EventColumns {
   readonly daddr: string | null;
   readonly dport: number | null;
   readonly bytes: number | null;
+  /** File close events: bytes read and written through the open (FilePayload.io); null otherwise. */
+  readonly io_read: number | null;
+  readonly io_written: number | null;
   readonly action_kind: string | null;
   readonly action_policy: string | null;
   readonly action_rule: string | null;
@@ -73,6 +76,8 @@ export const EVENT_COLUMNS = [
   'daddr',
   'dport',
   'bytes',
+  'io_read',
+  'io_written',
   'action_kind',
   'action_policy',
   'action_rule',
@@ -113,6 +118,8 @@ export function eventRecord(event: Event, ancestry: readonly string[]): { readon
     daddr: network?.daddr ?? null,
     dport: network?.dport ?? null,
     bytes: network?.bytes === null || network?.bytes === undefined ? null : Number(network.bytes),
+    io_read: file?.io ? Number(file.io.bytes_read) : null,
+    io_written: file?.io ? Number(file.io.bytes_written) : null,
     action_kind: event.action?.kind ?? null,
     action_policy: event.action?.policy ?? null,
     action_rule: event.action?.rule ?? null,

@@ -5,7 +5,7 @@
  * Times are ms since the epoch. `events.seq` is the insertion order: the row bound prunes the lowest. Event ids are
  * unique, so a record delivered twice (Kafka's at-least-once) is stored once.
  */
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 
 export const SCHEMA = `
 CREATE TABLE IF NOT EXISTS events (
@@ -33,6 +33,8 @@ CREATE TABLE IF NOT EXISTS events (
   daddr TEXT,
   dport INTEGER,
   bytes INTEGER,
+  io_read INTEGER,
+  io_written INTEGER,
   action_kind TEXT,
   action_policy TEXT,
   action_rule TEXT,

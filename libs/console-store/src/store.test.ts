@@ -58,6 +58,11 @@ function event(options: { msAgo: number; binary: string; pid: number; kind?: Eve
 }
 
 const fileOpen = (path: string, flags: number): Event['payload'] => ({ group: 'file', op: 'open', path, path_as_given: path, new_path: null, flags, mode: null, result: 3, reached_by: null, io: null });
+const fileClose = (path: string, read: bigint, written: bigint): Event['payload'] => ({
+  ...(fileOpen(path, 0) as Extract<Event['payload'], { group: 'file' }>),
+  op: 'close',
+  io: { bytes_read: read, bytes_written: written, reads: read > 0n ? 1n : 0n, writes: written > 0n ? 1n : 0n, bytes_mapped: 0n, closed_by: 'close' },
+});
 const connect = (daddr: string, dport: number, bytes: bigint | null = null): Event['payload'] => ({
   group: 'network',
   family: 'inet',
@@ -90,6 +95,9 @@ test('file access: one row per pod, binary, ancestry and flags, with names for t
       event({ msAgo: 20_000, binary: '/usr/bin/cat', pid: 201, kind: 'file', payload: fileOpen('/etc/passwd', O_CLOEXEC) }),
       event({ msAgo: 10_000, binary: '/usr/bin/tee', pid: 202, kind: 'file', payload: fileOpen('/etc/passwd', 0o1 | 0o1000) }),
       event({ msAgo: 10_000, binary: '/usr/bin/cat', pid: 203, kind: 'file', payload: fileOpen('/etc/hosts', 0), pod: pod('web-2') }),
+      // The agent's close events of cat's two opens: what went through them.
+      event({ msAgo: 29_000, binary: '/usr/bin/cat', pid: 200, kind: 'file', payload: fileClose('/etc/passwd', 1500n, 0n) }),
+      event({ msAgo: 19_000, binary: '/usr/bin/cat', pid: 201, kind: 'file', payload: fileClose('/etc/passwd', 650n, 0n) }),
     ],
     NOW,
   );
@@ -111,9 +119,11 @@ test('file access: one row per pod, binary, ancestry and flags, with names for t
     firstSeen: NOW - 30_000,
     lastSeen: NOW - 20_000,
     kill: null,
+    io: { bytesRead: 2150, bytesWritten: 0, closes: 2 },
   });
   assert.equal(tee?.flags, 'O_WRONLY|O_TRUNC');
   assert.equal(tee?.access, 'write');
+  assert.equal(tee?.io, null, 'no close reported for tee: no totals');
   assert.deepEqual(
     queryFileAccess(store, filters(), { path: null, pathPrefix: '/etc/' }).rows.map((r) => r.path).sort(),
     ['/etc/hosts', '/etc/passwd', '/etc/passwd'],

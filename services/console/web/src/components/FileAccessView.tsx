@@ -1,16 +1,17 @@
 /**
  * File access: which pods touched a file (or any file under a prefix) and how — binary, process ancestry, syscall
- * and flags, access, count, first and last seen, and the kill when a policy stopped it.
+ * and flags, access, count, how much went through the opens (from the agent's close events), first and last seen,
+ * and the kill when a policy stopped it.
  */
 import { useState } from 'preact/hooks';
 import { sumOf } from '../domain/grouping.ts';
-import { baseName, countOf, formatCount, formatOutcome } from '../domain/format.ts';
+import { baseName, countOf, formatCount, formatFileIo, formatOutcome } from '../domain/format.ts';
 import { actions } from '../store/state.ts';
 import { Empty, Loaded, OutcomeBadge, ViewHeader } from './common.tsx';
 import { PodGroups, SeenCells } from './PodGroups.tsx';
 import { useDispatch, useSelector } from './store-context.ts';
 
-const COLUMNS = ['binary', 'ancestry', 'syscall', 'flags', 'access', 'count', 'first seen', 'last seen', 'kill'];
+const COLUMNS = ['binary', 'ancestry', 'syscall', 'flags', 'access', 'count', 'through it', 'first seen', 'last seen', 'kill'];
 
 export function FileAccessView() {
   const files = useSelector((s) => s.files);
@@ -63,6 +64,9 @@ export function FileAccessView() {
                     <span class={`badge access access-${row.access}`}>{row.access}</span>
                   </td>
                   <td class="num">{formatCount(row.count)}</td>
+                  <td class="small nowrap" data-cell="io">
+                    {row.io ? formatFileIo(row.io) : <span class="muted">—</span>}
+                  </td>
                   <SeenCells firstSeen={row.firstSeen} lastSeen={row.lastSeen} />
                   <td>
                     {row.kill ? (

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { alertMessage, baseName, countOf, eventWhat, formatCommand, formatAgo, formatAncestry, formatBytes, formatCount, formatEndpoint, formatOutcome, formatPod, formatTime, outcomeTone } from './format.ts';
+import { alertMessage, baseName, countOf, eventWhat, formatCommand, formatAgo, formatAncestry, formatBytes, formatCount, formatEndpoint, formatFileIo, formatOutcome, formatPod, formatTime, outcomeTone } from './format.ts';
 
 const NOW = Date.parse('2026-12-02T12:00:00Z');
 
@@ -69,4 +69,9 @@ test('counted nouns and command lines', () => {
   assert.equal(countOf(2, 'access', 'accesses'), '2 accesses');
   assert.equal(formatCommand('/usr/bin/curl', '-s http://x/'), 'curl -s http://x/');
   assert.equal(formatCommand('/usr/bin/true', null), 'true');
+});
+
+test('formatFileIo says what went through the opens', () => {
+  assert.equal(formatFileIo({ bytesRead: 2150, bytesWritten: 0, closes: 14 }), 'read 2.1 KiB in 14 opens');
+  assert.equal(formatFileIo({ bytesRead: 0, bytesWritten: 10, closes: 1 }), 'read 0 B, wrote 10 B in 1 open');
 });

@@ -125,3 +125,10 @@ export function countOf(count: number, singular: string, plural = `${singular}s`
 export function formatCommand(binary: string, args: string | null): string {
   return args ? `${baseName(binary)} ${args}` : baseName(binary);
 }
+
+/** "read 2.1 KiB, wrote 10 B in 14 opens": what went through a binary's opens of a file. */
+export function formatFileIo(io: { readonly bytesRead: number; readonly bytesWritten: number; readonly closes: number }): string {
+  const parts = [`read ${formatBytes(io.bytesRead)}`];
+  if (io.bytesWritten > 0) parts.push(`wrote ${formatBytes(io.bytesWritten)}`);
+  return `${parts.join(', ')} in ${countOf(io.closes, 'open', 'opens')}`;
+}
