@@ -4,7 +4,7 @@
  *
  * Contract: every record starts with `struct event_header`; `kind` says which struct follows and `size` is the
  * number of bytes the kernel wrote (header included). The layout is the wire contract with the TypeScript
- * decoders in libs/bpf/src/records.ts: only fixed-width types, explicit padding, no bitfields, so the same
+ * decoders in libs/bpf/src/process/records.ts: only fixed-width types, explicit padding, no bitfields, so the same
  * header compiles identically for the BPF target (clang -target bpf, types from vmlinux.h) and for the host
  * compiler (types from <linux/types.h>), and the layout test in libs/bpf compares both with the decoders.
  * Change a struct here and the layout test fails until the decoder follows.

@@ -3,8 +3,8 @@
  * File sensor and exec/file enforcement: the records they write and the rule maps' keys and values.
  *
  * Same contract as stinger_event.h: fixed-width types, explicit padding, no bitfields, compiled identically for
- * the BPF target and the host; libs/bpf/src/file-records.ts mirrors every struct and constant and
- * file-records.layout.test.ts fails when they drift. Kinds 10..19 of event_header.kind belong to this header.
+ * the BPF target and the host; libs/bpf/src/file/records.ts mirrors every struct and constant and
+ * file/records.layout.test.ts fails when they drift. Kinds 10..19 of event_header.kind belong to this header.
  */
 #ifndef STINGER_FILE_H
 #define STINGER_FILE_H

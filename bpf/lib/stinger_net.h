@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR Apache-2.0) */
 /*
  * Network sensor records, watch/rule map layouts and constants (bpf/network/). Same rules as stinger_event.h:
- * fixed-width types, explicit padding, no bitfields; the TypeScript tables in libs/bpf/src/net-records.ts must
- * match (net-records.layout.test.ts compiles this header with the host compiler and compares).
+ * fixed-width types, explicit padding, no bitfields; the TypeScript tables in libs/bpf/src/network/records.ts must
+ * match (network/records.layout.test.ts compiles this header with the host compiler and compares).
  *
  * EVENT_KIND_CONNECT .. EVENT_KIND_LISTEN (20..23) are defined in stinger_event.h with the other kinds.
  */

@@ -2,7 +2,7 @@
 /*
  * Privilege, namespace and kernel-integrity records, watch/rule map layouts and constants (bpf/privilege/).
  * Same rules as stinger_event.h: fixed-width types, explicit padding, no bitfields; the TypeScript tables in
- * libs/bpf/src/priv-records.ts must match (priv-records.layout.test.ts compares them with the host compiler).
+ * libs/bpf/src/privilege/records.ts must match (privilege/records.layout.test.ts compares them with the host compiler).
  *
  * EVENT_KIND_PRIVILEGE .. EVENT_KIND_MOUNT (30..36) are defined in stinger_event.h with the other kinds.
  * The STINGER_ACTION_* values come from stinger_net.h (one set of action numbers for every sensor of this group).

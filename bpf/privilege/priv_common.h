@@ -2,7 +2,7 @@
 /*
  * Pieces every privilege object (bpf_cred.c, bpf_namespace.c, bpf_integrity.c) uses: its own `priv_watch`
  * config slot, the cgroup-scoped rule lookup, and the SIGKILL at syscall entry. Each object declares its own
- * maps (same names, separate kernel maps); user space sets them through libs/bpf (priv-sensor.ts).
+ * maps (same names, separate kernel maps); user space sets them through libs/bpf (src/privilege/sensor.ts).
  */
 #ifndef STINGER_PRIV_COMMON_H
 #define STINGER_PRIV_COMMON_H

@@ -11,7 +11,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { loadFileSensor } from '../src/index.ts';
-import { buildOpenLoop } from '../src/file-test-support.ts';
+import { buildOpenLoop } from '../src/file/test-support.ts';
 
 const runs = Number(process.argv[2] ?? 5);
 const opens = process.argv[3] ?? '1000000';

@@ -13,7 +13,7 @@ export {
   RingBufferError,
   errnoName,
   type BpfErrorOptions,
-} from './errors.ts';
+} from './core/errors.ts';
 export {
   openBpfObject,
   BpfObject,
@@ -24,8 +24,8 @@ export {
   BPF_NOEXIST,
   BPF_EXIST,
   type OpenBpfObjectOptions,
-} from './bpf-object.ts';
-export { boottimeNs, bootToWallOffsetNs } from './clock.ts';
+} from './core/bpf-object.ts';
+export { boottimeNs, bootToWallOffsetNs } from './core/clock.ts';
 export {
   createRingBufferReader,
   forEachRecord,
@@ -34,7 +34,7 @@ export {
   type RingBufferReaderOptions,
   type RingBufferStats,
   type RecordBatch,
-} from './ring-buffer-reader.ts';
+} from './core/ring-buffer-reader.ts';
 export {
   loadSensor,
   loadProcessSensor,
@@ -43,19 +43,18 @@ export {
   type Sensor,
   type LoadSensorOptions,
   type LoadProcessSensorOptions,
-} from './sensor.ts';
+} from './core/sensor.ts';
+export { decodeRecordHeader, EVENT_HEADER_LAYOUT, TASK_COMM_SIZE, type RecordHeader, type RecordSlice } from './core/record-header.ts';
 export {
   decodeProcessRecord,
-  decodeRecordHeader,
   recordKind,
+  PROCESS_RECORD_DECODERS,
   EVENT_KIND,
   EXEC_FLAG,
   EXIT_FLAG,
-  EVENT_HEADER_LAYOUT,
   EXEC_EVENT_LAYOUT,
   FORK_EVENT_LAYOUT,
   EXIT_EVENT_LAYOUT,
-  TASK_COMM_SIZE,
   EXEC_FILENAME_SIZE,
   EXEC_ARGS_SIZE,
   EXEC_ARGC_MAX,
@@ -64,11 +63,9 @@ export {
   type ExecRecord,
   type ForkRecord,
   type ExitRecord,
-  type RecordHeader,
-  type RecordSlice,
-} from './records.ts';
-export { probeFeatures, FEATURES, type FeatureName, type FeatureStatus, type FeatureReport, type ProbeFeaturesOptions } from './features.ts';
-export { assertBpfPrivileges, ensureTracefs, cgroup2MountPoint, DEFAULT_OBJECT_DIR } from './kernel-environment.ts';
+} from './process/records.ts';
+export { probeFeatures, FEATURES, type FeatureName, type FeatureStatus, type FeatureReport, type ProbeFeaturesOptions } from './core/features.ts';
+export { assertBpfPrivileges, ensureTracefs, cgroup2MountPoint, cgroupIdOf, DEFAULT_OBJECT_DIR } from './core/kernel-environment.ts';
 export {
   loadNetworkSensor,
   loadConnectPolicy,
@@ -85,7 +82,7 @@ export {
   type FlowCounters,
   type FlowCount,
   type AttachFlowCountersOptions,
-} from './net-sensor.ts';
+} from './network/sensor.ts';
 export {
   NetRuleError,
   parseCidr,
@@ -96,7 +93,7 @@ export {
   type DestinationRule,
   type DestinationRuleEntry,
   type DestinationRuleMap,
-} from './net-rules.ts';
+} from './network/rules.ts';
 export {
   decodeNetworkRecord,
   formatIpv4,
@@ -120,10 +117,9 @@ export {
   type NetFamily,
   type StingerAction,
   type FlowDirection,
-} from './net-records.ts';
+} from './network/records.ts';
 export {
   loadPrivilegeSensor,
-  cgroupIdOf,
   syscallTracepointExists,
   PRIVILEGE_SENSOR_OBJECTS,
   type PrivilegeSensor,
@@ -133,7 +129,7 @@ export {
   type ModuleRule,
   type ScopeRuleMap,
   type ScopeRuleAction,
-} from './priv-sensor.ts';
+} from './privilege/sensor.ts';
 export {
   decodePrivilegeRecord,
   namespaceTypes,
@@ -167,9 +163,9 @@ export {
   type BpfSyscallRecord,
   type PtraceRecord,
   type MountRecord,
-} from './priv-records.ts';
-export { loadFileSensor, FILE_SENSOR_OBJECTS, type FileSensor, type FileIoTracking, type LoadFileSensorOptions } from './file-sensor.ts';
-export { createPodCgroupRoots, MAX_POD_CGROUP_ROOTS, POD_ROOT_SEARCH_DEPTH, type PodCgroupRoots } from './pod-cgroup-roots.ts';
+} from './privilege/records.ts';
+export { loadFileSensor, FILE_SENSOR_OBJECTS, type FileSensor, type FileIoTracking, type LoadFileSensorOptions } from './file/sensor.ts';
+export { createPodCgroupRoots, MAX_POD_CGROUP_ROOTS, POD_ROOT_SEARCH_DEPTH, type PodCgroupRoots } from './core/pod-cgroup-roots.ts';
 export {
   createPathRuleMaps,
   validateRulePath,
@@ -186,10 +182,11 @@ export {
   type PathRuleMaps,
   type PathRuleMapSet,
   type CreatePathRuleMapsOptions,
-} from './file-policy.ts';
-export { createExecPolicyMaps, type ExecRule, type ExecPolicyMaps } from './exec-policy.ts';
+} from './file/path-rules.ts';
+export { createExecPolicyMaps, type ExecRule, type ExecPolicyMaps } from './file/exec-rules.ts';
 export {
   decodeFileRecord,
+  FILE_RECORD_DECODERS,
   FILE_EVENT_KIND,
   FILE_PATH_SIZE,
   FILE_OP,
@@ -215,15 +212,13 @@ export {
   type FileRecord,
   type ExecRuleRecord,
   type FileSensorRecord,
-} from './file-records.ts';
+} from './file/records.ts';
 export {
   createRecordDispatcher,
-  PROCESS_RECORD_DECODERS,
-  FILE_RECORD_DECODERS,
   type RecordDecoder,
   type RecordDecoderTable,
   type RecordDispatcher,
-} from './record-dispatch.ts';
-export { RULE_SCOPES, type RuleScope } from './rule-scope.ts';
-export { createCwdTable, isPlainCwd, type CwdTable } from './cwd-table.ts';
-export { killExactly, ProcessSignalError, type ExactSignalResult } from './process-signal.ts';
+} from './core/record-dispatch.ts';
+export { RULE_SCOPES, type RuleScope } from './core/rule-scope.ts';
+export { createCwdTable, isPlainCwd, type CwdTable } from './file/cwd-table.ts';
+export { killExactly, ProcessSignalError, type ExactSignalResult } from './process/exact-signal.ts';

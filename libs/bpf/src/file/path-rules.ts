@@ -1,0 +1,268 @@
+/**
+ * Path rule maps: the typed, validated way user space (the agent, from libs/policy) puts file and exec rules into
+ * the kernel. One `PathRuleMaps` per rule set (the file sensor's `file_rules_*` maps, the exec policy's
+ * `exec_rules_*` maps); see bpf/file/file_match.h for how the kernel matches.
+ *
+ * - `addExact(path, rule)`: the whole path. Also puts the path's last component into the name map, so relative
+ *   and unresolved spellings of the file (`cd /etc && cat shadow`, `/etc/./shadow`, a symlinked directory) are
+ *   reported flagged needsResolution (audit only, unless `killOnName`).
+ * - `addPrefix(prefix, rule)`: every path starting with these bytes (`/etc/` — with the slash for a directory;
+ *   `/etc` alone also matches `/etcetera`). The longest stored prefix wins in the kernel; when its scope passes
+ *   over the task, the longest for all tasks (kept again in the prefixAll map).
+ * - Suffix rules (`*.pem`) are not matched in the kernel: user space matches them on the records it has.
+ *
+ * Paths must be absolute, canonical (no `.`/`..` components, no `//`, no trailing `/` for exact paths), at most
+ * 254 bytes of UTF-8 (exact) or 255 (prefix) and free of NUL: the kernel compares the string the process passed, so user
+ * space normalises. Rule ids are u32 > 0 (0 means "no rule" in records). Errors are FileRuleError naming the field.
+ *
+ * This object owns the entries it added and is the only writer of its maps; `clear()` removes them all.
+ */
+import { BpfError } from '../core/errors.ts';
+import { scopeFlags, validateScope, type RuleScope } from '../core/rule-scope.ts';
+import type { BpfMap } from '../core/bpf-object.ts';
+import { FILE_OP, FILE_PATH_SIZE, FILE_RULE_LAYOUT, PATH_PREFIX_KEY_LAYOUT, RULE_ACTION, RULE_FLAG, type FileOp } from './records.ts';
+
+/** An invalid rule: `field` names the offending input (`path`, `ruleId`, `action`, `ops`, `killOnName`, `scope`). */
+export class FileRuleError extends BpfError {
+  readonly field: string;
+
+  constructor(field: string, message: string) {
+    super(`${field}: ${message}`);
+    this.field = field;
+  }
+}
+
+export type RuleAction = keyof typeof RULE_ACTION;
+/** Operations a file rule can name (chdir/fchdir are always reported; exec belongs to exec rules). */
+export type FileRuleOp = Exclude<FileOp, 'chdir' | 'fchdir' | 'exec'>;
+export const FILE_RULE_OPS: readonly FileRuleOp[] = ['open', 'unlink', 'rename', 'chmod', 'chown'];
+
+export interface PathRule<Op extends string = FileRuleOp> {
+  /** u32 > 0, assigned by user space; records caused by this rule carry it. */
+  readonly ruleId: number;
+  /**
+   * audit: report. kill: SIGKILL at syscall entry. For open and exec the process never gets the fd / never runs
+   * the binary. A tracepoint cannot veto a syscall, though: a killed unlink, rename, chmod, chown or O_TRUNC open
+   * still takes effect before the process dies (checked on 6.18: `rm` killed, file gone).
+   */
+  readonly action: RuleAction;
+  /** Operations the rule applies to; at least one. */
+  readonly ops: readonly Op[];
+  /** Kill also on a name-only match (relative or unresolved path); default false: such matches are audit-only. */
+  readonly killOnName?: boolean;
+  /**
+   * Which tasks the rule applies to (core/rule-scope.ts); default 'all'. The kernel tells pods by their cgroup roots
+   * (createPodCgroupRoots); until those are set every task counts as a host task.
+   */
+  readonly scope?: RuleScope;
+}
+
+export interface PathRuleEntry<Op extends string = FileRuleOp> {
+  readonly kind: 'exact' | 'prefix';
+  readonly path: string;
+  readonly rule: PathRule<Op>;
+}
+
+export interface PathRuleMaps<Op extends string = FileRuleOp> {
+  /** Adds or replaces the rule for exactly this path. */
+  addExact(path: string, rule: PathRule<Op>): void;
+  /** Adds or replaces the rule for paths starting with prefix. */
+  addPrefix(prefix: string, rule: PathRule<Op>): void;
+  /** Returns false when there was no such rule. */
+  removeExact(path: string): boolean;
+  removePrefix(prefix: string): boolean;
+  /** Removes every rule this object added. */
+  clear(): void;
+  list(): PathRuleEntry<Op>[];
+}
+
+export interface PathRuleMapSet {
+  readonly exact: BpfMap;
+  readonly prefix: BpfMap;
+  /** The prefix rules for all tasks, again: what a task falls back to past a prefix whose scope passes over it. */
+  readonly prefixAll: BpfMap;
+  readonly name: BpfMap;
+}
+
+interface Encoded {
+  readonly value: Uint8Array;
+  readonly rule: PathRule<string>;
+}
+
+/**
+ * Longest rule path in bytes. A prefix may fill the kernel's buffer (FILE_PATH_SIZE - 1); an exact path must be one
+ * shorter, because a path read that fills the buffer is indistinguishable from a cut one and never matches exactly.
+ */
+const MAX_PATH_BYTES: Readonly<Record<'exact' | 'prefix', number>> = { exact: FILE_PATH_SIZE - 2, prefix: FILE_PATH_SIZE - 1 };
+
+/** Validates a path for `field`; exact paths must not end in '/' (except '/' itself, which only a prefix may be). */
+export function validateRulePath(path: unknown, kind: 'exact' | 'prefix'): string {
+  if (typeof path !== 'string') throw new FileRuleError('path', `must be a string, got ${typeof path}`);
+  if (!path.startsWith('/')) throw new FileRuleError('path', `must be absolute (start with '/'): ${JSON.stringify(path)}`);
+  if (path.includes('\0')) throw new FileRuleError('path', 'must not contain NUL');
+  const bytes = Buffer.byteLength(path, 'utf8');
+  const max = MAX_PATH_BYTES[kind];
+  if (bytes > max) throw new FileRuleError('path', `is ${bytes} bytes; at most ${max} fit the kernel's key for a ${kind} rule`);
+  if (path.includes('//')) throw new FileRuleError('path', `must be canonical (no '//'): ${path}`);
+  const parts = path.split('/');
+  const last = kind === 'prefix' ? parts.length - 1 : parts.length;
+  for (let i = 1; i < last; i++) {
+    if (parts[i] === '.' || parts[i] === '..') throw new FileRuleError('path', `must be canonical (no '.' or '..'): ${path}`);
+  }
+  if (kind === 'exact' && path.endsWith('/')) throw new FileRuleError('path', `an exact path must not end in '/' (use a prefix rule): ${path}`);
+  return path;
+}
+
+/** Validates a rule whose ops must come from allowedOps, and encodes it as struct file_rule. */
+export function encodePathRule<Op extends string>(rule: PathRule<Op>, opBits: Readonly<Record<Op, number>>): Uint8Array {
+  const { ruleId, action, ops, killOnName = false } = rule as PathRule<Op> & { readonly [k: string]: unknown };
+  if (typeof ruleId !== 'number' || !Number.isInteger(ruleId) || ruleId < 1 || ruleId > 0xffffffff) {
+    throw new FileRuleError('ruleId', `must be an integer in 1..4294967295, got ${String(ruleId)}`);
+  }
+  if (action !== 'audit' && action !== 'kill') throw new FileRuleError('action', `must be 'audit' or 'kill', got ${String(action)}`);
+  if (!Array.isArray(ops) || ops.length === 0) throw new FileRuleError('ops', `must be a non-empty array of ${Object.keys(opBits).join(', ')}`);
+  let mask = 0;
+  for (const op of ops as unknown[]) {
+    const bit = typeof op === 'string' && Object.hasOwn(opBits, op) ? opBits[op as Op] : undefined;
+    if (bit === undefined) throw new FileRuleError('ops', `unknown operation ${String(op)} (allowed: ${Object.keys(opBits).join(', ')})`);
+    mask |= bit;
+  }
+  if (typeof killOnName !== 'boolean') throw new FileRuleError('killOnName', `must be a boolean, got ${typeof killOnName}`);
+  const scope = validateScope((rule as { readonly scope?: unknown }).scope, (message) => new FileRuleError('scope', message));
+  const value = new Uint8Array(FILE_RULE_LAYOUT.size);
+  const view = new DataView(value.buffer);
+  const o = FILE_RULE_LAYOUT.offsets;
+  view.setUint32(o.rule_id, ruleId, true);
+  view.setUint32(o.action, RULE_ACTION[action], true);
+  view.setUint32(o.ops, mask >>> 0, true);
+  view.setUint32(o.flags, (killOnName ? RULE_FLAG.killOnName : 0) | scopeFlags(scope, RULE_FLAG), true);
+  return value;
+}
+
+/** struct path_prefix_key of bytes; prefixlen covers them all (and nothing after). */
+function lpmKey(bytes: Uint8Array): Uint8Array {
+  const key = new Uint8Array(PATH_PREFIX_KEY_LAYOUT.size);
+  new DataView(key.buffer).setUint32(PATH_PREFIX_KEY_LAYOUT.offsets.prefixlen, bytes.length * 8, true);
+  key.set(bytes, PATH_PREFIX_KEY_LAYOUT.offsets.path);
+  return key;
+}
+
+/** Key of an exact or name entry: the string and its NUL, so only the whole string matches. */
+export function pathKey(path: string): Uint8Array {
+  return lpmKey(Buffer.from(`${path}\0`, 'utf8'));
+}
+
+/** Key of a prefix entry: the prefix's bytes without NUL. */
+export function pathPrefixKey(prefix: string): Uint8Array {
+  return lpmKey(Buffer.from(prefix, 'utf8'));
+}
+
+function basename(path: string): string {
+  return path.slice(path.lastIndexOf('/') + 1);
+}
+
+/**
+ * The name-map entry for one basename from every exact rule that shares it: ops are the union; it kills on a
+ * name match when any of them asks for killOnName with action kill (that rule's id is carried), otherwise it
+ * carries the smallest rule id. A hint for user space, which resolves the path and re-matches all its rules.
+ * The entry is scoped when every rule has the same scope; a scoped killer among rules of other scopes does not kill
+ * (one entry cannot kill in one scope and only report in another), so no task is killed by a rule not meant for it.
+ */
+function mergeNameRule(rules: readonly Encoded[]): Uint8Array {
+  const o = FILE_RULE_LAYOUT.offsets;
+  const views = rules.map((r) => new DataView(r.value.buffer));
+  const scopeBits = (v: DataView): number => v.getUint32(o.flags, true) & (RULE_FLAG.hostOnly | RULE_FLAG.podsOnly);
+  const commonScope = views.every((v) => scopeBits(v) === scopeBits(views[0]!)) ? scopeBits(views[0]!) : null;
+  const killer = views.find(
+    (v) =>
+      v.getUint32(o.action, true) === RULE_ACTION.kill && (v.getUint32(o.flags, true) & RULE_FLAG.killOnName) !== 0 && (scopeBits(v) === 0 || commonScope !== null),
+  );
+  const chosen = killer ?? views.reduce((a, b) => (b.getUint32(o.rule_id, true) < a.getUint32(o.rule_id, true) ? b : a));
+  const value = new Uint8Array(FILE_RULE_LAYOUT.size);
+  const view = new DataView(value.buffer);
+  view.setUint32(o.rule_id, chosen.getUint32(o.rule_id, true), true);
+  view.setUint32(o.action, killer ? RULE_ACTION.kill : RULE_ACTION.audit, true);
+  view.setUint32(o.ops, views.reduce((mask, v) => mask | v.getUint32(o.ops, true), 0) >>> 0, true);
+  view.setUint32(o.flags, (killer ? RULE_FLAG.killOnName : 0) | (commonScope ?? 0), true);
+  return value;
+}
+
+export interface CreatePathRuleMapsOptions<Op extends string> {
+  readonly maps: PathRuleMapSet;
+  /** Operation names accepted in `ops` and their FILE_OP bits. */
+  readonly opBits: Readonly<Record<Op, number>>;
+}
+
+export function createPathRuleMaps<Op extends string>(options: CreatePathRuleMapsOptions<Op>): PathRuleMaps<Op> {
+  const { maps, opBits } = options;
+  const exact = new Map<string, Encoded>();
+  const prefixes = new Map<string, Encoded>();
+  const byName = new Map<string, Map<string, Encoded>>();
+
+  const syncName = (name: string): void => {
+    const sources = byName.get(name);
+    if (!sources || sources.size === 0) {
+      byName.delete(name);
+      maps.name.delete(pathKey(name));
+      return;
+    }
+    maps.name.update(pathKey(name), mergeNameRule([...sources.values()]));
+  };
+
+  const self: PathRuleMaps<Op> = {
+    addExact(path, rule) {
+      validateRulePath(path, 'exact');
+      const value = encodePathRule(rule, opBits);
+      maps.exact.update(pathKey(path), value);
+      const encoded = { value, rule: { ...rule, ops: [...rule.ops] } };
+      exact.set(path, encoded);
+      const name = basename(path);
+      const sources = byName.get(name) ?? new Map<string, Encoded>();
+      sources.set(path, encoded);
+      byName.set(name, sources);
+      syncName(name);
+    },
+    addPrefix(prefix, rule) {
+      validateRulePath(prefix, 'prefix');
+      const value = encodePathRule(rule, opBits);
+      maps.prefix.update(pathPrefixKey(prefix), value);
+      if ((rule.scope ?? 'all') !== 'all') maps.prefixAll.delete(pathPrefixKey(prefix));
+      else maps.prefixAll.update(pathPrefixKey(prefix), value);
+      prefixes.set(prefix, { value, rule: { ...rule, ops: [...rule.ops] } });
+    },
+    removeExact(path) {
+      if (!exact.delete(path)) return false;
+      maps.exact.delete(pathKey(path));
+      const name = basename(path);
+      byName.get(name)?.delete(path);
+      syncName(name);
+      return true;
+    },
+    removePrefix(prefix) {
+      if (!prefixes.delete(prefix)) return false;
+      maps.prefix.delete(pathPrefixKey(prefix));
+      maps.prefixAll.delete(pathPrefixKey(prefix));
+      return true;
+    },
+    clear() {
+      for (const path of [...exact.keys()]) self.removeExact(path);
+      for (const prefix of [...prefixes.keys()]) self.removePrefix(prefix);
+    },
+    list() {
+      return [
+        ...[...exact].map(([path, e]) => ({ kind: 'exact' as const, path, rule: e.rule as PathRule<Op> })),
+        ...[...prefixes].map(([path, e]) => ({ kind: 'prefix' as const, path, rule: e.rule as PathRule<Op> })),
+      ];
+    },
+  };
+  return self;
+}
+
+/** Operation bits a file rule may name. */
+export const FILE_RULE_OP_BITS: Readonly<Record<FileRuleOp, number>> = {
+  open: FILE_OP.open,
+  unlink: FILE_OP.unlink,
+  rename: FILE_OP.rename,
+  chmod: FILE_OP.chmod,
+  chown: FILE_OP.chown,
+};

@@ -1,0 +1,95 @@
+/**
+ * Shared by the file sensor's kernel tests (not exported): a child process runner that reports how it ended,
+ * a small C program that opens a file many times and one that does known I/O through a file's descriptors (the
+ * record collector is core/test-support.ts `collect`).
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { RunResult } from '../core/test-support.ts';
+
+/** Runs file with args (optionally in cwd) and reports its exit and its stdout. */
+export async function runChild(file: string, args: readonly string[], cwd?: string): Promise<RunResult> {
+  const child = spawn(file, args, { stdio: ['ignore', 'pipe', 'ignore'], cwd });
+  let stdout = '';
+  child.stdout.setEncoding('utf8');
+  child.stdout.on('data', (chunk: string) => (stdout += chunk));
+  const [code, signal] = (await once(child, 'close')) as [number | null, NodeJS.Signals | null];
+  if (child.pid === undefined) throw new Error(`${file} did not start`);
+  return { pid: child.pid, code, signal, stdout };
+}
+
+const OPEN_LOOP_C = `
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+/* open-loop <path> <count>: opens and closes path count times; exits 1 on the first failure. */
+int main(int argc, char **argv) {
+  if (argc != 3) return 2;
+  long count = atol(argv[2]);
+  for (long i = 0; i < count; i++) {
+    int fd = open(argv[1], O_RDONLY);
+    if (fd < 0) { perror("open"); return 1; }
+    close(fd);
+  }
+  return 0;
+}
+`;
+
+/** Compiles the open-loop helper into dir and returns its path. */
+export function buildOpenLoop(dir: string): string {
+  writeFileSync(join(dir, 'open-loop.c'), OPEN_LOOP_C);
+  execFileSync('cc', ['-O2', '-Wall', '-Werror', '-o', join(dir, 'open-loop'), join(dir, 'open-loop.c')]);
+  return join(dir, 'open-loop');
+}
+
+const FD_IO_C = `
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/sendfile.h>
+#include <unistd.h>
+/*
+ * fd-io <path> close|exit: opens path read-write, reads 3 x 100 bytes, preads 50, dup()s the descriptor and writes
+ * 10 bytes through the copy, sendfile()s 200 bytes from the first to /dev/null, mmaps 4096 bytes of it; then closes
+ * both descriptors (close) or exits with them open (exit). Prints the numbers of the two descriptors. Exits 1 on
+ * the first call that does not do exactly that.
+ */
+#define CHECK(cond) do { if (!(cond)) { perror(#cond); return 1; } } while (0)
+int main(int argc, char **argv) {
+  if (argc != 3) return 2;
+  char buf[100];
+  int fd = open(argv[1], O_RDWR);
+  CHECK(fd >= 0);
+  for (int i = 0; i < 3; i++) CHECK(read(fd, buf, sizeof buf) == 100);
+  CHECK(pread(fd, buf, 50, 0) == 50);
+  int copy = dup(fd);
+  CHECK(copy >= 0);
+  CHECK(write(copy, "0123456789", 10) == 10);
+  int null = open("/dev/null", O_WRONLY);
+  CHECK(null >= 0);
+  off_t offset = 0;
+  CHECK(sendfile(null, fd, &offset, 200) == 200);
+  void *map = mmap(NULL, 4096, PROT_READ, MAP_SHARED, fd, 0);
+  CHECK(map != MAP_FAILED);
+  munmap(map, 4096);
+  close(null);
+  printf("%d %d\\n", fd, copy);
+  fflush(stdout);
+  if (strcmp(argv[2], "exit") == 0) _exit(0);
+  CHECK(close(fd) == 0);
+  CHECK(close(copy) == 0);
+  return 0;
+}
+`;
+
+/** Compiles the fd-io helper (see FD_IO_C) into dir and returns its path. */
+export function buildFdIo(dir: string): string {
+  writeFileSync(join(dir, 'fd-io.c'), FD_IO_C);
+  execFileSync('cc', ['-O2', '-Wall', '-Werror', '-o', join(dir, 'fd-io'), join(dir, 'fd-io.c')]);
+  return join(dir, 'fd-io');
+}
