@@ -56,3 +56,19 @@ export async function collectTopic(client: KafkaClient, topic: string): Promise<
     stop: () => consumer.stop(),
   };
 }
+
+/** The first record of a collected topic, decoded, that satisfies `predicate`; waits for one, then fails naming `what`. */
+export async function firstDecoded<T>(
+  collector: Collector,
+  decode: (value: Buffer) => T,
+  match: { readonly predicate: (value: T) => boolean; readonly what: string; readonly timeoutMs?: number; readonly context?: () => string },
+): Promise<T> {
+  const { predicate, what, timeoutMs = 30_000 } = match;
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const found = collector.records.map((r) => decode(r.value ?? Buffer.alloc(0))).find(predicate);
+    if (found !== undefined) return found;
+    if (Date.now() > deadline) throw new Error(`${what}: nothing after ${timeoutMs} ms${match.context ? `\n${match.context()}` : ''}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}

@@ -4,6 +4,7 @@
  * Who calls: enricher and agent integration tests. `PodCgroups.remove()` deletes what it created, deepest first,
  * moving any process still inside to the root first.
  */
+import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cgroup2MountPoint } from '@stinger/bpf';
@@ -18,6 +19,22 @@ export interface PodCgroups {
   procsOf(relative: string): string;
   /** Removes every directory this object created, deepest first. Idempotent. */
   remove(): void;
+}
+
+export interface PodProcess {
+  readonly child: ChildProcess;
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+/**
+ * A shell in a pod's cgroup (`procs`, from procsOf) that runs `script`: it moves itself there, then execs the shell
+ * that runs the script, so the exec event tells the agent the process's new cgroup, as a container's processes have
+ * theirs from the start.
+ */
+export function spawnInPod(procs: string, script: string): PodProcess {
+  const child = spawn('/bin/sh', ['-c', `echo $$ > ${procs}; exec /bin/sh -c '${script}'`], { stdio: 'ignore' });
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  return { child, exited };
 }
 
 export function podCgroups(): PodCgroups {

@@ -32,9 +32,9 @@ import { generateSigningKey, signControlCommand, signPolicyRecord } from '@sting
 import { buildBpf, freePort, startAgent, type RunningAgent } from '../helpers/agent.ts';
 import { policyStatusOf } from '../helpers/agent-events.ts';
 import { runStinger } from '../helpers/cli.ts';
-import { collectTopic, testBrokers, testClient, uniqueName, type Collector } from '../helpers/kafka.ts';
+import { collectTopic, firstDecoded, testBrokers, testClient, uniqueName, type Collector } from '../helpers/kafka.ts';
 import { testSigningKey } from '../helpers/keys.ts';
-import { podCgroups } from '../helpers/pod-cgroup.ts';
+import { podCgroups, spawnInPod, type PodProcess } from '../helpers/pod-cgroup.ts';
 import { startPipeline, type Pipeline } from '../helpers/pipeline.ts';
 
 const tag = randomBytes(4).toString('hex');
@@ -78,15 +78,8 @@ after(async () => {
 });
 
 /** The first value of a collected topic, decoded, that matches; waits for one. */
-async function waitFor<T>(id: string, decode: (b: Buffer) => T, match: { predicate: (value: T) => boolean; what: string; timeoutMs?: number }): Promise<T> {
-  const { predicate, what, timeoutMs = 30_000 } = match;
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const found = (collectors[id]?.records ?? []).map((r) => decode(r.value ?? Buffer.alloc(0))).find(predicate);
-    if (found !== undefined) return found;
-    if (Date.now() > deadline) throw new Error(`${what}: nothing after ${timeoutMs} ms`);
-    await sleep(100);
-  }
+function waitFor<T>(id: string, decode: (b: Buffer) => T, match: { predicate: (value: T) => boolean; what: string; timeoutMs?: number }): Promise<T> {
+  return firstDecoded(collectors[id]!, decode, match);
 }
 
 function all<T>(id: string, decode: (b: Buffer) => T): T[] {
@@ -103,15 +96,11 @@ async function applyPolicy(name: string, yaml: string, generation: bigint): Prom
   assert.equal(status?.state, 'applied', status?.messages.join('; '));
 }
 
-/**
- * A shell in the pod's cgroup that runs `script`: it moves itself there, then execs the shell that runs the script,
- * so the exec event tells the agent the process's new cgroup, as a container's processes have theirs from the start.
- */
-function inPod(script: string): { child: ChildProcess; exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }> } {
-  const child = spawn('/bin/sh', ['-c', `echo $$ > ${procs}; exec /bin/sh -c '${script}'`], { stdio: 'ignore' });
-  children.push(child);
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
-  return { child, exited };
+/** A shell in the pod's cgroup that runs `script` (helpers/pod-cgroup.ts), stopped by after() if still running. */
+function inPod(script: string): PodProcess {
+  const started = spawnInPod(procs, script);
+  children.push(started.child);
+  return started;
 }
 
 function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
