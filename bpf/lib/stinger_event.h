@@ -16,7 +16,8 @@
 #include <linux/types.h>
 #endif
 
-/* event_header.kind */
+/* event_header.kind; each sensor owns a range (mirrored with the kinds in libs/bpf/src/core/event-kinds.ts)
+ * 1..9: process records (structs below) */
 #define EVENT_KIND_EXEC 1
 #define EVENT_KIND_EXIT 2
 #define EVENT_KIND_FORK 3
@@ -24,11 +25,12 @@
 #define EVENT_KIND_FILE 10
 #define EVENT_KIND_EXEC_RULE 11
 #define EVENT_KIND_FILE_CLOSE 12
-/* 20..49: network, privilege, namespace and kernel-integrity records (structs in stinger_net.h, stinger_priv.h) */
+/* 20..29: network records (structs in stinger_net.h) */
 #define EVENT_KIND_CONNECT 20
 #define EVENT_KIND_ACCEPT 21
 #define EVENT_KIND_BIND 22
 #define EVENT_KIND_LISTEN 23
+/* 30..49: privilege, namespace and kernel-integrity records (structs in stinger_priv.h) */
 #define EVENT_KIND_PRIVILEGE 30
 #define EVENT_KIND_CAPSET 31
 #define EVENT_KIND_NAMESPACE 32

@@ -6,9 +6,10 @@
  */
 import { EVENT_HEADER_LAYOUT, cString, decodeRecordHeader, type RecordHeader, type RecordSlice } from '../core/record-header.ts';
 import type { RecordDecoderTable } from '../core/record-dispatch.ts';
+import { sensorEventKinds } from '../core/event-kinds.ts';
 
 /** Values of event_header.kind owned by this sensor (10..19). */
-export const FILE_EVENT_KIND = { file: 10, execRule: 11, close: 12 } as const;
+export const FILE_EVENT_KIND = sensorEventKinds('file');
 
 /** Bytes of a path kept, NUL included (rule keys are this size); a path may have at most FILE_PATH_SIZE - 1 bytes. */
 export const FILE_PATH_SIZE = 256;

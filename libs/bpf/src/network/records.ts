@@ -5,9 +5,10 @@
  */
 import { formatIpv6 as formatRfc5952 } from '@stinger/net-address';
 import { EVENT_HEADER_LAYOUT, decodeRecordHeader, type RecordHeader, type RecordSlice } from '../core/record-header.ts';
+import { sensorEventKinds } from '../core/event-kinds.ts';
 
-/** event_header.kind of network records. */
-export const NET_EVENT_KIND = { connect: 20, accept: 21, bind: 22, listen: 23 } as const;
+/** event_header.kind of network records (from core/event-kinds.ts). */
+export const NET_EVENT_KIND = sensorEventKinds('network');
 export type NetworkRecordKind = keyof typeof NET_EVENT_KIND;
 
 /** What Stinger did (records) or what a rule asks for (rule maps): STINGER_ACTION_*. */

@@ -3,9 +3,11 @@
  * (C: bpf/lib/stinger_priv.h). records.layout.test.ts beside it compares every table and constant with the C header.
  */
 import { EVENT_HEADER_LAYOUT, cString, decodeRecordHeader, type RecordHeader, type RecordSlice } from '../core/record-header.ts';
+import { sensorEventKinds } from '../core/event-kinds.ts';
 import { actionName, type StingerAction } from '../network/records.ts';
 
-export const PRIV_EVENT_KIND = { privilege: 30, capset: 31, namespace: 32, module: 33, bpf: 34, ptrace: 35, mount: 36 } as const;
+/** event_header.kind of privilege records (from core/event-kinds.ts). */
+export const PRIV_EVENT_KIND = sensorEventKinds('privilege');
 export type PrivilegeRecordKind = keyof typeof PRIV_EVENT_KIND;
 
 export const SETID_OP = { setuid: 1, setgid: 2, setreuid: 3, setregid: 4, setresuid: 5, setresgid: 6, setfsuid: 7, setfsgid: 8 } as const;

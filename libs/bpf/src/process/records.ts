@@ -7,9 +7,10 @@
  */
 import { EVENT_HEADER_LAYOUT, cString, decodeRecordHeader, type RecordHeader, type RecordSlice } from '../core/record-header.ts';
 import type { RecordDecoderTable } from '../core/record-dispatch.ts';
+import { sensorEventKinds } from '../core/event-kinds.ts';
 
-/** Values of event_header.kind. */
-export const EVENT_KIND = { exec: 1, exit: 2, fork: 3 } as const;
+/** Values of event_header.kind for the process sensor's records (from core/event-kinds.ts). */
+export const EVENT_KIND = sensorEventKinds('process');
 export type ProcessRecordKind = keyof typeof EVENT_KIND;
 
 export const EXEC_FILENAME_SIZE = 256;
