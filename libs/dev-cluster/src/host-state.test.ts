@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { iptablesCleanupCommands, mountsToUnmount, parseIptablesSave, splitIptablesWords } from './host-state.ts';
+import { iptablesCleanupCommands, mountsToUnmount, parseIptablesSave, privateMountPoints, splitIptablesWords } from './host-state.ts';
 
 test('splitIptablesWords keeps quoted comments whole and unescapes', () => {
   assert.deepEqual(splitIptablesWords('-A KUBE-FIREWALL -m comment --comment "block \\"incoming\\" localnet" -j DROP'), [
@@ -46,4 +46,13 @@ test('mounts under the roots are unmounted deepest first; octal escapes in mount
     '/srv/node/kubelet/pods/a/volumes/secret',
     '/srv/node/containerd/state/x/rootfs',
   ]);
+});
+
+test('privateMountPoints names the mount points without a shared: or master: tag', () => {
+  const mountinfo = [
+    '25 20 0:22 / /sys/fs/cgroup rw,nosuid - tmpfs tmpfs rw',
+    '26 20 0:23 / /sys/fs/bpf rw shared:7 - bpf bpf rw',
+    '27 20 0:24 / /sys/kernel/tracing rw master:3 - tracefs tracefs rw',
+  ].join('\n');
+  assert.deepEqual(privateMountPoints(mountinfo, ['/sys/fs/cgroup', '/sys/fs/bpf', '/sys/kernel/tracing', '/absent']), ['/sys/fs/cgroup']);
 });

@@ -98,6 +98,27 @@ export function iptablesCleanupCommands(table: string, before: IptablesTable, af
   return commands;
 }
 
+/**
+ * Host paths pods mount with HostToContainer propagation (Stinger's agent: cgroups, bpffs, tracefs). containerd
+ * refuses that unless the host mount is shared or slave; systemd hosts make every mount shared, this machine leaves
+ * them private, so the node makes them shared while it runs and private again when it stops.
+ */
+export const PROPAGATION_PATHS: readonly string[] = ['/sys/fs/cgroup', '/sys/fs/bpf', '/sys/kernel/tracing'];
+
+/** Which of `paths` are mount points in mountinfo text whose propagation is private (no shared:/master: tag) (pure). */
+export function privateMountPoints(mountinfo: string, paths: readonly string[]): string[] {
+  const privatePoints = new Set<string>();
+  for (const line of mountinfo.split('\n')) {
+    const fields = line.split(' ');
+    const point = fields[4] ?? '';
+    if (!paths.includes(point)) continue;
+    const optional = fields.slice(6, fields.indexOf('-'));
+    if (optional.some((tag) => tag.startsWith('shared:') || tag.startsWith('master:'))) privatePoints.delete(point);
+    else privatePoints.add(point);
+  }
+  return paths.filter((path) => privatePoints.has(path));
+}
+
 /** Mount points in /proc/self/mountinfo text at or below one of `roots`, deepest first: the order to unmount them (pure). */
 export function mountsToUnmount(mountinfo: string, roots: readonly string[]): string[] {
   const points = mountinfo
@@ -115,6 +136,8 @@ export interface HostSnapshot {
   readonly chains: Readonly<Record<string, Readonly<Record<string, readonly string[]>>>>;
   /** Entries of /run/netns before the node started. */
   readonly netns: readonly string[];
+  /** PROPAGATION_PATHS that were private mounts (made shared for the node, private again after). */
+  readonly privateMounts: readonly string[];
 }
 
 const IPTABLES_COMMANDS = ['iptables', 'ip6tables'] as const;
@@ -130,7 +153,13 @@ export async function snapshotHost(): Promise<HostSnapshot> {
     chains[command] = {};
     for (const table of IPTABLES_TABLES) chains[command][table] = [...parseIptablesSave(await iptablesSave(command, table)).chains];
   }
-  return { sysctls, chains, netns: await readdir('/run/netns').catch(() => []) };
+  const privateMounts = privateMountPoints(await readFile('/proc/self/mountinfo', 'utf8'), PROPAGATION_PATHS);
+  return { sysctls, chains, netns: await readdir('/run/netns').catch(() => []), privateMounts };
+}
+
+/** Makes the snapshot's private PROPAGATION_PATHS shared (recursively), as on a systemd host. */
+export async function shareMounts(snapshot: HostSnapshot): Promise<void> {
+  for (const path of snapshot.privateMounts) await run('mount', ['--make-rshared', path]);
 }
 
 export interface RestoreHostOptions {
@@ -179,6 +208,7 @@ export async function restoreHost(options: RestoreHostOptions): Promise<string[]
   await attempt('mounts', async () => {
     for (const point of mountsToUnmount(await readFile('/proc/self/mountinfo', 'utf8'), options.mountRoots)) await run('umount', ['-l', point]);
   });
+  for (const path of options.snapshot.privateMounts ?? []) await attempt(`propagation of ${path}`, () => run('mount', ['--make-rprivate', path]).then(() => undefined));
   await attempt(`bridge ${options.bridge}`, async () => {
     if (await run('ip', ['link', 'show', options.bridge]).then(() => true, () => false)) await run('ip', ['link', 'delete', options.bridge]);
   });

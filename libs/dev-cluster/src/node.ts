@@ -27,7 +27,7 @@ import { ensureClientCertificate, type ClusterCertificates } from './certificate
 import { DevClusterError, DevClusterStartError, type DevClusterComponent } from './errors.ts';
 import { SERVICE_CLUSTER_IP_RANGE } from './flags.ts';
 import { buildKubeControllerManager, buildKubelet, buildKubeScheduler, type BuildOptions } from './go-build.ts';
-import { restoreHost, run, snapshotHost, type HostSnapshot } from './host-state.ts';
+import { restoreHost, run, shareMounts, snapshotHost, type HostSnapshot } from './host-state.ts';
 import { kubeApiRequest } from './kube-api-request.ts';
 import { renderKubeconfig } from './kubeconfig.ts';
 import { launch, waitUntil, type Launched } from './launched-process.ts';
@@ -163,6 +163,7 @@ export async function startNode(options: StartNodeOptions): Promise<DevClusterNo
   try {
     await timed(`bridge ${NODE_BRIDGE} ${NODE_IP} for pods in ${POD_SUBNET}, the kubernetes Service forwarded to the API server`, async () => {
       await setUpNetwork(cluster.securePort);
+      await shareMounts(record.snapshot);
       await writeFile(join(paths.cniConf, '10-stinger-dev.conflist'), renderCniConfig({ ipamDataDir: paths.ipam }));
     });
 

@@ -20,6 +20,8 @@
  *   gone, which also releases its ports.
  *
  * - `secureListener`: a SASL_SSL listener as well (PEM keystore; PLAIN and SCRAM users), reported as `secureBrokers`.
+ * - `podListenerHost`: a plaintext listener on that address as well (the dev cluster node's bridge, so its pods reach
+ *   the broker), reported as `podBrokers`.
  *
  * Files under dataDir: server.properties, log4j2.properties, kraft/ (log.dirs), logs/server.log (log4j2, rolled),
  * logs/console.log (JVM stdout/stderr: crashes before log4j starts land here).
@@ -81,6 +83,8 @@ export interface StartLocalBrokerOptions {
    * directory keeps the users it was formatted with.
    */
   readonly secureListener?: SecureListenerOptions;
+  /** A plaintext listener on this address of the machine too (the dev cluster node's bridge, for its pods); absent: none. */
+  readonly podListenerHost?: string;
   readonly jvmOptions?: readonly string[];
   readonly javaCommand?: string;
   readonly mavenCommand?: string;
@@ -97,6 +101,8 @@ export interface LocalBroker {
   readonly brokers: string;
   /** Bootstrap string of the SASL_SSL listener, null without one. */
   readonly secureBrokers: string | null;
+  /** `<podListenerHost>:<port>` when asked for, else null. */
+  readonly podBrokers: string | null;
   readonly port: number;
   readonly controllerPort: number;
   /** True when 9092 (or no explicit port) was taken and another port was chosen. */
@@ -160,6 +166,7 @@ export async function startLocalBroker(options: StartLocalBrokerOptions): Promis
   }
   const secure = options.secureListener;
   const securePort = secure === undefined ? null : await freeOtherPort([ports.port, ports.controllerPort]);
+  const podPort = options.podListenerHost === undefined ? null : await freeOtherPort([ports.port, ports.controllerPort, securePort ?? 0]);
   await writeFile(
     propertiesFile,
     renderServerProperties({
@@ -168,6 +175,7 @@ export async function startLocalBroker(options: StartLocalBrokerOptions): Promis
       logDir,
       autoCreateTopics: options.autoCreateTopics ?? false,
       ...(secure === undefined || securePort === null ? {} : { secure: { port: securePort, keystoreFile: resolve(secure.keystoreFile), plainUsers: secure.users } }),
+      ...(options.podListenerHost === undefined || podPort === null ? {} : { pods: { host: options.podListenerHost, port: podPort } }),
     }),
   );
   await writeFile(log4jFile, renderLog4jConfig(logFile));
@@ -243,6 +251,7 @@ export async function startLocalBroker(options: StartLocalBrokerOptions): Promis
   return {
     brokers: `${BROKER_HOST}:${ports.port}`,
     secureBrokers: securePort === null ? null : `${BROKER_HOST}:${securePort}`,
+    podBrokers: podPort === null || options.podListenerHost === undefined ? null : `${options.podListenerHost}:${podPort}`,
     port: ports.port,
     controllerPort: ports.controllerPort,
     portFellBack: ports.fellBack,

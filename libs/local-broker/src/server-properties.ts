@@ -15,6 +15,11 @@ export interface ServerPropertiesOptions {
   readonly autoCreateTopics?: boolean;
   /** A SASL_SSL listener besides PLAINTEXT (tests of TLS and SASL); absent: none. */
   readonly secure?: SecureListenerProperties;
+  /**
+   * A PLAINTEXT listener named PODS on another address of this machine, advertised as itself: the address pods of the
+   * dev cluster's node reach (the bridge's), where 127.0.0.1 would name the pod's own loopback. Absent: none.
+   */
+  readonly pods?: { readonly host: string; readonly port: number };
 }
 
 /** SASL mechanisms the secure listener offers. SCRAM users exist only if the storage was formatted with them. */
@@ -50,7 +55,13 @@ export function renderServerProperties(options: ServerPropertiesOptions): string
     assertPort(secure.port, 'secure.port');
     if (secure.port === port || secure.port === controllerPort) throw new RangeError(`secure.port ${secure.port} is already used by another listener`);
   }
-  const secureListener = secure === undefined ? '' : `,SASL_SSL://${BROKER_HOST}:${secure.port}`;
+  const { pods } = options;
+  if (pods !== undefined) {
+    assertPort(pods.port, 'pods.port');
+    if ([port, controllerPort, secure?.port].includes(pods.port)) throw new RangeError(`pods.port ${pods.port} is already used by another listener`);
+    if (!/^[0-9.]+$/.test(pods.host)) throw new RangeError(`pods.host must be an IPv4 address, not ${JSON.stringify(pods.host)}`);
+  }
+  const secureListener = (secure === undefined ? '' : `,SASL_SSL://${BROKER_HOST}:${secure.port}`) + (pods === undefined ? '' : `,PODS://${pods.host}:${pods.port}`);
   const settings: ReadonlyArray<readonly [string, string | number | boolean]> = [
     ['process.roles', 'broker,controller'],
     ['node.id', 1],
@@ -59,7 +70,7 @@ export function renderServerProperties(options: ServerPropertiesOptions): string
     ['advertised.listeners', `PLAINTEXT://${BROKER_HOST}:${port}${secureListener}`],
     ['controller.listener.names', 'CONTROLLER'],
     ['inter.broker.listener.name', 'PLAINTEXT'],
-    ['listener.security.protocol.map', `PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT${secure === undefined ? '' : ',SASL_SSL:SASL_SSL'}`],
+    ['listener.security.protocol.map', `PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT${secure === undefined ? '' : ',SASL_SSL:SASL_SSL'}${pods === undefined ? '' : ',PODS:PLAINTEXT'}`],
     ...(secure === undefined ? [] : secureListenerSettings(secure)),
     ['log.dirs', logDir],
     ['num.partitions', 1],
