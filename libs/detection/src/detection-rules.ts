@@ -10,6 +10,7 @@
  */
 import type { CompiledPolicy, Event, EventKind, PolicyAction, PolicyMode, SequenceScope, Severity } from '@stinger/events';
 import { compileConditions, ConditionError, type EventPredicate } from './conditions.ts';
+import { AncestryIndex, type ProcessLineage } from './process-ancestry.ts';
 import { regoRuleOf, type RegoRule } from './rego-rules.ts';
 import { compileSelector } from './selector.ts';
 
@@ -61,8 +62,8 @@ interface CompiledEntry {
   readonly rego: RegoRule | null;
 }
 
-function compileRecord(key: string, record: CompiledPolicy): CompiledEntry {
-  const selector = compileSelector(record.selector);
+function compileRecord(key: string, record: CompiledPolicy, lineage: ProcessLineage): CompiledEntry {
+  const selector = compileSelector(record.selector, lineage);
   if (record.rego !== null && record.rego.wasm.length === 0) throw new ConditionError('its Rego module was published without its compiled WebAssembly');
   const single: SingleEventRule[] = [];
   const sequences: SequenceRule[] = [];
@@ -94,7 +95,18 @@ function compileRecord(key: string, record: CompiledPolicy): CompiledEntry {
   return { single, sequences, rego: regoRuleOf(key, record, selector) };
 }
 
+export interface DetectionRulesOptions {
+  /**
+   * How pid selectors see process trees. Default: a new AncestryIndex, which the detector feeds (`ancestry`); the
+   * enforcer, which sees no events, passes DETECTOR_DECIDED_LINEAGE.
+   */
+  readonly lineage?: ProcessLineage;
+}
+
 export class DetectionRules {
+  /** The process trees the detector learns from its events (it calls learn() on each before matching it). */
+  readonly ancestry = new AncestryIndex();
+  readonly #lineage: ProcessLineage;
   readonly #entries = new Map<string, CompiledEntry>();
   #byKind = new Map<EventKind, SingleEventRule[]>();
   #sequences: SequenceRule[] = [];
@@ -102,10 +114,14 @@ export class DetectionRules {
   #rego: RegoRule[] = [];
   #version = 0;
 
+  constructor(options: DetectionRulesOptions = {}) {
+    this.#lineage = options.lineage ?? this.ancestry;
+  }
+
   /** Replaces the rules of policy `key` (null: removes them). @throws ConditionError (nothing changes). */
   set(key: string, record: CompiledPolicy | null): void {
     if (record === null) this.#entries.delete(key);
-    else this.#entries.set(key, compileRecord(key, record));
+    else this.#entries.set(key, compileRecord(key, record, this.#lineage));
     this.#reindex();
   }
 

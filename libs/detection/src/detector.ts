@@ -11,7 +11,8 @@
  *    the input; nothing else is stored).
  *  - `transform` decodes each event (undecodable: rejected, dead-lettered by the caller), matches it, and returns its
  *    alerts keyed by pod uid or node; every ~second of event time it also flushes grouped counts whose window ended.
- *  - The rules are read live from `rules` (policy records applied as they arrive).
+ *  - The rules are read live from `rules` (policy records applied as they arrive); every event, replayed ones too,
+ *    teaches `rules.ancestry` its process and parent before it is matched (pid selectors, Rego input).
  *  - Rego modules (with `rego`): prepareBatch also evaluates them on the batch's events in a worker thread, with a
  *    time budget per event (rego-rules.ts), and transform publishes their alerts with the record's others.
  */
@@ -72,7 +73,7 @@ export function createDetector(options: DetectorOptions): Detector {
   const logger = namespaced(options.logger, 'Detector');
   const groupWindowNs = BigInt(options.groupWindowMs ?? 10_000) * 1_000_000n;
   const partitions = new Map<number, { detector: PartitionDetector; lastFlushNs: bigint }>();
-  const regoStage = options.rego === undefined ? null : new RegoStage({ evaluator: options.rego, ...(options.now ? { now: options.now } : {}) });
+  const regoStage = options.rego === undefined ? null : new RegoStage({ evaluator: options.rego, ancestry: rules.ancestry, ...(options.now ? { now: options.now } : {}) });
   const stats: DetectorStats = { events: 0, alerts: 0, replayedEvents: 0, replays: 0, regoEvaluations: 0, regoAlerts: 0, regoStopped: 0, regoFailed: 0, regoMalformed: 0 };
   /** Events decoded by prepareBatch for the Rego stage, taken by transform (decoded once). */
   let decoded = new Map<bigint, Event>();
@@ -116,6 +117,7 @@ export function createDetector(options: DetectorOptions): Detector {
         partitions.set(record.partition, state);
       }
       stats.events += 1;
+      rules.ancestry.learn(event); // before matching: pid selectors with followChildren read it
       const alerts = state.detector.observe(event, { emit: true });
       if (regoStage !== null) alerts.push(...regoStage.take(record));
       if (event.time - state.lastFlushNs >= FLUSH_EVERY_NS) {
@@ -136,8 +138,8 @@ export function createDetector(options: DetectorOptions): Detector {
       for (const record of history) {
         try {
           const event = decodeOrReject(record);
+          rules.ancestry.learn(event);
           state.detector.observe(event, { emit: false });
-          regoStage?.observeReplayed(event);
         } catch (error) {
           if (!(error instanceof RecordRejectedError)) throw error;
         }

@@ -5,6 +5,7 @@ export { alertKey, buildAlert, derivedUuid, describeEvent, type AlertInput } fro
 export { compileCondition, compileConditions, ConditionError, type EventPredicate } from './conditions.ts';
 export { DetectionRules, type CompiledStep, type RuleIdentity, type SequenceRule, type SingleEventRule } from './detection-rules.ts';
 export { fieldValues, fileAccessOf, type FieldValue } from './event-fields.ts';
+export { AncestryIndex, DETECTOR_DECIDED_LINEAGE, type ContainerOrigin, type ProcessLineage } from './process-ancestry.ts';
 export { PartitionDetector, type PartitionDetectorOptions } from './partition-detector.ts';
 export { compileSelector, isHostEvent } from './selector.ts';
 export { createDetector, type Detector, type DetectorOptions, type DetectorStats } from './detector.ts';

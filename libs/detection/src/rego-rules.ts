@@ -4,19 +4,20 @@
  * Contract: `RegoStage.prepare(batch)` runs in the detector's prepareBatch (it is async: the modules run in a worker
  * thread with a time budget per event, @stinger/rego RegoBatchEvaluator), before the batch's transform calls; for each
  * event of a kind a module names and whose policy selector matches, the module gets the input
- *   { event: <the enriched event, numbers as JSON numbers>, ancestors: [{ pid, binary }, …] }
- * (ancestors: `{ pid, binary }` of the parent first, as far as this detector has seen the chain, at most 32) and its
- * alerts are held until
+ *   { event: <the enriched event, numbers as JSON numbers>, ancestors: [{ pid, binary }, …], container }
+ * (ancestors: `{ pid, binary }` of the parent first, as far as this detector has seen the chain, at most 32;
+ * container: null outside a container, else `{ entry: { pid, binary, start_time }, from_entry: true|false|null }`,
+ * process-ancestry.ts) and its alerts are held until
  * `take(record)` is called from that record's transform. An event whose evaluation is stopped or traps raises nothing
  * and is counted; the partition goes on.
  */
-import type { Alert, CompiledPolicy, Event, EventKind, PolicyAction, Process } from '@stinger/events';
+import type { Alert, CompiledPolicy, Event, EventKind, PolicyAction } from '@stinger/events';
 import type { ConsumedRecord } from '@stinger/kafka';
 import type { RegoAlert, RegoBatchEvaluator, RegoJob } from '@stinger/rego';
 import { buildAlert } from './alerts.ts';
 import type { EventPredicate } from './conditions.ts';
 import type { RuleIdentity } from './detection-rules.ts';
-import { compileSelector } from './selector.ts';
+import type { AncestryIndex } from './process-ancestry.ts';
 
 /** A policy's Rego module as the detector holds it. */
 export interface RegoRule {
@@ -33,7 +34,7 @@ export interface RegoRule {
   readonly wasm: Uint8Array;
 }
 
-export function regoRuleOf(key: string, record: CompiledPolicy, selector: EventPredicate = compileSelector(record.selector)): RegoRule | null {
+export function regoRuleOf(key: string, record: CompiledPolicy, selector: EventPredicate): RegoRule | null {
   const { rego } = record;
   if (rego === null) return null;
   return {
@@ -55,58 +56,11 @@ export function regoIdentity(rule: RegoRule, alert: RegoAlert): RuleIdentity {
   return { policy: rule.policy, generation: rule.generation, mode: rule.mode, rule: alert.rule, action, severity: alert.severity, tags: alert.tags, namespaces: rule.namespaces };
 }
 
-interface Known {
-  readonly pid: number;
-  readonly binary: string;
-  /** Its parent's identity, when an event named it. */
-  readonly parent: string | null;
-}
-
-/** A process across exec (the detector decodes summaries: exec ids are not among their fields). */
-const identityOf = (node: string, process: Pick<Process, 'pid' | 'start_time'>): string => `${node}:${process.start_time}:${process.pid}`;
-
-/** Process identity → pid, binary and parent identity, learnt from events' process and parent; bounded, oldest first out. */
-export class AncestryIndex {
-  readonly #known = new Map<string, Known>();
-  readonly #max: number;
-  constructor(max = 65_536) {
-    this.#max = max;
-  }
-
-  learn(event: Event): void {
-    const parent = event.parent === null ? null : identityOf(event.node, event.parent);
-    this.#set(identityOf(event.node, event.process), { pid: event.process.pid, binary: event.process.binary, parent });
-    if (event.parent !== null && parent !== null && !this.#known.has(parent)) this.#set(parent, { pid: event.parent.pid, binary: event.parent.binary, parent: null });
-  }
-
-  /** The parent of `event`'s process, then its parent, …, at most `depth`: pid and binary of each. */
-  ancestors(event: Event, depth = 32): { readonly pid: number; readonly binary: string }[] {
-    const chain: { pid: number; binary: string }[] = [];
-    let id = this.#known.get(identityOf(event.node, event.process))?.parent ?? null;
-    const seen = new Set<string>();
-    while (id !== null && chain.length < depth && !seen.has(id)) {
-      seen.add(id);
-      const known = this.#known.get(id);
-      if (known === undefined) break;
-      chain.push({ pid: known.pid, binary: known.binary });
-      id = known.parent;
-    }
-    return chain;
-  }
-
-  #set(id: string, known: Known): void {
-    const existing = this.#known.get(id);
-    // A later event of the same process may come without its parent (or with the binary exec replaced): keep the parent.
-    if (existing !== undefined) {
-      this.#known.set(id, { ...known, parent: known.parent ?? existing.parent });
-      return;
-    }
-    if (this.#known.size >= this.#max) {
-      const oldest = this.#known.keys().next().value;
-      if (oldest !== undefined) this.#known.delete(oldest);
-    }
-    this.#known.set(id, known);
-  }
+/** The document a module sees as `input` (docs/policies.md, "Rego rules"), as JSON text. */
+export function regoInput(event: Event, ancestry: AncestryIndex): string {
+  const origin = ancestry.containerOrigin(event);
+  const container = origin === null ? null : { entry: origin.entry, from_entry: origin.fromEntry };
+  return JSON.stringify({ event, ancestors: ancestry.ancestors(event), container }, jsonValue);
 }
 
 /** bigint → number when safe, else its decimal text (JSON has no bigint). */
@@ -125,21 +79,17 @@ export interface RegoStageStats {
 
 export class RegoStage {
   readonly #evaluator: RegoBatchEvaluator;
-  readonly #ancestry = new AncestryIndex();
+  readonly #ancestry: AncestryIndex;
   readonly #loaded = new Set<string>();
   /** Alerts per `partition:offset` of the batch being transformed. */
   #held = new Map<string, Alert[]>();
   readonly #now: () => bigint;
   readonly stats: RegoStageStats = { regoEvaluations: 0, regoAlerts: 0, regoStopped: 0, regoFailed: 0, regoMalformed: 0 };
 
-  constructor(options: { readonly evaluator: RegoBatchEvaluator; readonly now?: () => bigint }) {
+  constructor(options: { readonly evaluator: RegoBatchEvaluator; readonly ancestry: AncestryIndex; readonly now?: () => bigint }) {
     this.#evaluator = options.evaluator;
+    this.#ancestry = options.ancestry;
     this.#now = options.now ?? (() => BigInt(Date.now()) * 1_000_000n);
-  }
-
-  /** Learns ancestry from an event the detector replays (its alerts were published by whoever processed it first). */
-  observeReplayed(event: Event): void {
-    this.#ancestry.learn(event);
   }
 
   async prepare(batch: readonly { readonly record: ConsumedRecord; readonly event: Event }[], rules: readonly RegoRule[]): Promise<void> {
@@ -152,7 +102,7 @@ export class RegoStage {
       let input: string | null = null;
       for (const rule of rules) {
         if (!rule.events.has(event.kind) || !rule.selector(event)) continue;
-        input ??= JSON.stringify({ event, ancestors: this.#ancestry.ancestors(event) }, jsonValue);
+        input ??= regoInput(event, this.#ancestry);
         jobs.push({ key: rule.moduleKey, input });
         owners.push({ rule, event, at: `${record.partition}:${record.offset}` });
       }

@@ -1,19 +1,21 @@
 /**
  * CompiledPolicy.selector → predicate on an Event. A host process is one with neither a container id nor a pod;
  * labels, namespaces and container name need the pod the enricher found (an event not enriched never matches
- * them: the detector cannot tell, and a selector that names pods must not widen to unknown processes).
+ * them: the detector cannot tell, and a selector that names pods must not widen to unknown processes). Pids are
+ * decided by `lineage`: the detector's AncestryIndex (the process, and with followChildren its known ancestors), or
+ * the enforcer's DETECTOR_DECIDED_LINEAGE.
  */
 import type { Event, PolicySelector } from '@stinger/events';
-import { ConditionError, type EventPredicate } from './conditions.ts';
+import type { EventPredicate } from './conditions.ts';
+import type { ProcessLineage } from './process-ancestry.ts';
 
 export function isHostEvent(event: Event): boolean {
   return event.pod === null && event.process.container_id === null;
 }
 
-export function compileSelector(selector: PolicySelector): EventPredicate {
-  // A pid selector narrows the policy to a process tree; evaluating it without the ancestry would widen the policy to
-  // every process, so until the detector decides it the record is refused (the previous version stays in force).
-  if (selector.pids !== null) throw new ConditionError('spec.selector.pids is not evaluated by this detector yet');
+export function compileSelector(selector: PolicySelector, lineage: ProcessLineage): EventPredicate {
+  const pids = selector.pids === null ? null : new Set(selector.pids.pids);
+  const followChildren = selector.pids?.follow_children ?? false;
   const labels = Object.entries(selector.pod_labels);
   const namespaces = new Set(selector.namespaces);
   const { container_name: containerName, host } = selector;
@@ -22,6 +24,7 @@ export function compileSelector(selector: PolicySelector): EventPredicate {
     const onHost = isHostEvent(event);
     if (host === true && !onHost) return false;
     if (host === false && onHost) return false;
+    if (pids !== null && !lineage.includes(event, pids, followChildren)) return false;
     if (!needsPod) return true;
     const pod = event.pod;
     if (pod === null) return false;

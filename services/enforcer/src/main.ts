@@ -13,7 +13,7 @@
  * connected and the alerts consumer joined its group; not live when that consumer's loop is stuck.
  */
 import { loadConfig, requireBrokers } from '@stinger/config';
-import { DetectionRules, followSignedPolicies } from '@stinger/detection';
+import { DETECTOR_DECIDED_LINEAGE, DetectionRules, followSignedPolicies } from '@stinger/detection';
 import { Enforcer } from '@stinger/enforcement';
 import { decodeAlert, decodeControlAck, encodeControlCommand, encodeEnforcement, type Enforcement } from '@stinger/events';
 import {
@@ -55,7 +55,8 @@ shutdown.register('metrics', () => metricsServer.stop());
 
 // Wrong credentials or an untrusted broker certificate end the process here with one line, not in client retries.
 await exitOnWrongKafkaSettings(client, { logger });
-const rules = new DetectionRules();
+// The enforcer sees alerts, not the events that teach process trees: a pid selector's followChildren was decided by the detector.
+const rules = new DetectionRules({ lineage: DETECTOR_DECIDED_LINEAGE });
 const policies = await followSignedPolicies({ client, topic: topicName('policies', prefix), ring: keyRing.current, rules, logger });
 
 const enforcer = new Enforcer({

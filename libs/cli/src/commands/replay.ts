@@ -56,8 +56,10 @@ function rulesFromFiles(files: readonly string[], defaults: boolean): DetectionR
   }
   const rules = new DetectionRules();
   for (const policy of policies) {
+    // Replay matches events synchronously and runs no Rego evaluator: a module would only be compiled to be ignored.
+    if (policy.spec.rego !== null) process.stderr.write(`warning: policy ${policyKey(policy)}: its Rego module is not evaluated by replay (its rules are)\n`);
     try {
-      rules.set(policyKey(policy), compilePolicy(policy).compiled);
+      rules.set(policyKey(policy), compilePolicy({ ...policy, spec: { ...policy.spec, rego: null } }).compiled);
     } catch (error) {
       if (!(error instanceof ConditionError)) throw error;
       throw new CliError(`policy ${policyKey(policy)}: ${error.message}`);
