@@ -50,7 +50,12 @@ describe('the shipped default pack', () => {
     assert.ok(policies.every((p) => p.spec.mode === 'monitor'));
     assert.deepEqual(
       policies.map((p) => p.metadata.name),
-      ['default-attack-chains', 'default-container-activity', 'default-credential-access', 'default-system-integrity'],
+      ['default-attack-chains', 'default-container-activity', 'default-credential-access', 'default-process-tree', 'default-system-integrity'],
+    );
+    assert.deepEqual(
+      policies.filter((p) => p.spec.rego !== null).map((p) => [p.metadata.name, p.spec.rego?.action, p.spec.selector.host]),
+      [['default-process-tree', 'audit', false]],
+      'the Rego examples only alert, in pods',
     );
   });
 });
@@ -68,6 +73,26 @@ describe('defaultPolicies', () => {
     assert.ok(issues.includes('a.yaml spec.mode: the default pack ships in monitor mode, not enforce'), issues.join('\n'));
     assert.ok(issues.includes('b.yaml spec.rules[0].tags: rule "r" names no MITRE ATT&CK technique id (e.g. T1059.004)'), issues.join('\n'));
     assert.ok(issues.includes('d.yaml metadata.name: policy "a" is already defined in a.yaml'), issues.join('\n'));
+  });
+
+  test('refuses a Rego module whose alerts carry no ATT&CK id, naming the module line', () => {
+    const rego = (tags: string) => `
+apiVersion: stinger.io/v1alpha1
+kind: TracingPolicy
+metadata: { name: r }
+spec:
+  mode: monitor
+  rego:
+    events: [exec]
+    entrypoint: stinger/alerts
+    module: |
+      package stinger
+
+      alerts contains {"rule": "a", "message": "m", ${tags}} if { input.event.process.pid == 1 }
+`;
+    assert.deepEqual(issuesOf([{ source: 'r.yaml', text: rego('"tags": ["T1059"]') }]), []);
+    assert.deepEqual(issuesOf([{ source: 'r.yaml', text: rego('"tags": ["shell"]') }]), ['r.yaml spec.rego.module: line 3: "tags": ["shell"] names no MITRE ATT&CK technique id (e.g. "T1059.004")']);
+    assert.deepEqual(issuesOf([{ source: 'r.yaml', text: rego('"severity": "low"') }]), ['r.yaml spec.rego.module: the module writes no "tags": [...] with a MITRE ATT&CK technique id (e.g. "T1059.004")']);
   });
 
   test('refuses an empty pack and an invalid file, and returns the policies of a valid pack in order', () => {

@@ -7,7 +7,8 @@
  *  - every file validates without errors and without warnings (a path the validator had to normalise in a shipped
  *    file is a typo waiting to happen);
  *  - every policy is in monitor mode (the pack alerts; whether to stop anything is each cluster's decision);
- *  - every rule carries at least one MITRE ATT&CK technique id in its tags;
+ *  - every rule carries at least one MITRE ATT&CK technique id in its tags; in a Rego module (whose alerts are only
+ *    known when it runs), every `"tags": [...]` it writes names one, and it writes at least one;
  *  - no two files define the same policy.
  * Any failure refuses the whole pack (PolicyValidationError naming every problem), so a half-applied pack never
  * reaches the topic.
@@ -46,9 +47,20 @@ export function defaultPolicies(sources: readonly PolicySource[]): TracingPolicy
           issues.push({ source, path: `spec.rules[${index}].tags`, message: `rule ${JSON.stringify(rule.name)} names no MITRE ATT&CK technique id (e.g. T1059.004)` });
         }
       });
+      const { rego } = policy.spec;
+      if (rego !== null) issues.push(...regoTagIssues(rego.module).map((message) => ({ source, path: 'spec.rego.module', message })));
       policies.push(policy);
     }
   }
   if (issues.length > 0) throw new PolicyValidationError(issues);
   return policies;
+}
+
+/** The module's `"tags": [...]` lists that name no ATT&CK technique id, by line (a text check: the pack is written for it). */
+export function regoTagIssues(module: string): string[] {
+  const lists = [...module.matchAll(/"tags"\s*:\s*\[([^\]]*)\]/g)];
+  if (lists.length === 0) return ['the module writes no "tags": [...] with a MITRE ATT&CK technique id (e.g. "T1059.004")'];
+  return lists
+    .filter((list) => !(list[1] ?? '').split(',').some((tag) => ATTACK_TECHNIQUE_ID.test(tag.trim().replace(/^"|"$/g, ''))))
+    .map((list) => `line ${module.slice(0, list.index).split('\n').length}: ${list[0]} names no MITRE ATT&CK technique id (e.g. "T1059.004")`);
 }
