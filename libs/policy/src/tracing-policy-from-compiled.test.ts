@@ -374,7 +374,7 @@ spec:
       'selector.pod_labels.app: "bad value!" is not a label value',
       `selector.container_name: "C" is not a DNS-1123 label (lower-case letters, digits and '-', starting and ending with a letter or digit, at most 63 characters)`,
       'rules[0].match[0].values[1]: "relative/path" is not an absolute path',
-      'rules[0].match[1].values[1]: "teleport" is not one of open, read, write, unlink, rename, link, symlink, chmod, chown, truncate, mkdir, rmdir',
+      'rules[0].match[1].values[1]: "teleport" is not one of open, read, write, unlink, rename, link, symlink, chmod, chown, truncate, mkdir, rmdir, close',
       'rules[0].match[2].values[0]: "5-1" is not a uid range (low-high with 0 <= low <= high <= 4294967294)',
       'rules[0].action: deny-connect applies only to event connect, not file',
       'rules[1].event: "flow" is not one of exec, file, connect, accept, listen, privilege, capset, namespace, module, ptrace, bpf, mount',

@@ -160,7 +160,7 @@ describe('validatePolicy', () => {
     ],
     ['unknown string match key', policy({ rule: { match: { path: { equals: ['/a'] } } } }), 'spec.rules[0].match.path.equals: unknown key (did you mean "equal"?)'],
     ['empty path', policy({ rule: { match: { path: { equal: [''] } } } }), 'spec.rules[0].match.path.equal[0]: must not be empty'],
-    ['unknown file op', policy({ rule: { match: { op: ['opn'] } } }), 'spec.rules[0].match.op[0]: "opn" is not one of open, read, write, unlink, rename, link, symlink, chmod, chown, truncate, mkdir, rmdir (did you mean "open"?)'],
+    ['unknown file op', policy({ rule: { match: { op: ['opn'] } } }), 'spec.rules[0].match.op[0]: "opn" is not one of open, read, write, unlink, rename, link, symlink, chmod, chown, truncate, mkdir, rmdir, close (did you mean "open"?)'],
     ['empty value list', policy({ rule: { match: { op: [] } } }), 'spec.rules[0].match.op: must not be empty (leave the field out to match any value)'],
     ['port out of range', policy({ rule: { event: 'connect', match: { dport: [0] } } }), 'spec.rules[0].match.dport[0]: 0 is not a port number (1-65535)'],
     [
