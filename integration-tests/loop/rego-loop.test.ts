@@ -3,7 +3,9 @@
  * the enricher → the detector evaluates the policy's Rego module (compiled by `stinger policy apply`) with the
  * ancestry it learnt → the module's alert → the enforcer finds its rule (policy, selector, action cap) → signed kill
  * → the agent kills exactly that program → enforcement record `killed`. A module that does not compile is refused by
- * `stinger policy apply` with its line, and nothing is published.
+ * `stinger policy apply` with its line, and nothing is published. The default pack's process-outside-container-entry
+ * flags a process that joined a (simulated) pod's container from outside, as `kubectl exec` and `nsenter` do, and not
+ * the container's entry process nor its child.
  *
  * Policies name only this test's marker binary; commands target only processes this test started.
  */
@@ -14,6 +16,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { decodeAlert, decodeCompiledPolicy, decodeControlCommand, decodeEnforcement, decodeEvent } from '@stinger/events';
 import { bootstrapTopics, topicName, type KafkaClient } from '@stinger/kafka';
 import { buildBpf, startAgent, type RunningAgent } from '../helpers/agent.ts';
@@ -154,4 +157,35 @@ spec:
   assert.match(result.stderr, /nothing was applied/);
   await sleep(1000);
   assert.equal(collectors.policies!.records.slice(before).filter((r) => decodeCompiledPolicy(r.value!).name === name).length, 0, 'nothing published');
+});
+
+test('the default pack\'s Rego rule flags a process that joined a pod\'s container from outside, not its entry process or the entry\'s child', { timeout: 90_000 }, async () => {
+  const pack = fileURLToPath(new URL('../../k8s/policies/process-tree.yaml', import.meta.url));
+  const result = runStinger(['policy', 'apply', pack], cliEnv());
+  assert.equal(result.status, 0, result.stderr);
+  applied.add('default-process-tree');
+  await policyStatusOf(collectors.policyStatus!, { node: nodeName, key: 'default-process-tree' }, { accept: (s) => s !== null && s.generation === 1n });
+
+  // A container of its own: the first test's processes were in the other one (its oldest process, the entry).
+  const container = randomBytes(32).toString('hex');
+  const ownProcs = pods.procsOf(pods.container(randomUUID(), container));
+  const start = (script: string) => {
+    const started = spawnInPod(ownProcs, script);
+    children.push(started.child);
+    return started;
+  };
+  // The entry shell forks sleep (a command follows it); the joiner starts after it, from the test process (the
+  // host), as runc exec or nsenter start a process from outside the container.
+  const entry = start('sleep 8; true');
+  await sleep(1500);
+  const joiner = start('sleep 1; true');
+  await joiner.exited;
+  const flagged = (a: ReturnType<typeof decodeAlert>) => a.rule === 'process-outside-container-entry' && a.event.process.container_id === container;
+  const alert = await waitFor('alerts', decodeAlert, { predicate: (a) => flagged(a) && a.event.process.pid === joiner.child.pid, what: 'the joiner flagged' });
+  assert.deepEqual([alert.policy, alert.mode, alert.action, alert.tags], ['default-process-tree', 'monitor', 'audit', ['T1609', 'T1611']]);
+  assert.match(alert.message, new RegExp(`does not descend from the container's entry process .* \\(pid ${entry.child.pid}\\)$`));
+  const entryEvents = collectors.events!.records.map((r) => decodeEvent(r.value!)).filter((e) => e.process.container_id === container && (e.process.pid === entry.child.pid || e.parent?.pid === entry.child.pid));
+  assert.ok(entryEvents.some((e) => e.parent?.pid === entry.child.pid), 'the entry\'s child was seen');
+  const wrongly = collectors.alerts!.records.map((r) => decodeAlert(r.value!)).filter((a) => flagged(a) && (a.event.process.pid === entry.child.pid || a.event.parent?.pid === entry.child.pid));
+  assert.deepEqual(wrongly.map((a) => a.event.process.pid), [], 'neither the entry nor its child is flagged');
 });
