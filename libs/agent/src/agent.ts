@@ -50,6 +50,11 @@ import {
   PRIVILEGE_RECORD_DECODERS,
   PROCESS_RECORD_DECODERS,
   probeFeatures,
+  unavailableConnectPolicy,
+  unavailableFileSensor,
+  unavailableFlowCounters,
+  unavailableNetworkSensor,
+  unavailablePrivilegeSensor,
 } from '@stinger/bpf';
 import { requireBrokers, type StingerConfig } from '@stinger/config';
 import { startFileGuard } from '@stinger/file-guard';
@@ -108,31 +113,35 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
   const agentsTopic = topicName('agents', config.kafka.topicPrefix);
   const spool = new EventSpool({ dir: config.agent.spoolDir, maxBytes: config.agent.spoolMaxBytes });
 
-  // Sensors share the process sensor's ring buffer. Only the process sensor is required; the others
-  // are reported unavailable when they do not load, and their policies' kernel rules then fail.
+  // Sensors share the process sensor's ring buffer. Only the process sensor is required; another that does not
+  // load is replaced by its unavailable implementation (libs/bpf), reported unavailable in health, and its
+  // policies' kernel rules then fail with the reason it did not load.
   const processSensor = loadProcessSensor({ logger });
   const loadedSensors: string[] = [processSensor.name];
-  function optional<T>(name: string, load: () => T): T | null {
+  function optional<T>(name: string, load: () => T, unavailable: (loadError: unknown) => T): T {
     try {
       const sensor = load();
       loadedSensors.push(name);
       return sensor;
     } catch (error) {
       logger.warn({ err: error, sensor: name }, 'sensor unavailable');
-      return null;
+      return unavailable(error);
     }
   }
-  const fileSensor = optional('file', () => loadFileSensor({ join: processSensor, logger }));
-  const networkSensor = optional('network', () => loadNetworkSensor({ join: processSensor, logger }));
-  const connectPolicy = networkSensor
-    ? optional('connect-policy', () => {
-        const policy = loadConnectPolicy({ sensor: networkSensor, logger });
-        policy.attach(cgroupRoot);
-        return policy;
-      })
-    : null;
-  const privilegeSensor = optional('privilege', () => loadPrivilegeSensor({ join: processSensor, logger }));
-  const flowCounters = optional('flow-counters', () => attachFlowCounters({ cgroupPath: cgroupRoot, logger }));
+  const fileSensor = optional('file', () => loadFileSensor({ join: processSensor, logger }), unavailableFileSensor);
+  const networkSensor = optional('network', () => loadNetworkSensor({ join: processSensor, logger }), unavailableNetworkSensor);
+  // Without the network sensor this fails too (its maps are the network sensor's), naming the network sensor.
+  const connectPolicy = optional(
+    'connect-policy',
+    () => {
+      const policy = loadConnectPolicy({ sensor: networkSensor, logger });
+      policy.attach(cgroupRoot);
+      return policy;
+    },
+    unavailableConnectPolicy,
+  );
+  const privilegeSensor = optional('privilege', () => loadPrivilegeSensor({ join: processSensor, logger }), unavailablePrivilegeSensor);
+  const flowCounters = optional('flow-counters', () => attachFlowCounters({ cgroupPath: cgroupRoot, logger }), unavailableFlowCounters);
   // Host-only rules tell pods by their cgroup roots; kubelet may create kubepods.slice after the agent starts.
   const podCgroupRoots = createPodCgroupRoots(processSensor); // shared by every sensor joined to it
   function refreshPodCgroupRoots(): void {
@@ -146,8 +155,8 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
   // Before any policy is applied: a host-only rule must never meet a pod it cannot tell.
   refreshPodCgroupRoots();
   const watch = new Set(config.agent.watch);
-  networkSensor?.watch({ connect: watch.has('connect'), accept: watch.has('accept'), bind: watch.has('bind'), listen: watch.has('listen') });
-  privilegeSensor?.watch({
+  networkSensor.watch({ connect: watch.has('connect'), accept: watch.has('accept'), bind: watch.has('bind'), listen: watch.has('listen') });
+  privilegeSensor.watch({
     setid: watch.has('setid'),
     capset: watch.has('capset'),
     namespace: watch.has('namespace'),
@@ -242,7 +251,7 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
     },
     policies: () => nodePolicies.statuses().map((status) => policyStatusView(status, null)),
     flows: () =>
-      (flowCounters?.read() ?? []).map((flow) => ({
+      flowCounters.read().map((flow) => ({
         cgroup: cgroupPaths.pathOf(flow.cgroupId) ?? String(flow.cgroupId),
         direction: flow.direction,
         bytes: Number(flow.bytes),
@@ -323,11 +332,11 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
   register('status-producer', () => statusProducer.disconnect());
   register('publisher', () => publisher.stop());
   register('sensors', async () => {
-    flowCounters?.close();
-    connectPolicy?.close();
-    privilegeSensor?.close();
-    networkSensor?.close();
-    fileSensor?.close();
+    flowCounters.close();
+    connectPolicy.close();
+    privilegeSensor.close();
+    networkSensor.close();
+    fileSensor.close();
     processSensor.close();
   });
   register('reader', () => reader.stop());

@@ -6,8 +6,9 @@
  *   covers every process of the node; connect audit → the network sensor's audit destinations;
  * - namespace, module → the privilege sensor's rules for the cgroup v2 root's subtree (the node).
  *
- * A sensor that did not load makes its rules fail with a message saying so (the policy is then
- * reported partial). Scoped rules (selector.host: true, host only; false, pods only) go in flagged: the kernel
+ * A sensor that did not load is its unavailable implementation (libs/bpf): its rules fail with a
+ * SensorUnavailableError naming it and why (the policy is then reported partial), removals find nothing.
+ * Scoped rules (selector.host: true, host only; false, pods only) go in flagged: the kernel
  * passes them over for tasks outside their scope, told by the pod cgroup roots (createPodCgroupRoots, kept
  * current by the agent), falling back to the rules for all processes.
  */
@@ -16,10 +17,10 @@ import type { KernelRule } from '@stinger/policy';
 import type { KernelMaps } from './kernel-rules.ts';
 
 export interface BpfKernelMapsOptions {
-  readonly fileSensor: FileSensor | null;
-  readonly networkSensor: NetworkSensor | null;
-  readonly connectPolicy: ConnectPolicy | null;
-  readonly privilegeSensor: PrivilegeSensor | null;
+  readonly fileSensor: FileSensor;
+  readonly networkSensor: NetworkSensor;
+  readonly connectPolicy: ConnectPolicy;
+  readonly privilegeSensor: PrivilegeSensor;
   /** cgroup v2 id of the hierarchy's root: namespace/module rules cover its whole subtree. */
   readonly rootCgroupId: bigint;
 }
@@ -35,11 +36,6 @@ const NAMESPACE_TYPES: Readonly<Record<string, 'time' | 'mount' | 'cgroup' | 'ut
   net: 'net',
 };
 
-function need<T>(sensor: T | null, what: string): T {
-  if (sensor === null) throw new Error(`${what} is not loaded on this agent`);
-  return sensor;
-}
-
 export function createBpfKernelMaps(options: BpfKernelMapsOptions): KernelMaps {
   const { rootCgroupId } = options;
   return {
@@ -47,14 +43,14 @@ export function createBpfKernelMaps(options: BpfKernelMapsOptions): KernelMaps {
       const { scope } = rule;
       switch (rule.event) {
         case 'exec': {
-          const maps = need(options.fileSensor, 'the file sensor').execPolicy;
+          const maps = options.fileSensor.execPolicy;
           const entry = { ruleId: rule.ruleId, action: rule.action, scope };
           if (rule.match.kind === 'equal') maps.addExact(rule.match.path, entry);
           else maps.addPrefix(rule.match.path, entry);
           return;
         }
         case 'file': {
-          const maps = need(options.fileSensor, 'the file sensor').filePolicy;
+          const maps = options.fileSensor.filePolicy;
           const entry = { ruleId: rule.ruleId, action: rule.action, ops: rule.ops, scope };
           if (rule.match.kind === 'equal') maps.addExact(rule.match.path, entry);
           else maps.addPrefix(rule.match.path, entry);
@@ -62,12 +58,12 @@ export function createBpfKernelMaps(options: BpfKernelMapsOptions): KernelMaps {
         }
         case 'connect': {
           const destination = { cidr: rule.cidr, ruleId: rule.ruleId, scope, ...(rule.port === null ? {} : { port: rule.port }) };
-          if (rule.action === 'deny') need(options.connectPolicy, 'the connect policy program').rules.addDeny(destination);
-          else need(options.networkSensor, 'the network sensor').auditDestinations.add(destination);
+          if (rule.action === 'deny') options.connectPolicy.rules.addDeny(destination);
+          else options.networkSensor.auditDestinations.add(destination);
           return;
         }
         case 'namespace':
-          need(options.privilegeSensor, 'the privilege sensor').namespaceRules.set({
+          options.privilegeSensor.namespaceRules.set({
             cgroupId: rootCgroupId,
             namespaces: rule.namespaces.map((n) => NAMESPACE_TYPES[n] ?? 'net'),
             ruleId: rule.ruleId,
@@ -76,31 +72,31 @@ export function createBpfKernelMaps(options: BpfKernelMapsOptions): KernelMaps {
           });
           return;
         case 'module':
-          need(options.privilegeSensor, 'the privilege sensor').moduleRules.set({ cgroupId: rootCgroupId, ruleId: rule.ruleId, action: rule.action, scope });
+          options.privilegeSensor.moduleRules.set({ cgroupId: rootCgroupId, ruleId: rule.ruleId, action: rule.action, scope });
           return;
       }
     },
     uninstall(rule: KernelRule) {
       switch (rule.event) {
         case 'exec':
-          if (rule.match.kind === 'equal') options.fileSensor?.execPolicy.removeExact(rule.match.path);
-          else options.fileSensor?.execPolicy.removePrefix(rule.match.path);
+          if (rule.match.kind === 'equal') options.fileSensor.execPolicy.removeExact(rule.match.path);
+          else options.fileSensor.execPolicy.removePrefix(rule.match.path);
           return;
         case 'file':
-          if (rule.match.kind === 'equal') options.fileSensor?.filePolicy.removeExact(rule.match.path);
-          else options.fileSensor?.filePolicy.removePrefix(rule.match.path);
+          if (rule.match.kind === 'equal') options.fileSensor.filePolicy.removeExact(rule.match.path);
+          else options.fileSensor.filePolicy.removePrefix(rule.match.path);
           return;
         case 'connect': {
           const destination = { cidr: rule.cidr, ...(rule.port === null ? {} : { port: rule.port }) };
-          if (rule.action === 'deny') options.connectPolicy?.rules.remove(destination);
-          else options.networkSensor?.auditDestinations.remove(destination);
+          if (rule.action === 'deny') options.connectPolicy.rules.remove(destination);
+          else options.networkSensor.auditDestinations.remove(destination);
           return;
         }
         case 'namespace':
-          options.privilegeSensor?.namespaceRules.remove(rootCgroupId);
+          options.privilegeSensor.namespaceRules.remove(rootCgroupId);
           return;
         case 'module':
-          options.privilegeSensor?.moduleRules.remove(rootCgroupId);
+          options.privilegeSensor.moduleRules.remove(rootCgroupId);
           return;
       }
     },

@@ -11,6 +11,7 @@ export {
   BpfAttachError,
   BpfMapError,
   RingBufferError,
+  SensorUnavailableError,
   errnoName,
   type BpfErrorOptions,
 } from './core/errors.ts';
@@ -164,6 +165,9 @@ export {
   type PtraceRecord,
   type MountRecord,
 } from './privilege/records.ts';
+export { unavailableFileSensor } from './file/unavailable.ts';
+export { unavailableNetworkSensor, unavailableConnectPolicy, unavailableFlowCounters } from './network/unavailable.ts';
+export { unavailablePrivilegeSensor } from './privilege/unavailable.ts';
 export { loadFileSensor, FILE_SENSOR_OBJECTS, type FileSensor, type FileIoTracking, type LoadFileSensorOptions } from './file/sensor.ts';
 export { createPodCgroupRoots, MAX_POD_CGROUP_ROOTS, POD_ROOT_SEARCH_DEPTH, type PodCgroupRoots } from './core/pod-cgroup-roots.ts';
 export {

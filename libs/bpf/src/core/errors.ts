@@ -63,3 +63,20 @@ export function errnoName(errno: number): string {
   const name = ERRNO_NAMES[errno];
   return name === undefined ? `errno ${errno}` : `${name} (${errno})`;
 }
+
+/**
+ * A rule install on a sensor that did not load (core/unavailable-sensor.ts); `cause` is the error that kept it from
+ * loading, and the message says both.
+ */
+export class SensorUnavailableError extends BpfError {
+  readonly sensor: string;
+
+  constructor(sensor: string, loadError: unknown) {
+    super(`sensor ${sensor} is not loaded: ${reasonOf(loadError)}`, { cause: loadError });
+    this.sensor = sensor;
+  }
+}
+
+function reasonOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
