@@ -137,7 +137,7 @@ test('replay refuses an invalid policy file field by field, and replays nothing'
   writeFileSync(file, SHADOW_POLICY.replace('event: file', 'event: files'));
   const result = runStinger(['replay', '--from', '1h', '--policy', file], env());
   assert.equal(result.status, 1);
-  assert.match(result.stderr, /bad\.yaml:\d+: spec\.rules\[0\]\.event: .*\nstinger: 1 problem\(s\); nothing was replayed\n$/);
+  assert.match(result.stderr, /bad\.yaml:\d+:\d+: spec\.rules\[0\]\.event: .*\nstinger: 1 problem\(s\); nothing was replayed\n$/);
 });
 
 test('export writes one JSON line per record, with where it is stored', { timeout: 90_000 }, () => {

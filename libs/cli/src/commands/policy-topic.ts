@@ -28,12 +28,30 @@ async function kafkaClient({ config, logger }: PolicyCommandOptions): Promise<Ka
   return createKafkaClient({ brokers: await resolveBrokers(config), connection: config.kafka, role: 'policy', logger });
 }
 
-/** The CompiledPolicy records in force, by policy key. */
-async function currentPolicies(client: KafkaClient, prefix: string): Promise<Map<string, CompiledPolicy>> {
+interface PoliciesOnTopic {
+  /** The CompiledPolicy records in force, by policy key. */
+  readonly policies: Map<string, CompiledPolicy>;
+  /**
+   * Keys whose latest record does not decode (a corrupt record, or one from a newer writer), with why. Compaction
+   * keeps such a record until its key is written again, so one must never stop the commands for every policy:
+   * it is listed as such, and apply or delete of its key replaces it.
+   */
+  readonly undecodable: Map<string, string>;
+}
+
+async function currentPolicies(client: KafkaClient, prefix: string): Promise<PoliciesOnTopic> {
   const records = latestByKey(await readTopicToEnd({ client, topic: topicName('policies', prefix) }));
   const policies = new Map<string, CompiledPolicy>();
-  for (const [key, record] of records) if (record.value) policies.set(key, decodeCompiledPolicy(record.value));
-  return policies;
+  const undecodable = new Map<string, string>();
+  for (const [key, record] of records) {
+    if (!record.value) continue;
+    try {
+      policies.set(key, decodeCompiledPolicy(record.value));
+    } catch (error) {
+      undecodable.set(key, (error as Error).message);
+    }
+  }
+  return { policies, undecodable };
 }
 
 export class TopicPolicies implements PolicyDestination {
@@ -48,13 +66,14 @@ export class TopicPolicies implements PolicyDestination {
     const signer = signingKeyFor(options.config, what);
     const client = await kafkaClient(options);
     const prefix = options.config.kafka.topicPrefix;
-    const current = await currentPolicies(client, prefix);
+    const { policies: current, undecodable } = await currentPolicies(client, prefix);
     const producer = createProducer({ client });
     await producer.connect();
     try {
       for (const { policy, regoWasm } of documents) {
         const name = policyKey(policy);
         const previous = current.get(name);
+        if (undecodable.has(name)) options.out(`${name}: replaces a record on the topic that does not decode (${undecodable.get(name)})`);
         const result = compilePolicy(policy, { generation: (previous?.generation ?? 0n) + 1n, ...(regoWasm === undefined ? {} : { regoWasm }) });
         if (previous && sameCompiledPolicy(previous, result.compiled)) {
           options.out(`${name}: unchanged (generation ${previous.generation})`);
@@ -76,8 +95,8 @@ export class TopicPolicies implements PolicyDestination {
     const signer = signingKeyFor(options.config, keys.join(', '));
     const client = await kafkaClient(options);
     const prefix = options.config.kafka.topicPrefix;
-    const current = await currentPolicies(client, prefix);
-    const missing = keys.filter((key) => !current.has(key));
+    const { policies: current, undecodable } = await currentPolicies(client, prefix);
+    const missing = keys.filter((key) => !current.has(key) && !undecodable.has(key));
     if (missing.length > 0) throw new CliError(`no such policy: ${missing.join(', ')}`);
     const signedAtNs = nowNs();
     const producer = createProducer({ client });
@@ -94,12 +113,20 @@ export class TopicPolicies implements PolicyDestination {
     const options = this.#options;
     const client = await kafkaClient(options);
     const prefix = options.config.kafka.topicPrefix;
-    const policies = await currentPolicies(client, prefix);
-    const statuses = [...latestByKey(await readTopicToEnd({ client, topic: topicName('policyStatus', prefix) })).values()]
-      .filter((r) => r.value)
-      .map((r) => decodePolicyStatus(r.value as Buffer));
+    const { policies, undecodable } = await currentPolicies(client, prefix);
+    const statuses = [...latestByKey(await readTopicToEnd({ client, topic: topicName('policyStatus', prefix) })).values()].flatMap((r) => {
+      if (!r.value) return [];
+      try {
+        return [decodePolicyStatus(r.value)];
+      } catch {
+        return []; // a status that does not decode says nothing; the agent reports again within seconds
+      }
+    });
+    for (const [key, reason] of [...undecodable].sort(([a], [b]) => a.localeCompare(b))) {
+      options.out(`${key}  undecodable record on the topic (${reason}); \`stinger policy apply\` or \`delete\` of ${key} replaces it`);
+    }
     if (policies.size === 0) {
-      options.out('no policies');
+      if (undecodable.size === 0) options.out('no policies');
       return;
     }
     for (const [key, policy] of [...policies].sort(([a], [b]) => a.localeCompare(b))) {
