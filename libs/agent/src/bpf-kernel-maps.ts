@@ -25,17 +25,6 @@ export interface BpfKernelMapsOptions {
   readonly rootCgroupId: bigint;
 }
 
-const NAMESPACE_TYPES: Readonly<Record<string, 'time' | 'mount' | 'cgroup' | 'uts' | 'ipc' | 'user' | 'pid' | 'net'>> = {
-  time: 'time',
-  mnt: 'mount',
-  cgroup: 'cgroup',
-  uts: 'uts',
-  ipc: 'ipc',
-  user: 'user',
-  pid: 'pid',
-  net: 'net',
-};
-
 export function createBpfKernelMaps(options: BpfKernelMapsOptions): KernelMaps {
   const { rootCgroupId } = options;
   return {
@@ -65,7 +54,8 @@ export function createBpfKernelMaps(options: BpfKernelMapsOptions): KernelMaps {
         case 'namespace':
           options.privilegeSensor.namespaceRules.set({
             cgroupId: rootCgroupId,
-            namespaces: rule.namespaces.map((n) => NAMESPACE_TYPES[n] ?? 'net'),
+            // Policy and libs/bpf both use the /proc/<pid>/ns names; a name libs/bpf does not know is refused there.
+            namespaces: rule.namespaces,
             ruleId: rule.ruleId,
             action: rule.action,
             scope,

@@ -72,9 +72,9 @@ test('network records: remote address for connect and accept, local for bind and
   assert.deepEqual([listen.payload.saddr, listen.payload.sport, listen.payload.daddr], ['0.0.0.0', 8080, null]);
 });
 
-test('namespace records use the /proc/<pid>/ns names', () => {
+test('namespace records carry the /proc/<pid>/ns names libs/bpf decoded', () => {
   const { events } = builder();
-  const event = events.build(namespaceRecord({ pid: 50, namespaces: ['net', 'mount'] }));
+  const event = events.build(namespaceRecord({ pid: 50, namespaces: ['net', 'mnt'] }));
   assert.ok(event?.payload.group === 'namespace');
   assert.deepEqual(event.payload.namespaces, ['net', 'mnt']);
   assert.equal(event.payload.op, 'unshare');

@@ -208,11 +208,6 @@ const BPF_COMMANDS = [
   'BPF_TOKEN_CREATE',
 ];
 
-/** libs/bpf names namespace types after CLONE_NEW*; the policy and event model use the short names of /proc/<pid>/ns. */
-function namespaceName(type: string): string {
-  return type === 'mount' ? 'mnt' : type;
-}
-
 export class EventBuilder {
   readonly #options: EventBuilderOptions;
   readonly #readFdPath: (pid: number, fd: number) => string | null;
@@ -299,7 +294,7 @@ export class EventBuilder {
             group: 'namespace',
             op: record.op === 'clone3' ? 'clone' : record.op,
             flags: record.flags,
-            namespaces: record.namespaces.map(namespaceName),
+            namespaces: [...record.namespaces],
             fd: record.op === 'setns' ? record.fd : null,
             result: record.result,
           },

@@ -103,6 +103,7 @@ export const namespaceRecord = (r: Partial<NamespaceRecord> & { pid: number }): 
   op: 'unshare',
   flags: 0x40000000n,
   namespaces: ['net'],
+  unknownNamespaceBits: 0n,
   fd: -1,
   result: 0,
   ruleId: 0,

@@ -48,7 +48,7 @@ const CONSTANTS: Readonly<Record<string, number>> = {
   NS_OP_CLONE: NS_OP.clone,
   NS_OP_CLONE3: NS_OP.clone3,
   NS_CLONE_NEWTIME: CLONE_NEW.time,
-  NS_CLONE_NEWNS: CLONE_NEW.mount,
+  NS_CLONE_NEWNS: CLONE_NEW.mnt,
   NS_CLONE_NEWCGROUP: CLONE_NEW.cgroup,
   NS_CLONE_NEWUTS: CLONE_NEW.uts,
   NS_CLONE_NEWIPC: CLONE_NEW.ipc,

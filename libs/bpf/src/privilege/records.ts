@@ -16,10 +16,13 @@ export type SetidOp = keyof typeof SETID_OP;
 export const NS_OP = { setns: 1, unshare: 2, clone: 3, clone3: 4 } as const;
 export type NamespaceOp = keyof typeof NS_OP;
 
-/** CLONE_NEW* bits (uapi/linux/sched.h). */
+/**
+ * CLONE_NEW* bits (uapi/linux/sched.h), keyed by the namespace's name in /proc/<pid>/ns: the names the event model
+ * (NamespacePayload.namespaces) and policies use, so no layer translates them (CLONE_NEWNS is `mnt`).
+ */
 export const CLONE_NEW = {
   time: 0x00000080,
-  mount: 0x00020000,
+  mnt: 0x00020000,
   cgroup: 0x02000000,
   uts: 0x04000000,
   ipc: 0x08000000,
@@ -105,8 +108,13 @@ export interface NamespaceRecord extends RecordHeader {
   readonly op: NamespaceOp;
   /** unshare/clone/clone3: the flags; setns: nstype (0 = any). */
   readonly flags: bigint;
-  /** The CLONE_NEW* types named by flags (setns with nstype 0: empty). */
+  /** The CLONE_NEW* types named by flags, by their /proc/<pid>/ns names (setns with nstype 0: empty). */
   readonly namespaces: readonly NamespaceType[];
+  /**
+   * setns: the bits of nstype that are no CLONE_NEW* this decoder knows (a namespace type newer than it), 0n when
+   * none. Always 0n for unshare and clone, whose flags mix CLONE_NEW* with other clone flags.
+   */
+  readonly unknownNamespaceBits: bigint;
   readonly fd: number;
   /** 0 / -errno, clone: the child pid; 0 when the caller was killed at entry (action killed). */
   readonly result: number;
@@ -169,7 +177,7 @@ function keyOf<T extends Readonly<Record<string, number>>>(table: T, value: numb
   return undefined;
 }
 
-/** The CLONE_NEW* names set in flags. */
+/** The /proc/<pid>/ns names of the CLONE_NEW* bits set in flags; other bits are left out. */
 export function namespaceTypes(flags: bigint | number): NamespaceType[] {
   const bits = BigInt(flags);
   return (Object.keys(CLONE_NEW) as NamespaceType[]).filter((name) => (bits & BigInt(CLONE_NEW[name])) !== 0n);
@@ -227,6 +235,7 @@ export function decodePrivilegeRecord(slice: RecordSlice): PrivilegeSensorRecord
         op,
         flags,
         namespaces: namespaceTypes(flags),
+        unknownNamespaceBits: op === 'setns' ? flags & ~BigInt(CLONE_NEW_MASK) : 0n,
         fd: s32(o.fd),
         result: s32(o.result),
         ruleId: u32(o.rule_id),

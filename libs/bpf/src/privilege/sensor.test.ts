@@ -112,7 +112,7 @@ describe('privilege sensor (kernel)', () => {
   test('a namespace KILL rule scoped to the test cgroup kills `unshare -n` there; `true` and processes outside keep working', async () => {
     sensor!.watch({});
     const cgroupId = cgroupIdOf(cgroup!.path);
-    sensor!.namespaceRules.set({ cgroupId, namespaces: ['net', 'mount'], ruleId: 31337, action: 'kill' });
+    sensor!.namespaceRules.set({ cgroupId, namespaces: ['net', 'mnt'], ruleId: 31337, action: 'kill' });
     try {
       const killed = await runIn(cgroup!.path, '/usr/bin/unshare', ['-n', 'true']);
       assert.equal(killed.signal, 'SIGKILL');
