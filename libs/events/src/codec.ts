@@ -2,6 +2,7 @@
 // fingerprint of the writer schema's Parsing Canonical Form, then the Avro binary body. Readers find the writer schema
 // by fingerprint among every committed version of the schema and resolve it to the current (reader) schema.
 import avro from 'avsc';
+import { installBoundedReads } from './bounded-reads.ts';
 import { parsingCanonicalForm } from './canonical.ts';
 import { fingerprint64Halves } from './crc64.ts';
 import { DecodeError, EncodeError, SchemaError } from './errors.ts';
@@ -9,6 +10,9 @@ import { bigintLongType } from './long.ts';
 import { stingerTypeOptions } from './record-union.ts';
 import { SCHEMA_NAMES, SCHEMA_SOURCES, type SchemaName } from './generated/schemas.ts';
 import type { SchemaTypes } from './generated/types.ts';
+
+// Before any type is built: a record claiming a huge array or map must not allocate for it (bounded-reads.ts).
+installBoundedReads();
 
 /** Length of the single-object header: 2 marker bytes + 8 fingerprint bytes. */
 export const SINGLE_OBJECT_HEADER_LENGTH = 10;
