@@ -4,7 +4,7 @@
  * table; existing decoders (decodeProcessRecord, …) are unchanged and still usable on their own. Each sensor folder
  * exports its own table (PROCESS_RECORD_DECODERS in process/records.ts, …); this module knows none of them.
  */
-import { EVENT_HEADER_LAYOUT, type RecordSlice } from './record-header.ts';
+import { sliceKind, type RecordSlice } from './record-header.ts';
 
 /** Decodes a record of the kinds it was registered for; undefined when the record is malformed. */
 export type RecordDecoder<T> = (slice: RecordSlice) => T | undefined;
@@ -33,7 +33,7 @@ export function createRecordDispatcher<T>(tables: readonly RecordDecoderTable<T>
   return {
     kinds,
     decode(slice) {
-      const decoder = byKind[slice.view.getUint16(slice.offset + EVENT_HEADER_LAYOUT.offsets.kind, true)];
+      const decoder = byKind[sliceKind(slice)];
       return decoder === undefined ? undefined : decoder(slice);
     },
   };

@@ -25,6 +25,14 @@ export interface RecordHeader {
 }
 
 /** Where a record sits: the batch's buffer and view, the record's first byte and its length. */
+/**
+ * The record's event_header.kind, or -1 for a record too short to be one: decoders and the dispatcher read the kind
+ * through this, so a truncated record is refused rather than read past its end.
+ */
+export function sliceKind({ view, offset, length }: RecordSlice): number {
+  return length < EVENT_HEADER_LAYOUT.size ? -1 : view.getUint16(offset + EVENT_HEADER_LAYOUT.offsets.kind, true);
+}
+
 export interface RecordSlice {
   readonly buffer: Buffer;
   readonly view: DataView;

@@ -4,7 +4,7 @@
  * The tables below are the TypeScript half of the ring-buffer contract; records.layout.test.ts beside it compiles the
  * C header with the host compiler and fails when any offset, size or constant differs.
  */
-import { EVENT_HEADER_LAYOUT, cString, decodeRecordHeader, type RecordHeader, type RecordSlice } from '../core/record-header.ts';
+import { cString, decodeRecordHeader, sliceKind, type RecordHeader, type RecordSlice } from '../core/record-header.ts';
 import type { RecordDecoderTable } from '../core/record-dispatch.ts';
 import { sensorEventKinds } from '../core/event-kinds.ts';
 
@@ -307,7 +307,7 @@ function decodeExecRuleEvent(slice: RecordSlice): ExecRuleRecord | undefined {
  * unknown op or a record shorter than its struct.
  */
 export function decodeFileRecord(slice: RecordSlice): FileSensorRecord | undefined {
-  switch (slice.view.getUint16(slice.offset + EVENT_HEADER_LAYOUT.offsets.kind, true)) {
+  switch (sliceKind(slice)) {
     case FILE_EVENT_KIND.file:
       return decodeFileEvent(slice);
     case FILE_EVENT_KIND.execRule:

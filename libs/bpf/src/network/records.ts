@@ -4,7 +4,7 @@
  * constant here differs.
  */
 import { formatIpv6 as formatRfc5952 } from '@stinger/net-address';
-import { EVENT_HEADER_LAYOUT, decodeRecordHeader, type RecordHeader, type RecordSlice } from '../core/record-header.ts';
+import { decodeRecordHeader, sliceKind, type RecordHeader, type RecordSlice } from '../core/record-header.ts';
 import { sensorEventKinds } from '../core/event-kinds.ts';
 
 /** event_header.kind of network records (from core/event-kinds.ts). */
@@ -109,7 +109,7 @@ function kindOf(value: number): NetworkRecordKind | undefined {
 /** Decodes a network record (kinds 20..23); undefined for another kind or a record shorter than struct net_event. */
 export function decodeNetworkRecord(slice: RecordSlice): NetworkRecord | undefined {
   const { buffer, view, offset, length } = slice;
-  const kind = kindOf(view.getUint16(offset + EVENT_HEADER_LAYOUT.offsets.kind, true));
+  const kind = kindOf(sliceKind(slice));
   if (kind === undefined || length < NET_EVENT_LAYOUT.size) return undefined;
   const o = NET_EVENT_LAYOUT.offsets;
   const flags = view.getUint16(offset + o.net_flags, true);

@@ -2,7 +2,7 @@
  * Decoders and layout tables for the privilege, namespace and kernel-integrity records and maps
  * (C: bpf/lib/stinger_priv.h). records.layout.test.ts beside it compares every table and constant with the C header.
  */
-import { EVENT_HEADER_LAYOUT, cString, decodeRecordHeader, type RecordHeader, type RecordSlice } from '../core/record-header.ts';
+import { cString, decodeRecordHeader, sliceKind, type RecordHeader, type RecordSlice } from '../core/record-header.ts';
 import { sensorEventKinds } from '../core/event-kinds.ts';
 import { actionName, type StingerAction } from '../network/records.ts';
 
@@ -196,7 +196,7 @@ const MIN_SIZE: Readonly<Record<PrivilegeRecordKind, number>> = {
 /** Decodes a privilege-sensor record (kinds 30..36); undefined for another kind, an unknown op or a short record. */
 export function decodePrivilegeRecord(slice: RecordSlice): PrivilegeSensorRecord | undefined {
   const { buffer, view, offset, length } = slice;
-  const kind = keyOf(PRIV_EVENT_KIND, view.getUint16(offset + EVENT_HEADER_LAYOUT.offsets.kind, true));
+  const kind = keyOf(PRIV_EVENT_KIND, sliceKind(slice));
   if (kind === undefined || length < MIN_SIZE[kind]) return undefined;
   const header = decodeRecordHeader(slice);
   const u32 = (at: number): number => view.getUint32(offset + at, true);

@@ -5,7 +5,7 @@
  * the C header with the host compiler and fails when any offset, size or constant differs. Decoding reads
  * fixed offsets with a DataView; strings are cut at their recorded length or first NUL.
  */
-import { EVENT_HEADER_LAYOUT, cString, decodeRecordHeader, type RecordHeader, type RecordSlice } from '../core/record-header.ts';
+import { cString, decodeRecordHeader, sliceKind, type RecordHeader, type RecordSlice } from '../core/record-header.ts';
 import type { RecordDecoderTable } from '../core/record-dispatch.ts';
 import { sensorEventKinds } from '../core/event-kinds.ts';
 
@@ -131,8 +131,8 @@ const MIN_SIZE: Readonly<Record<ProcessRecordKind, number>> = {
 };
 
 /** The kind of the record at slice, or undefined for a kind this decoder does not know. */
-export function recordKind({ view, offset }: RecordSlice): ProcessRecordKind | undefined {
-  switch (view.getUint16(offset + EVENT_HEADER_LAYOUT.offsets.kind, true)) {
+export function recordKind(slice: RecordSlice): ProcessRecordKind | undefined {
+  switch (sliceKind(slice)) {
     case EVENT_KIND.exec:
       return 'exec';
     case EVENT_KIND.exit:
