@@ -1,7 +1,7 @@
 /**
- * Detector throughput with the default rule pack loaded (k8s/policies), beside a transactional identity passthrough of
- * the same records through the same broker in the same run; and the per-event cost of PartitionDetector.observe with
- * the pack loaded versus no rules.
+ * Detector throughput with the default rule pack loaded (k8s/policies), without and with the pack's Rego rules, beside
+ * a transactional identity passthrough of the same records through the same broker in the same run; and the per-event
+ * cost of PartitionDetector.observe with the pack loaded versus no rules.
  *
  *   npx node --disable-warning=TimeoutNegativeWarning benchmarks/detector.ts [--records N] [--runs K] [--micro-events M]
  *
@@ -12,12 +12,15 @@
  * - Rule pack: every k8s/policies/*.yaml, validated as `stinger policy apply --defaults` does (defaultPolicies),
  *   compiled and published signed (a temp keys dir the detector trusts) to the measurement's stinger.policies before
  *   the worker starts, so the detector starts with all of it in force (22 rules, 3 of them sequences).
- * - Records: N synthetic enriched Events (sampleEvent shapes, 12 node keys, 60 % in 48 pods, 40 % host): exec 35 %,
+ * - Records: N synthetic enriched Events (sampleEvent shapes, 12 node keys, 60 % in 48 pods, 40 % host; each
+ *   container's parent processes its own, withPodParents): exec 35 %,
  *   file 40 %, connect 15 %, privilege 10 %; about 3 % match a rule of the pack (shell and package manager in a pod,
  *   shadow read, write below /etc, private-network and metadata connects, setuid to root, scratch writes and execs
  *   for the sequence rules), the rest are near misses (reads below /etc, pod/service CIDR connects, shells started by
  *   shells, setuid by root). Event times 100 µs apart. Encoded once, produced before the worker starts.
- * - Workers, each a child process consuming all 6 partitions: `detector` is services/detector/src/main.ts itself;
+ * - Workers, each a child process consuming all 6 partitions: `detector` is services/detector/src/main.ts itself with
+ *   the pack's native rules; `detector + Rego` the same with the pack's Rego policy (process-tree.yaml, compiled by opa)
+ *   published too, so its two rules are evaluated on every exec event in the worker thread;
  *   `tx passthrough` is this script with `--role tx`: createTransactionalTransform with an identity transform (one
  *   transaction per fetched batch, as the detector) writing every record to stinger.alerts — the reference; the
  *   passthrough thus writes every record, the detector only its few alerts. `tx decode only` (`--role decode`) is the
@@ -59,14 +62,14 @@ import { signedPolicyRecord } from '@stinger/trust';
 import { testKeysDir, testSigningKey } from '../integration-tests/helpers/keys.ts';
 import { benchmarkBroker } from './broker.ts';
 import { fmt, load, median, spread } from './report.ts';
-import { loadPack, matchStats, rulesOf, syntheticEvents } from './synthetic-events.ts';
+import { compiledRegoPolicy, loadPack, matchStats, rulesOf, syntheticEvents, withPodParents } from './synthetic-events.ts';
 
 const DETECTOR_MAIN = fileURLToPath(new URL('../services/detector/src/main.ts', import.meta.url));
 const SELF = fileURLToPath(import.meta.url);
 const CLOCK_TICKS_PER_SECOND = 100;
 const POLL_MS = 100;
 
-const WORKERS = ['detector', 'tx passthrough', 'tx decode only'] as const;
+const WORKERS = ['detector', 'detector + Rego', 'tx passthrough', 'tx decode only'] as const;
 type Worker = (typeof WORKERS)[number];
 
 interface Options {
@@ -127,7 +130,8 @@ async function runPassthrough(role: string, prefix: string): Promise<void> {
 }
 
 const passthroughGroup = (prefix: string): string => `${prefix}bench.passthrough`;
-const groupOf = (worker: Worker, prefix: string): string => (worker === 'detector' ? `${prefix}stinger.detector` : passthroughGroup(prefix));
+const isDetector = (worker: Worker): boolean => worker === 'detector' || worker === 'detector + Rego';
+const groupOf = (worker: Worker, prefix: string): string => (isDetector(worker) ? `${prefix}stinger.detector` : passthroughGroup(prefix));
 const roleOf = (worker: Worker): string => (worker === 'tx decode only' ? 'decode' : 'tx');
 
 // ---------------------------------------------------------------------------------------------------------------------
@@ -159,6 +163,8 @@ interface MeasureSpec {
   readonly brokers: string;
   readonly encoded: readonly { readonly key: string; readonly value: Buffer }[];
   readonly pack: ReadonlyMap<string, CompiledPolicy>;
+  /** The pack with its Rego policy compiled (the `detector + Rego` worker's). */
+  readonly packWithRego: ReadonlyMap<string, CompiledPolicy>;
 }
 
 async function startWorker(worker: Worker, brokers: string, prefix: string): Promise<ChildProcess> {
@@ -171,7 +177,7 @@ async function startWorker(worker: Worker, brokers: string, prefix: string): Pro
     STINGER_KEYS_DIR: testKeysDir(),
     STINGER_DETECTOR_METRICS_ADDRESS: '127.0.0.1:0',
   };
-  const args = worker === 'detector' ? [DETECTOR_MAIN] : [SELF, '--role', roleOf(worker), '--prefix', prefix];
+  const args = isDetector(worker) ? [DETECTOR_MAIN] : [SELF, '--role', roleOf(worker), '--prefix', prefix];
   return spawn(process.execPath, ['--disable-warning=TimeoutNegativeWarning', ...args], { env, stdio: ['ignore', 'ignore', 'pipe'] });
 }
 
@@ -183,7 +189,8 @@ async function measure(client: KafkaClient, spec: MeasureSpec): Promise<Measurem
   const eventsTopic = topicName('events', prefix);
   try {
     const signer = { key: testSigningKey(), signedAtNs: BigInt(Date.now()) * 1_000_000n };
-    await producer.send(topicName('policies', prefix), [...spec.pack].map(([key, compiled]) => signedPolicyRecord(key, compiled, signer)));
+    const pack = spec.worker === 'detector + Rego' ? spec.packWithRego : spec.pack;
+    await producer.send(topicName('policies', prefix), [...pack].map(([key, compiled]) => signedPolicyRecord(key, compiled, signer)));
     const acks: Promise<void>[] = [];
     for (const record of spec.encoded) {
       await producer.whenWritable();
@@ -283,7 +290,8 @@ async function main(options: Options): Promise<void> {
     const packRules = rulesOf(pack);
     const ruleCount = [...pack.values()].reduce((sum, compiled) => sum + compiled.rules.length, 0);
     const sequenceCount = [...pack.values()].reduce((sum, compiled) => sum + compiled.rules.filter((rule) => rule.sequence !== null).length, 0);
-    const events = syntheticEvents(Math.max(options.records, options.microEvents));
+    const packWithRego = new Map([...pack, await compiledRegoPolicy(logger)]);
+    const events = withPodParents(syntheticEvents(Math.max(options.records, options.microEvents)));
     const streamEvents = events.slice(0, options.records);
     const encoded = streamEvents.map((event) => ({ key: event.node, value: encodeEvent(event) }));
     const meanBytes = encoded.reduce((sum, record) => sum + record.value.length, 0) / encoded.length;
@@ -293,13 +301,13 @@ async function main(options: Options): Promise<void> {
     broker = kafka.local;
     const { brokers } = kafka;
     const client = createKafkaClient({ brokers, connection: config.kafka, role: 'benchmark', logger });
-    const spec = { brokers: brokers.join(','), pack };
+    const spec = { brokers: brokers.join(','), pack, packWithRego };
 
     console.log(`# Stinger detector: ${fmt(options.records)} records × ${options.runs} runs; micro-benchmark ${fmt(options.microEvents)} events`);
     console.log('');
     console.log(`- CPUs (nproc): ${availableParallelism()}, model: ${cpus()[0]?.model ?? 'unknown'}`);
     console.log(`- Node ${process.version}; Kafka ${broker ? `${KAFKA_VERSION} (local single-node KRaft broker)` : `broker from KAFKA_BROKERS ${brokers.join(',')}`}`);
-    console.log(`- rule pack: ${pack.size} policies from k8s/policies, ${ruleCount} rules (${sequenceCount} sequences)`);
+    console.log(`- rule pack: ${pack.size} policies from k8s/policies, ${ruleCount} native rules (${sequenceCount} sequences); \`detector + Rego\` adds its Rego policy (2 rules in one module, on exec events)`);
     console.log(`- records: ${fmt(meanBytes)} bytes encoded on average; ${(matchingShare * 100).toFixed(1)} % match a single-event rule or start a sequence; the pack raises ${fmt(alerts)} alerts on them (one detector per node)`);
     console.log(`- load average at start: ${load()}`);
     console.log('');
@@ -348,7 +356,10 @@ async function main(options: Options): Promise<void> {
         `| ${worker} | ${spread(runs.map((m) => m.recordsPerSec))} | ${fmt(median(ratios), 2)} (${ratios.map((r) => r.toFixed(2)).join(', ')}) | ${fmt(median(runs.map((m) => m.cpuMicrosPerRecord)), 1)} | ${fmt(median(runs.map((m) => m.startMs)))} |`,
       );
     }
+    const plain = results.get('detector') ?? [];
+    const regoRatios = (results.get('detector + Rego') ?? []).map((m, i) => m.recordsPerSec / (plain[i]?.recordsPerSec ?? Number.NaN));
     console.log('');
+    console.log(`- detector + Rego / detector, same run: median ${fmt(median(regoRatios), 2)} (per run ${regoRatios.map((r) => r.toFixed(2)).join(', ')})`);
     for (const [worker, runs] of results) {
       const perRun = runs.map((m) => `${fmt(m.recordsPerSec)} rec/s, ${fmt(m.cpuMicrosPerRecord, 1)} µs CPU/record, CONCURRENT_TRANSACTIONS on AddPartitionsToTxn ${m.trouble.partitions} / on AddOffsetsToTxn (batch aborted) ${m.trouble.offsets}, consumer restarts ${m.trouble.restarts}`);
       console.log(`- ${worker}, per run: ${perRun.join('; ')}`);

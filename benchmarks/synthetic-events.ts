@@ -5,9 +5,12 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { loadConfig } from '@stinger/config';
 import { DetectionRules, PartitionDetector } from '@stinger/detection';
 import type { CompiledPolicy, Event } from '@stinger/events';
-import { compilePolicy, defaultPolicies, policyKey } from '@stinger/policy';
+import type { Logger } from '@stinger/log';
+import { compilePolicy, defaultPolicies, parsePolicies, policyKey } from '@stinger/policy';
+import { buildOpa, compileRego } from '@stinger/rego';
 import { sampleEvent } from '@stinger/testing';
 
 const PACK_DIR = fileURLToPath(new URL('../k8s/policies/', import.meta.url));
@@ -202,4 +205,33 @@ export function matchStats(events: readonly Event[], rules: DetectionRules): { m
   }
   for (const detector of detectors.values()) alerts += detector.flush({ emit: true }).length;
   return { matchingShare: matching / events.length, alerts };
+}
+
+const REGO_POLICY = new URL('../k8s/policies/process-tree.yaml', import.meta.url);
+
+/** The pack's Rego policy, compiled to WebAssembly by opa as `stinger policy apply` does. */
+export async function compiledRegoPolicy(logger: Logger): Promise<[string, CompiledPolicy]> {
+  const [policy] = parsePolicies(readFileSync(REGO_POLICY, 'utf8')).policies;
+  if (policy?.spec.rego == null) throw new Error(`${REGO_POLICY.pathname} has no Rego module`);
+  const opa = await buildOpa({ cacheDir: loadConfig().cacheDir, logger });
+  const compiled = await compileRego(policy.spec.rego, { opaPath: opa.path });
+  if (compiled.wasm === undefined) throw new Error(`the pack's module does not compile: ${JSON.stringify(compiled.problems)}`);
+  return [policyKey(policy), compilePolicy(policy, { regoWasm: compiled.wasm }).compiled];
+}
+
+/**
+ * The synthetic stream gives every pod of a node the same parent processes (pids 100-139 with fixed start times), so
+ * one parent would be in many containers at once and most pod processes would look like they came from outside their
+ * container. Here each container's parents are its own (pid and start time offset per container), as on a real node.
+ */
+export function withPodParents(events: readonly Event[]): Event[] {
+  const containers = new Map<string, number>();
+  return events.map((event) => {
+    const container = event.process.container_id;
+    if (container === null || event.parent === null) return event;
+    const offset = containers.get(container) ?? containers.size + 1;
+    containers.set(container, offset);
+    const pid = event.parent.pid + offset * 1000;
+    return { ...event, parent: { ...event.parent, pid, tid: pid, start_time: event.parent.start_time + BigInt(offset) * 1_000_000_000n } };
+  });
 }
