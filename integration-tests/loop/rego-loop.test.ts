@@ -5,13 +5,14 @@
  * → the agent kills exactly that program → enforcement record `killed`. A module that does not compile is refused by
  * `stinger policy apply` with its line, and nothing is published. The default pack's process-outside-container-entry
  * flags a process that joined a (simulated) pod's container from outside, as `kubectl exec` and `nsenter` do, and not
- * the container's entry process nor its child.
+ * the container's entry process nor its child. A native rule under a pid selector with followChildren kills the named
+ * shell's grandchild and spares the same program run by a process outside that tree.
  *
  * Policies name only this test's marker binary; commands target only processes this test started.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -188,4 +189,47 @@ test('the default pack\'s Rego rule flags a process that joined a pod\'s contain
   assert.ok(entryEvents.some((e) => e.parent?.pid === entry.child.pid), 'the entry\'s child was seen');
   const wrongly = collectors.alerts!.records.map((r) => decodeAlert(r.value!)).filter((a) => flagged(a) && (a.event.process.pid === entry.child.pid || a.event.parent?.pid === entry.child.pid));
   assert.deepEqual(wrongly.map((a) => a.event.process.pid), [], 'neither the entry nor its child is flagged');
+});
+
+test('a pid selector with followChildren kills the named shell\'s grandchild and spares a sibling running the same program', { timeout: 90_000 }, async () => {
+  const go = join(dir, 'go');
+  // Both shells wait for `go`, then run a shell that runs the marker (which cannot exec it in place: a command
+  // follows), and exit with its status: 137 when the marker was killed, 0 when it ran its course.
+  const script = (seconds: number) => `while [ ! -e ${go} ]; do sleep 0.1; done; /bin/sh -c "${marker} ${seconds}; exit \\$?"; exit $?`;
+  const shell = (seconds: number) => {
+    const child = spawn('/bin/sh', ['-c', script(seconds)], { stdio: 'ignore' });
+    children.push(child);
+    return { child, exited: new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code))) };
+  };
+  const named = shell(60);
+  const sibling = shell(5);
+  const name = `pids-${tag}`;
+  const file = join(dir, 'pids.yaml');
+  writeFileSync(
+    file,
+    `apiVersion: stinger.io/v1alpha1
+kind: TracingPolicy
+metadata: { name: ${name} }
+spec:
+  mode: enforce
+  selector: { pids: { values: [${named.child.pid}], followChildren: true } }
+  rules:
+    - { name: marker-in-tree, event: exec, match: { binary: { equal: ["${marker}"] } }, action: kill, severity: high, tags: [T1059] }
+`,
+  );
+  const result = runStinger(['policy', 'apply', file], cliEnv());
+  assert.equal(result.status, 0, result.stderr);
+  applied.add(name);
+  await policyStatusOf(collectors.policyStatus!, { node: nodeName, key: name }, { accept: (s) => s !== null && s.generation === 1n });
+  writeFileSync(go, '');
+
+  const exits = await Promise.race([Promise.all([named.exited, sibling.exited]), sleep(40_000).then(() => null)]);
+  assert.deepEqual(exits, [137, 0], 'the grandchild was killed, the sibling\'s marker ran its 5 s');
+  const alerts = collectors.alerts!.records.map((r) => decodeAlert(r.value!)).filter((a) => a.policy === name);
+  assert.equal(alerts.length, 1, 'one alert: the grandchild\'s exec');
+  const alert = alerts[0]!;
+  assert.equal(alert.event.process.binary, marker);
+  assert.notEqual(alert.event.parent?.pid, named.child.pid, 'a grandchild, not a child, of the named pid');
+  const enforcement = await waitFor('enforcements', decodeEnforcement, { predicate: (e) => e.alert_id === alert.id, what: 'the enforcement' });
+  assert.equal(enforcement.outcome, 'killed', enforcement.detail ?? '');
 });
