@@ -35,7 +35,9 @@ const tag = randomBytes(4).toString('hex');
 const prefix = `${uniqueName('rule-pack')}.`;
 const nodeName = `rule-pack-node-${tag}`;
 const cliEnv = () => ({ KAFKA_BROKERS: testBrokers(), STINGER_TOPIC_PREFIX: prefix });
-const PACK_POLICIES = ['default-attack-chains', 'default-container-activity', 'default-credential-access', 'default-system-integrity'];
+// default-process-tree holds the pack's Rego rules, which PartitionDetector (below) does not evaluate: the Rego loop
+// test (integration-tests/loop/rego-loop.test.ts) and libs/detection's rego-rules test run them.
+const PACK_POLICIES = ['default-attack-chains', 'default-container-activity', 'default-credential-access', 'default-process-tree', 'default-system-integrity'];
 
 // The scratch rules watch /tmp/: the stage must be there whatever TMPDIR says.
 const stage = mkdtempSync('/tmp/stinger-rule-pack-');
