@@ -327,10 +327,13 @@ describe('validatePolicy', () => {
     ]);
   });
 
-  test('deny refuses a pod selector, a namespaced policy and a sequence', () => {
+  test('deny refuses a pod selector, a pid selector, a namespaced policy and a sequence', () => {
     assert.deepEqual(lines(policy({ spec: { selector: { podSelector: { matchLabels: { app: 'a' } }, namespaces: ['shop'] } }, rule: { action: 'deny' } })), [
       'spec.selector.podSelector: action deny (spec.rules[0]) is decided at the open by the agent, which cannot see podSelector (of the selector, only host)',
       'spec.selector.namespaces: action deny (spec.rules[0]) is decided at the open by the agent, which cannot see namespaces (of the selector, only host)',
+    ]);
+    assert.deepEqual(lines(policy({ spec: { selector: { pids: { values: [42], followChildren: true } } }, rule: { action: 'deny' } })), [
+      'spec.selector.pids: action deny (spec.rules[0]) is decided at the open by the agent, which cannot see pids (pid selectors are decided by the detector)',
     ]);
     assert.deepEqual(lines(policy({ top: { kind: 'TracingPolicyNamespaced' }, metadata: { name: 'p', namespace: 'shop' }, rule: { action: 'deny' } })), [
       "kind: action deny (spec.rules[0]) is decided at the open by the agent, which cannot see a pod's namespace: use a cluster-wide TracingPolicy with selector.host",
