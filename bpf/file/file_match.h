@@ -178,11 +178,19 @@ struct rule_maps {
 	void *prefix;
 	void *prefix_all;
 	void *name;
+	void *filter;
 };
 
 #define RULE_MAPS(set)                                                                                 \
 	(&(struct rule_maps){ .exact = &set##_rules_exact, .prefix = &set##_rules_prefix,              \
-			      .prefix_all = &set##_rules_prefix_all, .name = &set##_rules_name })
+			      .prefix_all = &set##_rules_prefix_all, .name = &set##_rules_name,        \
+			      .filter = &set##_rules_filter })
+
+/* Bit `bit` (0..255) of a 256-bit set. */
+static __always_inline __u64 filter_bit(const __u64 *words, __u32 bit)
+{
+	return (words[(bit >> 6) & 3] >> (bit & 63)) & 1;
+}
 
 /*
  * Reads `user_path` into s->key.path and looks it up. On return s->key.path holds the path as given (NUL-padded).
@@ -230,6 +238,8 @@ static __always_inline void match_path(struct match_scratch *s, const char *user
 				       int at_cwd, struct match *m)
 {
 	const struct file_rule *rule;
+	const struct path_filter *filter;
+	__u32 zero = 0;
 	long n;
 	__s64 last_slash = -1;
 
@@ -245,12 +255,15 @@ static __always_inline void match_path(struct match_scratch *s, const char *user
 	m->len = n - 1;
 	if (n == sizeof(s->key.path))
 		m->flags |= FILE_FLAG_PATH_TRUNCATED;
+	filter = bpf_map_lookup_elem(maps->filter, &zero);
+	if (filter && !filter->valid)
+		filter = NULL;
 	if (s->key.path[0] != '/') {
 		m->flags |= FILE_FLAG_RELATIVE;
 		if (at_cwd && !(m->flags & FILE_FLAG_PATH_TRUNCATED) && match_joined(s, user_path, maps, op, m))
 			return;
 	} else {
-		if (!(m->flags & FILE_FLAG_PATH_TRUNCATED)) {
+		if (!(m->flags & FILE_FLAG_PATH_TRUNCATED) && (!filter || filter_bit(filter->exact_len, m->len))) {
 			s->key.prefixlen = (m->len + 1) * 8; /* the NUL included: only the whole string matches */
 			rule = bpf_map_lookup_elem(maps->exact, &s->key);
 		} else {
@@ -262,7 +275,7 @@ static __always_inline void match_path(struct match_scratch *s, const char *user
 			return;
 		}
 		s->key.prefixlen = m->len * 8;
-		rule = prefix_rule(maps, &s->key, op);
+		rule = !filter || filter_bit(filter->prefix_first, (__u8)s->key.path[1]) ? prefix_rule(maps, &s->key, op) : NULL;
 		if (rule_applies(rule, op)) {
 			m->rule = rule;
 			m->flags |= FILE_FLAG_MATCH_PREFIX;
@@ -274,6 +287,14 @@ static __always_inline void match_path(struct match_scratch *s, const char *user
 		return;
 	}
 	last_slash = path_last_slash((struct path_key *)s->key.path, m->len);
+	if (filter) {
+		/* No name entry of this length starts with this byte: nothing to look up (nor read again). */
+		__u32 start = (__u32)(last_slash + 1) & (FILE_PATH_SIZE - 1);
+		__u8 first = s->key.path[start];
+
+		if (!((filter->name[(m->len - start) & 255] >> (first & 63)) & 1))
+			return;
+	}
 	if (last_slash < 0) {
 		s->key.prefixlen = (m->len + 1) * 8;
 		rule = bpf_map_lookup_elem(maps->name, &s->key);
@@ -322,6 +343,12 @@ static __always_inline int match_reported(const struct match *m)
 	PATH_RULE_MAP(prefix##_rules_prefix);                        \
 	PATH_RULE_MAP(prefix##_rules_prefix_all);                    \
 	PATH_RULE_MAP(prefix##_rules_name);                          \
+	struct {                                                     \
+		__uint(type, BPF_MAP_TYPE_ARRAY);                    \
+		__uint(max_entries, 1);                              \
+		__type(key, __u32);                                  \
+		__type(value, struct path_filter);                   \
+	} prefix##_rules_filter SEC(".maps");                        \
 	struct {                                                     \
 		__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);             \
 		__uint(max_entries, 1);                              \

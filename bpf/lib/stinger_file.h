@@ -72,6 +72,19 @@ struct path_prefix_key {
 	char path[FILE_PATH_SIZE];
 };
 
+/*
+ * Value of a rule set's filter map (one entry): a necessary condition for each of match_path's lookups, so an
+ * unwatched path leaves after a few loads instead of three LPM walks. Written by user space (libs/bpf
+ * file/path-rules.ts) on every rule change; `valid` 0 (never written) turns the filter off.
+ */
+struct path_filter {
+	__u32 valid;
+	__u32 pad;
+	__u64 exact_len[4];    /* bit n: an exact rule of n bytes */
+	__u64 prefix_first[4]; /* bit c: a prefix rule whose second byte (after the leading '/') is c; all: a prefix "/" */
+	__u64 name[256];       /* name[n] bit (c & 63): a name entry of n bytes whose first byte is c */
+};
+
 /* Value of every rule map. */
 struct file_rule {
 	__u32 rule_id; /* assigned by user space; carried by the records the rule causes */

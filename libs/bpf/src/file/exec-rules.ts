@@ -27,6 +27,7 @@ export function createExecPolicyMaps(object: BpfObject): ExecPolicyMaps {
       prefix: object.map('exec_rules_prefix'),
       prefixAll: object.map('exec_rules_prefix_all'),
       name: object.map('exec_rules_name'),
+      filter: object.map('exec_rules_filter'),
     },
     opBits: { exec: FILE_OP.exec },
   });

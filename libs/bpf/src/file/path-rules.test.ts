@@ -3,8 +3,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { BpfMap } from '../core/bpf-object.ts';
-import { FILE_OP, FILE_RULE_LAYOUT, RULE_ACTION, RULE_FLAG } from './records.ts';
-import { FILE_RULE_OP_BITS, FileRuleError, createPathRuleMaps, encodePathRule, pathKey, pathPrefixKey, validateRulePath } from './path-rules.ts';
+import { FILE_OP, FILE_RULE_LAYOUT, PATH_FILTER_LAYOUT, RULE_ACTION, RULE_FLAG } from './records.ts';
+import { FILE_RULE_OP_BITS, FileRuleError, createPathRuleMaps, encodePathFilter, encodePathRule, pathKey, pathPrefixKey, validateRulePath } from './path-rules.ts';
 
 function assertFieldError(fn: () => unknown, field: string): void {
   assert.throws(fn, (error: unknown) => error instanceof FileRuleError && error.field === field && error.message.startsWith(`${field}: `));
@@ -130,4 +130,17 @@ test('an invalid rule changes no map', () => {
   assertFieldError(() => rules.addExact('/etc/shadow', { ruleId: 0, action: 'audit', ops: ['open'] }), 'ruleId');
   assertFieldError(() => rules.addPrefix('relative/', { ruleId: 1, action: 'audit', ops: ['open'] }), 'path');
   assert.equal(maps.exact.entries.size + maps.prefix.entries.size + maps.name.entries.size, 0);
+});
+
+test('encodePathFilter: exact lengths, the second byte of prefixes (all for "/"), name lengths by first byte', () => {
+  const filter = encodePathFilter(['/etc/shadow'], ['/root/'], ['shadow']);
+  const view = new DataView(filter.buffer);
+  const o = PATH_FILTER_LAYOUT.offsets;
+  const bit = (base: number, n: number): boolean => ((view.getUint8(base + (n >> 3)) >> (n & 7)) & 1) === 1;
+  assert.equal(view.getUint32(o.valid, true), 1);
+  assert.ok(bit(o.exact_len, 11) && !bit(o.exact_len, 10), 'only the length of /etc/shadow');
+  assert.ok(bit(o.prefix_first, 'r'.charCodeAt(0)) && !bit(o.prefix_first, 'e'.charCodeAt(0)), 'only /r…');
+  assert.ok(bit(o.name + 6 * 8, 's'.charCodeAt(0) & 63) && !bit(o.name + 5 * 8, 's'.charCodeAt(0) & 63), 'a 6-byte name starting with s');
+  const everything = encodePathFilter([], ['/'], []);
+  for (let n = 0; n < 256; n++) assert.ok(((new DataView(everything.buffer).getUint8(o.prefix_first + (n >> 3)) >> (n & 7)) & 1) === 1);
 });

@@ -20,7 +20,7 @@
 import { BpfError } from '../core/errors.ts';
 import { scopeFlags, validateScope, type RuleScope } from '../core/rule-scope.ts';
 import type { BpfMap } from '../core/bpf-object.ts';
-import { FILE_OP, FILE_PATH_SIZE, FILE_RULE_LAYOUT, PATH_PREFIX_KEY_LAYOUT, RULE_ACTION, RULE_FLAG, type FileOp } from './records.ts';
+import { FILE_OP, FILE_PATH_SIZE, FILE_RULE_LAYOUT, PATH_FILTER_LAYOUT, PATH_PREFIX_KEY_LAYOUT, RULE_ACTION, RULE_FLAG, type FileOp } from './records.ts';
 
 /** An invalid rule: `field` names the offending input (`path`, `ruleId`, `action`, `ops`, `killOnName`, `scope`). */
 export class FileRuleError extends BpfError {
@@ -82,6 +82,36 @@ export interface PathRuleMapSet {
   /** The prefix rules for all tasks, again: what a task falls back to past a prefix whose scope passes over it. */
   readonly prefixAll: BpfMap;
   readonly name: BpfMap;
+  /** The set's struct path_filter (one entry); absent (tests), the kernel looks up every map. */
+  readonly filter?: BpfMap;
+}
+
+/**
+ * struct path_filter for the rules in the maps: which exact lengths, which second bytes of a prefix and which name
+ * lengths and first bytes exist, so the kernel skips a lookup that cannot match. Pure; written whole on each change.
+ */
+export function encodePathFilter(exactPaths: Iterable<string>, prefixes: Iterable<string>, names: Iterable<string>): Uint8Array {
+  const value = new Uint8Array(PATH_FILTER_LAYOUT.size);
+  const view = new DataView(value.buffer);
+  const o = PATH_FILTER_LAYOUT.offsets;
+  const setBit = (base: number, bit: number): void => {
+    const byte = base + (bit >> 3);
+    view.setUint8(byte, view.getUint8(byte) | (1 << (bit & 7)));
+  };
+  view.setUint32(o.valid, 1, true);
+  for (const path of exactPaths) setBit(o.exact_len, Buffer.byteLength(path, 'utf8'));
+  for (const prefix of prefixes) {
+    const bytes = Buffer.from(prefix, 'utf8');
+    // A prefix of one byte ("/") is a prefix of every absolute path: every second byte may match.
+    if (bytes.length < 2) for (let bit = 0; bit < 256; bit++) setBit(o.prefix_first, bit);
+    else setBit(o.prefix_first, bytes[1] as number);
+  }
+  for (const name of names) {
+    const bytes = Buffer.from(name, 'utf8');
+    if (bytes.length === 0 || bytes.length > 255) continue;
+    setBit(o.name + bytes.length * 8, (bytes[0] as number) & 63);
+  }
+  return value;
 }
 
 interface Encoded {
@@ -199,6 +229,11 @@ export function createPathRuleMaps<Op extends string>(options: CreatePathRuleMap
   const prefixes = new Map<string, Encoded>();
   const byName = new Map<string, Map<string, Encoded>>();
 
+  /** Rewrites the kernel filter after a change: the new entries are in their maps by then, removed ones gone. */
+  const syncFilter = (): void => {
+    maps.filter?.update(new Uint8Array(4), encodePathFilter(exact.keys(), prefixes.keys(), byName.keys()));
+  };
+
   const syncName = (name: string): void => {
     const sources = byName.get(name);
     if (!sources || sources.size === 0) {
@@ -221,6 +256,7 @@ export function createPathRuleMaps<Op extends string>(options: CreatePathRuleMap
       sources.set(path, encoded);
       byName.set(name, sources);
       syncName(name);
+      syncFilter();
     },
     addPrefix(prefix, rule) {
       validateRulePath(prefix, 'prefix');
@@ -229,6 +265,7 @@ export function createPathRuleMaps<Op extends string>(options: CreatePathRuleMap
       if ((rule.scope ?? 'all') !== 'all') maps.prefixAll.delete(pathPrefixKey(prefix));
       else maps.prefixAll.update(pathPrefixKey(prefix), value);
       prefixes.set(prefix, { value, rule: { ...rule, ops: [...rule.ops] } });
+      syncFilter();
     },
     removeExact(path) {
       if (!exact.delete(path)) return false;
@@ -236,12 +273,14 @@ export function createPathRuleMaps<Op extends string>(options: CreatePathRuleMap
       const name = basename(path);
       byName.get(name)?.delete(path);
       syncName(name);
+      syncFilter();
       return true;
     },
     removePrefix(prefix) {
       if (!prefixes.delete(prefix)) return false;
       maps.prefix.delete(pathPrefixKey(prefix));
       maps.prefixAll.delete(pathPrefixKey(prefix));
+      syncFilter();
       return true;
     },
     clear() {

@@ -55,6 +55,8 @@ export const CWD_ENTRY_LAYOUT = { size: 264, offsets: { len: 0, pad: 4, path: 8 
 export const PATH_KEY_LAYOUT = { size: 256, offsets: { path: 0 } } as const;
 export const PATH_PREFIX_KEY_LAYOUT = { size: 260, offsets: { prefixlen: 0, path: 4 } } as const;
 export const FILE_RULE_LAYOUT = { size: 16, offsets: { rule_id: 0, action: 4, ops: 8, flags: 12 } } as const;
+/** struct path_filter: necessary conditions for match_path's lookups (bpf/file/file_match.h). */
+export const PATH_FILTER_LAYOUT = { size: 2120, offsets: { valid: 0, pad: 4, exact_len: 8, prefix_first: 40, name: 72 } } as const;
 
 export const FILE_EVENT_LAYOUT = {
   size: 640,

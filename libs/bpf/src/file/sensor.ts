@@ -96,6 +96,7 @@ export function loadFileSensor(options: LoadFileSensorOptions = {}): FileSensor 
         prefix: file.map('file_rules_prefix'),
         prefixAll: file.map('file_rules_prefix_all'),
         name: file.map('file_rules_name'),
+        filter: file.map('file_rules_filter'),
       },
       opBits: FILE_RULE_OP_BITS,
     });
