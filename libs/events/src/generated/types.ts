@@ -337,7 +337,7 @@ export interface ForkPayload {
 export interface FilePayload {
   /** Union discriminator (not on the wire): the branch of the payload union this record is. */
   group: 'file';
-  /** Which operation. */
+  /** Which operation. close: the last descriptor of a watched open went; the event carries the open's path and flags, and io says what went through it. */
   op: FileOp;
   /** Absolute path the syscall reached, resolved by the agent after the syscall: against the process's cwd or dirfd, with symlinks followed as the syscall followed them (not the last component for unlink, rename, lchown, O_NOFOLLOW). When the walk cannot be made (a container process already gone) it is normalised as a string only (., .., repeated slashes; see the agent metric stinger_file_paths_total). */
   path: string;
@@ -348,29 +348,61 @@ export interface FilePayload {
    * Default: null.
    */
   new_path: null | string;
-  /** open(2) flags (O_*) for open; operation-specific flags otherwise; 0 when none. */
+  /** open(2) flags (O_*) for open and for close (the open's flags); operation-specific flags otherwise; 0 when none. */
   flags: number;
   /**
    * Mode bits for open with O_CREAT, chmod and mkdir; null otherwise.
    * Default: null.
    */
   mode: null | number;
-  /** Syscall return value: >= 0 on success (a file descriptor for open), negative errno on failure. */
+  /** Syscall return value: >= 0 on success (a file descriptor for open), negative errno on failure; 0 for close. */
   result: number;
   /**
    * How the agent found the file was reached when it acted by file identity (fanotify): path (as named), non_canonical (//, /./, ..), relative (to the cwd), dirfd (relative to a directory fd), symlink, hard_link, bind_mount, fd_link (/proc/self/fd/N), unknown; null when the agent did not act by identity.
    * Default: null.
    */
   reached_by: null | string;
+  /**
+   * op close: bytes read, written and mapped through the open, and how it ended; null for every other operation.
+   * Default: null.
+   */
+  io: null | FileIo;
 }
 
 /**
  * The file operation.
  * Avro enum io.stinger.v1.FileOp.
  */
-export type FileOp = 'open' | 'read' | 'write' | 'unlink' | 'rename' | 'link' | 'symlink' | 'chmod' | 'chown' | 'truncate' | 'mkdir' | 'rmdir';
+export type FileOp = 'open' | 'read' | 'write' | 'unlink' | 'rename' | 'link' | 'symlink' | 'chmod' | 'chown' | 'truncate' | 'mkdir' | 'rmdir' | 'close';
 /** The symbols of FileOp, in schema order. */
-export const FILE_OP_SYMBOLS = ['open', 'read', 'write', 'unlink', 'rename', 'link', 'symlink', 'chmod', 'chown', 'truncate', 'mkdir', 'rmdir'] as const;
+export const FILE_OP_SYMBOLS = ['open', 'read', 'write', 'unlink', 'rename', 'link', 'symlink', 'chmod', 'chown', 'truncate', 'mkdir', 'rmdir', 'close'] as const;
+
+/**
+ * What went through one open of a watched file, from the open to its last descriptor's close. The agent follows the open's descriptors in the kernel (read, pread, readv, preadv, write, pwrite, writev, pwritev, sendfile, splice, copy_file_range, mmap; dup, dup2, dup3 and fcntl copies count as the same open). Not counted: reads and writes through a memory mapping (only the mapped length is), descriptors inherited by a forked child, io_uring.
+ * Avro record io.stinger.v1.FileIo.
+ */
+export interface FileIo {
+  /** Bytes read from the open (sum of successful reads' return values, sendfile/splice/copy_file_range from it included). */
+  bytes_read: bigint;
+  /** Bytes written to the open (sum of successful writes' return values, sendfile/splice/copy_file_range to it included). */
+  bytes_written: bigint;
+  /** Successful read calls that returned at least one byte. */
+  reads: bigint;
+  /** Successful write calls that wrote at least one byte. */
+  writes: bigint;
+  /** Sum of the lengths of successful mmaps of the open; what the process then read through the mapping is not known. */
+  bytes_mapped: bigint;
+  /** close: close(2) of the last descriptor; exit: the process exited with it open; exec: a close-on-exec descriptor closed by execve; replaced: dup2/dup3 put another file at its number. */
+  closed_by: FileCloseReason;
+}
+
+/**
+ * How the last descriptor of an open went.
+ * Avro enum io.stinger.v1.FileCloseReason.
+ */
+export type FileCloseReason = 'close' | 'exit' | 'exec' | 'replaced';
+/** The symbols of FileCloseReason, in schema order. */
+export const FILE_CLOSE_REASON_SYMBOLS = ['close', 'exit', 'exec', 'replaced'] as const;
 
 /**
  * Payload of kinds connect, accept, listen, bind and flow. Addresses are text (dotted quad, RFC 5952 IPv6, or a unix socket path).
