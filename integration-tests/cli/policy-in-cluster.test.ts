@@ -81,7 +81,7 @@ describe('stinger policy against a real API server', { timeout: 240_000 }, () =>
   test('apply creates a TracingPolicy, the controller publishes it; the same file again is unchanged; an edit updates it', async () => {
     const created = stinger(['policy', 'apply', file('tool.yaml', policyYaml('cli-tool', ['/usr/bin/cli-tool']))]);
     assert.equal(created.status, 0, created.stderr);
-    assert.match(created.stdout, /^cli-tool: created \(TracingPolicy, generation 1, 1 kernel rules, 0 pipeline rules\)$/m);
+    assert.match(created.stdout, /^cli-tool: created \(TracingPolicy, generation 1, 1 kernel rules, 0 pipeline rules, 1 file identity rules\)$/m);
     assert.ok(await kubeGet(kube, `${TP}/cli-tool`), 'the custom resource exists');
     assert.deepEqual(await publishedGenerations('cli-tool', 1), [1n]);
 
