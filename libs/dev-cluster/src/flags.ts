@@ -70,6 +70,9 @@ export function renderKubeApiserverFlags(options: KubeApiserverFlagsOptions): st
     '--authorization-mode=RBAC',
     `--service-cluster-ip-range=${SERVICE_CLUSTER_IP_RANGE}`,
     ...(options.withNode === true ? [] : ['--disable-admission-plugins=ServiceAccount']),
+    // `kubectl logs/exec` go through the kubelet at the node's address: its InternalIP, since nothing resolves the
+    // node's name (the default tries Hostname first).
+    ...(options.withNode === true ? ['--kubelet-preferred-address-types=InternalIP,Hostname'] : []),
     // This release refuses a loopback --advertise-address for the `kubernetes` Endpoints; nothing in a dev cluster
     // reaches the apiserver through that Service, so no reconciler runs.
     '--endpoint-reconciler-type=none',

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { iptablesCleanupCommands, mountsToUnmount, parseIptablesSave, privateMountPoints, splitIptablesWords } from './host-state.ts';
+import { absentMountPoints, iptablesCleanupCommands, mountsToUnmount, parseIptablesSave, privateMountPoints, splitIptablesWords } from './host-state.ts';
 
 test('splitIptablesWords keeps quoted comments whole and unescapes', () => {
   assert.deepEqual(splitIptablesWords('-A KUBE-FIREWALL -m comment --comment "block \\"incoming\\" localnet" -j DROP'), [
@@ -55,4 +55,9 @@ test('privateMountPoints names the mount points without a shared: or master: tag
     '27 20 0:24 / /sys/kernel/tracing rw master:3 - tracefs tracefs rw',
   ].join('\n');
   assert.deepEqual(privateMountPoints(mountinfo, ['/sys/fs/cgroup', '/sys/fs/bpf', '/sys/kernel/tracing', '/absent']), ['/sys/fs/cgroup']);
+});
+
+test('absentMountPoints names the paths that are no mount point (a bpffs the host never mounted)', () => {
+  const mountinfo = ['23 27 0:22 / /sys rw,relatime - sysfs sysfs rw', '45 23 0:13 / /sys/kernel/tracing rw,relatime shared:12 - tracefs tracefs rw'].join('\n');
+  assert.deepEqual(absentMountPoints(mountinfo, ['/sys/fs/bpf', '/sys/kernel/tracing']), ['/sys/fs/bpf']);
 });

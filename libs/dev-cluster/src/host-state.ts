@@ -105,6 +105,18 @@ export function iptablesCleanupCommands(table: string, before: IptablesTable, af
  */
 export const PROPAGATION_PATHS: readonly string[] = ['/sys/fs/cgroup', '/sys/fs/bpf', '/sys/kernel/tracing'];
 
+/**
+ * PROPAGATION_PATHS the node mounts when the host has not: a host without bpffs on /sys/fs/bpf (this machine) leaves
+ * it a folder of /sys, whose mount is private, and containerd names /sys in its refusal. Unmounted again on down.
+ */
+export const MOUNTABLE_FILESYSTEMS: Readonly<Record<string, string>> = { '/sys/fs/bpf': 'bpf', '/sys/kernel/tracing': 'tracefs' };
+
+/** Which of `paths` are not mount points in mountinfo text (pure). */
+export function absentMountPoints(mountinfo: string, paths: readonly string[]): string[] {
+  const points = new Set(mountinfo.split('\n').map((line) => line.split(' ')[4] ?? ''));
+  return paths.filter((path) => !points.has(path));
+}
+
 /** Which of `paths` are mount points in mountinfo text whose propagation is private (no shared:/master: tag) (pure). */
 export function privateMountPoints(mountinfo: string, paths: readonly string[]): string[] {
   const privatePoints = new Set<string>();
@@ -138,6 +150,8 @@ export interface HostSnapshot {
   readonly netns: readonly string[];
   /** PROPAGATION_PATHS that were private mounts (made shared for the node, private again after). */
   readonly privateMounts: readonly string[];
+  /** MOUNTABLE_FILESYSTEMS paths that were not mount points (mounted for the node, unmounted after). */
+  readonly absentMounts?: readonly string[];
 }
 
 const IPTABLES_COMMANDS = ['iptables', 'ip6tables'] as const;
@@ -153,13 +167,22 @@ export async function snapshotHost(): Promise<HostSnapshot> {
     chains[command] = {};
     for (const table of IPTABLES_TABLES) chains[command][table] = [...parseIptablesSave(await iptablesSave(command, table)).chains];
   }
-  const privateMounts = privateMountPoints(await readFile('/proc/self/mountinfo', 'utf8'), PROPAGATION_PATHS);
-  return { sysctls, chains, netns: await readdir('/run/netns').catch(() => []), privateMounts };
+  const mountinfo = await readFile('/proc/self/mountinfo', 'utf8');
+  const privateMounts = privateMountPoints(mountinfo, PROPAGATION_PATHS);
+  const absentMounts = absentMountPoints(mountinfo, Object.keys(MOUNTABLE_FILESYSTEMS));
+  return { sysctls, chains, netns: await readdir('/run/netns').catch(() => []), privateMounts, absentMounts };
 }
 
-/** Makes the snapshot's private PROPAGATION_PATHS shared (recursively), as on a systemd host. */
+/**
+ * Mounts the snapshot's absent MOUNTABLE_FILESYSTEMS, then makes them and its private PROPAGATION_PATHS shared
+ * (recursively), as on a systemd host.
+ */
 export async function shareMounts(snapshot: HostSnapshot): Promise<void> {
-  for (const path of snapshot.privateMounts) await run('mount', ['--make-rshared', path]);
+  for (const path of snapshot.absentMounts ?? []) {
+    const type = MOUNTABLE_FILESYSTEMS[path];
+    if (type !== undefined) await run('mount', ['-t', type, type, path]);
+  }
+  for (const path of [...snapshot.privateMounts, ...(snapshot.absentMounts ?? [])]) await run('mount', ['--make-rshared', path]);
 }
 
 export interface RestoreHostOptions {
@@ -209,6 +232,11 @@ export async function restoreHost(options: RestoreHostOptions): Promise<string[]
     for (const point of mountsToUnmount(await readFile('/proc/self/mountinfo', 'utf8'), options.mountRoots)) await run('umount', ['-l', point]);
   });
   for (const path of options.snapshot.privateMounts ?? []) await attempt(`propagation of ${path}`, () => run('mount', ['--make-rprivate', path]).then(() => undefined));
+  for (const path of options.snapshot.absentMounts ?? []) {
+    await attempt(`mount ${path}`, async () => {
+      if (absentMountPoints(await readFile('/proc/self/mountinfo', 'utf8'), [path]).length === 0) await run('umount', ['-l', path]);
+    });
+  }
   await attempt(`bridge ${options.bridge}`, async () => {
     if (await run('ip', ['link', 'show', options.bridge]).then(() => true, () => false)) await run('ip', ['link', 'delete', options.bridge]);
   });

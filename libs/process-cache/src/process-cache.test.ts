@@ -96,3 +96,19 @@ test('live() lists the running processes, not the exited ones', () => {
   cache.exit(10, 3n);
   assert.deepEqual([...cache.live()].map((p) => p.pid), [11]);
 });
+
+test("an exec into a cgroup the resolver does not know yet gets the cgroup's path once it does, and so do its forks", () => {
+  // runc: forked in the host's cgroup, moved into the container's just before the exec of the entry process.
+  const container = `/kubepods/besteffort/pod1/${'b'.repeat(64)}`;
+  const known = new Map<bigint, string>([[1n, '/']]);
+  const cache = new ProcessCache({ nodeName: 'n1', procReader: fakeProc([init]), cgroupPathOf: (id) => known.get(id) ?? null });
+  cache.scan();
+  cache.fork({ parentPid: 1, childPid: 300, timeNs: 1000n });
+  const entry = cache.exec({ pid: 300, timeNs: 1100n, binary: '/usr/bin/bash', argv: ['bash'], uid: 0, gid: 0, cgroupId: 42n });
+  assert.equal(entry.cgroupPath, '/init.scope', 'the path it had, while the id is unknown');
+  const subshell = cache.fork({ parentPid: 300, childPid: 301, timeNs: 1200n });
+  assert.equal(subshell.containerId, null);
+  known.set(42n, container);
+  assert.equal(cache.get(300)?.cgroupPath, container);
+  assert.equal(cache.lookup(301)?.containerId, 'b'.repeat(64), 'the fork made before the path was known');
+});

@@ -82,6 +82,12 @@ export class ProcessCache {
   // Insertion-ordered: the first key is the least recently exited. Keyed by execId, since pids recycle.
   readonly #exited = new Map<string, ProcessInfo>();
   readonly #exitedByPid = new Map<number, string>();
+  /**
+   * Entries whose cgroup id had no path yet when they were made (a container's cgroup created moments before its
+   * first exec, inside the resolver's rewalk interval): they carry the path they had before, and `get` resolves
+   * their id again until it is known. Their forks inherit the mark.
+   */
+  readonly #unresolvedCgroup = new WeakSet<ProcessInfo>();
   #misses = 0;
   #evicted = 0;
 
@@ -132,6 +138,7 @@ export class ProcessCache {
       parentExecId: parent?.execId ?? null,
       exitTimeNs: null,
     };
+    if (parent && this.#unresolvedCgroup.has(parent)) this.#unresolvedCgroup.add(child);
     this.#put(child);
     return child;
   }
@@ -139,7 +146,8 @@ export class ProcessCache {
   exec(input: ExecInput): ProcessInfo {
     const before = this.lookup(input.pid);
     const parent = before ? this.get(before.ppid) : undefined;
-    const cgroupPath = this.#cgroupPathOf(input.cgroupId) ?? before?.cgroupPath ?? null;
+    const resolved = this.#cgroupPathOf(input.cgroupId);
+    const cgroupPath = resolved ?? before?.cgroupPath ?? null;
     const info: Mutable<ProcessInfo> = {
       execId: this.execIdOf(input.timeNs, input.pid),
       pid: input.pid,
@@ -156,6 +164,7 @@ export class ProcessCache {
       parentExecId: parent?.execId ?? before?.parentExecId ?? null,
       exitTimeNs: null,
     };
+    if (resolved === null) this.#unresolvedCgroup.add(info);
     this.#put(info);
     return info;
   }
@@ -182,9 +191,22 @@ export class ProcessCache {
   /** The running process, or the most recently exited one with this pid; no /proc fallback. */
   get(pid: number): ProcessInfo | undefined {
     const live = this.#live.get(pid);
-    if (live) return live;
+    if (live) return this.#resolveCgroup(live);
     const execId = this.#exitedByPid.get(pid);
-    return execId ? this.#exited.get(execId) : undefined;
+    const exited = execId ? this.#exited.get(execId) : undefined;
+    return exited ? this.#resolveCgroup(exited as Mutable<ProcessInfo>) : undefined;
+  }
+
+  /** Gives an entry the path of its cgroup id once the resolver knows it (see #unresolvedCgroup). */
+  #resolveCgroup(info: Mutable<ProcessInfo>): ProcessInfo {
+    if (info.cgroupId === null || !this.#unresolvedCgroup.has(info)) return info;
+    const path = this.#cgroupPathOf(info.cgroupId);
+    if (path !== null) {
+      info.cgroupPath = path;
+      info.containerId = containerIdFromCgroupPath(path);
+      this.#unresolvedCgroup.delete(info);
+    }
+    return info;
   }
 
   /** Like get, but a miss is counted and answered from /proc when the process is still there. */
