@@ -1,17 +1,30 @@
 /**
  * Stinger on a real node: the dev cluster with its node (kubelet, containerd, runc, bridge CNI on this machine), the
  * images of `stinger images build` imported into the node's containerd, and `kubectl apply -k` of k8s/overlays/dev,
- * wrapped in a kustomization of this test's own that only sets KAFKA_BROKERS, as a user edits it for their broker.
+ * wrapped in a kustomization of this test's own that sets KAFKA_BROKERS, as a user edits it for their broker, and
+ * drops the agent's CAP_SYS_RESOURCE, which this machine withholds (runc cannot grant it; the agent needs it only
+ * before Linux 5.11).
  *
  * The broker: this test's own local broker with a second listener on the node's bridge address (NODE_IP), the
  * address pods reach and the one advertised to them; the suite's broker listens on 127.0.0.1 only, which inside a pod
  * is the pod's own loopback. The services' pods are on the pod network, not hostNetwork, as in a user's cluster.
+ * Policies go in with `stinger policy apply` onto that broker, and each waits for the node's agent to report it
+ * applied.
  *
  * Then a Deployment of a tiny workload image (bash and coreutils copied from this machine with umoci, since no
- * registry is reachable) reads /etc/passwd and connects to a listener on the node: the events on stinger.events name
- * the real pod, namespace, labels, Deployment and container, as the enricher learnt them from the API server.
+ * registry is reachable) reads /etc/passwd and connects to a listener on the node under an audit policy: the events
+ * on stinger.events name the real pod, namespace, labels, Deployment and container, as the enricher learnt them from
+ * the API server. A `kill` policy kills a `tail -f` run in the pod with `kubectl exec` (detector → enforcer → signed
+ * command on stinger.control → the agent). A `kill-in-kernel` policy scoped by the pod's label cannot go into the
+ * kernel (it needs pod context; docs/policies.md): its status says so and the pipeline kills instead; one for every
+ * pod (`selector: { host: false }`) kills a `head` at its exec, in the kernel.
  *
- * Everything goes in after(): the node (host restored), the API server, the broker, the scratch folders.
+ * Failing fast: a container the runtime refuses or that crash-loops ends the wait at once with its reason and last
+ * log lines; a later test that needs the deployment fails at once when it is not there; a missing event fails
+ * within a minute with an account of what stinger.events held.
+ *
+ * Everything goes in after(), whatever failed: the node (host restored), the API server, the broker, the scratch
+ * folders.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -24,11 +37,12 @@ import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadConfig } from '@stinger/config';
 import { buildHostBinariesImage, buildKubectl, importIntoNode, NODE_IP, normalizedImageName, startDevCluster, startNode, type DevCluster, type DevClusterNode } from '@stinger/dev-cluster';
-import { decodeEvent, type Event } from '@stinger/events';
-import { bootstrapTopics, createKafkaClient, type KafkaClient } from '@stinger/kafka';
+import { decodeControlAck, decodeEvent, type Event, type PolicyStatus } from '@stinger/events';
+import { bootstrapTopics, createKafkaClient, topicName, type KafkaClient } from '@stinger/kafka';
 import { startLocalBroker, type LocalBroker } from '@stinger/local-broker';
 import { createLogger } from '@stinger/log';
 import { freePort } from '@stinger/processes';
+import { policyStatusOf } from '../helpers/agent-events.ts';
 import { runStinger } from '../helpers/cli.ts';
 import { collectTopic, type Collector } from '../helpers/kafka.ts';
 
@@ -38,6 +52,11 @@ const NODE_NAME = 'stinger-it-real-node';
 const STINGER_NAMESPACE = 'stinger-system';
 const WORKLOAD_NAMESPACE = 'stinger-it-workloads';
 const WORKLOAD_IMAGE = 'localhost/stinger/it-workload:1';
+/**
+ * A copy of tail under a name no other policy of this file names (the kill policy has /usr/bin/tail); copied from
+ * /bin/tail (merged /usr) since the image build keys its copies by host path and /usr/bin/tail is taken.
+ */
+const FOLLOW = '/usr/local/bin/follow';
 const SERVICES = ['agent', 'enricher', 'detector', 'enforcer', 'policy-controller', 'console'] as const;
 
 interface RunResult {
@@ -46,17 +65,32 @@ interface RunResult {
   readonly stderr: string;
 }
 
-function run(command: string, args: readonly string[], input?: string): Promise<RunResult> {
+interface RunOptions {
+  readonly input?: string;
+  /** The command is killed after this long and the promise rejects (default 300 s). */
+  readonly timeoutMs?: number;
+}
+
+function run(command: string, args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
+  const { input, timeoutMs = 300_000 } = options;
   return new Promise((resolve, reject) => {
-    const child = execFile(command, args, { cwd: REPO_DIR, maxBuffer: 64 * 1024 * 1024, timeout: 300_000 }, (error, stdout, stderr) => {
-      if (error && typeof error.code !== 'number') reject(error);
+    const child = execFile(command, args, { cwd: REPO_DIR, maxBuffer: 64 * 1024 * 1024, timeout: timeoutMs }, (error, stdout, stderr) => {
+      if (error && typeof error.code !== 'number') reject(new Error(`${command} ${args.join(' ')}: ${error.message} (${error.signal ?? 'no exit code'})`, { cause: error }));
       else resolve({ code: typeof error?.code === 'number' ? error.code : 0, stdout, stderr });
     });
     if (input !== undefined) child.stdin?.end(input);
   });
 }
 
-async function until<T>(what: string, timeoutMs: number, probe: () => Promise<T | null>): Promise<T> {
+/** A state a wait cannot leave (a container the runtime refused, a crash loop): `until` gives up at once. */
+class Hopeless extends Error {}
+
+/**
+ * Polls `probe` until it returns non-null. A Hopeless error ends the wait at once; other errors are retried. On
+ * timeout the error carries `explain()`'s account of what was seen instead.
+ */
+async function until<T>(what: string, limit: { readonly timeoutMs: number; readonly explain?: () => string }, probe: () => Promise<T | null>): Promise<T> {
+  const { timeoutMs, explain } = limit;
   const deadline = Date.now() + timeoutMs;
   let last: unknown = null;
   for (;;) {
@@ -64,18 +98,63 @@ async function until<T>(what: string, timeoutMs: number, probe: () => Promise<T 
       const value = await probe();
       if (value !== null) return value;
     } catch (error) {
+      if (error instanceof Hopeless) throw new Error(`${what}: ${error.message}`);
       last = error;
     }
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms${last ? ` (last: ${String(last)})` : ''}`);
+    if (Date.now() > deadline) {
+      const seen = explain ? `\n${explain()}` : '';
+      throw new Error(`${what}: not within ${timeoutMs} ms${last ? ` (last: ${String(last)})` : ''}${seen}`);
+    }
     await new Promise((resolve) => setTimeout(resolve, 500));
   }
+}
+
+interface ContainerState {
+  readonly waiting?: { readonly reason?: string; readonly message?: string };
+  readonly terminated?: { readonly reason?: string; readonly message?: string; readonly exitCode?: number };
 }
 
 interface PodList {
   readonly items: ReadonlyArray<{
     readonly metadata: { readonly name: string; readonly labels?: Record<string, string> };
-    readonly status: { readonly phase?: string; readonly conditions?: ReadonlyArray<{ readonly type: string; readonly status: string }> };
+    readonly status: {
+      readonly phase?: string;
+      readonly conditions?: ReadonlyArray<{ readonly type: string; readonly status: string }>;
+      readonly containerStatuses?: ReadonlyArray<{ readonly name: string; readonly restartCount?: number; readonly state?: ContainerState; readonly lastState?: ContainerState }>;
+    };
   }>;
+}
+
+/** Waiting reasons a container does not leave without a change to its spec or image. */
+const HOPELESS_WAITING = new Set(['CreateContainerError', 'CreateContainerConfigError', 'CrashLoopBackOff', 'ErrImageNeverPull', 'InvalidImageName', 'RunContainerError', 'StartError']);
+
+/** What is wrong with a pod that will not become Ready by waiting (null: nothing yet). */
+function hopelessContainer(pod: PodList['items'][number]): string | null {
+  for (const status of pod.status.containerStatuses ?? []) {
+    const waiting = status.state?.waiting;
+    const last = status.lastState?.terminated;
+    if (waiting?.reason !== undefined && HOPELESS_WAITING.has(waiting.reason)) {
+      const lastRun = last ? `; last run: ${last.reason ?? ''} exit ${String(last.exitCode ?? '?')} ${last.message ?? ''}` : '';
+      return `pod ${pod.metadata.name} container ${status.name}: ${waiting.reason} ${waiting.message ?? ''}${lastRun}`.trim();
+    }
+    if (last?.reason === 'StartError') return `pod ${pod.metadata.name} container ${status.name}: ${last.message ?? 'StartError'}`;
+  }
+  return null;
+}
+
+/** What stinger.events held when the pod's events did not come: counts, and the workload's own processes' events. */
+function explainEvents(all: readonly Event[], podName: string): string {
+  const count = (key: (event: Event) => string): string =>
+    JSON.stringify(all.reduce<Record<string, number>>((counts, event) => ({ ...counts, [key(event)]: (counts[key(event)] ?? 0) + 1 }), {}));
+  const inPod = all.filter((event) => event.pod?.name === podName);
+  const sample = (kind: string): Event[] => [...inPod.filter((event) => event.kind === kind).slice(0, 2), ...all.filter((event) => event.kind === kind && event.pod?.name !== podName).slice(-2)];
+  const json = (value: unknown): string => JSON.stringify(value, (_key, v: unknown) => (typeof v === 'bigint' ? String(v) : v));
+  return [
+    `stinger.events: ${all.length} events; by enrichment ${count((event) => `${event.enrichment.status}:${event.enrichment.reason ?? ''}`)}; by kind ${count((event) => event.kind)}`,
+    `pods named: ${JSON.stringify([...new Set(all.map((event) => event.pod?.name).filter((name) => name !== undefined))])} (expected ${podName})`,
+    `events in the pod by kind: ${count((event) => (event.pod?.name === podName ? event.kind : 'elsewhere'))}`,
+    ...['file', 'connect'].flatMap(sample).map((event) => `${event.kind} ${event.process.binary} in ${event.pod?.name ?? event.enrichment.status}: ${json(event.payload)}`),
+  ].join('\n');
 }
 
 describe('Stinger deployed with kustomize on a real node', { timeout: 1_200_000 }, () => {
@@ -87,19 +166,47 @@ describe('Stinger deployed with kustomize on a real node', { timeout: 1_200_000 
   let broker: LocalBroker | undefined;
   let client: KafkaClient | undefined;
   let events: Collector | undefined;
+  let statuses: Collector | undefined;
+  let acks: Collector | undefined;
+  /** The workload Deployment's pod, once the events test saw it Ready. */
+  let workloadPod = '';
   let listener: Server | undefined;
   let kubectlPath = '';
   const timings: Record<string, number> = {};
-  const kubectl = (args: readonly string[], input?: string): Promise<RunResult> => {
+  const kubectl = (args: readonly string[], options?: RunOptions): Promise<RunResult> => {
     assert.ok(cluster);
-    return run(kubectlPath, ['--kubeconfig', cluster.kubeconfigPath, ...args], input);
+    return run(kubectlPath, ['--kubeconfig', cluster.kubeconfigPath, ...args], options);
   };
+  /** Set by the first test once every Stinger pod is Ready: the later tests need a deployed Stinger. */
+  let deployed = false;
   const podsReady = async (namespace: string, expected: number): Promise<PodList | null> => {
     const result = await kubectl(['get', 'pods', '-n', namespace, '-o', 'json']);
     if (result.code !== 0) return null;
     const pods = JSON.parse(result.stdout) as PodList;
+    for (const pod of pods.items) {
+      const hopeless = hopelessContainer(pod);
+      if (hopeless === null) continue;
+      const logs = await kubectl(['logs', '-n', namespace, pod.metadata.name, '--all-containers', '--previous', '--tail=20']);
+      throw new Hopeless(`${hopeless}${logs.code === 0 && logs.stdout.trim() !== '' ? `\nits last log lines:\n${logs.stdout}` : ''}`);
+    }
     const ready = pods.items.filter((pod) => pod.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'));
     return ready.length >= expected ? pods : null;
+  };
+
+  /**
+   * `stinger policy apply` of a TracingPolicy onto this test's broker (the policies topic the deployed agent follows),
+   * then waits until the node's agent reports it applied; fails at once on any other state.
+   */
+  const applyPolicy = async (name: string, yaml: string): Promise<PolicyStatus> => {
+    assert.ok(broker && statuses);
+    const file = join(scratch, `${name}.yaml`);
+    writeFileSync(file, yaml);
+    const result = runStinger(['policy', 'apply', file], { KAFKA_BROKERS: broker.brokers });
+    assert.equal(result.status, 0, `stinger policy apply ${name}:\n${result.stderr}`);
+    const status = await policyStatusOf(statuses, { node: NODE_NAME, key: name }, { accept: (s) => s !== null, timeoutMs: 30_000 });
+    assert.ok(status, `the node's agent reported on ${name}`);
+    assert.equal(status.state, 'applied', `the node's agent applied ${name}: ${status.messages.join('; ')}`);
+    return status;
   };
 
   before(async () => {
@@ -114,7 +221,9 @@ describe('Stinger deployed with kustomize on a real node', { timeout: 1_200_000 
     broker = await startLocalBroker({ cacheDir, dataDir: join(scratch, 'broker'), logger, port: await freePort('127.0.0.1'), podListenerHost: NODE_IP });
     client = createKafkaClient({ brokers: [broker.brokers], connection: loadConfig().kafka, role: 'real-node-test', logger });
     await bootstrapTopics({ client });
-    events = await collectTopic(client, 'stinger.events');
+    events = await collectTopic(client, topicName('events'));
+    statuses = await collectTopic(client, topicName('policyStatus'));
+    acks = await collectTopic(client, topicName('controlAcks'));
     timings['broker'] = Date.now() - began;
 
     began = Date.now();
@@ -126,7 +235,7 @@ describe('Stinger deployed with kustomize on a real node', { timeout: 1_200_000 
       await importIntoNode({ containerdSocket: node.containerdSocket, layout, tag: service, name: normalizedImageName(`stinger/${service}:0.1.0`) });
     }
     const workloadLayout = join(scratch, 'workload-image');
-    await buildHostBinariesImage({ layout: workloadLayout, tag: 'workload', binaries: ['/usr/bin/bash', '/usr/bin/cat', '/usr/bin/sleep'], entrypoint: ['/usr/bin/bash'], files: { '/etc/passwd': '/etc/passwd' } });
+    await buildHostBinariesImage({ layout: workloadLayout, tag: 'workload', binaries: ['/usr/bin/bash', '/usr/bin/cat', '/usr/bin/sleep', '/usr/bin/tail', '/usr/bin/head'], entrypoint: ['/usr/bin/bash'], files: { '/etc/passwd': '/etc/passwd', '/bin/tail': FOLLOW } });
     await importIntoNode({ containerdSocket: node.containerdSocket, layout: workloadLayout, tag: 'workload', name: WORKLOAD_IMAGE });
     timings['images built and imported'] = Date.now() - began;
   });
@@ -134,6 +243,8 @@ describe('Stinger deployed with kustomize on a real node', { timeout: 1_200_000 
   after(async () => {
     listener?.close();
     await events?.stop().catch(() => undefined);
+    await statuses?.stop().catch(() => undefined);
+    await acks?.stop().catch(() => undefined);
     try {
       await node?.stop();
     } finally {
@@ -162,6 +273,19 @@ describe('Stinger deployed with kustomize on a real node', { timeout: 1_200_000 
         '    behavior: merge',
         '    literals:',
         `      - KAFKA_BROKERS=${broker.podBrokers}`,
+        // This machine withholds CAP_SYS_RESOURCE (runc: "unable to apply caps: operation not permitted"); the
+        // agent only needs it to raise RLIMIT_MEMLOCK on kernels before 5.11. A user's overlay can drop it the same
+        // way; `test` makes the patch fail loudly if the list changes.
+        'patches:',
+        '  - target:',
+        '      kind: DaemonSet',
+        '      name: stinger-agent',
+        '    patch: |-',
+        '      - op: test',
+        '        path: /spec/template/spec/containers/0/securityContext/capabilities/add/5',
+        '        value: SYS_RESOURCE',
+        '      - op: remove',
+        '        path: /spec/template/spec/containers/0/securityContext/capabilities/add/5',
         '',
       ].join('\n'),
     );
@@ -169,13 +293,13 @@ describe('Stinger deployed with kustomize on a real node', { timeout: 1_200_000 
     assert.equal(namespace.code, 0, namespace.stderr);
     const secrets = runStinger(['keys', 'secrets'], {});
     assert.equal(secrets.status, 0, secrets.stderr);
-    assert.equal((await kubectl(['apply', '-f', '-'], secrets.stdout)).code, 0);
+    assert.equal((await kubectl(['apply', '-f', '-'], { input: secrets.stdout })).code, 0);
     const token = await kubectl(['create', 'secret', 'generic', 'stinger-console-token', '-n', STINGER_NAMESPACE, '--from-literal=token=real-node-test-token']);
     assert.equal(token.code, 0, token.stderr);
     const applied = await kubectl(['apply', '--server-side', '-k', overlay]);
     assert.equal(applied.code, 0, `kubectl apply -k:\n${applied.stderr}`);
 
-    const pods = await until('every Stinger pod Ready', 300_000, () => podsReady(STINGER_NAMESPACE, SERVICES.length)).catch(async (error: unknown) => {
+    const pods = await until('every Stinger pod Ready', { timeoutMs: 180_000 }, () => podsReady(STINGER_NAMESPACE, SERVICES.length)).catch(async (error: unknown) => {
       const described = await kubectl(['get', 'pods', '-n', STINGER_NAMESPACE, '-o', 'wide']);
       throw new Error(`${String(error)}\n${described.stdout}`);
     });
@@ -185,15 +309,35 @@ describe('Stinger deployed with kustomize on a real node', { timeout: 1_200_000 
     // Ready means /healthz answered: the agent serves it once its sensors are loaded.
     const agentLog = await kubectl(['logs', '-n', STINGER_NAMESPACE, 'daemonset/stinger-agent']);
     assert.equal(agentLog.code, 0, agentLog.stderr);
-    assert.match(agentLog.stdout, /sensor/i, 'the agent pod logged loading its sensors');
+    assert.match(agentLog.stdout, /sensor loaded/, 'the agent pod logged loading its sensors');
+    deployed = true;
   });
 
   test("a Deployment's pod reads /etc/passwd and connects out: the events name its pod, namespace, labels, Deployment and container", async () => {
     assert.ok(events);
+    assert.ok(deployed, 'Stinger is not deployed on the node (the test above failed)');
     const began = Date.now();
     listener = createServer((socket) => socket.destroy());
     await new Promise<void>((resolve) => listener?.listen(0, NODE_IP, resolve));
     const port = (listener.address() as { port: number }).port;
+    // File opens and connects are reported for what a policy watches: an audit policy for the workload's namespace.
+    await applyPolicy('real-node-workload-audit', [
+      'apiVersion: stinger.io/v1alpha1',
+      'kind: TracingPolicy',
+      'metadata: { name: real-node-workload-audit }',
+      'spec:',
+      `  selector: { namespaces: [${WORKLOAD_NAMESPACE}] }`,
+      '  rules:',
+      '    - name: passwd-read',
+      '      event: file',
+      '      match: { path: { equal: ["/etc/passwd"] } }',
+      '      action: audit',
+      '    - name: node-connect',
+      '      event: connect',
+      `      match: { daddr: ["${NODE_IP}"], dport: ["${port}"] }`,
+      '      action: audit',
+      '',
+    ].join('\n'));
     const deployment = {
       apiVersion: 'apps/v1',
       kind: 'Deployment',
@@ -210,7 +354,7 @@ describe('Stinger deployed with kustomize on a real node', { timeout: 1_200_000 
                 name: 'workload',
                 image: WORKLOAD_IMAGE,
                 imagePullPolicy: 'Never',
-                args: ['-c', `while true; do /usr/bin/cat /etc/passwd > /dev/null; (exec 3<>/dev/tcp/${NODE_IP}/${port}) 2>/dev/null; /usr/bin/sleep 1; done`],
+                args: ['-c', `while true; do /usr/bin/cat /etc/passwd > /dev/null; (exec 3<>/dev/tcp/${NODE_IP}/${port}) 2>/dev/null; /usr/bin/head -c 1 /etc/passwd > /dev/null; /usr/bin/sleep 1; done`],
               },
             ],
           },
@@ -218,20 +362,26 @@ describe('Stinger deployed with kustomize on a real node', { timeout: 1_200_000 
       },
     };
     assert.equal((await kubectl(['create', 'namespace', WORKLOAD_NAMESPACE])).code, 0);
-    const created = await kubectl(['apply', '-f', '-'], JSON.stringify(deployment));
+    const created = await kubectl(['apply', '-f', '-'], { input: JSON.stringify(deployment) });
     assert.equal(created.code, 0, created.stderr);
-    const pods = await until('the workload pod Ready', 120_000, () => podsReady(WORKLOAD_NAMESPACE, 1));
+    const pods = await until('the workload pod Ready', { timeoutMs: 60_000 }, () => podsReady(WORKLOAD_NAMESPACE, 1));
     const podName = pods.items[0]?.metadata.name ?? '';
     assert.match(podName, /^stinger-it-workload-/);
+    workloadPod = podName;
 
     const inPod = (event: Event): boolean => event.pod?.name === podName;
     const decoded = (): Event[] => (events?.records ?? []).map((record) => decodeEvent(record.value ?? Buffer.alloc(0)));
-    const [fileEvent, connectEvent] = await until('file and connect events of the pod', 120_000, async () => {
-      const all = decoded().filter(inPod);
-      const file = all.find((event) => event.kind === 'file' && event.payload.group === 'file' && event.payload.path === '/etc/passwd');
-      const connect = all.find((event) => event.kind === 'connect' && event.payload.group === 'network' && event.payload.dport === port);
-      return file && connect ? [file, connect] : null;
-    });
+    // The pod reads and connects every second: a minute without both events is a failure, not slowness.
+    const [fileEvent, connectEvent] = await until(
+      'file and connect events of the pod',
+      { timeoutMs: 60_000, explain: () => explainEvents(decoded(), podName) },
+      async () => {
+        const all = decoded().filter(inPod);
+        const file = all.find((event) => event.kind === 'file' && event.payload.group === 'file' && event.payload.path === '/etc/passwd');
+        const connect = all.find((event) => event.kind === 'connect' && event.payload.group === 'network' && event.payload.dport === port);
+        return file && connect ? [file, connect] : null;
+      },
+    );
     timings['workload to enriched events'] = Date.now() - began;
     for (const event of [fileEvent, connectEvent]) {
       assert.equal(event?.node, NODE_NAME);
@@ -245,5 +395,94 @@ describe('Stinger deployed with kustomize on a real node', { timeout: 1_200_000 
     }
     assert.equal(fileEvent?.process.binary, '/usr/bin/cat');
     assert.equal(connectEvent?.payload.group === 'network' ? connectEvent.payload.daddr : null, NODE_IP);
+  });
+
+  test('a kill policy: the enforcer\'s signed command on the control topic kills a process inside the pod', async () => {
+    assert.ok(workloadPod !== '', 'needs the workload pod of the test above');
+    await applyPolicy('real-node-kill', [
+      'apiVersion: stinger.io/v1alpha1',
+      'kind: TracingPolicy',
+      'metadata: { name: real-node-kill }',
+      'spec:',
+      `  selector: { namespaces: [${WORKLOAD_NAMESPACE}] }`,
+      '  rules:',
+      '    - name: no-tail',
+      '      event: exec',
+      '      match: { binary: { equal: ["/usr/bin/tail"] } }',
+      '      action: kill',
+      '',
+    ].join('\n'));
+    const began = Date.now();
+    // tail -f runs until killed: exit 137 (SIGKILL) is the kill, a timeout its absence.
+    const exec = await kubectl(['exec', '-n', WORKLOAD_NAMESPACE, workloadPod, '--', '/usr/bin/tail', '-f', '/etc/passwd'], { timeoutMs: 30_000 });
+    assert.equal(exec.code, 137, `tail -f in the pod was SIGKILLed:\n${exec.stderr}`);
+    timings['kill policy: exec to SIGKILL'] = Date.now() - began;
+    const ack = await until('a killed ack from the node', { timeoutMs: 10_000 }, async () =>
+      (acks?.records ?? []).map((record) => decodeControlAck(record.value ?? Buffer.alloc(0))).find((a) => a.node === NODE_NAME && a.status === 'killed') ?? null,
+    );
+    assert.equal(ack.status, 'killed');
+  });
+
+  test('a kill-in-kernel policy scoped by pod label: the kernel cannot tell labels, so the status says so and the pipeline kills', async () => {
+    assert.ok(workloadPod !== '', 'needs the workload pod of the test above');
+    const status = await applyPolicy('real-node-kill-labelled', [
+      'apiVersion: stinger.io/v1alpha1',
+      'kind: TracingPolicy',
+      'metadata: { name: real-node-kill-labelled }',
+      'spec:',
+      '  selector: { podSelector: { matchLabels: { tier: real-node-test } } }',
+      '  rules:',
+      '    - name: no-follow',
+      '      event: exec',
+      `      match: { binary: { equal: ["${FOLLOW}"] } }`,
+      '      action: kill-in-kernel',
+      '',
+    ].join('\n'));
+    assert.equal(status.kernel_rules, 0);
+    assert.match(status.messages.join('\n'), /no-follow: enforced by the pipeline \(needs pod context \(selector: podSelector\)\)/);
+    const began = Date.now();
+    const exec = await kubectl(['exec', '-n', WORKLOAD_NAMESPACE, workloadPod, '--', FOLLOW, '-f', '/etc/passwd'], { timeoutMs: 30_000 });
+    assert.equal(exec.code, 137, `${FOLLOW} -f in the pod was SIGKILLed:\n${exec.stderr}`);
+    timings['label-scoped kill-in-kernel: exec to SIGKILL'] = Date.now() - began;
+  });
+
+  test('a kill-in-kernel policy for pods (selector host: false) kills the exec in the kernel', async () => {
+    assert.ok(workloadPod !== '', 'needs the workload pod of the test above');
+    const status = await applyPolicy('real-node-kill-in-kernel', [
+      'apiVersion: stinger.io/v1alpha1',
+      'kind: TracingPolicy',
+      'metadata: { name: real-node-kill-in-kernel }',
+      'spec:',
+      '  selector: { host: false }',
+      '  rules:',
+      '    - name: no-head',
+      '      event: exec',
+      '      match: { binary: { equal: ["/usr/bin/head"] } }',
+      '      action: kill-in-kernel',
+      '',
+    ].join('\n'));
+    assert.equal(status.kernel_rules, 1, status.messages.join('; '));
+    // head -c 1 exits at once: only a kill at its exec, not one from the pipeline, catches it.
+    const exec = await kubectl(['exec', '-n', WORKLOAD_NAMESPACE, workloadPod, '--', '/usr/bin/head', '-c', '1', '/etc/passwd'], { timeoutMs: 30_000 });
+    assert.equal(exec.code, 137, `head in the pod was SIGKILLed at its exec:\n${exec.stdout}${exec.stderr}`);
+    // The workload's own loop runs head every second: its shell's fork is killed at the exec, and that event names
+    // the pod. (The kubectl exec above goes through runc init, which the agent saw fork on the host and never saw
+    // join the container's cgroup; its killed exec is attributed to the host.)
+    const sigkills = (): Event[] =>
+      (events?.records ?? [])
+        .map((record) => decodeEvent(record.value ?? Buffer.alloc(0)))
+        .filter((e) => e.action?.kind === 'sigkill' && e.action.policy === 'real-node-kill-in-kernel' && e.pod?.name === workloadPod);
+    const event = await until('the event of the kernel\'s sigkill in the workload pod', {
+      timeoutMs: 20_000,
+      explain: () => {
+        const all = (events?.records ?? []).map((record) => decodeEvent(record.value ?? Buffer.alloc(0)));
+        const head = all.filter((e) => e.action !== null || e.process.binary === '/usr/bin/head' || (e.payload.group === 'exec' && JSON.stringify(e.payload).includes('head')));
+        return `events with an action or of head: ${JSON.stringify(head.slice(-6).map((e) => ({ kind: e.kind, binary: e.process.binary, action: e.action, cgroup: e.process.cgroup_path, pod: e.pod?.name ?? null, enrichment: e.enrichment })))}`;
+      },
+    }, async () => sigkills()[0] ?? null);
+    assert.equal(event.kind, 'exec');
+    assert.equal(event.pod?.workload, 'stinger-it-workload');
+    // Killed at the execve's entry: the process is still the workload's shell that forked to run head.
+    assert.equal(event.process.binary, '/usr/bin/bash');
   });
 });
