@@ -143,7 +143,10 @@ export function policySpecSchema(): JsonSchema {
         { description: 'A Rego (Open Policy Agent) module the detector evaluates, compiled to WebAssembly, on each enriched event of the named kinds.', required: ['module', 'entrypoint', 'events'], additionalProperties: false },
       ),
     }),
-    // rules or rego, or both: the validator says which is missing.
-    { additionalProperties: false },
+    // rules or rego, or both: the validator names which is missing; the API server refuses a spec with neither too.
+    {
+      additionalProperties: false,
+      'x-kubernetes-validations': [{ rule: '(has(self.rules) && size(self.rules) > 0) || has(self.rego)', message: 'needs at least one rule in spec.rules, or spec.rego' }],
+    },
   );
 }
