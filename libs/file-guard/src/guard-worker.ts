@@ -19,7 +19,7 @@ import { receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_
 import { closeDescriptor, FAN, FanotifyGroup, pollReadable, type FanotifyEvent } from './fanotify.ts';
 import { decide, targetCovers, type GuardRule, type OpenerFacts, type RuleTarget, type Verdict } from './guard-rules.ts';
 import { planMarks, type GuardRoot, type MarkPlan, type PlannedMark } from './mark-plan.ts';
-import { accessOf, readBaseDirectory, readBlockedCall, readExecutable, readInPod, readRealUid, resolveInRoot } from './process-facts.ts';
+import { accessOf, readBaseDirectory, readBlockedCall, type BlockedCall, readExecutable, readInPod, readRealUid, resolveInRoot, withinRoot } from './process-facts.ts';
 import { bindMountPoints, isUnder, reachedBy, type ReachedBy } from './reached-by.ts';
 import { GUARD_COUNTERS, SLOW_ANSWER_MS, type GuardDecision, type GuardRootSpec, type WorkerData, type WorkerMessage } from './protocol.ts';
 
@@ -189,10 +189,12 @@ function answer(event: FanotifyEvent): void {
       }
       if (digest !== null && targets.length === 0) ignoreUntilModified(event.fd);
       if (targets.length > 0) {
-        verdict = decideSafely(targets, openerFacts(event.pid, exec, targets[0]?.path ?? ''));
+        // Read once: the decision may need the open flags, the report the path given.
+        const call = once(() => readBlockedCall(event.pid));
+        verdict = decideSafely(targets, openerFacts(event.pid, { exec, targetPath: targets[0]?.path ?? '', call }));
         if (verdict.kind !== 'allow') {
           allow = false;
-          decision = describe(event, verdict, { exec, stats, digest });
+          decision = describe(event, verdict, { exec, stats, digest, call: call() });
           if (verdict.kind === 'kill') killOpener(event.pid);
         }
       }
@@ -281,56 +283,56 @@ function dedupe(targets: RuleTarget[]): RuleTarget[] {
 /** Where `seen` (the path the agent sees the file by) may lie in `root`: as is, or below the root's host path. */
 function candidatePaths(root: GuardRoot, seen: string): string[] {
   if (root.root === '') return [seen];
-  const paths = [seen];
-  const hostRoot = hostRootOf(root.root);
-  if (hostRoot !== null && hostRoot !== '/' && seen.startsWith(`${hostRoot}/`)) paths.push(seen.slice(hostRoot.length));
-  return paths;
+  const inRoot = withinRoot(seen, rootPrefixOf(root.root));
+  return inRoot === seen ? [seen] : [seen, inRoot];
 }
 
-function hostRootOf(procRoot: string): string | null {
+/**
+ * Where a root (`/proc/<pid>/root`) lies in the agent's view, as a prefix to strip from paths the agent sees: '' for
+ * the agent's own root, or when it cannot be read (the process is gone).
+ */
+function rootPrefixOf(procRoot: string): string {
   try {
-    return readlinkSync(procRoot);
-  } catch {
-    return null;
-  }
-}
-
-/** The file's path in the opener's namespace, from the descriptor (for digest matches, which mark no path). */
-function hostPathOf(fd: number, pid: number): string {
-  try {
-    const seen = readlinkSync(`/proc/self/fd/${fd}`);
-    const hostRoot = hostRootOf(`/proc/${pid}/root`);
-    return hostRoot !== null && hostRoot !== '/' && seen.startsWith(`${hostRoot}/`) ? seen.slice(hostRoot.length) : seen;
+    const link = readlinkSync(procRoot);
+    return link === '/' ? '' : link;
   } catch {
     return '';
   }
 }
 
-function openerFacts(pid: number, exec: boolean, targetPath: string): OpenerFacts {
-  const once = <T>(read: () => T): (() => T) => {
-    let value: { v: T } | null = null;
-    return () => (value ??= { v: read() }).v;
-  };
+function once<T>(read: () => T): () => T {
+  let value: { v: T } | null = null;
+  return () => (value ??= { v: read() }).v;
+}
+
+/** The file's path in the opener's namespace, from the descriptor (for digest matches, which mark no path). */
+function hostPathOf(fd: number, pid: number): string {
+  try {
+    return withinRoot(readlinkSync(`/proc/self/fd/${fd}`), rootPrefixOf(`/proc/${pid}/root`));
+  } catch {
+    return '';
+  }
+}
+
+function openerFacts(pid: number, opened: { exec: boolean; targetPath: string; call: () => BlockedCall | null }): OpenerFacts {
   return {
-    binary: exec ? () => targetPath : once(() => readExecutable(pid)),
+    binary: opened.exec ? () => opened.targetPath : once(() => readExecutable(pid)),
     uid: once(() => readRealUid(pid)),
     inPod: once(() => readInPod(pid)),
-    access: once(() => {
-      const flags = readBlockedCall(pid)?.flags ?? null;
+    access: () => {
+      const flags = opened.call()?.flags ?? null;
       return flags === null ? null : accessOf(flags);
-    }),
+    },
   };
 }
 
 function describe(
   event: FanotifyEvent,
   verdict: Verdict & { kind: 'deny' | 'kill' },
-  { exec, stats, digest }: { exec: boolean; stats: BigIntStats; digest: string | null },
+  { exec, stats, digest, call }: { exec: boolean; stats: BigIntStats; digest: string | null; call: BlockedCall | null },
 ): GuardDecision {
-  const call = readBlockedCall(event.pid);
   const procRoot = `/proc/${event.pid}/root`;
-  const hostRoot = hostRootOf(procRoot);
-  const strip = hostRoot !== null && hostRoot !== '/' ? hostRoot : '';
+  const strip = rootPrefixOf(procRoot);
   const reached: ReachedBy = reachedBy({
     given: call?.path ?? null,
     dirfd: call?.dirfd ?? -100,

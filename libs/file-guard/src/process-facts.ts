@@ -137,12 +137,15 @@ function readUserBytes(pid: number, address: bigint, length: number): Buffer | n
   }
 }
 
+/** `seen` (a path in the agent's view) in the root whose prefix in that view is given; unchanged outside it. */
+export function withinRoot(seen: string, prefix: string): string {
+  return prefix !== '' && seen.startsWith(`${prefix}/`) ? seen.slice(prefix.length) : seen;
+}
+
 /** The directory a relative path of `pid` starts from: its cwd, or what `dirfd` names, in its own namespace. */
 export function readBaseDirectory(pid: number, dirfd: number, root: string): string | null {
   try {
-    const link = readlinkSync(dirfd === AT_FDCWD ? `/proc/${pid}/cwd` : `/proc/${pid}/fd/${dirfd}`);
-    if (root === '' || !link.startsWith(`${root}/`)) return link;
-    return link.slice(root.length);
+    return withinRoot(readlinkSync(dirfd === AT_FDCWD ? `/proc/${pid}/cwd` : `/proc/${pid}/fd/${dirfd}`), root);
   } catch {
     return null;
   }
