@@ -33,7 +33,7 @@ const fileRule = (ruleId: number, action: 'audit' | 'kill', path = '/etc/shadow'
   action,
 });
 
-test('two rules on one path: the kill rule is installed whatever the order, and removing it falls back to the audit rule', () => {
+test('two rules on one path, audit then kill: the kill rule replaces the audit rule, and removing it falls back to the audit rule', () => {
   const maps = fakeMaps();
   const slots = new KernelRuleSlots(maps);
   slots.add(fileRule(20, 'audit'));
@@ -44,6 +44,20 @@ test('two rules on one path: the kill rule is installed whatever the order, and 
   slots.remove(fileRule(20, 'audit'));
   assert.equal(maps.entries.has('/etc/shadow'), false);
   assert.deepEqual(maps.log, ['install 20', 'install 30', 'install 20', 'uninstall 20']);
+});
+
+test('two rules on one path, kill then audit: the later audit rule never replaces the kill rule, even with the lower rule id', () => {
+  const maps = fakeMaps();
+  const slots = new KernelRuleSlots(maps);
+  slots.add(fileRule(30, 'kill'));
+  slots.add(fileRule(20, 'audit'));
+  assert.equal(maps.entries.get('/etc/shadow'), 30, 'a later policy must not weaken enforcement');
+  assert.equal(slots.installed(fileRule(20, 'audit'))?.ruleId, 30);
+  slots.remove(fileRule(30, 'kill'));
+  assert.equal(maps.entries.get('/etc/shadow'), 20);
+  slots.remove(fileRule(20, 'audit'));
+  assert.equal(maps.entries.has('/etc/shadow'), false);
+  assert.deepEqual(maps.log, ['install 30', 'install 20', 'uninstall 20']);
 });
 
 test('a shadowed rule changes nothing in the kernel', () => {

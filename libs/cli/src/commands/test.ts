@@ -3,7 +3,8 @@
  * what .ci/run runs. Steps: prerequisites, generated-code and CRD staleness, type check, lint, then every
  * unit and integration test in one node:test run (one shared real Kafka broker for the whole run).
  * All steps run even when one fails; the exit code is non-zero if any failed. The last line is
- * `tests: N passed, N failed`, counting each failed static check as a failed test.
+ * `tests: N passed, N failed, N skipped` (and `N todo` when there are any), counting each failed static check as
+ * a failed test: a skipped test shows in the summary, never only in the scrolled-away output.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -29,20 +30,72 @@ interface StepResult {
 
 const ALL_TESTS = ['libs/**/*.test.ts', 'services/**/*.test.ts', 'integration-tests/**/*.test.ts'];
 const GLOBAL_SETUP = 'libs/testing/src/kafka-global-setup.ts';
+const NX_BIN = 'node_modules/nx/dist/bin/nx.js';
+const ESLINT_BIN = 'node_modules/eslint/bin/eslint.js';
+
+type Environment = Readonly<Record<string, string | undefined>>;
+
+function childEnvironment(env: Environment): Record<string, string | undefined> {
+  return { ...env, NODE_OPTIONS: childNodeOptions(env['NODE_OPTIONS']) };
+}
 
 function run(name: string, command: string, args: readonly string[]): StepResult {
   process.stdout.write(`\n== ${name}: ${[command, ...args].join(' ')}\n`);
   const started = performance.now();
-  const env = processEnvironment();
-  const result = spawnSync(command, args, { cwd: REPO_ROOT, stdio: 'inherit', env: { ...env, NODE_OPTIONS: childNodeOptions(env['NODE_OPTIONS']) } });
+  const result = spawnSync(command, args, { cwd: REPO_ROOT, stdio: 'inherit', env: childEnvironment(processEnvironment()) });
   const seconds = (performance.now() - started) / 1000;
   return { name, ok: result.status === 0, seconds };
 }
 
-/** Counts from a TAP stream's closing comments (`# pass N`, `# fail N`). */
-export function tapCounts(tap: string): { passed: number; failed: number } {
+/** What @nx/eslint-plugin prints when it has no project graph to read: its module-boundary rule then checks nothing. */
+export const BOUNDARY_RULE_SKIPPED = 'No cached ProjectGraph is available';
+
+export interface LintResult extends StepResult {
+  /** What the step printed (eslint's report among it); it is also written to this process's stdout. */
+  readonly output: string;
+}
+
+/**
+ * The lint step. @nx/enforce-module-boundaries reads Nx's cached project graph, which nothing builds on a clean
+ * clone: eslint alone then prints BOUNDARY_RULE_SKIPPED for every file and exits 0 with the package boundaries
+ * unchecked. So the step first builds the graph (`nx show projects`, as `npm run lint` does), then runs eslint on
+ * `paths`, and fails if eslint still reports the rule skipped. `env` is the environment of both (tests point
+ * NX_WORKSPACE_DATA_DIRECTORY at an empty directory to play a clean clone).
+ */
+export function lint(paths: readonly string[], env: Environment = processEnvironment()): LintResult {
+  const name = 'lint';
+  process.stdout.write(`\n== ${name}: nx show projects && eslint ${paths.join(' ')}\n`);
+  const started = performance.now();
+  const options = { cwd: REPO_ROOT, env: childEnvironment(env), encoding: 'utf8', maxBuffer: 256 << 20 } as const;
+  const graph = spawnSync(process.execPath, [NX_BIN, 'show', 'projects'], options);
+  const eslint = graph.status === 0 ? spawnSync(process.execPath, [ESLINT_BIN, ...paths], options) : null;
+  const output = [
+    graph.status === 0 ? '' : `the project graph could not be built (nx show projects exited ${graph.status ?? graph.signal}):\n${graph.stdout}${graph.stderr}`,
+    eslint ? `${eslint.stdout}${eslint.stderr}` : '',
+  ].join('');
+  const skipped = output.includes(BOUNDARY_RULE_SKIPPED);
+  const verdict = skipped ? `lint: the module-boundary rule was skipped (${BOUNDARY_RULE_SKIPPED}): the step fails\n` : '';
+  process.stdout.write(output + verdict);
+  const ok = graph.status === 0 && eslint?.status === 0 && !skipped;
+  return { name, ok, seconds: (performance.now() - started) / 1000, output: output + verdict };
+}
+
+export interface TestCounts {
+  readonly passed: number;
+  readonly failed: number;
+  readonly skipped: number;
+  readonly todo: number;
+}
+
+/** Counts from a TAP stream's closing comments (`# pass N`, `# fail N`, `# cancelled N`, `# skipped N`, `# todo N`). */
+export function tapCounts(tap: string): TestCounts {
   const pick = (label: string) => Number(new RegExp(`^# ${label} (\\d+)$`, 'm').exec(tap)?.[1] ?? 0);
-  return { passed: pick('pass'), failed: pick('fail') + pick('cancelled') };
+  return { passed: pick('pass'), failed: pick('fail') + pick('cancelled'), skipped: pick('skipped'), todo: pick('todo') };
+}
+
+/** The summary's last line; `failed` includes failed static checks and a test run that failed without a count. */
+export function summaryLine(counts: TestCounts): string {
+  return `tests: ${counts.passed} passed, ${counts.failed} failed, ${counts.skipped} skipped${counts.todo > 0 ? `, ${counts.todo} todo` : ''}`;
 }
 
 export function runTests(options: TestOptions): number {
@@ -54,7 +107,7 @@ export function runTests(options: TestOptions): number {
     steps.push(run('generated code is current', node, ['libs/events/scripts/codegen.ts', '--check']));
     steps.push(run('generated CRDs are current', node, ['libs/policy-control/scripts/crds.ts', '--check']));
     steps.push(run('type check', node, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.json']));
-    steps.push(run('lint', node, ['node_modules/eslint/bin/eslint.js', '.']));
+    steps.push(lint(['.']));
   }
   const tapDir = mkdtempSync(join(tmpdir(), 'stinger-test-'));
   const tapFile = join(tapDir, 'results.tap');
@@ -70,17 +123,17 @@ export function runTests(options: TestOptions): number {
     ...(patterns.length > 0 ? patterns : ALL_TESTS),
   ]);
   steps.push(testStep);
-  let counts = { passed: 0, failed: 0 };
+  let counts: TestCounts = { passed: 0, failed: 0, skipped: 0, todo: 0 };
   try {
     counts = tapCounts(readFileSync(tapFile, 'utf8'));
   } catch {
-    counts = { passed: 0, failed: 1 };
+    counts = { ...counts, failed: 1 };
   }
   rmSync(tapDir, { recursive: true, force: true });
   process.stdout.write('\n== summary\n');
   for (const step of steps) process.stdout.write(`${step.ok ? 'ok  ' : 'FAIL'} ${step.name} (${step.seconds.toFixed(1)} s)\n`);
   const staticFailures = steps.filter((s) => s !== testStep && !s.ok).length;
   const testRunFailed = !testStep.ok && counts.failed === 0 ? 1 : 0;
-  process.stdout.write(`tests: ${counts.passed} passed, ${counts.failed + staticFailures + testRunFailed} failed\n`);
+  process.stdout.write(`${summaryLine({ ...counts, failed: counts.failed + staticFailures + testRunFailed })}\n`);
   return steps.every((s) => s.ok) ? 0 : 1;
 }
