@@ -4,7 +4,7 @@ import { ProcessCache, type FollowSymlinks, type SymlinkRequest } from '@stinger
 import { decodeRawEvent, encodeRawEvent } from '@stinger/events';
 import { EventBuilder, type UnsequencedEvent } from './event-builder.ts';
 import { guardRecordOf } from './guard-records.ts';
-import { execRecord, fileCloseRecord, fileRecord, forkRecord, namespaceRecord, networkRecord } from './test-records.ts';
+import { execRecord, execRuleRecord, fileCloseRecord, fileRecord, forkRecord, namespaceRecord, networkRecord } from './test-records.ts';
 
 /** Every built event must be a valid RawEvent: encode it (the schema check) and decode it back. */
 function encodable(event: UnsequencedEvent | null): UnsequencedEvent | null {
@@ -194,4 +194,23 @@ test('a close record becomes a file close event with the path, given path and fl
   const open = events.build(fileRecord({ pid: 50, op: 'open', path: '/etc/hosts', result: 4 }));
   assert.ok(open?.payload.group === 'file');
   assert.equal(open.payload.io, null, 'every other file event has io null');
+});
+
+test("kubectl exec's process killed at its execve is reported in the container it was moved into, not in runc's host cgroup", () => {
+  // runc forks its init on the host (containerd's cgroup), writes it into the running container's cgroup.procs (no
+  // record: a cgroup move is no syscall the sensors watch) and init execs the command, which a kernel rule kills at
+  // the execve's entry: no exec record follows, so only the kill record's cgroup id tells where the process is.
+  const containerId = 'c'.repeat(64);
+  const paths = new Map<bigint, string>([[1n, '/system.slice/containerd.service'], [42n, `/kubepods/besteffort/pod1/${containerId}`]]);
+  const cache = new ProcessCache({ nodeName: 'n', procReader: { listPids: () => [], read: () => null }, cgroupPathOf: (id) => paths.get(id) ?? null });
+  const events = new EventBuilder({ nodeName: 'n', agentId: 'a', bootId: null, bootToWallNs: 0n, cache, ruleOrigin: () => ({ policy: 'no-head', rule: 'head' }), followSymlinks: () => null });
+  events.build(execRecord({ timeNs: 1n, pid: 60, binary: '/usr/bin/runc', args: ['runc', 'exec'] }));
+  events.build(forkRecord({ timeNs: 2n, pid: 60, childPid: 61 }));
+  assert.equal(cache.get(61)?.containerId, null, 'forked on the host');
+  const killed = encodable(events.build(execRuleRecord({ timeNs: 3n, pid: 61, path: '/usr/bin/head', cgroupId: 42n, ruleId: 7 })));
+  assert.deepEqual(killed?.action, { kind: 'sigkill', policy: 'no-head', rule: 'head' });
+  assert.equal(killed?.process.container_id, containerId);
+  assert.equal(killed?.process.cgroup_path, `/kubepods/besteffort/pod1/${containerId}`);
+  assert.equal(killed?.process.cgroup_id, 42n);
+  assert.equal(killed?.parent?.container_id, null, 'runc itself stays on the host');
 });

@@ -16,6 +16,10 @@
  *   flagged by not starting with '/'. The cwd tracked from chdir is resolved the same way.
  * - `action` is set when the kernel acted (killed, denied), naming the policy and rule behind the
  *   record's rule id (`ruleOrigin`).
+ * - Each kernel record's cgroup id (the task's cgroup when the record was made) is handed to the cache with the
+ *   pid, so a process moved into a container's cgroup without an exec (runc init of `kubectl exec`) is reported in
+ *   that container from its next record on, its kill at execve included. The file guard's records are not: their
+ *   id is the cache's own, read before the delay.
  * - A chdir/fchdir only updates the cache (the event model has no chdir event); `build` returns null.
  * - A close record (the last descriptor of a watched open went) becomes a file event with op close, the
  *   open's path, path as given and flags, remembered from its open record by open id (at most
@@ -234,7 +238,7 @@ export class EventBuilder {
       case 'exec': {
         // The binary as the kernel found it (symlinks followed, relative to the cwd before the exec); the payload's
         // filename keeps the string given to execve.
-        const binary = this.resolveFilePath(cache.get(record.pid) ?? null, { pid: record.pid, path: record.binary, dirfd: AT_FDCWD }, true);
+        const binary = this.resolveFilePath(cache.get(record.pid, record.cgroupId) ?? null, { pid: record.pid, path: record.binary, dirfd: AT_FDCWD }, true);
         const info = cache.exec({
           pid: record.pid,
           timeNs: record.timeNs,
@@ -250,14 +254,14 @@ export class EventBuilder {
         });
       }
       case 'fork': {
-        const child = cache.fork({ parentPid: record.pid, childPid: record.childPid, timeNs: record.timeNs });
+        const child = cache.fork({ parentPid: record.pid, childPid: record.childPid, timeNs: record.timeNs, parentCgroupId: record.cgroupId });
         return this.#event(record, cache.get(record.pid) ?? null, {
           kind: 'fork',
           payload: { group: 'fork', child_pid: record.childPid, child_exec_id: child.execId, clone_flags: 0n },
         });
       }
       case 'exit': {
-        const event = this.#event(record, cache.get(record.pid) ?? null, {
+        const event = this.#event(record, cache.get(record.pid, record.cgroupId) ?? null, {
           kind: 'exit',
           payload: { group: 'exit', code: record.code ?? -1, signal: record.signal ?? 0 },
         });
@@ -278,17 +282,17 @@ export class EventBuilder {
       case 'listen':
         return this.#network(record);
       case 'privilege':
-        return this.#event(record, cache.lookup(record.pid), {
+        return this.#event(record, cache.lookup(record.pid, record.cgroupId), {
           kind: 'privilege',
           payload: { group: 'privilege', syscall: record.op, ...privilegeIds(record), result: record.result },
         });
       case 'capset':
-        return this.#event(record, cache.lookup(record.pid), {
+        return this.#event(record, cache.lookup(record.pid, record.cgroupId), {
           kind: 'capset',
           payload: { group: 'capset', effective: record.effective, permitted: record.permitted, inheritable: record.inheritable, result: record.result },
         });
       case 'namespace':
-        return this.#event(record, cache.lookup(record.pid), {
+        return this.#event(record, cache.lookup(record.pid, record.cgroupId), {
           kind: 'namespace',
           payload: {
             group: 'namespace',
@@ -301,13 +305,13 @@ export class EventBuilder {
           action: this.#action(record.action, record.ruleId),
         });
       case 'module':
-        return this.#event(record, cache.lookup(record.pid), {
+        return this.#event(record, cache.lookup(record.pid, record.cgroupId), {
           kind: 'module',
           payload: { group: 'module', op: 'load', name: null, path: record.op === 'finit' ? this.#readFdPath(record.pid, record.fd) : null, result: record.result },
           action: this.#action(record.action, record.ruleId),
         });
       case 'bpf':
-        return this.#event(record, cache.lookup(record.pid), {
+        return this.#event(record, cache.lookup(record.pid, record.cgroupId), {
           kind: 'bpf',
           payload: {
             group: 'bpf',
@@ -320,13 +324,13 @@ export class EventBuilder {
         });
       case 'ptrace': {
         const request = Number(record.request);
-        return this.#event(record, cache.lookup(record.pid), {
+        return this.#event(record, cache.lookup(record.pid, record.cgroupId), {
           kind: 'ptrace',
           payload: { group: 'ptrace', request, request_name: PTRACE_REQUESTS[request] ?? `PTRACE_${request}`, target_pid: record.targetPid, result: record.result },
         });
       }
       case 'mount':
-        return this.#event(record, cache.lookup(record.pid), {
+        return this.#event(record, cache.lookup(record.pid, record.cgroupId), {
           kind: 'mount',
           payload: {
             group: 'mount',
@@ -362,7 +366,7 @@ export class EventBuilder {
 
   #file(record: FileRecord): UnsequencedEvent | null {
     const { cache } = this.#options;
-    const info = cache.lookup(record.pid);
+    const info = cache.lookup(record.pid, record.cgroupId);
     switch (record.op) {
       case 'chdir':
         if (record.result === 0) cache.chdir(record.pid, this.resolveFilePath(info, record, true));
@@ -418,7 +422,7 @@ export class EventBuilder {
       return null;
     }
     this.#openedFiles.delete(record.openId);
-    return this.#event(record, this.#options.cache.lookup(record.pid), {
+    return this.#event(record, this.#options.cache.lookup(record.pid, record.cgroupId), {
       kind: 'file',
       payload: {
         group: 'file',
@@ -443,7 +447,7 @@ export class EventBuilder {
   }
 
   #execRule(record: ExecRuleRecord): UnsequencedEvent {
-    const info = this.#options.cache.lookup(record.pid);
+    const info = this.#options.cache.lookup(record.pid, record.cgroupId);
     return this.#event(record, info, {
       kind: 'exec',
       payload: {
@@ -463,6 +467,7 @@ export class EventBuilder {
   /** An open or exec the file guard refused: the file as the rule names it, the name the process used, how. */
   #guard(record: GuardRecord): UnsequencedEvent {
     const { decision } = record;
+    // Without the record's cgroup id: it is the cache's own at the refusal, older than the records since.
     const info = this.#options.cache.lookup(record.pid);
     const action: Action = { kind: decision.action === 'kill' ? 'sigkill' : 'deny', policy: decision.policy, rule: decision.rule };
     if (decision.event === 'exec') {
@@ -501,7 +506,7 @@ export class EventBuilder {
 
   #network(record: NetworkRecord): UnsequencedEvent {
     const remote = record.kind === 'connect' || record.kind === 'accept';
-    return this.#event(record, this.#options.cache.lookup(record.pid), {
+    return this.#event(record, this.#options.cache.lookup(record.pid, record.cgroupId), {
       kind: record.kind,
       payload: {
         group: 'network',

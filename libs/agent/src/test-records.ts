@@ -2,7 +2,7 @@
  * Sensor records for the unit tests of this package, shaped as libs/bpf decodes them. Not exported
  * from the package (tests only).
  */
-import type { ExecRecord, ExitRecord, FileCloseRecord, FileRecord, ForkRecord, NetworkRecord, NamespaceRecord } from '@stinger/bpf';
+import type { ExecRecord, ExecRuleRecord, ExitRecord, FileCloseRecord, FileRecord, ForkRecord, NetworkRecord, NamespaceRecord } from '@stinger/bpf';
 
 const header = { cgroupId: 1n, ppid: 0, uid: 0, gid: 0, comm: 'test' };
 
@@ -23,6 +23,24 @@ export const execRecord = (r: { timeNs: bigint; pid: number; binary: string; arg
 });
 
 export const forkRecord = (r: { timeNs: bigint; pid: number; childPid: number }): ForkRecord => ({ ...header, kind: 'fork', tid: r.pid, ...r });
+
+/** An execve a kernel exec rule acted on at its entry (no exec record follows a kill). */
+export const execRuleRecord = (r: Partial<ExecRuleRecord> & { pid: number; path: string }): ExecRuleRecord => ({
+  ...header,
+  kind: 'exec-rule',
+  timeNs: 1n,
+  tid: r.pid,
+  ruleId: 0,
+  action: 'killed',
+  dirfd: -100,
+  atFlags: 0,
+  flags: 0,
+  relative: !r.path.startsWith('/'),
+  needsResolution: false,
+  pathTruncated: false,
+  match: 'exact',
+  ...r,
+});
 
 export const exitRecord = (r: { timeNs: bigint; pid: number; code: number | null; signal: number | null }): ExitRecord => ({
   ...header,

@@ -112,3 +112,29 @@ test("an exec into a cgroup the resolver does not know yet gets the cgroup's pat
   assert.equal(cache.get(300)?.cgroupPath, container);
   assert.equal(cache.lookup(301)?.containerId, 'b'.repeat(64), 'the fork made before the path was known');
 });
+
+test('a process moved into another cgroup without an exec follows the cgroup id of its records, and its forks inherit it', () => {
+  // runc exec: init forked in the runtime's host cgroup, then written into the container's cgroup.procs.
+  const container = `/kubepods/besteffort/pod1/${'d'.repeat(64)}`;
+  const known = new Map<bigint, string>([[1n, '/'], [5n, '/system.slice/containerd.service'], [42n, container]]);
+  const cache = new ProcessCache({ nodeName: 'n1', procReader: fakeProc([init]), cgroupPathOf: (id) => known.get(id) ?? null });
+  cache.scan();
+  cache.exec({ pid: 1, timeNs: 900n, binary: '/usr/bin/runc', argv: ['runc'], uid: 0, gid: 0, cgroupId: 5n });
+  cache.fork({ parentPid: 1, childPid: 400, timeNs: 1000n });
+  assert.equal(cache.get(400, 0n)?.containerId, null, 'no cgroup id (0) changes nothing');
+  assert.equal(cache.lookup(400, 5n)?.cgroupPath, '/system.slice/containerd.service', 'the same id changes nothing');
+  const moved = cache.lookup(400, 42n);
+  assert.deepEqual([moved?.cgroupId, moved?.cgroupPath, moved?.containerId], [42n, container, 'd'.repeat(64)]);
+  assert.equal(cache.get(400)?.containerId, 'd'.repeat(64), 'kept without an id');
+  assert.equal(cache.get(1)?.containerId, null, 'its parent stays where it is');
+  const child = cache.fork({ parentPid: 400, childPid: 401, timeNs: 1100n });
+  assert.equal(child.containerId, 'd'.repeat(64));
+  // Moved again (its fork record says so) into a cgroup the resolver does not know yet: the child of that fork
+  // keeps the old path until the new id resolves.
+  const later = `/kubepods/besteffort/pod2/${'e'.repeat(64)}`;
+  const grandchild = cache.fork({ parentPid: 401, childPid: 402, timeNs: 1200n, parentCgroupId: 77n });
+  assert.deepEqual([cache.get(401)?.cgroupId, grandchild.cgroupId, grandchild.containerId], [77n, 77n, 'd'.repeat(64)]);
+  known.set(77n, later);
+  assert.equal(cache.get(402)?.containerId, 'e'.repeat(64));
+  assert.equal(cache.get(401)?.containerId, 'e'.repeat(64));
+});

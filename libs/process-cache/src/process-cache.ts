@@ -12,6 +12,8 @@
  *   capped at `maxLive`, and `sweep()` drops live entries whose process is gone (a lost exit record).
  * - A lookup of an unknown pid counts a miss and falls back to /proc (the process may predate the
  *   sensor or its fork record may have been lost); when /proc has nothing either, null.
+ * - `get` and `lookup` take the cgroup id a record was made in (bpf_get_current_cgroup_id), when the caller has one:
+ *   a process moved into another cgroup without an exec follows it (see `#follow`).
  */
 import { containerIdFromCgroupPath } from './container-id.ts';
 import { resolvePath } from './paths.ts';
@@ -57,6 +59,8 @@ export interface ForkInput {
   readonly parentPid: number;
   readonly childPid: number;
   readonly timeNs: bigint;
+  /** The cgroup the fork record was made in (the parent's, which the child starts in), when known. */
+  readonly parentCgroupId?: bigint;
 }
 
 export interface ExecInput {
@@ -120,8 +124,8 @@ export class ProcessCache {
     return added;
   }
 
-  fork({ parentPid, childPid, timeNs }: ForkInput): ProcessInfo {
-    const parent = this.lookup(parentPid);
+  fork({ parentPid, childPid, timeNs, parentCgroupId }: ForkInput): ProcessInfo {
+    const parent = this.lookup(parentPid, parentCgroupId);
     const child: Mutable<ProcessInfo> = {
       execId: this.execIdOf(timeNs, childPid),
       pid: childPid,
@@ -188,13 +192,38 @@ export class ProcessCache {
     info.cwd = resolvePath(info.cwd, path) ?? info.cwd;
   }
 
-  /** The running process, or the most recently exited one with this pid; no /proc fallback. */
-  get(pid: number): ProcessInfo | undefined {
+  /**
+   * The running process, or the most recently exited one with this pid; no /proc fallback. `cgroupId`: the cgroup
+   * the kernel reported with the caller's record, which the entry then follows (see `#follow`).
+   */
+  get(pid: number, cgroupId?: bigint): ProcessInfo | undefined {
     const live = this.#live.get(pid);
-    if (live) return this.#resolveCgroup(live);
+    if (live) return this.#resolveCgroup(this.#follow(live, cgroupId));
     const execId = this.#exitedByPid.get(pid);
     const exited = execId ? this.#exited.get(execId) : undefined;
-    return exited ? this.#resolveCgroup(exited as Mutable<ProcessInfo>) : undefined;
+    return exited ? this.#resolveCgroup(this.#follow(exited as Mutable<ProcessInfo>, cgroupId)) : undefined;
+  }
+
+  /**
+   * A record's cgroup id that differs from the entry's: the process was moved into another cgroup without an exec,
+   * and the entry takes the new cgroup (its forks from then on inherit it). runc does this for `kubectl exec`: its
+   * init process, forked in the runtime's cgroup on the host, is written into the running container's cgroup.procs
+   * and then execs the command, so a kernel kill at that execve (no exec record follows it) was reported with the
+   * host cgroup the fork gave it. The same for a shell that writes itself into a cgroup.procs. An id the resolver
+   * does not know yet keeps the path the entry had, marked for `#resolveCgroup`. 0 (no id) changes nothing.
+   */
+  #follow(info: Mutable<ProcessInfo>, cgroupId: bigint | undefined): Mutable<ProcessInfo> {
+    if (cgroupId === undefined || cgroupId === 0n || info.cgroupId === cgroupId) return info;
+    info.cgroupId = cgroupId;
+    const path = this.#cgroupPathOf(cgroupId);
+    if (path === null) {
+      this.#unresolvedCgroup.add(info);
+      return info;
+    }
+    info.cgroupPath = path;
+    info.containerId = containerIdFromCgroupPath(path);
+    this.#unresolvedCgroup.delete(info);
+    return info;
   }
 
   /** Gives an entry the path of its cgroup id once the resolver knows it (see #unresolvedCgroup). */
@@ -210,14 +239,14 @@ export class ProcessCache {
   }
 
   /** Like get, but a miss is counted and answered from /proc when the process is still there. */
-  lookup(pid: number): ProcessInfo | null {
-    const known = this.get(pid);
+  lookup(pid: number, cgroupId?: bigint): ProcessInfo | null {
+    const known = this.get(pid, cgroupId);
     if (known) return known;
     if (pid <= 0) return null;
     this.#misses += 1;
     const snapshot = this.#procReader.read(pid);
     if (!snapshot) return null;
-    const info = this.#fromSnapshot(snapshot);
+    const info = this.#follow(this.#fromSnapshot(snapshot), cgroupId);
     this.#put(info);
     return info;
   }
