@@ -18,6 +18,16 @@ import { createTestCgroup, runIn } from '../network/test-support.ts';
 import { cgroupIdOf } from '../core/kernel-environment.ts';
 import { createPodCgroupRoots } from '../core/pod-cgroup-roots.ts';
 
+/**
+ * `cd cwd; cat path` in a shell that forks cat (in the background, so its pid is known: `$!`) and waits for it:
+ * cat inherits the cwd the kernel learnt at the shell's chdir. shellCode is the wait status (137: SIGKILL).
+ */
+async function forkedCat(cwd: string, path: string): Promise<{ shellCode: number | null; catPid: number; catOutput: string }> {
+  const run = await runChild('/bin/sh', ['-c', 'cd "$1" || exit 2; cat "$2" & echo "$!"; wait "$!"', 'sh', cwd, path]);
+  const [pidLine = '', ...output] = run.stdout.split('\n');
+  return { shellCode: run.code, catPid: Number(pidLine), catOutput: output.join('\n') };
+}
+
 const AT_FDCWD = -100;
 const O_ACCMODE = 3;
 
@@ -95,7 +105,7 @@ describe('file sensor (kernel)', () => {
       assert.deepEqual([hostReads.code, hostReads.stdout], [0, 'host secret\n'], 'and leaves the host process alone');
       sensor!.filePolicy.addExact(path, { ruleId: 501, action: 'kill', ops: ['open'], scope: 'host' });
       await collector!.waitFor(isFile((r) => r.pid === onHost.pid && r.action === 'killed' && r.ruleId === 501));
-      assert.deepEqual(collector!.records.filter((r) => r.pid === inPod.pid), [], 'nothing reported for the pod process');
+      assert.deepEqual(collector!.settle().filter((r) => r.pid === inPod.pid), [], 'nothing reported for the pod process');
 
       // Prefixes: a host-only kill on <dir>/deep/ under an audit of <dir>/ for all processes. The kernel's longest
       // prefix is the host-only one; a pod's open falls back to the audit, a host's is killed.
@@ -349,11 +359,16 @@ describe('file sensor joined to the process sensor (kernel)', () => {
     writeFileSync(join(denied, 'key'), 'k\n');
     writeFileSync(join(other, 'o'), 'o\n');
     fileSensor!.filePolicy.addPrefix(`${denied}/`, { ruleId: 110, action: 'kill', ops: ['open'] });
+    /** cat forked by a shell after its chdir: dies by SIGKILL (the shell's wait gives 128 + 9), and the kernel says it killed. */
+    const assertForkedCatKilled = async (cwd: string, path: string, what: string): Promise<void> => {
+      const run = await forkedCat(cwd, path);
+      assert.deepEqual([run.shellCode, run.catOutput], [137, ''], `${what}: cat dies by SIGKILL before it prints`);
+      const record = await collector!.waitFor((r): r is FileRecord => r.kind === 'file' && r.pid === run.catPid && r.op === 'open');
+      assert.deepEqual([record.path, record.action, record.ruleId], [path, 'killed', 110], `${what}: the kill record`);
+    };
     try {
-      const inside = await runChild('/bin/sh', ['-c', `cd ${denied} && cat key`]);
-      assert.equal(inside.stdout, '', 'cat, forked by the shell after its chdir, is killed');
-      const fromParent = await runChild('/bin/sh', ['-c', `cd ${dir} && cat ${denied.slice(dir.length + 1)}/key`]);
-      assert.equal(fromParent.stdout, '');
+      await assertForkedCatKilled(denied, 'key', 'cd <prefix> && cat key');
+      await assertForkedCatKilled(dir, `${denied.slice(dir.length + 1)}/key`, 'cd <parent> && cat <dir>/key');
       const sibling = await runChild('/bin/sh', ['-c', `cd ${other} && cat o`]);
       assert.deepEqual([sibling.code, sibling.stdout], [0, 'o\n'], 'a sibling directory is untouched');
       // Not plain: ".." is left to user space (the kernel cannot tell where it leads without the file system).
