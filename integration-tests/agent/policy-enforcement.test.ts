@@ -99,8 +99,10 @@ test('file kill: opening the denied file dies by SIGKILL before reading; a sibli
   assert.equal(killed.signal, 'SIGKILL');
   assert.equal(killed.stdout, '', 'nothing of the file was printed');
   // A relative spelling: the kernel joins it to the cwd it learnt at the shell's chdir (and copied to cat at fork).
-  const relative = await runChild('/bin/sh', ['-c', `cd ${dir} && cat secret`]);
-  assert.equal(relative.stdout, '', 'nothing printed through a relative path either');
+  // cat runs in the background so the shell can print its pid ($!); the shell's wait gives 137 for a SIGKILL.
+  const relative = await runChild('/bin/sh', ['-c', 'cd "$1" || exit 2; cat secret & echo "$!"; wait "$!"', 'sh', dir]);
+  const [relativePid = '', ...relativeOutput] = relative.stdout.split('\n');
+  assert.deepEqual([relative.code, relativeOutput.join('\n')], [137, ''], 'cat of the relative path dies by SIGKILL before it prints');
   const read = await runChild('cat', [sibling]);
   assert.equal(read.code, 0);
   assert.equal(read.stdout, 'sibling-content\n');
@@ -113,6 +115,13 @@ test('file kill: opening the denied file dies by SIGKILL before reading; a sibli
   assert.match(event.process.binary, /\/cat$/);
   assert.deepEqual({ ...event.action }, { kind: 'sigkill', policy: name, rule: 'no-secret-open' });
   assert.equal(event.node, nodeName);
+  const [relativeEvent] = await eventsMatching(raw!, (e) => e.kind === 'file' && e.process.pid === Number(relativePid) && e.action !== null, {
+    what: 'file event of the cat killed through a relative path',
+  });
+  assert.ok(relativeEvent && relativeEvent.payload.group === 'file');
+  assert.equal(relativeEvent.payload.op, 'open');
+  assert.match(relativeEvent.process.binary, /\/cat$/);
+  assert.deepEqual({ ...relativeEvent.action }, { kind: 'sigkill', policy: name, rule: 'no-secret-open' });
 });
 
 test('exec kill: the denied binary dies by SIGKILL at execve and never runs; another copy runs; the kill is published', { timeout: 60_000 }, async () => {
