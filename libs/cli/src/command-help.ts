@@ -34,8 +34,10 @@ with --detach.
 Stops what \`stinger up --detach\` started.`,
   status: `usage: stinger status [-o text|json]
 
-The broker, running services, the local agent's health, each consuming service's lag and the topics with their
-record counts. -o json: one JSON object with the same facts. Exit 1 when no broker is known.`,
+The broker, the services started here, the services connected to the broker wherever they run (a cluster's pods:
+consumer group members by client id and address), each node's agent health (stinger.agents), each consuming
+service's lag and the topics with their record counts. -o json: one JSON object with the same facts. Exit 1 when no
+broker is known.`,
   events: `usage: stinger events [--raw] [-o compact|json] [--from T] [--to T] [--follow] [filters] [--limit N]
 
 Prints the events of stinger.events (--raw: stinger.events.raw), one compact line each (time node kind pid binary

@@ -34,7 +34,7 @@ const USAGE = `usage: stinger <command> [options]
                        the topics and every service; prints KAFKA_BROKERS=<host:port>, the console's
                        URL and a status line (--logs: every service's log, readable, as it comes)
   down                 stop what \`stinger up --detach\` started
-  status [-o json]     broker, topics, running services, the agent's health, consumer lag
+  status [-o json]     broker, topics, services here and in the cluster, each agent's health, lag
   policy apply [--defaults] FILE... | delete NAME... | list
                        in a cluster (KUBECONFIG): TracingPolicy custom resources, published by the
                        policy-controller; else straight to stinger.policies, signed. list: each agent's status

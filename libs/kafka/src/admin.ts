@@ -3,6 +3,7 @@
  * Idempotent; `stinger up`, services at start and tests call it. Existing topics are left as they are,
  * but a compacted topic that is not compacted is refused, since policies depend on it.
  */
+import { AssignerProtocol } from 'kafkajs';
 import { namespaced } from '@stinger/log';
 import type { KafkaClient } from './client.ts';
 import { TopicBootstrapError } from './errors.ts';
@@ -158,6 +159,49 @@ export interface ConsumerLag {
   readonly lag: bigint;
   /** False when the group has committed nothing for the topic (never ran, or nothing consumed yet). */
   readonly committed: boolean;
+}
+
+/** One member of a consumer group, as the group's coordinator describes it. */
+export interface GroupMember {
+  readonly groupId: string;
+  /** The member's client id (`<KAFKA_CLIENT_ID>-<role>` for Stinger's clients). */
+  readonly clientId: string;
+  /** The address the broker sees the member connect from (kafkajs's leading slash dropped). */
+  readonly clientHost: string;
+  /** The topics the member subscribed to (from its join metadata; empty when that is not a consumer's). */
+  readonly topics: readonly string[];
+}
+
+/**
+ * Every member of every consumer group the cluster knows (`stinger status`: which clients are connected and
+ * consuming, wherever they run). Groups without members (stopped consumers, committed offsets only) add nothing.
+ */
+export async function fetchGroupMembers(client: KafkaClient): Promise<GroupMember[]> {
+  const admin = client.kafka.admin();
+  try {
+    await admin.connect();
+    const { groups } = await retryRetriable(() => admin.listGroups());
+    if (groups.length === 0) return [];
+    const described = await retryRetriable(() => admin.describeGroups(groups.map((g) => g.groupId)));
+    return described.groups.flatMap((group) =>
+      group.members.map((member) => ({
+        groupId: group.groupId,
+        clientId: member.clientId,
+        clientHost: member.clientHost.replace(/^\//, ''),
+        topics: group.protocolType === 'consumer' ? subscribedTopics(member.memberMetadata) : [],
+      })),
+    );
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+function subscribedTopics(metadata: Buffer): string[] {
+  try {
+    return AssignerProtocol.MemberMetadata.decode(metadata)?.topics ?? [];
+  } catch {
+    return [];
+  }
 }
 
 /** How far consumer group `groupId` is behind on `topic` (`stinger status`). */
