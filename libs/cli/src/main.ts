@@ -14,6 +14,7 @@ import { imagesBuild } from './commands/images.ts';
 import { exportRecords } from './commands/export.ts';
 import { keysGenerate, keysList, keysRetire, keysRotate, keysSecrets } from './commands/keys.ts';
 import { policyApply, policyDelete, policyList } from './commands/policy.ts';
+import { registryDown, registryUp } from './commands/registry.ts';
 import { replay } from './commands/replay.ts';
 import { checkServiceRunnable, runServiceInForeground, serviceEnvironment } from './commands/service.ts';
 import { status } from './commands/status.ts';
@@ -53,6 +54,9 @@ const USAGE = `usage: stinger <command> [options]
                        policies in force); prints the alerts they would have raised, writes nothing
   export --from T [--to T] [--topic events|events.raw|alerts] [filters]
                        a time range of a topic as JSON lines, for evidence
+  registry up | down    a real schema registry (Apicurio Registry, built once with Maven) on 127.0.0.1, detached;
+                       prints STINGER_SCHEMA_REGISTRY_URL=<url>: with it set, everything writes the registry's
+                       wire format (docs/topics.md)
   dev-cluster up [--with-node] | down
                        a real Kubernetes API server (etcd + kube-apiserver) on 127.0.0.1; prints KUBECONFIG=...;
                        --with-node: also a real node (kubelet, containerd) that runs pods on this machine
@@ -65,7 +69,7 @@ const USAGE = `usage: stinger <command> [options]
 
 stinger <command> --help: that command's options; stinger --version: the version
 
-environment: KAFKA_BROKERS, STINGER_TOPIC_PREFIX, STINGER_LOG_LEVEL, STINGER_HOME, STINGER_CACHE_DIR, STINGER_KEYS_DIR`;
+environment: KAFKA_BROKERS, STINGER_SCHEMA_REGISTRY_URL, STINGER_TOPIC_PREFIX, STINGER_LOG_LEVEL, STINGER_HOME, STINGER_CACHE_DIR, STINGER_KEYS_DIR`;
 
 function out(line: string): void {
   process.stdout.write(`${line}\n`);
@@ -164,6 +168,19 @@ async function main(argv: readonly string[]): Promise<number> {
         case undefined:
         default:
           throw new CliError(`keys ${verb ?? ''}: expected generate, rotate, retire, list or secrets`, 2);
+      }
+    }
+    case 'registry': {
+      const [verb, ...args] = rest;
+      parseArgs({ args, options: {} });
+      switch (verb) {
+        case 'up':
+          return registryUp({ config, logger, out });
+        case 'down':
+          return registryDown({ config, out });
+        case undefined:
+        default:
+          throw new CliError(`registry ${verb ?? ''}: expected up or down`, 2);
       }
     }
     case 'dev-cluster': {

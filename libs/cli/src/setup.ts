@@ -1,5 +1,6 @@
 /**
- * `stinger setup`: the pinned tools fetched and built into the cache — the Kafka jars (Maven), kube-apiserver and
+ * `stinger setup`: the pinned tools fetched and built into the cache — the Kafka jars (Maven), Apicurio Registry
+ * (Maven + Quarkus), the downstream-client kits of integration-tests/schema-registry, kube-apiserver and
  * etcd (Go builds), kubectl (same Go module), which the deployment check (integration-tests/deploy) runs, and the
  * dev cluster node's kubelet, kube-controller-manager and kube-scheduler. The
  * kube-apiserver and etcd builds are also what the first `stinger dev-cluster up` waits for. Each step shows a progress
@@ -18,6 +19,7 @@ import {
   type BuiltBinary,
 } from '@stinger/dev-cluster';
 import { resolveKafkaDistribution } from '@stinger/local-broker';
+import { prepareJavaReader, preparePythonReader, resolveApicurioRegistry } from '@stinger/local-registry';
 import { buildOpa } from '@stinger/rego';
 import type { Logger } from '@stinger/log';
 import { createProgress } from './progress.ts';
@@ -65,6 +67,14 @@ export async function setup(options: SetupOptions): Promise<number> {
   const { config, logger, out } = options;
   const distribution = await withProgress('Apache Kafka jars: resolving with Maven', null, () => resolveKafkaDistribution({ cacheDir: config.cacheDir, logger }));
   out(`Apache Kafka ${distribution.version}: ${distribution.libsDir}`);
+  // The schema registry of `stinger registry up` and the registry-mode tests (integration-tests/schema-registry).
+  const registry = await withProgress('Apicurio Registry: building with Maven (cached after the first time)', null, () => resolveApicurioRegistry({ cacheDir: config.cacheDir, logger }));
+  out(`Apicurio Registry ${registry.version}: ${registry.jar}${registry.built ? ', built now' : ', cached'}`);
+  // Other people's readers of the security topics (docs/examples/consume), run by the same tests.
+  const java = await withProgress('Java topic reader: resolving its jars with Maven', null, () => prepareJavaReader({ cacheDir: config.cacheDir, logger }));
+  out(`Java topic reader: ${java.classPath}${java.built ? ', resolved now' : ', cached'}`);
+  const python = await withProgress('Python topic reader: installing confluent-kafka and fastavro', null, () => preparePythonReader({ cacheDir: config.cacheDir, logger }));
+  out(`Python topic reader: ${python.python}${python.built ? ', installed now' : ', cached'}`);
   await buildDevClusterTools(options);
   await buildTool(options, { name: 'kubectl', build: buildKubectl, expectedMs: null });
   // The node of `dev-cluster up --with-node` (integration-tests/real-node); minutes cold, seconds once kube-apiserver's packages are built.

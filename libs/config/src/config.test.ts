@@ -86,6 +86,16 @@ test('STINGER_AGENT_HEALTH_INTERVAL_MS: default 10000, zero refused', () => {
   assert.throws(() => loadConfig({ STINGER_AGENT_HEALTH_INTERVAL_MS: '0' }), /STINGER_AGENT_HEALTH_INTERVAL_MS/);
 });
 
+test('STINGER_AGENT_EGRESS, _RATE and _BURST: on at 200/s with bursts of 400 by default; rate 0 is no limit; a zero burst refused', () => {
+  assert.deepEqual(loadConfig({}).agent.egress, { enabled: true, perSecond: 200, burst: 400 });
+  assert.deepEqual(
+    loadConfig({ STINGER_AGENT_EGRESS: 'false', STINGER_AGENT_EGRESS_RATE: '0', STINGER_AGENT_EGRESS_BURST: '5' }).agent.egress,
+    { enabled: false, perSecond: 0, burst: 5 },
+  );
+  assert.throws(() => loadConfig({ STINGER_AGENT_EGRESS_BURST: '0' }), /STINGER_AGENT_EGRESS_BURST/);
+  assert.throws(() => loadConfig({ STINGER_AGENT_EGRESS: 'maybe' }), /STINGER_AGENT_EGRESS: "maybe" is not true or false/);
+});
+
 test('STINGER_AGENT_RING_COALESCE_MS: default 2, zero allowed, negative refused', () => {
   assert.equal(loadConfig({}).agent.ringCoalesceMs, 2);
   assert.equal(loadConfig({ STINGER_AGENT_RING_COALESCE_MS: '0' }).agent.ringCoalesceMs, 0);
@@ -233,4 +243,46 @@ test('metrics and console addresses may listen on all interfaces (inside a pod)'
   assert.equal(config.enricherMetricsAddress, '0.0.0.0:9465');
   assert.equal(config.detectorMetricsAddress, '0.0.0.0:9466');
   assert.equal(config.console.address, '0.0.0.0:7070');
+});
+
+test('schema registry: none by default; a URL with basic auth and TLS files; trailing slash dropped', () => {
+  assert.equal(loadConfig({}).kafka.schemaRegistry, null);
+  const plain = loadConfig({ STINGER_SCHEMA_REGISTRY_URL: 'http://127.0.0.1:8081/apis/ccompat/v7/' }).kafka.schemaRegistry;
+  assert.deepEqual(plain, { url: 'http://127.0.0.1:8081/apis/ccompat/v7', basicAuth: null, tls: null, timeoutMs: 10_000 });
+  const files: Record<string, string> = { '/ca.pem': 'CA', '/pw': 'secret\n' };
+  const secure = loadConfig(
+    {
+      STINGER_SCHEMA_REGISTRY_URL: 'https://registry.example:8443',
+      STINGER_SCHEMA_REGISTRY_USERNAME: 'stinger',
+      STINGER_SCHEMA_REGISTRY_PASSWORD_FILE: '/pw',
+      STINGER_SCHEMA_REGISTRY_TLS_CA_FILE: '/ca.pem',
+      STINGER_SCHEMA_REGISTRY_TIMEOUT_MS: '2500',
+    },
+    { readTextFile: (path) => files[path] ?? '' },
+  ).kafka.schemaRegistry;
+  assert.deepEqual(secure, {
+    url: 'https://registry.example:8443',
+    basicAuth: { username: 'stinger', password: 'secret' },
+    tls: { ca: 'CA', cert: null, key: null },
+    timeoutMs: 2500,
+  });
+  // A password to a registry on this machine may go over http (the local `stinger registry up`).
+  assert.deepEqual(loadConfig({ STINGER_SCHEMA_REGISTRY_URL: 'http://localhost:8081', STINGER_SCHEMA_REGISTRY_USERNAME: 'u', STINGER_SCHEMA_REGISTRY_PASSWORD: 'p' }).kafka.schemaRegistry?.basicAuth, { username: 'u', password: 'p' });
+});
+
+test('schema registry contradictions name their variable', () => {
+  const refused = (env: Record<string, string>, variable: string, message: RegExp): void => {
+    assert.throws(() => loadConfig(env, { readTextFile: () => 'PEM' }), (e: unknown) => e instanceof ConfigError && e.variable === variable && message.test(e.message), JSON.stringify(env));
+  };
+  refused({ STINGER_SCHEMA_REGISTRY_USERNAME: 'u' }, 'STINGER_SCHEMA_REGISTRY_URL', /is not set but STINGER_SCHEMA_REGISTRY_USERNAME is/);
+  refused({ STINGER_SCHEMA_REGISTRY_TLS_CA_FILE: '/ca' }, 'STINGER_SCHEMA_REGISTRY_URL', /is not set but STINGER_SCHEMA_REGISTRY_TLS_CA_FILE is/);
+  refused({ STINGER_SCHEMA_REGISTRY_URL: 'registry:8081' }, 'STINGER_SCHEMA_REGISTRY_URL', /not an http or https URL/);
+  refused({ STINGER_SCHEMA_REGISTRY_URL: 'not a url' }, 'STINGER_SCHEMA_REGISTRY_URL', /is not a URL/);
+  refused({ STINGER_SCHEMA_REGISTRY_URL: 'http://u:p@127.0.0.1:8081' }, 'STINGER_SCHEMA_REGISTRY_URL', /carries credentials/);
+  refused({ STINGER_SCHEMA_REGISTRY_URL: 'http://127.0.0.1:8081', STINGER_SCHEMA_REGISTRY_USERNAME: 'u' }, 'STINGER_SCHEMA_REGISTRY_PASSWORD', /is not set/);
+  refused({ STINGER_SCHEMA_REGISTRY_URL: 'http://127.0.0.1:8081', STINGER_SCHEMA_REGISTRY_PASSWORD: 'p' }, 'STINGER_SCHEMA_REGISTRY_USERNAME', /is not set/);
+  refused({ STINGER_SCHEMA_REGISTRY_URL: 'http://127.0.0.1:8081', STINGER_SCHEMA_REGISTRY_TLS_CA_FILE: '/ca' }, 'STINGER_SCHEMA_REGISTRY_TLS_CA_FILE', /use an https URL/);
+  refused({ STINGER_SCHEMA_REGISTRY_URL: 'http://registry.example:8081', STINGER_SCHEMA_REGISTRY_USERNAME: 'u', STINGER_SCHEMA_REGISTRY_PASSWORD: 'p' }, 'STINGER_SCHEMA_REGISTRY_URL', /in clear/);
+  refused({ STINGER_SCHEMA_REGISTRY_URL: 'https://r:8443', STINGER_SCHEMA_REGISTRY_TLS_CERT_FILE: '/c' }, 'STINGER_SCHEMA_REGISTRY_TLS_KEY_FILE', /needs its key/);
+  refused({ STINGER_SCHEMA_REGISTRY_URL: 'http://127.0.0.1:8081', STINGER_SCHEMA_REGISTRY_TIMEOUT_MS: '0' }, 'STINGER_SCHEMA_REGISTRY_TIMEOUT_MS', /./);
 });

@@ -41,6 +41,24 @@ export interface KafkaConfig {
    * table where it lives (@stinger/kafka bootstrapTopics); here only their form.
    */
   readonly topicPartitions: Readonly<Record<string, number>>;
+  /**
+   * The schema registry (STINGER_SCHEMA_REGISTRY_URL and its STINGER_SCHEMA_REGISTRY_* settings); null: none, and
+   * records are written in Avro single-object encoding as always. Set, every producer registers its schemas and writes
+   * the registry wire format (see @stinger/schema-registry); readers decode both formats either way.
+   */
+  readonly schemaRegistry: SchemaRegistryConfig | null;
+}
+
+/** A Confluent-compatible schema registry API (Apicurio's `/apis/ccompat/v7`, Confluent's, Karapace's). */
+export interface SchemaRegistryConfig {
+  /** Base URL of the API, no trailing slash: `http://127.0.0.1:8081/apis/ccompat/v7`. */
+  readonly url: string;
+  /** HTTP basic authentication (STINGER_SCHEMA_REGISTRY_USERNAME, _PASSWORD or their _FILE); null: none. */
+  readonly basicAuth: { readonly username: string; readonly password: string } | null;
+  /** For an https URL: CA and client certificate (STINGER_SCHEMA_REGISTRY_TLS_*_FILE); null for http URLs. */
+  readonly tls: KafkaTlsConfig | null;
+  /** Milliseconds one registry request may take (STINGER_SCHEMA_REGISTRY_TIMEOUT_MS). */
+  readonly timeoutMs: number;
 }
 
 /**
@@ -86,6 +104,17 @@ export interface AgentConfig {
   readonly ringCoalesceMs: number;
   /** Milliseconds between two AgentHealth reports on the agents topic (STINGER_AGENT_HEALTH_INTERVAL_MS). */
   readonly healthIntervalMs: number;
+  /** The egress parser: DNS names, TLS server names and HTTP requests read from outgoing packets. */
+  readonly egress: AgentEgressConfig;
+}
+
+export interface AgentEgressConfig {
+  /** Whether the agent attaches the egress parser (STINGER_AGENT_EGRESS, default true). */
+  readonly enabled: boolean;
+  /** Egress records per second per cgroup on average (STINGER_AGENT_EGRESS_RATE, default 200; 0 = no limit). */
+  readonly perSecond: number;
+  /** Egress records a cgroup may write at once (STINGER_AGENT_EGRESS_BURST, default 400). */
+  readonly burst: number;
 }
 
 export const AGENT_WATCHES = ['connect', 'accept', 'bind', 'listen', 'setid', 'capset', 'namespace', 'module', 'ptrace', 'mount', 'bpf'] as const;
@@ -360,6 +389,61 @@ function parseKafkaSasl(env: Env, probe: ConfigProbe): KafkaSaslConfig | null {
   return { mechanism: mechanism as KafkaSaslMechanism, username, password };
 }
 
+const REGISTRY_TLS_FILES = ['STINGER_SCHEMA_REGISTRY_TLS_CA_FILE', 'STINGER_SCHEMA_REGISTRY_TLS_CERT_FILE', 'STINGER_SCHEMA_REGISTRY_TLS_KEY_FILE'] as const;
+
+/**
+ * STINGER_SCHEMA_REGISTRY_*: settings without a URL, TLS files for an http URL, a user without a password (or the
+ * reverse) and a password sent in clear to another machine are refused rather than ignored.
+ */
+function parseSchemaRegistry(env: Env, probe: ConfigProbe): SchemaRegistryConfig | null {
+  const raw = (env['STINGER_SCHEMA_REGISTRY_URL'] ?? '').trim();
+  const username = readSecret(env, 'STINGER_SCHEMA_REGISTRY_USERNAME', probe);
+  const password = readSecret(env, 'STINGER_SCHEMA_REGISTRY_PASSWORD', probe);
+  const tlsFiles = REGISTRY_TLS_FILES.filter((v) => (env[v] ?? '') !== '');
+  if (raw === '') {
+    const stray = [...(username !== null ? ['STINGER_SCHEMA_REGISTRY_USERNAME'] : []), ...(password !== null ? ['STINGER_SCHEMA_REGISTRY_PASSWORD'] : []), ...tlsFiles];
+    if (stray.length > 0) throw new ConfigError('STINGER_SCHEMA_REGISTRY_URL', `is not set but ${stray.join(', ')} ${stray.length === 1 ? 'is' : 'are'}`);
+    return null;
+  }
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError('STINGER_SCHEMA_REGISTRY_URL', `"${raw}" is not a URL (e.g. http://127.0.0.1:8081/apis/ccompat/v7)`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new ConfigError('STINGER_SCHEMA_REGISTRY_URL', `"${raw}" is not an http or https URL`);
+  if (url.username !== '' || url.password !== '') {
+    throw new ConfigError('STINGER_SCHEMA_REGISTRY_URL', 'carries credentials: set STINGER_SCHEMA_REGISTRY_USERNAME and _PASSWORD instead');
+  }
+  if (url.search !== '' || url.hash !== '') throw new ConfigError('STINGER_SCHEMA_REGISTRY_URL', `"${raw}" has a query or fragment`);
+  if (username !== null && password === null) {
+    throw new ConfigError('STINGER_SCHEMA_REGISTRY_PASSWORD', 'is not set (nor STINGER_SCHEMA_REGISTRY_PASSWORD_FILE) but STINGER_SCHEMA_REGISTRY_USERNAME is');
+  }
+  if (password !== null && username === null) {
+    throw new ConfigError('STINGER_SCHEMA_REGISTRY_USERNAME', 'is not set (nor STINGER_SCHEMA_REGISTRY_USERNAME_FILE) but STINGER_SCHEMA_REGISTRY_PASSWORD is');
+  }
+  const https = url.protocol === 'https:';
+  if (!https && tlsFiles.length > 0) throw new ConfigError(tlsFiles[0] ?? 'STINGER_SCHEMA_REGISTRY_URL', `is set but STINGER_SCHEMA_REGISTRY_URL is http: use an https URL`);
+  const host = url.hostname.replace(/^\[|\]$/g, '');
+  if (!https && password !== null && !isLoopbackHost(host)) {
+    throw new ConfigError('STINGER_SCHEMA_REGISTRY_URL', `is http to ${host}: the registry password would cross the network in clear; use https`);
+  }
+  let tls: KafkaTlsConfig | null = null;
+  if (https) {
+    const cert = readNamedFile(env, 'STINGER_SCHEMA_REGISTRY_TLS_CERT_FILE', probe);
+    const key = readNamedFile(env, 'STINGER_SCHEMA_REGISTRY_TLS_KEY_FILE', probe);
+    if (cert !== null && key === null) throw new ConfigError('STINGER_SCHEMA_REGISTRY_TLS_KEY_FILE', 'is not set but STINGER_SCHEMA_REGISTRY_TLS_CERT_FILE is: a client certificate needs its key');
+    if (key !== null && cert === null) throw new ConfigError('STINGER_SCHEMA_REGISTRY_TLS_CERT_FILE', 'is not set but STINGER_SCHEMA_REGISTRY_TLS_KEY_FILE is: a client key needs its certificate');
+    tls = { ca: readNamedFile(env, 'STINGER_SCHEMA_REGISTRY_TLS_CA_FILE', probe), cert, key };
+  }
+  return {
+    url: url.href.replace(/\/+$/, ''),
+    basicAuth: username !== null && password !== null ? { username, password } : null,
+    tls,
+    timeoutMs: parsePositiveInt(env, 'STINGER_SCHEMA_REGISTRY_TIMEOUT_MS', 10_000),
+  };
+}
+
 /** `name=count,name=count`: partition counts by topic name (without the prefix). */
 function parseTopicPartitions(raw: string | undefined): Readonly<Record<string, number>> {
   const partitions: Record<string, number> = {};
@@ -401,6 +485,7 @@ export function loadConfig(env: Env = process.env, probe: Partial<ConfigProbe> =
       sasl: parseKafkaSasl(env, files),
       topicReplicationFactor: parsePositiveInt(env, 'STINGER_TOPIC_REPLICATION_FACTOR', 1),
       topicPartitions: parseTopicPartitions(env['STINGER_TOPIC_PARTITIONS']),
+      schemaRegistry: parseSchemaRegistry(env, files),
     },
     home,
     cacheDir: env['STINGER_CACHE_DIR'] || `${env['XDG_CACHE_HOME'] || `${env['HOME'] ?? '/root'}/.cache`}/stinger`,
@@ -413,6 +498,11 @@ export function loadConfig(env: Env = process.env, probe: Partial<ConfigProbe> =
       watch: parseWatch(env['STINGER_AGENT_WATCH']),
       ringCoalesceMs: parseNonNegativeInt(env, 'STINGER_AGENT_RING_COALESCE_MS', 2),
       healthIntervalMs: parsePositiveInt(env, 'STINGER_AGENT_HEALTH_INTERVAL_MS', 10_000),
+      egress: {
+        enabled: parseBoolean(env, 'STINGER_AGENT_EGRESS', true),
+        perSecond: parseNonNegativeInt(env, 'STINGER_AGENT_EGRESS_RATE', 200),
+        burst: parsePositiveInt(env, 'STINGER_AGENT_EGRESS_BURST', 400),
+      },
     },
     kubeconfig: parseKubeconfig(env, files),
     enricherMetricsAddress: parseAddress(env, 'STINGER_ENRICHER_METRICS_ADDRESS', '127.0.0.1:9465'),

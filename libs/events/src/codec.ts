@@ -1,6 +1,12 @@
 // Single-object encoding (Avro specification, "Single-object encoding"): C3 01, the 8-byte little-endian CRC-64-AVRO
 // fingerprint of the writer schema's Parsing Canonical Form, then the Avro binary body. Readers find the writer schema
 // by fingerprint among every committed version of the schema and resolve it to the current (reader) schema.
+//
+// Readers also take the schema registry wire format (Confluent's, which Apicurio's ccompat API and Karapace share):
+// byte 00, the 4-byte big-endian schema id, then the same body. The first byte tells them apart (C3 vs 00). An id
+// means nothing without the registry that issued it: the process's registry client (@stinger/schema-registry) looks
+// ids up before records reach a decoder and hands each writer schema to `learnRegistrySchema`; a decoder meeting an
+// id nobody taught it fails with reason 'unknown-schema-id'.
 import avro from 'avsc';
 import { installBoundedReads } from './bounded-reads.ts';
 import { parsingCanonicalForm } from './canonical.ts';
@@ -18,11 +24,17 @@ installBoundedReads();
 export const SINGLE_OBJECT_HEADER_LENGTH = 10;
 const MARKER_0 = 0xc3;
 const MARKER_1 = 0x01;
+/** Length of the registry wire-format header: magic byte 00 + 4-byte big-endian schema id. */
+export const REGISTRY_HEADER_LENGTH = 5;
+const REGISTRY_MAGIC = 0x00;
 
 /** One version of one schema, ready to use. */
 export interface SchemaVersion {
   readonly name: SchemaName;
-  /** 1 for the first committed version; the current version is the highest. */
+  /**
+   * 1 for the first committed version; the current version is the highest. 0: a writer schema learnt from the
+   * registry that this build does not have (a newer producer's), read by schema resolution.
+   */
   readonly version: number;
   /** Bundled (self-contained) schema JSON, docs and defaults included. */
   readonly schema: unknown;
@@ -59,6 +71,10 @@ function buildVersion(name: SchemaName, source: { readonly version: number; read
 
 let versionsByName: Map<SchemaName, readonly SchemaVersion[]> | undefined;
 let versionsByFingerprint: Map<bigint, SchemaVersion> | undefined;
+/** Writer schemas by registry schema id, as taught by `learnRegistrySchema` (one registry per process). */
+const writersByRegistryId = new Map<number, SchemaVersion>();
+/** Writer schemas learnt from the registry that are no committed version (version 0), by fingerprint. */
+const foreignByFingerprint = new Map<bigint, SchemaVersion>();
 
 function loadVersions(): void {
   if (versionsByName) return;
@@ -93,12 +109,125 @@ export function readFingerprint(bytes: Uint8Array): bigint | undefined {
   return (BigInt(buf.readUInt32LE(6)) << 32n) | BigInt(buf.readUInt32LE(2));
 }
 
-/** The known schema version whose fingerprint a buffer carries, or undefined. */
+/** The known schema version whose fingerprint (or learnt registry id) a buffer carries, or undefined. */
 export function schemaVersionOf(bytes: Uint8Array): SchemaVersion | undefined {
+  const id = readRegistrySchemaId(bytes);
+  if (id !== undefined) return writersByRegistryId.get(id);
   const fingerprint = readFingerprint(bytes);
   if (fingerprint === undefined) return undefined;
   loadVersions();
   return versionsByFingerprint?.get(fingerprint);
+}
+
+/** The schema id of a buffer in the registry wire format (00 + 4-byte big-endian id), or undefined. */
+export function readRegistrySchemaId(bytes: Uint8Array): number | undefined {
+  if (bytes.length < REGISTRY_HEADER_LENGTH || bytes[0] !== REGISTRY_MAGIC) return undefined;
+  return asBuffer(bytes).readUInt32BE(1);
+}
+
+/** The writer schema learnt for a registry schema id, or undefined when none was. */
+export function registryWriterOf(id: number): SchemaVersion | undefined {
+  return writersByRegistryId.get(id);
+}
+
+/** The schema name whose current version declares the record fullname of `schema`, or undefined. */
+function schemaNameOf(schema: unknown): SchemaName | undefined {
+  const fullname = recordFullname(schema);
+  if (fullname === undefined) return undefined;
+  for (const name of SCHEMA_NAMES) {
+    const versions = schemaVersions(name);
+    const current = versions[versions.length - 1];
+    if (current && recordFullname(current.schema) === fullname) return name;
+  }
+  return undefined;
+}
+
+function recordFullname(schema: unknown): string | undefined {
+  if (typeof schema !== 'object' || schema === null) return undefined;
+  const { name, namespace } = schema as { name?: unknown; namespace?: unknown };
+  if (typeof name !== 'string') return undefined;
+  return name.includes('.') || typeof namespace !== 'string' || namespace === '' ? name : `${namespace}.${name}`;
+}
+
+/**
+ * Teaches the decoders what a registry schema id stands for. `schema` is the writer schema the registry returned
+ * (parsed JSON). Returns the writer: a committed version when its fingerprint is one, else a version-0 writer of the
+ * Stinger schema whose record fullname it declares, read by schema resolution. Throws SchemaError for a schema that is
+ * no Stinger schema or does not load. Idempotent; the registry client calls it once per id it meets.
+ */
+export function learnRegistrySchema(id: number, schema: unknown): SchemaVersion {
+  if (!Number.isInteger(id) || id < 0 || id > 0xffffffff) throw new SchemaError(`registry schema id ${id} is not a 32-bit unsigned integer`);
+  const known = writersByRegistryId.get(id);
+  if (known) return known;
+  loadVersions();
+  let canonicalForm: string;
+  try {
+    canonicalForm = parsingCanonicalForm(schema);
+  } catch (cause) {
+    throw new SchemaError(`registry schema id ${id} is not an Avro schema: ${(cause as Error).message}`, { cause });
+  }
+  const { lo, hi } = fingerprint64Halves(canonicalForm);
+  const fingerprint = (BigInt(hi) << 32n) | BigInt(lo);
+  let writer = versionsByFingerprint?.get(fingerprint) ?? foreignByFingerprint.get(fingerprint);
+  if (!writer) {
+    const name = schemaNameOf(schema);
+    if (name === undefined) throw new SchemaError(`registry schema id ${id} (${recordFullname(schema) ?? 'unnamed'}) is no Stinger schema`);
+    writer = buildVersion(name, { version: 0, schema });
+    foreignByFingerprint.set(fingerprint, writer);
+  }
+  writersByRegistryId.set(id, writer);
+  return writer;
+}
+
+/**
+ * The registry wire-format copy of a single-object encoded record: 00, `id` big-endian, the same body. Producers in
+ * registry mode (@stinger/kafka through @stinger/schema-registry) write this; the id must be the registry's id of the
+ * record's writer schema under the topic's subject.
+ */
+export function toRegistryFraming(singleObject: Uint8Array, id: number): Buffer {
+  const buf = asBuffer(singleObject);
+  if (buf.length < SINGLE_OBJECT_HEADER_LENGTH || buf[0] !== MARKER_0 || buf[1] !== MARKER_1) {
+    throw new EncodeError('not a single-object encoded record: no C3 01 marker', { schema: 'unknown', paths: [] });
+  }
+  const out = Buffer.allocUnsafe(buf.length - SINGLE_OBJECT_HEADER_LENGTH + REGISTRY_HEADER_LENGTH);
+  out[0] = REGISTRY_MAGIC;
+  out.writeUInt32BE(id, 1);
+  buf.copy(out, REGISTRY_HEADER_LENGTH, SINGLE_OBJECT_HEADER_LENGTH);
+  return out;
+}
+
+/** Where a record's writer schema is named and where its body starts, in either wire format. */
+export interface WriterHeader {
+  /** The writer schema's fingerprint, as two little-endian halves. */
+  readonly lo: number;
+  readonly hi: number;
+  /** Offset of the Avro body: 10 for single-object encoding, 5 for the registry format. */
+  readonly bodyOffset: number;
+}
+
+/**
+ * Reads the header of a record in either wire format. Throws DecodeError: 'truncated' (shorter than its header),
+ * 'bad-magic' (neither C3 01 nor 00), 'unknown-schema-id' (a registry id no one taught this process).
+ */
+export function readWriterHeader(buf: Buffer, schema: SchemaName | null): WriterHeader {
+  const label = schema ?? 'record';
+  if (buf.length > 0 && buf[0] === REGISTRY_MAGIC) {
+    if (buf.length < REGISTRY_HEADER_LENGTH) throw new DecodeError(`${label}: ${buf.length} bytes, shorter than the registry header`, { reason: 'truncated', schema });
+    const id = buf.readUInt32BE(1);
+    const writer = writersByRegistryId.get(id);
+    if (!writer) {
+      throw new DecodeError(`${label}: schema registry id ${id} is not known here (is STINGER_SCHEMA_REGISTRY_URL set to the registry that wrote it?)`, {
+        reason: 'unknown-schema-id',
+        schema,
+      });
+    }
+    return { lo: writer.header.readUInt32LE(2), hi: writer.header.readUInt32LE(6), bodyOffset: REGISTRY_HEADER_LENGTH };
+  }
+  if (buf.length < SINGLE_OBJECT_HEADER_LENGTH) {
+    throw new DecodeError(`${label}: ${buf.length} bytes, shorter than the single-object header`, { reason: 'truncated', schema });
+  }
+  if (buf[0] !== MARKER_0 || buf[1] !== MARKER_1) throw new DecodeError(`${label}: no single-object marker C3 01 nor registry magic 00`, { reason: 'bad-magic', schema });
+  return { lo: buf.readUInt32LE(2), hi: buf.readUInt32LE(6), bodyOffset: SINGLE_OBJECT_HEADER_LENGTH };
 }
 
 function asBuffer(bytes: Uint8Array): Buffer {
@@ -204,18 +333,11 @@ class SingleObjectCodec<T> implements Codec<T> {
 
   decode(bytes: Uint8Array): T {
     const buf = asBuffer(bytes);
-    if (buf.length < SINGLE_OBJECT_HEADER_LENGTH) {
-      throw new DecodeError(`${this.name}: ${buf.length} bytes, shorter than the single-object header`, { reason: 'truncated', schema: this.name });
-    }
-    if (buf[0] !== MARKER_0 || buf[1] !== MARKER_1) {
-      throw new DecodeError(`${this.name}: no single-object marker C3 01`, { reason: 'bad-magic', schema: this.name });
-    }
-    const lo = buf.readUInt32LE(2);
-    const hi = buf.readUInt32LE(6);
+    const { lo, hi, bodyOffset } = readWriterHeader(buf, this.name);
     let resolver: unknown;
     if (lo !== this.#lo || hi !== this.#hi) {
       const fingerprint = (BigInt(hi) << 32n) | BigInt(lo);
-      resolver = this.#resolvers.get(fingerprint);
+      resolver = this.#resolvers.get(fingerprint) ?? this.#foreignResolver(fingerprint);
       if (resolver === undefined) {
         const writer = versionsByFingerprint?.get(fingerprint);
         const hex = fingerprint.toString(16).padStart(16, '0');
@@ -226,7 +348,7 @@ class SingleObjectCodec<T> implements Codec<T> {
     }
     let result: { value: unknown; offset: number };
     try {
-      result = this.current.type.decode(buf, SINGLE_OBJECT_HEADER_LENGTH, resolver as Parameters<avro.Type['decode']>[2]);
+      result = this.current.type.decode(buf, bodyOffset, resolver as Parameters<avro.Type['decode']>[2]);
     } catch (cause) {
       throw new DecodeError(`${this.name}: invalid body: ${(cause as Error).message}`, { reason: 'invalid-body', schema: this.name, cause });
     }
@@ -237,6 +359,29 @@ class SingleObjectCodec<T> implements Codec<T> {
       throw new DecodeError(`${this.name}: ${buf.length - result.offset} bytes after the body`, { reason: 'invalid-body', schema: this.name });
     }
     return result.value as T;
+  }
+
+  /**
+   * The resolver for a writer learnt from the registry that is no committed version (a newer producer's schema),
+   * built on first use; undefined when the fingerprint is no such writer of this schema. A writer that does not
+   * resolve to the current version is a DecodeError ('wrong-schema'): the registry's compatibility check should have
+   * refused it.
+   */
+  #foreignResolver(fingerprint: bigint): unknown {
+    const writer = foreignByFingerprint.get(fingerprint);
+    if (!writer || writer.name !== this.name) return undefined;
+    try {
+      const resolver = this.current.type.createResolver(writer.type);
+      this.#resolvers.set(fingerprint, resolver);
+      return resolver;
+    } catch (cause) {
+      throw new DecodeError(`${this.name}: the registry's writer schema does not resolve to v${this.current.version}: ${(cause as Error).message}`, {
+        reason: 'wrong-schema',
+        schema: this.name,
+        fingerprint,
+        cause,
+      });
+    }
   }
 
   validate(value: unknown): string[] {
@@ -296,12 +441,13 @@ export type AnyRecord = { [N in SchemaName]: { readonly name: N; readonly versio
 
 /** Decodes a single-object encoded record of any Stinger schema (replay, dead-letter inspection, the CLI). */
 export function decodeAny(bytes: Uint8Array): AnyRecord {
-  if (bytes.length < SINGLE_OBJECT_HEADER_LENGTH) throw new DecodeError('shorter than the single-object header', { reason: 'truncated', schema: null });
-  const fingerprint = readFingerprint(bytes);
-  if (fingerprint === undefined) throw new DecodeError('no single-object marker C3 01', { reason: 'bad-magic', schema: null });
-  const writer = schemaVersionOf(bytes);
+  const buf = asBuffer(bytes);
+  const { lo, hi } = readWriterHeader(buf, null);
+  const fingerprint = (BigInt(hi) << 32n) | BigInt(lo);
+  loadVersions();
+  const writer = versionsByFingerprint?.get(fingerprint) ?? foreignByFingerprint.get(fingerprint);
   if (!writer) {
     throw new DecodeError(`unknown writer fingerprint ${fingerprint.toString(16).padStart(16, '0')}`, { reason: 'unknown-fingerprint', schema: null, fingerprint });
   }
-  return { name: writer.name, version: writer.version, value: codecs[writer.name].decode(bytes) } as AnyRecord;
+  return { name: writer.name, version: writer.version, value: codecs[writer.name].decode(buf) } as AnyRecord;
 }

@@ -10,10 +10,12 @@ export class EventsError extends Error {
 
 /** Why a buffer could not be decoded. */
 export type DecodeErrorReason =
-  /** Shorter than the 10-byte single-object header. */
+  /** Shorter than its header (10 bytes single-object, 5 registry), or the body ends early. */
   | 'truncated'
-  /** Does not start with the single-object marker C3 01. */
+  /** Starts with neither the single-object marker C3 01 nor the registry magic byte 00. */
   | 'bad-magic'
+  /** Registry wire format with a schema id this process was not taught (no registry, or another registry's id). */
+  | 'unknown-schema-id'
   /** The writer schema's fingerprint is not any known version of any Stinger schema. */
   | 'unknown-fingerprint'
   /** The fingerprint is a known version of a different schema than the one asked for. */

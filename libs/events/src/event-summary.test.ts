@@ -45,7 +45,9 @@ test('decodeEventSummary refuses what decodeEvent refuses, with the same reasons
   };
   const bytes = encodeEvent(event);
   assert.equal(reason(bytes.subarray(0, 5)), 'truncated');
-  assert.equal(reason(Buffer.concat([Buffer.from([0, 1]), bytes.subarray(2)])), 'bad-magic');
+  assert.equal(reason(Buffer.concat([Buffer.from([7, 1]), bytes.subarray(2)])), 'bad-magic');
+  // 00 starts the registry wire format: an id this process was not taught.
+  assert.equal(reason(Buffer.concat([Buffer.from([0, 1]), bytes.subarray(2)])), 'unknown-schema-id');
   assert.equal(reason(bytes.subarray(0, bytes.length - 3)), 'truncated');
   assert.equal(reason(Buffer.concat([bytes, Buffer.from([0])])), 'invalid-body');
   const alert = encodeAlert({ id: 'a', time: 1n, node: 'n', policy: 'p', policy_generation: 1n, rule: 'r', mode: 'monitor', action: 'audit', severity: 'low', tags: [], message: 'm', event, related_events: [], count: 1, first_seen_ns: null, group_key: null });

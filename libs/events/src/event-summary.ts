@@ -15,7 +15,7 @@
  * a kept summary never holds on to a whole fetched batch.
  */
 import type avro from 'avsc';
-import { codecs, createAvroType, SINGLE_OBJECT_HEADER_LENGTH, schemaVersions } from './codec.ts';
+import { codecs, createAvroType, readWriterHeader, schemaVersions } from './codec.ts';
 import { DecodeError } from './errors.ts';
 import type { Event } from './generated/types.ts';
 
@@ -70,16 +70,15 @@ function load(): NonNullable<typeof summary> {
 export function decodeEventSummary(bytes: Uint8Array): Event {
   const { reader, writers } = load();
   const buf = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  if (buf.length < SINGLE_OBJECT_HEADER_LENGTH) throw new DecodeError(`Event: ${buf.length} bytes, shorter than the single-object header`, { reason: 'truncated', schema: 'Event' });
-  if (buf[0] !== 0xc3 || buf[1] !== 0x01) throw new DecodeError('Event: no single-object marker C3 01', { reason: 'bad-magic', schema: 'Event' });
-  const lo = buf.readUInt32LE(2);
-  const hi = buf.readUInt32LE(6);
+  // Either wire format: single-object (C3 01 + fingerprint) or the registry's (00 + a schema id learnt before).
+  const { lo, hi, bodyOffset } = readWriterHeader(buf, 'Event');
   const writer = writers.find((w) => w.lo === lo && w.hi === hi);
-  // Not an Event version: the full decoder says which schema it is, or that the fingerprint is unknown.
+  // Not a committed Event version: the full decoder reads a newer producer's schema learnt from the registry, says
+  // which schema it is, or that the fingerprint is unknown.
   if (writer === undefined) return codecs.Event.decode(buf);
   let result: { value: unknown; offset: number };
   try {
-    result = reader.decode(buf, SINGLE_OBJECT_HEADER_LENGTH, writer.resolver as Parameters<avro.Type['decode']>[2]);
+    result = reader.decode(buf, bodyOffset, writer.resolver as Parameters<avro.Type['decode']>[2]);
   } catch (cause) {
     throw new DecodeError(`Event: invalid body: ${(cause as Error).message}`, { reason: 'invalid-body', schema: 'Event', cause });
   }

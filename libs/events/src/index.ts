@@ -1,5 +1,6 @@
 // @stinger/events: the Avro contract. Types generated from schemas/*.avsc, single-object encoding with writer-schema
-// lookup by CRC-64-AVRO fingerprint, and schema resolution of older versions.
+// lookup by CRC-64-AVRO fingerprint, and schema resolution of older versions. Decoders also read the schema registry
+// wire format (00 + schema id) for ids taught by learnRegistrySchema (see codec.ts).
 //
 // Value representation (what decode returns and encode expects):
 //   - Avro long -> bigint (exact; ns timestamps exceed 2^53), int/float/double -> number, bytes -> Buffer,
@@ -21,6 +22,11 @@ export {
   schemaVersionOf,
   schemaVersions,
   SINGLE_OBJECT_HEADER_LENGTH,
+  REGISTRY_HEADER_LENGTH,
+  readRegistrySchemaId,
+  registryWriterOf,
+  learnRegistrySchema,
+  toRegistryFraming,
   type AnyRecord,
   type Codec,
   type SchemaVersion,

@@ -7,11 +7,17 @@
  */
 import { Kafka, logLevel as KafkaLogLevel, type KafkaConfig as KafkaJsConfig, type LogEntry, type SASLOptions } from 'kafkajs';
 import type { KafkaConfig, KafkaSaslConfig } from '@stinger/config';
+import { createRegistryWireFormat, createSchemaRegistryClient, SINGLE_OBJECT_WIRE_FORMAT, type WireFormat } from '@stinger/schema-registry';
+import { TOPIC_IDS, TOPICS, topicName } from './topics.ts';
 import { kafkaLogLevel } from './client-log.ts';
 import { namespaced, type Logger } from '@stinger/log';
 
-/** What a client takes from `loadConfig().kafka` (pass that object itself). */
-export type KafkaConnectionSettings = Pick<KafkaConfig, 'clientId' | 'connectionTimeoutMs' | 'requestTimeoutMs' | 'tls' | 'sasl'>;
+/**
+ * What a client takes from `loadConfig().kafka` (pass that object itself). `schemaRegistry` (absent: none) decides the
+ * wire format of everything produced through the client; `topicPrefix` names the topics whose bytes are signed.
+ */
+export type KafkaConnectionSettings = Pick<KafkaConfig, 'clientId' | 'connectionTimeoutMs' | 'requestTimeoutMs' | 'tls' | 'sasl'> &
+  Partial<Pick<KafkaConfig, 'schemaRegistry' | 'topicPrefix'>>;
 
 export interface KafkaClientOptions {
   readonly brokers: readonly string[];
@@ -33,6 +39,12 @@ export interface KafkaClient {
   readonly clientId: string;
   readonly connection: KafkaConnectionSettings;
   readonly logger: Logger;
+  /**
+   * Single-object encoding, or the schema registry's format when `connection.schemaRegistry` is set: producers of
+   * this client frame every value with it and consumers teach their decoders the ids they fetch (wire-format.ts of
+   * @stinger/schema-registry).
+   */
+  readonly wireFormat: WireFormat;
 }
 
 /** The kafkajs configuration for `options`, without the logger (pure; createKafkaClient adds it). */
@@ -77,5 +89,14 @@ export function createKafkaClient(options: KafkaClientOptions): KafkaClient {
       logger[level]({ kafkajs: entry.namespace, ...extra }, message);
     },
   });
-  return { kafka, brokers: options.brokers, clientId: config.clientId ?? '', connection: options.connection, logger };
+  return { kafka, brokers: options.brokers, clientId: config.clientId ?? '', connection: options.connection, logger, wireFormat: wireFormatOf(options.connection, logger) };
+}
+
+/** The registry wire format for a connection with a registry; single-object encoding without. */
+function wireFormatOf(connection: KafkaConnectionSettings, logger: Logger): WireFormat {
+  const registry = connection.schemaRegistry ?? null;
+  if (registry === null) return SINGLE_OBJECT_WIRE_FORMAT;
+  // Signed values (libs/trust signs the policy record's bytes) keep their bytes: re-framing would break the signature.
+  const keepBytesTopics = new Set(TOPIC_IDS.filter((id) => TOPICS[id].signedValue).map((id) => topicName(id, connection.topicPrefix ?? '')));
+  return createRegistryWireFormat({ client: createSchemaRegistryClient(registry), logger, keepBytesTopics });
 }

@@ -77,6 +77,7 @@ export function createConsumer(options: CreateConsumerOptions): StingerConsumer 
         eachBatchAutoResolve: true,
         eachBatch: async ({ batch, heartbeat }) => {
           const records = batch.messages.map((m) => toConsumedRecord(batch.topic, batch.partition, m));
+          await client.wireFormat.learnIds(records.map((record) => record.value));
           if (records.length > 0) await handleBatch(records);
           await heartbeat();
         },

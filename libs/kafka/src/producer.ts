@@ -114,15 +114,18 @@ export function createProducer(options: CreateProducerOptions): StingerProducer 
 
   async function sendNow(topic: string, records: readonly ProducerRecord[]): Promise<void> {
     try {
-      await producer.send({ topic, acks: -1, compression: COMPRESSION[compression], messages: records.map(toKafkaMessage) });
+      const framed = await client.wireFormat.frameRecords(topic, records);
+      await producer.send({ topic, acks: -1, compression: COMPRESSION[compression], messages: framed.map(toKafkaMessage) });
     } catch (error) {
       throw new ProduceError(`produce to ${topic} failed: ${(error as Error).message}`, { cause: error, topic });
     }
   }
 
   async function sendBatch(batch: Pending[]): Promise<void> {
-    const topicMessages = [...groupByTopic(batch)].map(([topic, records]) => ({ topic, messages: records.map(toKafkaMessage) }));
     try {
+      const topicMessages = await Promise.all(
+        [...groupByTopic(batch)].map(async ([topic, records]) => ({ topic, messages: (await client.wireFormat.frameRecords(topic, records)).map(toKafkaMessage) })),
+      );
       await producer.sendBatch({ acks: -1, compression: COMPRESSION[compression], topicMessages });
       for (const p of batch) p.resolve();
     } catch (error) {

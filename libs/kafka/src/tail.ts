@@ -56,6 +56,7 @@ export async function tailTopic(options: TailOptions): Promise<Tail> {
   await consumer.run({
     autoCommit: false,
     eachMessage: async ({ topic: from, partition, message }) => {
+      await client.wireFormat.learnIds([message.value]);
       positions.set(partition, (BigInt(message.offset) + 1n).toString());
       onRecord(toConsumedRecord(from, partition, message));
     },
@@ -125,6 +126,7 @@ export async function readTopicToEnd(options: ReadToEndOptions): Promise<Consume
   } finally {
     await dropThrowawayConsumer(client, consumer, groupId);
   }
+  await client.wireFormat.learnIds(records.map((record) => record.value));
   return records;
 }
 
@@ -200,5 +202,6 @@ export async function readPartitionRange(options: ReadPartitionRangeOptions): Pr
   } finally {
     await dropThrowawayConsumer(client, consumer, groupId);
   }
+  await client.wireFormat.learnIds(records.map((record) => record.value));
   return records;
 }

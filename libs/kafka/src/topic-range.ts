@@ -172,6 +172,7 @@ export async function readTopicRange(options: ReadTopicRangeOptions): Promise<vo
             const next = BigInt(batch.messages[batch.messages.length - 1]?.offset ?? last.offset) + 1n;
             const ahead = coveredOf(part, next) - (read.get(batch.partition) ?? 0n);
             try {
+              await client.wireFormat.learnIds(records.map((record) => record.value));
               await onBatch(records, { offsetsRead: offsetsRead + (ahead > 0n ? ahead : 0n), offsets: range.offsets });
             } catch (error) {
               // The handler's failure ends the read (kafkajs would log it and fetch the batch again, forever).

@@ -24,8 +24,13 @@ export interface TopicSpec {
   readonly partitions: number;
   /** What the record key is; partitioning follows it. */
   readonly key: string;
-  /** Avro record name (schemas/) carried in the value, single-object encoded. */
+  /** Avro record name (schemas/) carried in the value, single-object encoded (or registry-framed, see below). */
   readonly valueSchema: string;
+  /**
+   * True when a signature covers the value's bytes (libs/trust): such values stay single-object encoded in registry
+   * mode too, as re-framing would break the signature.
+   */
+  readonly signedValue?: boolean;
   /** Broker topic configs applied at creation. */
   readonly configs: Readonly<Record<string, string>>;
 }
@@ -80,6 +85,7 @@ export const TOPICS: Readonly<Record<TopicId, TopicSpec>> = Object.freeze({
     partitions: 1,
     key: 'policy name',
     valueSchema: 'CompiledPolicy',
+    signedValue: true,
     // Compacted: the latest record per policy name is the policy; a tombstone (null value) deletes it.
     configs: { 'cleanup.policy': 'compact', 'min.compaction.lag.ms': '0', 'segment.ms': String(DAY_MS) },
   },

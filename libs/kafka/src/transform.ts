@@ -182,20 +182,28 @@ export function createTransactionalTransform(options: TransactionalTransformOpti
         eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
           if (batch.messages.length === 0 || !isRunning() || isStale()) return;
           const records = batch.messages.map((m) => toConsumedRecord(batch.topic, batch.partition, m));
+          await client.wireFormat.learnIds(records.map((record) => record.value));
           if (prepareBatch) {
             await prepareBatch(records);
             if (!isRunning() || isStale()) return;
           }
           const plan = planTransaction(records, transform, deadLetter);
+          // Framed (and in registry mode registered) before the transaction begins: no registry round trip inside it.
+          const byTopic = await Promise.all(
+            [...groupByTopic(plan.outputs.map((record) => ({ topic: record.topic, record })))].map(async ([topic, outputs]) =>
+              (await client.wireFormat.frameRecords(topic, outputs)).map((record) => ({ ...record, topic })),
+            ),
+          );
+          const outputs: OutputRecord[] = byTopic.flat();
           const transaction = await producer.producer.transaction();
           try {
             // One fetched batch can hold more bytes than a produce request may carry (the broker's
             // message.max.bytes, 1 MiB by default): send it in chunks, all inside the one transaction.
-            for (const chunk of chunkByBytes(plan.outputs, MAX_SEND_BYTES)) {
-              const byTopic = groupByTopic(chunk.map((record) => ({ topic: record.topic, record })));
+            for (const chunk of chunkByBytes(outputs, MAX_SEND_BYTES)) {
+              const chunkByTopic = groupByTopic(chunk.map((record) => ({ topic: record.topic, record })));
               await transaction.sendBatch({
                 acks: -1,
-                topicMessages: [...byTopic].map(([topic, records]) => ({ topic, messages: records.map(toKafkaMessage) })),
+                topicMessages: [...chunkByTopic].map(([topic, records]) => ({ topic, messages: records.map(toKafkaMessage) })),
               });
             }
             await whileTransactionsConcurrent(() =>

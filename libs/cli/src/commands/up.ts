@@ -10,10 +10,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import type { StingerConfig } from '@stinger/config';
+import type { SchemaRegistryConfig, StingerConfig } from '@stinger/config';
 import { bootstrapTopics, createKafkaClient } from '@stinger/kafka';
 import { readRunningBroker, startLocalBroker, type LocalBroker } from '@stinger/local-broker';
 import type { Logger } from '@stinger/log';
+import { createSchemaRegistryClient, SchemaRegistryError } from '@stinger/schema-registry';
 import { spawnSync } from 'node:child_process';
 import { BPF_PREREQUISITES, BROKER_PREREQUISITES, ensurePrerequisites } from '../prerequisites.ts';
 import { CliError } from '../errors.ts';
@@ -230,6 +231,7 @@ export async function up(options: UpOptions): Promise<number> {
     partitions: config.kafka.topicPartitions,
   });
   out(`topics: ${topics.created.length} created, ${topics.existing.length} already there`);
+  if (config.kafka.schemaRegistry !== null) out(await describeRegistryMode(config.kafka.schemaRegistry));
   if (already.length > 0) {
     out(`already up: ${already.map((s) => `${s.name} (pid ${s.pid})`).join(', ')}; run \`stinger down\` first`);
     return 1;
@@ -280,4 +282,18 @@ export async function up(options: UpOptions): Promise<number> {
   await owned?.stop();
   out('stopped');
   return 0;
+}
+
+/**
+ * The registry mode's status line, after checking the registry answers: services would otherwise start and fail on
+ * their first record, each with its own log line.
+ */
+async function describeRegistryMode(registry: SchemaRegistryConfig): Promise<string> {
+  try {
+    const subjects = await createSchemaRegistryClient(registry).subjects();
+    return `schema registry: ${registry.url} (${subjects.length} subjects); records are written in its wire format`;
+  } catch (error) {
+    if (!(error instanceof SchemaRegistryError)) throw error;
+    throw new CliError(`${error.message} (STINGER_SCHEMA_REGISTRY_URL; a local one: stinger registry up)`);
+  }
 }
