@@ -1,6 +1,9 @@
 /**
  * A broker outage is survived without loss: while the agent's broker is down its events go to the
  * on-disk spool, and once the broker is back every event arrives, sequence numbers without a gap.
+ * The outage lasts until the agent says it switched to the spool (its producer first retries for
+ * ≈16 s, longer than a short outage: without that wait the test could pass with a broken spool),
+ * and the test waits for it to say it delivered the spool and publishes directly again.
  * Uses a broker of its own (a second local Kafka), since the shared one must stay up for other tests.
  */
 import { after, test } from 'node:test';
@@ -28,11 +31,16 @@ after(async () => {
   rmSync(dataDir, { recursive: true, force: true });
 });
 
-function runMarked(marker: string, count: number): void {
-  for (let i = 0; i < count; i += 1) spawnSync('/bin/true', [marker, String(i)]);
+/** The EventPublisher's log messages when it switches to the spool and back (libs/agent/src/publisher.ts). */
+const SPOOLING = 'Kafka did not take records; spooling to disk';
+const DIRECT_AGAIN = 'spool delivered; publishing directly again';
+
+/** Runs /bin/true `count` times with args [marker, first + i]: exec events the test finds again by their args. */
+function runMarked(marker: string, count: number, first = 0): void {
+  for (let i = first; i < first + count; i += 1) spawnSync('/bin/true', [marker, String(i)]);
 }
 
-test('events produced while the broker is down arrive after it returns, with no sequence gap', { timeout: 240_000 }, async () => {
+test('events produced while the broker is down go to the spool, the agent says it spooled and left the spool, and every event arrives with no sequence gap', { timeout: 300_000 }, async () => {
   buildBpf();
   const port = await freePort();
   const start = () => startLocalBroker({ cacheDir: loadConfig().cacheDir, dataDir, port, logger });
@@ -44,11 +52,28 @@ test('events produced while the broker is down arrive after it returns, with no 
 
   runMarked('before-outage', 5);
   await new Promise((resolve) => setTimeout(resolve, 1500));
+  const logBeforeOutage = agent.log.length;
   await broker.stop();
-  runMarked('during-outage', 20);
-  await new Promise((resolve) => setTimeout(resolve, 3000));
+  // Events keep coming while the broker is away, until the agent has moved to the spool (EventPublisher's log lines).
+  let duringOutage = 0;
+  const spooling = () => agent!.log.slice(logBeforeOutage).findIndex((line) => line.includes(`"msg":"${SPOOLING}"`));
+  const spoolDeadline = Date.now() + 90_000;
+  while (spooling() < 0) {
+    assert.ok(Date.now() < spoolDeadline, `the agent never switched to its spool while the broker was down:\n${agent.log.slice(-20).join('\n')}`);
+    runMarked('during-outage', 1, duringOutage);
+    duringOutage += 1;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  runMarked('during-outage', 5, duringOutage); // these go to the spool directly
+  duringOutage += 5;
+  const spooledAt = logBeforeOutage + spooling();
   broker = await start();
   runMarked('after-outage', 5);
+  const directDeadline = Date.now() + 90_000;
+  while (!agent.log.slice(spooledAt).some((line) => line.includes(`"msg":"${DIRECT_AGAIN}"`))) {
+    assert.ok(Date.now() < directDeadline, `the agent never delivered its spool after the broker returned:\n${agent.log.slice(-20).join('\n')}`);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
 
   const collector = await collectTopic(client, topicName('eventsRaw', prefix));
   try {
@@ -58,10 +83,11 @@ test('events produced while the broker is down arrive after it returns, with no 
         .map((r) => decodeRawEvent(r.value ?? Buffer.alloc(0)))
         .filter((e) => e.kind === 'exec' && /-outage$/.test(e.process.args[0] ?? ''))
         .map((e) => `${e.process.args[0]}:${e.process.args[1]}`);
-    while (new Set(markers()).size < 30 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 250));
+    const expectedCount = { 'before-outage': 5, 'during-outage': duringOutage, 'after-outage': 5 };
+    const total = 10 + duringOutage;
+    while (new Set(markers()).size < total && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 250));
     const seen = new Set(markers());
-    for (const phase of ['before-outage', 'during-outage', 'after-outage']) {
-      const expected = phase === 'during-outage' ? 20 : 5;
+    for (const [phase, expected] of Object.entries(expectedCount)) {
       for (let i = 0; i < expected; i += 1) assert.ok(seen.has(`${phase}:${i}`), `missing ${phase} exec ${i}`);
     }
     const events = collector.records.map((r) => decodeRawEvent(r.value ?? Buffer.alloc(0)));
