@@ -4,7 +4,7 @@
  * fixed-width types, explicit padding, no bitfields; the TypeScript tables in libs/bpf/src/network/records.ts must
  * match (network/records.layout.test.ts compiles this header with the host compiler and compares).
  *
- * EVENT_KIND_CONNECT .. EVENT_KIND_LISTEN (20..23) are defined in stinger_event.h with the other kinds.
+ * EVENT_KIND_CONNECT .. EVENT_KIND_EGRESS (20..24) are defined in stinger_event.h with the other kinds.
  */
 #ifndef STINGER_NET_H
 #define STINGER_NET_H
@@ -107,5 +107,85 @@ struct flow_value {
 	__u64 bytes;
 	__u64 packets;
 };
+
+/*
+ * Egress parser (bpf/network/bpf_egress.c): what the first payload of a connection, or a UDP datagram to port 53,
+ * said. One record per parsed payload, written for the socket's owner (the task that connected it, or that sent
+ * the datagram), not for whatever task runs when the packet leaves.
+ */
+#define EGRESS_APP_DNS 1  /* a DNS query: name = QNAME as sent (length-prefixed labels, root label left out), dns_type = QTYPE */
+#define EGRESS_APP_TLS 2  /* a TLS ClientHello: name = SNI host name, alpn = the protocol name list as sent (length-prefixed) */
+#define EGRESS_APP_HTTP 3 /* an HTTP/1.x request: request = request line (no CRLF), name = Host header value */
+
+/* egress_event.parse: whether the fields are complete */
+#define EGRESS_PARSE_OK 0
+#define EGRESS_PARSE_TRUNCATED 1  /* a value was longer than its field (cut) or beyond the bytes scanned */
+#define EGRESS_PARSE_FRAGMENTED 2 /* the message goes on past this packet and the field was not in it */
+#define EGRESS_PARSE_MALFORMED 3  /* lengths inside the message do not add up */
+
+#define EGRESS_NAME_SIZE 128   /* bytes of name kept, NUL excluded at most EGRESS_NAME_SIZE - 1 */
+#define EGRESS_ALPN_SIZE 32
+#define EGRESS_REQUEST_SIZE 128
+
+/*
+ * hdr is the socket's owner as recorded at connect(2) or sendmsg(2) (pid, tid, ppid, uid, gid, comm, cgroup_id);
+ * hdr.time_ns is when the packet left. Addresses as in net_event (network byte order, IPv4 in [0..3]); ports
+ * host byte order. name/alpn/request hold name_len/alpn_len/request_len bytes copied from the packet (the rest of
+ * each field is zero): only what the field's protocol defines, never the bytes after it. The decoder turns DNS
+ * labels and the ALPN list into text, so the kernel runs no per-byte loop over them.
+ */
+struct egress_event {
+	struct event_header hdr;
+	__u64 socket_cookie; /* bpf_get_socket_cookie: the same for every record of one socket */
+	__u16 family;        /* NET_AF_INET, NET_AF_INET6 (of the packet) */
+	__u16 protocol;      /* IPPROTO_TCP, IPPROTO_UDP */
+	__u16 sport;
+	__u16 dport;
+	__u8 saddr[16];
+	__u8 daddr[16];
+	__u8 app;            /* EGRESS_APP_* */
+	__u8 parse;          /* EGRESS_PARSE_* */
+	__u16 dns_type;      /* DNS QTYPE; 0 when not read */
+	__u16 name_len;
+	__u16 alpn_len;
+	__u16 request_len;
+	__u16 pad;
+	__u32 payload_len;   /* bytes of application payload in this packet */
+	char name[EGRESS_NAME_SIZE];
+	char alpn[EGRESS_ALPN_SIZE];
+	char request[EGRESS_REQUEST_SIZE];
+};
+
+/* egress_socket.state */
+#define EGRESS_SOCKET_DONE (1U << 0) /* the first payload was parsed (or the socket is of no interest): skip it */
+
+/* Socket-local storage (egress_sockets): who owns the socket, and whether its first payload was parsed. */
+struct egress_socket {
+	struct event_header owner; /* filled by fill_header at connect/sendmsg; kind/size/time unused */
+	__u32 state;               /* EGRESS_SOCKET_* */
+	__u32 pad;
+};
+
+/*
+ * Rate limit per cgroup (written by user space in the single slot of egress_config): each record costs
+ * cost_ns of credit; a cgroup earns credit with time up to max_credit_ns (the burst). cost_ns 0 = no limit.
+ */
+struct egress_config {
+	__u64 cost_ns;       /* 1e9 / records per second */
+	__u64 max_credit_ns; /* burst * cost_ns */
+};
+
+/* egress_buckets value, per cgroup v2 id of the socket. */
+struct egress_bucket {
+	__u64 last_ns;   /* when credit was last added */
+	__u64 credit_ns;
+	__u64 dropped;   /* records not written because the cgroup had no credit */
+};
+
+/* egress_counters slots (per CPU, summed by user space) */
+#define EGRESS_COUNTER_EMITTED 0
+#define EGRESS_COUNTER_RATE_LIMITED 1
+#define EGRESS_COUNTER_RING_FULL 2
+#define EGRESS_COUNTERS 3
 
 #endif /* STINGER_NET_H */

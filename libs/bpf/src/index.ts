@@ -85,6 +85,26 @@ export {
   type AttachFlowCountersOptions,
 } from './network/sensor.ts';
 export {
+  attachEgressParser,
+  encodeEgressConfig,
+  DEFAULT_EGRESS_RATE_LIMIT,
+  type EgressParser,
+  type EgressCounters,
+  type EgressRateLimit,
+  type AttachEgressParserOptions,
+} from './network/egress-parser.ts';
+export {
+  decodeEgressRecord,
+  EGRESS_RECORD_DECODERS,
+  EGRESS_EVENT_KIND,
+  EGRESS_APP,
+  EGRESS_PARSE,
+  EGRESS_EVENT_LAYOUT,
+  type EgressRecord,
+  type EgressApp,
+  type EgressParse,
+} from './network/egress-records.ts';
+export {
   NetRuleError,
   parseCidr,
   validatePort,
@@ -166,7 +186,7 @@ export {
   type MountRecord,
 } from './privilege/records.ts';
 export { unavailableFileSensor } from './file/unavailable.ts';
-export { unavailableNetworkSensor, unavailableConnectPolicy, unavailableFlowCounters } from './network/unavailable.ts';
+export { unavailableNetworkSensor, unavailableConnectPolicy, unavailableFlowCounters, unavailableEgressParser } from './network/unavailable.ts';
 export { unavailablePrivilegeSensor } from './privilege/unavailable.ts';
 export { loadFileSensor, FILE_SENSOR_OBJECTS, type FileSensor, type FileIoTracking, type LoadFileSensorOptions } from './file/sensor.ts';
 export { createPodCgroupRoots, MAX_POD_CGROUP_ROOTS, POD_ROOT_SEARCH_DEPTH, type PodCgroupRoots } from './core/pod-cgroup-roots.ts';

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import { FILE_RECORD_DECODERS } from '../file/records.ts';
+import { EGRESS_RECORD_DECODERS } from '../network/egress-records.ts';
 import { NETWORK_RECORD_DECODERS } from '../network/records.ts';
 import { PRIVILEGE_RECORD_DECODERS } from '../privilege/records.ts';
 import { PROCESS_RECORD_DECODERS } from '../process/records.ts';
@@ -16,6 +17,7 @@ const TABLES: Record<string, RecordDecoderTable<unknown>> = {
   process: PROCESS_RECORD_DECODERS,
   file: FILE_RECORD_DECODERS,
   network: NETWORK_RECORD_DECODERS,
+  egress: EGRESS_RECORD_DECODERS,
   privilege: PRIVILEGE_RECORD_DECODERS,
 };
 /** Past the largest record struct (file_event: 640 bytes). */

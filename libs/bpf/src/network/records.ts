@@ -9,7 +9,8 @@ import { sensorEventKinds } from '../core/event-kinds.ts';
 
 /** event_header.kind of network records (from core/event-kinds.ts). */
 export const NET_EVENT_KIND = sensorEventKinds('network');
-export type NetworkRecordKind = keyof typeof NET_EVENT_KIND;
+/** Kinds of struct net_event (the egress parser's records, kind egress, are decoded by egress-records.ts). */
+export type NetworkRecordKind = Exclude<keyof typeof NET_EVENT_KIND, 'egress'>;
 
 /** What Stinger did (records) or what a rule asks for (rule maps): STINGER_ACTION_*. */
 export const STINGER_ACTION = { none: 0, audit: 1, killed: 2, denied: 3 } as const;
@@ -136,7 +137,9 @@ export function decodeNetworkRecord(slice: RecordSlice): NetworkRecord | undefin
   };
 }
 
-/** kind -> decoder, for createRecordDispatcher. */
+/** kind -> decoder, for createRecordDispatcher (struct net_event kinds; EGRESS_RECORD_DECODERS has the egress kind). */
 export const NETWORK_RECORD_DECODERS: ReadonlyMap<number, (slice: RecordSlice) => NetworkRecord | undefined> = new Map(
-  Object.values(NET_EVENT_KIND).map((kind) => [kind, decodeNetworkRecord]),
+  Object.values(NET_EVENT_KIND)
+    .filter((kind) => kind !== NET_EVENT_KIND.egress)
+    .map((kind) => [kind, decodeNetworkRecord]),
 );

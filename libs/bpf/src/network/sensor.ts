@@ -114,7 +114,7 @@ function withCgroupFd<T>(cgroupPath: string, use: (fd: number) => T): T {
 }
 
 /** Opens and loads a cgroup-program object, reusing `sensor`'s shared maps when given. Programs are not attached. */
-function loadCgroupObject(objectPath: string, sensor: Sensor | undefined): BpfObject {
+export function loadCgroupObject(objectPath: string, sensor: Sensor | undefined): BpfObject {
   assertBpfPrivileges();
   const object = openBpfObject({ path: objectPath });
   try {
@@ -129,7 +129,8 @@ function loadCgroupObject(objectPath: string, sensor: Sensor | undefined): BpfOb
   }
 }
 
-function attachAll(object: BpfObject, cgroupPath: string): BpfLink[] {
+/** Attaches every program of a loaded object to a cgroup v2 directory; on failure nothing stays attached. */
+export function attachAll(object: BpfObject, cgroupPath: string): BpfLink[] {
   return withCgroupFd(cgroupPath, (fd) => {
     const links: BpfLink[] = [];
     try {
@@ -265,7 +266,7 @@ type GetNextKey = (fd: number, key: Uint8Array | null, next: Uint8Array) => numb
 let getNextKey: GetNextKey | undefined;
 
 /** bpf_map_get_next_key (not among the shared bindings): bound here on first use. */
-function mapGetNextKey(): GetNextKey {
+export function mapGetNextKey(): GetNextKey {
   ffi(); // fails with the library's environment error when libbpf is missing
   getNextKey ??= koffi.load('libbpf.so.1').func('int bpf_map_get_next_key(int fd, const void *key, _Out_ void *next_key)') as GetNextKey;
   return getNextKey;

@@ -1,5 +1,5 @@
 /**
- * The network sensor, the connect policy program and the flow counters when they did not load (contract in
+ * The network sensor, the connect policy program, the flow counters and the egress parser when they did not load (contract in
  * core/unavailable-sensor.ts): destination rule installs and attaching throw SensorUnavailableError, watch() and
  * removals change nothing, reads are empty.
  */
@@ -7,6 +7,7 @@ import { SensorUnavailableError } from '../core/errors.ts';
 import { unavailableSensor } from '../core/unavailable-sensor.ts';
 import type { DestinationRuleMap } from './rules.ts';
 import type { ConnectPolicy, FlowCounters, NetworkSensor } from './sensor.ts';
+import type { EgressParser } from './egress-parser.ts';
 
 function refusing(name: string, loadError: unknown): () => never {
   return () => {
@@ -44,6 +45,17 @@ export function unavailableFlowCounters(): FlowCounters {
     read: () => [],
     readCgroup: (cgroupId) => ({ ingress: none(cgroupId, 'ingress'), egress: none(cgroupId, 'egress') }),
     forget: () => undefined,
+    close: () => undefined,
+  };
+}
+
+/** Parses nothing; counters are zero and `cgroupPath` is empty because nothing is attached anywhere. */
+export function unavailableEgressParser(): EgressParser {
+  return {
+    cgroupPath: '',
+    setRateLimit: () => undefined,
+    counters: () => ({ emitted: 0n, rateLimited: 0n, ringFull: 0n }),
+    rateLimited: () => [],
     close: () => undefined,
   };
 }

@@ -1,0 +1,136 @@
+/**
+ * The egress parser (bpf/network/bpf_egress.c): the DNS query name and type, TLS server name and ALPN, and HTTP/1.x
+ * request line and Host of each connection's first payload and each UDP datagram to port 53, as egress records
+ * (kind egress, decoded by egress-records.ts) in the joined sensor's ring buffer, for the process that owns the
+ * socket (recorded at connect/sendmsg in socket-local storage).
+ *
+ * `attachEgressParser` loads the object with the sensor's shared maps and attaches its five programs (connect4/6,
+ * sendmsg4/6 and cgroup_skb/egress) with BPF links to one cgroup v2 directory (default: the root of the cgroup v2
+ * mount, every socket of the host). Sockets made before it attached are not parsed. Nothing is pinned: close() or
+ * the process's exit removes it.
+ *
+ * Rate limit: at most `perSecond` records per cgroup v2 id on average, `burst` at once; records over it are not
+ * written, and counted (`counters().rateLimited`, and per cgroup in `rateLimited()`), so a query storm is
+ * visible as a number, never lost silently.
+ */
+import { join } from 'node:path';
+import type { Logger } from '@stinger/log';
+import { namespaced, silentLogger } from '@stinger/log';
+import type { BpfLink } from '../core/bpf-object.ts';
+import { BpfAttachError, BpfMapError, errnoName } from '../core/errors.ts';
+import { DEFAULT_OBJECT_DIR, cgroup2MountPoint } from '../core/kernel-environment.ts';
+import { u32Key } from '../core/map-keys.ts';
+import { readPerCpuCounter } from '../core/ring-buffer-reader.ts';
+import type { Sensor } from '../core/sensor.ts';
+import { EGRESS_BUCKET_LAYOUT, EGRESS_CONFIG_LAYOUT, EGRESS_COUNTER } from './egress-records.ts';
+import { attachAll, loadCgroupObject, mapGetNextKey } from './sensor.ts';
+
+/** Records per cgroup: `perSecond` on average, `burst` at once. perSecond 0 = no limit. */
+export interface EgressRateLimit {
+  readonly perSecond: number;
+  readonly burst: number;
+}
+
+/** 200 records/s per cgroup, 400 at once: far above what a pod's own lookups and connections make. */
+export const DEFAULT_EGRESS_RATE_LIMIT: EgressRateLimit = Object.freeze({ perSecond: 200, burst: 400 });
+
+export interface EgressCounters {
+  /** Records written to the ring buffer. */
+  readonly emitted: bigint;
+  /** Records not written because their cgroup was over its rate. */
+  readonly rateLimited: bigint;
+  /** Records not written because the ring buffer was full (also in the sensor's lostRecords). */
+  readonly ringFull: bigint;
+}
+
+export interface EgressParser {
+  readonly cgroupPath: string;
+  /** Replaces the rate limit (cgroups keep the credit they have, capped at the new burst). */
+  setRateLimit(limit: EgressRateLimit): void;
+  /** Totals since the parser loaded, summed over CPUs. */
+  counters(): EgressCounters;
+  /** Records refused by the rate limit, per cgroup v2 id, for the cgroups that had any (at most 16384 tracked). */
+  rateLimited(): { readonly cgroupId: bigint; readonly dropped: bigint }[];
+  /** Detaches and frees the object. Idempotent. */
+  close(): void;
+}
+
+export interface AttachEgressParserOptions {
+  /** The sensor whose ring buffer receives the records (the process sensor, joined by every other sensor). */
+  readonly sensor: Sensor;
+  /** cgroup v2 directory whose sockets are parsed; default the root of the cgroup v2 mount. */
+  readonly cgroupPath?: string;
+  readonly rateLimit?: EgressRateLimit;
+  readonly objectDir?: string;
+  readonly logger?: Logger;
+}
+
+/** The egress_config value for a limit; throws on a limit that is not two non-negative integers with burst >= 1. */
+export function encodeEgressConfig(limit: EgressRateLimit): Uint8Array {
+  const { perSecond, burst } = limit;
+  if (!Number.isInteger(perSecond) || perSecond < 0) throw new RangeError(`egress rate limit: perSecond must be an integer >= 0, got ${perSecond}`);
+  if (!Number.isInteger(burst) || burst < 1) throw new RangeError(`egress rate limit: burst must be an integer >= 1, got ${burst}`);
+  const value = new Uint8Array(EGRESS_CONFIG_LAYOUT.size);
+  const view = new DataView(value.buffer);
+  const cost = perSecond === 0 ? 0n : BigInt(Math.max(1, Math.round(1e9 / perSecond)));
+  view.setBigUint64(EGRESS_CONFIG_LAYOUT.offsets.cost_ns, cost, true);
+  view.setBigUint64(EGRESS_CONFIG_LAYOUT.offsets.max_credit_ns, cost * BigInt(burst), true);
+  return value;
+}
+
+export function attachEgressParser(options: AttachEgressParserOptions): EgressParser {
+  const { sensor, objectDir = DEFAULT_OBJECT_DIR } = options;
+  const cgroupPath = options.cgroupPath ?? cgroup2MountPoint();
+  const logger = namespaced(options.logger ?? silentLogger(), 'EgressParser');
+  const object = loadCgroupObject(join(objectDir, 'bpf_egress.bpf.o'), sensor);
+  let links: BpfLink[];
+  try {
+    object.map('egress_config').update(u32Key(0), encodeEgressConfig(options.rateLimit ?? DEFAULT_EGRESS_RATE_LIMIT));
+    links = attachAll(object, cgroupPath);
+  } catch (error) {
+    object.close();
+    throw error instanceof RangeError ? new BpfAttachError(error.message, { cause: error }) : error;
+  }
+  logger.info({ cgroupPath }, 'egress parser attached');
+  const counters = object.map('egress_counters');
+  const buckets = object.map('egress_buckets');
+  let closed = false;
+  return {
+    cgroupPath,
+    setRateLimit(limit) {
+      object.map('egress_config').update(u32Key(0), encodeEgressConfig(limit));
+    },
+    counters() {
+      return {
+        emitted: readPerCpuCounter(counters, EGRESS_COUNTER.emitted),
+        rateLimited: readPerCpuCounter(counters, EGRESS_COUNTER.rateLimited),
+        ringFull: readPerCpuCounter(counters, EGRESS_COUNTER.ringFull),
+      };
+    },
+    rateLimited() {
+      const next = mapGetNextKey();
+      const out: { cgroupId: bigint; dropped: bigint }[] = [];
+      const value = new Uint8Array(EGRESS_BUCKET_LAYOUT.size);
+      const view = new DataView(value.buffer);
+      let previous: Uint8Array | null = null;
+      for (;;) {
+        const current = new Uint8Array(8);
+        const err = next(buckets.fd, previous, current);
+        if (err === -2) break; // ENOENT: no more keys
+        if (err < 0) throw new BpfMapError(`map egress_buckets: iteration failed: ${errnoName(-err)}`, { errno: -err });
+        if (buckets.lookup(current, value)) {
+          const dropped = view.getBigUint64(EGRESS_BUCKET_LAYOUT.offsets.dropped, true);
+          if (dropped > 0n) out.push({ cgroupId: new DataView(current.buffer).getBigUint64(0, true), dropped });
+        }
+        previous = current;
+      }
+      return out;
+    },
+    close() {
+      if (closed) return;
+      closed = true;
+      for (const link of links) link.destroy();
+      object.close();
+    },
+  };
+}
