@@ -53,7 +53,7 @@ static __always_inline int rule_applies(const struct file_rule *rule, __u32 op)
 {
 	if (!rule || !(rule->ops & op))
 		return 0;
-	return !scope_excludes_current(rule->flags & RULE_FLAG_HOST_ONLY, rule->flags & RULE_FLAG_PODS_ONLY);
+	return !rule_scope_excludes_current(rule->flags, RULE_FLAG_HOST_ONLY, RULE_FLAG_PODS_ONLY);
 }
 
 /* 1 when the byte is `ch`, else 0, without a branch (see path_last_slash). */
@@ -201,7 +201,7 @@ static __always_inline const struct file_rule *prefix_rule(struct rule_maps *map
 {
 	const struct file_rule *rule = bpf_map_lookup_elem(maps->prefix, key);
 
-	if (rule && (rule->ops & op) && scope_excludes_current(rule->flags & RULE_FLAG_HOST_ONLY, rule->flags & RULE_FLAG_PODS_ONLY))
+	if (rule && (rule->ops & op) && rule_scope_excludes_current(rule->flags, RULE_FLAG_HOST_ONLY, RULE_FLAG_PODS_ONLY))
 		rule = bpf_map_lookup_elem(maps->prefix_all, key);
 	return rule;
 }

@@ -13,6 +13,7 @@
 #include <bpf/bpf_helpers.h>
 #include "stinger_event.h"
 #include "stinger_file.h"
+#include "stinger_pid_scope.h"
 
 /* 8 MiB: ~ 100k exec records or ~ 110k fork/exit records of headroom while user space catches up. */
 #define EVENTS_RINGBUF_BYTES (8U << 20)
@@ -67,6 +68,53 @@ struct {
 	__type(value, struct cwd_entry);
 } cwd_by_tgid SEC(".maps");
 
+/*
+ * Pid scopes: the processes a pid selector (spec.selector.pids) names, for the rules the kernel decides for them.
+ * pid_scope_tgids maps a tgid (host pid namespace) to the set of scopes it belongs to, one bit per scope slot
+ * (0..PID_SCOPE_SLOTS-1, stinger_pid_scope.h; assigned by user space per distinct selector: libs/bpf
+ * createPidScopes). A rule names its slot in its flags (PID_SCOPE_RULE_FLAG). User space adds
+ * the named processes (and, for a scope that follows children, their descendants alive at the time); the fork
+ * tracepoint (bpf_fork.c) gives a child its parent's bits of the scopes in pid_scope_follow; the exit of a process's
+ * last thread (bpf_exit.c) removes its entry, so a pid reused later is not in any scope. A plain hash, not an LRU:
+ * evicting a member would silently exempt it from its rules; when it is full a child is not added and
+ * pid_scope_full counts it.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, PID_SCOPE_TGIDS_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} pid_scope_tgids SEC(".maps");
+
+/* One slot: the scopes (bit per slot) whose members' children join them at fork (followChildren). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} pid_scope_follow SEC(".maps");
+
+/* Children of a member not added because pid_scope_tgids was full; one slot, per CPU, summed by user space. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} pid_scope_full SEC(".maps");
+
+/* Whether a rule with `flags` is pid-scoped and the current process is not a member of its scope. */
+static __always_inline int pid_scope_excludes_current(__u32 flags)
+{
+	__u32 tgid;
+	__u64 *scopes;
+
+	if (!(flags & PID_SCOPE_RULE_FLAG))
+		return 0;
+	tgid = bpf_get_current_pid_tgid() >> 32;
+	scopes = bpf_map_lookup_elem(&pid_scope_tgids, &tgid);
+	return !scopes || !((*scopes >> ((flags >> PID_SCOPE_RULE_SLOT_SHIFT) & (PID_SCOPE_SLOTS - 1))) & 1);
+}
+
 static __always_inline int current_in_pod(void)
 {
 	for (int level = 1; level <= POD_ROOT_SEARCH_DEPTH; level++) {
@@ -89,6 +137,15 @@ static __always_inline int scope_excludes_current(int host_only, int pods_only)
 	if (!host_only && !pods_only)
 		return 0;
 	return host_only ? current_in_pod() : !current_in_pod();
+}
+
+/*
+ * Both scopes of a rule: host/pods (bits given by the rule family) and its pid scope (flags). The pid lookup runs
+ * only for a pid-scoped rule.
+ */
+static __always_inline int rule_scope_excludes_current(__u32 flags, __u32 host_only_bit, __u32 pods_only_bit)
+{
+	return scope_excludes_current(flags & host_only_bit, flags & pods_only_bit) || pid_scope_excludes_current(flags);
 }
 
 #endif /* STINGER_MAPS_H */

@@ -2,8 +2,9 @@
 /*
  * Destination rule lookup shared by the connect policy (deny) and the socket sensor (audit destinations). Each
  * keeps two LPM tries of struct net_rule_key -> struct net_rule_value: every rule, and the rules for all
- * processes only (the *_all map). The longest match decides; when its scope (NET_RULE_FLAG_HOST_ONLY or _PODS_ONLY)
- * passes over the task (scope_excludes_current), the longest match among the rules for all processes decides. The
+ * processes only (the *_all map). The longest match decides; when its scope (NET_RULE_FLAG_HOST_ONLY or _PODS_ONLY,
+ * or a pid scope: PID_SCOPE_RULE_FLAG) passes over the task (rule_scope_excludes_current), the longest match among
+ * the rules for all processes decides. The
  * destination's own port is looked up first, then port 0 (any port).
  */
 #ifndef STINGER_NET_MATCH_H
@@ -27,7 +28,7 @@ static __always_inline struct net_rule_value *net_rule_at(void *rules, void *rul
 {
 	struct net_rule_value *rule = bpf_map_lookup_elem(rules, key);
 
-	if (rule && scope_excludes_current(rule->flags & NET_RULE_FLAG_HOST_ONLY, rule->flags & NET_RULE_FLAG_PODS_ONLY))
+	if (rule && rule_scope_excludes_current(rule->flags, NET_RULE_FLAG_HOST_ONLY, NET_RULE_FLAG_PODS_ONLY))
 		rule = bpf_map_lookup_elem(rules_all, key);
 	return rule;
 }

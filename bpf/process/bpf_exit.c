@@ -110,5 +110,6 @@ int sched_process_exit(struct sched_process_exit_args *ctx)
 	}
 	bpf_map_delete_elem(&exit_status_by_pid, &pid);
 	bpf_map_delete_elem(&ppid_by_pid, &pid);
+	bpf_map_delete_elem(&pid_scope_tgids, &pid); /* a later process given this pid is in no scope */
 	return 0;
 }

@@ -65,6 +65,32 @@ static __always_inline void inherit_cwd(__u32 parent, __u32 child)
 		bpf_map_delete_elem(&cwd_by_tgid, &child);
 }
 
+/*
+ * The child joins the pid scopes of its parent that follow children (pid_scope_tgids, stinger_maps.h). One array
+ * lookup when no scope follows children; a child left out because the map is full is counted in pid_scope_full.
+ */
+static __always_inline void inherit_pid_scopes(__u32 parent, __u32 child)
+{
+	__u32 zero = 0;
+	__u64 *follow = bpf_map_lookup_elem(&pid_scope_follow, &zero);
+	__u64 *scopes, inherited;
+
+	if (!follow || !*follow)
+		return;
+	scopes = bpf_map_lookup_elem(&pid_scope_tgids, &parent);
+	if (!scopes)
+		return;
+	inherited = *scopes & *follow;
+	if (!inherited)
+		return;
+	if (bpf_map_update_elem(&pid_scope_tgids, &child, &inherited, BPF_ANY)) {
+		__u64 *full = bpf_map_lookup_elem(&pid_scope_full, &zero);
+
+		if (full)
+			*full += 1; /* per-CPU slot */
+	}
+}
+
 /* Layout from /sys/kernel/tracing/events/sched/sched_process_fork/format. */
 struct sched_process_fork_args {
 	__u64 common;
@@ -89,6 +115,7 @@ int sched_process_fork(struct sched_process_fork_args *ctx)
 	if (thread)
 		return 0;
 	inherit_cwd(parent, child);
+	inherit_pid_scopes(parent, child);
 
 	bpf_map_update_elem(&ppid_by_pid, &child, &parent, BPF_ANY);
 	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);

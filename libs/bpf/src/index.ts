@@ -243,6 +243,15 @@ export {
   type RecordDecoderTable,
   type RecordDispatcher,
 } from './core/record-dispatch.ts';
-export { RULE_SCOPES, type RuleScope } from './core/rule-scope.ts';
+export { RULE_SCOPES, PID_SCOPE_SLOTS, type RuleScope } from './core/rule-scope.ts';
+export {
+  createPidScopes,
+  parentPidsFromProc,
+  scopeMembers,
+  PID_SCOPE_TGIDS_MAX,
+  type PidScopes,
+  type PidScopeSpec,
+  type CreatePidScopesOptions,
+} from './core/pid-scopes.ts';
 export { createCwdTable, isPlainCwd, type CwdTable } from './file/cwd-table.ts';
 export { killExactly, ProcessSignalError, type ExactSignalResult } from './process/exact-signal.ts';

@@ -26,3 +26,21 @@ export function scopeFlags(scope: RuleScope, bits: { readonly hostOnly: number; 
       return bits.podsOnly;
   }
 }
+
+/**
+ * A rule's pid scope (PID_SCOPE_RULE_* in bpf/lib/stinger_maps.h): the flag bit and the slot's bits, above every rule
+ * family's own flag bits, so file and destination rules encode it alike. A pid-scoped rule applies only to the
+ * members of its slot (core/pid-scopes.ts); the kernel passes over every other task as it does for host/pods.
+ */
+export const PID_SCOPE_RULE = { flag: 1 << 15, slotShift: 16 } as const;
+/** Scope slots the kernel has (PID_SCOPE_SLOTS): one per distinct pid selector in force on the node. */
+export const PID_SCOPE_SLOTS = 64;
+
+/** The flag bits of a pid scope slot (undefined: none); throws what `invalid` makes for a slot out of range. */
+export function pidScopeFlags(slot: unknown, invalid: (message: string) => Error): number {
+  if (slot === undefined) return 0;
+  if (typeof slot !== 'number' || !Number.isInteger(slot) || slot < 0 || slot >= PID_SCOPE_SLOTS) {
+    throw invalid(`must be an integer in 0..${PID_SCOPE_SLOTS - 1}, got ${String(slot)}`);
+  }
+  return (PID_SCOPE_RULE.flag | (slot << PID_SCOPE_RULE.slotShift)) >>> 0;
+}

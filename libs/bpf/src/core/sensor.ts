@@ -15,7 +15,7 @@ import { DEFAULT_OBJECT_DIR, assertBpfPrivileges, ensureTracefs } from './kernel
 import { readPerCpuCounter } from './ring-buffer-reader.ts';
 
 /** Maps every sensor object declares (bpf/lib/stinger_maps.h). */
-export const SHARED_MAPS = ['events', 'lost_records', 'ppid_by_pid', 'pod_cgroup_roots', 'cwd_by_tgid'] as const;
+export const SHARED_MAPS = ['events', 'lost_records', 'ppid_by_pid', 'pod_cgroup_roots', 'cwd_by_tgid', 'pid_scope_tgids', 'pid_scope_follow', 'pid_scope_full'] as const;
 
 export interface LoadSensorOptions {
   /** For logs and errors, e.g. `process`. */

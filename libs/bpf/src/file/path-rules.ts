@@ -18,11 +18,11 @@
  * This object owns the entries it added and is the only writer of its maps; `clear()` removes them all.
  */
 import { BpfError } from '../core/errors.ts';
-import { scopeFlags, validateScope, type RuleScope } from '../core/rule-scope.ts';
+import { PID_SCOPE_RULE, PID_SCOPE_SLOTS, pidScopeFlags, scopeFlags, validateScope, type RuleScope } from '../core/rule-scope.ts';
 import type { BpfMap } from '../core/bpf-object.ts';
 import { FILE_OP, FILE_PATH_SIZE, FILE_RULE_LAYOUT, PATH_FILTER_LAYOUT, PATH_PREFIX_KEY_LAYOUT, RULE_ACTION, RULE_FLAG, type FileOp } from './records.ts';
 
-/** An invalid rule: `field` names the offending input (`path`, `ruleId`, `action`, `ops`, `killOnName`, `scope`). */
+/** An invalid rule: `field` names the offending input (`path`, `ruleId`, `action`, `ops`, `killOnName`, `scope`, `pidScope`). */
 export class FileRuleError extends BpfError {
   readonly field: string;
 
@@ -55,6 +55,11 @@ export interface PathRule<Op extends string = FileRuleOp> {
    * (createPodCgroupRoots); until those are set every task counts as a host task.
    */
   readonly scope?: RuleScope;
+  /**
+   * A pid scope slot (core/pid-scopes.ts): the rule applies only to that scope's processes; absent, to every process
+   * of its scope. A task the slot passes over falls back as for `scope`.
+   */
+  readonly pidScope?: number;
 }
 
 export interface PathRuleEntry<Op extends string = FileRuleOp> {
@@ -159,13 +164,14 @@ export function encodePathRule<Op extends string>(rule: PathRule<Op>, opBits: Re
   }
   if (typeof killOnName !== 'boolean') throw new FileRuleError('killOnName', `must be a boolean, got ${typeof killOnName}`);
   const scope = validateScope((rule as { readonly scope?: unknown }).scope, (message) => new FileRuleError('scope', message));
+  const pidScope = pidScopeFlags((rule as { readonly pidScope?: unknown }).pidScope, (message) => new FileRuleError('pidScope', message));
   const value = new Uint8Array(FILE_RULE_LAYOUT.size);
   const view = new DataView(value.buffer);
   const o = FILE_RULE_LAYOUT.offsets;
   view.setUint32(o.rule_id, ruleId, true);
   view.setUint32(o.action, RULE_ACTION[action], true);
   view.setUint32(o.ops, mask >>> 0, true);
-  view.setUint32(o.flags, (killOnName ? RULE_FLAG.killOnName : 0) | scopeFlags(scope, RULE_FLAG), true);
+  view.setUint32(o.flags, ((killOnName ? RULE_FLAG.killOnName : 0) | scopeFlags(scope, RULE_FLAG) | pidScope) >>> 0, true);
   return value;
 }
 
@@ -201,7 +207,8 @@ function basename(path: string): string {
 function mergeNameRule(rules: readonly Encoded[]): Uint8Array {
   const o = FILE_RULE_LAYOUT.offsets;
   const views = rules.map((r) => new DataView(r.value.buffer));
-  const scopeBits = (v: DataView): number => v.getUint32(o.flags, true) & (RULE_FLAG.hostOnly | RULE_FLAG.podsOnly);
+  const scopeMask = RULE_FLAG.hostOnly | RULE_FLAG.podsOnly | PID_SCOPE_RULE.flag | ((PID_SCOPE_SLOTS - 1) << PID_SCOPE_RULE.slotShift);
+  const scopeBits = (v: DataView): number => (v.getUint32(o.flags, true) & scopeMask) >>> 0;
   const commonScope = views.every((v) => scopeBits(v) === scopeBits(views[0]!)) ? scopeBits(views[0]!) : null;
   const killer = views.find(
     (v) =>
@@ -213,7 +220,7 @@ function mergeNameRule(rules: readonly Encoded[]): Uint8Array {
   view.setUint32(o.rule_id, chosen.getUint32(o.rule_id, true), true);
   view.setUint32(o.action, killer ? RULE_ACTION.kill : RULE_ACTION.audit, true);
   view.setUint32(o.ops, views.reduce((mask, v) => mask | v.getUint32(o.ops, true), 0) >>> 0, true);
-  view.setUint32(o.flags, (killer ? RULE_FLAG.killOnName : 0) | (commonScope ?? 0), true);
+  view.setUint32(o.flags, ((killer ? RULE_FLAG.killOnName : 0) | (commonScope ?? 0)) >>> 0, true);
   return value;
 }
 
@@ -262,7 +269,7 @@ export function createPathRuleMaps<Op extends string>(options: CreatePathRuleMap
       validateRulePath(prefix, 'prefix');
       const value = encodePathRule(rule, opBits);
       maps.prefix.update(pathPrefixKey(prefix), value);
-      if ((rule.scope ?? 'all') !== 'all') maps.prefixAll.delete(pathPrefixKey(prefix));
+      if ((rule.scope ?? 'all') !== 'all' || rule.pidScope !== undefined) maps.prefixAll.delete(pathPrefixKey(prefix));
       else maps.prefixAll.update(pathPrefixKey(prefix), value);
       prefixes.set(prefix, { value, rule: { ...rule, ops: [...rule.ops] } });
       syncFilter();

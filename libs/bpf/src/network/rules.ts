@@ -14,7 +14,7 @@ import { mappedNetwork, parseCidr as parseCidrText } from '@stinger/net-address'
 import type { BpfMap } from '../core/bpf-object.ts';
 import { BpfError } from '../core/errors.ts';
 import type { STINGER_ACTION} from './records.ts';
-import { scopeFlags, validateScope, type RuleScope } from '../core/rule-scope.ts';
+import { pidScopeFlags, scopeFlags, validateScope, type RuleScope } from '../core/rule-scope.ts';
 import { NET_RULE_FLAG, NET_RULE_KEY_LAYOUT, NET_RULE_VALUE_LAYOUT, formatIpv4, formatIpv6 } from './records.ts';
 
 /** An invalid rule input: `field` names the offending input (`cidr`, `port`, `ruleId`, `cgroupId`, `flags`, ...). */
@@ -75,12 +75,14 @@ export function encodeNetRuleKey(network: ParsedCidr, port: number): Uint8Array 
   return key;
 }
 
-export function encodeNetRuleValue(ruleId: number, action: number, scope: RuleScope = 'all'): Uint8Array {
+/** struct net_rule_value; `pidScopeBits` from pidScopeFlags (default 0: no pid scope). */
+export function encodeNetRuleValue(ruleId: number, action: number, scopes: { readonly scope?: RuleScope; readonly pidScopeBits?: number } = {}): Uint8Array {
+  const { scope = 'all', pidScopeBits = 0 } = scopes;
   const value = new Uint8Array(NET_RULE_VALUE_LAYOUT.size);
   const view = new DataView(value.buffer);
   view.setUint32(NET_RULE_VALUE_LAYOUT.offsets.rule_id, ruleId, true);
   view.setUint32(NET_RULE_VALUE_LAYOUT.offsets.action, action, true);
-  view.setUint32(NET_RULE_VALUE_LAYOUT.offsets.flags, scopeFlags(scope, NET_RULE_FLAG), true);
+  view.setUint32(NET_RULE_VALUE_LAYOUT.offsets.flags, (scopeFlags(scope, NET_RULE_FLAG) | pidScopeBits) >>> 0, true);
   return value;
 }
 
@@ -93,6 +95,8 @@ export interface DestinationRule {
   readonly ruleId: number;
   /** Which tasks the rule applies to (core/rule-scope.ts); a task outside it falls back to the longest rule for all. */
   readonly scope?: RuleScope;
+  /** A pid scope slot (core/pid-scopes.ts): only its processes; a task outside it falls back as for `scope`. */
+  readonly pidScope?: number;
 }
 
 export interface DestinationRuleEntry {
@@ -135,10 +139,11 @@ export function createDestinationRuleMap(options: CreateDestinationRuleMapOption
       const port = validatePort(rule.port);
       const ruleId = validateRuleId(rule.ruleId);
       const scope = validateScope(rule.scope, (message) => new NetRuleError('scope', message));
+      const pidScope = pidScopeFlags(rule.pidScope, (message) => new NetRuleError('pidScope', message));
       const key = encodeNetRuleKey(network, port);
-      const value = encodeNetRuleValue(ruleId, action, scope);
+      const value = encodeNetRuleValue(ruleId, action, { scope, pidScopeBits: pidScope });
       map.update(key, value);
-      if (scope !== 'all') mapAll.delete(key);
+      if (scope !== 'all' || pidScope !== 0) mapAll.delete(key);
       else mapAll.update(key, value);
       const wasEmpty = entries.size === 0;
       const entry = { cidr: network.text, port, ruleId };
