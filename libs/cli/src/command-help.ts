@@ -88,6 +88,13 @@ default rule pack of k8s/policies (monitor mode). delete: signed tombstones. lis
 
 The Ed25519 keys that sign policies and kill commands (STINGER_KEYS_DIR). rotate keeps the old key trusted until
 retire; secrets prints them as two Kubernetes Secrets (in namespace stinger-system unless --namespace says otherwise).`,
+  registry: `usage: stinger registry up | down
+
+A real schema registry, Apicurio Registry with in-memory storage, on 127.0.0.1 (port 8081 when free), detached. up
+prints STINGER_SCHEMA_REGISTRY_URL=<url> (its Confluent-compatible API); export it and \`stinger up\` runs the whole
+pipeline in registry mode: every producer registers its schemas (subject <topic>-value, BACKWARD) and writes the
+registry wire format, every reader takes both formats. The first up builds the registry with Maven (minutes), later
+ones use the cache. down stops it and forgets its schemas.`,
   'dev-cluster': `usage: stinger dev-cluster up [--with-node] | down
 
 A real Kubernetes API server (etcd + kube-apiserver) on 127.0.0.1; up prints KUBECONFIG=... The first up builds both

@@ -25,7 +25,7 @@ from confluent_kafka.serialization import MessageField, SerializationContext
 def registry_decoder(url):
     """Registry wire format: 00, the 4-byte schema id, the body. The deserializer fetches the writer schema by id."""
     client = SchemaRegistryClient({"url": url})
-    deserialize = AvroDeserializer(client, conf={"return_record_name": True})
+    deserialize = AvroDeserializer(client, return_record_name=True)
 
     def decode(topic, value):
         schema_id = int.from_bytes(value[1:5], "big")
