@@ -6,7 +6,8 @@
  * `stinger policy apply` with its line, and nothing is published. The default pack's process-outside-container-entry
  * flags a process that joined a (simulated) pod's container from outside, as `kubectl exec` and `nsenter` do, and not
  * the container's entry process nor its child. A native rule under a pid selector with followChildren kills the named
- * shell's grandchild and spares the same program run by a process outside that tree.
+ * shell's grandchild and spares the same program run by a process outside that tree: through the pipeline (`kill`),
+ * and in the kernel (`kill-in-kernel`: the agent's pid scope, the kill at execve, the event's sigkill action).
  *
  * Policies name only this test's marker binary; commands target only processes this test started.
  */
@@ -191,20 +192,27 @@ test('the default pack\'s Rego rule flags a process that joined a pod\'s contain
   assert.deepEqual(wrongly.map((a) => a.event.process.pid), [], 'neither the entry nor its child is flagged');
 });
 
-test('a pid selector with followChildren kills the named shell\'s grandchild and spares a sibling running the same program', { timeout: 90_000 }, async () => {
-  const go = join(dir, 'go');
-  // Both shells wait for `go`, then run a shell that runs the marker (which cannot exec it in place: a command
-  // follows), and exit with its status: 137 when the marker was killed, 0 when it ran its course.
-  const script = (seconds: number) => `while [ ! -e ${go} ]; do sleep 0.1; done; /bin/sh -c "${marker} ${seconds}; exit \\$?"; exit $?`;
-  const shell = (seconds: number) => {
-    const child = spawn('/bin/sh', ['-c', script(seconds)], { stdio: 'ignore' });
+/**
+ * Two shells that wait for a file, then run a shell that runs the marker (which cannot exec it in place: a command
+ * follows), and exit with its status: 137 when the marker was killed, 0 when it ran its course (`seconds`). `go()`
+ * lets them run.
+ */
+function shells(seconds: { readonly named: number; readonly sibling: number }) {
+  const go = join(dir, `go-${randomBytes(4).toString('hex')}`);
+  const script = (s: number) => `while [ ! -e ${go} ]; do sleep 0.1; done; /bin/sh -c "${marker} ${s}; exit \\$?"; exit $?`;
+  const shell = (s: number) => {
+    const child = spawn('/bin/sh', ['-c', script(s)], { stdio: 'ignore' });
     children.push(child);
     return { child, exited: new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code))) };
   };
-  const named = shell(60);
-  const sibling = shell(5);
-  const name = `pids-${tag}`;
-  const file = join(dir, 'pids.yaml');
+  const named = shell(seconds.named);
+  const sibling = shell(seconds.sibling);
+  return { named, sibling, go: () => writeFileSync(go, ''), exits: () => Promise.race([Promise.all([named.exited, sibling.exited]), sleep(40_000).then(() => null)]) };
+}
+
+/** Applies a policy whose one rule acts on the marker's exec in `pid`'s tree (followChildren); its status on this node. */
+async function applyPidPolicy(name: string, pid: number, action: 'kill' | 'kill-in-kernel') {
+  const file = join(dir, `${name}.yaml`);
   writeFileSync(
     file,
     `apiVersion: stinger.io/v1alpha1
@@ -212,19 +220,43 @@ kind: TracingPolicy
 metadata: { name: ${name} }
 spec:
   mode: enforce
-  selector: { pids: { values: [${named.child.pid}], followChildren: true } }
+  selector: { pids: { values: [${pid}], followChildren: true } }
   rules:
-    - { name: marker-in-tree, event: exec, match: { binary: { equal: ["${marker}"] } }, action: kill, severity: high, tags: [T1059] }
+    - { name: marker-in-tree, event: exec, match: { binary: { equal: ["${marker}"] } }, action: ${action}, severity: high, tags: [T1059] }
 `,
   );
   const result = runStinger(['policy', 'apply', file], cliEnv());
   assert.equal(result.status, 0, result.stderr);
   applied.add(name);
-  await policyStatusOf(collectors.policyStatus!, { node: nodeName, key: name }, { accept: (s) => s !== null && s.generation === 1n });
-  writeFileSync(go, '');
+  const status = await policyStatusOf(collectors.policyStatus!, { node: nodeName, key: name }, { accept: (s) => s !== null && s.generation === 1n });
+  return { output: result.stdout + result.stderr, status: status! };
+}
 
-  const exits = await Promise.race([Promise.all([named.exited, sibling.exited]), sleep(40_000).then(() => null)]);
-  assert.deepEqual(exits, [137, 0], 'the grandchild was killed, the sibling\'s marker ran its 5 s');
+test('a kill-in-kernel rule under a pid selector with followChildren is enforced in the kernel: the grandchild is killed at execve, a sibling spared', { timeout: 90_000 }, async () => {
+  const { named, go, exits } = shells({ named: 60, sibling: 1 });
+  const name = `pids-kernel-${tag}`;
+  const { output, status } = await applyPidPolicy(name, named.child.pid!, 'kill-in-kernel');
+  assert.doesNotMatch(output, /cannot be enforced in the kernel/, 'no report that the pipeline enforces it');
+  assert.deepEqual([status.state, status.kernel_rules, status.pipeline_rules], ['applied', 1, 0], status.messages.join('; '));
+  go();
+
+  assert.deepEqual(await exits(), [137, 0], 'the grandchild was killed, the sibling\'s marker ran its 1 s');
+  const killed = await waitFor('events', decodeEvent, { predicate: (e) => e.action?.policy === name, what: 'the kernel kill\'s event' });
+  assert.deepEqual({ ...killed.action }, { kind: 'sigkill', policy: name, rule: 'marker-in-tree' });
+  assert.ok(killed.kind === 'exec' && killed.payload.group === 'exec' && killed.payload.filename === marker, 'the kill at the marker\'s execve');
+  assert.notEqual(killed.process.pid, named.child.pid);
+  assert.notEqual(killed.parent?.pid, named.child.pid, 'a grandchild, not a child, of the named pid');
+  const commands = collectors.control!.records.map((r) => decodeControlCommand(r.value!)).filter((c) => c.policy === name);
+  assert.deepEqual(commands, [], 'no kill command: the kernel did it');
+});
+
+test('a pid selector with followChildren kills the named shell\'s grandchild and spares a sibling running the same program', { timeout: 90_000 }, async () => {
+  const { named, go, exits } = shells({ named: 60, sibling: 5 });
+  const name = `pids-${tag}`;
+  await applyPidPolicy(name, named.child.pid!, 'kill');
+  go();
+
+  assert.deepEqual(await exits(), [137, 0], 'the grandchild was killed, the sibling\'s marker ran its 5 s');
   const alerts = collectors.alerts!.records.map((r) => decodeAlert(r.value!)).filter((a) => a.policy === name);
   assert.equal(alerts.length, 1, 'one alert: the grandchild\'s exec');
   const alert = alerts[0]!;

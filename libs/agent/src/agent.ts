@@ -33,6 +33,7 @@ import {
   createCwdTable,
   createPodCgroupRoots,
   bootToWallOffsetNs,
+  createPidScopes,
   cgroup2MountPoint,
   cgroupIdOf,
   createRecordDispatcher,
@@ -161,6 +162,15 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
     capset: watch.has('capset'),
     namespace: watch.has('namespace'),
     module: watch.has('module'),
+  // Pid selectors of the exec, file and connect rules the kernel decides: members seeded from /proc, then followed at fork.
+  const pidScopes = createPidScopes(processSensor); // shared by every sensor joined to it
+  let pidScopeChildrenNotAdded = 0n;
+  /** A child the kernel could not add to its parent's pid scope escapes the scope's rules: say so once per increase. */
+  function checkPidScopes(): void {
+    const notAdded = pidScopes.childrenNotAdded();
+    if (notAdded > pidScopeChildrenNotAdded) logger.warn({ childrenNotAdded: Number(notAdded) }, 'pid scope map full: children of selected processes were not added (their pid rules do not hold for them)');
+    pidScopeChildrenNotAdded = notAdded;
+  }
     ptrace: watch.has('ptrace'),
     mount: watch.has('mount'),
     bpfCommands: watch.has('bpf') ? [0, 5] : [], // BPF_MAP_CREATE, BPF_PROG_LOAD
@@ -196,7 +206,7 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
     nodeName: config.nodeName,
     agentId,
     slots: new KernelRuleSlots(
-      createBpfKernelMaps({ fileSensor, networkSensor, connectPolicy, privilegeSensor, rootCgroupId: cgroupIdOf(cgroupRoot) }),
+      createBpfKernelMaps({ fileSensor, networkSensor, connectPolicy, privilegeSensor, rootCgroupId: cgroupIdOf(cgroupRoot), pidScopes }),
     ),
     identity: { unavailable: () => fileGuard.unavailableReason(), setRules: (rules) => fileGuard.setRules(rules) },
     onStatus: (key, status) => statusReporter.report(key, status),
@@ -341,6 +351,7 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
   });
   register('reader', () => reader.stop());
   register('file-guard', () => fileGuard.close());
+    checkPidScopes();
   register('policy-directory', async () => clearInterval(directoryTimer));
   register('pod-cgroup-roots', async () => clearInterval(podRootsTimer));
   register('key-ring', async () => keyRing.stop());

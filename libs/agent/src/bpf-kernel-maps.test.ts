@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { SensorUnavailableError, unavailableConnectPolicy, unavailableFileSensor, unavailableNetworkSensor, unavailablePrivilegeSensor } from '@stinger/bpf';
+import { SensorUnavailableError, unavailableConnectPolicy, unavailableFileSensor, unavailableNetworkSensor, unavailablePrivilegeSensor, type FileSensor, type PidScopes } from '@stinger/bpf';
 import type { KernelRule } from '@stinger/policy';
 import { createBpfKernelMaps } from './bpf-kernel-maps.ts';
 
@@ -31,4 +31,54 @@ test('with sensors that did not load, each install names the sensor and why; uni
     );
     maps.uninstall(rule);
   }
+});
+
+test('a pid-scoped rule goes in with the slot of its pid scope, held by its map entry until the entry goes or changes', () => {
+  const calls: string[] = [];
+  const entries = new Map<string, unknown>();
+  const pathMaps = {
+    addExact: (path: string, entry: unknown) => entries.set(path, entry),
+    addPrefix: (path: string, entry: unknown) => entries.set(path, entry),
+    removeExact: (path: string) => entries.delete(path),
+    removePrefix: (path: string) => entries.delete(path),
+  };
+  const pidScopes: PidScopes = {
+    acquire: (holder, spec) => {
+      calls.push(`acquire ${holder} ${JSON.stringify(spec)}`);
+      return 3;
+    },
+    release: (holder) => void calls.push(`release ${holder}`),
+    members: () => [],
+    childrenNotAdded: () => 0n,
+  };
+  const loadError = new Error('not loaded');
+  const maps = createBpfKernelMaps({
+    fileSensor: { execPolicy: pathMaps } as unknown as FileSensor, // only exec rules are installed here
+    networkSensor: unavailableNetworkSensor(loadError),
+    connectPolicy: unavailableConnectPolicy(loadError),
+    privilegeSensor: unavailablePrivilegeSensor(loadError),
+    rootCgroupId: 1n,
+    pidScopes,
+  });
+  const scoped: KernelRule = { ...origin, ruleId: 7, event: 'exec', match: { kind: 'equal', path: '/usr/bin/nc' }, action: 'kill', pids: { values: [42], followChildren: true } };
+  const holder = JSON.stringify(['exec', 'equal', '/usr/bin/nc']);
+  maps.install(scoped);
+  assert.deepEqual(entries.get('/usr/bin/nc'), { ruleId: 7, action: 'kill', scope: 'all', pidScope: 3 });
+  assert.deepEqual(calls, [`acquire ${holder} {"pids":[42],"followChildren":true}`]);
+  // Another rule takes the entry (KernelRuleSlots installs it over the first): the pid scope is let go.
+  maps.install({ ...scoped, ruleId: 8, pids: undefined });
+  assert.deepEqual(entries.get('/usr/bin/nc'), { ruleId: 8, action: 'kill', scope: 'all', pidScope: undefined });
+  maps.uninstall({ ...scoped, ruleId: 8, pids: undefined });
+  assert.deepEqual(calls.slice(1), [`release ${holder}`, `release ${holder}`]);
+  assert.equal(entries.has('/usr/bin/nc'), false);
+
+  const without = createBpfKernelMaps({
+    fileSensor: { execPolicy: pathMaps } as unknown as FileSensor, // only exec rules are installed here
+    networkSensor: unavailableNetworkSensor(loadError),
+    connectPolicy: unavailableConnectPolicy(loadError),
+    privilegeSensor: unavailablePrivilegeSensor(loadError),
+    rootCgroupId: 1n,
+  });
+  assert.throws(() => without.install(scoped), /pid selectors need the kernel pid scopes/);
+  assert.equal(entries.has('/usr/bin/nc'), false, 'nothing written without its scope');
 });

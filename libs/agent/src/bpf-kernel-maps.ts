@@ -10,11 +10,13 @@
  * SensorUnavailableError naming it and why (the policy is then reported partial), removals find nothing.
  * Scoped rules (selector.host: true, host only; false, pods only) go in flagged: the kernel
  * passes them over for tasks outside their scope, told by the pod cgroup roots (createPodCgroupRoots, kept
- * current by the agent), falling back to the rules for all processes.
+ * current by the agent), falling back to the rules for all processes. Pid-scoped rules (selector.pids, exec, file
+ * and connect) go in with the slot of their pid scope (libs/bpf createPidScopes): one slot per distinct selector,
+ * held by each map entry whose installed rule names it and freed when the last such entry goes or changes.
  */
-import type { ConnectPolicy, FileSensor, NetworkSensor, PrivilegeSensor } from '@stinger/bpf';
+import type { ConnectPolicy, FileSensor, NetworkSensor, PidScopes, PrivilegeSensor } from '@stinger/bpf';
 import type { KernelRule } from '@stinger/policy';
-import type { KernelMaps } from './kernel-rules.ts';
+import { slotKey, type KernelMaps } from './kernel-rules.ts';
 
 export interface BpfKernelMapsOptions {
   readonly fileSensor: FileSensor;
@@ -23,30 +25,46 @@ export interface BpfKernelMapsOptions {
   readonly privilegeSensor: PrivilegeSensor;
   /** cgroup v2 id of the hierarchy's root: namespace/module rules cover its whole subtree. */
   readonly rootCgroupId: bigint;
+  /** The kernel pid scopes (shared maps of the agent's sensors); absent, a pid-scoped rule fails to install. */
+  readonly pidScopes?: PidScopes;
 }
 
 export function createBpfKernelMaps(options: BpfKernelMapsOptions): KernelMaps {
   const { rootCgroupId } = options;
+  /**
+   * The pid scope slot of `rule`'s map entry (undefined: not pid-scoped). The entry holds it until the entry goes or
+   * holds another rule; the slot is taken before the entry is written, so the kernel never sees a rule whose scope
+   * has no members yet.
+   */
+  const pidScopeOf = (rule: KernelRule): number | undefined => {
+    const holder = slotKey(rule);
+    if (rule.pids === undefined) {
+      options.pidScopes?.release(holder);
+      return undefined;
+    }
+    if (!options.pidScopes) throw new Error('pid selectors need the kernel pid scopes, which this agent does not have');
+    return options.pidScopes.acquire(holder, { pids: rule.pids.values, followChildren: rule.pids.followChildren });
+  };
   return {
     install(rule: KernelRule) {
       const { scope } = rule;
       switch (rule.event) {
         case 'exec': {
           const maps = options.fileSensor.execPolicy;
-          const entry = { ruleId: rule.ruleId, action: rule.action, scope };
+          const entry = { ruleId: rule.ruleId, action: rule.action, scope, pidScope: pidScopeOf(rule) };
           if (rule.match.kind === 'equal') maps.addExact(rule.match.path, entry);
           else maps.addPrefix(rule.match.path, entry);
           return;
         }
         case 'file': {
           const maps = options.fileSensor.filePolicy;
-          const entry = { ruleId: rule.ruleId, action: rule.action, ops: rule.ops, scope };
+          const entry = { ruleId: rule.ruleId, action: rule.action, ops: rule.ops, scope, pidScope: pidScopeOf(rule) };
           if (rule.match.kind === 'equal') maps.addExact(rule.match.path, entry);
           else maps.addPrefix(rule.match.path, entry);
           return;
         }
         case 'connect': {
-          const destination = { cidr: rule.cidr, ruleId: rule.ruleId, scope, ...(rule.port === null ? {} : { port: rule.port }) };
+          const destination = { cidr: rule.cidr, ruleId: rule.ruleId, scope, pidScope: pidScopeOf(rule), ...(rule.port === null ? {} : { port: rule.port }) };
           if (rule.action === 'deny') options.connectPolicy.rules.addDeny(destination);
           else options.networkSensor.auditDestinations.add(destination);
           return;
@@ -67,6 +85,7 @@ export function createBpfKernelMaps(options: BpfKernelMapsOptions): KernelMaps {
       }
     },
     uninstall(rule: KernelRule) {
+      options.pidScopes?.release(slotKey(rule));
       switch (rule.event) {
         case 'exec':
           if (rule.match.kind === 'equal') options.fileSensor.execPolicy.removeExact(rule.match.path);

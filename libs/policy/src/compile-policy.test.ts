@@ -162,6 +162,40 @@ describe('compilePolicy', () => {
     assert.deepEqual(labelled.pipelineRules[0]?.reasons, ['needs pod context (selector: podSelector)']);
   });
 
+  test('a pid selector: exec, file and connect rules the kernel decides stay in the kernel, carrying the pids; other events, kill and deny leave', () => {
+    const pids = { values: [4242, 7], followChildren: true };
+    const result = compilePolicy(
+      make({
+        selector: { pids },
+        rules: [
+          { name: 'no-shell', event: 'exec', match: { binary: { equal: ['/bin/sh'] } }, action: 'kill-in-kernel' },
+          { name: 'no-shadow', event: 'file', match: { path: { equal: ['/etc/shadow'] }, op: ['open'] }, action: 'kill-in-kernel' },
+          { name: 'no-metadata', event: 'connect', match: { daddr: ['169.254.169.254/32'] }, action: 'deny-connect' },
+          { name: 'no-netns', event: 'namespace', match: { namespaces: ['net'] }, action: 'kill-in-kernel' },
+          { name: 'no-curl', event: 'exec', match: { binary: { equal: ['/usr/bin/curl'] } }, action: 'kill' },
+        ],
+      }),
+    );
+    assert.deepEqual(
+      result.kernelRules.map((r) => [r.rule, r.event, r.scope, r.action, r.pids]),
+      [
+        ['no-shell', 'exec', 'all', 'kill', { values: [4242, 7], followChildren: true }],
+        ['no-shadow', 'file', 'all', 'kill', { values: [4242, 7], followChildren: true }],
+        ['no-metadata', 'connect', 'all', 'deny', { values: [4242, 7], followChildren: true }],
+      ],
+    );
+    assert.deepEqual(
+      result.pipelineRules.map((r) => [r.rule, r.action, r.reasons]),
+      [
+        ['no-netns', 'kill', ['needs process ancestry (selector: pids; the kernel decides it for exec, file and connect rules)']],
+        ['no-curl', 'kill', ['action kill is carried out by the pipeline']],
+      ],
+    );
+    assert.deepEqual(result.reports.map((r) => r.path), ['spec.rules[3].action'], 'only the namespace rule is reported as leaving the kernel');
+    assert.deepEqual(result.identityRules, [], 'a file mark holds for every process: no identity enforcement under a pid selector');
+    assert.ok(result.watchRules.every((r) => r.pids === undefined), 'watches report for every process: the detector decides');
+  });
+
   test('audit-ptrace: monitor mode, pod selector, ptrace: pipeline audit, no report', () => {
     const result = compilePolicy(fixture('audit-ptrace'));
     assert.deepEqual(result.kernelRules, []);

@@ -58,7 +58,22 @@ interface KernelRuleOrigin {
   readonly rule: string;
   /** Which tasks: selector.host true → 'host' (host processes only), false → 'pods' (pod processes only). */
   readonly scope: 'all' | 'host' | 'pods';
+  /**
+   * selector.pids, when the kernel decides it (exec, file and connect rules): only these processes (host pid
+   * namespace) and, with followChildren, their descendants; the agent keeps them in a kernel pid scope. Absent: any
+   * process of `scope`.
+   */
+  readonly pids?: KernelPidScope;
 }
+
+/** A pid selector as the kernel applies it (libs/bpf pid scopes). */
+export interface KernelPidScope {
+  readonly values: readonly number[];
+  readonly followChildren: boolean;
+}
+
+/** Rule events whose kernel entries can be pid-scoped (their programs consult the pid scope map). */
+export const PID_SCOPED_KERNEL_EVENTS = ['exec', 'file', 'connect'] as const;
 
 export interface KernelPathMatch {
   readonly kind: 'equal' | 'prefix';
@@ -170,6 +185,9 @@ export function compilePolicy(policy: TracingPolicy, options: CompilePolicyOptio
   policy.spec.rules.forEach((rule, index) => {
     const ruleId = registry.assign({ policy: key, rule: rule.name });
     const origin: KernelRuleOrigin = { ruleId, policy: key, rule: rule.name, scope: scopeOf(policy.spec.selector.host) };
+    // Watches make the sensors report events for the detector, which decides the pid selector itself: never scoped.
+    const { pids } = policy.spec.selector;
+    const kernelOrigin: KernelRuleOrigin = pids === null ? origin : { ...origin, pids: { values: [...pids.values], followChildren: pids.followChildren } };
     const action: RuleAction = policy.spec.mode === 'monitor' ? 'audit' : rule.action;
     const identity = identityRuleOf(rule, { index, action, context: identityContext, origin });
     if (identity !== null) identityRules.push(identity);
@@ -178,8 +196,9 @@ export function compilePolicy(policy: TracingPolicy, options: CompilePolicyOptio
       watchRules.push(...watchesOf(rule, origin).entries);
       return;
     }
-    const plan = planKernel(rule, action, origin);
-    const reasons = [...(podContext === null ? [] : [podContext]), ...(action === 'kill' ? ['action kill is carried out by the pipeline'] : []), ...plan.reasons];
+    const plan = planKernel(rule, action, kernelOrigin);
+    const pidReason = pids !== null && !(PID_SCOPED_KERNEL_EVENTS as readonly string[]).includes(rule.event) ? ['needs process ancestry (selector: pids; the kernel decides it for exec, file and connect rules)'] : [];
+    const reasons = [...(podContext === null ? [] : [podContext]), ...pidReason, ...(action === 'kill' ? ['action kill is carried out by the pipeline'] : []), ...plan.reasons];
     if (reasons.length === 0) {
       kernelRules.push(...plan.entries);
       return;
@@ -237,7 +256,6 @@ function scopeOf(host: boolean | null | undefined): KernelRuleOrigin['scope'] {
 function podContextOf(policy: TracingPolicy): string | null {
   if (policy.metadata.namespace !== null) return 'needs pod context (a namespaced policy applies to its namespace only)';
   const { podSelector, namespaces, containerName, host } = policy.spec.selector;
-  if (policy.spec.selector.pids !== null) return 'needs process ancestry (selector: pids, decided by the detector)';
   if (host === true) return null;
   const named = [
     podSelector !== null && (Object.keys(podSelector.matchLabels).length > 0 || podSelector.matchExpressions.length > 0) ? 'podSelector' : null,
@@ -525,14 +543,14 @@ function matchConditions(event: RuleEvent, match: RuleMatch): MatchCondition[] {
 export function kernelRuleKey(rule: KernelRule): string {
   switch (rule.event) {
     case 'exec':
-      return JSON.stringify([rule.event, rule.ruleId, rule.scope, rule.match.kind, rule.match.path, rule.action]);
+      return JSON.stringify([rule.event, rule.ruleId, rule.scope, rule.pids ?? null, rule.match.kind, rule.match.path, rule.action]);
     case 'file':
-      return JSON.stringify([rule.event, rule.ruleId, rule.scope, rule.match.kind, rule.match.path, rule.ops, rule.action]);
+      return JSON.stringify([rule.event, rule.ruleId, rule.scope, rule.pids ?? null, rule.match.kind, rule.match.path, rule.ops, rule.action]);
     case 'connect':
-      return JSON.stringify([rule.event, rule.ruleId, rule.scope, rule.cidr, rule.port, rule.action]);
+      return JSON.stringify([rule.event, rule.ruleId, rule.scope, rule.pids ?? null, rule.cidr, rule.port, rule.action]);
     case 'namespace':
-      return JSON.stringify([rule.event, rule.ruleId, rule.scope, rule.namespaces, rule.ops, rule.action]);
+      return JSON.stringify([rule.event, rule.ruleId, rule.scope, rule.pids ?? null, rule.namespaces, rule.ops, rule.action]);
     case 'module':
-      return JSON.stringify([rule.event, rule.ruleId, rule.scope, rule.ops, rule.action]);
+      return JSON.stringify([rule.event, rule.ruleId, rule.scope, rule.pids ?? null, rule.ops, rule.action]);
   }
 }

@@ -85,7 +85,7 @@ const cannotSee = (action: RuleAction, what: string, rule = ''): string => `acti
  * match path and for binary (a suffix names no file to mark, and the agent matches binaries by equal/prefix), a file
  * rule names a path to mark, an exec rule a binary or a digest, no sequence, a cluster-wide policy whose selector
  * names no pods (host true/false/absent only: the agent does not see pod labels, namespaces or container names) and
- * no pids (decided by the detector from process ancestry).
+ * no pids (a file mark holds for every process; kill-in-kernel pid rules are decided by the kernel's pid scopes).
  * The `op` of a file rule is the caller's concern (deny: open only; kill-in-kernel: ops that include open).
  */
 export function identityObstacles(rule: IdentityRuleShape, at: { index: number; action: RuleAction; context: IdentityContext }): IdentityObstacle[] {
@@ -104,9 +104,9 @@ export function identityObstacles(rule: IdentityRuleShape, at: { index: number; 
   for (const field of podFields) {
     obstacles.push({ segments: ['spec', 'selector', field], message: `${cannotSee(action, field, ` (spec.rules[${index}])`)} (of the selector, only host)` });
   }
-  // Pid selectors are decided by the detector from the ancestry it learns; marked files would be refused to every process.
+  // A fanotify mark holds for every process: marked files would be refused to processes the pid selector spares.
   if (context.selector.pids !== null) {
-    obstacles.push({ segments: ['spec', 'selector', 'pids'], message: `${cannotSee(action, 'pids', ` (spec.rules[${index}])`)} (pid selectors are decided by the detector)` });
+    obstacles.push({ segments: ['spec', 'selector', 'pids'], message: `${cannotSee(action, 'pids', ` (spec.rules[${index}])`)} (a file mark holds for every process)` });
   }
   if (rule.sequence !== null) {
     obstacles.push({ segments: [...rulePath, 'sequence'], message: cannotSee(action, 'a sequence of events') });

@@ -85,7 +85,7 @@ export function policySpecSchema(): JsonSchema {
           values: list({ type: 'integer', minimum: 1 }, { minItems: 1, description: "Process ids in the node's initial pid namespace." }),
           followChildren: { type: 'boolean', default: false, description: 'Their descendants too.' },
         }),
-        { description: 'Only these processes (decided by the detector, from the ancestry it has seen).', required: ['values'], additionalProperties: false },
+        { description: 'Only these processes (exec, file and connect rules: in the kernel, by pid scope; others: by the detector, from the ancestry it has seen).', required: ['values'], additionalProperties: false },
       ),
     }),
     { description: 'Which processes the policy applies to; empty selects every process.', additionalProperties: false },

@@ -333,7 +333,7 @@ describe('validatePolicy', () => {
       'spec.selector.namespaces: action deny (spec.rules[0]) is decided at the open by the agent, which cannot see namespaces (of the selector, only host)',
     ]);
     assert.deepEqual(lines(policy({ spec: { selector: { pids: { values: [42], followChildren: true } } }, rule: { action: 'deny' } })), [
-      'spec.selector.pids: action deny (spec.rules[0]) is decided at the open by the agent, which cannot see pids (pid selectors are decided by the detector)',
+      'spec.selector.pids: action deny (spec.rules[0]) is decided at the open by the agent, which cannot see pids (a file mark holds for every process)',
     ]);
     assert.deepEqual(lines(policy({ top: { kind: 'TracingPolicyNamespaced' }, metadata: { name: 'p', namespace: 'shop' }, rule: { action: 'deny' } })), [
       "kind: action deny (spec.rules[0]) is decided at the open by the agent, which cannot see a pod's namespace: use a cluster-wide TracingPolicy with selector.host",
