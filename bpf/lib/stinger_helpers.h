@@ -22,10 +22,24 @@ static __always_inline __u32 current_tid(void)
 	return (__u32)bpf_get_current_pid_tgid();
 }
 
+/* This object's slot of lost_records: its sensor, the folder it is built from (the Makefile's STINGER_SENSOR_*). */
+#if defined(STINGER_SENSOR_process)
+#define STINGER_LOSS_SLOT LOSS_SLOT_PROCESS
+#elif defined(STINGER_SENSOR_file)
+#define STINGER_LOSS_SLOT LOSS_SLOT_FILE
+#elif defined(STINGER_SENSOR_network)
+#define STINGER_LOSS_SLOT LOSS_SLOT_NETWORK
+#elif defined(STINGER_SENSOR_privilege)
+#define STINGER_LOSS_SLOT LOSS_SLOT_PRIVILEGE
+#else
+#error "a sensor object is built with -DSTINGER_SENSOR_<its folder> (bpf/Makefile): its records lost to a full ring count there"
+#endif
+
+/* A record of this object's sensor that the full ring buffer refused. */
 static __always_inline void count_lost_record(void)
 {
-	__u32 zero = 0;
-	__u64 *lost = bpf_map_lookup_elem(&lost_records, &zero);
+	__u32 slot = STINGER_LOSS_SLOT;
+	__u64 *lost = bpf_map_lookup_elem(&lost_records, &slot);
 
 	if (lost)
 		*lost += 1; /* per-CPU slot: no other writer on this CPU while we run */

@@ -13,6 +13,7 @@
 #include <bpf/bpf_helpers.h>
 #include "stinger_event.h"
 #include "stinger_file.h"
+#include "stinger_loss.h"
 #include "stinger_pid_scope.h"
 
 /* 8 MiB: ~ 100k exec records or ~ 110k fork/exit records of headroom while user space catches up. */
@@ -23,10 +24,13 @@ struct {
 	__uint(max_entries, EVENTS_RINGBUF_BYTES);
 } events SEC(".maps");
 
-/* Records the kernel could not write because the ring buffer was full; one slot, per CPU, summed by user space. */
+/*
+ * Records the kernel could not write because the ring buffer was full; one slot per sensor (LOSS_SLOT_*,
+ * stinger_loss.h), per CPU, summed by user space.
+ */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
+	__uint(max_entries, LOSS_SLOTS);
 	__type(key, __u32);
 	__type(value, __u64);
 } lost_records SEC(".maps");

@@ -1,10 +1,11 @@
 // The kind table of core/event-kinds.ts against bpf/lib/stinger_event.h: the host compiler prints every
-// EVENT_KIND_* macro the table names, and the header's text must define no kind the table lacks.
+// EVENT_KIND_* macro the table names, and the header's text must define no kind the table lacks. The sensors'
+// lost_records slots against bpf/lib/stinger_loss.h likewise.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { EVENT_KINDS, SENSOR_KIND_RANGES, sensorEventKinds, type SensorName } from './event-kinds.ts';
+import { EVENT_KINDS, SENSOR_KIND_RANGES, SENSOR_LOSS_SLOTS, sensorEventKinds, type SensorName } from './event-kinds.ts';
 import { testCLayout } from './test-support.ts';
 
 const EVENT_HEADER = fileURLToPath(new URL('../../../../bpf/lib/stinger_event.h', import.meta.url));
@@ -14,6 +15,16 @@ testCLayout({
   structs: {},
   constants: Object.fromEntries(Object.entries(EVENT_KINDS).map(([macro, entry]) => [macro, entry.value])),
   constantsTest: 'every kind of the table has the number of its EVENT_KIND_* macro',
+});
+
+testCLayout({
+  headers: ['stinger_loss.h'],
+  structs: {},
+  constants: {
+    ...Object.fromEntries(Object.entries(SENSOR_LOSS_SLOTS).map(([sensor, slot]) => [`LOSS_SLOT_${sensor.toUpperCase()}`, slot])),
+    LOSS_SLOTS: Object.keys(SENSOR_LOSS_SLOTS).length,
+  },
+  constantsTest: "each sensor's lost_records slot is its LOSS_SLOT_* macro, and the map has a slot for every sensor",
 });
 
 test('the table names every EVENT_KIND_* macro stinger_event.h defines', () => {

@@ -16,6 +16,17 @@ export const SENSOR_KIND_RANGES: Readonly<Record<SensorName, { readonly first: n
   privilege: { first: 30, last: 49 },
 };
 
+/**
+ * Each sensor's slot of the lost_records map (the LOSS_SLOT_* macros of bpf/lib/stinger_loss.h): a program that
+ * finds the shared ring buffer full counts the record in its sensor's slot. event-kinds.layout.test.ts holds the
+ * two tables equal.
+ */
+export const SENSOR_LOSS_SLOTS: Readonly<Record<SensorName, number>> = { process: 0, file: 1, network: 2, privilege: 3 };
+
+export function isSensorName(name: string): name is SensorName {
+  return Object.hasOwn(SENSOR_LOSS_SLOTS, name);
+}
+
 interface EventKindEntry {
   readonly value: number;
   readonly sensor: SensorName;

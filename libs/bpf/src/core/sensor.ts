@@ -13,6 +13,7 @@ import { openBpfObject, type BpfMap, type BpfObject } from './bpf-object.ts';
 import { BpfLoadError } from './errors.ts';
 import { DEFAULT_OBJECT_DIR, assertBpfPrivileges, ensureTracefs } from './kernel-environment.ts';
 import { readPerCpuCounter } from './ring-buffer-reader.ts';
+import { isSensorName, SENSOR_LOSS_SLOTS } from './event-kinds.ts';
 
 /** Maps every sensor object declares (bpf/lib/stinger_maps.h). */
 export const SHARED_MAPS = ['events', 'lost_records', 'ppid_by_pid', 'pod_cgroup_roots', 'cwd_by_tgid', 'pid_scope_tgids', 'pid_scope_follow', 'pid_scope_full'] as const;
@@ -49,7 +50,11 @@ export interface Sensor {
   readonly events: BpfMap;
   /** A shared map by name (SHARED_MAPS). */
   sharedMap(name: (typeof SHARED_MAPS)[number]): BpfMap;
-  /** Records the kernel dropped because the ring buffer was full, summed over CPUs. */
+  /**
+   * Records of this sensor's programs the kernel dropped because the shared ring buffer was full, summed over CPUs
+   * (its lost_records slot, SENSOR_LOSS_SLOTS). A sensor named other than the four sensors (a measuring script's
+   * maps-only load) reads every slot.
+   */
   lostRecords(): bigint;
   /** Detaches every program and frees the objects. Idempotent. */
   close(): void;
@@ -102,7 +107,9 @@ export function loadSensor(options: LoadSensorOptions): Sensor {
     const events = sharedMap('events');
     const lost = sharedMap('lost_records');
     logger.info({ sensor: name, objects: objectNames }, 'sensor loaded');
-    return { name, objects: [...objects], events, sharedMap, lostRecords: () => readPerCpuCounter(lost), close };
+    const slots = isSensorName(name) ? [SENSOR_LOSS_SLOTS[name]] : Object.values(SENSOR_LOSS_SLOTS);
+    const lostRecords = (): bigint => slots.reduce((sum, slot) => sum + readPerCpuCounter(lost, slot), 0n);
+    return { name, objects: [...objects], events, sharedMap, lostRecords, close };
   } catch (error) {
     close();
     throw error;

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { AgentHealth } from '@stinger/events';
 import type { GroupMember } from '@stinger/kafka';
-import { connectedClients, reportedAgents, statusLines, type StatusReport } from './status.ts';
+import { connectedClients, lostBy, reportedAgents, statusLines, type StatusReport } from './status.ts';
 
 const STINGER_TOPICS = new Set(['stinger.events', 'stinger.events.raw', 'stinger.policies', 'stinger.control', 'stinger.alerts']);
 /** A group member: `clientId@clientHost` in group `groupId`, subscribed to `topics`. */
@@ -72,7 +72,7 @@ function health(node: string, reportedMsAgo: number): AgentHealth {
   };
 }
 
-test("reported agents: each node's latest report with its age and uptime, sensors without the kernel features, losses summed", () => {
+test("reported agents: each node's latest report with its age and uptime, sensors without the kernel features, losses summed and by sensor and cause", () => {
   const agents = reportedAgents([health('node-b', 2_400), health('node-a', 61_000)], NOW_MS);
   assert.deepEqual(agents[0], {
     node: 'node-a',
@@ -85,6 +85,10 @@ test("reported agents: each node's latest report with its age and uptime, sensor
     ],
     kafka: { mode: 'direct', acknowledged: 118, published: 120, spooled: 0 },
     lost: 3,
+    lostBy: [
+      { sensor: 'process', cause: 'ring_full', count: 2 },
+      { sensor: 'file', cause: 'user_space', count: 1 },
+    ],
     policies: { applied: 3, partial: 1, rejected: 0 },
   });
   assert.equal(agents[1]?.node, 'node-b');
@@ -114,8 +118,23 @@ test('status lines: one per connected client and one per reporting agent; what t
   assert.deepEqual(lines.slice(2), [
     'connected: detector stinger-detector-6b-q from 10.88.0.8, reading stinger.events',
     'connected: client siem-forwarder from 10.1.2.3',
-    'agent on node-a: reported 5 s ago (0.1.0, up 60 s); sensors process:loaded file:loaded; kafka direct, 118 of 120 events acknowledged, 0 spooled, 3 lost; policies 3 applied, 1 partial, 0 rejected',
+    'agent on node-a: reported 5 s ago (0.1.0, up 60 s); sensors process:loaded file:loaded; kafka direct, 118 of 120 events acknowledged, 0 spooled, 3 lost (process ring_full 2, file user_space 1); policies 3 applied, 1 partial, 0 rejected',
   ]);
   assert.deepEqual(statusLines(base).slice(2), ['connected: no client consumes from the broker']);
   assert.deepEqual(statusLines({ ...base, connected: { error: 'broker away' }, agents: { error: 'timed out' } }).slice(2), ['connected: unknown (broker away)', 'agents: unknown (timed out)']);
+});
+
+test('losses by sensor list only counts above zero; a line says where records were lost only when some were', () => {
+  const counts = [
+    { sensor: 'process', cause: 'ring_full', count: 0n },
+    { sensor: 'file', cause: 'ring_full', count: 428_834n },
+    { sensor: 'publisher', cause: 'spool_full', count: 13_752n },
+  ];
+  assert.deepEqual(lostBy(counts), [
+    { sensor: 'file', cause: 'ring_full', count: 428_834 },
+    { sensor: 'publisher', cause: 'spool_full', count: 13_752 },
+  ]);
+  const quiet = { ...health('node-a', 5_000), lost_records: [{ sensor: 'process', cause: 'ring_full' as const, count: 0n }] };
+  const line = statusLines({ ...base, agents: reportedAgents([quiet], NOW_MS) }).find((l) => l.startsWith('agent on node-a:'));
+  assert.match(line ?? '', /, 0 spooled, 0 lost; policies/);
 });

@@ -42,6 +42,7 @@ type AgentReport =
       readonly kafka: { readonly mode: string; readonly acknowledged: number; readonly published: number };
       readonly queued: number;
       readonly lost: number;
+      readonly lostBy: readonly LostCount[];
     }
   | { readonly answered: false; readonly address: string; readonly error: string };
 
@@ -56,6 +57,23 @@ export interface ConnectedClient {
   readonly topics: readonly string[];
 }
 
+/** Records an agent lost, by the sensor (or `publisher`) and the cause; only counts above zero are listed. */
+export interface LostCount {
+  readonly sensor: string;
+  readonly cause: string;
+  readonly count: number;
+}
+
+/** The non-zero loss counts, in the agent's order (its sensors' ring losses first). */
+export function lostBy(counts: readonly { readonly sensor: string; readonly cause: string; readonly count: number | bigint }[]): LostCount[] {
+  return counts.filter((l) => Number(l.count) > 0).map((l) => ({ sensor: l.sensor, cause: l.cause, count: Number(l.count) }));
+}
+
+/** `N lost`, and where they were lost when any were: `N lost (file ring_full 12, publisher spool_full 3)`. */
+function lostText(total: number, by: readonly LostCount[]): string {
+  return by.length === 0 ? `${total} lost` : `${total} lost (${by.map((l) => `${l.sensor} ${l.cause} ${l.count}`).join(', ')})`;
+}
+
 /** A node's agent as its latest report on stinger.agents tells it. */
 export interface ReportedAgent {
   readonly node: string;
@@ -67,6 +85,8 @@ export interface ReportedAgent {
   readonly sensors: readonly { readonly name: string; readonly state: string }[];
   readonly kafka: { readonly mode: string; readonly acknowledged: number; readonly published: number; readonly spooled: number };
   readonly lost: number;
+  /** Where they were lost: each sensor's records refused by the full ring, the reader's drops, the spool's. */
+  readonly lostBy: readonly LostCount[];
   readonly policies: { readonly applied: number; readonly partial: number; readonly rejected: number };
 }
 
@@ -127,6 +147,7 @@ export function reportedAgents(reports: readonly AgentHealth[], nowMs: number): 
       sensors: health.sensors.filter((sensor) => !sensor.name.startsWith('feature:')).map((sensor) => ({ name: sensor.name, state: sensor.state })),
       kafka: { mode: health.kafka_mode, acknowledged: Number(health.events_acknowledged), published: Number(health.events_published), spooled: Number(health.events_spooled) },
       lost: health.lost_records.reduce((sum, lost) => sum + Number(lost.count), 0),
+      lostBy: lostBy(health.lost_records),
       policies: { applied: health.policies_applied, partial: health.policies_partial, rejected: health.policies_rejected },
     }))
     .sort((a, b) => a.node.localeCompare(b.node));
@@ -172,6 +193,7 @@ async function agentHealth(config: StingerConfig): Promise<AgentReport> {
       kafka: { mode: health.kafka.mode, acknowledged: health.kafka.acknowledged, published: health.kafka.published },
       queued: health.queueDepth,
       lost: health.lostRecords.reduce((sum, l) => sum + l.count, 0),
+      lostBy: lostBy(health.lostRecords),
     };
   } catch (error) {
     return { answered: false, address: config.agent.grpcAddress, error: (error as Error).message };
@@ -233,7 +255,7 @@ export function statusLines(report: StatusReport): string[] {
   const { agent } = report;
   if (agent?.answered === true) {
     lines.push(`agent: ${agent.node} up ${agent.uptimeSeconds} s; sensors ${agent.sensors.map((s) => `${s.name}:${s.state}`).join(' ')}`);
-    lines.push(`agent: kafka ${agent.kafka.mode}, ${agent.kafka.acknowledged} of ${agent.kafka.published} events acknowledged, ${agent.queued} queued, ${agent.lost} lost`);
+    lines.push(`agent: kafka ${agent.kafka.mode}, ${agent.kafka.acknowledged} of ${agent.kafka.published} events acknowledged, ${agent.queued} queued, ${lostText(agent.lost, agent.lostBy)}`);
   } else if (agent?.answered === false) {
     lines.push(`agent: no answer on ${agent.address} (${agent.error})`);
   }
@@ -250,7 +272,7 @@ export function statusLines(report: StatusReport): string[] {
     for (const a of report.agents) {
       lines.push(
         `agent on ${a.node}: reported ${a.reportedSecondsAgo} s ago (${a.version}, up ${a.uptimeSeconds} s); sensors ${a.sensors.map((s) => `${s.name}:${s.state}`).join(' ')}; ` +
-          `kafka ${a.kafka.mode}, ${a.kafka.acknowledged} of ${a.kafka.published} events acknowledged, ${a.kafka.spooled} spooled, ${a.lost} lost; ` +
+          `kafka ${a.kafka.mode}, ${a.kafka.acknowledged} of ${a.kafka.published} events acknowledged, ${a.kafka.spooled} spooled, ${lostText(a.lost, a.lostBy)}; ` +
           `policies ${a.policies.applied} applied, ${a.policies.partial} partial, ${a.policies.rejected} rejected`,
       );
     }
