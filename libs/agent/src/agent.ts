@@ -236,7 +236,13 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
         uptimeSeconds: process.uptime(),
         sensors: sensorHealthOf({ loaded: loadedSensors, features }),
         lostRecords: [
-          { sensor: processSensor.name, cause: 'ring_full', count: Number(processSensor.lostRecords()) },
+          // Each sensor counts the records its programs could not write to the shared ring (an unavailable one: 0).
+          ...[processSensor, fileSensor, networkSensor, privilegeSensor].map((sensor) => ({
+            sensor: sensor.name,
+            cause: 'ring_full' as const,
+            count: Number(sensor.lostRecords()),
+          })),
+          // The one reader of the shared ring drops whole batches, whatever their sensors: counted under the ring's owner.
           { sensor: processSensor.name, cause: 'user_space', count: ring.droppedInUserSpace },
           { sensor: 'publisher', cause: 'spool_full', count: published.lost },
         ],
