@@ -17,6 +17,8 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { once } from 'node:events';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { ensureTracefs, syscallTracepointExists } from '@stinger/bpf';
 import { DetectionRules, PartitionDetector } from '@stinger/detection';
@@ -37,7 +39,7 @@ const nodeName = `rule-pack-node-${tag}`;
 const cliEnv = () => ({ KAFKA_BROKERS: testBrokers(), STINGER_TOPIC_PREFIX: prefix });
 // default-process-tree holds the pack's Rego rules, which PartitionDetector (below) does not evaluate: the Rego loop
 // test (integration-tests/loop/rego-loop.test.ts) and libs/detection's rego-rules test run them.
-const PACK_POLICIES = ['default-attack-chains', 'default-container-activity', 'default-credential-access', 'default-process-tree', 'default-system-integrity'];
+const PACK_POLICIES = ['default-attack-chains', 'default-container-activity', 'default-credential-access', 'default-egress', 'default-process-tree', 'default-system-integrity'];
 
 // The scratch rules watch /tmp/: the stage must be there whatever TMPDIR says.
 const stage = mkdtempSync('/tmp/stinger-rule-pack-');
@@ -88,6 +90,16 @@ const perlBpf = (cmd: number) => `perl -e 'my $a = pack("L5", 1, 4, 4, 1, 0) . (
 const perlConnect = (perl: string, destination: string) => `${perl} -MIO::Socket::INET -e 'IO::Socket::INET->new(PeerAddr => $ARGV[0], Proto => "tcp", Blocking => 0)' ${destination}`;
 const OUTSIDE = '198.51.100.7:9'; // TEST-NET-2: a public, never-answered address
 const etcDir = ['/etc/cron.d', '/etc/profile.d', '/etc/default'].find((dir) => existsSync(dir)) ?? '/etc/cron.d';
+/**
+ * Egress cases: DNS queries go to a loopback resolver address nobody answers (the agent reads the query as it leaves;
+ * getent gives up at once), TLS ClientHellos and HTTP requests to a local sink that accepts and stays silent.
+ */
+const sink = createServer((socket) => socket.resume().on('error', () => undefined)).listen(0, '127.0.0.1');
+await once(sink, 'listening');
+const SINK_PORT = (sink.address() as { port: number }).port;
+const withResolver = `mount --bind ${stage}/resolv.conf /etc/resolv.conf`;
+const lookup = (name: string) => `getent ahostsv4 ${name} || true`;
+const clientHello = (serverName: string) => `timeout 2 openssl s_client -connect 127.0.0.1:${SINK_PORT} -servername ${serverName} </dev/null >/dev/null 2>&1 || true`;
 
 const CASES: readonly Case[] = [
   // Credential access.
@@ -210,6 +222,21 @@ const CASES: readonly Case[] = [
   },
   { name: '/etc/shadow read, then a connect out by the same shell', where: 'pod', script: `cat /etc/shadow >/dev/null; ${perlConnect('perl', OUTSIDE)}`, fires: ['credential-read-then-connect', 'shadow-read'] },
   { name: 'near-miss: /etc/hostname read, then a connect out', where: 'pod', script: `cat /etc/hostname >/dev/null; ${perlConnect('perl', OUTSIDE)}`, fires: [], judged: 'connect' },
+  // Egress: names read from the packets by the agent's egress parser.
+  { name: 'an onion name resolved', where: 'pod', setup: withResolver, script: lookup('expyuzz4wqqyqhjn.onion'), fires: ['onion-name-resolved'] },
+  { name: 'a mining pool resolved', where: 'pod', setup: withResolver, script: lookup('xmr-eu1.nanopool.org'), fires: ['mining-pool-resolved'] },
+  { name: 'a tunnel service resolved', where: 'pod', setup: withResolver, script: lookup('abc123.ngrok-free.app'), fires: ['tunnel-or-drop-service-resolved'] },
+  { name: 'near-miss: an ordinary name resolved', where: 'pod', setup: withResolver, script: lookup('registry.example.org'), fires: [], judged: 'egress' },
+  { name: 'a TLS ClientHello naming an onion service', where: 'pod', script: clientHello('expyuzz4wqqyqhjn.onion'), fires: ['onion-server-name'], skip: missing('openssl') },
+  { name: 'a TLS ClientHello naming a mining pool', where: 'pod', script: clientHello('pool.hashvault.pro'), fires: ['mining-pool-server-name'], skip: missing('openssl') },
+  { name: 'near-miss: a ClientHello naming an ordinary server', where: 'pod', script: clientHello('api.example.org'), fires: [], judged: 'egress', skip: missing('openssl') },
+  {
+    name: 'an HTTP request to a file drop',
+    where: 'pod',
+    script: `curl -s -m 1 -H 'Host: transfer.sh' http://127.0.0.1:${SINK_PORT}/ || true`,
+    fires: ['tunnel-or-drop-service-http-host'],
+    skip: missing('curl'),
+  },
 ];
 
 let client: KafkaClient;
@@ -242,6 +269,7 @@ function prepareStage(): void {
   copyFileSync('/usr/bin/timeout', join(stage, 'sbin/nginx'));
   chmodSync(join(stage, 'sbin/nginx'), 0o755);
   writeFileSync(join(stage, 'etc-sub/existing'), 'x\n');
+  writeFileSync(join(stage, 'resolv.conf'), `nameserver 127.53.${1 + Math.floor(Math.random() * 250)}.1\noptions attempts:1 timeout:1\n`);
   writeFileSync(join(stage, 'local-bin/existing'), 'x\n');
   writeFileSync(join(stage, 'empty.ko'), '');
 }
@@ -321,6 +349,7 @@ after(async () => {
   await raw?.stop();
   await policies?.stop();
   await statuses?.stop();
+  sink.close();
   pods.remove();
   hosts.remove();
   rmSync(stage, { recursive: true, force: true });

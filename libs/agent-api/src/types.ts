@@ -18,7 +18,8 @@ export interface SensorHealth {
 /**
  * ring_full: the BPF program found the ring buffer full (Sensor.lostRecords());
  * user_space: dropped by the agent's reader (RingBufferStats.droppedInUserSpace);
- * spool_full: Kafka away and the on-disk spool full (PublisherStats.lost).
+ * spool_full: Kafka away and the on-disk spool full (PublisherStats.lost);
+ * rate_limited: refused on purpose by a per-cgroup rate limit in the kernel (the egress parser's).
  */
 export const LOSS_CAUSES: readonly LossCause[] = LOSS_CAUSE_SYMBOLS;
 

@@ -29,6 +29,7 @@ import { EventSpool } from './spool.ts';
 import { PolicyStatusReporter } from './status-reporter.ts';
 import { createAgentApiServer, createAgentMetrics, policyStatusView, sensorHealthOf, type AgentApiSources, type AgentHealth } from '@stinger/agent-api';
 import {
+  attachEgressParser,
   attachFlowCounters,
   createCwdTable,
   createPodCgroupRoots,
@@ -38,6 +39,7 @@ import {
   cgroupIdOf,
   createRecordDispatcher,
   createRingBufferReader,
+  EGRESS_RECORD_DECODERS,
   ensureTracefs,
   FILE_RECORD_DECODERS,
   forEachRecord,
@@ -52,6 +54,7 @@ import {
   PROCESS_RECORD_DECODERS,
   probeFeatures,
   unavailableConnectPolicy,
+  unavailableEgressParser,
   unavailableFileSensor,
   unavailableFlowCounters,
   unavailableNetworkSensor,
@@ -143,6 +146,10 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
   );
   const privilegeSensor = optional('privilege', () => loadPrivilegeSensor({ join: processSensor, logger }), unavailablePrivilegeSensor);
   const flowCounters = optional('flow-counters', () => attachFlowCounters({ cgroupPath: cgroupRoot, logger }), unavailableFlowCounters);
+  // DNS names, TLS server names and HTTP requests of outgoing connections, for every socket of the host.
+  const egressParser = config.agent.egress.enabled
+    ? optional('egress-parser', () => attachEgressParser({ sensor: processSensor, cgroupPath: cgroupRoot, rateLimit: config.agent.egress, logger }), unavailableEgressParser)
+    : unavailableEgressParser();
   // Host-only rules tell pods by their cgroup roots; kubelet may create kubepods.slice after the agent starts.
   const podCgroupRoots = createPodCgroupRoots(processSensor); // shared by every sensor joined to it
   function refreshPodCgroupRoots(): void {
@@ -245,6 +252,8 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
           // The one reader of the shared ring drops whole batches, whatever their sensors: counted under the ring's owner.
           { sensor: processSensor.name, cause: 'user_space', count: ring.droppedInUserSpace },
           { sensor: 'publisher', cause: 'spool_full', count: published.lost },
+          // Refused on purpose by the per-cgroup rate limit (a query storm), counted rather than lost silently.
+          { sensor: 'egress-parser', cause: 'rate_limited', count: Number(egressParser.counters().rateLimited) },
         ],
         queueDepth: published.queued,
         kafka: {
@@ -315,6 +324,7 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
     PROCESS_RECORD_DECODERS,
     FILE_RECORD_DECODERS,
     NETWORK_RECORD_DECODERS,
+    EGRESS_RECORD_DECODERS,
     PRIVILEGE_RECORD_DECODERS,
   ]);
   const reader = createRingBufferReader({
@@ -348,6 +358,7 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
   register('status-producer', () => statusProducer.disconnect());
   register('publisher', () => publisher.stop());
   register('sensors', async () => {
+    egressParser.close();
     flowCounters.close();
     connectPolicy.close();
     privilegeSensor.close();

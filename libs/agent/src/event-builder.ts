@@ -29,6 +29,7 @@
 import { randomUUID } from 'node:crypto';
 import { readlinkSync } from 'node:fs';
 import type {
+  EgressRecord,
   ExecRuleRecord,
   FileCloseRecord,
   FileRecord,
@@ -39,6 +40,7 @@ import type {
   SetidRecord,
 } from '@stinger/bpf';
 import type { Action, ActionKind, EventKind, Payload, Process, RawEvent } from '@stinger/events';
+import { egressPayload } from './egress-payload.ts';
 import type { GuardRecord } from './guard-records.ts';
 import {
   createSymlinkResolver,
@@ -49,7 +51,7 @@ import {
 } from '@stinger/process-cache';
 
 /** Every record the agent's sensors produce. */
-export type SensorRecord = ProcessRecord | FileSensorRecord | NetworkRecord | PrivilegeSensorRecord | GuardRecord;
+export type SensorRecord = ProcessRecord | FileSensorRecord | NetworkRecord | EgressRecord | PrivilegeSensorRecord | GuardRecord;
 
 /** A RawEvent before the publisher gives it its sequence number. */
 export type UnsequencedEvent = Omit<RawEvent, 'seq'>;
@@ -281,6 +283,9 @@ export class EventBuilder {
       case 'bind':
       case 'listen':
         return this.#network(record);
+      case 'egress':
+        // The record names the socket's owner as recorded at connect/sendmsg, not the task the packet left from.
+        return this.#event(record, cache.lookup(record.pid), { kind: 'egress', payload: egressPayload(record) });
       case 'privilege':
         return this.#event(record, cache.lookup(record.pid, record.cgroupId), {
           kind: 'privilege',

@@ -75,6 +75,29 @@ function connect(daddr: string, o: ProcessOptions & { dport?: number } = {}): Ev
   const payload = { group: 'network' as const, family: daddr.includes(':') ? ('inet6' as const) : ('inet' as const), protocol: 'tcp' as const, saddr: null, sport: null, daddr, dport: o.dport ?? 443, result: 0, bytes: null };
   return event({ ...o, kind: 'connect', process: processOf({ binary: '/usr/bin/curl', ...o }), payload });
 }
+/** An egress event as the agent writes it: a DNS query, a TLS ClientHello or an HTTP request, with its name. */
+function egress(application: 'dns' | 'tls' | 'http', name: string, o: ProcessOptions = {}): Event {
+  const payload = {
+    group: 'egress' as const,
+    family: 'inet' as const,
+    protocol: application === 'dns' ? ('udp' as const) : ('tcp' as const),
+    saddr: '10.244.1.7',
+    sport: 40000,
+    daddr: application === 'dns' ? '10.96.0.10' : '198.51.100.20',
+    dport: application === 'dns' ? 53 : application === 'tls' ? 443 : 80,
+    application,
+    parse: 'ok' as const,
+    dns_name: application === 'dns' ? name : null,
+    dns_type: application === 'dns' ? 'A' : null,
+    server_name: application === 'tls' ? name : null,
+    alpn: [],
+    http_request: application === 'http' ? 'GET / HTTP/1.1' : null,
+    http_host: application === 'http' ? name : null,
+    socket_cookie: 1n,
+    payload_bytes: 40,
+  };
+  return event({ ...o, kind: 'egress', process: processOf({ binary: '/usr/bin/curl', ...o }), payload });
+}
 function privilege(o: ProcessOptions & { syscall: string; ruid?: bigint | null; euid?: bigint | null }): Event {
   const payload = { group: 'privilege' as const, syscall: o.syscall, ruid: o.ruid ?? null, euid: o.euid ?? null, suid: null, rgid: null, egid: null, sgid: null, result: 0 };
   return event({ ...o, kind: 'privilege', process: processOf(o), payload });
@@ -335,6 +358,36 @@ const CASES: Readonly<Record<string, RuleCases>> = {
       { what: 'loopback', events: () => [connect('127.0.0.1', inPod)] },
       { what: 'the host reaching a private address', events: () => [connect('10.0.0.12', onHost)] },
     ],
+  },
+  'onion-name-resolved': {
+    fires: [{ what: 'a pod resolving an onion name', events: () => [egress('dns', 'expyuzz4wqqyqhjn.onion', inPod)] }],
+    nearMisses: [
+      { what: 'a name merely containing onion', events: () => [egress('dns', 'onion.example.com', inPod)] },
+      { what: 'the host resolving one (Tor relays run there)', events: () => [egress('dns', 'expyuzz4wqqyqhjn.onion', onHost)] },
+    ],
+  },
+  'onion-server-name': {
+    fires: [{ what: 'a ClientHello naming an onion service', events: () => [egress('tls', 'expyuzz4wqqyqhjn.onion', inPod)] }],
+    nearMisses: [{ what: 'an ordinary server name', events: () => [egress('tls', 'api.example.com', inPod)] }],
+  },
+  'mining-pool-resolved': {
+    fires: [
+      { what: 'xmrig resolving a nanopool server', events: () => [egress('dns', 'xmr-eu1.nanopool.org', { ...inPod, binary: '/tmp/xmrig' })] },
+      { what: 'the pool domain itself', events: () => [egress('dns', 'supportxmr.com', inPod)] },
+    ],
+    nearMisses: [{ what: "a name that only contains a pool's name", events: () => [egress('dns', 'nanopool.org.example.com', inPod)] }],
+  },
+  'mining-pool-server-name': {
+    fires: [{ what: 'stratum over TLS to a pool', events: () => [egress('tls', 'pool.hashvault.pro', inPod)] }],
+    nearMisses: [{ what: 'the pool named in an HTTP Host header (not a rule)', events: () => [egress('http', 'pool.hashvault.pro', inPod)] }],
+  },
+  'tunnel-or-drop-service-resolved': {
+    fires: [{ what: 'a pod resolving an ngrok tunnel', events: () => [egress('dns', 'abc123.ngrok-free.app', inPod)] }],
+    nearMisses: [{ what: 'an ordinary name', events: () => [egress('dns', 'registry.npmjs.example', inPod)] }],
+  },
+  'tunnel-or-drop-service-http-host': {
+    fires: [{ what: 'curl --upload-file to transfer.sh over plain HTTP', events: () => [egress('http', 'transfer.sh', inPod)] }],
+    nearMisses: [{ what: 'the same service reached over TLS (named by SNI: no rule)', events: () => [egress('tls', 'transfer.sh', inPod)] }],
   },
   'metadata-service-connect': {
     fires: [

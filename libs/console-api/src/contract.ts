@@ -24,7 +24,7 @@ export const API_PATHS = {
 export type ApiPath = (typeof API_PATHS)[keyof typeof API_PATHS];
 
 /** Event kinds (the Event schema's EventKind symbols). */
-export const EVENT_KINDS = ['exec', 'exit', 'fork', 'file', 'connect', 'accept', 'listen', 'bind', 'flow', 'privilege', 'capset', 'namespace', 'module', 'ptrace', 'bpf', 'mount'] as const;
+export const EVENT_KINDS = ['exec', 'exit', 'fork', 'file', 'connect', 'accept', 'listen', 'bind', 'flow', 'privilege', 'capset', 'namespace', 'module', 'ptrace', 'bpf', 'mount', 'egress'] as const;
 export type EventKindName = (typeof EVENT_KINDS)[number];
 /** Alert severities, lowest first (the Alert schema's Severity symbols). */
 export const SEVERITIES = ['info', 'low', 'medium', 'high', 'critical'] as const;
@@ -174,8 +174,8 @@ export interface FileAccessResponse {
   readonly rows: FileAccessRow[];
 }
 
-/** Outbound connections of one pod (or host) and command to one destination. */
-export interface EgressRow {
+/** A pod (or host: namespace and pod null) and a command in it, as the egress rows are grouped. */
+export interface PodCommand {
   readonly namespace: string | null;
   readonly pod: string | null;
   readonly workload: string | null;
@@ -183,6 +183,10 @@ export interface EgressRow {
   readonly binary: string;
   readonly args: string | null;
   readonly ancestry: string[];
+}
+
+/** Outbound connections of one pod (or host) and command to one destination. */
+export interface EgressRow extends PodCommand {
   readonly protocol: string;
   readonly daddr: string;
   readonly dport: number | null;
@@ -193,9 +197,30 @@ export interface EgressRow {
   readonly lastSeen: number;
 }
 
-/** GET /api/v1/egress: most connections first. */
+/**
+ * Names one pod (or host) and command asked for on its way out, as the agent's egress parser read them: DNS query
+ * names, TLS server names (SNI), HTTP Host headers.
+ */
+export interface EgressNameRow extends PodCommand {
+  /** dns (resolved), tls or http (contacted). */
+  readonly application: string;
+  readonly name: string;
+  /** Addresses the packets went to (the resolver for dns), at most a few. */
+  readonly destinations: string[];
+  /** Queries (dns) or connections (tls, http). */
+  readonly count: number;
+  /** Bytes of the queries or first requests read (not the connections' whole traffic). */
+  readonly bytes: number;
+  /** Records whose fields could not all be read (truncated, fragmented, malformed). */
+  readonly incomplete: number;
+  readonly firstSeen: number;
+  readonly lastSeen: number;
+}
+
+/** GET /api/v1/egress: connections, most first; names, most asked for first. */
 export interface EgressResponse {
   readonly rows: EgressRow[];
+  readonly names: EgressNameRow[];
 }
 
 export interface ProcessEventCounts {

@@ -2,10 +2,11 @@
  * One query per endpoint of the console's API (libs/console-api), over the store's tables. Each takes the request's
  * filters, parsed and validated, and answers the endpoint's response body. Read-only.
  */
-import type { SQLInputValue } from 'node:sqlite';
+import type { SQLInputValue, SQLOutputValue } from 'node:sqlite';
 import type {
   AgentsResponse,
   AlertsResponse,
+  EgressNameRow,
   EgressResponse,
   EventsOverTimeResponse,
   EventsResponse,
@@ -16,6 +17,7 @@ import type {
   FileIoTotals,
   Filters,
   KillRecord,
+  PodCommand,
   ProcessNode,
   ProcessTreeQuery,
   ProcessTreeResponse,
@@ -187,13 +189,7 @@ export function queryEgress(store: ConsoleStore, filters: Filters): EgressRespon
     .all(...where.params, filters.limit);
   return {
     rows: rows.map((row) => ({
-      namespace: row['namespace'] as string | null,
-      pod: row['pod'] as string | null,
-      workload: row['workload'] as string | null,
-      node: row['node'] as string,
-      binary: row['binary_path'] as string,
-      args: row['args'] as string | null,
-      ancestry: JSON.parse(row['ancestry'] as string) as string[],
+      ...podCommandOf(row),
       protocol: row['protocol'] as string,
       daddr: row['daddr'] as string,
       dport: row['dport'] as number | null,
@@ -202,11 +198,53 @@ export function queryEgress(store: ConsoleStore, filters: Filters): EgressRespon
       firstSeen: row['first_seen'] as number,
       lastSeen: row['last_seen'] as number,
     })),
+    names: queryEgressNames(store, filters),
   };
 }
 
+/** The pod and command columns the egress queries group by (workload: the group's). */
+function podCommandOf(row: Record<string, SQLOutputValue>): PodCommand {
+  return {
+    namespace: row['namespace'] as string | null,
+    pod: row['pod'] as string | null,
+    workload: row['workload'] as string | null,
+    node: row['node'] as string,
+    binary: row['binary_path'] as string,
+    args: row['args'] as string | null,
+    ancestry: JSON.parse(row['ancestry'] as string) as string[],
+  };
+}
+
+/** Destinations listed per name row; the rest are counted in `count` only. */
+const NAME_DESTINATIONS_MAX = 5;
+
+/** Egress events grouped by pod, command, application and name. */
+function queryEgressNames(store: ConsoleStore, filters: Filters): EgressNameRow[] {
+  const where = whereOf(filters, ['egress']);
+  const group = 'namespace, pod, node, binary_path, args, ancestry, egress_app, egress_name';
+  const rows = store
+    .statement(
+      `SELECT ${group}, max(workload) AS workload, count(*) AS count, sum(bytes) AS bytes, json_group_array(DISTINCT daddr) AS destinations,
+         sum(json_extract(detail, '$.egress.parse') IS NOT 'ok') AS incomplete, min(time) AS first_seen, max(time) AS last_seen
+       FROM events WHERE ${where.sql} AND egress_name IS NOT NULL
+       GROUP BY ${group} ORDER BY count DESC, last_seen DESC LIMIT ?`,
+    )
+    .all(...where.params, filters.limit);
+  return rows.map((row) => ({
+    ...podCommandOf(row),
+    application: row['egress_app'] as string,
+    name: row['egress_name'] as string,
+    destinations: (JSON.parse(row['destinations'] as string) as string[]).slice(0, NAME_DESTINATIONS_MAX),
+    count: row['count'] as number,
+    bytes: (row['bytes'] as number | null) ?? 0,
+    incomplete: row['incomplete'] as number,
+    firstSeen: row['first_seen'] as number,
+    lastSeen: row['last_seen'] as number,
+  }));
+}
+
 /** Event kinds counted as a process's network and privilege events (file: kind file). */
-const NETWORK_KINDS = ['connect', 'accept', 'listen', 'bind', 'flow'];
+const NETWORK_KINDS = ['connect', 'accept', 'listen', 'bind', 'flow', 'egress'];
 const PRIVILEGE_KINDS = ['privilege', 'capset', 'namespace', 'module', 'ptrace', 'bpf', 'mount'];
 const EVENTS_PER_PROCESS = 50;
 

@@ -42,6 +42,9 @@ export interface EventColumns {
   /** File close events: bytes read and written through the open (FilePayload.io); null otherwise. */
   readonly io_read: number | null;
   readonly io_written: number | null;
+  /** Egress events: the application protocol read (dns, tls, http) and the name it asked for (query, SNI, Host). */
+  readonly egress_app: string | null;
+  readonly egress_name: string | null;
   readonly action_kind: string | null;
   readonly action_policy: string | null;
   readonly action_rule: string | null;
@@ -78,6 +81,8 @@ export const EVENT_COLUMNS = [
   'bytes',
   'io_read',
   'io_written',
+  'egress_app',
+  'egress_name',
   'action_kind',
   'action_policy',
   'action_rule',
@@ -93,6 +98,7 @@ export function eventRecord(event: Event, ancestry: readonly string[]): { readon
   const { payload, pod } = event;
   const file = payload.group === 'file' ? payload : null;
   const network = payload.group === 'network' ? payload : null;
+  const egress = payload.group === 'egress' ? payload : null;
   const detail = renderEventJson(event);
   const columns: EventColumns = {
     id: event.id,
@@ -113,13 +119,16 @@ export function eventRecord(event: Event, ancestry: readonly string[]): { readon
     path: file?.path ?? null,
     op: file?.op ?? null,
     flags: file?.flags ?? null,
-    family: network?.family ?? null,
-    protocol: network?.protocol ?? null,
-    daddr: network?.daddr ?? null,
-    dport: network?.dport ?? null,
-    bytes: network?.bytes === null || network?.bytes === undefined ? null : Number(network.bytes),
+    family: network?.family ?? egress?.family ?? null,
+    protocol: network?.protocol ?? egress?.protocol ?? null,
+    daddr: network?.daddr ?? egress?.daddr ?? null,
+    dport: network?.dport ?? egress?.dport ?? null,
+    // Egress: the bytes of the payload that was read (the request), not the connection's total.
+    bytes: egress !== null ? egress.payload_bytes : network?.bytes === null || network?.bytes === undefined ? null : Number(network.bytes),
     io_read: file?.io ? Number(file.io.bytes_read) : null,
     io_written: file?.io ? Number(file.io.bytes_written) : null,
+    egress_app: egress?.application ?? null,
+    egress_name: egress === null ? null : (egress.dns_name ?? egress.server_name ?? egress.http_host),
     action_kind: event.action?.kind ?? null,
     action_policy: event.action?.policy ?? null,
     action_rule: event.action?.rule ?? null,

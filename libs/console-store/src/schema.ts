@@ -5,7 +5,7 @@
  * Times are ms since the epoch. `events.seq` is the insertion order: the row bound prunes the lowest. Event ids are
  * unique, so a record delivered twice (Kafka's at-least-once) is stored once.
  */
-export const SCHEMA_VERSION = 2;
+export const SCHEMA_VERSION = 3;
 
 export const SCHEMA = `
 CREATE TABLE IF NOT EXISTS events (
@@ -35,6 +35,8 @@ CREATE TABLE IF NOT EXISTS events (
   bytes INTEGER,
   io_read INTEGER,
   io_written INTEGER,
+  egress_app TEXT,
+  egress_name TEXT,
   action_kind TEXT,
   action_policy TEXT,
   action_rule TEXT,
@@ -47,6 +49,7 @@ CREATE INDEX IF NOT EXISTS events_path ON events(path, time) WHERE path IS NOT N
 CREATE INDEX IF NOT EXISTS events_pod ON events(namespace, pod, time);
 CREATE INDEX IF NOT EXISTS events_node ON events(node, time);
 CREATE INDEX IF NOT EXISTS events_exec ON events(exec_id, time);
+CREATE INDEX IF NOT EXISTS events_egress ON events(egress_name, time) WHERE egress_name IS NOT NULL;
 
 CREATE TABLE IF NOT EXISTS processes (
   exec_id TEXT PRIMARY KEY,

@@ -53,6 +53,8 @@ export function describeEvent(event: Event): string {
       return `${who} ${payload.cmd_name}`;
     case 'mount':
       return `${who} ${payload.op} ${payload.target}`;
+    case 'egress':
+      return `${who} ${payload.application} ${payload.dns_name ?? payload.server_name ?? payload.http_host ?? '?'} (${payload.daddr}:${payload.dport})`;
     case 'exit':
     case 'fork':
       return `${who} ${event.kind}`;

@@ -159,9 +159,17 @@ function anyValue(field: MatchField, test: (value: FieldValue) => boolean): Even
         return payload.path_as_given !== payload.path && payload.path_as_given.startsWith('/') && test(payload.path_as_given);
       };
     case 'daddr':
-      return (event) => event.payload.group === 'network' && event.payload.daddr !== null && test(event.payload.daddr);
+      return (event) => {
+        const { payload } = event;
+        if (payload.group === 'egress') return test(payload.daddr);
+        return payload.group === 'network' && payload.daddr !== null && test(payload.daddr);
+      };
     case 'dport':
-      return (event) => event.payload.group === 'network' && event.payload.dport !== null && test(event.payload.dport);
+      return (event) => {
+        const { payload } = event;
+        if (payload.group === 'egress') return test(payload.dport);
+        return payload.group === 'network' && payload.dport !== null && test(payload.dport);
+      };
     case 'uid':
     case 'op':
     case 'access':
@@ -174,6 +182,9 @@ function anyValue(field: MatchField, test: (value: FieldValue) => boolean): Even
     case 'request':
     case 'command':
     case 'sha256':
+    case 'dnsName':
+    case 'serverName':
+    case 'httpHost':
       return (event) => fieldValues(event, field).some(test);
   }
 }

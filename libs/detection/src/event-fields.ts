@@ -63,8 +63,10 @@ export function fieldValues(event: Event, field: MatchField): readonly FieldValu
     case 'access':
       return payload.group === 'file' ? fileAccessOf(payload.op, payload.flags) : [];
     case 'daddr':
+      if (payload.group === 'egress') return [payload.daddr];
       return payload.group === 'network' && payload.daddr !== null ? [payload.daddr] : [];
     case 'dport':
+      if (payload.group === 'egress') return [payload.dport];
       return payload.group === 'network' && payload.dport !== null ? [payload.dport] : [];
     case 'sport':
       return payload.group === 'network' && payload.sport !== null ? [payload.sport] : [];
@@ -85,5 +87,12 @@ export function fieldValues(event: Event, field: MatchField): readonly FieldValu
     case 'sha256':
       // Policies hold lower-case digests; the agent's are too, but a digest from elsewhere need not be.
       return payload.group === 'exec' && payload.sha256 !== null ? [payload.sha256.toLowerCase()] : [];
+    // Lower-cased by the agent; again here for records from elsewhere.
+    case 'dnsName':
+      return payload.group === 'egress' && payload.dns_name !== null ? [payload.dns_name.toLowerCase()] : [];
+    case 'serverName':
+      return payload.group === 'egress' && payload.server_name !== null ? [payload.server_name.toLowerCase()] : [];
+    case 'httpHost':
+      return payload.group === 'egress' && payload.http_host !== null ? [payload.http_host.toLowerCase()] : [];
   }
 }

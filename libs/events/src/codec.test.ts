@@ -39,6 +39,7 @@ function describePayload(payload: Payload): string {
     case 'ptrace': return `ptrace ${payload.request_name}`;
     case 'bpf': return `bpf ${payload.cmd_name}`;
     case 'mount': return `mount ${payload.target}`;
+    case 'egress': return `egress ${payload.application} ${payload.dns_name ?? payload.server_name ?? payload.http_host ?? ''}`;
   }
 }
 
@@ -67,6 +68,25 @@ test('payload groups survive the round trip for every branch', () => {
     { group: 'ptrace', request: 16, request_name: 'PTRACE_ATTACH', target_pid: 1, result: 0 },
     { group: 'bpf', cmd: 5, cmd_name: 'BPF_PROG_LOAD', prog_type: 1, name: null, result: 3 },
     { group: 'mount', op: 'mount', source: 'proc', target: '/mnt', fstype: 'proc', flags: 0n, result: 0 },
+    {
+      group: 'egress',
+      family: 'inet',
+      protocol: 'udp',
+      saddr: '10.244.0.5',
+      sport: 40000,
+      daddr: '10.96.0.10',
+      dport: 53,
+      application: 'dns',
+      parse: 'ok',
+      dns_name: 'pool.example',
+      dns_type: 'A',
+      server_name: null,
+      alpn: [],
+      http_request: null,
+      http_host: null,
+      socket_cookie: 4097n,
+      payload_bytes: 30,
+    },
   ];
   for (const payload of payloads) {
     const decoded = decodeRawEvent({ ...sampleRawEvent(), payload });

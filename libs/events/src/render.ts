@@ -100,6 +100,16 @@ export function renderEventCompact(event: RawEvent | Event, options: { readonly 
     case 'bpf':
     case 'mount':
       return `${head} ${JSON.stringify(toJsonValue(payload))}${action}`;
+    case 'egress': {
+      const parse = payload.parse === 'ok' ? '' : ` (${payload.parse})`;
+      const what =
+        payload.application === 'dns'
+          ? `${payload.dns_type ?? '?'} ${payload.dns_name ?? '?'}`
+          : payload.application === 'tls'
+            ? `sni=${payload.server_name ?? '-'}${payload.alpn.length > 0 ? ` alpn=${payload.alpn.join(',')}` : ''}`
+            : `${JSON.stringify(payload.http_request ?? '')} host=${payload.http_host ?? '-'}`;
+      return `${head} ${payload.application} ${what} -> ${payload.daddr}:${payload.dport}${parse}${action}`;
+    }
   }
 }
 

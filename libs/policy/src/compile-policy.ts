@@ -345,6 +345,7 @@ function watchesOf(rule: PolicyRuleSpec, origin: KernelRuleOrigin): { entries: K
       case 'ptrace':
       case 'bpf':
       case 'mount':
+      case 'egress': // the egress parser reports every parsed payload (rate-limited per cgroup), watched or not
         break;
     }
   });
@@ -428,6 +429,7 @@ function planKernel(rule: PolicyRuleSpec, action: RuleAction, origin: KernelRule
     case 'ptrace':
     case 'bpf':
     case 'mount':
+    case 'egress':
       return { entries: [], reasons: [`no in-kernel enforcement for event ${rule.event}`] };
   }
 }

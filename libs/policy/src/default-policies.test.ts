@@ -50,7 +50,7 @@ describe('the shipped default pack', () => {
     assert.ok(policies.every((p) => p.spec.mode === 'monitor'));
     assert.deepEqual(
       policies.map((p) => p.metadata.name),
-      ['default-attack-chains', 'default-container-activity', 'default-credential-access', 'default-process-tree', 'default-system-integrity'],
+      ['default-attack-chains', 'default-container-activity', 'default-credential-access', 'default-egress', 'default-process-tree', 'default-system-integrity'],
     );
     assert.deepEqual(
       policies.filter((p) => p.spec.rego !== null).map((p) => [p.metadata.name, p.spec.rego?.action, p.spec.selector.host]),

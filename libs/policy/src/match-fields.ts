@@ -67,7 +67,13 @@ export const MATCH_FIELDS: Readonly<Record<MatchField, MatchFieldDefinition>> = 
   },
   access: { kind: 'symbols', description: 'file: read and/or write, from the open flags (write: O_WRONLY, O_RDWR, O_CREAT, O_TRUNC, O_APPEND).' },
   sha256: { kind: 'digests', description: "exec: SHA-256 digests of the executable's content (64 hex digits); a copy of a binary has the same digest." },
+  dnsName: { kind: 'string-match', description: 'egress: DNS query name, e.g. suffix ".onion" (compared in lower case, without a trailing dot).' },
+  serverName: { kind: 'string-match', description: 'egress: server name (SNI) of a TLS ClientHello (compared in lower case).' },
+  httpHost: { kind: 'string-match', description: 'egress: Host header of an HTTP/1.x request (compared in lower case).' },
 };
+
+/** Fields holding DNS names: the validator lower-cases their values and drops a trailing dot, as the agent does. */
+export const HOST_NAME_FIELDS: ReadonlySet<MatchField> = new Set(['dnsName', 'serverName', 'httpHost']);
 
 export const ALL_MATCH_FIELDS = Object.keys(MATCH_FIELDS) as MatchField[];
 
@@ -100,6 +106,8 @@ export function matchFieldsOf(event: RuleEvent): readonly MatchField[] {
       return [...PROCESS_FIELDS, 'command'];
     case 'mount':
       return [...PROCESS_FIELDS, 'path', 'fstype', 'op'];
+    case 'egress':
+      return [...PROCESS_FIELDS, 'daddr', 'dport', 'dnsName', 'serverName', 'httpHost'];
   }
 }
 
@@ -129,6 +137,7 @@ export function symbolsOf(field: MatchField, event: RuleEvent): readonly string[
     case 'capset':
     case 'ptrace':
     case 'bpf':
+    case 'egress':
       return [];
   }
 }

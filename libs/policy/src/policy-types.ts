@@ -27,6 +27,7 @@ export const RULE_EVENTS = [
   'ptrace',
   'bpf',
   'mount',
+  'egress',
 ] as const;
 export type RuleEvent = (typeof RULE_EVENTS)[number];
 
@@ -177,6 +178,12 @@ export interface RuleMatch {
   readonly access?: readonly FileAccess[];
   /** exec: SHA-256 digests of the executable's content, 64 lowercase hex digits (a copy of a binary is another inode). */
   readonly sha256?: readonly string[];
+  /** egress: the DNS query name, lower case without a trailing dot (suffix ".onion" matches every onion name). */
+  readonly dnsName?: StringMatch;
+  /** egress: the server name (SNI) a TLS client asked for, lower case. */
+  readonly serverName?: StringMatch;
+  /** egress: the Host header of an HTTP/1.x request, lower case (with its port when the client sent one). */
+  readonly httpHost?: StringMatch;
 }
 export type MatchField = keyof RuleMatch;
 

@@ -79,6 +79,22 @@ spec:
     - { name: writes, event: file, match: { path: { prefix: [/etc/] }, access: [write] }, action: audit }
     - { name: mount-proc, event: mount, match: { path: { prefix: [/host/] }, fstype: [proc, overlay], op: [mount, umount, move_mount, fsmount] }, action: audit }
 `,
+  'egress-names': `
+apiVersion: stinger.io/v1alpha1
+kind: TracingPolicy
+metadata: { name: egress-names }
+spec:
+  rules:
+    - { name: onion, event: egress, match: { dnsName: { suffix: [.onion] }, dport: [53] }, action: audit }
+    - { name: pool-exact, event: egress, match: { dnsName: { equal: [pool.example] } }, action: audit }
+    - { name: pool-prefix, event: egress, match: { dnsName: { prefix: [xmr.] } }, action: audit }
+    - { name: sni-equal, event: egress, match: { serverName: { equal: [pool.example] } }, action: kill }
+    - { name: sni-prefix, event: egress, match: { serverName: { prefix: [stratum.] } }, action: audit }
+    - { name: sni-suffix, event: egress, match: { serverName: { suffix: [.pool.example] } }, action: audit }
+    - { name: host-equal, event: egress, match: { httpHost: { equal: [transfer.sh] } }, action: audit }
+    - { name: host-prefix, event: egress, match: { httpHost: { prefix: [paste.] } }, action: audit }
+    - { name: host-suffix, event: egress, match: { httpHost: { suffix: [.ngrok.io] }, daddr: [198.51.100.0/24] }, action: audit }
+`,
   'sequences': `
 apiVersion: stinger.io/v1alpha1
 kind: TracingPolicy
@@ -377,7 +393,7 @@ spec:
       'rules[0].match[1].values[1]: "teleport" is not one of open, read, write, unlink, rename, link, symlink, chmod, chown, truncate, mkdir, rmdir, close',
       'rules[0].match[2].values[0]: "5-1" is not a uid range (low-high with 0 <= low <= high <= 4294967294)',
       'rules[0].action: deny-connect applies only to event connect, not file',
-      'rules[1].event: "flow" is not one of exec, file, connect, accept, listen, privilege, capset, namespace, module, ptrace, bpf, mount',
+      'rules[1].event: "flow" is not one of exec, file, connect, accept, listen, privilege, capset, namespace, module, ptrace, bpf, mount, egress',
       'rules[1].match[0].values[0]: "10.0.0.0/33" is not a CIDR (IPv4 a.b.c.d/0-32 or IPv6 x:y::z/0-128, or a bare address)',
     ]);
   });

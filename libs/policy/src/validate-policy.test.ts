@@ -84,7 +84,7 @@ describe('validatePolicy', () => {
       'apiVersion: "stinger.io/v1" is not supported (expected "stinger.io/v1alpha1")',
       'spec.mode: "block" is not one of enforce, monitor',
       'spec.rules[0].match.dport[0]: "http" is not a port number (1-65535)',
-      'spec.rules[1].event: "exe" is not one of exec, file, connect, accept, listen, privilege, capset, namespace, module, ptrace, bpf, mount (did you mean "exec"?)',
+      'spec.rules[1].event: "exe" is not one of exec, file, connect, accept, listen, privilege, capset, namespace, module, ptrace, bpf, mount, egress (did you mean "exec"?)',
     ]);
   });
 
@@ -191,7 +191,7 @@ describe('validatePolicy', () => {
     ['a rego module without package', policy({ spec: { rego: { module: 'allow := true', entrypoint: 'stinger/alerts', events: ['exec'] } } }), 'spec.rego.module: has no package declaration'],
     ['a rego entrypoint that is no rule path', policy({ spec: { rego: { module: 'package stinger', entrypoint: 'alerts', events: ['exec'] } } }), 'spec.rego.entrypoint: "alerts" is not a rule path (package segments and rule name joined by "/", e.g. stinger/alerts)'],
     ['rego asking for a kernel action', policy({ spec: { rego: { module: 'package stinger', entrypoint: 'stinger/alerts', events: ['exec'], action: 'kill-in-kernel' } } }), 'spec.rego.action: "kill-in-kernel" is not one of audit, kill'],
-    ['rego without events', policy({ spec: { rego: { module: 'package stinger', entrypoint: 'stinger/alerts' } } }), 'spec.rego.events: required (the event kinds the module is evaluated on: exec, file, connect, accept, listen, privilege, capset, namespace, module, ptrace, bpf, mount)'],
+    ['rego without events', policy({ spec: { rego: { module: 'package stinger', entrypoint: 'stinger/alerts' } } }), 'spec.rego.events: required (the event kinds the module is evaluated on: exec, file, connect, accept, listen, privilege, capset, namespace, module, ptrace, bpf, mount, egress)'],
   ];
   for (const [name, value, expected] of cases) {
     test(`reports ${name}`, () => {

@@ -6,7 +6,7 @@
  */
 import { PolicyValidationError, type PolicyIssue } from './errors.ts';
 import { identityObstacles, type IdentityContext } from './identity-rules.ts';
-import { ALL_MATCH_FIELDS, MATCH_FIELDS, matchFieldsOf, symbolsOf } from './match-fields.ts';
+import { ALL_MATCH_FIELDS, HOST_NAME_FIELDS, MATCH_FIELDS, matchFieldsOf, symbolsOf } from './match-fields.ts';
 import {
   CORRELATION_FIELDS,
   LABEL_SELECTOR_OPERATORS,
@@ -442,6 +442,14 @@ function checkRepresentable(selector: { expressions: readonly LabelSelectorRequi
 // ---------------------------------------------------------------------------------------------------------------
 // spec.rules[].match
 
+/** DNS names compare without case (RFC 4343) and without the root's trailing dot: lower-cased as the agent's are. */
+function hostNameMatch(match: StringMatch): StringMatch {
+  const names = (values: readonly string[], trimDot: boolean): string[] => [
+    ...new Set(values.map((v) => (trimDot && v.endsWith('.') ? v.slice(0, -1) : v).toLowerCase())),
+  ];
+  return { equal: names(match.equal, true), prefix: names(match.prefix, false), suffix: names(match.suffix, true) };
+}
+
 function checkStringMatch(value: unknown, at: { path: PathSegments; paths: boolean }, c: IssueCollector): StringMatch | null {
   const { path } = at;
   const match = c.expectMapping(value, path);
@@ -554,8 +562,10 @@ function checkMatchField(value: unknown, at: { field: MatchField; event: RuleEve
   switch (definition.kind) {
     case 'path-match':
       return checkStringMatch(value, { path, paths: true }, c);
-    case 'string-match':
-      return checkStringMatch(value, { path, paths: false }, c);
+    case 'string-match': {
+      const checked = checkStringMatch(value, { path, paths: false }, c);
+      return checked !== null && HOST_NAME_FIELDS.has(field) ? hostNameMatch(checked) : checked;
+    }
     case 'symbols':
     case 'cidrs':
     case 'ports':

@@ -51,7 +51,7 @@ export interface AgentHealth {
 export interface LostRecordsCount {
   /** The sensor the records were lost from; 'publisher' for spool loss. */
   sensor: string;
-  /** ring_full: the BPF program found the ring buffer full; user_space: dropped by the agent's ring buffer reader; spool_full: Kafka away and the on-disk spool full. */
+  /** ring_full: the BPF program found the ring buffer full; user_space: dropped by the agent's ring buffer reader; spool_full: Kafka away and the on-disk spool full; rate_limited: not written by the kernel because the cgroup was over its rate (the egress parser's per-cgroup limit, STINGER_AGENT_EGRESS_RATE). */
   cause: LossCause;
   /** Records lost. */
   count: bigint;
@@ -61,9 +61,9 @@ export interface LostRecordsCount {
  * Why records were lost.
  * Avro enum io.stinger.v1.LossCause.
  */
-export type LossCause = 'ring_full' | 'user_space' | 'spool_full';
+export type LossCause = 'ring_full' | 'user_space' | 'spool_full' | 'rate_limited';
 /** The symbols of LossCause, in schema order. */
-export const LOSS_CAUSE_SYMBOLS = ['ring_full', 'user_space', 'spool_full'] as const;
+export const LOSS_CAUSE_SYMBOLS = ['ring_full', 'user_space', 'spool_full', 'rate_limited'] as const;
 
 /**
  * How the agent's events reach Kafka.
@@ -201,7 +201,7 @@ export interface Event {
    * Default: null.
    */
   parent: null | Process;
-  /** Details of the event, one record per payload group (exec, exit, fork, file, network, privilege, capset, namespace, module, ptrace, bpf, mount). */
+  /** Details of the event, one record per payload group (exec, exit, fork, file, network, privilege, capset, namespace, module, ptrace, bpf, mount, egress). */
   payload: Payload;
   /**
    * What Stinger did in the kernel about this operation; null when it did not act.
@@ -218,12 +218,12 @@ export interface Event {
 }
 
 /**
- * What happened. Several kinds share one payload group: connect, accept, listen, bind and flow carry a NetworkPayload.
+ * What happened. Several kinds share one payload group: connect, accept, listen, bind, flow and egress carry a NetworkPayload.
  * Avro enum io.stinger.v1.EventKind.
  */
-export type EventKind = 'exec' | 'exit' | 'fork' | 'file' | 'connect' | 'accept' | 'listen' | 'bind' | 'flow' | 'privilege' | 'capset' | 'namespace' | 'module' | 'ptrace' | 'bpf' | 'mount';
+export type EventKind = 'exec' | 'exit' | 'fork' | 'file' | 'connect' | 'accept' | 'listen' | 'bind' | 'flow' | 'privilege' | 'capset' | 'namespace' | 'module' | 'ptrace' | 'bpf' | 'mount' | 'egress';
 /** The symbols of EventKind, in schema order. */
-export const EVENT_KIND_SYMBOLS = ['exec', 'exit', 'fork', 'file', 'connect', 'accept', 'listen', 'bind', 'flow', 'privilege', 'capset', 'namespace', 'module', 'ptrace', 'bpf', 'mount'] as const;
+export const EVENT_KIND_SYMBOLS = ['exec', 'exit', 'fork', 'file', 'connect', 'accept', 'listen', 'bind', 'flow', 'privilege', 'capset', 'namespace', 'module', 'ptrace', 'bpf', 'mount', 'egress'] as const;
 
 /**
  * A process (thread group) as the agent knows it. Fields the agent cannot know (a process started before it, a short-lived process gone from /proc) are null rather than guessed.
@@ -657,6 +657,81 @@ export interface MountPayload {
 export type MountOp = 'mount' | 'umount' | 'move_mount' | 'fsmount';
 /** The symbols of MountOp, in schema order. */
 export const MOUNT_OP_SYMBOLS = ['mount', 'umount', 'move_mount', 'fsmount'] as const;
+
+/**
+ * Payload of kind egress: what an outgoing connection asked for, read in the kernel from its first payload (TLS ClientHello, HTTP/1.x request) or from a UDP datagram to port 53 (DNS query), for the process that owns the socket. Only the fields of its application protocol are set.
+ * Avro record io.stinger.v1.EgressPayload.
+ */
+export interface EgressPayload {
+  /** Union discriminator (not on the wire): the branch of the payload union this record is. */
+  group: 'egress';
+  /** Address family of the packet (inet or inet6). */
+  family: AddressFamily;
+  /** Transport protocol (tcp or udp). */
+  protocol: NetworkProtocol;
+  /** Local address of the packet. */
+  saddr: string;
+  /** Local port. */
+  sport: number;
+  /** Remote address. */
+  daddr: string;
+  /** Remote port. */
+  dport: number;
+  /** dns: a DNS query; tls: a TLS ClientHello; http: an HTTP/1.x request. */
+  application: EgressApplication;
+  /** ok: complete; truncated: a value was cut at its limit (127 bytes for names and request lines) or lay beyond the bytes scanned; fragmented: the message went on past the packet that was read and the value was not in it (e.g. a ClientHello split over TCP segments); malformed: lengths inside the message did not add up. */
+  parse: EgressParse;
+  /**
+   * dns: the query name, dotted, without the trailing dot.
+   * Default: null.
+   */
+  dns_name: null | string;
+  /**
+   * dns: the query type (A, AAAA, CNAME, MX, TXT, SRV, HTTPS, ..., or TYPE<n>).
+   * Default: null.
+   */
+  dns_type: null | string;
+  /**
+   * tls: the server name the client asked for (SNI); null when it sent none or it could not be read.
+   * Default: null.
+   */
+  server_name: null | string;
+  /**
+   * tls: the application protocols the client offered (ALPN), in its order; empty when none.
+   * Default: [].
+   */
+  alpn: string[];
+  /**
+   * http: the request line, e.g. 'GET /index.html HTTP/1.1'.
+   * Default: null.
+   */
+  http_request: null | string;
+  /**
+   * http: the value of the Host header; null when absent or not read.
+   * Default: null.
+   */
+  http_host: null | string;
+  /** The kernel's cookie of the socket: the same for every record of one socket. */
+  socket_cookie: bigint;
+  /** Bytes of application payload in the packet that was read. */
+  payload_bytes: number;
+}
+
+/**
+ * Application protocol the payload was read as.
+ * Avro enum io.stinger.v1.EgressApplication.
+ */
+export type EgressApplication = 'dns' | 'tls' | 'http';
+/** The symbols of EgressApplication, in schema order. */
+export const EGRESS_APPLICATION_SYMBOLS = ['dns', 'tls', 'http'] as const;
+
+/**
+ * Whether the fields are complete.
+ * Avro enum io.stinger.v1.EgressParse.
+ */
+export type EgressParse = 'ok' | 'truncated' | 'fragmented' | 'malformed';
+/** The symbols of EgressParse, in schema order. */
+export const EGRESS_PARSE_SYMBOLS = ['ok', 'truncated', 'fragmented', 'malformed'] as const;
 
 /**
  * What Stinger did to the operation in the kernel, when it acted.
@@ -1146,7 +1221,7 @@ export interface RawEvent {
    * Default: null.
    */
   parent: null | Process;
-  /** Details of the event, one record per payload group (exec, exit, fork, file, network, privilege, capset, namespace, module, ptrace, bpf, mount). */
+  /** Details of the event, one record per payload group (exec, exit, fork, file, network, privilege, capset, namespace, module, ptrace, bpf, mount, egress). */
   payload: Payload;
   /**
    * What Stinger did in the kernel about this operation; null when it did not act.
@@ -1155,8 +1230,8 @@ export interface RawEvent {
   action: null | Action;
 }
 
-/** A record union: switch on `group` ('exec', 'exit', 'fork', 'file', 'network', 'privilege', 'capset', 'namespace', 'module', 'ptrace', 'bpf', 'mount'). */
-export type Payload = ExecPayload | ExitPayload | ForkPayload | FilePayload | NetworkPayload | PrivilegePayload | CapsetPayload | NamespacePayload | ModulePayload | PtracePayload | BpfPayload | MountPayload;
+/** A record union: switch on `group` ('exec', 'exit', 'fork', 'file', 'network', 'privilege', 'capset', 'namespace', 'module', 'ptrace', 'bpf', 'mount', 'egress'). */
+export type Payload = ExecPayload | ExitPayload | ForkPayload | FilePayload | NetworkPayload | PrivilegePayload | CapsetPayload | NamespacePayload | ModulePayload | PtracePayload | BpfPayload | MountPayload | EgressPayload;
 /** The `group` values of Payload. */
 export type PayloadGroup = Payload['group'];
 

@@ -65,10 +65,10 @@ test('a view fetches with the filters; a newer request aborts the older, whose l
     const second = fake.calls.filter((c) => c.endpoint === 'egress')[1];
     assert.ok(second);
     assert.equal(first.signal.aborted, true);
-    second.resolve({ rows: [egressRow('10.0.0.2')] });
-    first.resolve({ rows: [egressRow('10.0.0.1')] });
+    second.resolve({ rows: [egressRow('10.0.0.2')], names: [] });
+    first.resolve({ rows: [egressRow('10.0.0.1')], names: [] });
     await settle();
-    assert.deepEqual(store.get().egress.data, [egressRow('10.0.0.2')]);
+    assert.deepEqual(store.get().egress.data, { names: [], connections: [egressRow('10.0.0.2')] });
     assert.equal(store.get().egress.loading, false);
   } finally {
     stop();

@@ -66,8 +66,10 @@ async function fetchView(request: ViewRequest): Promise<((s: ConsoleState) => Co
       const pathParam: [string, string] = [location.pathPrefix ? 'pathPrefix' : 'path', location.path];
       return actions.loaded('files', (await api.fileAccess([...params, pathParam], signal)).rows, now);
     }
-    case 'egress':
-      return actions.loaded('egress', (await api.egress(params, signal)).rows, now);
+    case 'egress': {
+      const egress = await api.egress(params, signal);
+      return actions.loaded('egress', { names: egress.names, connections: egress.rows }, now);
+    }
     case 'tree': {
       const tree = treeTargetOf(location);
       if (tree === null) return actions.loaded('tree', [], now);

@@ -19,6 +19,7 @@ export function kindGroup(kind: string): KindGroup {
     case 'listen':
     case 'bind':
     case 'flow':
+    case 'egress':
       return 'network';
     case 'privilege':
     case 'capset':

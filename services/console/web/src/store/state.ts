@@ -6,6 +6,7 @@
 import type {
   AgentRow,
   AlertRow,
+  EgressNameRow,
   EgressRow,
   EnforcementMessage,
   EventRow,
@@ -36,6 +37,12 @@ export interface OverviewData {
   readonly alerts: readonly AlertRow[];
 }
 
+/** The egress view: names asked for (DNS, TLS server names, HTTP hosts) and connections, per pod and command. */
+export interface EgressData {
+  readonly names: readonly EgressNameRow[];
+  readonly connections: readonly EgressRow[];
+}
+
 export type StreamConnection = 'off' | 'connecting' | 'open' | 'retrying';
 
 export interface LiveState {
@@ -55,7 +62,7 @@ export interface ConsoleState {
   readonly overview: Resource<OverviewData>;
   readonly live: LiveState;
   readonly files: Resource<readonly FileAccessRow[]>;
-  readonly egress: Resource<readonly EgressRow[]>;
+  readonly egress: Resource<EgressData>;
   readonly tree: Resource<readonly ProcessNode[]>;
   readonly alerts: Resource<readonly AlertRow[]>;
   readonly agents: Resource<readonly AgentRow[]>;

@@ -1,0 +1,44 @@
+/**
+ * The egress event's payload from an egress parser record (libs/bpf decodeEgressRecord): addresses as the
+ * network events give them, the application fields of the one protocol that was read, DNS types by name.
+ */
+import type { EgressRecord } from '@stinger/bpf';
+import type { EgressPayload } from '@stinger/events';
+
+/** DNS query types by number (RFC 1035 and successors): the ones seen in practice; others read TYPE<n> (RFC 3597). */
+const DNS_TYPES: Readonly<Record<number, string>> = {
+  1: 'A', 2: 'NS', 5: 'CNAME', 6: 'SOA', 12: 'PTR', 13: 'HINFO', 15: 'MX', 16: 'TXT', 28: 'AAAA', 33: 'SRV', 35: 'NAPTR',
+  39: 'DNAME', 43: 'DS', 48: 'DNSKEY', 52: 'TLSA', 64: 'SVCB', 65: 'HTTPS', 255: 'ANY', 257: 'CAA',
+};
+
+export function dnsTypeName(type: number): string {
+  return DNS_TYPES[type] ?? `TYPE${type}`;
+}
+
+const orNull = (text: string): string | null => (text === '' ? null : text);
+
+export function egressPayload(record: EgressRecord): EgressPayload {
+  const dns = record.app === 'dns';
+  const tls = record.app === 'tls';
+  const http = record.app === 'http';
+  return {
+    group: 'egress',
+    family: record.family,
+    protocol: record.protocol,
+    saddr: record.saddr,
+    sport: record.sport,
+    daddr: record.daddr,
+    dport: record.dport,
+    application: record.app,
+    parse: record.parse,
+    // DNS names are case-insensitive (RFC 4343): lower case, so rules and counts see one name.
+    dns_name: dns ? orNull(record.name.toLowerCase()) : null,
+    dns_type: dns && record.dnsType !== 0 ? dnsTypeName(record.dnsType) : null,
+    server_name: tls ? orNull(record.name.toLowerCase()) : null,
+    alpn: tls ? [...record.alpn] : [],
+    http_request: http ? orNull(record.request) : null,
+    http_host: http ? orNull(record.name.toLowerCase()) : null,
+    socket_cookie: record.socketCookie,
+    payload_bytes: record.payloadBytes,
+  };
+}
