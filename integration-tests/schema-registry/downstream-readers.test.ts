@@ -2,8 +2,9 @@
  * Other people's tools read the security topics (issue 12), on the real broker, a real Apicurio Registry and the real
  * enricher and detector, with the readers docs/topics.md shows (docs/examples/consume): a Java consumer with
  * Apicurio's Avro deserializer and Apache Avro's single-object decoder, a Python consumer with confluent-kafka's
- * AvroDeserializer and fastavro. Each prints every record as Avro JSON; the test compares that, record for record,
- * with what Stinger's own decoder makes of the same bytes.
+ * AvroDeserializer and fastavro, a Go consumer with franz-go, its registry client and hamba/avro. Java and Python
+ * print every record as Avro JSON, which the test compares, record for record, with what Stinger's own decoder makes
+ * of the same bytes; Go prints id, node, kind and process binary (hamba/avro writes no Avro JSON), compared alike.
  *
  * One topic prefix, three stages in order: (1) the default single-object encoding; (2) the switch to the registry,
  * readers first: the detector (reader of stinger.events) restarts in registry mode, then the enricher (its writer),
@@ -23,7 +24,7 @@ import { loadConfig, processEnvironment, requireBrokers } from '@stinger/config'
 import { codecs, createAvroType, decodeAlert, decodeEvent, encodeRawEvent, type Event } from '@stinger/events';
 import { bootstrapTopics, createKafkaClient, createProducer, topicName, type KafkaClient } from '@stinger/kafka';
 import { createLogger } from '@stinger/log';
-import { prepareJavaReader, preparePythonReader, startLocalRegistry, type JavaReaderKit, type LocalRegistry, type PythonReaderKit } from '@stinger/local-registry';
+import { prepareGoReader, prepareJavaReader, preparePythonReader, startLocalRegistry, type GoReaderKit, type JavaReaderKit, type LocalRegistry, type PythonReaderKit } from '@stinger/local-registry';
 import { SchemaIncompatibleError } from '@stinger/schema-registry';
 import { sampleRawEvent } from '@stinger/testing';
 import { runStinger } from '../helpers/cli.ts';
@@ -47,6 +48,7 @@ const logger = createLogger({ name: 'registry-test', level: config.logLevel === 
 let registry: LocalRegistry | undefined;
 let java: JavaReaderKit;
 let python: PythonReaderKit;
+let go: GoReaderKit;
 let plainClient: KafkaClient;
 let registryClient: KafkaClient;
 let events: Collector | undefined;
@@ -70,6 +72,7 @@ before(async () => {
   registry = await startLocalRegistry({ cacheDir: config.cacheDir, dataDir: join(dir, 'registry'), logger });
   java = await prepareJavaReader({ cacheDir: config.cacheDir, logger });
   python = await preparePythonReader({ cacheDir: config.cacheDir, logger });
+  go = await prepareGoReader({ cacheDir: config.cacheDir, logger });
   plainClient = clientFor('registry-test', null);
   registryClient = clientFor('registry-test-registry', registry.url);
   await bootstrapTopics({ client: plainClient, prefix });
@@ -144,15 +147,18 @@ function comparable(json: string): string {
   return JSON.stringify(sort(JSON.parse(json, reviver as (key: string, value: unknown) => unknown)));
 }
 
-type Reader = 'java' | 'python';
+type Reader = 'java' | 'python' | 'go';
 
 /** Every record of `topic` as `reader` prints it (Avro JSON lines), read from the beginning until `count`. */
 async function readWith(reader: Reader, { topic, count, schema }: { topic: string; count: number; schema: 'Event' | 'Alert' }): Promise<string[]> {
-  const common = ['--bootstrap', testBrokers(), '--topic', topic, '--count', String(count), '--schemas', bundledSchemas, '--timeout-ms', '90000'];
+  const common = ['--bootstrap', testBrokers(), '--topic', topic, '--count', String(count), '--schemas', bundledSchemas];
+  const options = { maxBuffer: 64 * 1024 * 1024, timeout: 150_000 };
   const { stdout } =
     reader === 'java'
-      ? await run('java', ['-cp', java.classPath, java.source, ...common, '--schema', schema, '--registry', registry!.origin], { maxBuffer: 64 * 1024 * 1024, timeout: 150_000 })
-      : await run(python.python, [python.script, ...common, '--registry', registry!.url], { maxBuffer: 64 * 1024 * 1024, timeout: 150_000 });
+      ? await run('java', ['-cp', java.classPath, java.source, ...common, '--timeout-ms', '90000', '--schema', schema, '--registry', registry!.origin], options)
+      : reader === 'python'
+        ? await run(python.python, [python.script, ...common, '--timeout-ms', '90000', '--registry', registry!.url], options)
+        : await run(go.binary, [...common.map((arg) => arg.replace(/^--/, '-')), '-timeout', '90s', '-registry', registry!.url], options);
   return stdout.split('\n').filter((line) => line.trim() !== '');
 }
 
@@ -172,18 +178,32 @@ interface ReadersAgree {
   readonly writerJson?: (value: Buffer) => string | undefined;
 }
 
+/**
+ * The fields the Go reader prints (id, node, kind, process binary), from Stinger's decoding: it prints these rather
+ * than Avro JSON, which hamba/avro does not write.
+ */
+function expectedGoFields(collector: Collector, schema: 'Event' | 'Alert'): string[] {
+  return collector.records.map((record) => {
+    const value = schema === 'Event' ? decodeEvent(record.value!) : decodeAlert(record.value!);
+    const event = 'process' in value ? value : null;
+    return JSON.stringify({ binary: event?.process.binary ?? null, id: value.id, kind: event?.kind ?? null, node: value.node });
+  });
+}
+
 async function assertReadersAgree({ topic, collector, schema, writerJson }: ReadersAgree): Promise<void> {
   const expected = expectedJson(collector, schema, writerJson).map(comparable).sort();
   for (const reader of ['java', 'python'] as const) {
     const lines = await readWith(reader, { topic, count: expected.length, schema });
     assert.deepEqual(lines.map(comparable).sort(), expected, `${reader} reads ${topic} as Stinger wrote it`);
   }
+  const goLines = await readWith('go', { topic, count: expected.length, schema });
+  assert.deepEqual(goLines.sort(), expectedGoFields(collector, schema).sort(), `go reads ${topic}: id, node, kind and binary as Stinger wrote them`);
 }
 
 const startsWith = (collector: Collector, from: number, marker: number[]): boolean =>
   collector.records.slice(from).every((record) => record.value !== null && marker.every((byte, i) => record.value?.[i] === byte));
 
-test('single-object encoding (no registry): Java and Python decode stinger.events and stinger.alerts with schemas/bundled, field for field', { timeout: 300_000 }, async () => {
+test('single-object encoding (no registry): Java and Python decode stinger.events and stinger.alerts with schemas/bundled field for field, Go their key fields', { timeout: 300_000 }, async () => {
   await writeUntilAlerts(plainClient, 1);
   assert.ok(startsWith(events!, 0, [0xc3, 0x01]) && startsWith(alerts!, 0, [0xc3, 0x01]), 'the pipeline writes single-object encoding');
   await assertReadersAgree({ topic: eventsTopic, collector: events!, schema: 'Event' });

@@ -19,7 +19,7 @@ import {
   type BuiltBinary,
 } from '@stinger/dev-cluster';
 import { resolveKafkaDistribution } from '@stinger/local-broker';
-import { prepareJavaReader, preparePythonReader, resolveApicurioRegistry } from '@stinger/local-registry';
+import { prepareGoReader, prepareJavaReader, preparePythonReader, resolveApicurioRegistry } from '@stinger/local-registry';
 import { buildOpa } from '@stinger/rego';
 import type { Logger } from '@stinger/log';
 import { createProgress } from './progress.ts';
@@ -75,6 +75,8 @@ export async function setup(options: SetupOptions): Promise<number> {
   out(`Java topic reader: ${java.classPath}${java.built ? ', resolved now' : ', cached'}`);
   const python = await withProgress('Python topic reader: installing confluent-kafka and fastavro', null, () => preparePythonReader({ cacheDir: config.cacheDir, logger }));
   out(`Python topic reader: ${python.python}${python.built ? ', installed now' : ', cached'}`);
+  const go = await withProgress('Go topic reader: building with the Go module proxy', null, () => prepareGoReader({ cacheDir: config.cacheDir, logger }));
+  out(`Go topic reader: ${go.binary}${go.built ? ', built now' : ', cached'}`);
   await buildDevClusterTools(options);
   await buildTool(options, { name: 'kubectl', build: buildKubectl, expectedMs: null });
   // The node of `dev-cluster up --with-node` (integration-tests/real-node); minutes cold, seconds once kube-apiserver's packages are built.

@@ -1,11 +1,12 @@
 /**
  * Other people's clients of the security topics, ready to run: the Java reader (Kafka client + Apicurio's Avro
- * deserializer, jars resolved by Maven) and the Python reader (confluent-kafka + fastavro in a venv). Their sources
+ * deserializer, jars resolved by Maven), the Python reader (confluent-kafka + fastavro in a venv) and the Go reader
+ * (franz-go + its registry client + hamba/avro, built with the Go module proxy). Their sources
  * are the examples docs/topics.md shows (docs/examples/consume); integration-tests/schema-registry runs them against
  * the pipeline, and `stinger setup` prepares both so CI's test run finds them cached.
  *
  * Contract: each kit lives in the cache folder under a name keyed by the SHA-256 of its dependency file (pom.xml,
- * requirements.txt): a changed file prepares a new kit, an unchanged one returns at once (cached-build.ts).
+ * requirements.txt; the Go reader's sources): a changed file prepares a new kit, an unchanged one returns at once (cached-build.ts).
  */
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -25,6 +26,12 @@ export interface PythonReaderKit {
   /** The venv's interpreter: `<python> <script> ...` runs the reader. */
   readonly python: string;
   readonly script: string;
+  readonly built: boolean;
+}
+
+export interface GoReaderKit {
+  /** The built reader: `<binary> -bootstrap ... -topic ...`. */
+  readonly binary: string;
   readonly built: boolean;
 }
 
@@ -63,4 +70,19 @@ export async function preparePythonReader(options: ClientKitOptions & { readonly
     });
   });
   return { python: join(dir, 'bin', 'python'), script: join(CLIENT_EXAMPLES_DIR, 'python', 'stinger_topic_reader.py'), built };
+}
+
+export async function prepareGoReader(options: ClientKitOptions & { readonly goCommand?: string }): Promise<GoReaderKit> {
+  const sources = join(CLIENT_EXAMPLES_DIR, 'go');
+  const key = await hashFiles(['go.mod', 'go.sum', 'main.go'].map((file) => join(sources, file)));
+  const dir = join(options.cacheDir, `go-topic-reader-${key.slice(0, 12)}`);
+  const built = await buildCached(dir, key, async (staging) => {
+    options.logger.info({ dir }, 'building the Go reader');
+    await runTool(options.goCommand ?? 'go', ['build', '-mod=readonly', '-o', join(staging, 'reader'), '.'], {
+      timeoutMs: options.timeoutMs ?? 10 * 60_000,
+      what: 'builds the Go reader (franz-go, hamba/avro)',
+      cwd: sources,
+    });
+  });
+  return { binary: join(dir, 'reader'), built };
 }

@@ -7,5 +7,5 @@ export type { StartLocalRegistryOptions, LocalRegistry, RunningRegistry } from '
 export { resolveApicurioRegistry, APICURIO_VERSION, APICURIO_PROJECT_DIR } from './apicurio-distribution.ts';
 export type { ApicurioRegistryJar, ResolveApicurioOptions } from './apicurio-distribution.ts';
 export { LocalRegistryError } from './errors.ts';
-export { prepareJavaReader, preparePythonReader, CLIENT_EXAMPLES_DIR } from './client-kits.ts';
-export type { ClientKitOptions, JavaReaderKit, PythonReaderKit } from './client-kits.ts';
+export { prepareGoReader, prepareJavaReader, preparePythonReader, CLIENT_EXAMPLES_DIR } from './client-kits.ts';
+export type { ClientKitOptions, GoReaderKit, JavaReaderKit, PythonReaderKit } from './client-kits.ts';
