@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { codecs, decodeAny, readRegistrySchemaId } from '@stinger/events';
 import { silentLogger } from '@stinger/log';
+import { sampleEvent } from '@stinger/testing';
 import { SchemaIncompatibleError } from './errors.ts';
 import type { SchemaRegistryClient } from './registry-client.ts';
 import { createRegistryWireFormat, SINGLE_OBJECT_WIRE_FORMAT, valueSubject } from './wire-format.ts';
@@ -61,12 +62,16 @@ test('registry wire format: BACKWARD then one registration per topic and writer,
   assert.deepEqual(decodeAny(framed[0]?.value ?? Buffer.alloc(0)).value, codecs.ControlAck.decode(value), 'the writer learnt its own id');
 });
 
-test('registry wire format keeps signed topics as they are and surfaces a refusal', async () => {
-  const { client } = memoryRegistry({ refuse: (subject) => subject === 'refused-value' });
+test('registry wire format keeps signed topics as they are and surfaces a refusal, asking once', async () => {
+  const { client, calls } = memoryRegistry({ refuse: (subject) => subject === 'refused-value' });
   const format = createRegistryWireFormat({ client, logger: silentLogger(), keepBytesTopics: new Set(['signed']) });
   const value = Buffer.from([0xc3, 0x01, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
   assert.deepEqual(await format.frameRecords('signed', [{ key: null, value }]), [{ key: null, value }]);
   await assert.rejects(format.registerSchema('refused', codecs.Event.current.schema), SchemaIncompatibleError);
+  const event = codecs.Event.encode(sampleEvent());
+  await assert.rejects(format.frameRecords('refused', [{ key: null, value: event }]), SchemaIncompatibleError);
+  await assert.rejects(format.frameRecords('refused', [{ key: null, value: event }]), SchemaIncompatibleError);
+  assert.equal(calls.filter((call) => call === 'register refused-value').length, 2, 'registerSchema once, the producer path once: its refusal is kept');
   await assert.rejects(format.frameRecords('other', [{ key: null, value }]), /no Stinger schema/);
 });
 

@@ -8,7 +8,10 @@
  *   topic it sets the subject's compatibility to BACKWARD, registers the version's bundled schema and keeps the id;
  *   the registry answers the same id for a schema it already has, so every producer of a topic agrees.
  * - A registration the registry refuses (SchemaIncompatibleError, one line naming schema, subject and reason) fails the
- *   send; nothing is written in another format instead. A failed lookup is forgotten, so the next send asks again.
+ *   send and is logged once, as that one line; the refusal is kept, so later sends of that schema to that topic fail
+ *   at once with the same error rather than ask again (the registry's answer will not change while it holds the
+ *   subject's versions). Nothing is written in another format instead. Any other failed lookup is forgotten, so the
+ *   next send asks again.
  * - Values that are not single-object encoded (tombstones, records already framed) and the values of `keepBytesTopics`
  *   (whose bytes are signed: stinger.policies) pass unchanged.
  * - Readers accept both formats always; `learnIds` asks the registry once per unknown id and teaches the decoders
@@ -17,6 +20,7 @@
  */
 import { learnRegistrySchema, readFingerprint, readRegistrySchemaId, registryWriterOf, schemaVersionOf, toRegistryFraming } from '@stinger/events';
 import { namespaced, type Logger } from '@stinger/log';
+import { SchemaIncompatibleError } from './errors.ts';
 import type { SchemaRegistryClient } from './registry-client.ts';
 
 export type WireFormatKind = 'single-object' | 'registry';
@@ -91,7 +95,10 @@ export function createRegistryWireFormat(options: RegistryWireFormatOptions): Wi
       if (!version) return Promise.reject(new Error(`a value for ${topic} carries fingerprint ${fingerprint.toString(16).padStart(16, '0')}, no Stinger schema`));
       id = registerSchema(topic, version.schema);
       ids.set(key, id);
-      id.catch(() => ids.delete(key));
+      id.catch((error: unknown) => {
+        if (error instanceof SchemaIncompatibleError) logger.error({ subject: error.subject, schema: version.name, version: version.version }, error.message);
+        else ids.delete(key);
+      });
     }
     return id;
   }
