@@ -224,11 +224,18 @@ test('a cat /etc/passwd in the pod shows in the file-access view under that pod,
   }
 });
 
-test('a real outbound connection from the pod shows in the egress view with its binary', { timeout: 150_000 }, async () => {
+test('a real outbound connection from the pod shows in the egress view with its binary, and the host it asked for', { timeout: 150_000 }, async () => {
   assert.deepEqual(await inPod(`curl -s -o /dev/null http://127.0.0.1:${listenerPort}/; sleep 0.2`), { code: 0, signal: null });
   const page = await openView('view=egress');
   try {
-    const row = page.locator(`.group[data-pod="${POD}"] tr[data-binary$="/curl"]`);
+    // Names first: curl's request was read as it left (its Host header), counted under the pod and the binary.
+    const name = page.locator(`[data-section="names"] .group[data-pod="${POD}"] tr[data-binary$="/curl"]`);
+    await name.first().waitFor({ timeout: SHOWS_WITHIN_MS });
+    const named = await name.first().locator('td').allInnerTexts();
+    assert.equal(named[0], `127.0.0.1:${listenerPort}`, 'the Host header curl sent');
+    assert.equal(named[1], 'HTTP');
+    assert.ok(Number(named[5]) >= 1, 'requests');
+    const row = page.locator(`[data-section="connections"] .group[data-pod="${POD}"] tr[data-binary$="/curl"]`);
     await row.first().waitFor({ timeout: SHOWS_WITHIN_MS });
     const cells = await row.first().locator('td').allInnerTexts();
     assert.equal(cells[0], `127.0.0.1:${listenerPort}`, 'destination and port');

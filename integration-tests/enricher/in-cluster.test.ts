@@ -9,7 +9,11 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { once } from 'node:events';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { processEnvironment } from '@stinger/config';
 import { decodeEvent, encodeRawEvent, type Event, type RawEvent } from '@stinger/events';
 import { bootstrapTopics, createProducer, topicName, type KafkaClient } from '@stinger/kafka';
@@ -216,6 +220,65 @@ describe('the enricher service against a real API server', { timeout: 240_000 },
       assertEnriched(found, { name: 'search', uid, containerId });
     } finally {
       const code = await agent.stop();
+      assert.equal(code, 0, 'the agent shuts down cleanly');
+    }
+  });
+
+  test('the real agent: what a pod resolved and contacted (DNS, TLS server name, HTTP request) is published enriched, by binary', { timeout: 120_000 }, async () => {
+    buildBpf();
+    const containerId = randomContainerId();
+    const { uid } = await deploymentPod('egress', containerId);
+    const cgroupPath = cgroups.container(uid, containerId);
+    // The pod's resolver: a loopback address nobody answers (the query is read as it leaves). TLS and HTTP go to a
+    // local sink that accepts and stays silent.
+    const dir = mkdtempSync(join(tmpdir(), 'stinger-egress-pod-'));
+    writeFileSync(join(dir, 'resolv.conf'), `nameserver 127.53.${1 + Math.floor(Math.random() * 250)}.1\noptions attempts:1 timeout:1\n`);
+    const sink = createServer((socket) => socket.resume().on('error', () => undefined)).listen(0, '127.0.0.1');
+    await once(sink, 'listening');
+    const port = (sink.address() as AddressInfo).port;
+    const agent = await startAgent({ brokers: testBrokers(), topicPrefix: prefix, nodeName: 'agent-node' });
+    try {
+      const tag = randomBytes(4).toString('hex');
+      const procs = cgroups.procsOf(cgroupPath);
+      // Joins the container's cgroup first: every program below runs in the pod. Its own mount namespace for resolv.conf.
+      const script = [
+        `echo $$ > ${procs}`,
+        `unshare -m sh -c 'mount --bind ${join(dir, 'resolv.conf')} /etc/resolv.conf && getent ahostsv4 lookup-${tag}.egress.test' || true`,
+        `timeout 2 openssl s_client -connect 127.0.0.1:${port} -servername tls-${tag}.egress.test </dev/null >/dev/null 2>&1 || true`,
+        `curl -s -m 1 -H 'Host: web-${tag}.egress.test' http://127.0.0.1:${port}/page-${tag} || true`,
+      ].join('; ');
+      const result = await runChild('/bin/sh', ['-c', script]);
+      assert.equal(result.code, 0, result.stderr);
+      const nameOf = (e: Event): string | null => (e.payload.group === 'egress' ? (e.payload.dns_name ?? e.payload.server_name ?? e.payload.http_host) : null);
+      const deadline = Date.now() + 30_000;
+      let found: Event[] = [];
+      while (found.length < 3) {
+        found = events.records
+          .map((r) => decodeEvent(r.value ?? Buffer.alloc(0)))
+          .filter((e) => e.node === 'agent-node' && e.kind === 'egress' && (nameOf(e) ?? '').includes(tag));
+        if (found.length < 3 && Date.now() > deadline) throw new Error(`${found.length} of 3 enriched egress events after 30 s`);
+        if (found.length < 3) await sleep(100);
+      }
+      const byApplication = new Map(found.map((e) => [e.payload.group === 'egress' ? e.payload.application : '', e]));
+      const expected = [
+        ['dns', `lookup-${tag}.egress.test`, 'getent'],
+        ['tls', `tls-${tag}.egress.test`, 'openssl'],
+        ['http', `web-${tag}.egress.test`, 'curl'],
+      ] as const;
+      for (const [application, name, binary] of expected) {
+        const event = byApplication.get(application);
+        assert.ok(event, `an ${application} event`);
+        assert.equal(nameOf(event), name);
+        assert.match(event.process.binary, new RegExp(`/${binary}$`), `${application}: the binary that made it`);
+        assert.equal(event.process.cgroup_path, cgroupPath);
+        assertEnriched(event, { name: 'egress', uid, containerId });
+      }
+      const http = byApplication.get('http');
+      assert.equal(http?.payload.group === 'egress' ? http.payload.http_request : null, `GET /page-${tag} HTTP/1.1`);
+    } finally {
+      const code = await agent.stop();
+      sink.close();
+      rmSync(dir, { recursive: true, force: true });
       assert.equal(code, 0, 'the agent shuts down cleanly');
     }
   });
