@@ -9,8 +9,9 @@
  *   with a LocalRegistryError carrying the log's tail when the JVM exits or does not answer in time (killed then).
  * - Port: `options.port` if given, else 8081 if free, else any free port.
  * - Foreground (default): the JVM is this process's child, SIGKILLed by an exit hook if this process ends first.
- *   Detached: it outlives this process; `registry.pid` and `registry.port` in `stateDir` let `readRunningRegistry` and
- *   `stopRunningRegistry` find it later. A pid is trusted only while its command line names this state dir.
+ *   Detached: it outlives this process; `registry.pid` and `registry.port` in `stateDir`, written as soon as it is
+ *   launched, let `readRunningRegistry` and `stopRunningRegistry` find it later (also one still starting). A pid is
+ *   trusted only while its command line names this state dir.
  * - Stop: SIGTERM, SIGKILL after `stopTimeoutMs`; resolves once the process is gone.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -134,19 +135,21 @@ export async function startLocalRegistry(options: StartLocalRegistryOptions): Pr
     }
     process.removeListener('exit', killOnExit);
   };
+  // Recorded before it answers: a starter stopped meanwhile (Ctrl-C, a test's timeout) leaves one `down` can find.
+  if (detached) {
+    await writeFile(join(stateDir, PORT_FILE), `${port}\n`);
+    await writeFile(join(stateDir, PID_FILE), `${pid}\n`);
+  }
   try {
     await waitUntilAnswering(port, hasExited, launchedAt + startTimeoutMs);
   } catch (error) {
     await stopChild().catch(() => undefined);
+    if (detached) await removeStateFiles(stateDir);
     const tail = (await readFileTail(logFile, 32 * 1024)).trimEnd().split('\n').slice(-30).join('\n');
     throw new LocalRegistryError((error as Error).message, { cause: error, detail: `== ${logFile} ==\n${tail}` });
   }
   const startupMs = Date.now() - launchedAt;
   logger.info({ registryPid: pid, url: urlOf(port), startupMs }, 'local registry ready');
-  if (detached) {
-    await writeFile(join(stateDir, PORT_FILE), `${port}\n`);
-    await writeFile(join(stateDir, PID_FILE), `${pid}\n`);
-  }
   let stopping: Promise<void> | null = null;
   return {
     url: urlOf(port),
