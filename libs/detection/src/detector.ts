@@ -14,7 +14,10 @@
  *  - The rules are read live from `rules` (policy records applied as they arrive); every event, replayed ones too,
  *    teaches `rules.ancestry` its process and parent before it is matched (pid selectors, Rego input).
  *  - Rego modules (with `rego`): prepareBatch also evaluates them on the batch's events in a worker thread, with a
- *    time budget per event (rego-rules.ts), and transform publishes their alerts with the record's others.
+ *    time budget per event (rego-rules.ts), and transform publishes their alerts with the record's others. While the
+ *    worker evaluates, prepareBatch matches the batch's events against the native rules on this thread (the two run
+ *    side by side on two cores instead of one after the other); transform then returns what was matched, in the same
+ *    order and with the same state changes as matching in transform would have made.
  */
 import { DecodeError, decodeEventSummary, encodeAlert, keepEvent, type Alert, type Event } from '@stinger/events';
 import type { RegoBatchEvaluator } from '@stinger/rego';
@@ -57,6 +60,12 @@ export interface Detector {
 
 const FLUSH_EVERY_NS = 1_000_000_000n;
 
+/** What matching one event gave: its own alerts, and the grouped counts whose window its time closed. */
+interface Matched {
+  readonly observed: readonly Alert[];
+  readonly flushed: readonly Alert[];
+}
+
 /** A summary: the fields detection reads (completeAlert restores the whole events of what is published). */
 function decodeOrReject(record: ConsumedRecord): Event {
   if (!record.value) throw new RecordRejectedError('tombstone');
@@ -75,8 +84,8 @@ export function createDetector(options: DetectorOptions): Detector {
   const partitions = new Map<number, { detector: PartitionDetector; lastFlushNs: bigint }>();
   const regoStage = options.rego === undefined ? null : new RegoStage({ evaluator: options.rego, ancestry: rules.ancestry, ...(options.now ? { now: options.now } : {}) });
   const stats: DetectorStats = { events: 0, alerts: 0, replayedEvents: 0, replays: 0, regoEvaluations: 0, regoAlerts: 0, regoStopped: 0, regoFailed: 0, regoMalformed: 0 };
-  /** Events decoded by prepareBatch for the Rego stage, taken by transform (decoded once). */
-  let decoded = new Map<bigint, Event>();
+  /** Native alerts matched by prepareBatch while the Rego worker ran, by offset, taken by transform (matched once). */
+  let matched = new Map<bigint, Matched>();
   const newPartition = () => ({ detector: new PartitionDetector({ rules, groupWindowNs, keep: keepEvent, ...(options.now ? { now: options.now } : {}) }), lastFlushNs: 0n });
 
   const output = (summarised: Alert): OutputRecord => {
@@ -93,40 +102,50 @@ export function createDetector(options: DetectorOptions): Detector {
     },
     async prepareBatch(records) {
       await replayIfNew(records);
+      matched = new Map();
       if (regoStage === null || rules.rego().length === 0) return;
-      decoded = new Map();
       const batch: { record: ConsumedRecord; event: Event }[] = [];
       for (const record of records) {
         try {
-          const event = decodeOrReject(record);
-          decoded.set(record.offset, event);
-          batch.push({ record, event });
+          batch.push({ record, event: decodeOrReject(record) });
         } catch (error) {
           if (!(error instanceof RecordRejectedError)) throw error; // rejected again, and dead-lettered, by transform
         }
       }
-      await regoStage.prepare(batch, rules.rego());
-      Object.assign(stats, regoStage.stats);
+      // prepare learns the batch's ancestry and posts the jobs before it first waits; the native rules run meanwhile.
+      const evaluated = regoStage.prepare(batch, rules.rego());
+      try {
+        for (const { record, event } of batch) matched.set(record.offset, match(record, event, { learnt: true }));
+      } finally {
+        await evaluated;
+        Object.assign(stats, regoStage.stats);
+      }
     },
     transform(record) {
-      const event = decoded.get(record.offset) ?? decodeOrReject(record);
-      decoded.delete(record.offset);
-      let state = partitions.get(record.partition);
-      if (state === undefined) {
-        state = newPartition();
-        partitions.set(record.partition, state);
-      }
-      stats.events += 1;
-      rules.ancestry.learn(event); // before matching: pid selectors with followChildren read it
-      const alerts = state.detector.observe(event, { emit: true });
-      if (regoStage !== null) alerts.push(...regoStage.take(record));
-      if (event.time - state.lastFlushNs >= FLUSH_EVERY_NS) {
-        state.lastFlushNs = event.time;
-        alerts.push(...state.detector.flush({ emit: true }));
-      }
+      const { observed, flushed } = matched.get(record.offset) ?? match(record, decodeOrReject(record), { learnt: false });
+      matched.delete(record.offset);
+      const alerts = regoStage === null ? [...observed, ...flushed] : [...observed, ...regoStage.take(record), ...flushed];
       return alerts.map(output);
     },
   };
+
+  /**
+   * The native rules' alerts for one event, and the grouped counts due by its time (the partition's state moves on).
+   * `learnt`: the Rego stage already taught the ancestry this batch's events (learning twice changes nothing).
+   */
+  function match(record: ConsumedRecord, event: Event, { learnt }: { readonly learnt: boolean }): Matched {
+    let state = partitions.get(record.partition);
+    if (state === undefined) {
+      state = newPartition();
+      partitions.set(record.partition, state);
+    }
+    stats.events += 1;
+    if (!learnt) rules.ancestry.learn(event); // before matching: pid selectors with followChildren read it
+    const observed = state.detector.observe(event, { emit: true });
+    if (event.time - state.lastFlushNs < FLUSH_EVERY_NS) return { observed, flushed: [] };
+    state.lastFlushNs = event.time;
+    return { observed, flushed: state.detector.flush({ emit: true }) };
+  }
 
   async function replayIfNew(records: readonly ConsumedRecord[]): Promise<void> {
       const first = records[0];
