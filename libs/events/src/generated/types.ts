@@ -875,7 +875,7 @@ export interface PolicySelector {
    */
   host: null | boolean;
   /**
-   * Only these processes (and their descendants with follow_children); null: any process. Decided by the detector, never the kernel.
+   * Only these processes (and their descendants with follow_children); null: any process. Exec, file and connect rules the kernel can decide use a kernel pid scope on the node; every other rule is decided by the detector.
    * Default: null.
    */
   pids: null | PidSelector;
@@ -888,7 +888,7 @@ export interface PolicySelector {
 export interface PidSelector {
   /** Process ids (host pid namespace). */
   pids: number[];
-  /** true: their descendants match too (as far as the detector knows the ancestry); false: only these processes. */
+  /** true: their descendants match too (in the kernel: forked after the policy reached the node or found in /proc then; in the detector: as far as it knows the ancestry); false: only these processes. */
   follow_children: boolean;
 }
 
