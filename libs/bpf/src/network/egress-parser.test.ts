@@ -159,6 +159,33 @@ describe('egress parser (kernel)', () => {
     assert.equal(record.dport, 53);
   });
 
+  test('DNS over IPv6 and over TCP (resolv.conf: nameserver ::1, options use-vc) are read as well', async () => {
+    // Over TCP the query follows a 2-byte length in the connection's first payload; a listener on port 53 takes it and
+    // hangs up (glibc waits for a TCP answer without a timeout).
+    const tcpResolver = createServer((socket) => socket.on('data', () => socket.destroy()).on('error', () => undefined));
+    tcpResolver.listen(53, resolverAddress);
+    await once(tcpResolver, 'listening');
+    try {
+      const conf = (name: string, text: string) => {
+        writeFileSync(join(dir, name), text);
+        return join(dir, name);
+      };
+      const v6 = conf('resolv-v6.conf', 'nameserver ::1\noptions attempts:1 timeout:1\n');
+      const tcp = conf('resolv-tcp.conf', `nameserver ${resolverAddress}\noptions use-vc attempts:1 timeout:1\n`);
+      const lookup = (resolvConf: string, name: string) =>
+        runIn(cgroup!.path, 'unshare', ['-m', 'sh', '-c', `mount --bind ${resolvConf} /etc/resolv.conf && exec timeout 10 getent ahostsv4 ${name}`]);
+      // getent runs under timeout(1) here (a child of the process runIn started): named by its comm.
+      await lookup(v6, 'v6.egress.stinger.test');
+      const record6 = await collector!.waitFor((r): r is EgressRecord => r.cgroupId === cgroupId && r.name === 'v6.egress.stinger.test');
+      assert.deepEqual([record6.comm, record6.family, record6.daddr, record6.protocol, record6.dnsType, record6.parse], ['getent', 'inet6', '::1', 'udp', 1, 'ok']);
+      await lookup(tcp, 'tcp.egress.stinger.test');
+      const recordTcp = await collector!.waitFor((r): r is EgressRecord => r.cgroupId === cgroupId && r.name === 'tcp.egress.stinger.test');
+      assert.deepEqual([recordTcp.comm, recordTcp.protocol, recordTcp.dport, recordTcp.dnsType, recordTcp.parse], ['getent', 'tcp', 53, 1, 'ok']);
+    } finally {
+      tcpResolver.close();
+    }
+  });
+
   test('a TLS ClientHello (openssl s_client) names the server name, the ALPN list and openssl', async () => {
     const { pid } = await runIn(cgroup!.path, 'openssl', ['s_client', '-connect', `127.0.0.1:${tlsPort}`, '-servername', 'tls.egress.stinger.test',
       '-alpn', 'h2,http/1.1', '-brief']);
