@@ -1,10 +1,13 @@
 // scopeMembers (pure) and, on the real kernel (root), pid scopes deciding an exec rule at execve: a rule scoped to a
 // shell with followChildren kills the shell's grandchild (SIGKILL at execve, the exec_rule record says killed) and
 // spares a sibling shell running the same program; without followChildren the grandchild runs; members leave the
-// map at exit, and releasing the scope empties it.
+// map at exit, and releasing the scope empties it. The connect policy consults the same scopes: a deny-connect rule
+// scoped to a shell refuses its child's connect (EPERM, denied record) and lets a sibling's through.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { createServer, type AddressInfo, type Server } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,6 +18,9 @@ import { loadProcessSensor, type Sensor } from './sensor.ts';
 import { buildBpf, collect, runCleanup, type Collector } from './test-support.ts';
 import { loadFileSensor, type FileSensor } from '../file/sensor.ts';
 import { decodeFileRecord, type ExecRuleRecord, type FileSensorRecord } from '../file/records.ts';
+import { attachConnectPolicy, type ConnectPolicy } from '../network/sensor.ts';
+import { decodeNetworkRecord, type NetworkRecord } from '../network/records.ts';
+import { buildTestHelper, createTestCgroup, type TestCgroup, type TestHelper } from '../network/test-support.ts';
 
 test('scopeMembers: the running named pids, and with followChildren every descendant, nothing else', () => {
   // 1 ─ 10 ─ 11 ─ 12 ; 10 ─ 13 ; 1 ─ 20 ─ 21
@@ -45,20 +51,30 @@ describe('pid scopes (kernel)', () => {
   let processSensor: Sensor | undefined;
   let fileSensor: FileSensor | undefined;
   let scopes: PidScopes | undefined;
-  let collector: Collector<FileSensorRecord> | undefined;
+  /** One reader of the shared ring: the exec rule records and the connect policy's records alike. */
+  let collector: Collector<FileSensorRecord | NetworkRecord> | undefined;
   const tag = randomBytes(4).toString('hex');
   const dir = mkdtempSync(join(tmpdir(), 'stinger-pid-scope-'));
   /** A copy of sleep under a name only this test uses: the exec rule names it. */
   const marker = join(dir, `marker-${tag}`);
   const started: number[] = [];
+  let cgroup: TestCgroup | undefined;
+  let helper: TestHelper | undefined;
+  let server: Server | undefined;
+  let connectPolicy: ConnectPolicy | undefined;
 
-  before(() => {
+  before(async () => {
     buildBpf();
     copyFileSync('/bin/sleep', marker);
     processSensor = loadProcessSensor();
     fileSensor = loadFileSensor({ join: processSensor });
     scopes = createPidScopes(processSensor);
-    collector = collect(processSensor, decodeFileRecord);
+    collector = collect(processSensor, (slice) => decodeFileRecord(slice) ?? decodeNetworkRecord(slice));
+    helper = buildTestHelper();
+    cgroup = createTestCgroup();
+    connectPolicy = attachConnectPolicy({ sensor: processSensor, cgroupPath: cgroup.path });
+    server = createServer((socket) => socket.resume().on('error', () => undefined)).listen(0, '127.0.0.1');
+    await once(server, 'listening');
   });
 
   after(async () => {
@@ -73,8 +89,12 @@ describe('pid scopes (kernel)', () => {
         }
       },
       () => fileSensor?.execPolicy.clear(),
+      () => connectPolicy?.close(),
+      () => cgroup?.remove(),
+      () => helper?.remove(),
+      () => server?.close(),
       () => {
-        for (const holder of ['follow', 'named-only']) scopes?.release(holder);
+        for (const holder of ['follow', 'named-only', 'connect']) scopes?.release(holder);
       },
       () => collector?.reader.stop(),
       () => fileSensor?.close(),
@@ -94,7 +114,7 @@ describe('pid scopes (kernel)', () => {
     return { pid: child.pid!, exited: new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code))) };
   };
 
-  const killedExec = (r: FileSensorRecord): r is ExecRuleRecord => r.kind === 'exec-rule' && r.path === marker;
+  const killedExec = (r: FileSensorRecord | NetworkRecord): r is ExecRuleRecord => r.kind === 'exec-rule' && r.path === marker;
 
   test('followChildren: the named shell\'s grandchild is killed at execve, in the kernel; a sibling shell\'s marker runs', { timeout: 30_000 }, async () => {
     const go = join(dir, 'go-follow');
@@ -140,5 +160,34 @@ describe('pid scopes (kernel)', () => {
     scopes!.release('release');
     assert.deepEqual(scopes!.members(slot), []);
     child.kill('SIGKILL');
+  });
+
+  test('the connect policy consults the scopes: a deny-connect rule scoped to a shell refuses its child\'s connect, a sibling\'s connects', { timeout: 30_000 }, async () => {
+    const go = join(dir, 'go-connect');
+    const port = (server!.address() as AddressInfo).port;
+    // In the policy's cgroup, each shell waits, then runs the helper as its child, which prints `errno 1` or `ok …`.
+    const connector = () => {
+      const child = spawn('/bin/sh', ['-c', `echo $$ > "${cgroup!.path}/cgroup.procs" && while [ ! -e ${go} ]; do sleep 0.05; done; ${helper!.path} tcp-connect 127.0.0.1 ${port}; true`], {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
+      started.push(child.pid!);
+      let stdout = '';
+      child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+      return { pid: child.pid!, output: once(child, 'close').then(() => stdout.trim()) };
+    };
+    const named = connector();
+    const sibling = connector();
+    const slot = scopes!.acquire('connect', { pids: [named.pid], followChildren: true });
+    connectPolicy!.rules.addDeny({ cidr: '127.0.0.1/32', port, ruleId: 1603, pidScope: slot });
+    writeFileSync(go, '');
+
+    assert.equal(await named.output, 'errno 1', 'EPERM for the named shell\'s child');
+    assert.match(await sibling.output, /^ok /, 'the sibling connects');
+    const denied = collector!.settle().filter((r): r is NetworkRecord => r.kind === 'connect' && r.ruleId === 1603);
+    assert.equal(denied.length, 1, 'one denied connect');
+    assert.equal(denied[0]!.action, 'denied');
+    assert.notEqual(denied[0]!.pid, named.pid, 'the child connected, not the shell');
+    connectPolicy!.rules.remove({ cidr: '127.0.0.1/32', port });
+    scopes!.release('connect');
   });
 });
