@@ -15,11 +15,12 @@ export interface CliResult {
   readonly stderr: string;
 }
 
-export function runStinger(args: readonly string[], env: Readonly<Record<string, string>>): CliResult {
+/** `timeoutMs`: the command is killed after this long (status null); 60 s unless a command is known to take longer. */
+export function runStinger(args: readonly string[], env: Readonly<Record<string, string>>, options: { readonly timeoutMs?: number } = {}): CliResult {
   const result = spawnSync(process.execPath, ['--disable-warning=TimeoutNegativeWarning', STINGER, ...args], {
     env: { ...processEnvironment(), STINGER_KEYS_DIR: testKeysDir(), ...env },
     encoding: 'utf8',
-    timeout: 60_000,
+    timeout: options.timeoutMs ?? 60_000,
   });
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }

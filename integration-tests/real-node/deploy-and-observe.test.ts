@@ -11,13 +11,19 @@
  * Policies go in with `stinger policy apply` onto that broker, and each waits for the node's agent to report it
  * applied.
  *
+ * `stinger status`, pointed at the broker only (KAFKA_BROKERS), names every service's pod connected to it with the
+ * consuming services' lag, and the node's agent with its sensors loaded.
+ *
  * Then a Deployment of a tiny workload image (bash and coreutils copied from this machine with umoci, since no
  * registry is reachable) reads /etc/passwd and connects to a listener on the node under an audit policy: the events
  * on stinger.events name the real pod, namespace, labels, Deployment and container, as the enricher learnt them from
- * the API server. A `kill` policy kills a `tail -f` run in the pod with `kubectl exec` (detector → enforcer → signed
- * command on stinger.control → the agent). A `kill-in-kernel` policy scoped by the pod's label cannot go into the
- * kernel (it needs pod context; docs/policies.md): its status says so and the pipeline kills instead; one for every
- * pod (`selector: { host: false }`) kills a `head` at its exec, in the kernel.
+ * the API server, and the console the overlay deployed, opened in headless Chromium at its pod's address, shows the
+ * read in its file-access view and the connection in its egress view under that pod and Deployment. A `kill` policy
+ * kills a `tail -f` run in the pod with `kubectl exec` (detector → enforcer → signed command on stinger.control → the
+ * agent). A `kill-in-kernel` policy scoped by the pod's label cannot go into the kernel (it needs pod context;
+ * docs/policies.md): its status says so and the pipeline kills instead; one for every pod (`selector: { host: false }`)
+ * kills a `head` at its exec, in the kernel, both the workload's own and one run with `kubectl exec`, each event
+ * naming the pod.
  *
  * Failing fast: a container the runtime refuses or that crash-loops ends the wait at once with its reason and last
  * log lines; a later test that needs the deployment fails at once when it is not there; a missing event fails
@@ -43,6 +49,7 @@ import { startLocalBroker, type LocalBroker } from '@stinger/local-broker';
 import { createLogger } from '@stinger/log';
 import { freePort } from '@stinger/processes';
 import { policyStatusOf } from '../helpers/agent-events.ts';
+import { openBrowser, screenshot, type TestBrowser } from '../helpers/browser.ts';
 import { runStinger } from '../helpers/cli.ts';
 import { collectTopic, type Collector } from '../helpers/kafka.ts';
 
@@ -58,6 +65,10 @@ const WORKLOAD_IMAGE = 'localhost/stinger/it-workload:1';
  */
 const FOLLOW = '/usr/local/bin/follow';
 const SERVICES = ['agent', 'enricher', 'detector', 'enforcer', 'policy-controller', 'console'] as const;
+/** The console's token, put in the Secret the overlay's console reads. */
+const CONSOLE_TOKEN = 'real-node-test-token';
+/** The pipeline keeps a page waiting a few seconds, and a view refreshes every 5 s. */
+const CONSOLE_SHOWS_WITHIN_MS = 60_000;
 
 interface RunResult {
   readonly code: number;
@@ -119,6 +130,7 @@ interface PodList {
     readonly metadata: { readonly name: string; readonly labels?: Record<string, string> };
     readonly status: {
       readonly phase?: string;
+      readonly podIP?: string;
       readonly conditions?: ReadonlyArray<{ readonly type: string; readonly status: string }>;
       readonly containerStatuses?: ReadonlyArray<{ readonly name: string; readonly restartCount?: number; readonly state?: ContainerState; readonly lastState?: ContainerState }>;
     };
@@ -171,6 +183,9 @@ describe('Stinger deployed with kustomize on a real node', { timeout: 1_200_000 
   /** The workload Deployment's pod, once the events test saw it Ready. */
   let workloadPod = '';
   let listener: Server | undefined;
+  /** The port of `listener`, which the workload connects to. */
+  let listenerPort = 0;
+  let browser: TestBrowser | undefined;
   let kubectlPath = '';
   const timings: Record<string, number> = {};
   const kubectl = (args: readonly string[], options?: RunOptions): Promise<RunResult> => {
@@ -227,8 +242,10 @@ describe('Stinger deployed with kustomize on a real node', { timeout: 1_200_000 
     timings['broker'] = Date.now() - began;
 
     began = Date.now();
-    const build = runStinger(['images', 'build'], {});
-    assert.equal(build.status, 0, `stinger images build:\n${build.stderr}`);
+    // Builds only what changed since the last build (its cache is keyed by the sources): 30-60 s warm, minutes
+    // from a clean cache (Debian packages, the Node.js package) or under load.
+    const build = runStinger(['images', 'build'], {}, { timeoutMs: 900_000 });
+    assert.equal(build.status, 0, `stinger images build (exit ${String(build.status)}):\n${build.stderr}`);
     const layout = /^OCI layout: (\S+)/m.exec(build.stdout)?.[1];
     assert.ok(layout, `the build names its OCI layout:\n${build.stdout}`);
     for (const service of SERVICES) {
@@ -242,6 +259,7 @@ describe('Stinger deployed with kustomize on a real node', { timeout: 1_200_000 
 
   after(async () => {
     listener?.close();
+    await browser?.close().catch(() => undefined);
     await events?.stop().catch(() => undefined);
     await statuses?.stop().catch(() => undefined);
     await acks?.stop().catch(() => undefined);
@@ -294,7 +312,7 @@ describe('Stinger deployed with kustomize on a real node', { timeout: 1_200_000 
     const secrets = runStinger(['keys', 'secrets'], {});
     assert.equal(secrets.status, 0, secrets.stderr);
     assert.equal((await kubectl(['apply', '-f', '-'], { input: secrets.stdout })).code, 0);
-    const token = await kubectl(['create', 'secret', 'generic', 'stinger-console-token', '-n', STINGER_NAMESPACE, '--from-literal=token=real-node-test-token']);
+    const token = await kubectl(['create', 'secret', 'generic', 'stinger-console-token', '-n', STINGER_NAMESPACE, `--from-literal=token=${CONSOLE_TOKEN}`]);
     assert.equal(token.code, 0, token.stderr);
     const applied = await kubectl(['apply', '--server-side', '-k', overlay]);
     assert.equal(applied.code, 0, `kubectl apply -k:\n${applied.stderr}`);
@@ -313,6 +331,48 @@ describe('Stinger deployed with kustomize on a real node', { timeout: 1_200_000 
     deployed = true;
   });
 
+  test("stinger status, given only the broker: every service's pod connected to it, the consuming services' lag, and the node's agent with its sensors", async () => {
+    assert.ok(broker);
+    assert.ok(deployed, 'Stinger is not deployed on the node (the test above failed)');
+    const pods = await kubectl(['get', 'pods', '-n', STINGER_NAMESPACE, '-o', 'json']);
+    assert.equal(pods.code, 0, pods.stderr);
+    // What each service's client id names: its pod (the agent: its node). The broker sees it at the pod's address
+    // (or the node's, where the network plugin masquerades).
+    const podIps = new Map<string, string>();
+    for (const pod of (JSON.parse(pods.stdout) as PodList).items) {
+      const service = (pod.metadata.labels?.['app.kubernetes.io/name'] ?? '').replace(/^stinger-/, '');
+      podIps.set(`${service} ${service === 'agent' ? NODE_NAME : pod.metadata.name}`, pod.status.podIP ?? '');
+    }
+    const expected = [...podIps.keys()];
+    assert.equal(expected.length, SERVICES.length);
+    const env = { KAFKA_BROKERS: broker.brokers };
+    let seen = '';
+    // A service joins its group once it runs and the agent reports every 10 s: the first status may come too early.
+    const lines = await until('stinger status names every service pod and the agent', { timeoutMs: 60_000, explain: () => `last status:\n${seen}` }, async () => {
+      const result = runStinger(['status'], env);
+      seen = `${result.stdout}${result.stderr}`;
+      assert.equal(result.status, 0, seen);
+      const connected = result.stdout.split('\n').filter((line) => line.startsWith('connected: ')).map((line) => line.replace(/^connected: (\S+ \S+) from .*$/, '$1'));
+      const agentLine = result.stdout.split('\n').find((line) => line.startsWith(`agent on ${NODE_NAME}: `));
+      return expected.every((service) => connected.includes(service)) && agentLine !== undefined ? result.stdout.split('\n') : null;
+    });
+    for (const [service, ip] of podIps) {
+      const line = lines.find((l) => l.startsWith(`connected: ${service} from `)) ?? '';
+      assert.ok([ip, NODE_IP].includes(/ from (\S+?)(,|$)/.exec(line)?.[1] ?? ''), `${service} connects from its pod's address ${ip}: ${line}`);
+    }
+    const agentLine = lines.find((line) => line.startsWith(`agent on ${NODE_NAME}: `)) ?? '';
+    assert.match(agentLine, /sensors [^;]*process:loaded/, `the agent reports its process sensor loaded: ${agentLine}`);
+    assert.match(agentLine, /kafka direct/, agentLine);
+    for (const service of ['enricher', 'detector', 'enforcer', 'console']) {
+      assert.ok(lines.some((line) => new RegExp(`^${service}: (\\d+ records behind on|has consumed nothing of) `).test(line)), `${service}'s lag:\n${lines.join('\n')}`);
+    }
+    const json = runStinger(['status', '-o', 'json'], env);
+    assert.equal(json.status, 0, json.stderr);
+    const report = JSON.parse(json.stdout) as { connected: { service: string | null; instance: string }[]; agents: { node: string; sensors: { name: string; state: string }[] }[] };
+    assert.deepEqual([...new Set(report.connected.map((c) => c.service).filter((name) => name !== null))].sort(), [...SERVICES].sort());
+    assert.ok(report.agents.find((a) => a.node === NODE_NAME)?.sensors.every((sensor) => sensor.state === 'loaded'), `every sensor of the agent loaded: ${json.stdout}`);
+  });
+
   test("a Deployment's pod reads /etc/passwd and connects out: the events name its pod, namespace, labels, Deployment and container", async () => {
     assert.ok(events);
     assert.ok(deployed, 'Stinger is not deployed on the node (the test above failed)');
@@ -320,6 +380,7 @@ describe('Stinger deployed with kustomize on a real node', { timeout: 1_200_000 
     listener = createServer((socket) => socket.destroy());
     await new Promise<void>((resolve) => listener?.listen(0, NODE_IP, resolve));
     const port = (listener.address() as { port: number }).port;
+    listenerPort = port;
     // File opens and connects are reported for what a policy watches: an audit policy for the workload's namespace.
     await applyPolicy('real-node-workload-audit', [
       'apiVersion: stinger.io/v1alpha1',
@@ -376,7 +437,9 @@ describe('Stinger deployed with kustomize on a real node', { timeout: 1_200_000 
       'file and connect events of the pod',
       { timeoutMs: 60_000, explain: () => explainEvents(decoded(), podName) },
       async () => {
-        const all = decoded().filter(inPod);
+        // The first events of a new pod may come before the enricher's pod informer has the container's id from the
+        // pod's status (pod.container null, as the Event contract allows): the loop repeats, so later ones name it.
+        const all = decoded().filter((event) => inPod(event) && event.pod?.container !== null);
         const file = all.find((event) => event.kind === 'file' && event.payload.group === 'file' && event.payload.path === '/etc/passwd');
         const connect = all.find((event) => event.kind === 'connect' && event.payload.group === 'network' && event.payload.dport === port);
         return file && connect ? [file, connect] : null;
@@ -395,6 +458,53 @@ describe('Stinger deployed with kustomize on a real node', { timeout: 1_200_000 
     }
     assert.equal(fileEvent?.process.binary, '/usr/bin/cat');
     assert.equal(connectEvent?.payload.group === 'network' ? connectEvent.payload.daddr : null, NODE_IP);
+  });
+
+  test("the deployed console, in Chromium: the pod's /etc/passwd read in the file-access view, its connection in the egress view, under the pod and its Deployment", async () => {
+    assert.ok(workloadPod !== '', 'needs the workload pod of the test above');
+    const began = Date.now();
+    // The overlay's console, at its pod's address on the node's pod network (a user would port-forward).
+    const pods = await kubectl(['get', 'pods', '-n', STINGER_NAMESPACE, '-l', 'app.kubernetes.io/name=stinger-console', '-o', 'json']);
+    assert.equal(pods.code, 0, pods.stderr);
+    const consoleIp = (JSON.parse(pods.stdout) as PodList).items[0]?.status.podIP;
+    assert.ok(consoleIp, `the console pod has an address: ${pods.stdout}`);
+    const consoleUrl = `http://${consoleIp}:7070`;
+    browser = await openBrowser();
+    const title = new RegExp(`${WORKLOAD_NAMESPACE}/${workloadPod}[\\s\\S]*stinger-it-workload`);
+
+    const files = await browser.newPage();
+    try {
+      // The page takes the token from the address once and keeps it for the tab.
+      await files.goto(`${consoleUrl}/?view=files&token=${CONSOLE_TOKEN}`);
+      assert.equal(await files.locator('input[name="path"]').inputValue(), '/etc/passwd', 'the view asks about /etc/passwd by default');
+      const group = files.locator(`.group[data-namespace="${WORKLOAD_NAMESPACE}"][data-pod="${workloadPod}"]`);
+      const row = group.locator('tr[data-binary="/usr/bin/cat"]');
+      await row.first().waitFor({ timeout: CONSOLE_SHOWS_WITHIN_MS });
+      const cells = await row.first().locator('td').allInnerTexts();
+      assert.equal(cells[0], '/usr/bin/cat', 'binary');
+      assert.match(cells[1] ?? '', /^bash\b/, 'the workload shell first in the ancestry');
+      assert.equal(cells[4], 'read');
+      assert.match(await group.locator('.group-title').innerText(), title, 'the pod and its Deployment head the group');
+    } finally {
+      await screenshot(files, 'real-node-console-file-access');
+    }
+
+    const egress = await browser.newPage();
+    try {
+      await egress.goto(`${consoleUrl}/?view=egress&token=${CONSOLE_TOKEN}`);
+      const group = egress.locator(`.group[data-namespace="${WORKLOAD_NAMESPACE}"][data-pod="${workloadPod}"]`);
+      // bash's /dev/tcp connect, made by the loop's subshell.
+      const row = group.locator('tr', { hasText: `${NODE_IP}:${listenerPort}` });
+      await row.first().waitFor({ timeout: CONSOLE_SHOWS_WITHIN_MS });
+      const cells = await row.first().locator('td').allInnerTexts();
+      assert.equal(cells[0], `${NODE_IP}:${listenerPort}`, 'destination and port');
+      assert.match(cells[2] ?? '', /\/bash$/, 'binary');
+      assert.ok(Number(cells[5]) >= 1, 'connections');
+      assert.match(await group.locator('.group-title').innerText(), title, 'the pod and its Deployment head the group');
+    } finally {
+      await screenshot(egress, 'real-node-console-egress');
+    }
+    timings['console shows file access and egress'] = Date.now() - began;
   });
 
   test('a kill policy: the enforcer\'s signed command on the control topic kills a process inside the pod', async () => {
@@ -465,24 +575,32 @@ describe('Stinger deployed with kustomize on a real node', { timeout: 1_200_000 
     // head -c 1 exits at once: only a kill at its exec, not one from the pipeline, catches it.
     const exec = await kubectl(['exec', '-n', WORKLOAD_NAMESPACE, workloadPod, '--', '/usr/bin/head', '-c', '1', '/etc/passwd'], { timeoutMs: 30_000 });
     assert.equal(exec.code, 137, `head in the pod was SIGKILLed at its exec:\n${exec.stdout}${exec.stderr}`);
-    // The workload's own loop runs head every second: its shell's fork is killed at the exec, and that event names
-    // the pod. (The kubectl exec above goes through runc init, which the agent saw fork on the host and never saw
-    // join the container's cgroup; its killed exec is attributed to the host.)
+    // Two kinds of kill at the exec, both in the pod: the workload's own loop runs head every second (its shell's
+    // fork, killed while still bash), and the kubectl exec above went through runc init, forked on the host and
+    // moved into the container's cgroup before its execve (killed while still runc's init).
     const sigkills = (): Event[] =>
       (events?.records ?? [])
         .map((record) => decodeEvent(record.value ?? Buffer.alloc(0)))
-        .filter((e) => e.action?.kind === 'sigkill' && e.action.policy === 'real-node-kill-in-kernel' && e.pod?.name === workloadPod);
-    const event = await until('the event of the kernel\'s sigkill in the workload pod', {
+        .filter((e) => e.action?.kind === 'sigkill' && e.action.policy === 'real-node-kill-in-kernel');
+    const [loop, execd] = await until('the events of the kernel\'s sigkills of the loop\'s head and of kubectl exec\'s', {
       timeoutMs: 20_000,
       explain: () => {
         const all = (events?.records ?? []).map((record) => decodeEvent(record.value ?? Buffer.alloc(0)));
         const head = all.filter((e) => e.action !== null || e.process.binary === '/usr/bin/head' || (e.payload.group === 'exec' && JSON.stringify(e.payload).includes('head')));
-        return `events with an action or of head: ${JSON.stringify(head.slice(-6).map((e) => ({ kind: e.kind, binary: e.process.binary, action: e.action, cgroup: e.process.cgroup_path, pod: e.pod?.name ?? null, enrichment: e.enrichment })))}`;
+        return `events with an action or of head: ${JSON.stringify(head.slice(-6).map((e) => ({ kind: e.kind, binary: e.process.binary, args: e.process.args, action: e.action, cgroup: e.process.cgroup_path, pod: e.pod?.name ?? null, enrichment: e.enrichment })))}`;
       },
-    }, async () => sigkills()[0] ?? null);
-    assert.equal(event.kind, 'exec');
-    assert.equal(event.pod?.workload, 'stinger-it-workload');
-    // Killed at the execve's entry: the process is still the workload's shell that forked to run head.
-    assert.equal(event.process.binary, '/usr/bin/bash');
+    }, async () => {
+      const killed = sigkills();
+      const byLoop = killed.find((e) => e.process.binary === '/usr/bin/bash');
+      const byExec = killed.find((e) => e.process.binary !== '/usr/bin/bash');
+      return byLoop && byExec ? [byLoop, byExec] : null;
+    });
+    for (const event of [loop, execd]) {
+      assert.equal(event.kind, 'exec');
+      assert.equal(event.payload.group === 'exec' ? event.payload.filename : null, '/usr/bin/head');
+      assert.equal(event.pod?.name, workloadPod, `${event.process.binary} ${event.process.args.join(' ')} in ${event.process.cgroup_path ?? '?'}: named the pod`);
+      assert.equal(event.pod?.workload, 'stinger-it-workload');
+      assert.equal(event.pod?.container?.name, 'workload');
+    }
   });
 });

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { absentMountPoints, iptablesCleanupCommands, mountsToUnmount, parseIptablesSave, privateMountPoints, splitIptablesWords } from './host-state.ts';
+import { absentMountPoints, coveredPrivateParents, iptablesCleanupCommands, mountsToUnmount, parseIptablesSave, privateMountPoints, splitIptablesWords } from './host-state.ts';
 
 test('splitIptablesWords keeps quoted comments whole and unescapes', () => {
   assert.deepEqual(splitIptablesWords('-A KUBE-FIREWALL -m comment --comment "block \\"incoming\\" localnet" -j DROP'), [
@@ -60,4 +60,20 @@ test('privateMountPoints names the mount points without a shared: or master: tag
 test('absentMountPoints names the paths that are no mount point (a bpffs the host never mounted)', () => {
   const mountinfo = ['23 27 0:22 / /sys rw,relatime - sysfs sysfs rw', '45 23 0:13 / /sys/kernel/tracing rw,relatime shared:12 - tracefs tracefs rw'].join('\n');
   assert.deepEqual(absentMountPoints(mountinfo, ['/sys/fs/bpf', '/sys/kernel/tracing']), ['/sys/fs/bpf']);
+});
+
+test('coveredPrivateParents names the parent of a private mount another one covers, when everything under that parent is private', () => {
+  // This machine once bpffs is mounted: sysfs's /sys/fs/bpf folder bound on itself, the bpffs on top of it.
+  const stacked = [
+    '23 27 0:22 / /sys rw,relatime - sysfs sysfs rw',
+    '49 23 0:22 /fs/bpf /sys/fs/bpf rw,relatime - sysfs sysfs rw',
+    '50 49 0:42 / /sys/fs/bpf rw,relatime - bpf bpf rw,mode=700',
+    '60 23 0:30 / /sys/fs/cgroup rw - tmpfs tmpfs rw',
+  ].join('\n');
+  assert.deepEqual(coveredPrivateParents(stacked, ['/sys/fs/cgroup', '/sys/fs/bpf']), ['/sys']);
+  // One mount on the path (make-shared reaches it), or a covered one already shared: nothing to do.
+  assert.deepEqual(coveredPrivateParents(stacked.split('\n').filter((line) => !line.startsWith('49 ')).join('\n'), ['/sys/fs/bpf']), []);
+  assert.deepEqual(coveredPrivateParents(stacked.replace('49 23 0:22 /fs/bpf /sys/fs/bpf rw,relatime -', '49 23 0:22 /fs/bpf /sys/fs/bpf rw,relatime shared:9 -'), ['/sys/fs/bpf']), []);
+  // A shared mount under the parent: making the parent private again on down would change it, so not this way.
+  assert.deepEqual(coveredPrivateParents(stacked.replace('/sys/fs/cgroup rw -', '/sys/fs/cgroup rw shared:4 -'), ['/sys/fs/bpf']), []);
 });

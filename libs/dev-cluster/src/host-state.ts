@@ -131,6 +131,35 @@ export function privateMountPoints(mountinfo: string, paths: readonly string[]):
   return paths.filter((path) => privatePoints.has(path));
 }
 
+/**
+ * Parents to share recursively, for PROPAGATION_PATHS with mounts stacked on them whose lowest one is private (this
+ * machine, once something mounted bpffs: a bind of sysfs's own /sys/fs/bpf folder under the bpffs). containerd looks
+ * the path up in mountinfo and takes the first of the equal mount points, the lowest, which `mount --make-shared
+ * <path>` cannot reach (it acts on the top one); the parent mount point, shared recursively, does. Only a parent
+ * whose mounts (at or below it) are all private, so that making it private again on down restores what was (pure).
+ */
+export function coveredPrivateParents(mountinfo: string, paths: readonly string[]): string[] {
+  const mounts = mountinfo
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .map((line) => {
+      const fields = line.split(' ');
+      const optional = fields.slice(6, fields.indexOf('-'));
+      return { id: fields[0] ?? '', parent: fields[1] ?? '', point: fields[4] ?? '', private: !optional.some((tag) => tag.startsWith('shared:') || tag.startsWith('master:')) };
+    });
+  const parents = new Set<string>();
+  for (const path of paths) {
+    const stacked = mounts.filter((mount) => mount.point === path);
+    const lowest = stacked[0];
+    if (stacked.length < 2 || lowest === undefined || !lowest.private) continue;
+    const parent = mounts.find((mount) => mount.id === lowest.parent)?.point;
+    if (parent === undefined) continue;
+    const below = mounts.filter((mount) => mount.point === parent || mount.point.startsWith(parent === '/' ? '/' : `${parent}/`));
+    if (below.every((mount) => mount.private)) parents.add(parent);
+  }
+  return [...parents];
+}
+
 /** Mount points in /proc/self/mountinfo text at or below one of `roots`, deepest first: the order to unmount them (pure). */
 export function mountsToUnmount(mountinfo: string, roots: readonly string[]): string[] {
   const points = mountinfo
@@ -152,6 +181,8 @@ export interface HostSnapshot {
   readonly privateMounts: readonly string[];
   /** MOUNTABLE_FILESYSTEMS paths that were not mount points (mounted for the node, unmounted after). */
   readonly absentMounts?: readonly string[];
+  /** coveredPrivateParents: shared recursively for the node, private again after. */
+  readonly privateParents?: readonly string[];
 }
 
 const IPTABLES_COMMANDS = ['iptables', 'ip6tables'] as const;
@@ -170,19 +201,20 @@ export async function snapshotHost(): Promise<HostSnapshot> {
   const mountinfo = await readFile('/proc/self/mountinfo', 'utf8');
   const privateMounts = privateMountPoints(mountinfo, PROPAGATION_PATHS);
   const absentMounts = absentMountPoints(mountinfo, Object.keys(MOUNTABLE_FILESYSTEMS));
-  return { sysctls, chains, netns: await readdir('/run/netns').catch(() => []), privateMounts, absentMounts };
+  const privateParents = coveredPrivateParents(mountinfo, PROPAGATION_PATHS);
+  return { sysctls, chains, netns: await readdir('/run/netns').catch(() => []), privateMounts, absentMounts, privateParents };
 }
 
 /**
- * Mounts the snapshot's absent MOUNTABLE_FILESYSTEMS, then makes them and its private PROPAGATION_PATHS shared
- * (recursively), as on a systemd host.
+ * Mounts the snapshot's absent MOUNTABLE_FILESYSTEMS, then makes them, its private PROPAGATION_PATHS and the parents
+ * of covered private mounts shared (recursively), as on a systemd host.
  */
 export async function shareMounts(snapshot: HostSnapshot): Promise<void> {
   for (const path of snapshot.absentMounts ?? []) {
     const type = MOUNTABLE_FILESYSTEMS[path];
     if (type !== undefined) await run('mount', ['-t', type, type, path]);
   }
-  for (const path of [...snapshot.privateMounts, ...(snapshot.absentMounts ?? [])]) await run('mount', ['--make-rshared', path]);
+  for (const path of [...(snapshot.privateParents ?? []), ...snapshot.privateMounts, ...(snapshot.absentMounts ?? [])]) await run('mount', ['--make-rshared', path]);
 }
 
 export interface RestoreHostOptions {
@@ -231,7 +263,9 @@ export async function restoreHost(options: RestoreHostOptions): Promise<string[]
   await attempt('mounts', async () => {
     for (const point of mountsToUnmount(await readFile('/proc/self/mountinfo', 'utf8'), options.mountRoots)) await run('umount', ['-l', point]);
   });
-  for (const path of options.snapshot.privateMounts ?? []) await attempt(`propagation of ${path}`, () => run('mount', ['--make-rprivate', path]).then(() => undefined));
+  for (const path of [...(options.snapshot.privateMounts ?? []), ...(options.snapshot.privateParents ?? [])]) {
+    await attempt(`propagation of ${path}`, () => run('mount', ['--make-rprivate', path]).then(() => undefined));
+  }
   for (const path of options.snapshot.absentMounts ?? []) {
     await attempt(`mount ${path}`, async () => {
       if (absentMountPoints(await readFile('/proc/self/mountinfo', 'utf8'), [path]).length === 0) await run('umount', ['-l', path]);
