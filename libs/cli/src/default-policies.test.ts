@@ -12,7 +12,7 @@ import { describe, test } from 'node:test';
 import { DetectionRules, PartitionDetector } from '@stinger/detection';
 import type { Event } from '@stinger/events';
 import { compilePolicy } from '@stinger/policy';
-import { sampleEvent, type SampleEventOptions } from '@stinger/testing';
+import { sampleEgressPayload, sampleEvent, type SampleEventOptions } from '@stinger/testing';
 import { CliError } from './errors.ts';
 import { loadDefaultPolicies } from './default-policies.ts';
 
@@ -77,25 +77,12 @@ function connect(daddr: string, o: ProcessOptions & { dport?: number } = {}): Ev
 }
 /** An egress event as the agent writes it: a DNS query, a TLS ClientHello or an HTTP request, with its name. */
 function egress(application: 'dns' | 'tls' | 'http', name: string, o: ProcessOptions = {}): Event {
-  const payload = {
-    group: 'egress' as const,
-    family: 'inet' as const,
-    protocol: application === 'dns' ? ('udp' as const) : ('tcp' as const),
-    saddr: '10.244.1.7',
-    sport: 40000,
-    daddr: application === 'dns' ? '10.96.0.10' : '198.51.100.20',
-    dport: application === 'dns' ? 53 : application === 'tls' ? 443 : 80,
+  const payload = sampleEgressPayload({
     application,
-    parse: 'ok' as const,
-    dns_name: application === 'dns' ? name : null,
-    dns_type: application === 'dns' ? 'A' : null,
-    server_name: application === 'tls' ? name : null,
-    alpn: [],
-    http_request: application === 'http' ? 'GET / HTTP/1.1' : null,
-    http_host: application === 'http' ? name : null,
-    socket_cookie: 1n,
-    payload_bytes: 40,
-  };
+    ...(application === 'dns' ? { dns_name: name, dns_type: 'A' } : { protocol: 'tcp', daddr: '198.51.100.20', dport: application === 'tls' ? 443 : 80 }),
+    ...(application === 'tls' ? { server_name: name } : {}),
+    ...(application === 'http' ? { http_request: 'GET / HTTP/1.1', http_host: name } : {}),
+  });
   return event({ ...o, kind: 'egress', process: processOf({ binary: '/usr/bin/curl', ...o }), payload });
 }
 function privilege(o: ProcessOptions & { syscall: string; ruid?: bigint | null; euid?: bigint | null }): Event {

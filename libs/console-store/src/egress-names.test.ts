@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseFilters } from '@stinger/console-api';
 import type { EgressPayload, Event } from '@stinger/events';
-import { sampleEvent } from '@stinger/testing';
+import { sampleEgressPayload, sampleEvent } from '@stinger/testing';
 import { ConsoleStore, queryEgress, queryEvents } from './index.ts';
 
 const NOW = Date.parse('2026-12-02T08:00:00Z');
@@ -20,26 +20,7 @@ function egress(msAgo: number, binary: string, fields: Partial<EgressPayload>): 
     process: { pid: 700, binary, args: [], exec_id: `node-a:700:${binary}`, start_time: 700n },
     parent: { pid: 100, binary: '/bin/sh', exec_id: 'node-a:100:sh', parent_exec_id: null },
     pod: { namespace: 'shop', name: 'web-1', uid: 'uid-web-1', labels: {}, annotations: {}, workload: 'web', workload_kind: 'Deployment', container: { id: 'c1', name: 'app', image: 'app:1' } },
-    payload: {
-      group: 'egress',
-      family: 'inet',
-      protocol: 'udp',
-      saddr: '10.244.0.5',
-      sport: 40000,
-      daddr: '10.96.0.10',
-      dport: 53,
-      application: 'dns',
-      parse: 'ok',
-      dns_name: null,
-      dns_type: null,
-      server_name: null,
-      alpn: [],
-      http_request: null,
-      http_host: null,
-      socket_cookie: seq,
-      payload_bytes: 40,
-      ...fields,
-    },
+    payload: sampleEgressPayload({ socket_cookie: seq, ...fields }),
   });
 }
 

@@ -3,34 +3,11 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { EgressPayload, MatchCondition } from '@stinger/events';
-import { sampleEvent } from '@stinger/testing';
+import { sampleEgressPayload, sampleEvent } from '@stinger/testing';
 import { compileCondition } from './conditions.ts';
 import { fieldValues } from './event-fields.ts';
 
-const egress = (fields: Partial<EgressPayload>) =>
-  sampleEvent({
-    kind: 'egress',
-    payload: {
-      group: 'egress',
-      family: 'inet',
-      protocol: 'udp',
-      saddr: '10.244.0.5',
-      sport: 40000,
-      daddr: '10.96.0.10',
-      dport: 53,
-      application: 'dns',
-      parse: 'ok',
-      dns_name: null,
-      dns_type: null,
-      server_name: null,
-      alpn: [],
-      http_request: null,
-      http_host: null,
-      socket_cookie: 1n,
-      payload_bytes: 40,
-      ...fields,
-    },
-  });
+const egress = (fields: Partial<EgressPayload>) => sampleEvent({ kind: 'egress', payload: sampleEgressPayload(fields) });
 const holds = (condition: MatchCondition, event: ReturnType<typeof egress>) => compileCondition(condition)(event);
 
 test('dnsName suffix .onion holds for an onion query and for no other name; equal holds for the name itself', () => {

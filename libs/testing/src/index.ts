@@ -8,7 +8,7 @@ export type { TestKafkaBroker, TestKafkaSource, KafkaBrokerForTestsOptions } fro
 export { uniqueTopicName } from './unique-topic-name.ts';
 export { dockerEngineAnswers, dockerEndpoint } from './docker-engine.ts';
 export type { DockerEndpoint } from './docker-engine.ts';
-export { sampleEvent, sampleRawEvent } from './raw-events.ts';
+export { sampleEgressPayload, sampleEvent, sampleRawEvent } from './raw-events.ts';
 export type { SampleEventOptions, SampleRawEventOptions } from './raw-events.ts';
 export { runNodeUnprivileged } from './unprivileged-node.ts';
 export type { UnprivilegedNodeOptions } from './unprivileged-node.ts';

@@ -2,7 +2,7 @@
  * Sample records for tests: a RawEvent with every required field set, as an agent on `node` would
  * publish its `seq`-th event. Shared here so tests do not each spell out the schema.
  */
-import type { Event, RawEvent } from '@stinger/events';
+import type { EgressPayload, Event, RawEvent } from '@stinger/events';
 
 export interface SampleRawEventOptions {
   readonly node: string;
@@ -79,5 +79,32 @@ export function sampleEvent(options: SampleEventOptions = {}): Event {
     action: options.action ?? null,
     pod,
     enrichment: { status: pod === null ? 'host' : 'enriched', reason: null },
+  };
+}
+
+/**
+ * An egress payload as the agent writes it (kind egress): by default a DNS query from a pod address to the cluster
+ * resolver with no name set; `fields` sets the application, the name fields and the rest.
+ */
+export function sampleEgressPayload(fields: Partial<Omit<EgressPayload, 'group'>> = {}): EgressPayload {
+  return {
+    group: 'egress',
+    family: 'inet',
+    protocol: 'udp',
+    saddr: '10.244.0.5',
+    sport: 40000,
+    daddr: '10.96.0.10',
+    dport: 53,
+    application: 'dns',
+    parse: 'ok',
+    dns_name: null,
+    dns_type: null,
+    server_name: null,
+    alpn: [],
+    http_request: null,
+    http_host: null,
+    socket_cookie: 1n,
+    payload_bytes: 40,
+    ...fields,
   };
 }
