@@ -33,8 +33,8 @@ import {
   attachFlowCounters,
   createCwdTable,
   createPodCgroupRoots,
-  bootToWallOffsetNs,
   createPidScopes,
+  bootToWallOffsetNs,
   cgroup2MountPoint,
   cgroupIdOf,
   createRecordDispatcher,
@@ -162,13 +162,6 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
   }
   // Before any policy is applied: a host-only rule must never meet a pod it cannot tell.
   refreshPodCgroupRoots();
-  const watch = new Set(config.agent.watch);
-  networkSensor.watch({ connect: watch.has('connect'), accept: watch.has('accept'), bind: watch.has('bind'), listen: watch.has('listen') });
-  privilegeSensor.watch({
-    setid: watch.has('setid'),
-    capset: watch.has('capset'),
-    namespace: watch.has('namespace'),
-    module: watch.has('module'),
   // Pid selectors of the exec, file and connect rules the kernel decides: members seeded from /proc, then followed at fork.
   const pidScopes = createPidScopes(processSensor); // shared by every sensor joined to it
   let pidScopeChildrenNotAdded = 0n;
@@ -178,6 +171,13 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
     if (notAdded > pidScopeChildrenNotAdded) logger.warn({ childrenNotAdded: Number(notAdded) }, 'pid scope map full: children of selected processes were not added (their pid rules do not hold for them)');
     pidScopeChildrenNotAdded = notAdded;
   }
+  const watch = new Set(config.agent.watch);
+  networkSensor.watch({ connect: watch.has('connect'), accept: watch.has('accept'), bind: watch.has('bind'), listen: watch.has('listen') });
+  privilegeSensor.watch({
+    setid: watch.has('setid'),
+    capset: watch.has('capset'),
+    namespace: watch.has('namespace'),
+    module: watch.has('module'),
     ptrace: watch.has('ptrace'),
     mount: watch.has('mount'),
     bpfCommands: watch.has('bpf') ? [0, 5] : [], // BPF_MAP_CREATE, BPF_PROG_LOAD
@@ -351,6 +351,7 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
   const podRootsTimer = setInterval(() => {
     refreshPodCgroupRoots();
     refreshGuardRoots();
+    checkPidScopes();
   }, 5000);
 
 
@@ -368,7 +369,6 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
   });
   register('reader', () => reader.stop());
   register('file-guard', () => fileGuard.close());
-    checkPidScopes();
   register('policy-directory', async () => clearInterval(directoryTimer));
   register('pod-cgroup-roots', async () => clearInterval(podRootsTimer));
   register('key-ring', async () => keyRing.stop());
