@@ -4,7 +4,17 @@
  *
  *   npm run -s -w @stinger/bpf build:bpf
  *   npx node --disable-warning=TimeoutNegativeWarning benchmarks/agent-pipeline.ts [--runs K] [--opens N]
- *     [--workload-opens M] [--forks F] [--port P]
+ *     [--workload-opens M] [--forks F] [--port P] [--only pipeline|workload] [--agent-profile DIR] [--stage-profile DIR]
+ *
+ * `--only` runs parts 1–2 (`pipeline`) or part 3 (`workload`) alone. `--agent-profile DIR` starts the agent of
+ * part 3 with its inspector on a free local port and CPU-profiles it during each workload
+ * (benchmarks/inspector-profiler.ts), writes each profile into DIR (`<workload>-run<N>.cpuprofile`, for DevTools or
+ * `node benchmarks/cpu-profile-top.ts FILE --callers NAME`), then prints each profile's top functions by self time after the report (benchmarks/cpu-profile-top.ts), as
+ * docs/BENCHMARKS.md quotes them. The inspector's sampling costs the agent CPU: figures of a profiled run are not
+ * comparable with an unprofiled one. `--stage-profile DIR`
+ * does the same for this process during each measured pre-filled drain of the `events` and `kafka` stages (over
+ * node:inspector, started once the sensors are loaded: a profiler's SIGPROF during a BPF program load makes the
+ * verifier give up with EAGAIN, so `node --cpu-prof` cannot be used here).
  *
  * Method (docs/BENCHMARKS.md has the reading):
  * 1. Ring buffer → decoded records → RawEvents. The process sensor with the file sensor joined to it (one ring
@@ -27,8 +37,10 @@
  *    (`reader.stats().droppedInUserSpace`) and the publisher (`publisher.stats().lost`, spool full).
  * 3. Slowdown: the real agent (services/agent/src/main.ts, a child process, default watches, plus the local policy
  *    deny-shadow-read.yaml in its policy directory) running versus not running, while a C program does M open+close
- *    of an unwatched file, and another F fork+exec of /bin/true + wait. Wall time of each; agent CPU time from
- *    /proc/<pid>/stat during each; its loss counters from its /metrics.
+ *    of an unwatched file, and another F fork+exec of /bin/true + wait; then two workloads of real work
+ *    (benchmarks/workload-programs.ts prepareRealisticWorkloads): compiling bpf/ from scratch, and `npm ci` of this
+ *    repository offline from the npm cache. Wall time of each; agent CPU time from /proc/<pid>/stat during each; its
+ *    loss counters from its /metrics.
  * Runs alternate the order of the stages (and agent on/off) between runs; tables give medians with min–max and the
  * median of per-run ratios. One unreported warm-up precedes the measured runs of parts 1–2.
  */
@@ -37,8 +49,9 @@ import { once } from 'node:events';
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
+import { Session } from 'node:inspector/promises';
 import { availableParallelism, cpus, loadavg, release, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs, promisify } from 'node:util';
 import { AgentPipeline, EventBuilder, EventPublisher, EventSpool, type PublisherStats, type RecordSink, type SensorRecord } from '@stinger/agent';
@@ -64,7 +77,9 @@ import { KAFKA_VERSION, resolveKafkaDistribution, startLocalBroker, type LocalBr
 import { createLogger, silentLogger, type Logger } from '@stinger/log';
 import { ProcessCache, createProcReader } from '@stinger/process-cache';
 import { uniqueTopicName } from '@stinger/testing';
-import { buildPrograms, timeProgram } from './workload-programs.ts';
+import { profileTop, renderProfileTop, type CpuProfile } from './cpu-profile-top.ts';
+import { connectProfiler } from './inspector-profiler.ts';
+import { buildPrograms, prepareRealisticWorkloads, timeProgram } from './workload-programs.ts';
 
 const run = promisify(execFile);
 const REPO_ROOT = fileURLToPath(new URL('../', import.meta.url));
@@ -85,6 +100,11 @@ interface Options {
   readonly workloadOpens: number;
   readonly forks: number;
   readonly port: number | null;
+  readonly parts: ReadonlySet<'pipeline' | 'workload'>;
+  /** Where the agent's CPU profiles go; null: not profiled. */
+  readonly agentProfileDir: string | null;
+  /** Where this process's CPU profiles of the events and kafka stages go; null: not profiled. */
+  readonly stageProfileDir: string | null;
 }
 
 function parseOptions(): Options {
@@ -95,8 +115,14 @@ function parseOptions(): Options {
       'workload-opens': { type: 'string', default: '1000000' },
       forks: { type: 'string', default: '2000' },
       port: { type: 'string' },
+      only: { type: 'string' },
+      'agent-profile': { type: 'string' },
+      'stage-profile': { type: 'string' },
     },
   });
+  if (values.only !== undefined && values.only !== 'pipeline' && values.only !== 'workload') {
+    throw new RangeError(`--only must be pipeline or workload, got "${values.only}"`);
+  }
   const positive = (name: string, raw: string): number => {
     const value = Number(raw);
     if (!Number.isInteger(value) || value <= 0) throw new RangeError(`--${name} must be a positive integer, got "${raw}"`);
@@ -108,6 +134,9 @@ function parseOptions(): Options {
     workloadOpens: positive('workload-opens', values['workload-opens']),
     forks: positive('forks', values.forks),
     port: values.port === undefined ? null : positive('port', values.port),
+    parts: new Set(values.only === undefined ? ['pipeline', 'workload'] : [values.only]),
+    agentProfileDir: values['agent-profile'] ?? null,
+    stageProfileDir: values['stage-profile'] ?? null,
   };
 }
 
@@ -411,6 +440,24 @@ async function javaProduce(tools: JavaTools, spec: { readonly topic: string; rea
 // ---------------------------------------------------------------------------------------------------------------------
 // Part 3: the real agent
 
+/** Runs `work` under this process's CPU profiler (node:inspector) and writes the profile to `file`. */
+async function profileSelf<T>(file: string, work: () => Promise<T>): Promise<T> {
+  const session = new Session();
+  session.connect();
+  try {
+    await session.post('Profiler.enable');
+    await session.post('Profiler.setSamplingInterval', { interval: 200 });
+    await session.post('Profiler.start');
+    const result = await work();
+    const { profile } = await session.post('Profiler.stop');
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileSync(file, JSON.stringify(profile));
+    return result;
+  } finally {
+    session.disconnect();
+  }
+}
+
 async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
@@ -425,6 +472,8 @@ async function freePort(): Promise<number> {
 interface RunningAgent {
   readonly child: ChildProcess;
   readonly metricsAddress: string;
+  /** The agent's inspector port when started with `inspect`. */
+  readonly inspectorPort: number | null;
   /** utime + stime of the agent process so far, in seconds. */
   cpuSeconds(): number;
   stop(): Promise<void>;
@@ -434,6 +483,8 @@ interface AgentSpec {
   readonly brokers: string;
   readonly topicPrefix: string;
   readonly home: string;
+  /** Starts the agent with its inspector on a free local port, for `RunningAgent.profiler`. */
+  readonly inspect: boolean;
 }
 
 /** Starts services/agent like integration-tests/helpers/agent.ts and waits until it publishes directly to Kafka. */
@@ -453,7 +504,9 @@ async function startAgent(spec: AgentSpec): Promise<RunningAgent> {
     STINGER_AGENT_GRPC_ADDRESS: `127.0.0.1:${await freePort()}`,
     STINGER_AGENT_METRICS_ADDRESS: metricsAddress,
   };
-  const child = spawn(process.execPath, ['--disable-warning=TimeoutNegativeWarning', AGENT_MAIN], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+  const inspectorPort = spec.inspect ? await freePort() : null;
+  const inspect = inspectorPort === null ? [] : [`--inspect=127.0.0.1:${inspectorPort}`];
+  const child = spawn(process.execPath, ['--disable-warning=TimeoutNegativeWarning', ...inspect, AGENT_MAIN], { env, stdio: ['ignore', 'ignore', 'pipe'] });
   const tail: string[] = [];
   let pending = '';
   let waiting: { readonly marker: string; readonly resolve: () => void } | null = null;
@@ -488,6 +541,7 @@ async function startAgent(spec: AgentSpec): Promise<RunningAgent> {
   const agent: RunningAgent = {
     child,
     metricsAddress,
+    inspectorPort,
     cpuSeconds() {
       // Fields after the ")" of the command name: state is field 3, utime 14, stime 15.
       const stat = readFileSync(`/proc/${child.pid}/stat`, 'utf8');
@@ -534,8 +588,12 @@ async function assertShadowKilled(): Promise<void> {
 interface WorkloadTimes {
   readonly opensSeconds: number;
   readonly forksSeconds: number;
+  readonly compileSeconds: number;
+  readonly npmCiSeconds: number;
   readonly agentCpuOpens?: number;
   readonly agentCpuForks?: number;
+  readonly agentCpuCompile?: number;
+  readonly agentCpuNpmCi?: number;
 }
 
 // ---------------------------------------------------------------------------------------------------------------------
@@ -598,6 +656,7 @@ async function main(): Promise<void> {
   try {
     await run('npm', ['run', '-s', '-w', '@stinger/bpf', 'build:bpf'], { cwd: REPO_ROOT });
     const programs = await buildPrograms(workDir);
+    const realistic = await prepareRealisticWorkloads(REPO_ROOT, workDir);
     const watchedPath = join(workDir, `watched-${process.pid}`);
     const unwatchedPath = join(workDir, 'unwatched');
     writeFileSync(watchedPath, 'x');
@@ -640,42 +699,46 @@ async function main(): Promise<void> {
     let payloadBytes = 0;
     let capturedPayloads: Buffer[] = [];
     const started = Date.now();
-    // Warm-up (not reported): JIT of the handlers, the broker, the process cache; and the Java tool's payloads.
-    {
-      rig = await openRig({ producer, workDir, watchedPath, logger });
-      const warm = Math.min(options.opens, 50_000);
-      for (const stage of STAGES) {
-        if (stage === 'kafka') rig.topic = await newTopic('agent-warmup');
-        await runLiveStage(rig, { stage, program: programs.openLoop, path: watchedPath, opens: warm, logger });
-        await runPrefilledStage(rig, { ...fill, stage, rounds: 1 });
-      }
-      capturedPayloads = [...rig.captured];
-      await rig.close();
-      rig = null;
-    }
-    const payloads = javaPayloads(capturedPayloads);
-    payloadBytes = payloads.meanBytes;
-    const payloadFile = join(workDir, 'payloads.txt');
-    writeFileSync(payloadFile, payloads.text, 'latin1');
-    await javaProduce(tools, { topic: await newTopic('java-warmup'), records: Math.min(options.opens, 50_000), payloadFile, delimiter: payloads.delimiter });
-
-    for (let runIndex = 0; runIndex < options.runs; runIndex++) {
-      const forward = runIndex % 2 === 0;
-      bare.push(options.opens / (await timeProgram(programs.openLoop, [watchedPath, String(options.opens)])));
-      rig = await openRig({ producer, workDir, watchedPath, logger });
-      const steps: (StageName | 'java')[] = [...STAGES, 'java'];
-      for (const step of forward ? steps : steps.reverse()) {
-        if (step === 'java') {
-          javaRates.push(await javaProduce(tools, { topic: await newTopic('java'), records: options.opens, payloadFile, delimiter: payloads.delimiter }));
-          continue;
+    if (options.parts.has('pipeline')) {
+      // Warm-up (not reported): JIT of the handlers, the broker, the process cache; and the Java tool's payloads.
+      {
+        rig = await openRig({ producer, workDir, watchedPath, logger });
+        const warm = Math.min(options.opens, 50_000);
+        for (const stage of STAGES) {
+          if (stage === 'kafka') rig.topic = await newTopic('agent-warmup');
+          await runLiveStage(rig, { stage, program: programs.openLoop, path: watchedPath, opens: warm, logger });
+          await runPrefilledStage(rig, { ...fill, stage, rounds: 1 });
         }
-        if (step === 'kafka') rig.topic = await newTopic('agent');
-        prefilled.get(step)?.push(await runPrefilledStage(rig, { ...fill, stage: step }));
-        results.get(step)?.push(await runLiveStage(rig, { stage: step, program: programs.openLoop, path: watchedPath, opens: options.opens, logger }));
+        capturedPayloads = [...rig.captured];
+        await rig.close();
+        rig = null;
       }
-      await rig.close();
-      rig = null;
-      console.error(`pipeline run ${runIndex + 1}/${options.runs} done (${forward ? 'raw → kafka → java' : 'java → kafka → raw'}), load ${load()}`);
+      const payloads = javaPayloads(capturedPayloads);
+      payloadBytes = payloads.meanBytes;
+      const payloadFile = join(workDir, 'payloads.txt');
+      writeFileSync(payloadFile, payloads.text, 'latin1');
+      await javaProduce(tools, { topic: await newTopic('java-warmup'), records: Math.min(options.opens, 50_000), payloadFile, delimiter: payloads.delimiter });
+
+      for (let runIndex = 0; runIndex < options.runs; runIndex++) {
+        const forward = runIndex % 2 === 0;
+        bare.push(options.opens / (await timeProgram(programs.openLoop, [watchedPath, String(options.opens)])));
+        rig = await openRig({ producer, workDir, watchedPath, logger });
+        const steps: (StageName | 'java')[] = [...STAGES, 'java'];
+        for (const step of forward ? steps : steps.reverse()) {
+          if (step === 'java') {
+            javaRates.push(await javaProduce(tools, { topic: await newTopic('java'), records: options.opens, payloadFile, delimiter: payloads.delimiter }));
+            continue;
+          }
+          if (step === 'kafka') rig.topic = await newTopic('agent');
+          const drain = (): Promise<{ perSec: number; lostInKernel: number }> => runPrefilledStage(rig as PipelineRig, { ...fill, stage: step });
+        const profiled = options.stageProfileDir !== null && (step === 'events' || step === 'kafka');
+        prefilled.get(step)?.push(await (profiled ? profileSelf(join(options.stageProfileDir as string, `${step}-prefilled-run${runIndex + 1}.cpuprofile`), drain) : drain()));
+          results.get(step)?.push(await runLiveStage(rig, { stage: step, program: programs.openLoop, path: watchedPath, opens: options.opens, logger }));
+        }
+        await rig.close();
+        rig = null;
+        console.error(`pipeline run ${runIndex + 1}/${options.runs} done (${forward ? 'raw → kafka → java' : 'java → kafka → raw'}), load ${load()}`);
+      }
     }
     const pipelineSeconds = Math.round((Date.now() - started) / 1000);
 
@@ -686,90 +749,129 @@ async function main(): Promise<void> {
     const on: WorkloadTimes[] = [];
     const agentLoss: number[] = [];
     const agentEvents: number[] = [];
+    const profiles: { readonly workload: string; readonly run: number; readonly profile: CpuProfile }[] = [];
+    /** Times one workload; with a profiled agent, also profiles the agent meanwhile. */
+    const timeProfiled = async (running: RunningAgent | null, workload: string, time: () => Promise<number>): Promise<number> => {
+      if (running?.inspectorPort == null) return time();
+      const profiler = await connectProfiler(running.inspectorPort);
+      try {
+        await profiler.start();
+        const seconds = await time();
+        const profile = await profiler.stop();
+        profiles.push({ workload, run: on.length + 1, profile });
+        if (options.agentProfileDir !== null) {
+          mkdirSync(options.agentProfileDir, { recursive: true });
+          writeFileSync(join(options.agentProfileDir, `${workload.replace(/\W/g, '-')}-run${on.length + 1}.cpuprofile`), JSON.stringify(profile));
+        }
+        return seconds;
+      } finally {
+        profiler.close();
+      }
+    };
     const timeWorkloads = async (running: RunningAgent | null): Promise<WorkloadTimes> => {
       const cpu0 = running?.cpuSeconds() ?? 0;
-      const opensSeconds = await timeProgram(programs.openLoop, [unwatchedPath, String(options.workloadOpens)]);
+      const opensSeconds = await timeProfiled(running, 'open+close', () => timeProgram(programs.openLoop, [unwatchedPath, String(options.workloadOpens)]));
       const cpu1 = running?.cpuSeconds() ?? 0;
-      const forksSeconds = await timeProgram(programs.forkExec, [String(options.forks), '/bin/true']);
+      const forksSeconds = await timeProfiled(running, 'fork+exec', () => timeProgram(programs.forkExec, [String(options.forks), '/bin/true']));
       const cpu2 = running?.cpuSeconds() ?? 0;
-      return running ? { opensSeconds, forksSeconds, agentCpuOpens: cpu1 - cpu0, agentCpuForks: cpu2 - cpu1 } : { opensSeconds, forksSeconds };
+      const { compile, npmCi } = realistic;
+      const compileSeconds = await timeProfiled(running, 'compile', () => timeProgram(compile.file, compile.args));
+      const cpu3 = running?.cpuSeconds() ?? 0;
+      const npmCiSeconds = await timeProfiled(running, 'npm ci', () => timeProgram(npmCi.file, npmCi.args, { cwd: npmCi.cwd }));
+      const cpu4 = running?.cpuSeconds() ?? 0;
+      const times = { opensSeconds, forksSeconds, compileSeconds, npmCiSeconds };
+      return running ? { ...times, agentCpuOpens: cpu1 - cpu0, agentCpuForks: cpu2 - cpu1, agentCpuCompile: cpu3 - cpu2, agentCpuNpmCi: cpu4 - cpu3 } : times;
     };
     const agentStarted = Date.now();
-    for (let runIndex = 0; runIndex < options.runs; runIndex++) {
-      const agentFirst = runIndex % 2 === 1;
-      for (const withAgent of agentFirst ? [true, false] : [false, true]) {
-        if (!withAgent) {
-          off.push(await timeWorkloads(null));
-          continue;
+    if (options.parts.has('workload')) {
+      for (let runIndex = 0; runIndex < options.runs; runIndex++) {
+        const agentFirst = runIndex % 2 === 1;
+        for (const withAgent of agentFirst ? [true, false] : [false, true]) {
+          if (!withAgent) {
+            off.push(await timeWorkloads(null));
+            continue;
+          }
+          const home = join(workDir, `agent-home-${runIndex}`);
+          agent = await startAgent({ brokers: brokers.join(','), topicPrefix: prefix, home, inspect: options.agentProfileDir !== null });
+          await assertShadowKilled();
+          await sleep(1000); // let the start-up work (proc scan, JIT, policy tail) settle
+          const lost0 = await agentCounter(agent, 'stinger_lost_records_total');
+          const events0 = await agentCounter(agent, 'stinger_events_total');
+          on.push(await timeWorkloads(agent));
+          await sleep(500);
+          agentLoss.push((await agentCounter(agent, 'stinger_lost_records_total')) - lost0);
+          agentEvents.push((await agentCounter(agent, 'stinger_events_total')) - events0);
+          await agent.stop();
+          agent = null;
+          await rm(home, { recursive: true, force: true });
         }
-        const home = join(workDir, `agent-home-${runIndex}`);
-        agent = await startAgent({ brokers: brokers.join(','), topicPrefix: prefix, home });
-        await assertShadowKilled();
-        await sleep(1000); // let the start-up work (proc scan, JIT, policy tail) settle
-        const lost0 = await agentCounter(agent, 'stinger_lost_records_total');
-        const events0 = await agentCounter(agent, 'stinger_events_total');
-        on.push(await timeWorkloads(agent));
-        await sleep(500);
-        agentLoss.push((await agentCounter(agent, 'stinger_lost_records_total')) - lost0);
-        agentEvents.push((await agentCounter(agent, 'stinger_events_total')) - events0);
-        await agent.stop();
-        agent = null;
-        await rm(home, { recursive: true, force: true });
+        console.error(`agent run ${runIndex + 1}/${options.runs} done (${agentFirst ? 'agent first' : 'agent second'}), load ${load()}`);
       }
-      console.error(`agent run ${runIndex + 1}/${options.runs} done (${agentFirst ? 'agent first' : 'agent second'}), load ${load()}`);
     }
     const agentSeconds = Math.round((Date.now() - agentStarted) / 1000);
 
     // ----- Report -----
-    console.log(`## 1–2. Ring buffer → decoded → RawEvent → Kafka (${fmt(options.opens)} opens of a watched file per stage, ${fmt(payloadBytes)}-byte encoded events)`);
-    console.log('');
-    console.log(
-      `| stage | pre-filled ring (${fmt(PREFILL_OPENS)} records × ${PREFILL_ROUNDS}), consumer alone: records/s, median (min–max) | its ratio to raw drain, median of runs | live: records/s done, median (min–max) | live: open-loop rate meanwhile, opens/s | live: records done / lost in kernel / dropped in user space / lost in publisher (sum of runs) | live: spooled (sum) |`,
-    );
-    console.log('|---|---:|---:|---:|---:|---|---:|');
-    console.log(`| open-loop alone, nothing attached (kernel producer's own rate) | – | – | ${spread(bare)} | ${spread(bare)} | – | – |`);
-    const rawFilled = prefilled.get('raw') ?? [];
-    for (const stage of STAGES) {
-      const rows = results.get(stage) ?? [];
-      const filled = prefilled.get(stage) ?? [];
-      const ratios = filled.map((r, i) => r.perSec / (rawFilled[i]?.perSec ?? Number.NaN));
+    if (options.parts.has('pipeline')) {
+      console.log(`## 1–2. Ring buffer → decoded → RawEvent → Kafka (${fmt(options.opens)} opens of a watched file per stage, ${fmt(payloadBytes)}-byte encoded events)`);
+      console.log('');
       console.log(
-        `| ${STAGE_LABEL[stage]} | ${spread(filled.map((r) => r.perSec))} | ${fmt(median(ratios), 3)} | ${spread(rows.map((r) => r.perSec))} | ${spread(rows.map((r) => r.producerPerSec))} | ` +
-          `${fmt(sum(rows.map((r) => r.completed)))} / ${fmt(sum(rows.map((r) => r.lostInKernel)))} / ${fmt(sum(rows.map((r) => r.droppedInUserSpace)))} / ${fmt(sum(rows.map((r) => r.lostInPublisher)))} | ${fmt(sum(rows.map((r) => r.spooled)))} |`,
+        `| stage | pre-filled ring (${fmt(PREFILL_OPENS)} records × ${PREFILL_ROUNDS}), consumer alone: records/s, median (min–max) | its ratio to raw drain, median of runs | live: records/s done, median (min–max) | live: open-loop rate meanwhile, opens/s | live: records done / lost in kernel / dropped in user space / lost in publisher (sum of runs) | live: spooled (sum) |`,
       );
+      console.log('|---|---:|---:|---:|---:|---|---:|');
+      console.log(`| open-loop alone, nothing attached (kernel producer's own rate) | – | – | ${spread(bare)} | ${spread(bare)} | – | – |`);
+      const rawFilled = prefilled.get('raw') ?? [];
+      for (const stage of STAGES) {
+        const rows = results.get(stage) ?? [];
+        const filled = prefilled.get(stage) ?? [];
+        const ratios = filled.map((r, i) => r.perSec / (rawFilled[i]?.perSec ?? Number.NaN));
+        console.log(
+          `| ${STAGE_LABEL[stage]} | ${spread(filled.map((r) => r.perSec))} | ${fmt(median(ratios), 3)} | ${spread(rows.map((r) => r.perSec))} | ${spread(rows.map((r) => r.producerPerSec))} | ` +
+            `${fmt(sum(rows.map((r) => r.completed)))} / ${fmt(sum(rows.map((r) => r.lostInKernel)))} / ${fmt(sum(rows.map((r) => r.droppedInUserSpace)))} / ${fmt(sum(rows.map((r) => r.lostInPublisher)))} | ${fmt(sum(rows.map((r) => r.spooled)))} |`,
+        );
+      }
+      const kafkaRows = results.get('kafka') ?? [];
+      const kafkaFilled = prefilled.get('kafka') ?? [];
+      const kafkaRatios = kafkaRows.map((r, i) => r.perSec / (javaRates[i] ?? Number.NaN));
+      const kafkaFilledRatios = kafkaFilled.map((r, i) => r.perSec / (javaRates[i] ?? Number.NaN));
+      console.log(`| Kafka ProducerPerformance, ${fmt(options.opens)} records, gzip, acks=all (reference for the kafka row) | – | – | ${spread(javaRates)} | – | – | – |`);
+      console.log('');
+      console.log(
+        `- kafka stage / ProducerPerformance, median of per-run ratios: live ${fmt(median(kafkaRatios), 2)} (${kafkaRatios.map((r) => r.toFixed(2)).join(', ')}); ` +
+          `pre-filled ${fmt(median(kafkaFilledRatios), 2)} (${kafkaFilledRatios.map((r) => r.toFixed(2)).join(', ')})`,
+      );
+      console.log(`- records lost in the kernel during the pre-filled drains (should be 0): ${fmt(sum(STAGES.flatMap((s) => (prefilled.get(s) ?? []).map((r) => r.lostInKernel))))}`);
+      console.log(`- per run (records/s): ${STAGES.map((s) => `${s} ${(results.get(s) ?? []).map((r) => fmt(r.perSec)).join(', ')}`).join('; ')}; java ${javaRates.map((r) => fmt(r)).join(', ')}`);
+      console.log(`- parts 1–2 took ${pipelineSeconds} s; load average then: ${load()}`);
+      console.log('');
     }
-    const kafkaRows = results.get('kafka') ?? [];
-    const kafkaFilled = prefilled.get('kafka') ?? [];
-    const kafkaRatios = kafkaRows.map((r, i) => r.perSec / (javaRates[i] ?? Number.NaN));
-    const kafkaFilledRatios = kafkaFilled.map((r, i) => r.perSec / (javaRates[i] ?? Number.NaN));
-    console.log(`| Kafka ProducerPerformance, ${fmt(options.opens)} records, gzip, acks=all (reference for the kafka row) | – | – | ${spread(javaRates)} | – | – | – |`);
-    console.log('');
-    console.log(
-      `- kafka stage / ProducerPerformance, median of per-run ratios: live ${fmt(median(kafkaRatios), 2)} (${kafkaRatios.map((r) => r.toFixed(2)).join(', ')}); ` +
-        `pre-filled ${fmt(median(kafkaFilledRatios), 2)} (${kafkaFilledRatios.map((r) => r.toFixed(2)).join(', ')})`,
-    );
-    console.log(`- records lost in the kernel during the pre-filled drains (should be 0): ${fmt(sum(STAGES.flatMap((s) => (prefilled.get(s) ?? []).map((r) => r.lostInKernel))))}`);
-    console.log(`- per run (records/s): ${STAGES.map((s) => `${s} ${(results.get(s) ?? []).map((r) => fmt(r.perSec)).join(', ')}`).join('; ')}; java ${javaRates.map((r) => fmt(r)).join(', ')}`);
-    console.log(`- parts 1–2 took ${pipelineSeconds} s; load average then: ${load()}`);
-    console.log('');
-    console.log(`## 3. Workload slowdown with the agent running (default watches + deny-shadow-read, kill-in-kernel)`);
-    console.log('');
-    console.log('| workload | without agent, s, median (min–max) | with agent, s, median (min–max) | ratio with/without, median of runs | per-run ratios | agent CPU s during it, median |');
-    console.log('|---|---:|---:|---:|---|---:|');
-    const workloadRow = (label: string, pick: (t: WorkloadTimes) => number, cpu: (t: WorkloadTimes) => number): void => {
-      const ratios = on.map((t, i) => pick(t) / pick(off[i] as WorkloadTimes));
-      console.log(
-        `| ${label} | ${spread(off.map(pick), 3)} | ${spread(on.map(pick), 3)} | ${fmt(median(ratios), 3)} | ${ratios.map((r) => r.toFixed(3)).join(', ')} | ${fmt(median(on.map(cpu)), 2)} |`,
-      );
-    };
-    workloadRow(`${fmt(options.workloadOpens)} open+close, unwatched file`, (t) => t.opensSeconds, (t) => t.agentCpuOpens ?? 0);
-    workloadRow(`${fmt(options.forks)} fork+exec /bin/true + wait`, (t) => t.forksSeconds, (t) => t.agentCpuForks ?? 0);
-    console.log('');
-    const forkCost = on.map((t, i) => ((t.forksSeconds - (off[i] as WorkloadTimes).forksSeconds) / options.forks) * 1e6);
-    const openCost = on.map((t, i) => ((t.opensSeconds - (off[i] as WorkloadTimes).opensSeconds) / options.workloadOpens) * 1e9);
-    console.log(`- added per open+close: ${fmt(median(openCost))} ns (median of runs); per fork+exec: ${fmt(median(forkCost), 1)} µs; agent CPU per fork+exec: ${fmt((median(on.map((t) => t.agentCpuForks ?? 0)) / options.forks) * 1e6, 1)} µs`);
-    console.log(`- agent events published during the workloads, per run: ${agentEvents.join(', ')}; records lost (ring full + user space + spool full), per run: ${agentLoss.join(', ')}`);
-    console.log(`- part 3 took ${agentSeconds} s; load average at end: ${load()}`);
+    if (options.parts.has('workload')) {
+      console.log(`## 3. Workload slowdown with the agent running (default watches + deny-shadow-read, kill-in-kernel)`);
+      console.log('');
+      console.log('| workload | without agent, s, median (min–max) | with agent, s, median (min–max) | ratio with/without, median of runs | per-run ratios | agent CPU s during it, median |');
+      console.log('|---|---:|---:|---:|---|---:|');
+      const workloadRow = (label: string, pick: (t: WorkloadTimes) => number, cpu: (t: WorkloadTimes) => number): void => {
+        const ratios = on.map((t, i) => pick(t) / pick(off[i] as WorkloadTimes));
+        console.log(
+          `| ${label} | ${spread(off.map(pick), 3)} | ${spread(on.map(pick), 3)} | ${fmt(median(ratios), 3)} | ${ratios.map((r) => r.toFixed(3)).join(', ')} | ${fmt(median(on.map(cpu)), 2)} |`,
+        );
+      };
+      workloadRow(`${fmt(options.workloadOpens)} open+close, unwatched file`, (t) => t.opensSeconds, (t) => t.agentCpuOpens ?? 0);
+      workloadRow(`${fmt(options.forks)} fork+exec /bin/true + wait`, (t) => t.forksSeconds, (t) => t.agentCpuForks ?? 0);
+      workloadRow('realistic: compile bpf/ (every eBPF object, clang, make -j2)', (t) => t.compileSeconds, (t) => t.agentCpuCompile ?? 0);
+      workloadRow('realistic: npm ci of this repository, offline from the npm cache', (t) => t.npmCiSeconds, (t) => t.agentCpuNpmCi ?? 0);
+      console.log('');
+      const forkCost = on.map((t, i) => ((t.forksSeconds - (off[i] as WorkloadTimes).forksSeconds) / options.forks) * 1e6);
+      const openCost = on.map((t, i) => ((t.opensSeconds - (off[i] as WorkloadTimes).opensSeconds) / options.workloadOpens) * 1e9);
+      console.log(`- added per open+close: ${fmt(median(openCost))} ns (median of runs); per fork+exec: ${fmt(median(forkCost), 1)} µs; agent CPU per fork+exec: ${fmt((median(on.map((t) => t.agentCpuForks ?? 0)) / options.forks) * 1e6, 1)} µs`);
+      console.log(`- agent events published during the workloads, per run: ${agentEvents.join(', ')}; records lost (ring full + user space + spool full), per run: ${agentLoss.join(', ')}`);
+      console.log(`- part 3 took ${agentSeconds} s; load average at end: ${load()}`);
+    }
+    for (const { workload, run: runNumber, profile } of profiles) {
+      console.log('');
+      console.log(`## The agent's CPU profile during the ${workload} workload, run ${runNumber} (inspector sampling every 200 µs)`);
+      console.log('');
+      console.log(renderProfileTop(profileTop(profile, 25)));
+    }
   } finally {
     await cleanup();
     process.removeListener('SIGINT', interrupted);

@@ -62,11 +62,34 @@ export async function buildPrograms(dir: string): Promise<Programs> {
 }
 
 /** Runs a program to completion without blocking the event loop (the ring is drained meanwhile); returns seconds. */
-export async function timeProgram(file: string, args: readonly string[]): Promise<number> {
+export async function timeProgram(file: string, args: readonly string[], options: { readonly cwd?: string } = {}): Promise<number> {
   const start = process.hrtime.bigint();
-  const child = spawn(file, args, { stdio: 'ignore' });
+  const child = spawn(file, args, { stdio: 'ignore', ...options });
   const [code, signal] = (await once(child, 'exit')) as [number | null, NodeJS.Signals | null];
   const seconds = Number(process.hrtime.bigint() - start) / 1e9;
   if (code !== 0) throw new Error(`${file} ${args.join(' ')} ended with ${code ?? signal}`);
   return seconds;
+}
+
+/**
+ * Two workloads of real work beside the micro-loops, each a command to time with timeProgram:
+ * - `compile`: this repository's eBPF C sources (bpf/, every object, clang with -j2) built from scratch into a
+ *   directory of the caller's: CPU-bound, a few dozen execs and thousands of header opens;
+ * - `npmCi`: `npm ci` of this repository (its committed package.json files and lock, from `git archive HEAD`) from
+ *   the local npm cache, offline, without install scripts: tens of thousands of file creations and opens.
+ * `prepare` extracts the tree once; each run of `npmCi` replaces its node_modules.
+ */
+export interface RealisticWorkloads {
+  readonly compile: { readonly file: string; readonly args: readonly string[] };
+  readonly npmCi: { readonly file: string; readonly args: readonly string[]; readonly cwd: string };
+}
+
+export async function prepareRealisticWorkloads(repoRoot: string, dir: string): Promise<RealisticWorkloads> {
+  const tree = join(dir, 'repo-at-head');
+  await run('mkdir', ['-p', tree]);
+  await run('sh', ['-c', 'git -C "$1" archive HEAD | tar -x -C "$2"', 'sh', repoRoot, tree]);
+  return {
+    compile: { file: 'make', args: ['-s', '-B', '-j2', '-C', join(repoRoot, 'bpf'), `BUILD=${join(dir, 'bpf-build')}`] },
+    npmCi: { file: 'npm', args: ['ci', '--offline', '--ignore-scripts', '--no-audit', '--no-fund', '--loglevel=error'], cwd: tree },
+  };
 }
