@@ -370,7 +370,7 @@ const CASES: Readonly<Record<string, RuleCases>> = {
   },
   'tunnel-or-drop-service-resolved': {
     fires: [{ what: 'a pod resolving an ngrok tunnel', events: () => [egress('dns', 'abc123.ngrok-free.app', inPod)] }],
-    nearMisses: [{ what: 'an ordinary name', events: () => [egress('dns', 'registry.npmjs.example', inPod)] }],
+    nearMisses: [{ what: 'an ordinary name', events: () => [egress('dns', 'registry.example.org', inPod)] }],
   },
   'tunnel-or-drop-service-http-host': {
     fires: [{ what: 'curl --upload-file to transfer.sh over plain HTTP', events: () => [egress('http', 'transfer.sh', inPod)] }],
