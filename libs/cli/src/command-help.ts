@@ -88,6 +88,19 @@ default rule pack of k8s/policies (monitor mode). delete: signed tombstones. lis
 
 The Ed25519 keys that sign policies and kill commands (STINGER_KEYS_DIR). rotate keeps the old key trusted until
 retire; secrets prints them as two Kubernetes Secrets (in namespace stinger-system unless --namespace says otherwise).`,
+  broker: `usage: stinger broker up [--listen HOST:PORT] | down
+
+up: the local Apache Kafka broker alone, detached, on 127.0.0.1:9092 (another port, said plainly, when 9092 is
+taken), with the topics created; no service starts. For services that run elsewhere, such as Stinger deployed on
+the node of \`stinger dev-cluster up --with-node\`, where \`stinger up\` would run a second copy of each. Prints
+KAFKA_BROKERS=<host:port> as its last line. It is the broker \`stinger up\` starts: \`stinger status\` finds it,
+\`stinger up\` uses it, \`stinger down\` stops it too.
+
+  --listen HOST:PORT  also a plaintext listener on this address of this machine, advertised as itself, and
+                      KAFKA_BROKERS names it (this machine reaches it too). Pods cannot use 127.0.0.1 (inside a
+                      pod that is the pod): on the dev cluster's node use its bridge address, 10.244.0.1:9094
+
+down: stops it (refused while services of \`stinger up\` use it: \`stinger down\` stops them and the broker).`,
   registry: `usage: stinger registry up | down
 
 A real schema registry, Apicurio Registry with in-memory storage, on 127.0.0.1 (port 8081 when free), detached. up

@@ -6,6 +6,7 @@
 import { parseArgs } from 'node:util';
 import { loadConfig, ConfigError } from '@stinger/config';
 import { createLogger } from '@stinger/log';
+import { brokerDown, brokerUp, parseListenAddress } from './commands/broker.ts';
 import { devClusterDown, devClusterUp } from './commands/dev-cluster.ts';
 import { alerts } from './commands/alerts.ts';
 import { down } from './commands/down.ts';
@@ -35,6 +36,10 @@ const USAGE = `usage: stinger <command> [options]
                        the topics and every service; prints KAFKA_BROKERS=<host:port>, the console's
                        URL and a status line (--logs: every service's log, readable, as it comes)
   down                 stop what \`stinger up --detach\` started
+  broker up [--listen HOST:PORT] | down
+                       the local Kafka broker alone, detached, with the topics (for services that run
+                       elsewhere: a cluster's pods); --listen: also on that address of this machine (pods
+                       reach the dev node's 10.244.0.1, not 127.0.0.1); prints KAFKA_BROKERS=<host:port>
   status [-o json]     broker, topics, services here and in the cluster, each agent's health, lag
   policy apply [--defaults] FILE... | delete NAME... | list
                        in a cluster (KUBECONFIG): TracingPolicy custom resources, published by the
@@ -168,6 +173,19 @@ async function main(argv: readonly string[]): Promise<number> {
         case undefined:
         default:
           throw new CliError(`keys ${verb ?? ''}: expected generate, rotate, retire, list or secrets`, 2);
+      }
+    }
+    case 'broker': {
+      const [verb, ...args] = rest;
+      const { values } = parseArgs({ args, options: verb === 'up' ? { listen: { type: 'string' } } : {} });
+      switch (verb) {
+        case 'up':
+          return brokerUp({ config, logger, out, listen: typeof values.listen === 'string' ? parseListenAddress(values.listen) : null });
+        case 'down':
+          return brokerDown({ config, out });
+        case undefined:
+        default:
+          throw new CliError(`broker ${verb ?? ''}: expected up or down`, 2);
       }
     }
     case 'registry': {

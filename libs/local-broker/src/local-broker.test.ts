@@ -34,7 +34,7 @@ test('a detached local broker answers ApiVersions, is found through its state di
     for (const key of Object.values(API_KEYS)) assert.ok(keys.includes(key), `api ${key} offered`);
     assert.ok(existsSync(broker.logFile), 'broker writes its log4j2 log into the data dir');
 
-    assert.deepEqual(await readRunningBroker(stateDir), { pid: broker.pid, port: broker.port, brokers: broker.brokers });
+    assert.deepEqual(await readRunningBroker(stateDir), { pid: broker.pid, port: broker.port, brokers: broker.brokers, podBrokers: null });
     assert.equal(await stopRunningBroker(stateDir), true);
 
     assert.equal(isAlive(broker.pid), false, 'broker process is gone');

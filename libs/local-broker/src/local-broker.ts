@@ -21,7 +21,8 @@
  *
  * - `secureListener`: a SASL_SSL listener as well (PEM keystore; PLAIN and SCRAM users), reported as `secureBrokers`.
  * - `podListenerHost`: a plaintext listener on that address as well (the dev cluster node's bridge, so its pods reach
- *   the broker), reported as `podBrokers`.
+ *   the broker), on `podListenerPort` or any free port, reported as `podBrokers` (and by `readRunningBroker` when
+ *   the broker is recorded).
  *
  * Files under dataDir: server.properties, log4j2.properties, kraft/ (log.dirs), logs/server.log (log4j2, rolled),
  * logs/console.log (JVM stdout/stderr: crashes before log4j starts land here).
@@ -85,6 +86,8 @@ export interface StartLocalBrokerOptions {
   readonly secureListener?: SecureListenerOptions;
   /** A plaintext listener on this address of the machine too (the dev cluster node's bridge, for its pods); absent: none. */
   readonly podListenerHost?: string;
+  /** The pods listener's port (taken → the start fails naming it); absent: any free port. */
+  readonly podListenerPort?: number;
   readonly jvmOptions?: readonly string[];
   readonly javaCommand?: string;
   readonly mavenCommand?: string;
@@ -121,10 +124,14 @@ export interface RunningBroker {
   readonly pid: number;
   readonly port: number;
   readonly brokers: string;
+  /** `<host>:<port>` of its pods listener, null without one. */
+  readonly podBrokers: string | null;
 }
 
 const PID_FILE = 'broker.pid';
 const PORT_FILE = 'broker.port';
+/** The pods listener's `host:port`, written only when the broker has one. */
+const PODS_FILE = 'broker.pods';
 const STATE_MARKER_PROPERTY = 'stinger.localBroker.stateDir';
 
 export async function startLocalBroker(options: StartLocalBrokerOptions): Promise<LocalBroker> {
@@ -166,7 +173,7 @@ export async function startLocalBroker(options: StartLocalBrokerOptions): Promis
   }
   const secure = options.secureListener;
   const securePort = secure === undefined ? null : await freeOtherPort([ports.port, ports.controllerPort]);
-  const podPort = options.podListenerHost === undefined ? null : await freeOtherPort([ports.port, ports.controllerPort, securePort ?? 0]);
+  const podPort = options.podListenerHost === undefined ? null : (options.podListenerPort ?? (await freeOtherPort([ports.port, ports.controllerPort, securePort ?? 0])));
   await writeFile(
     propertiesFile,
     renderServerProperties({
@@ -244,6 +251,8 @@ export async function startLocalBroker(options: StartLocalBrokerOptions): Promis
 
   if (recorded) {
     await writeFile(join(stateDir, PORT_FILE), `${ports.port}\n`);
+    if (podPort !== null) await writeFile(join(stateDir, PODS_FILE), `${options.podListenerHost}:${podPort}\n`);
+    else await rm(join(stateDir, PODS_FILE), { force: true });
     await writeFile(join(stateDir, PID_FILE), `${pid}\n`);
   }
 
@@ -284,7 +293,8 @@ export async function readRunningBroker(stateDir: string): Promise<RunningBroker
     await removeStateFiles(dir);
     return null;
   }
-  return { pid, port, brokers: `${BROKER_HOST}:${port}` };
+  const podBrokers = (await readFile(join(dir, PODS_FILE), 'utf8').catch(() => '')).trim();
+  return { pid, port, brokers: `${BROKER_HOST}:${port}`, podBrokers: podBrokers === '' ? null : podBrokers };
 }
 
 export interface StopRunningBrokerOptions {
@@ -428,6 +438,7 @@ async function freeOtherPort(taken: readonly number[]): Promise<number> {
 async function removeStateFiles(stateDir: string): Promise<void> {
   await rm(join(stateDir, PID_FILE), { force: true });
   await rm(join(stateDir, PORT_FILE), { force: true });
+  await rm(join(stateDir, PODS_FILE), { force: true });
 }
 
 async function exists(path: string): Promise<boolean> {
