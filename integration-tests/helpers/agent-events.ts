@@ -3,9 +3,13 @@
  * policy status reports on the collected topics, and running child processes (a program, a TCP
  * connect) asynchronously so that the test's own event loop (Kafka consumers, listeners) keeps going.
  */
+import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
+import { join } from 'node:path';
 import { decodePolicyStatus, decodeRawEvent, type PolicyStatus, type RawEvent } from '@stinger/events';
+import { runStinger } from './cli.ts';
 import type { Collector } from './kafka.ts';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -105,4 +109,28 @@ export async function tcpListener(port: number): Promise<Server> {
 export async function closeServer(server: Server | undefined): Promise<void> {
   if (!server) return;
   await new Promise<void>((resolve) => server.close(() => resolve()));
+}
+
+export interface ApplyPolicyOptions {
+  /** Where the policy file is written. */
+  readonly dir: string;
+  readonly name: string;
+  /** The rules as YAML lines, indented as list items under `rules:` (`- name: …`, `  event: …`). */
+  readonly rules: readonly string[];
+  /** The CLI's environment: the test's KAFKA_BROKERS and STINGER_TOPIC_PREFIX. */
+  readonly env: Readonly<Record<string, string>>;
+  /** The collected stinger.policies.status of the test's prefix, and the agent's node. */
+  readonly statuses: Collector;
+  readonly node: string;
+}
+
+/** `stinger policy apply` of a TracingPolicy with `rules`, then waits until the agent on `node` reports generation 1 applied. */
+export async function applyPolicy(options: ApplyPolicyOptions): Promise<void> {
+  const { dir, name, rules, env, statuses, node } = options;
+  const file = join(dir, `${name}.yaml`);
+  writeFileSync(file, ['apiVersion: stinger.io/v1alpha1', 'kind: TracingPolicy', `metadata: { name: ${name} }`, 'spec:', '  rules:', ...rules.map((l) => `    ${l}`), ''].join('\n'));
+  const result = runStinger(['policy', 'apply', file], env);
+  assert.equal(result.status, 0, result.stderr);
+  const status = await policyStatusOf(statuses, { node, key: name }, { accept: (s) => s !== null && s.generation === 1n });
+  assert.equal(status?.state, 'applied', `the agent applied ${name}: ${status?.messages.join('; ')}`);
 }

@@ -1,7 +1,7 @@
 /**
- * The /metrics of a service that has no metrics of its own yet (detector, enforcer, policy-controller): Node.js's
- * process metrics (CPU, memory, event-loop lag, handles) and one gauge per health check, so an alert can fire on a
- * service that has been unready for long, not only on a restart.
+ * The /metrics of a service: Node.js's process metrics (CPU, memory, event-loop lag, handles) and one gauge per health
+ * check, so an alert can fire on a service that has been unready for long, not only on a restart. A service with
+ * metrics of its own registers them on `registry` (the enricher's createEnrichmentMetrics).
  */
 import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import { evaluateHealth, type HealthChecks } from './health.ts';

@@ -15,7 +15,7 @@ import { createEnricher, createEnrichmentMetrics } from '@stinger/enrichment';
 import { createPodIndex, DisabledPodIndex, loadKubeConfig, type PodIndex } from '@stinger/k8s';
 import { createDeadLetterBuilder, createKafkaClient, exitOnWrongKafkaSettings, createTransactionalTransform, installShutdown, topicName } from '@stinger/kafka';
 import { createLogger } from '@stinger/log';
-import { deferredCheck, serveMetrics } from '@stinger/metrics';
+import { createProcessMetrics, deferredCheck, serveMetrics } from '@stinger/metrics';
 
 /** Longest a batch waits for pod metadata the API server has not shown yet. */
 const LATE_METADATA_MAX_WAIT_MS = 2000;
@@ -27,16 +27,13 @@ const config = loadConfig();
 const logger = createLogger({ name: 'enricher', level: config.logLevel });
 const prefix = config.kafka.topicPrefix;
 const shutdown = installShutdown({ logger });
-const metrics = createEnrichmentMetrics();
 const podsHealth = deferredCheck();
 const consumerHealth = deferredCheck();
 const health = { pods: podsHealth.check, consumer: consumerHealth.check };
-const metricsServer = await serveMetrics({
-  address: config.enricherMetricsAddress,
-  logger,
-  scrape: async () => ({ body: await metrics.registry.metrics(), contentType: metrics.registry.contentType }),
-  health,
-});
+// Node.js's process metrics (heap, RSS, event loop) and the health gauges, as every service has, plus the enricher's own.
+const processMetrics = createProcessMetrics(health);
+const metrics = createEnrichmentMetrics({ registry: processMetrics.registry });
+const metricsServer = await serveMetrics({ address: config.enricherMetricsAddress, logger, scrape: () => processMetrics.scrape(), health });
 shutdown.register('metrics', () => metricsServer.stop());
 
 const kubeConfig = loadKubeConfig(config);
@@ -72,6 +69,8 @@ const worker = createTransactionalTransform({
   sessionTimeoutMs: 10_000,
   transform: (record) => enricher.transform(record),
   prepareBatch: (records) => enricher.prepareBatch(records),
+  // A schema the registry refuses for an output is a configuration error: one fatal line, exit 1, nothing committed.
+  onFatal: (error) => void shutdown.fail(error),
   deadLetter: createDeadLetterBuilder({ consumer: groupId, dlqTopic: topicName('dlq', prefix) }),
 });
 shutdown.register('transform', () => worker.stop());
