@@ -37,6 +37,19 @@ export class ProducerQueueFullError extends StingerKafkaError {
 /** A transaction could not be committed; it was aborted and its input will be processed again. */
 export class TransactionError extends StingerKafkaError {}
 
+/**
+ * The schema registry refused the schema of an output topic (SchemaIncompatibleError): every later batch would be
+ * refused alike until an operator changes the schema or the subject, so a transform stops rather than retry. Its
+ * message is the one fatal line: topic, subject, the registry's reason, and what to do.
+ */
+export class OutputSchemaRefusedError extends StingerKafkaError {
+  readonly subject: string;
+  constructor(message: string, options: { readonly topic: string; readonly subject: string; readonly cause: unknown }) {
+    super(message, { retriable: false, topic: options.topic, cause: options.cause });
+    this.subject = options.subject;
+  }
+}
+
 /** The brokers refused the SASL credentials or mechanism: wrong settings, never retried. */
 export class KafkaAuthenticationError extends StingerKafkaError {}
 

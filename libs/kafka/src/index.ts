@@ -21,7 +21,7 @@ export {
   watchCatchUp,
 } from './consumer-health.ts';
 export type { CatchUpState, CatchUpWatch, ConsumerHealthEvent, ConsumerHealthState, HealthTracker, TrackConsumerHealthOptions, WatchCatchUpOptions } from './consumer-health.ts';
-export { createTransactionalTransform, planTransaction, RecordRejectedError, whileTransactionsConcurrent } from './transform.ts';
+export { createTransactionalTransform, outputSchemaRefusal, planTransaction, RecordRejectedError, whileTransactionsConcurrent } from './transform.ts';
 export type {
   OutputRecord,
   RecordTransform,
@@ -42,6 +42,7 @@ export {
   BrokerUnavailableError,
   KafkaAuthenticationError,
   KafkaTlsError,
+  OutputSchemaRefusedError,
 } from './errors.ts';
 export { createDeadLetterBuilder, deadLetterRecord } from './dead-letter.ts';
 export type { DeadLetterBuilderOptions } from './dead-letter.ts';

@@ -4,6 +4,8 @@
  * Contract: `main.ts` registers everything that must be closed; on the first SIGTERM or SIGINT the
  * closers run in reverse registration order (consumers stop before the producers they feed), then
  * the process exits 0. A second signal, or a closer that hangs past `timeoutMs`, exits 1 at once.
+ * `fail` is for a fatal error found while running (a refused output schema): its message is logged as the one fatal
+ * line, the closers run alike, and the process exits 1 however they went, so a supervisor sees the crash.
  */
 import { namespaced, type Logger } from '@stinger/log';
 
@@ -19,6 +21,8 @@ export interface Shutdown {
   register(name: string, close: () => Promise<void>): void;
   /** Runs the closers as a signal would; resolves with the exit code it chose. */
   trigger(reason: string): Promise<number>;
+  /** Logs `error`'s message as the fatal line, runs the closers as a signal would, and exits 1 (resolves with 1). */
+  fail(error: Error): Promise<number>;
 }
 
 export function installShutdown(options: ShutdownOptions): Shutdown {
@@ -26,6 +30,7 @@ export function installShutdown(options: ShutdownOptions): Shutdown {
   const logger = namespaced(options.logger, 'Shutdown');
   const closers: { name: string; close: () => Promise<void> }[] = [];
   let running: Promise<number> | null = null;
+  let failed = false;
 
   async function closeAll(reason: string): Promise<number> {
     logger.info({ reason }, 'shutting down');
@@ -53,11 +58,17 @@ export function installShutdown(options: ShutdownOptions): Shutdown {
       closers.push({ name, close });
     },
     trigger(reason) {
-      running ??= closeAll(reason).then((code) => {
+      running ??= closeAll(reason).then((closed) => {
+        const code = failed ? 1 : closed;
         exit(code);
         return code;
       });
       return running;
+    },
+    fail(error) {
+      options.logger.fatal(error.message);
+      failed = true;
+      return shutdown.trigger(error.name);
     },
   };
   for (const signal of signals) {

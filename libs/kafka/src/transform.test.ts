@@ -1,6 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chunkByBytes, planTransaction, RecordRejectedError, whileTransactionsConcurrent, type OutputRecord } from './transform.ts';
+import { SchemaIncompatibleError, SchemaRegistryError } from '@stinger/schema-registry';
+import { OutputSchemaRefusedError } from './errors.ts';
+import { chunkByBytes, outputSchemaRefusal, planTransaction, RecordRejectedError, whileTransactionsConcurrent, type OutputRecord } from './transform.ts';
 import type { ConsumedRecord } from './consumer.ts';
 
 function record(offset: bigint, value: string): ConsumedRecord {
@@ -59,4 +61,30 @@ test('whileTransactionsConcurrent retries only CONCURRENT_TRANSACTIONS, and give
   calls = 0;
   await assert.rejects(whileTransactionsConcurrent(async () => (++calls, Promise.reject(concurrent)), 3), /concurrent operation/);
   assert.equal(calls, 3);
+});
+
+const refused = new SchemaIncompatibleError('schema registry refused io.stinger.v1.Event for subject p.stinger.events-value: Incompatible schema (missing default)', {
+  subject: 'p.stinger.events-value',
+  errorCode: 409,
+});
+
+test('a refused output schema is a fatal stop: one line naming the topic, the subject, the reason and what to do', () => {
+  const fatal = outputSchemaRefusal(refused, 'p.stinger.events');
+  assert.ok(fatal instanceof OutputSchemaRefusedError);
+  assert.equal(fatal.retriable, false);
+  assert.equal(fatal.topic, 'p.stinger.events');
+  assert.equal(fatal.subject, 'p.stinger.events-value');
+  assert.equal(fatal.cause, refused);
+  assert.equal(fatal.message.includes('\n'), false, 'one line');
+  assert.match(fatal.message, /^cannot write p\.stinger\.events: schema registry refused io\.stinger\.v1\.Event for subject p\.stinger\.events-value: Incompatible schema \(missing default\); /);
+  assert.match(fatal.message, /without committing the batch/);
+  assert.match(fatal.message, /register a compatible schema under p\.stinger\.events-value or change its compatibility, then restart$/);
+});
+
+test('a refusal wrapped as a cause is found; anything else (registry down, a broker error) is retried, not fatal', () => {
+  assert.ok(outputSchemaRefusal(new Error('framing failed', { cause: refused }), 'p.stinger.alerts') instanceof OutputSchemaRefusedError);
+  assert.equal(outputSchemaRefusal(new SchemaRegistryError('schema registry unreachable', { status: null, retriable: true }), 'p.stinger.events'), null);
+  assert.equal(outputSchemaRefusal(new SchemaRegistryError('schema registry answered 500', { status: 500, retriable: true }), 'p.stinger.events'), null);
+  assert.equal(outputSchemaRefusal(new Error('transient'), 'p.stinger.events'), null);
+  assert.equal(outputSchemaRefusal('not an error', 'p.stinger.events'), null);
 });

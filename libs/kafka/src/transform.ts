@@ -8,15 +8,20 @@
  * `transactionalId`) fences it, and the restarted worker resumes from the last committed offset.
  * A record the transform rejects (`RecordRejectedError`) goes to the dead-letter topic inside the
  * same transaction with the reason; any other error aborts the batch, which is then retried.
+ *
+ * Except one: when the schema registry refuses an output's schema (registry mode), retrying cannot help, so the
+ * transform stops consuming (its topics paused, the batch neither sent nor committed: the group's offsets stay
+ * before the batch) and hands the `OutputSchemaRefusedError` to `onFatal`, whose caller ends the process.
  */
 import { namespaced } from '@stinger/log';
 import type { HealthCheck } from '@stinger/metrics';
 import type { KafkaClient } from './client.ts';
 import { STUCK_AFTER_MS, trackConsumerHealth } from './consumer-health.ts';
 import { toConsumedRecord, type ConsumedRecord } from './consumer.ts';
-import { StingerKafkaError, TransactionError } from './errors.ts';
+import { OutputSchemaRefusedError, StingerKafkaError, TransactionError } from './errors.ts';
 import { createProducer, groupByTopic, toKafkaMessage, type ProducerRecord } from './producer.ts';
 import { backoffDelay } from '@stinger/retry';
+import { SchemaIncompatibleError } from '@stinger/schema-registry';
 
 export interface OutputRecord extends ProducerRecord {
   readonly topic: string;
@@ -86,6 +91,24 @@ export async function whileTransactionsConcurrent<T>(step: () => Promise<T>, att
   }
 }
 
+/**
+ * The decision for a batch whose outputs for `topic` could not be framed: an `OutputSchemaRefusedError` when the
+ * registry refused their schema (found in `error` or its causes), to stop on; null for anything else, to retry.
+ */
+export function outputSchemaRefusal(error: unknown, topic: string): OutputSchemaRefusedError | null {
+  for (let current = error, depth = 0; current instanceof Error && depth < 4; depth += 1) {
+    if (current instanceof SchemaIncompatibleError) {
+      return new OutputSchemaRefusedError(
+        `cannot write ${topic}: ${current.message}; stopped without committing the batch (its records are read again on restart): ` +
+          `register a compatible schema under ${current.subject} or change its compatibility, then restart`,
+        { topic, subject: current.subject, cause: current },
+      );
+    }
+    current = current.cause;
+  }
+  return null;
+}
+
 export interface TransactionPlan {
   readonly outputs: readonly OutputRecord[];
   readonly rejected: number;
@@ -137,6 +160,12 @@ export interface TransactionalTransformOptions {
    * moved, so state kept per partition must be rebuilt (the detector re-reads its window in prepareBatch).
    */
   readonly onGroupJoin?: () => void;
+  /**
+   * Called once when the transform stopped for good (the registry refused an output's schema): consuming has stopped
+   * and the batch was not committed. A service ends the process with the error's message (Shutdown.fail). Without
+   * it the error is logged as fatal and the transform stays stopped.
+   */
+  readonly onFatal?: (error: OutputSchemaRefusedError) => void;
 }
 
 export interface TransformStats {
@@ -155,7 +184,7 @@ export interface TransactionalTransform {
 }
 
 export function createTransactionalTransform(options: TransactionalTransformOptions): TransactionalTransform {
-  const { client, groupId, transactionalId, inputTopics, transform, deadLetter, prepareBatch, fromBeginning = true, sessionTimeoutMs = 30_000, onGroupJoin } = options;
+  const { client, groupId, transactionalId, inputTopics, transform, deadLetter, prepareBatch, fromBeginning = true, sessionTimeoutMs = 30_000, onGroupJoin, onFatal } = options;
   const logger = namespaced(client.logger, 'TransactionalTransform');
   const producer = createProducer({ client, transactionalId, compression: 'none' });
   const consumer = client.kafka.consumer({
@@ -167,6 +196,29 @@ export function createTransactionalTransform(options: TransactionalTransformOpti
   });
   const stats: TransformStats = { committedTransactions: 0, records: 0, rejected: 0, aborted: 0 };
   const health = trackConsumerHealth(consumer, { heartbeatStaleMs: STUCK_AFTER_MS });
+  let fatal: OutputSchemaRefusedError | null = null;
+
+  /** Frames `outputs` for their topics, or stops the transform and resolves null when the registry refused one. */
+  async function frameOutputs(outputs: readonly OutputRecord[]): Promise<OutputRecord[] | null> {
+    const byTopic = await Promise.all(
+      [...groupByTopic(outputs.map((record) => ({ topic: record.topic, record })))].map(async ([topic, records]) => {
+        try {
+          return (await client.wireFormat.frameRecords(topic, records)).map((record) => ({ ...record, topic }));
+        } catch (error) {
+          const refusal = outputSchemaRefusal(error, topic);
+          if (refusal === null) throw error;
+          if (fatal === null) {
+            fatal = refusal;
+            consumer.pause(inputTopics.map((inputTopic) => ({ topic: inputTopic })));
+            if (onFatal) onFatal(refusal);
+            else logger.fatal({ topic, subject: refusal.subject }, refusal.message);
+          }
+          return null;
+        }
+      }),
+    );
+    return byTopic.some((records) => records === null) ? null : byTopic.flatMap((records) => records ?? []);
+  }
 
   return {
     stats,
@@ -180,7 +232,7 @@ export function createTransactionalTransform(options: TransactionalTransformOpti
         autoCommit: false,
         eachBatchAutoResolve: false,
         eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
-          if (batch.messages.length === 0 || !isRunning() || isStale()) return;
+          if (batch.messages.length === 0 || !isRunning() || isStale() || fatal !== null) return;
           const records = batch.messages.map((m) => toConsumedRecord(batch.topic, batch.partition, m));
           await client.wireFormat.learnIds(records.map((record) => record.value));
           if (prepareBatch) {
@@ -189,12 +241,9 @@ export function createTransactionalTransform(options: TransactionalTransformOpti
           }
           const plan = planTransaction(records, transform, deadLetter);
           // Framed (and in registry mode registered) before the transaction begins: no registry round trip inside it.
-          const byTopic = await Promise.all(
-            [...groupByTopic(plan.outputs.map((record) => ({ topic: record.topic, record })))].map(async ([topic, outputs]) =>
-              (await client.wireFormat.frameRecords(topic, outputs)).map((record) => ({ ...record, topic })),
-            ),
-          );
-          const outputs: OutputRecord[] = byTopic.flat();
+          // A refused schema stops the transform here: no transaction, offsets not resolved.
+          const outputs = await frameOutputs(plan.outputs);
+          if (outputs === null) return;
           const transaction = await producer.producer.transaction();
           try {
             // One fetched batch can hold more bytes than a produce request may carry (the broker's

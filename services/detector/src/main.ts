@@ -64,6 +64,8 @@ const worker = createTransactionalTransform({
   transform: (record) => detector.transform(record),
   prepareBatch: (records) => detector.prepareBatch(records),
   onGroupJoin: () => detector.resetPartitions(),
+  // A schema the registry refuses for an output is a configuration error: one fatal line, exit 1, nothing committed.
+  onFatal: (error) => void shutdown.fail(error),
   deadLetter: createDeadLetterBuilder({ consumer: groupId, dlqTopic: topicName('dlq', prefix) }),
 });
 const catchUp = watchCatchUp({ client, groupId, topics: [eventsTopic], maxLag: CAUGHT_UP_LAG, intervalMs: LAG_INTERVAL_MS });

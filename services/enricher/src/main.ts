@@ -69,6 +69,8 @@ const worker = createTransactionalTransform({
   sessionTimeoutMs: 10_000,
   transform: (record) => enricher.transform(record),
   prepareBatch: (records) => enricher.prepareBatch(records),
+  // A schema the registry refuses for an output is a configuration error: one fatal line, exit 1, nothing committed.
+  onFatal: (error) => void shutdown.fail(error),
   deadLetter: createDeadLetterBuilder({ consumer: groupId, dlqTopic: topicName('dlq', prefix) }),
 });
 shutdown.register('transform', () => worker.stop());
