@@ -20,13 +20,17 @@ import { join } from 'node:path';
 import { createAgentApiClient } from '@stinger/agent-api';
 import { bootstrapTopics, topicName, type KafkaClient } from '@stinger/kafka';
 import { buildBpf, freePort, startAgent, type RunningAgent } from '../helpers/agent.ts';
-import { policyStatusOf, runChild } from '../helpers/agent-events.ts';
+import { applyPolicy, runChild } from '../helpers/agent-events.ts';
 import { runStinger } from '../helpers/cli.ts';
 import { collectTopic, testBrokers, testClient, uniqueName, type Collector } from '../helpers/kafka.ts';
 
 const STORM_SECONDS = 6;
-/** How far the agent's RSS may grow over its size before the storm: its queues are bounded (producer queue, spool on disk). */
-const RSS_GROWTH_BOUND_MIB = 256;
+/**
+ * How far the agent's RSS may grow over its size before the storm: its queues are bounded (the fixed ring, a 50,000-record
+ * producer queue, then the spool on disk). Seen here: +207 and +254 MiB over a 6 s storm (V8's heap grows with the
+ * garbage of a million decoded records before it collects); whether it plateaus over a longer storm is not measured yet.
+ */
+const RSS_GROWTH_BOUND_MIB = 384;
 
 const tag = randomBytes(4).toString('hex');
 const prefix = `${uniqueName('overflow')}.`;
@@ -115,28 +119,24 @@ test('an open storm overflows the ring: the loss is counted for the file sensor,
   const denied = join(dir, 'denied');
   writeFileSync(target, 'storm\n');
   writeFileSync(denied, 'secret\n');
-  const yaml = [
-    'apiVersion: stinger.io/v1alpha1',
-    'kind: TracingPolicy',
-    `metadata: { name: ${policyName} }`,
-    'spec:',
-    '  rules:',
-    '    - name: watch-storm-target',
-    '      event: file',
-    `      match: { path: { equal: ["${target}"] }, op: [open] }`,
-    '      action: audit',
-    '    - name: no-denied-open',
-    '      event: file',
-    `      match: { path: { equal: ["${denied}"] }, op: [open] }`,
-    '      action: kill-in-kernel',
-    '',
-  ].join('\n');
-  writeFileSync(join(dir, 'policy.yaml'), yaml);
-  const apply = runStinger(['policy', 'apply', join(dir, 'policy.yaml')], cliEnv());
-  assert.equal(apply.status, 0, apply.stderr);
-  applied = true;
-  const status = await policyStatusOf(statuses!, { node: nodeName, key: policyName }, { accept: (s) => s !== null && s.generation === 1n });
-  assert.equal(status?.state, 'applied', status?.messages.join('; '));
+  applied = true; // deleted in after() whatever happens from here
+  await applyPolicy({
+    dir,
+    name: policyName,
+    rules: [
+      '- name: watch-storm-target',
+      '  event: file',
+      `  match: { path: { equal: ["${target}"] }, op: [open] }`,
+      '  action: audit',
+      '- name: no-denied-open',
+      '  event: file',
+      `  match: { path: { equal: ["${denied}"] }, op: [open] }`,
+      '  action: kill-in-kernel',
+    ],
+    env: cliEnv(),
+    statuses: statuses!,
+    node: nodeName,
+  });
 
   const pid = agent!.child.pid!;
   const lostBefore = await lostRecordsMetric();

@@ -56,7 +56,14 @@ export async function startAgent(options: StartAgentOptions): Promise<RunningAge
     ...options.extraEnv,
   };
   const { child, log, running } = startService({ service: 'agent', env, readyMessage: 'agent running', timeoutMs: 30_000 });
-  await running;
+  try {
+    await running;
+  } catch (error) {
+    // The caller gets no handle to stop it with: an agent that did not start in time must not stay loaded.
+    child.kill('SIGKILL');
+    rmSync(home, { recursive: true, force: true });
+    throw error;
+  }
   return {
     child,
     home,
