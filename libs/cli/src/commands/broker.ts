@@ -22,6 +22,18 @@ export interface BrokerCommandOptions {
   readonly out: (line: string) => void;
 }
 
+/** Creates the topics this configuration names on `brokers` (those there are kept); returns the line saying so. */
+export async function ensureTopics(config: StingerConfig, logger: Logger, brokers: string): Promise<string> {
+  const client = createKafkaClient({ brokers: brokers.split(','), connection: config.kafka, role: 'cli', logger });
+  const topics = await bootstrapTopics({
+    client,
+    prefix: config.kafka.topicPrefix,
+    replicationFactor: config.kafka.topicReplicationFactor,
+    partitions: config.kafka.topicPartitions,
+  });
+  return `topics: ${topics.created.length} created, ${topics.existing.length} already there`;
+}
+
 export interface ListenAddress {
   readonly host: string;
   readonly port: number;
@@ -77,14 +89,7 @@ export async function brokerUp(options: BrokerCommandOptions & { readonly listen
     out(`local broker ready on ${broker.brokers}${broker.podBrokers === null ? '' : ` and ${broker.podBrokers}`} in ${(broker.startupMs / 1000).toFixed(1)} s (log: ${broker.logFile})`);
     running = { pid: broker.pid, port: broker.port, brokers: broker.brokers, podBrokers: broker.podBrokers };
   }
-  const client = createKafkaClient({ brokers: [running.brokers], connection: config.kafka, role: 'cli', logger });
-  const topics = await bootstrapTopics({
-    client,
-    prefix: config.kafka.topicPrefix,
-    replicationFactor: config.kafka.topicReplicationFactor,
-    partitions: config.kafka.topicPartitions,
-  });
-  out(`topics: ${topics.created.length} created, ${topics.existing.length} already there`);
+  out(await ensureTopics(config, logger, running.brokers));
   out('running in the background; `stinger broker down` stops it');
   out(`KAFKA_BROKERS=${running.podBrokers ?? running.brokers}`);
   return 0;

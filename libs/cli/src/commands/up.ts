@@ -11,7 +11,6 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { SchemaRegistryConfig, StingerConfig } from '@stinger/config';
-import { bootstrapTopics, createKafkaClient } from '@stinger/kafka';
 import { readRunningBroker, startLocalBroker, type LocalBroker } from '@stinger/local-broker';
 import type { Logger } from '@stinger/log';
 import { createSchemaRegistryClient, SchemaRegistryError } from '@stinger/schema-registry';
@@ -21,6 +20,7 @@ import { CliError } from '../errors.ts';
 import { fileSize, followLogFiles, formatLogLine } from '../log-format.ts';
 import { brokerDataDir, forgetService, recordService, runDir, runningServices } from '../run-state.ts';
 import { availableServices, needsRoot, REPO_ROOT, serviceEntry, stopTimeoutMs, type ServiceName } from '../workspace.ts';
+import { ensureTopics } from './broker.ts';
 import { ensureSigningKey } from './keys.ts';
 import { serviceEnvironment } from './service.ts';
 import { createUpStatusCollector, formatUpStatus, StatusDisplay, STATUS_REFRESH_MS } from './up-status.ts';
@@ -223,14 +223,7 @@ export async function up(options: UpOptions): Promise<number> {
   if (detach && options.logs) throw new CliError('--logs prints the logs of a foreground `stinger up`; with --detach the logs are in files (`stinger up` names them)', 2);
   const already = runningServices(config);
   const { brokers, owned } = await obtainBroker(options);
-  const client = createKafkaClient({ brokers: brokers.split(','), connection: config.kafka, role: 'cli', logger });
-  const topics = await bootstrapTopics({
-    client,
-    prefix: config.kafka.topicPrefix,
-    replicationFactor: config.kafka.topicReplicationFactor,
-    partitions: config.kafka.topicPartitions,
-  });
-  out(`topics: ${topics.created.length} created, ${topics.existing.length} already there`);
+  out(await ensureTopics(config, logger, brokers));
   if (config.kafka.schemaRegistry !== null) out(await describeRegistryMode(config.kafka.schemaRegistry));
   if (already.length > 0) {
     out(`already up: ${already.map((s) => `${s.name} (pid ${s.pid})`).join(', ')}; run \`stinger down\` first`);
