@@ -79,7 +79,7 @@ async function registryAnswer(path: string, init: { method: string; body: unknow
   return JSON.parse(text) as unknown;
 }
 
-test('an enricher whose Event schema the registry refuses logs one fatal line (topic, subject, reason), exits 1, and commits nothing it did not write', { timeout: 300_000 }, async () => {
+test('an enricher whose Event schema the registry refuses logs one fatal line (topic, subject, reason), exits 1, and commits nothing it did not write', { timeout: 300_000 }, async (t) => {
   // 1. No registry: the enricher writes and commits what it reads.
   enricher = await startEnricher(null);
   await writeRawEvents(3);
@@ -113,6 +113,7 @@ test('an enricher whose Event schema the registry refuses logs one fatal line (t
 
   const fatal = enricher.log.flatMap((line) => (line.startsWith('{') ? [JSON.parse(line) as { level: number; msg: string }] : [])).filter((line) => line.level === 60);
   assert.equal(fatal.length, 1, `one fatal line\n${enricher.log.slice(-15).join('\n')}`);
+  t.diagnostic(`fatal line: ${fatal[0]!.msg}`);
   const escaped = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
   assert.match(
     fatal[0]!.msg,
