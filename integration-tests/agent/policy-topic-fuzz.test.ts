@@ -16,6 +16,7 @@ import { bootstrapTopics, createProducer, topicName, type KafkaClient } from '@s
 import { buildBpf, freePort, startAgent, type RunningAgent } from '../helpers/agent.ts';
 import { applyPolicy, runChild } from '../helpers/agent-events.ts';
 import { runStinger } from '../helpers/cli.ts';
+import { mutations } from '../helpers/mutations.ts';
 import { collectTopic, testBrokers, testClient, uniqueName, type Collector } from '../helpers/kafka.ts';
 
 /** The mutation generator's seed: a failure is reproduced by running the file again. */
@@ -56,48 +57,6 @@ after(async () => {
   assert.equal(code, 0, 'the agent shuts down cleanly after the hostile records');
 });
 
-/** xorshift32: a small seeded generator, so every run writes the same records. */
-function generator(seed: number): (below: number) => number {
-  let state = seed >>> 0 || 1;
-  return (below) => {
-    state ^= state << 13;
-    state >>>= 0;
-    state ^= state >>> 17;
-    state ^= state << 5;
-    state >>>= 0;
-    return state % below;
-  };
-}
-
-/** Seeded mutations of `original`: flipped bytes, truncations, extensions and random bytes, each a record value. */
-function mutations(original: Buffer, count: number): Buffer[] {
-  const next = generator(SEED);
-  const randomBuffer = (length: number) => Buffer.from(Array.from({ length }, () => next(256)));
-  const out: Buffer[] = [];
-  for (let i = 0; i < count; i++) {
-    switch (i % 4) {
-      case 0: {
-        const copy = Buffer.from(original);
-        for (let flips = 1 + next(4); flips > 0; flips--) {
-          const at = next(copy.length);
-          copy[at] = (copy[at] ?? 0) ^ (1 << next(8));
-        }
-        out.push(copy);
-        break;
-      }
-      case 1:
-        out.push(original.subarray(0, next(original.length)));
-        break;
-      case 2:
-        out.push(Buffer.concat([original, randomBuffer(1 + next(64))]));
-        break;
-      default:
-        out.push(randomBuffer(next(2 * original.length + 1)));
-    }
-  }
-  return out;
-}
-
 async function refusedPolicies(): Promise<number> {
   const text = await (await fetch(`http://${metricsAddress}/metrics`)).text();
   return [...text.matchAll(/^stinger_agent_refused_total\{input="policy",reason="[^"]+"\} (\S+)$/gm)].reduce((sum, m) => sum + Number(m[1]), 0);
@@ -131,7 +90,7 @@ test('mutated and random records on stinger.policies, and a broken policy docume
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   const original = policies!.records.find((r) => r.key?.toString() === policyName && r.value !== null)!.value!;
-  const hostile = mutations(original, MUTATIONS);
+  const hostile = mutations(original, MUTATIONS, SEED);
   const pid = agent!.child.pid!;
   const rssBefore = rssMiB(pid);
   const refusedBefore = await refusedPolicies();
