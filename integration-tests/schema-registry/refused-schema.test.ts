@@ -124,6 +124,12 @@ test('an enricher whose Event schema the registry refuses logs one fatal line (t
     false,
     'no consumer restart',
   );
+  // It closed what it had open (consumer group left, metrics server stopped) in time, not by the shutdown timeout.
+  assert.equal(
+    enricher.log.some((line) => line.includes('"msg":"shutdown was not clean"')),
+    false,
+    `clean close\n${enricher.log.slice(-15).join('\n')}`,
+  );
 
   // Offsets stayed before the three unwritten records, and nothing of them reached stinger.events.
   const stopped = await fetchConsumerLag(client, groupId, rawTopic);
