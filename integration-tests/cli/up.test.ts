@@ -12,41 +12,17 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { processEnvironment } from '@stinger/config';
-import { freePorts } from '@stinger/processes';
 import { buildBpf } from '../helpers/agent.ts';
 import { runStinger } from '../helpers/cli.ts';
-import { testBrokers, uniqueName } from '../helpers/kafka.ts';
+import { testBrokers } from '../helpers/kafka.ts';
+import { UP_SERVICES, upEnvironment, waitForUpServices } from '../helpers/up.ts';
 
 const STINGER = fileURLToPath(new URL('../../libs/cli/bin/stinger.mjs', import.meta.url));
-const HAS_CONSOLE = existsSync(fileURLToPath(new URL('../../services/console/src/main.ts', import.meta.url)));
-const SERVICES = ['policy-controller', 'enricher', 'detector', 'enforcer', 'agent', ...(HAS_CONSOLE ? ['console'] : [])];
-
-/** A home, a topic prefix and ports of its own for one `stinger up`. */
-async function upEnvironment(): Promise<{ home: string; consolePort: number; env: Record<string, string> }> {
-  const home = mkdtempSync(join(tmpdir(), 'stinger-up-home-'));
-  const [grpc, metrics, enricherMetrics, detectorMetrics, enforcerMetrics, policyControllerMetrics, consolePort] = await freePorts('127.0.0.1', 7);
-  return {
-    home,
-    consolePort: consolePort!,
-    env: {
-      KAFKA_BROKERS: testBrokers(),
-      STINGER_TOPIC_PREFIX: `${uniqueName('up')}.`,
-      STINGER_HOME: home,
-      STINGER_AGENT_GRPC_ADDRESS: `127.0.0.1:${grpc}`,
-      STINGER_AGENT_METRICS_ADDRESS: `127.0.0.1:${metrics}`,
-      STINGER_ENRICHER_METRICS_ADDRESS: `127.0.0.1:${enricherMetrics}`,
-      STINGER_DETECTOR_METRICS_ADDRESS: `127.0.0.1:${detectorMetrics}`,
-      STINGER_ENFORCER_METRICS_ADDRESS: `127.0.0.1:${enforcerMetrics}`,
-      STINGER_POLICY_CONTROLLER_METRICS_ADDRESS: `127.0.0.1:${policyControllerMetrics}`,
-      STINGER_CONSOLE_ADDRESS: `127.0.0.1:${consolePort}`,
-    },
-  };
-}
+const HAS_CONSOLE = UP_SERVICES.includes('console');
 
 function assertAddresses(output: string, consolePort: number): void {
   assert.match(output, new RegExp(`^broker: ${testBrokers()}$`, 'm'));
@@ -82,7 +58,7 @@ async function upUntil(args: readonly string[], ready: RegExp, check: (output: s
     process.kill(-up.pid!, 'SIGINT'); // what Ctrl-C in a terminal does
     const [code] = (await closed) as [number | null];
     assert.equal(code, 0, output.slice(-3000));
-    for (const service of SERVICES) {
+    for (const service of UP_SERVICES) {
       const log = readFileSync(join(home, 'run', 'logs', `${service}.log`), 'utf8');
       const lines = log.split('\n').filter((line) => line.includes('"ns":"Shutdown"'));
       assert.equal(lines.length, 1, `${service}: one shutdown, no second signal:\n${lines.join('\n')}`);
@@ -103,7 +79,7 @@ const STATUS_LINE = /^\d\d:\d\d:\d\d {2}\d+\/\d+ services running · \S+ events\
 test('foreground: addresses, each service running with its log file named, a status line, no service log; Ctrl-C stops every service with one SIGTERM', { timeout: 150_000 }, async () => {
   await upUntil([], STATUS_LINE, (output, home, consolePort) => {
     assertAddresses(output, consolePort);
-    for (const service of SERVICES) {
+    for (const service of UP_SERVICES) {
       assert.match(output, new RegExp(`^${service}: started; log: ${join(home, 'run', 'logs', `${service}.log`)}$`, 'm'));
       assert.match(output, new RegExp(`^${service}: running$`, 'm'));
     }
@@ -114,7 +90,7 @@ test('foreground: addresses, each service running with its log file named, a sta
 
 test('foreground --logs: every service log record as one readable line, no JSON', { timeout: 150_000 }, async () => {
   await upUntil(['--logs'], /^all running; logs in /m, (output) => {
-    for (const service of SERVICES) assert.match(output, new RegExp(`^\\d\\d:\\d\\d:\\d\\d\\.\\d{3} INFO  ${service} {2}.*${service} running`, 'm'));
+    for (const service of UP_SERVICES) assert.match(output, new RegExp(`^\\d\\d:\\d\\d:\\d\\d\\.\\d{3} INFO  ${service} {2}.*${service} running`, 'm'));
     // Written before `stinger up` followed the files, and still shown.
     assert.match(output, /^\d\d:\d\d:\d\d\.\d{3} INFO  agent {2}kernel features probed features=/m);
     assert.doesNotMatch(output, /"level":/, 'pretty lines, not JSON');
@@ -134,19 +110,11 @@ test('--detach prints the broker and the console URL and returns; down stops it 
     assertAddresses(up.stdout, consolePort);
     assert.match(up.stdout, /^running in the background; `stinger down` stops it$/m);
     // As a user would: down once everything runs (a service signalled while it starts may not stop in time).
-    const deadline = Date.now() + 60_000;
-    const isRunning = (service: string): boolean => {
-      const log = join(home, 'run', 'logs', `${service}.log`);
-      return existsSync(log) && readFileSync(log, 'utf8').includes(`"msg":"${service} running"`);
-    };
-    while (!SERVICES.every(isRunning)) {
-      if (Date.now() > deadline) assert.fail(`not running after 60 s: ${SERVICES.filter((s) => !isRunning(s)).join(', ')}`);
-      await new Promise((resolve) => setTimeout(resolve, 200));
-    }
+    await waitForUpServices(home);
 
     const down = runStinger(['down'], env);
     assert.equal(down.status, 0, down.stdout + down.stderr);
-    for (const service of SERVICES) assert.match(down.stdout, new RegExp(`^${service}: stopped \\(pid \\d+\\)$`, 'm'));
+    for (const service of UP_SERVICES) assert.match(down.stdout, new RegExp(`^${service}: stopped \\(pid \\d+\\)$`, 'm'));
     assert.deepEqual(readdirSync(join(home, 'run', 'services')), [], 'no service left recorded as running');
   } finally {
     runStinger(['down'], env);

@@ -6,7 +6,8 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { runStinger, startStinger, type CliResult } from '../helpers/cli.ts';
+import { runStinger } from '../helpers/cli.ts';
+import { registryUp } from '../helpers/registry.ts';
 import { scratchDir } from '../helpers/scratch.ts';
 
 const env = { STINGER_HOME: join(scratchDir('stinger-registry-command-'), 'home') };
@@ -16,19 +17,8 @@ after(() => {
   runStinger(['registry', 'down'], env);
 });
 
-/** `stinger registry up`, allowed the registry's start on a loaded machine (runStinger gives a command 60 s). */
-async function registryUp(): Promise<CliResult> {
-  const started = startStinger(['registry', 'up'], env);
-  const timer = setTimeout(() => started.stop(), 180_000);
-  try {
-    return await started.exited;
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
 test('registry up prints the URL of a running registry; down stops it', { timeout: 420_000 }, async () => {
-  const up = await registryUp();
+  const up = await registryUp(env);
   assert.equal(up.status, 0, up.stderr);
   const last = up.stdout.trimEnd().split('\n').at(-1) ?? '';
   const match = /^STINGER_SCHEMA_REGISTRY_URL=(http:\/\/127\.0\.0\.1:\d+\/apis\/ccompat\/v7)$/.exec(last);
@@ -38,7 +28,7 @@ test('registry up prints the URL of a running registry; down stops it', { timeou
   assert.equal(subjects.status, 200);
   assert.deepEqual(await subjects.json(), []);
 
-  const again = await registryUp();
+  const again = await registryUp(env);
   assert.equal(again.status, 0, again.stderr);
   assert.match(again.stdout, /already running/);
   assert.equal(again.stdout.trimEnd().split('\n').at(-1), last);
