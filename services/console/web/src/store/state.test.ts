@@ -32,11 +32,12 @@ test('an enforcement streamed after its alert fills in the listed alert', () => 
 });
 
 test('a refresh keeps the previous answer while it loads; a failure keeps it too, with the error', () => {
-  let state = actions.loaded('egress', [], 5)(start());
+  const answer = { names: [], connections: [] };
+  let state = actions.loaded('egress', answer, 5)(start());
   state = actions.loading('egress')(state);
-  assert.deepEqual(state.egress, { loading: true, data: [], error: null, updatedAt: 5 });
+  assert.deepEqual(state.egress, { loading: true, data: answer, error: null, updatedAt: 5 });
   state = actions.failed('egress', 'boom')(state);
-  assert.deepEqual(state.egress, { loading: false, data: [], error: 'boom', updatedAt: 5 });
+  assert.deepEqual(state.egress, { loading: false, data: answer, error: 'boom', updatedAt: 5 });
 });
 
 test('the store tells listeners of a change once, with the previous state, and not of a no-op', () => {
