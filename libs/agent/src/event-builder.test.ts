@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ProcessCache, type FollowSymlinks, type SymlinkRequest } from '@stinger/process-cache';
+import { ProcessCache, type FollowSymlinks, type ProcessInfo, type SymlinkRequest } from '@stinger/process-cache';
 import { decodeRawEvent, encodeRawEvent } from '@stinger/events';
-import { EventBuilder, type UnsequencedEvent } from './event-builder.ts';
+import { EventBuilder, processMatches, toProcess, type UnsequencedEvent } from './event-builder.ts';
 import { guardRecordOf } from './guard-records.ts';
 import { execRecord, execRuleRecord, fileCloseRecord, fileRecord, forkRecord, namespaceRecord, networkRecord } from './test-records.ts';
 
@@ -213,4 +213,57 @@ test("kubectl exec's process killed at its execve is reported in the container i
   assert.equal(killed?.process.cgroup_path, `/kubepods/besteffort/pod1/${containerId}`);
   assert.equal(killed?.process.cgroup_id, 42n);
   assert.equal(killed?.parent?.container_id, null, 'runc itself stays on the host');
+});
+
+test('an unchanged process keeps its Process object; a changed cwd, cgroup, binary or another thread gets a new one', () => {
+  const { events } = builder();
+  events.build(forkRecord({ timeNs: 2n, pid: 50, childPid: 51 }));
+  events.build(execRecord({ timeNs: 3n, pid: 51, binary: '/usr/bin/cat', args: ['cat', 'a'] }));
+  const first = events.build(fileRecord({ pid: 51, op: 'open', path: '/a' }));
+  const second = events.build(fileRecord({ pid: 51, op: 'open', path: '/b' }));
+  assert.ok(first && second && first.parent && second.parent);
+  assert.equal(second.process, first.process, 'same process, same fields: the same object');
+  assert.equal(second.parent, first.parent, 'same parent: the same object');
+
+  events.build(fileRecord({ pid: 51, op: 'chdir', path: '/tmp' }));
+  const moved = events.build(fileRecord({ pid: 51, op: 'open', path: '/c' }));
+  assert.ok(moved);
+  assert.notEqual(moved.process, first.process);
+  assert.equal(moved.process.cwd, '/tmp');
+  assert.equal(first.process.cwd, null, 'the object published before the chdir is not changed');
+  assert.equal(moved.parent, first.parent, 'the parent did not change');
+
+  const recgrouped = events.build(fileRecord({ pid: 51, op: 'open', path: '/d', cgroupId: 4242n }));
+  assert.ok(recgrouped);
+  assert.notEqual(recgrouped.process, moved.process);
+  assert.equal(recgrouped.process.cgroup_id, 4242n);
+  assert.notEqual(moved.process.cgroup_id, 4242n);
+
+  const exec = events.build(execRecord({ timeNs: 4n, pid: 51, binary: '/usr/bin/tail', args: ['tail', 'a'] }));
+  const afterExec = events.build(fileRecord({ pid: 51, op: 'open', path: '/e', cgroupId: 4242n }));
+  assert.ok(exec && afterExec);
+  assert.notEqual(afterExec.process, recgrouped.process);
+  assert.equal(afterExec.process.binary, '/usr/bin/tail');
+  assert.equal(recgrouped.process.binary, '/usr/bin/cat');
+
+  const otherThread = events.build(fileRecord({ pid: 51, tid: 52, op: 'open', path: '/f', cgroupId: 4242n }));
+  assert.ok(otherThread);
+  assert.notEqual(otherThread.process, afterExec.process);
+  assert.equal(otherThread.process.tid, 52);
+  assert.equal(events.build(fileRecord({ pid: 51, op: 'open', path: '/g', cgroupId: 4242n }))?.process, afterExec.process, 'back on the first thread: its object again');
+});
+
+test('processMatches tells a Process from what any changed ProcessInfo field or tid would make', () => {
+  const info: ProcessInfo = {
+    execId: 'n:1:51', pid: 51, ppid: 50, uid: 1000, gid: 1000, binary: '/usr/bin/cat', args: ['a', 'b'], cwd: '/', startTimeNs: 1n,
+    cgroupId: 7n, cgroupPath: '/kubepods/x', containerId: 'abc', parentExecId: 'n:1:50', exitTimeNs: null,
+  };
+  const process = toProcess(info, 52);
+  assert.equal(processMatches(process, { ...info, args: [...info.args] }, 52), true);
+  assert.equal(processMatches(process, info, 51), false, 'another thread');
+  const changes: Partial<ProcessInfo>[] = [
+    { execId: 'n:2:51' }, { pid: 53 }, { uid: 0 }, { gid: 0 }, { binary: '/usr/bin/tail' }, { args: ['a'] }, { args: ['a', 'c'] }, { cwd: null },
+    { startTimeNs: 2n }, { cgroupId: null }, { cgroupPath: '/other' }, { containerId: null }, { parentExecId: null },
+  ];
+  for (const change of changes) assert.equal(processMatches(process, { ...info, ...change }, 52), false, JSON.stringify(change, (_, v: unknown) => (typeof v === 'bigint' ? String(v) : v)));
 });

@@ -139,6 +139,32 @@ export function toProcess(info: ProcessInfo, tid: number): Process {
   };
 }
 
+/** Whether `process` is what toProcess(info, tid) would make now: every field compared, args element by element. */
+export function processMatches(process: Process, info: ProcessInfo, tid: number): boolean {
+  if (
+    process.tid !== tid ||
+    process.exec_id !== info.execId ||
+    process.pid !== info.pid ||
+    process.uid !== BigInt(info.uid) ||
+    process.gid !== BigInt(info.gid) ||
+    process.binary !== info.binary ||
+    process.cwd !== info.cwd ||
+    process.start_time !== info.startTimeNs ||
+    process.cgroup_id !== info.cgroupId ||
+    process.cgroup_path !== info.cgroupPath ||
+    process.container_id !== info.containerId ||
+    process.parent_exec_id !== info.parentExecId ||
+    process.args.length !== info.args.length
+  ) {
+    return false;
+  }
+  for (let i = 0; i < info.args.length; i++) if (process.args[i] !== info.args[i]) return false;
+  return true;
+}
+
+/** Threads of one process whose last Process object is kept; past it the process's kept objects are dropped. */
+const MAX_REUSED_THREADS = 64;
+
 /** A process the cache could not resolve: what the record itself says, so the event is never dropped. */
 function unknownProcess(record: SensorRecord, nodeName: string): Process {
   return {
@@ -223,6 +249,11 @@ export class EventBuilder {
   #closesWithoutOpen = 0;
   /** Open id -> the open, in insertion order (the first key is the oldest). */
   readonly #openedFiles = new Map<bigint, OpenedFile>();
+  /**
+   * Per ProcessInfo, the last Process object made for each thread id. Reused while every field still matches, so the
+   * encoder (RawEventEncoder) reuses its bytes: published Process objects are never mutated, here or downstream.
+   */
+  readonly #processes = new WeakMap<ProcessInfo, Map<number, Process>>();
 
   constructor(options: EventBuilderOptions) {
     this.#options = options;
@@ -538,6 +569,22 @@ export class EventBuilder {
     return { kind, policy: origin?.policy ?? `rule-id:${ruleId}`, rule: origin?.rule ?? String(ruleId) };
   }
 
+  /** toProcess(info, tid), or the same object as last time when none of its fields changed. */
+  #processOf(info: ProcessInfo, tid: number): Process {
+    let byThread = this.#processes.get(info);
+    const last = byThread?.get(tid);
+    if (last !== undefined && processMatches(last, info, tid)) return last;
+    const made = toProcess(info, tid);
+    if (byThread === undefined) {
+      byThread = new Map();
+      this.#processes.set(info, byThread);
+    } else if (byThread.size >= MAX_REUSED_THREADS && last === undefined) {
+      byThread.clear();
+    }
+    byThread.set(tid, made);
+    return made;
+  }
+
   #event(record: SensorRecord, info: ProcessInfo | null, what: { kind: EventKind; payload: Payload; action?: Action | null }): UnsequencedEvent {
     const { kind, payload, action = null } = what;
     const { nodeName, agentId, bootId, bootToWallNs, cache } = this.#options;
@@ -549,8 +596,8 @@ export class EventBuilder {
       agent_id: agentId,
       boot_id: bootId,
       kind,
-      process: info ? toProcess(info, record.tid) : unknownProcess(record, nodeName),
-      parent: parentInfo ? toProcess(parentInfo, parentInfo.pid) : null,
+      process: info ? this.#processOf(info, record.tid) : unknownProcess(record, nodeName),
+      parent: parentInfo ? this.#processOf(parentInfo, parentInfo.pid) : null,
       payload,
       action,
     };

@@ -2,7 +2,7 @@ export { EventSpool, encodeSpoolEntry, decodeSpoolSegment } from './spool.ts';
 export type { SpooledRecord, EventSpoolOptions, SpoolSegment, SpoolStats } from './spool.ts';
 export { EventPublisher } from './publisher.ts';
 export type { RecordSink, PublisherMode, EventPublisherOptions, PublisherStats } from './publisher.ts';
-export { EventBuilder, toProcess } from './event-builder.ts';
+export { EventBuilder, processMatches, toProcess } from './event-builder.ts';
 export type { SensorRecord, UnsequencedEvent, EventBuilderOptions, EventBuilderStats, RuleOrigin } from './event-builder.ts';
 export { privilegeIds } from './event-builder.ts';
 export { AgentPipeline } from './pipeline.ts';

@@ -3,7 +3,7 @@
  * single-object bytes → EventPublisher, keyed by node name (the stinger.events.raw contract).
  * Sequence numbers start at 0 for each agent_id and have no gaps: a gap seen downstream is loss.
  */
-import { encodeRawEvent, type RawEvent } from '@stinger/events';
+import { RawEventEncoder, type RawEvent } from '@stinger/events';
 import type { EventBuilder, SensorRecord } from './event-builder.ts';
 import type { EventPublisher } from './publisher.ts';
 
@@ -23,6 +23,8 @@ export class AgentPipeline {
   readonly #publisher: EventPublisher;
   readonly #observe: (event: RawEvent) => void;
   readonly #isUrgent: (record: SensorRecord) => boolean;
+  /** encodeRawEvent's bytes, with each Process object encoded once (the builder reuses unchanged ones). */
+  readonly #encoder = new RawEventEncoder();
   #seq = 0n;
 
   constructor(options: AgentPipelineOptions) {
@@ -43,7 +45,7 @@ export class AgentPipeline {
     if (built === null) return null;
     const event: RawEvent = { ...built, seq: this.#seq };
     this.#seq += 1n;
-    this.#publisher.publish({ key: this.#key, value: encodeRawEvent(event) }, this.#isUrgent(record));
+    this.#publisher.publish({ key: this.#key, value: this.#encoder.encode(event) }, this.#isUrgent(record));
     this.#observe(event);
     return event;
   }

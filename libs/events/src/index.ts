@@ -35,6 +35,7 @@ export { CRC64_AVRO_EMPTY, fingerprint64, fingerprint64Halves, fingerprintToByte
 export { parsingCanonicalForm, SchemaFormError } from './canonical.ts';
 export { GROUP_PROPERTY, groupOfRecord } from './record-union.ts';
 export { longFromJson } from './long.ts';
+export { RawEventEncoder } from './raw-event-encoder.ts';
 export {
   DecodeError,
   EncodeError,
