@@ -1,8 +1,9 @@
 // A RawEvent encoder that reuses the encoded bytes of processes. Avro's binary encoding of a record is the
 // concatenation of its fields' encodings, so the bytes of a Process are the same in every event that carries it. The
 // agent publishes many events per process (and the same parent again and again), and re-encoding their strings was
-// the largest cost of its events stage; this encoder encodes each Process object once (a WeakMap from the object to
-// its bytes) and every other field as avsc does, through avsc's public Type.encode / Type.toBuffer.
+// the largest cost of its events stage; this encoder keeps the bytes of each Process object it sees a second time (a
+// WeakMap from the object to its bytes) and encodes every other field as avsc does, through avsc's public
+// Type.encode / Type.toBuffer.
 //
 // Contract: a Process object handed to encode must not change afterwards (the agent treats published events as
 // immutable). Bytes are identical to encodeRawEvent's, single-object header included; a value that does not conform
@@ -31,6 +32,8 @@ export class RawEventEncoder {
   readonly #parentNull: Buffer;
   readonly #parentProcess: Buffer;
   readonly #processBytes = new WeakMap<Process, Buffer>();
+  /** Process objects encoded once, in place: their bytes are kept when they come again. */
+  readonly #seenOnce = new WeakSet<Process>();
   #scratch = Buffer.allocUnsafe(8192);
 
   constructor() {
@@ -94,7 +97,7 @@ export class RawEventEncoder {
           pos = this.#copy(this.#parentProcess, buf, pos);
           if (pos < 0) break;
         }
-        pos = this.#copy(this.#bytesOf(value as Process), buf, pos);
+        pos = this.#writeProcess(value as Process, buf, pos);
         if (pos < 0) break;
       }
       if (pos >= 0) return pos;
@@ -108,13 +111,21 @@ export class RawEventEncoder {
     return pos + bytes.length;
   }
 
-  #bytesOf(process: Process): Buffer {
-    let bytes = this.#processBytes.get(process);
-    if (bytes === undefined) {
-      if (typeof process !== 'object' || process === null) throw new TypeError('process is not an object');
-      bytes = this.#processType.toBuffer(process);
-      this.#processBytes.set(process, bytes);
+  /**
+   * Writes a process: its kept bytes from the second time the object is seen on (the first time it is encoded in
+   * place, as avsc would, so an object seen once, e.g. a process the cache could not resolve, costs no more than
+   * encodeRawEvent). Returns the end, or a negative number when the buffer is too small.
+   */
+  #writeProcess(process: Process, buf: Buffer, pos: number): number {
+    const kept = this.#processBytes.get(process);
+    if (kept !== undefined) return this.#copy(kept, buf, pos);
+    if (typeof process !== 'object' || process === null) throw new TypeError('process is not an object');
+    if (!this.#seenOnce.has(process)) {
+      this.#seenOnce.add(process);
+      return this.#processType.encode(process, buf, pos);
     }
-    return bytes;
+    const bytes = this.#processType.toBuffer(process);
+    this.#processBytes.set(process, bytes);
+    return this.#copy(bytes, buf, pos);
   }
 }
