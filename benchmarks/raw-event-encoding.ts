@@ -1,6 +1,6 @@
 /**
  * CPU per RawEvent of the agent's Avro encoding: encodeRawEvent (avsc, every field of every event) against
- * RawEventEncoder (the same bytes, each Process object encoded once and its bytes reused), on the same events in the
+ * RawEventEncoder (the same bytes, each Process object's bytes kept from its second event on), on the same events in the
  * same run. The events are file opens of 40 processes in Kubernetes pods (exec ids, binaries, a few arguments, cwd,
  * cgroup path, container id), each with its parent, as the agent's EventBuilder makes them: the same Process object
  * for a process whose fields did not change. A third row gives RawEventEncoder a fresh copy of each process per event
