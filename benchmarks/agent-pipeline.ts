@@ -9,12 +9,12 @@
  * `--only` runs parts 1–2 (`pipeline`) or part 3 (`workload`) alone. `--agent-profile DIR` starts the agent of
  * part 3 with its inspector on a free local port and CPU-profiles it during each workload
  * (benchmarks/inspector-profiler.ts), writes each profile into DIR (`<workload>-run<N>.cpuprofile`, for DevTools or
- * `node benchmarks/cpu-profile-top.ts FILE --callers NAME`), then prints each profile's top functions by self time after the report (benchmarks/cpu-profile-top.ts), as
- * docs/BENCHMARKS.md quotes them. The inspector's sampling costs the agent CPU: figures of a profiled run are not
- * comparable with an unprofiled one. `--stage-profile DIR`
- * does the same for this process during each measured pre-filled drain of the `events` and `kafka` stages (over
- * node:inspector, started once the sensors are loaded: a profiler's SIGPROF during a BPF program load makes the
- * verifier give up with EAGAIN, so `node --cpu-prof` cannot be used here).
+ * `node benchmarks/cpu-profile-top.ts FILE --callers NAME`), then prints each profile's top functions by self time
+ * after the report, as docs/BENCHMARKS.md quotes them. The inspector's sampling costs the agent CPU: figures of a
+ * profiled run are not comparable with an unprofiled one. `--stage-profile DIR` writes profiles of this process
+ * during each measured pre-filled drain of the `events` and `kafka` stages (over node:inspector, started once the
+ * sensors are loaded: a profiler's SIGPROF during a BPF program load makes the verifier give up with EAGAIN, so
+ * `node --cpu-prof` cannot be used here).
  *
  * Method (docs/BENCHMARKS.md has the reading):
  * 1. Ring buffer → decoded records → RawEvents. The process sensor with the file sensor joined to it (one ring
@@ -483,7 +483,7 @@ interface AgentSpec {
   readonly brokers: string;
   readonly topicPrefix: string;
   readonly home: string;
-  /** Starts the agent with its inspector on a free local port, for `RunningAgent.profiler`. */
+  /** Starts the agent with its inspector on a free local port (`RunningAgent.inspectorPort`). */
   readonly inspect: boolean;
 }
 
@@ -731,8 +731,8 @@ async function main(): Promise<void> {
           }
           if (step === 'kafka') rig.topic = await newTopic('agent');
           const drain = (): Promise<{ perSec: number; lostInKernel: number }> => runPrefilledStage(rig as PipelineRig, { ...fill, stage: step });
-        const profiled = options.stageProfileDir !== null && (step === 'events' || step === 'kafka');
-        prefilled.get(step)?.push(await (profiled ? profileSelf(join(options.stageProfileDir as string, `${step}-prefilled-run${runIndex + 1}.cpuprofile`), drain) : drain()));
+          const profiled = options.stageProfileDir !== null && (step === 'events' || step === 'kafka');
+          prefilled.get(step)?.push(await (profiled ? profileSelf(join(options.stageProfileDir as string, `${step}-prefilled-run${runIndex + 1}.cpuprofile`), drain) : drain()));
           results.get(step)?.push(await runLiveStage(rig, { stage: step, program: programs.openLoop, path: watchedPath, opens: options.opens, logger }));
         }
         await rig.close();
