@@ -40,7 +40,7 @@ import { BrokerStartError, BrokerStopError, LocalBrokerError } from './errors.ts
 import { checkJavaRuntime } from './java-runtime.ts';
 import { resolveKafkaDistribution, tailLines } from './kafka-distribution.ts';
 import { chooseBrokerPorts, DEFAULT_BROKER_PORT } from './ports.ts';
-import { BROKER_HOST, renderLog4jConfig, renderServerProperties, type SaslUser } from './server-properties.ts';
+import { BROKER_HOST, renderLog4jConfig, renderServerProperties, type ClusterNodeProperties, type SaslUser } from './server-properties.ts';
 
 export const DEFAULT_JVM_OPTIONS: readonly string[] = [
   '-Xms256m',
@@ -91,6 +91,16 @@ export interface StartLocalBrokerOptions {
   readonly jvmOptions?: readonly string[];
   readonly javaCommand?: string;
   readonly mavenCommand?: string;
+  /**
+   * This broker as one node of a cluster (local-cluster.ts): its id, the cluster id every node is formatted with, and
+   * every voter; `port` must be given then, and the controller port is this node's voter entry's.
+   */
+  readonly cluster?: ClusterNodeOptions;
+}
+
+export interface ClusterNodeOptions extends ClusterNodeProperties {
+  /** The id `kafka-storage format` gives every node's log directory (cluster-id.ts). */
+  readonly clusterId: string;
 }
 
 export interface SecureListenerOptions {
@@ -132,6 +142,8 @@ const PID_FILE = 'broker.pid';
 const PORT_FILE = 'broker.port';
 /** The pods listener's `host:port`, written only when the broker has one. */
 const PODS_FILE = 'broker.pods';
+/** In a cluster's state dir: how many nodes it has (their state dirs are `node-<id>`). */
+export const CLUSTER_FILE = 'cluster.size';
 const STATE_MARKER_PROPERTY = 'stinger.localBroker.stateDir';
 
 export async function startLocalBroker(options: StartLocalBrokerOptions): Promise<LocalBroker> {
@@ -167,7 +179,7 @@ export async function startLocalBroker(options: StartLocalBrokerOptions): Promis
   await mkdir(logsDir, { recursive: true });
   await mkdir(stateDir, { recursive: true });
 
-  const ports = await chooseBrokerPorts({ host: BROKER_HOST, port: options.port });
+  const ports = await brokerPorts(options);
   if (ports.fellBack) {
     logger.warn({ port: ports.port }, `port ${DEFAULT_BROKER_PORT} is in use; the local broker listens on ${BROKER_HOST}:${ports.port} instead`);
   }
@@ -183,12 +195,13 @@ export async function startLocalBroker(options: StartLocalBrokerOptions): Promis
       autoCreateTopics: options.autoCreateTopics ?? false,
       ...(secure === undefined || securePort === null ? {} : { secure: { port: securePort, keystoreFile: resolve(secure.keystoreFile), plainUsers: secure.users } }),
       ...(options.podListenerHost === undefined || podPort === null ? {} : { pods: { host: options.podListenerHost, port: podPort } }),
+      ...(options.cluster === undefined ? {} : { cluster: { nodeId: options.cluster.nodeId, voters: options.cluster.voters } }),
     }),
   );
   await writeFile(log4jFile, renderLog4jConfig(logFile));
   const log4jOption = `-Dlog4j2.configurationFile=${log4jFile}`;
 
-  await formatOnce({ javaCommand, classPath, log4jOption, propertiesFile, logDir, logger, scramUsers: secure?.users ?? [] });
+  await formatOnce({ javaCommand, classPath, log4jOption, propertiesFile, logDir, logger, scramUsers: secure?.users ?? [], clusterId: options.cluster?.clusterId ?? randomClusterId() });
 
   const args = [
     ...(options.jvmOptions ?? DEFAULT_JVM_OPTIONS),
@@ -282,10 +295,21 @@ export async function startLocalBroker(options: StartLocalBrokerOptions): Promis
 
 /**
  * The detached broker recorded in `stateDir`, or null when there is none or its process is gone (stale files are
- * removed then). Never throws for missing or malformed files.
+ * removed then). Never throws for missing or malformed files. A cluster recorded there (local-cluster.ts) is reported
+ * as one broker: `brokers` lists every node still running, `pid` and `port` are the first one's.
  */
 export async function readRunningBroker(stateDir: string): Promise<RunningBroker | null> {
   const dir = resolve(stateDir);
+  const nodeDirs = await recordedClusterNodes(dir);
+  if (nodeDirs !== null) {
+    const nodes = (await Promise.all(nodeDirs.map((nodeDir) => readRunningBroker(nodeDir)))).filter((node) => node !== null);
+    const first = nodes[0];
+    if (first === undefined) {
+      await rm(join(dir, CLUSTER_FILE), { force: true });
+      return null;
+    }
+    return { pid: first.pid, port: first.port, brokers: nodes.map((node) => node.brokers).join(','), podBrokers: null };
+  }
   const pid = Number((await readFile(join(dir, PID_FILE), 'utf8').catch(() => '')).trim());
   const port = Number((await readFile(join(dir, PORT_FILE), 'utf8').catch(() => '')).trim());
   if (!Number.isInteger(pid) || pid <= 0 || !Number.isInteger(port) || port <= 0) return null;
@@ -295,6 +319,21 @@ export async function readRunningBroker(stateDir: string): Promise<RunningBroker
   }
   const podBrokers = (await readFile(join(dir, PODS_FILE), 'utf8').catch(() => '')).trim();
   return { pid, port, brokers: `${BROKER_HOST}:${port}`, podBrokers: podBrokers === '' ? null : podBrokers };
+}
+
+/**
+ * `stateDir` of a cluster holds `cluster.size` and one `node-<id>` state dir per node; a single broker's has neither.
+ * Returns those node dirs, or null when no cluster is recorded.
+ */
+export async function recordedClusterNodes(stateDir: string): Promise<string[] | null> {
+  const size = Number((await readFile(join(stateDir, CLUSTER_FILE), 'utf8').catch(() => '')).trim());
+  if (!Number.isInteger(size) || size < 1) return null;
+  return Array.from({ length: size }, (_, index) => clusterNodeDir(stateDir, index + 1));
+}
+
+/** Where node `nodeId` of a cluster keeps its files, under the cluster's data or state dir. */
+export function clusterNodeDir(dir: string, nodeId: number): string {
+  return join(dir, `node-${nodeId}`);
 }
 
 export interface StopRunningBrokerOptions {
@@ -307,6 +346,12 @@ export interface StopRunningBrokerOptions {
  */
 export async function stopRunningBroker(stateDir: string, options: StopRunningBrokerOptions = {}): Promise<boolean> {
   const dir = resolve(stateDir);
+  const nodeDirs = await recordedClusterNodes(dir);
+  if (nodeDirs !== null) {
+    const stopped = await Promise.all(nodeDirs.map((nodeDir) => stopRunningBroker(nodeDir, options)));
+    await rm(join(dir, CLUSTER_FILE), { force: true });
+    return stopped.includes(true);
+  }
   const running = await readRunningBroker(dir);
   if (!running) return false;
   const { pid } = running;
@@ -331,6 +376,7 @@ interface FormatOptions {
   readonly logger: Logger;
   /** Given SCRAM-SHA-256 and SCRAM-SHA-512 credentials in the metadata log (KRaft has no other way before start). */
   readonly scramUsers: readonly SaslUser[];
+  readonly clusterId: string;
 }
 
 /** `--add-scram` arguments of kafka-storage format, one per user and mechanism. */
@@ -347,7 +393,7 @@ export function scramFormatArguments(users: readonly SaslUser[]): string[] {
 async function formatOnce(options: FormatOptions): Promise<void> {
   const { javaCommand, classPath, log4jOption, propertiesFile, logDir, logger } = options;
   if (await exists(join(logDir, 'meta.properties'))) return;
-  const clusterId = randomClusterId();
+  const { clusterId } = options;
   const began = Date.now();
   const args = [
     '-Xmx256m',
@@ -426,6 +472,15 @@ function isOurBroker(pid: number, stateDir: string): boolean {
 
 
 
+
+/** The ports a cluster node was given, else chooseBrokerPorts's choice. */
+async function brokerPorts(options: StartLocalBrokerOptions): Promise<{ port: number; controllerPort: number; fellBack: boolean }> {
+  const { cluster } = options;
+  if (cluster === undefined) return chooseBrokerPorts({ host: BROKER_HOST, port: options.port });
+  const controllerPort = cluster.voters.find((voter) => voter.nodeId === cluster.nodeId)?.controllerPort;
+  if (options.port === undefined || controllerPort === undefined) throw new BrokerStartError(`cluster node ${cluster.nodeId} needs its port and its own voter entry`);
+  return { port: options.port, controllerPort, fellBack: false };
+}
 
 /** A free port on the broker's address that is none of `taken`. */
 async function freeOtherPort(taken: readonly number[]): Promise<number> {

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { renderLog4jConfig, renderServerProperties } from './server-properties.ts';
+import { clusterReplication, renderLog4jConfig, renderServerProperties } from './server-properties.ts';
 
 function parse(text: string): Map<string, string> {
   const entries = text
@@ -81,4 +81,29 @@ test('a SASL_SSL listener: advertised, mapped, PEM keystore, PLAIN users and SCR
     () => renderServerProperties({ port: 9092, controllerPort: 40123, logDir: '/d', secure: { port: 9093, keystoreFile: '/k', plainUsers: [{ name: 'a', password: 'x"y' }] } }),
     /cannot be written into JAAS/,
   );
+});
+
+test('renderServerProperties makes node 2 of three a voter among all, with three copies and min.insync.replicas=2', () => {
+  const voters = [
+    { nodeId: 1, controllerPort: 40001 },
+    { nodeId: 2, controllerPort: 40002 },
+    { nodeId: 3, controllerPort: 40003 },
+  ];
+  const props = parse(renderServerProperties({ port: 9192, controllerPort: 40002, logDir: '/d', cluster: { nodeId: 2, voters } }));
+  assert.equal(props.get('node.id'), '2');
+  assert.equal(props.get('controller.quorum.voters'), '1@127.0.0.1:40001,2@127.0.0.1:40002,3@127.0.0.1:40003');
+  assert.equal(props.get('listeners'), 'PLAINTEXT://127.0.0.1:9192,CONTROLLER://127.0.0.1:40002');
+  for (const key of ['default.replication.factor', 'offsets.topic.replication.factor', 'transaction.state.log.replication.factor']) assert.equal(props.get(key), '3', key);
+  for (const key of ['min.insync.replicas', 'transaction.state.log.min.isr']) assert.equal(props.get(key), '2', key);
+  assert.equal(props.get('unclean.leader.election.enable'), 'false');
+  assert.throws(() => renderServerProperties({ port: 9192, controllerPort: 40009, logDir: '/d', cluster: { nodeId: 2, voters } }), /does not name controllerPort 40009/);
+  assert.throws(() => renderServerProperties({ port: 9192, controllerPort: 40002, logDir: '/d', cluster: { nodeId: 4, voters } }), /not among the voters/);
+});
+
+test('clusterReplication: three copies at most, two in sync once there are three', () => {
+  assert.deepEqual(clusterReplication(1), { replicationFactor: 1, minInsyncReplicas: 1 });
+  assert.deepEqual(clusterReplication(2), { replicationFactor: 2, minInsyncReplicas: 1 });
+  assert.deepEqual(clusterReplication(3), { replicationFactor: 3, minInsyncReplicas: 2 });
+  assert.deepEqual(clusterReplication(5), { replicationFactor: 3, minInsyncReplicas: 2 });
+  assert.throws(() => clusterReplication(0), RangeError);
 });

@@ -20,6 +20,33 @@ export interface ServerPropertiesOptions {
    * dev cluster's node reach (the bridge's), where 127.0.0.1 would name the pod's own loopback. Absent: none.
    */
   readonly pods?: { readonly host: string; readonly port: number };
+  /**
+   * This node's place in a cluster of several combined broker+controller nodes (absent: a single node, id 1). Every
+   * node names every controller as a voter, and the internal topics get the cluster's replication (clusterReplication).
+   */
+  readonly cluster?: ClusterNodeProperties;
+}
+
+export interface ClusterNodeProperties {
+  readonly nodeId: number;
+  /** Every node of the cluster, this one included, with its CONTROLLER port on BROKER_HOST. */
+  readonly voters: readonly { readonly nodeId: number; readonly controllerPort: number }[];
+}
+
+export interface ClusterReplication {
+  readonly replicationFactor: number;
+  readonly minInsyncReplicas: number;
+}
+
+/**
+ * The replication a cluster of `size` brokers gives Stinger's topics and Kafka's internal ones: three copies at most,
+ * and with three, acks=all waits for two of them, so one broker may die without losing an acknowledged write, and a
+ * second dying stalls writes rather than keep a single copy. One broker: one copy (development).
+ */
+export function clusterReplication(size: number): ClusterReplication {
+  if (!Number.isInteger(size) || size < 1) throw new RangeError(`a cluster of ${size} brokers`);
+  const replicationFactor = Math.min(size, 3);
+  return { replicationFactor, minInsyncReplicas: replicationFactor >= 3 ? 2 : 1 };
 }
 
 /** SASL mechanisms the secure listener offers. SCRAM users exist only if the storage was formatted with them. */
@@ -61,11 +88,20 @@ export function renderServerProperties(options: ServerPropertiesOptions): string
     if ([port, controllerPort, secure?.port].includes(pods.port)) throw new RangeError(`pods.port ${pods.port} is already used by another listener`);
     if (!/^[0-9.]+$/.test(pods.host)) throw new RangeError(`pods.host must be an IPv4 address, not ${JSON.stringify(pods.host)}`);
   }
+  const { cluster } = options;
+  if (cluster !== undefined) {
+    if (!cluster.voters.some((voter) => voter.nodeId === cluster.nodeId)) throw new RangeError(`node ${cluster.nodeId} is not among the voters`);
+    for (const voter of cluster.voters) assertPort(voter.controllerPort, `voter ${voter.nodeId} controllerPort`);
+    if (cluster.voters.find((voter) => voter.nodeId === cluster.nodeId)?.controllerPort !== controllerPort) throw new RangeError(`node ${cluster.nodeId}'s voter entry does not name controllerPort ${controllerPort}`);
+  }
+  const nodeId = cluster?.nodeId ?? 1;
+  const voters = cluster?.voters.map((voter) => `${voter.nodeId}@${BROKER_HOST}:${voter.controllerPort}`).join(',') ?? `1@${BROKER_HOST}:${controllerPort}`;
+  const { replicationFactor, minInsyncReplicas } = clusterReplication(cluster?.voters.length ?? 1);
   const secureListener = (secure === undefined ? '' : `,SASL_SSL://${BROKER_HOST}:${secure.port}`) + (pods === undefined ? '' : `,PODS://${pods.host}:${pods.port}`);
   const settings: ReadonlyArray<readonly [string, string | number | boolean]> = [
     ['process.roles', 'broker,controller'],
-    ['node.id', 1],
-    ['controller.quorum.voters', `1@${BROKER_HOST}:${controllerPort}`],
+    ['node.id', nodeId],
+    ['controller.quorum.voters', voters],
     ['listeners', `PLAINTEXT://${BROKER_HOST}:${port},CONTROLLER://${BROKER_HOST}:${controllerPort}${secureListener}`],
     ['advertised.listeners', `PLAINTEXT://${BROKER_HOST}:${port}${secureListener}`],
     ['controller.listener.names', 'CONTROLLER'],
@@ -74,15 +110,17 @@ export function renderServerProperties(options: ServerPropertiesOptions): string
     ...(secure === undefined ? [] : secureListenerSettings(secure)),
     ['log.dirs', logDir],
     ['num.partitions', 1],
-    ['default.replication.factor', 1],
-    ['min.insync.replicas', 1],
-    ['offsets.topic.replication.factor', 1],
+    ['default.replication.factor', replicationFactor],
+    ['min.insync.replicas', minInsyncReplicas],
+    ['offsets.topic.replication.factor', replicationFactor],
     ['offsets.topic.num.partitions', 10],
-    ['transaction.state.log.replication.factor', 1],
-    ['transaction.state.log.min.isr', 1],
+    ['transaction.state.log.replication.factor', replicationFactor],
+    ['transaction.state.log.min.isr', minInsyncReplicas],
     ['transaction.state.log.num.partitions', 10],
-    ['share.coordinator.state.topic.replication.factor', 1],
-    ['share.coordinator.state.topic.min.isr', 1],
+    ['share.coordinator.state.topic.replication.factor', replicationFactor],
+    ['share.coordinator.state.topic.min.isr', minInsyncReplicas],
+    // A replica that fell behind never becomes leader: an acknowledged write is never dropped for availability.
+    ['unclean.leader.election.enable', false],
     ['group.initial.rebalance.delay.ms', 0],
     ['auto.create.topics.enable', autoCreateTopics],
     ['delete.topic.enable', true],
