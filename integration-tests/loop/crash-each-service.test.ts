@@ -1,0 +1,307 @@
+/**
+ * Issue 11 item 2: each pipeline service SIGKILLed and restarted in turn under a steady event stream, with no agent.
+ * The test writes RawEvents to stinger.events.raw as agents would (three agents, per-agent sequence numbers from 0),
+ * about 300 a second, through the real enricher → detector → enforcer on the test run's broker. Every 25th event of
+ * each agent is an exec that a monitor-mode rule alerts on (each its own binary, so no grouping folds two into one
+ * alert). The enricher is killed, then the detector, then the enforcer, each once the previous one's successor has
+ * moved the stream on; the stream never stops while they are down.
+ *
+ * Asserted for read_committed readers: stinger.events holds every sequence number of every agent exactly once;
+ * stinger.alerts holds exactly one alert per alerting event; a sequence rule whose first step the detector had
+ * consumed and committed before its crash, and whose last step came after its restart, raised exactly one alert
+ * (the restarted detector rebuilt its state from the partition's recent input). The enforcer is at least once by
+ * design (services/enforcer/src/main.ts: an alert's outcome is produced before the alert's offset is committed):
+ * every alert gets an outcome on stinger.enforcements, and the repeats of a crash are counted and reported.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { decodeAlert, decodeEnforcement, decodeEvent, encodeRawEvent, type RawEvent } from '@stinger/events';
+import { bootstrapTopics, createConsumer, createProducer, topicName, type ConsumedRecord, type KafkaClient, type StingerConsumer } from '@stinger/kafka';
+import { sampleRawEvent } from '@stinger/testing';
+import { runStinger } from '../helpers/cli.ts';
+import { collectTopic, testBrokers, testClient, uniqueName, type Collector } from '../helpers/kafka.ts';
+import { startPipeline, type Pipeline, type PipelineService } from '../helpers/pipeline.ts';
+
+const tag = randomBytes(4).toString('hex');
+const prefix = `${uniqueName('crash-each')}.`;
+const dir = mkdtempSync(join(tmpdir(), 'stinger-crash-each-'));
+const NODES = ['a', 'b', 'c'].map((n) => `crash-${n}-${tag}`);
+/** Events per agent per tick, and ticks per second: 3 agents × 10 × 10 = 300 events/s. */
+const PER_TICK = 10;
+const TICK_MS = 100;
+const ALERT_EVERY = 25n;
+/** Events the restarted service must have moved stinger.events (or alerts) on by before the next kill. */
+const PROGRESS = 1500;
+const policy = `crash-each-${tag}`;
+const alertPrefix = `/usr/bin/alert-${tag}-`;
+const stageBinary = `/usr/bin/stage-${tag}`;
+/** The sequence rule's process (by: process): one pid and start time for both steps. */
+const STAGE_PROCESS = { pid: 77_777, start_time: 7_777_000_000n };
+
+let client: KafkaClient;
+let pipeline: Pipeline | undefined;
+let collectors: Record<'events' | 'alerts' | 'enforcements', Collector>;
+let stream: SteadyStream;
+/** stinger.events and stinger.alerts read uncommitted too: what a transaction sent before it committed or aborted. */
+const uncommitted: Record<'events' | 'alerts', ConsumedRecord[]> = { events: [], alerts: [] };
+const uncommittedConsumers: StingerConsumer[] = [];
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+before(async () => {
+  client = testClient('crash-each');
+  await bootstrapTopics({ client, prefix });
+  const file = join(dir, 'policy.yaml');
+  writeFileSync(
+    file,
+    `apiVersion: stinger.io/v1alpha1
+kind: TracingPolicy
+metadata: { name: ${policy} }
+spec:
+  mode: monitor
+  rules:
+    - name: alert-exec
+      event: exec
+      match: { binary: { prefix: [${alertPrefix}] } }
+      action: kill
+      severity: low
+    - name: stage-then-connect
+      sequence:
+        by: process
+        within: 10m
+        steps:
+          - { event: exec, match: { binary: { equal: [${stageBinary}] } } }
+          - { event: connect }
+      action: kill
+      severity: high
+`,
+  );
+  const applied = runStinger(['policy', 'apply', file], { KAFKA_BROKERS: testBrokers(), STINGER_TOPIC_PREFIX: prefix });
+  assert.equal(applied.status, 0, applied.stderr);
+  collectors = {
+    events: await collectTopic(client, topicName('events', prefix)),
+    alerts: await collectTopic(client, topicName('alerts', prefix)),
+    enforcements: await collectTopic(client, topicName('enforcements', prefix)),
+  };
+  for (const id of ['events', 'alerts'] as const) {
+    const consumer = createConsumer({
+      client,
+      groupId: uniqueName('crash-each.uncommitted'),
+      topics: [topicName(id, prefix)],
+      fromBeginning: true,
+      readCommitted: false,
+      handleBatch: async (batch) => void uncommitted[id].push(...batch),
+    });
+    uncommittedConsumers.push(consumer);
+    await consumer.start();
+  }
+  pipeline = await startPipeline({ brokers: testBrokers(), topicPrefix: prefix });
+  stream = steadyStream();
+});
+
+after(async () => {
+  stream?.stop();
+  await stream?.done.catch(() => undefined);
+  await pipeline?.stop();
+  for (const collector of Object.values(collectors ?? {})) await collector.stop();
+  for (const consumer of uncommittedConsumers) await consumer.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/**
+ * The agents' stream: PER_TICK events per agent every TICK_MS, sent as one idempotent batch; `inject` puts events of
+ * the test's choosing into agent 0's stream (they take its next sequence numbers, so they share its partition).
+ */
+function steadyStream() {
+  const next = NODES.map(() => 0n);
+  const injected: ((seq: bigint) => RawEvent)[] = [];
+  const alerting = new Set<string>();
+  let running = true;
+  const producer = createProducer({ client });
+  const event = (agent: number): RawEvent => {
+    const node = NODES[agent]!;
+    const seq = next[agent]!;
+    next[agent] = seq + 1n;
+    const time = BigInt(Date.now()) * 1_000_000n;
+    const special = agent === 0 ? injected.shift() : undefined;
+    if (special) return { ...special(seq), time };
+    const alerts = seq % ALERT_EVERY === ALERT_EVERY - 1n;
+    if (alerts) alerting.add(`${node}/${seq}`);
+    const binary = alerts ? `${alertPrefix}${node}-${seq}` : '/usr/bin/true';
+    return { ...sampleRawEvent({ node, seq, binary, pid: 1000 + Number(seq % 30_000n) }), id: `${node}-${seq}`, time };
+  };
+  const done = (async () => {
+    await producer.connect();
+    try {
+      while (running) {
+        const started = Date.now();
+        const records = NODES.flatMap((node, agent) => Array.from({ length: PER_TICK }, () => ({ key: node, value: encodeRawEvent(event(agent)) })));
+        await producer.send(topicName('eventsRaw', prefix), records);
+        await sleep(Math.max(0, TICK_MS - (Date.now() - started)));
+      }
+    } finally {
+      await producer.disconnect();
+    }
+  })();
+  return {
+    done,
+    alerting,
+    sent: () => NODES.map((node, agent) => ({ node, count: next[agent]! })),
+    /** Puts an event into agent 0's stream; resolves with the sequence number it got once it is built. */
+    inject(build: (node: string, seq: bigint) => RawEvent): Promise<bigint> {
+      return new Promise((resolve) => injected.push((seq) => (resolve(seq), build(NODES[0]!, seq))));
+    },
+    stop() {
+      running = false;
+    },
+  };
+}
+type SteadyStream = ReturnType<typeof steadyStream>;
+
+const stageProcess = (node: string, seq: bigint) => {
+  const base = sampleRawEvent({ node, seq, binary: stageBinary, pid: STAGE_PROCESS.pid });
+  return { ...base, process: { ...base.process, start_time: STAGE_PROCESS.start_time, exec_id: `${node}:${STAGE_PROCESS.start_time}:${STAGE_PROCESS.pid}` } };
+};
+const stageExec = (node: string, seq: bigint): RawEvent => ({ ...stageProcess(node, seq), id: `${node}-${seq}` });
+const stageConnect = (node: string, seq: bigint): RawEvent => ({
+  ...stageProcess(node, seq),
+  id: `${node}-${seq}`,
+  kind: 'connect',
+  payload: { group: 'network', family: 'inet', protocol: 'tcp', saddr: null, sport: null, daddr: '203.0.113.9', dport: 443, result: 0, bytes: null },
+});
+
+const alertsOf = (rule: string) => collectors.alerts.records.map((r) => decodeAlert(r.value ?? Buffer.alloc(0))).filter((a) => a.policy === policy && a.rule === rule);
+
+async function until(what: string, done: () => boolean, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!done()) {
+    if (Date.now() > deadline) {
+      const logs = Object.entries(pipeline?.services ?? {}).map(([name, s]) => `--- ${name}\n${s.log.slice(-8).join('\n')}`);
+      throw new Error(`${what}: not within ${timeoutMs} ms (events ${collectors.events.records.length}, alerts ${collectors.alerts.records.length}, sent ${JSON.stringify(stream.sent(), (_k, v: unknown) => (typeof v === 'bigint' ? Number(v) : v))})\n${logs.join('\n')}`);
+    }
+    await sleep(200);
+  }
+}
+
+/** SIGKILL (asserted: no exit code), then the same service started again with the same identity. */
+async function crash(service: PipelineService): Promise<void> {
+  assert.equal(await pipeline!.services[service].stop('SIGKILL'), null, `${service} was killed`);
+  await pipeline!.restart(service);
+}
+
+interface Position {
+  readonly partition: number;
+  readonly offset: bigint;
+}
+
+/**
+ * Kills `service` while a transaction of its on `output` is open for sure, then restarts it. When a read_uncommitted
+ * reader sees a record the read_committed reader does not have, the service is frozen (SIGSTOP); if after
+ * OPEN_CHECK_MS the committed reader still has nothing at or past that offset, the transaction is open and the frozen
+ * service is SIGKILLed, else it continues (SIGCONT) and the next record is tried. Returns the record of the aborted
+ * transaction, which no read_committed reader may ever see.
+ */
+async function killInsideOpenTransaction(service: 'enricher' | 'detector', output: 'events' | 'alerts'): Promise<Position> {
+  const OPEN_CHECK_MS = 1500;
+  const { child } = pipeline!.services[service];
+  const committedPast = (at: Position) => collectors[output].records.some((r) => r.partition === at.partition && r.offset >= at.offset);
+  let seen = uncommitted[output].length;
+  for (let attempt = 0; attempt < 60; attempt++) {
+    let candidate: Position | undefined;
+    await until(`a record of an open ${service} transaction on ${output}`, () => {
+      const fresh = uncommitted[output].slice(seen);
+      seen += fresh.length;
+      candidate = fresh.find((r) => !committedPast(r));
+      return candidate !== undefined;
+    }, 60_000);
+    child.kill('SIGSTOP');
+    await sleep(OPEN_CHECK_MS);
+    if (committedPast(candidate!)) {
+      child.kill('SIGCONT');
+      seen = uncommitted[output].length;
+      continue;
+    }
+    await crash(service);
+    return candidate!;
+  }
+  throw new Error(`no open ${service} transaction caught in 60 tries`);
+}
+
+/** Waits until the topic has moved on by PROGRESS records since now: the (restarted) pipeline is processing. */
+async function progress(id: 'events' | 'alerts', by: number, what: string): Promise<void> {
+  const from = collectors[id].records.length;
+  await until(what, () => collectors[id].records.length >= from + by, 120_000);
+}
+
+/** Every value from 0 to count-1 exactly once: the gaps and repeats otherwise, at most 10 of each. */
+function gapsAndRepeats(seqs: readonly bigint[], count: bigint): { gaps: string[]; repeats: string[] } {
+  const seen = new Map<bigint, number>();
+  for (const seq of seqs) seen.set(seq, (seen.get(seq) ?? 0) + 1);
+  const gaps: string[] = [];
+  const repeats: string[] = [];
+  for (let seq = 0n; seq < count; seq++) if (!seen.has(seq) && gaps.length < 10) gaps.push(String(seq));
+  for (const [seq, n] of seen) if ((n > 1 || seq >= count) && repeats.length < 10) repeats.push(`${seq}×${n}`);
+  return { gaps, repeats };
+}
+
+test('enricher, detector and enforcer SIGKILLed in turn under load: no loss, no duplicate, sequences survive', { timeout: 600_000 }, async (t) => {
+  await progress('events', PROGRESS, 'the stream flows through the enricher');
+  await progress('alerts', 20, 'alerts flow');
+
+  const abortedEvent = await killInsideOpenTransaction('enricher', 'events');
+  await progress('events', PROGRESS, 'the restarted enricher moves the stream on');
+
+  // The sequence's first step, consumed and committed by the detector before its crash: an alert of a later event of
+  // the same agent (so the same partition) is committed, and offsets are committed in the same transaction.
+  const stageSeq = await stream.inject(stageExec);
+  await until('the detector committed past the first step', () => collectors.alerts.records.some((r) => {
+    const { event } = decodeAlert(r.value ?? Buffer.alloc(0));
+    return event.node === NODES[0] && event.seq > stageSeq;
+  }), 120_000);
+  const abortedAlert = await killInsideOpenTransaction('detector', 'alerts');
+  const connectSeq = await stream.inject(stageConnect);
+  await progress('alerts', 20, 'the restarted detector raises alerts');
+
+  await crash('enforcer');
+  await progress('alerts', 20, 'alerts flow after the enforcer restart');
+  await sleep(3000);
+
+  stream.stop();
+  await stream.done;
+  const sent = stream.sent();
+  const total = sent.reduce((sum, s) => sum + Number(s.count), 0);
+  await until(`all ${total} events on stinger.events`, () => collectors.events.records.length >= total, 180_000);
+  const expectedAlerts = stream.alerting.size + 1;
+  await until(`all ${expectedAlerts} alerts`, () => alertsOf('alert-exec').length + alertsOf('stage-then-connect').length >= expectedAlerts, 120_000);
+  const alertIds = new Set([...alertsOf('alert-exec'), ...alertsOf('stage-then-connect')].map((a) => a.id));
+  const outcomes = () => collectors.enforcements.records.map((r) => decodeEnforcement(r.value ?? Buffer.alloc(0))).filter((e) => alertIds.has(e.alert_id));
+  await until('an outcome for every alert', () => new Set(outcomes().map((e) => e.alert_id)).size >= alertIds.size, 120_000);
+  await sleep(3000); // anything that would come twice has had time to arrive
+
+  const events = collectors.events.records.map((r) => decodeEvent(r.value ?? Buffer.alloc(0)));
+  for (const { node, count } of sent) {
+    const { gaps, repeats } = gapsAndRepeats(events.filter((e) => e.node === node).map((e) => e.seq), count);
+    assert.deepEqual({ node, gaps, repeats }, { node, gaps: [], repeats: [] }, `stinger.events: every sequence number of ${node} from 0 to ${count - 1n} exactly once`);
+  }
+  assert.equal(events.length, total, 'nothing else on stinger.events');
+
+  const alerted = alertsOf('alert-exec').map((a) => `${a.event.node}/${a.event.seq}`);
+  assert.equal(new Set(alerted).size, alerted.length, `no alert twice: ${alerted.filter((k, i) => alerted.indexOf(k) !== i).slice(0, 10).join(', ')}`);
+  assert.deepEqual(new Set(alerted), stream.alerting, 'one alert for every alerting event');
+
+  const sequence = alertsOf('stage-then-connect');
+  assert.equal(sequence.length, 1, 'the sequence begun before the detector crash raised exactly one alert after it');
+  assert.deepEqual([sequence[0]!.event.seq, sequence[0]!.related_events.map((e) => e.seq)], [connectSeq, [stageSeq]]);
+
+  const perAlert = new Map<string, number>();
+  for (const outcome of outcomes()) perAlert.set(outcome.alert_id, (perAlert.get(outcome.alert_id) ?? 0) + 1);
+  assert.deepEqual([...new Set(outcomes().map((e) => e.outcome))], ['monitor_only'], 'monitor-mode alerts are never acted on');
+  const repeated = [...perAlert.values()].filter((n) => n > 1).length;
+  for (const [what, output, at] of [['enricher', 'events', abortedEvent], ['detector', 'alerts', abortedAlert]] as const) {
+    assert.ok(!collectors[output].records.some((r) => r.partition === at.partition && r.offset === at.offset), `the ${what} was killed inside an open transaction: its record at ${output}[${at.partition}]@${at.offset} stays unseen by read_committed readers`);
+  }
+  t.diagnostic(`${total} events (${sent.map((s) => `${s.node}: ${s.count}`).join(', ')}), ${alertIds.size} alerts; killed inside open transactions at events[${abortedEvent.partition}]@${abortedEvent.offset} and alerts[${abortedAlert.partition}]@${abortedAlert.offset}; enforcement outcomes repeated after the enforcer's crash: ${repeated} alerts`);
+});
