@@ -28,10 +28,10 @@
  *    Each stage is also measured on a pre-filled ring: with no reader draining, the program fills the ring with
  *    16,000 records (well below its 8 MiB), then the stage drains it on the main thread with nothing else running,
  *    5 rounds: the consumer's own capacity, while the live rate is bounded by whichever side is slower.
- * 2. To Kafka: the `kafka` stage is `events` with the agent's own EventPublisher → createProducer (gzip, idempotent,
+ * 2. To Kafka: the `kafka` stage is `events` with the agent's own EventPublisher → createProducer (zstd level 1, the default codec; idempotent,
  *    acks=all) → a fresh one-partition topic on a local broker, keyed by node name; its rate counts acknowledged
  *    records, timed until every published record is acknowledged. Reference: ProducerPerformance with N records
- *    of the same encoded events (bit 7 cleared, the tool reads text), gzip, acks=all, idempotence, null key (the tool
+ *    of the same encoded events (bit 7 cleared, the tool reads text), zstd (Kafka's default level 3), acks=all, idempotence, null key (the tool
  *    cannot send keys), into a fresh one-partition topic.
  *    Every stage reports what it lost: kernel (`sensor.lostRecords()`, ring full), user space
  *    (`reader.stats().droppedInUserSpace`) and the publisher (`publisher.stats().lost`, spool full).
@@ -423,7 +423,7 @@ async function javaProduce(tools: JavaTools, spec: { readonly topic: string; rea
     '--throughput', '-1',
     '--payload-file', spec.payloadFile,
     '--payload-delimiter', spec.delimiter,
-    '--producer-props', `bootstrap.servers=${tools.brokers}`, 'acks=all', 'enable.idempotence=true', 'compression.type=gzip',
+    '--producer-props', `bootstrap.servers=${tools.brokers}`, 'acks=all', 'enable.idempotence=true', 'compression.type=zstd',
   ];
   let stdout: string;
   try {
@@ -613,7 +613,7 @@ const STAGE_LABEL: Readonly<Record<StageName, string>> = {
   raw: 'raw drain (no decode)',
   decode: 'decoded records (dispatcher)',
   events: 'RawEvents built + encoded (discarding sink)',
-  kafka: 'acknowledged by Kafka (EventPublisher → producer, gzip)',
+  kafka: 'acknowledged by Kafka (EventPublisher → producer, zstd)',
 };
 
 // ---------------------------------------------------------------------------------------------------------------------
@@ -833,7 +833,7 @@ async function main(): Promise<void> {
       const kafkaFilled = prefilled.get('kafka') ?? [];
       const kafkaRatios = kafkaRows.map((r, i) => r.perSec / (javaRates[i] ?? Number.NaN));
       const kafkaFilledRatios = kafkaFilled.map((r, i) => r.perSec / (javaRates[i] ?? Number.NaN));
-      console.log(`| Kafka ProducerPerformance, ${fmt(options.opens)} records, gzip, acks=all (reference for the kafka row) | – | – | ${spread(javaRates)} | – | – | – |`);
+      console.log(`| Kafka ProducerPerformance, ${fmt(options.opens)} records, zstd, acks=all (reference for the kafka row) | – | – | ${spread(javaRates)} | – | – | – |`);
       console.log('');
       console.log(
         `- kafka stage / ProducerPerformance, median of per-run ratios: live ${fmt(median(kafkaRatios), 2)} (${kafkaRatios.map((r) => r.toFixed(2)).join(', ')}); ` +

@@ -326,9 +326,9 @@ async function main(): Promise<void> {
     // Warm-up, not reported: the broker's group coordinator and JIT, and this process's JIT.
     const warmupRecords = Math.min(options.records, 20_000);
     const warmupTopic = await newTopic('warmup');
-    await stingerProduce({ client, topic: warmupTopic, compression: 'gzip' }, pool, warmupRecords);
+    await stingerProduce({ client, topic: warmupTopic, compression: 'zstd' }, pool, warmupRecords);
     await stingerConsume(client, warmupTopic, warmupRecords);
-    await javaProduce(tools, { topic: warmupTopic, compression: 'gzip', records: warmupRecords, payloadFile, delimiter: payloads.delimiter });
+    await javaProduce(tools, { topic: warmupTopic, compression: 'zstd', records: warmupRecords, payloadFile, delimiter: payloads.delimiter });
     measureCodec(pool, warmupRecords);
 
     const started = Date.now();
@@ -343,7 +343,7 @@ async function main(): Promise<void> {
         return { stinger: await stinger(), kafka: k };
       };
       codec.push(measureCodec(pool, options.records));
-      for (const compression of ['gzip', 'none'] as const) {
+      for (const compression of ['zstd', 'gzip', 'none'] as const) {
         const stingerTopic = await newTopic(`stinger-${compression}`);
         const javaTopic = await newTopic(`java-${compression}`);
         const produced = await pair(

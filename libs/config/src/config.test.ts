@@ -27,6 +27,13 @@ test('bad values name their variable', () => {
   assert.throws(() => loadConfig({ STINGER_TOPIC_PREFIX: 'a b' }), /STINGER_TOPIC_PREFIX/);
 });
 
+test('KAFKA_COMPRESSION: zstd unless set, any case, anything else refused by name', () => {
+  assert.equal(loadConfig({}).kafka.compression, 'zstd');
+  assert.equal(loadConfig({ KAFKA_COMPRESSION: 'GZIP' }).kafka.compression, 'gzip');
+  assert.equal(loadConfig({ KAFKA_COMPRESSION: 'none' }).kafka.compression, 'none');
+  assert.throws(() => loadConfig({ KAFKA_COMPRESSION: 'lz4' }), /KAFKA_COMPRESSION: "lz4" is not one of zstd, gzip, none/);
+});
+
 test('contradictory timeouts are refused', () => {
   assert.throws(
     () => loadConfig({ KAFKA_CONNECTION_TIMEOUT_MS: '5000', KAFKA_REQUEST_TIMEOUT_MS: '1000' }),

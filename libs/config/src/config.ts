@@ -47,6 +47,12 @@ export interface KafkaConfig {
    * the registry wire format (see @stinger/schema-registry); readers decode both formats either way.
    */
   readonly schemaRegistry: SchemaRegistryConfig | null;
+  /**
+   * The codec of every record batch Stinger produces where a producer does not choose one (KAFKA_COMPRESSION):
+   * zstd by default, the cheapest per event (docs/BENCHMARKS.md, compression codecs) and read by every Kafka client
+   * since Kafka 2.1; gzip for older readers; none.
+   */
+  readonly compression: KafkaCompression;
 }
 
 /** A Confluent-compatible schema registry API (Apicurio's `/apis/ccompat/v7`, Confluent's, Karapace's). */
@@ -72,6 +78,9 @@ export interface KafkaTlsConfig {
   readonly cert: string | null;
   readonly key: string | null;
 }
+
+export const KAFKA_COMPRESSIONS = ['zstd', 'gzip', 'none'] as const;
+export type KafkaCompression = (typeof KAFKA_COMPRESSIONS)[number];
 
 export const KAFKA_SASL_MECHANISMS = ['plain', 'scram-sha-256', 'scram-sha-512'] as const;
 export type KafkaSaslMechanism = (typeof KAFKA_SASL_MECHANISMS)[number];
@@ -325,6 +334,15 @@ function parseLogLevel(raw: string | undefined): LogLevel {
   return raw as LogLevel;
 }
 
+function parseKafkaCompression(raw: string | undefined): KafkaCompression {
+  if (raw === undefined || raw === '') return 'zstd';
+  const codec = raw.toLowerCase();
+  if (!(KAFKA_COMPRESSIONS as readonly string[]).includes(codec)) {
+    throw new ConfigError('KAFKA_COMPRESSION', `"${raw}" is not one of ${KAFKA_COMPRESSIONS.join(', ')}`);
+  }
+  return codec as KafkaCompression;
+}
+
 function parseTopicPrefix(raw: string | undefined): string {
   if (raw === undefined) return '';
   if (!/^[A-Za-z0-9._-]*$/.test(raw)) {
@@ -486,6 +504,7 @@ export function loadConfig(env: Env = process.env, probe: Partial<ConfigProbe> =
       topicReplicationFactor: parsePositiveInt(env, 'STINGER_TOPIC_REPLICATION_FACTOR', 1),
       topicPartitions: parseTopicPartitions(env['STINGER_TOPIC_PARTITIONS']),
       schemaRegistry: parseSchemaRegistry(env, files),
+      compression: parseKafkaCompression(env['KAFKA_COMPRESSION']),
     },
     home,
     cacheDir: env['STINGER_CACHE_DIR'] || `${env['XDG_CACHE_HOME'] || `${env['HOME'] ?? '/root'}/.cache`}/stinger`,

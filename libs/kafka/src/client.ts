@@ -11,13 +11,14 @@ import { createRegistryWireFormat, createSchemaRegistryClient, SINGLE_OBJECT_WIR
 import { TOPIC_IDS, TOPICS, topicName } from './topics.ts';
 import { kafkaLogLevel } from './client-log.ts';
 import { namespaced, type Logger } from '@stinger/log';
+import { registerZstdCodec } from './zstd-codec.ts';
 
 /**
  * What a client takes from `loadConfig().kafka` (pass that object itself). `schemaRegistry` (absent: none) decides the
  * wire format of everything produced through the client; `topicPrefix` names the topics whose bytes are signed.
  */
 export type KafkaConnectionSettings = Pick<KafkaConfig, 'clientId' | 'connectionTimeoutMs' | 'requestTimeoutMs' | 'tls' | 'sasl'> &
-  Partial<Pick<KafkaConfig, 'schemaRegistry' | 'topicPrefix'>>;
+  Partial<Pick<KafkaConfig, 'schemaRegistry' | 'topicPrefix' | 'compression'>>;
 
 export interface KafkaClientOptions {
   readonly brokers: readonly string[];
@@ -78,6 +79,7 @@ function kafkaJsSasl(sasl: KafkaSaslConfig): SASLOptions {
 export function createKafkaClient(options: KafkaClientOptions): KafkaClient {
   const logger = namespaced(options.logger, 'Kafka');
   const config = kafkaJsConfig(options);
+  registerZstdCodec();
   const kafka = new Kafka({
     ...config,
     // kafkajs logs INFO chatter on every group join; keep its WARN and above in our structured log.

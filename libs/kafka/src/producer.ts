@@ -1,5 +1,5 @@
 /**
- * The Stinger producer: idempotent, acks=all, compressed, and batched by linger time and size.
+ * The Stinger producer: idempotent, acks=all, compressed (zstd unless told otherwise), and batched by linger time and size.
  *
  * Contract: `enqueue` adds one record to a bounded in-memory queue and returns a promise settled
  * when the broker acknowledged the batch holding it; callers that produce fast (the agent) await
@@ -7,6 +7,7 @@
  * in enqueue order, so per-partition order is the enqueue order. `send` bypasses the queue.
  */
 import { CompressionTypes, Partitioners, type Producer } from 'kafkajs';
+import type { KafkaCompression } from '@stinger/config';
 import { namespaced, type Logger } from '@stinger/log';
 import type { KafkaClient } from './client.ts';
 import { ProduceError, ProducerQueueFullError } from './errors.ts';
@@ -20,7 +21,7 @@ export interface ProducerRecord {
   readonly timestampMs?: number;
 }
 
-export type Compression = 'none' | 'gzip';
+export type Compression = KafkaCompression;
 
 export interface CreateProducerOptions {
   readonly client: KafkaClient;
@@ -29,6 +30,7 @@ export interface CreateProducerOptions {
   readonly maxBatchRecords?: number;
   /** Bound of the in-memory queue; `enqueue` rejects with ProducerQueueFullError past it. */
   readonly maxQueuedRecords?: number;
+  /** The batch codec; absent: the client's connection setting (KAFKA_COMPRESSION), else zstd. */
   readonly compression?: Compression;
   /** A transactional id makes this a transactional producer (see transform.ts). */
   readonly transactionalId?: string;
@@ -56,6 +58,7 @@ interface Pending {
 const COMPRESSION: Readonly<Record<Compression, CompressionTypes>> = {
   none: CompressionTypes.None,
   gzip: CompressionTypes.GZIP,
+  zstd: CompressionTypes.ZSTD,
 };
 
 export function toKafkaMessage(record: ProducerRecord): {
@@ -95,7 +98,7 @@ export function groupByTopic(pending: readonly { readonly topic: string; readonl
 const TRANSACTIONAL_RETRY = { initialRetryTime: 20, maxRetryTime: 5000, retries: 12 } as const;
 
 export function createProducer(options: CreateProducerOptions): StingerProducer {
-  const { client, lingerMs = 5, maxBatchRecords = 2000, maxQueuedRecords = 100_000, compression = 'gzip', transactionalId } = options;
+  const { client, lingerMs = 5, maxBatchRecords = 2000, maxQueuedRecords = 100_000, compression = client.connection.compression ?? 'zstd', transactionalId } = options;
   const logger: Logger = namespaced(client.logger, 'Producer');
   const producer = client.kafka.producer({
     idempotent: true,

@@ -186,7 +186,8 @@ export interface TransactionalTransform {
 export function createTransactionalTransform(options: TransactionalTransformOptions): TransactionalTransform {
   const { client, groupId, transactionalId, inputTopics, transform, deadLetter, prepareBatch, fromBeginning = true, sessionTimeoutMs = 30_000, onGroupJoin, onFatal } = options;
   const logger = namespaced(client.logger, 'TransactionalTransform');
-  const producer = createProducer({ client, transactionalId, compression: 'none' });
+  // The output (enriched events, alerts) is the largest data at rest: compressed with the configured codec.
+  const producer = createProducer({ client, transactionalId });
   const consumer = client.kafka.consumer({
     groupId,
     readUncommitted: false,
