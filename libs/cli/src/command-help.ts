@@ -129,7 +129,13 @@ mmdebstrap (a minimal Debian from this machine's apt sources), Node.js 24 from t
 production node_modules, umoci for the OCI layout; then copies them into podman's storage. Reproducible for the
 same inputs and SOURCE_DATE_EPOCH (default 0); cached in STINGER_CACHE_DIR by version and input hash, so a second
 run takes seconds. Needs root. docs/images.md tells how to run them. --node also imports them into the node of
-\`stinger dev-cluster up --with-node\` (containerd, as docker.io/stinger/<service>:<version>, the manifests' name).`,
+\`stinger dev-cluster up --with-node\` (containerd, as docker.io/stinger/<service>:<version>, the manifests' name).
+
+usage: stinger images kafka
+
+Builds stinger/kafka:<kafka version>: the Kafka jars the local broker resolved with Maven and Debian's Java runtime
+(mmdebstrap), into STINGER_CACHE_DIR/kafka-image and podman's storage; the brokers of the three-broker container
+cluster the Kafka fault test runs through testcontainers. Cached by its inputs. Needs root.`,
 };
 
 /** The usage of `command`, or null when it has none of its own (a service: see the overview). */

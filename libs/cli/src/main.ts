@@ -11,7 +11,7 @@ import { devClusterDown, devClusterUp } from './commands/dev-cluster.ts';
 import { alerts } from './commands/alerts.ts';
 import { down } from './commands/down.ts';
 import { events } from './commands/events.ts';
-import { imagesBuild } from './commands/images.ts';
+import { imagesBuild, imagesKafka } from './commands/images.ts';
 import { exportRecords } from './commands/export.ts';
 import { keysGenerate, keysList, keysRetire, keysRotate, keysSecrets } from './commands/keys.ts';
 import { policyApply, policyDelete, policyList } from './commands/policy.ts';
@@ -70,6 +70,8 @@ const USAGE = `usage: stinger <command> [options]
   images build [SERVICE...]
                        the container images stinger/<service>:<version>, without a Docker engine, into the
                        cache (an OCI layout) and podman's storage; --node: also into the dev cluster's node
+  images kafka         the Apache Kafka image stinger/kafka:<kafka version> (the cached jars, Debian's Java)
+                       into the cache and podman's storage: the brokers of the container cluster tests
   <service>            run one service in the foreground: ${SERVICE_NAMES.join(', ')}
 
 stinger <command> --help: that command's options; stinger --version: the version
@@ -228,7 +230,8 @@ async function main(argv: readonly string[]): Promise<number> {
     case 'images': {
       const [verb, ...args] = rest;
       const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { node: { type: 'boolean', default: false } } });
-      if (verb !== 'build') throw new CliError(`images ${verb ?? ''}: expected build`, 2);
+      if (verb === 'kafka') return imagesKafka({ config, logger, out });
+      if (verb !== 'build') throw new CliError(`images ${verb ?? ''}: expected build or kafka`, 2);
       return imagesBuild({ config, logger, services: positionals, out, intoNode: values.node });
     }
     default: {

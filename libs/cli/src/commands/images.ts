@@ -9,6 +9,7 @@ import type { Logger } from '@stinger/log';
 import { CliError } from '../errors.ts';
 import { buildImages, ImageBuildError, loadIntoPodman } from '../images/image-build.ts';
 import { sourceDateEpoch } from '../images/image-plan.ts';
+import { buildKafkaImage } from '../images/kafka-image.ts';
 import { ensurePrerequisites, IMAGE_PREREQUISITES } from '../prerequisites.ts';
 import { createProgress } from '../progress.ts';
 import { availableServices, isServiceName, REPO_ROOT, stingerVersion, type ServiceName } from '../workspace.ts';
@@ -81,4 +82,25 @@ function selectedServices(names: readonly string[]): ServiceName[] {
     if (!isServiceName(name) || !available.includes(name)) throw new CliError(`images build: no service "${name}" (services: ${available.join(', ')})`, 2);
   }
   return available.filter((name) => names.includes(name));
+}
+
+/**
+ * `stinger images kafka`: the Apache Kafka image `stinger/kafka:<kafka version>` (images/kafka-image.ts) into the
+ * cache and podman's storage, for the three-broker container cluster of the tests. Prints its reference and digest.
+ */
+export async function imagesKafka(options: Pick<ImagesBuildOptions, 'config' | 'logger' | 'out'>): Promise<number> {
+  const { config, logger, out } = options;
+  if (process.getuid?.() !== 0) throw new CliError('images kafka must run as root (mmdebstrap and podman\'s storage need it)');
+  ensurePrerequisites(IMAGE_PREREQUISITES, logger);
+  const started = Date.now();
+  try {
+    const build = await buildKafkaImage({ cacheDir: config.cacheDir, epoch: sourceDateEpoch(processEnvironment()['SOURCE_DATE_EPOCH']), logger });
+    const copied = await loadIntoPodman({ layout: build.layout, images: [build] });
+    out(`${build.reference} ${build.configDigest}${copied.length === 0 ? ', already in podman' : ''}`);
+    out(`${build.built ? 'built' : 'cached'} in ${((Date.now() - started) / 1000).toFixed(1)} s (OCI layout: ${build.layout})`);
+    return 0;
+  } catch (error) {
+    if (error instanceof ImageBuildError) throw new CliError(`images kafka: ${error.message}`);
+    throw error;
+  }
 }

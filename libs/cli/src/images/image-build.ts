@@ -169,12 +169,18 @@ export async function buildImages(options: BuildImagesOptions): Promise<ImageBui
   }
 }
 
+/** What loadIntoPodman needs of a build: its OCI layout and, per image, the reference, tag and config digest. */
+export interface PodmanLoad {
+  readonly layout: string;
+  readonly images: readonly Pick<BuiltImage, 'reference' | 'tag' | 'configDigest'>[];
+}
+
 /**
  * Copies each image into podman's local storage unless podman already holds it with the same config digest (its
  * image id), and removes the image each one replaces. Returns the references copied. `skopeo` and `podman` run with
  * the caller's environment (CONTAINERS_CONF, CONTAINERS_STORAGE_CONF, ...).
  */
-export async function loadIntoPodman(build: ImageBuild): Promise<string[]> {
+export async function loadIntoPodman(build: PodmanLoad): Promise<string[]> {
   const copied: string[] = [];
   for (const image of build.images) {
     const stored = `localhost/${image.reference}`;
@@ -211,7 +217,7 @@ async function workspaceFiles(repoRoot: string): Promise<WorkspaceFile[]> {
 }
 
 /** Debian's sources files among /etc/apt/sources.list and /etc/apt/sources.list.d/*.{list,sources}. */
-async function debianSourcesFiles(): Promise<string[]> {
+export async function debianSourcesFiles(): Promise<string[]> {
   const candidates = ['/etc/apt/sources.list'];
   const dropIns = await readdir('/etc/apt/sources.list.d').catch(() => [] as string[]);
   candidates.push(...dropIns.filter((name) => name.endsWith('.list') || name.endsWith('.sources')).sort().map((name) => join('/etc/apt/sources.list.d', name)));
@@ -257,7 +263,7 @@ async function layerKeys(
   return keys;
 }
 
-async function debianCodename(): Promise<string> {
+export async function debianCodename(): Promise<string> {
   const osRelease = await readFile('/etc/os-release', 'utf8').catch(() => '');
   const codename = /^VERSION_CODENAME=("?)([a-z]+)\1$/m.exec(osRelease)?.[2];
   if (codename === undefined) throw new ImageBuildError('this machine is not Debian (no VERSION_CODENAME in /etc/os-release): the images are built from its Debian release');
@@ -268,7 +274,7 @@ async function debianCodename(): Promise<string> {
  * Paths of the Debian root file system no container needs: docs, apt's state, device nodes (the runtime makes them),
  * glibc's iconv modules (8 MB; Node.js converts with ICU) and gcc's debugger scripts.
  */
-const ROOTFS_REMOVALS = ['usr/lib/x86_64-linux-gnu/gconv', 'usr/share/gcc', 'usr/share/doc', 'usr/share/man', 'usr/share/info', 'usr/share/locale', 'usr/share/lintian', 'usr/share/gdb', 'var/cache', 'var/lib/apt', 'var/log', 'etc/apt', 'dev', 'etc/resolv.conf', 'etc/hostname'];
+export const ROOTFS_REMOVALS = ['usr/lib/x86_64-linux-gnu/gconv', 'usr/share/gcc', 'usr/share/doc', 'usr/share/man', 'usr/share/info', 'usr/share/locale', 'usr/share/lintian', 'usr/share/gdb', 'var/cache', 'var/lib/apt', 'var/log', 'etc/apt', 'dev', 'etc/resolv.conf', 'etc/hostname'];
 
 async function buildDebianLayer(options: BuildImagesOptions & { aptSources: readonly string[]; stage: string; output: string; packagesOutput: string }): Promise<void> {
   const { repoRoot, epoch, stage, logger } = options;
@@ -339,7 +345,7 @@ async function writeFiles(root: string, files: readonly WorkspaceFile[]): Promis
 }
 
 /** Writes the reproducible tar of everything in `root` to `output` (through a temporary file: a crash leaves none). */
-async function packDirectory(root: string, output: string, epoch: number): Promise<void> {
+export async function packDirectory(root: string, output: string, epoch: number): Promise<void> {
   const names = (await readdir(root)).sort();
   const partial = `${output}.partial-${process.pid}`;
   await run('tar', layerTarArgs({ root, output: partial, epoch, names }));
@@ -431,12 +437,12 @@ async function isInProgress(path: string): Promise<boolean> {
   return Date.now() - modified < 60 * 60_000;
 }
 
-async function exists(path: string): Promise<boolean> {
+export async function exists(path: string): Promise<boolean> {
   return access(path).then(() => true, () => false);
 }
 
 /** Runs a build tool; resolves with its stdout, rejects with ImageBuildError carrying the tail of its output. */
-function run(command: string, args: readonly string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<string> {
+export function run(command: string, args: readonly string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<string> {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, { cwd: options.cwd, env: options.env ?? processEnvironment(), stdio: ['ignore', 'pipe', 'pipe'] });
     const stdout: Buffer[] = [];
