@@ -12,3 +12,7 @@ export { sampleEgressPayload, sampleEvent, sampleRawEvent } from './raw-events.t
 export type { SampleEventOptions, SampleRawEventOptions } from './raw-events.ts';
 export { runNodeUnprivileged } from './unprivileged-node.ts';
 export type { UnprivilegedNodeOptions } from './unprivileged-node.ts';
+export { startKafkaContainerCluster, KAFKA_CLUSTER_IMAGE, KAFKA_CLUSTER_LABEL } from './kafka-container-cluster.ts';
+export type { KafkaContainerCluster, KafkaClusterNode, StartKafkaContainerClusterOptions } from './kafka-container-cluster.ts';
+export { startPodmanService, PODMAN_CONTAINERS_CONF } from './podman-service.ts';
+export type { PodmanService, StartPodmanServiceOptions } from './podman-service.ts';
