@@ -255,6 +255,12 @@ static __always_inline void park_cwd(const char *path)
 		if (s->key.path[0] == '/') {
 			if (len > 1 && s->key.path[(len - 1) & (FILE_PATH_SIZE - 1)] == '/') {
 				len--;
+				/*
+				 * clang knows len < FILE_PATH_SIZE here and drops the mask, but the 6.1 verifier loses
+				 * that bound through the 32-bit copy of n ("R2 unbounded memory access"): hide len from
+				 * the compiler so the mask stays in the object.
+				 */
+				asm volatile("" : "+r"(len));
 				s->key.path[len & (FILE_PATH_SIZE - 1)] = 0;
 			}
 			if (path_is_plain((struct path_key *)s->key.path, len, 0)) {
