@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadConfig } from '@stinger/config';
 import { DetectionRules, PartitionDetector } from '@stinger/detection';
-import type { CompiledPolicy, Event } from '@stinger/events';
+import { NO_FLOW, type CompiledPolicy, type Event } from '@stinger/events';
 import type { Logger } from '@stinger/log';
 import { compilePolicy, defaultPolicies, parsePolicies, policyKey } from '@stinger/policy';
 import { buildOpa, compileRego } from '@stinger/rego';
@@ -137,7 +137,7 @@ function syntheticEvent(index: number, rng: () => number): Event {
       ...base,
       kind: 'connect',
       process: { ...proc, binary },
-      payload: { group: 'network', family: 'inet', protocol: 'tcp', saddr: null, sport: null, daddr, dport, result: 0, bytes: null },
+      payload: { group: 'network', family: 'inet', protocol: 'tcp', saddr: null, sport: null, daddr, dport, result: 0, bytes: null, ...NO_FLOW },
     });
   const privilege = (uid: bigint, binary: string): Event =>
     sampleEvent({

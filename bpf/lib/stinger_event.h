@@ -31,6 +31,7 @@
 #define EVENT_KIND_BIND 22
 #define EVENT_KIND_LISTEN 23
 #define EVENT_KIND_EGRESS 24
+#define EVENT_KIND_FLOW 25
 /* 30..49: privilege, namespace and kernel-integrity records (structs in stinger_priv.h) */
 #define EVENT_KIND_PRIVILEGE 30
 #define EVENT_KIND_CAPSET 31

@@ -4,7 +4,7 @@
  * fixed-width types, explicit padding, no bitfields; the TypeScript tables in libs/bpf/src/network/records.ts must
  * match (network/records.layout.test.ts compiles this header with the host compiler and compares).
  *
- * EVENT_KIND_CONNECT .. EVENT_KIND_EGRESS (20..24) are defined in stinger_event.h with the other kinds.
+ * EVENT_KIND_CONNECT .. EVENT_KIND_FLOW (20..25) are defined in stinger_event.h with the other kinds.
  */
 #ifndef STINGER_NET_H
 #define STINGER_NET_H
@@ -157,22 +157,73 @@ struct egress_event {
 };
 
 /* egress_socket.state */
-#define EGRESS_SOCKET_DONE (1U << 0) /* the first payload was parsed (or the socket is of no interest): skip it */
+#define EGRESS_SOCKET_DONE (1U << 0)  /* the first payload was parsed (or the socket is of no interest): skip it */
+#define EGRESS_SOCKET_TUPLE (1U << 1) /* family/protocol/addresses/ports were read from the first packet sent */
 
-/* Socket-local storage (egress_sockets): who owns the socket, and whether its first payload was parsed. */
+/*
+ * Socket-local storage (egress_sockets): who owns the socket, whether its first payload was parsed, and the
+ * socket's byte and packet counts both ways (the flow record's, see flow_event). The counters are added to
+ * atomically: a socket's packets leave and arrive on several CPUs at once.
+ */
 struct egress_socket {
 	struct event_header owner; /* filled by fill_header at connect/sendmsg; kind/size/time unused */
 	__u32 state;               /* EGRESS_SOCKET_* */
 	__u32 pad;
+	__u64 bytes_sent;          /* skb->len of each packet sent: network-layer bytes, headers included */
+	__u64 bytes_received;
+	__u64 packets_sent;        /* segments: a GSO/GRO packet counts its gso_segs */
+	__u64 packets_received;
+	__u64 reported_ns;         /* when the last interim flow record was written (0: none yet) */
+	__u64 start_ns;            /* when the socket's first packet was counted */
+	__u16 family;              /* the tuple, from the first packet sent (EGRESS_SOCKET_TUPLE) */
+	__u16 protocol;
+	__u16 sport;
+	__u16 dport;
+	__u8 saddr[16];
+	__u8 daddr[16];
 };
 
 /*
- * Rate limit per cgroup (written by user space in the single slot of egress_config): each record costs
+ * Written by user space in the single slot of egress_config. Rate limit per cgroup: each egress record costs
  * cost_ns of credit; a cgroup earns credit with time up to max_credit_ns (the burst). cost_ns 0 = no limit.
+ * flow_interval_ns: a socket that is still open this long after its last flow record (or its first packet) gets an
+ * interim flow record with its next packet; 0 = flow records only when the socket is released.
  */
 struct egress_config {
-	__u64 cost_ns;       /* 1e9 / records per second */
-	__u64 max_credit_ns; /* burst * cost_ns */
+	__u64 cost_ns;          /* 1e9 / records per second */
+	__u64 max_credit_ns;    /* burst * cost_ns */
+	__u64 flow_interval_ns;
+};
+
+/* flow_event.reason */
+#define FLOW_REASON_END 1     /* the socket was released (close(2) of its last descriptor, or its owner's exit) */
+#define FLOW_REASON_INTERIM 2 /* the socket is still open; flow_interval_ns passed since its last record */
+
+/*
+ * One connection's (one socket's) traffic, for the sockets whose owner the egress parser records: every socket
+ * connected with connect(2) (TCP, and connected UDP) and every UDP socket that sent to port 53. Counts are the
+ * socket's totals since its first packet (cumulative: an interim record's counts are contained in every later one
+ * of the same cookie). hdr is the owner as in egress_event; hdr.time_ns is when the record was written.
+ * socket_cookie is the one the same socket's egress records carry. Bytes and packets after the release (the FIN,
+ * the rest of a send buffer) are not counted in any record. Addresses and ports as in egress_event, from the first
+ * packet sent (a socket none of whose packets could be read as IPv4/IPv6 TCP/UDP has no flow record).
+ */
+struct flow_event {
+	struct event_header hdr;
+	__u64 socket_cookie;
+	__u16 family;     /* NET_AF_INET, NET_AF_INET6 */
+	__u16 protocol;   /* IPPROTO_TCP, IPPROTO_UDP */
+	__u16 sport;
+	__u16 dport;
+	__u8 saddr[16];
+	__u8 daddr[16];
+	__u64 bytes_sent;
+	__u64 bytes_received;
+	__u64 packets_sent;
+	__u64 packets_received;
+	__u64 start_ns;   /* when the socket's first packet was counted (CLOCK_BOOTTIME) */
+	__u8 reason;      /* FLOW_REASON_* */
+	__u8 pad[7];
 };
 
 /* egress_buckets value, per cgroup v2 id of the socket. */
@@ -185,7 +236,8 @@ struct egress_bucket {
 /* egress_counters slots (per CPU, summed by user space) */
 #define EGRESS_COUNTER_EMITTED 0
 #define EGRESS_COUNTER_RATE_LIMITED 1
-#define EGRESS_COUNTER_RING_FULL 2
-#define EGRESS_COUNTERS 3
+#define EGRESS_COUNTER_RING_FULL 2 /* egress and flow records */
+#define EGRESS_COUNTER_FLOWS 3     /* flow records written */
+#define EGRESS_COUNTERS 4
 
 #endif /* STINGER_NET_H */

@@ -2,7 +2,8 @@
 /*
  * Egress parser: what a connection's first payload, and each UDP datagram to port 53, asks for — the DNS query
  * name and type, the TLS ClientHello's server name (SNI) and ALPN, an HTTP/1.x request line and Host header — as
- * one egress_event (stinger_net.h) per parsed payload, for the process that owns the socket.
+ * one egress_event (stinger_net.h) per parsed payload, for the process that owns the socket; and how many bytes and
+ * packets the socket sent and received, as flow_event records.
  *
  * Hooks (attached with BPF links to a cgroup v2 directory, by default the root: every socket of the host):
  * - cgroup/connect4|6 (BPF_CGROUP_INET4/6_CONNECT, 4.17; run in __inet_stream_connect / udp connect in the
@@ -18,6 +19,13 @@
  *   (SYN, ACK) waits for the next one. Only the bytes a field needs are copied: at most 512 bytes of a TCP payload
  *   are scanned (from a per-CPU scratch buffer), and DNS names, server names, ALPN lists, request lines and Host
  *   values go straight from the packet into the record, cut at their field's size. Returns 1: nothing is dropped.
+ *
+ * - cgroup_skb/egress also counts every packet of a socket with storage, and cgroup_skb/ingress (sk_filter) every
+ *   packet it receives (skb->len and segments, atomically, in the storage); cgroup/sock_release writes the socket's
+ *   flow_event (stinger_net.h) when it goes, and the next packet after flow_interval_ns writes an interim one, so a
+ *   long connection is seen before it ends. The flow record carries the egress records' socket cookie: the two are
+ *   joined on (node, cookie). Only sockets with storage are counted (those connect(2)ed, and UDP sockets that sent
+ *   to port 53): a server's accepted sockets are not, nor is anything made before the parser attached.
  *
  * What cannot be parsed is said, not hidden: a ClientHello whose extensions go on past the packet (fragmented over
  * several TCP segments) without a server name in this one is EGRESS_PARSE_FRAGMENTED; cut values are _TRUNCATED;
@@ -123,6 +131,9 @@ static __always_inline void remember_owner(void *sk)
 	fill_header(&s->owner, 0, 0);
 	s->state = 0;
 	s->pad = 0;
+	/* New storage starts zeroed; a second connect or send to port 53 keeps the counts (one socket, one flow). */
+	if (s->start_ns == 0)
+		s->start_ns = bpf_ktime_get_boot_ns();
 }
 
 /* Every connect, and (dns_only) each unconnected send to port 53: the caller owns the socket from here on. */
@@ -279,6 +290,116 @@ static __always_inline __u32 load_be16(struct __sk_buff *skb, __u32 off, int *fa
 	if (bpf_skb_load_bytes(skb, off, v, 2))
 		*fault = 1;
 	return ((__u32)v[0] << 8) | v[1];
+}
+
+/* ---- flows ---- */
+
+/*
+ * Writes the socket's flow record (its counts so far). The tuple is the one read from the socket's first packet
+ * sent: a socket whose packets could not be read as IPv4/IPv6 TCP/UDP (IPv6 extension headers) has none and gets no
+ * flow record (the release hook cannot read the socket's addresses).
+ */
+static __always_inline void emit_flow(struct egress_socket *s, __u64 cookie, __u8 reason)
+{
+	struct flow_event *e;
+
+	if (!(s->state & EGRESS_SOCKET_TUPLE))
+		return;
+	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (!e) {
+		count_lost_record();
+		count(EGRESS_COUNTER_RING_FULL);
+		return;
+	}
+	__builtin_memcpy(&e->hdr, &s->owner, sizeof(e->hdr));
+	e->hdr.kind = EVENT_KIND_FLOW;
+	e->hdr.flags = 0;
+	e->hdr.size = sizeof(*e);
+	e->hdr.time_ns = bpf_ktime_get_boot_ns();
+	e->socket_cookie = cookie;
+	e->family = s->family;
+	e->protocol = s->protocol;
+	e->sport = s->sport;
+	e->dport = s->dport;
+	__builtin_memcpy(e->saddr, s->saddr, 16);
+	__builtin_memcpy(e->daddr, s->daddr, 16);
+	e->bytes_sent = s->bytes_sent;
+	e->bytes_received = s->bytes_received;
+	e->packets_sent = s->packets_sent;
+	e->packets_received = s->packets_received;
+	e->start_ns = s->start_ns;
+	e->reason = reason;
+	__builtin_memset(e->pad, 0, sizeof(e->pad));
+	bpf_ringbuf_submit(e, 0);
+	count(EGRESS_COUNTER_FLOWS);
+}
+
+/*
+ * Every packet of a socket with storage, both ways: adds it to the socket's counts, and writes an interim flow
+ * record when flow_interval_ns passed since the last one (or since the connect). Two CPUs may both find the
+ * interval passed and write one interim record each: the counts are totals, so a reader keeps the largest.
+ */
+static __always_inline void count_packet(struct __sk_buff *skb, struct egress_socket *s, int sent)
+{
+	__u32 zero = 0, segs = skb->gso_segs;
+	struct egress_config *config;
+	__u64 now, since;
+
+	if (segs == 0)
+		segs = 1;
+	if (sent) {
+		__sync_fetch_and_add(&s->bytes_sent, skb->len);
+		__sync_fetch_and_add(&s->packets_sent, segs);
+	} else {
+		__sync_fetch_and_add(&s->bytes_received, skb->len);
+		__sync_fetch_and_add(&s->packets_received, segs);
+	}
+	config = bpf_map_lookup_elem(&egress_config, &zero);
+	if (!config || config->flow_interval_ns == 0)
+		return;
+	now = bpf_ktime_get_boot_ns();
+	since = s->reported_ns ? s->reported_ns : s->start_ns;
+	if (now - since < config->flow_interval_ns)
+		return;
+	s->reported_ns = now;
+	emit_flow(s, bpf_get_socket_cookie(skb), FLOW_REASON_INTERIM);
+}
+
+/*
+ * cgroup/sock_release (BPF_CGROUP_INET_SOCK_RELEASE, 5.9; inet_release, when the socket's last file reference
+ * goes: close(2) of the last descriptor, or its process's exit) in the releasing task's context: the socket's
+ * final flow record, when it counted any packet. The storage goes with the socket (sk_destruct), so nothing is
+ * left to clean up. Returns 1 (the hook cannot refuse anything).
+ */
+SEC("cgroup/sock_release")
+int egress_sock_release(struct bpf_sock *ctx)
+{
+	struct egress_socket *s = bpf_sk_storage_get(&egress_sockets, ctx, 0, 0);
+
+	if (s && (s->packets_sent | s->packets_received))
+		emit_flow(s, bpf_get_socket_cookie(ctx), FLOW_REASON_END);
+	return 1;
+}
+
+/*
+ * cgroup_skb/ingress (BPF_CGROUP_INET_INGRESS, 4.10; sk_filter on the receiving socket, after the socket lookup):
+ * counts what a socket with storage receives. Returns 1: nothing is dropped.
+ */
+SEC("cgroup_skb/ingress")
+int egress_count_ingress(struct __sk_buff *skb)
+{
+	struct bpf_sock *sk = skb->sk;
+	struct egress_socket *s;
+
+	if (!sk)
+		return 1;
+	sk = bpf_sk_fullsock(sk);
+	if (!sk)
+		return 1;
+	s = bpf_sk_storage_get(&egress_sockets, sk, 0, 0);
+	if (s)
+		count_packet(skb, s, 0);
+	return 1;
 }
 
 /* ---- DNS ---- */
@@ -649,11 +770,23 @@ int egress_parse(struct __sk_buff *skb)
 	if (!sk)
 		return 1;
 	s = bpf_sk_storage_get(&egress_sockets, sk, 0, 0);
-	if (!s || (s->state & EGRESS_SOCKET_DONE))
+	if (!s)
+		return 1;
+	count_packet(skb, s, 1);
+	if (s->state & EGRESS_SOCKET_DONE)
 		return 1;
 	if (!read_packet(skb, &p)) {
 		s->state |= EGRESS_SOCKET_DONE;
 		return 1;
+	}
+	if (!(s->state & EGRESS_SOCKET_TUPLE)) {
+		s->family = p.family;
+		s->protocol = p.protocol;
+		s->sport = p.sport;
+		s->dport = p.dport;
+		__builtin_memcpy(s->saddr, p.saddr, 16);
+		__builtin_memcpy(s->daddr, p.daddr, 16);
+		s->state |= EGRESS_SOCKET_TUPLE;
 	}
 	if (p.protocol == PROTO_UDP) {
 		if (p.dport == DNS_PORT)

@@ -11,7 +11,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { decodeAlert, encodeEvent, type Event } from '@stinger/events';
+import { decodeAlert, encodeEvent, NO_FLOW, type Event } from '@stinger/events';
 import { bootstrapTopics, createProducer, topicName, type KafkaClient } from '@stinger/kafka';
 import { sampleEvent, type SampleEventOptions } from '@stinger/testing';
 import { runStinger } from '../helpers/cli.ts';
@@ -101,7 +101,7 @@ const fileEvent = (path: string, flags: number, options: SampleEventOptions = {}
 const execEvent = (binary: string, options: SampleEventOptions = {}) =>
   event({ ...options, kind: 'exec', process: { ...options.process, binary }, payload: { group: 'exec', filename: binary, euid: 0n, egid: 0n, secure_exec: false, args_truncated: false, sha256: null, reached_by: null } });
 const connectEvent = (options: SampleEventOptions = {}) =>
-  event({ ...options, kind: 'connect', payload: { group: 'network', family: 'inet', protocol: 'tcp', saddr: null, sport: null, daddr: '203.0.113.7', dport: 443, result: 0, bytes: null } });
+  event({ ...options, kind: 'connect', payload: { group: 'network', family: 'inet', protocol: 'tcp', saddr: null, sport: null, daddr: '203.0.113.7', dport: 443, result: 0, bytes: null, ...NO_FLOW } });
 
 async function publish(events: readonly Event[]): Promise<void> {
   const producer = createProducer({ client });

@@ -19,7 +19,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { decodeAlert, decodeEnforcement, decodeEvent, encodeRawEvent, type RawEvent } from '@stinger/events';
+import { decodeAlert, decodeEnforcement, decodeEvent, encodeRawEvent, NO_FLOW, type RawEvent } from '@stinger/events';
 import { bootstrapTopics, createConsumer, createProducer, topicName, type ConsumedRecord, type KafkaClient, type StingerConsumer } from '@stinger/kafka';
 import { sampleRawEvent } from '@stinger/testing';
 import { runStinger } from '../helpers/cli.ts';
@@ -170,7 +170,7 @@ const stageConnect = (node: string, seq: bigint): RawEvent => ({
   ...stageProcess(node, seq),
   id: `${node}-${seq}`,
   kind: 'connect',
-  payload: { group: 'network', family: 'inet', protocol: 'tcp', saddr: null, sport: null, daddr: '203.0.113.9', dport: 443, result: 0, bytes: null },
+  payload: { group: 'network', family: 'inet', protocol: 'tcp', saddr: null, sport: null, daddr: '203.0.113.9', dport: 443, result: 0, bytes: null, ...NO_FLOW },
 });
 
 const alertsOf = (rule: string) => collectors.alerts.records.map((r) => decodeAlert(r.value ?? Buffer.alloc(0))).filter((a) => a.policy === policy && a.rule === rule);

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { EgressRecord } from '@stinger/bpf';
-import { dnsTypeName, egressPayload } from './egress-payload.ts';
+import type { EgressRecord, FlowRecord } from '@stinger/bpf';
+import { dnsTypeName, egressPayload, flowPayload } from './egress-payload.ts';
 
 const record = (fields: Partial<EgressRecord>): EgressRecord => ({
   kind: 'egress',
@@ -52,4 +52,42 @@ test('TLS: server name and ALPN; HTTP: request line as sent, Host lower-cased; a
 
 test('DNS types: common ones by name, others as TYPE<n> (RFC 3597)', () => {
   assert.deepEqual([1, 5, 16, 33, 65, 4242].map(dnsTypeName), ['A', 'CNAME', 'TXT', 'SRV', 'HTTPS', 'TYPE4242']);
+});
+
+const flowRecord = (fields: Partial<FlowRecord>): FlowRecord => ({
+  kind: 'flow',
+  timeNs: 5_000n,
+  cgroupId: 7n,
+  pid: 42,
+  tid: 42,
+  ppid: 1,
+  uid: 0,
+  gid: 0,
+  comm: 'curl',
+  reason: 'end',
+  socketCookie: 99n,
+  family: 'inet',
+  protocol: 'tcp',
+  saddr: '10.0.0.2',
+  sport: 40000,
+  daddr: '10.0.0.9',
+  dport: 443,
+  bytesSent: 700n,
+  bytesReceived: 1_000_300n,
+  packetsSent: 20n,
+  packetsReceived: 30n,
+  startNs: 1_000n,
+  ...fields,
+});
+
+test('a flow record: a network payload with both directions, the cookie, its state, and its start on the wall clock', () => {
+  const payload = flowPayload(flowRecord({}), 1_700_000_000_000_000_000n);
+  assert.equal(payload.group, 'network');
+  assert.deepEqual([payload.daddr, payload.dport, payload.saddr, payload.sport, payload.protocol, payload.result], ['10.0.0.9', 443, '10.0.0.2', 40000, 'tcp', 0]);
+  assert.deepEqual([payload.bytes_sent, payload.bytes_received, payload.bytes], [700n, 1_000_300n, 1_001_000n]);
+  assert.deepEqual([payload.packets_sent, payload.packets_received, payload.socket_cookie], [20n, 30n, 99n]);
+  assert.equal(payload.flow_state, 'ended');
+  assert.equal(payload.flow_start, 1_700_000_000_000_001_000n);
+  assert.equal(flowPayload(flowRecord({ reason: 'interim', startNs: 0n }), 0n).flow_state, 'open');
+  assert.equal(flowPayload(flowRecord({ startNs: 0n }), 5n).flow_start, null, 'no start read: null, not the boot time');
 });

@@ -1,9 +1,10 @@
 /**
  * The egress event's payload from an egress parser record (libs/bpf decodeEgressRecord): addresses as the
- * network events give them, the application fields of the one protocol that was read, DNS types by name.
+ * network events give them, the application fields of the one protocol that was read, DNS types by name. And the
+ * flow event's payload from the same object's flow record (decodeFlowRecord): one socket's totals both ways.
  */
-import type { EgressRecord } from '@stinger/bpf';
-import type { EgressPayload } from '@stinger/events';
+import type { EgressRecord, FlowRecord } from '@stinger/bpf';
+import type { EgressPayload, NetworkPayload } from '@stinger/events';
 
 /** DNS query types by number (RFC 1035 and successors): the ones seen in practice; others read TYPE<n> (RFC 3597). */
 const DNS_TYPES: Readonly<Record<number, string>> = {
@@ -40,5 +41,31 @@ export function egressPayload(record: EgressRecord): EgressPayload {
     http_host: http ? orNull(record.name.toLowerCase()) : null,
     socket_cookie: record.socketCookie,
     payload_bytes: record.payloadBytes,
+  };
+}
+
+/**
+ * A flow record as a NetworkPayload (kind flow). `bytes` is both ways together, as for the flows before the
+ * per-direction fields; flow_start is the socket's connect time on the wall clock (bootToWallNs: the offset the
+ * event's own time is converted with).
+ */
+export function flowPayload(record: FlowRecord, bootToWallNs: bigint): NetworkPayload {
+  return {
+    group: 'network',
+    family: record.family,
+    protocol: record.protocol,
+    saddr: record.saddr,
+    sport: record.sport,
+    daddr: record.daddr,
+    dport: record.dport,
+    result: 0,
+    bytes: record.bytesSent + record.bytesReceived,
+    socket_cookie: record.socketCookie,
+    bytes_sent: record.bytesSent,
+    bytes_received: record.bytesReceived,
+    packets_sent: record.packetsSent,
+    packets_received: record.packetsReceived,
+    flow_state: record.reason === 'end' ? 'ended' : 'open',
+    flow_start: record.startNs === 0n ? null : record.startNs + bootToWallNs,
   };
 }

@@ -31,6 +31,7 @@ import { readlinkSync } from 'node:fs';
 import type {
   EgressRecord,
   ExecRuleRecord,
+  FlowRecord,
   FileCloseRecord,
   FileRecord,
   FileSensorRecord,
@@ -39,8 +40,8 @@ import type {
   ProcessRecord,
   SetidRecord,
 } from '@stinger/bpf';
-import type { Action, ActionKind, EventKind, Payload, Process, RawEvent } from '@stinger/events';
-import { egressPayload } from './egress-payload.ts';
+import { NO_FLOW, type Action, type ActionKind, type EventKind, type Payload, type Process, type RawEvent } from '@stinger/events';
+import { egressPayload, flowPayload } from './egress-payload.ts';
 import type { GuardRecord } from './guard-records.ts';
 import {
   createSymlinkResolver,
@@ -51,7 +52,7 @@ import {
 } from '@stinger/process-cache';
 
 /** Every record the agent's sensors produce. */
-export type SensorRecord = ProcessRecord | FileSensorRecord | NetworkRecord | EgressRecord | PrivilegeSensorRecord | GuardRecord;
+export type SensorRecord = ProcessRecord | FileSensorRecord | NetworkRecord | EgressRecord | FlowRecord | PrivilegeSensorRecord | GuardRecord;
 
 /** A RawEvent before the publisher gives it its sequence number. */
 export type UnsequencedEvent = Omit<RawEvent, 'seq'>;
@@ -317,6 +318,9 @@ export class EventBuilder {
       case 'egress':
         // The record names the socket's owner as recorded at connect/sendmsg, not the task the packet left from.
         return this.#event(record, cache.lookup(record.pid), { kind: 'egress', payload: egressPayload(record) });
+      case 'flow':
+        // Like egress: the socket's owner. flow_start is converted with the same boot-to-wall offset as the time.
+        return this.#event(record, cache.lookup(record.pid), { kind: 'flow', payload: flowPayload(record, this.#options.bootToWallNs) });
       case 'privilege':
         return this.#event(record, cache.lookup(record.pid, record.cgroupId), {
           kind: 'privilege',
@@ -554,6 +558,7 @@ export class EventBuilder {
         dport: remote ? record.port : null,
         result: record.result,
         bytes: null,
+        ...NO_FLOW,
       },
       action: this.#action(record.action, record.ruleId),
     });

@@ -88,6 +88,7 @@ export {
   attachEgressParser,
   encodeEgressConfig,
   DEFAULT_EGRESS_RATE_LIMIT,
+  DEFAULT_FLOW_INTERVAL_MS,
   type EgressParser,
   type EgressCounters,
   type EgressRateLimit,
@@ -95,7 +96,12 @@ export {
 } from './network/egress-parser.ts';
 export {
   decodeEgressRecord,
+  decodeFlowRecord,
   EGRESS_RECORD_DECODERS,
+  FLOW_EVENT_KIND,
+  FLOW_EVENT_LAYOUT,
+  type FlowRecord,
+  type FlowReason,
   EGRESS_EVENT_KIND,
   EGRESS_APP,
   EGRESS_PARSE,

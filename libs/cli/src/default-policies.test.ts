@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { DetectionRules, PartitionDetector } from '@stinger/detection';
-import type { Event } from '@stinger/events';
+import { NO_FLOW, type Event } from '@stinger/events';
 import { compilePolicy } from '@stinger/policy';
 import { sampleEgressPayload, sampleEvent, type SampleEventOptions } from '@stinger/testing';
 import { CliError } from './errors.ts';
@@ -72,7 +72,7 @@ function exec(binary: string, o: ProcessOptions & { parentBinary?: string } = {}
   return event({ ...o, kind: 'exec', parent, process: { ...processOf(o), binary }, payload: { group: 'exec', filename: binary, euid: 0n, egid: 0n, secure_exec: false, args_truncated: false, sha256: null, reached_by: null } });
 }
 function connect(daddr: string, o: ProcessOptions & { dport?: number } = {}): Event {
-  const payload = { group: 'network' as const, family: daddr.includes(':') ? ('inet6' as const) : ('inet' as const), protocol: 'tcp' as const, saddr: null, sport: null, daddr, dport: o.dport ?? 443, result: 0, bytes: null };
+  const payload = { group: 'network' as const, family: daddr.includes(':') ? ('inet6' as const) : ('inet' as const), protocol: 'tcp' as const, saddr: null, sport: null, daddr, dport: o.dport ?? 443, result: 0, bytes: null, ...NO_FLOW };
   return event({ ...o, kind: 'connect', process: processOf({ binary: '/usr/bin/curl', ...o }), payload });
 }
 /** An egress event as the agent writes it: a DNS query, a TLS ClientHello or an HTTP request, with its name. */

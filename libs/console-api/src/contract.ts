@@ -191,7 +191,7 @@ export interface EgressRow extends PodCommand {
   readonly daddr: string;
   readonly dport: number | null;
   readonly connections: number;
-  /** Bytes of the flows seen (flow events); null when no flow carried a count. */
+  /** Bytes sent plus received of the flows seen (flow events, each socket once); null when no flow carried a count. */
   readonly bytes: number | null;
   readonly firstSeen: number;
   readonly lastSeen: number;
@@ -211,6 +211,14 @@ export interface EgressNameRow extends PodCommand {
   readonly count: number;
   /** Bytes of the queries or first requests read (not the connections' whole traffic). */
   readonly bytes: number;
+  /**
+   * The whole traffic of the sockets that asked for the name (their flow events, joined on node and socket cookie):
+   * bytes sent and received, network layer, so far. A socket that asked for several names (a resolver socket)
+   * counts toward each. null while no flow of those sockets is stored (still open and younger than the agent's
+   * flow interval, or written by an agent without flow records).
+   */
+  readonly bytesSent: number | null;
+  readonly bytesReceived: number | null;
   /** Records whose fields could not all be read (truncated, fragmented, malformed). */
   readonly incomplete: number;
   readonly firstSeen: number;

@@ -218,10 +218,13 @@ function podCommandOf(row: Record<string, SQLOutputValue>): PodCommand {
 /** Destinations listed per name row; the rest are counted in `count` only. */
 const NAME_DESTINATIONS_MAX = 5;
 
-/** Egress events grouped by pod, command, application and name. */
+/** The columns a name row is grouped by. */
+const NAME_GROUP = ['namespace', 'pod', 'node', 'binary_path', 'args', 'ancestry', 'egress_app', 'egress_name'] as const;
+
+/** Egress events grouped by pod, command, application and name, with the traffic of the sockets behind them. */
 function queryEgressNames(store: ConsoleStore, filters: Filters): EgressNameRow[] {
   const where = whereOf(filters, ['egress']);
-  const group = 'namespace, pod, node, binary_path, args, ancestry, egress_app, egress_name';
+  const group = NAME_GROUP.join(', ');
   const rows = store
     .statement(
       `SELECT ${group}, max(workload) AS workload, count(*) AS count, sum(bytes) AS bytes, json_group_array(DISTINCT daddr) AS destinations,
@@ -230,6 +233,18 @@ function queryEgressNames(store: ConsoleStore, filters: Filters): EgressNameRow[
        GROUP BY ${group} ORDER BY count DESC, last_seen DESC LIMIT ?`,
     )
     .all(...where.params, filters.limit);
+  // Each socket once per name row (a resolver socket sends many queries), with its flow rows' sum: its totals.
+  const flows = store
+    .statement(
+      `SELECT ${group}, count(*) AS sockets,
+         sum((SELECT sum(f.bytes_sent) FROM events f WHERE f.kind = 'flow' AND f.node = g.node AND f.socket_cookie = g.socket_cookie)) AS sent,
+         sum((SELECT sum(f.bytes_received) FROM events f WHERE f.kind = 'flow' AND f.node = g.node AND f.socket_cookie = g.socket_cookie)) AS received
+       FROM (SELECT DISTINCT ${group}, socket_cookie FROM events WHERE ${where.sql} AND egress_name IS NOT NULL AND socket_cookie IS NOT NULL) g
+       GROUP BY ${group}`,
+    )
+    .all(...where.params);
+  const nameKey = (row: Record<string, SQLOutputValue>): string => JSON.stringify(NAME_GROUP.map((column) => row[column]));
+  const traffic = new Map(flows.map((row) => [nameKey(row), { sent: row['sent'] as number | null, received: row['received'] as number | null }]));
   return rows.map((row) => ({
     ...podCommandOf(row),
     application: row['egress_app'] as string,
@@ -237,6 +252,8 @@ function queryEgressNames(store: ConsoleStore, filters: Filters): EgressNameRow[
     destinations: (JSON.parse(row['destinations'] as string) as string[]).slice(0, NAME_DESTINATIONS_MAX),
     count: row['count'] as number,
     bytes: (row['bytes'] as number | null) ?? 0,
+    bytesSent: traffic.get(nameKey(row))?.sent ?? null,
+    bytesReceived: traffic.get(nameKey(row))?.received ?? null,
     incomplete: row['incomplete'] as number,
     firstSeen: row['first_seen'] as number,
     lastSeen: row['last_seen'] as number,

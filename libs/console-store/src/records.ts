@@ -45,6 +45,11 @@ export interface EventColumns {
   /** Egress events: the application protocol read (dns, tls, http) and the name it asked for (query, SNI, Host). */
   readonly egress_app: string | null;
   readonly egress_name: string | null;
+  /** Egress and flow events: the socket's cookie (decimal), unique per node; joins a socket's flows to its names. */
+  readonly socket_cookie: string | null;
+  /** Flow events: bytes sent and received since the socket's previous flow event (see schema.ts); null otherwise. */
+  readonly bytes_sent: number | null;
+  readonly bytes_received: number | null;
   readonly action_kind: string | null;
   readonly action_policy: string | null;
   readonly action_rule: string | null;
@@ -83,6 +88,9 @@ export const EVENT_COLUMNS = [
   'io_written',
   'egress_app',
   'egress_name',
+  'socket_cookie',
+  'bytes_sent',
+  'bytes_received',
   'action_kind',
   'action_policy',
   'action_rule',
@@ -90,15 +98,31 @@ export const EVENT_COLUMNS = [
   'detail',
 ] as const satisfies readonly (keyof EventColumns)[];
 
+/** A flow socket's totals already stored (the sums of its earlier flow rows). */
+export interface FlowTotals {
+  readonly sent: number;
+  readonly received: number;
+}
+
 /**
  * What the store keeps of an event (its columns) and the API row it stands for, built together so the live stream's
  * row needs no read back. `ancestry`: binaries of the event's ancestors, nearest first (the store looks them up).
+ * `flowBefore`: for a flow event, its socket's totals already stored; its row keeps the increase over them.
  */
-export function eventRecord(event: Event, ancestry: readonly string[]): { readonly columns: EventColumns; readonly row: EventRow } {
+export function eventRecord(
+  event: Event,
+  ancestry: readonly string[],
+  flowBefore: FlowTotals = { sent: 0, received: 0 },
+): { readonly columns: EventColumns; readonly row: EventRow } {
   const { payload, pod } = event;
   const file = payload.group === 'file' ? payload : null;
   const network = payload.group === 'network' ? payload : null;
   const egress = payload.group === 'egress' ? payload : null;
+  const flow = event.kind === 'flow' && network !== null && network.socket_cookie !== null ? network : null;
+  // Totals only grow; a record older than what is stored (none, with Kafka's per-node order) adds nothing.
+  const sent = flow ? Math.max(0, Number(flow.bytes_sent ?? 0n) - flowBefore.sent) : null;
+  const received = flow ? Math.max(0, Number(flow.bytes_received ?? 0n) - flowBefore.received) : null;
+  const cookie = egress?.socket_cookie ?? flow?.socket_cookie ?? null;
   const detail = renderEventJson(event);
   const columns: EventColumns = {
     id: event.id,
@@ -123,12 +147,15 @@ export function eventRecord(event: Event, ancestry: readonly string[]): { readon
     protocol: network?.protocol ?? egress?.protocol ?? null,
     daddr: network?.daddr ?? egress?.daddr ?? null,
     dport: network?.dport ?? egress?.dport ?? null,
-    // Egress: the bytes of the payload that was read (the request), not the connection's total.
-    bytes: egress !== null ? egress.payload_bytes : network?.bytes === null || network?.bytes === undefined ? null : Number(network.bytes),
+    // Egress: the bytes of the payload that was read (the request), not the connection's total. Flow: the increase.
+    bytes: egress !== null ? egress.payload_bytes : sent !== null && received !== null ? sent + received : network?.bytes === null || network?.bytes === undefined ? null : Number(network.bytes),
     io_read: file?.io ? Number(file.io.bytes_read) : null,
     io_written: file?.io ? Number(file.io.bytes_written) : null,
     egress_app: egress?.application ?? null,
     egress_name: egress === null ? null : (egress.dns_name ?? egress.server_name ?? egress.http_host),
+    socket_cookie: cookie === null ? null : cookie.toString(),
+    bytes_sent: sent,
+    bytes_received: received,
     action_kind: event.action?.kind ?? null,
     action_policy: event.action?.policy ?? null,
     action_rule: event.action?.rule ?? null,

@@ -2,10 +2,14 @@
  * The console store's tables (SQLite). One row per event, alert, enforcement outcome and agent; processes are folded
  * from every event's process and parent, so ancestry and trees reach past the one parent an event carries.
  *
+ * Flow events (one socket's totals so far, several per socket while it is open) are stored as the increase over the
+ * socket's previous flow event (bytes, bytes_sent, bytes_received), so a sum over flow rows is a total and an
+ * interim record is never counted twice; socket_cookie (decimal text) joins them to the socket's egress events.
+ *
  * Times are ms since the epoch. `events.seq` is the insertion order: the row bound prunes the lowest. Event ids are
  * unique, so a record delivered twice (Kafka's at-least-once) is stored once.
  */
-export const SCHEMA_VERSION = 3;
+export const SCHEMA_VERSION = 4;
 
 export const SCHEMA = `
 CREATE TABLE IF NOT EXISTS events (
@@ -37,6 +41,9 @@ CREATE TABLE IF NOT EXISTS events (
   io_written INTEGER,
   egress_app TEXT,
   egress_name TEXT,
+  socket_cookie TEXT,
+  bytes_sent INTEGER,
+  bytes_received INTEGER,
   action_kind TEXT,
   action_policy TEXT,
   action_rule TEXT,
@@ -50,6 +57,7 @@ CREATE INDEX IF NOT EXISTS events_pod ON events(namespace, pod, time);
 CREATE INDEX IF NOT EXISTS events_node ON events(node, time);
 CREATE INDEX IF NOT EXISTS events_exec ON events(exec_id, time);
 CREATE INDEX IF NOT EXISTS events_egress ON events(egress_name, time) WHERE egress_name IS NOT NULL;
+CREATE INDEX IF NOT EXISTS events_flow ON events(node, socket_cookie) WHERE kind = 'flow';
 
 CREATE TABLE IF NOT EXISTS processes (
   exec_id TEXT PRIMARY KEY,

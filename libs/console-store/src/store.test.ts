@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseFilters, type Filters } from '@stinger/console-api';
-import { decodeAgentHealth, type Alert, type Enforcement, type Event, type Pod } from '@stinger/events';
+import { decodeAgentHealth, NO_FLOW, type Alert, type Enforcement, type Event, type Pod } from '@stinger/events';
 import { sampleEvent } from '@stinger/testing';
 import {
   agentHealthReport,
@@ -73,6 +73,7 @@ const connect = (daddr: string, dport: number, bytes: bigint | null = null): Eve
   dport,
   result: 0,
   bytes,
+  ...NO_FLOW,
 });
 /** The shim that started the shell: an exec the store keeps, so ancestry reaches past the event's parent. */
 const shimExec = (): Event =>

@@ -13,7 +13,7 @@ import { dirname } from 'node:path';
 import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite';
 import type { AgentRow, AlertRow, EnforcementMessage, EventRow } from '@stinger/console-api';
 import type { Alert, Enforcement, Event } from '@stinger/events';
-import { alertColumns, alertRowOf, enforcementColumns, enforcementMessageOf, EVENT_COLUMNS, eventRecord, processColumns, type ProcessColumns } from './records.ts';
+import { alertColumns, alertRowOf, enforcementColumns, enforcementMessageOf, EVENT_COLUMNS, eventRecord, processColumns, type FlowTotals, type ProcessColumns } from './records.ts';
 import { SCHEMA, SCHEMA_VERSION } from './schema.ts';
 
 export interface ConsoleStoreOptions {
@@ -134,7 +134,7 @@ export class ConsoleStore {
         const time = Number(event.time / 1_000_000n);
         if (time < cutoff) continue;
         this.#recordProcesses(event, touched);
-        const { columns, row } = eventRecord(event, this.#ancestry(event));
+        const { columns, row } = eventRecord(event, this.#ancestry(event), this.#flowTotals(event));
         if (insert.run(...EVENT_COLUMNS.map((name) => columns[name])).changes === 0) continue;
         stored.push(row);
         const seen = nodes.get(event.node);
@@ -269,6 +269,16 @@ export class ConsoleStore {
       total += changes;
       if (changes < PRUNE_CHUNK) return total;
     }
+  }
+
+  /** A flow event's socket's totals so far (its stored rows hold increases); zeros for other events. */
+  #flowTotals(event: Event): FlowTotals {
+    const { payload } = event;
+    if (event.kind !== 'flow' || payload.group !== 'network' || payload.socket_cookie === null) return { sent: 0, received: 0 };
+    const totals = this.statement(
+      "SELECT coalesce(sum(bytes_sent), 0) AS sent, coalesce(sum(bytes_received), 0) AS received FROM events WHERE kind = 'flow' AND node = ? AND socket_cookie = ?",
+    ).get(event.node, payload.socket_cookie.toString());
+    return { sent: (totals?.['sent'] as number | undefined) ?? 0, received: (totals?.['received'] as number | undefined) ?? 0 };
   }
 
   /** Removes what is older than the retention or beyond the row bound. The service calls it every few seconds. */

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { MatchCondition } from '@stinger/events';
+import { NO_FLOW, type MatchCondition } from '@stinger/events';
 import { sampleEvent } from '@stinger/testing';
 import { compileCondition, compileConditions } from './conditions.ts';
 
 const connect = (daddr: string) =>
-  sampleEvent({ kind: 'connect', payload: { group: 'network', family: daddr.includes(':') ? 'inet6' : 'inet', protocol: 'tcp', saddr: null, sport: null, daddr, dport: 443, result: 0, bytes: null } });
+  sampleEvent({ kind: 'connect', payload: { group: 'network', family: daddr.includes(':') ? 'inet6' : 'inet', protocol: 'tcp', saddr: null, sport: null, daddr, dport: 443, result: 0, bytes: null, ...NO_FLOW } });
 const condition = (operator: MatchCondition['operator'], values: string[]): MatchCondition => ({ field: 'daddr', operator, values });
 
 test('cidr: IPv4 addresses are matched by number, v4-mapped and IPv6 addresses through the parser, non-canonical text never', () => {

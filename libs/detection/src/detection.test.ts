@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { CompiledPolicy, Event } from '@stinger/events';
+import { NO_FLOW, type CompiledPolicy, type Event } from '@stinger/events';
 import { sampleEvent, type SampleEventOptions } from '@stinger/testing';
 import { ConditionError, DetectionRules, fileAccessOf, PartitionDetector } from './index.ts';
 import { compiledPolicies, rulesOf } from './test-rules.ts';
@@ -24,7 +24,7 @@ const file = (path: string, options: SampleEventOptions & { op?: 'open' | 'unlin
     payload: { group: 'file', op: options.op ?? 'open', path, path_as_given: path, new_path: null, flags: options.flags ?? 0, mode: null, result: 3, reached_by: null, io: null },
   });
 const connect = (daddr: string, dport: number, options: SampleEventOptions = {}): Event =>
-  sampleEvent({ ...options, kind: 'connect', payload: { group: 'network', family: daddr.includes(':') ? 'inet6' : 'inet', protocol: 'tcp', saddr: null, sport: null, daddr, dport, result: 0, bytes: null } });
+  sampleEvent({ ...options, kind: 'connect', payload: { group: 'network', family: daddr.includes(':') ? 'inet6' : 'inet', protocol: 'tcp', saddr: null, sport: null, daddr, dport, result: 0, bytes: null, ...NO_FLOW } });
 const exec = (binary: string, options: SampleEventOptions = {}): Event =>
   sampleEvent({ ...options, kind: 'exec', process: { binary, ...options.process }, payload: { group: 'exec', filename: binary, euid: 0n, egid: 0n, secure_exec: false, args_truncated: false, sha256: null, reached_by: null } });
 const pod = (uid: string, namespace = 'shop', labels: Record<string, string> = {}): NonNullable<Event['pod']> => ({

@@ -4,6 +4,7 @@ import { codecs, createCodec, decode, decodeAny, encode, readFingerprint, schema
 import { DecodeError, EncodeError, SchemaError } from './errors.ts';
 import type { Payload, RawEvent } from './generated/types.ts';
 import { fingerprint64, fingerprintToBytes } from './crc64.ts';
+import { NO_FLOW } from './network-payload.ts';
 
 function sampleRawEvent(): RawEvent {
   return {
@@ -60,7 +61,7 @@ test('payload groups survive the round trip for every branch', () => {
     { group: 'exit', code: 0, signal: 9 },
     { group: 'fork', child_pid: 5, child_exec_id: 'n:1:5', clone_flags: 17n },
     { group: 'file', op: 'rename', path: '/a', path_as_given: 'a', new_path: '/b', flags: 0, mode: null, result: 0, reached_by: null, io: null },
-    { group: 'network', family: 'inet', protocol: 'tcp', saddr: null, sport: null, daddr: '10.0.0.1', dport: 80, result: -1, bytes: null },
+    { group: 'network', family: 'inet', protocol: 'tcp', saddr: null, sport: null, daddr: '10.0.0.1', dport: 80, result: -1, bytes: null, ...NO_FLOW },
     { group: 'privilege', syscall: 'setuid', ruid: 0n, euid: 0n, suid: 0n, rgid: null, egid: null, sgid: null, result: 0 },
     { group: 'capset', effective: 1n << 21n, permitted: 1n << 21n, inheritable: 0n, result: 0 },
     { group: 'namespace', op: 'unshare', flags: 0x40000000n, namespaces: ['net'], fd: null, result: 0 },

@@ -36,6 +36,7 @@ export { parsingCanonicalForm, SchemaFormError } from './canonical.ts';
 export { GROUP_PROPERTY, groupOfRecord } from './record-union.ts';
 export { longFromJson } from './long.ts';
 export { RawEventEncoder } from './raw-event-encoder.ts';
+export { NO_FLOW, type NetworkFlowFields } from './network-payload.ts';
 export {
   DecodeError,
   EncodeError,

@@ -47,6 +47,7 @@ export const EVENT_KINDS = {
   EVENT_KIND_BIND: { value: 22, sensor: 'network', name: 'bind' },
   EVENT_KIND_LISTEN: { value: 23, sensor: 'network', name: 'listen' },
   EVENT_KIND_EGRESS: { value: 24, sensor: 'network', name: 'egress' },
+  EVENT_KIND_FLOW: { value: 25, sensor: 'network', name: 'flow' },
   EVENT_KIND_PRIVILEGE: { value: 30, sensor: 'privilege', name: 'privilege' },
   EVENT_KIND_CAPSET: { value: 31, sensor: 'privilege', name: 'capset' },
   EVENT_KIND_NAMESPACE: { value: 32, sensor: 'privilege', name: 'namespace' },

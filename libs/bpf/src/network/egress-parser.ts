@@ -4,8 +4,12 @@
  * (kind egress, decoded by egress-records.ts) in the joined sensor's ring buffer, for the process that owns the
  * socket (recorded at connect/sendmsg in socket-local storage).
  *
- * `attachEgressParser` loads the object with the sensor's shared maps and attaches its five programs (connect4/6,
- * sendmsg4/6 and cgroup_skb/egress) with BPF links to one cgroup v2 directory (default: the root of the cgroup v2
+ * The same object counts each of those sockets' bytes and packets both ways and writes flow records (kind flow,
+ * decodeFlowRecord) with the socket cookie of its egress records: one when the socket is released, and interim
+ * ones for a socket still open `flowIntervalMs` after its last (written with its next packet).
+ *
+ * `attachEgressParser` loads the object with the sensor's shared maps and attaches its seven programs (connect4/6,
+ * sendmsg4/6, cgroup_skb/egress and ingress, sock_release) with BPF links to one cgroup v2 directory (default: the root of the cgroup v2
  * mount, every socket of the host). Sockets made before it attached are not parsed. Nothing is pinned: close() or
  * the process's exit removes it.
  *
@@ -34,13 +38,18 @@ export interface EgressRateLimit {
 /** 200 records/s per cgroup, 400 at once: far above what a pod's own lookups and connections make. */
 export const DEFAULT_EGRESS_RATE_LIMIT: EgressRateLimit = Object.freeze({ perSecond: 200, burst: 400 });
 
+/** A connection open this long since its last flow record gets an interim one (with its next packet). */
+export const DEFAULT_FLOW_INTERVAL_MS = 60_000;
+
 export interface EgressCounters {
   /** Records written to the ring buffer. */
   readonly emitted: bigint;
   /** Records not written because their cgroup was over its rate. */
   readonly rateLimited: bigint;
-  /** Records not written because the ring buffer was full (also in the sensor's lostRecords). */
+  /** Egress and flow records not written because the ring buffer was full (also in the sensor's lostRecords). */
   readonly ringFull: bigint;
+  /** Flow records written (final and interim). */
+  readonly flows: bigint;
 }
 
 export interface EgressParser {
@@ -61,20 +70,27 @@ export interface AttachEgressParserOptions {
   /** cgroup v2 directory whose sockets are parsed; default the root of the cgroup v2 mount. */
   readonly cgroupPath?: string;
   readonly rateLimit?: EgressRateLimit;
+  /** Interim flow records for open connections this often (ms); 0: only when a socket is released. */
+  readonly flowIntervalMs?: number;
   readonly objectDir?: string;
   readonly logger?: Logger;
 }
 
-/** The egress_config value for a limit; throws on a limit that is not two non-negative integers with burst >= 1. */
-export function encodeEgressConfig(limit: EgressRateLimit): Uint8Array {
+/**
+ * The egress_config value for a limit and a flow interval; throws on a limit that is not two non-negative integers
+ * with burst >= 1, or an interval that is not an integer >= 0.
+ */
+export function encodeEgressConfig(limit: EgressRateLimit, flowIntervalMs = DEFAULT_FLOW_INTERVAL_MS): Uint8Array {
   const { perSecond, burst } = limit;
   if (!Number.isInteger(perSecond) || perSecond < 0) throw new RangeError(`egress rate limit: perSecond must be an integer >= 0, got ${perSecond}`);
   if (!Number.isInteger(burst) || burst < 1) throw new RangeError(`egress rate limit: burst must be an integer >= 1, got ${burst}`);
+  if (!Number.isInteger(flowIntervalMs) || flowIntervalMs < 0) throw new RangeError(`flow interval: must be an integer >= 0 (ms), got ${flowIntervalMs}`);
   const value = new Uint8Array(EGRESS_CONFIG_LAYOUT.size);
   const view = new DataView(value.buffer);
   const cost = perSecond === 0 ? 0n : BigInt(Math.max(1, Math.round(1e9 / perSecond)));
   view.setBigUint64(EGRESS_CONFIG_LAYOUT.offsets.cost_ns, cost, true);
   view.setBigUint64(EGRESS_CONFIG_LAYOUT.offsets.max_credit_ns, cost * BigInt(burst), true);
+  view.setBigUint64(EGRESS_CONFIG_LAYOUT.offsets.flow_interval_ns, BigInt(flowIntervalMs) * 1_000_000n, true);
   return value;
 }
 
@@ -83,9 +99,10 @@ export function attachEgressParser(options: AttachEgressParserOptions): EgressPa
   const cgroupPath = options.cgroupPath ?? cgroup2MountPoint();
   const logger = namespaced(options.logger ?? silentLogger(), 'EgressParser');
   const object = loadCgroupObject(join(objectDir, 'bpf_egress.bpf.o'), sensor);
+  const flowIntervalMs = options.flowIntervalMs ?? DEFAULT_FLOW_INTERVAL_MS;
   let links: BpfLink[];
   try {
-    object.map('egress_config').update(u32Key(0), encodeEgressConfig(options.rateLimit ?? DEFAULT_EGRESS_RATE_LIMIT));
+    object.map('egress_config').update(u32Key(0), encodeEgressConfig(options.rateLimit ?? DEFAULT_EGRESS_RATE_LIMIT, flowIntervalMs));
     links = attachAll(object, cgroupPath);
   } catch (error) {
     object.close();
@@ -98,13 +115,14 @@ export function attachEgressParser(options: AttachEgressParserOptions): EgressPa
   return {
     cgroupPath,
     setRateLimit(limit) {
-      object.map('egress_config').update(u32Key(0), encodeEgressConfig(limit));
+      object.map('egress_config').update(u32Key(0), encodeEgressConfig(limit, flowIntervalMs));
     },
     counters() {
       return {
         emitted: readPerCpuCounter(counters, EGRESS_COUNTER.emitted),
         rateLimited: readPerCpuCounter(counters, EGRESS_COUNTER.rateLimited),
         ringFull: readPerCpuCounter(counters, EGRESS_COUNTER.ringFull),
+        flows: readPerCpuCounter(counters, EGRESS_COUNTER.flows),
       };
     },
     rateLimited() {

@@ -13,6 +13,9 @@ import {
   EGRESS_REQUEST_SIZE,
   EGRESS_SOCKET_DONE,
   EGRESS_SOCKET_LAYOUT,
+  EGRESS_SOCKET_TUPLE,
+  FLOW_EVENT_LAYOUT,
+  FLOW_REASON,
 } from './egress-records.ts';
 import { testCLayout, type Layout } from '../core/test-support.ts';
 
@@ -21,6 +24,7 @@ const STRUCTS: Readonly<Record<string, Layout>> = {
   egress_socket: EGRESS_SOCKET_LAYOUT,
   egress_config: EGRESS_CONFIG_LAYOUT,
   egress_bucket: EGRESS_BUCKET_LAYOUT,
+  flow_event: FLOW_EVENT_LAYOUT,
 };
 
 const CONSTANTS: Readonly<Record<string, number>> = {
@@ -35,6 +39,10 @@ const CONSTANTS: Readonly<Record<string, number>> = {
   EGRESS_ALPN_SIZE,
   EGRESS_REQUEST_SIZE,
   EGRESS_SOCKET_DONE,
+  EGRESS_SOCKET_TUPLE,
+  FLOW_REASON_END: FLOW_REASON.end,
+  FLOW_REASON_INTERIM: FLOW_REASON.interim,
+  EGRESS_COUNTER_FLOWS: EGRESS_COUNTER.flows,
   EGRESS_COUNTER_EMITTED: EGRESS_COUNTER.emitted,
   EGRESS_COUNTER_RATE_LIMITED: EGRESS_COUNTER.rateLimited,
   EGRESS_COUNTER_RING_FULL: EGRESS_COUNTER.ringFull,

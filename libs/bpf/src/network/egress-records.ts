@@ -8,6 +8,7 @@ import { EVENT_KINDS } from '../core/event-kinds.ts';
 import { NET_AF, formatIpv4, formatIpv6, type NetFamily } from './records.ts';
 
 export const EGRESS_EVENT_KIND = EVENT_KINDS.EVENT_KIND_EGRESS.value;
+export const FLOW_EVENT_KIND = EVENT_KINDS.EVENT_KIND_FLOW.value;
 
 /** egress_event.app: which application protocol the payload was read as. */
 export const EGRESS_APP = { dns: 1, tls: 2, http: 3 } as const;
@@ -45,12 +46,56 @@ export const EGRESS_EVENT_LAYOUT = {
     request: 288,
   },
 } as const;
-export const EGRESS_SOCKET_LAYOUT = { size: 72, offsets: { owner: 0, state: 64, pad: 68 } } as const;
-export const EGRESS_CONFIG_LAYOUT = { size: 16, offsets: { cost_ns: 0, max_credit_ns: 8 } } as const;
+export const EGRESS_SOCKET_LAYOUT = {
+  size: 160,
+  offsets: {
+    owner: 0,
+    state: 64,
+    pad: 68,
+    bytes_sent: 72,
+    bytes_received: 80,
+    packets_sent: 88,
+    packets_received: 96,
+    reported_ns: 104,
+    start_ns: 112,
+    family: 120,
+    protocol: 122,
+    sport: 124,
+    dport: 126,
+    saddr: 128,
+    daddr: 144,
+  },
+} as const;
+export const EGRESS_CONFIG_LAYOUT = { size: 24, offsets: { cost_ns: 0, max_credit_ns: 8, flow_interval_ns: 16 } } as const;
 export const EGRESS_BUCKET_LAYOUT = { size: 24, offsets: { last_ns: 0, credit_ns: 8, dropped: 16 } } as const;
 /** Slots of the per-CPU egress_counters array. */
-export const EGRESS_COUNTER = { emitted: 0, rateLimited: 1, ringFull: 2 } as const;
+export const EGRESS_COUNTER = { emitted: 0, rateLimited: 1, ringFull: 2, flows: 3 } as const;
 export const EGRESS_SOCKET_DONE = 1;
+export const EGRESS_SOCKET_TUPLE = 2;
+
+export const FLOW_EVENT_LAYOUT = {
+  size: 160,
+  offsets: {
+    hdr: 0,
+    socket_cookie: 64,
+    family: 72,
+    protocol: 74,
+    sport: 76,
+    dport: 78,
+    saddr: 80,
+    daddr: 96,
+    bytes_sent: 112,
+    bytes_received: 120,
+    packets_sent: 128,
+    packets_received: 136,
+    start_ns: 144,
+    reason: 152,
+    pad: 153,
+  },
+} as const;
+/** flow_event.reason: the socket was released, or it is still open and this is an interim count. */
+export const FLOW_REASON = { end: 1, interim: 2 } as const;
+export type FlowReason = keyof typeof FLOW_REASON;
 
 const PROTOCOL_NAMES: Readonly<Record<number, 'tcp' | 'udp'>> = { 6: 'tcp', 17: 'udp' };
 
@@ -138,7 +183,67 @@ export function decodeEgressRecord(slice: RecordSlice): EgressRecord | undefined
   };
 }
 
-/** kind -> decoder, for createRecordDispatcher. */
-export const EGRESS_RECORD_DECODERS: ReadonlyMap<number, (slice: RecordSlice) => EgressRecord | undefined> = new Map([
+/**
+ * One socket's traffic (C: struct flow_event): totals since the socket's first packet, both ways. Bytes are
+ * network-layer (IP header included), as the stack handed the packets over (a GSO packet once, with its headers
+ * once); packets count segments. The header is the socket's owner, as in EgressRecord; socketCookie is the one
+ * the socket's egress records carry.
+ */
+export interface FlowRecord extends RecordHeader {
+  readonly kind: 'flow';
+  readonly reason: FlowReason;
+  readonly socketCookie: bigint;
+  readonly family: NetFamily;
+  readonly protocol: 'tcp' | 'udp';
+  readonly saddr: string;
+  readonly sport: number;
+  readonly daddr: string;
+  readonly dport: number;
+  readonly bytesSent: bigint;
+  readonly bytesReceived: bigint;
+  readonly packetsSent: bigint;
+  readonly packetsReceived: bigint;
+  /** When the socket was connected (or first sent to port 53), CLOCK_BOOTTIME ns like timeNs. */
+  readonly startNs: bigint;
+}
+
+/** Decodes a flow record; undefined for another kind, a short record, or values outside the C constants. */
+export function decodeFlowRecord(slice: RecordSlice): FlowRecord | undefined {
+  const { buffer, view, offset, length } = slice;
+  if (sliceKind(slice) !== FLOW_EVENT_KIND || length < FLOW_EVENT_LAYOUT.size) return undefined;
+  const o = FLOW_EVENT_LAYOUT.offsets;
+  const reason = keyOf(FLOW_REASON, view.getUint8(offset + o.reason));
+  const familyNumber = view.getUint16(offset + o.family, true);
+  const protocol = PROTOCOL_NAMES[view.getUint16(offset + o.protocol, true)];
+  if (reason === undefined || protocol === undefined) return undefined;
+  if (familyNumber !== NET_AF.inet && familyNumber !== NET_AF.inet6) return undefined;
+  const address = (at: number): string =>
+    familyNumber === NET_AF.inet ? formatIpv4(buffer, offset + at) : formatIpv6(buffer, offset + at);
+  const u64 = (at: number): bigint => view.getBigUint64(offset + at, true);
+  return {
+    ...decodeRecordHeader(slice),
+    kind: 'flow',
+    reason,
+    socketCookie: u64(o.socket_cookie),
+    family: familyNumber === NET_AF.inet ? 'inet' : 'inet6',
+    protocol,
+    saddr: address(o.saddr),
+    sport: view.getUint16(offset + o.sport, true),
+    daddr: address(o.daddr),
+    dport: view.getUint16(offset + o.dport, true),
+    bytesSent: u64(o.bytes_sent),
+    bytesReceived: u64(o.bytes_received),
+    packetsSent: u64(o.packets_sent),
+    packetsReceived: u64(o.packets_received),
+    startNs: u64(o.start_ns),
+  };
+}
+
+/** kind -> decoder, for createRecordDispatcher (egress and flow records, both written by bpf_egress.c). */
+export const EGRESS_RECORD_DECODERS: ReadonlyMap<number, (slice: RecordSlice) => EgressRecord | FlowRecord | undefined> = new Map<
+  number,
+  (slice: RecordSlice) => EgressRecord | FlowRecord | undefined
+>([
   [EGRESS_EVENT_KIND, decodeEgressRecord],
+  [FLOW_EVENT_KIND, decodeFlowRecord],
 ]);

@@ -9,8 +9,8 @@ import { sensorEventKinds } from '../core/event-kinds.ts';
 
 /** event_header.kind of network records (from core/event-kinds.ts). */
 export const NET_EVENT_KIND = sensorEventKinds('network');
-/** Kinds of struct net_event (the egress parser's records, kind egress, are decoded by egress-records.ts). */
-export type NetworkRecordKind = Exclude<keyof typeof NET_EVENT_KIND, 'egress'>;
+/** Kinds of struct net_event (the egress parser's records, kinds egress and flow, are decoded by egress-records.ts). */
+export type NetworkRecordKind = Exclude<keyof typeof NET_EVENT_KIND, 'egress' | 'flow'>;
 
 /** What Stinger did (records) or what a rule asks for (rule maps): STINGER_ACTION_*. */
 export const STINGER_ACTION = { none: 0, audit: 1, killed: 2, denied: 3 } as const;

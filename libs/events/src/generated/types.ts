@@ -405,7 +405,7 @@ export type FileCloseReason = 'close' | 'exit' | 'exec' | 'replaced';
 export const FILE_CLOSE_REASON_SYMBOLS = ['close', 'exit', 'exec', 'replaced'] as const;
 
 /**
- * Payload of kinds connect, accept, listen, bind and flow. Addresses are text (dotted quad, RFC 5952 IPv6, or a unix socket path).
+ * Payload of kinds connect, accept, listen, bind and flow. Addresses are text (dotted quad, RFC 5952 IPv6, or a unix socket path). A flow is one socket's traffic (an outgoing connection, or a UDP socket that sent to port 53): one record when the socket is released and interim ones while it stays open, each with the totals so far; joined to the socket's egress events on (node, socket_cookie).
  * Avro record io.stinger.v1.NetworkPayload.
  */
 export interface NetworkPayload {
@@ -438,10 +438,45 @@ export interface NetworkPayload {
   /** Syscall return value: >= 0 on success, negative errno on failure (-1 EPERM when Stinger denied a connect). */
   result: number;
   /**
-   * For flow: bytes sent plus received over the flow's lifetime; null for other kinds.
+   * For flow: bytes sent plus received so far (bytes_sent + bytes_received); null for other kinds.
    * Default: null.
    */
   bytes: null | bigint;
+  /**
+   * For flow: the kernel's cookie of the socket, the same as its egress events' socket_cookie; unique per node until reboot. Null for other kinds and in records written before it existed.
+   * Default: null.
+   */
+  socket_cookie: null | bigint;
+  /**
+   * For flow: bytes the socket sent since it connected, network layer (IP and transport headers included, once per packet as the stack handed it over); a total, not the difference since the previous record.
+   * Default: null.
+   */
+  bytes_sent: null | bigint;
+  /**
+   * For flow: bytes the socket received, counted as bytes_sent.
+   * Default: null.
+   */
+  bytes_received: null | bigint;
+  /**
+   * For flow: packets (segments) the socket sent; a total.
+   * Default: null.
+   */
+  packets_sent: null | bigint;
+  /**
+   * For flow: packets (segments) the socket received; a total.
+   * Default: null.
+   */
+  packets_received: null | bigint;
+  /**
+   * For flow: ended (the socket was released: these are its final totals; bytes and packets after the release, such as the FIN, are not counted) or open (an interim record of a socket still open). Null for other kinds.
+   * Default: null.
+   */
+  flow_state: null | FlowState;
+  /**
+   * For flow: when the socket connected (or first sent to port 53), ns since the epoch.
+   * Default: null.
+   */
+  flow_start: null | bigint;
 }
 
 /**
@@ -459,6 +494,14 @@ export const ADDRESS_FAMILY_SYMBOLS = ['inet', 'inet6', 'unix', 'other'] as cons
 export type NetworkProtocol = 'tcp' | 'udp' | 'icmp' | 'raw' | 'other';
 /** The symbols of NetworkProtocol, in schema order. */
 export const NETWORK_PROTOCOL_SYMBOLS = ['tcp', 'udp', 'icmp', 'raw', 'other'] as const;
+
+/**
+ * Whether a flow record is the socket's last.
+ * Avro enum io.stinger.v1.FlowState.
+ */
+export type FlowState = 'ended' | 'open';
+/** The symbols of FlowState, in schema order. */
+export const FLOW_STATE_SYMBOLS = ['ended', 'open'] as const;
 
 /**
  * Payload of kind privilege: a change of user or group ids (setuid, setgid, setreuid, setresuid, setregid, setresgid, setfsuid, setfsgid).

@@ -1,0 +1,145 @@
+// Kernel test (root): the egress parser's per-socket counters. From a throwaway cgroup (a simulated pod's), curl
+// downloads a body of known size from a local HTTP server and uploads one; each connection's flow record (written
+// when curl releases the socket) has byte counts within the headers' slack of the body, its own tuple and the
+// socket cookie of its HTTP egress record. A connection that stays open past the flow interval gets interim
+// records whose counts grow, then its final one.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo, type Server } from 'node:net';
+import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
+import { once } from 'node:events';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { cgroupIdOf } from '../core/kernel-environment.ts';
+import { createRecordDispatcher } from '../core/record-dispatch.ts';
+import { buildBpf, collect, runCleanup, type Collector } from '../core/test-support.ts';
+import { attachEgressParser, type EgressParser } from './egress-parser.ts';
+import { EGRESS_RECORD_DECODERS, type EgressRecord, type FlowRecord } from './egress-records.ts';
+import { loadNetworkSensor, type NetworkSensor } from './sensor.ts';
+import { createTestCgroup, runIn, type TestCgroup } from './test-support.ts';
+
+type Recorded = EgressRecord | FlowRecord;
+
+const DOWNLOAD_BYTES = 1_000_000;
+const UPLOAD_BYTES = 300_000;
+/** Interim flow records in this test: every 300 ms of a connection's life (the agent's default is 60 s). */
+const FLOW_INTERVAL_MS = 300;
+
+/**
+ * Network-layer headers on top of the payload: at least one IPv4 + TCP header (52 bytes with timestamps) per
+ * packet the stack handled, and the handshake, ACKs and FIN. A loopback packet carries up to 64 KiB, so a
+ * megabyte is a few dozen packets; 2 % + 8 KiB is far above what they add and far below a missing chunk of body.
+ */
+const slack = (payload: number): number => Math.ceil(payload * 0.02) + 8192;
+
+describe('flow records (kernel)', () => {
+  let sensor: NetworkSensor | undefined;
+  let parser: EgressParser | undefined;
+  let collector: Collector<Recorded> | undefined;
+  let cgroup: TestCgroup | undefined;
+  let cgroupId = 0n;
+  let http: HttpServer | undefined;
+  let httpPort = 0;
+  let uploaded = 0;
+  let dir = '';
+
+  before(async () => {
+    buildBpf();
+    dir = mkdtempSync(join(tmpdir(), 'stinger-flow-'));
+    writeFileSync(join(dir, 'upload.bin'), Buffer.alloc(UPLOAD_BYTES, 0x61));
+    const body = Buffer.alloc(DOWNLOAD_BYTES, 0x62);
+    http = createHttpServer((request, response) => {
+      let received = 0;
+      request.on('data', (chunk: Buffer) => (received += chunk.length));
+      request.on('end', () => {
+        if (request.method === 'POST') uploaded = received;
+        response.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': request.method === 'GET' ? DOWNLOAD_BYTES : 2 });
+        response.end(request.method === 'GET' ? body : 'ok');
+      });
+    });
+    http.listen(0, '127.0.0.1');
+    await once(http, 'listening');
+    httpPort = (http.address() as AddressInfo).port;
+    cgroup = createTestCgroup();
+    cgroupId = cgroupIdOf(cgroup.path);
+    sensor = loadNetworkSensor();
+    const dispatcher = createRecordDispatcher<Recorded>([EGRESS_RECORD_DECODERS]);
+    collector = collect(sensor, (slice) => dispatcher.decode(slice));
+    parser = attachEgressParser({ sensor, cgroupPath: cgroup.path, rateLimit: { perSecond: 1000, burst: 1000 }, flowIntervalMs: FLOW_INTERVAL_MS });
+  });
+
+  after(async () => {
+    await runCleanup([
+      () => parser?.close(),
+      () => collector?.stop(),
+      () => sensor?.close(),
+      () => cgroup?.remove(),
+      () => http?.close(),
+      () => rmSync(dir, { recursive: true, force: true }),
+    ]);
+  });
+
+  const httpOf = (pid: number) => (r: Recorded): r is EgressRecord => r.kind === 'egress' && r.pid === pid && r.cgroupId === cgroupId;
+  const endOf = (pid: number) => (r: Recorded): r is FlowRecord => r.kind === 'flow' && r.reason === 'end' && r.pid === pid && r.cgroupId === cgroupId;
+
+  test('a curl download of 1,000,000 bytes: its flow record counts them received, with the egress record\'s cookie', async () => {
+    const { pid, code } = await runIn(cgroup!.path, 'curl', ['-s', '-o', '/dev/null', `http://127.0.0.1:${httpPort}/blob`]);
+    assert.equal(code, 0);
+    const request = await collector!.waitFor(httpOf(pid));
+    const flow = await collector!.waitFor(endOf(pid));
+    assert.equal(request.request, 'GET /blob HTTP/1.1');
+    assert.equal(flow.socketCookie, request.socketCookie, 'the flow and the egress record are of one socket');
+    assert.notEqual(flow.socketCookie, 0n);
+    const received = Number(flow.bytesReceived);
+    assert.ok(received >= DOWNLOAD_BYTES && received <= DOWNLOAD_BYTES + slack(DOWNLOAD_BYTES), `received ${received} for a ${DOWNLOAD_BYTES}-byte body`);
+    // Sent: the request (~80 bytes) and the ACKs, nothing like the body.
+    const sent = Number(flow.bytesSent);
+    assert.ok(sent >= request.payloadBytes && sent < 64 * 1024, `sent ${sent}`);
+    assert.ok(flow.packetsReceived >= 2n && flow.packetsSent >= 3n, `packets ${flow.packetsSent} out, ${flow.packetsReceived} in`);
+    assert.deepEqual([flow.protocol, flow.family, flow.saddr, flow.sport, flow.daddr, flow.dport], ['tcp', 'inet', request.saddr, request.sport, '127.0.0.1', httpPort]);
+    assert.equal(flow.comm, 'curl');
+    assert.ok(flow.startNs > 0n && flow.startNs <= request.timeNs && request.timeNs <= flow.timeNs, 'connected, then the request, then the release');
+  });
+
+  test('a curl upload of 300,000 bytes: its flow record counts them sent', async () => {
+    uploaded = 0;
+    const { pid, code } = await runIn(cgroup!.path, 'curl', ['-s', '-o', '/dev/null', '-H', 'Expect:', '--data-binary', `@${join(dir, 'upload.bin')}`,
+      `http://127.0.0.1:${httpPort}/upload`]);
+    assert.equal(code, 0);
+    assert.equal(uploaded, UPLOAD_BYTES, 'the server got the whole body');
+    const request = await collector!.waitFor(httpOf(pid));
+    const flow = await collector!.waitFor(endOf(pid));
+    assert.equal(flow.socketCookie, request.socketCookie);
+    const sent = Number(flow.bytesSent);
+    assert.ok(sent >= UPLOAD_BYTES && sent <= UPLOAD_BYTES + slack(UPLOAD_BYTES), `sent ${sent} for a ${UPLOAD_BYTES}-byte body`);
+    assert.ok(Number(flow.bytesReceived) < 64 * 1024, `received ${flow.bytesReceived}`);
+  });
+
+  test('a connection open past the flow interval gets interim records, growing, before its final one', async () => {
+    const server: Server = createServer((socket) => socket.resume().on('error', () => undefined));
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const port = (server.address() as AddressInfo).port;
+    try {
+      // 100 bytes every 100 ms for 1.5 s, then close: five flow intervals.
+      const script =
+        `const s=require('net').connect(${port},'127.0.0.1',()=>{let n=0;` +
+        `const t=setInterval(()=>{s.write(Buffer.alloc(100,99));if(++n===15){clearInterval(t);s.end();}},100);});` +
+        `s.on('close',()=>process.exit(0));`;
+      const { pid, code } = await runIn(cgroup!.path, process.execPath, ['-e', script]);
+      assert.equal(code, 0);
+      const final = await collector!.waitFor(endOf(pid));
+      const flows = collector!.settle().filter((r): r is FlowRecord => r.kind === 'flow' && r.socketCookie === final.socketCookie);
+      const interim = flows.filter((r) => r.reason === 'interim');
+      assert.ok(interim.length >= 2, `${interim.length} interim records over 1.5 s at a ${FLOW_INTERVAL_MS} ms interval`);
+      const sent = flows.map((r) => r.bytesSent);
+      assert.deepEqual(sent, [...sent].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)), 'counts only grow');
+      assert.equal(flows.at(-1), final, 'the final record comes last');
+      assert.ok(interim[0]!.bytesSent < final.bytesSent);
+      assert.ok(Number(final.bytesSent) >= 1500 && Number(final.bytesSent) <= 1500 + slack(1500), `sent ${final.bytesSent} for 1500 bytes of payload`);
+    } finally {
+      server.close();
+    }
+  });
+});
