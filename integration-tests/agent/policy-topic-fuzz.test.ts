@@ -4,7 +4,8 @@
  * random bytes of every length up to twice its size) are written to the compacted topic under its key and under
  * other keys, and a TracingPolicy document with a broken field is refused by `stinger policy apply` with the field
  * named. Afterwards the agent still runs, has counted every record it refused, its memory stayed bounded, and the
- * policy still kills: a cat of the denied file dies by SIGKILL while a sibling file is read.
+ * policy still kills: a cat of the denied file dies by SIGKILL while a sibling file is read. A record signed by the
+ * trusted key that is not a CompiledPolicy goes to stinger.dlq, and the policy's status says so while it stays applied.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -12,12 +13,15 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { decodeDeadLetter } from '@stinger/events';
 import { bootstrapTopics, createProducer, topicName, type KafkaClient } from '@stinger/kafka';
+import { signPolicyRecord } from '@stinger/trust';
 import { buildBpf, freePort, startAgent, type RunningAgent } from '../helpers/agent.ts';
-import { applyPolicy, runChild } from '../helpers/agent-events.ts';
+import { applyPolicy, policyStatusOf, runChild } from '../helpers/agent-events.ts';
 import { runStinger } from '../helpers/cli.ts';
 import { mutations } from '../helpers/mutations.ts';
 import { collectTopic, testBrokers, testClient, uniqueName, type Collector } from '../helpers/kafka.ts';
+import { testSigningKey } from '../helpers/keys.ts';
 
 /** The mutation generator's seed: a failure is reproduced by running the file again. */
 const SEED = 0x5717;
@@ -35,6 +39,7 @@ let client: KafkaClient;
 let agent: RunningAgent | undefined;
 let statuses: Collector | undefined;
 let policies: Collector | undefined;
+let deadLetters: Collector | undefined;
 let metricsAddress = '';
 let applied = false;
 
@@ -44,6 +49,7 @@ before(async () => {
   await bootstrapTopics({ client, prefix });
   statuses = await collectTopic(client, topicName('policyStatus', prefix));
   policies = await collectTopic(client, topicName('policies', prefix));
+  deadLetters = await collectTopic(client, topicName('dlq', prefix));
   metricsAddress = `127.0.0.1:${await freePort()}`;
   agent = await startAgent({ brokers: testBrokers(), topicPrefix: prefix, nodeName, extraEnv: { STINGER_AGENT_METRICS_ADDRESS: metricsAddress } });
 });
@@ -53,6 +59,7 @@ after(async () => {
   const code = await agent?.stop();
   await statuses?.stop();
   await policies?.stop();
+  await deadLetters?.stop();
   rmSync(dir, { recursive: true, force: true });
   assert.equal(code, 0, 'the agent shuts down cleanly after the hostile records');
 });
@@ -123,4 +130,32 @@ test('mutated and random records on stinger.policies, and a broken policy docume
   assert.deepEqual([killed.signal, killed.stdout], ['SIGKILL', ''], 'the policy still kills after the hostile records');
   const read = await runChild('cat', [sibling]);
   assert.deepEqual([read.code, read.stdout], [0, 'sibling\n'], 'and nothing else');
+});
+
+test('a record signed by the trusted key that is no CompiledPolicy goes to stinger.dlq; the status keeps the policy applied and says so', { timeout: 120_000 }, async () => {
+  const inForce = await policyStatusOf(statuses!, { node: nodeName, key: policyName }, { accept: (s) => s?.state === 'applied' });
+  const original = policies!.records.find((r) => r.key?.toString() === policyName && r.value !== null)!.value!;
+  const undecodable = original.subarray(0, original.length - 7); // truncated: the signature holds, the body does not decode
+  const producer = createProducer({ client, compression: 'none' });
+  await producer.connect();
+  try {
+    const headers = signPolicyRecord({ key: policyName, value: undecodable }, testSigningKey(), BigInt(Date.now()) * 1_000_000n);
+    await producer.send(topicName('policies', prefix), [{ key: policyName, value: undecodable, headers }]);
+  } finally {
+    await producer.disconnect();
+  }
+  const status = await policyStatusOf(statuses!, { node: nodeName, key: policyName }, { accept: (s) => (s?.messages ?? []).some((m) => m.includes('dead-letter topic')) });
+  assert.deepEqual([status?.state, status?.generation, status?.kernel_rules], ['applied', inForce?.generation, inForce?.kernel_rules], 'what is loaded is unchanged, and reported so');
+  assert.match(status?.messages.join('\n') ?? '', new RegExp(`refused and sent to the dead-letter topic: undecodable CompiledPolicy: .*; generation ${inForce?.generation} stays in force unchanged`));
+
+  const deadline = Date.now() + 30_000;
+  let dead;
+  while (!(dead = deadLetters!.records.map((r) => decodeDeadLetter(r.value!)).find((d) => d.key?.toString() === policyName))) {
+    assert.ok(Date.now() < deadline, 'the refused record on stinger.dlq');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  assert.deepEqual([dead.source_topic, dead.reason, dead.consumer, Buffer.from(dead.value ?? []).equals(undecodable)], [topicName('policies', prefix), 'undecodable CompiledPolicy', `agent ${nodeName}`, true]);
+
+  const killed = await runChild('cat', [join(dir, 'secret')]);
+  assert.equal(killed.signal, 'SIGKILL', 'the policy in force still kills');
 });

@@ -63,7 +63,7 @@ import {
 import { requireBrokers, type StingerConfig } from '@stinger/config';
 import { startFileGuard } from '@stinger/file-guard';
 import { encodeAgentHealth, encodeControlAck, encodePolicyStatus } from '@stinger/events';
-import { createKafkaClient, exitOnWrongKafkaSettings, createProducer, deadLetterRecord, tailTopic, topicName } from '@stinger/kafka';
+import { createKafkaClient, exitOnWrongKafkaSettings, createProducer, deadLetterRecord, tailTopic, topicName, type ConsumedRecord } from '@stinger/kafka';
 import { untilDone } from '@stinger/retry';
 import { formatIssue } from '@stinger/policy';
 import { createCgroupPathResolver, createProcReader, findPodCgroupRoots, ProcessCache } from '@stinger/process-cache';
@@ -398,13 +398,19 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
       register('status-reporter', async () => clearInterval(statusTimer));
       const dlqTopic = topicName('dlq', config.kafka.topicPrefix);
       const acksTopic = topicName('controlAcks', config.kafka.topicPrefix);
-      const takePolicyRecord = createPolicyRecordHandler({
+      const takePolicyRecord = createPolicyRecordHandler<ConsumedRecord>({
         gate: new PolicyRecordGate(keyRing.current),
         apply: (key, compiled) => (compiled === null ? nodePolicies.remove(key) : nodePolicies.applyCompiled(key, compiled)),
         refuse: (key, reason, detail) => {
           metrics.observeRefused('policy', reason);
           logger.warn({ policy: key, reason, detail }, 'policy record refused; what is in force stays');
-          if (reason === 'undecodable') nodePolicies.reject(key, [detail]);
+        },
+        // Signed by a trusted key yet not a CompiledPolicy this agent reads: kept for an operator, and the policy's
+        // status says the record was refused while what is loaded stays.
+        undecodable: (record, detail) => {
+          const dead = deadLetterRecord({ consumer: `agent ${config.nodeName}`, dlqTopic }, record, { reason: 'undecodable CompiledPolicy', detail });
+          void statusProducer.enqueue(dlqTopic, dead).catch((failure: unknown) => logger.error({ err: failure }, 'dead letter not published'));
+          nodePolicies.refuseUndecodable(record.key?.toString() ?? '', detail);
         },
       });
       await untilDone({ what: 'follow the policies topic', logger }, async () => {

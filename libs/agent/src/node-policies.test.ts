@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import type { CompiledPolicy, PolicyStatus } from '@stinger/events';
 import { compilePolicy, parsePolicies, type IdentityRule, type KernelRule } from '@stinger/policy';
 import { KernelRuleSlots, type KernelMaps } from './kernel-rules.ts';
-import { NodePolicies, type IdentityEnforcement } from './node-policies.ts';
+import { NodePolicies, REFUSED_RECORD, type IdentityEnforcement } from './node-policies.ts';
 
 function compiledFixture(name: string, generation = 1): CompiledPolicy {
   const text = readFileSync(new URL(`../../policy/testdata/${name}`, import.meta.url), 'utf8');
@@ -80,6 +80,33 @@ test('an undecipherable record is rejected with the field named, and changes not
   const status = reports.at(-1)?.[1];
   assert.equal(status?.state, 'rejected');
   assert.match(status?.messages.join('\n') ?? '', /colour/);
+});
+
+test('an undecodable record for a policy in force is refused: the status keeps what is loaded and says the record went to the dead-letter topic', () => {
+  const maps = recordingMaps();
+  const { policies, reports } = setup(maps);
+  policies.applyCompiled('deny-shadow-read', compiledFixture('deny-shadow-read.yaml', 4));
+  const loaded = reports.at(-1)?.[1];
+  const installed = [...maps.installed];
+  policies.refuseUndecodable('deny-shadow-read', 'undecodable CompiledPolicy: unknown writer fingerprint 0x1');
+  policies.refuseUndecodable('deny-shadow-read', 'undecodable CompiledPolicy: truncated');
+  assert.deepEqual(maps.installed, installed, 'the kernel maps are unchanged');
+  const status = reports.at(-1)?.[1];
+  assert.deepEqual([status?.state, status?.generation, status?.kernel_rules, status?.pipeline_rules], [loaded?.state, 4n, loaded?.kernel_rules, loaded?.pipeline_rules]);
+  assert.equal(status?.state, 'applied');
+  const refusals = status?.messages.filter((m) => m.startsWith(REFUSED_RECORD)) ?? [];
+  assert.deepEqual(refusals, [`${REFUSED_RECORD}: undecodable CompiledPolicy: truncated; generation 4 stays in force unchanged`], 'the latest refusal only');
+
+  policies.applyCompiled('deny-shadow-read', compiledFixture('deny-shadow-read.yaml', 5));
+  assert.deepEqual(reports.at(-1)?.[1]?.messages.filter((m) => m.startsWith(REFUSED_RECORD)), [], 'a record applied since drops the note');
+});
+
+test('an undecodable record for a name with nothing in force is reported rejected', () => {
+  const { policies, reports } = setup(recordingMaps());
+  policies.refuseUndecodable('never-loaded', 'undecodable CompiledPolicy: bad-magic');
+  const status = reports.at(-1)?.[1];
+  assert.deepEqual([status?.state, status?.generation, status?.kernel_rules], ['rejected', 0n, 0]);
+  assert.deepEqual(status?.messages, [`${REFUSED_RECORD}: undecodable CompiledPolicy: bad-magic; nothing is in force under this name`]);
 });
 
 test('pipeline-only rules are reported with their reason', () => {

@@ -6,7 +6,8 @@
  * (same key: the later apply wins). Each change updates the kernel maps through KernelRuleSlots —
  * additions before removals, so a rule that stays never lapses — and is reported with `onStatus`
  * (a PolicyStatus, or null when the policy is gone). A record that cannot be turned into a policy is
- * reported `rejected` and changes nothing. `actionFor(ruleId)` names the policy and rule behind a
+ * reported `rejected` and changes nothing; one that cannot even be decoded changes nothing either, and the status of
+ * what stays in force says so (`refuseUndecodable`). `actionFor(ruleId)` names the policy and rule behind a
  * kernel record's rule id, for the event's `action`. A kernel rule that another policy's rule keeps out
  * of its map entry (KernelRuleSlots) is named in its policy's messages as shadowed, and the statuses of
  * every policy whose shadowing changed are reported again.
@@ -53,6 +54,9 @@ interface Outcome {
   readonly messages: readonly string[];
 }
 
+/** How the message about a refused, undecodable record of a policy begins (NodePolicies.refuseUndecodable). */
+export const REFUSED_RECORD = 'a record for this policy was refused and sent to the dead-letter topic';
+
 export class NodePolicies {
   readonly #options: NodePoliciesOptions;
   readonly #set = new PolicySet();
@@ -92,10 +96,23 @@ export class NodePolicies {
     this.#delete(key);
   }
 
-  /** A record for `key` that could not even be decoded: reported rejected; what is in force stays. */
-  reject(key: string, messages: readonly string[]): void {
-    const current = this.#statuses.get(key);
-    this.#report(key, { generation: current?.generation ?? 0n, state: 'rejected', kernelRules: 0, pipelineRules: 0, messages: [...messages] });
+  /**
+   * A record for `key` that could not be decoded: the agent refused it (and sent it to the dead-letter topic), so what
+   * is in force under `key` stays, and the status says exactly that. A policy in force keeps its state, generation and
+   * rule counts, with one message naming the refused record (a later refusal replaces it; the next applied record
+   * drops it); with nothing in force under `key` it is `rejected`.
+   */
+  refuseUndecodable(key: string, detail: string): void {
+    const refused = `${REFUSED_RECORD}: ${detail}`;
+    const outcome = this.#outcomes.get(key);
+    if (outcome === undefined) {
+      const generation = this.#statuses.get(key)?.generation ?? 0n;
+      this.#report(key, { generation, state: 'rejected', kernelRules: 0, pipelineRules: 0, messages: [`${refused}; nothing is in force under this name`] });
+      return;
+    }
+    const messages = [...outcome.messages.filter((m) => !m.startsWith(REFUSED_RECORD)), `${refused}; generation ${outcome.generation} stays in force unchanged`];
+    this.#outcomes.set(key, { ...outcome, messages });
+    this.#reportShadowChanges(key);
   }
 
   statuses(): PolicyStatus[] {

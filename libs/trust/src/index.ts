@@ -25,6 +25,7 @@ export {
   signPolicyRecord,
   verifyPolicyRecord,
   type PolicyRecordHandlerOptions,
+  type PolicyRecordInput,
   type PolicyRecordVerdict,
   type SignedRecord,
 } from './policy-signature.ts';

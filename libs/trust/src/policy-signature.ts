@@ -120,19 +120,28 @@ export function signedPolicyRecord(
   return { key: policyKey, value, headers: signPolicyRecord({ key: policyKey, value }, signer.key, signer.signedAtNs) };
 }
 
-export interface PolicyRecordHandlerOptions {
+/** What the handler reads of a stinger.policies record (a ConsumedRecord has all of it). */
+export interface PolicyRecordInput {
+  readonly key: Buffer | null;
+  readonly value: Buffer | null;
+  readonly headers: Readonly<Record<string, Buffer | undefined>>;
+}
+
+export interface PolicyRecordHandlerOptions<R extends PolicyRecordInput = PolicyRecordInput> {
   readonly gate: PolicyRecordGate;
   /** A verified record: the policy (decoded), or null for a verified tombstone. */
   readonly apply: (key: string, compiled: CompiledPolicy | null) => void;
   /** A record that was refused (not signed, badly signed, replayed) or could not be decoded; nothing changed. */
   readonly refuse: (key: string, reason: string, detail: string) => void;
+  /** Besides `refuse`: a verified record that could not be decoded, as taken (for a dead-letter topic). */
+  readonly undecodable?: (record: R, detail: string) => void;
 }
 
 /**
  * The one way a consumer of stinger.policies (agent, detector, enforcer) takes a record: verify and order it
  * (`gate`), decode it, and only then `apply` it. Duplicates of the record in force are dropped silently.
  */
-export function createPolicyRecordHandler(options: PolicyRecordHandlerOptions): (record: { readonly key: Buffer | null; readonly value: Buffer | null; readonly headers: Readonly<Record<string, Buffer | undefined>> }) => void {
+export function createPolicyRecordHandler<R extends PolicyRecordInput>(options: PolicyRecordHandlerOptions<R>): (record: R) => void {
   return (record) => {
     const key = record.key?.toString() ?? '';
     const verdict = options.gate.admit({ key, value: record.value, headers: record.headers });
@@ -148,7 +157,9 @@ export function createPolicyRecordHandler(options: PolicyRecordHandlerOptions): 
     try {
       compiled = decodeCompiledPolicy(record.value);
     } catch (error) {
-      options.refuse(key, 'undecodable', `undecodable CompiledPolicy: ${(error as Error).message}`);
+      const detail = `undecodable CompiledPolicy: ${(error as Error).message}`;
+      options.refuse(key, 'undecodable', detail);
+      options.undecodable?.(record, detail);
       return;
     }
     options.apply(key, compiled);

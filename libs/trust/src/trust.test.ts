@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import type { ControlCommand } from '@stinger/events';
 import {
+  createPolicyRecordHandler,
   generateSigningKey,
   installNewSigningKey,
   PolicyRecordGate,
@@ -147,5 +148,24 @@ describe('policy records', () => {
     const replayed = gate.admit({ key: 'p', value: null, headers: oldTombstone });
     assert.equal(!replayed.ok && replayed.reason, 'replayed');
     assert.equal(at(NOW + 5n, value).ok, false);
+  });
+
+  test('the handler refuses a signed record it cannot decode and an unsigned one; the undecodable one is handed over as taken', () => {
+    const applied: string[] = [];
+    const refused: [string, string][] = [];
+    const dead: number[] = [];
+    const take = createPolicyRecordHandler<{ key: Buffer; value: Buffer; headers: Record<string, Buffer>; offset: number }>({
+      gate: new PolicyRecordGate(() => ring),
+      apply: (policyKey) => void applied.push(policyKey),
+      refuse: (policyKey, reason) => void refused.push([policyKey, reason]),
+      undecodable: (record, detail) => void dead.push(record.offset, detail.length),
+    });
+    const garbage = Buffer.from('not a CompiledPolicy');
+    take({ key: Buffer.from('q'), value: garbage, headers: signPolicyRecord({ key: 'q', value: garbage }, key, NOW), offset: 7 });
+    take({ key: Buffer.from('q'), value: garbage, headers: {}, offset: 8 });
+    assert.deepEqual(applied, []);
+    assert.deepEqual(refused, [['q', 'undecodable'], ['q', 'unsigned']]);
+    assert.equal(dead[0], 7, 'the undecodable record itself, once; the unsigned one is no dead letter');
+    assert.equal(dead.length, 2);
   });
 });
