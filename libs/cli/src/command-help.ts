@@ -20,7 +20,7 @@ const RANGE = `  --from T, --since T start (default: 10m ago; with --follow: onl
   --follow, -f        keep reading new records until Ctrl-C (without it the command stops at --to, as kcat -e)`;
 
 const HELP: Readonly<Record<string, string>> = {
-  up: `usage: stinger up [--detach] [--logs]
+  up: `usage: stinger up [--detach] [--logs] [--brokers 3]
 
 Starts the local pipeline: a Kafka broker on 127.0.0.1:9092 (unless KAFKA_BROKERS is set), the topics and every
 service of this build, each logging to a file it names; prints the broker (KAFKA_BROKERS=<host:port>) and the
@@ -28,7 +28,9 @@ console's URL. Runs until Ctrl-C with a short status line (events/s, alerts, lag
 with --detach.
 
   --detach, -d        start everything in the background; \`stinger down\` stops it
-  --logs              also print every service's log as it comes, one readable line per record`,
+  --logs              also print every service's log as it comes, one readable line per record
+  --brokers 3         a local cluster of three brokers (one JVM each, 127.0.0.1) instead of one: topics get
+                      replication factor 3 and min.insync.replicas=2, as production runs them (docs/deploy.md)`,
   down: `usage: stinger down
 
 Stops what \`stinger up --detach\` started.`,
@@ -88,7 +90,7 @@ default rule pack of k8s/policies (monitor mode). delete: signed tombstones. lis
 
 The Ed25519 keys that sign policies and kill commands (STINGER_KEYS_DIR). rotate keeps the old key trusted until
 retire; secrets prints them as two Kubernetes Secrets (in namespace stinger-system unless --namespace says otherwise).`,
-  broker: `usage: stinger broker up [--listen HOST:PORT] | down
+  broker: `usage: stinger broker up [--listen HOST:PORT] [--brokers 3] | down
 
 up: the local Apache Kafka broker alone, detached, on 127.0.0.1:9092 (another port, said plainly, when 9092 is
 taken), with the topics created; no service starts. For services that run elsewhere, such as Stinger deployed on
@@ -99,6 +101,8 @@ KAFKA_BROKERS=<host:port> as its last line. It is the broker \`stinger up\` star
   --listen HOST:PORT  also a plaintext listener on this address of this machine, advertised as itself, and
                       KAFKA_BROKERS names it (this machine reaches it too). Pods cannot use 127.0.0.1 (inside a
                       pod that is the pod): on the dev cluster's node use its bridge address, 10.244.0.1:9094
+  --brokers 3         a local cluster of three brokers instead (one JVM each, on 127.0.0.1; not with --listen):
+                      topics get replication factor 3 and min.insync.replicas=2; KAFKA_BROKERS lists all three
 
 down: stops it (refused while services of \`stinger up\` use it: \`stinger down\` stops them and the broker).`,
   registry: `usage: stinger registry up | down

@@ -6,7 +6,7 @@
 import { parseArgs } from 'node:util';
 import { loadConfig, ConfigError } from '@stinger/config';
 import { createLogger } from '@stinger/log';
-import { brokerDown, brokerUp, parseListenAddress } from './commands/broker.ts';
+import { brokerDown, brokerUp, parseBrokerCount, parseListenAddress } from './commands/broker.ts';
 import { devClusterDown, devClusterUp } from './commands/dev-cluster.ts';
 import { alerts } from './commands/alerts.ts';
 import { down } from './commands/down.ts';
@@ -31,12 +31,13 @@ import { isServiceName, SERVICE_NAMES, stingerVersion } from './workspace.ts';
 
 const USAGE = `usage: stinger <command> [options]
 
-  up [--detach] [--logs]
-                       start the local pipeline: a Kafka broker (unless KAFKA_BROKERS is set),
+  up [--detach] [--logs] [--brokers 3]
+                       start the local pipeline: a Kafka broker (unless KAFKA_BROKERS is set; --brokers 3:
+                       a local three-broker cluster, replication factor 3, min.insync.replicas=2),
                        the topics and every service; prints KAFKA_BROKERS=<host:port>, the console's
                        URL and a status line (--logs: every service's log, readable, as it comes)
   down                 stop what \`stinger up --detach\` started
-  broker up [--listen HOST:PORT] | down
+  broker up [--listen HOST:PORT] [--brokers 3] | down
                        the local Kafka broker alone, detached, with the topics (for services that run
                        elsewhere: a cluster's pods); --listen: also on that address of this machine (pods
                        reach the dev node's 10.244.0.1, not 127.0.0.1); prints KAFKA_BROKERS=<host:port>
@@ -104,8 +105,8 @@ async function main(argv: readonly string[]): Promise<number> {
       out(`stinger ${stingerVersion()}`);
       return 0;
     case 'up': {
-      const { values } = parseArgs({ args: [...rest], options: { detach: { type: 'boolean', short: 'd', default: false }, logs: { type: 'boolean', default: false } } });
-      return up({ config, logger, detach: values.detach, logs: values.logs, out });
+      const { values } = parseArgs({ args: [...rest], options: { detach: { type: 'boolean', short: 'd', default: false }, logs: { type: 'boolean', default: false }, brokers: { type: 'string' } } });
+      return up({ config, logger, detach: values.detach, logs: values.logs, out, ...(values.brokers === undefined ? {} : { brokerCount: parseBrokerCount(values.brokers) }) });
     }
     case 'down':
       parseArgs({ args: [...rest], options: {} });
@@ -179,10 +180,16 @@ async function main(argv: readonly string[]): Promise<number> {
     }
     case 'broker': {
       const [verb, ...args] = rest;
-      const { values } = parseArgs({ args, options: verb === 'up' ? { listen: { type: 'string' } } : {} });
+      const { values } = parseArgs({ args, options: verb === 'up' ? { listen: { type: 'string' }, brokers: { type: 'string' } } : {} });
       switch (verb) {
         case 'up':
-          return brokerUp({ config, logger, out, listen: typeof values.listen === 'string' ? parseListenAddress(values.listen) : null });
+          return brokerUp({
+            config,
+            logger,
+            out,
+            listen: typeof values.listen === 'string' ? parseListenAddress(values.listen) : null,
+            ...(typeof values.brokers === 'string' ? { brokerCount: parseBrokerCount(values.brokers) } : {}),
+          });
         case 'down':
           return brokerDown({ config, out });
         case undefined:

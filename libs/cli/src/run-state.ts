@@ -17,6 +17,11 @@ export function brokerDataDir(config: StingerConfig): string {
   return join(config.home, 'kafka');
 }
 
+/** The data of a local cluster (`--brokers 3`): `node-<id>` per node, apart from the single broker's. */
+export function clusterDataDir(config: StingerConfig): string {
+  return join(config.home, 'kafka-cluster');
+}
+
 function servicePidFile(config: StingerConfig, name: ServiceName): string {
   return join(runDir(config), 'services', `${name}.pid`);
 }

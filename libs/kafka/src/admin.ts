@@ -13,7 +13,10 @@ export interface BootstrapTopicsOptions {
   readonly client: KafkaClient;
   readonly prefix?: string;
   readonly topics?: readonly TopicId[];
-  /** Replication factor for new topics (STINGER_TOPIC_REPLICATION_FACTOR); 1 on a single local broker. */
+  /**
+   * Replication factor for new topics (STINGER_TOPIC_REPLICATION_FACTOR); 1 on a single local broker, 3 on a cluster.
+   * Their min.insync.replicas follows from it (minInsyncReplicasFor).
+   */
   readonly replicationFactor?: number;
   /** Partitions of new topics by name without the prefix, replacing the table's (STINGER_TOPIC_PARTITIONS). */
   readonly partitions?: Readonly<Record<string, number>>;
@@ -52,7 +55,7 @@ export async function bootstrapTopics(options: BootstrapTopicsOptions): Promise<
             topic: topicName(id, prefix),
             numPartitions: partitions[id],
             replicationFactor,
-            configEntries: Object.entries(TOPICS[id].configs).map(([name, value]) => ({ name, value })),
+            configEntries: Object.entries({ ...TOPICS[id].configs, 'min.insync.replicas': String(minInsyncReplicasFor(replicationFactor)) }).map(([name, value]) => ({ name, value })),
           })),
         });
       });
@@ -68,6 +71,16 @@ export async function bootstrapTopics(options: BootstrapTopicsOptions): Promise<
   } finally {
     await admin.disconnect();
   }
+}
+
+/**
+ * min.insync.replicas of the topics bootstrapTopics creates: with three copies or more, an acks=all write (every
+ * Stinger producer's) is acknowledged once two hold it, so one broker may die without losing it and a second dying
+ * stalls writes instead of keeping a single copy; fewer copies: 1. Set per topic, so an external cluster's broker
+ * default does not decide it.
+ */
+export function minInsyncReplicasFor(replicationFactor: number): number {
+  return replicationFactor >= 3 ? 2 : 1;
 }
 
 async function checkCompaction(admin: ReturnType<KafkaClient['kafka']['admin']>, ids: readonly TopicId[], prefix: string): Promise<void> {
@@ -110,6 +123,28 @@ export async function createTopics(
     });
   } catch (error) {
     throw new TopicBootstrapError(`could not create topics: ${(error as Error).message}`, { cause: error });
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+export interface PartitionReplicas {
+  readonly partition: number;
+  /** Node id of the partition's leader (-1 when it has none). */
+  readonly leader: number;
+  readonly replicas: readonly number[];
+  readonly isr: readonly number[];
+}
+
+/** Leader, replicas and in-sync replicas of each partition of `topic`, by partition number (fresh metadata). */
+export async function fetchPartitionReplicas(client: KafkaClient, topic: string): Promise<PartitionReplicas[]> {
+  const admin = client.kafka.admin();
+  try {
+    await admin.connect();
+    const { topics } = await admin.fetchTopicMetadata({ topics: [topic] });
+    return (topics[0]?.partitions ?? [])
+      .map((p) => ({ partition: p.partitionId, leader: p.leader, replicas: [...p.replicas], isr: [...p.isr] }))
+      .sort((a, b) => a.partition - b.partition);
   } finally {
     await admin.disconnect();
   }

@@ -11,16 +11,16 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { SchemaRegistryConfig, StingerConfig } from '@stinger/config';
-import { readRunningBroker, startLocalBroker, type LocalBroker } from '@stinger/local-broker';
+import { readRunningBroker } from '@stinger/local-broker';
 import type { Logger } from '@stinger/log';
 import { createSchemaRegistryClient, SchemaRegistryError } from '@stinger/schema-registry';
 import { spawnSync } from 'node:child_process';
 import { BPF_PREREQUISITES, BROKER_PREREQUISITES, ensurePrerequisites } from '../prerequisites.ts';
 import { CliError } from '../errors.ts';
 import { fileSize, followLogFiles, formatLogLine } from '../log-format.ts';
-import { brokerDataDir, forgetService, recordService, runDir, runningServices } from '../run-state.ts';
+import { forgetService, recordService, runDir, runningServices } from '../run-state.ts';
 import { availableServices, needsRoot, REPO_ROOT, serviceEntry, stopTimeoutMs, type ServiceName } from '../workspace.ts';
-import { ensureTopics } from './broker.ts';
+import { brokerCountOf, checkRunningBrokerCount, ensureTopics, startLocalBrokers } from './broker.ts';
 import { ensureSigningKey } from './keys.ts';
 import { serviceEnvironment } from './service.ts';
 import { createUpStatusCollector, formatUpStatus, StatusDisplay, STATUS_REFRESH_MS } from './up-status.ts';
@@ -34,6 +34,8 @@ export interface UpOptions {
   readonly out: (line: string) => void;
   /** Whether stdout is a terminal (the status line is redrawn in place); process.stdout.isTTY when absent. */
   readonly terminal?: boolean;
+  /** `--brokers N`: local brokers to start (a cluster when above 1); absent: 1, or whatever local broker runs. */
+  readonly brokerCount?: number;
 }
 
 interface StartedService {
@@ -43,33 +45,33 @@ interface StartedService {
   readonly logOffset: number;
 }
 
-async function obtainBroker(options: UpOptions): Promise<{ brokers: string; owned: LocalBroker | null }> {
+async function obtainBroker(options: UpOptions): Promise<{ brokers: string; owned: OwnedBroker | null; localCount: number }> {
   const { config, logger, detach, out } = options;
   if (config.kafka.brokers) {
+    if (options.brokerCount !== undefined) throw new CliError('--brokers starts local brokers; KAFKA_BROKERS names brokers already running: use one or the other', 2);
     out(`using the Kafka brokers in KAFKA_BROKERS: ${config.kafka.brokers.join(',')}`);
-    return { brokers: config.kafka.brokers.join(','), owned: null };
+    return { brokers: config.kafka.brokers.join(','), owned: null, localCount: 1 };
   }
   const running = await readRunningBroker(runDir(config));
   if (running) {
+    if (options.brokerCount !== undefined) checkRunningBrokerCount(running, options.brokerCount);
     out(`a local broker is already running (pid ${running.pid}) on ${running.brokers}`);
-    return { brokers: running.brokers, owned: null };
+    return { brokers: running.brokers, owned: null, localCount: brokerCountOf(running) };
   }
+  const count = options.brokerCount ?? 1;
   ensurePrerequisites(BROKER_PREREQUISITES, logger);
-  out('starting a local Apache Kafka broker (the first start resolves its jars with Maven) ...');
-  const broker = await startLocalBroker({
-    cacheDir: config.cacheDir,
-    dataDir: brokerDataDir(config),
-    stateDir: runDir(config),
-    detached: detach,
-    // Ctrl-C on `stinger up` stops the services first, then the broker (not the broker under them).
-    ownProcessGroup: true,
-    // `stinger status` and `down` find a foreground up's broker as they find a detached one's.
-    recordState: true,
-    logger,
-  });
-  if (broker.portFellBack) out(`port 9092 is in use, so the local broker listens on ${broker.brokers} instead`);
-  out(`local broker ready on ${broker.brokers} in ${(broker.startupMs / 1000).toFixed(1)} s (log: ${broker.logFile})`);
-  return { brokers: broker.brokers, owned: broker };
+  out(`starting ${count === 1 ? 'a local Apache Kafka broker' : `a local Apache Kafka cluster of ${count} brokers`} (the first start resolves its jars with Maven) ...`);
+  // In the foreground: each JVM in its own process group (Ctrl-C on `stinger up` stops the services first, then the
+  // brokers, not the brokers under them), and recorded, so `stinger status` and `down` find them as detached ones.
+  const broker = await startLocalBrokers(config, logger, { count, detached: detach });
+  if (broker.fellBack) out(`port 9092 is in use, so the local broker listens on ${broker.brokers} instead`);
+  out(broker.line);
+  return { brokers: broker.brokers, owned: broker, localCount: count };
+}
+
+/** What `stinger up` started and stops again: the local broker or cluster. */
+interface OwnedBroker {
+  stop(): Promise<void>;
 }
 
 /** Builds the eBPF objects and the native drain helper the agent loads (make: a no-op when current). */
@@ -222,8 +224,8 @@ export async function up(options: UpOptions): Promise<number> {
   const { config, logger, detach, out } = options;
   if (detach && options.logs) throw new CliError('--logs prints the logs of a foreground `stinger up`; with --detach the logs are in files (`stinger up` names them)', 2);
   const already = runningServices(config);
-  const { brokers, owned } = await obtainBroker(options);
-  out(await ensureTopics(config, logger, brokers));
+  const { brokers, owned, localCount } = await obtainBroker(options);
+  out(await ensureTopics(config, logger, { brokers, localBrokerCount: localCount }));
   if (config.kafka.schemaRegistry !== null) out(await describeRegistryMode(config.kafka.schemaRegistry));
   if (already.length > 0) {
     out(`already up: ${already.map((s) => `${s.name} (pid ${s.pid})`).join(', ')}; run \`stinger down\` first`);
