@@ -40,6 +40,11 @@ const TOKEN = `console-browser-test-${tag}`;
 const SHELL_FIRST = /^(sh|dash|bash)\b/;
 const SHELL_PATH = /\/(sh|dash|bash)$/;
 const SHELL_IN_TEXT = /\/(sh|dash|bash)\b/;
+/** What the egress test's curl downloads: its bytes must show as received on the name's row. */
+const EGRESS_PATH = '/egress-body';
+const EGRESS_BODY = Buffer.alloc(200_000, 0x65);
+/** formatBytes of 200,000 bytes plus the headers (about 200,400 bytes; below 204,800 = 200 KiB). */
+const EGRESS_RECEIVED = /^(195|196|197|198|199) KiB$/;
 /** A page refreshes its view every 5 s; the pipeline takes a few seconds: what a test waits for must come within this. */
 const SHOWS_WITHIN_MS = 60_000;
 
@@ -142,7 +147,7 @@ before(async () => {
   client = testClient('console-ui-test');
   await bootstrapTopics({ client, prefix });
   policyStatus = await collectTopic(client, topicName('policyStatus', prefix));
-  listener = createServer((_req, res) => res.end('ok\n'));
+  listener = createServer((req, res) => res.end(req.url === EGRESS_PATH ? EGRESS_BODY : 'ok\n'));
   await new Promise<void>((resolve) => listener!.listen(0, '127.0.0.1', resolve));
   listenerPort = (listener.address() as AddressInfo).port;
 
@@ -224,8 +229,8 @@ test('a cat /etc/passwd in the pod shows in the file-access view under that pod,
   }
 });
 
-test('a real outbound connection from the pod shows in the egress view with its binary, and the host it asked for', { timeout: 150_000 }, async () => {
-  assert.deepEqual(await inPod(`curl -s -o /dev/null http://127.0.0.1:${listenerPort}/; sleep 0.2`), { code: 0, signal: null });
+test('a real outbound connection from the pod shows in the egress view with its binary, the host it asked for and its bytes', { timeout: 150_000 }, async () => {
+  assert.deepEqual(await inPod(`curl -s -o /dev/null http://127.0.0.1:${listenerPort}${EGRESS_PATH}; sleep 0.2`), { code: 0, signal: null });
   const page = await openView('view=egress');
   try {
     // Names first: curl's request was read as it left (its Host header), counted under the pod and the binary.
@@ -235,6 +240,16 @@ test('a real outbound connection from the pod shows in the egress view with its 
     assert.equal(named[0], `127.0.0.1:${listenerPort}`, 'the Host header curl sent');
     assert.equal(named[1], 'HTTP');
     assert.ok(Number(named[5]) >= 1, 'requests');
+    // The connection's flow record (written when curl closed it) joined on its socket: 200,000 bytes received.
+    const deadline = Date.now() + SHOWS_WITHIN_MS;
+    let received = '';
+    while (!EGRESS_RECEIVED.test(received) && Date.now() < deadline) {
+      await page.reload();
+      await name.first().waitFor({ timeout: SHOWS_WITHIN_MS });
+      received = (await name.first().locator('td[data-cell="received"]').innerText()).trim();
+    }
+    assert.match(received, EGRESS_RECEIVED, 'the bytes curl received on that connection');
+    assert.match((await name.first().locator('td[data-cell="sent"]').innerText()).trim(), /^\d+ B$|^\d\.\d KiB$/, 'the request and its ACKs: bytes, not the body');
     const row = page.locator(`[data-section="connections"] .group[data-pod="${POD}"] tr[data-binary$="/curl"]`);
     await row.first().waitFor({ timeout: SHOWS_WITHIN_MS });
     const cells = await row.first().locator('td').allInnerTexts();
@@ -242,6 +257,7 @@ test('a real outbound connection from the pod shows in the egress view with its 
     assert.match(cells[2] ?? '', /\/curl$/, 'binary');
     assert.match(cells[3] ?? '', new RegExp(`http://127\\.0\\.0\\.1:${listenerPort}/`), 'the command');
     assert.ok(Number(cells[5]) >= 1, 'connections');
+    assert.match((await row.first().locator('td[data-cell="bytes"]').innerText()).trim(), /^(195|196|197|198|199|200) KiB$/, 'the flow\'s bytes, both ways');
   } finally {
     await screenshot(page, 'console-egress');
   }

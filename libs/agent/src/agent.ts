@@ -148,7 +148,7 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
   const flowCounters = optional('flow-counters', () => attachFlowCounters({ cgroupPath: cgroupRoot, logger }), unavailableFlowCounters);
   // DNS names, TLS server names and HTTP requests of outgoing connections, for every socket of the host.
   const egressParser = config.agent.egress.enabled
-    ? optional('egress-parser', () => attachEgressParser({ sensor: processSensor, cgroupPath: cgroupRoot, rateLimit: config.agent.egress, logger }), unavailableEgressParser)
+    ? optional('egress-parser', () => attachEgressParser({ sensor: processSensor, cgroupPath: cgroupRoot, rateLimit: config.agent.egress, flowIntervalMs: config.agent.egress.flowIntervalMs, logger }), unavailableEgressParser)
     : unavailableEgressParser();
   // Host-only rules tell pods by their cgroup roots; kubelet may create kubepods.slice after the agent starts.
   const podCgroupRoots = createPodCgroupRoots(processSensor); // shared by every sensor joined to it

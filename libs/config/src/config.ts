@@ -124,6 +124,11 @@ export interface AgentEgressConfig {
   readonly perSecond: number;
   /** Egress records a cgroup may write at once (STINGER_AGENT_EGRESS_BURST, default 400). */
   readonly burst: number;
+  /**
+   * A connection still open this long after its last flow record gets an interim one (STINGER_AGENT_FLOW_INTERVAL_MS,
+   * default 60000; 0 = flow records only when a socket is released).
+   */
+  readonly flowIntervalMs: number;
 }
 
 export const AGENT_WATCHES = ['connect', 'accept', 'bind', 'listen', 'setid', 'capset', 'namespace', 'module', 'ptrace', 'mount', 'bpf'] as const;
@@ -542,6 +547,7 @@ export function loadConfig(env: Env = process.env, probe: Partial<ConfigProbe> =
   // port": never a clash.
   const listeners: Readonly<Record<string, string>> = {
     STINGER_AGENT_GRPC_ADDRESS: config.agent.grpcAddress,
+        flowIntervalMs: parseNonNegativeInt(env, 'STINGER_AGENT_FLOW_INTERVAL_MS', 60_000),
     STINGER_AGENT_METRICS_ADDRESS: config.agent.metricsAddress,
     STINGER_ENRICHER_METRICS_ADDRESS: config.enricherMetricsAddress,
     STINGER_DETECTOR_METRICS_ADDRESS: config.detectorMetricsAddress,

@@ -49,3 +49,8 @@ test('a file close says what went through the open: "closed /etc/passwd: read 2.
   assert.equal(describeFileIo({ ...io, bytes_written: 0n, writes: 0n, closed_by: 'close' }), 'nothing read or written');
   assert.deepEqual([formatBytes(1023n), formatBytes(1024n), formatBytes(3n * 1024n * 1024n)], ['1023 B', '1.0 KiB', '3.0 MiB']);
 });
+
+test('compact rendering of a flow (the RawEvent v6 golden vector): both directions\' totals and whether the socket is gone', () => {
+  const flow = codecs.RawEvent.fromJson(readFileSync(new URL('../../../schemas/golden/RawEvent.v6.json', import.meta.url), 'utf8'));
+  assert.match(renderEventCompact(flow), /flow +pid=\d+ \S+ tcp 10\.244\.1\.7:43122 -> 198\.51\.100\.20:443 sent=4180 received=1048131 \(ended\)$/);
+});

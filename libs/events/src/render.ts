@@ -90,8 +90,13 @@ export function renderEventCompact(event: RawEvent | Event, options: { readonly 
     case 'file':
       if (payload.op === 'close' && payload.io !== null) return `${head} closed ${payload.path}: ${describeFileIo(payload.io)}${action}`;
       return `${head} ${payload.op} ${payload.path} result=${payload.result}${action}`;
-    case 'network':
-      return `${head} ${payload.protocol} ${payload.saddr ?? '*'}:${payload.sport ?? '*'} -> ${payload.daddr ?? '*'}:${payload.dport ?? '*'} result=${payload.result}${action}`;
+    case 'network': {
+      const endpoints = `${payload.protocol} ${payload.saddr ?? '*'}:${payload.sport ?? '*'} -> ${payload.daddr ?? '*'}:${payload.dport ?? '*'}`;
+      // A flow's totals so far, and whether the socket is gone (ended) or still open.
+      if (payload.flow_state !== null)
+        return `${head} ${endpoints} sent=${payload.bytes_sent ?? '?'} received=${payload.bytes_received ?? '?'} (${payload.flow_state})${action}`;
+      return `${head} ${endpoints} result=${payload.result}${action}`;
+    }
     case 'privilege':
     case 'capset':
     case 'namespace':

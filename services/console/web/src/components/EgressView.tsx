@@ -1,7 +1,8 @@
 /**
  * Egress: per pod, down to the command — the names it resolved and contacted (DNS queries, TLS server names, HTTP
- * hosts, read from the packets by the agent's egress parser) with counts and bytes, then its outbound connections
- * by destination, port and bytes.
+ * hosts, read from the packets by the agent's egress parser) with counts and the bytes sent and received by the
+ * connections that asked for them (the agent's flow records, joined by socket), then its outbound connections by
+ * destination, port and bytes.
  */
 import type { PodCommand } from '@stinger/console-api';
 import { sumOf } from '../domain/grouping.ts';
@@ -10,7 +11,7 @@ import { Empty, Loaded, ViewHeader } from './common.tsx';
 import { PodGroups, SeenCells } from './PodGroups.tsx';
 import { useSelector } from './store-context.ts';
 
-const NAME_COLUMNS = ['name', 'as', 'binary', 'command', 'ancestry', 'count', 'bytes', 'to', 'first seen', 'last seen'];
+const NAME_COLUMNS = ['name', 'as', 'binary', 'command', 'ancestry', 'count', 'sent', 'received', 'to', 'first seen', 'last seen'];
 const CONNECTION_COLUMNS = ['destination', 'proto', 'binary', 'command', 'ancestry', 'conns', 'bytes', 'first seen', 'last seen'];
 
 /** How the name was met: resolved (DNS), or contacted (TLS server name, HTTP Host). */
@@ -48,9 +49,16 @@ export function EgressView() {
                 <PodGroups
                   rows={names}
                   columns={NAME_COLUMNS}
-                  summary={(group) =>
-                    [countOf(new Set(group.map((r) => r.name)).size, 'name'), countOf(sumOf(group, (r) => r.count) ?? 0, 'request'), formatBytes(sumOf(group, (r) => r.bytes))].join(' · ')
-                  }
+                  summary={(group) => {
+                    const sent = sumOf(group, (r) => r.bytesSent);
+                    const received = sumOf(group, (r) => r.bytesReceived);
+                    return [
+                      countOf(new Set(group.map((r) => r.name)).size, 'name'),
+                      countOf(sumOf(group, (r) => r.count) ?? 0, 'request'),
+                      ...(sent === null ? [] : [`${formatBytes(sent)} sent`]),
+                      ...(received === null ? [] : [`${formatBytes(received)} received`]),
+                    ].join(' · ');
+                  }}
                   cells={(row) => (
                     <>
                       <td class="mono nowrap" data-name={row.name} title={row.incomplete > 0 ? `${row.incomplete} not read completely` : undefined}>
@@ -60,7 +68,12 @@ export function EgressView() {
                       <td>{NAME_KINDS[row.application] ?? row.application}</td>
                       <CommandCells row={row} />
                       <td class="num">{formatCount(row.count)}</td>
-                      <td class="num">{formatBytes(row.bytes)}</td>
+                      <td class="num" data-cell="sent" title={`${formatBytes(row.bytes)} in the requests read`}>
+                        {formatBytes(row.bytesSent)}
+                      </td>
+                      <td class="num" data-cell="received">
+                        {formatBytes(row.bytesReceived)}
+                      </td>
                       <td class="mono ellipsis">{row.destinations.join(', ')}</td>
                       <SeenCells firstSeen={row.firstSeen} lastSeen={row.lastSeen} />
                     </>
@@ -87,7 +100,9 @@ export function EgressView() {
                       <td>{row.protocol}</td>
                       <CommandCells row={row} />
                       <td class="num">{formatCount(row.connections)}</td>
-                      <td class="num">{formatBytes(row.bytes)}</td>
+                      <td class="num" data-cell="bytes">
+                        {formatBytes(row.bytes)}
+                      </td>
                       <SeenCells firstSeen={row.firstSeen} lastSeen={row.lastSeen} />
                     </>
                   )}
