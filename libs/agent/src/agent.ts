@@ -17,6 +17,7 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { AgentHealthReporter } from './agent-health.ts';
 import { createBpfKernelMaps } from './bpf-kernel-maps.ts';
+import { containerPidsFromProc } from './container-pids.ts';
 import { ControlCommandHandler } from './control-commands.ts';
 import { EventBuilder } from './event-builder.ts';
 import { containerRootsOf, GUARD_RECORD_DELAY_MS, guardRecordOf } from './guard-records.ts';
@@ -163,7 +164,8 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
   // Before any policy is applied: a host-only rule must never meet a pod it cannot tell.
   refreshPodCgroupRoots();
   // Pid selectors of the exec, file and connect rules the kernel decides: members seeded from /proc, then followed at fork.
-  const pidScopes = createPidScopes(processSensor); // shared by every sensor joined to it
+  // Pids as containers see them become host pids through /proc (NSpid, the cgroup telling the container).
+  const pidScopes = createPidScopes(processSensor, { containerPids: containerPidsFromProc }); // shared by every sensor joined to it
   let pidScopeChildrenNotAdded = 0n;
   /** A child the kernel could not add to its parent's pid scope escapes the scope's rules: say so once per increase. */
   function checkPidScopes(): void {

@@ -60,11 +60,11 @@ test('a pid-scoped rule goes in with the slot of its pid scope, held by its map 
     rootCgroupId: 1n,
     pidScopes,
   });
-  const scoped: KernelRule = { ...origin, ruleId: 7, event: 'exec', match: { kind: 'equal', path: '/usr/bin/nc' }, action: 'kill', pids: { values: [42], followChildren: true } };
+  const scoped: KernelRule = { ...origin, ruleId: 7, event: 'exec', match: { kind: 'equal', path: '/usr/bin/nc' }, action: 'kill', pids: { values: [42], followChildren: true, namespace: 'host' } };
   const holder = JSON.stringify(['exec', 'equal', '/usr/bin/nc']);
   maps.install(scoped);
   assert.deepEqual(entries.get('/usr/bin/nc'), { ruleId: 7, action: 'kill', scope: 'all', pidScope: 3 });
-  assert.deepEqual(calls, [`acquire ${holder} {"pids":[42],"followChildren":true}`]);
+  assert.deepEqual(calls, [`acquire ${holder} {"pids":[42],"followChildren":true,"namespace":"host"}`]);
   // Another rule takes the entry (KernelRuleSlots installs it over the first): the pid scope is let go.
   maps.install({ ...scoped, ruleId: 8, pids: undefined });
   assert.deepEqual(entries.get('/usr/bin/nc'), { ruleId: 8, action: 'kill', scope: 'all', pidScope: undefined });

@@ -12,7 +12,8 @@
  * passes them over for tasks outside their scope, told by the pod cgroup roots (createPodCgroupRoots, kept
  * current by the agent), falling back to the rules for all processes. Pid-scoped rules (selector.pids, exec, file
  * and connect) go in with the slot of their pid scope (libs/bpf createPidScopes): one slot per distinct selector,
- * held by each map entry whose installed rule names it and freed when the last such entry goes or changes.
+ * held by each map entry whose installed rule names it and freed when the last such entry goes or changes; pids as
+ * containers see them are translated to host pids when the slot is taken (container-pids.ts).
  */
 import type { ConnectPolicy, FileSensor, NetworkSensor, PidScopes, PrivilegeSensor } from '@stinger/bpf';
 import type { KernelRule } from '@stinger/policy';
@@ -43,7 +44,7 @@ export function createBpfKernelMaps(options: BpfKernelMapsOptions): KernelMaps {
       return undefined;
     }
     if (!options.pidScopes) throw new Error('pid selectors need the kernel pid scopes, which this agent does not have');
-    return options.pidScopes.acquire(holder, { pids: rule.pids.values, followChildren: rule.pids.followChildren });
+    return options.pidScopes.acquire(holder, { pids: rule.pids.values, followChildren: rule.pids.followChildren, namespace: rule.pids.namespace });
   };
   return {
     install(rule: KernelRule) {

@@ -13,6 +13,7 @@ export { NodePolicies } from './node-policies.ts';
 export type { IdentityEnforcement, NodePoliciesOptions } from './node-policies.ts';
 export { containerRootsOf, GUARD_RECORD_DELAY_MS, guardRecordOf, type GuardRecord } from './guard-records.ts';
 export { createBpfKernelMaps } from './bpf-kernel-maps.ts';
+export { containerPidsFromProc, hostPidsInContainers, namespacedProcessesFromProc, parseNsPids, type NamespacedProcess } from './container-pids.ts';
 export type { BpfKernelMapsOptions } from './bpf-kernel-maps.ts';
 export { PolicyDirectory } from './policy-directory.ts';
 export type { PolicyDirectoryOptions } from './policy-directory.ts';

@@ -51,6 +51,50 @@ test('a pid selector without followChildren matches the named pid only', async (
   assert.deepEqual(await alertedPids(false), [20]);
 });
 
+const containerPidPolicy = (followChildren: boolean) => `
+apiVersion: stinger.io/v1alpha1
+kind: TracingPolicy
+metadata: { name: entry }
+spec:
+  selector: { pids: { values: [1, 7], namespace: container, followChildren: ${followChildren} } }
+  rules:
+    - { name: any-exec, event: exec, match: { binary: { prefix: [/usr/bin/] } }, action: kill }
+`;
+
+async function alertedContainerPids(followChildren: boolean): Promise<number[]> {
+  const [policy] = parsePolicies(containerPidPolicy(followChildren)).policies;
+  assert.ok(policy);
+  const rules = new DetectionRules();
+  rules.set('entry', compilePolicy(policy).compiled);
+  const detector = createDetector({ rules, alertsTopic: 'stinger.alerts', logger, readRange: async () => [], groupWindowMs: 0 });
+  const c1 = 'a'.repeat(64);
+  const c2 = 'b'.repeat(64);
+  // The shim (90, host) starts c1's entry 100, which runs 110, which runs 120; 95 on the host enters c1 as 200 (an
+  // exec); the host's 10 runs 300; the shim 91 starts c2's entry 400. Pid 7 as a container sees it cannot be told.
+  const events = [
+    exec(100, 90, { container: c1 }),
+    exec(110, 100, { container: c1, parentContainer: c1 }),
+    exec(120, 110, { container: c1, parentContainer: c1 }),
+    exec(200, 95, { container: c1 }),
+    exec(300, 10),
+    exec(400, 91, { container: c2 }),
+  ];
+  const records = events.map(record);
+  await detector.prepareBatch(records);
+  return records.flatMap((r) => detector.transform(r)).map((out) => decodeAlert(out.value as Buffer).event.process.pid);
+}
+
+test('container pid 1 is each container\'s entry process; with followChildren its descendants, never a process that entered from outside or a host process', async () => {
+  assert.deepEqual(await alertedContainerPids(true), [100, 110, 120, 400]);
+  assert.deepEqual(await alertedContainerPids(false), [100, 400]);
+});
+
+test('the enforcer takes the detector\'s word for container pids, for processes in a container only', () => {
+  const pids = new Set([1]);
+  assert.equal(DETECTOR_DECIDED_LINEAGE.includesInContainer(exec(40, 30, { container: 'c'.repeat(64) }), pids, false), true);
+  assert.equal(DETECTOR_DECIDED_LINEAGE.includesInContainer(exec(40, 30), pids, true), false);
+});
+
 test('the enforcer, which sees no events, takes the detector\'s word for descendants but checks a named pid itself', () => {
   const pids = new Set([20]);
   assert.equal(DETECTOR_DECIDED_LINEAGE.includes(exec(40, 30), pids, true), true);

@@ -14,8 +14,15 @@ import type { Event, Process } from '@stinger/events';
 
 /** How a selector asks about a process tree (selector.ts). */
 export interface ProcessLineage {
-  /** Whether the event's process is one of `pids` or, with followChildren, descends from one. */
+  /** Whether the event's process is one of `pids` (host pids) or, with followChildren, descends from one. */
   includes(event: Event, pids: ReadonlySet<number>, followChildren: boolean): boolean;
+  /**
+   * The same for pids as the event's container sees them (selector pids.namespace: container). Events carry host
+   * pids only, so a process is known as its container's pid 1 by being the container's entry process; other
+   * container pids cannot be told here and never match (the kernel pid scope, which translates them on the node
+   * from /proc, decides exec, file and connect rules that name no pods). False for host processes.
+   */
+  includesInContainer(event: Event, pids: ReadonlySet<number>, followChildren: boolean): boolean;
 }
 
 export interface AncestorSummary {
@@ -49,6 +56,8 @@ function containerOf(process: Pick<Process, 'container_id' | 'cgroup_path'>): st
 }
 
 const MAX_DEPTH = 64;
+/** The pid a container's entry process has in the container's own pid namespace. */
+const CONTAINER_ENTRY_PID = 1;
 
 /** Process identity → pid, binary, parent and container, and each container's entry process; bounded. */
 export class AncestryIndex implements ProcessLineage {
@@ -92,6 +101,15 @@ export class AncestryIndex implements ProcessLineage {
     if (!followChildren) return false;
     if (event.parent !== null && pids.has(event.parent.pid)) return true;
     return this.ancestors(event, MAX_DEPTH).some((ancestor) => pids.has(ancestor.pid));
+  }
+
+  includesInContainer(event: Event, pids: ReadonlySet<number>, followChildren: boolean): boolean {
+    if (!pids.has(CONTAINER_ENTRY_PID)) return false;
+    const origin = this.containerOrigin(event);
+    if (origin === null) return false;
+    const { entry } = origin;
+    if (entry.pid === event.process.pid && entry.start_time === event.process.start_time) return true;
+    return followChildren && origin.fromEntry === true;
   }
 
   /**
@@ -155,4 +173,6 @@ export class AncestryIndex implements ProcessLineage {
  */
 export const DETECTOR_DECIDED_LINEAGE: ProcessLineage = {
   includes: (event, pids, followChildren) => followChildren || pids.has(event.process.pid),
+  // An alert's process carries its host pid only: the container pid was the detector's to tell.
+  includesInContainer: (event) => event.process.container_id !== null,
 };

@@ -163,7 +163,7 @@ describe('compilePolicy', () => {
   });
 
   test('a pid selector: exec, file and connect rules the kernel decides stay in the kernel, carrying the pids; other events, kill and deny leave', () => {
-    const pids = { values: [4242, 7], followChildren: true };
+    const pids = { values: [4242, 7], followChildren: true, namespace: 'host' };
     const result = compilePolicy(
       make({
         selector: { pids },
@@ -179,9 +179,9 @@ describe('compilePolicy', () => {
     assert.deepEqual(
       result.kernelRules.map((r) => [r.rule, r.event, r.scope, r.action, r.pids]),
       [
-        ['no-shell', 'exec', 'all', 'kill', { values: [4242, 7], followChildren: true }],
-        ['no-shadow', 'file', 'all', 'kill', { values: [4242, 7], followChildren: true }],
-        ['no-metadata', 'connect', 'all', 'deny', { values: [4242, 7], followChildren: true }],
+        ['no-shell', 'exec', 'all', 'kill', { values: [4242, 7], followChildren: true, namespace: 'host' }],
+        ['no-shadow', 'file', 'all', 'kill', { values: [4242, 7], followChildren: true, namespace: 'host' }],
+        ['no-metadata', 'connect', 'all', 'deny', { values: [4242, 7], followChildren: true, namespace: 'host' }],
       ],
     );
     assert.deepEqual(
@@ -194,6 +194,22 @@ describe('compilePolicy', () => {
     assert.deepEqual(result.reports.map((r) => r.path), ['spec.rules[3].action'], 'only the namespace rule is reported as leaving the kernel');
     assert.deepEqual(result.identityRules, [], 'a file mark holds for every process: no identity enforcement under a pid selector');
     assert.ok(result.watchRules.every((r) => r.pids === undefined), 'watches report for every process: the detector decides');
+  });
+
+  test('container pids: the kernel rule carries the container namespace, the record says it; pods named: the detector decides', () => {
+    const selector = { pids: { values: [1], followChildren: true, namespace: 'container' } };
+    const rules = [{ name: 'no-cat', event: 'exec', match: { binary: { equal: ['/usr/bin/cat'] } }, action: 'kill-in-kernel' }];
+    const result = compilePolicy(make({ selector, rules }));
+    assert.deepEqual(
+      result.kernelRules.map((r) => [r.rule, r.scope, r.action, r.pids]),
+      [['no-cat', 'all', 'kill', { values: [1], followChildren: true, namespace: 'container' }]],
+    );
+    assert.deepEqual(result.compiled.selector.pids, { pids: [1], follow_children: true, namespace: 'container' });
+    assert.deepEqual(result.reports, []);
+    const named = compilePolicy(make({ selector: { ...selector, containerName: 'web' }, rules }));
+    assert.deepEqual(named.kernelRules, []);
+    assert.deepEqual(named.pipelineRules.map((r) => r.reasons), [['needs pod context (selector: containerName)']]);
+    assert.equal(named.compiled.selector.pids?.namespace, 'container');
   });
 
   test('audit-ptrace: monitor mode, pod selector, ptrace: pipeline audit, no report', () => {

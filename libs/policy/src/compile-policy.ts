@@ -28,6 +28,7 @@ import {
   type NamespaceOp,
   type NamespaceType,
   type NumberRange,
+  type PidNamespaceName,
   type PolicyRuleSpec,
   type RuleAction,
   type RuleEvent,
@@ -59,9 +60,9 @@ interface KernelRuleOrigin {
   /** Which tasks: selector.host true → 'host' (host processes only), false → 'pods' (pod processes only). */
   readonly scope: 'all' | 'host' | 'pods';
   /**
-   * selector.pids, when the kernel decides it (exec, file and connect rules): only these processes (host pid
-   * namespace) and, with followChildren, their descendants; the agent keeps them in a kernel pid scope. Absent: any
-   * process of `scope`.
+   * selector.pids, when the kernel decides it (exec, file and connect rules): only these processes and, with
+   * followChildren, their descendants; the agent keeps them in a kernel pid scope (container pids translated to host
+   * pids on the node). Absent: any process of `scope`.
    */
   readonly pids?: KernelPidScope;
 }
@@ -70,6 +71,12 @@ interface KernelRuleOrigin {
 export interface KernelPidScope {
   readonly values: readonly number[];
   readonly followChildren: boolean;
+  /**
+   * host: `values` are host pids; container: pids as each container on the node sees them (in its own pid
+   * namespace), which the agent translates to host pids from /proc. A policy that names pods (podSelector,
+   * namespaces, containerName) is decided by the detector, so the kernel's container scope covers every container.
+   */
+  readonly namespace: PidNamespaceName;
 }
 
 /** Rule events whose kernel entries can be pid-scoped (their programs consult the pid scope map). */
@@ -187,7 +194,7 @@ export function compilePolicy(policy: TracingPolicy, options: CompilePolicyOptio
     const origin: KernelRuleOrigin = { ruleId, policy: key, rule: rule.name, scope: scopeOf(policy.spec.selector.host) };
     // Watches make the sensors report events for the detector, which decides the pid selector itself: never scoped.
     const { pids } = policy.spec.selector;
-    const kernelOrigin: KernelRuleOrigin = pids === null ? origin : { ...origin, pids: { values: [...pids.values], followChildren: pids.followChildren } };
+    const kernelOrigin: KernelRuleOrigin = pids === null ? origin : { ...origin, pids: { values: [...pids.values], followChildren: pids.followChildren, namespace: pids.namespace } };
     const action: RuleAction = policy.spec.mode === 'monitor' ? 'audit' : rule.action;
     const identity = identityRuleOf(rule, { index, action, context: identityContext, origin });
     if (identity !== null) identityRules.push(identity);
@@ -454,7 +461,7 @@ function compiledSelector(policy: TracingPolicy): PolicySelector {
     namespaces: namespace === null ? [...namespaces] : [namespace],
     container_name: containerName,
     host: namespace === null ? host : false,
-    pids: pids === null ? null : { pids: [...pids.values], follow_children: pids.followChildren },
+    pids: pids === null ? null : { pids: [...pids.values], follow_children: pids.followChildren, namespace: pids.namespace },
   };
 }
 

@@ -208,10 +208,19 @@ export interface LabelSelectorRequirement {
   readonly values: readonly string[];
 }
 
-/** spec.selector.pids: processes by pid (the node's initial pid namespace), and with followChildren their descendants. */
+/**
+ * Which pid namespace spec.selector.pids.values are in: `host`, the node's initial one (the pids `ps` shows on the
+ * node); `container`, each selected container's own (the pids `ps` shows inside it: 1 is its entry process), like
+ * Tetragon's matchPIDs isNamespacePID.
+ */
+export const PID_NAMESPACES = ['host', 'container'] as const;
+export type PidNamespaceName = (typeof PID_NAMESPACES)[number];
+
+/** spec.selector.pids: processes by pid (in `namespace`), and with followChildren their descendants. */
 export interface PidSelectorSpec {
   readonly values: readonly number[];
   readonly followChildren: boolean;
+  readonly namespace: PidNamespaceName;
 }
 
 /** What an alert of a Rego module may ask for (spec.rego.action): the pipeline acts, so kill at most. */

@@ -6,7 +6,7 @@
  * normalisation, contradictions), and the policy-controller runs it on every object.
  */
 import { ALL_MATCH_FIELDS, MATCH_FIELDS, type MatchFieldDefinition } from './match-fields.ts';
-import { CORRELATION_FIELDS, LABEL_SELECTOR_OPERATORS, POLICY_MODES, REGO_ACTIONS, REGO_LIMITS, RULE_ACTIONS, RULE_EVENTS, SEQUENCE_LIMITS, SEQUENCE_SCOPES, SEVERITIES } from './policy-types.ts';
+import { CORRELATION_FIELDS, LABEL_SELECTOR_OPERATORS, PID_NAMESPACES, POLICY_MODES, REGO_ACTIONS, REGO_LIMITS, RULE_ACTIONS, RULE_EVENTS, SEQUENCE_LIMITS, SEQUENCE_SCOPES, SEVERITIES } from './policy-types.ts';
 import {
   DURATION_PATTERN,
   LABEL_REQUIREMENT_KEYS,
@@ -82,8 +82,14 @@ export function policySpecSchema(): JsonSchema {
       host: { type: 'boolean' },
       pids: object(
         keyed(PID_SELECTOR_KEYS, {
-          values: list({ type: 'integer', minimum: 1 }, { minItems: 1, description: "Process ids in the node's initial pid namespace." }),
+          values: list({ type: 'integer', minimum: 1 }, { minItems: 1, description: 'Process ids in the pid namespace `namespace` names.' }),
           followChildren: { type: 'boolean', default: false, description: 'Their descendants too.' },
+          namespace: {
+            type: 'string',
+            enum: [...PID_NAMESPACES],
+            default: 'host',
+            description: "host: the node's initial pid namespace; container: each selected container's own (1 is its entry process).",
+          },
         }),
         { description: 'Only these processes (exec, file and connect rules: in the kernel, by pid scope; others: by the detector, from the ancestry it has seen).', required: ['values'], additionalProperties: false },
       ),

@@ -99,7 +99,9 @@ function documentOf(compiled: CompiledPolicy, context: DocumentContext): Record<
     }
     if (selector.host === true) documentSelector.host = true;
   }
-  if (selector.pids !== null) documentSelector.pids = { values: [...selector.pids.pids], followChildren: selector.pids.follow_children };
+  if (selector.pids !== null) {
+    documentSelector.pids = { values: [...selector.pids.pids], followChildren: selector.pids.follow_children, ...(selector.pids.namespace === 'host' ? {} : { namespace: selector.pids.namespace }) };
+  }
 
   const rules = compiled.rules.map((rule, index) => {
     const conditions: ConditionIndex = new Map();

@@ -188,6 +188,14 @@ describe('validatePolicy', () => {
     ['tags not a list', policy({ rule: { tags: 'T1003' } }), 'spec.rules[0].tags: expected a list, got a string ("T1003")'],
     ['a pid that is not one', policy({ spec: { selector: { pids: { values: [0, 12] } } } }), 'spec.selector.pids.values[0]: 0 is not a pid (1-4194303)'],
     ['pids without values', policy({ spec: { selector: { pids: { followChildren: true } } } }), 'spec.selector.pids.values: required'],
+    ['a pid namespace that is not one', policy({ spec: { selector: { pids: { values: [1], namespace: 'containr' } } } }), 'spec.selector.pids.namespace: "containr" is not one of host, container (did you mean "container"?)'],
+    ['a pid namespace that is not a string', policy({ spec: { selector: { pids: { values: [1], namespace: true } } } }), 'spec.selector.pids.namespace: true is not one of host, container'],
+    [
+      'container pids on host processes only',
+      policy({ spec: { selector: { host: true, pids: { values: [1], namespace: 'container' } } } }),
+      'spec.selector.pids.namespace: container (pids as a container sees them) contradicts host: true, which selects host processes only',
+    ],
+    ['a misspelt pid selector key', policy({ spec: { selector: { pids: { values: [1], isNamespacePID: true } } } }), 'spec.selector.pids.isNamespacePID: unknown key (allowed: values, followChildren, namespace)'],
     ['a rego module without package', policy({ spec: { rego: { module: 'allow := true', entrypoint: 'stinger/alerts', events: ['exec'] } } }), 'spec.rego.module: has no package declaration'],
     ['a rego entrypoint that is no rule path', policy({ spec: { rego: { module: 'package stinger', entrypoint: 'alerts', events: ['exec'] } } }), 'spec.rego.entrypoint: "alerts" is not a rule path (package segments and rule name joined by "/", e.g. stinger/alerts)'],
     ['rego asking for a kernel action', policy({ spec: { rego: { module: 'package stinger', entrypoint: 'stinger/alerts', events: ['exec'], action: 'kill-in-kernel' } } }), 'spec.rego.action: "kill-in-kernel" is not one of audit, kill'],
@@ -203,7 +211,17 @@ describe('validatePolicy', () => {
     const { policy: p } = validatePolicy(policy({ spec: { rules: [], selector: { pids: { values: [42, 42, 7], followChildren: true } }, rego: { module: 'package stinger\n', entrypoint: 'stinger/alerts', events: ['exec', 'file'] } } }));
     assert.deepEqual(p.spec.rules, []);
     assert.deepEqual(p.spec.rego, { module: 'package stinger\n', entrypoint: 'stinger/alerts', events: ['exec', 'file'], action: 'audit' });
-    assert.deepEqual(p.spec.selector.pids, { values: [42, 7], followChildren: true });
+    assert.deepEqual(p.spec.selector.pids, { values: [42, 7], followChildren: true, namespace: 'host' });
+  });
+
+  test('pids as a container sees them: namespace container, beside the pod and container selector that says which', () => {
+    const { policy: p } = validatePolicy(
+      policy({ spec: { selector: { podSelector: { matchLabels: { app: 'web' } }, containerName: 'nginx', pids: { values: [1], namespace: 'container', followChildren: true } } } }),
+    );
+    assert.deepEqual(p.spec.selector.pids, { values: [1], followChildren: true, namespace: 'container' });
+    assert.equal(p.spec.selector.containerName, 'nginx');
+    const { policy: host } = validatePolicy(policy({ spec: { selector: { pids: { values: [1], namespace: 'host' } } } }));
+    assert.deepEqual(host.spec.selector.pids, { values: [1], followChildren: false, namespace: 'host' });
   });
 
   test('reports a duplicate rule name against the first use', () => {

@@ -25,6 +25,8 @@ import {
   type PolicyKind,
   type PolicyRuleSpec,
   type PidSelectorSpec,
+  PID_NAMESPACES,
+  type PidNamespaceName,
   type PolicySelectorSpec,
   REGO_ACTIONS,
   REGO_LIMITS,
@@ -77,7 +79,7 @@ export const METADATA_KEYS = [
 ] as const;
 export const SPEC_KEYS = ['mode', 'selector', 'rules', 'rego'] as const;
 export const SELECTOR_KEYS = ['podSelector', 'namespaces', 'containerName', 'host', 'pids'] as const;
-export const PID_SELECTOR_KEYS = ['values', 'followChildren'] as const;
+export const PID_SELECTOR_KEYS = ['values', 'followChildren', 'namespace'] as const;
 export const REGO_KEYS = ['module', 'entrypoint', 'events', 'action'] as const;
 /** A Rego rule path: package path segments and the rule name, separated by '/'. */
 export const REGO_ENTRYPOINT = /^[A-Za-z_][A-Za-z0-9_]*(\/[A-Za-z_][A-Za-z0-9_]*)+$/;
@@ -368,6 +370,9 @@ function checkSelector(value: unknown, context: { kind: PolicyKind | null; names
     }
   }
   const pids = selector.pids === undefined || selector.pids === null ? null : checkPidSelector(selector.pids, c);
+  if (pids?.namespace === 'container' && host === true) {
+    c.error([...SELECTOR, 'pids', 'namespace'], 'container (pids as a container sees them) contradicts host: true, which selects host processes only');
+  }
   return { podSelector, namespaces, containerName, host, pids };
 }
 
@@ -390,7 +395,9 @@ function checkPidSelector(value: unknown, c: IssueCollector): PidSelectorSpec | 
     if (typeof pids.followChildren === 'boolean') followChildren = pids.followChildren;
     else c.error([...path, 'followChildren'], `expected a boolean, got ${describe(pids.followChildren)}`);
   }
-  return { values, followChildren };
+  let namespace: PidNamespaceName = 'host';
+  if (pids.namespace !== undefined && pids.namespace !== null) namespace = c.expectSymbol(pids.namespace, PID_NAMESPACES, [...path, 'namespace']) ?? namespace;
+  return { values, followChildren, namespace };
 }
 
 function checkRego(value: unknown, c: IssueCollector): RegoSpec | null {

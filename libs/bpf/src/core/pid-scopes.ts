@@ -8,6 +8,8 @@
  * /proc, read twice so that a child forked while the first read ran is not missed); from then on the kernel adds
  * each child at fork (sched_process_fork) and drops every process at exit. A named pid that is not running is
  * skipped: pids name processes, and a process started later under that pid is not the one the selector named.
+ * Pids as containers see them (namespace `container`) are translated to host pids when the slot is taken, by the
+ * `containerPids` the agent gives (it knows which cgroups are containers'); from then on the scope is host pids.
  * The maps are shared like the ring buffer, so one set of scopes serves every sensor joined to `sensor`.
  *
  * Who calls: the agent's kernel maps, when a pid-scoped rule enters or leaves the kernel. Not thread-safe; one
@@ -24,10 +26,12 @@ import type { Sensor } from './sensor.ts';
 export const PID_SCOPE_TGIDS_MAX = 16384;
 
 export interface PidScopeSpec {
-  /** Process ids in the host (initial) pid namespace. */
+  /** Process ids in the pid namespace `namespace` names. */
   readonly pids: readonly number[];
   /** The named processes' descendants are members too. */
   readonly followChildren: boolean;
+  /** host (the default): `pids` are in the initial pid namespace; container: as each container sees them. */
+  readonly namespace?: 'host' | 'container';
 }
 
 export interface PidScopes {
@@ -47,6 +51,12 @@ export interface PidScopes {
 export interface CreatePidScopesOptions {
   /** Every running process and its parent (tgid → ppid). Default: /proc (parentPidsFromProc). */
   readonly parentPids?: () => ReadonlyMap<number, number>;
+  /**
+   * Host pids of the running processes in containers whose pid in their own pid namespace is one of `pids`
+   * (the agent reads /proc/<pid>/status NSpid and tells containers by cgroup). Absent: a container-namespace
+   * selector is refused with a BpfError.
+   */
+  readonly containerPids?: (pids: readonly number[]) => number[];
 }
 
 /** tgid → parent tgid of every running process, from /proc/<pid>/stat (field 4). Processes gone meanwhile are left out. */
@@ -99,13 +109,16 @@ export function scopeMembers(spec: PidScopeSpec, parents: ReadonlyMap<number, nu
 }
 
 function specKey(spec: PidScopeSpec): string {
-  return JSON.stringify([[...new Set(spec.pids)].sort((a, b) => a - b), spec.followChildren]);
+  return JSON.stringify([[...new Set(spec.pids)].sort((a, b) => a - b), spec.followChildren, spec.namespace ?? 'host']);
 }
 
 function validateSpec(spec: PidScopeSpec): void {
   if (!Array.isArray(spec.pids) || spec.pids.length === 0) throw new BpfError('pid scope: pids must be a non-empty array');
   for (const pid of spec.pids) tgidKey(pid); // throws for anything that is not a process id
   if (typeof spec.followChildren !== 'boolean') throw new BpfError(`pid scope: followChildren must be a boolean, got ${typeof spec.followChildren}`);
+  if (spec.namespace !== undefined && spec.namespace !== 'host' && spec.namespace !== 'container') {
+    throw new BpfError(`pid scope: namespace must be host or container, got ${JSON.stringify(spec.namespace)}`);
+  }
 }
 
 export function createPidScopes(sensor: Sensor, options: CreatePidScopesOptions = {}): PidScopes {
@@ -113,6 +126,7 @@ export function createPidScopes(sensor: Sensor, options: CreatePidScopesOptions 
   const follow = sensor.sharedMap('pid_scope_follow');
   const full = sensor.sharedMap('pid_scope_full');
   const parentPids = options.parentPids ?? parentPidsFromProc;
+  const { containerPids } = options;
   const slots = new Map<string, { readonly slot: number; readonly holders: Set<string> }>();
   const holderSpec = new Map<string, string>();
   let followMask = 0n;
@@ -150,11 +164,12 @@ export function createPidScopes(sensor: Sensor, options: CreatePidScopesOptions 
       followMask |= bit;
       writeFollow();
     }
-    const named = scopeMembers({ pids: spec.pids, followChildren: false }, parentPids());
+    const hostPids = spec.namespace === 'container' ? (containerPids?.(spec.pids) ?? []) : spec.pids;
+    const named = scopeMembers({ pids: hostPids, followChildren: false }, parentPids());
     for (const pid of named) join(pid, bit);
     if (!spec.followChildren) return;
     for (let pass = 0; pass < 2; pass++) {
-      for (const pid of scopeMembers(spec, parentPids())) if ((readScopes(pid) & bit) === 0n) join(pid, bit);
+      for (const pid of scopeMembers({ pids: hostPids, followChildren: true }, parentPids())) if ((readScopes(pid) & bit) === 0n) join(pid, bit);
     }
   };
 
@@ -183,6 +198,7 @@ export function createPidScopes(sensor: Sensor, options: CreatePidScopesOptions 
   return {
     acquire(holder, spec) {
       validateSpec(spec);
+      if (spec.namespace === 'container' && !containerPids) throw new BpfError('pid scope: pids in container pid namespaces need containerPids (which processes are whose), which these scopes were not given');
       const key = specKey(spec);
       const held = holderSpec.get(holder) === key ? slots.get(key) : undefined;
       if (held) return held.slot;

@@ -925,15 +925,28 @@ export interface PolicySelector {
 }
 
 /**
- * spec.selector.pids: processes named by pid in the node's initial pid namespace.
+ * spec.selector.pids: processes named by pid, in the node's initial pid namespace or as each selected container sees them.
  * Avro record io.stinger.v1.PidSelector.
  */
 export interface PidSelector {
-  /** Process ids (host pid namespace). */
+  /** Process ids in the pid namespace `namespace` says. */
   pids: number[];
   /** true: their descendants match too (in the kernel: forked after the policy reached the node or found in /proc then; in the detector: as far as it knows the ancestry); false: only these processes. */
   follow_children: boolean;
+  /**
+   * Which pid namespace `pids` are in (spec.selector.pids.namespace); records before version 6 have none and mean host.
+   * Default: "host".
+   */
+  namespace: PidNamespace;
 }
+
+/**
+ * host: the node's initial pid namespace; container: the pid namespace of each container the selector selects (pid 1 is its entry process), translated on the node to host pids through /proc/<pid>/status NSpid, the container told by the process's cgroup.
+ * Avro enum io.stinger.v1.PidNamespace.
+ */
+export type PidNamespace = 'host' | 'container';
+/** The symbols of PidNamespace, in schema order. */
+export const PID_NAMESPACE_SYMBOLS = ['host', 'container'] as const;
 
 /**
  * One rule of spec.rules.
