@@ -137,9 +137,9 @@ export function decodeNetworkRecord(slice: RecordSlice): NetworkRecord | undefin
   };
 }
 
-/** kind -> decoder, for createRecordDispatcher (struct net_event kinds; EGRESS_RECORD_DECODERS has the egress kind). */
+/** kind -> decoder, for createRecordDispatcher (struct net_event kinds; EGRESS_RECORD_DECODERS has egress and flow). */
 export const NETWORK_RECORD_DECODERS: ReadonlyMap<number, (slice: RecordSlice) => NetworkRecord | undefined> = new Map(
   Object.values(NET_EVENT_KIND)
-    .filter((kind) => kind !== NET_EVENT_KIND.egress)
+    .filter((kind) => kind !== NET_EVENT_KIND.egress && kind !== NET_EVENT_KIND.flow)
     .map((kind) => [kind, decodeNetworkRecord]),
 );
