@@ -119,9 +119,21 @@ from their Go modules (minutes; progress on a terminal), later ones use the cach
 --with-node (root): also kube-controller-manager, kube-scheduler, containerd (runc, bridge CNI on 10.244.0.0/24) and a
 kubelet, node stinger-dev-node, so Deployments and DaemonSets run real pods here; each step prints its duration.
 down stops the node first and restores the host (sysctls, iptables chains, mounts, the bridge, pod cgroups).`,
-  test: `usage: stinger test [--skip-static] [FILES...]
+  test: `usage: stinger test [--skip-static] [--skip-vm] [FILES...]
 
-Every check and test of the repository (what \`npm test\` runs); --skip-static runs the tests only.`,
+Every check and test of the repository (what \`npm test\` runs); --skip-static runs the tests only. Without FILES,
+the kernel tests then run again in a stock-kernel VM (\`stinger vm-test\`), with their own line in the summary;
+--skip-vm leaves that out.`,
+  'vm-test': `usage: stinger vm-test [--tap FILE] [FILES...]
+
+Runs kernel test files (default: the kernel test list, libs/bpf's tests) as root with node --test in a qemu VM (TCG)
+booted from a stock Debian kernel: STINGER_VM_KERNEL (default linux-image-amd64, Debian 12's 6.1), fetched with
+apt-get download and cached in STINGER_CACHE_DIR/vm-kernel-<release>. The host's root is shared read-only under a
+writable tmpfs overlay, so the repository, its built objects and this Node.js are the host's. Tests needing Kafka do
+not run there (the VM has no network). Streams the tests' output, ends with the \`tests: ...\` line and exits with
+their status. STINGER_VM_MEMORY_MB (default 2048) and STINGER_VM_TIMEOUT_MS (default 30 min) size the run.
+
+  --tap FILE          also write the tests' TAP stream to FILE`,
   setup: `usage: stinger setup
 
 Fetches and builds the pinned tools into the cache (STINGER_CACHE_DIR): the Kafka jars, kube-apiserver and etcd.

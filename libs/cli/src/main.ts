@@ -20,6 +20,7 @@ import { replay } from './commands/replay.ts';
 import { checkServiceRunnable, runServiceInForeground, serviceEnvironment } from './commands/service.ts';
 import { status } from './commands/status.ts';
 import { runTests } from './commands/test.ts';
+import { vmTest } from './commands/vm-test.ts';
 import { prepareService, up } from './commands/up.ts';
 import { resolveBrokers } from './brokers.ts';
 import { commandHelp } from './command-help.ts';
@@ -66,7 +67,10 @@ const USAGE = `usage: stinger <command> [options]
   dev-cluster up [--with-node] | down
                        a real Kubernetes API server (etcd + kube-apiserver) on 127.0.0.1; prints KUBECONFIG=...;
                        --with-node: also a real node (kubelet, containerd) that runs pods on this machine
-  test [FILES...]      every check and test of the repository (--skip-static: tests only)
+  test [FILES...]      every check and test of the repository (--skip-static: tests only); without FILES
+                       also the kernel tests in a stock-kernel VM (--skip-vm: not)
+  vm-test [FILES...]   kernel test files (default: the kernel test list) as root in a qemu VM booted from
+                       Debian's stock kernel (STINGER_VM_KERNEL, default linux-image-amd64)
   setup                fetch and build the pinned tools into the cache: Kafka jars, kube-apiserver, etcd, kubectl
   images build [SERVICE...]
                        the container images stinger/<service>:<version>, without a Docker engine, into the
@@ -227,9 +231,13 @@ async function main(argv: readonly string[]): Promise<number> {
       const { values, positionals } = parseArgs({
         args: [...rest],
         allowPositionals: true,
-        options: { 'skip-static': { type: 'boolean', default: false } },
+        options: { 'skip-static': { type: 'boolean', default: false }, 'skip-vm': { type: 'boolean', default: false } },
       });
-      return runTests({ logger, patterns: positionals, skipStatic: values['skip-static'] });
+      return runTests({ logger, patterns: positionals, skipStatic: values['skip-static'], vm: positionals.length === 0 && !values['skip-vm'] });
+    }
+    case 'vm-test': {
+      const { values, positionals } = parseArgs({ args: [...rest], allowPositionals: true, options: { tap: { type: 'string' } } });
+      return vmTest({ config, logger, files: positionals, tapFile: values.tap ?? null });
     }
     case 'setup':
       parseArgs({ args: [...rest], options: {} });

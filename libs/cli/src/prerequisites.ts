@@ -36,6 +36,12 @@ export const TEST_PREREQUISITES: readonly Prerequisite[] = [
   { command: 'curl', debianPackage: 'curl', why: "an outbound connection by a real client in the console's egress tests" },
 ];
 
+/** `stinger vm-test`: the stock-kernel VM. */
+export const VM_TEST_PREREQUISITES: readonly Prerequisite[] = [
+  { command: 'qemu-system-x86_64', debianPackage: 'qemu-system-x86', why: 'boots the stock kernel of the kernel tests' },
+  { command: '/bin/busybox', debianPackage: 'busybox-static', why: "the VM's init (static: it runs before any file system is mounted)" },
+];
+
 /** `stinger images build` and running its images (integration-tests/images). */
 export const IMAGE_PREREQUISITES: readonly Prerequisite[] = [
   { command: 'mmdebstrap', debianPackage: 'mmdebstrap', why: "extracts the images' minimal Debian root file system" },

@@ -216,6 +216,18 @@ export interface ConsoleConfig {
   readonly webDir: string | null;
 }
 
+/** The stock-kernel VM of `stinger vm-test` (@stinger/kernel-vm). */
+export interface VmConfig {
+  /** Debian package of the kernel to boot (STINGER_VM_KERNEL): linux-image-amd64 (Debian 12's 6.1) or linux-image-<release>. */
+  readonly kernelPackage: string;
+  /** Guest memory (STINGER_VM_MEMORY_MB). */
+  readonly memoryMiB: number;
+  /** The whole run, boot to power-off, is killed after this (STINGER_VM_TIMEOUT_MS). */
+  readonly timeoutMs: number;
+  /** The qemu binary (STINGER_VM_QEMU). */
+  readonly qemu: string;
+}
+
 export interface StingerConfig {
   readonly nodeName: string;
   readonly logLevel: LogLevel;
@@ -242,6 +254,7 @@ export interface StingerConfig {
   readonly keysDir: string;
   readonly enforcer: EnforcerConfig;
   readonly console: ConsoleConfig;
+  readonly vm: VmConfig;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -256,6 +269,14 @@ function parseBrokers(raw: string | undefined): readonly string[] | null {
     }
   }
   return brokers;
+}
+
+function parseKernelPackage(raw: string | undefined): string {
+  if (raw === undefined || raw === '') return 'linux-image-amd64';
+  if (!/^linux-image-[a-z0-9][a-z0-9.+-]*$/.test(raw)) {
+    throw new ConfigError('STINGER_VM_KERNEL', `"${raw}" is not a Debian kernel image package (expected e.g. linux-image-amd64 or linux-image-6.1.0-57-amd64)`);
+  }
+  return raw;
 }
 
 function parsePositiveInt(env: Env, variable: string, fallback: number): number {
@@ -526,6 +547,7 @@ export function loadConfig(env: Env = process.env, probe: Partial<ConfigProbe> =
         enabled: parseBoolean(env, 'STINGER_AGENT_EGRESS', true),
         perSecond: parseNonNegativeInt(env, 'STINGER_AGENT_EGRESS_RATE', 200),
         burst: parsePositiveInt(env, 'STINGER_AGENT_EGRESS_BURST', 400),
+        flowIntervalMs: parseNonNegativeInt(env, 'STINGER_AGENT_FLOW_INTERVAL_MS', 60_000),
       },
     },
     kubeconfig: parseKubeconfig(env, files),
@@ -542,12 +564,17 @@ export function loadConfig(env: Env = process.env, probe: Partial<ConfigProbe> =
       maxKillsPerMinute: parsePositiveInt(env, 'STINGER_ENFORCER_MAX_KILLS_PER_MINUTE', 60),
     },
     console: parseConsole(env, home),
+    vm: {
+      kernelPackage: parseKernelPackage(env['STINGER_VM_KERNEL']),
+      memoryMiB: parsePositiveInt(env, 'STINGER_VM_MEMORY_MB', 2048),
+      timeoutMs: parsePositiveInt(env, 'STINGER_VM_TIMEOUT_MS', 30 * 60_000),
+      qemu: env['STINGER_VM_QEMU'] || 'qemu-system-x86_64',
+    },
   };
   // `stinger up` runs every service on one host, so no two may listen on the same address. Port 0 means "any free
   // port": never a clash.
   const listeners: Readonly<Record<string, string>> = {
     STINGER_AGENT_GRPC_ADDRESS: config.agent.grpcAddress,
-        flowIntervalMs: parseNonNegativeInt(env, 'STINGER_AGENT_FLOW_INTERVAL_MS', 60_000),
     STINGER_AGENT_METRICS_ADDRESS: config.agent.metricsAddress,
     STINGER_ENRICHER_METRICS_ADDRESS: config.enricherMetricsAddress,
     STINGER_DETECTOR_METRICS_ADDRESS: config.detectorMetricsAddress,

@@ -1,7 +1,8 @@
 /**
  * `stinger test`: every check of the repository in one command — the README's test command and
  * what .ci/run runs. Steps: prerequisites, generated-code and CRD staleness, type check, lint, then every
- * unit and integration test in one node:test run (one shared real Kafka broker for the whole run).
+ * unit and integration test in one node:test run (one shared real Kafka broker for the whole run), then (the whole
+ * suite only) the kernel tests again in a stock-kernel VM (`stinger vm-test`), with their own summary line.
  * All steps run even when one fails; the exit code is non-zero if any failed. The last line is
  * `tests: N passed, N failed, N skipped` (and `N todo` when there are any), counting each failed static check as
  * a failed test: a skipped test shows in the summary, never only in the scrolled-away output.
@@ -20,6 +21,8 @@ export interface TestOptions {
   /** Only these test files/globs (default: every test of the repository). */
   readonly patterns: readonly string[];
   readonly skipStatic: boolean;
+  /** Run the kernel tests in the stock-kernel VM after the native run. */
+  readonly vm: boolean;
 }
 
 interface StepResult {
@@ -32,6 +35,7 @@ const ALL_TESTS = ['libs/**/*.test.ts', 'services/**/*.test.ts', 'integration-te
 const GLOBAL_SETUP = 'libs/testing/src/kafka-global-setup.ts';
 const NX_BIN = 'node_modules/nx/dist/bin/nx.js';
 const ESLINT_BIN = 'node_modules/eslint/bin/eslint.js';
+const STINGER_BIN = 'libs/cli/bin/stinger.mjs';
 
 type Environment = Readonly<Record<string, string | undefined>>;
 
@@ -93,13 +97,18 @@ export function tapCounts(tap: string): TestCounts {
   return { passed: pick('pass'), failed: pick('fail') + pick('cancelled'), skipped: pick('skipped'), todo: pick('todo') };
 }
 
+/** Two runs' counts together (the native run and the VM's). */
+export function addCounts(a: TestCounts, b: TestCounts): TestCounts {
+  return { passed: a.passed + b.passed, failed: a.failed + b.failed, skipped: a.skipped + b.skipped, todo: a.todo + b.todo };
+}
+
 /** The summary's last line; `failed` includes failed static checks and a test run that failed without a count. */
 export function summaryLine(counts: TestCounts): string {
   return `tests: ${counts.passed} passed, ${counts.failed} failed, ${counts.skipped} skipped${counts.todo > 0 ? `, ${counts.todo} todo` : ''}`;
 }
 
 export function runTests(options: TestOptions): number {
-  const { logger, patterns, skipStatic } = options;
+  const { logger, patterns, skipStatic, vm } = options;
   ensurePrerequisites(TEST_PREREQUISITES, logger);
   const node = process.execPath;
   const steps: StepResult[] = [];
@@ -129,11 +138,26 @@ export function runTests(options: TestOptions): number {
   } catch {
     counts = { ...counts, failed: 1 };
   }
+  // The same kernel tests on a stock kernel: one VM run, after the native one (never two VMs or kernels' tests at once).
+  const vmTapFile = join(tapDir, 'vm-results.tap');
+  const vmStep = vm ? run('kernel tests in a stock-kernel VM', node, [STINGER_BIN, 'vm-test', '--tap', vmTapFile]) : null;
+  let vmCounts: TestCounts | null = null;
+  if (vmStep !== null) {
+    steps.push(vmStep);
+    try {
+      vmCounts = tapCounts(readFileSync(vmTapFile, 'utf8'));
+    } catch {
+      vmCounts = { passed: 0, failed: 0, skipped: 0, todo: 0 };
+    }
+    if (!vmStep.ok && vmCounts.failed === 0) vmCounts = { ...vmCounts, failed: 1 };
+  }
   rmSync(tapDir, { recursive: true, force: true });
   process.stdout.write('\n== summary\n');
   for (const step of steps) process.stdout.write(`${step.ok ? 'ok  ' : 'FAIL'} ${step.name} (${step.seconds.toFixed(1)} s)\n`);
-  const staticFailures = steps.filter((s) => s !== testStep && !s.ok).length;
+  if (vmCounts !== null) process.stdout.write(`kernel tests in the VM: ${summaryLine(vmCounts).slice('tests: '.length)}\n`);
+  const staticFailures = steps.filter((s) => s !== testStep && s !== vmStep && !s.ok).length;
   const testRunFailed = !testStep.ok && counts.failed === 0 ? 1 : 0;
-  process.stdout.write(`${summaryLine({ ...counts, failed: counts.failed + staticFailures + testRunFailed })}\n`);
+  const all = vmCounts === null ? counts : addCounts(counts, vmCounts);
+  process.stdout.write(`${summaryLine({ ...all, failed: all.failed + staticFailures + testRunFailed })}\n`);
   return steps.every((s) => s.ok) ? 0 : 1;
 }
