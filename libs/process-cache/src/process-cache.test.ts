@@ -60,6 +60,34 @@ test('exited processes still resolve until evicted, oldest first', () => {
   assert.deepEqual(cache.stats(), { live: 0, exited: 2, misses: 3, evicted: 1 });
 });
 
+test('an exited process stays resolvable for the retention time after its exit, then goes with the next exit', () => {
+  const second = 1_000_000_000n;
+  const cache = new ProcessCache({ nodeName: 'n', procReader: fakeProc([]), exitedRetentionNs: 60n * second });
+  for (const pid of [10, 11]) cache.fork({ parentPid: 1, childPid: pid, timeNs: BigInt(pid) });
+  cache.fork({ parentPid: 1, childPid: 12, timeNs: 12n });
+  cache.exit(10, 5n * second);
+  cache.exit(11, 30n * second);
+  cache.exit(12, 65n * second); // 10 exited 60 s before: still kept (at most the retention), 11 too
+  assert.deepEqual([cache.get(10)?.exitTimeNs, cache.get(11)?.exitTimeNs], [5n * second, 30n * second]);
+  cache.fork({ parentPid: 1, childPid: 13, timeNs: 13n });
+  cache.exit(13, 65n * second + 1n); // now 10 is past the retention; 11 is not
+  assert.equal(cache.get(10), undefined);
+  assert.equal(cache.get(11)?.exitTimeNs, 30n * second);
+  assert.deepEqual({ exited: cache.stats().exited, evicted: cache.stats().evicted }, { exited: 3, evicted: 1 });
+});
+
+test('a steady rate of short processes keeps rate × retention exited entries, not maxExited', () => {
+  const second = 1_000_000_000n;
+  const cache = new ProcessCache({ nodeName: 'n', procReader: fakeProc([]), exitedRetentionNs: 10n * second, maxExited: 20_000 });
+  // 25 processes a second for 10 minutes, each living 40 ms.
+  for (let i = 0; i < 25 * 600; i++) {
+    const at = BigInt(i) * 40_000_000n;
+    cache.fork({ parentPid: 1, childPid: 1000 + (i % 30_000), timeNs: at });
+    cache.exit(1000 + (i % 30_000), at + 40_000_000n);
+  }
+  assert.ok(cache.stats().exited <= 25 * 10 + 1, `${cache.stats().exited} exited entries kept`);
+});
+
 test('a recycled pid resolves to the running process, not the exited one', () => {
   const cache = new ProcessCache({ nodeName: 'n', procReader: fakeProc([]) });
   cache.fork({ parentPid: 1, childPid: 5, timeNs: 1n });

@@ -7,9 +7,13 @@
  *   found by the scan, their start time). A fork gets its own execId from the fork time.
  * - `parentExecId` is the execId the parent process had when it forked or when the child exec'd.
  * - cwd is inherited at fork, kept across exec, updated by chdir (relative chdirs resolve against it).
- * - Memory is bounded: exited processes stay `exitedRetention` more lookups-worth (an LRU of
- *   `maxExited` entries) so late events of a just-exited process still resolve; live entries are
- *   capped at `maxLive`, and `sweep()` drops live entries whose process is gone (a lost exit record).
+ * - Memory is bounded: an exited process stays `exitedRetentionNs` (kernel time, 2 minutes by default) so late
+ *   events of a just-exited process, and of the children it left, still resolve it, and at most `maxExited`
+ *   exited entries stay whatever their age. Only a time bound keeps memory flat under a steady process rate: with
+ *   the count alone a node running 25 short processes a second kept 20,000 exited entries (with the Process objects
+ *   and encoded bytes the agent keeps per entry, ~25 MiB of heap) and reached that bound only after 13 minutes.
+ *   Live entries are capped at `maxLive`, and `sweep()` drops live entries whose process is gone (a lost exit
+ *   record).
  * - A lookup of an unknown pid counts a miss and falls back to /proc (the process may predate the
  *   sensor or its fork record may have been lost); when /proc has nothing either, null.
  * - `get` and `lookup` take the cgroup id a record was made in (bpf_get_current_cgroup_id), when the caller has one:
@@ -46,6 +50,8 @@ export interface ProcessCacheOptions {
   readonly cgroupPathOf?: (cgroupId: bigint) => string | null;
   readonly maxLive?: number;
   readonly maxExited?: number;
+  /** How long (kernel time, ns) an exited process stays resolvable; 2 minutes by default. */
+  readonly exitedRetentionNs?: bigint;
 }
 
 export interface ProcessCacheStats {
@@ -82,6 +88,7 @@ export class ProcessCache {
   readonly #cgroupPathOf: (cgroupId: bigint) => string | null;
   readonly #maxLive: number;
   readonly #maxExited: number;
+  readonly #exitedRetentionNs: bigint;
   readonly #live = new Map<number, Mutable<ProcessInfo>>();
   // Insertion-ordered: the first key is the least recently exited. Keyed by execId, since pids recycle.
   readonly #exited = new Map<string, ProcessInfo>();
@@ -101,6 +108,7 @@ export class ProcessCache {
     this.#cgroupPathOf = options.cgroupPathOf ?? (() => null);
     this.#maxLive = options.maxLive ?? 200_000;
     this.#maxExited = options.maxExited ?? 20_000;
+    this.#exitedRetentionNs = options.exitedRetentionNs ?? 120_000_000_000n;
   }
 
   execIdOf(timeNs: bigint, pid: number): string {
@@ -173,7 +181,10 @@ export class ProcessCache {
     return info;
   }
 
-  /** Marks the process exited; it stays resolvable until evicted from the exited LRU. */
+  /**
+   * Marks the process exited; it stays resolvable for `exitedRetentionNs` after `timeNs` (while at most `maxExited`
+   * exited entries are kept). Entries that exited longer ago than that before this exit go now.
+   */
   exit(pid: number, timeNs: bigint): ProcessInfo | null {
     const info = this.#live.get(pid);
     if (!info) return null;
@@ -182,6 +193,12 @@ export class ProcessCache {
     this.#exited.set(info.execId, info);
     this.#exitedByPid.set(pid, info.execId);
     while (this.#exited.size > this.#maxExited) this.#evictOldestExited();
+    // Exits come in kernel-time order (near enough: records of several CPUs interleave by microseconds), so the
+    // first entries are the oldest.
+    for (const oldest of this.#exited.values()) {
+      if (oldest.exitTimeNs === null || timeNs - oldest.exitTimeNs <= this.#exitedRetentionNs) break;
+      this.#evictOldestExited();
+    }
     return info;
   }
 
