@@ -190,6 +190,7 @@ export interface EgressRow extends PodCommand {
   readonly protocol: string;
   readonly daddr: string;
   readonly dport: number | null;
+  /** connect events, or the sockets of the flows seen where there are more (connects are reported only when watched). */
   readonly connections: number;
   /** Bytes sent plus received of the flows seen (flow events, each socket once); null when no flow carried a count. */
   readonly bytes: number | null;

@@ -107,10 +107,10 @@ test('names show the sent and received bytes of their sockets, joined on node an
     ],
   );
   // Per destination: each socket's final totals once (not the interim record's on top of them).
-  const byDestination = new Map(rows.map((r) => [`${r.node} ${r.daddr}:${r.dport}`, r.bytes]));
-  assert.equal(byDestination.get('node-a 198.51.100.20:443'), 1_002_000);
-  assert.equal(byDestination.get('node-a 10.96.0.10:53'), 560);
-  assert.equal(byDestination.get('node-b 203.0.113.9:443'), 15_554);
+  const byDestination = new Map(rows.map((r) => [`${r.node} ${r.daddr}:${r.dport}`, [r.bytes, r.connections]]));
+  assert.deepEqual(byDestination.get('node-a 198.51.100.20:443'), [1_002_000, 1], 'one socket, its interim and final records');
+  assert.deepEqual(byDestination.get('node-a 10.96.0.10:53'), [560, 1]);
+  assert.deepEqual(byDestination.get('node-b 203.0.113.9:443'), [15_554, 1]);
 });
 
 test('a flow stored before its egress event is joined all the same', () => {

@@ -176,13 +176,17 @@ export function queryFileAccess(store: ConsoleStore, filters: Filters, query: Fi
   };
 }
 
-/** Outbound: connect events (and flows, for their bytes) to an address, unix sockets aside. */
+/**
+ * Outbound: connect events and flows to an address, unix sockets aside. Connections: the connect events, or the flows'
+ * sockets where there are more (connects are reported only when watched; every connected socket has a flow).
+ */
 export function queryEgress(store: ConsoleStore, filters: Filters): EgressResponse {
   const where = whereOf(filters, ['connect', 'flow']);
   const group = 'namespace, pod, node, binary_path, args, ancestry, protocol, daddr, dport';
   const rows = store
     .statement(
-      `SELECT ${group}, max(workload) AS workload, sum(kind = 'connect') AS connections, sum(bytes) AS bytes, min(time) AS first_seen, max(time) AS last_seen
+      `SELECT ${group}, max(workload) AS workload, max(sum(kind = 'connect'), count(DISTINCT CASE WHEN kind = 'flow' THEN socket_cookie END)) AS connections,
+         sum(bytes) AS bytes, min(time) AS first_seen, max(time) AS last_seen
        FROM events WHERE ${where.sql} AND daddr IS NOT NULL AND family IS NOT 'unix'
        GROUP BY ${group} ORDER BY connections DESC, last_seen DESC LIMIT ?`,
     )
