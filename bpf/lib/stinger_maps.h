@@ -15,6 +15,7 @@
 #include "stinger_file.h"
 #include "stinger_loss.h"
 #include "stinger_pid_scope.h"
+#include "stinger_pod_scope.h"
 
 /* 8 MiB: ~ 100k exec records or ~ 110k fork/exit records of headroom while user space catches up. */
 #define EVENTS_RINGBUF_BYTES (8U << 20)
@@ -119,6 +120,47 @@ static __always_inline int pid_scope_excludes_current(__u32 flags)
 	return !scopes || !((*scopes >> ((flags >> PID_SCOPE_RULE_SLOT_SHIFT) & (PID_SCOPE_SLOTS - 1))) & 1);
 }
 
+/*
+ * Pod scopes: the pods a pod selector (spec.selector podSelector, namespaces) names, for the rules the kernel decides
+ * for them. pod_scope_cgroups maps the cgroup v2 id of a pod's own cgroup (kubepods/<qos>/pod<uid>, or
+ * kubepods-<qos>-pod<uid>.slice with the systemd driver) to the set of scopes the pod belongs to, one bit per scope
+ * slot (0..POD_SCOPE_SLOTS-1, stinger_pod_scope.h; assigned by user space per distinct selector: libs/bpf
+ * createPodScopes). User space writes it from the pods the API server puts on this node and their labels, and
+ * rewrites it when a pod comes, goes or is relabelled. Keyed by the pod's cgroup rather than each container's: the
+ * pod's exists before any of its containers, so a container's first process is covered from its first instruction.
+ * A plain hash: evicting a pod would silently exempt it from its rules.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, POD_SCOPE_CGROUPS_MAX);
+	__type(key, __u64);
+	__type(value, __u64);
+} pod_scope_cgroups SEC(".maps");
+
+/*
+ * Whether a rule with `flags` is pod-scoped and the current task is not in a pod of its scope: its cgroup ancestors
+ * at levels 1..POD_SCOPE_SEARCH_DEPTH are looked up until one is listed (a task deeper in its container's cgroup is
+ * still its pod's). Only pod-scoped rules pay for the walk.
+ */
+static __always_inline int pod_scope_excludes_current(__u32 flags)
+{
+	__u32 slot = (flags >> POD_SCOPE_RULE_SLOT_SHIFT) & (POD_SCOPE_SLOTS - 1);
+
+	if (!(flags & POD_SCOPE_RULE_FLAG))
+		return 0;
+	for (int level = 1; level <= POD_SCOPE_SEARCH_DEPTH; level++) {
+		__u64 id = bpf_get_current_ancestor_cgroup_id(level);
+		__u64 *scopes;
+
+		if (!id)
+			return 1;
+		scopes = bpf_map_lookup_elem(&pod_scope_cgroups, &id);
+		if (scopes)
+			return !((*scopes >> slot) & 1);
+	}
+	return 1;
+}
+
 static __always_inline int current_in_pod(void)
 {
 	for (int level = 1; level <= POD_ROOT_SEARCH_DEPTH; level++) {
@@ -144,12 +186,13 @@ static __always_inline int scope_excludes_current(int host_only, int pods_only)
 }
 
 /*
- * Both scopes of a rule: host/pods (bits given by the rule family) and its pid scope (flags). The pid lookup runs
- * only for a pid-scoped rule.
+ * Every scope of a rule: host/pods (bits given by the rule family), its pid scope and its pod scope (flags). The pid
+ * and pod lookups run only for a rule scoped that way.
  */
 static __always_inline int rule_scope_excludes_current(__u32 flags, __u32 host_only_bit, __u32 pods_only_bit)
 {
-	return scope_excludes_current(flags & host_only_bit, flags & pods_only_bit) || pid_scope_excludes_current(flags);
+	return scope_excludes_current(flags & host_only_bit, flags & pods_only_bit) || pid_scope_excludes_current(flags) ||
+	       pod_scope_excludes_current(flags);
 }
 
 #endif /* STINGER_MAPS_H */

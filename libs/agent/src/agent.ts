@@ -23,6 +23,7 @@ import { EventBuilder } from './event-builder.ts';
 import { containerRootsOf, GUARD_RECORD_DELAY_MS, guardRecordOf } from './guard-records.ts';
 import { KernelRuleSlots } from './kernel-rules.ts';
 import { NodePolicies } from './node-policies.ts';
+import { PodScopes, type NodePod } from './pod-scopes.ts';
 import { AgentPipeline } from './pipeline.ts';
 import { PolicyDirectory } from './policy-directory.ts';
 import { EventPublisher } from './publisher.ts';
@@ -35,6 +36,8 @@ import {
   createCwdTable,
   createPodCgroupRoots,
   createPidScopes,
+  createPodScopeMap,
+  POD_SCOPE_SLOTS,
   bootToWallOffsetNs,
   cgroup2MountPoint,
   cgroupIdOf,
@@ -67,7 +70,8 @@ import { encodeAgentHealth, encodeControlAck, encodePolicyStatus } from '@stinge
 import { createKafkaClient, exitOnWrongKafkaSettings, createProducer, deadLetterRecord, tailTopic, topicName, type ConsumedRecord } from '@stinger/kafka';
 import { untilDone } from '@stinger/retry';
 import { formatIssue } from '@stinger/policy';
-import { createCgroupPathResolver, createProcReader, findPodCgroupRoots, ProcessCache } from '@stinger/process-cache';
+import { createNodePodWatch, loadKubeConfig } from '@stinger/k8s';
+import { createCgroupPathResolver, createProcReader, findPodCgroupRoots, findPodCgroups, ProcessCache } from '@stinger/process-cache';
 import { createPolicyRecordHandler, PolicyRecordGate, ReplayGuard, watchKeyRing } from '@stinger/trust';
 import type { Logger } from '@stinger/log';
 
@@ -173,6 +177,36 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
     if (notAdded > pidScopeChildrenNotAdded) logger.warn({ childrenNotAdded: Number(notAdded) }, 'pid scope map full: children of selected processes were not added (their pid rules do not hold for them)');
     pidScopeChildrenNotAdded = notAdded;
   }
+  // Pod selectors (podSelector, namespaces) of the exec, file and connect rules the kernel decides: this node's pods
+  // from the API server, each pod's own cgroup from the cgroup tree. Without an API server (no KUBECONFIG, not in a
+  // cluster) there are no pod scopes: those rules are enforced by the pipeline alone, and their statuses say so.
+  const kubeConfig = loadKubeConfig(config);
+  const podScopes = kubeConfig === null ? null : new PodScopes({ map: createPodScopeMap(processSensor), slots: POD_SCOPE_SLOTS });
+  const nodePods = kubeConfig === null ? null : createNodePodWatch({ kubeConfig, nodeName: config.nodeName, logger });
+  /** When each pod without a cgroup yet was first seen: those are looked for often, for a minute (kubelet makes it soon). */
+  const podsAwaitingCgroup = new Map<string, number>();
+  function refreshPodScopes(): void {
+    if (podScopes === null || nodePods === null) return;
+    try {
+      const cgroups = findPodCgroups(cgroupRoot, findPodCgroupRoots(cgroupRoot).map((root) => root.path));
+      const pods: NodePod[] = nodePods.pods().map((pod) => ({ ...pod, cgroupId: cgroups.get(pod.uid) ?? null }));
+      const now = Date.now();
+      for (const pod of pods) {
+        if (pod.cgroupId !== null) podsAwaitingCgroup.delete(pod.uid);
+        else if (!podsAwaitingCgroup.has(pod.uid)) podsAwaitingCgroup.set(pod.uid, now);
+      }
+      for (const uid of podsAwaitingCgroup.keys()) if (!pods.some((pod) => pod.uid === uid)) podsAwaitingCgroup.delete(uid);
+      podScopes.setPods(pods);
+    } catch (error) {
+      logger.error({ err: error }, 'pod scopes not updated: pod-scoped kernel rules may miss pods (the pipeline still enforces them)');
+    }
+  }
+  nodePods?.onChange(refreshPodScopes);
+  void nodePods?.start();
+  const podScopeTimer = setInterval(() => {
+    const now = Date.now();
+    if ([...podsAwaitingCgroup.values()].some((since) => now - since < 60_000)) refreshPodScopes();
+  }, 100);
   const watch = new Set(config.agent.watch);
   networkSensor.watch({ connect: watch.has('connect'), accept: watch.has('accept'), bind: watch.has('bind'), listen: watch.has('listen') });
   privilegeSensor.watch({
@@ -215,8 +249,9 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
     nodeName: config.nodeName,
     agentId,
     slots: new KernelRuleSlots(
-      createBpfKernelMaps({ fileSensor, networkSensor, connectPolicy, privilegeSensor, rootCgroupId: cgroupIdOf(cgroupRoot), pidScopes }),
+      createBpfKernelMaps({ fileSensor, networkSensor, connectPolicy, privilegeSensor, rootCgroupId: cgroupIdOf(cgroupRoot), pidScopes, ...(podScopes ? { podScopes } : {}) }),
     ),
+    podScopesUnavailable: () => (podScopes === null ? 'no Kubernetes API server configured (KUBECONFIG or in-cluster)' : null),
     identity: { unavailable: () => fileGuard.unavailableReason(), setRules: (rules) => fileGuard.setRules(rules) },
     onStatus: (key, status) => statusReporter.report(key, status),
   });
@@ -354,6 +389,7 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
     refreshPodCgroupRoots();
     refreshGuardRoots();
     checkPidScopes();
+    refreshPodScopes();
   }, 5000);
 
 
@@ -373,6 +409,10 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
   register('file-guard', () => fileGuard.close());
   register('policy-directory', async () => clearInterval(directoryTimer));
   register('pod-cgroup-roots', async () => clearInterval(podRootsTimer));
+  register('pod-scopes', async () => {
+    clearInterval(podScopeTimer);
+    await nodePods?.stop();
+  });
   register('key-ring', async () => keyRing.stop());
 
   return {

@@ -14,10 +14,13 @@
  * and connect) go in with the slot of their pid scope (libs/bpf createPidScopes): one slot per distinct selector,
  * held by each map entry whose installed rule names it and freed when the last such entry goes or changes; pids as
  * containers see them are translated to host pids when the slot is taken (container-pids.ts).
+ * Pod-scoped rules (selector podSelector / namespaces, from CompiledPolicyResult.podScopedRules) go in with the slot
+ * of their pod scope (PodScopes, kept current from this node's pods) the same way.
  */
 import type { ConnectPolicy, FileSensor, NetworkSensor, PidScopes, PrivilegeSensor } from '@stinger/bpf';
 import type { KernelRule } from '@stinger/policy';
 import { slotKey, type KernelMaps } from './kernel-rules.ts';
+import type { PodScopes } from './pod-scopes.ts';
 
 export interface BpfKernelMapsOptions {
   readonly fileSensor: FileSensor;
@@ -28,6 +31,8 @@ export interface BpfKernelMapsOptions {
   readonly rootCgroupId: bigint;
   /** The kernel pid scopes (shared maps of the agent's sensors); absent, a pid-scoped rule fails to install. */
   readonly pidScopes?: PidScopes;
+  /** The kernel pod scopes; absent, a pod-scoped rule fails to install. */
+  readonly podScopes?: PodScopes;
 }
 
 export function createBpfKernelMaps(options: BpfKernelMapsOptions): KernelMaps {
@@ -46,26 +51,41 @@ export function createBpfKernelMaps(options: BpfKernelMapsOptions): KernelMaps {
     if (!options.pidScopes) throw new Error('pid selectors need the kernel pid scopes, which this agent does not have');
     return options.pidScopes.acquire(holder, { pids: rule.pids.values, followChildren: rule.pids.followChildren, namespace: rule.pids.namespace });
   };
+  /** The pod scope slot of `rule`'s map entry (undefined: not pod-scoped); held like a pid scope slot. */
+  const podScopeOf = (rule: KernelRule): number | undefined => {
+    const holder = slotKey(rule);
+    if (rule.pods === undefined) {
+      options.podScopes?.release(holder);
+      return undefined;
+    }
+    if (!options.podScopes) throw new Error("pod selectors need the kernel pod scopes, which this agent does not have (it does not watch its node's pods)");
+    return options.podScopes.acquire(holder, rule.pods);
+  };
+  /** The `podScope` field of a map entry: none for a rule without pod scope. */
+  const podScopeFieldOf = (rule: KernelRule): { podScope?: number } => {
+    const slot = podScopeOf(rule);
+    return slot === undefined ? {} : { podScope: slot };
+  };
   return {
     install(rule: KernelRule) {
       const { scope } = rule;
       switch (rule.event) {
         case 'exec': {
           const maps = options.fileSensor.execPolicy;
-          const entry = { ruleId: rule.ruleId, action: rule.action, scope, pidScope: pidScopeOf(rule) };
+          const entry = { ruleId: rule.ruleId, action: rule.action, scope, pidScope: pidScopeOf(rule), ...podScopeFieldOf(rule) };
           if (rule.match.kind === 'equal') maps.addExact(rule.match.path, entry);
           else maps.addPrefix(rule.match.path, entry);
           return;
         }
         case 'file': {
           const maps = options.fileSensor.filePolicy;
-          const entry = { ruleId: rule.ruleId, action: rule.action, ops: rule.ops, scope, pidScope: pidScopeOf(rule) };
+          const entry = { ruleId: rule.ruleId, action: rule.action, ops: rule.ops, scope, pidScope: pidScopeOf(rule), ...podScopeFieldOf(rule) };
           if (rule.match.kind === 'equal') maps.addExact(rule.match.path, entry);
           else maps.addPrefix(rule.match.path, entry);
           return;
         }
         case 'connect': {
-          const destination = { cidr: rule.cidr, ruleId: rule.ruleId, scope, pidScope: pidScopeOf(rule), ...(rule.port === null ? {} : { port: rule.port }) };
+          const destination = { cidr: rule.cidr, ruleId: rule.ruleId, scope, pidScope: pidScopeOf(rule), ...podScopeFieldOf(rule), ...(rule.port === null ? {} : { port: rule.port }) };
           if (rule.action === 'deny') options.connectPolicy.rules.addDeny(destination);
           else options.networkSensor.auditDestinations.add(destination);
           return;
@@ -87,6 +107,7 @@ export function createBpfKernelMaps(options: BpfKernelMapsOptions): KernelMaps {
     },
     uninstall(rule: KernelRule) {
       options.pidScopes?.release(slotKey(rule));
+      options.podScopes?.release(slotKey(rule));
       switch (rule.event) {
         case 'exec':
           if (rule.match.kind === 'equal') options.fileSensor.execPolicy.removeExact(rule.match.path);

@@ -38,9 +38,9 @@ function strength(rule: KernelRule): number {
   return rule.action === 'audit' ? 0 : 1;
 }
 
-/** A rule for all processes is broader than one for host or pod processes only, or for the processes of a pid selector. */
+/** A rule for all processes is broader than one for host or pod processes only, or for the processes of a pid or pod selector. */
 function breadth(rule: KernelRule): number {
-  return rule.scope === 'all' && rule.pids === undefined ? 1 : 0;
+  return rule.scope === 'all' && rule.pids === undefined && rule.pods === undefined ? 1 : 0;
 }
 
 /** Strongest first, then the broadest; ties by rule id, so the installed rule does not depend on arrival order. */

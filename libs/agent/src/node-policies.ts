@@ -10,7 +10,10 @@
  * what stays in force says so (`refuseUndecodable`). `actionFor(ruleId)` names the policy and rule behind a
  * kernel record's rule id, for the event's `action`. A kernel rule that another policy's rule keeps out
  * of its map entry (KernelRuleSlots) is named in its policy's messages as shadowed, and the statuses of
- * every policy whose shadowing changed are reported again.
+ * every policy whose shadowing changed are reported again. A rule whose selector names pods (podSelector,
+ * namespaces) has pod-scoped kernel entries besides its pipeline rule: they go into the maps only when the agent
+ * knows its node's pods (`podScopes`), and its status then says the kernel enforces it for those pods; otherwise the
+ * pipeline alone does, and the message says why the kernel does not.
  */
 import type { CompiledPolicy, PolicyStatus } from '@stinger/events';
 import {
@@ -42,6 +45,11 @@ export interface NodePoliciesOptions {
   readonly slots: KernelRuleSlots;
   /** Absent: no file guard (identity rules reported as not enforced). */
   readonly identity?: IdentityEnforcement;
+  /**
+   * Whether pod-scoped kernel entries can go in: null when the agent keeps pod scopes (it watches its node's pods),
+   * else why not. Absent: 'this agent does not watch its node's pods'. Read at each change.
+   */
+  readonly podScopesUnavailable?: () => string | null;
   readonly onStatus: (key: string, status: PolicyStatus | null) => void;
   readonly now?: () => bigint;
 }
@@ -161,17 +169,26 @@ export class NodePolicies {
         ? change.identityRules.map(identityRuleMessage)
         : change.identityRules.filter((rule) => rule.action === 'kill').map((rule) => `${rule.rule}: enforced by path only (file identity unavailable: ${identityMissing})`);
     errors.push(...identityErrors);
+    const podScoped = this.#podScopedRuleIds(entry?.podScopedRules ?? []);
+    const podScopesMissing = this.#podScopesUnavailable();
+    const pipelineMessage = (rule: PolicyChange['pipelineRules'][number]): string => {
+      if (!podScoped.has(rule.ruleId)) return `${rule.rule}: enforced by the pipeline (${rule.reasons.join('; ')})`;
+      if (podScopesMissing === null) return `${rule.rule}: enforced in the kernel for this node's pods its selector names (pod scope); the pipeline watches it too`;
+      return `${rule.rule}: enforced by the pipeline (${rule.reasons.join('; ')}; not in the kernel here: ${podScopesMissing})`;
+    };
+    // A pod-scoped rule in the kernel counts as a kernel rule; errors installing it make the policy partial as usual.
+    const kernelPodScoped = podScopesMissing === null ? change.pipelineRules.filter((rule) => podScoped.has(rule.ruleId)).length : 0;
     const messages = [
       ...errors,
       ...identityNotes,
-      ...change.pipelineRules.map((rule) => `${rule.rule}: enforced by the pipeline (${rule.reasons.join('; ')})`),
+      ...change.pipelineRules.map(pipelineMessage),
       ...change.collisions.map((c) => `rule id collision: ${JSON.stringify(c)}`),
     ];
     this.#outcomes.set(change.key, {
       generation: change.compiled?.generation ?? 0n,
       state: errors.length > 0 ? 'partial' : 'applied',
-      kernelRules: (entry?.kernelRules.length ?? 0) - (errors.length - identityErrors.length),
-      pipelineRules: change.pipelineRules.length,
+      kernelRules: (entry?.kernelRules.length ?? 0) + kernelPodScoped - (errors.length - identityErrors.length),
+      pipelineRules: change.pipelineRules.length - kernelPodScoped,
       messages,
     });
     this.#reportShadowChanges(change.key);
@@ -199,6 +216,20 @@ export class NodePolicies {
     }
   }
 
+  #podScopesUnavailable(): string | null {
+    return this.#options.podScopesUnavailable ? this.#options.podScopesUnavailable() : "this agent does not watch its node's pods";
+  }
+
+  /** Rule ids of the pipeline rules that have pod-scoped kernel entries. */
+  #podScopedRuleIds(rules: readonly KernelRule[]): Set<number> {
+    return new Set(rules.map((rule) => rule.ruleId));
+  }
+
+  /** A pod-scoped entry stays out of the maps where the agent keeps no pod scopes (the pipeline enforces its rule). */
+  #skipped(rule: KernelRule): boolean {
+    return rule.pods !== undefined && this.#podScopesUnavailable() !== null;
+  }
+
   #identityUnavailable(): string | null {
     return this.#options.identity ? this.#options.identity.unavailable() : 'no file guard in this agent';
   }
@@ -218,8 +249,8 @@ export class NodePolicies {
     const errors: string[] = [];
     const identityRules = this.#set.identityRules();
     this.#guardedDenyIds = new Set(this.#identityUnavailable() === null ? identityRules.filter((rule) => rule.action === 'deny').map((rule) => rule.ruleId) : []);
-    for (const rule of change.kernel.add) if (!this.#isGuardedDenyWatch(rule)) errors.push(...this.#options.slots.add(rule).errors);
-    for (const rule of change.kernel.remove) errors.push(...this.#options.slots.remove(rule).errors);
+    for (const rule of change.kernel.add) if (!this.#isGuardedDenyWatch(rule) && !this.#skipped(rule)) errors.push(...this.#options.slots.add(rule).errors);
+    for (const rule of change.kernel.remove) if (!this.#skipped(rule)) errors.push(...this.#options.slots.remove(rule).errors);
     this.#options.identity?.setRules(identityRules);
     return errors;
   }

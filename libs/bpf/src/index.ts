@@ -249,7 +249,8 @@ export {
   type RecordDecoderTable,
   type RecordDispatcher,
 } from './core/record-dispatch.ts';
-export { RULE_SCOPES, PID_SCOPE_SLOTS, type RuleScope } from './core/rule-scope.ts';
+export { RULE_SCOPES, PID_SCOPE_SLOTS, POD_SCOPE_SLOTS, type RuleScope } from './core/rule-scope.ts';
+export { createPodScopeMap, POD_SCOPE_CGROUPS_MAX, POD_SCOPE_SEARCH_DEPTH, type PodScopeMap } from './core/pod-scopes.ts';
 export {
   createPidScopes,
   parentPidsFromProc,

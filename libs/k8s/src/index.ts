@@ -38,3 +38,5 @@ export type {
   ObjectRef,
 } from './custom-objects.ts';
 export { InformerSupervisor } from './informer-supervisor.ts';
+export { createNodePodWatch, nodePodOf } from './node-pod-watch.ts';
+export type { NodePodWatch, NodePodInfo, CreateNodePodWatchOptions } from './node-pod-watch.ts';

@@ -78,7 +78,7 @@ describe('compilePolicy', () => {
     );
   });
 
-  test('deny-egress-metadata: a namespaced policy needs pod context, so the pipeline enforces it and says so', () => {
+  test('deny-egress-metadata: a namespaced policy needs pod context: the pipeline enforces it, agents that know their pods too in the kernel', () => {
     const result = compilePolicy(fixture('deny-egress-metadata'), { compiledAtNs: AT });
     assert.deepEqual(result.kernelRules, []);
     assert.deepEqual(result.pipelineRules, [
@@ -95,9 +95,13 @@ describe('compilePolicy', () => {
       {
         path: 'spec.rules[0].action',
         message:
-          'rule "no-imds": deny-connect cannot be enforced in the kernel (needs pod context (a namespaced policy applies to its namespace only)); the pipeline enforces it with kill',
+          "rule \"no-imds\": deny-connect is enforced in the kernel by agents that know their node's pods (a pod scope); where an agent does not, the pipeline enforces it with kill",
       },
     ]);
+    assert.deepEqual(
+      result.podScopedRules.map((r) => [r.event, r.action, r.pods]),
+      [['connect', 'deny', { labels: {}, namespaces: ['payments'] }]],
+    );
     assert.equal(result.compiled.namespace, 'payments');
     assert.deepEqual(result.compiled.selector, { pod_labels: {}, namespaces: ['payments'], container_name: null, host: false, pids: null });
     assert.deepEqual(result.compiled.rules[0]?.match, [

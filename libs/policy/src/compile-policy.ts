@@ -65,6 +65,22 @@ interface KernelRuleOrigin {
    * pids on the node). Absent: any process of `scope`.
    */
   readonly pids?: KernelPidScope;
+  /**
+   * The pods of the policy's selector (podSelector, namespaces; a namespaced policy's own namespace), when the kernel
+   * decides the rule for them (CompiledPolicyResult.podScopedRules): the agent keeps the cgroups of its node's
+   * matching pods in a kernel pod scope. Absent: any process of `scope`.
+   */
+  readonly pods?: KernelPodScope;
+}
+
+/**
+ * A pod selector as the kernel applies it (libs/agent pod scopes), with the detector's meaning (CompiledPolicy's
+ * selector): pods carrying every one of `labels` (matchLabels, and the `key In [value]` expressions the validator
+ * admits) in one of `namespaces` (empty: any namespace).
+ */
+export interface KernelPodScope {
+  readonly labels: Readonly<Record<string, string>>;
+  readonly namespaces: readonly string[];
 }
 
 /** A pid selector as the kernel applies it (libs/bpf pid scopes). */
@@ -167,6 +183,13 @@ export interface CompiledPolicyResult {
    */
   readonly watchRules: readonly KernelRule[];
   /**
+   * Kernel entries, each with its `pods` scope, of the rules whose selector names pods (podSelector, namespaces) and
+   * that the kernel could otherwise decide (exec, file and connect rules with nothing else keeping them out). Agents
+   * that know their node's pods install them (the kernel kills or refuses for the matching pods' tasks only);
+   * the same rules stay in `pipelineRules`, which is what enforces them where an agent does not.
+   */
+  readonly podScopedRules: readonly KernelRule[];
+  /**
    * Rules the agent enforces by file identity. A `deny` rule is only here (plus its audit watches, so the sensors
    * still report the opens of its paths): no kernel kill entry, no pipeline rule.
    */
@@ -183,7 +206,9 @@ export function compilePolicy(policy: TracingPolicy, options: CompilePolicyOptio
   const key = policyKey(policy);
   const kernelRules: KernelRule[] = [];
   const watchRules: KernelRule[] = [];
+  const podScopedRules: KernelRule[] = [];
   const pipelineRules: PipelineRule[] = [];
+  const podScope = kernelPodScopeOf(policy);
   const identityRules: IdentityRule[] = [];
   const reports: PolicyIssue[] = [];
   const podContext = podContextOf(policy);
@@ -214,7 +239,15 @@ export function compilePolicy(policy: TracingPolicy, options: CompilePolicyOptio
     const watches = watchesOf(rule, origin);
     watchRules.push(...watches.entries);
     pipelineRules.push({ ruleId, policy: key, rule: rule.name, event: rule.event, action: pipelineAction, reasons: [...reasons, ...watches.reasons] });
-    if (action === 'kill-in-kernel' || action === 'deny-connect') {
+    // Pod context is the only thing keeping it out: agents that know their pods decide it in the kernel.
+    const podScopable = podScope !== null && pidReason.length === 0 && action !== 'kill' && plan.reasons.length === 0 && (PID_SCOPED_KERNEL_EVENTS as readonly string[]).includes(rule.event);
+    if (podScopable) podScopedRules.push(...plan.entries.map((entry) => ({ ...entry, pods: podScope })));
+    if (podScopable && (action === 'kill-in-kernel' || action === 'deny-connect')) {
+      reports.push({
+        path: `spec.rules[${index}].action`,
+        message: `rule ${JSON.stringify(rule.name)}: ${action} is enforced in the kernel by agents that know their node's pods (a pod scope); where an agent does not, the pipeline enforces it with kill`,
+      });
+    } else if (action === 'kill-in-kernel' || action === 'deny-connect') {
       reports.push({
         path: `spec.rules[${index}].action`,
         message: `rule ${JSON.stringify(rule.name)}: ${action} cannot be enforced in the kernel (${reasons.join('; ')}); the pipeline enforces it with kill`,
@@ -237,6 +270,7 @@ export function compilePolicy(policy: TracingPolicy, options: CompilePolicyOptio
     kernelRules,
     pipelineRules,
     watchRules,
+    podScopedRules,
     identityRules,
     reports,
     collisions: registry.collisions().slice(collisionsBefore),
@@ -257,6 +291,17 @@ function compiledRego(policy: TracingPolicy, wasm: Uint8Array | undefined): Rego
 function scopeOf(host: boolean | null | undefined): KernelRuleOrigin['scope'] {
   if (host === true) return 'host';
   return host === false ? 'pods' : 'all';
+}
+
+/**
+ * The pod scope the kernel can apply for the policy's selector, or null when its selector names no pods or names
+ * them in a way the kernel cannot follow (containerName: containers are not scoped; pids: a pid scope already).
+ */
+function kernelPodScopeOf(policy: TracingPolicy): KernelPodScope | null {
+  const { containerName, host, pids } = policy.spec.selector;
+  if (podContextOf(policy) === null || containerName !== null || pids !== null || host === true) return null;
+  const selector = compiledSelector(policy);
+  return { labels: selector.pod_labels, namespaces: selector.namespaces };
 }
 
 /** Why the policy's selector keeps its rules out of the kernel, or null when it does not. */
@@ -552,11 +597,11 @@ function matchConditions(event: RuleEvent, match: RuleMatch): MatchCondition[] {
 export function kernelRuleKey(rule: KernelRule): string {
   switch (rule.event) {
     case 'exec':
-      return JSON.stringify([rule.event, rule.ruleId, rule.scope, rule.pids ?? null, rule.match.kind, rule.match.path, rule.action]);
+      return JSON.stringify([rule.event, rule.ruleId, rule.scope, rule.pids ?? null, rule.pods ?? null, rule.match.kind, rule.match.path, rule.action]);
     case 'file':
-      return JSON.stringify([rule.event, rule.ruleId, rule.scope, rule.pids ?? null, rule.match.kind, rule.match.path, rule.ops, rule.action]);
+      return JSON.stringify([rule.event, rule.ruleId, rule.scope, rule.pids ?? null, rule.pods ?? null, rule.match.kind, rule.match.path, rule.ops, rule.action]);
     case 'connect':
-      return JSON.stringify([rule.event, rule.ruleId, rule.scope, rule.pids ?? null, rule.cidr, rule.port, rule.action]);
+      return JSON.stringify([rule.event, rule.ruleId, rule.scope, rule.pids ?? null, rule.pods ?? null, rule.cidr, rule.port, rule.action]);
     case 'namespace':
       return JSON.stringify([rule.event, rule.ruleId, rule.scope, rule.pids ?? null, rule.namespaces, rule.ops, rule.action]);
     case 'module':

@@ -24,6 +24,7 @@ export {
   type KernelFileOp,
   type KernelPathMatch,
   type KernelPidScope,
+  type KernelPodScope,
   type KernelRule,
   type ModuleKernelRule,
   type NamespaceKernelRule,

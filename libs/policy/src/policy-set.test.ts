@@ -161,7 +161,11 @@ describe('PolicySet.applyCompiled', () => {
     const change = set.applyCompiled(published(namespaced, 2n));
     assert.equal(change.key, 'payments/p');
     assert.equal(set.get('payments/p')?.policy.kind, 'TracingPolicyNamespaced');
-    assert.deepEqual(change.kernel.add, [], 'a namespaced policy needs pod context');
+    assert.deepEqual(
+      change.kernel.add.map((r) => r.pods),
+      [{ labels: {}, namespaces: ['payments'] }],
+      'a namespaced policy needs pod context: its only map entry is scoped to its namespace',
+    );
     assert.deepEqual(change.pipelineRules.map((r) => r.rule), ['nc']);
     assert.equal(set.delete('payments/p')?.change, 'deleted');
     assert.equal(set.size, 0);

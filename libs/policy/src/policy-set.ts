@@ -33,14 +33,19 @@ export interface PolicyEntry {
   readonly pipelineRules: readonly PipelineRule[];
   /** Audit entries that make the sensors report what the pipeline rules need (CompiledPolicyResult.watchRules). */
   readonly watchRules: readonly KernelRule[];
+  /** Pod-scoped kernel entries of rules that are pipeline rules too (CompiledPolicyResult.podScopedRules). */
+  readonly podScopedRules: readonly KernelRule[];
   /** Rules the agent enforces by file identity (CompiledPolicyResult.identityRules). */
   readonly identityRules: readonly IdentityRule[];
   readonly reports: readonly PolicyIssue[];
 }
 
-/** Every map entry of an entry: its kernel rules and its watches. */
+/**
+ * Every map entry of an entry: its kernel rules, its watches and its pod-scoped entries (an agent that does not know
+ * its node's pods leaves those, which carry `pods`, out of its maps).
+ */
 function mapEntriesOf(entry: PolicyEntry | undefined): KernelRule[] {
-  return entry === undefined ? [] : [...entry.kernelRules, ...entry.watchRules];
+  return entry === undefined ? [] : [...entry.kernelRules, ...entry.watchRules, ...entry.podScopedRules];
 }
 
 export type PolicyChangeKind = 'added' | 'replaced' | 'unchanged' | 'deleted';
@@ -145,6 +150,7 @@ export class PolicySet {
       kernelRules: result.kernelRules,
       pipelineRules: result.pipelineRules,
       watchRules: result.watchRules,
+      podScopedRules: result.podScopedRules,
       identityRules: result.identityRules,
       reports: result.reports,
     };

@@ -6,6 +6,7 @@
  */
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { podUidFromCgroupPath } from './container-id.ts';
 
 export interface CgroupPathResolverOptions {
   /** Where cgroup v2 is mounted (/sys/fs/cgroup, or /sys/fs/cgroup/unified in a hybrid layout). */
@@ -69,8 +70,20 @@ export const POD_CGROUP_ROOT_NAMES: readonly string[] = ['kubepods.slice', 'kube
  * to give host-only kernel rules something to tell pods by (libs/bpf FileSensor.podCgroupRoots).
  */
 export function findPodCgroupRoots(mountPoint: string, maxDepth = 4): { id: bigint; path: string }[] {
-  const roots: { id: bigint; path: string }[] = [];
-  const stack: { relative: string; depth: number }[] = [{ relative: '', depth: 0 }];
+  return findCgroupDirs(mountPoint, { start: '', maxDepth, match: (name) => POD_CGROUP_ROOT_NAMES.includes(name) }).map(({ id, path }) => ({ id, path }));
+}
+
+/**
+ * Directories at most `maxDepth` levels below `start` (relative to the mount) whose name `match` accepts, with their
+ * cgroup ids; a matched directory's subtree is not searched, and at most 10,000 directories are read. Directories
+ * removed while walking are skipped.
+ */
+function findCgroupDirs(
+  mountPoint: string,
+  { start, maxDepth, match }: { readonly start: string; readonly maxDepth: number; readonly match: (name: string) => boolean },
+): { id: bigint; path: string; name: string }[] {
+  const found: { id: bigint; path: string; name: string }[] = [];
+  const stack: { relative: string; depth: number }[] = [{ relative: start, depth: 0 }];
   let visited = 0;
   while (stack.length > 0 && visited < 10_000) {
     const { relative, depth } = stack.pop() as { relative: string; depth: number };
@@ -84,9 +97,9 @@ export function findPodCgroupRoots(mountPoint: string, maxDepth = 4): { id: bigi
     for (const entry of entries) {
       if (!entry.isDirectory()) continue;
       const child = `${relative}/${entry.name}`;
-      if (POD_CGROUP_ROOT_NAMES.includes(entry.name)) {
+      if (match(entry.name)) {
         try {
-          roots.push({ id: statSync(join(mountPoint, child), { bigint: true }).ino, path: child });
+          found.push({ id: statSync(join(mountPoint, child), { bigint: true }).ino, path: child, name: entry.name });
         } catch {
           // removed while walking
         }
@@ -95,5 +108,23 @@ export function findPodCgroupRoots(mountPoint: string, maxDepth = 4): { id: bigi
       }
     }
   }
-  return roots;
+  return found;
+}
+
+/**
+ * The pods' own cgroups under the pod cgroup roots (paths relative to the v2 mount, from findPodCgroupRoots): pod uid →
+ * cgroup id of kubepods/<qos>/pod<uid> or kubepods/pod<uid> (cgroupfs driver), or
+ * kubepods-<qos>-pod<uid>.slice / kubepods-pod<uid>.slice (systemd driver; underscores in the uid read as dashes).
+ * At most `maxDepth` levels below a root (the QoS level and the pod's); a pod's subtree is not searched. kubelet
+ * makes a pod's cgroup before it starts any of its containers, so a pod found here has run no process yet or is
+ * covered from now on. Who calls: the agent, for its kernel pod scopes, when its node's pods change and on a timer.
+ */
+export function findPodCgroups(mountPoint: string, rootPaths: readonly string[], maxDepth = 2): Map<string, bigint> {
+  const pods = new Map<string, bigint>();
+  for (const root of rootPaths) {
+    for (const { id, name } of findCgroupDirs(mountPoint, { start: root, maxDepth, match: (dir) => podUidFromCgroupPath(dir) !== null })) {
+      pods.set(podUidFromCgroupPath(name) as string, id);
+    }
+  }
+  return pods;
 }

@@ -4,7 +4,7 @@ export { createProcReader, parseStat, parseStatusIds, parseCgroupV2Path } from '
 export type { ProcReader, ProcSnapshot, ProcReaderOptions } from './proc-reader.ts';
 export { normalizeAbsolutePath, resolvePath } from './paths.ts';
 export { containerIdFromCgroupPath, podUidFromCgroupPath, isKubernetesPodCgroup } from './container-id.ts';
-export { createCgroupPathResolver, findPodCgroupRoots, POD_CGROUP_ROOT_NAMES } from './cgroup-paths.ts';
+export { createCgroupPathResolver, findPodCgroupRoots, findPodCgroups, POD_CGROUP_ROOT_NAMES } from './cgroup-paths.ts';
 export type { CgroupPathResolver, CgroupPathResolverOptions } from './cgroup-paths.ts';
 export { createSymlinkResolver } from './symlinks.ts';
 export type { FollowSymlinks, SymlinkRequest, SymlinkResolverOptions } from './symlinks.ts';

@@ -44,3 +44,21 @@ export function pidScopeFlags(slot: unknown, invalid: (message: string) => Error
   }
   return (PID_SCOPE_RULE.flag | (slot << PID_SCOPE_RULE.slotShift)) >>> 0;
 }
+
+/**
+ * A rule's pod scope (POD_SCOPE_RULE_* in bpf/lib/stinger_pod_scope.h): the flag bit and the slot's six bits, above
+ * the pid scope's. A pod-scoped rule applies only to the tasks of the pods in its slot (core/pod-scopes.ts); the
+ * kernel passes over every other task as it does for host/pods.
+ */
+export const POD_SCOPE_RULE = { flag: 1 << 22, slotShift: 23 } as const;
+/** Scope slots the kernel has (POD_SCOPE_SLOTS): one per distinct pod selector in force on the node. */
+export const POD_SCOPE_SLOTS = 64;
+
+/** The flag bits of a pod scope slot (undefined: none); throws what `invalid` makes for a slot out of range. */
+export function podScopeFlags(slot: unknown, invalid: (message: string) => Error): number {
+  if (slot === undefined) return 0;
+  if (typeof slot !== 'number' || !Number.isInteger(slot) || slot < 0 || slot >= POD_SCOPE_SLOTS) {
+    throw invalid(`must be an integer in 0..${POD_SCOPE_SLOTS - 1}, got ${String(slot)}`);
+  }
+  return (POD_SCOPE_RULE.flag | (slot << POD_SCOPE_RULE.slotShift)) >>> 0;
+}

@@ -16,7 +16,7 @@ import { readPerCpuCounter } from './ring-buffer-reader.ts';
 import { isSensorName, SENSOR_LOSS_SLOTS } from './event-kinds.ts';
 
 /** Maps every sensor object declares (bpf/lib/stinger_maps.h). */
-export const SHARED_MAPS = ['events', 'lost_records', 'ppid_by_pid', 'pod_cgroup_roots', 'cwd_by_tgid', 'pid_scope_tgids', 'pid_scope_follow', 'pid_scope_full'] as const;
+export const SHARED_MAPS = ['events', 'lost_records', 'ppid_by_pid', 'pod_cgroup_roots', 'cwd_by_tgid', 'pid_scope_tgids', 'pid_scope_follow', 'pid_scope_full', 'pod_scope_cgroups'] as const;
 
 export interface LoadSensorOptions {
   /** For logs and errors, e.g. `process`. */

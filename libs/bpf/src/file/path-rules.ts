@@ -18,11 +18,11 @@
  * This object owns the entries it added and is the only writer of its maps; `clear()` removes them all.
  */
 import { BpfError } from '../core/errors.ts';
-import { PID_SCOPE_RULE, PID_SCOPE_SLOTS, pidScopeFlags, scopeFlags, validateScope, type RuleScope } from '../core/rule-scope.ts';
+import { PID_SCOPE_RULE, PID_SCOPE_SLOTS, pidScopeFlags, podScopeFlags, scopeFlags, validateScope, type RuleScope } from '../core/rule-scope.ts';
 import type { BpfMap } from '../core/bpf-object.ts';
 import { FILE_OP, FILE_PATH_SIZE, FILE_RULE_LAYOUT, PATH_FILTER_LAYOUT, PATH_PREFIX_KEY_LAYOUT, RULE_ACTION, RULE_FLAG, type FileOp } from './records.ts';
 
-/** An invalid rule: `field` names the offending input (`path`, `ruleId`, `action`, `ops`, `killOnName`, `scope`, `pidScope`). */
+/** An invalid rule: `field` names the offending input (`path`, `ruleId`, `action`, `ops`, `killOnName`, `scope`, `pidScope`, `podScope`). */
 export class FileRuleError extends BpfError {
   readonly field: string;
 
@@ -60,6 +60,11 @@ export interface PathRule<Op extends string = FileRuleOp> {
    * of its scope. A task the slot passes over falls back as for `scope`.
    */
   readonly pidScope?: number;
+  /**
+   * A pod scope slot (core/pod-scopes.ts): the rule applies only to the tasks of that scope's pods; absent, to every
+   * task of its scope. A task the slot passes over falls back as for `scope`.
+   */
+  readonly podScope?: number;
 }
 
 export interface PathRuleEntry<Op extends string = FileRuleOp> {
@@ -165,13 +170,14 @@ export function encodePathRule<Op extends string>(rule: PathRule<Op>, opBits: Re
   if (typeof killOnName !== 'boolean') throw new FileRuleError('killOnName', `must be a boolean, got ${typeof killOnName}`);
   const scope = validateScope((rule as { readonly scope?: unknown }).scope, (message) => new FileRuleError('scope', message));
   const pidScope = pidScopeFlags((rule as { readonly pidScope?: unknown }).pidScope, (message) => new FileRuleError('pidScope', message));
+  const podScope = podScopeFlags((rule as { readonly podScope?: unknown }).podScope, (message) => new FileRuleError('podScope', message));
   const value = new Uint8Array(FILE_RULE_LAYOUT.size);
   const view = new DataView(value.buffer);
   const o = FILE_RULE_LAYOUT.offsets;
   view.setUint32(o.rule_id, ruleId, true);
   view.setUint32(o.action, RULE_ACTION[action], true);
   view.setUint32(o.ops, mask >>> 0, true);
-  view.setUint32(o.flags, ((killOnName ? RULE_FLAG.killOnName : 0) | scopeFlags(scope, RULE_FLAG) | pidScope) >>> 0, true);
+  view.setUint32(o.flags, ((killOnName ? RULE_FLAG.killOnName : 0) | scopeFlags(scope, RULE_FLAG) | pidScope | podScope) >>> 0, true);
   return value;
 }
 
@@ -269,7 +275,7 @@ export function createPathRuleMaps<Op extends string>(options: CreatePathRuleMap
       validateRulePath(prefix, 'prefix');
       const value = encodePathRule(rule, opBits);
       maps.prefix.update(pathPrefixKey(prefix), value);
-      if ((rule.scope ?? 'all') !== 'all' || rule.pidScope !== undefined) maps.prefixAll.delete(pathPrefixKey(prefix));
+      if ((rule.scope ?? 'all') !== 'all' || rule.pidScope !== undefined || rule.podScope !== undefined) maps.prefixAll.delete(pathPrefixKey(prefix));
       else maps.prefixAll.update(pathPrefixKey(prefix), value);
       prefixes.set(prefix, { value, rule: { ...rule, ops: [...rule.ops] } });
       syncFilter();

@@ -14,7 +14,7 @@ import { mappedNetwork, parseCidr as parseCidrText } from '@stinger/net-address'
 import type { BpfMap } from '../core/bpf-object.ts';
 import { BpfError } from '../core/errors.ts';
 import type { STINGER_ACTION} from './records.ts';
-import { pidScopeFlags, scopeFlags, validateScope, type RuleScope } from '../core/rule-scope.ts';
+import { pidScopeFlags, podScopeFlags, scopeFlags, validateScope, type RuleScope } from '../core/rule-scope.ts';
 import { NET_RULE_FLAG, NET_RULE_KEY_LAYOUT, NET_RULE_VALUE_LAYOUT, formatIpv4, formatIpv6 } from './records.ts';
 
 /** An invalid rule input: `field` names the offending input (`cidr`, `port`, `ruleId`, `cgroupId`, `flags`, ...). */
@@ -75,7 +75,7 @@ export function encodeNetRuleKey(network: ParsedCidr, port: number): Uint8Array 
   return key;
 }
 
-/** struct net_rule_value; `pidScopeBits` from pidScopeFlags (default 0: no pid scope). */
+/** struct net_rule_value; `pidScopeBits`: the flags of pidScopeFlags and podScopeFlags together (default 0: neither scope). */
 export function encodeNetRuleValue(ruleId: number, action: number, scopes: { readonly scope?: RuleScope; readonly pidScopeBits?: number } = {}): Uint8Array {
   const { scope = 'all', pidScopeBits = 0 } = scopes;
   const value = new Uint8Array(NET_RULE_VALUE_LAYOUT.size);
@@ -97,6 +97,8 @@ export interface DestinationRule {
   readonly scope?: RuleScope;
   /** A pid scope slot (core/pid-scopes.ts): only its processes; a task outside it falls back as for `scope`. */
   readonly pidScope?: number;
+  /** A pod scope slot (core/pod-scopes.ts): only the tasks of its pods; a task outside it falls back as for `scope`. */
+  readonly podScope?: number;
 }
 
 export interface DestinationRuleEntry {
@@ -140,10 +142,12 @@ export function createDestinationRuleMap(options: CreateDestinationRuleMapOption
       const ruleId = validateRuleId(rule.ruleId);
       const scope = validateScope(rule.scope, (message) => new NetRuleError('scope', message));
       const pidScope = pidScopeFlags(rule.pidScope, (message) => new NetRuleError('pidScope', message));
+      const podScope = podScopeFlags(rule.podScope, (message) => new NetRuleError('podScope', message));
       const key = encodeNetRuleKey(network, port);
-      const value = encodeNetRuleValue(ruleId, action, { scope, pidScopeBits: pidScope });
+      // One flags word holds both scope encodings (their bits do not overlap).
+      const value = encodeNetRuleValue(ruleId, action, { scope, pidScopeBits: (pidScope | podScope) >>> 0 });
       map.update(key, value);
-      if (scope !== 'all' || pidScope !== 0) mapAll.delete(key);
+      if (scope !== 'all' || pidScope !== 0 || podScope !== 0) mapAll.delete(key);
       else mapAll.update(key, value);
       const wasEmpty = entries.size === 0;
       const entry = { cidr: network.text, port, ruleId };
