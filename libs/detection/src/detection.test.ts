@@ -256,3 +256,39 @@ describe('sequences', () => {
     assert.equal(rulesOf(droppedBinary).maxWindowNs(), 60n * SECOND);
   });
 });
+
+describe('ancestry of exited processes', () => {
+  const exitOf = (pid: number, parentPid: number, time: bigint): Event =>
+    sampleEvent({ kind: 'exit', time, process: { pid, start_time: BigInt(pid) }, parent: { pid: parentPid, start_time: BigInt(parentPid) }, payload: { group: 'exit', code: 0, signal: 0 } });
+  const execOf = (pid: number, parentPid: number, at: { readonly time: bigint; readonly binary?: string }): Event =>
+    sampleEvent({ kind: 'exec', time: at.time, process: { pid, start_time: BigInt(pid), binary: at.binary ?? '/bin/cat' }, parent: { pid: parentPid, start_time: BigInt(parentPid) } });
+
+  test('a steady stream of short processes keeps rate × retention ancestry entries, not every process (the soak)', () => {
+    const detector = new PartitionDetector({ rules: rulesOf(policy('    - { name: r, event: exec, match: { binary: { equal: [/never] } }, action: audit }')), exitedRetentionNs: 10n * SECOND });
+    for (let i = 0; i < 25 * 600; i++) {
+      const at = BigInt(i) * 40_000_000n;
+      detector.observe(execOf(1000 + i, 1, { time: at }), { emit: true });
+      detector.observe(exitOf(1000 + i, 1, at + 40_000_000n), { emit: true });
+    }
+    assert.ok(detector.stats().processes <= 25 * 10 + 2, `${detector.stats().processes} entries`);
+  });
+
+  test('a processTree sequence still joins steps through a parent that exited long before the last step', () => {
+    const rule = `    - name: tree
+      sequence:
+        by: processTree
+        within: 10m
+        steps:
+          - { event: exec, match: { binary: { equal: [/usr/bin/first] } } }
+          - { event: exec, match: { binary: { equal: [/usr/bin/last] } } }
+      action: audit`;
+    const detector = new PartitionDetector({ rules: rulesOf(policy(rule)), exitedRetentionNs: 10n * SECOND });
+    // Shell 10 runs first (30) and a script (20) that starts a daemon (40) and exits; a minute of other processes
+    // later the daemon runs last: its lineage reaches 10 only through the exited 20.
+    const alerts = [execOf(30, 10, { time: SECOND, binary: '/usr/bin/first' }), execOf(20, 10, { time: 0n, binary: '/bin/sh' }), execOf(40, 20, { time: 2n * SECOND, binary: '/usr/bin/daemon' }), exitOf(30, 10, 3n * SECOND), exitOf(20, 10, 4n * SECOND)];
+    for (let i = 0; i < 1500; i++) alerts.push(execOf(1000 + i, 1, { time: 5n * SECOND + BigInt(i) * 40_000_000n }), exitOf(1000 + i, 1, 5n * SECOND + BigInt(i) * 40_000_000n + 1n));
+    alerts.push(execOf(50, 40, { time: 70n * SECOND, binary: '/usr/bin/last' }));
+    const raised = alerts.flatMap((event) => detector.observe(event, { emit: true }));
+    assert.deepEqual(raised.map((a) => a.rule), ['tree'], "the last step's lineage reaches the first step's parent through the script that exited 66 s before");
+  });
+});

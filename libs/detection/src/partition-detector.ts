@@ -15,13 +15,16 @@
  *  - Sequences: a partial match per (rule, scope) advances when the rule's next step matches an event of the same
  *    scope (and its sameAs correlation holds), and is dropped once older than the rule's window. Bounded: at most
  *    `maxPartialsPerRule` partials per rule and scope key, `maxGroups` groups, `maxProcesses` ancestry entries;
- *    the oldest go first.
+ *    the oldest go first. An exited process's ancestry entry goes sooner: `exitedRetentionNs` (2 minutes of event
+ *    time) after its exit event once no entry names it as parent (ExitedLineage), so a steady process rate keeps
+ *    rate × retention entries plus the live processes' ancestors, not every process the node ran.
  */
 import type { Alert, Event } from '@stinger/events';
 import type { MatchField } from '@stinger/policy';
 import { buildAlert } from './alerts.ts';
 import type { CompiledStep, DetectionRules, SequenceRule, SingleEventRule } from './detection-rules.ts';
 import { fieldValues, type FieldValue } from './event-fields.ts';
+import { ExitedLineage } from './exited-lineage.ts';
 
 export interface PartitionDetectorOptions {
   readonly rules: DetectionRules;
@@ -29,6 +32,8 @@ export interface PartitionDetectorOptions {
   readonly maxGroups?: number;
   readonly maxPartialsPerRule?: number;
   readonly maxProcesses?: number;
+  /** How long after its exit (event time) an exited process's ancestry entry stays at least; 2 minutes by default. */
+  readonly exitedRetentionNs?: bigint;
   /** Alert.time; the wall clock by default (the alert's own time, not used for any decision). */
   readonly now?: () => bigint;
   /**
@@ -138,6 +143,7 @@ export class PartitionDetector {
    */
   readonly #identities = new Map<string, Map<number, { readonly startTime: bigint; readonly id: string }>>();
   #identityCount = 0;
+  readonly #exitedLineage: ExitedLineage;
   #latestNs = 0n;
   /** The event being observed (see Observed); its event is a placeholder until the first observe(). */
   readonly #observed: Observed;
@@ -148,6 +154,14 @@ export class PartitionDetector {
     this.#maxGroups = options.maxGroups ?? 10_000;
     this.#maxPartials = options.maxPartialsPerRule ?? 64;
     this.#maxProcesses = options.maxProcesses ?? 65_536;
+    this.#exitedLineage = new ExitedLineage({
+      retentionNs: options.exitedRetentionNs ?? 120_000_000_000n,
+      forget: (id) => {
+        const parent = this.#parents.get(id) ?? null;
+        this.#parents.delete(id);
+        return parent;
+      },
+    });
     this.#now = options.now ?? (() => BigInt(Date.now()) * 1_000_000n);
     this.#keep = options.keep ?? ((event) => event);
     this.#observed = { event: undefined as unknown as Event, process: '', steps: [], stepMatched: [], lineage: [], fields: [], fieldValues: [] };
@@ -179,7 +193,18 @@ export class PartitionDetector {
         if (alert !== null) alerts.push(alert);
       }
     }
+    if (event.kind === 'exit') this.#forgetExited(event, process);
     return options.emit ? alerts : [];
+  }
+
+  /** After its exit event: the process's cached identity string goes now, its ancestry entry later (ExitedLineage). */
+  #forgetExited(event: Event, process: string): void {
+    const byPid = this.#identities.get(event.node);
+    if (byPid?.get(event.process.pid)?.startTime === event.process.start_time) {
+      byPid.delete(event.process.pid);
+      this.#identityCount -= 1;
+    }
+    this.#exitedLineage.exited(process, event.time);
   }
 
   /**
@@ -261,10 +286,16 @@ export class PartitionDetector {
     if (event.parent === null) return;
     if (this.#parents.has(child)) return;
     if (this.#parents.size >= this.#maxProcesses) {
-      const oldest = this.#parents.keys().next().value;
-      if (oldest !== undefined) this.#parents.delete(oldest);
+      const oldest = this.#parents.entries().next().value;
+      if (oldest !== undefined) {
+        this.#parents.delete(oldest[0]);
+        this.#exitedLineage.dropped(oldest[0]);
+        this.#exitedLineage.unlinked(oldest[1]);
+      }
     }
-    this.#parents.set(child, this.#identityOf(event.parent, event.node));
+    const parent = this.#identityOf(event.parent, event.node);
+    this.#parents.set(child, parent);
+    this.#exitedLineage.linked(parent);
   }
 
   /** The event's process and its ancestors, nearest first, as far as the bounded map knows (at most 64). */

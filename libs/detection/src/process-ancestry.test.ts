@@ -128,3 +128,37 @@ test('the entry is the oldest process seen: one that shows up later but started 
   index.learn(exec(140, 130, { container }));
   assert.deepEqual([index.containerOrigin(late)?.entry.pid, index.containerOrigin(late)?.fromEntry], [140, true]);
 });
+
+/** `count` short processes of a steady stream (each forked by 1, exec'd, exited 40 ms later), one every 40 ms. */
+function shortProcesses(count: number, startPid = 1000): Event[] {
+  const events: Event[] = [];
+  for (let i = 0; i < count; i++) {
+    const pid = startPid + i;
+    const at = BigInt(i) * 40_000_000n;
+    const process = { pid, binary: '/bin/cat', start_time: BigInt(pid), cgroup_path: '/system.slice/x.service', container_id: null };
+    const parent = { pid: 1, binary: '/sbin/init', start_time: 1n };
+    events.push(sampleEvent({ kind: 'exec', time: at, process, parent }));
+    events.push(sampleEvent({ kind: 'exit', time: at + 40_000_000n, process, parent, payload: { group: 'exit', code: 0, signal: 0 } }));
+  }
+  return events;
+}
+
+test('a steady stream of short processes keeps rate × retention of them known, not every process (the soak)', () => {
+  const second = 1_000_000_000n;
+  const index = new AncestryIndex(65_536, 10n * second);
+  for (const event of shortProcesses(25 * 600)) index.learn(event); // 25 a second for 10 minutes
+  const { processes } = index.stats();
+  assert.ok(processes <= 25 * 10 + 2, `${processes} processes known`);
+});
+
+test('an exited process stays known while a known descendant names it: followChildren still reaches through it', () => {
+  const second = 1_000_000_000n;
+  const index = new AncestryIndex(65_536, 10n * second);
+  // 20 runs 30 and exits; 30 runs on (a daemon whose parent went), then a minute of other short processes.
+  const exit = (pid: number, parentPid: number, at: bigint) => sampleEvent({ kind: 'exit', time: at, process: { pid, start_time: BigInt(pid) }, parent: { pid: parentPid, start_time: BigInt(parentPid) }, payload: { group: 'exit', code: 0, signal: 0 } });
+  for (const event of [exec(20, 10), exec(30, 20), exit(20, 10, 0n), ...shortProcesses(1500)]) index.learn(event);
+  const later = exec(40, 30);
+  index.learn(later);
+  assert.equal(index.includes(later, new Set([20]), true), true, "30's parent 20 exited a minute ago and is still its ancestor");
+  assert.ok(index.stats().processes < 300, `${index.stats().processes} processes known`);
+});

@@ -4,13 +4,16 @@
  *
  * Contract: the detector calls `learn(event)` for every event, before the rules are evaluated on it (also for events
  * it replays after a restart). Everything is bounded (oldest first out); a chain the detector did not see is cut where
- * its knowledge ends, and the questions below answer "cannot tell" (null) rather than guess.
+ * its knowledge ends, and the questions below answer "cannot tell" (null) rather than guess. An exited process is
+ * forgotten sooner: `exitedRetentionNs` (event time) after its exit event, once no known process names it as parent
+ * and no container has it as entry process (ExitedLineage), so a steady process rate keeps rate × retention entries.
  *
  * The entry process of a container is the oldest process (smallest start time) the detector has seen in it. On a
  * detector that was running when the container started, that is the process the runtime started (its pid 1); after a
  * detector restart it is the oldest process that produced an event since — the replay window (docs/policies.md).
  */
 import type { Event, Process } from '@stinger/events';
+import { ExitedLineage } from './exited-lineage.ts';
 
 /** How a selector asks about a process tree (selector.ts). */
 export interface ProcessLineage {
@@ -65,9 +68,24 @@ export class AncestryIndex implements ProcessLineage {
   /** `node/container id` → identity of the oldest process seen in it. */
   readonly #entries = new Map<string, string>();
   readonly #max: number;
+  /** Links are parents named by known processes, and containers' entry processes. */
+  readonly #exited: ExitedLineage;
 
-  constructor(max = 65_536) {
+  constructor(max = 65_536, exitedRetentionNs = 120_000_000_000n) {
     this.#max = max;
+    this.#exited = new ExitedLineage({
+      retentionNs: exitedRetentionNs,
+      forget: (id) => {
+        const known = this.#known.get(id);
+        this.#known.delete(id);
+        return known?.parent ?? null;
+      },
+    });
+  }
+
+  /** Processes known, and containers whose entry process is known. */
+  stats(): { readonly processes: number; readonly containers: number } {
+    return { processes: this.#known.size, containers: this.#entries.size };
   }
 
   learn(event: Event): void {
@@ -79,6 +97,7 @@ export class AncestryIndex implements ProcessLineage {
       this.#set(parent, { pid: event.parent.pid, binary: event.parent.binary, startTime: event.parent.start_time, parent: null, container: containerOf(event.parent) });
     }
     if (typeof container === 'string') this.#noteEntry(`${event.node}/${container}`, id, event.process.start_time);
+    if (event.kind === 'exit') this.#exited.exited(id, event.time);
   }
 
   /** The parent of `event`'s process, then its parent, …, at most `depth`: pid and binary of each. */
@@ -144,10 +163,15 @@ export class AncestryIndex implements ProcessLineage {
     const known = current === undefined ? undefined : this.#known.get(current);
     if (known !== undefined && known.startTime <= startTime) return;
     if (current === undefined && this.#entries.size >= this.#max) {
-      const oldest = this.#entries.keys().next().value;
-      if (oldest !== undefined) this.#entries.delete(oldest);
+      const oldest = this.#entries.entries().next().value;
+      if (oldest !== undefined) {
+        this.#entries.delete(oldest[0]);
+        this.#exited.unlinked(oldest[1]);
+      }
     }
     this.#entries.set(key, id);
+    this.#exited.linked(id);
+    if (current !== undefined) this.#exited.unlinked(current);
   }
 
   #set(id: string, known: Known): void {
@@ -155,14 +179,26 @@ export class AncestryIndex implements ProcessLineage {
     // A later event of the same process may come without its parent or container (or with the binary exec replaced):
     // keep what an earlier one told.
     if (existing !== undefined) {
-      this.#known.set(id, { ...known, parent: known.parent ?? existing.parent, container: known.container === undefined ? existing.container : known.container });
+      const parent = known.parent ?? existing.parent;
+      this.#known.set(id, { ...known, parent, container: known.container === undefined ? existing.container : known.container });
+      if (parent !== existing.parent) this.#relink(existing.parent, parent);
       return;
     }
     if (this.#known.size >= this.#max) {
-      const oldest = this.#known.keys().next().value;
-      if (oldest !== undefined) this.#known.delete(oldest);
+      const oldest = this.#known.entries().next().value;
+      if (oldest !== undefined) {
+        this.#known.delete(oldest[0]);
+        this.#exited.dropped(oldest[0]);
+        if (oldest[1].parent !== null) this.#exited.unlinked(oldest[1].parent);
+      }
     }
     this.#known.set(id, known);
+    if (known.parent !== null) this.#exited.linked(known.parent);
+  }
+
+  #relink(from: string | null, to: string | null): void {
+    if (to !== null) this.#exited.linked(to);
+    if (from !== null) this.#exited.unlinked(from);
   }
 }
 
