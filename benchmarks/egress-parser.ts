@@ -6,13 +6,13 @@
  * every run:
  *
  * - bulk: 64 KiB writes (what the issue's goal is about: only the first payload is parsed, every later packet pays
- *   one socket-storage lookup and leaves);
+ *   one socket-storage lookup and the socket's byte and packet counters, both ways, and leaves);
  * - small: 1 KiB writes with TCP_NODELAY (more packets per byte);
  * - UDP: 1-byte datagrams on a connected socket (one packet per send: the per-packet price, the socket's first
  *   datagram parsed and every later one leaving after the storage lookup);
  *
  * and the stages: without the parser (the reference) and with it attached to the program's cgroup (connect hooks,
- * sendmsg hooks and cgroup_skb/egress). The first payload is an HTTP request line, so the parser reads and reports
+ * sendmsg hooks, cgroup_skb/egress and ingress, sock_release: the parser and the per-socket flow counters). The first payload is an HTTP request line, so the parser reads and reports
  * it once per connection as it would in production. Medians over runs; ratios are per run, same run.
  *   npm run -s -w @stinger/bpf build:bpf
  *   npx node benchmarks/egress-parser.ts [--runs K] [--mb N] [--datagrams D]
@@ -136,13 +136,22 @@ interface ProgramStats {
 
 const BPF_STATS = '/proc/sys/kernel/bpf_stats_enabled';
 
-/** The cgroup_skb/egress program attached to `cgroupPath` (bpftool cgroup show), and its run statistics. */
-function egressProgramStats(cgroupPath: string): ProgramStats {
+/**
+ * The per-packet programs attached to `cgroupPath` (bpftool cgroup show: cgroup_skb/egress, the parser and the sent
+ * counters, and cgroup_skb/ingress, the received counters), their run statistics summed: every packet each runs for.
+ */
+function packetProgramStats(cgroupPath: string): ProgramStats {
   const attached = JSON.parse(execFileSync('bpftool', ['cgroup', 'show', cgroupPath, '-j'], { encoding: 'utf8' }) || '[]') as { id: number; attach_type: string }[];
-  const program = attached.find((p) => p.attach_type === 'cgroup_inet_egress');
-  if (program === undefined) throw new Error(`no egress program attached to ${cgroupPath}`);
-  const info = JSON.parse(execFileSync('bpftool', ['prog', 'show', 'id', String(program.id), '-j'], { encoding: 'utf8' })) as { run_cnt?: number; run_time_ns?: number };
-  return { runs: info.run_cnt ?? 0, ns: info.run_time_ns ?? 0 };
+  const programs = attached.filter((p) => p.attach_type === 'cgroup_inet_egress' || p.attach_type === 'cgroup_inet_ingress');
+  if (programs.length !== 2) throw new Error(`expected the egress and ingress programs on ${cgroupPath}, found ${programs.map((p) => p.attach_type).join(', ')}`);
+  let runs = 0;
+  let ns = 0;
+  for (const program of programs) {
+    const info = JSON.parse(execFileSync('bpftool', ['prog', 'show', 'id', String(program.id), '-j'], { encoding: 'utf8' })) as { run_cnt?: number; run_time_ns?: number };
+    runs += info.run_cnt ?? 0;
+    ns += info.run_time_ns ?? 0;
+  }
+  return { runs, ns };
 }
 
 interface Workload {
@@ -184,6 +193,7 @@ try {
   ];
   const samples = workloads.map(() => ({ without: [] as Sample[], with: [] as Sample[], program: [] as ProgramStats[] }));
   let records = 0n;
+  let flows = 0n;
   for (let run = 0; run < runs; run++) {
     for (const [index, workload] of workloads.entries()) {
       const stage = samples[index]!;
@@ -191,14 +201,15 @@ try {
       const order = run % 2 === 0 ? (['without', 'with'] as const) : (['with', 'without'] as const);
       for (const which of order) {
         if (which === 'with') parser = attachEgressParser({ sensor, cgroupPath: cgroup, rateLimit: { perSecond: 0, burst: 1 } });
-        const before = parser === undefined ? null : egressProgramStats(cgroup);
+        const before = parser === undefined ? null : packetProgramStats(cgroup);
         stage[which].push(await transfer(program, workload));
         if (before !== null) {
-          const after = egressProgramStats(cgroup);
+          const after = packetProgramStats(cgroup);
           stage.program.push({ runs: after.runs - before.runs, ns: after.ns - before.ns });
         }
         if (parser !== undefined) {
           records += parser.counters().emitted;
+          flows += parser.counters().flows;
           parser.close();
           parser = undefined;
         }
@@ -208,7 +219,7 @@ try {
   const lines = [
     `machine: ${availableParallelism()} cores, ${cpus()[0]?.model ?? '?'}, kernel ${release()}, Node ${process.version}, load ${load()}; ${runs} runs, medians (min–max)`,
     '',
-    '| loopback transfer | MiB | segments sent (without / with) | CPU without the parser (ms) — reference | CPU with the parser (ms) | ratio, same run | CPU per segment, reference (ns) | parser program per packet (ns, kernel accounting) | parser time / transfer CPU |',
+    '| loopback transfer | MiB | segments sent (without / with) | CPU without the parser (ms) — reference | CPU with the parser (ms) | ratio, same run | CPU per segment, reference (ns) | egress + ingress programs per packet (ns, kernel accounting) | programs\' time / transfer CPU |',
     '|---|---:|---:|---:|---:|---:|---:|---:|---:|',
   ];
   for (const [index, workload] of workloads.entries()) {
@@ -222,7 +233,11 @@ try {
       `| ${workload.name} | ${workload.chunk === 0 ? '—' : fmt(workload.mib)} | ${fmt(median(stage.without.map((s) => s.segments)))} / ${fmt(median(stage.with.map((s) => s.segments)))} | ${spread(stage.without.map((s) => s.ns / 1e6), 1)} | ${spread(stage.with.map((s) => s.ns / 1e6), 1)} | ${spread(ratios, 3)} | ${spread(perSegment, 0)} | ${spread(nsPerRun, 1)} (${fmt(median(stage.program.map((p) => p.runs)))} runs) | ${spread(share.map((x) => x * 100), 2)} % |`,
     );
   }
-  lines.push('', `egress records written while attached: ${records} (one per TCP connection: the HTTP request line; ${runs * 2} connections; the UDP loop's datagrams are not to port 53 and make none)`);
+  lines.push(
+    '',
+    `egress records written while attached: ${records} (one per TCP connection: the HTTP request line; ${runs * 2} connections; the UDP loop's datagrams are not to port 53 and make none)`,
+    `flow records written while attached: ${flows} (one per connected socket at its release: ${runs * 3} sockets; interim ones after 60 s, none here)`,
+  );
   process.stdout.write(`${lines.join('\n')}\n`);
 } finally {
   if (statsBefore !== undefined) writeFileSync(BPF_STATS, statsBefore);
