@@ -179,8 +179,9 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
   }
   // Pod selectors (podSelector, namespaces) of the exec, file and connect rules the kernel decides: this node's pods
   // from the API server, each pod's own cgroup from the cgroup tree. Without an API server (no KUBECONFIG, not in a
-  // cluster) there are no pod scopes: those rules are enforced by the pipeline alone, and their statuses say so.
-  const kubeConfig = loadKubeConfig(config);
+  // cluster, or STINGER_AGENT_POD_SCOPES=false) there are no pod scopes: those rules are enforced by the pipeline alone,
+  // and their statuses say so.
+  const kubeConfig = config.agent.podScopes ? loadKubeConfig(config) : null;
   const podScopes = kubeConfig === null ? null : new PodScopes({ map: createPodScopeMap(processSensor), slots: POD_SCOPE_SLOTS });
   const nodePods = kubeConfig === null ? null : createNodePodWatch({ kubeConfig, nodeName: config.nodeName, logger });
   /** When each pod without a cgroup yet was first seen: those are looked for often, for a minute (kubelet makes it soon). */
@@ -251,7 +252,8 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
     slots: new KernelRuleSlots(
       createBpfKernelMaps({ fileSensor, networkSensor, connectPolicy, privilegeSensor, rootCgroupId: cgroupIdOf(cgroupRoot), pidScopes, ...(podScopes ? { podScopes } : {}) }),
     ),
-    podScopesUnavailable: () => (podScopes === null ? 'no Kubernetes API server configured (KUBECONFIG or in-cluster)' : null),
+    podScopesUnavailable: () =>
+      podScopes !== null ? null : config.agent.podScopes ? 'no Kubernetes API server configured (KUBECONFIG or in-cluster)' : 'STINGER_AGENT_POD_SCOPES=false',
     identity: { unavailable: () => fileGuard.unavailableReason(), setRules: (rules) => fileGuard.setRules(rules) },
     onStatus: (key, status) => statusReporter.report(key, status),
   });

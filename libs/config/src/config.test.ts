@@ -90,6 +90,8 @@ test('kubeconfig: KUBECONFIG, then ~/.kube/config, then in-cluster (service host
 test('STINGER_AGENT_HEALTH_INTERVAL_MS: default 10000, zero refused', () => {
   assert.equal(loadConfig({}).agent.healthIntervalMs, 10_000);
   assert.equal(loadConfig({ STINGER_AGENT_HEALTH_INTERVAL_MS: '500' }).agent.healthIntervalMs, 500);
+  assert.equal(loadConfig({}).agent.podScopes, true);
+  assert.equal(loadConfig({ STINGER_AGENT_POD_SCOPES: 'false' }).agent.podScopes, false);
   assert.throws(() => loadConfig({ STINGER_AGENT_HEALTH_INTERVAL_MS: '0' }), /STINGER_AGENT_HEALTH_INTERVAL_MS/);
 });
 

@@ -113,6 +113,11 @@ export interface AgentConfig {
   readonly ringCoalesceMs: number;
   /** Milliseconds between two AgentHealth reports on the agents topic (STINGER_AGENT_HEALTH_INTERVAL_MS). */
   readonly healthIntervalMs: number;
+  /**
+   * Whether the agent watches its node's pods (when it has a Kubernetes API server) so that rules scoped by pod labels
+   * or namespaces are decided in the kernel (STINGER_AGENT_POD_SCOPES, default true); false leaves them to the pipeline.
+   */
+  readonly podScopes: boolean;
   /** The egress parser: DNS names, TLS server names and HTTP requests read from outgoing packets. */
   readonly egress: AgentEgressConfig;
 }
@@ -543,6 +548,7 @@ export function loadConfig(env: Env = process.env, probe: Partial<ConfigProbe> =
       watch: parseWatch(env['STINGER_AGENT_WATCH']),
       ringCoalesceMs: parseNonNegativeInt(env, 'STINGER_AGENT_RING_COALESCE_MS', 2),
       healthIntervalMs: parsePositiveInt(env, 'STINGER_AGENT_HEALTH_INTERVAL_MS', 10_000),
+      podScopes: parseBoolean(env, 'STINGER_AGENT_POD_SCOPES', true),
       egress: {
         enabled: parseBoolean(env, 'STINGER_AGENT_EGRESS', true),
         perSecond: parseNonNegativeInt(env, 'STINGER_AGENT_EGRESS_RATE', 200),
