@@ -21,8 +21,9 @@
  * the API server, and the console the overlay deployed, opened in headless Chromium at its pod's address, shows the
  * read in its file-access view and the connection in its egress view under that pod and Deployment. A `kill` policy
  * kills a `tail -f` run in the pod with `kubectl exec` (detector → enforcer → signed command on stinger.control → the
- * agent). A `kill-in-kernel` policy scoped by the pod's label cannot go into the kernel (it needs pod context;
- * docs/policies.md): its status says so and the pipeline kills instead; one for every pod (`selector: { host: false }`)
+ * agent). A `kill-in-kernel` policy scoped by the pod's label goes into the kernel with a pod scope (the agent watches
+ * its node's pods through its ServiceAccount): a `cat` of the named file in the labelled pod dies at its open, the
+ * kill event naming the policy, while the same `cat` in another pod of the node reads; one for every pod (`selector: { host: false }`)
  * kills a `head` at its exec, in the kernel, both the workload's own and one run with `kubectl exec`, each event
  * naming the pod.
  *
@@ -557,8 +558,18 @@ describe('Stinger deployed with kustomize on a real node', { timeout: 1_200_000 
     assert.equal(ack.status, 'killed');
   });
 
-  test('a kill-in-kernel policy scoped by pod label: the kernel cannot tell labels, so the status says so and the pipeline kills', async () => {
+  test('a kill-in-kernel policy scoped by pod label kills in the kernel: the labelled pod\'s cat dies at its open, another pod\'s reads', async () => {
     assert.ok(workloadPod !== '', 'needs the workload pod of the test above');
+    // A second pod on the node, without the label.
+    const bystander = {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'stinger-it-bystander', namespace: WORKLOAD_NAMESPACE, labels: { app: 'stinger-it-bystander' } },
+      spec: { terminationGracePeriodSeconds: 1, containers: [{ name: 'bystander', image: WORKLOAD_IMAGE, imagePullPolicy: 'Never', args: ['-c', '/usr/bin/sleep 3600'] }] },
+    };
+    const created = await kubectl(['apply', '-f', '-'], { input: JSON.stringify(bystander) });
+    assert.equal(created.code, 0, created.stderr);
+    await until('the bystander pod Ready', { timeoutMs: 60_000 }, () => podsReady(WORKLOAD_NAMESPACE, 2));
     const status = await applyPolicy('real-node-kill-labelled', [
       'apiVersion: stinger.io/v1alpha1',
       'kind: TracingPolicy',
@@ -566,18 +577,31 @@ describe('Stinger deployed with kustomize on a real node', { timeout: 1_200_000 
       'spec:',
       '  selector: { podSelector: { matchLabels: { tier: real-node-test } } }',
       '  rules:',
-      '    - name: no-follow',
-      '      event: exec',
-      `      match: { binary: { equal: ["${FOLLOW}"] } }`,
+      '    - name: no-follow-read',
+      '      event: file',
+      `      match: { path: { equal: ["${FOLLOW}"] }, op: [open] }`,
       '      action: kill-in-kernel',
       '',
     ].join('\n'));
-    assert.equal(status.kernel_rules, 0);
-    assert.match(status.messages.join('\n'), /no-follow: enforced by the pipeline \(needs pod context \(selector: podSelector\)\)/);
+    assert.equal(status.kernel_rules, 1, status.messages.join('; '));
+    assert.match(status.messages.join('\n'), /no-follow-read: enforced in the kernel for this node's pods its selector names \(pod scope\)/);
     const began = Date.now();
-    const exec = await kubectl(['exec', '-n', WORKLOAD_NAMESPACE, workloadPod, '--', FOLLOW, '-f', '/etc/passwd'], { timeoutMs: 30_000 });
-    assert.equal(exec.code, 137, `${FOLLOW} -f in the pod was SIGKILLed:\n${exec.stderr}`);
+    // cat opens the file and exits at once: only a kill at its open, in the kernel, catches it.
+    const killed = await kubectl(['exec', '-n', WORKLOAD_NAMESPACE, workloadPod, '--', '/usr/bin/cat', FOLLOW], { timeoutMs: 30_000 });
+    assert.equal(killed.code, 137, `cat in the labelled pod was SIGKILLed at its open:\n${killed.stderr}`);
     timings['label-scoped kill-in-kernel: exec to SIGKILL'] = Date.now() - began;
+    const spared = await kubectl(['exec', '-n', WORKLOAD_NAMESPACE, 'stinger-it-bystander', '--', '/usr/bin/cat', FOLLOW], { timeoutMs: 30_000 });
+    assert.equal(spared.code, 0, `cat in the pod without the label read the file:\n${spared.stderr}`);
+    const event = await until('the event of the kernel\'s sigkill of the labelled pod\'s cat', {
+      timeoutMs: 20_000,
+      explain: () => explainEvents((events?.records ?? []).map((record) => decodeEvent(record.value ?? Buffer.alloc(0))), workloadPod),
+    }, async () =>
+      (events?.records ?? [])
+        .map((record) => decodeEvent(record.value ?? Buffer.alloc(0)))
+        .find((e) => e.kind === 'file' && e.action?.kind === 'sigkill' && e.action.policy === 'real-node-kill-labelled' && e.process.binary === '/usr/bin/cat') ?? null,
+    );
+    assert.equal(event.pod?.name, workloadPod, 'killed in the labelled pod');
+    assert.equal(event.action?.rule, 'no-follow-read');
   });
 
   test('a kill-in-kernel policy for pods (selector host: false) kills the exec in the kernel', async () => {
