@@ -13,7 +13,11 @@ let health: AgentHealth = {
   agentId: 'agent-1',
   node: 'node-a',
   uptimeSeconds: 1,
-  sensors: [],
+  sensors: [
+    { name: 'process', state: 'loaded', reason: null, mode: 'tracepoint' },
+    { name: 'file-guard', state: 'loaded', reason: null, mode: 'fanotify' },
+    { name: 'feature:lsm', state: 'available', reason: null, mode: null },
+  ],
   lostRecords: [
     { sensor: 'process', cause: 'ring_full', count: 5 },
     { sensor: 'publisher', cause: 'spool_full', count: 2 },
@@ -67,6 +71,9 @@ describe('agent metrics over HTTP', { timeout: 30_000 }, () => {
     assert.equal(sample(text, 'stinger_lost_records_total{sensor="publisher",cause="spool_full"}'), 2);
     assert.equal(sample(text, 'stinger_queue_depth'), 17);
     assert.equal(sample(text, 'stinger_spool_bytes'), 2048);
+    assert.equal(sample(text, 'stinger_sensor_mode{sensor="process",mode="tracepoint"}'), 1);
+    assert.equal(sample(text, 'stinger_sensor_mode{sensor="file-guard",mode="fanotify"}'), 1);
+    assert.ok(!text.includes('stinger_sensor_mode{sensor="feature:lsm"'), 'kernel features are not sensors');
     assert.equal(sample(text, 'stinger_produce_latency_seconds_bucket{le="0.001"}'), 0);
     assert.equal(sample(text, 'stinger_produce_latency_seconds_bucket{le="0.0025"}'), 0);
     assert.equal(sample(text, 'stinger_produce_latency_seconds_bucket{le="0.005"}'), 1);

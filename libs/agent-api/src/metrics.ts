@@ -27,6 +27,8 @@ export interface AgentMetricsSnapshot {
   readonly flows: readonly CgroupFlow[];
   readonly filePaths?: FilePathCounts;
   readonly fileGuard?: FileGuardCounts;
+  /** The loaded sensors and the mode each runs in (lsm, kprobe, tracepoint, fanotify). */
+  readonly sensorModes?: readonly { readonly sensor: string; readonly mode: string }[];
 }
 
 export interface AgentMetricsOptions {
@@ -70,6 +72,7 @@ export function snapshotFromSources(sources: AgentApiSources): AgentMetricsSnaps
     flows: sources.flows?.() ?? [],
     filePaths: sources.filePaths?.(),
     fileGuard: sources.fileGuard?.(),
+    sensorModes: health.sensors.flatMap((s) => (s.state === 'loaded' && s.mode !== null ? [{ sensor: s.name, mode: s.mode }] : [])),
   };
 }
 
@@ -139,6 +142,12 @@ export function createAgentMetrics(options: AgentMetricsOptions = {}): AgentMetr
   const guardErrors = new Counter({ name: 'stinger_file_guard_errors_total', help: 'File guard errors (queue overflow, a decision that failed and was answered fail-closed).', registers });
   const guardDigests = new Counter({ name: 'stinger_file_guard_digests_total', help: 'Executables hashed for sha256 exec rules (the rest came from the cache).', registers });
   const guardMarks = new Gauge({ name: 'stinger_file_guard_marks', help: 'Inodes and file systems the file guard has marked.', registers });
+  const sensorMode = new Gauge({
+    name: 'stinger_sensor_mode',
+    help: '1 for each loaded sensor and the mode it runs in (lsm, kprobe, tracepoint, fanotify), chosen from the probed kernel features.',
+    labelNames: ['sensor', 'mode'],
+    registers,
+  });
   if (defaultMetrics) collectDefaultMetrics({ register: registry });
 
   // Last cumulative values seen, to advance the counters by differences.
@@ -180,6 +189,11 @@ export function createAgentMetrics(options: AgentMetricsOptions = {}): AgentMetr
       lastGuard = now;
     }
     for (const state of POLICY_STATES) policies.set({ state }, snapshot.policies[state]);
+    if (snapshot.sensorModes) {
+      // A sensor runs in one mode at a time: a series of a mode it left would stay at 1 without the reset.
+      sensorMode.reset();
+      for (const { sensor, mode } of snapshot.sensorModes) sensorMode.set({ sensor, mode }, 1);
+    }
     for (const flow of snapshot.flows) {
       const labels = { cgroup: flow.cgroup, direction: flow.direction };
       const key = `${flow.cgroup}\u0000${flow.direction}`;

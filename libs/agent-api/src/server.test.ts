@@ -17,9 +17,9 @@ const health: AgentHealth = {
   node: 'node-a',
   uptimeSeconds: 12.5,
   sensors: [
-    { name: 'process', state: 'loaded', reason: null },
-    { name: 'feature:kprobe', state: 'unavailable', reason: 'attach: EPERM' },
-    { name: 'feature:tracepoint', state: 'available', reason: null },
+    { name: 'process', state: 'loaded', reason: null, mode: 'tracepoint' },
+    { name: 'feature:kprobe', state: 'unavailable', reason: 'attach: EPERM', mode: null },
+    { name: 'feature:tracepoint', state: 'available', reason: null, mode: null },
   ],
   lostRecords: [
     { sensor: 'process', cause: 'ring_full', count: 7 },

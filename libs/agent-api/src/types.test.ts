@@ -5,14 +5,20 @@ import { policyStatusView, sensorHealthOf } from './types.ts';
 describe('sensorHealthOf', () => {
   it('lists loaded sensors, then each probed feature as available or unavailable with its reason', () => {
     const sensors = sensorHealthOf({
-      loaded: ['process'],
+      loaded: ['process', 'file-guard'],
       features: { tracepoint: { available: true }, kprobe: { available: false, reason: 'attach: EPERM' } },
+      modeOf: (sensor) => (sensor === 'process' ? 'tracepoint' : null),
     });
     assert.deepEqual(sensors, [
-      { name: 'process', state: 'loaded', reason: null },
-      { name: 'feature:tracepoint', state: 'available', reason: null },
-      { name: 'feature:kprobe', state: 'unavailable', reason: 'attach: EPERM' },
+      { name: 'process', state: 'loaded', reason: null, mode: 'tracepoint' },
+      { name: 'file-guard', state: 'loaded', reason: null, mode: null },
+      { name: 'feature:tracepoint', state: 'available', reason: null, mode: null },
+      { name: 'feature:kprobe', state: 'unavailable', reason: 'attach: EPERM', mode: null },
     ]);
+  });
+
+  it('leaves every mode null without modeOf', () => {
+    assert.deepEqual(sensorHealthOf({ loaded: ['process'], features: {} }), [{ name: 'process', state: 'loaded', reason: null, mode: null }]);
   });
 });
 

@@ -13,6 +13,8 @@ export interface SensorHealth {
   readonly state: SensorState;
   /** Why it is unavailable (the failing step and errno); null otherwise. */
   readonly reason: string | null;
+  /** How a loaded sensor sees the kernel (lsm, kprobe, tracepoint, fanotify: chooseSensorMode in @stinger/bpf); null for features. */
+  readonly mode: string | null;
 }
 
 /**
@@ -133,15 +135,20 @@ export interface CgroupFlow {
 export type FeatureAvailability = Readonly<Record<string, { readonly available: boolean; readonly reason?: string }>>;
 
 /**
- * The sensors list of AgentHealth: the loaded sensors, then one entry per probed kernel feature
- * (`feature:<name>`) so a node's health says what the kernel refused and why.
+ * The sensors list of AgentHealth: the loaded sensors with the mode each runs in (`modeOf`, from the agent's choice
+ * per sensor; null without it), then one entry per probed kernel feature (`feature:<name>`) so a node's health says
+ * what the kernel refused and why.
  */
-export function sensorHealthOf(options: { readonly loaded: readonly string[]; readonly features: FeatureAvailability }): SensorHealth[] {
-  const loaded: SensorHealth[] = options.loaded.map((name) => ({ name, state: 'loaded', reason: null }));
+export function sensorHealthOf(options: {
+  readonly loaded: readonly string[];
+  readonly features: FeatureAvailability;
+  readonly modeOf?: (sensor: string) => string | null;
+}): SensorHealth[] {
+  const loaded: SensorHealth[] = options.loaded.map((name) => ({ name, state: 'loaded', reason: null, mode: options.modeOf?.(name) ?? null }));
   const features: SensorHealth[] = Object.entries(options.features).map(([name, status]) =>
     status.available
-      ? { name: `feature:${name}`, state: 'available', reason: null }
-      : { name: `feature:${name}`, state: 'unavailable', reason: status.reason ?? 'unavailable' },
+      ? { name: `feature:${name}`, state: 'available', reason: null, mode: null }
+      : { name: `feature:${name}`, state: 'unavailable', reason: status.reason ?? 'unavailable', mode: null },
   );
   return [...loaded, ...features];
 }

@@ -35,7 +35,7 @@ export interface WireHealth {
   readonly agent_id: string;
   readonly node: string;
   readonly uptime_seconds: number;
-  readonly sensors: { name: string; state: string; reason: string }[];
+  readonly sensors: { name: string; state: string; reason: string; mode: string }[];
   readonly lost_records: { sensor: string; cause: string; count: WireLong }[];
   readonly queue_depth: WireLong;
   readonly kafka: { mode: string; published: WireLong; acknowledged: WireLong; spooled: WireLong; spool_bytes: WireLong } | null;
@@ -110,7 +110,7 @@ export function healthToWire(health: AgentHealthReport): WireHealth {
     agent_id: health.agentId,
     node: health.node,
     uptime_seconds: health.uptimeSeconds,
-    sensors: health.sensors.map((sensor) => ({ name: sensor.name, state: sensor.state, reason: sensor.reason ?? '' })),
+    sensors: health.sensors.map((sensor) => ({ name: sensor.name, state: sensor.state, reason: sensor.reason ?? '', mode: sensor.mode ?? '' })),
     lost_records: health.lostRecords.map((lost) => ({ sensor: lost.sensor, cause: lost.cause, count: lost.count })),
     queue_depth: health.queueDepth,
     kafka: {
@@ -133,7 +133,7 @@ export function healthFromWire(wire: WireHealth): AgentHealthReport {
     agentId: wire.agent_id,
     node: wire.node,
     uptimeSeconds: wire.uptime_seconds,
-    sensors: wire.sensors.map((sensor) => ({ name: sensor.name, state: sensor.state as SensorState, reason: sensor.reason || null })),
+    sensors: wire.sensors.map((sensor) => ({ name: sensor.name, state: sensor.state as SensorState, reason: sensor.reason || null, mode: sensor.mode || null })),
     lostRecords: wire.lost_records.map((lost) => ({ sensor: lost.sensor, cause: lost.cause as LossCause, count: Number(lost.count) })),
     queueDepth: Number(wire.queue_depth),
     kafka: {

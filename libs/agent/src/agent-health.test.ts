@@ -10,8 +10,8 @@ const view = (acknowledged = 90): AgentHealthView => ({
   node: 'worker-1',
   uptimeSeconds: 12,
   sensors: [
-    { name: 'process', state: 'loaded', reason: null },
-    { name: 'feature:lsm', state: 'unavailable', reason: 'BPF_PROG_LOAD: EPERM' },
+    { name: 'process', state: 'loaded', reason: null, mode: 'tracepoint' },
+    { name: 'feature:lsm', state: 'unavailable', reason: 'BPF_PROG_LOAD: EPERM', mode: null },
   ],
   lostRecords: [
     { sensor: 'process', cause: 'ring_full', count: 3 },
@@ -51,8 +51,8 @@ test('agentHealthRecord carries the API health view, the features and the policy
     kafka_mode: 'spooling',
     spool_bytes: 4096n,
     sensors: [
-      { name: 'process', state: 'loaded', reason: null },
-      { name: 'feature:lsm', state: 'unavailable', reason: 'BPF_PROG_LOAD: EPERM' },
+      { name: 'process', state: 'loaded', reason: null, mode: 'tracepoint' },
+      { name: 'feature:lsm', state: 'unavailable', reason: 'BPF_PROG_LOAD: EPERM', mode: null },
     ],
     kernel_features: { ringbuf: true, lsm: false },
     policies_applied: 2,

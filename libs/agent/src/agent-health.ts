@@ -45,7 +45,7 @@ export function agentHealthRecord(input: AgentHealthRecordInput): AgentHealthRec
     lost_records: health.lostRecords.map((lost) => ({ sensor: lost.sensor, cause: lost.cause, count: BigInt(lost.count) })),
     kafka_mode: health.kafka.mode,
     spool_bytes: BigInt(health.kafka.spoolBytes),
-    sensors: health.sensors.map((sensor) => ({ name: sensor.name, state: sensor.state, reason: sensor.reason })),
+    sensors: health.sensors.map((sensor) => ({ name: sensor.name, state: sensor.state, reason: sensor.reason, mode: sensor.mode })),
     kernel_features: Object.fromEntries(Object.entries(input.features).map(([name, status]) => [name, status.available])),
     policies_applied: policyCount('applied'),
     policies_partial: policyCount('partial'),

@@ -57,6 +57,7 @@ import {
   PRIVILEGE_RECORD_DECODERS,
   PROCESS_RECORD_DECODERS,
   probeFeatures,
+  chooseSensorMode,
   unavailableConnectPolicy,
   unavailableEgressParser,
   unavailableFileSensor,
@@ -96,6 +97,8 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
   ensureTracefs();
   const features = probeFeatures();
   logger.info({ features }, 'kernel features probed');
+  // Each sensor's mode (lsm, kprobe, tracepoint, fanotify) from the probed features: health, metrics and status say it.
+  const sensorModeOf = (sensor: string): string | null => chooseSensorMode(sensor, features).mode;
 
   const agentId = randomUUID();
   const startedAtNs = BigInt(Date.now()) * 1_000_000n;
@@ -280,7 +283,7 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
         agentId,
         node: config.nodeName,
         uptimeSeconds: process.uptime(),
-        sensors: sensorHealthOf({ loaded: loadedSensors, features }),
+        sensors: sensorHealthOf({ loaded: loadedSensors, features, modeOf: sensorModeOf }),
         lostRecords: [
           // Each sensor counts the records its programs could not write to the shared ring (an unavailable one: 0).
           ...[processSensor, fileSensor, networkSensor, privilegeSensor].map((sensor) => ({
@@ -507,7 +510,7 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
         register('control-tail', () => controlTail.stop());
       });
     });
-    logger.info({ agentId, node: config.nodeName, scanned, sensors: loadedSensors, topic: rawTopic }, 'agent running');
+    logger.info({ agentId, node: config.nodeName, scanned, sensors: Object.fromEntries(loadedSensors.map((name) => [name, chooseSensorMode(name, features)])), topic: rawTopic }, 'agent running');
     },
     async stop() {
       let code = 0;

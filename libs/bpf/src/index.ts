@@ -66,6 +66,7 @@ export {
   type ExitRecord,
 } from './process/records.ts';
 export { probeFeatures, FEATURES, type FeatureName, type FeatureStatus, type FeatureReport, type ProbeFeaturesOptions } from './core/features.ts';
+export { chooseSensorMode, SENSOR_MODES, SENSOR_MODE_NAMES, type SensorMode, type SensorModeChoice } from './core/sensor-modes.ts';
 export { assertBpfPrivileges, ensureTracefs, cgroup2MountPoint, cgroupIdOf, DEFAULT_OBJECT_DIR } from './core/kernel-environment.ts';
 export {
   loadNetworkSensor,

@@ -60,9 +60,9 @@ function health(node: string, reportedMsAgo: number): AgentHealth {
     kafka_mode: 'direct',
     spool_bytes: 0n,
     sensors: [
-      { name: 'process', state: 'loaded', reason: null },
-      { name: 'file', state: 'loaded', reason: null },
-      { name: 'feature:lsm', state: 'unavailable', reason: 'lockdown' },
+      { name: 'process', state: 'loaded', reason: null, mode: 'tracepoint' },
+      { name: 'file', state: 'loaded', reason: null, mode: 'tracepoint' },
+      { name: 'feature:lsm', state: 'unavailable', reason: 'lockdown', mode: null },
     ],
     kernel_features: { lsm: false },
     policies_applied: 3,
@@ -80,8 +80,8 @@ test("reported agents: each node's latest report with its age and uptime, sensor
     reportedSecondsAgo: 61,
     uptimeSeconds: 60,
     sensors: [
-      { name: 'process', state: 'loaded' },
-      { name: 'file', state: 'loaded' },
+      { name: 'process', state: 'loaded', mode: 'tracepoint' },
+      { name: 'file', state: 'loaded', mode: 'tracepoint' },
     ],
     kafka: { mode: 'direct', acknowledged: 118, published: 120, spooled: 0 },
     lost: 3,
@@ -118,7 +118,7 @@ test('status lines: one per connected client and one per reporting agent; what t
   assert.deepEqual(lines.slice(2), [
     'connected: detector stinger-detector-6b-q from 10.88.0.8, reading stinger.events',
     'connected: client siem-forwarder from 10.1.2.3',
-    'agent on node-a: reported 5 s ago (0.1.0, up 60 s); sensors process:loaded file:loaded; kafka direct, 118 of 120 events acknowledged, 0 spooled, 3 lost (process ring_full 2, file user_space 1); policies 3 applied, 1 partial, 0 rejected',
+    'agent on node-a: reported 5 s ago (0.1.0, up 60 s); sensors process:loaded(tracepoint) file:loaded(tracepoint); kafka direct, 118 of 120 events acknowledged, 0 spooled, 3 lost (process ring_full 2, file user_space 1); policies 3 applied, 1 partial, 0 rejected',
   ]);
   assert.deepEqual(statusLines(base).slice(2), ['connected: no client consumes from the broker']);
   assert.deepEqual(statusLines({ ...base, connected: { error: 'broker away' }, agents: { error: 'timed out' } }).slice(2), ['connected: unknown (broker away)', 'agents: unknown (timed out)']);

@@ -33,12 +33,24 @@ import type { Logger } from '@stinger/log';
 import { runDir, runningServices } from '../run-state.ts';
 import { SERVICE_NAMES } from '../workspace.ts';
 
+/** One sensor of an agent: whether it runs, and in which mode (lsm, kprobe, tracepoint, fanotify; null when not told). */
+export interface SensorReport {
+  readonly name: string;
+  readonly state: string;
+  readonly mode: string | null;
+}
+
+/** `process:loaded(tracepoint)`: a sensor in the text output. */
+function sensorText(sensor: SensorReport): string {
+  return `${sensor.name}:${sensor.state}${sensor.mode === null ? '' : `(${sensor.mode})`}`;
+}
+
 type AgentReport =
   | {
       readonly answered: true;
       readonly node: string;
       readonly uptimeSeconds: number;
-      readonly sensors: readonly { readonly name: string; readonly state: string }[];
+      readonly sensors: readonly SensorReport[];
       readonly kafka: { readonly mode: string; readonly acknowledged: number; readonly published: number };
       readonly queued: number;
       readonly lost: number;
@@ -82,7 +94,7 @@ export interface ReportedAgent {
   readonly reportedSecondsAgo: number;
   readonly uptimeSeconds: number;
   /** The sensors (kernel features left out: they are a node's, not the agent's). */
-  readonly sensors: readonly { readonly name: string; readonly state: string }[];
+  readonly sensors: readonly SensorReport[];
   readonly kafka: { readonly mode: string; readonly acknowledged: number; readonly published: number; readonly spooled: number };
   readonly lost: number;
   /** Where they were lost: each sensor's records refused by the full ring, the reader's drops, the spool's. */
@@ -144,7 +156,7 @@ export function reportedAgents(reports: readonly AgentHealth[], nowMs: number): 
       version: health.agent_version,
       reportedSecondsAgo: Math.max(0, Math.round(nowMs / 1000 - seconds(health.reported_at_ns))),
       uptimeSeconds: Math.round(seconds(health.reported_at_ns - health.started_at_ns)),
-      sensors: health.sensors.filter((sensor) => !sensor.name.startsWith('feature:')).map((sensor) => ({ name: sensor.name, state: sensor.state })),
+      sensors: health.sensors.filter((sensor) => !sensor.name.startsWith('feature:')).map((sensor) => ({ name: sensor.name, state: sensor.state, mode: sensor.mode })),
       kafka: { mode: health.kafka_mode, acknowledged: Number(health.events_acknowledged), published: Number(health.events_published), spooled: Number(health.events_spooled) },
       lost: health.lost_records.reduce((sum, lost) => sum + Number(lost.count), 0),
       lostBy: lostBy(health.lost_records),
@@ -189,7 +201,7 @@ async function agentHealth(config: StingerConfig): Promise<AgentReport> {
       answered: true,
       node: health.node,
       uptimeSeconds: Math.round(health.uptimeSeconds),
-      sensors: health.sensors.map((s) => ({ name: s.name, state: s.state })),
+      sensors: health.sensors.map((s) => ({ name: s.name, state: s.state, mode: s.mode })),
       kafka: { mode: health.kafka.mode, acknowledged: health.kafka.acknowledged, published: health.kafka.published },
       queued: health.queueDepth,
       lost: health.lostRecords.reduce((sum, l) => sum + l.count, 0),
@@ -254,7 +266,7 @@ export function statusLines(report: StatusReport): string[] {
   lines.push(`services: ${report.services.length === 0 ? 'none running' : report.services.map((s) => `${s.name} (pid ${s.pid})`).join(', ')}`);
   const { agent } = report;
   if (agent?.answered === true) {
-    lines.push(`agent: ${agent.node} up ${agent.uptimeSeconds} s; sensors ${agent.sensors.map((s) => `${s.name}:${s.state}`).join(' ')}`);
+    lines.push(`agent: ${agent.node} up ${agent.uptimeSeconds} s; sensors ${agent.sensors.map(sensorText).join(' ')}`);
     lines.push(`agent: kafka ${agent.kafka.mode}, ${agent.kafka.acknowledged} of ${agent.kafka.published} events acknowledged, ${agent.queued} queued, ${lostText(agent.lost, agent.lostBy)}`);
   } else if (agent?.answered === false) {
     lines.push(`agent: no answer on ${agent.address} (${agent.error})`);
@@ -271,7 +283,7 @@ export function statusLines(report: StatusReport): string[] {
   else {
     for (const a of report.agents) {
       lines.push(
-        `agent on ${a.node}: reported ${a.reportedSecondsAgo} s ago (${a.version}, up ${a.uptimeSeconds} s); sensors ${a.sensors.map((s) => `${s.name}:${s.state}`).join(' ')}; ` +
+        `agent on ${a.node}: reported ${a.reportedSecondsAgo} s ago (${a.version}, up ${a.uptimeSeconds} s); sensors ${a.sensors.map(sensorText).join(' ')}; ` +
           `kafka ${a.kafka.mode}, ${a.kafka.acknowledged} of ${a.kafka.published} events acknowledged, ${a.kafka.spooled} spooled, ${lostText(a.lost, a.lostBy)}; ` +
           `policies ${a.policies.applied} applied, ${a.policies.partial} partial, ${a.policies.rejected} rejected`,
       );

@@ -87,6 +87,11 @@ export interface SensorStatus {
    * Default: null.
    */
   reason: null | string;
+  /**
+   * How a loaded sensor sees the kernel: lsm (BPF LSM hooks), kprobe, tracepoint (syscall tracepoints, allowed everywhere) or fanotify (the file guard); chosen per sensor from the probed kernel features. Null for kernel features, and in records of agents before this field.
+   * Default: null.
+   */
+  mode: null | string;
 }
 
 /**
