@@ -131,7 +131,7 @@ booted from a stock Debian kernel: STINGER_VM_KERNEL (default linux-image-amd64,
 apt-get download and cached in STINGER_CACHE_DIR/vm-kernel-<release>. The host's root is shared read-only under a
 writable tmpfs overlay, so the repository, its built objects and this Node.js are the host's. Tests needing Kafka do
 not run there (the VM has no network). Streams the tests' output, ends with the \`tests: ...\` line and exits with
-their status. STINGER_VM_MEMORY_MB (default 2048) and STINGER_VM_TIMEOUT_MS (default 30 min) size the run.
+their status. STINGER_VM_MEMORY_MB (default 2048) and STINGER_VM_TIMEOUT_MS (default 90 min) size the run.
 
   --tap FILE          also write the tests' TAP stream to FILE`,
   setup: `usage: stinger setup

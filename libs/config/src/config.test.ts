@@ -297,9 +297,9 @@ test('schema registry contradictions name their variable', () => {
   refused({ STINGER_SCHEMA_REGISTRY_URL: 'http://127.0.0.1:8081', STINGER_SCHEMA_REGISTRY_TIMEOUT_MS: '0' }, 'STINGER_SCHEMA_REGISTRY_TIMEOUT_MS', /./);
 });
 
-test('VM of stinger vm-test: Debian\'s linux-image-amd64, 2048 MiB, 30 min, qemu-system-x86_64 by default; a kernel package is named as Debian names it', () => {
+test('VM of stinger vm-test: Debian\'s linux-image-amd64, 2048 MiB, 90 min, qemu-system-x86_64 by default; a kernel package is named as Debian names it', () => {
   const defaults = loadConfig({}).vm;
-  assert.deepEqual(defaults, { kernelPackage: 'linux-image-amd64', memoryMiB: 2048, timeoutMs: 30 * 60_000, qemu: 'qemu-system-x86_64' });
+  assert.deepEqual(defaults, { kernelPackage: 'linux-image-amd64', memoryMiB: 2048, timeoutMs: 90 * 60_000, qemu: 'qemu-system-x86_64' });
   assert.ok(Object.isFrozen(defaults));
   assert.equal(loadConfig({ STINGER_VM_KERNEL: 'linux-image-6.1.0-57-amd64' }).vm.kernelPackage, 'linux-image-6.1.0-57-amd64');
   assert.throws(() => loadConfig({ STINGER_VM_KERNEL: 'vmlinuz' }), /STINGER_VM_KERNEL: "vmlinuz" is not a Debian kernel image package/);

@@ -573,7 +573,7 @@ export function loadConfig(env: Env = process.env, probe: Partial<ConfigProbe> =
     vm: {
       kernelPackage: parseKernelPackage(env['STINGER_VM_KERNEL']),
       memoryMiB: parsePositiveInt(env, 'STINGER_VM_MEMORY_MB', 2048),
-      timeoutMs: parsePositiveInt(env, 'STINGER_VM_TIMEOUT_MS', 30 * 60_000),
+      timeoutMs: parsePositiveInt(env, 'STINGER_VM_TIMEOUT_MS', 90 * 60_000),
       qemu: env['STINGER_VM_QEMU'] || 'qemu-system-x86_64',
     },
   };
