@@ -5,7 +5,7 @@
  * one pod's label kills, in the kernel, a `cat` of the denied file run in that pod's container (SIGKILL before a byte
  * is printed; the kill record carries the rule as its action), while the same `cat` in another pod of the node and on
  * the host reads the file. Relabelling moves the kill: the other pod's `cat` dies once it carries the label, the
- * first pod's reads once it no longer does. No detector or enforcer runs here, so a kill can only be the kernel's;
+ * first pod's reads once it no longer does; a labelled pod created afterwards has its first process killed. No detector or enforcer runs here, so a kill can only be the kernel's;
  * the agent's status counts the rule a kernel rule and says it is pod-scoped.
  */
 import { after, before, test } from 'node:test';
@@ -145,6 +145,14 @@ test('a kill-in-kernel rule with a podSelector kills in the kernel in the labell
   await catUntil('target', 'reads');
   const still = await catIn('bystander');
   assert.equal(still.signal, 'SIGKILL', 'the relabelled pod stays in scope');
+
+  // A new pod with the label: kubelet makes the pod's cgroup before its first container runs. Here the pod object
+  // comes first, then its cgroup, and 300 ms later its first process (the agent looks for a known pod's missing cgroup
+  // every 100 ms): killed on its first try, with no retry.
+  await createPod('newcomer', 'target');
+  await sleep(300);
+  const first = await catIn('newcomer');
+  assert.deepEqual([first.signal, first.stdout], ['SIGKILL', ''], 'the new labelled pod\'s first process is covered');
 
   // Deleting the policy takes the rule out of the kernel.
   assert.equal(runStinger(['policy', 'delete', policyName], cliEnv()).status, 0);
