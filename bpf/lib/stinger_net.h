@@ -187,12 +187,16 @@ struct egress_socket {
  * Written by user space in the single slot of egress_config. Rate limit per cgroup: each egress record costs
  * cost_ns of credit; a cgroup earns credit with time up to max_credit_ns (the burst). cost_ns 0 = no limit.
  * flow_interval_ns: a socket that is still open this long after its last flow record (or its first packet) gets an
- * interim flow record with its next packet; 0 = flow records only when the socket is released.
+ * interim flow record with its next packet; 0 = flow records only when the socket is released. Flow records have a
+ * per-cgroup bucket of their own (flow_buckets, keyed by the owner's cgroup), so a connection storm cannot flood the
+ * ring and DNS queries do not spend the flows' credit: flow_cost_ns 0 = no limit.
  */
 struct egress_config {
 	__u64 cost_ns;          /* 1e9 / records per second */
 	__u64 max_credit_ns;    /* burst * cost_ns */
 	__u64 flow_interval_ns;
+	__u64 flow_cost_ns;
+	__u64 flow_max_credit_ns;
 };
 
 /* flow_event.reason */
@@ -238,6 +242,7 @@ struct egress_bucket {
 #define EGRESS_COUNTER_RATE_LIMITED 1
 #define EGRESS_COUNTER_RING_FULL 2 /* egress and flow records */
 #define EGRESS_COUNTER_FLOWS 3     /* flow records written */
-#define EGRESS_COUNTERS 4
+#define EGRESS_COUNTER_FLOWS_RATE_LIMITED 4 /* flow records not written: the owner's cgroup was over its flow rate */
+#define EGRESS_COUNTERS 5
 
 #endif /* STINGER_NET_H */

@@ -34,7 +34,9 @@
  *
  * Rate limit: a token bucket per cgroup v2 id (egress_buckets, credit in ns; egress_config from user space), so a
  * chatty pod cannot flood the shared ring. Records refused by it are counted per cgroup (egress_bucket.dropped)
- * and in total (egress_counters), as are records lost to a full ring (there and in lost_records).
+ * and in total (egress_counters), as are records lost to a full ring (there and in lost_records). Flow records
+ * have buckets of their own (flow_buckets, by the owner's cgroup), counted apart: a connection storm is cut and
+ * counted too, and a refused final record loses that socket's counts (the count says how many).
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -81,6 +83,14 @@ struct {
 	__type(key, __u64);
 	__type(value, struct egress_bucket);
 } egress_buckets SEC(".maps");
+
+/* The flow records' buckets, per cgroup v2 id of the socket's owner (egress_config.flow_cost_ns). */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u64);
+	__type(value, struct egress_bucket);
+} flow_buckets SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -173,21 +183,22 @@ int egress_sendmsg6(struct bpf_sock_addr *ctx)
 
 /* ---- rate limit ---- */
 
-/* 1 when the cgroup may write a record now (and its credit is taken), 0 when it is over its rate (counted). */
-static __always_inline int take_credit(__u64 cgroup_id, __u64 now)
+/*
+ * 1 when the cgroup may write a record now (and its credit is taken), 0 when it is over its rate (counted in the
+ * bucket and in counter slot `refused`). `buckets` is egress_buckets or flow_buckets; cost 0 = no limit.
+ */
+static __always_inline int take_credit_from(void *buckets, __u64 cgroup_id, __u64 now, __u64 cost, __u64 max_credit, __u32 refused)
 {
-	__u32 zero = 0;
-	struct egress_config *config = bpf_map_lookup_elem(&egress_config, &zero);
 	struct egress_bucket *bucket;
 
-	if (!config || config->cost_ns == 0)
+	if (cost == 0)
 		return 1;
-	bucket = bpf_map_lookup_elem(&egress_buckets, &cgroup_id);
+	bucket = bpf_map_lookup_elem(buckets, &cgroup_id);
 	if (!bucket) {
-		struct egress_bucket fresh = { .last_ns = now, .credit_ns = config->max_credit_ns, .dropped = 0 };
+		struct egress_bucket fresh = { .last_ns = now, .credit_ns = max_credit, .dropped = 0 };
 
-		bpf_map_update_elem(&egress_buckets, &cgroup_id, &fresh, BPF_NOEXIST);
-		bucket = bpf_map_lookup_elem(&egress_buckets, &cgroup_id);
+		bpf_map_update_elem(buckets, &cgroup_id, &fresh, BPF_NOEXIST);
+		bucket = bpf_map_lookup_elem(buckets, &cgroup_id);
 		if (!bucket)
 			return 1;
 	}
@@ -195,16 +206,27 @@ static __always_inline int take_credit(__u64 cgroup_id, __u64 now)
 	if (now > bucket->last_ns) {
 		__u64 credit = bucket->credit_ns + (now - bucket->last_ns);
 
-		bucket->credit_ns = credit > config->max_credit_ns ? config->max_credit_ns : credit;
+		bucket->credit_ns = credit > max_credit ? max_credit : credit;
 		bucket->last_ns = now;
 	}
-	if (bucket->credit_ns >= config->cost_ns) {
-		bucket->credit_ns -= config->cost_ns;
+	if (bucket->credit_ns >= cost) {
+		bucket->credit_ns -= cost;
 		return 1;
 	}
 	__sync_fetch_and_add(&bucket->dropped, 1);
-	count(EGRESS_COUNTER_RATE_LIMITED);
+	count(refused);
 	return 0;
+}
+
+/* An egress record's credit, from the bucket of the socket's cgroup. */
+static __always_inline int take_credit(__u64 cgroup_id, __u64 now)
+{
+	__u32 zero = 0;
+	struct egress_config *config = bpf_map_lookup_elem(&egress_config, &zero);
+
+	if (!config)
+		return 1;
+	return take_credit_from(&egress_buckets, cgroup_id, now, config->cost_ns, config->max_credit_ns, EGRESS_COUNTER_RATE_LIMITED);
 }
 
 /* ---- records ---- */
@@ -301,9 +323,15 @@ static __always_inline __u32 load_be16(struct __sk_buff *skb, __u32 off, int *fa
  */
 static __always_inline void emit_flow(struct egress_socket *s, __u64 cookie, __u8 reason)
 {
+	__u32 zero = 0;
+	struct egress_config *config = bpf_map_lookup_elem(&egress_config, &zero);
 	struct flow_event *e;
+	__u64 now = bpf_ktime_get_boot_ns();
 
 	if (!(s->state & EGRESS_SOCKET_TUPLE))
+		return;
+	if (config && !take_credit_from(&flow_buckets, s->owner.cgroup_id, now, config->flow_cost_ns, config->flow_max_credit_ns,
+					EGRESS_COUNTER_FLOWS_RATE_LIMITED))
 		return;
 	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 	if (!e) {
@@ -315,7 +343,7 @@ static __always_inline void emit_flow(struct egress_socket *s, __u64 cookie, __u
 	e->hdr.kind = EVENT_KIND_FLOW;
 	e->hdr.flags = 0;
 	e->hdr.size = sizeof(*e);
-	e->hdr.time_ns = bpf_ktime_get_boot_ns();
+	e->hdr.time_ns = now;
 	e->socket_cookie = cookie;
 	e->family = s->family;
 	e->protocol = s->protocol;

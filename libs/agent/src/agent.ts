@@ -156,7 +156,19 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
   const flowCounters = optional('flow-counters', () => attachFlowCounters({ cgroupPath: cgroupRoot, logger }), unavailableFlowCounters);
   // DNS names, TLS server names and HTTP requests of outgoing connections, for every socket of the host.
   const egressParser = config.agent.egress.enabled
-    ? optional('egress-parser', () => attachEgressParser({ sensor: processSensor, cgroupPath: cgroupRoot, rateLimit: config.agent.egress, flowIntervalMs: config.agent.egress.flowIntervalMs, logger }), unavailableEgressParser)
+    ? optional(
+        'egress-parser',
+        () =>
+          attachEgressParser({
+            sensor: processSensor,
+            cgroupPath: cgroupRoot,
+            rateLimit: config.agent.egress,
+            flowIntervalMs: config.agent.egress.flowIntervalMs,
+            flowRateLimit: { perSecond: config.agent.egress.flowPerSecond, burst: config.agent.egress.flowBurst },
+            logger,
+          }),
+        unavailableEgressParser,
+      )
     : unavailableEgressParser();
   // Host-only rules tell pods by their cgroup roots; kubelet may create kubepods.slice after the agent starts.
   const podCgroupRoots = createPodCgroupRoots(processSensor); // shared by every sensor joined to it
@@ -296,6 +308,8 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
           { sensor: 'publisher', cause: 'spool_full', count: published.lost },
           // Refused on purpose by the per-cgroup rate limit (a query storm), counted rather than lost silently.
           { sensor: 'egress-parser', cause: 'rate_limited', count: Number(egressParser.counters().rateLimited) },
+          // The flow records' own per-cgroup limit (a connection storm): each refused one is a socket's counts lost.
+          { sensor: 'egress-flows', cause: 'rate_limited', count: Number(egressParser.counters().flowsRateLimited) },
         ],
         queueDepth: published.queued,
         kafka: {

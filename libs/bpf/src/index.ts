@@ -90,6 +90,8 @@ export {
   encodeEgressConfig,
   DEFAULT_EGRESS_RATE_LIMIT,
   DEFAULT_FLOW_INTERVAL_MS,
+  DEFAULT_FLOW_RATE_LIMIT,
+  type FlowSettings,
   type EgressParser,
   type EgressCounters,
   type EgressRateLimit,

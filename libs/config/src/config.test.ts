@@ -95,12 +95,20 @@ test('STINGER_AGENT_HEALTH_INTERVAL_MS: default 10000, zero refused', () => {
   assert.throws(() => loadConfig({ STINGER_AGENT_HEALTH_INTERVAL_MS: '0' }), /STINGER_AGENT_HEALTH_INTERVAL_MS/);
 });
 
-test('STINGER_AGENT_EGRESS, _RATE, _BURST and FLOW_INTERVAL_MS: on at 200/s with bursts of 400 and flows every 60 s by default; rate 0 is no limit; a zero burst refused', () => {
-  assert.deepEqual(loadConfig({}).agent.egress, { enabled: true, perSecond: 200, burst: 400, flowIntervalMs: 60_000 });
+test('STINGER_AGENT_EGRESS, _RATE, _BURST and FLOW_INTERVAL_MS, _RATE, _BURST: on at 200/s with bursts of 400, flows every 60 s at 1000/s with bursts of 2000 by default; rate 0 is no limit; a zero burst refused', () => {
+  assert.deepEqual(loadConfig({}).agent.egress, { enabled: true, perSecond: 200, burst: 400, flowIntervalMs: 60_000, flowPerSecond: 1000, flowBurst: 2000 });
   assert.deepEqual(
-    loadConfig({ STINGER_AGENT_EGRESS: 'false', STINGER_AGENT_EGRESS_RATE: '0', STINGER_AGENT_EGRESS_BURST: '5', STINGER_AGENT_FLOW_INTERVAL_MS: '0' }).agent.egress,
-    { enabled: false, perSecond: 0, burst: 5, flowIntervalMs: 0 },
+    loadConfig({
+      STINGER_AGENT_EGRESS: 'false',
+      STINGER_AGENT_EGRESS_RATE: '0',
+      STINGER_AGENT_EGRESS_BURST: '5',
+      STINGER_AGENT_FLOW_INTERVAL_MS: '0',
+      STINGER_AGENT_FLOW_RATE: '0',
+      STINGER_AGENT_FLOW_BURST: '7',
+    }).agent.egress,
+    { enabled: false, perSecond: 0, burst: 5, flowIntervalMs: 0, flowPerSecond: 0, flowBurst: 7 },
   );
+  assert.throws(() => loadConfig({ STINGER_AGENT_FLOW_BURST: '0' }), /STINGER_AGENT_FLOW_BURST/);
   assert.throws(() => loadConfig({ STINGER_AGENT_FLOW_INTERVAL_MS: '-1' }), /STINGER_AGENT_FLOW_INTERVAL_MS/);
   assert.throws(() => loadConfig({ STINGER_AGENT_EGRESS_BURST: '0' }), /STINGER_AGENT_EGRESS_BURST/);
   assert.throws(() => loadConfig({ STINGER_AGENT_EGRESS: 'maybe' }), /STINGER_AGENT_EGRESS: "maybe" is not true or false/);

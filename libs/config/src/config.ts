@@ -134,6 +134,10 @@ export interface AgentEgressConfig {
    * default 60000; 0 = flow records only when a socket is released).
    */
   readonly flowIntervalMs: number;
+  /** Flow records per second per cgroup on average (STINGER_AGENT_FLOW_RATE, default 1000; 0 = no limit). */
+  readonly flowPerSecond: number;
+  /** Flow records a cgroup may write at once (STINGER_AGENT_FLOW_BURST, default 2000). */
+  readonly flowBurst: number;
 }
 
 export const AGENT_WATCHES = ['connect', 'accept', 'bind', 'listen', 'setid', 'capset', 'namespace', 'module', 'ptrace', 'mount', 'bpf'] as const;
@@ -554,6 +558,8 @@ export function loadConfig(env: Env = process.env, probe: Partial<ConfigProbe> =
         perSecond: parseNonNegativeInt(env, 'STINGER_AGENT_EGRESS_RATE', 200),
         burst: parsePositiveInt(env, 'STINGER_AGENT_EGRESS_BURST', 400),
         flowIntervalMs: parseNonNegativeInt(env, 'STINGER_AGENT_FLOW_INTERVAL_MS', 60_000),
+        flowPerSecond: parseNonNegativeInt(env, 'STINGER_AGENT_FLOW_RATE', 1000),
+        flowBurst: parsePositiveInt(env, 'STINGER_AGENT_FLOW_BURST', 2000),
       },
     },
     kubeconfig: parseKubeconfig(env, files),

@@ -15,7 +15,8 @@
  *
  * Rate limit: at most `perSecond` records per cgroup v2 id on average, `burst` at once; records over it are not
  * written, and counted (`counters().rateLimited`, and per cgroup in `rateLimited()`), so a query storm is
- * visible as a number, never lost silently.
+ * visible as a number, never lost silently. Flow records have per-cgroup buckets of their own (`flowRateLimit`, by the
+ * owner's cgroup; refused ones in `counters().flowsRateLimited`), so a connection storm is cut and counted as well.
  */
 import { join } from 'node:path';
 import type { Logger } from '@stinger/log';
@@ -41,6 +42,21 @@ export const DEFAULT_EGRESS_RATE_LIMIT: EgressRateLimit = Object.freeze({ perSec
 /** A connection open this long since its last flow record gets an interim one (with its next packet). */
 export const DEFAULT_FLOW_INTERVAL_MS = 60_000;
 
+/**
+ * Flow records per cgroup (of the socket's owner), a bucket apart from the egress records': 1000/s, 2000 at once,
+ * far above the connections a pod's own work closes, low enough that a connection storm cannot flood the ring.
+ */
+export const DEFAULT_FLOW_RATE_LIMIT: EgressRateLimit = Object.freeze({ perSecond: 1000, burst: 2000 });
+
+/** The flow records' settings: the interim interval and their own rate limit. */
+export interface FlowSettings {
+  /** Interim flow records for open connections this often (ms); 0: only when a socket is released. */
+  readonly intervalMs: number;
+  readonly rateLimit: EgressRateLimit;
+}
+
+const DEFAULT_FLOW_SETTINGS: FlowSettings = Object.freeze({ intervalMs: DEFAULT_FLOW_INTERVAL_MS, rateLimit: DEFAULT_FLOW_RATE_LIMIT });
+
 export interface EgressCounters {
   /** Records written to the ring buffer. */
   readonly emitted: bigint;
@@ -50,6 +66,8 @@ export interface EgressCounters {
   readonly ringFull: bigint;
   /** Flow records written (final and interim). */
   readonly flows: bigint;
+  /** Flow records not written because the owner's cgroup was over its flow rate (their sockets' counts are lost). */
+  readonly flowsRateLimited: bigint;
 }
 
 export interface EgressParser {
@@ -72,25 +90,37 @@ export interface AttachEgressParserOptions {
   readonly rateLimit?: EgressRateLimit;
   /** Interim flow records for open connections this often (ms); 0: only when a socket is released. */
   readonly flowIntervalMs?: number;
+  /** Flow records per cgroup; default DEFAULT_FLOW_RATE_LIMIT. */
+  readonly flowRateLimit?: EgressRateLimit;
   readonly objectDir?: string;
   readonly logger?: Logger;
 }
 
-/**
- * The egress_config value for a limit and a flow interval; throws on a limit that is not two non-negative integers
- * with burst >= 1, or an interval that is not an integer >= 0.
- */
-export function encodeEgressConfig(limit: EgressRateLimit, flowIntervalMs = DEFAULT_FLOW_INTERVAL_MS): Uint8Array {
+/** A bucket's cost and most credit (ns) for a limit; throws on one that is not two integers >= 0 with burst >= 1. */
+function bucketOf(what: string, limit: EgressRateLimit): { readonly cost: bigint; readonly maxCredit: bigint } {
   const { perSecond, burst } = limit;
-  if (!Number.isInteger(perSecond) || perSecond < 0) throw new RangeError(`egress rate limit: perSecond must be an integer >= 0, got ${perSecond}`);
-  if (!Number.isInteger(burst) || burst < 1) throw new RangeError(`egress rate limit: burst must be an integer >= 1, got ${burst}`);
-  if (!Number.isInteger(flowIntervalMs) || flowIntervalMs < 0) throw new RangeError(`flow interval: must be an integer >= 0 (ms), got ${flowIntervalMs}`);
+  if (!Number.isInteger(perSecond) || perSecond < 0) throw new RangeError(`${what} rate limit: perSecond must be an integer >= 0, got ${perSecond}`);
+  if (!Number.isInteger(burst) || burst < 1) throw new RangeError(`${what} rate limit: burst must be an integer >= 1, got ${burst}`);
+  const cost = perSecond === 0 ? 0n : BigInt(Math.max(1, Math.round(1e9 / perSecond)));
+  return { cost, maxCredit: cost * BigInt(burst) };
+}
+
+/**
+ * The egress_config value for the egress records' limit and the flow records' settings; throws on a limit that is
+ * not two non-negative integers with burst >= 1, or an interval that is not an integer >= 0.
+ */
+export function encodeEgressConfig(limit: EgressRateLimit, flows: FlowSettings = DEFAULT_FLOW_SETTINGS): Uint8Array {
+  const egress = bucketOf('egress', limit);
+  const flow = bucketOf('flow', flows.rateLimit);
+  if (!Number.isInteger(flows.intervalMs) || flows.intervalMs < 0) throw new RangeError(`flow interval: must be an integer >= 0 (ms), got ${flows.intervalMs}`);
   const value = new Uint8Array(EGRESS_CONFIG_LAYOUT.size);
   const view = new DataView(value.buffer);
-  const cost = perSecond === 0 ? 0n : BigInt(Math.max(1, Math.round(1e9 / perSecond)));
-  view.setBigUint64(EGRESS_CONFIG_LAYOUT.offsets.cost_ns, cost, true);
-  view.setBigUint64(EGRESS_CONFIG_LAYOUT.offsets.max_credit_ns, cost * BigInt(burst), true);
-  view.setBigUint64(EGRESS_CONFIG_LAYOUT.offsets.flow_interval_ns, BigInt(flowIntervalMs) * 1_000_000n, true);
+  const o = EGRESS_CONFIG_LAYOUT.offsets;
+  view.setBigUint64(o.cost_ns, egress.cost, true);
+  view.setBigUint64(o.max_credit_ns, egress.maxCredit, true);
+  view.setBigUint64(o.flow_interval_ns, BigInt(flows.intervalMs) * 1_000_000n, true);
+  view.setBigUint64(o.flow_cost_ns, flow.cost, true);
+  view.setBigUint64(o.flow_max_credit_ns, flow.maxCredit, true);
   return value;
 }
 
@@ -99,10 +129,10 @@ export function attachEgressParser(options: AttachEgressParserOptions): EgressPa
   const cgroupPath = options.cgroupPath ?? cgroup2MountPoint();
   const logger = namespaced(options.logger ?? silentLogger(), 'EgressParser');
   const object = loadCgroupObject(join(objectDir, 'bpf_egress.bpf.o'), sensor);
-  const flowIntervalMs = options.flowIntervalMs ?? DEFAULT_FLOW_INTERVAL_MS;
+  const flows: FlowSettings = { intervalMs: options.flowIntervalMs ?? DEFAULT_FLOW_INTERVAL_MS, rateLimit: options.flowRateLimit ?? DEFAULT_FLOW_RATE_LIMIT };
   let links: BpfLink[];
   try {
-    object.map('egress_config').update(u32Key(0), encodeEgressConfig(options.rateLimit ?? DEFAULT_EGRESS_RATE_LIMIT, flowIntervalMs));
+    object.map('egress_config').update(u32Key(0), encodeEgressConfig(options.rateLimit ?? DEFAULT_EGRESS_RATE_LIMIT, flows));
     links = attachAll(object, cgroupPath);
   } catch (error) {
     object.close();
@@ -115,7 +145,7 @@ export function attachEgressParser(options: AttachEgressParserOptions): EgressPa
   return {
     cgroupPath,
     setRateLimit(limit) {
-      object.map('egress_config').update(u32Key(0), encodeEgressConfig(limit, flowIntervalMs));
+      object.map('egress_config').update(u32Key(0), encodeEgressConfig(limit, flows));
     },
     counters() {
       return {
@@ -123,6 +153,7 @@ export function attachEgressParser(options: AttachEgressParserOptions): EgressPa
         rateLimited: readPerCpuCounter(counters, EGRESS_COUNTER.rateLimited),
         ringFull: readPerCpuCounter(counters, EGRESS_COUNTER.ringFull),
         flows: readPerCpuCounter(counters, EGRESS_COUNTER.flows),
+        flowsRateLimited: readPerCpuCounter(counters, EGRESS_COUNTER.flowsRateLimited),
       };
     },
     rateLimited() {

@@ -66,10 +66,13 @@ export const EGRESS_SOCKET_LAYOUT = {
     daddr: 144,
   },
 } as const;
-export const EGRESS_CONFIG_LAYOUT = { size: 24, offsets: { cost_ns: 0, max_credit_ns: 8, flow_interval_ns: 16 } } as const;
+export const EGRESS_CONFIG_LAYOUT = {
+  size: 40,
+  offsets: { cost_ns: 0, max_credit_ns: 8, flow_interval_ns: 16, flow_cost_ns: 24, flow_max_credit_ns: 32 },
+} as const;
 export const EGRESS_BUCKET_LAYOUT = { size: 24, offsets: { last_ns: 0, credit_ns: 8, dropped: 16 } } as const;
 /** Slots of the per-CPU egress_counters array. */
-export const EGRESS_COUNTER = { emitted: 0, rateLimited: 1, ringFull: 2, flows: 3 } as const;
+export const EGRESS_COUNTER = { emitted: 0, rateLimited: 1, ringFull: 2, flows: 3, flowsRateLimited: 4 } as const;
 export const EGRESS_SOCKET_DONE = 1;
 export const EGRESS_SOCKET_TUPLE = 2;
 

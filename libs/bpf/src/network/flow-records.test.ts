@@ -1,8 +1,8 @@
 // Kernel test (root): the egress parser's per-socket counters. From a throwaway cgroup (a simulated pod's), curl
 // downloads a body of known size from a local HTTP server and uploads one; each connection's flow record (written
 // when curl releases the socket) has byte counts within the headers' slack of the body, its own tuple and the
-// socket cookie of its HTTP egress record. A connection that stays open past the flow interval gets interim
-// records whose counts grow, then its final one.
+// socket cookie of its HTTP egress record. A connection storm is cut by the flow rate limit and counted. A
+// connection that stays open past the flow interval gets interim records whose counts grow, then its final one.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -25,6 +25,8 @@ const DOWNLOAD_BYTES = 1_000_000;
 const UPLOAD_BYTES = 300_000;
 /** Interim flow records in this test: every 300 ms of a connection's life (the agent's default is 60 s). */
 const FLOW_INTERVAL_MS = 300;
+/** Connections of the storm test. */
+const STORM = 600;
 
 /**
  * Network-layer headers on top of the payload: at least one IPv4 + TCP header (52 bytes with timestamps) per
@@ -114,6 +116,39 @@ describe('flow records (kernel)', () => {
     const sent = Number(flow.bytesSent);
     assert.ok(sent >= UPLOAD_BYTES && sent <= UPLOAD_BYTES + slack(UPLOAD_BYTES), `sent ${sent} for a ${UPLOAD_BYTES}-byte body`);
     assert.ok(Number(flow.bytesReceived) < 64 * 1024, `received ${flow.bytesReceived}`);
+  });
+
+  test('a connection storm is cut by the per-cgroup flow rate limit, and the refused flow records are counted', async () => {
+    // A parser of its own with a low flow limit (sockets are counted by the parser that saw them connect).
+    parser!.close();
+    parser = attachEgressParser({ sensor: sensor!, cgroupPath: cgroup!.path, rateLimit: { perSecond: 0, burst: 1 }, flowIntervalMs: 0, flowRateLimit: { perSecond: 20, burst: 50 } });
+    const server: Server = createServer((socket) => socket.end());
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const port = (server.address() as AddressInfo).port;
+    try {
+      // 600 connections, one after another, each sending a byte and closed: 600 sockets released within a second or two.
+      const script =
+        `const net=require('net');let n=0;const next=()=>{if(n++===${STORM}){process.exit(0);}` +
+        `const s=net.connect(${port},'127.0.0.1',()=>s.end('x'));s.on('close',next);s.on('error',next);};next();`;
+      const started = Date.now();
+      const { pid, code } = await runIn(cgroup!.path, process.execPath, ['-e', script]);
+      const seconds = (Date.now() - started) / 1000;
+      assert.equal(code, 0);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      const seen = collector!.settle().filter((r) => r.kind === 'flow' && r.pid === pid).length;
+      const counters = parser!.counters();
+      const refused = Number(counters.flowsRateLimited);
+      // The burst, then 20 a second for as long as the storm lasted (this machine may be slow: bound by its duration).
+      assert.ok(seen >= 50 && seen <= 50 + Math.ceil(20 * seconds) + 2, `${seen} flow records of ${STORM} connections in ${seconds} s passed a limit of 20/s, burst 50`);
+      assert.ok(seen < STORM / 2, `the limit cut the storm (${seen} of ${STORM})`);
+      assert.equal(seen + refused, STORM, `every connection is a flow record or a count (${seen} + ${refused})`);
+      assert.equal(counters.ringFull, 0n);
+    } finally {
+      server.close();
+      parser!.close();
+      parser = attachEgressParser({ sensor: sensor!, cgroupPath: cgroup!.path, rateLimit: { perSecond: 1000, burst: 1000 }, flowIntervalMs: FLOW_INTERVAL_MS });
+    }
   });
 
   test('a connection open past the flow interval gets interim records, growing, before its final one', async () => {

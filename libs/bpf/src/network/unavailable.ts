@@ -54,7 +54,7 @@ export function unavailableEgressParser(): EgressParser {
   return {
     cgroupPath: '',
     setRateLimit: () => undefined,
-    counters: () => ({ emitted: 0n, rateLimited: 0n, ringFull: 0n, flows: 0n }),
+    counters: () => ({ emitted: 0n, rateLimited: 0n, ringFull: 0n, flows: 0n, flowsRateLimited: 0n }),
     rateLimited: () => [],
     close: () => undefined,
   };
