@@ -24,6 +24,7 @@ import { processEnvironment } from '@stinger/config';
 import { BROKER_HOST, clusterReplication, probeApiVersions, randomClusterId, renderServerProperties, type ClusterReplication } from '@stinger/local-broker';
 import { namespaced, silentLogger, type Logger } from '@stinger/log';
 import { freePort } from '@stinger/processes';
+import type { ContainerRuntimeClient } from 'testcontainers';
 import { dockerEndpoint, dockerEngineAnswers } from './docker-engine.ts';
 import { startPodmanService, type PodmanService } from './podman-service.ts';
 
@@ -147,7 +148,14 @@ export async function startKafkaContainerCluster(options: StartKafkaContainerClu
     },
     start: async (nodeId) => {
       await containerOf(nodeId).start();
-      await untilAnswering(nodeOf(nodeId).broker, startTimeoutMs);
+      try {
+        await untilAnswering(nodeOf(nodeId).broker, startTimeoutMs);
+      } catch (error) {
+        // What the broker said and whether it still runs: a restart that never answers is otherwise a bare timeout.
+        const info = await runtime.container.inspect(containerOf(nodeId)).catch(() => null);
+        const logs = await containerLogTail(runtime, containerOf(nodeId));
+        throw new Error(`${(error as Error).message}; container ${info?.State.Status ?? 'unknown'} (exit code ${info?.State.ExitCode ?? '?'}); its last log lines:\n${logs}`, { cause: error });
+      }
       logger.info({ nodeId }, 'broker started again');
     },
     pause: async (nodeId) => {
@@ -161,6 +169,19 @@ export async function startKafkaContainerCluster(options: StartKafkaContainerClu
       return stopping;
     },
   };
+}
+
+async function containerLogTail(runtime: ContainerRuntimeClient, container: ReturnType<ContainerRuntimeClient['container']['getById']>): Promise<string> {
+  try {
+    const stream = await runtime.container.logs(container, { tail: 30 });
+    let text = '';
+    stream.on('data', (chunk: Buffer | string) => (text += chunk.toString()));
+    await Promise.race([new Promise((done) => stream.once('end', done)), sleep(3000)]);
+    stream.destroy();
+    return text.trim();
+  } catch (error) {
+    return `(no logs: ${(error as Error).message})`;
+  }
 }
 
 async function untilAnswering(broker: string, timeoutMs: number): Promise<void> {
