@@ -239,8 +239,10 @@ export function compilePolicy(policy: TracingPolicy, options: CompilePolicyOptio
     const watches = watchesOf(rule, origin);
     watchRules.push(...watches.entries);
     pipelineRules.push({ ruleId, policy: key, rule: rule.name, event: rule.event, action: pipelineAction, reasons: [...reasons, ...watches.reasons] });
-    // Pod context is the only thing keeping it out: agents that know their pods decide it in the kernel.
-    const podScopable = podScope !== null && pidReason.length === 0 && action !== 'kill' && plan.reasons.length === 0 && (PID_SCOPED_KERNEL_EVENTS as readonly string[]).includes(rule.event);
+    // Pod context is the only thing keeping an in-kernel action out: agents that know their pods decide it in the
+    // kernel. An audit rule gains nothing there (its watches already make the sensors report its events).
+    const inKernelAction = action === 'kill-in-kernel' || action === 'deny-connect';
+    const podScopable = podScope !== null && inKernelAction && pidReason.length === 0 && plan.reasons.length === 0 && (PID_SCOPED_KERNEL_EVENTS as readonly string[]).includes(rule.event);
     if (podScopable) podScopedRules.push(...plan.entries.map((entry) => ({ ...entry, pods: podScope })));
     if (podScopable && (action === 'kill-in-kernel' || action === 'deny-connect')) {
       reports.push({

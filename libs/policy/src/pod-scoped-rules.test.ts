@@ -44,10 +44,12 @@ test('namespaces, and a namespaced policy, scope by namespace; exec and deny-con
   assert.deepEqual(namespaced.podScopedRules[0]?.pods, { labels: { app: 'web' }, namespaces: ['shop'] });
 });
 
-test('what the kernel cannot scope stays with the pipeline alone: containerName, kill, a suffix, a non-kernel event, no pod selector', () => {
+test('what the kernel cannot scope stays with the pipeline alone: containerName, kill, audit, monitor, a suffix, a non-kernel event, no pod selector', () => {
   const none = (spec: Record<string, unknown>) => compilePolicy(make(spec)).podScopedRules;
   assert.deepEqual(none({ selector: { podSelector: { matchLabels: { app: 'web' } }, containerName: 'c' }, rules: [passwd] }), []);
   assert.deepEqual(none({ selector: { podSelector: { matchLabels: { app: 'web' } } }, rules: [{ ...passwd, action: 'kill' }] }), []);
+  assert.deepEqual(none({ selector: { podSelector: { matchLabels: { app: 'web' } } }, rules: [{ ...passwd, action: 'audit' }] }), [], 'audit: the watches report it');
+  assert.deepEqual(none({ mode: 'monitor', selector: { podSelector: { matchLabels: { app: 'web' } } }, rules: [passwd] }), [], 'monitor: audit');
   assert.deepEqual(none({ selector: { podSelector: { matchLabels: { app: 'web' } } }, rules: [{ ...passwd, match: { path: { suffix: ['passwd'] } } }] }), []);
   assert.deepEqual(none({ selector: { podSelector: { matchLabels: { app: 'web' } } }, rules: [{ name: 'm', event: 'module', match: {}, action: 'kill-in-kernel' }] }), []);
   const unscoped = compilePolicy(make({ rules: [passwd] }));
