@@ -289,10 +289,18 @@ static __always_inline void submit(struct egress_event *e)
 			__n = sizeof(field) - 1;                                                     \
 			*(cut) = 1;                                                                  \
 		}                                                                                    \
-		/* The mask in asm, so the verifier sees the bound the compiler would fold away. */   \
-		asm volatile("%[n] &= %[mask]" : [n] "+r"(__n) : [mask] "i"(sizeof(field) - 1));     \
-		if (__n == 0 || bpf_skb_load_bytes(skb, off, field, __n))                            \
-			__n = 0;                                                                     \
+		/*                                                                                   \
+		 * The mask in asm, so the verifier sees the bound the compiler would fold away; the  \
+		 * length goes to the helper as (n - 1 masked) + 1 because a 6.1 verifier does not    \
+		 * learn n >= 1 from n != 0 and refuses a length that may be 0.                      \
+		 */                                                                                  \
+		if (__n > 0) {                                                                       \
+			__u64 __m = __n - 1;                                                         \
+			asm volatile("%[m] &= %[mask]" : [m] "+r"(__m) : [mask] "i"(sizeof(field) - 1)); \
+			__n = __m + 1;                                                               \
+			if (bpf_skb_load_bytes(skb, off, field, __n))                                \
+				__n = 0;                                                             \
+		}                                                                                    \
 		(__u32) __n;                                                                         \
 	})
 

@@ -91,17 +91,13 @@ static __always_inline void inherit_pid_scopes(__u32 parent, __u32 child)
 	}
 }
 
-/* Layout from /sys/kernel/tracing/events/sched/sched_process_fork/format. */
-struct sched_process_fork_args {
-	__u64 common;
-	__u32 data_loc_parent_comm;
-	__s32 parent_pid;
-	__u32 data_loc_child_comm;
-	__s32 child_pid;
-};
-
+/*
+ * The record's layout changed in 6.10: parent_comm and child_comm went from char[16] to __data_loc strings, moving
+ * child_pid from offset 44 to 20. vmlinux.h's type is CO-RE (preserve_access_index), so libbpf relocates the
+ * child_pid read to the running kernel's offset; a fixed struct read the parent's comm as the child's pid on 6.1.
+ */
 SEC("tracepoint/sched/sched_process_fork")
-int sched_process_fork(struct sched_process_fork_args *ctx)
+int sched_process_fork(struct trace_event_raw_sched_process_fork *ctx)
 {
 	__u32 tid = current_tid();
 	__u32 parent = bpf_get_current_pid_tgid() >> 32;
