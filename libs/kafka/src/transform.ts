@@ -187,7 +187,13 @@ export function createTransactionalTransform(options: TransactionalTransformOpti
   const { client, groupId, transactionalId, inputTopics, transform, deadLetter, prepareBatch, fromBeginning = true, sessionTimeoutMs = 30_000, onGroupJoin, onFatal } = options;
   const logger = namespaced(client.logger, 'TransactionalTransform');
   // The output (enriched events, alerts) is the largest data at rest: compressed with the configured codec.
-  const producer = createProducer({ client, transactionalId });
+  let producer = createProducer({ client, transactionalId });
+  /**
+   * Set when an abort failed: kafkajs's producer then stays in ABORTING and refuses every later transaction ("Cannot
+   * call beginTransaction in state ABORTING", a non-retriable error that stopped the consumer for good; seen with two
+   * of three brokers killed). The next batch first replaces it (replaceBrokenProducer).
+   */
+  let producerBroken = false;
   const consumer = client.kafka.consumer({
     groupId,
     readUncommitted: false,
@@ -221,6 +227,21 @@ export function createTransactionalTransform(options: TransactionalTransformOpti
     return byTopic.some((records) => records === null) ? null : byTopic.flatMap((records) => records ?? []);
   }
 
+  /**
+   * A new transactional producer with the same transactional id: connecting re-registers the id (InitProducerId), so
+   * the coordinator aborts the transaction the old one left open and fences its epoch; nothing of it becomes visible
+   * to read_committed readers. Throws while the brokers are still away (kafkajs then restarts the consumer, and the
+   * next batch tries again); the batch is never transformed without it.
+   */
+  async function replaceBrokenProducer(): Promise<void> {
+    if (!producerBroken) return;
+    await producer.disconnect().catch(() => undefined);
+    producer = createProducer({ client, transactionalId });
+    await producer.connect();
+    producerBroken = false;
+    logger.info({ transactionalId }, 'transactional producer replaced after a failed abort');
+  }
+
   return {
     stats,
     health: () => health.check(),
@@ -245,6 +266,7 @@ export function createTransactionalTransform(options: TransactionalTransformOpti
           // A refused schema stops the transform here: no transaction, offsets not resolved.
           const outputs = await frameOutputs(plan.outputs);
           if (outputs === null) return;
+          await replaceBrokenProducer();
           const transaction = await producer.producer.transaction();
           try {
             // One fetched batch can hold more bytes than a produce request may carry (the broker's
@@ -265,7 +287,10 @@ export function createTransactionalTransform(options: TransactionalTransformOpti
             await transaction.commit();
           } catch (error) {
             stats.aborted += 1;
-            await transaction.abort().catch((abortError: unknown) => logger.warn({ err: abortError }, 'abort failed'));
+            await transaction.abort().catch((abortError: unknown) => {
+              producerBroken = true;
+              logger.warn({ err: abortError }, 'abort failed; the producer is replaced before the next transaction');
+            });
             throw new TransactionError(`transaction for ${batch.topic}[${batch.partition}] aborted: ${(error as Error).message}`, {
               cause: error,
               topic: batch.topic,
