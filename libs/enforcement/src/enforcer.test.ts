@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { buildAlert, DetectionRules } from '@stinger/detection';
-import type { Alert, ControlAck, Event } from '@stinger/events';
+import { encodeControlCommand, encodeEnforcement, type Alert, type ControlAck, type Event } from '@stinger/events';
 import { compilePolicy, parsePolicies } from '@stinger/policy';
 import { sampleEvent } from '@stinger/testing';
 import { generateSigningKey, ReplayGuard, verifyControlCommand } from '@stinger/trust';
-import { Enforcer, type EnforcerOptions } from './index.ts';
+import { Enforcer, handledAlertIds, type EnforcerOptions } from './index.ts';
 
 const NOW = 1_800_000_000_000_000_000n;
 const key = generateSigningKey();
@@ -61,6 +61,24 @@ function enforcer(options: Partial<EnforcerOptions> = {}) {
 const ack = (commandId: string, status: ControlAck['status']): ControlAck => ({ command_id: commandId, node: 'node-a', agent_id: 'a', status, detail: null, acked_at_ns: NOW + 5n });
 
 describe('Enforcer', () => {
+  test('alerts a previous enforcer handled, named by its outcome and command records, get nothing on redelivery', () => {
+    const before = enforcer();
+    const acted = alertFor(shadowEvent());
+    const monitored = alertFor(shadowEvent({ process: { pid: 4343, start_time: 56n } }), { id: '00000000-0000-4000-8000-00000000aaaa' }, rules('monitor'));
+    const { commands } = before.instance.onAlert(acted);
+    const { enforcements } = before.instance.onAlert(monitored);
+    assert.equal(enforcements[0]?.outcome, 'monitor_only');
+    const handled = handledAlertIds({ enforcements: [encodeEnforcement(enforcements[0]!), Buffer.from('not avro'), null], commands: commands.map(encodeControlCommand) });
+    assert.deepEqual([...handled].sort(), [acted.id, monitored.id].sort());
+
+    const after = enforcer();
+    after.instance.markHandled(handled);
+    assert.deepEqual(after.instance.onAlert(acted), { commands: [], enforcements: [] }, 'no second command');
+    assert.deepEqual(after.instance.onAlert(monitored), { commands: [], enforcements: [] }, 'no second outcome');
+    const fresh = alertFor(shadowEvent({ process: { pid: 4444, start_time: 57n } }), { id: '00000000-0000-4000-8000-00000000bbbb' });
+    assert.equal(after.instance.onAlert(fresh).commands.length, 1, 'an alert not handled before is acted on');
+  });
+
   test('a kill alert becomes one signed command for exactly the event process; the ack gives the outcome', () => {
     const { instance } = enforcer();
     const alert = alertFor(shadowEvent());

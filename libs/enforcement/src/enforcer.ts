@@ -22,8 +22,10 @@
  *      command's answer instead of sending another.
  *  - `onAck(ack)` turns an agent's answer into the final Enforcement of every alert waiting on that command.
  *  - `expire(now)` gives `timed_out` to commands unanswered after the ack timeout.
+ *  - `markHandled(ids)`: alerts handled before this instance started (a crash between publishing an alert's records
+ *    and committing its offset redelivers it); they get nothing, so an alert's records are published once.
  */
-import type { Alert, ControlAck, ControlCommand, Enforcement, EnforcementOutcome } from '@stinger/events';
+import { decodeControlCommand, decodeEnforcement, type Alert, type ControlAck, type ControlCommand, type Enforcement, type EnforcementOutcome } from '@stinger/events';
 import type { DetectionRules } from '@stinger/detection';
 import { signControlCommand, type SigningKey } from '@stinger/trust';
 
@@ -99,6 +101,14 @@ export class Enforcer {
     this.#options = options;
     this.#now = options.now ?? (() => BigInt(Date.now()) * MS);
     this.#newId = options.newId ?? (() => crypto.randomUUID());
+  }
+
+  /**
+   * Alerts a previous enforcer already handled (their outcomes or commands are on stinger.enforcements or
+   * stinger.control, see `handledAlertIds`): a redelivery of one after a crash gets nothing.
+   */
+  markHandled(alertIds: Iterable<string>): void {
+    for (const id of alertIds) if (!this.#seen.has(id)) this.#remember(id);
   }
 
   onAlert(alert: Alert): EnforcerOutput {
@@ -217,4 +227,24 @@ export class Enforcer {
       detail: result.detail,
     };
   }
+}
+
+/**
+ * The alert ids that records of stinger.enforcements and stinger.control (values as read) name: alerts an enforcer
+ * handled. An undecodable value or a command without an alert (a manual one) names none.
+ */
+export function handledAlertIds(records: { readonly enforcements: readonly (Buffer | null)[]; readonly commands: readonly (Buffer | null)[] }): Set<string> {
+  const ids = new Set<string>();
+  const add = (value: Buffer | null, decode: (bytes: Buffer) => { readonly alert_id: string | null }) => {
+    if (value === null) return;
+    try {
+      const id = decode(value).alert_id;
+      if (id !== null) ids.add(id);
+    } catch {
+      // not an outcome or command of ours: it names no alert
+    }
+  };
+  for (const value of records.enforcements) add(value, decodeEnforcement);
+  for (const value of records.commands) add(value, decodeControlCommand);
+  return ids;
 }

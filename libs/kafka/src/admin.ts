@@ -186,6 +186,18 @@ export async function fetchTopicOffsets(client: KafkaClient, topic: string): Pro
   }
 }
 
+/** A group's committed offset per partition of `topic` (the next record it reads); partitions it never committed are absent. */
+export async function fetchCommittedOffsets(client: KafkaClient, groupId: string, topic: string): Promise<Map<number, bigint>> {
+  const admin = client.kafka.admin();
+  try {
+    await admin.connect();
+    const [offsets] = await retryRetriable(() => admin.fetchOffsets({ groupId, topics: [topic] }));
+    return new Map((offsets?.partitions ?? []).filter((p) => BigInt(p.offset) >= 0n).map((p) => [p.partition, BigInt(p.offset)]));
+  } finally {
+    await admin.disconnect();
+  }
+}
+
 export interface ConsumerLag {
   readonly groupId: string;
   readonly topic: string;

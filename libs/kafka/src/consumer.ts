@@ -48,6 +48,8 @@ export interface CreateConsumerOptions {
   readonly fromBeginning?: boolean;
   readonly readCommitted?: boolean;
   readonly handleBatch: (records: readonly ConsumedRecord[]) => Promise<void>;
+  /** Called when the consumer (re)joined its group: the partitions it reads may have changed. */
+  readonly onGroupJoin?: () => void;
 }
 
 export interface StingerConsumer {
@@ -59,10 +61,11 @@ export interface StingerConsumer {
 }
 
 export function createConsumer(options: CreateConsumerOptions): StingerConsumer {
-  const { client, groupId, topics, fromBeginning = false, readCommitted = true, handleBatch } = options;
+  const { client, groupId, topics, fromBeginning = false, readCommitted = true, handleBatch, onGroupJoin } = options;
   const logger = namespaced(client.logger, 'Consumer');
   const consumer = client.kafka.consumer({ groupId, readUncommitted: !readCommitted, allowAutoTopicCreation: false });
   const health = trackConsumerHealth(consumer, { heartbeatStaleMs: STUCK_AFTER_MS });
+  if (onGroupJoin) consumer.on(consumer.events.GROUP_JOIN, onGroupJoin);
   return {
     consumer,
     health: () => health.check(),

@@ -4,7 +4,7 @@ export { checkKafkaConnection, exitOnWrongKafkaSettings, explainConnectionFailur
 export type { ConnectionCheck } from './connection-check.ts';
 export { TOPICS, TOPIC_IDS, topicName, topicPartitionCounts } from './topics.ts';
 export type { TopicId, TopicSpec } from './topics.ts';
-export { bootstrapTopics, createTopics, fetchConsumerLag, fetchGroupMembers, fetchPartitionReplicas, fetchTopicOffsets, minInsyncReplicasFor, resetGroupOffsetsToTime, retryRetriable } from './admin.ts';
+export { bootstrapTopics, createTopics, fetchCommittedOffsets, fetchConsumerLag, fetchGroupMembers, fetchPartitionReplicas, fetchTopicOffsets, minInsyncReplicasFor, resetGroupOffsetsToTime, retryRetriable } from './admin.ts';
 export type { BootstrapTopicsOptions, BootstrapResult, ConsumerLag, GroupMember, PartitionReplicas, TopicOffsets } from './admin.ts';
 export { createProducer, groupByTopic } from './producer.ts';
 export type { StingerProducer, ProducerRecord, CreateProducerOptions, Compression } from './producer.ts';

@@ -70,24 +70,36 @@ export interface ReadToEndOptions {
   readonly client: KafkaClient;
   readonly topic: string;
   readonly timeoutMs?: number;
+  /** Start at the first record at or after this time (ms since the epoch) instead of the beginning. */
+  readonly sinceMs?: number;
 }
 
 /**
- * Every record of `topic` from the beginning up to the high watermarks taken at the call, in offset
- * order per partition (a compacted topic's current state: keep the last record per key). Used by
- * `stinger policy list` and by agents loading policies at start.
+ * Every record of `topic` from the beginning (or from `sinceMs`) up to the high watermarks taken at the call, in
+ * offset order per partition (a compacted topic's current state: keep the last record per key). Used by
+ * `stinger policy list`, by agents loading policies at start, and by the enforcer recognising alerts it handled.
  */
 export async function readTopicToEnd(options: ReadToEndOptions): Promise<ConsumedRecord[]> {
-  const { client, topic, timeoutMs = 30_000 } = options;
+  const { client, topic, timeoutMs = 30_000, sinceMs } = options;
   const admin = client.kafka.admin();
   await admin.connect();
   let ends: Map<number, bigint>;
+  const starts = new Map<number, string>();
   try {
     if (!(await admin.listTopics()).includes(topic)) {
       throw new StingerKafkaError(`topic ${topic} does not exist (\`stinger up\` creates every topic)`, { retriable: false, topic });
     }
     const offsets = await admin.fetchTopicOffsets(topic);
     ends = new Map(offsets.filter((o) => BigInt(o.high) > BigInt(o.low)).map((o) => [o.partition, BigInt(o.high)]));
+    if (sinceMs !== undefined) {
+      // A partition with no record that new answers its end (-1 or the high watermark): nothing to read there.
+      for (const start of await admin.fetchTopicOffsetsByTimestamp(topic, sinceMs)) {
+        const end = ends.get(start.partition);
+        if (end === undefined) continue;
+        if (BigInt(start.offset) < 0n || BigInt(start.offset) >= end) ends.delete(start.partition);
+        else starts.set(start.partition, start.offset);
+      }
+    }
   } finally {
     await admin.disconnect();
   }
@@ -99,6 +111,10 @@ export async function readTopicToEnd(options: ReadToEndOptions): Promise<Consume
   try {
     await consumer.connect();
     await consumer.subscribe({ topics: [topic], fromBeginning: true });
+    // Every join, as tailTopic does: a consumer restarted after a retriable error loses its seeks.
+    consumer.on(consumer.events.GROUP_JOIN, () => {
+      for (const [partition, offset] of starts) consumer.seek({ topic, partition, offset });
+    });
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`reading ${topic} to its end took over ${timeoutMs} ms`)), timeoutMs);
       void consumer

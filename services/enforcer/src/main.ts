@@ -4,17 +4,20 @@
  * killed_in_kernel, monitor_only, protected, target_gone, timed_out, …). This file wires config, logger, keys and
  * Kafka and owns the process life cycle.
  *
- * Delivery: an alert's command and its final records are produced before the alert's offset is committed (at least
- * once); a redelivered alert is recognised by its id. Commands expire (STINGER_ENFORCER_COMMAND_TTL_MS) and agents
- * refuse replays, so a command sent twice still acts at most once. Commands awaiting an answer when the enforcer
- * stops get no outcome record (their alerts are committed); see docs/policies.md.
+ * Delivery: an alert's command and its final records are produced before the alert's offset is committed, and a
+ * redelivered alert is recognised by its id, also across a crash: before the first batch of each partition it reads
+ * (after a start or a rebalance), the enforcer reads stinger.enforcements and stinger.control from that batch's
+ * first record's time (less CLOCK_SKEW_MS) to their ends, and the alerts they name get nothing again; so each alert's
+ * records are published once. Commands expire (STINGER_ENFORCER_COMMAND_TTL_MS) and agents refuse replays, so a
+ * command sent twice still acts at most once. Commands awaiting an answer when the enforcer stops get no outcome
+ * record (their alerts are committed); see docs/policies.md.
  *
  * STINGER_ENFORCER_METRICS_ADDRESS serves /metrics, /healthz and /readyz from the start: ready once the producer is
  * connected and the alerts consumer joined its group; not live when that consumer's loop is stuck.
  */
 import { loadConfig, requireBrokers } from '@stinger/config';
 import { DETECTOR_DECIDED_LINEAGE, DetectionRules, followSignedPolicies } from '@stinger/detection';
-import { Enforcer } from '@stinger/enforcement';
+import { Enforcer, handledAlertIds } from '@stinger/enforcement';
 import { decodeAlert, decodeControlAck, encodeControlCommand, encodeEnforcement, type Enforcement } from '@stinger/events';
 import {
   createConsumer,
@@ -23,6 +26,7 @@ import {
   createProducer,
   deadLetterRecord,
   installShutdown,
+  readTopicToEnd,
   tailTopic,
   topicName,
   trackProducerHealth,
@@ -99,13 +103,31 @@ const acks = await tailTopic({
 const expiryTimer = setInterval(() => void publishOutcomes(enforcer.expire()).catch((error: unknown) => logger.error({ err: error }, 'timeouts not published')), 1000);
 shutdown.register('expiry', async () => clearInterval(expiryTimer));
 
+/** How far an alert's record time may run ahead of the enforcer's records of it (different hosts' clocks). */
+const CLOCK_SKEW_MS = 60_000;
+/** Partitions of stinger.alerts read since the last (re)join whose handled alerts are known. */
+const recognised = new Set<number>();
+/** The alerts of `records` (one partition's batch) that an enforcer before this one handled: marked handled. */
+async function recogniseHandled(records: readonly { readonly partition: number; readonly timestampMs: number }[]): Promise<void> {
+  const first = records[0];
+  if (first === undefined || recognised.has(first.partition)) return;
+  const sinceMs = Math.min(...records.map((r) => r.timestampMs)) - CLOCK_SKEW_MS;
+  const [outcomes, commands] = await Promise.all([readTopicToEnd({ client, topic: enforcementsTopic, sinceMs }), readTopicToEnd({ client, topic: controlTopic, sinceMs })]);
+  const handled = handledAlertIds({ enforcements: outcomes.map((r) => r.value), commands: commands.map((r) => r.value) });
+  enforcer.markHandled(handled);
+  recognised.add(first.partition);
+  logger.info({ partition: first.partition, sinceMs, handled: handled.size }, 'alerts handled before this start recognised');
+}
+
 const alertsConsumer = createConsumer({
   client,
   groupId,
   topics: [topicName('alerts', prefix)],
   // A first start takes the alerts already there; the enforcer records old ones expired rather than acting.
   fromBeginning: true,
+  onGroupJoin: () => recognised.clear(),
   handleBatch: async (records) => {
+    await recogniseHandled(records);
     const commands: ProducerRecord[] = [];
     const outcomes: Enforcement[] = [];
     for (const record of records) {
