@@ -84,3 +84,46 @@ test('broker up --listen: an address that is not this machine, or not host:port,
     rmSync(home, { recursive: true, force: true });
   }
 });
+
+test('broker up --brokers 3 starts three brokers whose topics have three in-sync copies and min.insync.replicas=2; down stops all three', { timeout: 300_000 }, async () => {
+  const home = mkdtempSync(join(tmpdir(), 'stinger-broker-home-'));
+  const prefix = `${uniqueName('broker-cluster')}.`;
+  const env = { STINGER_HOME: home, STINGER_TOPIC_PREFIX: prefix, KAFKA_BROKERS: '' };
+  try {
+    const up = runStinger(['broker', 'up', '--brokers', '3'], env, { timeoutMs: 240_000 });
+    assert.equal(up.status, 0, `broker up --brokers 3 failed:\n${up.stdout}\n${up.stderr}`);
+    const brokers = /^KAFKA_BROKERS=(\S+)$/m.exec(up.stdout)?.[1]?.split(',') ?? [];
+    assert.equal(brokers.length, 3, `KAFKA_BROKERS lists three brokers:\n${up.stdout}`);
+    assert.match(up.stdout, /^local cluster of 3 brokers ready on .* \(replication factor 3, min\.insync\.replicas=2; /m);
+    assert.match(up.stdout, /^topics: \d+ created, 0 already there \(replication factor 3\)$/m);
+
+    const client = createKafkaClient({ brokers, connection: loadConfig({}).kafka, role: 'broker-cluster-test', logger: createLogger({ name: 'broker-cluster-test', level: 'warn' }) });
+    const admin = client.kafka.admin();
+    await admin.connect();
+    try {
+      assert.equal((await admin.describeCluster()).brokers.length, 3, 'three brokers in one cluster');
+      const topic = `${prefix}stinger.events`;
+      const { topics } = await admin.fetchTopicMetadata({ topics: [topic] });
+      for (const partition of topics[0]!.partitions) {
+        assert.equal(partition.replicas.length, 3, `${topic}[${partition.partitionId}] has three replicas`);
+        assert.equal(partition.isr.length, 3, `${topic}[${partition.partitionId}] has three in sync`);
+      }
+      const described = await admin.describeConfigs({ includeSynonyms: false, resources: [{ type: 2, name: topic, configNames: ['min.insync.replicas'] }] });
+      assert.equal(described.resources[0]?.configEntries.find((e) => e.configName === 'min.insync.replicas')?.configValue, '2');
+    } finally {
+      await admin.disconnect();
+    }
+
+    const single = runStinger(['broker', 'up', '--brokers', '1'], env);
+    assert.equal(single.status, 1);
+    assert.match(single.stderr, /^stinger: a local cluster of 3 brokers is already running \(.*\), not 1; /m);
+
+    const down = runStinger(['broker', 'down'], env, { timeoutMs: 120_000 });
+    assert.equal(down.status, 0, down.stderr);
+    assert.equal(down.stdout.trim(), 'local broker stopped');
+    for (const broker of brokers) assert.equal(await isPortFree(Number(broker.split(':')[1]), '127.0.0.1'), true, `${broker} is released`);
+  } finally {
+    runStinger(['broker', 'down'], env, { timeoutMs: 120_000 });
+    rmSync(home, { recursive: true, force: true });
+  }
+});
