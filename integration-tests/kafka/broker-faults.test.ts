@@ -30,13 +30,14 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig, processEnvironment } from '@stinger/config';
-import { decodeAlert, decodeEnforcement, decodeEvent, encodeRawEvent, type RawEvent } from '@stinger/events';
-import { bootstrapTopics, createKafkaClient, createProducer, fetchPartitionReplicas, topicName, type ConsumedRecord, type KafkaClient } from '@stinger/kafka';
+import { decodeAlert, decodeEnforcement, decodeEvent } from '@stinger/events';
+import { bootstrapTopics, createKafkaClient, fetchPartitionReplicas, topicName, type ConsumedRecord, type KafkaClient } from '@stinger/kafka';
 import { createLogger } from '@stinger/log';
-import { sampleRawEvent, startKafkaContainerCluster, type KafkaContainerCluster } from '@stinger/testing';
+import { startKafkaContainerCluster, type KafkaContainerCluster } from '@stinger/testing';
 import { runStinger } from '../helpers/cli.ts';
 import { collectTopic, uniqueName, type Collector } from '../helpers/kafka.ts';
 import { startPipeline, type Pipeline } from '../helpers/pipeline.ts';
+import { gapsAndRepeats, startSyntheticAgents, type SyntheticAgents } from '../helpers/synthetic-agents.ts';
 
 const ENABLED = processEnvironment()['STINGER_BROKER_FAULTS'] === '1';
 const SKIP_REASON = 'opt-in until reliable: STINGER_BROKER_FAULTS=1 runs it';
@@ -59,7 +60,7 @@ let client: KafkaClient;
 let brokers = '';
 let pipeline: Pipeline | undefined;
 let collectors: Record<'raw' | 'events' | 'alerts' | 'enforcements', Collector> | undefined;
-let stream: SteadyStream | undefined;
+let stream: SyntheticAgents | undefined;
 
 before(async () => {
   if (!ENABLED) return;
@@ -103,7 +104,7 @@ spec:
     enforcements: await collectTopic(client, topicName('enforcements', prefix)),
   };
   pipeline = await startPipeline({ brokers, topicPrefix: prefix, extraEnv: { STINGER_TOPIC_REPLICATION_FACTOR: '3' } });
-  stream = steadyStream();
+  stream = startSyntheticAgents({ client, prefix, nodes: NODES, perTick: PER_TICK, tickMs: TICK_MS, alertEvery: ALERT_EVERY, alertPrefix, resendFailed: true });
 });
 
 after(async () => {
@@ -115,66 +116,6 @@ after(async () => {
   await cluster?.stop();
   rmSync(dir, { recursive: true, force: true });
 });
-
-/** Three agents' stream: PER_TICK events each every TICK_MS in one batch; a failed batch is sent again, never dropped. */
-function steadyStream() {
-  const next = NODES.map(() => 0n);
-  const alerting = new Set<string>();
-  let running = true;
-  let abandoned = false;
-  let resends = 0;
-  let acknowledged = 0;
-  let lastError = '';
-  const producer = createProducer({ client });
-  const event = (agent: number): RawEvent => {
-    const node = NODES[agent]!;
-    const seq = next[agent]!;
-    next[agent] = seq + 1n;
-    const alerts = seq % ALERT_EVERY === ALERT_EVERY - 1n;
-    if (alerts) alerting.add(`${node}/${seq}`);
-    const binary = alerts ? `${alertPrefix}${node}-${seq}` : '/usr/bin/true';
-    return { ...sampleRawEvent({ node, seq, binary, pid: 1000 + Number(seq % 30_000n) }), time: BigInt(Date.now()) * 1_000_000n };
-  };
-  const done = (async () => {
-    await producer.connect();
-    try {
-      while (running) {
-        const started = Date.now();
-        const records = NODES.flatMap((node, agent) => Array.from({ length: PER_TICK }, () => ({ key: node, value: encodeRawEvent(event(agent)) })));
-        for (;;) {
-          try {
-            await producer.send(topicName('eventsRaw', prefix), records);
-            acknowledged += records.length;
-            break;
-          } catch (error) {
-            if (abandoned) return;
-            resends += 1;
-            lastError = (error as Error).message;
-            await sleep(500);
-          }
-        }
-        await sleep(Math.max(0, TICK_MS - (Date.now() - started)));
-      }
-    } finally {
-      await producer.disconnect();
-    }
-  })();
-  return {
-    done,
-    alerting,
-    sent: () => NODES.map((node, agent) => ({ node, count: next[agent]! })),
-    resends: () => ({ resends, lastError, acknowledged }),
-    stop() {
-      running = false;
-    },
-    /** Stops without delivering what failed (after(): the brokers may be gone for good). */
-    abandon() {
-      running = false;
-      abandoned = true;
-    },
-  };
-}
-type SteadyStream = ReturnType<typeof steadyStream>;
 
 async function until(what: string, done: () => boolean | Promise<boolean>, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -229,16 +170,6 @@ async function fullyReplicated(): Promise<boolean> {
     if (replicas.length === 0 || replicas.some((p) => p.isr.length < 3 || p.leader < 0)) return false;
   }
   return true;
-}
-
-function gapsAndRepeats(seqs: readonly bigint[], count: bigint): { gaps: string[]; repeats: string[] } {
-  const seen = new Map<bigint, number>();
-  for (const seq of seqs) seen.set(seq, (seen.get(seq) ?? 0) + 1);
-  const gaps: string[] = [];
-  const repeats: string[] = [];
-  for (let seq = 0n; seq < count; seq++) if (!seen.has(seq) && gaps.length < 10) gaps.push(String(seq));
-  for (const [seq, n] of seen) if ((n > 1 || seq >= count) && repeats.length < 10) repeats.push(`${seq}×${n}`);
-  return { gaps, repeats };
 }
 
 test('leader killed -9 and restarted, then two of three brokers down: writes stall, resume, every event exactly once, no service restarted', { timeout: 1_200_000, skip: ENABLED ? false : SKIP_REASON }, async (t) => {

@@ -18,18 +18,18 @@ export function dnsTypeName(type: number): string {
 
 const orNull = (text: string): string | null => (text === '' ? null : text);
 
+/** The addresses and ports both record kinds carry, under the payload's names. */
+function socketTuple<R extends EgressRecord | FlowRecord>(record: R): Pick<R, 'family' | 'protocol' | 'saddr' | 'sport' | 'daddr' | 'dport'> {
+  return { family: record.family, protocol: record.protocol, saddr: record.saddr, sport: record.sport, daddr: record.daddr, dport: record.dport };
+}
+
 export function egressPayload(record: EgressRecord): EgressPayload {
   const dns = record.app === 'dns';
   const tls = record.app === 'tls';
   const http = record.app === 'http';
   return {
     group: 'egress',
-    family: record.family,
-    protocol: record.protocol,
-    saddr: record.saddr,
-    sport: record.sport,
-    daddr: record.daddr,
-    dport: record.dport,
+    ...socketTuple(record),
     application: record.app,
     parse: record.parse,
     // DNS names are case-insensitive (RFC 4343): lower case, so rules and counts see one name.
@@ -52,12 +52,7 @@ export function egressPayload(record: EgressRecord): EgressPayload {
 export function flowPayload(record: FlowRecord, bootToWallNs: bigint): NetworkPayload {
   return {
     group: 'network',
-    family: record.family,
-    protocol: record.protocol,
-    saddr: record.saddr,
-    sport: record.sport,
-    daddr: record.daddr,
-    dport: record.dport,
+    ...socketTuple(record),
     result: 0,
     bytes: record.bytesSent + record.bytesReceived,
     socket_cookie: record.socketCookie,
