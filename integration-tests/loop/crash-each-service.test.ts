@@ -19,12 +19,13 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { decodeAlert, decodeEnforcement, decodeEvent, encodeRawEvent, NO_FLOW, type RawEvent } from '@stinger/events';
-import { bootstrapTopics, createConsumer, createProducer, fetchCommittedOffsets, topicName, type ConsumedRecord, type KafkaClient, type StingerConsumer } from '@stinger/kafka';
+import { decodeAlert, decodeEnforcement, decodeEvent, NO_FLOW, type RawEvent } from '@stinger/events';
+import { bootstrapTopics, createConsumer, fetchCommittedOffsets, topicName, type ConsumedRecord, type KafkaClient, type StingerConsumer } from '@stinger/kafka';
 import { sampleRawEvent } from '@stinger/testing';
 import { runStinger } from '../helpers/cli.ts';
 import { collectTopic, testBrokers, testClient, uniqueName, type Collector } from '../helpers/kafka.ts';
 import { startPipeline, type Pipeline, type PipelineService } from '../helpers/pipeline.ts';
+import { gapsAndRepeats, startSyntheticAgents, type SyntheticAgents } from '../helpers/synthetic-agents.ts';
 
 const tag = randomBytes(4).toString('hex');
 const prefix = `${uniqueName('crash-each')}.`;
@@ -45,7 +46,7 @@ const STAGE_PROCESS = { pid: 77_777, start_time: 7_777_000_000n };
 let client: KafkaClient;
 let pipeline: Pipeline | undefined;
 let collectors: Record<'events' | 'alerts' | 'enforcements', Collector>;
-let stream: SteadyStream;
+let stream: SyntheticAgents;
 /** stinger.events and stinger.alerts read uncommitted too: what a transaction sent before it committed or aborted. */
 const uncommitted: Record<'events' | 'alerts', ConsumedRecord[]> = { events: [], alerts: [] };
 const uncommittedConsumers: StingerConsumer[] = [];
@@ -99,7 +100,7 @@ spec:
     await consumer.start();
   }
   pipeline = await startPipeline({ brokers: testBrokers(), topicPrefix: prefix });
-  stream = steadyStream();
+  stream = startSyntheticAgents({ client, prefix, nodes: NODES, perTick: PER_TICK, tickMs: TICK_MS, alertEvery: ALERT_EVERY, alertPrefix, resendFailed: false });
 });
 
 after(async () => {
@@ -110,56 +111,6 @@ after(async () => {
   for (const consumer of uncommittedConsumers) await consumer.stop();
   rmSync(dir, { recursive: true, force: true });
 });
-
-/**
- * The agents' stream: PER_TICK events per agent every TICK_MS, sent as one idempotent batch; `inject` puts events of
- * the test's choosing into agent 0's stream (they take its next sequence numbers, so they share its partition).
- */
-function steadyStream() {
-  const next = NODES.map(() => 0n);
-  const injected: ((seq: bigint) => RawEvent)[] = [];
-  const alerting = new Set<string>();
-  let running = true;
-  const producer = createProducer({ client });
-  const event = (agent: number): RawEvent => {
-    const node = NODES[agent]!;
-    const seq = next[agent]!;
-    next[agent] = seq + 1n;
-    const time = BigInt(Date.now()) * 1_000_000n;
-    const special = agent === 0 ? injected.shift() : undefined;
-    if (special) return { ...special(seq), time };
-    const alerts = seq % ALERT_EVERY === ALERT_EVERY - 1n;
-    if (alerts) alerting.add(`${node}/${seq}`);
-    const binary = alerts ? `${alertPrefix}${node}-${seq}` : '/usr/bin/true';
-    return { ...sampleRawEvent({ node, seq, binary, pid: 1000 + Number(seq % 30_000n) }), id: `${node}-${seq}`, time };
-  };
-  const done = (async () => {
-    await producer.connect();
-    try {
-      while (running) {
-        const started = Date.now();
-        const records = NODES.flatMap((node, agent) => Array.from({ length: PER_TICK }, () => ({ key: node, value: encodeRawEvent(event(agent)) })));
-        await producer.send(topicName('eventsRaw', prefix), records);
-        await sleep(Math.max(0, TICK_MS - (Date.now() - started)));
-      }
-    } finally {
-      await producer.disconnect();
-    }
-  })();
-  return {
-    done,
-    alerting,
-    sent: () => NODES.map((node, agent) => ({ node, count: next[agent]! })),
-    /** Puts an event into agent 0's stream; resolves with the sequence number it got once it is built. */
-    inject(build: (node: string, seq: bigint) => RawEvent): Promise<bigint> {
-      return new Promise((resolve) => injected.push((seq) => (resolve(seq), build(NODES[0]!, seq))));
-    },
-    stop() {
-      running = false;
-    },
-  };
-}
-type SteadyStream = ReturnType<typeof steadyStream>;
 
 const stageProcess = (node: string, seq: bigint) => {
   const base = sampleRawEvent({ node, seq, binary: stageBinary, pid: STAGE_PROCESS.pid });
@@ -234,7 +185,8 @@ async function killInsideOpenTransaction(service: 'enricher' | 'detector', outpu
  * Kills the enforcer when it has published the outcome of an alert whose offset its group has not committed yet, so
  * the restarted enforcer is given that alert again for sure. The enforcer is frozen (SIGSTOP); after OPEN_CHECK_MS
  * (the collector catches up) its group's committed offsets are compared with the alerts that have outcomes; without
- * such an alert it continues (SIGCONT) and the next moment is tried. Returns how many handled alerts were uncommitted.
+ * such an alert it continues (SIGCONT) and the next moment is tried; the enforcer commits every 5 s (its
+ * ALERT_COMMIT_INTERVAL_MS), so most moments are such. Returns how many handled alerts were uncommitted.
  */
 async function killEnforcerBeforeItsCommit(): Promise<number> {
   const OPEN_CHECK_MS = 1500;
@@ -259,17 +211,6 @@ async function killEnforcerBeforeItsCommit(): Promise<number> {
 async function progress(id: 'events' | 'alerts', by: number, what: string): Promise<void> {
   const from = collectors[id].records.length;
   await until(what, () => collectors[id].records.length >= from + by, 120_000);
-}
-
-/** Every value from 0 to count-1 exactly once: the gaps and repeats otherwise, at most 10 of each. */
-function gapsAndRepeats(seqs: readonly bigint[], count: bigint): { gaps: string[]; repeats: string[] } {
-  const seen = new Map<bigint, number>();
-  for (const seq of seqs) seen.set(seq, (seen.get(seq) ?? 0) + 1);
-  const gaps: string[] = [];
-  const repeats: string[] = [];
-  for (let seq = 0n; seq < count; seq++) if (!seen.has(seq) && gaps.length < 10) gaps.push(String(seq));
-  for (const [seq, n] of seen) if ((n > 1 || seq >= count) && repeats.length < 10) repeats.push(`${seq}×${n}`);
-  return { gaps, repeats };
 }
 
 test('enricher, detector and enforcer SIGKILLed in turn under load: no loss, no duplicate (events, alerts, outcomes), sequences survive', { timeout: 600_000 }, async (t) => {

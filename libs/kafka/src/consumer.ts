@@ -50,6 +50,11 @@ export interface CreateConsumerOptions {
   readonly handleBatch: (records: readonly ConsumedRecord[]) => Promise<void>;
   /** Called when the consumer (re)joined its group: the partitions it reads may have changed. */
   readonly onGroupJoin?: () => void;
+  /**
+   * Commit the handled offsets at most this often (checked after each batch, and on stop); absent: after every batch.
+   * Only for a handler that recognises records it already handled: after a crash, up to this much is given again.
+   */
+  readonly commitIntervalMs?: number;
 }
 
 export interface StingerConsumer {
@@ -61,7 +66,7 @@ export interface StingerConsumer {
 }
 
 export function createConsumer(options: CreateConsumerOptions): StingerConsumer {
-  const { client, groupId, topics, fromBeginning = false, readCommitted = true, handleBatch, onGroupJoin } = options;
+  const { client, groupId, topics, fromBeginning = false, readCommitted = true, handleBatch, onGroupJoin, commitIntervalMs } = options;
   const logger = namespaced(client.logger, 'Consumer');
   const consumer = client.kafka.consumer({ groupId, readUncommitted: !readCommitted, allowAutoTopicCreation: false });
   const health = trackConsumerHealth(consumer, { heartbeatStaleMs: STUCK_AFTER_MS });
@@ -78,6 +83,7 @@ export function createConsumer(options: CreateConsumerOptions): StingerConsumer 
       }
       await consumer.run({
         eachBatchAutoResolve: true,
+        ...(commitIntervalMs === undefined ? {} : { autoCommitInterval: commitIntervalMs }),
         eachBatch: async ({ batch, heartbeat }) => {
           const records = batch.messages.map((m) => toConsumedRecord(batch.topic, batch.partition, m));
           await client.wireFormat.learnIds(records.map((record) => record.value));
