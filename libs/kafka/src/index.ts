@@ -6,8 +6,8 @@ export { TOPICS, TOPIC_IDS, topicName, topicPartitionCounts } from './topics.ts'
 export type { TopicId, TopicSpec } from './topics.ts';
 export { bootstrapTopics, createTopics, fetchCommittedOffsets, fetchConsumerLag, fetchGroupMembers, fetchPartitionReplicas, fetchTopicOffsets, minInsyncReplicasFor, resetGroupOffsetsToTime, retryRetriable } from './admin.ts';
 export type { BootstrapTopicsOptions, BootstrapResult, ConsumerLag, GroupMember, PartitionReplicas, TopicOffsets } from './admin.ts';
-export { createProducer, groupByTopic } from './producer.ts';
-export type { StingerProducer, ProducerRecord, CreateProducerOptions, Compression } from './producer.ts';
+export { createProducer, groupByTopic, sendUntilDelivered } from './producer.ts';
+export type { StingerProducer, ProducerRecord, CreateProducerOptions, Compression, SendUntilDeliveredOptions } from './producer.ts';
 export { createConsumer } from './consumer.ts';
 export type { ConsumedRecord, StingerConsumer, CreateConsumerOptions } from './consumer.ts';
 export {

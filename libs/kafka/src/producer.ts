@@ -9,6 +9,7 @@
 import { CompressionTypes, Partitioners, type Producer } from 'kafkajs';
 import type { KafkaCompression } from '@stinger/config';
 import { namespaced, type Logger } from '@stinger/log';
+import { untilDone } from '@stinger/retry';
 import type { KafkaClient } from './client.ts';
 import { ProduceError, ProducerQueueFullError } from './errors.ts';
 
@@ -96,6 +97,29 @@ export function groupByTopic(pending: readonly { readonly topic: string; readonl
  * the same outages.
  */
 const TRANSACTIONAL_RETRY = { initialRetryTime: 20, maxRetryTime: 5000, retries: 12 } as const;
+
+export interface SendUntilDeliveredOptions {
+  readonly producer: StingerProducer;
+  readonly logger: Logger;
+  /** True once the process is closing: the loop then rejects with the last error instead of trying again. */
+  readonly stopping: () => boolean;
+}
+
+/**
+ * Sends `records` to `topic` and, while the send fails (brokers away longer than the client's own retries, fewer in
+ * sync than min.insync.replicas), sends them again with back-off until the brokers acknowledge them or `stopping()`.
+ * For records that live only in this process's memory and cannot be made again: the enforcer's commands and outcomes
+ * (an alert is decided once; a redelivered alert gets nothing). Giving up after the client's retries lost them, and
+ * their alert's outcome with them (seen with two of three brokers down). A resend is a new produce request, so a
+ * record whose first send was written but not acknowledged may be there twice; readers key them by id.
+ */
+export async function sendUntilDelivered(options: SendUntilDeliveredOptions, topic: string, records: readonly ProducerRecord[]): Promise<void> {
+  if (records.length === 0) return;
+  await untilDone(
+    { what: `deliver ${records.length} records to ${topic}`, logger: options.logger, isFatal: () => options.stopping(), quietFirstSuccess: true, backoff: { initialMs: 500, maxMs: 10_000 } },
+    () => options.producer.send(topic, records),
+  );
+}
 
 export function createProducer(options: CreateProducerOptions): StingerProducer {
   const { client, lingerMs = 5, maxBatchRecords = 2000, maxQueuedRecords = 100_000, compression = client.connection.compression ?? 'zstd', transactionalId } = options;

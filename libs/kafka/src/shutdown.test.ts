@@ -75,3 +75,12 @@ test('fail during a shutdown already under way still makes the exit code 1', asy
   release();
   assert.deepEqual([await signalled, await failed, exits], [1, 1, [1]]);
 });
+
+test('stopping is false until the closers start, then true while they run', async () => {
+  const shutdown = installShutdown({ logger: silentLogger(), signals: [], exit: () => undefined });
+  const seen: boolean[] = [];
+  shutdown.register('producer', async () => void seen.push(shutdown.stopping));
+  assert.equal(shutdown.stopping, false);
+  await shutdown.trigger('test');
+  assert.deepEqual([seen, shutdown.stopping], [[true], true]);
+});

@@ -23,6 +23,8 @@ export interface Shutdown {
   trigger(reason: string): Promise<number>;
   /** Logs `error`'s message as the fatal line, runs the closers as a signal would, and exits 1 (resolves with 1). */
   fail(error: Error): Promise<number>;
+  /** True from the moment the closers start: loops that retry until done (sendUntilDelivered) give up then. */
+  readonly stopping: boolean;
 }
 
 export function installShutdown(options: ShutdownOptions): Shutdown {
@@ -31,8 +33,11 @@ export function installShutdown(options: ShutdownOptions): Shutdown {
   const closers: { name: string; close: () => Promise<void> }[] = [];
   let running: Promise<number> | null = null;
   let failed = false;
+  // Set before the first closer runs (`running` is only assigned once closeAll returns its promise).
+  let stopping = false;
 
   async function closeAll(reason: string): Promise<number> {
+    stopping = true;
     logger.info({ reason }, 'shutting down');
     const deadline = new Promise<number>((resolve) => setTimeout(() => resolve(1), timeoutMs).unref());
     const orderly = (async () => {
@@ -54,6 +59,9 @@ export function installShutdown(options: ShutdownOptions): Shutdown {
   }
 
   const shutdown: Shutdown = {
+    get stopping() {
+      return stopping;
+    },
     register(name, close) {
       closers.push({ name, close });
     },

@@ -1,8 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import kafkajs from 'kafkajs';
 import { SchemaIncompatibleError, SchemaRegistryError } from '@stinger/schema-registry';
 import { OutputSchemaRefusedError } from './errors.ts';
-import { chunkByBytes, outputSchemaRefusal, planTransaction, RecordRejectedError, whileTransactionsConcurrent, type OutputRecord } from './transform.ts';
+import { batchFailure, chunkByBytes, outputSchemaRefusal, planTransaction, RecordRejectedError, whileTransactionsConcurrent, type OutputRecord } from './transform.ts';
 import type { ConsumedRecord } from './consumer.ts';
 
 function record(offset: bigint, value: string): ConsumedRecord {
@@ -87,4 +88,29 @@ test('a refusal wrapped as a cause is found; anything else (registry down, a bro
   assert.equal(outputSchemaRefusal(new SchemaRegistryError('schema registry answered 500', { status: 500, retriable: true }), 'p.stinger.events'), null);
   assert.equal(outputSchemaRefusal(new Error('transient'), 'p.stinger.events'), null);
   assert.equal(outputSchemaRefusal('not an error', 'p.stinger.events'), null);
+});
+
+/** A kafkajs protocol error as the broker's answer becomes one (kafkajs calls UNKNOWN_MEMBER_ID not retriable). */
+function brokerAnswer(type: string, code: number): Error {
+  return new kafkajs.KafkaJSProtocolError({ message: `broker answered ${type}`, type, code, retriable: false } as unknown as string);
+}
+
+test('a failed batch is always retriable, so kafkajs retries and restarts its consumer instead of stopping it for good', () => {
+  for (const cause of [brokerAnswer('INVALID_TXN_STATE', 48), new Error('Cannot call beginTransaction in state ABORTING'), new TypeError('x')]) {
+    const failure = batchFailure('transaction aborted', cause, { topic: 'in', partition: 3 });
+    assert.equal(failure.retriable, true, String(cause));
+    assert.equal(failure.cause, cause);
+    assert.equal((failure as { type?: string }).type, undefined, 'no group-membership type for other causes');
+    assert.deepEqual([failure.topic, failure.partition], ['in', 3]);
+  }
+});
+
+test("a failed batch whose cause is a group-membership answer carries its kafkajs type, so kafkajs's runner re-joins the group", () => {
+  for (const [type, code] of [['UNKNOWN_MEMBER_ID', 25], ['ILLEGAL_GENERATION', 22], ['REBALANCE_IN_PROGRESS', 27], ['NOT_COORDINATOR_FOR_GROUP', 16]] as const) {
+    // As thrown through kafkajs's own retrier: the broker's answer is the cause of a wrapper.
+    const wrapped = new Error('retries exceeded', { cause: brokerAnswer(type, code) });
+    const failure = batchFailure('transaction aborted', wrapped, { topic: 'in', partition: 0 });
+    assert.equal((failure as { type?: string }).type, type);
+    assert.equal(failure.retriable, true);
+  }
 });

@@ -77,6 +77,36 @@ function isConcurrentTransactions(error: unknown): boolean {
   return false;
 }
 
+/**
+ * The kafkajs error types that mean this worker's group membership changed under it (a rebalance, a session that
+ * expired while brokers were away: "the coordinator is not aware of this member"). kafkajs's consumer re-joins the
+ * group for them, but only when the thrown error's own `type` says so; wrapped in a TransactionError they were taken
+ * as lasting and the consumer stopped for good (seen with two of three brokers killed and started again).
+ */
+const GROUP_MEMBERSHIP_ERRORS = new Set(['REBALANCE_IN_PROGRESS', 'NOT_COORDINATOR_FOR_GROUP', 'ILLEGAL_GENERATION', 'UNKNOWN_MEMBER_ID']);
+
+/** The first group-membership error type in `error` or its causes, or undefined. */
+export function groupMembershipErrorType(error: unknown): string | undefined {
+  for (let current = error, depth = 0; current !== null && typeof current === 'object' && depth < 4; depth += 1) {
+    const type = (current as { type?: unknown }).type;
+    if (typeof type === 'string' && GROUP_MEMBERSHIP_ERRORS.has(type)) return type;
+    current = (current as { cause?: unknown; originalError?: unknown }).cause ?? (current as { originalError?: unknown }).originalError;
+  }
+  return undefined;
+}
+
+/**
+ * The error a failed batch is thrown to kafkajs with. Always retriable: the batch's transaction is aborted (or its
+ * producer replaced), its offsets are not committed, so processing it again is safe and is the only way on; kafkajs
+ * retries it, then restarts the consumer, instead of stopping it for good on a cause it calls lasting. A
+ * group-membership cause keeps its kafkajs `type`, so the consumer re-joins the group at once.
+ */
+export function batchFailure(message: string, error: unknown, where: { readonly topic: string; readonly partition: number }): TransactionError {
+  const failure = new TransactionError(message, { cause: error, topic: where.topic, partition: where.partition, retriable: true });
+  const type = groupMembershipErrorType(error);
+  return type === undefined ? failure : Object.assign(failure, { type });
+}
+
 /** The coordinator finishes the previous transaction's markers within milliseconds: retry soon, a few times. */
 const CONCURRENT_TRANSACTIONS_BACKOFF = { initialMs: 20, maxMs: 500 } as const;
 
@@ -189,9 +219,10 @@ export function createTransactionalTransform(options: TransactionalTransformOpti
   // The output (enriched events, alerts) is the largest data at rest: compressed with the configured codec.
   let producer = createProducer({ client, transactionalId });
   /**
-   * Set when an abort failed: kafkajs's producer then stays in ABORTING and refuses every later transaction ("Cannot
-   * call beginTransaction in state ABORTING", a non-retriable error that stopped the consumer for good; seen with two
-   * of three brokers killed). The next batch first replaces it (replaceBrokenProducer).
+   * Set when a transaction failed: kafkajs's producer may then be in any state (ABORTING after a failed abort refuses
+   * every later transaction: "Cannot call beginTransaction in state ABORTING"; a producer whose epoch the coordinator
+   * bumped is fenced), seen with two of three brokers killed. The next batch first replaces it
+   * (replaceBrokenProducer), which also aborts whatever the old one left open.
    */
   let producerBroken = false;
   const consumer = client.kafka.consumer({
@@ -230,8 +261,8 @@ export function createTransactionalTransform(options: TransactionalTransformOpti
   /**
    * A new transactional producer with the same transactional id: connecting re-registers the id (InitProducerId), so
    * the coordinator aborts the transaction the old one left open and fences its epoch; nothing of it becomes visible
-   * to read_committed readers. Throws while the brokers are still away (kafkajs then restarts the consumer, and the
-   * next batch tries again); the batch is never transformed without it.
+   * to read_committed readers. Throws while the brokers are still away (the batch fails retriably: kafkajs retries it,
+   * then restarts the consumer, and the next attempt tries again); no transaction begins without it.
    */
   async function replaceBrokenProducer(): Promise<void> {
     if (!producerBroken) return;
@@ -239,7 +270,7 @@ export function createTransactionalTransform(options: TransactionalTransformOpti
     producer = createProducer({ client, transactionalId });
     await producer.connect();
     producerBroken = false;
-    logger.info({ transactionalId }, 'transactional producer replaced after a failed abort');
+    logger.info({ transactionalId }, 'transactional producer replaced after a failed transaction');
   }
 
   return {
@@ -266,8 +297,18 @@ export function createTransactionalTransform(options: TransactionalTransformOpti
           // A refused schema stops the transform here: no transaction, offsets not resolved.
           const outputs = await frameOutputs(plan.outputs);
           if (outputs === null) return;
-          await replaceBrokenProducer();
-          const transaction = await producer.producer.transaction();
+          try {
+            await replaceBrokenProducer();
+          } catch (error) {
+            throw batchFailure(`transactional producer for ${batch.topic}[${batch.partition}] not replaced: ${(error as Error).message}`, error, batch);
+          }
+          let transaction;
+          try {
+            transaction = await producer.producer.transaction();
+          } catch (error) {
+            producerBroken = true;
+            throw batchFailure(`transaction for ${batch.topic}[${batch.partition}] not begun: ${(error as Error).message}`, error, batch);
+          }
           try {
             // One fetched batch can hold more bytes than a produce request may carry (the broker's
             // message.max.bytes, 1 MiB by default): send it in chunks, all inside the one transaction.
@@ -287,15 +328,11 @@ export function createTransactionalTransform(options: TransactionalTransformOpti
             await transaction.commit();
           } catch (error) {
             stats.aborted += 1;
+            producerBroken = true;
             await transaction.abort().catch((abortError: unknown) => {
-              producerBroken = true;
               logger.warn({ err: abortError }, 'abort failed; the producer is replaced before the next transaction');
             });
-            throw new TransactionError(`transaction for ${batch.topic}[${batch.partition}] aborted: ${(error as Error).message}`, {
-              cause: error,
-              topic: batch.topic,
-              partition: batch.partition,
-            });
+            throw batchFailure(`transaction for ${batch.topic}[${batch.partition}] aborted: ${(error as Error).message}`, error, batch);
           }
           resolveOffset(batch.lastOffset());
           stats.committedTransactions += 1;

@@ -26,3 +26,16 @@ test('a fatal error ends the loop at once', async () => {
   );
   assert.equal(calls, 1);
 });
+
+test('quietFirstSuccess logs a success only when it needed retries', async () => {
+  const lines: string[] = [];
+  const logger = { ...silentLogger(), info: (_: unknown, message: string) => void lines.push(message), warn: () => undefined } as unknown as ReturnType<typeof silentLogger>;
+  await untilDone({ what: 'send', logger, quietFirstSuccess: true, sleep: async () => {} }, async () => {});
+  assert.deepEqual(lines, []);
+  let calls = 0;
+  await untilDone({ what: 'send', logger, quietFirstSuccess: true, sleep: async () => {} }, async () => {
+    calls += 1;
+    if (calls < 2) throw new Error('not yet');
+  });
+  assert.deepEqual(lines, ['send: done']);
+});

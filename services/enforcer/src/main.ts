@@ -27,6 +27,7 @@ import {
   deadLetterRecord,
   installShutdown,
   readTopicToEnd,
+  sendUntilDelivered,
   tailTopic,
   topicName,
   trackProducerHealth,
@@ -34,6 +35,7 @@ import {
 } from '@stinger/kafka';
 import { createLogger } from '@stinger/log';
 import { createProcessMetrics, deferredCheck, serveMetrics } from '@stinger/metrics';
+import { untilDone } from '@stinger/retry';
 import { readSigningKey, watchKeyRing } from '@stinger/trust';
 
 const config = loadConfig();
@@ -80,10 +82,15 @@ const dlqTopic = topicName('dlq', prefix);
 const groupId = `${prefix}stinger.enforcer`;
 
 const enforcementRecord = (record: Enforcement): ProducerRecord => ({ key: record.alert_id, value: encodeEnforcement(record) });
+/**
+ * Commands and outcomes exist only here once the Enforcer decided them (a redelivered alert gets nothing), so they are
+ * sent until the brokers take them, through any outage, and given up only at shutdown.
+ */
+const deliver = (topic: string, records: readonly ProducerRecord[]) => sendUntilDelivered({ producer, logger, stopping: () => shutdown.stopping }, topic, records);
 async function publishOutcomes(records: readonly Enforcement[]): Promise<void> {
   if (records.length === 0) return;
   for (const record of records) logger.info({ alert: record.alert_id, policy: record.policy, rule: record.rule, outcome: record.outcome, detail: record.detail }, 'enforcement');
-  await producer.send(enforcementsTopic, records.map(enforcementRecord));
+  await deliver(enforcementsTopic, records.map(enforcementRecord));
 }
 
 const acks = await tailTopic({
@@ -95,7 +102,7 @@ const acks = await tailTopic({
       void publishOutcomes(enforcer.onAck(decodeControlAck(record.value ?? Buffer.alloc(0)))).catch((error: unknown) => logger.error({ err: error }, 'outcome not published'));
     } catch (error) {
       logger.warn({ err: error }, 'undecodable acknowledgement sent to the dead-letter topic');
-      void producer.send(dlqTopic, [deadLetterRecord({ consumer: groupId, dlqTopic }, record, { reason: 'undecodable ControlAck', detail: (error as Error).message })]).catch(() => undefined);
+      void deliver(dlqTopic, [deadLetterRecord({ consumer: groupId, dlqTopic }, record, { reason: 'undecodable ControlAck', detail: (error as Error).message })]).catch(() => undefined);
     }
   },
 });
@@ -107,16 +114,22 @@ shutdown.register('expiry', async () => clearInterval(expiryTimer));
 const CLOCK_SKEW_MS = 60_000;
 /** Partitions of stinger.alerts read since the last (re)join whose handled alerts are known. */
 const recognised = new Set<number>();
-/** The alerts of `records` (one partition's batch) that an enforcer before this one handled: marked handled. */
 /** How often the alerts consumer commits what it handled (see createConsumer's commitIntervalMs). */
 const ALERT_COMMIT_INTERVAL_MS = 5000;
 
+/**
+ * The alerts of `records` (one partition's batch) that an enforcer before this one handled: marked handled. Read
+ * until it succeeds (a rejoin may come while brokers are away): no alert of the partition is decided before.
+ */
 async function recogniseHandled(records: readonly { readonly partition: number; readonly timestampMs: number }[]): Promise<void> {
   const first = records[0];
   if (first === undefined || recognised.has(first.partition)) return;
   const sinceMs = Math.min(...records.map((r) => r.timestampMs)) - CLOCK_SKEW_MS;
-  const [outcomes, commands] = await Promise.all([readTopicToEnd({ client, topic: enforcementsTopic, sinceMs }), readTopicToEnd({ client, topic: controlTopic, sinceMs })]);
-  const handled = handledAlertIds({ enforcements: outcomes.map((r) => r.value), commands: commands.map((r) => r.value) });
+  let handled = new Set<string>();
+  await untilDone({ what: `read what was handled for stinger.alerts[${first.partition}]`, logger, isFatal: () => shutdown.stopping, quietFirstSuccess: true }, async () => {
+    const [outcomes, commands] = await Promise.all([readTopicToEnd({ client, topic: enforcementsTopic, sinceMs }), readTopicToEnd({ client, topic: controlTopic, sinceMs })]);
+    handled = handledAlertIds({ enforcements: outcomes.map((r) => r.value), commands: commands.map((r) => r.value) });
+  });
   enforcer.markHandled(handled);
   recognised.add(first.partition);
   logger.info({ partition: first.partition, sinceMs, handled: handled.size }, 'alerts handled before this start recognised');
@@ -142,7 +155,7 @@ const alertsConsumer = createConsumer({
         output = enforcer.onAlert(decodeAlert(record.value ?? Buffer.alloc(0)));
       } catch (error) {
         logger.warn({ err: error, offset: record.offset.toString() }, 'undecodable alert sent to the dead-letter topic');
-        await producer.send(dlqTopic, [deadLetterRecord({ consumer: groupId, dlqTopic }, record, { reason: 'undecodable Alert', detail: (error as Error).message })]);
+        await deliver(dlqTopic, [deadLetterRecord({ consumer: groupId, dlqTopic }, record, { reason: 'undecodable Alert', detail: (error as Error).message })]);
         continue;
       }
       for (const command of output.commands) {
@@ -151,7 +164,7 @@ const alertsConsumer = createConsumer({
       }
       outcomes.push(...output.enforcements);
     }
-    if (commands.length > 0) await producer.send(controlTopic, commands);
+    await deliver(controlTopic, commands);
     await publishOutcomes(outcomes);
   },
 });
