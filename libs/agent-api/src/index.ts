@@ -10,7 +10,7 @@ export { createAgentMetrics, snapshotFromSources, DEFAULT_METRICS_ADDRESS, PRODU
 export type { AgentMetrics, AgentMetricsOptions, AgentMetricsSnapshot, MetricsHttpServer } from './metrics.ts';
 export { compileEventFilter } from './event-filter.ts';
 export type { EventFilter } from './event-filter.ts';
-export { sensorHealthOf, policyStatusView, LOSS_CAUSES, POLICY_STATES } from './types.ts';
+export { sensorHealthOf, kernelLossCounts, policyStatusView, LOSS_CAUSES, POLICY_STATES } from './types.ts';
 export type {
   AgentApiSources,
   CgroupFlow,
@@ -27,6 +27,7 @@ export type {
   PolicyStatusView,
   ProcessCacheHealth,
   SensorHealth,
+  SensorLossCounters,
   SensorState,
 } from './types.ts';
 export { AgentApiError, AgentApiAddressError, AgentApiBindError, AgentApiCallError, AgentApiFilterError } from './errors.ts';

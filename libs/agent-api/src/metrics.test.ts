@@ -20,6 +20,7 @@ let health: AgentHealth = {
   ],
   lostRecords: [
     { sensor: 'process', cause: 'ring_full', count: 5 },
+    { sensor: 'file', cause: 'shed', count: 40_000 },
     { sensor: 'publisher', cause: 'spool_full', count: 2 },
   ],
   queueDepth: 17,
@@ -68,6 +69,7 @@ describe('agent metrics over HTTP', { timeout: 30_000 }, () => {
     assert.equal(sample(text, 'stinger_events_total{kind="exec"}'), 2);
     assert.equal(sample(text, 'stinger_events_total{kind="exit"}'), 1);
     assert.equal(sample(text, 'stinger_lost_records_total{sensor="process",cause="ring_full"}'), 5);
+    assert.equal(sample(text, 'stinger_lost_records_total{sensor="file",cause="shed"}'), 40_000, 'audit records the kernel shed, by sensor');
     assert.equal(sample(text, 'stinger_lost_records_total{sensor="publisher",cause="spool_full"}'), 2);
     assert.equal(sample(text, 'stinger_queue_depth'), 17);
     assert.equal(sample(text, 'stinger_spool_bytes'), 2048);

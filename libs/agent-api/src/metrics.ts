@@ -85,7 +85,7 @@ export function createAgentMetrics(options: AgentMetricsOptions = {}): AgentMetr
   const events = new Counter({ name: 'stinger_events_total', help: 'Events the agent produced, by kind.', labelNames: ['kind'], registers });
   const lost = new Counter({
     name: 'stinger_lost_records_total',
-    help: 'Records lost before reaching Kafka, by sensor and cause (ring_full, user_space, spool_full, rate_limited).',
+    help: 'Records lost before reaching Kafka, by sensor and cause (ring_full, user_space, spool_full, rate_limited; shed: audit-only records the kernel shed while the ring filled).',
     labelNames: ['sensor', 'cause'],
     registers,
   });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { policyStatusView, sensorHealthOf } from './types.ts';
+import { kernelLossCounts, policyStatusView, sensorHealthOf } from './types.ts';
 
 describe('sensorHealthOf', () => {
   it('lists loaded sensors, then each probed feature as available or unavailable with its reason', () => {
@@ -19,6 +19,18 @@ describe('sensorHealthOf', () => {
 
   it('leaves every mode null without modeOf', () => {
     assert.deepEqual(sensorHealthOf({ loaded: ['process'], features: {} }), [{ name: 'process', state: 'loaded', reason: null, mode: null }]);
+  });
+});
+
+describe('kernelLossCounts', () => {
+  it("reports each sensor's ring_full and shed counts, zeros included, in the sensors' order", () => {
+    const sensor = (name: string, lost: bigint, shed: bigint) => ({ name, lostRecords: () => lost, shedRecords: () => shed });
+    assert.deepEqual(kernelLossCounts([sensor('process', 0n, 0n), sensor('file', 3n, 48_210n)]), [
+      { sensor: 'process', cause: 'ring_full', count: 0 },
+      { sensor: 'process', cause: 'shed', count: 0 },
+      { sensor: 'file', cause: 'ring_full', count: 3 },
+      { sensor: 'file', cause: 'shed', count: 48_210 },
+    ]);
   });
 });
 

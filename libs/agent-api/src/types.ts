@@ -19,6 +19,8 @@ export interface SensorHealth {
 
 /**
  * ring_full: the BPF program found the ring buffer full (Sensor.lostRecords());
+ * shed: an audit-only record the BPF program did not write, on purpose, because the ring was filling: its last quarter
+ * is kept for records of kills, denials and process life cycle (Sensor.shedRecords(); bpf/README.md);
  * user_space: dropped by the agent's reader (RingBufferStats.droppedInUserSpace);
  * spool_full: Kafka away and the on-disk spool full (PublisherStats.lost);
  * rate_limited: refused on purpose by a per-cgroup rate limit in the kernel (the egress parser's).
@@ -151,6 +153,25 @@ export function sensorHealthOf(options: {
       : { name: `feature:${name}`, state: 'unavailable', reason: status.reason ?? 'unavailable', mode: null },
   );
   return [...loaded, ...features];
+}
+
+/** A loaded or unavailable sensor's kernel counters (Sensor in @stinger/bpf), structurally. */
+export interface SensorLossCounters {
+  readonly name: string;
+  lostRecords(): bigint;
+  shedRecords(): bigint;
+}
+
+/**
+ * The kernel's part of AgentHealth.lostRecords: per sensor, the records its programs could not write to the shared
+ * ring (ring_full) and the audit-only records they shed while it filled (shed). Every sensor gets both entries, an
+ * unavailable one with 0, so a reader sees the same list on every node.
+ */
+export function kernelLossCounts(sensors: readonly SensorLossCounters[]): LostRecordsCount[] {
+  return sensors.flatMap((sensor) => [
+    { sensor: sensor.name, cause: 'ring_full' as const, count: Number(sensor.lostRecords()) },
+    { sensor: sensor.name, cause: 'shed' as const, count: Number(sensor.shedRecords()) },
+  ]);
 }
 
 /** The view of a PolicyStatus as NodePolicies reports it; `mode` comes from the policy itself. */

@@ -15,6 +15,7 @@ const view = (acknowledged = 90): AgentHealthView => ({
   ],
   lostRecords: [
     { sensor: 'process', cause: 'ring_full', count: 3 },
+    { sensor: 'file', cause: 'shed', count: 48_210 },
     { sensor: 'publisher', cause: 'spool_full', count: 0 },
   ],
   queueDepth: 10,
@@ -46,6 +47,7 @@ test('agentHealthRecord carries the API health view, the features and the policy
     events_per_second: 12.5,
     lost_records: [
       { sensor: 'process', cause: 'ring_full', count: 3n },
+      { sensor: 'file', cause: 'shed', count: 48_210n },
       { sensor: 'publisher', cause: 'spool_full', count: 0n },
     ],
     kafka_mode: 'spooling',

@@ -128,13 +128,25 @@ test('losses by sensor list only counts above zero; a line says where records we
   const counts = [
     { sensor: 'process', cause: 'ring_full', count: 0n },
     { sensor: 'file', cause: 'ring_full', count: 428_834n },
+    { sensor: 'file', cause: 'shed', count: 0n },
+    { sensor: 'privilege', cause: 'shed', count: 61_002n },
     { sensor: 'publisher', cause: 'spool_full', count: 13_752n },
   ];
   assert.deepEqual(lostBy(counts), [
     { sensor: 'file', cause: 'ring_full', count: 428_834 },
+    { sensor: 'privilege', cause: 'shed', count: 61_002 },
     { sensor: 'publisher', cause: 'spool_full', count: 13_752 },
   ]);
   const quiet = { ...health('node-a', 5_000), lost_records: [{ sensor: 'process', cause: 'ring_full' as const, count: 0n }] };
   const line = statusLines({ ...base, agents: reportedAgents([quiet], NOW_MS) }).find((l) => l.startsWith('agent on node-a:'));
   assert.match(line ?? '', /, 0 spooled, 0 lost; policies/);
+  const shedding = {
+    ...health('node-a', 5_000),
+    lost_records: [
+      { sensor: 'file', cause: 'ring_full' as const, count: 0n },
+      { sensor: 'file', cause: 'shed' as const, count: 40_000n },
+    ],
+  };
+  const shedLine = statusLines({ ...base, agents: reportedAgents([shedding], NOW_MS) }).find((l) => l.startsWith('agent on node-a:'));
+  assert.match(shedLine ?? '', /, 0 spooled, 40000 lost \(file shed 40000\); policies/, 'audit records the kernel shed are named by sensor and cause');
 });

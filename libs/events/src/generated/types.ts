@@ -51,7 +51,7 @@ export interface AgentHealth {
 export interface LostRecordsCount {
   /** The sensor the records were lost from; 'publisher' for spool loss. */
   sensor: string;
-  /** ring_full: the BPF program found the ring buffer full; user_space: dropped by the agent's ring buffer reader; spool_full: Kafka away and the on-disk spool full; rate_limited: not written by the kernel because the cgroup was over its rate (the egress parser's per-cgroup limit, STINGER_AGENT_EGRESS_RATE). */
+  /** ring_full: the BPF program found the ring buffer full; user_space: dropped by the agent's ring buffer reader; spool_full: Kafka away and the on-disk spool full; rate_limited: not written by the kernel because the cgroup was over its rate (the egress parser's per-cgroup limit, STINGER_AGENT_EGRESS_RATE); shed: an audit-only record the kernel did not write, on purpose, because the ring buffer was more than three quarters full, so that its last quarter stays for records of kills, denials and process life cycle (records of agents from AgentHealth v4 on). */
   cause: LossCause;
   /** Records lost. */
   count: bigint;
@@ -61,9 +61,9 @@ export interface LostRecordsCount {
  * Why records were lost.
  * Avro enum io.stinger.v1.LossCause.
  */
-export type LossCause = 'ring_full' | 'user_space' | 'spool_full' | 'rate_limited';
+export type LossCause = 'ring_full' | 'user_space' | 'spool_full' | 'rate_limited' | 'shed';
 /** The symbols of LossCause, in schema order. */
-export const LOSS_CAUSE_SYMBOLS = ['ring_full', 'user_space', 'spool_full', 'rate_limited'] as const;
+export const LOSS_CAUSE_SYMBOLS = ['ring_full', 'user_space', 'spool_full', 'rate_limited', 'shed'] as const;
 
 /**
  * How the agent's events reach Kafka.
