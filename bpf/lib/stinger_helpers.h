@@ -66,11 +66,53 @@ static __always_inline void fill_header(struct event_header *hdr, __u16 kind, __
 	bpf_get_current_comm(hdr->comm, sizeof(hdr->comm));
 }
 
-/* Copies a record built elsewhere (a map value) into the ring buffer; counts it as lost when the ring is full. */
+/*
+ * Copies a record of the kept tier (stinger_loss.h: an action taken, or process life cycle and cwd) into the ring
+ * buffer, whatever its fill; counts it as lost when the ring is full.
+ */
 static __always_inline void output_record(void *record, __u64 size)
 {
 	if (bpf_ringbuf_output(&events, record, size, 0))
 		count_lost_record();
+}
+
+/*
+ * Whether an audit-only record must be shed now: the ring holds more than SHED_AUDIT_ABOVE_BYTES the agent has not
+ * consumed (records written or reserved, BPF_RB_AVAIL_DATA), so the rest is kept for records of actions and process
+ * life cycle. Counts the shed record in this sensor's slot of shed_records. The one place the shedding policy is
+ * decided: call sites that reserve their record themselves ask it before bpf_ringbuf_reserve; the others use
+ * output_audit_record.
+ */
+static __always_inline int audit_record_shed(void)
+{
+	__u32 slot = STINGER_LOSS_SLOT;
+	__u64 *shed;
+
+	if (bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) <= SHED_AUDIT_ABOVE_BYTES)
+		return 0;
+	shed = bpf_map_lookup_elem(&shed_records, &slot);
+	if (shed)
+		*shed += 1; /* per-CPU slot: no other writer on this CPU while we run */
+	return 1;
+}
+
+/* output_record for a record of the audit tier: shed once the ring is filling (audit_record_shed). */
+static __always_inline void output_audit_record(void *record, __u64 size)
+{
+	if (!audit_record_shed())
+		output_record(record, size);
+}
+
+/*
+ * output_record or output_audit_record by whether the record reports an action taken (`acted`: a kill or a
+ * denial), for call sites whose records are one or the other.
+ */
+static __always_inline void output_record_tiered(void *record, __u64 size, int acted)
+{
+	if (acted)
+		output_record(record, size);
+	else
+		output_audit_record(record, size);
 }
 
 /* Layout from /sys/kernel/tracing/events/sched/sched_process_exit/format. */

@@ -3,8 +3,8 @@
  * Maps shared by every sensor object. Each bpf/<sensor>/bpf_*.c is its own object file and declares these
  * maps by including this header; the loader (libs/bpf, loadSensor) creates them once with the first object and
  * makes every later object reuse the same map fds (bpf_map__reuse_fd), so all hooks write into one ring buffer,
- * one lost-records counter and one process table. Names and definitions must therefore be identical in every
- * object: change them only here.
+ * one lost-records counter, one shed-records counter and one process table. Names and definitions must therefore
+ * be identical in every object: change them only here.
  */
 #ifndef STINGER_MAPS_H
 #define STINGER_MAPS_H
@@ -16,9 +16,6 @@
 #include "stinger_loss.h"
 #include "stinger_pid_scope.h"
 #include "stinger_pod_scope.h"
-
-/* 8 MiB: ~ 100k exec records or ~ 110k fork/exit records of headroom while user space catches up. */
-#define EVENTS_RINGBUF_BYTES (8U << 20)
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -35,6 +32,17 @@ struct {
 	__type(key, __u32);
 	__type(value, __u64);
 } lost_records SEC(".maps");
+
+/*
+ * Audit-only records not written because the ring buffer held more than SHED_AUDIT_ABOVE_BYTES the agent had not
+ * consumed yet (stinger_loss.h); same slots and summing as lost_records.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, LOSS_SLOTS);
+	__type(key, __u32);
+	__type(value, __u64);
+} shed_records SEC(".maps");
 
 /*
  * pid -> parent pid, filled from fork records and dropped at exit. Reading task->real_parent would need kernel

@@ -231,14 +231,17 @@ static __always_inline int take_credit(__u64 cgroup_id, __u64 now)
 
 /* ---- records ---- */
 
-/* Reserves a record for the socket's owner, or NULL (rate limited or ring full: both counted). */
+/*
+ * Reserves a record for the socket's owner, or NULL (shed as audit while the ring fills, rate limited or ring full:
+ * each counted). Shed before the rate limit is asked, so a shed record takes none of its cgroup's credit.
+ */
 static __always_inline struct egress_event *reserve(struct __sk_buff *skb, struct egress_socket *s, struct packet *p,
 						     __u8 app)
 {
 	__u64 now = bpf_ktime_get_boot_ns();
 	struct egress_event *e;
 
-	if (!take_credit(bpf_skb_cgroup_id(skb), now))
+	if (audit_record_shed() || !take_credit(bpf_skb_cgroup_id(skb), now))
 		return NULL;
 	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 	if (!e) {
@@ -327,7 +330,8 @@ static __always_inline __u32 load_be16(struct __sk_buff *skb, __u32 off, int *fa
 /*
  * Writes the socket's flow record (its counts so far). The tuple is the one read from the socket's first packet
  * sent: a socket whose packets could not be read as IPv4/IPv6 TCP/UDP (IPv6 extension headers) has none and gets no
- * flow record (the release hook cannot read the socket's addresses).
+ * flow record (the release hook cannot read the socket's addresses). An audit record: shed while the ring fills
+ * (stinger_loss.h); the counts are cumulative, so a later record of the socket still carries them.
  */
 static __always_inline void emit_flow(struct egress_socket *s, __u64 cookie, __u8 reason)
 {
@@ -336,7 +340,7 @@ static __always_inline void emit_flow(struct egress_socket *s, __u64 cookie, __u
 	struct flow_event *e;
 	__u64 now = bpf_ktime_get_boot_ns();
 
-	if (!(s->state & EGRESS_SOCKET_TUPLE))
+	if (!(s->state & EGRESS_SOCKET_TUPLE) || audit_record_shed())
 		return;
 	if (config && !take_credit_from(&flow_buckets, s->owner.cgroup_id, now, config->flow_cost_ns, config->flow_max_credit_ns,
 					EGRESS_COUNTER_FLOWS_RATE_LIMITED))

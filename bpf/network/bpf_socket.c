@@ -187,7 +187,7 @@ static __always_inline void send(struct net_event *e, __u16 kind, long ret)
 {
 	e->result = ret;
 	fill_header(&e->hdr, kind, sizeof(*e));
-	output_record(e, sizeof(*e));
+	output_audit_record(e, sizeof(*e)); /* audit only: denials are bpf_connect_policy.c's records */
 }
 
 /* ---- connect(fd, uservaddr, addrlen) ---- */

@@ -53,7 +53,7 @@ static __always_inline void exit_setid(struct trace_event_raw_sys_exit *ctx)
 		return;
 	e->result = ctx->ret;
 	fill_header(&e->hdr, EVENT_KIND_PRIVILEGE, sizeof(*e));
-	output_record(e, sizeof(*e));
+	output_audit_record(e, sizeof(*e));
 	bpf_map_delete_elem(&setid_pending, &tid);
 }
 
@@ -130,7 +130,7 @@ int sys_exit_capset(struct trace_event_raw_sys_exit *ctx)
 		return 0;
 	e->result = ctx->ret;
 	fill_header(&e->hdr, EVENT_KIND_CAPSET, sizeof(*e));
-	output_record(e, sizeof(*e));
+	output_audit_record(e, sizeof(*e));
 	bpf_map_delete_elem(&capset_pending, &tid);
 	return 0;
 }

@@ -114,7 +114,7 @@ static __always_inline void exit_module(struct trace_event_raw_sys_exit *ctx)
 		return;
 	e->result = ctx->ret;
 	fill_header(&e->hdr, EVENT_KIND_MODULE, sizeof(*e));
-	output_record(e, sizeof(*e));
+	output_audit_record(e, sizeof(*e));
 	bpf_map_delete_elem(&module_pending, &tid);
 }
 
@@ -190,7 +190,7 @@ int sys_exit_bpf(struct trace_event_raw_sys_exit *ctx)
 		return 0;
 	e->result = ctx->ret;
 	fill_header(&e->hdr, EVENT_KIND_BPF, sizeof(*e));
-	output_record(e, sizeof(*e));
+	output_audit_record(e, sizeof(*e));
 	bpf_map_delete_elem(&bpf_pending, &tid);
 	return 0;
 }
@@ -221,7 +221,7 @@ int sys_exit_ptrace(struct trace_event_raw_sys_exit *ctx)
 		return 0;
 	e->result = ctx->ret;
 	fill_header(&e->hdr, EVENT_KIND_PTRACE, sizeof(*e));
-	output_record(e, sizeof(*e));
+	output_audit_record(e, sizeof(*e));
 	bpf_map_delete_elem(&ptrace_pending, &tid);
 	return 0;
 }
@@ -272,7 +272,7 @@ int sys_exit_mount(struct trace_event_raw_sys_exit *ctx)
 		return 0;
 	e->result = ctx->ret;
 	fill_header(&e->hdr, EVENT_KIND_MOUNT, sizeof(*e));
-	output_record(e, sizeof(*e));
+	output_audit_record(e, sizeof(*e));
 	bpf_map_delete_elem(&mount_pending, &tid);
 	return 0;
 }

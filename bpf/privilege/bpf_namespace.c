@@ -65,7 +65,7 @@ static __always_inline void exit_ns(struct trace_event_raw_sys_exit *ctx)
 		return;
 	e->result = ctx->ret;
 	fill_header(&e->hdr, EVENT_KIND_NAMESPACE, sizeof(*e));
-	output_record(e, sizeof(*e));
+	output_audit_record(e, sizeof(*e)); /* parked: no kill (a kill's record was sent at entry) */
 	bpf_map_delete_elem(&ns_pending, &tid);
 }
 

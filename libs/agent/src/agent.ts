@@ -29,7 +29,7 @@ import { PolicyDirectory } from './policy-directory.ts';
 import { EventPublisher } from './publisher.ts';
 import { EventSpool } from './spool.ts';
 import { PolicyStatusReporter } from './status-reporter.ts';
-import { createAgentApiServer, createAgentMetrics, policyStatusView, sensorHealthOf, type AgentApiSources, type AgentHealth } from '@stinger/agent-api';
+import { createAgentApiServer, createAgentMetrics, kernelLossCounts, policyStatusView, sensorHealthOf, type AgentApiSources, type AgentHealth } from '@stinger/agent-api';
 import {
   attachEgressParser,
   attachFlowCounters,
@@ -297,12 +297,7 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
         uptimeSeconds: process.uptime(),
         sensors: sensorHealthOf({ loaded: loadedSensors, features, modeOf: sensorModeOf }),
         lostRecords: [
-          // Each sensor counts the records its programs could not write to the shared ring (an unavailable one: 0).
-          ...[processSensor, fileSensor, networkSensor, privilegeSensor].map((sensor) => ({
-            sensor: sensor.name,
-            cause: 'ring_full' as const,
-            count: Number(sensor.lostRecords()),
-          })),
+          ...kernelLossCounts([processSensor, fileSensor, networkSensor, privilegeSensor]),
           // The one reader of the shared ring drops whole batches, whatever their sensors: counted under the ring's owner.
           { sensor: processSensor.name, cause: 'user_space', count: ring.droppedInUserSpace },
           { sensor: 'publisher', cause: 'spool_full', count: published.lost },

@@ -17,11 +17,20 @@ export const SENSOR_KIND_RANGES: Readonly<Record<SensorName, { readonly first: n
 };
 
 /**
- * Each sensor's slot of the lost_records map (the LOSS_SLOT_* macros of bpf/lib/stinger_loss.h): a program that
- * finds the shared ring buffer full counts the record in its sensor's slot. event-kinds.layout.test.ts holds the
- * two tables equal.
+ * Each sensor's slot of the lost_records and shed_records maps (the LOSS_SLOT_* macros of bpf/lib/stinger_loss.h): a
+ * program that finds the shared ring buffer full, or sheds an audit-only record while it fills, counts the record in
+ * its sensor's slot. event-kinds.layout.test.ts holds the two tables equal.
  */
 export const SENSOR_LOSS_SLOTS: Readonly<Record<SensorName, number>> = { process: 0, file: 1, network: 2, privilege: 3 };
+
+/** Size of the shared ring buffer `events` (EVENTS_RINGBUF_BYTES of stinger_loss.h). */
+export const EVENTS_RING_BYTES = 8 << 20;
+
+/**
+ * Unconsumed bytes in the ring above which the kernel sheds audit-only records (SHED_AUDIT_ABOVE_BYTES of
+ * stinger_loss.h): the last quarter is kept for records of kills, denials and process life cycle.
+ */
+export const SHED_AUDIT_ABOVE_BYTES = (EVENTS_RING_BYTES / 4) * 3;
 
 export function isSensorName(name: string): name is SensorName {
   return Object.hasOwn(SENSOR_LOSS_SLOTS, name);

@@ -179,7 +179,7 @@ export function createRingBufferReader(options: RingBufferReaderOptions): RingBu
   };
 }
 
-/** Sums slot `index` of a per-CPU u64 array (the sensors' `lost_records`). */
+/** Sums slot `index` of a per-CPU u64 array (the sensors' `lost_records` and `shed_records`). */
 export function readPerCpuCounter(map: BpfMap, index = 0): bigint {
   const cpus = ffi().libbpf.libbpf_num_possible_cpus();
   const key = u32Key(index);

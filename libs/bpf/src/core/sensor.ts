@@ -1,7 +1,8 @@
 /**
  * A sensor: several BPF objects (one per attach point, bpf/<sensor>/bpf_*.c) loaded as one unit that shares its
  * maps. The first object creates the shared maps; every later object reuses their fds before it loads, so all
- * hooks write into one ring buffer (`events`), one lost-records counter and one process table.
+ * hooks write into one ring buffer (`events`), one lost-records counter, one shed-records counter and one process
+ * table.
  *
  * `close()` destroys every link and object; it runs on any failure during load/attach, so a sensor never leaves
  * attachments behind. Nothing is pinned: the programs live as long as this process holds them.
@@ -16,7 +17,7 @@ import { readPerCpuCounter } from './ring-buffer-reader.ts';
 import { isSensorName, SENSOR_LOSS_SLOTS } from './event-kinds.ts';
 
 /** Maps every sensor object declares (bpf/lib/stinger_maps.h). */
-export const SHARED_MAPS = ['events', 'lost_records', 'ppid_by_pid', 'pod_cgroup_roots', 'cwd_by_tgid', 'pid_scope_tgids', 'pid_scope_follow', 'pid_scope_full', 'pod_scope_cgroups'] as const;
+export const SHARED_MAPS = ['events', 'lost_records', 'shed_records', 'ppid_by_pid', 'pod_cgroup_roots', 'cwd_by_tgid', 'pid_scope_tgids', 'pid_scope_follow', 'pid_scope_full', 'pod_scope_cgroups'] as const;
 
 export interface LoadSensorOptions {
   /** For logs and errors, e.g. `process`. */
@@ -56,6 +57,12 @@ export interface Sensor {
    * maps-only load) reads every slot.
    */
   lostRecords(): bigint;
+  /**
+   * Audit-only records of this sensor's programs the kernel did not write because the shared ring buffer held more
+   * than SHED_AUDIT_ABOVE_BYTES unconsumed (its shed_records slot; bpf/README.md "Loss and shedding"), summed over
+   * CPUs; the same slots as lostRecords().
+   */
+  shedRecords(): bigint;
   /** Detaches every program and frees the objects. Idempotent. */
   close(): void;
 }
@@ -106,10 +113,11 @@ export function loadSensor(options: LoadSensorOptions): Sensor {
     };
     const events = sharedMap('events');
     const lost = sharedMap('lost_records');
+    const shed = sharedMap('shed_records');
     logger.info({ sensor: name, objects: objectNames }, 'sensor loaded');
     const slots = isSensorName(name) ? [SENSOR_LOSS_SLOTS[name]] : Object.values(SENSOR_LOSS_SLOTS);
-    const lostRecords = (): bigint => slots.reduce((sum, slot) => sum + readPerCpuCounter(lost, slot), 0n);
-    return { name, objects: [...objects], events, sharedMap, lostRecords, close };
+    const sumSlots = (map: BpfMap): bigint => slots.reduce((sum, slot) => sum + readPerCpuCounter(map, slot), 0n);
+    return { name, objects: [...objects], events, sharedMap, lostRecords: () => sumSlots(lost), shedRecords: () => sumSlots(shed), close };
   } catch (error) {
     close();
     throw error;

@@ -26,6 +26,7 @@ test('an unavailable file sensor refuses rules by name and reason, reads empty, 
   assert.equal(sensor.filePolicy.removeExact('/etc/shadow'), false);
   assert.deepEqual(sensor.execPolicy.list(), []);
   assert.equal(sensor.lostRecords(), 0n);
+  assert.equal(sensor.shedRecords(), 0n);
   assert.deepEqual(sensor.io.losses(), { evicted: 0n, staleFd: 0n, sweepFull: 0n, untracked: 0n });
   assert.equal(sensor.io.attached, false);
   sensor.close();

@@ -3,7 +3,7 @@
  * (unavailableFileSensor, …), so a consumer holds one type whether or not the kernel took the sensor and never
  * checks for null. The contract every unavailable implementation keeps: an operation that would put a rule in
  * the kernel throws SensorUnavailableError (naming the sensor and why it did not load); reads return empty (no
- * rules, no records lost, no counters); configuration that only switches reporting on or off and close() do
+ * rules, no records lost or shed, no counters); configuration that only switches reporting on or off and close() do
  * nothing. There is no ring buffer behind it: `events` and sharedMap() throw. Build on it with Object.assign, not
  * a spread, which would read (and throw from) `events`.
  */
@@ -24,6 +24,7 @@ export function unavailableSensor(name: string, loadError: unknown): Sensor {
     },
     sharedMap: refuse,
     lostRecords: () => 0n,
+    shedRecords: () => 0n,
     close: () => undefined,
   };
 }
