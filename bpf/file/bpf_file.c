@@ -30,18 +30,11 @@
 #include "stinger_file.h"
 #include "file_match.h"
 #include "file_io.h"
+#include "file_state.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 DECLARE_RULE_MAPS(file);
-
-/* Operations in flight, keyed by the calling thread's tid: entry parks, exit sends. */
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 4096);
-	__type(key, __u32);
-	__type(value, struct file_event);
-} file_by_tid SEC(".maps");
 
 /* A record-sized scratch per CPU (BPF stacks are 512 bytes). */
 struct {
@@ -50,26 +43,6 @@ struct {
 	__type(key, __u32);
 	__type(value, struct file_event);
 } file_scratch SEC(".maps");
-
-/*
- * Processes (tgid -> 1) whose file operations are never reported nor acted on: the agent itself, put here by
- * user space at load (libs/bpf loadFileSensor). The agent opens files of its own (its spool, /proc) and walks
- * the paths it reports; a rule that matched those would have it report its own work, without end, and a kill
- * rule on such a path would kill the agent. Checked only after a rule matched: unwatched opens pay nothing.
- */
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 16);
-	__type(key, __u32);
-	__type(value, __u8);
-} file_ignored_tgids SEC(".maps");
-
-static __always_inline int ignored_process(void)
-{
-	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
-
-	return bpf_map_lookup_elem(&file_ignored_tgids, &tgid) != NULL;
-}
 
 #define ONE_PATH_SIZE __builtin_offsetof(struct file_event, path2)
 
@@ -335,9 +308,10 @@ static __always_inline void exit_any(long ret)
 		commit_cwd(e->op, ret);
 	if (e->op == FILE_OP_OPEN && ret >= 0)
 		e->open_id = track_open(ret, e->open_flags);
-	size = e->op == FILE_OP_RENAME ? sizeof(*e) : ONE_PATH_SIZE;
+	/* path2 is sent for a rename and for an open the LSM hook resolved (bpf_file_lsm.c). */
+	size = e->op == FILE_OP_RENAME || (e->file_flags & FILE_FLAG_RESOLVED) ? sizeof(*e) : ONE_PATH_SIZE;
 	fill_header(&e->hdr, EVENT_KIND_FILE, size);
-	if (e->op == FILE_OP_RENAME)
+	if (size == sizeof(*e))
 		output_record(e, sizeof(*e));
 	else
 		output_record(e, ONE_PATH_SIZE);

@@ -338,22 +338,41 @@ static __always_inline int match_reported(const struct match *m)
 		__type(value, struct file_rule);                     \
 	} map_name SEC(".maps")
 
-#define DECLARE_RULE_MAPS(prefix)                                    \
-	PATH_RULE_MAP(prefix##_rules_exact);                         \
-	PATH_RULE_MAP(prefix##_rules_prefix);                        \
-	PATH_RULE_MAP(prefix##_rules_prefix_all);                    \
-	PATH_RULE_MAP(prefix##_rules_name);                          \
+/* A rule set's struct path_filter (one entry; see match_path). */
+#define PATH_FILTER_MAP(map_name)                                    \
 	struct {                                                     \
 		__uint(type, BPF_MAP_TYPE_ARRAY);                    \
 		__uint(max_entries, 1);                              \
 		__type(key, __u32);                                  \
 		__type(value, struct path_filter);                   \
-	} prefix##_rules_filter SEC(".maps");                        \
+	} map_name SEC(".maps")
+
+#define DECLARE_RULE_MAPS(prefix)                                    \
+	PATH_RULE_MAP(prefix##_rules_exact);                         \
+	PATH_RULE_MAP(prefix##_rules_prefix);                        \
+	PATH_RULE_MAP(prefix##_rules_prefix_all);                    \
+	PATH_RULE_MAP(prefix##_rules_name);                          \
+	PATH_FILTER_MAP(prefix##_rules_filter);                      \
 	struct {                                                     \
 		__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);             \
 		__uint(max_entries, 1);                              \
 		__type(key, __u32);                                  \
 		__type(value, struct match_scratch);                 \
 	} prefix##_match_scratch SEC(".maps")
+
+/*
+ * Matching a path the kernel resolved (bpf_file_lsm.c). That hook is a sleepable program (bpf_d_path is allowed in
+ * sleepable LSM hooks only) and sleepable programs may not use LPM tries, so user space (libs/bpf path-rules.ts)
+ * keeps the exact and prefix rules a second time in hash maps with the same keys (struct path_prefix_key, zero past
+ * the prefixlen bits), and the filter's prefix_len bits say which prefix lengths to try (bpf_file_lsm.c
+ * resolved_rule). The resolved path is absolute and canonical, so the name map and the cwd join have no part there.
+ */
+#define RESOLVED_RULE_MAP(map_name)                                  \
+	struct {                                                     \
+		__uint(type, BPF_MAP_TYPE_HASH);                     \
+		__uint(max_entries, 4096);                           \
+		__type(key, struct path_prefix_key);                 \
+		__type(value, struct file_rule);                     \
+	} map_name SEC(".maps")
 
 #endif /* STINGER_FILE_MATCH_H */

@@ -34,6 +34,7 @@
 /* file_rule.action */
 #define RULE_ACTION_AUDIT 1
 #define RULE_ACTION_KILL 2
+#define RULE_ACTION_DENY 3 /* open only, and only where the LSM hook runs (bpf_file_lsm.c): the open fails with EPERM */
 
 /* file_rule.flags */
 #define RULE_FLAG_KILL_ON_NAME (1U << 0) /* a basename-only match (relative or unresolved path) may kill too */
@@ -43,7 +44,8 @@
 /* file_event.action and exec_rule_event.action: what the kernel did. */
 #define ACTION_TAKEN_NONE 0   /* reported without a rule (chdir, fchdir, truncated path) */
 #define ACTION_TAKEN_AUDIT 1  /* reported because of rule_id */
-#define ACTION_TAKEN_KILLED 2 /* SIGKILL sent at syscall entry because of rule_id */
+#define ACTION_TAKEN_KILLED 2 /* SIGKILL sent because of rule_id: at syscall entry, or at the LSM hook (which also fails the open) */
+#define ACTION_TAKEN_DENIED 3 /* the LSM hook failed the open with EPERM because of rule_id */
 
 /* file_event.file_flags and exec_rule_event.exec_rule_flags */
 #define FILE_FLAG_RELATIVE (1U << 0)          /* path does not start with '/': resolve against dirfd / cwd */
@@ -57,6 +59,8 @@
 #define FILE_FLAG_RESULT_KNOWN (1U << 8)      /* result holds the syscall's return value */
 #define FILE_FLAG_PATH_FAULT (1U << 9)        /* the path could not be read from user memory */
 #define FILE_FLAG_MATCH_CWD (1U << 10)        /* a relative path matched once joined to the process's cwd (cwd_by_tgid) */
+#define FILE_FLAG_RESOLVED (1U << 11)         /* open: path2 is the path the kernel resolved (LSM hook, bpf_d_path); the
+						 MATCH_* bits then say how that path matched */
 
 /* A path buffer (the lookup's work area; not a map key). */
 struct path_key {
@@ -79,10 +83,22 @@ struct path_prefix_key {
  */
 struct path_filter {
 	__u32 valid;
-	__u32 pad;
+	__u32 dir_rules;       /* entries of the LSM hook's directory-identity map (bpf_file_lsm.c); 0: no walk */
 	__u64 exact_len[4];    /* bit n: an exact rule of n bytes */
 	__u64 prefix_first[4]; /* bit c: a prefix rule whose second byte (after the leading '/') is c; all: a prefix "/" */
 	__u64 name[256];       /* name[n] bit (c & 63): a name entry of n bytes whose first byte is c */
+	__u64 prefix_len[4];   /* bit n: a prefix rule of n bytes (the LSM hook tries only these lengths) */
+};
+
+/*
+ * Key of the LSM hook's directory-identity map (bpf_file_lsm.c file_rules_resolved_dirs): a prefix rule's directory
+ * as the kernel knows it, whatever path it is reached by (a bind mount of it, another mount of its file system).
+ * dev is the kernel's dev_t of the directory's super block (MKDEV(major, minor) = major << 20 | minor), ino its inode
+ * number; user space converts from stat(2).
+ */
+struct dir_identity_key {
+	__u64 dev;
+	__u64 ino;
 };
 
 /* Value of every rule map. */
@@ -113,8 +129,8 @@ struct file_event {
 	__u16 path_len;   /* bytes of path, NUL excluded */
 	__u16 path2_len;
 	__u64 open_id;    /* a successful open: its id in the close record (file_close_event); else 0 */
-	char path[FILE_PATH_SIZE];  /* the path exactly as the process passed it */
-	char path2[FILE_PATH_SIZE]; /* rename: the new path */
+	char path[FILE_PATH_SIZE];  /* the path exactly as the process passed it; empty when only the LSM hook saw the open */
+	char path2[FILE_PATH_SIZE]; /* rename: the new path; open with FILE_FLAG_RESOLVED: the path the kernel resolved */
 };
 
 /* An execve/execveat whose path matched an exec rule. Emitted whole (sizeof). */

@@ -98,7 +98,8 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
   const features = probeFeatures();
   logger.info({ features }, 'kernel features probed');
   // Each sensor's mode (lsm, kprobe, tracepoint, fanotify) from the probed features: health, metrics and status say it.
-  const sensorModeOf = (sensor: string): string | null => chooseSensorMode(sensor, features).mode;
+  // The file sensor says its own: an lsm load the kernel refuses falls back to tracepoint.
+  const sensorModeOf = (sensor: string): string | null => (sensor === 'file' ? fileSensor.mode : chooseSensorMode(sensor, features).mode);
 
   const agentId = randomUUID();
   const startedAtNs = BigInt(Date.now()) * 1_000_000n;
@@ -140,7 +141,8 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
       return unavailable(error);
     }
   }
-  const fileSensor = optional('file', () => loadFileSensor({ join: processSensor, logger }), unavailableFileSensor);
+  const fileMode = chooseSensorMode('file', features).mode === 'lsm' ? 'lsm' : 'tracepoint';
+  const fileSensor = optional('file', () => loadFileSensor({ join: processSensor, logger, mode: fileMode }), unavailableFileSensor);
   const networkSensor = optional('network', () => loadNetworkSensor({ join: processSensor, logger }), unavailableNetworkSensor);
   // Without the network sensor this fails too (its maps are the network sensor's), naming the network sensor.
   const connectPolicy = optional(

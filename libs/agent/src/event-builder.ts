@@ -424,7 +424,8 @@ export class EventBuilder {
       case 'rename':
       case 'chmod':
       case 'chown': {
-        const path = this.resolveFilePath(info, record, followsLastComponent(record));
+        // An open the file_open LSM hook saw carries the path the kernel resolved (the file sensor's lsm mode).
+        const path = record.resolvedPath ?? this.resolveFilePath(info, record, followsLastComponent(record));
         if (record.openId !== null) this.#rememberOpen(record.openId, { path, pathAsGiven: record.path, flags: record.openFlags });
         return this.#event(record, info, {
           kind: 'file',

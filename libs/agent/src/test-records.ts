@@ -59,6 +59,7 @@ export const fileRecord = (r: Partial<FileRecord> & { pid: number; op: FileRecor
   path2: null,
   path2Truncated: false,
   matchedPath2: false,
+  resolvedPath: null,
   dirfd: -100,
   dirfd2: -100,
   result: 0,

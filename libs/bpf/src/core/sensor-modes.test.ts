@@ -5,8 +5,11 @@ import { chooseSensorMode, SENSOR_MODES } from './sensor-modes.ts';
 const LOCKED_DOWN = { tracepoint: { available: true }, kprobe: { available: false }, lsm: { available: false } };
 const STOCK = { tracepoint: { available: true }, kprobe: { available: true }, lsm: { available: true } };
 
-test('every BPF sensor runs on tracepoints today, on a locked-down kernel and on a stock one', () => {
-  for (const sensor of ['process', 'file', 'network', 'privilege']) {
+test('the file sensor runs in lsm where the kernel allows BPF LSM, on tracepoints elsewhere; the other BPF sensors on tracepoints', () => {
+  assert.equal(chooseSensorMode('file', STOCK).mode, 'lsm');
+  assert.equal(chooseSensorMode('file', LOCKED_DOWN).mode, 'tracepoint');
+  assert.equal(chooseSensorMode('file', { ...STOCK, lsm: { available: false } }).mode, 'tracepoint');
+  for (const sensor of ['process', 'network', 'privilege']) {
     assert.equal(chooseSensorMode(sensor, LOCKED_DOWN).mode, 'tracepoint', sensor);
     assert.equal(chooseSensorMode(sensor, STOCK).mode, 'tracepoint', sensor);
   }

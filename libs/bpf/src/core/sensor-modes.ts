@@ -2,10 +2,11 @@
  * Which mode each sensor runs in, chosen from the probed kernel features (probeFeatures): the best mode the sensor
  * has programs for and the kernel allows. BPF LSM hooks see the file the kernel resolved and can refuse with EPERM;
  * kprobes see the kernel's own arguments; syscall tracepoints see what the process passed and are allowed
- * everywhere. Today every BPF sensor is built for tracepoints only (cgroup hooks beside them for the network
- * sensor), so the choice is tracepoint wherever the kernel allows tracepoints; `kernelAllows` says which richer
- * modes this kernel would take, so a node's health shows what a stock kernel offers. The file guard is fanotify,
- * not BPF. A sensor given LSM or kprobe programs adds the mode to SENSOR_MODES, best first.
+ * everywhere. The file sensor has an lsm mode (bpf/file/bpf_file_lsm.c, the file_open hook beside its
+ * tracepoints: loadFileSensor's `mode`), chosen where probeFeatures found BPF LSM programs allowed; every other BPF
+ * sensor is built for tracepoints only (cgroup hooks beside them for the network sensor). `kernelAllows` says
+ * which richer modes this kernel would take, so a node's health shows what a stock kernel offers. The file guard
+ * is fanotify, not BPF. A sensor given LSM or kprobe programs adds the mode to SENSOR_MODES, best first.
  */
 import type { FeatureName, FeatureReport } from './features.ts';
 
@@ -23,7 +24,7 @@ const MODE_FEATURE: Readonly<Record<SensorMode, FeatureName | null>> = {
 /** The modes each sensor has programs for, best first. */
 export const SENSOR_MODES: Readonly<Record<string, readonly SensorMode[]>> = {
   process: ['tracepoint'],
-  file: ['tracepoint'],
+  file: ['lsm', 'tracepoint'],
   network: ['tracepoint'],
   privilege: ['tracepoint'],
   'flow-counters': ['tracepoint'],

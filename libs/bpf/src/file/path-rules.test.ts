@@ -4,7 +4,18 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { BpfMap } from '../core/bpf-object.ts';
 import { FILE_OP, FILE_RULE_LAYOUT, PATH_FILTER_LAYOUT, RULE_ACTION, RULE_FLAG } from './records.ts';
-import { FILE_RULE_OP_BITS, FileRuleError, createPathRuleMaps, encodePathFilter, encodePathRule, pathKey, pathPrefixKey, validateRulePath } from './path-rules.ts';
+import {
+  FILE_RULE_OP_BITS,
+  FileRuleError,
+  createPathRuleMaps,
+  directoryIdentityKey,
+  encodePathFilter,
+  encodePathRule,
+  kernelDev,
+  pathKey,
+  pathPrefixKey,
+  validateRulePath,
+} from './path-rules.ts';
 
 function assertFieldError(fn: () => unknown, field: string): void {
   assert.throws(fn, (error: unknown) => error instanceof FileRuleError && error.field === field && error.message.startsWith(`${field}: `));
@@ -133,7 +144,7 @@ test('an invalid rule changes no map', () => {
 });
 
 test('encodePathFilter: exact lengths, the second byte of prefixes (all for "/"), name lengths by first byte', () => {
-  const filter = encodePathFilter(['/etc/shadow'], ['/root/'], ['shadow']);
+  const filter = encodePathFilter({ exactPaths: ['/etc/shadow'], prefixes: ['/root/'], names: ['shadow'] });
   const view = new DataView(filter.buffer);
   const o = PATH_FILTER_LAYOUT.offsets;
   const bit = (base: number, n: number): boolean => ((view.getUint8(base + (n >> 3)) >> (n & 7)) & 1) === 1;
@@ -141,6 +152,53 @@ test('encodePathFilter: exact lengths, the second byte of prefixes (all for "/")
   assert.ok(bit(o.exact_len, 11) && !bit(o.exact_len, 10), 'only the length of /etc/shadow');
   assert.ok(bit(o.prefix_first, 'r'.charCodeAt(0)) && !bit(o.prefix_first, 'e'.charCodeAt(0)), 'only /r…');
   assert.ok(bit(o.name + 6 * 8, 's'.charCodeAt(0) & 63) && !bit(o.name + 5 * 8, 's'.charCodeAt(0) & 63), 'a 6-byte name starting with s');
-  const everything = encodePathFilter([], ['/'], []);
+  assert.ok(bit(o.prefix_len, 6) && !bit(o.prefix_len, 5), 'the length of /root/, for the LSM hook');
+  const everything = encodePathFilter({ exactPaths: [], prefixes: ['/'], names: [] });
   for (let n = 0; n < 256; n++) assert.ok(((new DataView(everything.buffer).getUint8(o.prefix_first + (n >> 3)) >> (n & 7)) & 1) === 1);
+});
+
+test('deny: refused unless the rule set allows it, and then only for the operations it names', () => {
+  const deny = { ruleId: 1, action: 'deny', ops: ['open'] } as const;
+  assertFieldError(() => encodePathRule(deny, FILE_RULE_OP_BITS), 'action');
+  assertFieldError(() => encodePathRule({ ...deny, ops: ['open', 'unlink'] }, FILE_RULE_OP_BITS, ['open']), 'ops');
+  const value = new DataView(encodePathRule(deny, FILE_RULE_OP_BITS, ['open']).buffer);
+  assert.equal(value.getUint32(FILE_RULE_LAYOUT.offsets.action, true), RULE_ACTION.deny);
+});
+
+test('the LSM hook\'s hash copies get every exact and prefix rule under the same key, and lose it with the rule', () => {
+  const resolved = { exact: memoryMap('resolvedExact'), prefix: memoryMap('resolvedPrefix') };
+  const maps = { exact: memoryMap('exact'), prefix: memoryMap('prefix'), prefixAll: memoryMap('prefixAll'), name: memoryMap('name'), resolved };
+  const rules = createPathRuleMaps({ maps, opBits: FILE_RULE_OP_BITS, denyOps: ['open'] });
+  rules.addExact('/etc/shadow', { ruleId: 1, action: 'deny', ops: ['open'] });
+  rules.addPrefix('/srv/secret/', { ruleId: 2, action: 'kill', ops: ['open'], scope: 'host' });
+  assert.deepEqual([...resolved.exact.entries.keys()], [...maps.exact.entries.keys()]);
+  assert.deepEqual([...resolved.prefix.entries.keys()], [...maps.prefix.entries.keys()]);
+  assert.deepEqual([...resolved.prefix.entries.values()], [...maps.prefix.entries.values()]);
+  rules.clear();
+  assert.equal(resolved.exact.entries.size + resolved.prefix.entries.size, 0);
+});
+
+test('kernelDev turns stat(2)\'s dev_t into the kernel\'s MKDEV(major, minor); directoryIdentityKey names directories only', () => {
+  assert.equal(kernelDev(0x803n), (8n << 20n) | 3n, 'sda3: major 8, minor 3');
+  assert.equal(kernelDev(0x1000_0010_0103n), (0x1001n << 20n) | 0x103n, 'major 0x1001, minor 0x103: both split encodings');
+  assert.equal(kernelDev(0x2dn), 45n, 'an anonymous device (major 0)');
+  assert.equal(directoryIdentityKey('/proc/self/status'), null, 'a file');
+  assert.equal(directoryIdentityKey('/no/such/directory'), null);
+  assert.equal(directoryIdentityKey('/')?.length, 16);
+});
+
+test('a prefix ending in "/" that names a directory also gets its identity entry, counted in the filter, removed with it', () => {
+  const resolved = { exact: memoryMap('resolvedExact'), prefix: memoryMap('resolvedPrefix'), dirs: memoryMap('resolvedDirs') };
+  const maps = { exact: memoryMap('exact'), prefix: memoryMap('prefix'), prefixAll: memoryMap('prefixAll'), name: memoryMap('name'), filter: memoryMap('filter'), resolved };
+  const directoryKey = (path: string): Uint8Array | null => (path === '/srv/secret/' ? Uint8Array.of(1, 2, 3) : null);
+  const rules = createPathRuleMaps({ maps, opBits: FILE_RULE_OP_BITS, denyOps: ['open'], directoryKey });
+  const dirRules = (): number => new DataView(maps.filter.entries.values().next().value!.buffer).getUint32(PATH_FILTER_LAYOUT.offsets.dir_rules, true);
+  rules.addPrefix('/srv/secret/', { ruleId: 7, action: 'deny', ops: ['open'] });
+  rules.addPrefix('/srv/other/', { ruleId: 8, action: 'deny', ops: ['open'] }); // not a directory now: by path only
+  rules.addPrefix('/srv/sec', { ruleId: 9, action: 'audit', ops: ['open'] }); // not a directory prefix
+  assert.deepEqual([...resolved.dirs.entries.keys()], ['010203']);
+  assert.equal(dirRules(), 1);
+  rules.removePrefix('/srv/secret/');
+  assert.equal(resolved.dirs.entries.size, 0);
+  assert.equal(dirRules(), 0);
 });

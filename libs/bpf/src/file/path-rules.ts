@@ -17,10 +17,11 @@
  *
  * This object owns the entries it added and is the only writer of its maps; `clear()` removes them all.
  */
+import { statSync } from 'node:fs';
 import { BpfError } from '../core/errors.ts';
 import { PID_SCOPE_RULE, PID_SCOPE_SLOTS, pidScopeFlags, podScopeFlags, scopeFlags, validateScope, type RuleScope } from '../core/rule-scope.ts';
 import type { BpfMap } from '../core/bpf-object.ts';
-import { FILE_OP, FILE_PATH_SIZE, FILE_RULE_LAYOUT, PATH_FILTER_LAYOUT, PATH_PREFIX_KEY_LAYOUT, RULE_ACTION, RULE_FLAG, type FileOp } from './records.ts';
+import { DIR_IDENTITY_KEY_LAYOUT, FILE_OP, FILE_PATH_SIZE, FILE_RULE_LAYOUT, PATH_FILTER_LAYOUT, PATH_PREFIX_KEY_LAYOUT, RULE_ACTION, RULE_FLAG, type FileOp } from './records.ts';
 
 /** An invalid rule: `field` names the offending input (`path`, `ruleId`, `action`, `ops`, `killOnName`, `scope`, `pidScope`, `podScope`). */
 export class FileRuleError extends BpfError {
@@ -43,7 +44,10 @@ export interface PathRule<Op extends string = FileRuleOp> {
   /**
    * audit: report. kill: SIGKILL at syscall entry. For open and exec the process never gets the fd / never runs
    * the binary. A tracepoint cannot veto a syscall, though: a killed unlink, rename, chmod, chown or O_TRUNC open
-   * still takes effect before the process dies (checked on 6.18: `rm` killed, file gone).
+   * still takes effect before the process dies (checked on 6.18: `rm` killed, file gone). Where the file sensor runs
+   * in its lsm mode, an open matched by kill also fails with EPERM at the file_open hook.
+   * deny: the open fails with EPERM at the file_open LSM hook, matched on the path the kernel resolved; only for
+   * the open operation and only where the rule set allows it (`denyOps`: the file sensor in its lsm mode).
    */
   readonly action: RuleAction;
   /** Operations the rule applies to; at least one. */
@@ -94,13 +98,36 @@ export interface PathRuleMapSet {
   readonly name: BpfMap;
   /** The set's struct path_filter (one entry); absent (tests), the kernel looks up every map. */
   readonly filter?: BpfMap;
+  /**
+   * Hash copies of the exact and prefix rules, same keys, for the file_open LSM hook (bpf_file_lsm.c: a sleepable
+   * program may not use LPM tries). Present only where that hook is loaded; written and removed with the tries.
+   */
+  readonly resolved?: {
+    readonly exact: BpfMap;
+    readonly prefix: BpfMap;
+    /**
+     * The directory of each prefix rule ending in '/' that names a directory when it is added, by identity
+     * (struct dir_identity_key): the hook finds it among an opened file's ancestors whatever mount the caller went
+     * through (a bind mount of it). A directory made after its rule is matched by path only.
+     */
+    readonly dirs?: BpfMap;
+  };
 }
 
 /**
  * struct path_filter for the rules in the maps: which exact lengths, which second bytes of a prefix and which name
  * lengths and first bytes exist, so the kernel skips a lookup that cannot match. Pure; written whole on each change.
  */
-export function encodePathFilter(exactPaths: Iterable<string>, prefixes: Iterable<string>, names: Iterable<string>): Uint8Array {
+export interface PathFilterRules {
+  readonly exactPaths: Iterable<string>;
+  readonly prefixes: Iterable<string>;
+  readonly names: Iterable<string>;
+  /** Entries of the LSM hook's directory-identity map (0: the hook walks no ancestors). */
+  readonly dirRules?: number;
+}
+
+export function encodePathFilter(rules: PathFilterRules): Uint8Array {
+  const { exactPaths, prefixes, names, dirRules = 0 } = rules;
   const value = new Uint8Array(PATH_FILTER_LAYOUT.size);
   const view = new DataView(value.buffer);
   const o = PATH_FILTER_LAYOUT.offsets;
@@ -109,9 +136,11 @@ export function encodePathFilter(exactPaths: Iterable<string>, prefixes: Iterabl
     view.setUint8(byte, view.getUint8(byte) | (1 << (bit & 7)));
   };
   view.setUint32(o.valid, 1, true);
+  view.setUint32(o.dir_rules, dirRules, true);
   for (const path of exactPaths) setBit(o.exact_len, Buffer.byteLength(path, 'utf8'));
   for (const prefix of prefixes) {
     const bytes = Buffer.from(prefix, 'utf8');
+    setBit(o.prefix_len, bytes.length);
     // A prefix of one byte ("/") is a prefix of every absolute path: every second byte may match.
     if (bytes.length < 2) for (let bit = 0; bit < 256; bit++) setBit(o.prefix_first, bit);
     else setBit(o.prefix_first, bytes[1] as number);
@@ -153,18 +182,25 @@ export function validateRulePath(path: unknown, kind: 'exact' | 'prefix'): strin
   return path;
 }
 
-/** Validates a rule whose ops must come from allowedOps, and encodes it as struct file_rule. */
-export function encodePathRule<Op extends string>(rule: PathRule<Op>, opBits: Readonly<Record<Op, number>>): Uint8Array {
+/**
+ * Validates a rule whose ops must come from opBits, and encodes it as struct file_rule. A deny rule is accepted only
+ * when every op it names is in denyOps (default none: a rule set whose kernel side cannot refuse refuses deny).
+ */
+export function encodePathRule<Op extends string>(rule: PathRule<Op>, opBits: Readonly<Record<Op, number>>, denyOps: readonly Op[] = []): Uint8Array {
   const { ruleId, action, ops, killOnName = false } = rule as PathRule<Op> & { readonly [k: string]: unknown };
   if (typeof ruleId !== 'number' || !Number.isInteger(ruleId) || ruleId < 1 || ruleId > 0xffffffff) {
     throw new FileRuleError('ruleId', `must be an integer in 1..4294967295, got ${String(ruleId)}`);
   }
-  if (action !== 'audit' && action !== 'kill') throw new FileRuleError('action', `must be 'audit' or 'kill', got ${String(action)}`);
+  if (action !== 'audit' && action !== 'kill' && action !== 'deny') throw new FileRuleError('action', `must be 'audit', 'kill' or 'deny', got ${String(action)}`);
+  if (action === 'deny' && denyOps.length === 0) {
+    throw new FileRuleError('action', "deny needs the file_open LSM hook: the file sensor in its lsm mode (a kernel with BPF LSM); use 'kill' here");
+  }
   if (!Array.isArray(ops) || ops.length === 0) throw new FileRuleError('ops', `must be a non-empty array of ${Object.keys(opBits).join(', ')}`);
   let mask = 0;
   for (const op of ops as unknown[]) {
     const bit = typeof op === 'string' && Object.hasOwn(opBits, op) ? opBits[op as Op] : undefined;
     if (bit === undefined) throw new FileRuleError('ops', `unknown operation ${String(op)} (allowed: ${Object.keys(opBits).join(', ')})`);
+    if (action === 'deny' && !denyOps.includes(op as Op)) throw new FileRuleError('ops', `a deny rule may name only ${denyOps.join(', ')}, not ${String(op)}`);
     mask |= bit;
   }
   if (typeof killOnName !== 'boolean') throw new FileRuleError('killOnName', `must be a boolean, got ${typeof killOnName}`);
@@ -197,6 +233,29 @@ export function pathKey(path: string): Uint8Array {
 /** Key of a prefix entry: the prefix's bytes without NUL. */
 export function pathPrefixKey(prefix: string): Uint8Array {
   return lpmKey(Buffer.from(prefix, 'utf8'));
+}
+
+/** The kernel's dev_t (MKDEV: major << 20 | minor) of a dev_t as stat(2) gives it (glibc's encoding). Pure. */
+export function kernelDev(dev: bigint): bigint {
+  const major = ((dev >> 8n) & 0xfffn) | ((dev >> 32n) & ~0xfffn);
+  const minor = (dev & 0xffn) | ((dev >> 12n) & ~0xffn);
+  return (major << 20n) | minor;
+}
+
+/** struct dir_identity_key of a directory; null when the path is not a directory now (absent, a file, unreadable). */
+export function directoryIdentityKey(path: string): Uint8Array | null {
+  let stats;
+  try {
+    stats = statSync(path, { bigint: true });
+  } catch {
+    return null;
+  }
+  if (!stats.isDirectory()) return null;
+  const key = new Uint8Array(DIR_IDENTITY_KEY_LAYOUT.size);
+  const view = new DataView(key.buffer);
+  view.setBigUint64(DIR_IDENTITY_KEY_LAYOUT.offsets.dev, kernelDev(stats.dev), true);
+  view.setBigUint64(DIR_IDENTITY_KEY_LAYOUT.offsets.ino, stats.ino, true);
+  return key;
 }
 
 function basename(path: string): string {
@@ -234,17 +293,42 @@ export interface CreatePathRuleMapsOptions<Op extends string> {
   readonly maps: PathRuleMapSet;
   /** Operation names accepted in `ops` and their FILE_OP bits. */
   readonly opBits: Readonly<Record<Op, number>>;
+  /** Operations a deny rule may name (encodePathRule); default none: deny is refused. */
+  readonly denyOps?: readonly Op[];
+  /** A directory's identity key, or null (default directoryIdentityKey; tests pass their own). */
+  readonly directoryKey?: (path: string) => Uint8Array | null;
 }
 
 export function createPathRuleMaps<Op extends string>(options: CreatePathRuleMapsOptions<Op>): PathRuleMaps<Op> {
-  const { maps, opBits } = options;
+  const { maps, opBits, denyOps = [], directoryKey = directoryIdentityKey } = options;
   const exact = new Map<string, Encoded>();
   const prefixes = new Map<string, Encoded>();
   const byName = new Map<string, Map<string, Encoded>>();
+  /** Prefix -> its directory's key in maps.resolved.dirs, for the prefixes that have one. */
+  const dirKeys = new Map<string, Uint8Array>();
 
   /** Rewrites the kernel filter after a change: the new entries are in their maps by then, removed ones gone. */
   const syncFilter = (): void => {
-    maps.filter?.update(new Uint8Array(4), encodePathFilter(exact.keys(), prefixes.keys(), byName.keys()));
+    maps.filter?.update(new Uint8Array(4), encodePathFilter({ exactPaths: exact.keys(), prefixes: prefixes.keys(), names: byName.keys(), dirRules: dirKeys.size }));
+  };
+
+  /**
+   * The directory entry of a prefix: replaced, or removed (value null). Two prefixes naming one directory by different
+   * spellings (a symlink in one) share one entry: the later rule's, gone when either is removed.
+   */
+  const syncDirectory = (prefix: string, value: Uint8Array | null): void => {
+    const dirs = maps.resolved?.dirs;
+    if (!dirs) return;
+    const old = dirKeys.get(prefix);
+    if (old) {
+      dirs.delete(old);
+      dirKeys.delete(prefix);
+    }
+    const key = value && prefix.endsWith('/') ? directoryKey(prefix) : null;
+    if (value && key) {
+      dirs.update(key, value);
+      dirKeys.set(prefix, key);
+    }
   };
 
   const syncName = (name: string): void => {
@@ -260,8 +344,9 @@ export function createPathRuleMaps<Op extends string>(options: CreatePathRuleMap
   const self: PathRuleMaps<Op> = {
     addExact(path, rule) {
       validateRulePath(path, 'exact');
-      const value = encodePathRule(rule, opBits);
+      const value = encodePathRule(rule, opBits, denyOps);
       maps.exact.update(pathKey(path), value);
+      maps.resolved?.exact.update(pathKey(path), value);
       const encoded = { value, rule: { ...rule, ops: [...rule.ops] } };
       exact.set(path, encoded);
       const name = basename(path);
@@ -273,8 +358,10 @@ export function createPathRuleMaps<Op extends string>(options: CreatePathRuleMap
     },
     addPrefix(prefix, rule) {
       validateRulePath(prefix, 'prefix');
-      const value = encodePathRule(rule, opBits);
+      const value = encodePathRule(rule, opBits, denyOps);
       maps.prefix.update(pathPrefixKey(prefix), value);
+      maps.resolved?.prefix.update(pathPrefixKey(prefix), value);
+      syncDirectory(prefix, value);
       if ((rule.scope ?? 'all') !== 'all' || rule.pidScope !== undefined || rule.podScope !== undefined) maps.prefixAll.delete(pathPrefixKey(prefix));
       else maps.prefixAll.update(pathPrefixKey(prefix), value);
       prefixes.set(prefix, { value, rule: { ...rule, ops: [...rule.ops] } });
@@ -283,6 +370,7 @@ export function createPathRuleMaps<Op extends string>(options: CreatePathRuleMap
     removeExact(path) {
       if (!exact.delete(path)) return false;
       maps.exact.delete(pathKey(path));
+      maps.resolved?.exact.delete(pathKey(path));
       const name = basename(path);
       byName.get(name)?.delete(path);
       syncName(name);
@@ -293,6 +381,8 @@ export function createPathRuleMaps<Op extends string>(options: CreatePathRuleMap
       if (!prefixes.delete(prefix)) return false;
       maps.prefix.delete(pathPrefixKey(prefix));
       maps.prefixAll.delete(pathPrefixKey(prefix));
+      maps.resolved?.prefix.delete(pathPrefixKey(prefix));
+      syncDirectory(prefix, null);
       syncFilter();
       return true;
     },

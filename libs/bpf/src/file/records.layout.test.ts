@@ -16,6 +16,7 @@ import {
   RULE_ACTION,
   RULE_FLAG,
   CWD_ENTRY_LAYOUT,
+  DIR_IDENTITY_KEY_LAYOUT,
   FD_FLAG,
   FILE_CLOSE_EVENT_LAYOUT,
   FILE_CLOSE_FLAG,
@@ -32,6 +33,7 @@ const STRUCTS: Readonly<Record<string, Layout>> = {
   path_prefix_key: PATH_PREFIX_KEY_LAYOUT,
   file_rule: FILE_RULE_LAYOUT,
   path_filter: PATH_FILTER_LAYOUT,
+  dir_identity_key: DIR_IDENTITY_KEY_LAYOUT,
   file_event: FILE_EVENT_LAYOUT,
   exec_rule_event: EXEC_RULE_EVENT_LAYOUT,
   cwd_entry: CWD_ENTRY_LAYOUT,
@@ -62,12 +64,14 @@ const CONSTANTS: Readonly<Record<string, number>> = {
   FILE_OP_EXEC: FILE_OP.exec,
   RULE_ACTION_AUDIT: RULE_ACTION.audit,
   RULE_ACTION_KILL: RULE_ACTION.kill,
+  RULE_ACTION_DENY: RULE_ACTION.deny,
   RULE_FLAG_KILL_ON_NAME: RULE_FLAG.killOnName,
   RULE_FLAG_HOST_ONLY: RULE_FLAG.hostOnly,
   RULE_FLAG_PODS_ONLY: RULE_FLAG.podsOnly,
   ACTION_TAKEN_NONE: ACTION_TAKEN.none,
   ACTION_TAKEN_AUDIT: ACTION_TAKEN.audit,
   ACTION_TAKEN_KILLED: ACTION_TAKEN.killed,
+  ACTION_TAKEN_DENIED: ACTION_TAKEN.denied,
   FILE_FLAG_RELATIVE: FILE_FLAG.relative,
   FILE_FLAG_NEEDS_RESOLUTION: FILE_FLAG.needsResolution,
   FILE_FLAG_PATH_TRUNCATED: FILE_FLAG.pathTruncated,
@@ -79,6 +83,7 @@ const CONSTANTS: Readonly<Record<string, number>> = {
   FILE_FLAG_RESULT_KNOWN: FILE_FLAG.resultKnown,
   FILE_FLAG_PATH_FAULT: FILE_FLAG.pathFault,
   FILE_FLAG_MATCH_CWD: FILE_FLAG.matchCwd,
+  FILE_FLAG_RESOLVED: FILE_FLAG.resolved,
 };
 
 testCLayout({ headers: ['stinger_file.h'], structs: STRUCTS, constants: CONSTANTS, constantsTest: 'file record ops, actions and flag bits match the C constants' });

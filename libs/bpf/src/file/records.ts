@@ -28,11 +28,11 @@ export const FILE_OP = {
 export type FileOp = keyof typeof FILE_OP;
 
 /** file_rule.action. */
-export const RULE_ACTION = { audit: 1, kill: 2 } as const;
+export const RULE_ACTION = { audit: 1, kill: 2, deny: 3 } as const;
 /** file_rule.flags. */
 export const RULE_FLAG = { killOnName: 1 << 0, hostOnly: 1 << 1, podsOnly: 1 << 2 } as const;
 /** file_event.action / exec_rule_event.action: what the kernel did. */
-export const ACTION_TAKEN = { none: 0, audit: 1, killed: 2 } as const;
+export const ACTION_TAKEN = { none: 0, audit: 1, killed: 2, denied: 3 } as const;
 export type ActionTaken = keyof typeof ACTION_TAKEN;
 
 export const FILE_FLAG = {
@@ -47,6 +47,7 @@ export const FILE_FLAG = {
   resultKnown: 1 << 8,
   pathFault: 1 << 9,
   matchCwd: 1 << 10,
+  resolved: 1 << 11,
 } as const;
 
 /** struct cwd_entry (value of cwd_by_tgid). */
@@ -56,7 +57,9 @@ export const PATH_KEY_LAYOUT = { size: 256, offsets: { path: 0 } } as const;
 export const PATH_PREFIX_KEY_LAYOUT = { size: 260, offsets: { prefixlen: 0, path: 4 } } as const;
 export const FILE_RULE_LAYOUT = { size: 16, offsets: { rule_id: 0, action: 4, ops: 8, flags: 12 } } as const;
 /** struct path_filter: necessary conditions for match_path's lookups (bpf/file/file_match.h). */
-export const PATH_FILTER_LAYOUT = { size: 2120, offsets: { valid: 0, pad: 4, exact_len: 8, prefix_first: 40, name: 72 } } as const;
+export const PATH_FILTER_LAYOUT = { size: 2152, offsets: { valid: 0, dir_rules: 4, exact_len: 8, prefix_first: 40, name: 72, prefix_len: 2120 } } as const;
+/** struct dir_identity_key: a prefix rule's directory by identity, for the file_open LSM hook (bpf/file/bpf_file_lsm.c). */
+export const DIR_IDENTITY_KEY_LAYOUT = { size: 16, offsets: { dev: 0, ino: 8 } } as const;
 
 export const FILE_EVENT_LAYOUT = {
   size: 640,
@@ -121,10 +124,16 @@ export interface PathFlags {
 export interface FileRecord extends RecordHeader, PathFlags {
   readonly kind: 'file';
   readonly op: Exclude<FileOp, 'exec'>;
-  /** The path exactly as the process passed it. */
+  /** The path exactly as the process passed it; '' for an open only the LSM hook saw (see resolvedPath). */
   readonly path: string;
   /** rename: the new path; else null. */
   readonly path2: string | null;
+  /**
+   * open, where the file sensor runs in its lsm mode: the path the kernel resolved for the opened file (bpf_d_path at
+   * the file_open LSM hook: symlinks, `//`, `..`, the cwd and directory fds resolved); `match` then says how this path
+   * matched. null when the hook did not see the open (tracepoint mode, or a path it could not resolve).
+   */
+  readonly resolvedPath: string | null;
   readonly path2Truncated: boolean;
   /** The rule matched path2 (rename target) rather than path. */
   readonly matchedPath2: boolean;
@@ -201,6 +210,8 @@ function actionTaken(value: number): ActionTaken {
       return 'audit';
     case ACTION_TAKEN.killed:
       return 'killed';
+    case ACTION_TAKEN.denied:
+      return 'denied';
     default:
       return 'none';
   }
@@ -226,12 +237,14 @@ function decodeFileEvent(slice: RecordSlice): FileRecord | undefined {
   if (op === undefined) return undefined;
   const flags = view.getUint32(offset + o.file_flags, true);
   const hasPath2 = op === 'rename' && length >= FILE_EVENT_LAYOUT.size;
+  const resolved = op === 'open' && (flags & FILE_FLAG.resolved) !== 0 && length >= FILE_EVENT_LAYOUT.size;
   return {
     ...decodeRecordHeader(slice),
     kind: 'file',
     op,
     path: pathAt(buffer, offset + o.path, view.getUint16(offset + o.path_len, true)),
     path2: hasPath2 ? pathAt(buffer, offset + o.path2, view.getUint16(offset + o.path2_len, true)) : null,
+    resolvedPath: resolved ? pathAt(buffer, offset + o.path2, view.getUint16(offset + o.path2_len, true)) : null,
     relative: (flags & FILE_FLAG.relative) !== 0,
     needsResolution: (flags & FILE_FLAG.needsResolution) !== 0,
     pathTruncated: (flags & FILE_FLAG.pathTruncated) !== 0,

@@ -11,6 +11,12 @@
  * Nothing is watched until rules are added: an unwatched path costs a few map lookups in the kernel and never
  * reaches the ring buffer. Syscalls this kernel does not have (fchmodat2 before 6.6, the legacy open/chmod/…
  * on arm64) are skipped at load, and logged.
+ *
+ * Modes (core/sensor-modes.ts chooses): `tracepoint` is the above, everywhere. `lsm` adds bpf/file/bpf_file_lsm.c,
+ * the file_open LSM hook: opens are matched on the path the kernel resolved (symlinks, `//`, relative and
+ * dirfd-relative paths), a deny rule fails the open with EPERM, a kill rule also fails it, and open records carry
+ * the resolved path (FileRecord.resolvedPath). Where the LSM object cannot load, the sensor logs why and loads in
+ * tracepoint mode: `mode` says which it runs in.
  */
 import { existsSync } from 'node:fs';
 import type { Logger } from '@stinger/log';
@@ -26,9 +32,27 @@ import { loadSensor, type Sensor } from '../core/sensor.ts';
 
 /** Object files of the file sensor, bpf/file/. */
 export const FILE_SENSOR_OBJECTS = ['bpf_file', 'bpf_exec_policy', 'bpf_file_io'] as const;
+/** The object the lsm mode adds: the file_open LSM hook. */
+export const FILE_LSM_OBJECT = 'bpf_file_lsm';
 
-/** Maps bpf_file (which starts tracking an open) and bpf_file_io (which follows it) share: bpf/file/file_io.h. */
-const FILE_IO_MAPS = ['file_io_fds', 'file_io_opens', 'file_io_tgids', 'file_io_open_seq', 'file_io_losses'] as const;
+/** The modes the file sensor has programs for (SENSOR_MODES.file). */
+export type FileSensorMode = 'lsm' | 'tracepoint';
+
+/**
+ * Maps the sensor's objects share: bpf_file (which starts tracking an open) and bpf_file_io (which follows it),
+ * bpf/file/file_io.h; bpf_file and bpf_file_lsm (the parked open, the ignored processes, the rules' filter),
+ * bpf/file/file_state.h.
+ */
+const FILE_SENSOR_MAPS = [
+  'file_io_fds',
+  'file_io_opens',
+  'file_io_tgids',
+  'file_io_open_seq',
+  'file_io_losses',
+  'file_by_tid',
+  'file_ignored_tgids',
+  'file_rules_filter',
+] as const;
 
 /** The descriptor tracking of watched opens (bpf_file_io). */
 export interface FileIoTracking {
@@ -44,6 +68,8 @@ export interface FileSensor extends Sensor {
   /** Exec rules (exec_rules_* maps). */
   readonly execPolicy: ExecPolicyMaps;
   readonly io: FileIoTracking;
+  /** The mode it runs in; null when it did not load (unavailableFileSensor). */
+  readonly mode: FileSensorMode | null;
 }
 
 export interface LoadFileSensorOptions {
@@ -56,6 +82,11 @@ export interface LoadFileSensorOptions {
    * process: the agent must not report (or be killed for) its own file work.
    */
   readonly ignoredProcesses?: readonly number[];
+  /**
+   * 'lsm' where chooseSensorMode('file', features) says so (the kernel runs BPF LSM programs); default
+   * 'tracepoint'. An lsm load the kernel refuses falls back to tracepoint (logged; `mode` says it).
+   */
+  readonly mode?: FileSensorMode;
 }
 
 const TRACEFS_EVENTS = ['/sys/kernel/tracing/events', '/sys/kernel/debug/tracing/events'];
@@ -66,6 +97,17 @@ function tracepointExists(category: string, name: string): boolean {
 
 export function loadFileSensor(options: LoadFileSensorOptions = {}): FileSensor {
   const logger = namespaced(options.logger ?? silentLogger(), 'FileSensor');
+  if (options.mode === 'lsm') {
+    try {
+      return loadInMode(options, 'lsm', logger);
+    } catch (error) {
+      logger.warn({ err: error }, 'file_open LSM hook refused by this kernel: the file sensor runs on tracepoints');
+    }
+  }
+  return loadInMode(options, 'tracepoint', logger);
+}
+
+function loadInMode(options: LoadFileSensorOptions, mode: FileSensorMode, logger: Logger): FileSensor {
   const skipMissingSyscalls = (object: BpfObject): void => {
     for (const program of object.programs) {
       const match = /^tracepoint\/(syscalls)\/(sys_(?:enter|exit)_\w+)$/.exec(program.sectionName);
@@ -77,9 +119,9 @@ export function loadFileSensor(options: LoadFileSensorOptions = {}): FileSensor 
   const sensor = loadSensor({
     ...options,
     name: 'file',
-    objects: FILE_SENSOR_OBJECTS,
+    objects: mode === 'lsm' ? [...FILE_SENSOR_OBJECTS, FILE_LSM_OBJECT] : FILE_SENSOR_OBJECTS,
     prepare: skipMissingSyscalls,
-    sensorMaps: FILE_IO_MAPS,
+    sensorMaps: FILE_SENSOR_MAPS,
     detached: ['bpf_file_io'],
   });
   try {
@@ -90,6 +132,7 @@ export function loadFileSensor(options: LoadFileSensorOptions = {}): FileSensor 
     };
     const file = objectNamed('bpf_file');
     const io = createFileIoTracking(objectNamed('bpf_file_io'), logger);
+    const lsm = mode === 'lsm' ? objectNamed(FILE_LSM_OBJECT) : null;
     const rules = createPathRuleMaps({
       maps: {
         exact: file.map('file_rules_exact'),
@@ -97,13 +140,19 @@ export function loadFileSensor(options: LoadFileSensorOptions = {}): FileSensor 
         prefixAll: file.map('file_rules_prefix_all'),
         name: file.map('file_rules_name'),
         filter: file.map('file_rules_filter'),
+        ...(lsm && {
+          resolved: { exact: lsm.map('file_rules_resolved_exact'), prefix: lsm.map('file_rules_resolved_prefix'), dirs: lsm.map('file_rules_resolved_dirs') },
+        }),
       },
       opBits: FILE_RULE_OP_BITS,
+      // Only the file_open hook can refuse an operation: without it a deny rule would be a silent audit.
+      denyOps: lsm ? ['open'] : [],
     });
     const execPolicy = createExecPolicyMaps(objectNamed('bpf_exec_policy'));
     const ignored = file.map('file_ignored_tgids');
     for (const tgid of options.ignoredProcesses ?? [process.pid]) ignored.update(tgidKey(tgid), Uint8Array.of(1));
-    return { ...sensor, filePolicy: attachingWhileWatched(rules, io), execPolicy, io };
+    logger.info({ mode }, 'file sensor mode');
+    return { ...sensor, filePolicy: attachingWhileWatched(rules, io), execPolicy, io, mode };
   } catch (error) {
     sensor.close();
     throw error;

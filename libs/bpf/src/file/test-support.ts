@@ -1,7 +1,8 @@
 /**
  * Shared by the file sensor's kernel tests (not exported): a child process runner that reports how it ended,
- * a small C program that opens a file many times and one that does known I/O through a file's descriptors (the
- * record collector is core/test-support.ts `collect`).
+ * a small C program that opens a file many times, one that does known I/O through a file's descriptors and one that
+ * opens a file by a given kind of name and says how the open ended (the record collector is core/test-support.ts
+ * `collect`).
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -38,11 +39,16 @@ int main(int argc, char **argv) {
 }
 `;
 
+/** Compiles a C helper's source into dir/name and returns its path. */
+function compileHelper(dir: string, name: string, source: string): string {
+  writeFileSync(join(dir, `${name}.c`), source);
+  execFileSync('cc', ['-O2', '-Wall', '-Werror', '-o', join(dir, name), join(dir, `${name}.c`)]);
+  return join(dir, name);
+}
+
 /** Compiles the open-loop helper into dir and returns its path. */
 export function buildOpenLoop(dir: string): string {
-  writeFileSync(join(dir, 'open-loop.c'), OPEN_LOOP_C);
-  execFileSync('cc', ['-O2', '-Wall', '-Werror', '-o', join(dir, 'open-loop'), join(dir, 'open-loop.c')]);
-  return join(dir, 'open-loop');
+  return compileHelper(dir, 'open-loop', OPEN_LOOP_C);
 }
 
 const FD_IO_C = `
@@ -89,7 +95,55 @@ int main(int argc, char **argv) {
 
 /** Compiles the fd-io helper (see FD_IO_C) into dir and returns its path. */
 export function buildFdIo(dir: string): string {
-  writeFileSync(join(dir, 'fd-io.c'), FD_IO_C);
-  execFileSync('cc', ['-O2', '-Wall', '-Werror', '-o', join(dir, 'fd-io'), join(dir, 'fd-io.c')]);
-  return join(dir, 'fd-io');
+  return compileHelper(dir, 'fd-io', FD_IO_C);
+}
+
+const OPEN_TRY_C = `
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+/*
+ * open-try path <p> | at <dir> <name> | cwd <dir> <name>: opens p, or name relative to a descriptor of dir (openat),
+ * or name after chdir(dir), read-only; prints "ok <what it read>" or the open's errno as a name (EPERM, ENOENT, ...).
+ * Exits 0 whatever the open did; 2 for wrong arguments, 3 when dir cannot be opened or entered.
+ */
+static const char *errno_name(int e) {
+  switch (e) {
+  case EPERM: return "EPERM";
+  case EACCES: return "EACCES";
+  case ENOENT: return "ENOENT";
+  default: return "other";
+  }
+}
+int main(int argc, char **argv) {
+  int fd;
+  if (argc == 3 && strcmp(argv[1], "path") == 0) {
+    fd = open(argv[2], O_RDONLY);
+  } else if (argc == 4 && strcmp(argv[1], "at") == 0) {
+    int dir = open(argv[2], O_RDONLY | O_DIRECTORY);
+    if (dir < 0) return 3;
+    fd = openat(dir, argv[3], O_RDONLY);
+  } else if (argc == 4 && strcmp(argv[1], "cwd") == 0) {
+    if (chdir(argv[2]) != 0) return 3;
+    fd = open(argv[3], O_RDONLY);
+  } else {
+    return 2;
+  }
+  if (fd < 0) {
+    printf("%s\\n", errno_name(errno));
+    return 0;
+  }
+  char buf[64];
+  ssize_t n = read(fd, buf, sizeof buf - 1);
+  buf[n > 0 ? n : 0] = 0;
+  printf("ok %s", buf);
+  return 0;
+}
+`;
+
+/** Compiles the open-try helper (see OPEN_TRY_C) into dir and returns its path. */
+export function buildOpenTry(dir: string): string {
+  return compileHelper(dir, 'open-try', OPEN_TRY_C);
 }

@@ -1,7 +1,7 @@
 /**
  * The file sensor when it did not load (contract in core/unavailable-sensor.ts): exec and file rule installs
  * throw SensorUnavailableError, lists are empty, removals find nothing, descriptor tracking is detached and lost
- * nothing.
+ * nothing, and it runs in no mode.
  */
 import { SensorUnavailableError } from '../core/errors.ts';
 import { unavailableSensor } from '../core/unavailable-sensor.ts';
@@ -18,5 +18,6 @@ export function unavailableFileSensor(loadError: unknown): FileSensor {
     filePolicy: noRules,
     execPolicy: noRules,
     io: { attached: false, losses: () => ({ ...noLosses }) },
+    mode: null,
   });
 }

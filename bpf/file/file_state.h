@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR Apache-2.0) */
+/*
+ * Maps bpf_file.c (the syscall tracepoints) and bpf_file_lsm.c (the LSM hook, where the kernel allows it) share:
+ * libs/bpf's loadFileSensor makes the second object reuse the first one's (sensorMaps), so both see one parked
+ * open and one list of ignored processes.
+ */
+#ifndef STINGER_FILE_STATE_H
+#define STINGER_FILE_STATE_H
+
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include "stinger_file.h"
+
+/*
+ * Operations in flight, keyed by the calling thread's tid: the tracepoint's entry parks, its exit sends. The LSM hook
+ * adds what the kernel resolved (path2, FILE_FLAG_RESOLVED) and what it decided to a parked open of the same thread:
+ * a record is parked only from the entry to the exit of one syscall, so a parked open the hook finds is the one it
+ * is called for.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32);
+	__type(value, struct file_event);
+} file_by_tid SEC(".maps");
+
+/*
+ * Processes (tgid -> 1) whose file operations are never reported nor acted on: the agent itself, put here by
+ * user space at load (libs/bpf loadFileSensor). The agent opens files of its own (its spool, /proc) and walks
+ * the paths it reports; a rule that matched those would have it report its own work, without end, and a kill
+ * rule on such a path would kill the agent. Checked only after a rule matched: unwatched opens pay nothing.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16);
+	__type(key, __u32);
+	__type(value, __u8);
+} file_ignored_tgids SEC(".maps");
+
+static __always_inline int ignored_process(void)
+{
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+
+	return bpf_map_lookup_elem(&file_ignored_tgids, &tgid) != NULL;
+}
+
+#endif /* STINGER_FILE_STATE_H */
