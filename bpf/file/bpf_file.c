@@ -299,6 +299,7 @@ static __always_inline void exit_any(long ret)
 	__u32 tid = current_tid();
 	struct file_event *e = bpf_map_lookup_elem(&file_by_tid, &tid);
 	__u64 size;
+	int kept;
 
 	if (!e)
 		return;
@@ -311,10 +312,17 @@ static __always_inline void exit_any(long ret)
 	/* path2 is sent for a rename and for an open the LSM hook resolved (bpf_file_lsm.c). */
 	size = e->op == FILE_OP_RENAME || (e->file_flags & FILE_FLAG_RESOLVED) ? sizeof(*e) : ONE_PATH_SIZE;
 	fill_header(&e->hdr, EVENT_KIND_FILE, size);
+	/*
+	 * Kept tier (stinger_loss.h): the LSM hook's kill or denial, and chdir/fchdir, whose cwd later relative paths are
+	 * resolved with. A watched operation that only reports is audit, shed while the ring fills (a KILL rule's record
+	 * was sent at entry, kill_or_park).
+	 */
+	kept = e->action == ACTION_TAKEN_KILLED || e->action == ACTION_TAKEN_DENIED || e->op == FILE_OP_CHDIR ||
+	       e->op == FILE_OP_FCHDIR;
 	if (size == sizeof(*e))
-		output_record(e, sizeof(*e));
+		output_record_tiered(e, sizeof(*e), kept);
 	else
-		output_record(e, ONE_PATH_SIZE);
+		output_record_tiered(e, ONE_PATH_SIZE, kept);
 	bpf_map_delete_elem(&file_by_tid, &tid);
 }
 

@@ -104,12 +104,12 @@ static __always_inline void output_audit_record(void *record, __u64 size)
 }
 
 /*
- * output_record or output_audit_record by whether the record reports an action taken (`acted`: a kill or a
- * denial), for call sites whose records are one or the other.
+ * output_record or output_audit_record by whether the record is of the kept tier (`kept`: it reports a kill or a
+ * denial, or a cwd change), for call sites whose records are one or the other.
  */
-static __always_inline void output_record_tiered(void *record, __u64 size, int acted)
+static __always_inline void output_record_tiered(void *record, __u64 size, int kept)
 {
-	if (acted)
+	if (kept)
 		output_record(record, size);
 	else
 		output_audit_record(record, size);

@@ -1,10 +1,11 @@
 // Kernel test (root): shedding by tier in the shared ring buffer (bpf/README.md "Loss and shedding"). The process
-// and privilege sensors share one ring whose reader is not started, so nothing drains it. A storm of audited
-// setuid(0) calls fills it past SHED_AUDIT_ABOVE_BYTES: the privilege sensor stops writing them there and counts
-// them in its shed_records slot, never filling the ring. Written at the same time, a namespace kill-in-kernel (its
-// record, the exec and exit of its victim) still finds room in the quarter kept for them, and arrives when the ring
-// is drained. With the shedding check removed the storm fills the ring and the kill's record is the one lost: this
-// test fails (checked, see the commit that added it).
+// sensor and another sensor share one ring whose reader is not started, so nothing drains it. A storm of audited
+// calls (setuid(0) under a privilege watch; opens of a file under an audit rule) fills it past
+// SHED_AUDIT_ABOVE_BYTES: the sensor stops writing them there and counts them in its shed_records slot, never
+// filling the ring. Written at the same time, a kill-in-kernel (a namespace rule; a file rule) still finds room in
+// the quarter kept for it: its record and the exec and exit of its victim arrive when the ring is drained. With the
+// shedding check removed the storm fills the ring and the kill's record is the one lost: these tests fail (checked,
+// see the commits that added them).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -20,6 +21,9 @@ import { createTestCgroup, runIn, type TestCgroup } from '../network/test-suppor
 import { loadPrivilegeSensor, type PrivilegeSensor } from '../privilege/sensor.ts';
 import { PRIVILEGE_RECORD_DECODERS, SETID_EVENT_LAYOUT, type PrivilegeSensorRecord } from '../privilege/records.ts';
 import { PROCESS_RECORD_DECODERS, type ProcessRecord } from '../process/records.ts';
+import { loadFileSensor, type FileSensor } from '../file/sensor.ts';
+import { FILE_CLOSE_EVENT_LAYOUT, FILE_EVENT_LAYOUT, FILE_RECORD_DECODERS, type FileSensorRecord } from '../file/records.ts';
+import { buildOpenLoop, runChild } from '../file/test-support.ts';
 
 /** setuid-storm <count>: setuid(0) count times (root: each succeeds, one audited record each); prints the count. */
 const SETUID_STORM_C = `
@@ -130,5 +134,93 @@ describe('shedding audit records while the ring fills (kernel)', () => {
     );
     assert.equal(processSensor!.shedRecords(), processShedBefore, 'the process sensor sheds nothing');
     t.diagnostic(`storm: ${STORM_CALLS} setuid calls, ${stormWritten} written (${stormWritten * SETID_RING_BYTES} bytes), ${shedByStorm} shed; ring ${records.length} records`);
+  });
+});
+
+/** Bytes an open record (one path, no path2) takes in the ring: 8-byte ring header, the record up to path2. */
+const OPEN_RING_BYTES = 8 + FILE_EVENT_LAYOUT.offsets.path2;
+/** Bytes a close record takes in the ring. */
+const CLOSE_RING_BYTES = 8 + FILE_CLOSE_EVENT_LAYOUT.size;
+/** Enough watched opens (an open and a close record each) to fill the whole ring twice over had none been shed. */
+const STORM_OPENS = Math.ceil((2 * EVENTS_RING_BYTES) / (OPEN_RING_BYTES + CLOSE_RING_BYTES));
+
+type FileTestRecord = ProcessRecord | FileSensorRecord;
+
+describe('shedding watched-open audit records while the ring fills (kernel)', () => {
+  let processSensor: Sensor | undefined;
+  let fileSensor: FileSensor | undefined;
+  let collector: Collector<FileTestRecord> | undefined;
+  let dir = '';
+  let openLoop = '';
+
+  before(() => {
+    buildBpf();
+    dir = mkdtempSync(join(tmpdir(), 'stinger-shed-file-'));
+    openLoop = buildOpenLoop(dir);
+    processSensor = loadProcessSensor();
+    fileSensor = loadFileSensor({ join: processSensor, ignoredProcesses: [] });
+    const dispatcher = createRecordDispatcher<FileTestRecord>([PROCESS_RECORD_DECODERS, FILE_RECORD_DECODERS]);
+    collector = collect(processSensor, dispatcher.decode, false); // not started: nothing drains the ring until asked
+  });
+
+  after(async () => {
+    await runCleanup([
+      () => fileSensor?.filePolicy.clear(),
+      () => collector?.stop(),
+      () => fileSensor?.close(),
+      () => processSensor?.close(),
+      () => dir && rmSync(dir, { recursive: true, force: true }),
+    ]);
+  });
+
+  test('an open storm under an audit rule is shed above the threshold; a cat killed at a denied open meanwhile is reported', { timeout: 120_000 }, async (t) => {
+    const watched = join(dir, 'watched');
+    const denied = join(dir, 'denied');
+    writeFileSync(watched, 'storm\n');
+    writeFileSync(denied, 'secret\n');
+    const sensors = [processSensor!, fileSensor!];
+    const lostBefore = sensors.map((s) => s.lostRecords());
+    const shedBefore = fileSensor!.shedRecords();
+    fileSensor!.filePolicy.addExact(watched, { ruleId: 4301, action: 'audit', ops: ['open'] });
+    fileSensor!.filePolicy.addExact(denied, { ruleId: 4302, action: 'kill', ops: ['open'] });
+
+    const storm = await runChild(openLoop, [watched, String(STORM_OPENS)]);
+    assert.equal(storm.code, 0, 'the storm ran its course');
+    const shedByStorm = fileSensor!.shedRecords() - shedBefore;
+    assert.ok(shedByStorm > 0n, 'the file sensor shed audit records');
+
+    const killed = await runChild('/bin/cat', [denied]);
+    assert.deepEqual([killed.signal, killed.stdout], ['SIGKILL', ''], 'cat dies at the denied open, before it reads a byte');
+    const shedBeforeOne = fileSensor!.shedRecords();
+    const one = await runChild(openLoop, [watched, '1']);
+    assert.equal(one.code, 0);
+    assert.ok(fileSensor!.shedRecords() > shedBeforeOne, 'an audited open after the kill is shed too');
+
+    collector!.reader.start();
+    collector!.drain();
+    const records = collector!.records;
+    const kill = records.find((r) => r.kind === 'file' && r.pid === killed.pid);
+    assert.ok(kill && kill.kind === 'file', "the kill's file record arrives");
+    assert.equal(kill.action, 'killed');
+    assert.equal(kill.ruleId, 4302);
+    assert.equal(kill.path, denied);
+    assert.ok(records.some((r) => r.kind === 'exec' && r.pid === killed.pid), "the victim's exec record arrives");
+    assert.ok(records.some((r) => r.kind === 'exit' && r.pid === killed.pid), "the victim's exit record arrives");
+
+    const opensWritten = records.filter((r) => r.kind === 'file' && r.pid === storm.pid).length;
+    const closesWritten = records.filter((r) => r.kind === 'file-close' && r.pid === storm.pid).length;
+    const bytesWritten = opensWritten * OPEN_RING_BYTES + closesWritten * CLOSE_RING_BYTES;
+    assert.ok(opensWritten > 0, 'the storm wrote records until the threshold');
+    assert.ok(
+      bytesWritten <= SHED_AUDIT_ABOVE_BYTES + OPEN_RING_BYTES,
+      `the storm's records stop at the threshold: ${opensWritten} opens and ${closesWritten} closes, ${bytesWritten} bytes, threshold ${SHED_AUDIT_ABOVE_BYTES}`,
+    );
+    assert.equal(BigInt(opensWritten + closesWritten) + shedByStorm, BigInt(2 * STORM_OPENS), 'every open and close record of the storm was written or shed');
+    assert.deepEqual(
+      sensors.map((s, i) => s.lostRecords() - lostBefore[i]!),
+      [0n, 0n],
+      'the ring never filled: nothing lost to ring_full',
+    );
+    t.diagnostic(`storm: ${STORM_OPENS} opens; written ${opensWritten} opens + ${closesWritten} closes (${bytesWritten} bytes), ${shedByStorm} shed; ring ${records.length} records`);
   });
 });
