@@ -178,8 +178,9 @@ test('an open storm outruns the agent: the file sensor sheds its audit records a
   const otherLoss = ['process', 'network', 'privilege'].reduce((sum, sensor) => sum + grew(`${sensor}/shed`) + grew(`${sensor}/ring_full`), 0);
   assert.ok(fileLoss > 0, `the file sensor shed the storm's audit records: ${JSON.stringify([...lostAfter])}`);
   assert.ok(fileLoss > otherLoss, `the storm's loss is counted for the file sensor (${fileLoss}), not the others (${otherLoss})`);
+  const others = ['process', 'network', 'privilege'].flatMap((sensor) => ['shed', 'ring_full'].map((cause) => `${sensor}/${cause}`)).filter((key) => grew(key) > 0);
   t.diagnostic(
-    `storm: ${opens.trim()} opens in ${STORM_SECONDS} s; shed: file ${fileLoss}; ring full: file ${grew('file/ring_full')}; other sensors ${otherLoss}; spool full ${grew('publisher/spool_full')}`,
+    `storm: ${opens.trim()} opens in ${STORM_SECONDS} s; shed: file ${fileLoss}; ring full: file ${grew('file/ring_full')}; other sensors ${otherLoss} (${others.map((key) => `${key} ${grew(key)}`).join(', ')}); spool full ${grew('publisher/spool_full')}`,
   );
   t.diagnostic(`agent RSS: ${rssBefore.toFixed(0)} MiB before, peak ${rssPeak.toFixed(0)} MiB during the storm (bound: +${RSS_GROWTH_BOUND_MIB} MiB); denied cat killed in ${catMs.toFixed(0)} ms`);
 
