@@ -16,7 +16,7 @@ import { SHED_AUDIT_ABOVE_BYTES, EVENTS_RING_BYTES } from './event-kinds.ts';
 import { cgroupIdOf } from './kernel-environment.ts';
 import { createRecordDispatcher } from './record-dispatch.ts';
 import { loadProcessSensor, type Sensor } from './sensor.ts';
-import { buildBpf, collect, runCleanup, type Collector } from './test-support.ts';
+import { buildBpf, collect, runCleanup, type Collector, type RunResult } from './test-support.ts';
 import { createTestCgroup, runIn, type TestCgroup } from '../network/test-support.ts';
 import { loadPrivilegeSensor, type PrivilegeSensor } from '../privilege/sensor.ts';
 import { PRIVILEGE_RECORD_DECODERS, SETID_EVENT_LAYOUT, type PrivilegeSensorRecord } from '../privilege/records.ts';
@@ -46,6 +46,35 @@ const STORM_CALLS = Math.ceil((2 * EVENTS_RING_BYTES) / SETID_RING_BYTES);
 const RULE_ID = 4242;
 
 type AnyRecord = ProcessRecord | PrivilegeSensorRecord;
+
+/**
+ * The end both cases share, once the kill has happened: one more audited call (`auditOnce`) is shed, which shows the
+ * ring was still above the threshold when the kill's records were written; then the reader starts and drains it.
+ */
+async function shedOnceThenDrain<T>(sensor: Sensor, auditOnce: () => Promise<RunResult>, collector: Collector<T>): Promise<T[]> {
+  const before = sensor.shedRecords();
+  const one = await auditOnce();
+  assert.equal(one.code, 0);
+  assert.ok(sensor.shedRecords() > before, 'an audited call right after the kill is shed too');
+  collector.reader.start();
+  collector.drain();
+  return collector.records;
+}
+
+/** The kill victim's process records arrived: process life cycle is never shed. */
+function assertLifeCycleOf(records: readonly { readonly kind: string; readonly pid: number }[], pid: number): void {
+  assert.ok(records.some((r) => r.kind === 'exec' && r.pid === pid), "the victim's exec record arrives");
+  assert.ok(records.some((r) => r.kind === 'exit' && r.pid === pid), "the victim's exit record arrives");
+}
+
+/** Asserts that none of `sensors` lost a record to a full ring since `lostBefore` was read (same order). */
+function assertRingNeverFull(sensors: readonly Sensor[], lostBefore: readonly bigint[]): void {
+  assert.deepEqual(
+    sensors.map((sensor, i) => sensor.lostRecords() - lostBefore[i]!),
+    sensors.map(() => 0n),
+    'the ring never filled: nothing lost to ring_full',
+  );
+}
 
 describe('shedding audit records while the ring fills (kernel)', () => {
   let processSensor: Sensor | undefined;
@@ -97,27 +126,12 @@ describe('shedding audit records while the ring fills (kernel)', () => {
     // The ring is above the threshold now and still undrained: a kill in the kernel meanwhile.
     const killed = await runIn(cgroup!.path, '/usr/bin/unshare', ['-n', 'true']);
     assert.equal(killed.signal, 'SIGKILL', 'unshare -n in the test cgroup is killed at syscall entry');
-    // The ring was still above the threshold after the kill: one more audited call is shed, not written.
-    const shedBeforeOne = privilege!.shedRecords();
-    const one = await runIn(undefined, storm, ['1']);
-    assert.equal(one.code, 0);
-    assert.ok(privilege!.shedRecords() > shedBeforeOne, 'an audited call after the kill is shed too');
-
-    collector!.reader.start();
-    collector!.drain();
-    const records = collector!.records;
+    const records = await shedOnceThenDrain(privilege!, () => runIn(undefined, storm, ['1']), collector!);
     const kill = records.find((r) => r.kind === 'namespace' && r.pid === killed.pid);
     assert.ok(kill && kill.kind === 'namespace', "the kill's namespace record arrives");
     assert.equal(kill.action, 'killed');
     assert.equal(kill.ruleId, RULE_ID);
-    assert.ok(
-      records.some((r) => r.kind === 'exec' && r.pid === killed.pid && r.binary === '/usr/bin/unshare'),
-      "the victim's exec record arrives (process life cycle is never shed)",
-    );
-    assert.ok(
-      records.some((r) => r.kind === 'exit' && r.pid === killed.pid),
-      "the victim's exit record arrives",
-    );
+    assertLifeCycleOf(records, killed.pid);
 
     const stormWritten = records.filter((r) => r.kind === 'privilege' && r.pid === stormRun.pid).length;
     assert.ok(stormWritten > 0, 'the storm wrote records until the threshold');
@@ -127,11 +141,7 @@ describe('shedding audit records while the ring fills (kernel)', () => {
     );
     // Other processes' setuid calls are watched too (and may be shed), so the count is at least the storm's rest.
     assert.ok(BigInt(stormWritten) + shedByStorm >= BigInt(STORM_CALLS), `every storm call was written or shed: ${stormWritten} + ${shedByStorm} of ${STORM_CALLS}`);
-    assert.deepEqual(
-      sensors.map((s, i) => s.lostRecords() - lostBefore[i]!),
-      [0n, 0n],
-      'the ring never filled: nothing lost to ring_full',
-    );
+    assertRingNeverFull(sensors, lostBefore);
     assert.equal(processSensor!.shedRecords(), processShedBefore, 'the process sensor sheds nothing');
     t.diagnostic(`storm: ${STORM_CALLS} setuid calls, ${stormWritten} written (${stormWritten * SETID_RING_BYTES} bytes), ${shedByStorm} shed; ring ${records.length} records`);
   });
@@ -191,21 +201,13 @@ describe('shedding watched-open audit records while the ring fills (kernel)', ()
 
     const killed = await runChild('/bin/cat', [denied]);
     assert.deepEqual([killed.signal, killed.stdout], ['SIGKILL', ''], 'cat dies at the denied open, before it reads a byte');
-    const shedBeforeOne = fileSensor!.shedRecords();
-    const one = await runChild(openLoop, [watched, '1']);
-    assert.equal(one.code, 0);
-    assert.ok(fileSensor!.shedRecords() > shedBeforeOne, 'an audited open after the kill is shed too');
-
-    collector!.reader.start();
-    collector!.drain();
-    const records = collector!.records;
+    const records = await shedOnceThenDrain(fileSensor!, () => runChild(openLoop, [watched, '1']), collector!);
     const kill = records.find((r) => r.kind === 'file' && r.pid === killed.pid);
     assert.ok(kill && kill.kind === 'file', "the kill's file record arrives");
     assert.equal(kill.action, 'killed');
     assert.equal(kill.ruleId, 4302);
     assert.equal(kill.path, denied);
-    assert.ok(records.some((r) => r.kind === 'exec' && r.pid === killed.pid), "the victim's exec record arrives");
-    assert.ok(records.some((r) => r.kind === 'exit' && r.pid === killed.pid), "the victim's exit record arrives");
+    assertLifeCycleOf(records, killed.pid);
 
     const opensWritten = records.filter((r) => r.kind === 'file' && r.pid === storm.pid).length;
     const closesWritten = records.filter((r) => r.kind === 'file-close' && r.pid === storm.pid).length;
@@ -216,11 +218,7 @@ describe('shedding watched-open audit records while the ring fills (kernel)', ()
       `the storm's records stop at the threshold: ${opensWritten} opens and ${closesWritten} closes, ${bytesWritten} bytes, threshold ${SHED_AUDIT_ABOVE_BYTES}`,
     );
     assert.equal(BigInt(opensWritten + closesWritten) + shedByStorm, BigInt(2 * STORM_OPENS), 'every open and close record of the storm was written or shed');
-    assert.deepEqual(
-      sensors.map((s, i) => s.lostRecords() - lostBefore[i]!),
-      [0n, 0n],
-      'the ring never filled: nothing lost to ring_full',
-    );
+    assertRingNeverFull(sensors, lostBefore);
     t.diagnostic(`storm: ${STORM_OPENS} opens; written ${opensWritten} opens + ${closesWritten} closes (${bytesWritten} bytes), ${shedByStorm} shed; ring ${records.length} records`);
   });
 });
