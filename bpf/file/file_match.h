@@ -364,7 +364,7 @@ static __always_inline int match_reported(const struct match *m)
  * Matching a path the kernel resolved (bpf_file_lsm.c). That hook is a sleepable program (bpf_d_path is allowed in
  * sleepable LSM hooks only) and sleepable programs may not use LPM tries, so user space (libs/bpf path-rules.ts)
  * keeps the exact and prefix rules a second time in hash maps with the same keys (struct path_prefix_key, zero past
- * the prefixlen bits), and the filter's prefix_len bits say which prefix lengths to try (bpf_file_lsm.c
+ * the prefixlen bits), and the filter's prefix_len bits say which prefix lengths to try (lsm_match.h
  * resolved_rule). The resolved path is absolute and canonical, so the name map and the cwd join have no part there.
  */
 #define RESOLVED_RULE_MAP(map_name)                                  \

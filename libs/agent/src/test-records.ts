@@ -39,6 +39,7 @@ export const execRuleRecord = (r: Partial<ExecRuleRecord> & { pid: number; path:
   needsResolution: false,
   pathTruncated: false,
   match: 'exact',
+  resolved: false,
   ...r,
 });
 

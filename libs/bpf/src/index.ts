@@ -197,7 +197,7 @@ export {
 export { unavailableFileSensor } from './file/unavailable.ts';
 export { unavailableNetworkSensor, unavailableConnectPolicy, unavailableFlowCounters, unavailableEgressParser } from './network/unavailable.ts';
 export { unavailablePrivilegeSensor } from './privilege/unavailable.ts';
-export { loadFileSensor, FILE_SENSOR_OBJECTS, FILE_LSM_OBJECT, type FileSensor, type FileSensorMode, type FileIoTracking, type LoadFileSensorOptions } from './file/sensor.ts';
+export { loadFileSensor, FILE_SENSOR_OBJECTS, FILE_LSM_OBJECTS, type FileSensor, type FileSensorMode, type FileIoTracking, type LoadFileSensorOptions } from './file/sensor.ts';
 export { createPodCgroupRoots, MAX_POD_CGROUP_ROOTS, POD_ROOT_SEARCH_DEPTH, type PodCgroupRoots } from './core/pod-cgroup-roots.ts';
 export {
   createPathRuleMaps,

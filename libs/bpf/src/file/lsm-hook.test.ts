@@ -1,17 +1,18 @@
-// Kernel test (root) of the file sensor's lsm mode (bpf/file/bpf_file_lsm.c, the file_open LSM hook), for a kernel
-// that runs BPF LSM programs: the stock-kernel VM (`stinger vm-test libs/bpf/src/file/lsm-hook.test.ts`). A deny rule
-// on a directory prefix makes every open of a file under it fail with EPERM in the kernel, whatever name the caller
-// used; the record names the path the kernel resolved. Where BPF LSM is unavailable (a locked-down kernel, `bpf` not
+// Kernel test (root) of the file sensor's lsm mode (bpf/file/bpf_file_lsm.c, the file_open LSM hook, and
+// bpf/file/bpf_exec_lsm.c, bprm_check_security), for a kernel that runs BPF LSM programs: the stock-kernel VM
+// (`stinger vm-test libs/bpf/src/file/lsm-hook.test.ts`). A deny rule on a directory prefix makes every open (or
+// execve) of a file under it fail with EPERM in the kernel, whatever name the caller used; the record names the path
+// the kernel resolved. Where BPF LSM is unavailable (a locked-down kernel, `bpf` not
 // among the active LSMs) every test is skipped and says why: nothing here can pass without the hook.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { release, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadFileSensor, type FileSensor } from './sensor.ts';
-import { decodeFileRecord, type FileRecord, type FileSensorRecord } from './records.ts';
+import { decodeFileRecord, type ExecRuleRecord, type FileRecord, type FileSensorRecord } from './records.ts';
 import { buildBpf, collect, type Collector, type RunResult } from '../core/test-support.ts';
 import { probeFeatures } from '../core/features.ts';
 import { buildOpenTry, runChild } from './test-support.ts';
@@ -21,6 +22,12 @@ const lsm = probeFeatures().lsm;
 const skip = lsm.available ? false : `this kernel (${release()}) does not run BPF LSM programs (${lsm.reason ?? 'unavailable'}): the lsm mode cannot load here`;
 
 const EPERM = 1;
+
+/** The LSM hook's exec-rule record for pid (the tracepoint may report a name match of the same execve too). */
+const execRuleOf =
+  (pid: number) =>
+  (r: FileSensorRecord): r is ExecRuleRecord =>
+    r.kind === 'exec-rule' && r.pid === pid && r.resolved;
 
 const openBy =
   (pid: number) =>
@@ -53,6 +60,7 @@ describe('file sensor in lsm mode: the file_open hook (kernel with BPF LSM)', ()
 
   after(() => {
     sensor?.filePolicy.clear();
+    sensor?.execPolicy.clear();
     void collector?.reader.stop();
     sensor?.close();
     if (bind) execFileSync('umount', [bind]);
@@ -125,5 +133,40 @@ describe('file sensor in lsm mode: the file_open hook (kernel with BPF LSM)', ()
     const { target, run, record } = await openThroughLink('audit', 303);
     assert.deepEqual([run.code, run.stdout], [0, 'ok audit\n']);
     assert.deepEqual([record.resolvedPath, record.action, record.ruleId, record.result], [target, 'audit', 303, null]);
+  });
+
+  /** A script `<dir>/<name>` that creates `<path>.ran` when it runs, and a symlink to it directly in dir. */
+  const script = (name: string): { path: string; marker: string; link: string } => {
+    const path = join(dir, name);
+    const marker = `${path}.ran`;
+    const link = join(dir, `${name.replaceAll('/', '-')}-link`);
+    writeFileSync(path, `#!/bin/sh\n: > '${marker}'\n`, { mode: 0o755 });
+    symlinkSync(path, link);
+    return { path, marker, link };
+  };
+
+  test('exec deny: execve through a symlink fails with EPERM, the script never runs; the record names the binary', { skip }, async () => {
+    const bin = join(dir, `bin-${tag}`);
+    mkdirSync(bin);
+    const tool = script(`bin-${tag}/tool`);
+    sensor!.execPolicy.addPrefix(`${bin}/`, { ruleId: 311, action: 'deny' });
+    const run = await runChild(openTry, ['exec', tool.link]);
+    assert.deepEqual([run.code, run.stdout], [0, 'EPERM\n'], 'execve returned EPERM to the caller, which lives');
+    assert.equal(existsSync(tool.marker), false, 'the script never ran');
+    const record = await collector!.waitFor(execRuleOf(run.pid));
+    assert.deepEqual([record.path, record.resolved, record.action, record.ruleId, record.match], [tool.path, true, 'denied', 311, 'prefix']);
+  });
+
+  test('exec kill: execve by a `//` path fails and the caller dies of SIGKILL; an unruled script runs', { skip }, async () => {
+    const doomed = script(`doomed-${tag}`);
+    const free = script(`free-${tag}`);
+    sensor!.execPolicy.addExact(doomed.path, { ruleId: 312, action: 'kill' });
+    const run = await runChild(openTry, ['exec', `${dir}//doomed-${tag}`]);
+    assert.equal(run.signal, 'SIGKILL');
+    assert.equal(existsSync(doomed.marker), false, 'the script never ran');
+    const record = await collector!.waitFor(execRuleOf(run.pid));
+    assert.deepEqual([record.path, record.resolved, record.action, record.ruleId], [doomed.path, true, 'killed', 312]);
+    const ran = await runChild(openTry, ['exec', free.link]);
+    assert.deepEqual([ran.code, existsSync(free.marker)], [0, true]);
   });
 });

@@ -20,7 +20,7 @@
 import { statSync } from 'node:fs';
 import { BpfError } from '../core/errors.ts';
 import { PID_SCOPE_RULE, PID_SCOPE_SLOTS, pidScopeFlags, podScopeFlags, scopeFlags, validateScope, type RuleScope } from '../core/rule-scope.ts';
-import type { BpfMap } from '../core/bpf-object.ts';
+import type { BpfMap, BpfObject } from '../core/bpf-object.ts';
 import { DIR_IDENTITY_KEY_LAYOUT, FILE_OP, FILE_PATH_SIZE, FILE_RULE_LAYOUT, PATH_FILTER_LAYOUT, PATH_PREFIX_KEY_LAYOUT, RULE_ACTION, RULE_FLAG, type FileOp } from './records.ts';
 
 /** An invalid rule: `field` names the offending input (`path`, `ruleId`, `action`, `ops`, `killOnName`, `scope`, `pidScope`, `podScope`). */
@@ -233,6 +233,11 @@ export function pathKey(path: string): Uint8Array {
 /** Key of a prefix entry: the prefix's bytes without NUL. */
 export function pathPrefixKey(prefix: string): Uint8Array {
   return lpmKey(Buffer.from(prefix, 'utf8'));
+}
+
+/** The hash copies of rule set `set` (file, exec) in a loaded LSM hook object (bpf/file/lsm_match.h names them). */
+export function resolvedRuleMaps(object: BpfObject, set: 'file' | 'exec'): NonNullable<PathRuleMapSet['resolved']> {
+  return { exact: object.map(`${set}_rules_resolved_exact`), prefix: object.map(`${set}_rules_resolved_prefix`), dirs: object.map(`${set}_rules_resolved_dirs`) };
 }
 
 /** The kernel's dev_t (MKDEV: major << 20 | minor) of a dev_t as stat(2) gives it (glibc's encoding). Pure. */

@@ -182,8 +182,13 @@ export interface FileCloseRecord extends RecordHeader {
 
 export interface ExecRuleRecord extends RecordHeader, PathFlags {
   readonly kind: 'exec-rule';
-  /** The binary path as passed to execve/execveat. */
+  /** The binary path as passed to execve/execveat; when `resolved`, the path the kernel resolved instead. */
   readonly path: string;
+  /**
+   * The record comes from the bprm_check_security LSM hook (the file sensor's lsm mode): `path` is the binary the
+   * kernel opened, symlinks and relative names resolved; 'denied' and 'killed' then mean execve failed with EPERM.
+   */
+  readonly resolved: boolean;
   readonly ruleId: number;
   /** 'killed': SIGKILL was sent at syscall entry, the binary never ran. */
   readonly action: ActionTaken;
@@ -305,6 +310,7 @@ function decodeExecRuleEvent(slice: RecordSlice): ExecRuleRecord | undefined {
     ...decodeRecordHeader(slice),
     kind: 'exec-rule',
     path: pathAt(buffer, offset + o.path, view.getUint16(offset + o.path_len, true)),
+    resolved: (flags & FILE_FLAG.resolved) !== 0,
     relative: (flags & FILE_FLAG.relative) !== 0,
     needsResolution: (flags & FILE_FLAG.needsResolution) !== 0,
     pathTruncated: (flags & FILE_FLAG.pathTruncated) !== 0,

@@ -12,10 +12,11 @@
  * reaches the ring buffer. Syscalls this kernel does not have (fchmodat2 before 6.6, the legacy open/chmod/…
  * on arm64) are skipped at load, and logged.
  *
- * Modes (core/sensor-modes.ts chooses): `tracepoint` is the above, everywhere. `lsm` adds bpf/file/bpf_file_lsm.c,
- * the file_open LSM hook: opens are matched on the path the kernel resolved (symlinks, `//`, relative and
- * dirfd-relative paths), a deny rule fails the open with EPERM, a kill rule also fails it, and open records carry
- * the resolved path (FileRecord.resolvedPath). Where the LSM object cannot load, the sensor logs why and loads in
+ * Modes (core/sensor-modes.ts chooses): `tracepoint` is the above, everywhere. `lsm` adds bpf/file/bpf_file_lsm.c
+ * (the file_open LSM hook) and bpf/file/bpf_exec_lsm.c (bprm_check_security): opens and execs are matched on the
+ * path the kernel resolved (symlinks, `//`, relative and dirfd-relative paths, a bind mount of a prefix's
+ * directory), a deny rule fails the open or execve with EPERM, a kill rule also fails it, and the records carry the
+ * resolved path (FileRecord.resolvedPath, ExecRuleRecord.resolved). Where the LSM object cannot load, the sensor logs why and loads in
  * tracepoint mode: `mode` says which it runs in.
  */
 import { existsSync } from 'node:fs';
@@ -24,7 +25,7 @@ import { namespaced, silentLogger } from '@stinger/log';
 import type { BpfObject } from '../core/bpf-object.ts';
 import { BpfLoadError } from '../core/errors.ts';
 import { createExecPolicyMaps, type ExecPolicyMaps } from './exec-rules.ts';
-import { FILE_RULE_OP_BITS, createPathRuleMaps, type PathRuleMaps } from './path-rules.ts';
+import { FILE_RULE_OP_BITS, createPathRuleMaps, resolvedRuleMaps, type PathRuleMaps } from './path-rules.ts';
 import { FILE_IO_LOSS, type FileIoLoss } from './records.ts';
 import { readPerCpuCounter } from '../core/ring-buffer-reader.ts';
 import { tgidKey } from '../core/map-keys.ts';
@@ -32,16 +33,16 @@ import { loadSensor, type Sensor } from '../core/sensor.ts';
 
 /** Object files of the file sensor, bpf/file/. */
 export const FILE_SENSOR_OBJECTS = ['bpf_file', 'bpf_exec_policy', 'bpf_file_io'] as const;
-/** The object the lsm mode adds: the file_open LSM hook. */
-export const FILE_LSM_OBJECT = 'bpf_file_lsm';
+/** The objects the lsm mode adds: the file_open and bprm_check_security LSM hooks. */
+export const FILE_LSM_OBJECTS = ['bpf_file_lsm', 'bpf_exec_lsm'] as const;
 
 /** The modes the file sensor has programs for (SENSOR_MODES.file). */
 export type FileSensorMode = 'lsm' | 'tracepoint';
 
 /**
  * Maps the sensor's objects share: bpf_file (which starts tracking an open) and bpf_file_io (which follows it),
- * bpf/file/file_io.h; bpf_file and bpf_file_lsm (the parked open, the ignored processes, the rules' filter),
- * bpf/file/file_state.h.
+ * bpf/file/file_io.h; bpf_file and the LSM hooks (the parked open, the ignored processes: bpf/file/file_state.h;
+ * each rule set's filter: bpf/file/lsm_match.h).
  */
 const FILE_SENSOR_MAPS = [
   'file_io_fds',
@@ -52,6 +53,7 @@ const FILE_SENSOR_MAPS = [
   'file_by_tid',
   'file_ignored_tgids',
   'file_rules_filter',
+  'exec_rules_filter',
 ] as const;
 
 /** The descriptor tracking of watched opens (bpf_file_io). */
@@ -119,7 +121,7 @@ function loadInMode(options: LoadFileSensorOptions, mode: FileSensorMode, logger
   const sensor = loadSensor({
     ...options,
     name: 'file',
-    objects: mode === 'lsm' ? [...FILE_SENSOR_OBJECTS, FILE_LSM_OBJECT] : FILE_SENSOR_OBJECTS,
+    objects: mode === 'lsm' ? [...FILE_SENSOR_OBJECTS, ...FILE_LSM_OBJECTS] : FILE_SENSOR_OBJECTS,
     prepare: skipMissingSyscalls,
     sensorMaps: FILE_SENSOR_MAPS,
     detached: ['bpf_file_io'],
@@ -132,7 +134,7 @@ function loadInMode(options: LoadFileSensorOptions, mode: FileSensorMode, logger
     };
     const file = objectNamed('bpf_file');
     const io = createFileIoTracking(objectNamed('bpf_file_io'), logger);
-    const lsm = mode === 'lsm' ? objectNamed(FILE_LSM_OBJECT) : null;
+    const lsm = mode === 'lsm' ? objectNamed('bpf_file_lsm') : null;
     const rules = createPathRuleMaps({
       maps: {
         exact: file.map('file_rules_exact'),
@@ -140,15 +142,13 @@ function loadInMode(options: LoadFileSensorOptions, mode: FileSensorMode, logger
         prefixAll: file.map('file_rules_prefix_all'),
         name: file.map('file_rules_name'),
         filter: file.map('file_rules_filter'),
-        ...(lsm && {
-          resolved: { exact: lsm.map('file_rules_resolved_exact'), prefix: lsm.map('file_rules_resolved_prefix'), dirs: lsm.map('file_rules_resolved_dirs') },
-        }),
+        ...(lsm && { resolved: resolvedRuleMaps(lsm, 'file') }),
       },
       opBits: FILE_RULE_OP_BITS,
       // Only the file_open hook can refuse an operation: without it a deny rule would be a silent audit.
       denyOps: lsm ? ['open'] : [],
     });
-    const execPolicy = createExecPolicyMaps(objectNamed('bpf_exec_policy'));
+    const execPolicy = createExecPolicyMaps(objectNamed('bpf_exec_policy'), mode === 'lsm' ? objectNamed('bpf_exec_lsm') : null);
     const ignored = file.map('file_ignored_tgids');
     for (const tgid of options.ignoredProcesses ?? [process.pid]) ignored.update(tgidKey(tgid), Uint8Array.of(1));
     logger.info({ mode }, 'file sensor mode');

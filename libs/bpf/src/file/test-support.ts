@@ -1,7 +1,7 @@
 /**
  * Shared by the file sensor's kernel tests (not exported): a child process runner that reports how it ended,
  * a small C program that opens a file many times, one that does known I/O through a file's descriptors and one that
- * opens a file by a given kind of name and says how the open ended (the record collector is core/test-support.ts
+ * opens (or executes) a file by a given kind of name and says how it ended (the record collector is core/test-support.ts
  * `collect`).
  */
 import { execFileSync, spawn } from 'node:child_process';
@@ -108,6 +108,7 @@ const OPEN_TRY_C = `
  * open-try path <p> | at <dir> <name> | cwd <dir> <name>: opens p, or name relative to a descriptor of dir (openat),
  * or name after chdir(dir), read-only; prints "ok <what it read>" or the open's errno as a name (EPERM, ENOENT, ...).
  * Exits 0 whatever the open did; 2 for wrong arguments, 3 when dir cannot be opened or entered.
+ * open-try exec <p>: execv(p) with no arguments; if it returns, prints its errno as a name and exits 0.
  */
 static const char *errno_name(int e) {
   switch (e) {
@@ -125,6 +126,11 @@ int main(int argc, char **argv) {
     int dir = open(argv[2], O_RDONLY | O_DIRECTORY);
     if (dir < 0) return 3;
     fd = openat(dir, argv[3], O_RDONLY);
+  } else if (argc == 3 && strcmp(argv[1], "exec") == 0) {
+    char *args[] = { argv[2], NULL };
+    execv(argv[2], args);
+    printf("%s\\n", errno_name(errno));
+    return 0;
   } else if (argc == 4 && strcmp(argv[1], "cwd") == 0) {
     if (chdir(argv[2]) != 0) return 3;
     fd = open(argv[3], O_RDONLY);
