@@ -19,8 +19,9 @@ export interface SensorHealth {
 
 /**
  * ring_full: the BPF program found the ring buffer full (Sensor.lostRecords());
- * shed: an audit-only record the BPF program did not write, on purpose, because the ring was filling: its last quarter
- * is kept for records of kills, denials and process life cycle (Sensor.shedRecords(); bpf/README.md);
+ * shed: an audit-only record not kept, on purpose, because the ring was filling (a sensor's: its last quarter is kept
+ * for records of kills, denials and process life cycle; Sensor.shedRecords(), bpf/README.md) or the agent's spool
+ * was (`publisher`: PublisherStats.shed);
  * user_space: dropped by the agent's reader (RingBufferStats.droppedInUserSpace);
  * spool_full: Kafka away and the on-disk spool full (PublisherStats.lost);
  * rate_limited: refused on purpose by a per-cgroup rate limit in the kernel (the egress parser's).

@@ -303,6 +303,8 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
           // The one reader of the shared ring drops whole batches, whatever their sensors: counted under the ring's owner.
           { sensor: processSensor.name, cause: 'user_space', count: ring.droppedInUserSpace },
           { sensor: 'publisher', cause: 'spool_full', count: published.lost },
+          // Audit events the spool refused past three quarters of its bound, keeping the rest for kills and denials.
+          { sensor: 'publisher', cause: 'shed', count: published.shed },
           // Refused on purpose by the per-cgroup rate limit (a query storm), counted rather than lost silently.
           { sensor: 'egress-parser', cause: 'rate_limited', count: Number(egressParser.counters().rateLimited) },
           // The flow records' own per-cgroup limit (a connection storm): each refused one is a socket's counts lost.

@@ -7,7 +7,7 @@ import { decodeRawEvent } from '@stinger/events';
 import { silentLogger } from '@stinger/log';
 import { ProcessCache } from '@stinger/process-cache';
 import { EventBuilder } from './event-builder.ts';
-import { AgentPipeline } from './pipeline.ts';
+import { AgentPipeline, isAuditOnly } from './pipeline.ts';
 import { EventPublisher } from './publisher.ts';
 import { EventSpool, type SpooledRecord } from './spool.ts';
 import { execRecord, exitRecord, fileRecord, forkRecord } from './test-records.ts';
@@ -57,4 +57,16 @@ test('an event of an unknown process is still published, marked by an empty bina
   assert.equal(event?.process.binary, '');
   assert.deepEqual(event?.payload, { group: 'exit', code: -1, signal: 9 });
   assert.equal(cache.stats().misses, 0);
+});
+
+test('isAuditOnly: an event without an action that is no process life cycle; an action or exec, fork, exit is kept', () => {
+  const cache = new ProcessCache({ nodeName: 'n1', procReader: { listPids: () => [], read: () => null } });
+  const builder = new EventBuilder({ nodeName: 'n1', agentId: 'a', bootId: null, bootToWallNs: 0n, cache });
+  const open = builder.build(fileRecord({ pid: 200, op: 'open', path: '/etc/passwd' }));
+  assert.ok(open !== null && open.action === null);
+  assert.equal(isAuditOnly({ ...open, seq: 0n }), true, 'a watched open under an audit rule');
+  assert.equal(isAuditOnly({ ...open, seq: 0n, action: { kind: 'sigkill', policy: 'p', rule: 'r' } }), false, 'a kill in the kernel');
+  const exit = builder.build(exitRecord({ timeNs: 1n, pid: 200, code: 0, signal: null }));
+  assert.ok(exit !== null);
+  assert.equal(isAuditOnly({ ...exit, seq: 1n }), false, 'process life cycle');
 });

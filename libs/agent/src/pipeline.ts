@@ -2,8 +2,10 @@
  * AgentPipeline: sensor record → RawEvent (EventBuilder) → per-agent sequence number → Avro
  * single-object bytes → EventPublisher, keyed by node name (the stinger.events.raw contract).
  * Sequence numbers start at 0 for each agent_id and have no gaps: a gap seen downstream is loss.
+ * Each event is published as urgent (a pipeline kill rule waits for it) or as audit (isAuditOnly): the publisher's
+ * spool sheds audit events first when it fills, as the kernel does in its ring buffer.
  */
-import { RawEventEncoder, type RawEvent } from '@stinger/events';
+import { RawEventEncoder, type EventKind, type RawEvent } from '@stinger/events';
 import type { EventBuilder, SensorRecord } from './event-builder.ts';
 import type { EventPublisher } from './publisher.ts';
 
@@ -15,6 +17,14 @@ export interface AgentPipelineOptions {
   readonly observe?: (event: RawEvent) => void;
   /** Whether the kernel reported this record for a rule whose kill the pipeline carries out: it is sent at once. */
   readonly isUrgent?: (record: SensorRecord) => boolean;
+}
+
+/** Kinds the process tree is built from: never audit, whatever they carry. */
+const LIFE_CYCLE_KINDS: ReadonlySet<EventKind> = new Set<EventKind>(['exec', 'fork', 'exit']);
+
+/** An event that only reports: no action taken on it and no process life cycle (the spool's first to shed). */
+export function isAuditOnly(event: RawEvent): boolean {
+  return event.action === null && !LIFE_CYCLE_KINDS.has(event.kind);
 }
 
 export class AgentPipeline {
@@ -45,7 +55,8 @@ export class AgentPipeline {
     if (built === null) return null;
     const event: RawEvent = { ...built, seq: this.#seq };
     this.#seq += 1n;
-    this.#publisher.publish({ key: this.#key, value: this.#encoder.encode(event) }, this.#isUrgent(record));
+    const urgent = this.#isUrgent(record);
+    this.#publisher.publish({ key: this.#key, value: this.#encoder.encode(event) }, { urgent, audit: !urgent && isAuditOnly(event) });
     this.#observe(event);
     return event;
   }

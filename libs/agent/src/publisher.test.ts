@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { silentLogger } from '@stinger/log';
 import { EventPublisher, type RecordSink } from './publisher.ts';
-import { EventSpool, type SpooledRecord } from './spool.ts';
+import { EventSpool, encodeSpoolEntry, type SpooledRecord } from './spool.ts';
 
 /** A sink standing in for Kafka: up or down, and what it received, in order. */
 function fakeSink(): RecordSink & { up: boolean; received: string[]; pending: number } {
@@ -99,6 +99,26 @@ test('loss beyond the spool is counted', async () => {
   }
 });
 
+test('audit records are shed first when the spool fills: counted as shed, while records of actions are still spooled', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'publisher-test-'));
+  try {
+    const sink = fakeSink();
+    sink.up = false;
+    const entry = encodeSpoolEntry(rec(0)).length;
+    const publisher = new EventPublisher({ sink, spool: new EventSpool({ dir, maxBytes: entry * 4 }), logger: silentLogger() });
+    await publisher.start();
+    for (let i = 0; i < 5; i += 1) publisher.publish(rec(i), { audit: true });
+    publisher.publish(rec(5));
+    await tick();
+    await tick();
+    const stats = publisher.stats();
+    assert.deepEqual([stats.published, stats.spooled, stats.shed, stats.lost], [6, 4, 2, 0], 'three audit records and the kill fill the spool');
+    await publisher.stop();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('before start every record waits in the spool; start delivers it before anything new', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'publisher-test-'));
   try {
@@ -126,7 +146,7 @@ test('an urgent record asks the sink to send now; others wait for the linger', a
     const publisher = new EventPublisher({ sink, spool: new EventSpool({ dir, maxBytes: 1_000_000 }), logger: silentLogger() });
     await publisher.start();
     publisher.publish(rec(0));
-    publisher.publish(rec(1), true);
+    publisher.publish(rec(1), { urgent: true });
     assert.equal(flushes, 1);
     await publisher.stop();
   } finally {

@@ -3,7 +3,8 @@
  * them when Kafka is away. Records go straight to the producer while it keeps up; when its queue is
  * at `maxQueued` or a send fails, the publisher switches to spooling — every record then goes to the
  * on-disk spool (keeping order), and a retry loop delivers the spool oldest-first before switching
- * back. Records beyond the spool's bound are counted as lost (metric and log), never silently.
+ * back. Records beyond the spool's bound are counted as lost (metric and log), never silently; audit records
+ * (PublishOptions.audit) are shed earlier, past three quarters of it, and counted apart (EventSpool).
  *
  * Until `start()` (called once the sink is connected) every record goes to the spool: a send through a
  * sink that is still connecting can fail after the broker wrote it, and the retry would duplicate it.
@@ -35,12 +36,26 @@ export interface EventPublisherOptions {
   readonly onAck?: (latencyMs: number) => void;
 }
 
+/** How publish treats one record. */
+export interface PublishOptions {
+  /**
+   * A record a pipeline kill rule waits for: sent at once rather than after the producer's linger, which would
+   * otherwise be most of the kill's latency (docs/BENCHMARKS.md, kill latency).
+   */
+  readonly urgent?: boolean;
+  /** A record that only reports (no action taken, no process life cycle): the first the spool sheds when it fills. */
+  readonly audit?: boolean;
+}
+
 export interface PublisherStats {
   readonly mode: PublisherMode;
   readonly published: number;
   readonly acknowledged: number;
   readonly spooled: number;
+  /** Records the full spool refused. */
   readonly lost: number;
+  /** Audit records the spool refused past three quarters of its bound (SPOOL_AUDIT_SHARE). */
+  readonly shed: number;
   readonly queued: number;
 }
 
@@ -56,6 +71,7 @@ export class EventPublisher {
   #acknowledged = 0;
   #spooled = 0;
   #lost = 0;
+  #shed = 0;
   #timer: NodeJS.Timeout | null = null;
   #draining: Promise<void> | null = null;
 
@@ -74,14 +90,11 @@ export class EventPublisher {
     return this.drainSpool();
   }
 
-  /**
-   * `urgent`: a record a pipeline kill rule waits for — sent at once rather than after the producer's linger, which
-   * would otherwise be most of the kill's latency (docs/BENCHMARKS.md, kill latency).
-   */
-  publish(record: SpooledRecord, urgent = false): void {
+  publish(record: SpooledRecord, options: PublishOptions = {}): void {
+    const audit = options.audit ?? false;
     this.#published += 1;
     if (this.#mode === 'spooling' || this.#sink.queuedRecords >= this.#maxQueued) {
-      this.#toSpool(record);
+      this.#toSpool(record, audit);
       return;
     }
     const started = performance.now();
@@ -92,10 +105,10 @@ export class EventPublisher {
       },
       (error: unknown) => {
         if (this.#mode === 'direct') this.#logger.warn({ err: error }, 'Kafka did not take records; spooling to disk');
-        this.#toSpool(record);
+        this.#toSpool(record, audit);
       },
     );
-    if (urgent) this.#sink.flushSoon?.();
+    if (options.urgent) this.#sink.flushSoon?.();
   }
 
   /** Delivers the spool oldest-first; back to direct mode once it is empty. Safe to call concurrently. */
@@ -113,6 +126,7 @@ export class EventPublisher {
       acknowledged: this.#acknowledged,
       spooled: this.#spooled,
       lost: this.#lost,
+      shed: this.#shed,
       queued: this.#sink.queuedRecords + this.#spool.stats().records,
     };
   }
@@ -124,10 +138,15 @@ export class EventPublisher {
     this.#spool.close();
   }
 
-  #toSpool(record: SpooledRecord): void {
+  #toSpool(record: SpooledRecord, audit: boolean): void {
     this.#mode = 'spooling';
-    if (this.#spool.append(record)) {
+    const outcome = this.#spool.append(record, audit);
+    if (outcome === 'spooled') {
       this.#spooled += 1;
+      return;
+    }
+    if (outcome === 'shed') {
+      this.#shed += 1;
       return;
     }
     this.#lost += 1;

@@ -19,7 +19,7 @@ function withDir(fn: (dir: string) => void): void {
 test('records come back oldest first across segments, and delivered segments are deleted', () => {
   withDir((dir) => {
     const spool = new EventSpool({ dir, maxBytes: 1_000_000, segmentBytes: 40 });
-    for (let i = 0; i < 5; i += 1) assert.equal(spool.append(rec(i)), true);
+    for (let i = 0; i < 5; i += 1) assert.equal(spool.append(rec(i)), 'spooled');
     const seen: string[] = [];
     for (let segment = spool.oldest(); segment; segment = spool.oldest()) {
       seen.push(...segment.records.map((r) => r.value.toString()));
@@ -36,9 +36,22 @@ test('past maxBytes records are refused and counted, never silently lost', () =>
     const entry = encodeSpoolEntry(rec(0)).length;
     const spool = new EventSpool({ dir, maxBytes: entry * 3 });
     const accepted = [0, 1, 2, 3, 4].map((i) => spool.append(rec(i)));
-    assert.deepEqual(accepted, [true, true, true, false, false]);
+    assert.deepEqual(accepted, ['spooled', 'spooled', 'spooled', 'full', 'full']);
     assert.equal(spool.stats().dropped, 2);
     assert.equal(spool.stats().records, 3);
+  });
+});
+
+test('audit records are shed past three quarters of maxBytes and counted apart; the last quarter stays for the others', () => {
+  withDir((dir) => {
+    const entry = encodeSpoolEntry(rec(0)).length;
+    const spool = new EventSpool({ dir, maxBytes: entry * 4 });
+    const audit = [0, 1, 2, 3].map((i) => spool.append(rec(i), true));
+    assert.deepEqual(audit, ['spooled', 'spooled', 'spooled', 'shed'], 'audit records fill three of the four entries');
+    assert.equal(spool.append(rec(4)), 'spooled', 'a record of an action still finds room');
+    assert.equal(spool.append(rec(5)), 'full');
+    assert.equal(spool.append(rec(6), true), 'shed');
+    assert.deepEqual([spool.stats().records, spool.stats().shed, spool.stats().dropped], [4, 2, 1]);
   });
 });
 

@@ -5,7 +5,10 @@
  * confirms it was delivered. Segments left by a previous run are delivered too.
  *
  * Bounded: past `maxBytes` on disk a record is refused and counted in `stats().dropped` — loss beyond
- * the spool is counted and reported, never silent. Not thread-safe; one agent owns one directory.
+ * the spool is counted and reported, never silent. Audit records (append's `audit`: no action taken, no process
+ * life cycle) give way first: past SPOOL_AUDIT_SHARE of `maxBytes` they are refused and counted in `stats().shed`,
+ * so the rest stays for the records of kills and denials, as in the kernel's ring buffer (bpf/README.md "Loss and
+ * shedding"). Not thread-safe; one agent owns one directory.
  *
  * Segment format: repeated [u32le key length][u32le value length][key bytes][value bytes].
  */
@@ -32,8 +35,17 @@ export interface SpoolStats {
   readonly segments: number;
   readonly bytes: number;
   readonly records: number;
+  /** Records refused because the spool was full. */
   readonly dropped: number;
+  /** Audit records refused because the spool was past SPOOL_AUDIT_SHARE of its bound. */
+  readonly shed: number;
 }
+
+/** What append did with a record: written, refused as audit past SPOOL_AUDIT_SHARE, or refused at maxBytes. */
+export type SpoolAppend = 'spooled' | 'shed' | 'full';
+
+/** The share of maxBytes audit records may fill: the last quarter stays for records of actions and life cycle. */
+export const SPOOL_AUDIT_SHARE = 0.75;
 
 const SEGMENT = /^segment-(\d{16})\.spool$/;
 
@@ -69,6 +81,7 @@ export class EventSpool {
   #bytes = 0;
   #records = 0;
   #dropped = 0;
+  #shed = 0;
   #next = 0;
   #open: { name: string; fd: number; bytes: number } | null = null;
 
@@ -90,12 +103,19 @@ export class EventSpool {
     return this.#records === 0;
   }
 
-  /** Appends a record; false (and counted as dropped) when the spool is full. */
-  append(record: SpooledRecord): boolean {
+  /**
+   * Appends a record. Refused and counted when the spool is full (`full`), and an `audit` record already when it is
+   * past SPOOL_AUDIT_SHARE of its bound (`shed`).
+   */
+  append(record: SpooledRecord, audit = false): SpoolAppend {
     const entry = encodeSpoolEntry(record);
+    if (audit && this.#bytes + entry.length > this.#maxBytes * SPOOL_AUDIT_SHARE) {
+      this.#shed += 1;
+      return 'shed';
+    }
     if (this.#bytes + entry.length > this.#maxBytes) {
       this.#dropped += 1;
-      return false;
+      return 'full';
     }
     if (!this.#open || this.#open.bytes + entry.length > this.#segmentBytes) this.#rotate();
     const open = this.#open as { name: string; fd: number; bytes: number };
@@ -103,7 +123,7 @@ export class EventSpool {
     open.bytes += entry.length;
     this.#bytes += entry.length;
     this.#records += 1;
-    return true;
+    return 'spooled';
   }
 
   /** The oldest segment (the open one is sealed first if it is the only one left), or null when empty. */
@@ -125,7 +145,7 @@ export class EventSpool {
   }
 
   stats(): SpoolStats {
-    return { segments: this.#sealed.length + (this.#open ? 1 : 0), bytes: this.#bytes, records: this.#records, dropped: this.#dropped };
+    return { segments: this.#sealed.length + (this.#open ? 1 : 0), bytes: this.#bytes, records: this.#records, dropped: this.#dropped, shed: this.#shed };
   }
 
   close(): void {
