@@ -17,6 +17,7 @@ import { pidScopeFlags, PID_SCOPE_RULE } from './rule-scope.ts';
 import { loadProcessSensor, type Sensor } from './sensor.ts';
 import { buildBpf, collect, runCleanup, type Collector } from './test-support.ts';
 import { loadFileSensor, type FileSensor } from '../file/sensor.ts';
+import { kernelFileSensorMode } from '../file/test-support.ts';
 import { decodeFileRecord, type ExecRuleRecord, type FileSensorRecord } from '../file/records.ts';
 import { attachConnectPolicy, type ConnectPolicy } from '../network/sensor.ts';
 import { decodeNetworkRecord, type NetworkRecord } from '../network/records.ts';
@@ -67,7 +68,7 @@ describe('pid scopes (kernel)', () => {
     buildBpf();
     copyFileSync('/bin/sleep', marker);
     processSensor = loadProcessSensor();
-    fileSensor = loadFileSensor({ join: processSensor });
+    fileSensor = loadFileSensor({ join: processSensor, mode: kernelFileSensorMode() }); // as the agent would on this kernel
     scopes = createPidScopes(processSensor);
     collector = collect(processSensor, (slice) => decodeFileRecord(slice) ?? decodeNetworkRecord(slice));
     helper = buildTestHelper();

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { loadFileSensor, type FileSensor } from './sensor.ts';
 import { FILE_FLAG, decodeFileRecord, type ExecRuleRecord, type FileSensorRecord } from './records.ts';
 import { buildBpf, collect, type Collector } from '../core/test-support.ts';
-import { runChild } from './test-support.ts';
+import { kernelFileSensorMode, runChild } from './test-support.ts';
 
 const isExecRule =
   (predicate: (r: ExecRuleRecord) => boolean) =>
@@ -30,7 +30,7 @@ describe('exec policy (kernel)', () => {
   before(() => {
     buildBpf();
     dir = mkdtempSync(join(tmpdir(), 'stinger-exec-'));
-    sensor = loadFileSensor();
+    sensor = loadFileSensor({ mode: kernelFileSensorMode() });
     collector = collect(sensor, decodeFileRecord);
   });
 
@@ -112,7 +112,7 @@ describe('exec policy (kernel)', () => {
     assert.equal(record.ruleId, 204);
   });
 
-  test('a relative exec of a denied binary dies when the kernel knows the cwd; a spelling it cannot join is flagged and audit-only', async () => {
+  test('a relative exec of a denied binary dies when the kernel knows the cwd; a spelling it cannot join is flagged, audit-only at the tracepoint and killed at the LSM hook (lsm mode)', async () => {
     const base = `relative-${tag}.sh`;
     const marker = join(dir, 'relative.marker');
     markerScript(join(dir, base), marker);
@@ -125,12 +125,18 @@ describe('exec policy (kernel)', () => {
     assert.deepEqual([joined.path, joined.action, (joined.flags & FILE_FLAG.matchCwd) !== 0], [`./${base}`, 'killed', true]);
 
     const run = await runChild(`.//${base}`, [], dir); // not plain: left to the name map, audit-only by default
-    assert.equal(run.code, 0);
-    assert.equal(existsSync(marker), true);
-    const record = await collector!.waitFor(isExecRule((r) => r.pid === run.pid));
+    const record = await collector!.waitFor(isExecRule((r) => r.pid === run.pid && !r.resolved));
     assert.equal(record.path, `.//${base}`);
     assert.equal(record.relative, true);
     assert.equal(record.needsResolution, true);
     assert.equal(record.action, 'audit');
+    if (sensor!.mode === 'lsm') {
+      // The bprm_check_security hook sees the binary the kernel resolved: killed before the script runs.
+      assert.deepEqual([run.signal, existsSync(marker)], ['SIGKILL', false]);
+      const resolved = await collector!.waitFor(isExecRule((r) => r.pid === run.pid && r.resolved));
+      assert.deepEqual([resolved.path, resolved.action, resolved.ruleId], [join(dir, base), 'killed', 205]);
+    } else {
+      assert.deepEqual([run.code, existsSync(marker)], [0, true]);
+    }
   });
 });

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { loadFileSensor, type FileSensor } from './sensor.ts';
 import { decodeFileRecord, type FileCloseRecord, type FileRecord, type FileSensorRecord } from './records.ts';
 import { buildBpf, collect, type Collector } from '../core/test-support.ts';
-import { buildFdIo, runChild } from './test-support.ts';
+import { buildFdIo, kernelFileSensorMode, runChild } from './test-support.ts';
 
 const isOpen = (pid: number) => (r: FileSensorRecord): r is FileRecord => r.kind === 'file' && r.op === 'open' && r.pid === pid;
 const isClose = (pid: number) => (r: FileSensorRecord): r is FileCloseRecord => r.kind === 'file-close' && r.pid === pid;
@@ -27,7 +27,7 @@ describe('file descriptor I/O (kernel)', () => {
     buildBpf();
     dir = mkdtempSync(join(tmpdir(), 'stinger-file-io-'));
     fdIo = buildFdIo(dir);
-    sensor = loadFileSensor({ ignoredProcesses: [] });
+    sensor = loadFileSensor({ ignoredProcesses: [], mode: kernelFileSensorMode() });
     collector = collect(sensor, decodeFileRecord);
   });
 

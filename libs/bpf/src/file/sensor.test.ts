@@ -1,5 +1,7 @@
 // Kernel test (root): the file sensor on the running kernel reports watched file operations and chdir, kills a
 // process at the open of a denied path before it reads a byte, and writes nothing for unwatched opens.
+// It runs in the mode the agent would load it in on this kernel (kernelFileSensorMode): tracepoint where BPF LSM
+// is refused, lsm (with the file_open hook) where it runs; assertions differ only where lsm mode does more.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -13,7 +15,7 @@ import { buildBpf, collect, type Collector } from '../core/test-support.ts';
 import { loadProcessSensor, type Sensor } from '../core/sensor.ts';
 import { createRecordDispatcher } from '../core/record-dispatch.ts';
 import { PROCESS_RECORD_DECODERS, type ExecRecord, type ProcessRecord } from '../process/records.ts';
-import { buildOpenLoop, runChild } from './test-support.ts';
+import { buildOpenLoop, kernelFileSensorMode, runChild } from './test-support.ts';
 import { createTestCgroup, runIn } from '../network/test-support.ts';
 import { cgroupIdOf } from '../core/kernel-environment.ts';
 import { createPodCgroupRoots } from '../core/pod-cgroup-roots.ts';
@@ -46,7 +48,7 @@ describe('file sensor (kernel)', () => {
   before(() => {
     buildBpf();
     dir = mkdtempSync(join(tmpdir(), 'stinger-file-'));
-    sensor = loadFileSensor({ ignoredProcesses: [] }); // these tests watch their own process
+    sensor = loadFileSensor({ ignoredProcesses: [], mode: kernelFileSensorMode() }); // these tests watch their own process
     collector = collect(sensor, decodeFileRecord);
   });
 
@@ -133,7 +135,7 @@ describe('file sensor (kernel)', () => {
     }
   });
 
-  test('cd <dir> && cat <name> gives a chdir record and a RELATIVE record whose path is the name', async () => {
+  test('cd <dir> && cat <name> gives a chdir record and a RELATIVE record whose path is the name (and, in lsm mode, the resolved path)', async () => {
     const base = name('relative');
     writeFileSync(join(dir, base), 'relative content\n');
     sensor!.filePolicy.addExact(join(dir, base), { ruleId: 102, action: 'audit', ops: ['open'] });
@@ -146,8 +148,12 @@ describe('file sensor (kernel)', () => {
     assert.equal(chdir.ruleId, 0);
     const open = await collector!.waitFor(isFile((r) => r.op === 'open' && r.path === base && r.comm === 'cat'));
     assert.equal(open.relative, true);
-    assert.equal(open.needsResolution, true);
-    assert.equal(open.match, 'name');
+    if (sensor!.mode === 'lsm') {
+      // The file_open hook resolved the name: the record says which file it was and how that path matched.
+      assert.deepEqual([open.resolvedPath, open.match, open.needsResolution], [join(dir, base), 'exact', false]);
+    } else {
+      assert.deepEqual([open.resolvedPath, open.match, open.needsResolution], [null, 'name', true]);
+    }
     assert.equal(open.dirfd, AT_FDCWD);
     assert.equal(open.ruleId, 102);
     assert.equal(open.action, 'audit');
@@ -180,7 +186,7 @@ describe('file sensor (kernel)', () => {
     assert.equal(ok.stdout, 'allowed content\n');
   });
 
-  test('a relative open of a KILL-denied file (`f`, `./f`) dies when the kernel knows the cwd; a spelling it cannot join is audit-only unless killOnName', async () => {
+  test('a relative open of a KILL-denied file (`f`, `./f`) dies when the kernel knows the cwd; a spelling it cannot join is audit-only unless killOnName, or killed at the LSM hook (lsm mode)', async () => {
     const base = name('denied-rel');
     writeFileSync(join(dir, base), 'relative secret\n');
     sensor!.filePolicy.addExact(join(dir, base), { ruleId: 104, action: 'kill', ops: ['open'] });
@@ -195,11 +201,13 @@ describe('file sensor (kernel)', () => {
     const dotSlash = await runChild('/bin/cat', [`./${base}`], dir); // one leading "./" is dropped before the join
     assert.deepEqual([dotSlash.signal, dotSlash.stdout], ['SIGKILL', '']);
     const audited = await runChild('/bin/cat', [`.//${base}`], dir); // ".//" is not plain: not joined
-    assert.equal(audited.code, 0);
-    assert.equal(audited.stdout, 'relative secret\n');
     const record = await collector!.waitFor(isFile((r) => r.pid === audited.pid && r.op === 'open'));
-    assert.equal(record.action, 'audit');
-    assert.equal(record.needsResolution, true);
+    if (sensor!.mode === 'lsm') {
+      // Not joined at the tracepoint, but the file_open hook resolved it: refused and killed.
+      assert.deepEqual([audited.signal, audited.stdout, record.action, record.resolvedPath], ['SIGKILL', '', 'killed', join(dir, base)]);
+    } else {
+      assert.deepEqual([audited.code, audited.stdout, record.action, record.needsResolution], [0, 'relative secret\n', 'audit', true]);
+    }
 
     sensor!.filePolicy.addExact(join(dir, base), { ruleId: 104, action: 'kill', ops: ['open'], killOnName: true });
     const killedOnName = await runChild('/bin/cat', [`.//${base}`], dir);
@@ -338,7 +346,7 @@ describe('file sensor joined to the process sensor (kernel)', () => {
     buildBpf();
     dir = mkdtempSync(join(tmpdir(), 'stinger-file-join-'));
     processSensor = loadProcessSensor();
-    fileSensor = loadFileSensor({ join: processSensor, ignoredProcesses: [] });
+    fileSensor = loadFileSensor({ join: processSensor, ignoredProcesses: [], mode: kernelFileSensorMode() });
     const dispatcher = createRecordDispatcher<ProcessRecord | FileSensorRecord>([PROCESS_RECORD_DECODERS, FILE_RECORD_DECODERS]);
     collector = collect(processSensor, dispatcher.decode);
   });
@@ -371,9 +379,10 @@ describe('file sensor joined to the process sensor (kernel)', () => {
       await assertForkedCatKilled(dir, `${denied.slice(dir.length + 1)}/key`, 'cd <parent> && cat <dir>/key');
       const sibling = await runChild('/bin/sh', ['-c', `cd ${other} && cat o`]);
       assert.deepEqual([sibling.code, sibling.stdout], [0, 'o\n'], 'a sibling directory is untouched');
-      // Not plain: ".." is left to user space (the kernel cannot tell where it leads without the file system).
+      // Not plain: ".." is left to user space at the tracepoint (it cannot tell where it leads without the file
+      // system); the file_open hook, where it runs, gets the file it leads to.
       const dotdot = await runChild('/bin/sh', ['-c', `cd ${other} && cat ../${denied.slice(dir.length + 1)}/key`]);
-      assert.equal(dotdot.stdout, 'k\n');
+      assert.equal(dotdot.stdout, fileSensor!.mode === 'lsm' ? '' : 'k\n');
     } finally {
       fileSensor!.filePolicy.removePrefix(`${denied}/`);
     }
@@ -399,7 +408,7 @@ describe('file sensor ignoring its own process (kernel)', () => {
   before(() => {
     buildBpf();
     dir = mkdtempSync(join(tmpdir(), 'stinger-file-self-'));
-    sensor = loadFileSensor(); // default: this process is ignored, as the agent is
+    sensor = loadFileSensor({ mode: kernelFileSensorMode() }); // default: this process is ignored, as the agent is
     collector = collect(sensor, decodeFileRecord);
   });
 

@@ -9,6 +9,18 @@ import { once } from 'node:events';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RunResult } from '../core/test-support.ts';
+import { probeFeatures } from '../core/features.ts';
+import { chooseSensorMode } from '../core/sensor-modes.ts';
+import type { FileSensorMode } from './sensor.ts';
+
+/**
+ * The mode the agent would load the file sensor in on this kernel (chooseSensorMode from probeFeatures): the file
+ * sensor's kernel tests run in it, so the same tests prove the same rules hold in lsm mode (a kernel with BPF LSM)
+ * and in tracepoint mode (elsewhere).
+ */
+export function kernelFileSensorMode(): FileSensorMode {
+  return chooseSensorMode('file', probeFeatures()).mode === 'lsm' ? 'lsm' : 'tracepoint';
+}
 
 /** Runs file with args (optionally in cwd) and reports its exit and its stdout. */
 export async function runChild(file: string, args: readonly string[], cwd?: string): Promise<RunResult> {
