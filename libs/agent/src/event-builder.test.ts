@@ -114,6 +114,19 @@ test('symlinks: the walk gets the unnormalised absolute path and follows the las
   assert.deepEqual(stats(), { followedPaths: 6, lexicalPaths: 1, closesWithoutOpen: 0 });
 });
 
+test('an open the file_open LSM hook resolved: the event names the kernel\'s path, no walk, and keeps the path as given', () => {
+  const requests: SymlinkRequest[] = [];
+  const { events, stats } = builder({}, (request) => {
+    requests.push(request);
+    return null;
+  });
+  const open = events.build(fileRecord({ pid: 50, op: 'open', path: 'link-to-secret', resolvedPath: '/srv/secret/data', action: 'denied', ruleId: 7, result: -1 }));
+  assert.ok(open?.payload.group === 'file');
+  assert.deepEqual([open.payload.path, open.payload.path_as_given, open.payload.result], ['/srv/secret/data', 'link-to-secret', -1]);
+  assert.equal(open.action?.kind, 'deny');
+  assert.deepEqual([requests.length, stats().followedPaths], [0, 0], 'nothing left to resolve in user space');
+});
+
 test('fchdir: the directory behind the descriptor becomes the cwd, and is handed to onFchdir for the kernel', () => {
   const learnt: [number, string][] = [];
   const cache = new ProcessCache({ nodeName: 'n', procReader: { listPids: () => [], read: () => null } });
