@@ -50,6 +50,7 @@ describe('file sensor in lsm mode: the file_open hook (kernel with BPF LSM)', ()
     secret = join(dir, secretName);
     mkdirSync(secret);
     writeFileSync(join(secret, 'data'), 'secret data\n');
+    writeFileSync(join(secret, 'run'), `#!/bin/sh\n: > '${join(dir, 'run.ran')}'\n`, { mode: 0o755 }); // before the rule: no open of it after
     writeFileSync(join(dir, 'public'), 'public data\n');
     symlinkSync(join(secret, 'data'), join(dir, 'link'));
     openTry = buildOpenTry(dir);
@@ -121,6 +122,13 @@ describe('file sensor in lsm mode: the file_open hook (kernel with BPF LSM)', ()
     const run = await runChild(openTry, ['path', join(dir, `${action}-link`)]);
     return { target, run, record: await collector!.waitFor(openBy(run.pid)) };
   };
+
+  test('a deny prefix on open also refuses executing a binary under it: the kernel opens it through file_open', { skip }, async () => {
+    const run = await runChild(openTry, ['exec', join(secret, 'run')]);
+    assert.deepEqual([run.code, run.stdout, existsSync(join(dir, 'run.ran'))], [0, 'EPERM\n', false]);
+    const record = await collector!.waitFor(openBy(run.pid));
+    assert.deepEqual([record.resolvedPath, record.path, record.action, record.ruleId], [join(secret, 'run'), '', 'denied', 301]);
+  });
 
   test('kill: the open fails with EPERM and the caller dies of SIGKILL, also through a symlink', { skip }, async () => {
     const { target, run, record } = await openThroughLink('kill', 302);
