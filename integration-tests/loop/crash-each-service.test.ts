@@ -183,28 +183,37 @@ async function killInsideOpenTransaction(service: 'enricher' | 'detector', outpu
 
 /**
  * Kills the enforcer when it has published the outcome of an alert whose offset its group has not committed yet, so
- * the restarted enforcer is given that alert again for sure. The enforcer is frozen (SIGSTOP); after OPEN_CHECK_MS
- * (the collector catches up) its group's committed offsets are compared with the alerts that have outcomes; without
- * such an alert it continues (SIGCONT) and the next moment is tried; the enforcer commits every 5 s (its
- * ALERT_COMMIT_INTERVAL_MS), so most moments are such. Returns how many handled alerts were uncommitted.
+ * the restarted enforcer is given that alert again for sure. Each try waits for a new outcome on
+ * stinger.enforcements, then freezes the enforcer (SIGSTOP); after OPEN_CHECK_MS (the collector catches up) its
+ * group's committed offsets are compared with the alerts that have outcomes; without such an alert it continues
+ * (SIGCONT) and the next outcome is tried. The enforcer commits every 5 s (its ALERT_COMMIT_INTERVAL_MS), so an outcome
+ * just published is nearly always of an uncommitted alert. Returns how many handled alerts were uncommitted. The
+ * error, if none is caught, says what each try saw (twice in CI runs under load, 60 tries without one: the figures
+ * were missing).
  */
 async function killEnforcerBeforeItsCommit(): Promise<number> {
   const OPEN_CHECK_MS = 1500;
   const { child } = pipeline!.services.enforcer;
-  for (let attempt = 0; attempt < 60; attempt++) {
+  const tries: string[] = [];
+  for (let attempt = 0; attempt < 30; attempt++) {
+    const outcomesBefore = collectors.enforcements.records.length;
+    await until(`a new outcome from the enforcer (try ${attempt + 1}; earlier tries: ${tries.slice(-5).join('; ')})`, () => collectors.enforcements.records.length > outcomesBefore, 60_000);
     child.kill('SIGSTOP');
     await sleep(OPEN_CHECK_MS);
     const committed = await fetchCommittedOffsets(client, `${prefix}stinger.enforcer`, topicName('alerts', prefix));
     const withOutcome = new Set(collectors.enforcements.records.map((r) => decodeEnforcement(r.value ?? Buffer.alloc(0)).alert_id));
-    const uncommitted = collectors.alerts.records.filter((r) => r.offset >= (committed.get(r.partition) ?? 0n) && withOutcome.has(decodeAlert(r.value ?? Buffer.alloc(0)).id)).length;
+    const handled = collectors.alerts.records.filter((r) => withOutcome.has(decodeAlert(r.value ?? Buffer.alloc(0)).id));
+    const uncommitted = handled.filter((r) => r.offset >= (committed.get(r.partition) ?? 0n)).length;
     if (uncommitted > 0) {
       await crash('enforcer');
       return uncommitted;
     }
+    const last = handled.at(-1);
+    tries.push(`${withOutcome.size} outcomes, ${handled.length} handled alerts, last at [${last?.partition}]@${last?.offset}, committed ${JSON.stringify(Object.fromEntries([...committed].map(([p, o]) => [p, Number(o)])))}`);
     child.kill('SIGCONT');
-    await sleep(100 + attempt * 20);
   }
-  throw new Error('the enforcer never had an outcome published before its commit in 60 tries');
+  const logs = pipeline!.services.enforcer.log.filter((line) => /"level":[456]0/.test(line)).slice(-10).join('\n');
+  throw new Error(`the enforcer never had an outcome published before its commit in 30 tries: ${tries.join('; ')}\nits last warnings:\n${logs}`);
 }
 
 /** Waits until the topic has moved on by PROGRESS records since now: the (restarted) pipeline is processing. */

@@ -51,8 +51,10 @@ export interface CreateConsumerOptions {
   /** Called when the consumer (re)joined its group: the partitions it reads may have changed. */
   readonly onGroupJoin?: () => void;
   /**
-   * Commit the handled offsets at most this often (checked after each batch, and on stop); absent: after every batch.
-   * Only for a handler that recognises records it already handled: after a crash, up to this much is given again.
+   * Commit the handled offsets at most this often (after a batch once the interval has passed, on a timer while no
+   * batch comes, and on stop); absent: after every batch. Only for a handler that recognises records it already
+   * handled: after a crash, up to this much is given again. (kafkajs's own autoCommitInterval does not do this: its
+   * runner commits after every batch whatever the interval.)
    */
   readonly commitIntervalMs?: number;
 }
@@ -65,12 +67,80 @@ export interface StingerConsumer {
   health(): HealthCheck;
 }
 
+/** A partition's next offset to read, as kafkajs's commitOffsets takes it. */
+export interface PartitionOffset {
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: string;
+}
+
+/**
+ * The handled offsets not committed yet, for a consumer that commits on an interval (pure: the clock is passed in).
+ * `handled` after each batch; `due` says whether the interval has passed since the last `take`; `take` hands the
+ * offsets to commit and starts the interval again; `clear` forgets them when the group's assignment changed (a
+ * partition that moved must not be committed by this member; its records are given again and recognised).
+ */
+export class PendingCommits {
+  readonly #offsets = new Map<string, PartitionOffset>();
+  #lastTakeMs: number;
+  readonly #intervalMs: number;
+
+  constructor(intervalMs: number, nowMs: number) {
+    this.#intervalMs = intervalMs;
+    this.#lastTakeMs = nowMs;
+  }
+
+  handled(topic: string, partition: number, lastOffset: bigint): void {
+    this.#offsets.set(`${topic}\u0000${partition}`, { topic, partition, offset: (lastOffset + 1n).toString() });
+  }
+
+  due(nowMs: number): boolean {
+    return this.#offsets.size > 0 && nowMs - this.#lastTakeMs >= this.#intervalMs;
+  }
+
+  take(nowMs: number): PartitionOffset[] {
+    const offsets = [...this.#offsets.values()];
+    this.#offsets.clear();
+    this.#lastTakeMs = nowMs;
+    return offsets;
+  }
+
+  /** Puts back offsets whose commit failed, unless a later batch of the partition has been handled since. */
+  restore(offsets: readonly PartitionOffset[]): void {
+    for (const offset of offsets) {
+      const key = `${offset.topic}\u0000${offset.partition}`;
+      if (!this.#offsets.has(key)) this.#offsets.set(key, offset);
+    }
+  }
+
+  clear(): void {
+    this.#offsets.clear();
+  }
+}
+
 export function createConsumer(options: CreateConsumerOptions): StingerConsumer {
   const { client, groupId, topics, fromBeginning = false, readCommitted = true, handleBatch, onGroupJoin, commitIntervalMs } = options;
   const logger = namespaced(client.logger, 'Consumer');
   const consumer = client.kafka.consumer({ groupId, readUncommitted: !readCommitted, allowAutoTopicCreation: false });
   const health = trackConsumerHealth(consumer, { heartbeatStaleMs: STUCK_AFTER_MS });
-  if (onGroupJoin) consumer.on(consumer.events.GROUP_JOIN, onGroupJoin);
+  const pending = commitIntervalMs === undefined ? null : new PendingCommits(commitIntervalMs, Date.now());
+  consumer.on(consumer.events.GROUP_JOIN, () => {
+    pending?.clear();
+    onGroupJoin?.();
+  });
+  /** Commits what is pending; a failure (a rebalance under way) leaves it to the next batch or tick. */
+  async function commitPending(): Promise<void> {
+    if (pending === null) return;
+    const offsets = pending.take(Date.now());
+    if (offsets.length === 0) return;
+    try {
+      await consumer.commitOffsets(offsets);
+    } catch (error) {
+      pending.restore(offsets);
+      throw error;
+    }
+  }
+  let commitTimer: NodeJS.Timeout | null = null;
   return {
     consumer,
     health: () => health.check(),
@@ -83,17 +153,30 @@ export function createConsumer(options: CreateConsumerOptions): StingerConsumer 
       }
       await consumer.run({
         eachBatchAutoResolve: true,
-        ...(commitIntervalMs === undefined ? {} : { autoCommitInterval: commitIntervalMs }),
+        // With an interval, offsets are committed here (commitPending), never by kafkajs after each batch.
+        autoCommit: pending === null,
         eachBatch: async ({ batch, heartbeat }) => {
           const records = batch.messages.map((m) => toConsumedRecord(batch.topic, batch.partition, m));
           await client.wireFormat.learnIds(records.map((record) => record.value));
           if (records.length > 0) await handleBatch(records);
+          if (pending !== null) {
+            pending.handled(batch.topic, batch.partition, BigInt(batch.lastOffset()));
+            if (pending.due(Date.now())) await commitPending();
+          }
           await heartbeat();
         },
       });
+      if (pending !== null && commitIntervalMs !== undefined) {
+        commitTimer = setInterval(() => {
+          if (pending.due(Date.now())) void commitPending().catch((error: unknown) => logger.warn({ err: error, groupId }, 'interval commit failed; the next one retries'));
+        }, commitIntervalMs);
+        commitTimer.unref();
+      }
       logger.info({ groupId, topics }, 'consuming');
     },
     async stop() {
+      if (commitTimer !== null) clearInterval(commitTimer);
+      await commitPending().catch((error: unknown) => logger.warn({ err: error, groupId }, 'last commit before stop failed; its records are given again'));
       await consumer.disconnect();
     },
   };
