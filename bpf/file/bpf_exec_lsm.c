@@ -50,8 +50,11 @@ int BPF_PROG(exec_check_enforce, struct linux_binprm *bprm, int ret)
 	refused = taken == ACTION_TAKEN_DENIED || taken == ACTION_TAKEN_KILLED;
 	if (taken == ACTION_TAKEN_KILLED)
 		bpf_send_signal(STINGER_SIGKILL);
-	/* A refusal is of the kept tier, an audit of the audit tier (stinger_loss.h): shed while the ring fills. */
-	if (refused || !audit_record_shed()) {
+	/*
+	 * A refusal, or a match of a rule that keeps its records, is of the kept tier; an audit of the audit tier
+	 * (stinger_loss.h): shed while the ring fills.
+	 */
+	if (refused || resolved_keeps(r) || !audit_record_shed()) {
 		e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 		if (e) {
 			fill_header(&e->hdr, EVENT_KIND_EXEC_RULE, sizeof(*e));

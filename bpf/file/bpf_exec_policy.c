@@ -61,7 +61,7 @@ static __always_inline void check_exec(__s32 dirfd, const char *path, __u32 at_f
 	e->pad = 0;
 	__builtin_memcpy(e->path, s->key.path, sizeof(e->path));
 	fill_header(&e->hdr, EVENT_KIND_EXEC_RULE, sizeof(*e));
-	output_record_tiered(e, sizeof(*e), kill);
+	output_record_tiered(e, sizeof(*e), kill || rule_keeps_records(m.rule->flags));
 }
 
 SEC("tracepoint/syscalls/sys_enter_execve")

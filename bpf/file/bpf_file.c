@@ -72,12 +72,18 @@ static __always_inline struct file_event *new_event(__u32 op, __s32 dirfd)
 	return e;
 }
 
+/*
+ * The first rule that matched names the record. A rule that keeps its records (a pipeline kill's watch) marks it
+ * FILE_FLAG_KEPT whichever path it matched, so the exit hook writes it in the kept tier.
+ */
 static __always_inline void apply_match(struct file_event *e, const struct match *m)
 {
 	if (m->rule && !e->rule_id) {
 		e->rule_id = m->rule->rule_id;
 		e->action = ACTION_TAKEN_AUDIT;
 	}
+	if (m->rule && rule_keeps_records(m->rule->flags))
+		e->file_flags |= FILE_FLAG_KEPT;
 }
 
 /* Kills now and sends the record now, or parks it for the exit hook. */
@@ -186,6 +192,7 @@ static __always_inline void enter_rename(__s32 olddirfd, const char *oldpath, __
 		apply_match(e, &m_new);
 	} else {
 		apply_match(e, &m_old);
+		apply_match(e, &m_new); /* names nothing more; a keeping rule on the new path keeps the record too */
 	}
 	kill_or_park(e, match_kills(&m_old) || match_kills(&m_new), sizeof(*e));
 }
@@ -313,12 +320,13 @@ static __always_inline void exit_any(long ret)
 	size = e->op == FILE_OP_RENAME || (e->file_flags & FILE_FLAG_RESOLVED) ? sizeof(*e) : ONE_PATH_SIZE;
 	fill_header(&e->hdr, EVENT_KIND_FILE, size);
 	/*
-	 * Kept tier (stinger_loss.h): the LSM hook's kill or denial, and chdir/fchdir, whose cwd later relative paths are
-	 * resolved with. A watched operation that only reports is audit, shed while the ring fills (a KILL rule's record
-	 * was sent at entry, kill_or_park).
+	 * Kept tier (stinger_loss.h): the LSM hook's kill or denial; chdir/fchdir, whose cwd later relative paths are
+	 * resolved with; a match of a rule that keeps its records (FILE_FLAG_KEPT: a pipeline kill waits for it). A watched
+	 * operation that only reports is audit, shed while the ring fills (a KILL rule's record was sent at entry,
+	 * kill_or_park).
 	 */
 	kept = e->action == ACTION_TAKEN_KILLED || e->action == ACTION_TAKEN_DENIED || e->op == FILE_OP_CHDIR ||
-	       e->op == FILE_OP_FCHDIR;
+	       e->op == FILE_OP_FCHDIR || (e->file_flags & FILE_FLAG_KEPT);
 	if (size == sizeof(*e))
 		output_record_tiered(e, sizeof(*e), kept);
 	else

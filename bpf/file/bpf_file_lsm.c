@@ -45,10 +45,14 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 static __always_inline void send_resolved(const struct lsm_scratch *s, __u32 len, __u64 r, __u32 taken, __u64 open_flags)
 {
 	__u32 refused = taken == ACTION_TAKEN_DENIED || taken == ACTION_TAKEN_KILLED;
+	__u32 kept = refused || resolved_keeps(r);
 	struct file_event *e;
 
-	/* A refusal is of the kept tier, an audit of the audit tier (stinger_loss.h): shed while the ring fills. */
-	if (!refused && audit_record_shed())
+	/*
+	 * A refusal, or a match of a rule that keeps its records, is of the kept tier; an audit of the audit tier
+	 * (stinger_loss.h): shed while the ring fills.
+	 */
+	if (!kept && audit_record_shed())
 		return;
 	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 	if (!e) {
@@ -57,7 +61,8 @@ static __always_inline void send_resolved(const struct lsm_scratch *s, __u32 len
 	}
 	fill_header(&e->hdr, EVENT_KIND_FILE, sizeof(*e));
 	e->op = FILE_OP_OPEN;
-	e->file_flags = resolved_flags(r) | FILE_FLAG_RESOLVED | (refused ? FILE_FLAG_RESULT_KNOWN : 0);
+	e->file_flags = resolved_flags(r) | FILE_FLAG_RESOLVED | (refused ? FILE_FLAG_RESULT_KNOWN : 0) |
+			(resolved_keeps(r) ? FILE_FLAG_KEPT : 0);
 	e->rule_id = resolved_rule_id(r);
 	e->action = taken;
 	e->dirfd = AT_FDCWD;
@@ -108,7 +113,8 @@ int BPF_PROG(file_open_enforce, struct file *file, int ret)
 		if (r) {
 			parked->file_flags &= ~(FILE_FLAG_MATCH_EXACT | FILE_FLAG_MATCH_PREFIX | FILE_FLAG_MATCH_NAME |
 						FILE_FLAG_NEEDS_RESOLUTION | FILE_FLAG_MATCH_CWD);
-			parked->file_flags |= resolved_flags(r);
+			/* FILE_FLAG_KEPT stays when the path as given matched a keeping rule: the record is kept for either. */
+			parked->file_flags |= resolved_flags(r) | (resolved_keeps(r) ? FILE_FLAG_KEPT : 0);
 			parked->rule_id = resolved_rule_id(r);
 			parked->action = taken;
 		}

@@ -67,9 +67,13 @@ struct {
 #define EPERM 1
 #define PF_KTHREAD 0x00200000 /* include/linux/sched.h */
 
-/* resolved_rule's result: 0 (no rule), or the rule's id (bits 0..31), action (32..39) and how it matched (40..47). */
+/*
+ * resolved_rule's result: 0 (no rule), or the rule's id (bits 0..31), action (32..39), how it matched (40..47) and
+ * whether it keeps its records (bit 48: rule_keeps_records).
+ */
 #define RESOLVED_EXACT 1ULL
 #define RESOLVED_PREFIX 2ULL
+#define RESOLVED_KEEPS (1ULL << 48)
 
 static __always_inline __u32 resolved_rule_id(__u64 r) { return (__u32)r; }
 static __always_inline __u32 resolved_action(__u64 r) { return (r >> 32) & 0xff; }
@@ -77,10 +81,13 @@ static __always_inline __u32 resolved_flags(__u64 r)
 {
 	return ((r >> 40) & 0xff) == RESOLVED_EXACT ? FILE_FLAG_MATCH_EXACT : FILE_FLAG_MATCH_PREFIX;
 }
+/* Whether the resolved rule's records are of the kept tier whatever its action (rule_keeps_records). */
+static __always_inline int resolved_keeps(__u64 r) { return (r & RESOLVED_KEEPS) != 0; }
 
 static __always_inline __u64 pack_rule(const struct file_rule *rule, __u64 how)
 {
-	return rule->rule_id | ((__u64)(rule->action & 0xff) << 32) | (how << 40);
+	return rule->rule_id | ((__u64)(rule->action & 0xff) << 32) | (how << 40) |
+	       (rule_keeps_records(rule->flags) ? RESOLVED_KEEPS : 0);
 }
 
 /*

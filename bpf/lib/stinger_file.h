@@ -40,6 +40,7 @@
 #define RULE_FLAG_KILL_ON_NAME (1U << 0) /* a basename-only match (relative or unresolved path) may kill too */
 #define RULE_FLAG_HOST_ONLY (1U << 1)    /* applies to host processes only: not to tasks under a pod cgroup root */
 #define RULE_FLAG_PODS_ONLY (1U << 2)    /* applies to tasks under a pod cgroup root only */
+/* Bit 14 is KEEP_RECORDS_RULE_FLAG (stinger_loss.h): the rule's records are never shed. */
 
 /* file_event.action and exec_rule_event.action: what the kernel did. */
 #define ACTION_TAKEN_NONE 0   /* reported without a rule (chdir, fchdir, truncated path) */
@@ -61,6 +62,8 @@
 #define FILE_FLAG_MATCH_CWD (1U << 10)        /* a relative path matched once joined to the process's cwd (cwd_by_tgid) */
 #define FILE_FLAG_RESOLVED (1U << 11)         /* open: path2 is the path the kernel resolved (LSM hook, bpf_d_path); the
 						 MATCH_* bits then say how that path matched */
+#define FILE_FLAG_KEPT (1U << 12)             /* of the kept tier because a rule that matched keeps its records
+						 (KEEP_RECORDS_RULE_FLAG): carried with a record parked from entry to exit */
 
 /* A path buffer (the lookup's work area; not a map key). */
 struct path_key {

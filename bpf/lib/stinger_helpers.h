@@ -104,8 +104,19 @@ static __always_inline void output_audit_record(void *record, __u64 size)
 }
 
 /*
+ * Whether the records a rule causes are of the kept tier whatever its action: its flags word carries
+ * KEEP_RECORDS_RULE_FLAG (stinger_loss.h; user space sets it on the watch of a rule whose kill the pipeline carries
+ * out). Call sites that pick a tier by the rule OR this into their `kept`.
+ */
+static __always_inline int rule_keeps_records(__u32 rule_flags)
+{
+	return (rule_flags & KEEP_RECORDS_RULE_FLAG) != 0;
+}
+
+/*
  * output_record or output_audit_record by whether the record is of the kept tier (`kept`: it reports a kill or a
- * denial, or a cwd change), for call sites whose records are one or the other.
+ * denial, or a cwd change, or its rule keeps its records: rule_keeps_records), for call sites whose records are one
+ * or the other.
  */
 static __always_inline void output_record_tiered(void *record, __u64 size, int kept)
 {

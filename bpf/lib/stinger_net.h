@@ -95,6 +95,7 @@ struct net_rule_value {
 /* net_rule_value.flags */
 #define NET_RULE_FLAG_HOST_ONLY (1U << 0) /* a pod's task falls back to the rules for all processes (the *_all map) */
 #define NET_RULE_FLAG_PODS_ONLY (1U << 1) /* a host task falls back to the rules for all processes */
+/* Bit 14 is KEEP_RECORDS_RULE_FLAG (stinger_loss.h): the rule's records are never shed (connect_watch_dest). */
 
 struct flow_key {
 	__u64 cgroup_id; /* cgroup v2 id of the socket's cgroup */

@@ -46,6 +46,8 @@ NET_RULE_MAP(connect_watch_dest_all, 4096);
 struct net_pending {
 	struct net_event e;
 	__u64 uaddr;    /* accept: the caller's sockaddr buffer (read at exit), else 0 */
+	__u32 kept;     /* connect: its audit rule keeps its records (rule_keeps_records): written in the kept tier */
+	__u32 pad;
 };
 
 struct {
@@ -183,11 +185,15 @@ static __always_inline void drop_parked(void)
 	bpf_map_delete_elem(&net_pending, &tid);
 }
 
-static __always_inline void send(struct net_event *e, __u16 kind, long ret)
+/*
+ * Audit tier, unless the record's rule keeps its records (`kept`: the watch of a rule whose kill the pipeline carries
+ * out). Denials are bpf_connect_policy.c's records.
+ */
+static __always_inline void send(struct net_pending *p, __u16 kind, long ret)
 {
-	e->result = ret;
-	fill_header(&e->hdr, kind, sizeof(*e));
-	output_audit_record(e, sizeof(*e)); /* audit only: denials are bpf_connect_policy.c's records */
+	p->e.result = ret;
+	fill_header(&p->e.hdr, kind, sizeof(p->e));
+	output_record_tiered(&p->e, sizeof(p->e), p->kept);
 }
 
 /* ---- connect(fd, uservaddr, addrlen) ---- */
@@ -203,12 +209,15 @@ int sys_enter_connect(struct trace_event_raw_sys_enter *ctx)
 		return 0;
 	init_event(&p.e, ctx->args[0]);
 	p.uaddr = 0;
+	p.kept = 0;
+	p.pad = 0;
 	read_sockaddr(&p.e, (const void *)ctx->args[1]);
 	if (watch & NET_WATCH_CONNECT_RULES) {
 		rule = dest_rule(&p.e);
 		if (rule) {
 			p.e.rule_id = rule->rule_id;
 			p.e.action = STINGER_ACTION_AUDIT;
+			p.kept = rule_keeps_records(rule->flags);
 		}
 	}
 	if (!(watch & NET_WATCH_CONNECT) && !p.e.rule_id)
@@ -224,7 +233,7 @@ int sys_exit_connect(struct trace_event_raw_sys_exit *ctx)
 
 	if (!p)
 		return 0;
-	send(&p->e, EVENT_KIND_CONNECT, ctx->ret);
+	send(p, EVENT_KIND_CONNECT, ctx->ret);
 	drop_parked();
 	return 0;
 }
@@ -239,6 +248,8 @@ static __always_inline void enter_accept(struct trace_event_raw_sys_enter *ctx)
 		return;
 	init_event(&p.e, ctx->args[0]);
 	p.uaddr = ctx->args[1];
+	p.kept = 0;
+	p.pad = 0;
 	park(&p);
 }
 
@@ -251,7 +262,7 @@ static __always_inline void exit_accept(long ret)
 		return;
 	if (ret >= 0)
 		read_sockaddr(&p->e, (const void *)p->uaddr);
-	send(&p->e, EVENT_KIND_ACCEPT, ret);
+	send(p, EVENT_KIND_ACCEPT, ret);
 	drop_parked();
 }
 
@@ -295,6 +306,8 @@ int sys_enter_bind(struct trace_event_raw_sys_enter *ctx)
 		return 0;
 	init_event(&p.e, ctx->args[0]);
 	p.uaddr = 0;
+	p.kept = 0;
+	p.pad = 0;
 	read_sockaddr(&p.e, (const void *)ctx->args[1]);
 	park(&p);
 	return 0;
@@ -316,7 +329,7 @@ int sys_exit_bind(struct trace_event_raw_sys_exit *ctx)
 		bpf_map_update_elem(&bound_by_fd, &key, &addr, BPF_ANY);
 	}
 	if (watch & NET_WATCH_BIND)
-		send(&p->e, EVENT_KIND_BIND, ctx->ret);
+		send(p, EVENT_KIND_BIND, ctx->ret);
 	drop_parked();
 	return 0;
 }
@@ -334,6 +347,8 @@ int sys_enter_listen(struct trace_event_raw_sys_enter *ctx)
 		return 0;
 	init_event(&p.e, ctx->args[0]);
 	p.uaddr = 0;
+	p.kept = 0;
+	p.pad = 0;
 	p.e.backlog = ctx->args[1];
 	addr = bpf_map_lookup_elem(&bound_by_fd, &key);
 	if (addr) {
@@ -354,7 +369,7 @@ int sys_exit_listen(struct trace_event_raw_sys_exit *ctx)
 
 	if (!p)
 		return 0;
-	send(&p->e, EVENT_KIND_LISTEN, ctx->ret);
+	send(p, EVENT_KIND_LISTEN, ctx->ret);
 	drop_parked();
 	return 0;
 }

@@ -1,6 +1,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { SensorUnavailableError, unavailableConnectPolicy, unavailableFileSensor, unavailableNetworkSensor, unavailablePrivilegeSensor, type FileSensor, type PidScopes } from '@stinger/bpf';
+import {
+  SensorUnavailableError,
+  unavailableConnectPolicy,
+  unavailableFileSensor,
+  unavailableNetworkSensor,
+  unavailablePrivilegeSensor,
+  type FileSensor,
+  type NetworkSensor,
+  type PidScopes,
+} from '@stinger/bpf';
 import type { KernelRule } from '@stinger/policy';
 import { createBpfKernelMaps } from './bpf-kernel-maps.ts';
 
@@ -81,4 +90,33 @@ test('a pid-scoped rule goes in with the slot of its pid scope, held by its map 
   });
   assert.throws(() => without.install(scoped), /pid selectors need the kernel pid scopes/);
   assert.equal(entries.has('/usr/bin/nc'), false, 'nothing written without its scope');
+});
+
+test('a watch that keeps its records goes in with keepRecords (file entry, audit destination); other entries without it', () => {
+  const fileEntries = new Map<string, unknown>();
+  const destinations: unknown[] = [];
+  const pathMaps = {
+    addExact: (path: string, entry: unknown) => fileEntries.set(path, entry),
+    addPrefix: (path: string, entry: unknown) => fileEntries.set(path, entry),
+    removeExact: (path: string) => fileEntries.delete(path),
+    removePrefix: (path: string) => fileEntries.delete(path),
+  };
+  const loadError = new Error('not loaded');
+  const maps = createBpfKernelMaps({
+    fileSensor: { filePolicy: pathMaps } as unknown as FileSensor, // only file rules are installed here
+    networkSensor: { auditDestinations: { add: (d: unknown) => void destinations.push(d), remove: () => true } } as unknown as NetworkSensor,
+    connectPolicy: unavailableConnectPolicy(loadError),
+    privilegeSensor: unavailablePrivilegeSensor(loadError),
+    rootCgroupId: 1n,
+  });
+  maps.install({ ...origin, ruleId: 11, event: 'file', match: { kind: 'equal', path: '/etc/x' }, ops: ['open'], action: 'audit', keepRecords: true });
+  maps.install({ ...origin, ruleId: 12, event: 'file', match: { kind: 'equal', path: '/etc/y' }, ops: ['open'], action: 'audit' });
+  maps.install({ ...origin, ruleId: 13, event: 'connect', cidr: '10.1.0.0/16', port: null, action: 'audit', keepRecords: true });
+  maps.install({ ...origin, ruleId: 14, event: 'connect', cidr: '10.2.0.0/16', port: null, action: 'audit' });
+  assert.deepEqual(fileEntries.get('/etc/x'), { ruleId: 11, action: 'audit', ops: ['open'], scope: 'all', pidScope: undefined, keepRecords: true });
+  assert.deepEqual(fileEntries.get('/etc/y'), { ruleId: 12, action: 'audit', ops: ['open'], scope: 'all', pidScope: undefined });
+  assert.deepEqual(destinations, [
+    { cidr: '10.1.0.0/16', ruleId: 13, scope: 'all', pidScope: undefined, keepRecords: true },
+    { cidr: '10.2.0.0/16', ruleId: 14, scope: 'all', pidScope: undefined },
+  ]);
 });

@@ -16,6 +16,9 @@
  * containers see them are translated to host pids when the slot is taken (container-pids.ts).
  * Pod-scoped rules (selector podSelector / namespaces, from CompiledPolicyResult.podScopedRules) go in with the slot
  * of their pod scope (PodScopes, kept current from this node's pods) the same way.
+ * The watches of a rule whose kill the pipeline carries out (KernelRule.keepRecords, the rules NodePolicies.isPipelineKill
+ * names) go in with keepRecords: the kernel never sheds the records they report (only a full ring loses them), since
+ * the kill waits for them.
  */
 import type { ConnectPolicy, FileSensor, NetworkSensor, PidScopes, PrivilegeSensor } from '@stinger/bpf';
 import type { KernelRule } from '@stinger/policy';
@@ -66,26 +69,28 @@ export function createBpfKernelMaps(options: BpfKernelMapsOptions): KernelMaps {
     const slot = podScopeOf(rule);
     return slot === undefined ? {} : { podScope: slot };
   };
+  /** The `keepRecords` field of a map entry: only for an entry whose records the kernel must not shed. */
+  const keepFieldOf = (rule: KernelRule): { keepRecords?: true } => (rule.keepRecords === true ? { keepRecords: true } : {});
   return {
     install(rule: KernelRule) {
       const { scope } = rule;
       switch (rule.event) {
         case 'exec': {
           const maps = options.fileSensor.execPolicy;
-          const entry = { ruleId: rule.ruleId, action: rule.action, scope, pidScope: pidScopeOf(rule), ...podScopeFieldOf(rule) };
+          const entry = { ruleId: rule.ruleId, action: rule.action, scope, pidScope: pidScopeOf(rule), ...podScopeFieldOf(rule), ...keepFieldOf(rule) };
           if (rule.match.kind === 'equal') maps.addExact(rule.match.path, entry);
           else maps.addPrefix(rule.match.path, entry);
           return;
         }
         case 'file': {
           const maps = options.fileSensor.filePolicy;
-          const entry = { ruleId: rule.ruleId, action: rule.action, ops: rule.ops, scope, pidScope: pidScopeOf(rule), ...podScopeFieldOf(rule) };
+          const entry = { ruleId: rule.ruleId, action: rule.action, ops: rule.ops, scope, pidScope: pidScopeOf(rule), ...podScopeFieldOf(rule), ...keepFieldOf(rule) };
           if (rule.match.kind === 'equal') maps.addExact(rule.match.path, entry);
           else maps.addPrefix(rule.match.path, entry);
           return;
         }
         case 'connect': {
-          const destination = { cidr: rule.cidr, ruleId: rule.ruleId, scope, pidScope: pidScopeOf(rule), ...podScopeFieldOf(rule), ...(rule.port === null ? {} : { port: rule.port }) };
+          const destination = { cidr: rule.cidr, ruleId: rule.ruleId, scope, pidScope: pidScopeOf(rule), ...podScopeFieldOf(rule), ...keepFieldOf(rule), ...(rule.port === null ? {} : { port: rule.port }) };
           if (rule.action === 'deny') options.connectPolicy.rules.addDeny(destination);
           else options.networkSensor.auditDestinations.add(destination);
           return;

@@ -90,3 +90,17 @@ test('a host-only rule and a rule for all processes on one path share its entry:
   slots.remove(allKill);
   assert.equal(maps.entries.get('/etc/shadow'), 10);
 });
+
+test("a pipeline kill's watch takes a path's entry from a plain audit rule, whatever the rule ids, and gives it back when it goes", () => {
+  const maps = fakeMaps();
+  const slots = new KernelRuleSlots(maps);
+  const watch: KernelRule = { ...fileRule(30, 'audit'), keepRecords: true };
+  slots.add(fileRule(20, 'audit'));
+  slots.add(watch);
+  assert.equal(maps.entries.get('/etc/shadow'), 30, 'the records of the path are kept for the kill that waits for them');
+  slots.add(fileRule(40, 'kill'));
+  assert.equal(maps.entries.get('/etc/shadow'), 40, 'a kill in the kernel is stronger still');
+  slots.remove(fileRule(40, 'kill'));
+  slots.remove(watch);
+  assert.equal(maps.entries.get('/etc/shadow'), 20);
+});

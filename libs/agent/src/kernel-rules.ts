@@ -3,8 +3,8 @@
  *
  * A kernel map has one entry per key (a path, a destination, a cgroup), while several rules of several
  * policies may name the same key. `KernelRuleSlots` keeps every rule per key and installs one of them —
- * the strongest (kill/deny before audit, then all processes before host only, then the lowest rule id, so
- * the choice is stable) — through the
+ * the strongest (kill/deny before audit, a pipeline kill's watch before a plain audit, then all processes before host
+ * only, then the lowest rule id, so the choice is stable) — through the
  * `KernelMaps` it is given; removing a rule re-installs the next one, or deletes the entry when none
  * is left. Rules not installed are "shadowed" and reported. Pure apart from the maps it drives.
  */
@@ -34,8 +34,13 @@ export function slotKey(rule: KernelRule): string {
   }
 }
 
+/**
+ * Kill/deny first; then an audit entry that keeps its records (a pipeline kill's watch: its records name the rule the
+ * kill waits for and are never shed), then a plain audit.
+ */
 function strength(rule: KernelRule): number {
-  return rule.action === 'audit' ? 0 : 1;
+  if (rule.action !== 'audit') return 2;
+  return rule.keepRecords === true ? 1 : 0;
 }
 
 /** A rule for all processes is broader than one for host or pod processes only, or for the processes of a pid or pod selector. */

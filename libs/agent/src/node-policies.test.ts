@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import type { CompiledPolicy, PolicyStatus } from '@stinger/events';
 import { compilePolicy, parsePolicies, type IdentityRule, type KernelRule } from '@stinger/policy';
-import { KernelRuleSlots, type KernelMaps } from './kernel-rules.ts';
+import { KernelRuleSlots, slotKey, type KernelMaps } from './kernel-rules.ts';
 import { NodePolicies, REFUSED_RECORD, type IdentityEnforcement } from './node-policies.ts';
 
 function compiledFixture(name: string, generation = 1): CompiledPolicy {
@@ -154,6 +154,41 @@ test('pipeline kill rules are known by rule id (their events skip the produce li
   assert.deepEqual([policies.isPipelineKill(kill!.ruleId), policies.isPipelineKill(audit!.ruleId)], [true, false]);
   policies.remove('p');
   assert.equal(policies.isPipelineKill(kill!.ruleId), false);
+});
+
+test("a pipeline kill rule's watches go into the kernel keeping their records (never shed); an audit rule's do not, nor do they once the policy monitors", () => {
+  // The map entries as the kernel holds them: one per path or destination, the last rule installed there.
+  const entries = new Map<string, KernelRule>();
+  const { policies } = setup({ install: (rule) => void entries.set(slotKey(rule), rule), uninstall: (rule) => void entries.delete(slotKey(rule)) });
+  const text = (mode: string): string =>
+    `apiVersion: stinger.io/v1alpha1\nkind: TracingPolicy\nmetadata: { name: p }\nspec:\n  mode: ${mode}\n  rules:\n` +
+    '    - { name: kill-read, event: file, match: { path: { equal: [/etc/x] }, access: [read] }, action: kill }\n' +
+    '    - { name: kill-dial, event: connect, match: { daddr: [10.1.0.0/16], dport: [4444] }, action: kill }\n' +
+    '    - { name: audit-read, event: file, match: { path: { equal: [/etc/y] }, access: [read] }, action: audit }\n';
+  const compiled = (mode: string, generation: number): CompiledPolicy => {
+    const [policy] = parsePolicies(text(mode)).policies;
+    assert.ok(policy);
+    return compilePolicy(policy, { generation }).compiled;
+  };
+  const installed = (): [string, string, boolean][] =>
+    [...entries.values()]
+      .map((rule): [string, string, boolean] => [rule.rule, rule.event, rule.keepRecords === true])
+      .sort((a, b) => a[0].localeCompare(b[0]));
+
+  policies.applyCompiled('p', compiled('enforce', 1));
+  assert.deepEqual(installed(), [
+    ['audit-read', 'file', false],
+    ['kill-dial', 'connect', true],
+    ['kill-read', 'file', true],
+  ]);
+  for (const rule of entries.values()) assert.equal(rule.keepRecords === true, policies.isPipelineKill(rule.ruleId), `${rule.rule}: kept exactly when the pipeline kills on it`);
+  // Monitor mode: the pipeline only alerts, so the same watches are written over without the keep bit.
+  policies.applyCompiled('p', compiled('monitor', 2));
+  assert.deepEqual(installed(), [
+    ['audit-read', 'file', false],
+    ['kill-dial', 'connect', false],
+    ['kill-read', 'file', false],
+  ]);
 });
 
 const denyPolicy = parsePolicies(

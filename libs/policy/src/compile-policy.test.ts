@@ -257,12 +257,13 @@ describe('compilePolicy', () => {
         ['long', 'kill', `binary "/${'a'.repeat(39)}"... is longer than 255 bytes`],
       ],
     );
-    // The sensors are told to report what those rules need: audit watches on their paths (never a kill).
+    // The sensors are told to report what those rules need: audit watches on their paths (never a kill), whose
+    // records the kernel keeps (never sheds) because the pipeline's kill waits for them.
     assert.deepEqual(
-      result.watchRules.map((r) => [r.rule, r.event, r.event === 'file' ? r.match.path : null, r.action]),
+      result.watchRules.map((r) => [r.rule, r.event, r.event === 'file' ? r.match.path : null, r.action, r.keepRecords]),
       [
-        ['uid-path', 'file', '/root/', 'audit'],
-        ['read', 'file', '/etc/shadow', 'audit'],
+        ['uid-path', 'file', '/root/', 'audit', true],
+        ['read', 'file', '/etc/shadow', 'audit', true],
       ],
     );
     // Every kill-in-kernel rule that could not have it is reported; the plain `kill` rule is not.
@@ -372,6 +373,28 @@ describe('compilePolicy', () => {
       [
         ['ssh-keys', 'deny', ['binary prefix', 'uid range', 'path prefix', 'op equal', 'access equal', 'binary not_equal', 'uid not_equal', 'path not_suffix']],
         ['nc-copy', 'deny', ['sha256 equal']],
+      ],
+    );
+  });
+
+  test("only a pipeline kill's watches keep their records: not an audit rule's, a monitored kill's or a deny rule's", () => {
+    const rules = [
+      { name: 'kill-dial', event: 'connect', match: { daddr: ['10.1.0.0/16'], uid: [1000] }, action: 'kill' },
+      { name: 'audit-read', event: 'file', match: { path: { equal: ['/etc/y'] }, access: ['read'] }, action: 'audit' },
+      { name: 'deny-read', event: 'file', match: { path: { equal: ['/etc/z'] } }, action: 'deny' },
+    ];
+    const keeps = (mode: string): [string, string, boolean][] =>
+      compilePolicy(make({ mode, rules })).watchRules.map((r) => [r.rule, r.event, r.keepRecords === true]);
+    assert.deepEqual(keeps('enforce'), [
+      ['kill-dial', 'connect', true],
+      ['audit-read', 'file', false],
+      ['deny-read', 'file', false],
+    ]);
+    assert.deepEqual(
+      keeps('monitor').filter(([rule]) => rule !== 'deny-read'),
+      [
+        ['kill-dial', 'connect', false],
+        ['audit-read', 'file', false],
       ],
     );
   });

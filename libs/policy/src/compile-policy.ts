@@ -71,6 +71,12 @@ interface KernelRuleOrigin {
    * matching pods in a kernel pod scope. Absent: any process of `scope`.
    */
   readonly pods?: KernelPodScope;
+  /**
+   * The kernel keeps the records this entry causes whatever its action: never shed while its ring buffer fills, lost
+   * only when it is full (libs/bpf keepRecords; bpf/README.md "Loss and shedding"). Set on the watches of a pipeline
+   * rule that kills (PipelineRule.action 'kill'): its kill waits for the records they report. Absent: by action.
+   */
+  readonly keepRecords?: true;
 }
 
 /**
@@ -236,7 +242,7 @@ export function compilePolicy(policy: TracingPolicy, options: CompilePolicyOptio
       return;
     }
     const pipelineAction = action === 'audit' ? 'audit' : 'kill';
-    const watches = watchesOf(rule, origin);
+    const watches = watchesOf(rule, origin, pipelineAction === 'kill');
     watchRules.push(...watches.entries);
     pipelineRules.push({ ruleId, policy: key, rule: rule.name, event: rule.event, action: pipelineAction, reasons: [...reasons, ...watches.reasons] });
     // Pod context is the only thing keeping an in-kernel action out: agents that know their pods decide it in the
@@ -369,8 +375,12 @@ function killOrAudit(action: RuleAction, event: RuleEvent): { action: 'audit' | 
   }
 }
 
-/** Audit entries so the sensors report the events of a pipeline rule (or of each step of a sequence). */
-function watchesOf(rule: PolicyRuleSpec, origin: KernelRuleOrigin): { entries: KernelRule[]; reasons: string[] } {
+/**
+ * Audit entries so the sensors report the events of a pipeline rule (or of each step of a sequence). `kill`: the
+ * pipeline kills on the rule, so the entries keep their records (KernelRuleOrigin.keepRecords).
+ */
+function watchesOf(rule: PolicyRuleSpec, ruleOrigin: KernelRuleOrigin, kill = false): { entries: KernelRule[]; reasons: string[] } {
+  const origin: KernelRuleOrigin = kill ? { ...ruleOrigin, keepRecords: true } : ruleOrigin;
   const steps = rule.sequence === null ? [{ event: rule.event, match: rule.match }] : rule.sequence.steps;
   const entries: KernelRule[] = [];
   const reasons: string[] = [];
@@ -595,15 +605,19 @@ function matchConditions(event: RuleEvent, match: RuleMatch): MatchCondition[] {
   return conditions;
 }
 
-/** Identity of a kernel entry, for diffs: equal keys mean the same map entry with the same value. */
+/**
+ * Identity of a kernel entry, for diffs: equal keys mean the same map entry with the same value. keepRecords is part of
+ * the value: a watch whose rule starts or stops being a pipeline kill (enforce and monitor) is written again.
+ */
 export function kernelRuleKey(rule: KernelRule): string {
+  const keep = rule.keepRecords === true;
   switch (rule.event) {
     case 'exec':
-      return JSON.stringify([rule.event, rule.ruleId, rule.scope, rule.pids ?? null, rule.pods ?? null, rule.match.kind, rule.match.path, rule.action]);
+      return JSON.stringify([rule.event, rule.ruleId, rule.scope, rule.pids ?? null, rule.pods ?? null, rule.match.kind, rule.match.path, rule.action, keep]);
     case 'file':
-      return JSON.stringify([rule.event, rule.ruleId, rule.scope, rule.pids ?? null, rule.pods ?? null, rule.match.kind, rule.match.path, rule.ops, rule.action]);
+      return JSON.stringify([rule.event, rule.ruleId, rule.scope, rule.pids ?? null, rule.pods ?? null, rule.match.kind, rule.match.path, rule.ops, rule.action, keep]);
     case 'connect':
-      return JSON.stringify([rule.event, rule.ruleId, rule.scope, rule.pids ?? null, rule.pods ?? null, rule.cidr, rule.port, rule.action]);
+      return JSON.stringify([rule.event, rule.ruleId, rule.scope, rule.pids ?? null, rule.pods ?? null, rule.cidr, rule.port, rule.action, keep]);
     case 'namespace':
       return JSON.stringify([rule.event, rule.ruleId, rule.scope, rule.pids ?? null, rule.namespaces, rule.ops, rule.action]);
     case 'module':

@@ -5,7 +5,9 @@
 // filling the ring. Written at the same time, a kill-in-kernel (a namespace rule; a file rule) still finds room in
 // the quarter kept for it: its record and the exec and exit of its victim arrive when the ring is drained. With the
 // shedding check removed the storm fills the ring and the kill's record is the one lost: these tests fail (checked,
-// see the commits that added them).
+// see the commits that added them). A watch that keeps its records (keepRecords: the agent's watch of a rule whose
+// kill the pipeline carries out) is written above the threshold too, while a plain audit watch's open is shed; with
+// the keep bit ignored in the kernel its open is shed and the last test fails (checked, see its commit).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -21,9 +23,9 @@ import { createTestCgroup, runIn, type TestCgroup } from '../network/test-suppor
 import { loadPrivilegeSensor, type PrivilegeSensor } from '../privilege/sensor.ts';
 import { PRIVILEGE_RECORD_DECODERS, SETID_EVENT_LAYOUT, type PrivilegeSensorRecord } from '../privilege/records.ts';
 import { PROCESS_RECORD_DECODERS, type ProcessRecord } from '../process/records.ts';
-import { loadFileSensor, type FileSensor } from '../file/sensor.ts';
+import { loadFileSensor, type FileSensor, type FileSensorMode } from '../file/sensor.ts';
 import { FILE_CLOSE_EVENT_LAYOUT, FILE_EVENT_LAYOUT, FILE_RECORD_DECODERS, type FileSensorRecord } from '../file/records.ts';
-import { buildOpenLoop, runChild } from '../file/test-support.ts';
+import { buildOpenLoop, kernelFileSensorMode, runChild } from '../file/test-support.ts';
 
 /** setuid-storm <count>: setuid(0) count times (root: each succeeds, one audited record each); prints the count. */
 const SETUID_STORM_C = `
@@ -156,52 +158,65 @@ const STORM_OPENS = Math.ceil((2 * EVENTS_RING_BYTES) / (OPEN_RING_BYTES + CLOSE
 
 type FileTestRecord = ProcessRecord | FileSensorRecord;
 
-describe('shedding watched-open audit records while the ring fills (kernel)', () => {
-  let processSensor: Sensor | undefined;
-  let fileSensor: FileSensor | undefined;
-  let collector: Collector<FileTestRecord> | undefined;
-  let dir = '';
-  let openLoop = '';
+/** The process and file sensors of a describe, sharing one ring whose reader is not started, and an open loop. */
+interface UndrainedFileSensors {
+  processSensor: Sensor;
+  fileSensor: FileSensor;
+  collector: Collector<FileTestRecord>;
+  dir: string;
+  openLoop: string;
+}
 
+/**
+ * Loads the sensors before the describe's tests (the file sensor in `mode`, default its own) and cleans up after them:
+ * rules, reader, sensors and the temporary directory. The fields are set once `before` has run.
+ */
+function undrainedFileSensors(dirPrefix: string, mode?: FileSensorMode): UndrainedFileSensors {
+  const s = {} as UndrainedFileSensors;
   before(() => {
     buildBpf();
-    dir = mkdtempSync(join(tmpdir(), 'stinger-shed-file-'));
-    openLoop = buildOpenLoop(dir);
-    processSensor = loadProcessSensor();
-    fileSensor = loadFileSensor({ join: processSensor, ignoredProcesses: [] });
+    s.dir = mkdtempSync(join(tmpdir(), dirPrefix));
+    s.openLoop = buildOpenLoop(s.dir);
+    s.processSensor = loadProcessSensor();
+    s.fileSensor = loadFileSensor({ join: s.processSensor, ignoredProcesses: [], ...(mode === undefined ? {} : { mode }) });
     const dispatcher = createRecordDispatcher<FileTestRecord>([PROCESS_RECORD_DECODERS, FILE_RECORD_DECODERS]);
-    collector = collect(processSensor, dispatcher.decode, false); // not started: nothing drains the ring until asked
+    s.collector = collect(s.processSensor, dispatcher.decode, false); // not started: nothing drains the ring until asked
   });
-
   after(async () => {
+    const loaded: Partial<UndrainedFileSensors> = s; // as far as `before` got
     await runCleanup([
-      () => fileSensor?.filePolicy.clear(),
-      () => collector?.stop(),
-      () => fileSensor?.close(),
-      () => processSensor?.close(),
-      () => dir && rmSync(dir, { recursive: true, force: true }),
+      () => loaded.fileSensor?.filePolicy.clear(),
+      () => loaded.collector?.stop(),
+      () => loaded.fileSensor?.close(),
+      () => loaded.processSensor?.close(),
+      () => loaded.dir && rmSync(loaded.dir, { recursive: true, force: true }),
     ]);
   });
+  return s;
+}
+
+describe('shedding watched-open audit records while the ring fills (kernel)', () => {
+  const s = undrainedFileSensors('stinger-shed-file-');
 
   test('an open storm under an audit rule is shed above the threshold; a cat killed at a denied open meanwhile is reported', { timeout: 120_000 }, async (t) => {
-    const watched = join(dir, 'watched');
-    const denied = join(dir, 'denied');
+    const watched = join(s.dir, 'watched');
+    const denied = join(s.dir, 'denied');
     writeFileSync(watched, 'storm\n');
     writeFileSync(denied, 'secret\n');
-    const sensors = [processSensor!, fileSensor!];
-    const lostBefore = sensors.map((s) => s.lostRecords());
-    const shedBefore = fileSensor!.shedRecords();
-    fileSensor!.filePolicy.addExact(watched, { ruleId: 4301, action: 'audit', ops: ['open'] });
-    fileSensor!.filePolicy.addExact(denied, { ruleId: 4302, action: 'kill', ops: ['open'] });
+    const sensors = [s.processSensor, s.fileSensor];
+    const lostBefore = sensors.map((sensor) => sensor.lostRecords());
+    const shedBefore = s.fileSensor.shedRecords();
+    s.fileSensor.filePolicy.addExact(watched, { ruleId: 4301, action: 'audit', ops: ['open'] });
+    s.fileSensor.filePolicy.addExact(denied, { ruleId: 4302, action: 'kill', ops: ['open'] });
 
-    const storm = await runChild(openLoop, [watched, String(STORM_OPENS)]);
+    const storm = await runChild(s.openLoop, [watched, String(STORM_OPENS)]);
     assert.equal(storm.code, 0, 'the storm ran its course');
-    const shedByStorm = fileSensor!.shedRecords() - shedBefore;
+    const shedByStorm = s.fileSensor.shedRecords() - shedBefore;
     assert.ok(shedByStorm > 0n, 'the file sensor shed audit records');
 
     const killed = await runChild('/bin/cat', [denied]);
     assert.deepEqual([killed.signal, killed.stdout], ['SIGKILL', ''], 'cat dies at the denied open, before it reads a byte');
-    const records = await shedOnceThenDrain(fileSensor!, () => runChild(openLoop, [watched, '1']), collector!);
+    const records = await shedOnceThenDrain(s.fileSensor, () => runChild(s.openLoop, [watched, '1']), s.collector);
     const kill = records.find((r) => r.kind === 'file' && r.pid === killed.pid);
     assert.ok(kill && kill.kind === 'file', "the kill's file record arrives");
     assert.equal(kill.action, 'killed');
@@ -220,5 +235,40 @@ describe('shedding watched-open audit records while the ring fills (kernel)', ()
     assert.equal(BigInt(opensWritten + closesWritten) + shedByStorm, BigInt(2 * STORM_OPENS), 'every open and close record of the storm was written or shed');
     assertRingNeverFull(sensors, lostBefore);
     t.diagnostic(`storm: ${STORM_OPENS} opens; written ${opensWritten} opens + ${closesWritten} closes (${bytesWritten} bytes), ${shedByStorm} shed; ring ${records.length} records`);
+  });
+});
+
+describe('a watch that keeps its records is written while the ring sheds audit records (kernel)', () => {
+  // In the agent's mode: with the LSM hook the parked open is matched again on its resolved path and stays kept.
+  const s = undrainedFileSensors('stinger-shed-keep-', kernelFileSensorMode());
+
+  test('above the threshold, an open under a keepRecords watch is written while an open under a plain audit watch is shed', { timeout: 120_000 }, async (t) => {
+    const watched = join(s.dir, 'watched');
+    const kept = join(s.dir, 'kept');
+    writeFileSync(watched, 'storm\n');
+    writeFileSync(kept, 'pipeline kill\n');
+    const sensors = [s.processSensor, s.fileSensor];
+    const lostBefore = sensors.map((sensor) => sensor.lostRecords());
+    const shedBefore = s.fileSensor.shedRecords();
+    s.fileSensor.filePolicy.addExact(watched, { ruleId: 4311, action: 'audit', ops: ['open'] });
+    s.fileSensor.filePolicy.addExact(kept, { ruleId: 4312, action: 'audit', ops: ['open'], keepRecords: true });
+
+    const storm = await runChild(s.openLoop, [watched, String(STORM_OPENS)]);
+    assert.equal(storm.code, 0, 'the storm ran its course');
+    assert.ok(s.fileSensor.shedRecords() > shedBefore, 'the file sensor shed audit records');
+
+    // Above the threshold: the kept watch's open is written; only its close record (audit) is shed.
+    const shedBeforeKept = s.fileSensor.shedRecords();
+    const keptRun = await runChild(s.openLoop, [kept, '1']);
+    assert.equal(keptRun.code, 0);
+    assert.equal(s.fileSensor.shedRecords() - shedBeforeKept, 1n, "only the kept open's close record is shed");
+    const records = await shedOnceThenDrain(s.fileSensor, () => runChild(s.openLoop, [watched, '1']), s.collector);
+
+    const keptOpen = records.find((r) => r.kind === 'file' && r.pid === keptRun.pid);
+    assert.ok(keptOpen && keptOpen.kind === 'file', "the kept watch's open record arrives");
+    assert.deepEqual([keptOpen.op, keptOpen.path, keptOpen.ruleId, keptOpen.action], ['open', kept, 4312, 'audit']);
+    assert.ok(!records.some((r) => r.kind === 'file-close' && r.pid === keptRun.pid), 'its close record was shed');
+    assertRingNeverFull(sensors, lostBefore);
+    t.diagnostic(`file sensor mode ${s.fileSensor.mode}; storm: ${STORM_OPENS} opens, ${s.fileSensor.shedRecords() - shedBefore} shed; ring ${records.length} records`);
   });
 });

@@ -1,11 +1,12 @@
 // The kind table of core/event-kinds.ts against bpf/lib/stinger_event.h: the host compiler prints every
 // EVENT_KIND_* macro the table names, and the header's text must define no kind the table lacks. The sensors'
-// lost_records / shed_records slots, the ring's size and the shedding threshold against bpf/lib/stinger_loss.h likewise.
+// lost_records / shed_records slots, the ring's size, the shedding threshold and the keep-records rule bit against
+// bpf/lib/stinger_loss.h likewise.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { EVENT_KINDS, EVENTS_RING_BYTES, SENSOR_KIND_RANGES, SENSOR_LOSS_SLOTS, SHED_AUDIT_ABOVE_BYTES, sensorEventKinds, type SensorName } from './event-kinds.ts';
+import { EVENT_KINDS, EVENTS_RING_BYTES, KEEP_RECORDS_RULE_FLAG, SENSOR_KIND_RANGES, SENSOR_LOSS_SLOTS, SHED_AUDIT_ABOVE_BYTES, sensorEventKinds, type SensorName } from './event-kinds.ts';
 import { testCLayout } from './test-support.ts';
 
 const EVENT_HEADER = fileURLToPath(new URL('../../../../bpf/lib/stinger_event.h', import.meta.url));
@@ -25,8 +26,10 @@ testCLayout({
     LOSS_SLOTS: Object.keys(SENSOR_LOSS_SLOTS).length,
     EVENTS_RINGBUF_BYTES: EVENTS_RING_BYTES,
     SHED_AUDIT_ABOVE_BYTES,
+    KEEP_RECORDS_RULE_FLAG,
   },
-  constantsTest: "each sensor's lost_records and shed_records slot is its LOSS_SLOT_* macro, the maps have a slot for every sensor, and the ring's size and shedding threshold are stinger_loss.h's",
+  constantsTest:
+    "each sensor's lost_records and shed_records slot is its LOSS_SLOT_* macro, the maps have a slot for every sensor, and the ring's size, shedding threshold and keep-records rule bit are stinger_loss.h's",
 });
 
 test('the table names every EVENT_KIND_* macro stinger_event.h defines', () => {

@@ -32,6 +32,20 @@ export const EVENTS_RING_BYTES = 8 << 20;
  */
 export const SHED_AUDIT_ABOVE_BYTES = (EVENTS_RING_BYTES / 4) * 3;
 
+/**
+ * The bit of a rule's flags word (file_rule.flags, net_rule_value.flags; KEEP_RECORDS_RULE_FLAG of stinger_loss.h)
+ * that puts the records the rule causes in the kept tier whatever its action: never shed, lost only to a full ring.
+ * The agent sets it on the watch of a rule whose kill the pipeline carries out (a rule's `keepRecords`).
+ */
+export const KEEP_RECORDS_RULE_FLAG = 1 << 14;
+
+/** The flag bits of a rule's `keepRecords` (absent: false); throws what `invalid` makes for anything but a boolean. */
+export function keepRecordsFlags(keepRecords: unknown, invalid: (message: string) => Error): number {
+  if (keepRecords === undefined || keepRecords === false) return 0;
+  if (keepRecords === true) return KEEP_RECORDS_RULE_FLAG;
+  throw invalid(`must be a boolean, got ${typeof keepRecords}`);
+}
+
 export function isSensorName(name: string): name is SensorName {
   return Object.hasOwn(SENSOR_LOSS_SLOTS, name);
 }

@@ -3,6 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { BpfMap } from '../core/bpf-object.ts';
+import { KEEP_RECORDS_RULE_FLAG } from '../core/event-kinds.ts';
 import { FILE_OP, FILE_RULE_LAYOUT, PATH_FILTER_LAYOUT, RULE_ACTION, RULE_FLAG } from './records.ts';
 import {
   FILE_RULE_OP_BITS,
@@ -201,4 +202,23 @@ test('a prefix ending in "/" that names a directory also gets its identity entry
   rules.removePrefix('/srv/secret/');
   assert.equal(resolved.dirs.entries.size, 0);
   assert.equal(dirRules(), 0);
+});
+
+test('keepRecords sets the keep-records bit of the rule and of the name entry it shares; anything but a boolean is refused', () => {
+  const flags = (value: Uint8Array): number => new DataView(value.buffer).getUint32(FILE_RULE_LAYOUT.offsets.flags, true);
+  assert.equal(flags(encodePathRule({ ruleId: 1, action: 'audit', ops: ['open'], keepRecords: true }, FILE_RULE_OP_BITS)), KEEP_RECORDS_RULE_FLAG);
+  assert.equal(flags(encodePathRule({ ruleId: 1, action: 'audit', ops: ['open'], keepRecords: false }, FILE_RULE_OP_BITS)), 0);
+  assert.equal(flags(encodePathRule({ ruleId: 1, action: 'audit', ops: ['open'] }, FILE_RULE_OP_BITS)), 0);
+  assertFieldError(() => encodePathRule({ ruleId: 1, action: 'audit', ops: ['open'], keepRecords: 1 as unknown as boolean }, FILE_RULE_OP_BITS), 'keepRecords');
+
+  const maps = { exact: memoryMap('exact'), prefix: memoryMap('prefix'), prefixAll: memoryMap('prefixAll'), name: memoryMap('name') };
+  const rules = createPathRuleMaps({ maps, opBits: FILE_RULE_OP_BITS });
+  const nameEntry = (): number => flags(maps.name.entries.get(Buffer.from(pathKey('key')).toString('hex'))!);
+  rules.addExact('/etc/key', { ruleId: 3, action: 'audit', ops: ['open'] });
+  assert.equal(nameEntry() & KEEP_RECORDS_RULE_FLAG, 0);
+  // A pipeline kill may wait for the record of a relative open of the same name: the shared entry keeps its records.
+  rules.addExact('/srv/key', { ruleId: 7, action: 'audit', ops: ['open'], keepRecords: true });
+  assert.equal(nameEntry() & KEEP_RECORDS_RULE_FLAG, KEEP_RECORDS_RULE_FLAG);
+  rules.removeExact('/srv/key');
+  assert.equal(nameEntry() & KEEP_RECORDS_RULE_FLAG, 0);
 });

@@ -19,11 +19,15 @@
  */
 import { statSync } from 'node:fs';
 import { BpfError } from '../core/errors.ts';
+import { KEEP_RECORDS_RULE_FLAG, keepRecordsFlags } from '../core/event-kinds.ts';
 import { PID_SCOPE_RULE, PID_SCOPE_SLOTS, pidScopeFlags, podScopeFlags, scopeFlags, validateScope, type RuleScope } from '../core/rule-scope.ts';
 import type { BpfMap, BpfObject } from '../core/bpf-object.ts';
 import { DIR_IDENTITY_KEY_LAYOUT, FILE_OP, FILE_PATH_SIZE, FILE_RULE_LAYOUT, PATH_FILTER_LAYOUT, PATH_PREFIX_KEY_LAYOUT, RULE_ACTION, RULE_FLAG, type FileOp } from './records.ts';
 
-/** An invalid rule: `field` names the offending input (`path`, `ruleId`, `action`, `ops`, `killOnName`, `scope`, `pidScope`, `podScope`). */
+/**
+ * An invalid rule: `field` names the offending input (`path`, `ruleId`, `action`, `ops`, `killOnName`, `scope`, `pidScope`,
+ * `podScope`, `keepRecords`).
+ */
 export class FileRuleError extends BpfError {
   readonly field: string;
 
@@ -69,6 +73,12 @@ export interface PathRule<Op extends string = FileRuleOp> {
    * task of its scope. A task the slot passes over falls back as for `scope`.
    */
   readonly podScope?: number;
+  /**
+   * The records the rule causes are of the kept tier whatever its action: never shed while the ring fills, lost only
+   * when it is full (KEEP_RECORDS_RULE_FLAG, bpf/README.md "Loss and shedding"). For the watch of a rule whose kill
+   * the pipeline carries out; default false.
+   */
+  readonly keepRecords?: boolean;
 }
 
 export interface PathRuleEntry<Op extends string = FileRuleOp> {
@@ -207,13 +217,14 @@ export function encodePathRule<Op extends string>(rule: PathRule<Op>, opBits: Re
   const scope = validateScope((rule as { readonly scope?: unknown }).scope, (message) => new FileRuleError('scope', message));
   const pidScope = pidScopeFlags((rule as { readonly pidScope?: unknown }).pidScope, (message) => new FileRuleError('pidScope', message));
   const podScope = podScopeFlags((rule as { readonly podScope?: unknown }).podScope, (message) => new FileRuleError('podScope', message));
+  const keep = keepRecordsFlags((rule as { readonly keepRecords?: unknown }).keepRecords, (message) => new FileRuleError('keepRecords', message));
   const value = new Uint8Array(FILE_RULE_LAYOUT.size);
   const view = new DataView(value.buffer);
   const o = FILE_RULE_LAYOUT.offsets;
   view.setUint32(o.rule_id, ruleId, true);
   view.setUint32(o.action, RULE_ACTION[action], true);
   view.setUint32(o.ops, mask >>> 0, true);
-  view.setUint32(o.flags, ((killOnName ? RULE_FLAG.killOnName : 0) | scopeFlags(scope, RULE_FLAG) | pidScope | podScope) >>> 0, true);
+  view.setUint32(o.flags, ((killOnName ? RULE_FLAG.killOnName : 0) | scopeFlags(scope, RULE_FLAG) | pidScope | podScope | keep) >>> 0, true);
   return value;
 }
 
@@ -273,6 +284,7 @@ function basename(path: string): string {
  * carries the smallest rule id. A hint for user space, which resolves the path and re-matches all its rules.
  * The entry is scoped when every rule has the same scope; a scoped killer among rules of other scopes does not kill
  * (one entry cannot kill in one scope and only report in another), so no task is killed by a rule not meant for it.
+ * It keeps its records when any of them does (a pipeline kill may wait for the name match's record).
  */
 function mergeNameRule(rules: readonly Encoded[]): Uint8Array {
   const o = FILE_RULE_LAYOUT.offsets;
@@ -290,7 +302,8 @@ function mergeNameRule(rules: readonly Encoded[]): Uint8Array {
   view.setUint32(o.rule_id, chosen.getUint32(o.rule_id, true), true);
   view.setUint32(o.action, killer ? RULE_ACTION.kill : RULE_ACTION.audit, true);
   view.setUint32(o.ops, views.reduce((mask, v) => mask | v.getUint32(o.ops, true), 0) >>> 0, true);
-  view.setUint32(o.flags, ((killer ? RULE_FLAG.killOnName : 0) | (commonScope ?? 0)) >>> 0, true);
+  const keep = views.some((v) => (v.getUint32(o.flags, true) & KEEP_RECORDS_RULE_FLAG) !== 0) ? KEEP_RECORDS_RULE_FLAG : 0;
+  view.setUint32(o.flags, ((killer ? RULE_FLAG.killOnName : 0) | (commonScope ?? 0) | keep) >>> 0, true);
   return value;
 }
 

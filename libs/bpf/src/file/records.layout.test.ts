@@ -84,6 +84,7 @@ const CONSTANTS: Readonly<Record<string, number>> = {
   FILE_FLAG_PATH_FAULT: FILE_FLAG.pathFault,
   FILE_FLAG_MATCH_CWD: FILE_FLAG.matchCwd,
   FILE_FLAG_RESOLVED: FILE_FLAG.resolved,
+  FILE_FLAG_KEPT: FILE_FLAG.kept,
 };
 
 testCLayout({ headers: ['stinger_file.h'], structs: STRUCTS, constants: CONSTANTS, constantsTest: 'file record ops, actions and flag bits match the C constants' });

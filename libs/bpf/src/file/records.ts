@@ -48,6 +48,8 @@ export const FILE_FLAG = {
   pathFault: 1 << 9,
   matchCwd: 1 << 10,
   resolved: 1 << 11,
+  /** Written in the kept tier because a rule that matched keeps its records (KEEP_RECORDS_RULE_FLAG). */
+  kept: 1 << 12,
 } as const;
 
 /** struct cwd_entry (value of cwd_by_tgid). */

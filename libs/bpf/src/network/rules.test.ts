@@ -1,8 +1,10 @@
 // Unit tests (no kernel): CIDR parsing, rule-key encoding and input validation of the destination rules.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { NetRuleError, encodeNetRuleKey, parseCidr, validatePort, validateRuleId } from './rules.ts';
-import { formatIpv6 } from './records.ts';
+import type { BpfMap } from '../core/bpf-object.ts';
+import { KEEP_RECORDS_RULE_FLAG } from '../core/event-kinds.ts';
+import { NetRuleError, createDestinationRuleMap, encodeNetRuleKey, parseCidr, validatePort, validateRuleId } from './rules.ts';
+import { NET_RULE_VALUE_LAYOUT, STINGER_ACTION, formatIpv6 } from './records.ts';
 
 const fieldOf = (fn: () => unknown): string => {
   try {
@@ -59,4 +61,18 @@ test('IPv6 text follows RFC 5952 (longest zero run compressed, single zero group
   assert.equal(formatIpv6(bytes([0x2001, 0xdb8, 0, 0, 1, 0, 0, 1])), '2001:db8::1:0:0:1');
   assert.equal(formatIpv6(bytes([0x2001, 0xdb8, 0, 1, 1, 1, 1, 1])), '2001:db8:0:1:1:1:1:1');
   assert.equal(formatIpv6(bytes([0, 0, 0, 0, 0, 0, 0, 0])), '::');
+});
+
+test('a destination rule with keepRecords carries the keep-records bit in its value; anything but a boolean is refused', () => {
+  const values: Uint8Array[] = [];
+  const map = { update: (_key: Uint8Array, value: Uint8Array) => void values.push(value), delete: () => true } as unknown as BpfMap;
+  const rules = createDestinationRuleMap({ map, mapAll: map, action: STINGER_ACTION.audit });
+  rules.add({ cidr: '10.1.0.0/16', ruleId: 5, keepRecords: true });
+  rules.add({ cidr: '10.2.0.0/16', ruleId: 6 });
+  const flags = (value: Uint8Array | undefined): number => new DataView(value!.buffer).getUint32(NET_RULE_VALUE_LAYOUT.offsets.flags, true);
+  assert.deepEqual([flags(values[0]), flags(values[2])], [KEEP_RECORDS_RULE_FLAG, 0], 'the rule map and its all-tasks copy are written per rule');
+  assert.throws(
+    () => rules.add({ cidr: '10.3.0.0/16', ruleId: 7, keepRecords: 'yes' as unknown as boolean }),
+    (error: unknown) => error instanceof NetRuleError && error.field === 'keepRecords',
+  );
 });

@@ -13,6 +13,7 @@
 import { mappedNetwork, parseCidr as parseCidrText } from '@stinger/net-address';
 import type { BpfMap } from '../core/bpf-object.ts';
 import { BpfError } from '../core/errors.ts';
+import { keepRecordsFlags } from '../core/event-kinds.ts';
 import type { STINGER_ACTION} from './records.ts';
 import { pidScopeFlags, podScopeFlags, scopeFlags, validateScope, type RuleScope } from '../core/rule-scope.ts';
 import { NET_RULE_FLAG, NET_RULE_KEY_LAYOUT, NET_RULE_VALUE_LAYOUT, formatIpv4, formatIpv6 } from './records.ts';
@@ -75,14 +76,17 @@ export function encodeNetRuleKey(network: ParsedCidr, port: number): Uint8Array 
   return key;
 }
 
-/** struct net_rule_value; `pidScopeBits`: the flags of pidScopeFlags and podScopeFlags together (default 0: neither scope). */
-export function encodeNetRuleValue(ruleId: number, action: number, scopes: { readonly scope?: RuleScope; readonly pidScopeBits?: number } = {}): Uint8Array {
-  const { scope = 'all', pidScopeBits = 0 } = scopes;
+/**
+ * struct net_rule_value; `flagBits`: the flags of pidScopeFlags, podScopeFlags and keepRecordsFlags together (default 0:
+ * neither scope, records shed by tier).
+ */
+export function encodeNetRuleValue(ruleId: number, action: number, scopes: { readonly scope?: RuleScope; readonly flagBits?: number } = {}): Uint8Array {
+  const { scope = 'all', flagBits = 0 } = scopes;
   const value = new Uint8Array(NET_RULE_VALUE_LAYOUT.size);
   const view = new DataView(value.buffer);
   view.setUint32(NET_RULE_VALUE_LAYOUT.offsets.rule_id, ruleId, true);
   view.setUint32(NET_RULE_VALUE_LAYOUT.offsets.action, action, true);
-  view.setUint32(NET_RULE_VALUE_LAYOUT.offsets.flags, (scopeFlags(scope, NET_RULE_FLAG) | pidScopeBits) >>> 0, true);
+  view.setUint32(NET_RULE_VALUE_LAYOUT.offsets.flags, (scopeFlags(scope, NET_RULE_FLAG) | flagBits) >>> 0, true);
   return value;
 }
 
@@ -99,6 +103,11 @@ export interface DestinationRule {
   readonly pidScope?: number;
   /** A pod scope slot (core/pod-scopes.ts): only the tasks of its pods; a task outside it falls back as for `scope`. */
   readonly podScope?: number;
+  /**
+   * The records the rule causes are of the kept tier: never shed while the ring fills, lost only when it is full
+   * (KEEP_RECORDS_RULE_FLAG). For the watch of a rule whose kill the pipeline carries out; default false.
+   */
+  readonly keepRecords?: boolean;
 }
 
 export interface DestinationRuleEntry {
@@ -143,9 +152,10 @@ export function createDestinationRuleMap(options: CreateDestinationRuleMapOption
       const scope = validateScope(rule.scope, (message) => new NetRuleError('scope', message));
       const pidScope = pidScopeFlags(rule.pidScope, (message) => new NetRuleError('pidScope', message));
       const podScope = podScopeFlags(rule.podScope, (message) => new NetRuleError('podScope', message));
+      const keep = keepRecordsFlags(rule.keepRecords, (message) => new NetRuleError('keepRecords', message));
       const key = encodeNetRuleKey(network, port);
-      // One flags word holds both scope encodings (their bits do not overlap).
-      const value = encodeNetRuleValue(ruleId, action, { scope, pidScopeBits: (pidScope | podScope) >>> 0 });
+      // One flags word holds both scope encodings and the keep-records bit (their bits do not overlap).
+      const value = encodeNetRuleValue(ruleId, action, { scope, flagBits: (pidScope | podScope | keep) >>> 0 });
       map.update(key, value);
       if (scope !== 'all' || pidScope !== 0 || podScope !== 0) mapAll.delete(key);
       else mapAll.update(key, value);
