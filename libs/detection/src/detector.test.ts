@@ -32,3 +32,28 @@ test('the live detector matches on summaries and publishes alerts carrying the w
   assert.deepEqual(renderEventJson(alert.event), renderEventJson(event), 'fields detection skips (args, cwd, exec id, enrichment) are in the published alert');
   assert.throws(() => detector.transform(record(Buffer.from('not avro'), 1n)), RecordRejectedError, 'undecodable: rejected, for the dead-letter topic');
 });
+
+test('a batch that did not commit comes again: after resetPartition it raises its alert again, without it the grouping swallows it', async () => {
+  const file = (offset: bigint) => {
+    const event = sampleEvent({
+      kind: 'file',
+      time: 1_000_000_000n + offset,
+      process: { pid: 40 + Number(offset) },
+      payload: { group: 'file', op: 'open', path: '/etc/shadow', path_as_given: '/etc/shadow', new_path: null, flags: 0, mode: null, result: 3, reached_by: null, io: null },
+    });
+    return record(encodeEvent(event), offset);
+  };
+  const committed: ConsumedRecord[] = [];
+  const detectorFor = () => createDetector({ rules: rulesOf(POLICY), alertsTopic: 'stinger.alerts', logger: createLogger({ name: 'test', level: 'silent' }), readRange: async () => committed });
+  const batch = [file(0n)];
+  for (const reset of [true, false]) {
+    const detector = detectorFor();
+    await detector.prepareBatch(batch);
+    assert.equal(batch.flatMap((r) => detector.transform(r)).length, 1, 'the first attempt alerts');
+    // Its transaction aborted: the same batch comes again.
+    if (reset) detector.resetPartition(0);
+    await detector.prepareBatch(batch);
+    const again = batch.flatMap((r) => detector.transform(r)).length;
+    assert.equal(again, reset ? 1 : 0, reset ? 'rebuilt from the committed input, the retry alerts again' : 'kept, the retry is a pending count of the open group');
+  }
+});

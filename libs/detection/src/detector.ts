@@ -3,8 +3,9 @@
  * stinger.alerts, exactly once (outputs and offsets in one transaction per batch).
  *
  * Contract:
- *  - `prepareBatch` runs before each batch. The first batch of a partition after start or after a rebalance
- *    (`resetPartitions`, wired to the group's join) first replays that partition's input from the longest window
+ *  - `prepareBatch` runs before each batch. The first batch of a partition after start, after a rebalance
+ *    (`resetPartitions`, wired to the group's join) or after a batch that was not committed (`resetPartition`) first
+ *    replays that partition's input from the longest window
  *    before the batch (sequence windows, plus the grouping window) up to the batch's first offset, with alerts
  *    suppressed: the state is what it was when the previous owner committed, so a sequence whose first step came
  *    before a restart still completes after it (state survives a restart or a partition move by rebuilding it from
@@ -55,6 +56,11 @@ export interface Detector {
   transform(record: ConsumedRecord): readonly OutputRecord[];
   /** Drops all partition state: the next batch of each partition replays its window first. */
   resetPartitions(): void;
+  /**
+   * Drops one partition's state (its batch was not committed: what it taught the state is ahead of the committed
+   * offset); the partition's next batch replays its window up to that batch's first offset.
+   */
+  resetPartition(partition: number): void;
   readonly stats: Readonly<DetectorStats>;
 }
 
@@ -99,6 +105,9 @@ export function createDetector(options: DetectorOptions): Detector {
     stats,
     resetPartitions() {
       partitions.clear();
+    },
+    resetPartition(partition) {
+      partitions.delete(partition);
     },
     async prepareBatch(records) {
       await replayIfNew(records);

@@ -191,6 +191,15 @@ export interface TransactionalTransformOptions {
    */
   readonly onGroupJoin?: () => void;
   /**
+   * Called when a batch that reached prepareBatch or transform was not committed (its transaction aborted, a step
+   * failed, the partition was revoked meanwhile): whatever those calls changed in state kept per partition is now
+   * ahead of what is committed, and the batch comes again. The detector drops the partition's state, so the next
+   * batch rebuilds it from the input up to the committed offset; kept, a retried batch found its events already
+   * counted (a monitor-mode alert became a pending count that never flushed: two alerts missing in the broker fault
+   * test).
+   */
+  readonly onBatchNotCommitted?: (partition: { readonly topic: string; readonly partition: number }) => void;
+  /**
    * Called once when the transform stopped for good (the registry refused an output's schema): consuming has stopped
    * and the batch was not committed. A service ends the process with the error's message (Shutdown.fail). Without
    * it the error is logged as fatal and the transform stays stopped.
@@ -214,7 +223,7 @@ export interface TransactionalTransform {
 }
 
 export function createTransactionalTransform(options: TransactionalTransformOptions): TransactionalTransform {
-  const { client, groupId, transactionalId, inputTopics, transform, deadLetter, prepareBatch, fromBeginning = true, sessionTimeoutMs = 30_000, onGroupJoin, onFatal } = options;
+  const { client, groupId, transactionalId, inputTopics, transform, deadLetter, prepareBatch, fromBeginning = true, sessionTimeoutMs = 30_000, onGroupJoin, onBatchNotCommitted, onFatal } = options;
   const logger = namespaced(client.logger, 'TransactionalTransform');
   // The output (enriched events, alerts) is the largest data at rest: compressed with the configured codec.
   let producer = createProducer({ client, transactionalId });
@@ -288,56 +297,62 @@ export function createTransactionalTransform(options: TransactionalTransformOpti
           if (batch.messages.length === 0 || !isRunning() || isStale() || fatal !== null) return;
           const records = batch.messages.map((m) => toConsumedRecord(batch.topic, batch.partition, m));
           await client.wireFormat.learnIds(records.map((record) => record.value));
-          if (prepareBatch) {
-            await prepareBatch(records);
-            if (!isRunning() || isStale()) return;
-          }
-          const plan = planTransaction(records, transform, deadLetter);
-          // Framed (and in registry mode registered) before the transaction begins: no registry round trip inside it.
-          // A refused schema stops the transform here: no transaction, offsets not resolved.
-          const outputs = await frameOutputs(plan.outputs);
-          if (outputs === null) return;
+          let committed = false;
           try {
-            await replaceBrokenProducer();
-          } catch (error) {
-            throw batchFailure(`transactional producer for ${batch.topic}[${batch.partition}] not replaced: ${(error as Error).message}`, error, batch);
-          }
-          let transaction;
-          try {
-            transaction = await producer.producer.transaction();
-          } catch (error) {
-            producerBroken = true;
-            throw batchFailure(`transaction for ${batch.topic}[${batch.partition}] not begun: ${(error as Error).message}`, error, batch);
-          }
-          try {
-            // One fetched batch can hold more bytes than a produce request may carry (the broker's
-            // message.max.bytes, 1 MiB by default): send it in chunks, all inside the one transaction.
-            for (const chunk of chunkByBytes(outputs, MAX_SEND_BYTES)) {
-              const chunkByTopic = groupByTopic(chunk.map((record) => ({ topic: record.topic, record })));
-              await transaction.sendBatch({
-                acks: -1,
-                topicMessages: [...chunkByTopic].map(([topic, records]) => ({ topic, messages: records.map(toKafkaMessage) })),
-              });
+            if (prepareBatch) {
+              await prepareBatch(records);
+              if (!isRunning() || isStale()) return;
             }
-            await whileTransactionsConcurrent(() =>
-              transaction.sendOffsets({
-                consumerGroupId: groupId,
-                topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: plan.nextOffset.toString() }] }],
-              }),
-            );
-            await transaction.commit();
-          } catch (error) {
-            stats.aborted += 1;
-            producerBroken = true;
-            await transaction.abort().catch((abortError: unknown) => {
-              logger.warn({ err: abortError }, 'abort failed; the producer is replaced before the next transaction');
-            });
-            throw batchFailure(`transaction for ${batch.topic}[${batch.partition}] aborted: ${(error as Error).message}`, error, batch);
+            const plan = planTransaction(records, transform, deadLetter);
+            // Framed (and in registry mode registered) before the transaction begins: no registry round trip inside it.
+            // A refused schema stops the transform here: no transaction, offsets not resolved.
+            const outputs = await frameOutputs(plan.outputs);
+            if (outputs === null) return;
+            try {
+              await replaceBrokenProducer();
+            } catch (error) {
+              throw batchFailure(`transactional producer for ${batch.topic}[${batch.partition}] not replaced: ${(error as Error).message}`, error, batch);
+            }
+            let transaction;
+            try {
+              transaction = await producer.producer.transaction();
+            } catch (error) {
+              producerBroken = true;
+              throw batchFailure(`transaction for ${batch.topic}[${batch.partition}] not begun: ${(error as Error).message}`, error, batch);
+            }
+            try {
+              // One fetched batch can hold more bytes than a produce request may carry (the broker's
+              // message.max.bytes, 1 MiB by default): send it in chunks, all inside the one transaction.
+              for (const chunk of chunkByBytes(outputs, MAX_SEND_BYTES)) {
+                const chunkByTopic = groupByTopic(chunk.map((record) => ({ topic: record.topic, record })));
+                await transaction.sendBatch({
+                  acks: -1,
+                  topicMessages: [...chunkByTopic].map(([topic, records]) => ({ topic, messages: records.map(toKafkaMessage) })),
+                });
+              }
+              await whileTransactionsConcurrent(() =>
+                transaction.sendOffsets({
+                  consumerGroupId: groupId,
+                  topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: plan.nextOffset.toString() }] }],
+                }),
+              );
+              await transaction.commit();
+            } catch (error) {
+              stats.aborted += 1;
+              producerBroken = true;
+              await transaction.abort().catch((abortError: unknown) => {
+                logger.warn({ err: abortError }, 'abort failed; the producer is replaced before the next transaction');
+              });
+              throw batchFailure(`transaction for ${batch.topic}[${batch.partition}] aborted: ${(error as Error).message}`, error, batch);
+            }
+            resolveOffset(batch.lastOffset());
+            stats.committedTransactions += 1;
+            stats.records += records.length;
+            stats.rejected += plan.rejected;
+            committed = true;
+          } finally {
+            if (!committed) onBatchNotCommitted?.({ topic: batch.topic, partition: batch.partition });
           }
-          resolveOffset(batch.lastOffset());
-          stats.committedTransactions += 1;
-          stats.records += records.length;
-          stats.rejected += plan.rejected;
           await heartbeat();
         },
       });

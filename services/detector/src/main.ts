@@ -64,6 +64,8 @@ const worker = createTransactionalTransform({
   transform: (record) => detector.transform(record),
   prepareBatch: (records) => detector.prepareBatch(records),
   onGroupJoin: () => detector.resetPartitions(),
+  // A batch that did not commit (aborted while brokers were away) taught the partition's state events that come again.
+  onBatchNotCommitted: ({ partition }) => detector.resetPartition(partition),
   // A schema the registry refuses for an output is a configuration error: one fatal line, exit 1, nothing committed.
   onFatal: (error) => void shutdown.fail(error),
   deadLetter: createDeadLetterBuilder({ consumer: groupId, dlqTopic: topicName('dlq', prefix) }),
