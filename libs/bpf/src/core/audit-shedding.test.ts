@@ -7,8 +7,9 @@
 // shedding check removed the storm fills the ring and the kill's record is the one lost: these tests fail (checked,
 // see the commits that added them). A watch that keeps its records (keepRecords: the agent's watch of a rule whose
 // kill the pipeline carries out) is written above the threshold too, while a plain audit watch's open is shed (in lsm
-// mode also an open only the file_open hook matches); with the keep bit ignored in the kernel its open is shed and the
-// last test fails (checked, see its commits).
+// mode also an open only the file_open hook matches); so is a connect to an audit destination with keepRecords, while
+// one to a plain audit destination is shed. With the keep bit ignored in the kernel those records are shed and the
+// last two tests fail (checked, see their commits).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -20,13 +21,15 @@ import { cgroupIdOf } from './kernel-environment.ts';
 import { createRecordDispatcher } from './record-dispatch.ts';
 import { loadProcessSensor, type Sensor } from './sensor.ts';
 import { buildBpf, collect, runCleanup, type Collector, type RunResult } from './test-support.ts';
-import { createTestCgroup, runIn, type TestCgroup } from '../network/test-support.ts';
+import { buildTestHelper, createTestCgroup, runIn, type TestCgroup, type TestHelper } from '../network/test-support.ts';
 import { loadPrivilegeSensor, type PrivilegeSensor } from '../privilege/sensor.ts';
 import { PRIVILEGE_RECORD_DECODERS, SETID_EVENT_LAYOUT, type PrivilegeSensorRecord } from '../privilege/records.ts';
 import { PROCESS_RECORD_DECODERS, type ProcessRecord } from '../process/records.ts';
 import { loadFileSensor, type FileSensor, type FileSensorMode } from '../file/sensor.ts';
 import { FILE_CLOSE_EVENT_LAYOUT, FILE_EVENT_LAYOUT, FILE_RECORD_DECODERS, type FileSensorRecord } from '../file/records.ts';
 import { buildOpenLoop, kernelFileSensorMode, runChild } from '../file/test-support.ts';
+import { NETWORK_RECORD_DECODERS, type NetworkRecord } from '../network/records.ts';
+import { loadNetworkSensor, type NetworkSensor } from '../network/sensor.ts';
 
 /** setuid-storm <count>: setuid(0) count times (root: each succeeds, one audited record each); prints the count. */
 const SETUID_STORM_C = `
@@ -157,9 +160,12 @@ const CLOSE_RING_BYTES = 8 + FILE_CLOSE_EVENT_LAYOUT.size;
 /** Enough watched opens (an open and a close record each) to fill the whole ring twice over had none been shed. */
 const STORM_OPENS = Math.ceil((2 * EVENTS_RING_BYTES) / (OPEN_RING_BYTES + CLOSE_RING_BYTES));
 
-type FileTestRecord = ProcessRecord | FileSensorRecord;
+type FileTestRecord = ProcessRecord | FileSensorRecord | NetworkRecord;
 
-/** The process and file sensors of a describe, sharing one ring whose reader is not started, and an open loop. */
+/**
+ * The process and file sensors of a describe, sharing one ring whose reader is not started (its collector decodes network
+ * records too, for a network sensor a describe joins), and an open loop.
+ */
 interface UndrainedFileSensors {
   processSensor: Sensor;
   fileSensor: FileSensor;
@@ -180,7 +186,7 @@ function undrainedFileSensors(dirPrefix: string, mode?: FileSensorMode): Undrain
     s.openLoop = buildOpenLoop(s.dir);
     s.processSensor = loadProcessSensor();
     s.fileSensor = loadFileSensor({ join: s.processSensor, ignoredProcesses: [], ...(mode === undefined ? {} : { mode }) });
-    const dispatcher = createRecordDispatcher<FileTestRecord>([PROCESS_RECORD_DECODERS, FILE_RECORD_DECODERS]);
+    const dispatcher = createRecordDispatcher<FileTestRecord>([PROCESS_RECORD_DECODERS, FILE_RECORD_DECODERS, NETWORK_RECORD_DECODERS]);
     s.collector = collect(s.processSensor, dispatcher.decode, false); // not started: nothing drains the ring until asked
   });
   after(async () => {
@@ -287,5 +293,47 @@ describe('a watch that keeps its records is written while the ring sheds audit r
     }
     assertRingNeverFull(sensors, lostBefore);
     t.diagnostic(`file sensor mode ${s.fileSensor.mode}; storm: ${STORM_OPENS} opens, ${s.fileSensor.shedRecords() - shedBefore} shed; ring ${records.length} records`);
+  });
+});
+
+describe('a destination watch that keeps its records is written while the ring sheds audit records (kernel)', () => {
+  const s = undrainedFileSensors('stinger-shed-keep-net-');
+  let network: NetworkSensor | undefined;
+  let helper: TestHelper | undefined;
+
+  before(() => {
+    helper = buildTestHelper();
+    network = loadNetworkSensor({ join: s.processSensor });
+  });
+
+  after(async () => {
+    await runCleanup([() => network?.auditDestinations.clear(), () => network?.close(), () => helper?.remove()]);
+  });
+
+  test('above the threshold, a connect to a keepRecords destination is written while one to a plain audit destination is shed', { timeout: 120_000 }, async (t) => {
+    const watched = join(s.dir, 'watched');
+    writeFileSync(watched, 'storm\n');
+    const sensors = [s.processSensor, s.fileSensor, network!];
+    const lostBefore = sensors.map((sensor) => sensor.lostRecords());
+    s.fileSensor.filePolicy.addExact(watched, { ruleId: 4321, action: 'audit', ops: ['open'] });
+    // Port 1 on loopback: nothing listens, each connect is refused at once, and reported all the same.
+    network!.auditDestinations.add({ cidr: '127.0.0.1/32', port: 1, ruleId: 4322, keepRecords: true });
+    network!.auditDestinations.add({ cidr: '127.0.0.2/32', port: 1, ruleId: 4323 });
+
+    const storm = await runChild(s.openLoop, [watched, String(STORM_OPENS)]);
+    assert.equal(storm.code, 0, 'the storm ran its course');
+    assert.ok(s.fileSensor.shedRecords() > 0n, 'the file sensor shed audit records');
+
+    const networkShed = network!.shedRecords();
+    const kept = await runIn(undefined, helper!.path, ['tcp-connect', '127.0.0.1', '1']);
+    assert.match(kept.stdout, /^errno 111/);
+    assert.equal(network!.shedRecords(), networkShed, 'the connect to the keepRecords destination is not shed');
+    const records = await shedOnceThenDrain(network!, () => runIn(undefined, helper!.path, ['tcp-connect', '127.0.0.2', '1']), s.collector);
+
+    const keptConnect = records.find((r) => r.kind === 'connect' && r.pid === kept.pid);
+    assert.ok(keptConnect && keptConnect.kind === 'connect', "the kept destination's connect record arrives");
+    assert.deepEqual([keptConnect.ruleId, keptConnect.action], [4322, 'audit']);
+    assertRingNeverFull(sensors, lostBefore);
+    t.diagnostic(`storm: ${STORM_OPENS} opens, file ${s.fileSensor.shedRecords()} shed, network ${network!.shedRecords() - networkShed} shed; ring ${records.length} records`);
   });
 });
