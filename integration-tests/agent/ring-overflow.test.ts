@@ -7,6 +7,8 @@
  *   the agent's metrics, its local API and `stinger status` say so, by sensor and cause, and the storm's loss is the
  *   file sensor's, not another's;
  * - the agent keeps enforcing: a kill-in-kernel rule kills a cat of a denied file in the middle of the storm;
+ * - what a pipeline `kill` rule waits for is not shed: a cat of the file such a rule watches, in the middle of the
+ *   storm, reaches the agent (its event stream), because the kernel keeps the records of that watch (keepRecords);
  * - the agent's memory stays bounded (RSS sampled through the storm; the bound is stated below);
  * - it keeps running and answering.
  * The storm is short (STORM_SECONDS) and runs on one core; the kernel rules name only this test's temp files.
@@ -116,11 +118,13 @@ async function lostRecordsMetric(): Promise<Map<string, number>> {
   return lost;
 }
 
-test('an open storm outruns the agent: the file sensor sheds its audit records and counts them, the agent keeps killing, its memory stays bounded', { timeout: 240_000 }, async (t) => {
+test('an open storm outruns the agent: the file sensor sheds its audit records and counts them, the agent keeps killing and gets what a pipeline kill waits for, its memory stays bounded', { timeout: 240_000 }, async (t) => {
   const target = join(dir, 'storm-target');
   const denied = join(dir, 'denied');
+  const pipelineWatched = join(dir, 'pipeline-watched');
   writeFileSync(target, 'storm\n');
   writeFileSync(denied, 'secret\n');
+  writeFileSync(pipelineWatched, 'kill by the pipeline\n');
   applied = true; // deleted in after() whatever happens from here
   await applyPolicy({
     dir,
@@ -134,6 +138,11 @@ test('an open storm outruns the agent: the file sensor sheds its audit records a
       '  event: file',
       `  match: { path: { equal: ["${denied}"] }, op: [open] }`,
       '  action: kill-in-kernel',
+      // No detector runs here: the rule kills nothing, but the agent installs its watch keeping its records.
+      '- name: pipeline-kill-open',
+      '  event: file',
+      `  match: { path: { equal: ["${pipelineWatched}"] }, op: [open] }`,
+      '  action: kill',
     ],
     env: cliEnv(),
     statuses: statuses!,
@@ -147,6 +156,18 @@ test('an open storm outruns the agent: the file sensor sheds its audit records a
   const sampler = setInterval(() => (rssPeak = Math.max(rssPeak, rssMiB(pid))), 200);
   let opens = '';
   let catMs = 0;
+  // The agent's file events of cats (the storm's are not cat's): the pipeline-watched open must be among them.
+  const eventsApi = createAgentApiClient(grpcAddress);
+  const catOpens: { pid: number; path: string }[] = [];
+  const catEvents = eventsApi.getEvents({ kinds: ['file'], binaryContains: 'cat' });
+  await catEvents.ready;
+  const streaming = (async () => {
+    for await (const envelope of catEvents) {
+      const event = JSON.parse(envelope.json) as { process: { pid: number }; file?: { path: string } };
+      catOpens.push({ pid: event.process.pid, path: event.file?.path ?? '' });
+    }
+  })();
+  let pipelineRead: Awaited<ReturnType<typeof runChild>> | undefined;
   try {
     const storm = spawn(join(dir, 'open-storm'), [target, String(STORM_SECONDS)], { stdio: ['ignore', 'pipe', 'inherit'] });
     storm.stdout.on('data', (chunk: Buffer) => (opens += chunk.toString()));
@@ -160,6 +181,9 @@ test('an open storm outruns the agent: the file sensor sheds its audit records a
     catMs = performance.now() - catStarted;
     assert.deepEqual([killed.signal, killed.stdout], ['SIGKILL', ''], 'a cat of the denied file dies by SIGKILL during the storm');
     assert.ok(catMs < 10_000, `killed by the policy, not by the helper's timeout (${catMs.toFixed(0)} ms)`);
+    // Still above the shedding threshold: the open of the file a pipeline kill rule watches is kept.
+    pipelineRead = await runChild('/bin/cat', [pipelineWatched], { timeoutMs: 60_000 });
+    assert.equal(pipelineRead.code, 0, 'no detector runs here: the cat of the pipeline-watched file is not killed');
     assert.equal(agent!.child.exitCode, null, 'the agent runs through the storm');
 
     const [code] = (await stormEnded) as [number | null];
@@ -167,6 +191,19 @@ test('an open storm outruns the agent: the file sensor sheds its audit records a
     assert.ok(Number(opens) > 0, `the storm opened the file (${opens.trim()} opens)`);
   } finally {
     clearInterval(sampler);
+  }
+  try {
+    const readPid = pipelineRead!.pid;
+    const deadline = Date.now() + 60_000;
+    while (!catOpens.some((e) => e.pid === readPid && e.path === pipelineWatched) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 200));
+    assert.ok(
+      catOpens.some((e) => e.pid === readPid && e.path === pipelineWatched),
+      `the open of the pipeline-watched file in the storm reaches the agent (its cat file events: ${JSON.stringify(catOpens.slice(0, 10))})`,
+    );
+  } finally {
+    catEvents.cancel();
+    await streaming.catch(() => {});
+    eventsApi.close();
   }
   const growth = rssPeak - rssBefore;
   assert.ok(growth < RSS_GROWTH_BOUND_MIB, `agent RSS grew by ${growth.toFixed(0)} MiB (from ${rssBefore.toFixed(0)} to ${rssPeak.toFixed(0)}), bound ${RSS_GROWTH_BOUND_MIB}`);
