@@ -2,17 +2,19 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PendingCommits } from './consumer.ts';
 
-test("PendingCommits keeps each partition's next offset and is due only once the interval has passed", () => {
-  const pending = new PendingCommits(5000, 0);
+test("PendingCommits keeps each partition's next offset; the first batch is due at once, later ones once the interval has passed", () => {
+  const pending = new PendingCommits(5000);
   assert.equal(pending.due(10_000), false, 'nothing handled: nothing due');
   pending.handled('alerts', 0, 9n);
+  assert.equal(pending.due(0), true, 'the first batch: at once');
+  assert.deepEqual(pending.take(0), [{ topic: 'alerts', partition: 0, offset: '10' }]);
   pending.handled('alerts', 1, 4n);
   pending.handled('alerts', 0, 19n);
   assert.equal(pending.due(4999), false);
   assert.equal(pending.due(5000), true);
   assert.deepEqual(pending.take(5000), [
-    { topic: 'alerts', partition: 0, offset: '20' },
     { topic: 'alerts', partition: 1, offset: '5' },
+    { topic: 'alerts', partition: 0, offset: '20' },
   ]);
   pending.handled('alerts', 2, 0n);
   assert.equal(pending.due(9999), false, 'the interval starts again at take');
@@ -20,7 +22,7 @@ test("PendingCommits keeps each partition's next offset and is due only once the
 });
 
 test('a failed commit is put back unless the partition moved on; a new assignment forgets everything', () => {
-  const pending = new PendingCommits(1000, 0);
+  const pending = new PendingCommits(1000);
   pending.handled('alerts', 0, 9n);
   pending.handled('alerts', 1, 9n);
   const failed = pending.take(1000);

@@ -76,18 +76,18 @@ export interface PartitionOffset {
 
 /**
  * The handled offsets not committed yet, for a consumer that commits on an interval (pure: the clock is passed in).
- * `handled` after each batch; `due` says whether the interval has passed since the last `take`; `take` hands the
+ * `handled` after each batch; `due` says whether the interval has passed since the last `take` (the first batch is
+ * due at once, so a new member shows progress to `stinger status` at once); `take` hands the
  * offsets to commit and starts the interval again; `clear` forgets them when the group's assignment changed (a
  * partition that moved must not be committed by this member; its records are given again and recognised).
  */
 export class PendingCommits {
   readonly #offsets = new Map<string, PartitionOffset>();
-  #lastTakeMs: number;
+  #lastTakeMs = Number.NEGATIVE_INFINITY;
   readonly #intervalMs: number;
 
-  constructor(intervalMs: number, nowMs: number) {
+  constructor(intervalMs: number) {
     this.#intervalMs = intervalMs;
-    this.#lastTakeMs = nowMs;
   }
 
   handled(topic: string, partition: number, lastOffset: bigint): void {
@@ -123,7 +123,7 @@ export function createConsumer(options: CreateConsumerOptions): StingerConsumer 
   const logger = namespaced(client.logger, 'Consumer');
   const consumer = client.kafka.consumer({ groupId, readUncommitted: !readCommitted, allowAutoTopicCreation: false });
   const health = trackConsumerHealth(consumer, { heartbeatStaleMs: STUCK_AFTER_MS });
-  const pending = commitIntervalMs === undefined ? null : new PendingCommits(commitIntervalMs, Date.now());
+  const pending = commitIntervalMs === undefined ? null : new PendingCommits(commitIntervalMs);
   consumer.on(consumer.events.GROUP_JOIN, () => {
     pending?.clear();
     onGroupJoin?.();
