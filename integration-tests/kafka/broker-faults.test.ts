@@ -19,9 +19,15 @@
  * Needs root, podman, runc and what `stinger images kafka` needs (mmdebstrap, umoci, skopeo); the containers and the
  * podman API it starts are removed in after() whatever happened.
  *
- * Opt-in (STINGER_BROKER_FAULTS=1) until it passes reliably: of 7 runs on a loaded 2-core machine only the last
- * passed (a restarted broker that never answered; the enricher no longer committing after both brokers came back;
- * an alert without an outcome), and `npm test` gates every change. Skipped otherwise, visibly, with that reason.
+ * Opt-in (STINGER_BROKER_FAULTS=1) until it passes reliably, since `npm test` gates every change; skipped otherwise,
+ * visibly, with that reason. Of 7 runs before 2026-12-03 only the last passed; the causes found since are fixed (a
+ * transform stopped for good on a non-retriable wrap of UNKNOWN_MEMBER_ID, the enforcer dropping an outcome whose send
+ * failed, the detector's state keeping an aborted batch's events). What still fails, 2026-12-03 (runs 2 and 4): the
+ * agents' stand-in resending a failed batch through the same kafkajs idempotent producer either writes it twice (seq
+ * 2040-2049 of one agent twice on stinger.events) or loses part of it (20 acknowledged records never on
+ * stinger.events.raw): a resend after a failed send is not deduplicated by kafkajs's sequence numbers. The real
+ * agent's spool resends the same way, so the fix belongs in the agent's publisher (a new producer id before a resend,
+ * and duplicates dropped downstream by (agent, seq)), not in this test.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -30,7 +36,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig, processEnvironment } from '@stinger/config';
-import { decodeAlert, decodeEnforcement, decodeEvent } from '@stinger/events';
+import { decodeAlert, decodeEnforcement, decodeEvent, decodeRawEvent } from '@stinger/events';
 import { bootstrapTopics, createKafkaClient, fetchPartitionReplicas, topicName, type ConsumedRecord, type KafkaClient } from '@stinger/kafka';
 import { createLogger } from '@stinger/log';
 import { startKafkaContainerCluster, type KafkaContainerCluster } from '@stinger/testing';
@@ -112,7 +118,8 @@ after(async () => {
   stream?.abandon();
   await stream?.done.catch(() => undefined);
   await pipeline?.stop();
-  for (const collector of Object.values(collectors ?? {})) await collector.stop().catch(() => undefined);
+  // A collector leaving its group while brokers are down retries for minutes (a test that failed with two killed).
+  for (const collector of Object.values(collectors ?? {})) await Promise.race([collector.stop().catch(() => undefined), sleep(10_000)]);
   await cluster?.stop();
   rmSync(dir, { recursive: true, force: true });
 });
@@ -142,6 +149,28 @@ function distinct(records: readonly ConsumedRecord[]): ConsumedRecord[] {
     seen.add(key);
     return true;
   });
+}
+
+/**
+ * The count once it has not moved for SETTLED_QUIET_MS; fails if it still moves after SETTLED_MAX_MS (writes that do
+ * not stall).
+ */
+const SETTLED_QUIET_MS = 4000;
+const SETTLED_MAX_MS = 40_000;
+async function settled(what: string, count: () => number): Promise<number> {
+  const deadline = Date.now() + SETTLED_MAX_MS;
+  let last = count();
+  let since = Date.now();
+  while (Date.now() - since < SETTLED_QUIET_MS) {
+    if (Date.now() > deadline) throw new Error(`${what} still grows ${SETTLED_MAX_MS} ms after two of three brokers were killed (${last} records): writes did not stall`);
+    await sleep(250);
+    const now = count();
+    if (now !== last) {
+      last = now;
+      since = Date.now();
+    }
+  }
+  return last;
 }
 
 async function progress(by: number, what: string): Promise<void> {
@@ -194,9 +223,10 @@ test('leader killed -9 and restarted, then two of three brokers down: writes sta
   const leader = await leaderOf(partition);
   const second = cluster!.nodes.map((n) => n.nodeId).find((id) => id !== leader)!;
   await Promise.all([cluster!.kill(leader), cluster!.kill(second)]);
-  await sleep(3000); // what was acknowledged before the kills reaches the readers
-  const stalledAt = distinct(c.events.records).length;
-  const rawStalledAt = distinct(c.raw.records).length;
+  // What was acknowledged before the kills reaches the readers first: a reader that fetched from a killed leader finds
+  // the new one only after a metadata refresh, seconds later (a fixed 3 s wait once took 2,730 such records for writes).
+  const rawStalledAt = await settled('stinger.events.raw', () => distinct(c.raw.records).length);
+  const stalledAt = await settled('stinger.events', () => distinct(c.events.records).length);
   await sleep(STALL_MS);
   assert.equal(distinct(c.raw.records).length, rawStalledAt, `no write to stinger.events.raw is acknowledged with brokers ${leader} and ${second} down`);
   assert.equal(distinct(c.events.records).length, stalledAt, 'nothing new reaches stinger.events while writes stall');
@@ -220,9 +250,17 @@ test('leader killed -9 and restarted, then two of three brokers down: writes sta
   await sleep(3000); // anything that would come twice has had time to arrive
 
   const events = distinct(c.events.records).map((r) => decodeEvent(r.value ?? Buffer.alloc(0)));
+  const raw = distinct(c.raw.records).map((r) => decodeRawEvent(r.value ?? Buffer.alloc(0)));
   for (const { node, count } of sent) {
     const { gaps, repeats } = gapsAndRepeats(events.filter((e) => e.node === node).map((e) => e.seq), count);
-    assert.deepEqual({ node, gaps, repeats }, { node, gaps: [], repeats: [] }, `stinger.events: every sequence number of ${node} from 0 to ${count - 1n} exactly once`);
+    // Where a repeat comes from: the agents' stand-in writing a batch twice to stinger.events.raw (a resend of a batch
+    // the broker had written), or the pipeline (the same raw record enriched twice).
+    const rawRepeats = gapsAndRepeats(raw.filter((e) => e.node === node).map((e) => e.seq), count).repeats;
+    assert.deepEqual(
+      { node, gaps, repeats },
+      { node, gaps: [], repeats: [] },
+      `stinger.events: every sequence number of ${node} from 0 to ${count - 1n} exactly once (on stinger.events.raw, repeated: ${rawRepeats.slice(0, 10).join(', ') || 'none'})`,
+    );
   }
   assert.equal(events.length, total, 'nothing else on stinger.events');
   const alerted = alertsOfPolicy().map((a) => `${a.event.node}/${a.event.seq}`);
