@@ -69,13 +69,21 @@ export function chunkByBytes<T extends ProducerRecord>(records: readonly T[], ma
  * `sendOffsets` (AddOffsetsToTxn), so a batch with no outputs — most of the detector's — was aborted and retried after
  * seconds, sometimes with a consumer restart (docs/BENCHMARKS.md, kill latency). 20 ms doubling, at most ~2.5 s.
  */
-function isConcurrentTransactions(error: unknown): boolean {
+/**
+ * The first kafkajs error type among `types` in `error` or its causes (kafkajs keeps the broker's answer as `type`, and
+ * wraps it in `cause` or `originalError`), looked for four levels deep; undefined when none is there.
+ */
+function kafkaErrorTypeIn(error: unknown, types: ReadonlySet<string>): string | undefined {
   for (let current = error, depth = 0; current !== null && typeof current === 'object' && depth < 4; depth += 1) {
-    if ((current as { type?: unknown }).type === 'CONCURRENT_TRANSACTIONS') return true;
+    const type = (current as { type?: unknown }).type;
+    if (typeof type === 'string' && types.has(type)) return type;
     current = (current as { cause?: unknown; originalError?: unknown }).cause ?? (current as { originalError?: unknown }).originalError;
   }
-  return false;
+  return undefined;
 }
+
+const CONCURRENT_TRANSACTIONS = new Set(['CONCURRENT_TRANSACTIONS']);
+const isConcurrentTransactions = (error: unknown): boolean => kafkaErrorTypeIn(error, CONCURRENT_TRANSACTIONS) !== undefined;
 
 /**
  * The kafkajs error types that mean this worker's group membership changed under it (a rebalance, a session that
@@ -87,12 +95,7 @@ const GROUP_MEMBERSHIP_ERRORS = new Set(['REBALANCE_IN_PROGRESS', 'NOT_COORDINAT
 
 /** The first group-membership error type in `error` or its causes, or undefined. */
 export function groupMembershipErrorType(error: unknown): string | undefined {
-  for (let current = error, depth = 0; current !== null && typeof current === 'object' && depth < 4; depth += 1) {
-    const type = (current as { type?: unknown }).type;
-    if (typeof type === 'string' && GROUP_MEMBERSHIP_ERRORS.has(type)) return type;
-    current = (current as { cause?: unknown; originalError?: unknown }).cause ?? (current as { originalError?: unknown }).originalError;
-  }
-  return undefined;
+  return kafkaErrorTypeIn(error, GROUP_MEMBERSHIP_ERRORS);
 }
 
 /**
