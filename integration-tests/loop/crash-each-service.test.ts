@@ -20,7 +20,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { decodeAlert, decodeEnforcement, decodeEvent, NO_FLOW, type RawEvent } from '@stinger/events';
-import { bootstrapTopics, createConsumer, fetchCommittedOffsets, topicName, type ConsumedRecord, type KafkaClient, type StingerConsumer } from '@stinger/kafka';
+import { bootstrapTopics, createConsumer, fetchCommittedOffsets, fetchTopicOffsets, topicName, type ConsumedRecord, type KafkaClient, type StingerConsumer } from '@stinger/kafka';
 import { sampleRawEvent } from '@stinger/testing';
 import { runStinger } from '../helpers/cli.ts';
 import { collectTopic, testBrokers, testClient, uniqueName, type Collector } from '../helpers/kafka.ts';
@@ -149,36 +149,43 @@ interface Position {
 }
 
 /**
- * Kills `service` while a transaction of its on `output` is open for sure, then restarts it. When a read_uncommitted
- * reader sees a record the read_committed reader does not have, the service is frozen (SIGSTOP); if after
- * OPEN_CHECK_MS the committed reader still has nothing at or past that offset, the transaction is open and the frozen
- * service is SIGKILLed, else it continues (SIGCONT) and the next record is tried. Returns the record of the aborted
- * transaction, which no read_committed reader may ever see.
+ * Kills `service` while a transaction of its on `output` is open for sure, then restarts it. Each try freezes the
+ * service (SIGSTOP) as soon as the read_uncommitted reader shows a record the read_committed one does not have yet,
+ * or after a random wait of up to 2 s, whichever comes first; waits SETTLE_MS (a commit the service had already sent
+ * completes at the coordinator, and the read_uncommitted reader catches up); then asks the broker for each
+ * partition's last stable offset (a read_committed ListOffsets: the first offset of the earliest open transaction,
+ * else the end). Only the frozen service writes to `output`, so a record there at or past that offset is of its open
+ * transaction: the service is SIGKILLed. Otherwise it continues (SIGCONT) and the next try begins. Whether a try
+ * caught an open transaction is decided by the broker, not by which reader was faster (the reader trigger alone
+ * found nothing in 60 s in a CI run; random freezes alone caught the detector's, whose transactions rarely hold an
+ * alert, once in 21 tries). Returns the first record of the aborted transaction, which no read_committed reader may
+ * ever see, and the try that caught it.
  */
-async function killInsideOpenTransaction(service: 'enricher' | 'detector', output: 'events' | 'alerts'): Promise<Position> {
-  const OPEN_CHECK_MS = 1500;
+async function killInsideOpenTransaction(service: 'enricher' | 'detector', output: 'events' | 'alerts'): Promise<Position & { tries: number }> {
+  const SETTLE_MS = 1500;
+  const TRIES = 80;
   const { child } = pipeline!.services[service];
   const committedPast = (at: Position) => collectors[output].records.some((r) => r.partition === at.partition && r.offset >= at.offset);
-  let seen = uncommitted[output].length;
-  for (let attempt = 0; attempt < 60; attempt++) {
-    let candidate: Position | undefined;
-    await until(`a record of an open ${service} transaction on ${output}`, () => {
+  for (let attempt = 1; attempt <= TRIES; attempt++) {
+    let seen = uncommitted[output].length;
+    const latest = Date.now() + 50 + Math.random() * 2000;
+    for (;;) {
       const fresh = uncommitted[output].slice(seen);
       seen += fresh.length;
-      candidate = fresh.find((r) => !committedPast(r));
-      return candidate !== undefined;
-    }, 60_000);
-    child.kill('SIGSTOP');
-    await sleep(OPEN_CHECK_MS);
-    if (committedPast(candidate!)) {
-      child.kill('SIGCONT');
-      seen = uncommitted[output].length;
-      continue;
+      if (fresh.some((r) => !committedPast(r)) || Date.now() >= latest) break;
+      await sleep(10);
     }
-    await crash(service);
-    return candidate!;
+    child.kill('SIGSTOP');
+    await sleep(SETTLE_MS);
+    const stable = new Map((await fetchTopicOffsets(client, topicName(output, prefix))).partitions.map((p) => [p.partition, p.high]));
+    const open = uncommitted[output].filter((r) => r.offset >= (stable.get(r.partition) ?? 0n)).sort((a, b) => a.partition - b.partition || Number(a.offset - b.offset))[0];
+    if (open !== undefined) {
+      await crash(service);
+      return { partition: open.partition, offset: open.offset, tries: attempt };
+    }
+    child.kill('SIGCONT');
   }
-  throw new Error(`no open ${service} transaction caught in 60 tries`);
+  throw new Error(`no open ${service} transaction on ${output} caught in ${TRIES} freezes`);
 }
 
 /**
@@ -279,5 +286,5 @@ test('enricher, detector and enforcer SIGKILLed in turn under load: no loss, no 
   for (const [what, output, at] of [['enricher', 'events', abortedEvent], ['detector', 'alerts', abortedAlert]] as const) {
     assert.ok(!collectors[output].records.some((r) => r.partition === at.partition && r.offset === at.offset), `the ${what} was killed inside an open transaction: its record at ${output}[${at.partition}]@${at.offset} stays unseen by read_committed readers`);
   }
-  t.diagnostic(`${total} events (${sent.map((s) => `${s.node}: ${s.count}`).join(', ')}), ${alertIds.size} alerts; killed inside open transactions at events[${abortedEvent.partition}]@${abortedEvent.offset} and alerts[${abortedAlert.partition}]@${abortedAlert.offset}; enforcer killed with ${redelivered} handled alerts uncommitted; alerts the restarted enforcer recognised as handled: ${pipeline!.services.enforcer.log.filter((l) => l.includes('alerts handled before this start recognised')).map((l) => (JSON.parse(l) as { handled: number }).handled).join(', ')}`);
+  t.diagnostic(`${total} events (${sent.map((s) => `${s.node}: ${s.count}`).join(', ')}), ${alertIds.size} alerts; killed inside open transactions at events[${abortedEvent.partition}]@${abortedEvent.offset} (freeze ${abortedEvent.tries}) and alerts[${abortedAlert.partition}]@${abortedAlert.offset} (freeze ${abortedAlert.tries}); enforcer killed with ${redelivered} handled alerts uncommitted; alerts the restarted enforcer recognised as handled: ${pipeline!.services.enforcer.log.filter((l) => l.includes('alerts handled before this start recognised')).map((l) => (JSON.parse(l) as { handled: number }).handled).join(', ')}`);
 });

@@ -171,7 +171,10 @@ export async function retryRetriable<T>(operation: () => Promise<T>, attempts = 
   }
 }
 
-/** Low and high watermarks per partition (used by `stinger status` and tests). */
+/**
+ * Low watermark and end per partition (used by `stinger status` and tests). kafkajs asks ListOffsets read_committed,
+ * so `high` is the last stable offset: the first offset of the earliest open transaction, else the high watermark.
+ */
 export async function fetchTopicOffsets(client: KafkaClient, topic: string): Promise<TopicOffsets> {
   const admin = client.kafka.admin();
   try {
