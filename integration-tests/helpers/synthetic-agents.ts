@@ -21,7 +21,8 @@ export interface SyntheticAgentsOptions {
   readonly alertPrefix: string;
   /**
    * true: a batch whose send fails is sent again, same records, until it is acknowledged (as the agent spools and
-   * resends; the idempotent producer lets the broker drop what it already has); false: the failure ends `done`.
+   * resends, under a new producer id: what the broker had written is there twice, and the enricher drops the repeat);
+   * false: the failure ends `done`.
    */
   readonly resendFailed: boolean;
 }

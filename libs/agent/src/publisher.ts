@@ -9,7 +9,8 @@
  * Until `start()` (called once the sink is connected) every record goes to the spool: a send through a
  * sink that is still connecting can fail after the broker wrote it, and the retry would duplicate it.
  * Delivery is at least once: a send that failed after all producer retries may still have been
- * written; (agent_id, seq) identifies such duplicates downstream.
+ * written. The resend goes out under a new producer id (libs/kafka producer.ts), so it is written again rather than
+ * dropped as a duplicate; the enricher drops the second copy by (agent_id, seq) (libs/enrichment repeat-filter.ts).
  */
 import { namespaced, type Logger } from '@stinger/log';
 import type { EventSpool, SpooledRecord } from './spool.ts';

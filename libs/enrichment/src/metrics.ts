@@ -1,7 +1,8 @@
 /**
  * What the enricher measures: events by enrichment outcome (the not-enriched rate is
  * `stinger_enricher_events_total{status="not_enriched"}` over all), and the latency the late-metadata
- * wait adds (per batch that waited, and how many events it held).
+ * wait adds (per batch that waited, and how many events it held), and the RawEvents dropped as repeats of an
+ * (agent_id, seq) already passed (`stinger_enricher_repeats_total`).
  */
 import { Counter, Histogram, Registry } from 'prom-client';
 import type { EnrichmentStatus } from '@stinger/events';
@@ -10,11 +11,13 @@ export interface EnrichmentMetrics {
   eventEnriched(status: EnrichmentStatus, reason: string | null): void;
   /** A batch waited `waitMs` for pod metadata of `pending` events; `resolved` of them then resolved. */
   lateMetadataWait(observation: { readonly waitMs: number; readonly pending: number; readonly resolved: number }): void;
+  repeatDropped(): void;
 }
 
 export const noopEnrichmentMetrics: EnrichmentMetrics = {
   eventEnriched() {},
   lateMetadataWait() {},
+  repeatDropped() {},
 };
 
 export interface PrometheusEnrichmentMetrics extends EnrichmentMetrics {
@@ -41,8 +44,16 @@ export function createEnrichmentMetrics(options: { readonly registry?: Registry 
     labelNames: ['outcome'] as const,
     registers: [registry],
   });
+  const repeats = new Counter({
+    name: 'stinger_enricher_repeats_total',
+    help: 'RawEvents dropped because their (agent_id, seq) was already passed (an agent resent what Kafka had written)',
+    registers: [registry],
+  });
   return {
     registry,
+    repeatDropped() {
+      repeats.inc();
+    },
     eventEnriched(status, reason) {
       events.inc({ status, reason: reason ?? '' });
     },

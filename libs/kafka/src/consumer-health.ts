@@ -1,9 +1,10 @@
 /**
  * Health of a consumer-group member and of a producer, for the services' /healthz and /readyz (@stinger/metrics).
  *
- * The verdicts are pure functions of a small state record; `trackConsumerHealth` and `trackProducerHealth` keep that
- * record from the kafkajs instrumentation events and must be called before the consumer or producer connects (the
- * first group join is an event, not a state that can be read later).
+ * The verdicts are pure functions of a small state record; `trackConsumerHealth` keeps that record from the kafkajs
+ * instrumentation events and must be called before the consumer connects (the first group join is an event, not a
+ * state that can be read later). `trackProducerHealth` reads the StingerProducer's own `connected`, which follows
+ * the producer it replaces after a failed send.
  *
  * - Ready: the member has joined its group (GROUP_JOIN) and is in it now; a rebalance, a crash or a stop takes that
  *   back until the next join. A member with no partitions is ready: it is the standby of a group with more members
@@ -12,11 +13,12 @@
  *   error kafkajs does not restart from. kafkajs heartbeats from its fetch loop and from the batch handler, so no
  *   heartbeat means the handler is stuck; a broker that is away shows as not joined (not ready), never as not live.
  */
-import type { Consumer, Producer } from 'kafkajs';
+import type { Consumer } from 'kafkajs';
 import { namespaced } from '@stinger/log';
 import type { HealthCheck } from '@stinger/metrics';
 import { fetchConsumerLag } from './admin.ts';
 import type { KafkaClient } from './client.ts';
+import type { StingerProducer } from './producer.ts';
 
 /**
  * A joined member's longest silence before it counts as stuck. Well above what a healthy member shows: it heartbeats
@@ -97,15 +99,13 @@ export function trackConsumerHealth(consumer: Consumer, options: TrackConsumerHe
 }
 
 /** Ready while connected: a producer reconnects on its own, so a disconnect is never a reason to restart. */
-export function trackProducerHealth(producer: Producer): HealthTracker {
-  let connected = false;
-  producer.on(producer.events.CONNECT, () => {
-    connected = true;
-  });
-  producer.on(producer.events.DISCONNECT, () => {
-    connected = false;
-  });
-  return { check: () => ({ live: true, ready: connected, detail: { connected } }) };
+export function trackProducerHealth(producer: Pick<StingerProducer, 'connected'>): HealthTracker {
+  return {
+    check: () => {
+      const { connected } = producer;
+      return { live: true, ready: connected, detail: { connected } };
+    },
+  };
 }
 
 /**

@@ -5,6 +5,14 @@
  * when the broker acknowledged the batch holding it; callers that produce fast (the agent) await
  * `whenWritable()` for back-pressure instead of letting memory grow. Batches are sent one at a time,
  * in enqueue order, so per-partition order is the enqueue order. `send` bypasses the queue.
+ *
+ * A send that failed is never retried through the same producer id: the next send of a (non-transactional) producer
+ * first replaces the kafkajs producer, so the broker gives it a new id and sequence numbers from 0. Callers resend
+ * what failed (the agent's spool, sendUntilDelivered); through the old id, kafkajs's sequence state after a failed
+ * multi-partition batch made the broker treat records it did not have as duplicates: acknowledged, and never written
+ * (integration-tests/kafka/broker-faults.test.ts, 20 of 9,660 records with two of three brokers killed). With a new
+ * id a resend can only write a record twice, never drop it; (agent_id, seq) identifies the repeats and the enricher
+ * drops them (libs/enrichment repeat-filter.ts). Transactional producers are replaced by their transform instead.
  */
 import { CompressionTypes, Partitioners, type Producer } from 'kafkajs';
 import type { KafkaCompression } from '@stinger/config';
@@ -38,7 +46,10 @@ export interface CreateProducerOptions {
 }
 
 export interface StingerProducer {
+  /** The current kafkajs producer; a failed send replaces it (see the header), so do not keep it. */
   readonly producer: Producer;
+  /** Connected now: between connect() and disconnect(), and not while a replacement is connecting. */
+  readonly connected: boolean;
   connect(): Promise<void>;
   send(topic: string, records: readonly ProducerRecord[]): Promise<void>;
   enqueue(topic: string, record: ProducerRecord): Promise<void>;
@@ -124,14 +135,55 @@ export async function sendUntilDelivered(options: SendUntilDeliveredOptions, top
 export function createProducer(options: CreateProducerOptions): StingerProducer {
   const { client, lingerMs = 5, maxBatchRecords = 2000, maxQueuedRecords = 100_000, compression = client.connection.compression ?? 'zstd', transactionalId } = options;
   const logger: Logger = namespaced(client.logger, 'Producer');
-  const producer = client.kafka.producer({
-    idempotent: true,
-    maxInFlightRequests: 1,
-    allowAutoTopicCreation: false,
-    // The murmur2 partitioner of the Java client: a node's events land where a Java producer would put them.
-    createPartitioner: Partitioners.DefaultPartitioner,
-    ...(transactionalId ? { transactionalId, retry: TRANSACTIONAL_RETRY } : {}),
-  });
+  const newKafkaProducer = (): Producer => {
+    const created = client.kafka.producer({
+      idempotent: true,
+      maxInFlightRequests: 1,
+      allowAutoTopicCreation: false,
+      // The murmur2 partitioner of the Java client: a node's events land where a Java producer would put them.
+      createPartitioner: Partitioners.DefaultPartitioner,
+      ...(transactionalId ? { transactionalId, retry: TRANSACTIONAL_RETRY } : {}),
+    });
+    created.on(created.events.CONNECT, () => {
+      if (created === producer) connected = true;
+    });
+    created.on(created.events.DISCONNECT, () => {
+      if (created === producer) connected = false;
+    });
+    return created;
+  };
+  let connected = false;
+  let producer = newKafkaProducer();
+  /** Set by a failed send of a non-transactional producer; the next send replaces the producer first. */
+  let renewIdentity = false;
+  let renewing: Promise<void> | null = null;
+
+  /** The producer to send through: a new one (new producer id) after a failed send. One replacement at a time. */
+  async function current(): Promise<Producer> {
+    while (renewIdentity || renewing !== null) {
+      renewing ??= (async () => {
+        const old = producer;
+        producer = newKafkaProducer();
+        connected = false;
+        renewIdentity = false;
+        await old.disconnect().catch(() => undefined);
+        try {
+          await producer.connect();
+          logger.info('producer replaced after a failed send: resends go out under a new producer id');
+        } catch (error) {
+          renewIdentity = true;
+          throw error;
+        }
+      })().finally(() => {
+        renewing = null;
+      });
+      await renewing;
+    }
+    return producer;
+  }
+  const failed = (): void => {
+    if (transactionalId === undefined) renewIdentity = true;
+  };
   const queue: Pending[] = [];
   let timer: NodeJS.Timeout | null = null;
   let sending: Promise<void> = Promise.resolve();
@@ -142,8 +194,9 @@ export function createProducer(options: CreateProducerOptions): StingerProducer 
   async function sendNow(topic: string, records: readonly ProducerRecord[]): Promise<void> {
     try {
       const framed = await client.wireFormat.frameRecords(topic, records);
-      await producer.send({ topic, acks: -1, compression: COMPRESSION[compression], messages: framed.map(toKafkaMessage) });
+      await (await current()).send({ topic, acks: -1, compression: COMPRESSION[compression], messages: framed.map(toKafkaMessage) });
     } catch (error) {
+      failed();
       throw new ProduceError(`produce to ${topic} failed: ${(error as Error).message}`, { cause: error, topic });
     }
   }
@@ -153,9 +206,10 @@ export function createProducer(options: CreateProducerOptions): StingerProducer 
       const topicMessages = await Promise.all(
         [...groupByTopic(batch)].map(async ([topic, records]) => ({ topic, messages: (await client.wireFormat.frameRecords(topic, records)).map(toKafkaMessage) })),
       );
-      await producer.sendBatch({ acks: -1, compression: COMPRESSION[compression], topicMessages });
+      await (await current()).sendBatch({ acks: -1, compression: COMPRESSION[compression], topicMessages });
       for (const p of batch) p.resolve();
     } catch (error) {
+      failed();
       const wrapped = new ProduceError(`batch of ${batch.length} records failed: ${(error as Error).message}`, { cause: error });
       logger.error({ err: wrapped, records: batch.length }, 'batch not acknowledged');
       for (const p of batch) p.reject(wrapped);
@@ -182,7 +236,12 @@ export function createProducer(options: CreateProducerOptions): StingerProducer 
   }
 
   return {
-    producer,
+    get producer() {
+      return producer;
+    },
+    get connected() {
+      return connected;
+    },
     async connect() {
       await producer.connect();
     },

@@ -161,8 +161,10 @@ export interface ReadPartitionRangeOptions {
   readonly client: KafkaClient;
   readonly topic: string;
   readonly partition: number;
-  /** First record: the first at or after this time (ms since the epoch). */
-  readonly sinceMs: number;
+  /** First record: the first at or after this time (ms since the epoch); with sinceOffset, the later of the two. */
+  readonly sinceMs?: number;
+  /** First record: this offset (or the log's start if that is later); with sinceMs, the later of the two. */
+  readonly sinceOffset?: bigint;
   /** Exclusive end offset: records before it are returned. */
   readonly untilOffset: bigint;
   /** Longest the read takes; what was read by then is returned. Default 10 s. */
@@ -170,23 +172,31 @@ export interface ReadPartitionRangeOptions {
 }
 
 /**
- * The records of one partition from a point in time up to (not including) an offset, in offset order. The detector
- * rebuilds its windowed state with it: the input it had processed before a restart or a partition move, re-read.
+ * The records of one partition from a point in time and/or an offset up to (not including) an offset, in offset
+ * order. The detector rebuilds its windowed state with it, and the enricher its repeat filter: the input they had
+ * processed before a restart or a partition move, re-read. Without sinceMs and sinceOffset it throws.
  * A consumer of a throw-away group that never commits; other partitions of the topic are left at their end.
  */
 export async function readPartitionRange(options: ReadPartitionRangeOptions): Promise<ConsumedRecord[]> {
-  const { client, topic, partition, sinceMs, untilOffset, timeoutMs = 10_000 } = options;
+  const { client, topic, partition, sinceMs, sinceOffset, untilOffset, timeoutMs = 10_000 } = options;
+  if (sinceMs === undefined && sinceOffset === undefined) throw new TypeError(`readPartitionRange of ${topic}[${partition}]: give sinceMs, sinceOffset or both`);
   const admin = client.kafka.admin();
   await admin.connect();
   let start: bigint;
   try {
-    const byTime = (await admin.fetchTopicOffsetsByTimestamp(topic, sinceMs)).find((p) => p.partition === partition);
-    start = BigInt(byTime?.offset ?? untilOffset.toString());
+    // A seek below the log's start would be reset to its end by the consumer: start at the low watermark at least.
+    const low = BigInt((await admin.fetchTopicOffsets(topic)).find((p) => p.partition === partition)?.low ?? '0');
+    start = sinceOffset !== undefined && sinceOffset > low ? sinceOffset : low;
+    if (sinceMs !== undefined) {
+      const byTime = BigInt((await admin.fetchTopicOffsetsByTimestamp(topic, sinceMs)).find((p) => p.partition === partition)?.offset ?? untilOffset.toString());
+      // fetchTopicOffsetsByTimestamp answers the end offset (-1 or the high watermark) when no record is that new.
+      if (byTime < 0n) return [];
+      if (byTime > start) start = byTime;
+    }
   } finally {
     await admin.disconnect();
   }
-  // fetchTopicOffsetsByTimestamp answers the end offset (-1 or the high watermark) when no record is that new.
-  if (start < 0n || start >= untilOffset) return [];
+  if (start >= untilOffset) return [];
   const records: ConsumedRecord[] = [];
   const groupId = `stinger-range-${randomUUID()}`;
   const consumer = client.kafka.consumer({ groupId, readUncommitted: false, allowAutoTopicCreation: false });

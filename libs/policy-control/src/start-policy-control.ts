@@ -67,7 +67,7 @@ export async function startPolicyControl(options: StartPolicyControlOptions): Pr
   for (const refused of initial.refused) logger.warn(refused, 'a record on stinger.policies is not in force');
 
   const producer = createProducer({ client });
-  const producerHealth = trackProducerHealth(producer.producer);
+  const producerHealth = trackProducerHealth(producer);
   await producer.connect();
   const controller = new PolicyController({
     logger: options.logger,

@@ -51,7 +51,7 @@ readSigningKey(config.keysDir);
 const client = createKafkaClient({ brokers: requireBrokers(config), connection: config.kafka, role: `enforcer-${config.nodeName}`, logger });
 // Commands go out at once: every millisecond here is kill latency.
 const producer = createProducer({ client, lingerMs: 0, compression: 'none' });
-const producerHealth = trackProducerHealth(producer.producer);
+const producerHealth = trackProducerHealth(producer);
 // The alerts consumer is created once the policies are read.
 const alertsHealth = deferredCheck();
 const health = { producer: producerHealth.check, consumer: alertsHealth.check };

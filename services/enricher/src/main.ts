@@ -13,7 +13,7 @@
 import { loadConfig, requireBrokers } from '@stinger/config';
 import { createEnricher, createEnrichmentMetrics } from '@stinger/enrichment';
 import { createPodIndex, DisabledPodIndex, loadKubeConfig, type PodIndex } from '@stinger/k8s';
-import { createDeadLetterBuilder, createKafkaClient, exitOnWrongKafkaSettings, createTransactionalTransform, installShutdown, topicName } from '@stinger/kafka';
+import { createDeadLetterBuilder, createKafkaClient, exitOnWrongKafkaSettings, createTransactionalTransform, installShutdown, readPartitionRange, topicName } from '@stinger/kafka';
 import { createLogger } from '@stinger/log';
 import { createProcessMetrics, deferredCheck, serveMetrics } from '@stinger/metrics';
 
@@ -54,9 +54,18 @@ if (!(await index.waitForSync(INITIAL_SYNC_TIMEOUT_MS))) {
   logger.warn({ timeoutMs: INITIAL_SYNC_TIMEOUT_MS }, 'pod informers not synced yet; enriching with what is known');
 }
 
-const enricher = createEnricher({ index, eventsTopic: topicName('events', prefix), logger, metrics, maxWaitMs: LATE_METADATA_MAX_WAIT_MS });
 const groupId = `${prefix}stinger.enricher`;
+const rawTopic = topicName('eventsRaw', prefix);
 const client = createKafkaClient({ brokers: requireBrokers(config), connection: config.kafka, role: `enricher-${config.nodeName}`, logger });
+const enricher = createEnricher({
+  index,
+  eventsTopic: topicName('events', prefix),
+  logger,
+  metrics,
+  maxWaitMs: LATE_METADATA_MAX_WAIT_MS,
+  // The repeat filter of a partition new to this instance is rebuilt from the records before its first batch.
+  readRange: (range) => readPartitionRange({ client, topic: rawTopic, ...range }),
+});
 // Wrong credentials or an untrusted broker certificate end the process here with one line, not in client retries.
 await exitOnWrongKafkaSettings(client, { logger });
 const worker = createTransactionalTransform({
@@ -64,11 +73,13 @@ const worker = createTransactionalTransform({
   groupId,
   // Stable across restarts of this instance, so a restart fences its predecessor's open transaction.
   transactionalId: `${groupId}.${config.nodeName}`,
-  inputTopics: [topicName('eventsRaw', prefix)],
+  inputTopics: [rawTopic],
   // A crashed enricher's partitions go to its successor after this long (measured: 30 s with the default).
   sessionTimeoutMs: 10_000,
   transform: (record) => enricher.transform(record),
   prepareBatch: (records) => enricher.prepareBatch(records),
+  onGroupJoin: () => enricher.resetPartitions(),
+  onBatchNotCommitted: ({ partition }) => enricher.resetPartition(partition),
   // A schema the registry refuses for an output is a configuration error: one fatal line, exit 1, nothing committed.
   onFatal: (error) => void shutdown.fail(error),
   deadLetter: createDeadLetterBuilder({ consumer: groupId, dlqTopic: topicName('dlq', prefix) }),
