@@ -20,6 +20,7 @@ import { namespaced, type Logger } from '@stinger/log';
 import { untilDone } from '@stinger/retry';
 import type { KafkaClient } from './client.ts';
 import { ProduceError, ProducerQueueFullError } from './errors.ts';
+import { createPartitionRouter, type PartitionRouter } from './partition-router.ts';
 
 export interface ProducerRecord {
   readonly key: string | Buffer | null;
@@ -87,6 +88,24 @@ export function toKafkaMessage(record: ProducerRecord): {
     ...(record.partition !== undefined ? { partition: record.partition } : {}),
     ...(record.timestampMs !== undefined ? { timestamp: String(record.timestampMs) } : {}),
   };
+}
+
+/**
+ * Sends `messages` to `topic` through `producer`, one kafkajs send per partition (partition-router.ts says why), the
+ * partitions side by side; resolves once every partition's send is acknowledged, else rejects with the first error
+ * after all have settled (a partition whose send succeeded is then written, and its records come again with the
+ * caller's resend).
+ */
+export async function sendPerPartition(
+  producer: Pick<Producer, 'send'>,
+  router: PartitionRouter,
+  request: { readonly topic: string; readonly compression: CompressionTypes; readonly messages: readonly ReturnType<typeof toKafkaMessage>[] },
+): Promise<void> {
+  const { topic, compression } = request;
+  const byPartition = await router.split(topic, request.messages);
+  const settled = await Promise.allSettled([...byPartition.values()].map((messages) => producer.send({ topic, acks: -1, compression, messages })));
+  const rejected = settled.find((s) => s.status === 'rejected');
+  if (rejected) throw rejected.reason;
 }
 
 /** Groups queued records by topic, keeping order within each topic (pure; tested directly). */
@@ -157,6 +176,7 @@ export function createProducer(options: CreateProducerOptions): StingerProducer 
   /** Set by a failed send of a non-transactional producer; the next send replaces the producer first. */
   let renewIdentity = false;
   let renewing: Promise<void> | null = null;
+  const router = createPartitionRouter(client);
 
   /** The producer to send through: a new one (new producer id) after a failed send. One replacement at a time. */
   async function current(): Promise<Producer> {
@@ -181,7 +201,7 @@ export function createProducer(options: CreateProducerOptions): StingerProducer 
     }
     return producer;
   }
-  const failed = (): void => {
+  const sendFailed = (): void => {
     if (transactionalId === undefined) renewIdentity = true;
   };
   const queue: Pending[] = [];
@@ -194,9 +214,9 @@ export function createProducer(options: CreateProducerOptions): StingerProducer 
   async function sendNow(topic: string, records: readonly ProducerRecord[]): Promise<void> {
     try {
       const framed = await client.wireFormat.frameRecords(topic, records);
-      await (await current()).send({ topic, acks: -1, compression: COMPRESSION[compression], messages: framed.map(toKafkaMessage) });
+      await sendPerPartition(await current(), router, { topic, compression: COMPRESSION[compression], messages: framed.map(toKafkaMessage) });
     } catch (error) {
-      failed();
+      sendFailed();
       throw new ProduceError(`produce to ${topic} failed: ${(error as Error).message}`, { cause: error, topic });
     }
   }
@@ -206,10 +226,13 @@ export function createProducer(options: CreateProducerOptions): StingerProducer 
       const topicMessages = await Promise.all(
         [...groupByTopic(batch)].map(async ([topic, records]) => ({ topic, messages: (await client.wireFormat.frameRecords(topic, records)).map(toKafkaMessage) })),
       );
-      await (await current()).sendBatch({ acks: -1, compression: COMPRESSION[compression], topicMessages });
+      const sending = await current();
+      const settled = await Promise.allSettled(topicMessages.map(({ topic, messages }) => sendPerPartition(sending, router, { topic, compression: COMPRESSION[compression], messages })));
+      const rejected = settled.find((s) => s.status === 'rejected');
+      if (rejected) throw rejected.reason;
       for (const p of batch) p.resolve();
     } catch (error) {
-      failed();
+      sendFailed();
       const wrapped = new ProduceError(`batch of ${batch.length} records failed: ${(error as Error).message}`, { cause: error });
       logger.error({ err: wrapped, records: batch.length }, 'batch not acknowledged');
       for (const p of batch) p.reject(wrapped);

@@ -19,6 +19,7 @@ import type { KafkaClient } from './client.ts';
 import { STUCK_AFTER_MS, trackConsumerHealth } from './consumer-health.ts';
 import { toConsumedRecord, type ConsumedRecord } from './consumer.ts';
 import { OutputSchemaRefusedError, StingerKafkaError, TransactionError } from './errors.ts';
+import { createPartitionRouter } from './partition-router.ts';
 import { createProducer, groupByTopic, toKafkaMessage, type ProducerRecord } from './producer.ts';
 import { backoffDelay } from '@stinger/retry';
 import { SchemaIncompatibleError } from '@stinger/schema-registry';
@@ -230,6 +231,7 @@ export function createTransactionalTransform(options: TransactionalTransformOpti
   const logger = namespaced(client.logger, 'TransactionalTransform');
   // The output (enriched events, alerts) is the largest data at rest: compressed with the configured codec.
   let producer = createProducer({ client, transactionalId });
+  const router = createPartitionRouter(client);
   /**
    * Set when a transaction failed: kafkajs's producer may then be in any state (ABORTING after a failed abort refuses
    * every later transaction: "Cannot call beginTransaction in state ABORTING"; a producer whose epoch the coordinator
@@ -326,12 +328,14 @@ export function createTransactionalTransform(options: TransactionalTransformOpti
             try {
               // One fetched batch can hold more bytes than a produce request may carry (the broker's
               // message.max.bytes, 1 MiB by default): send it in chunks, all inside the one transaction.
+              // One send per partition, one after another (partition-router.ts: a send spanning partitions can lose
+              // a moved partition's records in kafkajs's retry, and the commit would then make the loss final).
               for (const chunk of chunkByBytes(outputs, MAX_SEND_BYTES)) {
-                const chunkByTopic = groupByTopic(chunk.map((record) => ({ topic: record.topic, record })));
-                await transaction.sendBatch({
-                  acks: -1,
-                  topicMessages: [...chunkByTopic].map(([topic, records]) => ({ topic, messages: records.map(toKafkaMessage) })),
-                });
+                for (const [topic, records] of groupByTopic(chunk.map((record) => ({ topic: record.topic, record })))) {
+                  for (const messages of (await router.split(topic, records.map(toKafkaMessage))).values()) {
+                    await transaction.send({ topic, acks: -1, messages });
+                  }
+                }
               }
               await whileTransactionsConcurrent(() =>
                 transaction.sendOffsets({
