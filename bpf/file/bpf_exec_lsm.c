@@ -54,22 +54,18 @@ int BPF_PROG(exec_check_enforce, struct linux_binprm *bprm, int ret)
 	 * A refusal, or a match of a rule that keeps its records, is of the kept tier; an audit of the audit tier
 	 * (stinger_loss.h): shed while the ring fills.
 	 */
-	if (refused || resolved_keeps(r) || !audit_record_shed()) {
-		e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
-		if (e) {
-			fill_header(&e->hdr, EVENT_KIND_EXEC_RULE, sizeof(*e));
-			e->rule_id = resolved_rule_id(r);
-			e->action = taken;
-			e->exec_rule_flags = resolved_flags(r) | FILE_FLAG_RESOLVED;
-			e->dirfd = AT_FDCWD;
-			e->at_flags = 0;
-			e->path_len = n - 1;
-			e->pad = 0;
-			__builtin_memcpy(e->path, s->key.path, sizeof(e->path));
-			bpf_ringbuf_submit(e, 0);
-		} else {
-			count_lost_record();
-		}
+	e = reserve_record_tiered(sizeof(*e), refused || resolved_keeps(r));
+	if (e) {
+		fill_header(&e->hdr, EVENT_KIND_EXEC_RULE, sizeof(*e));
+		e->rule_id = resolved_rule_id(r);
+		e->action = taken;
+		e->exec_rule_flags = resolved_flags(r) | FILE_FLAG_RESOLVED;
+		e->dirfd = AT_FDCWD;
+		e->at_flags = 0;
+		e->path_len = n - 1;
+		e->pad = 0;
+		__builtin_memcpy(e->path, s->key.path, sizeof(e->path));
+		bpf_ringbuf_submit(e, 0);
 	}
 	return refused ? -EPERM : 0;
 }

@@ -98,13 +98,9 @@ static __always_inline void emit_close(__u64 open_id, const struct file_io_total
 {
 	struct file_close_event *e;
 
-	if (audit_record_shed())
+	e = reserve_record_tiered(sizeof(*e), 0);
+	if (!e)
 		return;
-	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
-	if (!e) {
-		count_lost_record();
-		return;
-	}
 	fill_header(&e->hdr, EVENT_KIND_FILE_CLOSE, sizeof(*e));
 	e->open_id = open_id;
 	e->bytes_read = t->bytes_read;

@@ -52,13 +52,9 @@ static __always_inline void send_resolved(const struct lsm_scratch *s, __u32 len
 	 * A refusal, or a match of a rule that keeps its records, is of the kept tier; an audit of the audit tier
 	 * (stinger_loss.h): shed while the ring fills.
 	 */
-	if (!kept && audit_record_shed())
+	e = reserve_record_tiered(sizeof(*e), kept);
+	if (!e)
 		return;
-	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
-	if (!e) {
-		count_lost_record();
-		return;
-	}
 	fill_header(&e->hdr, EVENT_KIND_FILE, sizeof(*e));
 	e->op = FILE_OP_OPEN;
 	e->file_flags = resolved_flags(r) | FILE_FLAG_RESOLVED | (refused ? FILE_FLAG_RESULT_KNOWN : 0) |

@@ -35,14 +35,20 @@ static __always_inline __u32 current_tid(void)
 #error "a sensor object is built with -DSTINGER_SENSOR_<its folder> (bpf/Makefile): its records lost to a full ring count there"
 #endif
 
+/* One more in this object's sensor's slot of a per-CPU counter map of stinger_loss.h (lost_records, shed_records). */
+static __always_inline void count_in_loss_slot(void *per_cpu_counters)
+{
+	__u32 slot = STINGER_LOSS_SLOT;
+	__u64 *n = bpf_map_lookup_elem(per_cpu_counters, &slot);
+
+	if (n)
+		*n += 1; /* per-CPU slot: no other writer on this CPU while we run */
+}
+
 /* A record of this object's sensor that the full ring buffer refused. */
 static __always_inline void count_lost_record(void)
 {
-	__u32 slot = STINGER_LOSS_SLOT;
-	__u64 *lost = bpf_map_lookup_elem(&lost_records, &slot);
-
-	if (lost)
-		*lost += 1; /* per-CPU slot: no other writer on this CPU while we run */
+	count_in_loss_slot(&lost_records);
 }
 
 static __always_inline void fill_header(struct event_header *hdr, __u16 kind, __u32 size)
@@ -80,20 +86,39 @@ static __always_inline void output_record(void *record, __u64 size)
  * Whether an audit-only record must be shed now: the ring holds more than SHED_AUDIT_ABOVE_BYTES the agent has not
  * consumed (records written or reserved, BPF_RB_AVAIL_DATA), so the rest is kept for records of actions and process
  * life cycle. Counts the shed record in this sensor's slot of shed_records. The one place the shedding policy is
- * decided: call sites that reserve their record themselves ask it before bpf_ringbuf_reserve; the others use
- * output_audit_record.
+ * decided: reserve_record_tiered and output_audit_record ask it; a call site with more to check before it reserves
+ * (bpf_egress.c's rate limits) asks it itself.
  */
 static __always_inline int audit_record_shed(void)
 {
-	__u32 slot = STINGER_LOSS_SLOT;
-	__u64 *shed;
-
 	if (bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) <= SHED_AUDIT_ABOVE_BYTES)
 		return 0;
-	shed = bpf_map_lookup_elem(&shed_records, &slot);
-	if (shed)
-		*shed += 1; /* per-CPU slot: no other writer on this CPU while we run */
+	count_in_loss_slot(&shed_records);
 	return 1;
+}
+
+/*
+ * Reserves `size` bytes of the ring for a record of the kept tier that the caller fills and submits (the in-place
+ * counterpart of output_record); NULL, counted as lost, when the ring is full.
+ */
+static __always_inline void *reserve_record(__u64 size)
+{
+	void *record = bpf_ringbuf_reserve(&events, size, 0);
+
+	if (!record)
+		count_lost_record();
+	return record;
+}
+
+/*
+ * reserve_record for a record of either tier (the in-place counterpart of output_record_tiered): one of the audit
+ * tier (`kept` 0) is shed while the ring fills (audit_record_shed), and NULL is returned for it.
+ */
+static __always_inline void *reserve_record_tiered(__u64 size, int kept)
+{
+	if (!kept && audit_record_shed())
+		return NULL;
+	return reserve_record(size);
 }
 
 /* output_record for a record of the audit tier: shed once the ring is filling (audit_record_shed). */

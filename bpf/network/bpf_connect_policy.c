@@ -40,12 +40,10 @@ static __always_inline struct net_rule_value *deny_rule(struct net_rule_key *key
 static __always_inline int refuse(struct bpf_sock_addr *ctx, struct net_rule_key *key, __u16 port_be,
 				  struct net_rule_value *rule)
 {
-	struct net_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	struct net_event *e = reserve_record(sizeof(*e));
 
-	if (!e) {
-		count_lost_record();
+	if (!e)
 		return 0;
-	}
 	fill_header(&e->hdr, EVENT_KIND_CONNECT, sizeof(*e));
 	e->protocol = ctx->protocol;
 	e->port = bpf_ntohs(port_be);

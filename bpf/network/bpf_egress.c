@@ -243,9 +243,8 @@ static __always_inline struct egress_event *reserve(struct __sk_buff *skb, struc
 
 	if (audit_record_shed() || !take_credit(bpf_skb_cgroup_id(skb), now))
 		return NULL;
-	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	e = reserve_record(sizeof(*e));
 	if (!e) {
-		count_lost_record();
 		count(EGRESS_COUNTER_RING_FULL);
 		return NULL;
 	}
@@ -345,9 +344,8 @@ static __always_inline void emit_flow(struct egress_socket *s, __u64 cookie, __u
 	if (config && !take_credit_from(&flow_buckets, s->owner.cgroup_id, now, config->flow_cost_ns, config->flow_max_credit_ns,
 					EGRESS_COUNTER_FLOWS_RATE_LIMITED))
 		return;
-	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	e = reserve_record(sizeof(*e));
 	if (!e) {
-		count_lost_record();
 		count(EGRESS_COUNTER_RING_FULL);
 		return;
 	}

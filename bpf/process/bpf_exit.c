@@ -93,7 +93,7 @@ int sched_process_exit(struct sched_process_exit_args *ctx)
 	if (!exit_empties_group(ctx))
 		return 0;
 
-	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	e = reserve_record(sizeof(*e));
 	if (e) {
 		fill_header(&e->hdr, EVENT_KIND_EXIT, sizeof(*e));
 		pending = bpf_map_lookup_elem(&exit_status_by_pid, &pid);
@@ -105,8 +105,6 @@ int sched_process_exit(struct sched_process_exit_args *ctx)
 			e->status = 0;
 		}
 		bpf_ringbuf_submit(e, 0);
-	} else {
-		count_lost_record();
 	}
 	bpf_map_delete_elem(&exit_status_by_pid, &pid);
 	bpf_map_delete_elem(&ppid_by_pid, &pid);

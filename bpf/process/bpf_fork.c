@@ -114,11 +114,9 @@ int sched_process_fork(struct trace_event_raw_sched_process_fork *ctx)
 	inherit_pid_scopes(parent, child);
 
 	bpf_map_update_elem(&ppid_by_pid, &child, &parent, BPF_ANY);
-	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
-	if (!e) {
-		count_lost_record();
+	e = reserve_record(sizeof(*e));
+	if (!e)
 		return 0;
-	}
 	fill_header(&e->hdr, EVENT_KIND_FORK, sizeof(*e));
 	e->child_pid = child;
 	e->pad = 0;
