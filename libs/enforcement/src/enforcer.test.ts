@@ -112,6 +112,9 @@ describe('Enforcer', () => {
     const named = enforcer({ rules: rules('enforce', 'kube-system') }).instance.onAlert(alertFor(shadowEvent({ pod: kubeSystem }), {}, rules('enforce', 'kube-system')));
     assert.equal(named.commands.length, 1, 'a policy that names the namespace is acted on there');
     assert.equal(outcome(alertFor(shadowEvent(), { time: NOW - 120_000_000_000n }))[0], 'expired');
+    // Age decides only whether to act: what happened, or what the policy wants, is said however late.
+    assert.equal(outcome(alertFor(shadowEvent(), { mode: 'monitor', time: NOW - 120_000_000_000n }))[0], 'monitor_only');
+    assert.equal(outcome(alertFor(shadowEvent({ action: { kind: 'sigkill', policy: 'p', rule: 'shadow' } }), { time: NOW - 120_000_000_000n }))[0], 'killed_in_kernel');
   });
 
   test('a deny rule: denied_in_kernel when the node refused the open, audit_only and never a kill when it did not', () => {

@@ -5,9 +5,7 @@
  *  - `onAlert(alert)` returns the records to publish now: at most one signed ControlCommand and the Enforcement
  *    records that are already final. Each alert gets exactly one final Enforcement, now or later; an alert id seen
  *    before (a redelivery) gets nothing.
- *  - Decision, in order:
- *      expired       the alert is older than MAX_ALERT_AGE_MS (a backlog, a first start on old alerts): too late
- *                    to act on safely;
+ *  - Decision, in order (the first five say what happened or what the policy wants, whatever the alert's age):
  *      monitor_only  the alert's policy was in monitor mode, or the policy in force now is;
  *      audit_only    the rule only alerts;
  *      killed_in_kernel / denied_in_kernel   the agent already acted at the syscall (event.action names this rule);
@@ -17,6 +15,10 @@
  *                    rule (the enforcer re-checks it: write access to stinger.alerts is not authority to kill), or
  *                    the node+policy exceeded its kills per minute (detail says which);
  *      protected     the pod's namespace is never touched (kube-system by default) unless the policy names it;
+ *      expired       an alert that would be acted on is older than MAX_ALERT_AGE_MS (a backlog, a first start on old
+ *                    alerts, brokers away): too late to act on safely. A late monitor-mode alert is still
+ *                    monitor_only, a late in-kernel kill still killed_in_kernel (seen as expired once two of three
+ *                    brokers had been down: integration-tests/kafka/broker-faults.test.ts);
  *      otherwise a kill command for the event's process (pid, start time, exec id), signed, expiring after the TTL,
  *      dry_run when the enforcer runs dry. Alerts for a process that already has a command out wait for that
  *      command's answer instead of sending another.
@@ -59,7 +61,7 @@ interface Pending {
 }
 
 const MS = 1_000_000n;
-/** Alerts older than this (by Alert.time) are recorded expired, never acted on. */
+/** Alerts older than this (by Alert.time) that would be acted on are recorded expired instead. */
 export const MAX_ALERT_AGE_MS = 60_000;
 const NOTHING: EnforcerOutput = { commands: [], enforcements: [] };
 
@@ -117,7 +119,6 @@ export class Enforcer {
     this.stats.alerts += 1;
     const now = this.#now();
     const final = (outcome: EnforcementOutcome, detail: string | null = null): EnforcerOutput => ({ commands: [], enforcements: [this.#record(alert, { outcome, detail, requestedAtNs: now, command: null })] });
-    if (now - alert.time > BigInt(MAX_ALERT_AGE_MS) * MS) return final('expired', `alert raised ${(now - alert.time) / MS} ms ago; only alerts younger than ${MAX_ALERT_AGE_MS} ms are acted on`);
     const rule = this.#options.rules.find(alert.policy, alert.rule);
     if (alert.mode === 'monitor' || rule?.mode === 'monitor') return final('monitor_only');
     if (alert.action === 'audit') return final('audit_only');
@@ -135,6 +136,7 @@ export class Enforcer {
     if (namespace !== undefined && this.#options.protectedNamespaces.includes(namespace) && !rule.namespaces.includes(namespace)) {
       return final('protected', `namespace ${namespace} is never touched unless a policy names it`);
     }
+    if (now - alert.time > BigInt(MAX_ALERT_AGE_MS) * MS) return final('expired', `alert raised ${(now - alert.time) / MS} ms ago; only alerts younger than ${MAX_ALERT_AGE_MS} ms are acted on`);
     const process = alert.event.process;
     const out = this.#byTarget.get(process.exec_id);
     const pending = out === undefined ? undefined : this.#pending.get(out);
