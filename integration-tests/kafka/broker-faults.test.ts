@@ -29,9 +29,9 @@
  * whose partition leader was killed). The cause is kafkajs 2.2.4's send retry (libs/kafka partition-router.ts): a
  * send spanning partitions on several brokers skips, on retry, a broker that had already answered, even when a
  * partition whose leader died has moved to it, and resolves without that partition's records. Every Stinger send now
- * goes to one partition per kafkajs call, transactions included. Repeats (seq 2040-2049 twice, run 2) came from
- * resends through the same idempotent producer id; resends now go out under a new producer id and the enricher drops
- * repeats by (agent_id, seq). Then two runs found monitor-mode alerts recorded `expired` after the stall (the enforcer
+ * goes to one partition per kafkajs call, transactions included. Repeats (seq 2040-2049 twice, run 2) fit a resend of
+ * a batch the brokers had partly written; resends now go out under a new producer id and the enricher drops repeats
+ * by (agent_id, seq). Then two runs found monitor-mode alerts recorded `expired` after the stall (the enforcer
  * now says expired only for an alert it would act on); the three runs after all these fixes passed.
  */
 import { after, before, test } from 'node:test';

@@ -8,11 +8,13 @@
  *
  * A send that failed is never retried through the same producer id: the next send of a (non-transactional) producer
  * first replaces the kafkajs producer, so the broker gives it a new id and sequence numbers from 0. Callers resend
- * what failed (the agent's spool, sendUntilDelivered); through the old id, kafkajs's sequence state after a failed
- * multi-partition batch made the broker treat records it did not have as duplicates: acknowledged, and never written
- * (integration-tests/kafka/broker-faults.test.ts, 20 of 9,660 records with two of three brokers killed). With a new
- * id a resend can only write a record twice, never drop it; (agent_id, seq) identifies the repeats and the enricher
- * drops them (libs/enrichment repeat-filter.ts). Transactional producers are replaced by their transform instead.
+ * what failed (the agent's spool, sendUntilDelivered), regrouped: the spool's segments are not the producer's
+ * batches. Through the old id the broker would judge such a resend by sequence numbers kafkajs rewinds per failed
+ * request, and answer a regrouped batch as out of order, or as a duplicate of one it holds when the bounds match.
+ * Under a new id a resend is simply written: a record the broker had written but not confirmed comes twice, never
+ * not at all; (agent_id, seq) identifies the repeats and the enricher drops them (libs/enrichment repeat-filter.ts).
+ * Transactional producers are replaced by their transform instead. Every send goes to one partition per kafkajs call
+ * (sendPerPartition; partition-router.ts says why).
  */
 import { CompressionTypes, Partitioners, type Producer } from 'kafkajs';
 import type { KafkaCompression } from '@stinger/config';
@@ -51,6 +53,8 @@ export interface StingerProducer {
   readonly producer: Producer;
   /** Connected now: between connect() and disconnect(), and not while a replacement is connecting. */
   readonly connected: boolean;
+  /** The codec of its sends; a transform passes it to the sends of its transactions. */
+  readonly compression: CompressionTypes;
   connect(): Promise<void>;
   send(topic: string, records: readonly ProducerRecord[]): Promise<void>;
   enqueue(topic: string, record: ProducerRecord): Promise<void>;
@@ -265,6 +269,7 @@ export function createProducer(options: CreateProducerOptions): StingerProducer 
     get connected() {
       return connected;
     },
+    compression: COMPRESSION[compression],
     async connect() {
       await producer.connect();
     },

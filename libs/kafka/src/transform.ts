@@ -333,7 +333,7 @@ export function createTransactionalTransform(options: TransactionalTransformOpti
               for (const chunk of chunkByBytes(outputs, MAX_SEND_BYTES)) {
                 for (const [topic, records] of groupByTopic(chunk.map((record) => ({ topic: record.topic, record })))) {
                   for (const messages of (await router.split(topic, records.map(toKafkaMessage))).values()) {
-                    await transaction.send({ topic, acks: -1, messages });
+                    await transaction.send({ topic, acks: -1, compression: producer.compression, messages });
                   }
                 }
               }
