@@ -107,8 +107,12 @@ export async function sendPerPartition(
 ): Promise<void> {
   const { topic, compression } = request;
   const byPartition = await router.split(topic, request.messages);
-  const settled = await Promise.allSettled([...byPartition.values()].map((messages) => producer.send({ topic, acks: -1, compression, messages })));
-  const rejected = settled.find((s) => s.status === 'rejected');
+  await allSettledOrFirstError([...byPartition.values()].map((messages) => producer.send({ topic, acks: -1, compression, messages })));
+}
+
+/** Waits for every send to settle (none is left in flight), then rejects with the first failure, if any. */
+async function allSettledOrFirstError(sends: readonly Promise<unknown>[]): Promise<void> {
+  const rejected = (await Promise.allSettled(sends)).find((s) => s.status === 'rejected');
   if (rejected) throw rejected.reason;
 }
 
@@ -181,6 +185,7 @@ export function createProducer(options: CreateProducerOptions): StingerProducer 
   let renewIdentity = false;
   let renewing: Promise<void> | null = null;
   const router = createPartitionRouter(client);
+  const codec = COMPRESSION[compression];
 
   /** The producer to send through: a new one (new producer id) after a failed send. One replacement at a time. */
   async function current(): Promise<Producer> {
@@ -218,7 +223,7 @@ export function createProducer(options: CreateProducerOptions): StingerProducer 
   async function sendNow(topic: string, records: readonly ProducerRecord[]): Promise<void> {
     try {
       const framed = await client.wireFormat.frameRecords(topic, records);
-      await sendPerPartition(await current(), router, { topic, compression: COMPRESSION[compression], messages: framed.map(toKafkaMessage) });
+      await sendPerPartition(await current(), router, { topic, compression: codec, messages: framed.map(toKafkaMessage) });
     } catch (error) {
       sendFailed();
       throw new ProduceError(`produce to ${topic} failed: ${(error as Error).message}`, { cause: error, topic });
@@ -231,9 +236,7 @@ export function createProducer(options: CreateProducerOptions): StingerProducer 
         [...groupByTopic(batch)].map(async ([topic, records]) => ({ topic, messages: (await client.wireFormat.frameRecords(topic, records)).map(toKafkaMessage) })),
       );
       const sending = await current();
-      const settled = await Promise.allSettled(topicMessages.map(({ topic, messages }) => sendPerPartition(sending, router, { topic, compression: COMPRESSION[compression], messages })));
-      const rejected = settled.find((s) => s.status === 'rejected');
-      if (rejected) throw rejected.reason;
+      await allSettledOrFirstError(topicMessages.map(({ topic, messages }) => sendPerPartition(sending, router, { topic, compression: codec, messages })));
       for (const p of batch) p.resolve();
     } catch (error) {
       sendFailed();
@@ -269,7 +272,7 @@ export function createProducer(options: CreateProducerOptions): StingerProducer 
     get connected() {
       return connected;
     },
-    compression: COMPRESSION[compression],
+    compression: codec,
     async connect() {
       await producer.connect();
     },
