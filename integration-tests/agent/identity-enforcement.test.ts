@@ -243,7 +243,8 @@ test('pod: a pods-only rule holds on the container\'s own file (overlay root, ow
   ].join(' && ');
   // The container's first process: into the pod's cgroup, then its own mount namespace (private), overlay and root.
   podInit = spawn('sh', ['-c', `echo $$ > ${procs} && exec unshare --mount --propagation private sh -c '${inside}'`], { stdio: 'ignore' });
-  await until('the container runs and its file is marked', async () => (await guardMarks()) > marksBefore, 20_000);
+  // Both of its files: a plan made while the container's first process was still chrooting would mark only some.
+  await until('the container runs and its two files are marked', async () => (await guardMarks()) >= marksBefore + 2, 20_000);
 
   const initPid = Number(sh(`pgrep -f -n 'sleep 600' -P ${podInit.pid}`).stdout.trim()) || podInit.pid!;
   /** Runs `script` inside the pod: its cgroup, mount namespace and root. */

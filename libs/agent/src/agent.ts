@@ -20,7 +20,7 @@ import { createBpfKernelMaps } from './bpf-kernel-maps.ts';
 import { containerPidsFromProc } from './container-pids.ts';
 import { ControlCommandHandler } from './control-commands.ts';
 import { EventBuilder } from './event-builder.ts';
-import { containerRootsOf, GUARD_RECORD_DELAY_MS, guardRecordOf } from './guard-records.ts';
+import { GUARD_RECORD_DELAY_MS, guardRecordOf, GuardRootTracker, rootDirectoryOf } from './guard-records.ts';
 import { KernelRuleSlots } from './kernel-rules.ts';
 import { NodePolicies } from './node-policies.ts';
 import { PodScopes, type NodePod } from './pod-scopes.ts';
@@ -247,14 +247,11 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
       void setTimeout(() => pipeline.handle(guardRecordOf(decision, cache.lookup(decision.pid), bootToWallNs)), GUARD_RECORD_DELAY_MS),
   });
   if (fileGuard.unavailableReason() === null) loadedSensors.push('file-guard');
-  let guardedContainers = '';
+  const guardRoots = new GuardRootTracker(rootDirectoryOf);
   /** Tells the guard which containers' own files to mark; cheap when nothing changed. */
   function refreshGuardRoots(): void {
-    const roots = containerRootsOf(cache.live());
-    const key = JSON.stringify(roots);
-    if (key === guardedContainers) return;
-    guardedContainers = key;
-    fileGuard.setRoots(roots);
+    const roots = guardRoots.update(cache.live());
+    if (roots !== null) fileGuard.setRoots(roots);
   }
   refreshGuardRoots();
 
@@ -366,8 +363,8 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
     builder: eventBuilder,
     publisher,
     observe: (event) => {
-      // A process of a container the guard does not know yet: mark that container's own files now.
-      if (event.kind === 'exec' && event.process.container_id !== null && !guardedContainers.includes(event.process.container_id)) refreshGuardRoots();
+      // A process of a container the guard does not know yet, or whose root moved (chroot, pivot_root): mark its own files now.
+      if (event.kind === 'exec' && event.process.container_id !== null && guardRoots.stale(event.process.container_id)) refreshGuardRoots();
       metrics.observeEvent(event.kind);
       api.publishEvent(event);
     },

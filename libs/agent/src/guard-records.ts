@@ -3,6 +3,7 @@
  * open or exec it denied (or denied and killed), with the header fields the builder reads. Built on the agent's
  * main thread from the worker's GuardDecision.
  */
+import { statSync } from 'node:fs';
 import type { RecordHeader } from '@stinger/bpf';
 import type { GuardDecision, GuardRootSpec } from '@stinger/file-guard';
 import { isKubernetesPodCgroup, type ProcessInfo } from '@stinger/process-cache';
@@ -51,4 +52,49 @@ export function containerRootsOf(processes: Iterable<ProcessInfo>): GuardRootSpe
   return [...oldest.entries()]
     .map(([id, info]) => ({ id, pid: info.pid, pod: isKubernetesPodCgroup(info.cgroupPath) }))
     .sort((a, b) => a.id.localeCompare(b.id));
+}
+
+/** The identity (dev:ino) of a process's root directory, or null when the process is gone. */
+export function rootDirectoryOf(pid: number): string | null {
+  try {
+    const stats = statSync(`/proc/${pid}/root`, { bigint: true });
+    return `${stats.dev}:${stats.ino}`;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The container roots the guard was last given, and the root directory each root's process had then. A container's
+ * first process may change its root after the agent first saw it (runc's init pivots, a shell execs chroot), and a
+ * plan made across that change marks some of the container's files and misses others; so an exec in a container
+ * whose root process now has another root directory calls for a new plan.
+ * Who calls: the agent's main thread, on each exec in a container (`stale`) and every few seconds (`update`).
+ * `rootOf(pid)`: the identity (dev:ino) of /proc/<pid>/root, or null when the process is gone.
+ */
+export class GuardRootTracker {
+  readonly #rootOf: (pid: number) => string | null;
+  #key = '';
+  #given = new Map<string, { readonly pid: number; readonly root: string | null }>();
+
+  constructor(rootOf: (pid: number) => string | null) {
+    this.#rootOf = rootOf;
+  }
+
+  /** The roots to give the guard now, or null when they and their root directories are those given last. */
+  update(processes: Iterable<ProcessInfo>): GuardRootSpec[] | null {
+    const roots = containerRootsOf(processes);
+    const given = new Map(roots.map((root) => [root.id, { pid: root.pid, root: this.#rootOf(root.pid) }]));
+    const key = JSON.stringify(roots.map((root) => [root.id, root.pid, root.pod, given.get(root.id)?.root]));
+    if (key === this.#key) return null;
+    this.#key = key;
+    this.#given = given;
+    return roots;
+  }
+
+  /** Whether an exec in `containerId` calls for update(): a container not given yet, or one whose root moved since. */
+  stale(containerId: string): boolean {
+    const given = this.#given.get(containerId);
+    return given === undefined || this.#rootOf(given.pid) !== given.root;
+  }
 }

@@ -11,7 +11,7 @@ export { KernelRuleSlots, slotKey, compareRules } from './kernel-rules.ts';
 export type { KernelMaps, SlotChangeResult } from './kernel-rules.ts';
 export { NodePolicies } from './node-policies.ts';
 export type { IdentityEnforcement, NodePoliciesOptions } from './node-policies.ts';
-export { containerRootsOf, GUARD_RECORD_DELAY_MS, guardRecordOf, type GuardRecord } from './guard-records.ts';
+export { containerRootsOf, GUARD_RECORD_DELAY_MS, GuardRootTracker, guardRecordOf, type GuardRecord } from './guard-records.ts';
 export { createBpfKernelMaps } from './bpf-kernel-maps.ts';
 export { containerPidsFromProc, hostPidsInContainers, namespacedProcessesFromProc, parseNsPids, type NamespacedProcess } from './container-pids.ts';
 export type { BpfKernelMapsOptions } from './bpf-kernel-maps.ts';
