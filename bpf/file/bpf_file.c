@@ -11,8 +11,9 @@
  * arguments are the raw user values, so paths are read from user memory and nothing reads kernel memory (loads
  * under lockdown=confidentiality). fchmodat2 exists from 6.6: the loader skips it on older kernels.
  *
- * Entry: the path as given is matched (file_match.h). Unwatched: return before anything is written (a hash
- * miss, an LPM miss and a name miss per call; nothing reaches the ring buffer). Watched with a KILL rule:
+ * Entry: the path as given is matched (file_match.h). Unwatched: return before anything is written (the path's
+ * copy, then only the lookups its length and bytes allow; nothing reaches the ring buffer). Its exit finds nothing
+ * parked without a hash lookup while nothing is (file_by_tid_bound, stinger_counted.h). Watched with a KILL rule:
  * bpf_send_signal(SIGKILL) now, and the record (action KILLED) is sent at once. The signal is delivered when the
  * syscall returns to user space: the process never sees the opened fd (never reads the file), but a tracepoint
  * cannot veto the syscall itself, so an unlink/rename/chmod/chown or an O_TRUNC open still takes effect.
@@ -98,7 +99,7 @@ static __always_inline void kill_or_park(struct file_event *e, int kill, __u64 s
 		output_record(e, size);
 		return;
 	}
-	bpf_map_update_elem(&file_by_tid, &tid, e, BPF_ANY);
+	counted_update(&file_by_tid, &tid, e, BPF_ANY, &file_by_tid_bound);
 }
 
 /* One-path operations. Returns 0 when the path is not watched (nothing parked). */
@@ -296,7 +297,7 @@ static __always_inline void enter_chdir(__u32 op, __s32 fd, const char *path)
 				e->file_flags |= FILE_FLAG_RELATIVE;
 		}
 	}
-	bpf_map_update_elem(&file_by_tid, &tid, e, BPF_ANY);
+	counted_update(&file_by_tid, &tid, e, BPF_ANY, &file_by_tid_bound);
 	if (op == FILE_OP_CHDIR && path)
 		park_cwd(path);
 }
@@ -304,7 +305,7 @@ static __always_inline void enter_chdir(__u32 op, __s32 fd, const char *path)
 static __always_inline void exit_any(long ret)
 {
 	__u32 tid = current_tid();
-	struct file_event *e = bpf_map_lookup_elem(&file_by_tid, &tid);
+	struct file_event *e = counted_lookup(&file_by_tid, &tid, &file_by_tid_bound);
 	__u64 size;
 	int kept;
 
@@ -331,7 +332,7 @@ static __always_inline void exit_any(long ret)
 		output_record_tiered(e, sizeof(*e), kept);
 	else
 		output_record_tiered(e, ONE_PATH_SIZE, kept);
-	bpf_map_delete_elem(&file_by_tid, &tid);
+	counted_delete(&file_by_tid, &tid, &file_by_tid_bound);
 }
 
 #define ARG(i) (ctx->args[i])

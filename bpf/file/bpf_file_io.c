@@ -21,7 +21,8 @@
  *    user space saw the exit, and the totals are final.
  *
  * Cost: a read or write on an untracked descriptor does one hash lookup at entry (file_io_fds, miss: return) and
- * one at exit (file_io_pending, miss: return). Exit and exec of a process that never had a tracked descriptor pay
+ * one at exit (file_io_pending, miss: return); neither while its map is empty (stinger_counted.h), the usual state
+ * when no watched file is open. Exit and exec of a process that never had a tracked descriptor pay
  * one lookup (file_io_tgids). The loader attaches this object only while a watched path exists.
  *
  * Not followed: descriptors inherited by a forked child (the child's reads are not counted; the parent's close
@@ -62,6 +63,9 @@ struct {
 	__type(value, struct io_pending);
 } file_io_pending SEC(".maps");
 
+/* The upper bound on file_io_pending's entries (stinger_counted.h). */
+COUNTED_BOUND_MAP(file_io_pending_bound);
+
 static __always_inline __u32 current_tgid(void)
 {
 	return bpf_get_current_pid_tgid() >> 32;
@@ -71,14 +75,14 @@ static __always_inline struct file_fd_entry *tracked_fd(__s32 fd)
 {
 	struct file_fd_key key = { .tgid = current_tgid(), .fd = fd };
 
-	return bpf_map_lookup_elem(&file_io_fds, &key);
+	return counted_lookup(&file_io_fds, &key, &file_io_fds_bound);
 }
 
 static __always_inline void park(struct io_pending *p)
 {
 	__u32 tid = current_tid();
 
-	bpf_map_update_elem(&file_io_pending, &tid, p, BPF_ANY);
+	counted_update(&file_io_pending, &tid, p, BPF_ANY, &file_io_pending_bound);
 }
 
 static __always_inline struct file_io_totals *totals_of(__u64 open_id)
@@ -119,7 +123,7 @@ static __always_inline void release_fd(struct file_fd_key *key, __u64 open_id, _
 {
 	struct file_io_totals *t;
 
-	bpf_map_delete_elem(&file_io_fds, key);
+	counted_delete(&file_io_fds, key, &file_io_fds_bound);
 	t = totals_of(open_id);
 	if (!t)
 		return;
@@ -168,7 +172,7 @@ static __always_inline void enter_dup(__s32 old_fd, __s32 new_fd, __u32 fd_flags
 static __always_inline void exit_dup(__u64 open_id, __s32 fd, __u32 fd_flags)
 {
 	struct file_fd_key key = { .tgid = current_tgid(), .fd = fd };
-	struct file_fd_entry *existing = bpf_map_lookup_elem(&file_io_fds, &key);
+	struct file_fd_entry *existing = counted_lookup(&file_io_fds, &key, &file_io_fds_bound);
 	struct file_fd_entry entry = { .open_id = open_id, .fd_flags = fd_flags };
 	struct file_io_totals *t;
 
@@ -181,7 +185,7 @@ static __always_inline void exit_dup(__u64 open_id, __s32 fd, __u32 fd_flags)
 	if (!t)
 		return;
 	__sync_fetch_and_add(&t->refs, 1);
-	bpf_map_update_elem(&file_io_fds, &key, &entry, BPF_ANY);
+	counted_update(&file_io_fds, &key, &entry, BPF_ANY, &file_io_fds_bound);
 }
 
 static __always_inline void add(__u64 *counter, __u64 *ops, __u64 n)
@@ -193,7 +197,7 @@ static __always_inline void add(__u64 *counter, __u64 *ops, __u64 n)
 static __always_inline void exit_io(long ret)
 {
 	__u32 tid = current_tid();
-	struct io_pending *p = bpf_map_lookup_elem(&file_io_pending, &tid);
+	struct io_pending *p = counted_lookup(&file_io_pending, &tid, &file_io_pending_bound);
 	struct file_io_totals *t;
 
 	if (!p)
@@ -221,7 +225,7 @@ static __always_inline void exit_io(long ret)
 			exit_dup(p->read_id, ret, p->length);
 		break;
 	}
-	bpf_map_delete_elem(&file_io_pending, &tid);
+	counted_delete(&file_io_pending, &tid, &file_io_pending_bound);
 }
 
 #define ARG(i) (ctx->args[i])
@@ -369,7 +373,7 @@ SEC("tracepoint/syscalls/sys_enter_close")
 int sys_enter_close(struct trace_event_raw_sys_enter *ctx)
 {
 	struct file_fd_key key = { .tgid = current_tgid(), .fd = FD(0) };
-	struct file_fd_entry *entry = bpf_map_lookup_elem(&file_io_fds, &key);
+	struct file_fd_entry *entry = counted_lookup(&file_io_fds, &key, &file_io_fds_bound);
 
 	if (entry)
 		release_fd(&key, entry->open_id, 0);

@@ -90,7 +90,7 @@ int BPF_PROG(file_open_enforce, struct file *file, int ret)
 	if (applies <= 0)
 		return applies;
 	tid = current_tid();
-	parked = bpf_map_lookup_elem(&file_by_tid, &tid);
+	parked = counted_lookup(&file_by_tid, &tid, &file_by_tid_bound);
 	if (parked && parked->op != FILE_OP_OPEN)
 		parked = NULL;
 	/* A flag, not the pointer: clang would test `!r && !parked` as (r | parked) == 0, arithmetic on a pointer. */

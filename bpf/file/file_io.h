@@ -15,6 +15,7 @@
 
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
+#include "stinger_counted.h"
 #include "stinger_file.h"
 
 #define FILE_O_CLOEXEC 02000000
@@ -26,6 +27,9 @@ struct {
 	__type(key, struct file_fd_key);
 	__type(value, struct file_fd_entry);
 } file_io_fds SEC(".maps");
+
+/* The upper bound on file_io_fds's entries (stinger_counted.h): while nothing is tracked, reads and closes skip it. */
+COUNTED_BOUND_MAP(file_io_fds_bound);
 
 /* open id -> counters and reference count. */
 struct {
@@ -94,10 +98,10 @@ static __always_inline __u64 track_open(__s32 fd, __u64 open_flags)
 		count_io_loss(FILE_IO_LOSS_UNTRACKED);
 		return 0;
 	}
-	if (bpf_map_lookup_elem(&file_io_fds, &key))
+	if (counted_lookup(&file_io_fds, &key, &file_io_fds_bound))
 		count_io_loss(FILE_IO_LOSS_STALE_FD);
 	entry.open_id = id;
-	bpf_map_update_elem(&file_io_fds, &key, &entry, BPF_ANY);
+	counted_update(&file_io_fds, &key, &entry, BPF_ANY, &file_io_fds_bound);
 	bpf_map_update_elem(&file_io_tgids, &key.tgid, &one, BPF_ANY);
 	return id;
 }

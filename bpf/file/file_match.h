@@ -206,12 +206,50 @@ static __always_inline const struct file_rule *prefix_rule(struct rule_maps *map
 	return rule;
 }
 
+/*
+ * Whether a relative path of `len` bytes (in s->key.path) joined to the caller's cwd could match an exact or a prefix
+ * rule, by the filter: the joined length (one leading "./" dropped, as join_cwd does) among the exact rules' lengths,
+ * or the joined path's second byte among the prefixes'. Known from the cwd entry alone, before the join's copies;
+ * false when the cwd is not known (join_cwd would fail too).
+ */
+static __always_inline int joined_may_match(const struct match_scratch *s, const struct path_filter *filter, __u32 len)
+{
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	struct cwd_entry *cwd = bpf_map_lookup_elem(&cwd_by_tgid, &tgid);
+	__u32 rest = 0, total;
+	__u8 second;
+
+	if (!cwd || cwd->len == 0 || cwd->len > FILE_PATH_SIZE - 2)
+		return 0;
+	if (s->key.path[0] == '.' && s->key.path[1] == '/')
+		rest = 2;
+	if (cwd->len == 1) { /* "/" + "x" is "/x" */
+		total = 1 + len - rest;
+		second = s->key.path[rest & 3];
+	} else {
+		total = cwd->len + 1 + len - rest;
+		second = cwd->path[1];
+	}
+	if (total < FILE_PATH_SIZE) {
+		/* Bounded where the verifier sees it: clang would drop the mask after the comparison above. */
+		total &= FILE_PATH_SIZE - 1;
+		asm volatile("" : "+r"(total));
+		if (filter_bit(filter->exact_len, total))
+			return 1;
+	}
+	return filter_bit(filter->prefix_first, second);
+}
+
 /* A relative path joined to the cwd (join_cwd), looked up as an absolute one. Returns 1 when a rule matched. */
 static __always_inline int match_joined(struct match_scratch *s, const char *user_path, struct rule_maps *maps, __u32 op,
-					struct match *m)
+					const struct path_filter *filter, struct match *m)
 {
 	const struct file_rule *rule;
-	long total = join_cwd(s, user_path, m->len);
+	long total;
+
+	if (filter && !joined_may_match(s, filter, m->len))
+		return 0;
+	total = join_cwd(s, user_path, m->len);
 
 	if (total < 0)
 		return 0;
@@ -229,6 +267,31 @@ static __always_inline int match_joined(struct match_scratch *s, const char *use
 		m->rule = rule;
 		m->flags |= FILE_FLAG_MATCH_PREFIX | FILE_FLAG_MATCH_CWD;
 		return 1;
+	}
+	return 0;
+}
+
+/*
+ * Whether the path's last component may be a name rule's, by the lengths the filter lists: some name of length n
+ * whose first byte is in the filter and follows a '/' n bytes before the end (or starts the path). A false answer
+ * is certain (a matching name's length is listed, and the '/' before it is the last); a true one is checked in full.
+ */
+static __always_inline int name_may_match(const struct match_scratch *s, const struct path_filter *filter, __u32 len)
+{
+	for (int k = 0; k < NAME_LENGTHS_MAX; k++) {
+		__u32 n;
+		__u8 first;
+
+		if (k >= filter->name_length_count)
+			break;
+		n = filter->name_lengths[k];
+		if (n == 0 || n > len)
+			continue;
+		if (n < len && s->key.path[(len - n - 1) & (FILE_PATH_SIZE - 1)] != '/')
+			continue;
+		first = s->key.path[(len - n) & (FILE_PATH_SIZE - 1)];
+		if ((filter->name[n & 255] >> (first & 63)) & 1)
+			return 1;
 	}
 	return 0;
 }
@@ -260,7 +323,7 @@ static __always_inline void match_path(struct match_scratch *s, const char *user
 		filter = NULL;
 	if (s->key.path[0] != '/') {
 		m->flags |= FILE_FLAG_RELATIVE;
-		if (at_cwd && !(m->flags & FILE_FLAG_PATH_TRUNCATED) && match_joined(s, user_path, maps, op, m))
+		if (at_cwd && !(m->flags & FILE_FLAG_PATH_TRUNCATED) && match_joined(s, user_path, maps, op, filter, m))
 			return;
 	} else {
 		if (!(m->flags & FILE_FLAG_PATH_TRUNCATED) && (!filter || filter_bit(filter->exact_len, m->len))) {
@@ -286,6 +349,10 @@ static __always_inline void match_path(struct match_scratch *s, const char *user
 		m->flags |= FILE_FLAG_NEEDS_RESOLUTION;
 		return;
 	}
+	/* The scan for the last '/' below is most of an unwatched open's cost: first, whether any name rule could apply. */
+	if (filter && (filter->name_length_count == 0 ||
+		       (filter->name_length_count <= NAME_LENGTHS_MAX && !name_may_match(s, filter, m->len))))
+		return;
 	last_slash = path_last_slash((struct path_key *)s->key.path, m->len);
 	if (filter) {
 		/* No name entry of this length starts with this byte: nothing to look up (nor read again). */

@@ -9,6 +9,7 @@
 
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
+#include "stinger_counted.h"
 #include "stinger_file.h"
 
 /*
@@ -23,6 +24,9 @@ struct {
 	__type(key, __u32);
 	__type(value, struct file_event);
 } file_by_tid SEC(".maps");
+
+/* The upper bound on file_by_tid's entries (stinger_counted.h): an unwatched syscall's exit skips the lookup. */
+COUNTED_BOUND_MAP(file_by_tid_bound);
 
 /*
  * Processes (tgid -> 1) whose file operations are never reported nor acted on: the agent itself, put here by

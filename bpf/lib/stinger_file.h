@@ -84,6 +84,9 @@ struct path_prefix_key {
  * unwatched path leaves after a few loads instead of three LPM walks. Written by user space (libs/bpf
  * file/path-rules.ts) on every rule change; `valid` 0 (never written) turns the filter off.
  */
+/* Name lengths struct path_filter lists; with more, match_path scans every path for its last '/'. */
+#define NAME_LENGTHS_MAX 16
+
 struct path_filter {
 	__u32 valid;
 	__u32 dir_rules;       /* entries of the LSM hook's directory-identity map (bpf_file_lsm.c); 0: no walk */
@@ -91,6 +94,9 @@ struct path_filter {
 	__u64 prefix_first[4]; /* bit c: a prefix rule whose second byte (after the leading '/') is c; all: a prefix "/" */
 	__u64 name[256];       /* name[n] bit (c & 63): a name entry of n bytes whose first byte is c */
 	__u64 prefix_len[4];   /* bit n: a prefix rule of n bytes (the LSM hook tries only these lengths) */
+	__u32 name_length_count; /* distinct name lengths: 0, no name rule; up to NAME_LENGTHS_MAX, in name_lengths */
+	__u32 pad;
+	__u8 name_lengths[NAME_LENGTHS_MAX]; /* each distinct name length (1..255), when at most NAME_LENGTHS_MAX */
 };
 
 /*

@@ -154,7 +154,12 @@ test('encodePathFilter: exact lengths, the second byte of prefixes (all for "/")
   assert.ok(bit(o.prefix_first, 'r'.charCodeAt(0)) && !bit(o.prefix_first, 'e'.charCodeAt(0)), 'only /r…');
   assert.ok(bit(o.name + 6 * 8, 's'.charCodeAt(0) & 63) && !bit(o.name + 5 * 8, 's'.charCodeAt(0) & 63), 'a 6-byte name starting with s');
   assert.ok(bit(o.prefix_len, 6) && !bit(o.prefix_len, 5), 'the length of /root/, for the LSM hook');
+  assert.equal(view.getUint32(o.name_length_count, true), 1, 'one name length, listed for the kernel');
+  assert.equal(view.getUint8(o.name_lengths), 6);
   const everything = encodePathFilter({ exactPaths: [], prefixes: ['/'], names: [] });
+  assert.equal(new DataView(everything.buffer).getUint32(o.name_length_count, true), 0, 'no name rule: no name lookup');
+  const manyLengths = encodePathFilter({ exactPaths: [], prefixes: [], names: Array.from({ length: 20 }, (_, i) => 'n'.repeat(i + 1)).concat(['m']) });
+  assert.equal(new DataView(manyLengths.buffer).getUint32(o.name_length_count, true), 20, 'more lengths than listed: counted, so the kernel scans');
   for (let n = 0; n < 256; n++) assert.ok(((new DataView(everything.buffer).getUint8(o.prefix_first + (n >> 3)) >> (n & 7)) & 1) === 1);
 });
 

@@ -22,7 +22,7 @@ import { BpfError } from '../core/errors.ts';
 import { KEEP_RECORDS_RULE_FLAG, keepRecordsFlags } from '../core/event-kinds.ts';
 import { PID_SCOPE_RULE, PID_SCOPE_SLOTS, pidScopeFlags, podScopeFlags, scopeFlags, validateScope, type RuleScope } from '../core/rule-scope.ts';
 import type { BpfMap, BpfObject } from '../core/bpf-object.ts';
-import { DIR_IDENTITY_KEY_LAYOUT, FILE_OP, FILE_PATH_SIZE, FILE_RULE_LAYOUT, PATH_FILTER_LAYOUT, PATH_PREFIX_KEY_LAYOUT, RULE_ACTION, RULE_FLAG, type FileOp } from './records.ts';
+import { DIR_IDENTITY_KEY_LAYOUT, FILE_OP, FILE_PATH_SIZE, FILE_RULE_LAYOUT, NAME_LENGTHS_MAX, PATH_FILTER_LAYOUT, PATH_PREFIX_KEY_LAYOUT, RULE_ACTION, RULE_FLAG, type FileOp } from './records.ts';
 
 /**
  * An invalid rule: `field` names the offending input (`path`, `ruleId`, `action`, `ops`, `killOnName`, `scope`, `pidScope`,
@@ -155,11 +155,17 @@ export function encodePathFilter(rules: PathFilterRules): Uint8Array {
     if (bytes.length < 2) for (let bit = 0; bit < 256; bit++) setBit(o.prefix_first, bit);
     else setBit(o.prefix_first, bytes[1] as number);
   }
+  const nameLengths = new Set<number>();
   for (const name of names) {
     const bytes = Buffer.from(name, 'utf8');
     if (bytes.length === 0 || bytes.length > 255) continue;
     setBit(o.name + bytes.length * 8, (bytes[0] as number) & 63);
+    nameLengths.add(bytes.length);
   }
+  // The kernel tries each listed length at the path's end instead of scanning it for its last '/'; more lengths than
+  // it lists: the count alone (above the maximum) says to scan.
+  view.setUint32(o.name_length_count, nameLengths.size, true);
+  if (nameLengths.size <= NAME_LENGTHS_MAX) [...nameLengths].forEach((length, index) => view.setUint8(o.name_lengths + index, length));
   return value;
 }
 

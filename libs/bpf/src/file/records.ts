@@ -59,7 +59,9 @@ export const PATH_KEY_LAYOUT = { size: 256, offsets: { path: 0 } } as const;
 export const PATH_PREFIX_KEY_LAYOUT = { size: 260, offsets: { prefixlen: 0, path: 4 } } as const;
 export const FILE_RULE_LAYOUT = { size: 16, offsets: { rule_id: 0, action: 4, ops: 8, flags: 12 } } as const;
 /** struct path_filter: necessary conditions for match_path's lookups (bpf/file/file_match.h). */
-export const PATH_FILTER_LAYOUT = { size: 2152, offsets: { valid: 0, dir_rules: 4, exact_len: 8, prefix_first: 40, name: 72, prefix_len: 2120 } } as const;
+export const PATH_FILTER_LAYOUT = { size: 2176, offsets: { valid: 0, dir_rules: 4, exact_len: 8, prefix_first: 40, name: 72, prefix_len: 2120, name_length_count: 2152, pad: 2156, name_lengths: 2160 } } as const;
+/** How many distinct name lengths struct path_filter lists (NAME_LENGTHS_MAX); with more, the kernel scans every path. */
+export const NAME_LENGTHS_MAX = 16;
 /** struct dir_identity_key: a prefix rule's directory by identity, for the file_open LSM hook (bpf/file/bpf_file_lsm.c). */
 export const DIR_IDENTITY_KEY_LAYOUT = { size: 16, offsets: { dev: 0, ino: 8 } } as const;
 

@@ -161,6 +161,34 @@ describe('file sensor (kernel)', () => {
     assert.ok(open.timeNs > chdir.timeNs);
   });
 
+  test('a roundabout absolute spelling (`//`, `/./`, `..`) of a watched file is reported by its name beside rules of other name lengths; a name of a listed length and another first byte is not', async () => {
+    const base = name('roundabout');
+    const short = name('r');
+    const lookalike = `x${base.slice(1)}`; // the watched name's length, another first byte
+    mkdirSync(join(dir, 'sub'), { recursive: true });
+    for (const file of [base, short, lookalike]) writeFileSync(join(dir, file), 'roundabout\n');
+    sensor!.filePolicy.addExact(join(dir, short), { ruleId: 106, action: 'audit', ops: ['open'] });
+    sensor!.filePolicy.addExact(join(dir, `${name('a-much-longer-name')}`), { ruleId: 107, action: 'audit', ops: ['open'] });
+    sensor!.filePolicy.addExact(join(dir, base), { ruleId: 105, action: 'audit', ops: ['open'] });
+    try {
+      const unwatched = await runChild('/bin/cat', [`${dir}//${lookalike}`]);
+      assert.equal(unwatched.code, 0);
+      for (const spelling of [`${dir}//${base}`, `${dir}/./${base}`, `${dir}/sub/../${base}`]) {
+        const run = await runChild('/bin/cat', [spelling]);
+        assert.equal(run.code, 0);
+        const open = await collector!.waitFor(isFile((r) => r.pid === run.pid && r.op === 'open' && r.path === spelling));
+        assert.equal(open.ruleId, 105, spelling);
+        if (sensor!.mode === 'lsm') assert.equal(open.resolvedPath, join(dir, base), spelling);
+        else assert.deepEqual([open.match, open.needsResolution], ['name', true], spelling);
+      }
+      assert.equal(collector!.settle().some((r) => r.kind === 'file' && r.pid === unwatched.pid && r.op === 'open'), false, 'the lookalike is not reported');
+    } finally {
+      sensor!.filePolicy.removeExact(join(dir, short));
+      sensor!.filePolicy.removeExact(join(dir, `${name('a-much-longer-name')}`));
+      sensor!.filePolicy.removeExact(join(dir, base));
+    }
+  });
+
   test('a failed chdir is reported with -ENOENT', async () => {
     const missing = join(dir, name('missing-dir'));
     const run = await runChild('/bin/sh', ['-c', `cd '${missing}' 2>/dev/null; exit 0`]);

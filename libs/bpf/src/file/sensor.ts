@@ -51,6 +51,8 @@ const FILE_SENSOR_MAPS = [
   'file_io_open_seq',
   'file_io_losses',
   'file_by_tid',
+  'file_by_tid_bound',
+  'file_io_fds_bound',
   'file_ignored_tgids',
   'file_rules_filter',
   'exec_rules_filter',
