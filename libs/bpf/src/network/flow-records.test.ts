@@ -29,11 +29,14 @@ const FLOW_INTERVAL_MS = 300;
 const STORM = 600;
 
 /**
- * Network-layer headers on top of the payload: at least one IPv4 + TCP header (52 bytes with timestamps) per
- * packet the stack handled, and the handshake, ACKs and FIN. A loopback packet carries up to 64 KiB, so a
- * megabyte is a few dozen packets; 2 % + 8 KiB is far above what they add and far below a missing chunk of body.
+ * What the counts may carry on top of the payload. Network-layer headers: at least one IPv4 + TCP header (52 bytes
+ * with timestamps) per packet the stack handled, and the handshake, ACKs and FIN; a loopback packet carries up to
+ * 64 KiB, so a megabyte is a few dozen packets. And retransmissions: the hooks count every packet the socket sent or
+ * got, a resent one too, and a loaded loopback drops and resends a 64 KiB segment now and then (a CI run counted
+ * 1,096,760 bytes for the 1,000,000-byte download). 20 % + 8 KiB allows for that and stays far below a body counted
+ * twice, and any missing chunk of body still fails the lower bound.
  */
-const slack = (payload: number): number => Math.ceil(payload * 0.02) + 8192;
+const slack = (payload: number): number => Math.ceil(payload * 0.2) + 8192;
 
 describe('flow records (kernel)', () => {
   let sensor: NetworkSensor | undefined;
