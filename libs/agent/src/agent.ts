@@ -269,6 +269,8 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
     podScopesUnavailable: () =>
       podScopes !== null ? null : config.agent.podScopes ? 'no Kubernetes API server configured (KUBECONFIG or in-cluster)' : 'STINGER_AGENT_POD_SCOPES=false',
     identity: { unavailable: () => fileGuard.unavailableReason(), setRules: (rules) => fileGuard.setRules(rules) },
+    // The file sensor's lsm mode refuses deny rules at file_open and bprm_check_security (libs/bpf).
+    lsmDenyUnavailable: () => (fileSensor.mode === 'lsm' ? null : fileSensor.mode === null ? 'the file sensor did not load' : `the file sensor runs in its ${fileSensor.mode} mode (no BPF LSM on this kernel)`),
     onStatus: (key, status) => statusReporter.report(key, status),
   });
 

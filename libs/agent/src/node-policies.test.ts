@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import type { CompiledPolicy, PolicyStatus } from '@stinger/events';
-import { compilePolicy, parsePolicies, type IdentityRule, type KernelRule } from '@stinger/policy';
+import { compilePolicy, parsePolicies, type IdentityRule, type KernelRule, type TracingPolicy } from '@stinger/policy';
 import { KernelRuleSlots, slotKey, type KernelMaps } from './kernel-rules.ts';
 import { NodePolicies, REFUSED_RECORD, type IdentityEnforcement } from './node-policies.ts';
 
@@ -13,13 +13,15 @@ function compiledFixture(name: string, generation = 1): CompiledPolicy {
   return compilePolicy(policy, { generation }).compiled;
 }
 
-function setup(maps: KernelMaps, identity?: IdentityEnforcement) {
+/** `lsmDenyUnavailable`: absent, no LSM hooks (as where the file sensor runs in tracepoint mode). */
+function setup(maps: KernelMaps, identity?: IdentityEnforcement, lsmDenyUnavailable?: () => string | null) {
   const reports: [string, PolicyStatus | null][] = [];
   const policies = new NodePolicies({
     nodeName: 'n1',
     agentId: 'a1',
     slots: new KernelRuleSlots(maps),
     identity,
+    ...(lsmDenyUnavailable ? { lsmDenyUnavailable } : {}),
     onStatus: (key, status) => reports.push([key, status]),
     now: () => 42n,
   });
@@ -224,4 +226,90 @@ test('without a file guard a deny rule is reported not enforced (partial), and i
     maps.installed.map((rule) => [rule.event, rule.action]),
     [['file', 'audit']],
   );
+});
+
+function policyOf(name: string, rules: string): TracingPolicy {
+  const parsed = parsePolicies(`apiVersion: stinger.io/v1alpha1\nkind: TracingPolicy\nmetadata: { name: ${name} }\nspec:\n  rules:\n${rules}`);
+  assert.deepEqual(parsed.errors, []);
+  return parsed.policies[0]!;
+}
+
+test('where the LSM hooks take deny rules, a deny rule with only paths goes into the kernel as deny entries and to the guard as well', () => {
+  const maps = recordingMaps();
+  let guarded: readonly IdentityRule[] = [];
+  const { policies, reports } = setup(maps, { unavailable: () => null, setRules: (rules) => (guarded = rules) }, () => null);
+  policies.applyLocal(
+    policyOf(
+      'd',
+      [
+        '    - { name: no-shadow, event: file, match: { path: { equal: [/etc/shadow] } }, action: deny }',
+        '    - { name: no-secrets, event: file, match: { path: { prefix: [/srv/secret/] } }, action: deny }',
+        '    - { name: no-tools, event: exec, match: { binary: { prefix: [/opt/tools/] } }, action: deny }',
+        '',
+      ].join('\n'),
+    ),
+  );
+  assert.deepEqual(
+    maps.installed.map((rule) => [rule.event, rule.action, 'match' in rule ? rule.match : null, 'ops' in rule ? rule.ops : null]),
+    [
+      ['file', 'deny', { kind: 'equal', path: '/etc/shadow' }, ['open']],
+      ['file', 'deny', { kind: 'prefix', path: '/srv/secret/' }, ['open']],
+      ['exec', 'deny', { kind: 'prefix', path: '/opt/tools/' }, null],
+    ],
+    'the deny entries, and no audit watch: the hook reports what it refuses',
+  );
+  assert.deepEqual(
+    guarded.map((rule) => rule.rule),
+    ['no-shadow', 'no-secrets', 'no-tools'],
+    'the guard marks the files too (hard links)',
+  );
+  const status = reports.at(-1)?.[1];
+  assert.equal(status?.state, 'applied');
+  assert.equal(status?.kernel_rules, 3);
+  assert.match(status?.messages.join('\n') ?? '', /no-secrets: enforced in the kernel at file_open \(BPF LSM, the path the kernel resolved\): open denied with EPERM; the file guard/);
+  assert.match(status?.messages.join('\n') ?? '', /no-tools: enforced in the kernel at bprm_check_security/);
+  assert.equal(policies.actionFor(maps.installed[1]!.ruleId)?.rule, 'no-secrets', "the hook's records name the rule");
+
+  // Another policy's change leaves these entries in place; deleting the policy takes them out.
+  const installsBefore = maps.installed.length;
+  policies.applyLocal(policyOf('e', '    - { name: no-keys, event: file, match: { path: { equal: [/etc/keys] } }, action: deny }\n'));
+  assert.equal(maps.installed.length, installsBefore + 1);
+  policies.remove('d');
+  assert.deepEqual(
+    maps.installed.map((rule) => [rule.rule, rule.action]),
+    [['no-keys', 'deny']],
+  );
+});
+
+test('in lsm mode a deny rule with a condition the hooks cannot see (uid) stays with the guard alone, its watch out of the kernel', () => {
+  const maps = recordingMaps();
+  let guarded: readonly IdentityRule[] = [];
+  const { policies, reports } = setup(maps, { unavailable: () => null, setRules: (rules) => (guarded = rules) }, () => null);
+  policies.applyLocal(policyOf('d', '    - { name: no-shadow, event: file, match: { path: { equal: [/etc/shadow] }, uid: ["1000-60000"] }, action: deny }\n'));
+  assert.deepEqual(maps.installed, []);
+  assert.deepEqual(
+    guarded.map((rule) => rule.rule),
+    ['no-shadow'],
+  );
+  assert.match(reports.at(-1)?.[1]?.messages.join('\n') ?? '', /no-shadow: enforced by file identity \(fanotify\)/);
+});
+
+test('in lsm mode without a file guard a deny rule with only paths is enforced by the hook (applied), and the status names the hard-link gap', () => {
+  const maps = recordingMaps();
+  const { policies, reports } = setup(maps, { unavailable: () => 'fanotify_init: EPERM', setRules: () => {} }, () => null);
+  policies.applyLocal(denyPolicy);
+  const status = reports.at(-1)?.[1];
+  assert.equal(status?.state, 'applied');
+  assert.deepEqual(
+    maps.installed.map((rule) => [rule.event, rule.action]),
+    [['file', 'deny']],
+  );
+  assert.match(status?.messages.join('\n') ?? '', /a hard link to its files under another path is not refused \(file identity unavailable: fanotify_init: EPERM\)/);
+});
+
+test('where the hooks are unavailable (tracepoint mode) a deny rule stays with the guard and nothing is installed for it', () => {
+  const maps = recordingMaps();
+  const { policies } = setup(maps, { unavailable: () => null, setRules: () => {} }, () => 'the file sensor runs in its tracepoint mode (no BPF LSM on this kernel)');
+  policies.applyLocal(denyPolicy);
+  assert.deepEqual(maps.installed, []);
 });

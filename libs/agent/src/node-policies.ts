@@ -13,16 +13,21 @@
  * every policy whose shadowing changed are reported again. A rule whose selector names pods (podSelector,
  * namespaces) has pod-scoped kernel entries besides its pipeline rule: they go into the maps only when the agent
  * knows its node's pods (`podScopes`), and its status then says the kernel enforces it for those pods; otherwise the
- * pipeline alone does, and the message says why the kernel does not.
+ * pipeline alone does, and the message says why the kernel does not. Where the file sensor's LSM hooks take deny rules
+ * (`lsmDenyUnavailable`), a deny rule with nothing but paths also goes into the kernel (lsmDenyRulesOf): the hook
+ * refuses its opens or execs by the resolved path, and the file guard still marks its files for other names.
  */
 import type { CompiledPolicy, PolicyStatus } from '@stinger/events';
 import {
   formatIssue,
   identityRuleMessage,
+  lsmDenyRuleMessage,
+  lsmDenyRulesOf,
   PolicySet,
   PolicyValidationError,
   type IdentityRule,
   type KernelRule,
+  type LsmDenyRule,
   type PolicyChange,
   type TracingPolicy,
 } from '@stinger/policy';
@@ -50,6 +55,11 @@ export interface NodePoliciesOptions {
    * else why not. Absent: 'this agent does not watch its node's pods'. Read at each change.
    */
   readonly podScopesUnavailable?: () => string | null;
+  /**
+   * Whether deny rules can go to the file sensor's LSM hooks: null when they can (the sensor runs in its lsm mode),
+   * else why not. Absent: 'no BPF LSM hooks in this agent'. Read at each change.
+   */
+  readonly lsmDenyUnavailable?: () => string | null;
   readonly onStatus: (key: string, status: PolicyStatus | null) => void;
   readonly now?: () => bigint;
 }
@@ -159,15 +169,21 @@ export class NodePolicies {
     for (const rule of entry?.pipelineRules ?? []) this.#rules.set(rule.ruleId, { policy: rule.policy, rule: rule.rule });
     for (const rule of entry?.identityRules ?? []) this.#rules.set(rule.ruleId, { policy: rule.policy, rule: rule.rule });
     const identityMissing = this.#identityUnavailable();
-    // Without a guard a deny rule is not enforced at all (partial); a kill-in-kernel rule still is, by path.
+    const hooked = (rule: { readonly ruleId: number }): boolean => this.#lsmDenyIds.has(rule.ruleId);
+    // Without a guard a deny rule the LSM hooks do not refuse is not enforced at all (partial); a kill-in-kernel rule
+    // still is, by path.
     const identityErrors =
       identityMissing === null
         ? []
-        : change.identityRules.filter((rule) => rule.action === 'deny').map((rule) => `${rule.rule}: not enforced on this node (file identity unavailable: ${identityMissing})`);
-    const identityNotes =
-      identityMissing === null
-        ? change.identityRules.map(identityRuleMessage)
-        : change.identityRules.filter((rule) => rule.action === 'kill').map((rule) => `${rule.rule}: enforced by path only (file identity unavailable: ${identityMissing})`);
+        : change.identityRules
+            .filter((rule) => rule.action === 'deny' && !hooked(rule))
+            .map((rule) => `${rule.rule}: not enforced on this node (file identity unavailable: ${identityMissing})`);
+    const identityNotes = change.identityRules.flatMap((rule) => {
+      if (hooked(rule)) return [lsmDenyRuleMessage(rule, identityMissing)];
+      if (identityMissing === null) return [identityRuleMessage(rule)];
+      return rule.action === 'kill' ? [`${rule.rule}: enforced by path only (file identity unavailable: ${identityMissing})`] : [];
+    });
+    const lsmDenyEntries = this.#lsmDenyEntries.filter((rule) => rule.policy === change.key).length;
     errors.push(...identityErrors);
     const podScoped = this.#podScopedRuleIds(entry?.podScopedRules ?? []);
     const podScopesMissing = this.#podScopesUnavailable();
@@ -187,7 +203,7 @@ export class NodePolicies {
     this.#outcomes.set(change.key, {
       generation: change.compiled?.generation ?? 0n,
       state: errors.length > 0 ? 'partial' : 'applied',
-      kernelRules: (entry?.kernelRules.length ?? 0) + kernelPodScoped - (errors.length - identityErrors.length),
+      kernelRules: (entry?.kernelRules.length ?? 0) + kernelPodScoped + lsmDenyEntries - (errors.length - identityErrors.length),
       pipelineRules: change.pipelineRules.length - kernelPodScoped,
       messages,
     });
@@ -234,23 +250,39 @@ export class NodePolicies {
     return this.#options.identity ? this.#options.identity.unavailable() : 'no file guard in this agent';
   }
 
-  /**
-   * A `deny` rule's audit watches let the tracepoints report its opens where no file guard enforces it; where one
-   * does, the guard reports every open it refuses, and the watch would report the same open a second time
-   * without the action. So with a guard, those watches stay out of the kernel.
-   */
-  #isGuardedDenyWatch(rule: KernelRule): boolean {
-    return rule.action === 'audit' && this.#guardedDenyIds.has(rule.ruleId);
+  #lsmDenyUnavailable(): string | null {
+    return this.#options.lsmDenyUnavailable ? this.#options.lsmDenyUnavailable() : 'no BPF LSM hooks in this agent';
   }
 
-  #guardedDenyIds = new Set<number>();
+  /**
+   * A `deny` rule's audit watches let the tracepoints report its opens where nothing refuses them; where the file
+   * guard or an LSM hook does, it reports every open it refuses, and the watch would report the same open a second
+   * time without the action. So then those watches stay out of the kernel.
+   */
+  #isReportedDenyWatch(rule: KernelRule): boolean {
+    return rule.action === 'audit' && this.#reportedDenyIds.has(rule.ruleId);
+  }
+
+  /** Ids of the deny rules whose refusals the guard or a hook reports. */
+  #reportedDenyIds = new Set<number>();
+  /** The LSM hooks' deny entries in the slots now, and their rules' ids. */
+  #lsmDenyEntries: readonly LsmDenyRule[] = [];
+  #lsmDenyIds = new Set<number>();
 
   #updateKernel(change: PolicyChange): string[] {
     const errors: string[] = [];
     const identityRules = this.#set.identityRules();
-    this.#guardedDenyIds = new Set(this.#identityUnavailable() === null ? identityRules.filter((rule) => rule.action === 'deny').map((rule) => rule.ruleId) : []);
-    for (const rule of change.kernel.add) if (!this.#isGuardedDenyWatch(rule) && !this.#skipped(rule)) errors.push(...this.#options.slots.add(rule).errors);
-    for (const rule of change.kernel.remove) if (!this.#skipped(rule)) errors.push(...this.#options.slots.remove(rule).errors);
+    const denyRules = identityRules.filter((rule) => rule.action === 'deny');
+    const lsmDenyEntries = this.#lsmDenyUnavailable() === null ? denyRules.flatMap((rule) => lsmDenyRulesOf(rule) ?? []) : [];
+    this.#lsmDenyIds = new Set(lsmDenyEntries.map((rule) => rule.ruleId));
+    this.#reportedDenyIds = this.#identityUnavailable() === null ? new Set(denyRules.map((rule) => rule.ruleId)) : this.#lsmDenyIds;
+    // The hooks' entries follow the identity rules of every policy: only those that changed enter or leave the slots,
+    // entering with the change's additions and leaving with its removals.
+    const added = without(lsmDenyEntries, this.#lsmDenyEntries);
+    const removed = without(this.#lsmDenyEntries, lsmDenyEntries);
+    this.#lsmDenyEntries = lsmDenyEntries;
+    for (const rule of [...added, ...change.kernel.add]) if (!this.#isReportedDenyWatch(rule) && !this.#skipped(rule)) errors.push(...this.#options.slots.add(rule).errors);
+    for (const rule of [...change.kernel.remove, ...removed]) if (!this.#skipped(rule)) errors.push(...this.#options.slots.remove(rule).errors);
     this.#options.identity?.setRules(identityRules);
     return errors;
   }
@@ -271,4 +303,10 @@ export class NodePolicies {
     this.#statuses.set(key, status);
     this.#options.onStatus(key, status);
   }
+}
+
+/** The rules of `rules` that `other` does not hold (compared whole). */
+function without<T extends KernelRule>(rules: readonly T[], other: readonly T[]): T[] {
+  const held = new Set(other.map((rule) => JSON.stringify(rule)));
+  return rules.filter((rule) => !held.has(JSON.stringify(rule)));
 }

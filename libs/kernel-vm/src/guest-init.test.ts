@@ -16,6 +16,8 @@ test('/init loads the modules in dependency order, mounts the shared root under 
   for (const fs of ['bpf bpf /root/sys/fs/bpf', 'tracefs tracefs /root/sys/kernel/tracing', 'securityfs securityfs /root/sys/kernel/security', 'cgroup2 cgroup2 /root/sys/fs/cgroup']) {
     assert.ok(init.includes(`mount -t ${fs}`), fs);
   }
+  // getaddrinfo with AI_ADDRCONFIG (getent ahosts) asks no resolver where lo's loopback addresses are all there is.
+  assert.match(init, /busybox ip link set lo up\n(#.*\n)*busybox ip addr add 198\.18\.0\.1\/32 dev lo\n/);
   assert.match(init, /chroot \/root \/bin\/sh "\$STINGER_RUN_DIR"\/run\.sh\nhalt "run script ended"\n$/);
   // PID 1 must never exit (the kernel panics): every failure path powers off.
   assert.match(init, /halt\(\) \{ .*busybox poweroff -f; while :; do busybox sleep 60; done; \}/);

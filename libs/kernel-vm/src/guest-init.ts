@@ -27,6 +27,9 @@ export const GUEST_MODULES = [
   'fs/overlayfs/overlay',
 ] as const;
 
+/** The guest's one address besides 127.0.0.1 and ::1 (on lo: the VM has no network). */
+export const GUEST_ADDRESS = '198.18.0.1/32';
+
 /** 9p mount tags of the two shares qemuArguments() exports. */
 export const HOST_ROOT_TAG = 'stinger-host-root';
 export const RUN_DIR_TAG = 'stinger-run';
@@ -89,6 +92,9 @@ busybox mount -t tracefs tracefs /root/sys/kernel/tracing
 busybox mount -t bpf bpf /root/sys/fs/bpf
 busybox mount -t cgroup2 cgroup2 /root/sys/fs/cgroup
 busybox ip link set lo up
+# A non-loopback address, as every real node has: glibc's getaddrinfo with AI_ADDRCONFIG (getent ahosts) asks no
+# resolver on a host whose only addresses are 127.0.0.1 and ::1. 198.18.0.0/15 is the benchmarking range no test uses.
+busybox ip addr add ${GUEST_ADDRESS} dev lo
 busybox hostname stinger-vm
 echo "${BEGIN_MARKER} $(busybox uname -r)"
 busybox chroot /root /bin/sh ${runDir}/${RUN_SCRIPT}

@@ -7,4 +7,6 @@
 export const KERNEL_TESTS: readonly string[] = [
   // libs/bpf: objects, sensors, C/TypeScript layouts, feature probing, every object loading (all kernel-only).
   'libs/bpf/src/**/*.test.ts',
+  // libs/agent: a policy's deny rule refused at the LSM hooks (skipped where the kernel has no BPF LSM).
+  'libs/agent/src/lsm-deny.test.ts',
 ];

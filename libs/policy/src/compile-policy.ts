@@ -114,7 +114,8 @@ export interface KernelPathMatch {
 export interface ExecKernelRule extends KernelRuleOrigin {
   readonly event: 'exec';
   readonly match: KernelPathMatch;
-  readonly action: 'audit' | 'kill';
+  /** deny: EPERM at bprm_check_security, only from lsmDenyRulesOf (the agent, where the kernel runs BPF LSM). */
+  readonly action: 'audit' | 'kill' | 'deny';
 }
 
 /** Kill or report at a matching file operation. One entry per path of the rule. */
@@ -123,7 +124,8 @@ export interface FileKernelRule extends KernelRuleOrigin {
   readonly match: KernelPathMatch;
   /** In KERNEL_FILE_OPS order; a rule without `op` gets all of them. */
   readonly ops: readonly KernelFileOp[];
-  readonly action: 'audit' | 'kill';
+  /** deny: EPERM at file_open, only from lsmDenyRulesOf (the agent, where the kernel runs BPF LSM). */
+  readonly action: 'audit' | 'kill' | 'deny';
 }
 
 /** Refuse (EPERM in cgroup/connect4|6) or report a connect. One entry per (CIDR, port). */

@@ -39,6 +39,7 @@ export {
   type IdentityRule,
   type IdentityRuleShape,
 } from './identity-rules.ts';
+export { LSM_DENY_HOOK, lsmDenyRuleMessage, lsmDenyRulesOf, type LsmDenyRule } from './lsm-deny.ts';
 export { diffKernelRules, PolicySet, type KernelRuleDiff, type PolicyChange, type PolicyChangeKind, type PolicyEntry, type PolicySetOptions } from './policy-set.ts';
 export { policySpecSchema } from './spec-schema.ts';
 export { parseCidr, type ParsedCidr } from './values.ts';
