@@ -68,7 +68,7 @@ const USAGE = `usage: stinger <command> [options]
                        a real Kubernetes API server (etcd + kube-apiserver) on 127.0.0.1; prints KUBECONFIG=...;
                        --with-node: also a real node (kubelet, containerd) that runs pods on this machine
   test [FILES...]      every check and test of the repository (--skip-static: tests only); without FILES
-                       --vm: then the kernel tests in a stock-kernel VM
+                       also the kernel tests in a stock-kernel VM (--no-vm: not)
   vm-test [FILES...]   kernel test files (default: the kernel test list) as root in a qemu VM booted from
                        Debian's stock kernel (STINGER_VM_KERNEL, default linux-image-amd64)
   setup                fetch and build the pinned tools into the cache: Kafka jars, kube-apiserver, etcd, kubectl
@@ -231,7 +231,9 @@ async function main(argv: readonly string[]): Promise<number> {
       const { values, positionals } = parseArgs({
         args: [...rest],
         allowPositionals: true,
-        options: { 'skip-static': { type: 'boolean', default: false }, vm: { type: 'boolean', default: false } },
+        // --no-vm leaves out the VM run of the whole suite (allowNegative).
+        options: { 'skip-static': { type: 'boolean', default: false }, vm: { type: 'boolean', default: true } },
+        allowNegative: true,
       });
       return runTests({ logger, patterns: positionals, skipStatic: values['skip-static'], vm: positionals.length === 0 && values.vm });
     }
