@@ -46,7 +46,7 @@
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { Session } from 'node:inspector/promises';
@@ -484,6 +484,8 @@ interface RunningAgent {
   readonly inspectorPort: number | null;
   /** utime + stime of the agent process so far, in seconds. */
   cpuSeconds(): number;
+  /** utime + stime so far per thread name (/proc/<pid>/task/<tid>/comm: main, libuv and V8 workers, worker threads), in seconds. */
+  threadCpuSeconds(): Map<string, number>;
   stop(): Promise<void>;
 }
 
@@ -556,6 +558,20 @@ async function startAgent(spec: AgentSpec): Promise<RunningAgent> {
       const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
       return (Number(fields[11]) + Number(fields[12])) / USER_HZ;
     },
+    threadCpuSeconds() {
+      const byName = new Map<string, number>();
+      for (const tid of readdirSync(`/proc/${child.pid}/task`)) {
+        try {
+          const name = readFileSync(`/proc/${child.pid}/task/${tid}/comm`, 'utf8').trim();
+          const stat = readFileSync(`/proc/${child.pid}/task/${tid}/stat`, 'utf8');
+          const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+          byName.set(name, (byName.get(name) ?? 0) + (Number(fields[11]) + Number(fields[12])) / USER_HZ);
+        } catch {
+          // The thread ended between the listing and the read: its time is in no later sample either.
+        }
+      }
+      return byName;
+    },
     async stop() {
       if (child.exitCode !== null || child.signalCode !== null) return;
       child.kill('SIGTERM');
@@ -602,6 +618,8 @@ interface WorkloadTimes {
   readonly agentCpuForks?: number;
   readonly agentCpuCompile?: number;
   readonly agentCpuNpmCi?: number;
+  /** The agent's CPU during the fork+exec workload per thread name, seconds. */
+  readonly agentThreadCpuForks?: ReadonlyMap<string, number>;
 }
 
 // ---------------------------------------------------------------------------------------------------------------------
@@ -780,15 +798,18 @@ async function main(): Promise<void> {
       const cpu0 = running?.cpuSeconds() ?? 0;
       const opensSeconds = await timeProfiled(running, 'open+close', () => timeProgram(programs.openLoop, [unwatchedPath, String(options.workloadOpens)]));
       const cpu1 = running?.cpuSeconds() ?? 0;
+      const threads1 = running?.threadCpuSeconds() ?? new Map<string, number>();
       const forksSeconds = await timeProfiled(running, 'fork+exec', () => timeProgram(programs.forkExec, [String(options.forks), '/bin/true']));
       const cpu2 = running?.cpuSeconds() ?? 0;
+      const threads2 = running?.threadCpuSeconds() ?? new Map<string, number>();
+      const agentThreadCpuForks = new Map([...threads2].map(([name, seconds]) => [name, seconds - (threads1.get(name) ?? 0)]));
       const { compile, npmCi } = realistic;
       const compileSeconds = await timeProfiled(running, 'compile', () => timeProgram(compile.file, compile.args));
       const cpu3 = running?.cpuSeconds() ?? 0;
       const npmCiSeconds = await timeProfiled(running, 'npm ci', () => timeProgram(npmCi.file, npmCi.args, { cwd: npmCi.cwd }));
       const cpu4 = running?.cpuSeconds() ?? 0;
       const times = { opensSeconds, forksSeconds, compileSeconds, npmCiSeconds };
-      return running ? { ...times, agentCpuOpens: cpu1 - cpu0, agentCpuForks: cpu2 - cpu1, agentCpuCompile: cpu3 - cpu2, agentCpuNpmCi: cpu4 - cpu3 } : times;
+      return running ? { ...times, agentCpuOpens: cpu1 - cpu0, agentCpuForks: cpu2 - cpu1, agentCpuCompile: cpu3 - cpu2, agentCpuNpmCi: cpu4 - cpu3, agentThreadCpuForks } : times;
     };
     const agentStarted = Date.now();
     if (options.parts.has('workload')) {
@@ -871,6 +892,12 @@ async function main(): Promise<void> {
       const forkCost = on.map((t, i) => ((t.forksSeconds - (off[i] as WorkloadTimes).forksSeconds) / options.forks) * 1e6);
       const openCost = on.map((t, i) => ((t.opensSeconds - (off[i] as WorkloadTimes).opensSeconds) / options.workloadOpens) * 1e9);
       console.log(`- added per open+close: ${fmt(median(openCost))} ns (median of runs); per fork+exec: ${fmt(median(forkCost), 1)} µs; agent CPU per fork+exec: ${fmt((median(on.map((t) => t.agentCpuForks ?? 0)) / options.forks) * 1e6, 1)} µs`);
+      const threadNames = [...new Set(on.flatMap((t) => [...(t.agentThreadCpuForks ?? new Map<string, number>()).keys()]))];
+      const perThread = threadNames
+        .map((name) => ({ name, micros: (median(on.map((t) => t.agentThreadCpuForks?.get(name) ?? 0)) / options.forks) * 1e6 }))
+        .filter(({ micros }) => micros > 0)
+        .sort((a, b) => b.micros - a.micros);
+      console.log(`- agent CPU per fork+exec by thread (median of runs, /proc/<pid>/task/*/comm): ${perThread.map(({ name, micros }) => `${name} ${fmt(micros, 1)} µs`).join(', ')}`);
       console.log(`- agent events published during the workloads, per run: ${agentEvents.join(', ')}; records lost (ring full + user space + spool full), per run: ${agentLoss.join(', ')}`);
       console.log(`- part 3 took ${agentSeconds} s; load average at end: ${load()}`);
     }

@@ -522,7 +522,7 @@ export async function createAgent(options: AgentOptions): Promise<Agent> {
         register('control-tail', () => controlTail.stop());
       });
     });
-    logger.info({ agentId, node: config.nodeName, scanned, sensors: Object.fromEntries(loadedSensors.map((name) => [name, chooseSensorMode(name, features)])), topic: rawTopic }, 'agent running');
+    logger.info({ agentId, node: config.nodeName, scanned, sensors: Object.fromEntries(loadedSensors.map((name) => [name, sensorModeOf(name)])), topic: rawTopic }, 'agent running');
     },
     async stop() {
       let code = 0;
