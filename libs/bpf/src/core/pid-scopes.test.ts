@@ -9,10 +9,10 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer, type AddressInfo, type Server } from 'node:net';
 import { randomBytes } from 'node:crypto';
-import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createPidScopes, scopeMembers, type PidScopes } from './pid-scopes.ts';
+import { createPidScopes, scopeMembers, statShowsRunning, type PidScopes } from './pid-scopes.ts';
 import { pidScopeFlags, PID_SCOPE_RULE } from './rule-scope.ts';
 import { loadProcessSensor, type Sensor } from './sensor.ts';
 import { buildBpf, collect, runCleanup, type Collector } from './test-support.ts';
@@ -22,6 +22,18 @@ import { decodeFileRecord, type ExecRuleRecord, type FileSensorRecord } from '..
 import { attachConnectPolicy, type ConnectPolicy } from '../network/sensor.ts';
 import { decodeNetworkRecord, type NetworkRecord } from '../network/records.ts';
 import { buildTestHelper, createTestCgroup, type TestCgroup, type TestHelper } from '../network/test-support.ts';
+
+test('statShowsRunning: a zombie, and a task whose exit began (PF_EXITING) while its state still reads R, are not running', () => {
+  // pid (comm) state ppid pgrp session tty_nr tpgid flags ...; a comm may hold spaces and parentheses.
+  const stat = (state: string, flags: number): string => `383 (sh (x) y) ${state} 380 380 380 0 -1 ${flags} 120 0 0 0 1 2 0 0 20 0 1 0 42`;
+  assert.equal(statShowsRunning(stat('S', 0x400000)), true, 'sleeping, PF_RANDOMIZE only');
+  assert.equal(statShowsRunning(stat('R', 0x400000)), true);
+  assert.equal(statShowsRunning(stat('R', 0x400004)), false, 'exiting: its exit tracepoint may have run already');
+  assert.equal(statShowsRunning(stat('D', 0x4)), false);
+  assert.equal(statShowsRunning(stat('Z', 0x400000)), false, 'a zombie');
+  assert.equal(statShowsRunning(stat('X', 0)), false);
+  assert.equal(statShowsRunning(readFileSync('/proc/self/stat', 'utf8')), true, 'this process, as the kernel writes it');
+});
 
 test('scopeMembers: the running named pids, and with followChildren every descendant, nothing else', () => {
   // 1 ─ 10 ─ 11 ─ 12 ; 10 ─ 13 ; 1 ─ 20 ─ 21

@@ -76,12 +76,26 @@ export function parentPidsFromProc(): Map<number, number> {
   return parents;
 }
 
-/** Whether the process has not exited (a zombie has: its exit, which drops it from the map, has been). */
+/** PF_EXITING in a task's flags (/proc/<pid>/stat field 9): set by do_exit before the sched_process_exit tracepoint. */
+const PF_EXITING = 0x4;
+
+/**
+ * Whether a process whose /proc/<pid>/stat reads `stat` has not begun its exit, so its exit (which drops it from the
+ * map, bpf_exit.c) is still to come. A zombie has exited; so has a task whose do_exit set PF_EXITING, whose exit
+ * tracepoint may already have run while its state still reads R or D (the window until it becomes a zombie, long
+ * enough under a slow emulated CPU to leave a member written just then in the map after its exit). Pure.
+ */
+export function statShowsRunning(stat: string): boolean {
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const state = fields[0];
+  const flags = Number(fields[6]);
+  return state !== 'Z' && state !== 'X' && Number.isInteger(flags) && (flags & PF_EXITING) === 0;
+}
+
+/** Whether the process has not begun to exit (statShowsRunning); false when it is gone. */
 function running(pid: number): boolean {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const state = stat.charAt(stat.lastIndexOf(')') + 2);
-    return state !== 'Z' && state !== 'X';
+    return statShowsRunning(readFileSync(`/proc/${pid}/stat`, 'utf8'));
   } catch {
     return false;
   }
@@ -151,7 +165,10 @@ export function createPidScopes(sensor: Sensor, options: CreatePidScopesOptions 
   };
   const allTgids = (): number[] => tgids.keys().map((key) => new DataView(key.buffer, key.byteOffset).getUint32(0, true));
 
-  /** Adds a process read from /proc; one that exited meanwhile is taken out again (its exit may have come first). */
+  /**
+   * Adds a process read from /proc; one that began its exit meanwhile is taken out again (its exit may have come
+   * first). Written before the check: a process seen not yet exiting after the write drops the entry at its exit.
+   */
   const join = (pid: number, bit: bigint): void => {
     writeScopes(pid, readScopes(pid) | bit);
     if (!running(pid)) writeScopes(pid, readScopes(pid) & ~bit);
