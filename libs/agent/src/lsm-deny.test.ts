@@ -1,8 +1,9 @@
 // Kernel test (root) of a policy's `deny` rule enforced at the LSM hooks, for a kernel that runs BPF LSM programs:
-// the stock-kernel VM (`stinger vm-test libs/agent/src/lsm-deny.test.ts`, and `stinger test --vm`). The agent's own
+// the stock-kernel VM (`stinger vm-test libs/agent/src/lsm-deny.test.ts`, and `stinger test`). The agent's own
 // NodePolicies, kernel rule slots and BPF kernel maps over the real file sensor in its lsm mode, with no file guard:
-// the hooks alone must refuse the rule's opens and execs, by any name the path resolves to, and stop refusing once the
-// policy is gone. Where BPF LSM is unavailable every test is skipped and says why.
+// the file_open hook alone must refuse the rule's opens, by any name the path resolves to, and stop refusing once the
+// policy is gone; an exec deny rule is left to the file guard (none here: it runs). Where BPF LSM is unavailable every
+// test is skipped and says why.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -53,7 +54,6 @@ describe('a policy deny rule in the kernel: NodePolicies over the file sensor in
     writeFileSync(join(dir, 'public'), 'public data\n');
     symlinkSync(join(dir, 'secret', 'data'), join(dir, 'link'));
     writeFileSync(join(dir, 'tool'), '#!/bin/sh\necho ran\n', { mode: 0o755 });
-    symlinkSync(join(dir, 'tool'), join(dir, 'tool-link'));
     sensor = loadFileSensor({ ignoredProcesses: [], mode: 'lsm' });
     const loaded = sensor;
     reader = createRingBufferReader({
@@ -103,12 +103,12 @@ describe('a policy deny rule in the kernel: NodePolicies over the file sensor in
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  test('the status says the kernel refuses both rules at their hooks (applied, 2 kernel rules)', { skip }, () => {
+  test('the status says the kernel refuses the file rule at file_open; the exec rule, with no guard here, is not enforced', { skip }, () => {
     const status = statuses.at(-1);
-    assert.equal(status?.state, 'applied', status?.messages.join('\n'));
-    assert.equal(status?.kernel_rules, 2);
+    assert.equal(status?.state, 'partial', status?.messages.join('\n'));
+    assert.equal(status?.kernel_rules, 1);
     assert.match(status?.messages.join('\n') ?? '', /no-secret: enforced in the kernel at file_open/);
-    assert.match(status?.messages.join('\n') ?? '', /no-tool: enforced in the kernel at bprm_check_security/);
+    assert.match(status?.messages.join('\n') ?? '', /no-tool: not enforced on this node \(file identity unavailable: no file guard in this agent\)/);
   });
 
   test('an open under the prefix fails with EPERM, also through a symlink and `..`; the record names the rule; a file outside opens', { skip }, () => {
@@ -120,25 +120,17 @@ describe('a policy deny rule in the kernel: NodePolicies over the file sensor in
     assert.equal(run('cat', [join(dir, 'public')]).status, 0);
     const denied = run('cat', [join(dir, 'link')]);
     reader!.drainNow();
-    const record = records.find((r) => r.kind === 'file' && r.pid === denied.pid);
+    const reported = records.filter((r) => r.kind === 'file' && r.pid === denied.pid);
+    assert.equal(reported.length, 1, 'one record of the refused open: the tracepoint left it to the hook');
+    const record = reported[0];
     assert.ok(record && record.kind === 'file', 'the hook reported the refused open');
     assert.equal(record.action, 'denied');
     assert.equal(record.resolvedPath, join(dir, 'secret', 'data'));
     assert.equal(policies!.actionFor(record.ruleId)?.rule, 'no-secret');
   });
 
-  test('an exec of the named binary fails with EPERM, also through a symlink', { skip }, () => {
-    for (const path of [join(dir, 'tool'), join(dir, 'tool-link')]) {
-      const exec = spawnSync(path, [], { encoding: 'utf8' });
-      assert.equal((exec.error as NodeJS.ErrnoException | undefined)?.code, 'EPERM', `${path}: the execve fails`);
-      assert.equal(exec.stdout ?? '', '', `${path}: it did not run`);
-    }
-  });
-
-  test('once the policy is gone the file opens and the binary runs', { skip }, () => {
+  test('once the policy is gone the file opens', { skip }, () => {
     policies!.remove('lsm-deny');
     assert.equal(run('cat', [join(dir, 'link')]).status, 0);
-    const ran = spawnSync(join(dir, 'tool'), [], { encoding: 'utf8' });
-    assert.equal(ran.stdout, 'ran\n');
   });
 });
