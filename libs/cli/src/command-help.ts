@@ -127,10 +127,10 @@ the kernel tests then run again in a stock-kernel VM (\`stinger vm-test\`), with
 natively.`,
   'vm-test': `usage: stinger vm-test [--tap FILE] [FILES...]
 
-Runs kernel test files (default: the kernel test list, libs/bpf's tests) as root with node --test in a qemu VM (TCG)
-booted from a stock Debian kernel: STINGER_VM_KERNEL (default linux-image-amd64, Debian 12's 6.1), fetched with
-apt-get download and cached in STINGER_CACHE_DIR/vm-kernel-<release>. The host's root is shared read-only under a
-writable tmpfs overlay, so the repository, its built objects and this Node.js are the host's. Tests needing Kafka do
+Runs kernel test files (default: the kernel test list: libs/bpf's tests and libs/agent's lsm-deny) as root
+with node --test in a qemu VM (TCG) booted from a stock Debian kernel: STINGER_VM_KERNEL (default
+linux-image-amd64, Debian 12's 6.1), fetched with apt-get download and cached in
+STINGER_CACHE_DIR/vm-kernel-<release>. The host's root is shared read-only under a writable tmpfs overlay, so the repository, its built objects and this Node.js are the host's. Tests needing Kafka do
 not run there (the VM has no network). Streams the tests' output, ends with the \`tests: ...\` line and exits with
 their status. STINGER_VM_MEMORY_MB (default 2048) and STINGER_VM_TIMEOUT_MS (default 90 min) size the run.
 
