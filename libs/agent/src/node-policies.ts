@@ -19,6 +19,7 @@
  */
 import type { CompiledPolicy, PolicyStatus } from '@stinger/events';
 import {
+  diffKernelRules,
   formatIssue,
   identityRuleMessage,
   lsmDenyRuleMessage,
@@ -278,8 +279,7 @@ export class NodePolicies {
     this.#reportedDenyIds = this.#identityUnavailable() === null ? new Set(denyRules.map((rule) => rule.ruleId)) : this.#lsmDenyIds;
     // The hooks' entries follow the identity rules of every policy: only those that changed enter or leave the slots,
     // entering with the change's additions and leaving with its removals.
-    const added = without(lsmDenyEntries, this.#lsmDenyEntries);
-    const removed = without(this.#lsmDenyEntries, lsmDenyEntries);
+    const { add: added, remove: removed } = diffKernelRules(this.#lsmDenyEntries, lsmDenyEntries);
     this.#lsmDenyEntries = lsmDenyEntries;
     for (const rule of [...added, ...change.kernel.add]) if (!this.#isReportedDenyWatch(rule) && !this.#skipped(rule)) errors.push(...this.#options.slots.add(rule).errors);
     for (const rule of [...change.kernel.remove, ...removed]) if (!this.#skipped(rule)) errors.push(...this.#options.slots.remove(rule).errors);
@@ -303,10 +303,4 @@ export class NodePolicies {
     this.#statuses.set(key, status);
     this.#options.onStatus(key, status);
   }
-}
-
-/** The rules of `rules` that `other` does not hold (compared whole). */
-function without<T extends KernelRule>(rules: readonly T[], other: readonly T[]): T[] {
-  const held = new Set(other.map((rule) => JSON.stringify(rule)));
-  return rules.filter((rule) => !held.has(JSON.stringify(rule)));
 }
