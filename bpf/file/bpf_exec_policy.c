@@ -8,8 +8,9 @@
  * paths (file_match.h, with the exec_rules_* maps and FILE_OP_EXEC).
  *
  * A KILL match sends SIGKILL at syscall entry: the kernel sees a fatal signal pending, the exec fails or the new
- * image is killed on its way back to user space, so not one instruction of the denied binary runs. Every match
- * (audit or kill) sends one exec_rule_event with the rule_id; an unmatched exec writes nothing.
+ * image is killed on its way back to user space, so not one instruction of the denied binary runs. Every audit or
+ * kill match sends one exec_rule_event with the rule_id; an unmatched exec writes nothing, and neither does a DENY
+ * match (bpf_exec_lsm.c refuses and reports it).
  *
  * Not seen here: execveat(fd, "", AT_EMPTY_PATH) (fexecve, memfd) has no path — the process sensor's exec
  * record and the pipeline cover it.
@@ -46,6 +47,12 @@ static __always_inline void check_exec(__s32 dirfd, const char *path, __u32 at_f
 	match_path(s, path, RULE_MAPS(exec), FILE_OP_EXEC, dirfd == AT_FDCWD, &m);
 	if (!m.rule)
 		return; /* the process sensor reports every exec; this object reports only rule matches */
+	/*
+	 * A deny rule exists only where bpf_exec_lsm.c runs (libs/bpf denyOps): the hook decides on the binary the kernel
+	 * resolved and reports the exec once; reporting the name as given here too would report it twice.
+	 */
+	if (m.rule->action == RULE_ACTION_DENY)
+		return;
 	kill = match_kills(&m);
 	if (kill)
 		bpf_send_signal(STINGER_SIGKILL);

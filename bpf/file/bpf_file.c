@@ -45,7 +45,6 @@ struct {
 	__type(value, struct file_event);
 } file_scratch SEC(".maps");
 
-#define ONE_PATH_SIZE __builtin_offsetof(struct file_event, path2)
 
 static __always_inline struct file_event *new_event(__u32 op, __s32 dirfd)
 {
@@ -54,22 +53,10 @@ static __always_inline struct file_event *new_event(__u32 op, __s32 dirfd)
 
 	if (!e)
 		return NULL;
-	e->op = op;
-	e->file_flags = 0;
-	e->rule_id = 0;
-	e->action = ACTION_TAKEN_NONE;
+	init_file_event(e, op);
 	e->dirfd = dirfd;
-	e->dirfd2 = AT_FDCWD;
-	e->result = 0;
-	e->open_flags = 0;
-	e->mode = 0;
-	e->owner_uid = 0;
-	e->owner_gid = 0;
-	e->path_len = 0;
-	e->path2_len = 0;
-	e->open_id = 0;
-	e->path[0] = 0;
 	e->path2[0] = 0;
+	e->path3[0] = 0;
 	return e;
 }
 
@@ -195,7 +182,7 @@ static __always_inline void enter_rename(__s32 olddirfd, const char *oldpath, __
 		apply_match(e, &m_old);
 		apply_match(e, &m_new); /* names nothing more; a keeping rule on the new path keeps the record too */
 	}
-	kill_or_park(e, match_kills(&m_old) || match_kills(&m_new), sizeof(*e));
+	kill_or_park(e, match_kills(&m_old) || match_kills(&m_new), TWO_PATH_SIZE);
 }
 
 /* What the cwd will be if a chdir in flight succeeds, by calling tid (len 0: not known to the kernel). */
@@ -317,8 +304,16 @@ static __always_inline void exit_any(long ret)
 		commit_cwd(e->op, ret);
 	if (e->op == FILE_OP_OPEN && ret >= 0)
 		e->open_id = track_open(ret, e->open_flags);
-	/* path2 is sent for a rename and for an open the LSM hook resolved (bpf_file_lsm.c). */
-	size = e->op == FILE_OP_RENAME || (e->file_flags & FILE_FLAG_RESOLVED) ? sizeof(*e) : ONE_PATH_SIZE;
+	/*
+	 * path2 is sent for a rename and for an operation an LSM hook resolved (bpf_file_lsm.c, bpf_file_path_lsm.c);
+	 * path3 for a rename a hook resolved.
+	 */
+	if (e->op == FILE_OP_RENAME && (e->file_flags & FILE_FLAG_RESOLVED))
+		size = sizeof(*e);
+	else if (e->op == FILE_OP_RENAME || (e->file_flags & FILE_FLAG_RESOLVED))
+		size = TWO_PATH_SIZE;
+	else
+		size = ONE_PATH_SIZE;
 	fill_header(&e->hdr, EVENT_KIND_FILE, size);
 	/*
 	 * Kept tier (stinger_loss.h): the LSM hook's kill or denial; chdir/fchdir, whose cwd later relative paths are
@@ -330,6 +325,8 @@ static __always_inline void exit_any(long ret)
 	       e->op == FILE_OP_FCHDIR || (e->file_flags & FILE_FLAG_KEPT);
 	if (size == sizeof(*e))
 		output_record_tiered(e, sizeof(*e), kept);
+	else if (size == TWO_PATH_SIZE)
+		output_record_tiered(e, TWO_PATH_SIZE, kept);
 	else
 		output_record_tiered(e, ONE_PATH_SIZE, kept);
 	counted_delete(&file_by_tid, &tid, &file_by_tid_bound);

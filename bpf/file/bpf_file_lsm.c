@@ -41,6 +41,7 @@
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
+
 /* A record of an open only this hook saw: the resolved path in path2, the decision, -EPERM when refused. */
 static __always_inline void send_resolved(const struct lsm_scratch *s, __u32 len, __u64 r, __u32 taken, __u64 open_flags)
 {
@@ -52,26 +53,18 @@ static __always_inline void send_resolved(const struct lsm_scratch *s, __u32 len
 	 * A refusal, or a match of a rule that keeps its records, is of the kept tier; an audit of the audit tier
 	 * (stinger_loss.h): shed while the ring fills.
 	 */
-	e = reserve_record_tiered(sizeof(*e), kept);
+	e = reserve_record_tiered(TWO_PATH_SIZE, kept);
 	if (!e)
 		return;
-	fill_header(&e->hdr, EVENT_KIND_FILE, sizeof(*e));
-	e->op = FILE_OP_OPEN;
+	fill_header(&e->hdr, EVENT_KIND_FILE, TWO_PATH_SIZE);
+	init_file_event(e, FILE_OP_OPEN);
 	e->file_flags = resolved_flags(r) | FILE_FLAG_RESOLVED | (refused ? FILE_FLAG_RESULT_KNOWN : 0) |
 			(resolved_keeps(r) ? FILE_FLAG_KEPT : 0);
 	e->rule_id = resolved_rule_id(r);
 	e->action = taken;
-	e->dirfd = AT_FDCWD;
-	e->dirfd2 = AT_FDCWD;
 	e->result = refused ? -EPERM : 0;
 	e->open_flags = open_flags;
-	e->mode = 0;
-	e->owner_uid = 0;
-	e->owner_gid = 0;
-	e->path_len = 0;
 	e->path2_len = len;
-	e->open_id = 0;
-	e->path[0] = 0;
 	__builtin_memcpy(e->path2, s->key.path, sizeof(e->path2));
 	bpf_ringbuf_submit(e, 0);
 }

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR Apache-2.0) */
 /*
- * Maps bpf_file.c (the syscall tracepoints) and bpf_file_lsm.c (the LSM hook, where the kernel allows it) share:
- * libs/bpf's loadFileSensor makes the second object reuse the first one's (sensorMaps), so both see one parked
- * open and one list of ignored processes.
+ * What bpf_file.c (the syscall tracepoints) and the LSM hooks (bpf_file_lsm.c, bpf_file_path_lsm.c, where the kernel
+ * allows them) share: maps (libs/bpf's loadFileSensor makes the later objects reuse the first one's, sensorMaps), so
+ * all see one parked operation and one list of ignored processes; and how a record starts.
  */
 #ifndef STINGER_FILE_STATE_H
 #define STINGER_FILE_STATE_H
@@ -46,6 +46,33 @@ static __always_inline int ignored_process(void)
 	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
 
 	return bpf_map_lookup_elem(&file_ignored_tgids, &tgid) != NULL;
+}
+
+/* The sizes a file_event is sent with (stinger_file.h): one path; two (a rename, or a resolved path in path2). */
+#define ONE_PATH_SIZE __builtin_offsetof(struct file_event, path2)
+#define TWO_PATH_SIZE __builtin_offsetof(struct file_event, path3)
+
+/*
+ * The fields of a file_event before its paths, for operation `op` as a record starts: no rule, nothing done, dirfds
+ * AT_FDCWD, no result, an empty path. The caller fills in what it knows and the paths after `path` it sends.
+ */
+static __always_inline void init_file_event(struct file_event *e, __u32 op)
+{
+	e->op = op;
+	e->file_flags = 0;
+	e->rule_id = 0;
+	e->action = ACTION_TAKEN_NONE;
+	e->dirfd = AT_FDCWD;
+	e->dirfd2 = AT_FDCWD;
+	e->result = 0;
+	e->open_flags = 0;
+	e->mode = 0;
+	e->owner_uid = 0;
+	e->owner_gid = 0;
+	e->path_len = 0;
+	e->path2_len = 0;
+	e->open_id = 0;
+	e->path[0] = 0;
 }
 
 #endif /* STINGER_FILE_STATE_H */

@@ -1,13 +1,16 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR Apache-2.0) */
 /*
- * What the LSM hooks of a rule set share (bpf_file_lsm.c: the file rules at file_open; bpf_exec_lsm.c: the exec rules
- * at bprm_check_security): the file's path as the kernel resolved it (bpf_d_path, in the caller's root) matched
- * against the set's exact and prefix rules, and a prefix's directory by identity among the file's ancestors.
+ * What the LSM hooks of a rule set share (bpf_file_lsm.c: the file rules at file_open; bpf_file_path_lsm.c: the file
+ * rules at the path_* hooks; bpf_exec_lsm.c: the exec rules at bprm_check_security): the file's path as the kernel
+ * resolved it (in the caller's root) matched against the set's exact and prefix rules, and a prefix's directory by
+ * identity among the file's ancestors.
  *
  * Include once per object after defining LSM_RULE_SET (the set's map prefix: file, exec) and LSM_RULE_OP (the
- * FILE_OP_* bit the hook decides). The set's maps are named <set>_rules_filter (its tracepoint object's, reused by
- * libs/bpf loadFileSensor), <set>_rules_resolved_exact / _prefix / _dirs and <set>_lsm_scratch. The hooks are
- * sleepable (bpf_d_path is allowed in sleepable LSM hooks only), so nothing here uses an LPM trie or per-CPU memory.
+ * FILE_OP_* bit lsm_rule_for decides; hooks that resolve their own path pass their op to resolved_rule). The set's
+ * maps are named <set>_rules_filter (its tracepoint object's, reused by libs/bpf loadFileSensor),
+ * <set>_rules_resolved_exact / _prefix / _dirs and <set>_lsm_scratch (shared by every object of the set that
+ * includes this). file_open and bprm_check_security are sleepable (bpf_d_path is allowed in sleepable LSM hooks
+ * only), so nothing here uses an LPM trie or per-CPU memory.
  */
 #ifndef STINGER_LSM_MATCH_H
 #define STINGER_LSM_MATCH_H
@@ -113,12 +116,13 @@ __noinline int file_rule_passes_over(__u32 flags)
 }
 
 /*
- * The rule for the resolved path in the task's scratch (bpf_d_path wrote it, `n` bytes with its NUL): the exact
+ * The rule for operation `op` (a FILE_OP_* bit) of the resolved path in the task's scratch (bpf_d_path or
+ * bpf_file_path_lsm.c's walk wrote it, `n` bytes with its NUL): the exact
  * rule, else the longest prefix rule whose scope covers the task (a scoped prefix that passes over the task gives way
  * to the next shorter one, where the tracepoint falls back to the longest prefix for all tasks). Leaves the path cut
  * to its shortest tried prefix. A global function, so the caller's state after it is one, whatever length matched.
  */
-__noinline __u64 resolved_rule(__u32 n)
+__noinline __u64 resolved_rule(__u32 n, __u32 op)
 {
 	struct lsm_scratch *s = bpf_task_storage_get(&LSM_MAP(lsm_scratch), bpf_get_current_task_btf(), 0, 0);
 	const struct path_filter *filter;
@@ -139,7 +143,7 @@ __noinline __u64 resolved_rule(__u32 n)
 	if (filter_bit_masked(filter->exact_len, len)) {
 		s->key.prefixlen = n * 8;
 		rule = bpf_map_lookup_elem(&LSM_MAP(rules_resolved_exact), &s->key);
-		if (rule && (rule->ops & LSM_RULE_OP) && !file_rule_passes_over(rule->flags))
+		if (rule && (rule->ops & op) && !file_rule_passes_over(rule->flags))
 			return pack_rule(rule, RESOLVED_EXACT);
 	}
 	/* From the longest length down; the key holds the first `at` bytes and zeros after them. */
@@ -151,7 +155,7 @@ __noinline __u64 resolved_rule(__u32 n)
 		if (filter_bit_masked(filter->prefix_len, at)) {
 			s->key.prefixlen = at * 8;
 			rule = bpf_map_lookup_elem(&LSM_MAP(rules_resolved_prefix), &s->key);
-			if (rule && (rule->ops & LSM_RULE_OP) && !file_rule_passes_over(rule->flags))
+			if (rule && (rule->ops & op) && !file_rule_passes_over(rule->flags))
 				return pack_rule(rule, RESOLVED_PREFIX);
 		}
 		s->key.path[(at - 1) & (FILE_PATH_SIZE - 1)] = 0;
@@ -160,13 +164,13 @@ __noinline __u64 resolved_rule(__u32 n)
 }
 
 /*
- * The nearest ancestor directory of the file that a directory rule names (<set>_rules_resolved_dirs), packed as
- * resolved_rule's result; 0 when none within DIR_WALK_DEPTH levels. The walk follows d_parent inside the file's file
- * system, so it does not depend on the mount (or bind mount) the caller went through.
+ * The nearest ancestor directory of dentry `d` (an opened file, or the one an operation names) that a directory rule
+ * for `op` names (<set>_rules_resolved_dirs), packed as resolved_rule's result; 0 when none within DIR_WALK_DEPTH
+ * levels. The walk follows d_parent inside the file's file system, so it does not depend on the mount (or bind mount)
+ * the caller went through.
  */
-static __always_inline __u64 dir_rule(const struct file *file)
+static __always_inline __u64 dir_rule(struct dentry *d, __u32 op)
 {
-	struct dentry *d = file->f_path.dentry;
 	struct dir_identity_key key = {};
 	const struct file_rule *rule;
 
@@ -183,7 +187,7 @@ static __always_inline __u64 dir_rule(const struct file *file)
 		key.dev = inode->i_sb->s_dev;
 		key.ino = inode->i_ino;
 		rule = bpf_map_lookup_elem(&LSM_MAP(rules_resolved_dirs), &key);
-		if (rule && (rule->ops & LSM_RULE_OP) && !file_rule_passes_over(rule->flags))
+		if (rule && (rule->ops & op) && !file_rule_passes_over(rule->flags))
 			return pack_rule(rule, RESOLVED_PREFIX);
 	}
 	return 0;
@@ -213,6 +217,20 @@ static __always_inline __u32 action_taken(__u64 r)
 	}
 }
 
+/* lsm_hook_applies's test of the caller alone: 1 to match, 0 to let it through (a kernel thread, the agent), -EPERM. */
+static __always_inline int lsm_task_applies(void)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+
+	if (task->flags & PF_KTHREAD)
+		return 0;
+	if (task->pending.signal.sig[0] & (1UL << (STINGER_SIGKILL - 1)))
+		return -EPERM;
+	if (ignored_process())
+		return 0;
+	return 1;
+}
+
 /*
  * The hooks' common start, given the hook's `ret` so far: 1 when the call is to be matched; 0 when it is let through
  * untouched (no rule in the set, a kernel thread, the agent); a negative errno to return as it is: an earlier LSM's
@@ -221,7 +239,6 @@ static __always_inline __u32 action_taken(__u64 r)
  */
 static __always_inline int lsm_hook_applies(int ret)
 {
-	struct task_struct *task = bpf_get_current_task_btf();
 	const struct path_filter *filter;
 	__u32 zero = 0;
 
@@ -231,14 +248,9 @@ static __always_inline int lsm_hook_applies(int ret)
 	filter = bpf_map_lookup_elem(&LSM_MAP(rules_filter), &zero);
 	if (!filter || !filter_has_rules(filter))
 		return 0;
-	if (task->flags & PF_KTHREAD)
-		return 0;
-	if (task->pending.signal.sig[0] & (1UL << (STINGER_SIGKILL - 1)))
-		return -EPERM;
-	if (ignored_process())
-		return 0;
-	return 1;
+	return lsm_task_applies();
 }
+
 
 /*
  * The set's rule for `file`, packed (resolved_rule); its resolved path is left in the task's scratch (*s, *n bytes
@@ -257,10 +269,10 @@ static __always_inline __u64 lsm_rule_for(const struct file *file, struct lsm_sc
 	*n = bpf_d_path((struct path *)&file->f_path, (*s)->key.path, sizeof((*s)->key.path));
 	if (*n <= 1 || *n > FILE_PATH_SIZE)
 		return 0;
-	r = resolved_rule(*n);
+	r = resolved_rule(*n, LSM_RULE_OP);
 	filter = bpf_map_lookup_elem(&LSM_MAP(rules_filter), &zero);
 	if (!r && filter && filter->dir_rules)
-		r = dir_rule(file);
+		r = dir_rule(file->f_path.dentry, LSM_RULE_OP);
 	/* resolved_rule cut the path while trying prefixes: resolve it again for the record (only when one is sent). */
 	if ((r || keep_path) && bpf_d_path((struct path *)&file->f_path, (*s)->key.path, sizeof((*s)->key.path)) != *n)
 		(*s)->key.path[0] = 0;

@@ -34,7 +34,8 @@
 /* file_rule.action */
 #define RULE_ACTION_AUDIT 1
 #define RULE_ACTION_KILL 2
-#define RULE_ACTION_DENY 3 /* open only, and only where the LSM hook runs (bpf_file_lsm.c): the open fails with EPERM */
+#define RULE_ACTION_DENY 3 /* only where the LSM hooks run (bpf_file_lsm.c: open; bpf_file_path_lsm.c: unlink, rename, chmod,
+			      chown): the operation fails with EPERM */
 
 /* file_rule.flags */
 #define RULE_FLAG_KILL_ON_NAME (1U << 0) /* a basename-only match (relative or unresolved path) may kill too */
@@ -60,8 +61,9 @@
 #define FILE_FLAG_RESULT_KNOWN (1U << 8)      /* result holds the syscall's return value */
 #define FILE_FLAG_PATH_FAULT (1U << 9)        /* the path could not be read from user memory */
 #define FILE_FLAG_MATCH_CWD (1U << 10)        /* a relative path matched once joined to the process's cwd (cwd_by_tgid) */
-#define FILE_FLAG_RESOLVED (1U << 11)         /* open: path2 is the path the kernel resolved (LSM hook, bpf_d_path); the
-						 MATCH_* bits then say how that path matched */
+#define FILE_FLAG_RESOLVED (1U << 11)         /* path2 is the path the kernel resolved (an LSM hook); for a rename path2 is
+						 the new path and path3 the old one, both as the kernel resolved them.
+						 The MATCH_* bits then say how the resolved path matched */
 #define FILE_FLAG_KEPT (1U << 12)             /* of the kept tier because a rule that matched keeps its records
 						 (KEEP_RECORDS_RULE_FLAG): carried with a record parked from entry to exit */
 
@@ -119,8 +121,9 @@ struct file_rule {
 };
 
 /*
- * A file operation. Emitted with a variable size: offsetof(path2) bytes when the operation has one path, the
- * whole struct for rename. Fields that do not apply to `op` are 0.
+ * A file operation. Emitted with a variable size: offsetof(path2) bytes when the operation has one path;
+ * offsetof(path3) for a rename, or for an operation an LSM hook resolved (FILE_FLAG_RESOLVED); the whole struct for a
+ * rename an LSM hook resolved. Fields that do not apply to `op` are 0.
  */
 struct file_event {
 	struct event_header hdr;
@@ -139,7 +142,8 @@ struct file_event {
 	__u16 path2_len;
 	__u64 open_id;    /* a successful open: its id in the close record (file_close_event); else 0 */
 	char path[FILE_PATH_SIZE];  /* the path exactly as the process passed it; empty when only the LSM hook saw the open */
-	char path2[FILE_PATH_SIZE]; /* rename: the new path; open with FILE_FLAG_RESOLVED: the path the kernel resolved */
+	char path2[FILE_PATH_SIZE]; /* rename: the new path; with FILE_FLAG_RESOLVED: the path the kernel resolved */
+	char path3[FILE_PATH_SIZE]; /* a rename with FILE_FLAG_RESOLVED: the old path the kernel resolved (NUL-terminated) */
 };
 
 /* An execve/execveat whose path matched an exec rule. Emitted whole (sizeof). */

@@ -424,7 +424,7 @@ export class EventBuilder {
       case 'rename':
       case 'chmod':
       case 'chown': {
-        // An open the file_open LSM hook saw carries the path the kernel resolved (the file sensor's lsm mode).
+        // An operation an LSM hook saw carries the path the kernel resolved (the file sensor's lsm mode).
         const path = record.resolvedPath ?? this.resolveFilePath(info, record, followsLastComponent(record));
         if (record.openId !== null) this.#rememberOpen(record.openId, { path, pathAsGiven: record.path, flags: record.openFlags });
         return this.#event(record, info, {
@@ -434,7 +434,9 @@ export class EventBuilder {
             op: record.op,
             path,
             path_as_given: record.path,
-            new_path: record.path2 === null ? null : this.resolveFilePath(info, { pid: record.pid, path: record.path2, dirfd: record.dirfd2 }, false),
+            new_path:
+              record.resolvedPath2 ??
+              (record.path2 === null ? null : this.resolveFilePath(info, { pid: record.pid, path: record.path2, dirfd: record.dirfd2 }, false)),
             flags: record.openFlags,
             mode: record.op === 'open' || record.op === 'chmod' ? record.mode : null,
             result: record.result ?? 0,

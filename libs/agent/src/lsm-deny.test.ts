@@ -1,9 +1,9 @@
 // Kernel test (root) of a policy's `deny` rule enforced at the LSM hooks, for a kernel that runs BPF LSM programs:
 // the stock-kernel VM (`stinger vm-test libs/agent/src/lsm-deny.test.ts`, and `stinger test`). The agent's own
 // NodePolicies, kernel rule slots and BPF kernel maps over the real file sensor in its lsm mode, with no file guard:
-// the file_open hook alone must refuse the rule's opens, by any name the path resolves to, and stop refusing once the
-// policy is gone; an exec deny rule is left to the file guard (none here: it runs). Where BPF LSM is unavailable every
-// test is skipped and says why.
+// the file_open hook alone must refuse the file rule's opens, and bprm_check_security the exec rule's execves, by any
+// name the path resolves to, each reported once, and stop refusing once the policy is gone. Where BPF LSM is
+// unavailable every test is skipped and says why.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -54,6 +54,7 @@ describe('a policy deny rule in the kernel: NodePolicies over the file sensor in
     writeFileSync(join(dir, 'public'), 'public data\n');
     symlinkSync(join(dir, 'secret', 'data'), join(dir, 'link'));
     writeFileSync(join(dir, 'tool'), '#!/bin/sh\necho ran\n', { mode: 0o755 });
+    symlinkSync(join(dir, 'tool'), join(dir, 'tool-link'));
     sensor = loadFileSensor({ ignoredProcesses: [], mode: 'lsm' });
     const loaded = sensor;
     reader = createRingBufferReader({
@@ -103,12 +104,28 @@ describe('a policy deny rule in the kernel: NodePolicies over the file sensor in
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  test('the status says the kernel refuses the file rule at file_open; the exec rule, with no guard here, is not enforced', { skip }, () => {
+  test('the status says the kernel refuses the file rule at file_open and the exec rule at bprm_check_security', { skip }, () => {
     const status = statuses.at(-1);
-    assert.equal(status?.state, 'partial', status?.messages.join('\n'));
-    assert.equal(status?.kernel_rules, 1);
+    assert.equal(status?.state, 'applied', status?.messages.join('\n'));
+    assert.equal(status?.kernel_rules, 2);
     assert.match(status?.messages.join('\n') ?? '', /no-secret: enforced in the kernel at file_open/);
-    assert.match(status?.messages.join('\n') ?? '', /no-tool: not enforced on this node \(file identity unavailable: no file guard in this agent\)/);
+    assert.match(status?.messages.join('\n') ?? '', /no-tool: enforced in the kernel at bprm_check_security/);
+  });
+
+  test('an execve of the tool fails with EPERM, by its path and through a symlink, reported once each; the record names the rule', { skip }, () => {
+    for (const path of [join(dir, 'tool'), join(dir, 'tool-link')]) {
+      // Through a shell's `exec`, so the refused execve is the shell's own (its pid names the record) and it says why.
+      const tool = run('sh', ['-c', `exec '${path}'`]);
+      assert.notEqual(tool.status, 0, `${path}: the exec fails`);
+      assert.match(tool.stderr, /not permitted/i, path);
+      reader!.drainNow();
+      const reported = records.filter((r) => r.kind === 'exec-rule' && r.pid === tool.pid);
+      assert.equal(reported.length, 1, `${path}: one record of the refused execve: the tracepoint left it to the hook`);
+      const record = reported[0];
+      assert.ok(record && record.kind === 'exec-rule');
+      assert.deepEqual([record.action, record.resolved, record.path], ['denied', true, join(dir, 'tool')]);
+      assert.equal(policies!.actionFor(record.ruleId)?.rule, 'no-tool');
+    }
   });
 
   test('an open under the prefix fails with EPERM, also through a symlink and `..`; the record names the rule; a file outside opens', { skip }, () => {
@@ -129,8 +146,9 @@ describe('a policy deny rule in the kernel: NodePolicies over the file sensor in
     assert.equal(policies!.actionFor(record.ruleId)?.rule, 'no-secret');
   });
 
-  test('once the policy is gone the file opens', { skip }, () => {
+  test('once the policy is gone the file opens and the tool runs', { skip }, () => {
     policies!.remove('lsm-deny');
     assert.equal(run('cat', [join(dir, 'link')]).status, 0);
+    assert.equal(run(join(dir, 'tool-link'), []).status, 0);
   });
 });

@@ -234,7 +234,7 @@ function policyOf(name: string, rules: string): TracingPolicy {
   return parsed.policies[0]!;
 }
 
-test('where the LSM hooks take deny rules, a file deny rule with only paths goes into the kernel as deny entries and to the guard as well; an exec deny rule to the guard alone', () => {
+test('where the LSM hooks take deny rules, a file or exec deny rule with only paths goes into the kernel as deny entries and to the guard as well', () => {
   const maps = recordingMaps();
   let guarded: readonly IdentityRule[] = [];
   const { policies, reports } = setup(maps, { unavailable: () => null, setRules: (rules) => (guarded = rules) }, () => null);
@@ -254,8 +254,9 @@ test('where the LSM hooks take deny rules, a file deny rule with only paths goes
     [
       ['file', 'deny', { kind: 'equal', path: '/etc/shadow' }, ['open']],
       ['file', 'deny', { kind: 'prefix', path: '/srv/secret/' }, ['open']],
+      ['exec', 'deny', { kind: 'prefix', path: '/opt/tools/' }, null],
     ],
-    'the deny entries, and no audit watch: the hook reports what it refuses',
+    'the deny entries, and no audit watch: the hooks report what they refuse',
   );
   assert.deepEqual(
     guarded.map((rule) => rule.rule),
@@ -264,9 +265,9 @@ test('where the LSM hooks take deny rules, a file deny rule with only paths goes
   );
   const status = reports.at(-1)?.[1];
   assert.equal(status?.state, 'applied');
-  assert.equal(status?.kernel_rules, 2);
+  assert.equal(status?.kernel_rules, 3);
   assert.match(status?.messages.join('\n') ?? '', /no-secrets: enforced in the kernel at file_open \(BPF LSM, the path the kernel resolved\): open denied with EPERM; the file guard/);
-  assert.match(status?.messages.join('\n') ?? '', /no-tools: enforced by file identity \(fanotify\): exec denied with EPERM/);
+  assert.match(status?.messages.join('\n') ?? '', /no-tools: enforced in the kernel at bprm_check_security \(BPF LSM, the path the kernel resolved\): exec denied with EPERM; the file guard/);
   assert.equal(policies.actionFor(maps.installed[1]!.ruleId)?.rule, 'no-secrets', "the hook's records name the rule");
 
   // Another policy's change leaves these entries in place; deleting the policy takes them out.

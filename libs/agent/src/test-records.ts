@@ -61,6 +61,7 @@ export const fileRecord = (r: Partial<FileRecord> & { pid: number; op: FileRecor
   path2Truncated: false,
   matchedPath2: false,
   resolvedPath: null,
+  resolvedPath2: null,
   dirfd: -100,
   dirfd2: -100,
   result: 0,

@@ -114,7 +114,8 @@ export interface KernelPathMatch {
 export interface ExecKernelRule extends KernelRuleOrigin {
   readonly event: 'exec';
   readonly match: KernelPathMatch;
-  readonly action: 'audit' | 'kill';
+  /** deny: EPERM at bprm_check_security, only from lsmDenyRulesOf (the agent, where the kernel runs BPF LSM). */
+  readonly action: 'audit' | 'kill' | 'deny';
 }
 
 /** Kill or report at a matching file operation. One entry per path of the rule. */

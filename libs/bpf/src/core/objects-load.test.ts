@@ -1,7 +1,7 @@
 // Kernel test (root), natively and in the stock-kernel VM (`stinger vm-test`): every sensor object of bpf/build loads
 // whole on the running kernel. CO-RE relocations resolve against its BTF and the verifier accepts every program, or
 // the test names the object and the verifier's last words. Loading attaches nothing; each object is closed at once.
-// Objects of BPF LSM programs (bpf_file_lsm, bpf_exec_lsm) load only where probeFeatures says the kernel runs them: elsewhere the
+// Objects of BPF LSM programs (bpf_file_lsm, bpf_file_path_lsm, bpf_exec_lsm) load only where probeFeatures says the kernel runs them: elsewhere the
 // test checks that the kernel refuses them, which is why the sensor leaves them out there.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -18,7 +18,7 @@ import { buildBpf } from './test-support.ts';
 const PROBES = 'probe_features.bpf.o';
 
 /** Objects made only of BPF LSM programs: loaded by the file sensor's lsm mode, where the kernel allows it. */
-const LSM_OBJECTS = new Set(['bpf_file_lsm.bpf.o', 'bpf_exec_lsm.bpf.o']);
+const LSM_OBJECTS = new Set(['bpf_file_lsm.bpf.o', 'bpf_file_path_lsm.bpf.o', 'bpf_exec_lsm.bpf.o']);
 
 function refusal(name: string, error: unknown): string {
   if (!(error instanceof BpfError)) return `${name}: ${String(error)}`;

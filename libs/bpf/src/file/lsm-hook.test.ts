@@ -1,8 +1,9 @@
-// Kernel test (root) of the file sensor's lsm mode (bpf/file/bpf_file_lsm.c, the file_open LSM hook, and
-// bpf/file/bpf_exec_lsm.c, bprm_check_security), for a kernel that runs BPF LSM programs: the stock-kernel VM
-// (`stinger vm-test libs/bpf/src/file/lsm-hook.test.ts`). A deny rule on a directory prefix makes every open (or
-// execve) of a file under it fail with EPERM in the kernel, whatever name the caller used; the record names the path
-// the kernel resolved. Where BPF LSM is unavailable (a locked-down kernel, `bpf` not
+// Kernel test (root) of the file sensor's lsm mode (bpf/file/bpf_file_lsm.c, the file_open LSM hook;
+// bpf/file/bpf_file_path_lsm.c, the path_unlink/rmdir/rename/chmod/chown hooks; bpf/file/bpf_exec_lsm.c,
+// bprm_check_security), for a kernel that runs BPF LSM programs: the stock-kernel VM
+// (`stinger vm-test libs/bpf/src/file/lsm-hook.test.ts`). A deny rule on a directory prefix makes every open, unlink,
+// rename, chmod, chown (or execve) of a file under it fail with EPERM in the kernel, whatever name the caller used;
+// the record names the path the kernel resolved. Where BPF LSM is unavailable (a locked-down kernel, `bpf` not
 // among the active LSMs) every test is skipped and says why: nothing here can pass without the hook.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -10,7 +11,7 @@ import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { release, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { loadFileSensor, type FileSensor } from './sensor.ts';
 import { decodeFileRecord, type ExecRuleRecord, type FileRecord, type FileSensorRecord } from './records.ts';
 import { buildBpf, collect, type Collector, type RunResult } from '../core/test-support.ts';
@@ -33,6 +34,14 @@ const openBy =
   (pid: number) =>
   (r: FileSensorRecord): r is FileRecord =>
     r.kind === 'file' && r.op === 'open' && r.pid === pid;
+
+const fileOpBy =
+  (op: FileRecord['op'], pid: number) =>
+  (r: FileSensorRecord): r is FileRecord =>
+    r.kind === 'file' && r.op === op && r.pid === pid;
+
+/** The record fields the path hooks decide, in one array for deepEqual. */
+const decided = (r: FileRecord): unknown[] => [r.path, r.resolvedPath, r.resolvedPath2, r.action, r.ruleId, r.result];
 
 describe('file sensor in lsm mode: the file_open hook (kernel with BPF LSM)', () => {
   let sensor: FileSensor | undefined;
@@ -163,6 +172,12 @@ describe('file sensor in lsm mode: the file_open hook (kernel with BPF LSM)', ()
     assert.equal(existsSync(tool.marker), false, 'the script never ran');
     const record = await collector!.waitFor(execRuleOf(run.pid));
     assert.deepEqual([record.path, record.resolved, record.action, record.ruleId, record.match], [tool.path, true, 'denied', 311, 'prefix']);
+    // By its own path the name as given matches too: the tracepoint leaves a deny rule to the hook, one record.
+    const direct = await runChild(openTry, ['exec', tool.path]);
+    assert.deepEqual([direct.code, direct.stdout, existsSync(tool.marker)], [0, 'EPERM\n', false]);
+    await collector!.waitFor(execRuleOf(direct.pid));
+    const reports = collector!.settle().filter((r): r is ExecRuleRecord => r.kind === 'exec-rule' && r.pid === direct.pid);
+    assert.deepEqual(reports.map((r) => [r.resolved, r.action]), [[true, 'denied']], 'reported once, by the hook');
   });
 
   test('exec kill: execve by a `//` path fails and the caller dies of SIGKILL; an unruled script runs', { skip }, async () => {
@@ -176,5 +191,76 @@ describe('file sensor in lsm mode: the file_open hook (kernel with BPF LSM)', ()
     assert.deepEqual([record.path, record.resolved, record.action, record.ruleId], [doomed.path, true, 'killed', 312]);
     const ran = await runChild(openTry, ['exec', free.link]);
     assert.deepEqual([ran.code, existsSync(free.marker)], [0, true]);
+  });
+  /** A directory `<name>-<tag>` under dir with a file `f` in it, and a symlink `<name>-alias` to the directory. */
+  const guardedDir = (name: string): { path: string; file: string; alias: string } => {
+    const path = join(dir, `${name}-${tag}`);
+    mkdirSync(path);
+    writeFileSync(join(path, 'f'), `${name}\n`);
+    const alias = join(dir, `${name}-alias`);
+    symlinkSync(path, alias);
+    return { path, file: join(path, 'f'), alias };
+  };
+
+  test('path hooks: a deny prefix refuses unlink, chmod, chown and rename in the kernel, also through a symlinked directory', { skip }, async () => {
+    const guarded = guardedDir('guarded');
+    const outside = join(dir, `outside-${tag}`);
+    writeFileSync(outside, 'outside\n');
+    sensor!.filePolicy.addPrefix(`${guarded.path}/`, { ruleId: 321, action: 'deny', ops: ['unlink', 'rename', 'chmod', 'chown'] });
+    const aliased = join(guarded.alias, 'f');
+
+    // The name as given (through the alias) matches no rule: only the hook, on the resolved path, refuses and reports.
+    const rm = await runChild('rm', ['-f', aliased]);
+    assert.notEqual(rm.code, 0, 'rm failed');
+    assert.equal(existsSync(guarded.file), true, 'the file is still there');
+    assert.deepEqual(decided(await collector!.waitFor(fileOpBy('unlink', rm.pid))), ['', guarded.file, null, 'denied', 321, -EPERM]);
+
+    // `/./` matches the prefix as given: the tracepoint's record gets the resolved path and the hook's decision.
+    const chmod = await runChild('chmod', ['600', `${guarded.path}/./f`]);
+    assert.notEqual(chmod.code, 0, 'chmod failed');
+    assert.deepEqual(decided(await collector!.waitFor(fileOpBy('chmod', chmod.pid))), [`${guarded.path}/./f`, guarded.file, null, 'denied', 321, -EPERM]);
+
+    const chown = await runChild('chown', ['1:1', aliased]);
+    assert.notEqual(chown.code, 0, 'chown failed');
+    assert.deepEqual(decided(await collector!.waitFor(fileOpBy('chown', chown.pid))), ['', guarded.file, null, 'denied', 321, -EPERM]);
+
+    // A rename out of the directory (the old path matches) and one into it (the new path matches) are both refused.
+    const out = await runChild('mv', [aliased, join(dir, `moved-${tag}`)]);
+    assert.notEqual(out.code, 0, 'mv out failed');
+    assert.deepEqual(decided(await collector!.waitFor(fileOpBy('rename', out.pid))), ['', guarded.file, join(dir, `moved-${tag}`), 'denied', 321, -EPERM]);
+    const into = await runChild('mv', [outside, join(guarded.alias, 'new')]);
+    assert.notEqual(into.code, 0, 'mv in failed');
+    const intoRecord = await collector!.waitFor(fileOpBy('rename', into.pid));
+    assert.deepEqual(decided(intoRecord), ['', outside, join(guarded.path, 'new'), 'denied', 321, -EPERM]);
+    assert.equal(intoRecord.matchedPath2, true, 'the new path matched');
+    assert.deepEqual([existsSync(guarded.file), existsSync(outside), existsSync(join(guarded.path, 'new'))], [true, true, false]);
+  });
+
+  test('path hooks: an audit rule lets the operations happen and reports the resolved paths, `..` and renames included', { skip }, async () => {
+    const watched = guardedDir('watched');
+    sensor!.filePolicy.addPrefix(`${watched.path}/`, { ruleId: 322, action: 'audit', ops: ['unlink', 'rename'] });
+    const renamed = join(watched.path, 'g');
+    // The new name as given matches (the tracepoint parks the record); the old one only once the kernel resolved it.
+    const mv = await runChild('mv', [join(watched.alias, 'f'), `${watched.path}//g`]);
+    assert.equal(mv.code, 0, 'mv succeeded');
+    const renameRecord = await collector!.waitFor(fileOpBy('rename', mv.pid));
+    assert.deepEqual(decided(renameRecord), [join(watched.alias, 'f'), watched.file, renamed, 'audit', 322, 0]);
+    assert.equal(renameRecord.matchedPath2, false, 'the old path, resolved, names the rule');
+    assert.equal(renameRecord.path2, renamed, 'path2 holds the new path as the kernel resolved it');
+    const given = `${watched.path}/../${basename(watched.path)}/g`;
+    const rm = await runChild('rm', [given]);
+    assert.equal(rm.code, 0, 'rm succeeded');
+    assert.equal(existsSync(renamed), false);
+    assert.deepEqual(decided(await collector!.waitFor(fileOpBy('unlink', rm.pid))), [given, renamed, null, 'audit', 322, 0]);
+  });
+
+  test('path hooks: a kill rule kills at syscall entry and the hook keeps the unlink from happening', { skip }, async () => {
+    const doomed = guardedDir('unlink-kill');
+    sensor!.filePolicy.addPrefix(`${doomed.path}/`, { ruleId: 323, action: 'kill', ops: ['unlink'] });
+    const rm = await runChild('rm', ['-f', doomed.file]);
+    assert.equal(rm.signal, 'SIGKILL');
+    assert.equal(existsSync(doomed.file), true, 'a tracepoint alone cannot stop the unlink; the hook refuses it');
+    const record = await collector!.waitFor(fileOpBy('unlink', rm.pid));
+    assert.deepEqual([record.path, record.action, record.ruleId], [doomed.file, 'killed', 323]);
   });
 });

@@ -49,9 +49,10 @@ export interface PathRule<Op extends string = FileRuleOp> {
    * audit: report. kill: SIGKILL at syscall entry. For open and exec the process never gets the fd / never runs
    * the binary. A tracepoint cannot veto a syscall, though: a killed unlink, rename, chmod, chown or O_TRUNC open
    * still takes effect before the process dies (checked on 6.18: `rm` killed, file gone). Where the file sensor runs
-   * in its lsm mode, an open matched by kill also fails with EPERM at the file_open hook.
-   * deny: the open fails with EPERM at the file_open LSM hook, matched on the path the kernel resolved; only for
-   * the open operation and only where the rule set allows it (`denyOps`: the file sensor in its lsm mode).
+   * in its lsm mode, an operation matched by kill also fails with EPERM at its LSM hook (file_open, path_unlink,
+   * path_rmdir, path_rename, path_chmod, path_chown), before it takes effect.
+   * deny: the operation fails with EPERM at its LSM hook, matched on the path the kernel resolved; only where the rule
+   * set allows it (`denyOps`: the file sensor in its lsm mode, for open, unlink, rename, chmod and chown).
    */
   readonly action: RuleAction;
   /** Operations the rule applies to; at least one. */
@@ -209,7 +210,7 @@ export function encodePathRule<Op extends string>(rule: PathRule<Op>, opBits: Re
   }
   if (action !== 'audit' && action !== 'kill' && action !== 'deny') throw new FileRuleError('action', `must be 'audit', 'kill' or 'deny', got ${String(action)}`);
   if (action === 'deny' && denyOps.length === 0) {
-    throw new FileRuleError('action', "deny needs the file_open LSM hook: the file sensor in its lsm mode (a kernel with BPF LSM); use 'kill' here");
+    throw new FileRuleError('action', "deny needs the LSM hooks: the file sensor in its lsm mode (a kernel with BPF LSM); use 'kill' here");
   }
   if (!Array.isArray(ops) || ops.length === 0) throw new FileRuleError('ops', `must be a non-empty array of ${Object.keys(opBits).join(', ')}`);
   let mask = 0;

@@ -91,11 +91,12 @@ const CONSTANTS: Readonly<Record<string, number>> = {
 
 testCLayout({ headers: ['stinger_file.h'], structs: STRUCTS, constants: CONSTANTS, constantsTest: 'file record ops, actions and flag bits match the C constants' });
 
-test('records start with the 64-byte header and keep 8-byte alignment; a one-path record ends at path2', () => {
+test('records start with the 64-byte header and keep 8-byte alignment; a one-path record ends at path2, a two-path one at path3', () => {
   for (const layout of [FILE_EVENT_LAYOUT, EXEC_RULE_EVENT_LAYOUT, FILE_CLOSE_EVENT_LAYOUT]) {
     assert.equal(layout.offsets.hdr, 0);
     assert.equal(layout.size % 8, 0);
   }
   assert.equal(FILE_EVENT_LAYOUT.offsets.path2 % 8, 0);
-  assert.equal(FILE_EVENT_LAYOUT.offsets.path2 + FILE_PATH_SIZE, FILE_EVENT_LAYOUT.size);
+  assert.equal(FILE_EVENT_LAYOUT.offsets.path2 + FILE_PATH_SIZE, FILE_EVENT_LAYOUT.offsets.path3);
+  assert.equal(FILE_EVENT_LAYOUT.offsets.path3 + FILE_PATH_SIZE, FILE_EVENT_LAYOUT.size);
 });

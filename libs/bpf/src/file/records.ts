@@ -66,7 +66,7 @@ export const NAME_LENGTHS_MAX = 16;
 export const DIR_IDENTITY_KEY_LAYOUT = { size: 16, offsets: { dev: 0, ino: 8 } } as const;
 
 export const FILE_EVENT_LAYOUT = {
-  size: 640,
+  size: 896,
   offsets: {
     hdr: 0,
     op: 64,
@@ -85,6 +85,7 @@ export const FILE_EVENT_LAYOUT = {
     open_id: 120,
     path: 128,
     path2: 384,
+    path3: 640,
   },
 } as const;
 
@@ -128,16 +129,19 @@ export interface PathFlags {
 export interface FileRecord extends RecordHeader, PathFlags {
   readonly kind: 'file';
   readonly op: Exclude<FileOp, 'exec'>;
-  /** The path exactly as the process passed it; '' for an open only the LSM hook saw (see resolvedPath). */
+  /** The path exactly as the process passed it; '' for an operation only an LSM hook saw (see resolvedPath). */
   readonly path: string;
-  /** rename: the new path; else null. */
+  /** rename: the new path, as given, or as the kernel resolved it when resolvedPath2 is set; else null. */
   readonly path2: string | null;
   /**
-   * open, where the file sensor runs in its lsm mode: the path the kernel resolved for the opened file (bpf_d_path at
-   * the file_open LSM hook: symlinks, `//`, `..`, the cwd and directory fds resolved); `match` then says how this path
-   * matched. null when the hook did not see the open (tracepoint mode, or a path it could not resolve).
+   * Where the file sensor runs in its lsm mode: the path the kernel resolved for the file (bpf_d_path at the file_open
+   * LSM hook; the path_unlink/rmdir/rename/chmod/chown hooks' own walk, bpf/file/bpf_file_path_lsm.c: symlinks, `//`,
+   * `..`, the cwd and directory fds resolved), for a rename the old path; `match` then says how the resolved path
+   * matched. null when no hook resolved it (tracepoint mode, or a path too deep or long for the hook).
    */
   readonly resolvedPath: string | null;
+  /** A rename an LSM hook resolved: the new path as the kernel resolved it (also in path2); else null. */
+  readonly resolvedPath2: string | null;
   readonly path2Truncated: boolean;
   /** The rule matched path2 (rename target) rather than path. */
   readonly matchedPath2: boolean;
@@ -245,15 +249,19 @@ function decodeFileEvent(slice: RecordSlice): FileRecord | undefined {
   const op = OP_BY_BIT.get(view.getUint32(offset + o.op, true));
   if (op === undefined) return undefined;
   const flags = view.getUint32(offset + o.file_flags, true);
-  const hasPath2 = op === 'rename' && length >= FILE_EVENT_LAYOUT.size;
-  const resolved = op === 'open' && (flags & FILE_FLAG.resolved) !== 0 && length >= FILE_EVENT_LAYOUT.size;
+  const rename = op === 'rename';
+  const hasPath2 = rename && length >= o.path3;
+  // Sizes by stinger_file.h: a resolved record carries path2, and a resolved rename path3 as well.
+  const resolved = (flags & FILE_FLAG.resolved) !== 0 && length >= (rename ? FILE_EVENT_LAYOUT.size : o.path3);
+  const path2 = hasPath2 || resolved ? pathAt(buffer, offset + o.path2, view.getUint16(offset + o.path2_len, true)) : null;
   return {
     ...decodeRecordHeader(slice),
     kind: 'file',
     op,
     path: pathAt(buffer, offset + o.path, view.getUint16(offset + o.path_len, true)),
-    path2: hasPath2 ? pathAt(buffer, offset + o.path2, view.getUint16(offset + o.path2_len, true)) : null,
-    resolvedPath: resolved ? pathAt(buffer, offset + o.path2, view.getUint16(offset + o.path2_len, true)) : null,
+    path2: hasPath2 ? path2 : null,
+    resolvedPath: !resolved ? null : rename ? pathAt(buffer, offset + o.path3, FILE_PATH_SIZE - 1) : path2,
+    resolvedPath2: resolved && rename ? path2 : null,
     relative: (flags & FILE_FLAG.relative) !== 0,
     needsResolution: (flags & FILE_FLAG.needsResolution) !== 0,
     pathTruncated: (flags & FILE_FLAG.pathTruncated) !== 0,

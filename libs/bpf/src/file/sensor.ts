@@ -13,11 +13,12 @@
  * on arm64) are skipped at load, and logged.
  *
  * Modes (core/sensor-modes.ts chooses): `tracepoint` is the above, everywhere. `lsm` adds bpf/file/bpf_file_lsm.c
- * (the file_open LSM hook) and bpf/file/bpf_exec_lsm.c (bprm_check_security): opens and execs are matched on the
- * path the kernel resolved (symlinks, `//`, relative and dirfd-relative paths, a bind mount of a prefix's
- * directory), a deny rule fails the open or execve with EPERM, a kill rule also fails it, and the records carry the
- * resolved path (FileRecord.resolvedPath, ExecRuleRecord.resolved). Where the LSM object cannot load, the sensor logs why and loads in
- * tracepoint mode: `mode` says which it runs in.
+ * (the file_open LSM hook), bpf/file/bpf_file_path_lsm.c (path_unlink, path_rmdir, path_rename, path_chmod,
+ * path_chown) and bpf/file/bpf_exec_lsm.c (bprm_check_security): opens, unlinks, renames, chmods, chowns and execs
+ * are matched on the path the kernel resolved (symlinks, `//`, relative and dirfd-relative paths, a bind mount of a
+ * prefix's directory), a deny rule fails the operation with EPERM, a kill rule also fails it, and the records carry
+ * the resolved path (FileRecord.resolvedPath and resolvedPath2, ExecRuleRecord.resolved). Where an LSM object cannot
+ * load, the sensor logs why and loads in tracepoint mode: `mode` says which it runs in.
  */
 import { existsSync } from 'node:fs';
 import type { Logger } from '@stinger/log';
@@ -33,8 +34,14 @@ import { loadSensor, type Sensor } from '../core/sensor.ts';
 
 /** Object files of the file sensor, bpf/file/. */
 export const FILE_SENSOR_OBJECTS = ['bpf_file', 'bpf_exec_policy', 'bpf_file_io'] as const;
-/** The objects the lsm mode adds: the file_open and bprm_check_security LSM hooks. */
-export const FILE_LSM_OBJECTS = ['bpf_file_lsm', 'bpf_exec_lsm'] as const;
+/**
+ * The objects the lsm mode adds: the file_open LSM hook, the path_unlink/rmdir/rename/chmod/chown hooks and
+ * bprm_check_security.
+ */
+export const FILE_LSM_OBJECTS = ['bpf_file_lsm', 'bpf_file_path_lsm', 'bpf_exec_lsm'] as const;
+
+/** The operations the lsm mode's hooks refuse with EPERM for a deny rule (bpf_file_lsm.c, bpf_file_path_lsm.c). */
+export const FILE_LSM_DENY_OPS = ['open', 'unlink', 'rename', 'chmod', 'chown'] as const;
 
 /** The modes the file sensor has programs for (SENSOR_MODES.file). */
 export type FileSensorMode = 'lsm' | 'tracepoint';
@@ -56,6 +63,11 @@ const FILE_SENSOR_MAPS = [
   'file_ignored_tgids',
   'file_rules_filter',
   'exec_rules_filter',
+  // The file rules' hash copies and work area, shared by the file_open hook and the path_* hooks (lsm_match.h).
+  'file_rules_resolved_exact',
+  'file_rules_resolved_prefix',
+  'file_rules_resolved_dirs',
+  'file_lsm_scratch',
 ] as const;
 
 /** The descriptor tracking of watched opens (bpf_file_io). */
@@ -147,8 +159,8 @@ function loadInMode(options: LoadFileSensorOptions, mode: FileSensorMode, logger
         ...(lsm && { resolved: resolvedRuleMaps(lsm, 'file') }),
       },
       opBits: FILE_RULE_OP_BITS,
-      // Only the file_open hook can refuse an operation: without it a deny rule would be a silent audit.
-      denyOps: lsm ? ['open'] : [],
+      // Only the LSM hooks can refuse an operation: without them a deny rule would be a silent audit.
+      denyOps: lsm ? FILE_LSM_DENY_OPS : [],
     });
     const execPolicy = createExecPolicyMaps(objectNamed('bpf_exec_policy'), mode === 'lsm' ? objectNamed('bpf_exec_lsm') : null);
     const ignored = file.map('file_ignored_tgids');

@@ -344,12 +344,12 @@ export interface FilePayload {
   group: 'file';
   /** Which operation. close: the last descriptor of a watched open went; the event carries the open's path and flags, and io says what went through it. */
   op: FileOp;
-  /** Absolute path the syscall reached, resolved by the agent after the syscall: against the process's cwd or dirfd, with symlinks followed as the syscall followed them (not the last component for unlink, rename, lchown, O_NOFOLLOW). When the walk cannot be made (a container process already gone) it is normalised as a string only (., .., repeated slashes; see the agent metric stinger_file_paths_total). */
+  /** Absolute path the syscall reached. Where the agent's file sensor runs in its lsm mode and an LSM hook saw the operation (open, unlink, rename, chmod, chown), the path the kernel resolved, as seen from the process's root. Otherwise resolved by the agent after the syscall: against the process's cwd or dirfd, with symlinks followed as the syscall followed them (not the last component for unlink, rename, lchown, O_NOFOLLOW). When the walk cannot be made (a container process already gone) it is normalised as a string only (., .., repeated slashes; see the agent metric stinger_file_paths_total). */
   path: string;
   /** Path string exactly as the process passed it to the syscall (what kernel-side matching saw). */
   path_as_given: string;
   /**
-   * Destination for rename, link and symlink; null otherwise.
+   * Destination for rename, link and symlink, resolved as path is (by the kernel where an LSM hook saw a rename); null otherwise.
    * Default: null.
    */
   new_path: null | string;
