@@ -405,11 +405,30 @@ static long collect_fd(struct bpf_map *map, struct file_fd_key *key, struct file
 	return 0;
 }
 
+/*
+ * Releases the descriptor `key` names if it is still tracked. A global function: verified once, not once for each of
+ * the SWEEP_PASSES x SWEEP_FDS calls of sweep_process (inlined there, 6.18.44's verifier gave up on the exec hook with
+ * E2BIG: over a million instructions processed).
+ */
+__noinline int release_swept_fd(struct file_fd_key *key, __u32 close_flags)
+{
+	struct file_fd_entry *entry;
+	struct file_fd_key k;
+
+	if (!key)
+		return 0;
+	/* On the stack: 6.1 takes no pointer argument of a global function (PTR_TO_MEM) as a map key. */
+	k = *key;
+	entry = bpf_map_lookup_elem(&file_io_fds, &k);
+	if (entry)
+		release_fd(&k, entry->open_id, close_flags);
+	return 0;
+}
+
 /* Releases the process's descriptors (all, or the close-on-exec ones) found in file_io_fds. */
 static __always_inline void sweep_process(__u32 tgid, int cloexec_only, __u32 close_flags)
 {
 	struct sweep s = { .tgid = tgid, .cloexec_only = cloexec_only };
-	struct file_fd_entry *entry;
 
 	for (int pass = 0; pass < SWEEP_PASSES; pass++) {
 		s.found = 0;
@@ -418,9 +437,7 @@ static __always_inline void sweep_process(__u32 tgid, int cloexec_only, __u32 cl
 		for (int i = 0; i < SWEEP_FDS; i++) {
 			if (i >= s.found)
 				break;
-			entry = bpf_map_lookup_elem(&file_io_fds, &s.keys[i]);
-			if (entry)
-				release_fd(&s.keys[i], entry->open_id, close_flags);
+			release_swept_fd(&s.keys[i], close_flags);
 		}
 		if (!s.full)
 			return;
