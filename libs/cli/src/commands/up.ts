@@ -167,6 +167,8 @@ function reportServices(options: UpOptions, started: readonly StartedService[], 
   };
 
   const startTimer = setInterval(() => {
+    // The log lines written so far first: with --logs, a service's "running" record is printed before "<name>: running".
+    follower?.poll();
     for (const name of [...waiting]) {
       if (!readLogLines(serviceLogFile(config, name)).some((line) => line.includes(`"msg":"${name} running"`))) continue;
       waiting.delete(name);
