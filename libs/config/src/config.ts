@@ -109,10 +109,7 @@ export interface AgentConfig {
    * (STINGER_AGENT_WATCH, comma-separated). Policies add what their rules watch on top.
    */
   readonly watch: readonly AgentWatch[];
-  /**
-   * Milliseconds the ring-buffer reader rests between drains while records keep coming, so they pile up into one
-   * batch; a record after a quiet spell is drained at once (STINGER_AGENT_RING_COALESCE_MS).
-   */
+  /** Milliseconds the ring-buffer reader lets records pile up after a wake-up (STINGER_AGENT_RING_COALESCE_MS). */
   readonly ringCoalesceMs: number;
   /** Milliseconds between two AgentHealth reports on the agents topic (STINGER_AGENT_HEALTH_INTERVAL_MS). */
   readonly healthIntervalMs: number;

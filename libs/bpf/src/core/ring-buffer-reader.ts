@@ -59,11 +59,9 @@ export interface RingBufferReaderOptions {
   /** Batches drained per wake-up before waiting again (keeps the event loop responsive under a flood). Default 16. */
   readonly maxBatchesPerWake?: number;
   /**
-   * While records keep coming, rest this long between drains instead of waiting on the ring again, so that they pile
-   * up and are handled in one batch: each wait costs a thread-pool round trip, which dominates when records trickle
-   * in one by one. A wake-up after a quiet spell is drained at once (a lone record, a kill's, is not delayed); a
-   * record that arrives while the reader rests waits at most this long. The reader waits on the ring again after a
-   * rest that found nothing. Default 0 (drain at once, wait again at once).
+   * After a wake-up, wait this long before draining so that records pile up and are handled in one batch:
+   * each wake-up costs a thread-pool round trip, which dominates when records trickle in one by one.
+   * Adds at most this much latency. Default 0 (drain at once).
    */
   readonly coalesceMs?: number;
   readonly logger?: Logger;
@@ -138,12 +136,10 @@ export function createRingBufferReader(options: RingBufferReaderOptions): RingBu
         return;
       }
       if (ready === 1) {
+        if (coalesceMs > 0) await new Promise((resolve) => setTimeout(resolve, coalesceMs));
+        if (state !== 'running') return;
         try {
-          // At once on a wake-up; then, while each drain finds records, rest and drain again before waiting.
-          for (let drained = drainBurst(); coalesceMs > 0 && drained > 0; drained = drainBurst()) {
-            await new Promise((resolve) => setTimeout(resolve, coalesceMs));
-            if (state !== 'running') return;
-          }
+          for (let i = 0; i < maxBatchesPerWake && drainOnce() > 0; i++);
         } catch (error) {
           logger.error({ err: error }, 'ring buffer drain failed; reader stops');
           state = 'stopped';
@@ -151,17 +147,6 @@ export function createRingBufferReader(options: RingBufferReaderOptions): RingBu
         }
       }
     }
-  }
-
-  /** Up to maxBatchesPerWake batches (the event loop stays responsive under a flood); the records delivered. */
-  function drainBurst(): number {
-    let delivered = 0;
-    for (let i = 0; i < maxBatchesPerWake; i++) {
-      const count = drainOnce();
-      if (count === 0) break;
-      delivered += count;
-    }
-    return delivered;
   }
 
   return {
