@@ -2,9 +2,7 @@
  * cgroup id → cgroup path. BPF records carry the cgroup v2 id (bpf_get_current_cgroup_id), which is
  * the inode number of the cgroup's directory in the v2 hierarchy; the path (relative to the v2 root,
  * as in /proc/<pid>/cgroup) is what container identity is read from. The tree is walked once and
- * again on a miss: at once for an id no walk has looked for yet (a cgroup created since the last walk: a process
- * that writes itself into a new cgroup and execs is resolved at its exec record, however soon the agent reads it),
- * else at most once per `rewalkIntervalMs` (an id that is gone does not make every lookup walk).
+ * again on a miss (at most once per `rewalkIntervalMs`), so new containers resolve within a second.
  */
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -28,8 +26,6 @@ export function createCgroupPathResolver(options: CgroupPathResolverOptions): Cg
   const { mountPoint, rewalkIntervalMs = 1000, maxEntries = 100_000, now = Date.now } = options;
   let paths = new Map<bigint, string>();
   let lastWalk = -Infinity;
-  /** Ids looked up and not found, with when they were first: a walk that started after that has looked for them. */
-  const missedAt = new Map<bigint, number>();
 
   function walk(): void {
     const next = new Map<bigint, string>();
@@ -47,25 +43,16 @@ export function createCgroupPathResolver(options: CgroupPathResolverOptions): Cg
       }
     }
     paths = next;
+    lastWalk = now();
   }
 
   return {
     pathOf(cgroupId) {
       const known = paths.get(cgroupId);
       if (known !== undefined) return known;
-      const at = now();
-      let firstMissed = missedAt.get(cgroupId);
-      if (firstMissed === undefined) {
-        if (missedAt.size >= maxEntries) missedAt.clear(); // ids of cgroups long gone: forget them all at once
-        missedAt.set(cgroupId, at);
-        firstMissed = at;
-      }
-      if (lastWalk >= firstMissed && at - lastWalk < rewalkIntervalMs) return null;
-      lastWalk = at;
+      if (now() - lastWalk < rewalkIntervalMs) return null;
       walk();
-      const path = paths.get(cgroupId) ?? null;
-      if (path !== null) missedAt.delete(cgroupId);
-      return path;
+      return paths.get(cgroupId) ?? null;
     },
     get size() {
       return paths.size;
