@@ -45,7 +45,6 @@ struct {
 	__type(value, struct file_event);
 } file_scratch SEC(".maps");
 
-
 static __always_inline struct file_event *new_event(__u32 op, __s32 dirfd)
 {
 	__u32 zero = 0;

@@ -41,7 +41,6 @@
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
-
 /* A record of an open only this hook saw: the resolved path in path2, the decision, -EPERM when refused. */
 static __always_inline void send_resolved(const struct lsm_scratch *s, __u32 len, __u64 r, __u32 taken, __u64 open_flags)
 {
@@ -99,14 +98,8 @@ int BPF_PROG(file_open_enforce, struct file *file, int ret)
 		__builtin_memcpy(parked->path2, s->key.path, sizeof(parked->path2));
 		parked->path2_len = n - 1;
 		parked->file_flags |= FILE_FLAG_RESOLVED;
-		if (r) {
-			parked->file_flags &= ~(FILE_FLAG_MATCH_EXACT | FILE_FLAG_MATCH_PREFIX | FILE_FLAG_MATCH_NAME |
-						FILE_FLAG_NEEDS_RESOLUTION | FILE_FLAG_MATCH_CWD);
-			/* FILE_FLAG_KEPT stays when the path as given matched a keeping rule: the record is kept for either. */
-			parked->file_flags |= resolved_flags(r) | (resolved_keeps(r) ? FILE_FLAG_KEPT : 0);
-			parked->rule_id = resolved_rule_id(r);
-			parked->action = taken;
-		}
+		if (r)
+			lsm_decide(parked, r, taken, 0); /* an open's parked record never has MATCH_PATH2 */
 	} else {
 		send_resolved(s, n - 1, r, taken, file->f_flags);
 	}

@@ -226,18 +226,6 @@ static __always_inline struct file_event *parked_record(__u32 op)
 	return parked && parked->op == op ? parked : NULL;
 }
 
-/* The hook's decision on a record: its rule and action, how the resolved path matched (MATCH_PATH2: the new one). */
-static __always_inline void decide(struct file_event *e, __u64 r, __u32 taken, int matched_new)
-{
-	e->file_flags &= ~(FILE_FLAG_MATCH_EXACT | FILE_FLAG_MATCH_PREFIX | FILE_FLAG_MATCH_NAME | FILE_FLAG_MATCH_PATH2 |
-			   FILE_FLAG_NEEDS_RESOLUTION | FILE_FLAG_MATCH_CWD);
-	/* FILE_FLAG_KEPT stays when the path as given matched a keeping rule: the record is kept for either. */
-	e->file_flags |= resolved_flags(r) | (resolved_keeps(r) ? FILE_FLAG_KEPT : 0) |
-			 (matched_new ? FILE_FLAG_MATCH_PATH2 : 0);
-	e->rule_id = resolved_rule_id(r);
-	e->action = taken;
-}
-
 /*
  * What every hook does once the paths are resolved into `w` (path: the operation's path, `len` bytes; when `rename`,
  * a constant, the new path in w->first, `len_new` bytes): records and returns the decision. `mode`, `uid`, `gid` are
@@ -283,7 +271,7 @@ static __always_inline int report(struct path_walk *w, __u32 op, const int renam
 		e->path2_len = len;
 	}
 	if (r)
-		decide(e, r, taken, matched_new);
+		lsm_decide(e, r, taken, matched_new);
 	if (!parked)
 		bpf_ringbuf_submit(e, 0);
 	return refused ? -EPERM : 0;

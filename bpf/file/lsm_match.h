@@ -217,6 +217,21 @@ static __always_inline __u32 action_taken(__u64 r)
 	}
 }
 
+/*
+ * A hook's decision on a file record (the tracepoint's parked one, or its own): its rule and action, and how the
+ * resolved path matched (MATCH_PATH2: a rename's new path), in place of how the path as given did.
+ */
+static __always_inline void lsm_decide(struct file_event *e, __u64 r, __u32 taken, int matched_new)
+{
+	e->file_flags &= ~(FILE_FLAG_MATCH_EXACT | FILE_FLAG_MATCH_PREFIX | FILE_FLAG_MATCH_NAME | FILE_FLAG_MATCH_PATH2 |
+			   FILE_FLAG_NEEDS_RESOLUTION | FILE_FLAG_MATCH_CWD);
+	/* FILE_FLAG_KEPT stays when the path as given matched a keeping rule: the record is kept for either. */
+	e->file_flags |= resolved_flags(r) | (resolved_keeps(r) ? FILE_FLAG_KEPT : 0) |
+			 (matched_new ? FILE_FLAG_MATCH_PATH2 : 0);
+	e->rule_id = resolved_rule_id(r);
+	e->action = taken;
+}
+
 /* lsm_hook_applies's test of the caller alone: 1 to match, 0 to let it through (a kernel thread, the agent), -EPERM. */
 static __always_inline int lsm_task_applies(void)
 {
